@@ -1,0 +1,83 @@
+package engageclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Login authenticates once: the RingCentral JWT grant, then the exchange for an Engage token
+// pair. A second call returns the details of the current session without new requests. API
+// methods log in by themselves when needed, so calling Login first is optional; it gives the
+// login details (mainAccountId) and surfaces credential errors early.
+func (c *Client) Login(ctx context.Context) (*AccessTokenUserDetails, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	ts := c.ts
+	if err := ts.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("logging in: %w", err)
+	}
+	defer ts.release()
+	ts.mu.Lock()
+	d := ts.details
+	ok := ts.engage != nil && d != nil
+	ts.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := ts.login(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("logging in: %w", err)
+	}
+	return d, nil
+}
+
+// Close ends the session: it logs the Engage refresh token out (best effort; not every server
+// has the endpoint) and revokes the RingCentral token, so runs do not pile up sessions
+// (RingCentral allows about five per user). The client cannot be used afterwards. Close
+// returns the revocation error, if any.
+func (c *Client) Close(ctx context.Context) error {
+	ts := c.ts
+	if err := ts.acquire(ctx); err != nil {
+		return fmt.Errorf("closing client: %w", err)
+	}
+	defer ts.release()
+	if c.closed.Load() {
+		return nil
+	}
+	ts.mu.Lock()
+	rc, eng := ts.rc, ts.engage
+	ts.mu.Unlock()
+
+	if eng != nil && eng.refresh != "" {
+		r := &request{method: http.MethodDelete,
+			url:     newURL(c.engageBase, "api/auth/logout/"+url.PathEscape(eng.refresh), nil),
+			noRetry: true}
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		resp, _, err := c.do(lctx, r)
+		cancel()
+		if err != nil {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			c.log.Debug("engage: logout not done", slog.Int("status", status))
+		}
+	}
+	var err error
+	if rc != nil && time.Until(rc.expiry) > 0 {
+		err = ts.revoke(ctx, rc.access)
+	}
+	c.closed.Store(true)
+	if c.ownHTTP {
+		c.http.CloseIdleConnections()
+	}
+	if err != nil {
+		return fmt.Errorf("closing client: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,469 @@
+package engageclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sethvargo/go-retry"
+	"golang.org/x/time/rate"
+)
+
+// maxBody bounds a response body read into memory.
+const maxBody = 512 << 20
+
+// Client talks to RingCentral (auth) and Engage Voice (auth + admin API). It is safe for
+// concurrent use by many goroutines: tokens are shared and renewed single-flight, admin API
+// calls are paced by one limiter and bounded by one semaphore.
+type Client struct {
+	cfg        Config
+	http       *http.Client
+	ownHTTP    bool
+	rcBase     *url.URL
+	engageBase *url.URL
+	log        *slog.Logger
+
+	limiter  *rate.Limiter // admin API pacing, burst 1
+	sem      chan struct{} // admin API concurrency
+	exchange *slidingWindow
+
+	pauseMu    sync.Mutex
+	pauseUntil time.Time // admin API requests wait until then after a 429
+
+	ts *tokenSource
+
+	closed atomic.Bool
+	stats  struct {
+		grants, exchanges, refreshes, requests, retries, rateLimited atomic.Int64
+	}
+}
+
+// New validates cfg, applies the defaults and returns a Client. It makes no request; the first
+// API call (or Login) authenticates.
+func New(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:        cfg,
+		http:       cfg.HTTPClient,
+		rcBase:     parseBaseURL(cfg.RCServerURL),
+		engageBase: parseBaseURL(cfg.EngageServerURL),
+		log:        cfg.Logger,
+		limiter:    rate.NewLimiter(rate.Every(time.Minute/time.Duration(cfg.RequestsPerMinute)), 1),
+		sem:        make(chan struct{}, cfg.Concurrency),
+		exchange:   newSlidingWindow(cfg.ExchangePerMinute, exchangeWindow),
+	}
+	if c.http == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = cfg.Concurrency + 2
+		c.http = &http.Client{Transport: tr}
+		c.ownHTTP = true
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.ts = &tokenSource{c: c, lock: make(chan struct{}, 1)}
+	return c, nil
+}
+
+// exchangeWindow is the sliding window of the exchange limit: 60 s plus a little slack, so the
+// server (which sees our requests slightly later) never counts more than the limit in its own
+// 60 s window.
+const exchangeWindow = time.Minute + time.Second
+
+// Stats are the client's counters since New.
+type Stats struct {
+	Grants      int64 // successful RingCentral JWT grants
+	Exchanges   int64 // successful RingCentral → Engage token exchanges
+	Refreshes   int64 // successful Engage token refreshes
+	Requests    int64 // admin API HTTP requests sent (attempts, retries and replays included)
+	Retries     int64 // retried attempts (all endpoints)
+	RateLimited int64 // 429 responses received (all endpoints)
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Grants:      c.stats.grants.Load(),
+		Exchanges:   c.stats.exchanges.Load(),
+		Refreshes:   c.stats.refreshes.Load(),
+		Requests:    c.stats.requests.Load(),
+		Retries:     c.stats.retries.Load(),
+		RateLimited: c.stats.rateLimited.Load(),
+	}
+}
+
+// Response is the last HTTP response of a call (its body already read and closed) and how many
+// pages the call fetched.
+type Response struct {
+	*http.Response
+	Pages int
+}
+
+// request describes one logical call; do runs it with pacing, retries and auth.
+type request struct {
+	method     string
+	url        *url.URL
+	form       url.Values
+	api        bool   // admin API: paced, bounded, bearer token, 401 replay
+	rcEndpoint string // non-empty for RingCentral OAuth calls: Basic auth, *AuthError errors
+	exchange   bool   // counted against the exchange window
+	noRetry    bool
+}
+
+// endpoint names the request for errors and logs: "GET /voice/api/v1/admin/accounts".
+func (r *request) endpoint() string {
+	return r.method + " " + r.url.Path
+}
+
+// endpoint is r.endpoint() with every known secret redacted (the Engage logout path carries
+// a refresh token).
+func (c *Client) endpoint(r *request) string { return c.redact(r.endpoint()) }
+
+// transportError is a failure to get a response at all (connection refused or dropped, read
+// error, per-attempt timeout).
+type transportError struct {
+	method, url string
+	err         error
+}
+
+func (e *transportError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.method, e.url, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// tokenError marks a failure to obtain a token inside an API call; the auth path has already
+// retried, so the API call does not retry it again.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// do runs r: every attempt passes the pacing limiter (API calls), retries follow a fresh
+// backoff (exponential, jitter, capped, at most MaxAttempts and MaxRetryDuration) stretched to
+// any Retry-After, and only retryable errors are retried.
+func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, error) {
+	if c.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	var (
+		attempt  int
+		replayed bool
+		lastResp *http.Response
+		body     []byte
+		minWait  time.Duration
+		lastErr  error
+	)
+	maxAttempts := c.cfg.MaxAttempts
+	if r.noRetry {
+		maxAttempts = 1
+	}
+	b := c.newBackoff(maxAttempts, &minWait, &lastErr, r)
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		attempt++
+		if attempt > 1 {
+			c.stats.retries.Add(1)
+		}
+		resp, rb, err := c.attempt(ctx, r, &replayed)
+		if resp != nil {
+			lastResp = resp
+		}
+		body = rb
+		if err == nil {
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		var te *tokenError
+		if errors.As(err, &te) || !IsRetryable(err) {
+			return err
+		}
+		minWait = 0
+		var rl *RateLimitError
+		var au *AuthError
+		switch {
+		case errors.As(err, &rl):
+			minWait = rl.RetryAfter
+		case errors.As(err, &au):
+			minWait = au.RetryAfter
+		}
+		lastErr = err
+		return retry.RetryableError(err)
+	})
+	if err != nil {
+		var te *tokenError
+		if errors.As(err, &te) {
+			err = te.err
+		}
+		return lastResp, nil, err
+	}
+	return lastResp, body, nil
+}
+
+// newBackoff builds the single-use backoff of one call.
+func (c *Client) newBackoff(maxAttempts int, minWait *time.Duration, lastErr *error, r *request) retry.Backoff {
+	inner := retry.WithMaxRetries(uint64(max(maxAttempts-1, 0)),
+		retry.WithCappedDuration(c.cfg.BackoffCap,
+			retry.WithJitterPercent(20, retry.NewExponential(max(c.cfg.BackoffBase, time.Millisecond)))))
+	start := time.Now()
+	return retry.BackoffFunc(func() (time.Duration, bool) {
+		d, stop := inner.Next()
+		if stop {
+			return 0, true
+		}
+		if *minWait > d {
+			d = *minWait
+		}
+		if time.Since(start)+d > c.cfg.MaxRetryDuration {
+			return 0, true
+		}
+		c.log.Warn("engage: retrying request",
+			slog.String("endpoint", c.endpoint(r)),
+			slog.Duration("wait", d),
+			slog.String("error", errString(*lastErr)))
+		return d, false
+	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// attempt makes one attempt of r (plus, for a 401 "Jwt is expired", one refresh and one
+// replay per call).
+func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http.Response, []byte, error) {
+	if r.api {
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		defer func() { <-c.sem }()
+		if err := c.pace(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	if r.exchange {
+		if err := c.exchange.wait(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var token string
+	if r.api {
+		tok, err := c.ts.token(ctx)
+		if err != nil {
+			return nil, nil, &tokenError{err}
+		}
+		token = tok
+	}
+	resp, body, err := c.send(ctx, r, token)
+	if r.api && !*replayed && resp != nil && resp.StatusCode == http.StatusUnauthorized && isExpiredBody(body) {
+		*replayed = true
+		c.log.Info("engage: access token rejected as expired; refreshing and replaying once",
+			slog.String("endpoint", c.endpoint(r)))
+		c.ts.invalidate(token)
+		tok, terr := c.ts.token(ctx)
+		if terr != nil {
+			return resp, nil, &tokenError{terr}
+		}
+		if perr := c.pace(ctx); perr != nil {
+			return nil, nil, perr
+		}
+		resp, body, err = c.send(ctx, r, tok)
+	}
+	return resp, body, err
+}
+
+// pace waits for any server-imposed pause, then for the client-side limiter.
+func (c *Client) pace(ctx context.Context) error {
+	c.pauseMu.Lock()
+	until := c.pauseUntil
+	c.pauseMu.Unlock()
+	if d := time.Until(until); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	return c.limiter.Wait(ctx)
+}
+
+// pause makes every admin API request wait d from now (a 429's Retry-After applies to the
+// shared limit, not just to the request that got it).
+func (c *Client) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d)
+	c.pauseMu.Lock()
+	if until.After(c.pauseUntil) {
+		c.pauseUntil = until
+	}
+	c.pauseMu.Unlock()
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var expiredRE = regexp.MustCompile(`(?i)\bexpired\b`)
+
+func isExpiredBody(body []byte) bool { return expiredRE.Match(body) }
+
+// send makes one HTTP exchange. It is the only place that sets credentials on a request.
+func (c *Client) send(ctx context.Context, r *request, token string) (*http.Response, []byte, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	var rd io.Reader
+	if r.form != nil {
+		rd = strings.NewReader(r.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), rd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("building request %s: %w", c.endpoint(r), err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if r.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if r.rcEndpoint != "" {
+		req.SetBasicAuth(c.cfg.ClientID, c.cfg.ClientSecret)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if r.api {
+		c.stats.requests.Add(1)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &transportError{method: r.method, url: c.redact(sanitizeURL(r.url)), err: errors.New(c.redact(err.Error()))}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	if err != nil {
+		if ctx.Err() != nil {
+			return resp, nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("reading body: attempt timed out after %s", c.cfg.RequestTimeout)
+		}
+		return resp, nil, &transportError{method: r.method, url: c.redact(sanitizeURL(r.url)), err: fmt.Errorf("reading body: %w", err)}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		c.stats.rateLimited.Add(1)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, body, nil
+	}
+	if r.rcEndpoint != "" {
+		return resp, body, newAuthError(r.rcEndpoint, resp, body, c.redact)
+	}
+	aerr := newAPIError(resp, body, c.redact)
+	var rl *RateLimitError
+	if r.api && errors.As(aerr, &rl) {
+		c.pause(rl.RetryAfter)
+	}
+	return resp, body, aerr
+}
+
+// redact removes every secret the client knows (client secret, JWT, current and past tokens)
+// from s.
+func (c *Client) redact(s string) string {
+	for _, secret := range c.secrets() {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// redactErr returns err unchanged when its text carries no secret, else a plain error with
+// the secrets redacted.
+func (c *Client) redactErr(err error) error {
+	if msg := err.Error(); c.redact(msg) != msg {
+		return errors.New(c.redact(msg))
+	}
+	return err
+}
+
+func (c *Client) secrets() []string {
+	out := []string{c.cfg.ClientSecret, c.cfg.JWT}
+	return append(out, c.ts.secrets()...)
+}
+
+// newURL resolves path (relative, no leading slash) against base.
+func newURL(base *url.URL, path string, q url.Values) *url.URL {
+	u := base.ResolveReference(&url.URL{Path: path})
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u
+}
+
+// slidingWindow allows at most n events in any window of length per.
+type slidingWindow struct {
+	mu    sync.Mutex
+	n     int
+	per   time.Duration
+	times []time.Time
+}
+
+func newSlidingWindow(n int, per time.Duration) *slidingWindow {
+	return &slidingWindow{n: n, per: per}
+}
+
+// wait blocks until an event is allowed (or ctx ends), then records it.
+func (w *slidingWindow) wait(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		now := time.Now()
+		i := 0
+		for i < len(w.times) && now.Sub(w.times[i]) >= w.per {
+			i++
+		}
+		w.times = w.times[i:]
+		if len(w.times) < w.n {
+			w.times = append(w.times, now)
+			w.mu.Unlock()
+			return nil
+		}
+		d := w.times[0].Add(w.per).Sub(now)
+		w.mu.Unlock()
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}

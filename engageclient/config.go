@@ -1,0 +1,143 @@
+package engageclient
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultRCServerURL       = "https://platform.ringcentral.com"
+	DefaultEngageServerURL   = "https://engage.ringcentral.com"
+	DefaultRefreshMargin     = 60 * time.Second
+	DefaultRequestsPerMinute = 120
+	DefaultConcurrency       = 4
+	DefaultMaxAttempts       = 5
+	DefaultMaxRetryDuration  = 2 * time.Minute
+	DefaultBackoffBase       = time.Second
+	DefaultBackoffCap        = 30 * time.Second
+	DefaultExchangePerMinute = 5
+	DefaultRequestTimeout    = 60 * time.Second
+)
+
+// Config configures a Client. Zero values mean the defaults above; ClientID, ClientSecret and
+// JWT are required.
+type Config struct {
+	RCServerURL       string        // RingCentral platform base URL, default DefaultRCServerURL
+	ClientID          string        // RingCentral app client id
+	ClientSecret      string        // RingCentral app client secret (never logged)
+	JWT               string        // RingCentral JWT credential (never logged)
+	EngageServerURL   string        // Engage base URL, default DefaultEngageServerURL (https://ringcx.ringcentral.com works too)
+	RefreshMargin     time.Duration // refresh when remaining < min(RefreshMargin, 20% of lifetime); default 60s
+	RequestsPerMinute int           // client-side limiter for admin API calls, default 120
+	Concurrency       int           // max in-flight admin API requests, default 4
+	MaxAttempts       int           // attempts per call including the first, default 5
+	MaxRetryDuration  time.Duration // total time one call may spend retrying, default 2m
+	BackoffBase       time.Duration // first backoff (exponential, jitter), default 1s
+	BackoffCap        time.Duration // cap on one backoff, default 30s
+	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
+	RequestTimeout    time.Duration // per HTTP attempt, default 60s
+	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
+	UserAgent         string        // default "evsync/<version>"
+	Logger            *slog.Logger  // optional; never receives secrets
+}
+
+// withDefaults returns cfg with every zero field set to its default.
+func (cfg Config) withDefaults() Config {
+	cfg.RCServerURL = cmp.Or(cfg.RCServerURL, DefaultRCServerURL)
+	cfg.EngageServerURL = cmp.Or(cfg.EngageServerURL, DefaultEngageServerURL)
+	cfg.RefreshMargin = cmp.Or(cfg.RefreshMargin, DefaultRefreshMargin)
+	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, DefaultRequestsPerMinute)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
+	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, DefaultMaxRetryDuration)
+	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, DefaultBackoffBase)
+	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, DefaultBackoffCap)
+	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
+	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, defaultUserAgent())
+	return cfg
+}
+
+// validate checks a defaulted Config and returns a one-line error naming the first bad field.
+func (cfg Config) validate() error {
+	switch {
+	case cfg.ClientID == "":
+		return fmt.Errorf("engageclient: Config.ClientID is required")
+	case cfg.ClientSecret == "":
+		return fmt.Errorf("engageclient: Config.ClientSecret is required")
+	case cfg.JWT == "":
+		return fmt.Errorf("engageclient: Config.JWT is required")
+	}
+	if err := checkBaseURL(cfg.RCServerURL); err != nil {
+		return fmt.Errorf("engageclient: Config.RCServerURL: %w", err)
+	}
+	if err := checkBaseURL(cfg.EngageServerURL); err != nil {
+		return fmt.Errorf("engageclient: Config.EngageServerURL: %w", err)
+	}
+	checks := []struct {
+		name string
+		bad  bool
+	}{
+		{"RefreshMargin", cfg.RefreshMargin < 0},
+		{"RequestsPerMinute", cfg.RequestsPerMinute < 0},
+		{"Concurrency", cfg.Concurrency < 0},
+		{"MaxAttempts", cfg.MaxAttempts < 0},
+		{"MaxRetryDuration", cfg.MaxRetryDuration < 0},
+		{"BackoffBase", cfg.BackoffBase < 0},
+		{"BackoffCap", cfg.BackoffCap < 0},
+		{"ExchangePerMinute", cfg.ExchangePerMinute < 0},
+		{"RequestTimeout", cfg.RequestTimeout < 0},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return fmt.Errorf("engageclient: Config.%s must not be negative", c.name)
+		}
+	}
+	if cfg.BackoffCap < cfg.BackoffBase {
+		return fmt.Errorf("engageclient: Config.BackoffCap (%s) must be at least BackoffBase (%s)", cfg.BackoffCap, cfg.BackoffBase)
+	}
+	return nil
+}
+
+// checkBaseURL accepts an absolute http(s) URL without query, fragment or user info.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("parsing %q: %w", sanitizeURLString(s), err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("scheme must be http or https, got %q", u.Scheme)
+	case u.Host == "":
+		return fmt.Errorf("host is missing in %q", sanitizeURLString(s))
+	case u.User != nil:
+		return fmt.Errorf("user info is not allowed in the URL")
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("query and fragment are not allowed in the URL")
+	}
+	return nil
+}
+
+// parseBaseURL parses a validated base URL and makes sure its path ends with a slash, so
+// relative references resolve beneath it.
+func parseBaseURL(s string) *url.URL {
+	u, _ := url.Parse(s) // validated by checkBaseURL
+	if len(u.Path) == 0 || u.Path[len(u.Path)-1] != '/' {
+		u.Path += "/"
+	}
+	return u
+}
+
+func defaultUserAgent() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return "evsync/" + v
+}

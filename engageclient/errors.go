@@ -1,0 +1,326 @@
+package engageclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ErrClosed is returned by Client methods called after Close.
+var ErrClosed = errors.New("engageclient: client is closed")
+
+// maxErrorBody bounds how much of an error response body is kept in an error.
+const maxErrorBody = 2048
+
+// APIError is an unsuccessful (non-2xx) response from the Engage API. Its URL is sanitized and
+// its Body truncated, with every secret the client knows removed.
+type APIError struct {
+	StatusCode     int    // HTTP status code
+	Method         string // HTTP method
+	URL            string // request URL without query values that could carry secrets
+	GeneralMessage string // Errors.generalMessage when the body is the Engage JSON error object
+	Details        string // Errors.details
+	RequestURI     string // Errors.requestUri
+	ErrorCode      string // errorCode (e.g. "access.denied.exception")
+	Body           string // the body as received (truncated, secrets redacted), for text/plain bodies
+}
+
+// Error implements error.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "engage API %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.GeneralMessage != "" || e.Details != "":
+		msg := e.GeneralMessage
+		if e.Details != "" && e.Details != msg {
+			msg = strings.TrimPrefix(msg+" ("+e.Details+")", " ")
+		}
+		b.WriteString(": " + msg)
+	case e.Body != "":
+		b.WriteString(": " + oneLine(e.Body, 200))
+	}
+	if e.ErrorCode != "" {
+		b.WriteString(" [" + e.ErrorCode + "]")
+	}
+	return b.String()
+}
+
+// RateLimitError is a 429 Too Many Requests response. RetryAfter is the wait the server asked
+// for (Retry-After, or the X-Rate-Limit-Window when no Retry-After came), zero when it said
+// nothing. errors.As also matches it as an *APIError.
+type RateLimitError struct {
+	APIError
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	s := e.APIError.Error()
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// Unwrap lets errors.As match a *RateLimitError as an *APIError.
+func (e *RateLimitError) Unwrap() error { return &e.APIError }
+
+// AuthError is an error answer from the RingCentral OAuth endpoints (token, revoke), decoded
+// from {"error", "error_description", "errors":[{"errorCode","message"}]}.
+type AuthError struct {
+	StatusCode  int      // HTTP status code
+	Endpoint    string   // "jwt grant" or "revoke"
+	Code        string   // the OAuth "error" field, e.g. "invalid_grant"
+	Description string   // "error_description"
+	ErrorCodes  []string // errors[].errorCode, e.g. "OAU-146"
+	RetryAfter  time.Duration
+}
+
+// Error implements error.
+func (e *AuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ringcentral %s: %d %s", cmpOr(e.Endpoint, "oauth"), e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Description != "" {
+		b.WriteString(": " + oneLine(e.Description, 200))
+	}
+	if len(e.ErrorCodes) > 0 {
+		b.WriteString(" [" + strings.Join(e.ErrorCodes, ",") + "]")
+	}
+	return b.String()
+}
+
+// Fatal reports whether retrying the same credentials cannot help: 400 (invalid_grant and
+// other bad requests), 401 and 403.
+func (e *AuthError) Fatal() bool {
+	return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnauthorized ||
+		e.StatusCode == http.StatusForbidden
+}
+
+// DecodeError is a response body that could not be decoded; Endpoint names the request
+// ("GET /voice/api/v1/admin/accounts").
+type DecodeError struct {
+	Endpoint string
+	Err      error
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decoding %s response: %v", e.Endpoint, e.Err)
+}
+
+// Unwrap returns the underlying JSON error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err is worth retrying: 429, 5xx, 408, timeouts and transport
+// errors. Context cancellation, other 4xx, auth failures and decoding errors are not.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return true
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return retryableStatus(ae.StatusCode)
+	}
+	var au *AuthError
+	if errors.As(err, &au) {
+		return retryableStatus(au.StatusCode)
+	}
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return false
+	}
+	var te *transportError
+	if errors.As(err, &te) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
+}
+
+// engageErrorBody is the Engage "Errors" JSON object.
+type engageErrorBody struct {
+	GeneralMessage   string `json:"generalMessage"`
+	Details          string `json:"details"`
+	DeveloperMessage string `json:"developerMessage"`
+	RequestURI       string `json:"requestUri"`
+	ErrorCode        string `json:"errorCode"`
+	Message          string `json:"message"`
+	Error            string `json:"error"`
+}
+
+// rcErrorBody is the RingCentral OAuth / API error object.
+type rcErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	ErrorCode   string `json:"errorCode"`
+	Message     string `json:"message"`
+	Errors      []struct {
+		ErrorCode string `json:"errorCode"`
+		Message   string `json:"message"`
+	} `json:"errors"`
+}
+
+// newAPIError builds the typed error for an unsuccessful Engage response.
+func newAPIError(resp *http.Response, body []byte, redact func(string) string) error {
+	e := APIError{
+		StatusCode: resp.StatusCode,
+		Method:     resp.Request.Method,
+		URL:        redact(sanitizeURL(resp.Request.URL)),
+	}
+	var eb engageErrorBody
+	if json.Unmarshal(body, &eb) == nil {
+		e.GeneralMessage = redact(cmpOr(eb.GeneralMessage, eb.Message, eb.Error))
+		e.Details = redact(cmpOr(eb.Details, eb.DeveloperMessage))
+		e.RequestURI = redact(eb.RequestURI)
+		e.ErrorCode = redact(eb.ErrorCode)
+	}
+	e.Body = redact(truncate(string(body), maxErrorBody))
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return &RateLimitError{APIError: e, RetryAfter: retryAfter(resp.Header, time.Now())}
+	}
+	return &e
+}
+
+// newAuthError builds the typed error for an unsuccessful RingCentral OAuth response.
+func newAuthError(endpoint string, resp *http.Response, body []byte, redact func(string) string) *AuthError {
+	e := &AuthError{StatusCode: resp.StatusCode, Endpoint: endpoint}
+	var eb rcErrorBody
+	if json.Unmarshal(body, &eb) == nil {
+		e.Code = redact(eb.Error)
+		e.Description = redact(cmpOr(eb.Description, eb.Message))
+		for _, x := range eb.Errors {
+			if x.ErrorCode != "" {
+				e.ErrorCodes = append(e.ErrorCodes, redact(x.ErrorCode))
+			}
+		}
+		if eb.ErrorCode != "" && len(e.ErrorCodes) == 0 {
+			e.ErrorCodes = append(e.ErrorCodes, redact(eb.ErrorCode))
+		}
+		if e.Description == "" && len(eb.Errors) > 0 {
+			e.Description = redact(eb.Errors[0].Message)
+		}
+	} else if len(body) > 0 {
+		e.Description = redact(truncate(string(body), 200))
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		e.RetryAfter = retryAfter(resp.Header, time.Now())
+	}
+	return e
+}
+
+// retryAfter reads how long the server asked us to wait: Retry-After in seconds or as an HTTP
+// date, and the X-Rate-Limit-Window (seconds) of a RingCentral-style limit; the longer wins.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	var d time.Duration
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := parseSeconds(v); err == nil {
+			d = secs
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = max(t.Sub(now), 0)
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Rate-Limit-Window")); v != "" && h.Get("Retry-After") == "" {
+		if secs, err := parseSeconds(v); err == nil {
+			d = max(d, secs)
+		}
+	}
+	return d
+}
+
+func parseSeconds(v string) (time.Duration, error) {
+	var f float64
+	if _, err := fmt.Sscanf(v, "%g", &f); err != nil {
+		return 0, err
+	}
+	if strings.ContainsAny(v, " ,:") || f < 0 || f > 24*3600 {
+		return 0, fmt.Errorf("bad seconds value")
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// sanitizeURL renders u without user info, fragment or query values; query keys are kept so
+// the error still says which parameters were sent (paging, flatten).
+func sanitizeURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	c.Fragment = ""
+	c.RawFragment = ""
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			if !safeQueryKey(k) {
+				for i := range vs {
+					vs[i] = "REDACTED"
+				}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
+}
+
+// safeQueryKey lists the query parameters whose values are known not to be secret.
+func safeQueryKey(k string) bool {
+	switch k {
+	case "page", "maxRows", "flatten", "activeOnly", "includeRefresh", "includePermissions":
+		return true
+	}
+	return false
+}
+
+func sanitizeURLString(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return sanitizeURL(u)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return truncate(s, n)
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,295 @@
+package engageclient
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Time is a tolerant timestamp. It decodes the Engage forms "2020-05-18T19:22:12.000+0000" and
+// "…-0000", RFC 3339, a date-time without zone (taken as UTC), a bare date, epoch milliseconds
+// (a JSON number) and a Joda-style object with a "millis" field. null and "" decode to
+// Valid == false. Decoded times are in UTC.
+type Time struct {
+	time.Time
+	Valid bool
+}
+
+// timeLayouts are tried in order; Go accepts a fractional second after the seconds field even
+// when the layout has none.
+var timeLayouts = []string{
+	"2006-01-02T15:04:05Z0700",
+	time.RFC3339,
+	"2006-01-02T15:04:05Z07",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05Z0700",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02",
+}
+
+// ParseTime parses s with the layouts Time accepts; "" gives a zero, invalid Time.
+func ParseTime(s string) (Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return Time{}, nil
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return Time{Time: t.UTC(), Valid: true}, nil
+		}
+	}
+	return Time{}, fmt.Errorf("parsing time %q: unknown format", truncate(s, 64))
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = Time{}
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && len(strings.TrimSpace(s)) >= 10 {
+			*t = Time{Time: time.UnixMilli(ms).UTC(), Valid: true}
+			return nil
+		}
+		v, err := ParseTime(s)
+		if err != nil {
+			return err
+		}
+		*t = v
+		return nil
+	case b[0] == '{':
+		var obj struct {
+			Millis *json.Number `json:"millis"`
+		}
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return err
+		}
+		if obj.Millis == nil {
+			return fmt.Errorf("parsing time object: no millis field")
+		}
+		return t.UnmarshalJSON([]byte(obj.Millis.String()))
+	default:
+		ms, err := parseJSONInt(b)
+		if err != nil {
+			return fmt.Errorf("parsing time %s: %w", truncate(string(b), 64), err)
+		}
+		*t = Time{Time: time.UnixMilli(ms).UTC(), Valid: true}
+		return nil
+	}
+}
+
+// MarshalJSON implements json.Marshaler: RFC 3339 with nanoseconds, or null when !Valid.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if !t.Valid {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.Time.Format(time.RFC3339Nano))
+}
+
+// Ptr returns a pointer to the time, or nil when the value is not Valid.
+func (t Time) Ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+// Int64 is a tolerant, nullable integer: a JSON number (integral), a numeric string, null or ""
+// (the last two give Valid == false). IDs arrive in both forms.
+type Int64 struct {
+	Int64 int64
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int64) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		*n = Int64{}
+		return nil
+	}
+	if b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*n = Int64{}
+			return nil
+		}
+		b = []byte(s)
+	}
+	v, err := parseJSONInt(b)
+	if err != nil {
+		return err
+	}
+	*n = Int64{Int64: v, Valid: true}
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (n Int64) MarshalJSON() ([]byte, error) {
+	if !n.Valid {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, n.Int64, 10), nil
+}
+
+// Ptr returns a pointer to the value, or nil when not Valid.
+func (n Int64) Ptr() *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+// parseJSONInt parses an integer written as a JSON number ("12", "12.0", "1.2e3").
+func parseJSONInt(b []byte) (int64, error) {
+	s := string(b)
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("parsing integer %q: not a number", truncate(s, 32))
+	}
+	if f != math.Trunc(f) || f > math.MaxInt64 || f < math.MinInt64 {
+		return 0, fmt.Errorf("parsing integer %q: not an integer", truncate(s, 32))
+	}
+	return int64(f), nil
+}
+
+// ID is a tolerant identifier that decodes from a JSON string or a JSON number and is kept as
+// its decimal string (Engage account ids are numeric strings, sometimes sent as numbers).
+// null and "" give Valid == false.
+type ID struct {
+	String string
+	Valid  bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*id = ID{}
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		*id = ID{String: s, Valid: s != ""}
+		return nil
+	default:
+		v, err := parseJSONInt(b)
+		if err != nil {
+			return fmt.Errorf("parsing id: %w", err)
+		}
+		*id = ID{String: strconv.FormatInt(v, 10), Valid: true}
+		return nil
+	}
+}
+
+// Ptr returns a pointer to the string, or nil when not Valid.
+func (id ID) Ptr() *string {
+	if !id.Valid {
+		return nil
+	}
+	v := id.String
+	return &v
+}
+
+// Bool is a tolerant, nullable boolean: true/false, "true"/"false", 1/0, "1"/"0"; null and ""
+// give Valid == false.
+type Bool struct {
+	Bool  bool
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *Bool) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 0 && s[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+	}
+	switch strings.ToLower(s) {
+	case "", "null":
+		*v = Bool{}
+	case "true", "1", "y", "yes":
+		*v = Bool{Bool: true, Valid: true}
+	case "false", "0", "n", "no":
+		*v = Bool{Bool: false, Valid: true}
+	default:
+		return fmt.Errorf("parsing boolean %q: not a boolean", truncate(s, 32))
+	}
+	return nil
+}
+
+// Ptr returns a pointer to the value, or nil when not Valid.
+func (v Bool) Ptr() *bool {
+	if !v.Valid {
+		return nil
+	}
+	x := v.Bool
+	return &x
+}
+
+// Str is a tolerant, nullable string: a JSON string, or a number or boolean kept as its text.
+// null gives Valid == false; "" is a valid empty string.
+type Str struct {
+	String string
+	Valid  bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *Str) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*v = Str{}
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*v = Str{String: s, Valid: true}
+		return nil
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("parsing string: got a JSON %s", map[byte]string{'{': "object", '[': "array"}[b[0]])
+	default:
+		if !json.Valid(b) {
+			return fmt.Errorf("parsing string: invalid JSON %q", truncate(string(b), 32))
+		}
+		*v = Str{String: string(b), Valid: true}
+		return nil
+	}
+}
+
+// Ptr returns a pointer to the string, or nil when not Valid.
+func (v Str) Ptr() *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.String
+	return &s
+}
