@@ -1,0 +1,358 @@
+package engagefake
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Grant types of the RingCentral token endpoint.
+const (
+	grantJWT     = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	grantRefresh = "refresh_token"
+)
+
+// checkBasic verifies the client's Basic auth; on failure it writes the OAuth error.
+func (s *Server) checkBasic(w http.ResponseWriter, r *http.Request) bool {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		rcError(w, http.StatusUnauthorized, "invalid_client", "Client authentication is required", "OAU-123")
+		return false
+	}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		rcError(w, http.StatusUnauthorized, "invalid_client", "Invalid client credentials", "OAU-146")
+		return false
+	}
+	return true
+}
+
+// handleRCToken serves POST /restapi/oauth/token (JWT and refresh_token grants).
+func (s *Server) handleRCToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		rcError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed", "CMN-405")
+		return
+	}
+	if !s.checkBasic(w, r) {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		rcError(w, http.StatusBadRequest, "invalid_request", "Unparsable request body", "OAU-101")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	switch r.PostForm.Get("grant_type") {
+	case grantJWT:
+		a := r.PostForm.Get("assertion")
+		if a == "" {
+			rcError(w, http.StatusBadRequest, "invalid_request", "Parameter [assertion] is missed", "OAU-101")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(a), []byte(s.opts.JWT)) != 1 {
+			rcError(w, http.StatusBadRequest, "invalid_grant", "Token is invalid", "OAU-213")
+			return
+		}
+	case grantRefresh:
+		old := s.rcRefresh[r.PostForm.Get("refresh_token")]
+		if old == nil || old.revoked || !now.Before(old.expires) {
+			rcError(w, http.StatusBadRequest, "invalid_grant", "Token is revoked or expired", "OAU-211")
+			return
+		}
+		old.revoked = true
+		if old.pair != nil {
+			old.pair.revoked = true
+		}
+	case "":
+		rcError(w, http.StatusBadRequest, "invalid_request", "Parameter [grant_type] is missed", "OAU-101")
+		return
+	default:
+		rcError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type", "OAU-250")
+		return
+	}
+	access := &rcToken{expires: now.Add(s.opts.RCTokenTTL)}
+	refresh := &rcToken{expires: now.Add(rcRefreshTokenLifetime), pair: access}
+	access.pair = refresh
+	at := s.newToken("U0pDMTFQMDFQQVMwMHxBQUFf", 64)
+	rt := s.newToken("U0pDMTFQMDFQQVMwMHxSRUZf", 48)
+	s.rcAccess[at], s.rcRefresh[rt] = access, refresh
+	s.stats.Grants++
+	d := doc{
+		{"access_token", at},
+		{"token_type", "bearer"},
+		{"expires_in", int64(s.opts.RCTokenTTL / time.Second)},
+		{"refresh_token", rt},
+		{"refresh_token_expires_in", int64(rcRefreshTokenLifetime / time.Second)},
+		{"scope", "ReadAccounts"},
+		{"owner_id", "400131004"},
+		{"endpoint_id", "fakeEndpointId-" + strconv.FormatUint(s.tokenSeq, 10)},
+	}
+	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+}
+
+// handleRCRevoke serves POST /restapi/oauth/revoke (form token = access or refresh token).
+func (s *Server) handleRCRevoke(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		rcError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed", "CMN-405")
+		return
+	}
+	if !s.checkBasic(w, r) {
+		return
+	}
+	_ = r.ParseForm()
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		rcError(w, http.StatusBadRequest, "invalid_request", "Parameter [token] is missed", "OAU-101")
+		return
+	}
+	s.mu.Lock()
+	t := s.rcAccess[tok]
+	if t == nil {
+		t = s.rcRefresh[tok]
+	}
+	if t != nil {
+		t.revoked = true
+		if t.pair != nil {
+			t.pair.revoked = true
+		}
+	}
+	s.stats.Revokes++
+	s.mu.Unlock()
+	// RingCentral answers 200 with an empty body, also for unknown tokens (RFC 7009).
+	w.WriteHeader(http.StatusOK)
+}
+
+// formValue reads a parameter from the form body or, failing that, the query (Spring-style).
+func formValue(r *http.Request, key string) string {
+	_ = r.ParseForm()
+	return r.Form.Get(key)
+}
+
+// handleExchange serves POST /api/auth/login/rc/accesstoken.
+func (s *Server) handleExchange(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use POST")
+		return
+	}
+	if ok, wait := s.allowExchange(); !ok {
+		if s.opts.RateLimitRetryAfter {
+			w.Header().Set("Retry-After", strconv.Itoa(wait))
+		}
+		s.count(func(st *Stats) { st.RateLimited++ })
+		s.engageError(w, r, http.StatusTooManyRequests, "Too Many Requests", "token exchange limit exceeded")
+		return
+	}
+	tok, typ := formValue(r, "rcAccessToken"), formValue(r, "rcTokenType")
+	if tok == "" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "Required parameter 'rcAccessToken' is not present")
+		return
+	}
+	if typ != "Bearer" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "rcTokenType must be Bearer")
+		return
+	}
+	s.mu.Lock()
+	rc := s.rcAccess[tok]
+	valid := rc != nil && !rc.revoked && s.opts.Now().Before(rc.expires)
+	s.mu.Unlock()
+	if !valid {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		s.engageError(w, r, http.StatusUnauthorized, "Unauthorized", "Invalid RingCentral access token")
+		return
+	}
+	includeRefresh, _ := strconv.ParseBool(r.URL.Query().Get("includeRefresh"))
+	s.writeTokenResponse(w, includeRefresh, func(st *Stats) { st.Exchanges++ })
+}
+
+// handleRefresh serves POST /api/auth/token/refresh: a new access token AND a new refresh
+// token; the presented refresh token is used up. An unknown, used or expired refresh token gets
+// 401 with a JSON Errors body whose generalMessage is "Invalid refresh token".
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use POST")
+		return
+	}
+	tok := formValue(r, "refresh_token")
+	if tok == "" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "Required parameter 'refresh_token' is not present")
+		return
+	}
+	if typ := formValue(r, "rcTokenType"); typ != "" && typ != "Bearer" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "rcTokenType must be Bearer")
+		return
+	}
+	s.mu.Lock()
+	rt := s.engRefresh[tok]
+	valid := rt != nil && !rt.used && s.opts.Now().Before(rt.expires)
+	if valid {
+		rt.used = true
+	}
+	s.mu.Unlock()
+	if !valid {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		s.engageError(w, r, http.StatusUnauthorized, "Invalid refresh token", "The refresh token is unknown or was already used")
+		return
+	}
+	s.writeTokenResponse(w, true, func(st *Stats) { st.Refreshes++ })
+}
+
+// handleLogout serves DELETE /api/auth/logout/{refreshToken}: the refresh token is used up.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string) {
+	if r.Method != http.MethodDelete {
+		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use DELETE")
+		return
+	}
+	s.mu.Lock()
+	if rt := s.engRefresh[tok]; rt != nil {
+		rt.used = true
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeTokenResponse issues a token pair and writes the AccessTokenUserDetails object.
+func (s *Server) writeTokenResponse(w http.ResponseWriter, includeRefresh bool, bump func(*Stats)) {
+	s.tmu.RLock()
+	t := s.tenant
+	mainID, adminID := "", 0
+	if len(t.MainAccounts) > 0 {
+		mainID = t.MainAccounts[0].ID
+	}
+	if len(t.Users) > 0 {
+		adminID = t.Users[0].ID
+	}
+	var details []doc
+	rcUser := doc{{"businessPhone", nil}, {"company", nil}, {"department", nil}, {"email", "admin@example.com"},
+		{"emailAsLoginName", true}, {"firstName", "Fake"}, {"jobTitle", nil}, {"lastName", "Admin"}, {"mobilePhone", nil}}
+	if len(t.SubAccounts) > 0 && len(t.SubAccounts[0].Groups) > 0 && len(t.SubAccounts[0].Groups[0].Agents) > 0 {
+		sa := t.SubAccounts[0]
+		a := t.agentDoc(sa.Groups[0].Agents[0])
+		accName, _ := t.subDoc(sa).get("accountName")
+		det := doc{{"accountId", sa.ID}, {"accountName", accName}}
+		for _, k := range []string{"agentId", "firstName", "lastName", "email", "username", "agentType", "rcUserId",
+			"agentRank", "allowLoginControl", "allowLoginUpdates", "altDefaultLoginDest", "directAgentExtension",
+			"enableSoftphone", "externalAgentId", "ghostRnaAction", "initLoginBaseState", "location",
+			"manualOutboundDefaultCallerId", "maxChats", "team"} {
+			v, _ := a.get(k)
+			det = append(det, field{k, v})
+		}
+		det = append(det, field{"agentGroupId", nil})
+		details = append(details, det)
+	}
+	s.tmu.RUnlock()
+
+	s.mu.Lock()
+	now := s.opts.Now()
+	s.engSerial++
+	access := s.signJWT(now, s.engSerial, mainID, adminID)
+	s.issued = append(s.issued, access)
+	refresh := ""
+	if includeRefresh {
+		refresh = s.newToken("", 40)
+		s.engRefresh[refresh] = &engRefresh{expires: now.Add(s.opts.RefreshTokenTTL)}
+	}
+	s.stats.TokensIssued++
+	bump(&s.stats)
+	s.mu.Unlock()
+
+	d := doc{}
+	if includeRefresh {
+		d = append(d, field{"refreshToken", refresh})
+	}
+	if details == nil {
+		details = []doc{}
+	}
+	d = append(d, doc{
+		{"accessToken", access},
+		{"tokenType", "Bearer"},
+		{"mainAccountId", mainID},
+		{"agentDetails", details},
+		{"adminId", adminID},
+		{"adminUrl", "/voice/admin/"},
+		{"agentUrl", "/voice/agent/"},
+		{"analyticsUrl", "/voice/analytics/"},
+		{"iqUrl", nil},
+		{"redirectUrl", nil},
+		{"adminPasswordReset", false},
+		{"isAdminPasswordReset", false},
+		{"loginHashcode", nil},
+		{"platformId", "fake"},
+		{"port", 443},
+		{"rcUser", rcUser},
+		{"ssoLogin", true},
+	}...)
+	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+}
+
+// jwtClaims are the claims of an Engage access token.
+type jwtClaims struct {
+	Iss           string `json:"iss"`
+	Sub           string `json:"sub"`
+	MainAccountID string `json:"mainAccountId"`
+	Iat           int64  `json:"iat"`
+	Exp           int64  `json:"exp"`
+	Jti           string `json:"jti"`
+}
+
+var b64 = base64.RawURLEncoding
+
+// signJWT returns an HS256 JWT. Call with s.mu held.
+func (s *Server) signJWT(now time.Time, serial int64, mainID string, adminID int) string {
+	head := b64.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	payload, _ := json.Marshal(jwtClaims{
+		Iss: "engagefake", Sub: strconv.Itoa(adminID), MainAccountID: mainID,
+		Iat: now.Unix(), Exp: now.Add(s.opts.TokenTTL).Unix(), Jti: strconv.FormatInt(serial, 10),
+	})
+	unsigned := head + "." + b64.EncodeToString(payload)
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write([]byte(unsigned))
+	return unsigned + "." + b64.EncodeToString(mac.Sum(nil))
+}
+
+// authorize checks the Engage bearer token; on failure it writes a 401 and returns false.
+// An expired token gets text/plain "Jwt is expired"; a missing or invalid one gets text/plain
+// "Full authentication is required to access this resource" (no word "expired").
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+	fail := func(msg string) bool {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		writeText(w, http.StatusUnauthorized, msg)
+		return false
+	}
+	const noAuth = "Full authentication is required to access this resource"
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return fail(noAuth)
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return fail(noAuth)
+	}
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	sig, err := b64.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
+		return fail(noAuth)
+	}
+	raw, err := b64.DecodeString(parts[1])
+	var c jwtClaims
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return fail(noAuth)
+	}
+	serial, _ := strconv.ParseInt(c.Jti, 10, 64)
+	s.mu.Lock()
+	expired := serial <= s.expiredUpTo || !s.opts.Now().Before(time.Unix(c.Exp, 0))
+	s.mu.Unlock()
+	if expired {
+		return fail("Jwt is expired")
+	}
+	return true
+}
