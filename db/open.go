@@ -1,0 +1,46 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Session defaults that Open applies unless the URL sets them.
+const (
+	// ApplicationNameDefault is the application_name Open sets unless the URL names one.
+	ApplicationNameDefault = "evsync"
+	// StatementTimeoutDefault is the statement_timeout Open sets unless the URL sets one.
+	// Publishing a very large tenant runs a handful of set-based statements; each stays well
+	// under this.
+	StatementTimeoutDefault = "5min"
+	// IdleInTxTimeoutDefault is the idle_in_transaction_session_timeout Open sets unless the
+	// URL sets one.
+	IdleInTxTimeoutDefault = "60s"
+)
+
+// Open returns a pgx pool for url. It sets application_name (default "evsync"),
+// statement_timeout and idle_in_transaction_session_timeout unless the URL sets them, and
+// checks that the server answers.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can echo the URL (and its password): keep them out.
+		return nil, fmt.Errorf("parsing database url: invalid connection string")
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	rp["application_name"] = cmp.Or(rp["application_name"], ApplicationNameDefault)
+	rp["statement_timeout"] = cmp.Or(rp["statement_timeout"], StatementTimeoutDefault)
+	rp["idle_in_transaction_session_timeout"] = cmp.Or(rp["idle_in_transaction_session_timeout"], IdleInTxTimeoutDefault)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to database %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	return pool, nil
+}

@@ -1,0 +1,365 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	gosync "sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Stage collects one run's rows on a dedicated connection. Rows are compared with the stored
+// row hashes as they arrive; only new, changed and restored rows are COPY'd (with full data)
+// into temporary tables, so Go memory stays bounded by one page plus a (key, hash) entry per
+// stored row. Publish merges the staged rows in one transaction. A Stage is safe for
+// concurrent use; calls are serialised on its connection.
+type Stage struct {
+	s     *Store
+	runID int64
+
+	mu     gosync.Mutex
+	conn   *pgxpool.Conn
+	ents   []*stageEntity
+	marks  map[scopeID]*scopeMark
+	hasher *rowHasher
+	done   bool // Publish was called
+	closed bool
+	err    error // first staging error; Publish refuses to run after one
+
+	// hook, when set (tests only), runs at named points of Publish; an error aborts it.
+	hook func(ctx context.Context, step string) error
+}
+
+type scopeID struct{ entity, scope string }
+
+type scopeMark struct {
+	complete bool
+	failed   bool
+	err      string
+}
+
+// entry flags.
+const (
+	fStored  = 1 << iota // the row exists in the table
+	fDeleted             // ... soft-deleted
+	fSeen                // fetched in this run
+)
+
+// entry is what Stage keeps per row key: the stored (or staged) hash and flags.
+type entry struct {
+	hash  [32]byte
+	flags uint8
+}
+
+// scopeStat counts one scope's rows while staging.
+type scopeStat struct {
+	live                                            int64 // stored live rows before the run
+	fetched, inserted, updated, unchanged, restored int64
+	staged                                          int64 // rows COPY'd to staging
+}
+
+// stageEntity is the staging state of one entity.
+type stageEntity struct {
+	def     *entityDef
+	loaded  bool
+	created bool // the temp table exists
+	rows    map[rowKey]entry
+	scopes  map[string]*scopeStat
+	strs    map[string]string // interned key strings
+	stagedN int64
+}
+
+// StageBegin acquires a dedicated connection for one run's staging. runID 0 means a dry run
+// (no ledger rows are written by Publish).
+func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
+	if err := checkSchema(s.schema); err != nil {
+		return nil, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring staging connection: %w", err)
+	}
+	// Temporary tables live in local buffers: give them room (allowed before first use only).
+	if _, err := conn.Exec(ctx, "SET temp_buffers = '128MB'"); err != nil {
+		destroy(conn)
+		return nil, fmt.Errorf("configuring staging connection: %w", err)
+	}
+	st := &Stage{s: s, runID: runID, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher()}
+	for _, d := range entityDefs {
+		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
+	}
+	return st, nil
+}
+
+// RunID returns the run the stage belongs to (0 for a dry run).
+func (st *Stage) RunID() int64 { return st.runID }
+
+// ErrStageDone is returned by Stage methods called after Publish or Close.
+var ErrStageDone = errors.New("db: stage already published or closed")
+
+// AccountsAdd stages main accounts (scope "all").
+func (st *Stage) AccountsAdd(ctx context.Context, rows []AccountRow) error {
+	return st.add(ctx, EntityAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+		r := &rows[i]
+		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, r.Name, r.RCAccountID), r.Raw
+	})
+}
+
+// SubAccountsAdd stages sub-accounts (scope "all").
+func (st *Stage) SubAccountsAdd(ctx context.Context, rows []SubAccountRow) error {
+	return st.add(ctx, EntitySubAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+		r := &rows[i]
+		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, r.Name, r.Archived, micros(r.StartDate), micros(r.EndDate)), r.Raw
+	})
+}
+
+// UsersAdd stages admin users (scope "all").
+func (st *Stage) UsersAdd(ctx context.Context, rows []UserRow) error {
+	return st.add(ctx, EntityUsers, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+		r := &rows[i]
+		return rowKey{n: r.UserID}, append(vals, r.UserID, r.ParentUserID, r.UserName, r.FirstName, r.LastName, r.FullName,
+			r.Enabled, r.RootUser, r.RCUserID, r.RCAccountID, r.Roles, micros(r.CreatedAt)), r.Raw
+	})
+}
+
+// AgentGroupsAdd stages agent groups (scope: their sub-account id).
+func (st *Stage) AgentGroupsAdd(ctx context.Context, rows []AgentGroupRow) error {
+	return st.add(ctx, EntityAgentGroups, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+		r := &rows[i]
+		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, r.Name, r.IsDefault), r.Raw
+	})
+}
+
+// AgentsAdd stages agents (scope: their sub-account id).
+func (st *Stage) AgentsAdd(ctx context.Context, rows []AgentRow) error {
+	return st.add(ctx, EntityAgents, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+		r := &rows[i]
+		return rowKey{s: r.SubAccountID, n: r.AgentID}, append(vals, r.SubAccountID, r.AgentID, r.AgentGroupID,
+			r.Username, r.FirstName, r.LastName, r.Email, r.AgentType, r.IsActive, r.RCUserID,
+			micros(r.CreatedAt), micros(r.LastLoginAt)), r.Raw
+	})
+}
+
+// ScopeComplete marks a scope as fetched completely: its rows publish and rows missing from it
+// are soft-deleted (subject to the mass-delete breaker). entity is one of Entities; scope is
+// "all" for accounts, sub_accounts and users and the sub-account id for agent_groups and
+// agents. A scope marked failed stays failed.
+func (st *Stage) ScopeComplete(entity, scope string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.mark(entity, scope)
+	if !m.failed {
+		m.complete = true
+	}
+}
+
+// ScopeFail marks a scope as failed: the rows it did fetch publish, nothing of it is deleted,
+// and the run is partial with err (which must not carry secrets) recorded on the scope.
+func (st *Stage) ScopeFail(entity, scope string, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.mark(entity, scope)
+	m.complete = false
+	m.failed = true
+	if m.err == "" {
+		m.err = "unknown error"
+		if err != nil {
+			m.err = oneLine(err.Error())
+		}
+	}
+}
+
+func (st *Stage) mark(entity, scope string) *scopeMark {
+	id := scopeID{entity, scope}
+	m := st.marks[id]
+	if m == nil {
+		m = &scopeMark{}
+		st.marks[id] = m
+	}
+	return m
+}
+
+// Close releases the staging connection, dropping its temporary tables. It is safe to call
+// more than once and after Publish.
+func (st *Stage) Close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return
+	}
+	st.closed = true
+	st.ents = nil
+	destroy(st.conn)
+}
+
+// add classifies n rows of one entity against the stored hashes and COPYs the new, changed
+// and restored ones into the entity's staging table. build appends the row's key and typed
+// column values (in table column order) to vals.
+func (st *Stage) add(ctx context.Context, entity string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+	if n == 0 {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done || st.closed {
+		return ErrStageDone
+	}
+	if st.err != nil {
+		return st.err
+	}
+	err := st.addLocked(ctx, entity, n, build)
+	if err != nil {
+		st.err = fmt.Errorf("staging %s: %w", entity, err)
+		return st.err
+	}
+	return nil
+}
+
+func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+	e := st.ents[entityByName(entity).idx]
+	if err := st.load(ctx, e); err != nil {
+		return err
+	}
+	if err := st.createTemp(ctx, e); err != nil {
+		return err
+	}
+	d := e.def
+	ncols := len(d.keyCols) + len(d.cols)
+	copyRows := make([][]any, 0, n)
+	var vals []any
+	for i := range n {
+		vals = make([]any, 0, ncols+3)
+		k, v, raw := build(i, vals)
+		if d.keyS != "" && k.s == "" {
+			return fmt.Errorf("checking row %d: empty %s", i, d.keyS)
+		}
+		clean, err := ScrubRaw(raw)
+		if err != nil {
+			return fmt.Errorf("checking row %d: %w", i, err)
+		}
+		h := st.hasher.sum(v, clean)
+		if is, ok := e.strs[k.s]; ok {
+			k.s = is
+		} else {
+			e.strs[k.s] = k.s
+		}
+		sc := e.scope(d.scope(k))
+		old, found := e.rows[k]
+		var op string
+		switch {
+		case !found:
+			op = "i"
+			sc.inserted++
+			e.rows[k] = entry{hash: h, flags: fSeen}
+		case old.flags&fSeen != 0:
+			continue // listed twice in one run (pages shifted): the first copy wins
+		case old.flags&fDeleted != 0:
+			op = "r"
+			sc.restored++
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+		case old.hash != h:
+			op = "u"
+			sc.updated++
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+		default:
+			sc.unchanged++
+			sc.fetched++
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+			continue
+		}
+		sc.fetched++
+		sc.staged++
+		e.stagedN++
+		copyRows = append(copyRows, append(v, clean, h[:], op))
+	}
+	if len(copyRows) == 0 {
+		return nil
+	}
+	if _, err := st.conn.CopyFrom(ctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows)); err != nil {
+		return fmt.Errorf("copying rows: %w", err)
+	}
+	return nil
+}
+
+func (e *stageEntity) scope(name string) *scopeStat {
+	sc := e.scopes[name]
+	if sc == nil {
+		sc = &scopeStat{}
+		e.scopes[name] = sc
+	}
+	return sc
+}
+
+// stageCols are the columns of the staging table.
+func (d *entityDef) stageCols() []string {
+	cols := append(append([]string{}, d.keyCols...), d.cols...)
+	return append(cols, "raw", "row_hash", "op")
+}
+
+// load reads the stored (key, row_hash, deleted) of every row of the entity once per stage.
+func (st *Stage) load(ctx context.Context, e *stageEntity) error {
+	if e.loaded {
+		return nil
+	}
+	d := e.def
+	ks, kn := "''", "0::bigint"
+	if d.keyS != "" {
+		ks = d.keyS
+	}
+	if d.keyN != "" {
+		kn = d.keyN
+	}
+	rows, err := st.conn.Query(ctx, fmt.Sprintf("SELECT %s, %s, row_hash, deleted_at IS NOT NULL FROM %s.%s", ks, kn, st.s.q, d.name))
+	if err != nil {
+		return fmt.Errorf("reading stored hashes: %w", err)
+	}
+	defer rows.Close()
+	e.rows = map[rowKey]entry{}
+	var (
+		k       rowKey
+		hash    []byte
+		deleted bool
+	)
+	for rows.Next() {
+		if err := rows.Scan(&k.s, &k.n, &hash, &deleted); err != nil {
+			return fmt.Errorf("reading stored hashes: %w", err)
+		}
+		if is, ok := e.strs[k.s]; ok {
+			k.s = is
+		} else {
+			e.strs[k.s] = k.s
+		}
+		en := entry{flags: fStored}
+		copy(en.hash[:], hash)
+		if deleted {
+			en.flags |= fDeleted
+		} else {
+			e.scope(d.scope(k)).live++
+		}
+		e.rows[k] = en
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading stored hashes: %w", err)
+	}
+	e.loaded = true
+	return nil
+}
+
+// createTemp creates the entity's staging table on first use.
+func (st *Stage) createTemp(ctx context.Context, e *stageEntity) error {
+	if e.created {
+		return nil
+	}
+	d := e.def
+	cols := strings.Join(append(append(append([]string{}, d.keyCols...), d.cols...), "raw", "row_hash"), ", ")
+	sql := fmt.Sprintf(`CREATE TEMP TABLE stg_%[1]s AS SELECT %[2]s FROM %[3]s.%[1]s WITH NO DATA;
+ALTER TABLE stg_%[1]s ADD COLUMN op text NOT NULL`, d.name, cols, st.s.q)
+	if _, err := st.conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("creating staging table: %w", err)
+	}
+	e.created = true
+	return nil
+}

@@ -1,0 +1,260 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is the evsync sink in one schema of one database. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	schema string
+	q      string // the schema, quoted for SQL text
+}
+
+// NewStore returns a Store over pool for schema (default "engage"). The schema must be a plain
+// lower-case identifier; a bad one makes every method return an error.
+func NewStore(pool *pgxpool.Pool, schema string) *Store {
+	schema = cmp.Or(schema, SchemaDefault)
+	return &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize()}
+}
+
+// Schema returns the schema the store writes to.
+func (s *Store) Schema() string { return s.schema }
+
+// Pool returns the pool the store uses.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+func checkSchema(schema string) error {
+	if !schemaRE.MatchString(schema) {
+		return fmt.Errorf("checking schema name %q: %w", schema, ErrBadSchema)
+	}
+	return nil
+}
+
+// ErrBadSchema is returned by Store methods and the Migrate functions when the schema name is
+// not a plain lower-case identifier.
+var ErrBadSchema = errors.New("db: schema must match [a-z_][a-z0-9_]*")
+
+// ErrLocked is returned by Store.LockTry when another run holds the schema's advisory lock.
+var ErrLocked = errors.New("db: another run holds the lock")
+
+// ErrNotFound is returned by Store.RunFinish when the run does not exist.
+var ErrNotFound = errors.New("db: not found")
+
+// sql replaces {s} in text by the quoted schema.
+func (s *Store) sql(text string) string { return strings.ReplaceAll(text, "{s}", s.q) }
+
+// LockTry takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
+// ErrLocked. release unlocks and returns the connection; it is safe to call more than once and
+// does not depend on ctx.
+func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
+	if err := checkSchema(s.schema); err != nil {
+		return nil, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring lock connection: %w", err)
+	}
+	key := lockKey("run", s.schema)
+	var ok bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		destroy(conn)
+		return nil, fmt.Errorf("taking advisory lock: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, ErrLocked
+	}
+	var once gosync.Once
+	return func() {
+		once.Do(func() {
+			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var unlocked bool
+			if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked); err != nil || !unlocked {
+				// Closing the session releases every lock it holds.
+				destroy(conn)
+				return
+			}
+			conn.Release()
+		})
+	}, nil
+}
+
+// destroy closes a pooled connection instead of returning it, dropping its session state
+// (temporary tables, advisory locks).
+func destroy(conn *pgxpool.Conn) {
+	c := conn.Hijack()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.Close(ctx)
+}
+
+// RunCreate records a new run with status 'running' and returns its id.
+func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err error) {
+	if err := checkSchema(s.schema); err != nil {
+		return 0, err
+	}
+	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {s}.sync_runs (trigger, status) VALUES ($1, 'running') RETURNING run_id`), trigger).Scan(&runID)
+	if err != nil {
+		return 0, fmt.Errorf("creating run: %w", err)
+	}
+	return runID, nil
+}
+
+// RunFinishParams are the final record of a run that did not publish successfully.
+type RunFinishParams struct {
+	RunID          int64
+	Status         string // "failed", "canceled", "succeeded" or "partial"
+	Error          string
+	APIRequests    int64
+	TokenRefreshes int64
+	Retries        int64
+	RateLimited    int64
+}
+
+// RunFinish records the end of a run that never reached a successful publish. A run that is
+// already finished (for example by a failed Publish) is left as it is; a run that does not
+// exist is ErrNotFound.
+func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
+	if err := checkSchema(s.schema); err != nil {
+		return err
+	}
+	switch p.Status {
+	case "failed", "canceled", "succeeded", "partial":
+	default:
+		return fmt.Errorf("finishing run %d: invalid status %q", p.RunID, p.Status)
+	}
+	var exists, updated bool
+	err := s.pool.QueryRow(ctx, s.sql(`
+WITH u AS (
+  UPDATE {s}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
+         api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7
+  WHERE run_id = $1 AND status = 'running'
+  RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM {s}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
+		p.RunID, p.Status, oneLine(p.Error), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited).Scan(&exists, &updated)
+	if err != nil {
+		return fmt.Errorf("finishing run %d: %w", p.RunID, err)
+	}
+	if !exists {
+		return fmt.Errorf("finishing run %d: %w", p.RunID, ErrNotFound)
+	}
+	return nil
+}
+
+// oneLine flattens s to one line of at most 2000 bytes.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 2000 {
+		s = s[:1997] + "..."
+	}
+	return s
+}
+
+// Status is what `syncer status` shows: the latest runs and per-entity freshness.
+type Status struct {
+	Runs     []RunInfo
+	Entities []EntityStatus
+}
+
+// RunInfo is one row of sync_runs.
+type RunInfo struct {
+	RunID          int64
+	Trigger        string
+	Status         string
+	Error          string
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+	Duration       time.Duration // finished - started, or so far for a running run
+	APIRequests    int64
+	TokenRefreshes int64
+	Retries        int64
+	RateLimited    int64
+	Fetched        int64
+	Inserted       int64
+	Updated        int64
+	Unchanged      int64
+	Deleted        int64
+	Restored       int64
+}
+
+// EntityStatus is the freshness of one entity table.
+type EntityStatus struct {
+	Entity           string
+	Live             int64
+	Deleted          int64
+	LastSuccessRunID int64      // 0 when no run has completed a scope of this entity
+	LastSuccessAt    *time.Time // finish time of that run
+	Age              time.Duration
+}
+
+// StatusGet returns the lastRuns most recent runs (newest first) and, per entity, live and
+// deleted counts and the last run that completed one of its scopes.
+func (s *Store) StatusGet(ctx context.Context, lastRuns int) (*Status, error) {
+	if err := checkSchema(s.schema); err != nil {
+		return nil, err
+	}
+	if lastRuns <= 0 {
+		lastRuns = 10
+	}
+	var st Status
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT run_id, trigger, status, coalesce(error, ''), started_at, finished_at,
+       coalesce(finished_at, clock_timestamp()) - started_at,
+       api_requests, token_refreshes, retries, rate_limited,
+       fetched, inserted, updated, unchanged, deleted, restored
+FROM {s}.sync_runs ORDER BY run_id DESC LIMIT $1`), lastRuns)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs: %w", err)
+	}
+	for rows.Next() {
+		var r RunInfo
+		if err := rows.Scan(&r.RunID, &r.Trigger, &r.Status, &r.Error, &r.StartedAt, &r.FinishedAt, &r.Duration,
+			&r.APIRequests, &r.TokenRefreshes, &r.Retries, &r.RateLimited,
+			&r.Fetched, &r.Inserted, &r.Updated, &r.Unchanged, &r.Deleted, &r.Restored); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("listing runs: %w", err)
+		}
+		st.Runs = append(st.Runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing runs: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, s.sql(`
+SELECT entity, live, deleted, coalesce(last_success_run_id, 0), last_success_at,
+       coalesce(last_success_age, '0'::interval)
+FROM {s}.entity_freshness`))
+	if err != nil {
+		return nil, fmt.Errorf("reading entity freshness: %w", err)
+	}
+	byName := map[string]EntityStatus{}
+	for rows.Next() {
+		var e EntityStatus
+		if err := rows.Scan(&e.Entity, &e.Live, &e.Deleted, &e.LastSuccessRunID, &e.LastSuccessAt, &e.Age); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading entity freshness: %w", err)
+		}
+		byName[e.Entity] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading entity freshness: %w", err)
+	}
+	for _, name := range Entities {
+		st.Entities = append(st.Entities, byName[name])
+	}
+	return &st, nil
+}

@@ -1,0 +1,115 @@
+// Package dbtest gives tests their own PostgreSQL database on the server named by
+// TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432). Every database is created
+// fresh, named uniquely, and dropped when the test ends (kept, with its URL logged, when the
+// test failed). Tests never skip for lack of a server: they fail with one line saying how to
+// start one.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evsync/evsync/db"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DefaultURL is the server used when TEST_DATABASE_URL is not set.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// Schema is the schema New migrates.
+const Schema = db.SchemaDefault
+
+// AdminURL returns TEST_DATABASE_URL, or DefaultURL when it is not set.
+func AdminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+// New creates a fresh database, migrates it (schema "engage") and returns a pool on it and
+// the schema name. The pool is closed and the database dropped when the test ends.
+func New(t testing.TB) (*pgxpool.Pool, string) {
+	t.Helper()
+	u := NewURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pool, err := db.Open(ctx, u)
+	if err != nil {
+		t.Fatalf("dbtest: opening test database: %v", err)
+	}
+	t.Cleanup(pool.Close) // runs before the drop registered by NewURL
+	if err := db.MigrateUp(ctx, pool, Schema); err != nil {
+		t.Fatalf("dbtest: migrating test database: %v", err)
+	}
+	return pool, Schema
+}
+
+// NewURL creates a fresh, empty (unmigrated) database and returns its URL. The database is
+// dropped when the test ends, after the test's other cleanups (so close pools opened on it
+// with t.Cleanup registered after this call, or before the test returns).
+func NewURL(t testing.TB) string {
+	t.Helper()
+	admin := AdminURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("dbtest: no PostgreSQL at TEST_DATABASE_URL (default %s): start one (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set TEST_DATABASE_URL: %v", DefaultURL, err)
+	}
+	defer conn.Close(ctx)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "evsync_test_" + sanitize(t.Name()) + "_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("dbtest: creating database %s: %v", name, err)
+	}
+	pu, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("dbtest: parsing TEST_DATABASE_URL: invalid URL")
+	}
+	pu.Path = "/" + name
+	dbURL := pu.String()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dbtest: keeping database of failed test: %s", dbURL)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("dbtest: dropping database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("dbtest: dropping database %s: %v", name, err)
+		}
+	})
+	return dbURL
+}
+
+// sanitize keeps a short, identifier-safe form of a test name.
+func sanitize(name string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			sb.WriteRune(r)
+		default:
+			sb.WriteByte('_')
+		}
+		if sb.Len() >= 30 {
+			break
+		}
+	}
+	return sb.String()
+}
