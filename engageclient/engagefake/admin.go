@@ -42,16 +42,17 @@ func (s *Server) render(r *http.Request, rt route) (int, []byte) {
 	case EndpointAgents:
 		key = "agents/" + rt.accountID + "/" + rt.groupID
 	}
+	// The tenant read lock is held across lookup, render and store, so a concurrent Mutate
+	// (which clears the cache under the write lock) can never leave a stale body behind.
+	s.tmu.RLock()
+	defer s.tmu.RUnlock()
 	s.cmu.Lock()
 	body, ok := s.cache[key]
 	s.cmu.Unlock()
 	if ok {
 		return http.StatusOK, body
 	}
-
-	s.tmu.RLock()
 	status, body := s.renderLocked(rt, q)
-	s.tmu.RUnlock()
 	if status == http.StatusOK {
 		s.cmu.Lock()
 		if s.cacheBytes+len(body) > maxCacheBytes {

@@ -2,4 +2,143 @@
 // Engage Voice auth and admin endpoints, written from the API facts (not from engageclient), with
 // a deterministic tenant generator, mutations and fault injection. Used by tests, benchmarks,
 // `syncer demo` and `syncer fake-engage`.
+//
+// # Serving
+//
+// A *Server is an http.Handler (safe for concurrent use). Start serves it on a loopback
+// httptest.Server and returns the base URL; both APIs live under that one URL, so it is the
+// RingCentral server URL and the Engage server URL at once:
+//
+//	s := engagefake.New(engagefake.Options{Seed: 1})
+//	base := s.Start()
+//	defer s.Close()
+//
+// Credentials accepted by default: DefaultClientID, DefaultClientSecret, DefaultJWT
+// (Options.ClientID, ClientSecret, JWT override them).
+//
+// # Endpoints
+//
+//	POST /restapi/oauth/token
+//	    Basic auth client id/secret; form grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer
+//	    and assertion=<JWT>, or grant_type=refresh_token and refresh_token=<RC refresh token>
+//	    (rotating: the old refresh token and its access token are revoked).
+//	    200 {access_token, token_type:"bearer", expires_in, refresh_token,
+//	    refresh_token_expires_in, scope, owner_id, endpoint_id}. Errors are OAuth bodies
+//	    {"error","error_description","errors":[{"errorCode","message"}]}: missing Basic auth 401
+//	    invalid_client OAU-123; wrong client credentials 401 invalid_client OAU-146; wrong
+//	    assertion 400 invalid_grant OAU-213; bad refresh token 400 invalid_grant OAU-211;
+//	    missing parameter 400 invalid_request OAU-101; other grant types 400
+//	    unsupported_grant_type OAU-250.
+//	POST /restapi/oauth/revoke
+//	    Basic auth; form token=<access or refresh token>: revokes the token and its pair.
+//	    200 with an empty body (also for unknown tokens).
+//	POST /api/auth/login/rc/accesstoken?includeRefresh=true
+//	    form (or query) rcAccessToken=<RC access token>, rcTokenType=Bearer. The RC token must
+//	    have been issued by this server and be neither expired nor revoked (else 401 with a JSON
+//	    Errors body, generalMessage "Unauthorized"). At most Options.ExchangePerMinute calls per
+//	    sliding minute (default 5), else 429 JSON Errors. 200 = AccessTokenUserDetails:
+//	    refreshToken (only with includeRefresh=true), accessToken, tokenType "Bearer",
+//	    mainAccountId, agentDetails[], adminId, adminUrl, agentUrl, analyticsUrl, iqUrl,
+//	    redirectUrl, adminPasswordReset, isAdminPasswordReset, loginHashcode, platformId, port,
+//	    rcUser{...}, ssoLogin.
+//	POST /api/auth/token/refresh
+//	    form (or query) refresh_token=<refreshToken> [, rcTokenType=Bearer]. Rotates: answers a
+//	    new accessToken AND a new refreshToken; the presented refresh token is used up. A used,
+//	    unknown or expired (Options.RefreshTokenTTL) refresh token gets 401 with a JSON Errors
+//	    body whose generalMessage is "Invalid refresh token" (deliberately without the word
+//	    "expired", so a client never mistakes it for an expired access token).
+//	DELETE /api/auth/logout/{refreshToken}
+//	    uses up the refresh token; 204.
+//	GET /voice/api/v1/admin/accounts
+//	    bare array of Account objects, one per sub-account (main accounts appear only through
+//	    mainAccountId, mainAccountName and the nested "mainAccount" object).
+//	GET /voice/api/v1/admin/users?flatten=true|false[&activeOnly=true]
+//	    flatten=true: every user, in id order, each with "parentPath" and "children": [].
+//	    Otherwise: only the root users at top level, descendants nested in "children" arrays.
+//	    activeOnly=true leaves out users with "enabled": false (their listed descendants move up
+//	    to the nearest listed ancestor in the nested form).
+//	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups[?page=&maxRows=]
+//	    bare array of AgentGroup objects {permissions, agentGroupId, groupName, isDefault}.
+//	    page is 0-based and only applies with maxRows; without maxRows the full list; a page
+//	    past the end is []. Unknown account: 404 JSON Errors.
+//	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents
+//	    bare array of Agent objects (no paging). Unknown account or group: 404 JSON Errors.
+//
+// Every /voice/api/ request needs "Authorization: Bearer <accessToken>". Engage access tokens
+// are HS256-signed JWTs with iss, sub (adminId), mainAccountId, iat, exp (whole seconds) and
+// jti claims, valid for Options.TokenTTL (default 5 minutes). An expired token (or any token
+// issued before a call to ExpireTokens) gets 401, Content-Type text/plain, body
+// "Jwt is expired"; a missing or invalid token gets 401 text/plain
+// "Full authentication is required to access this resource". Other Engage errors are JSON
+// Errors objects {cause, details, developerMessage, generalMessage, requestUri, timestamp,
+// validationErrors} with status 400, 404, 405, 429 or 500/503.
+//
+// Order of checks for /voice/api/ requests: injected fault, Options.Latency, the rate limiter,
+// then authentication. With Options.RateLimit > 0 a token bucket (RateLimit per minute, size
+// RateBurst, clock Options.Now) guards /voice/api/; when empty it answers 429 with
+// generalMessage "Too Many Requests" and, if Options.RateLimitRetryAfter, a Retry-After header
+// (whole seconds until a token is free). X-Rate-Limit-Limit, X-Rate-Limit-Remaining and
+// X-Rate-Limit-Window ("60") accompany limited responses.
+//
+// # Generated data
+//
+// New generates the tenant from Options.Seed and Options.Tenant: the same seed and spec give
+// byte-identical JSON. Ids: main accounts "10001", "10002", ...; sub-accounts "20001", ...;
+// agent groups 30001, ...; agents 100001, ...; users 1000, .... The first agent group of each
+// sub-account is its default group ("isDefault": true). Objects carry the documented field
+// sets, including the secret-bearing fields password, sipPassword, phoneLoginPin (agents),
+// crmPwd, ftpPwd, securityKey (strings "sEcReT-<16 hex>") and phoneRecordingPin (a 9-digit
+// integer) on accounts; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
+// lastLoginDate values use "-0000", some are null); endDate null unless archivedAccount (true for the 2nd, 6th, 10th ... sub-account);
+// non-ASCII names ("Zoë", "Łukasz", "渡辺"). The API's inconsistencies are reproduced: roughly
+// a third of users and a tenth of agents carry rcUserId as a JSON string, some agents carry
+// agentGroupId as a numeric string, some rcUserId/email values are null. SecretValues returns
+// every secret value (plus client secret, JWT and every token issued) so tests can grep a
+// database dump for them.
+//
+// Only the skeleton (ids and links) is stored; objects are generated on demand and the
+// marshaled list responses are cached (bounded) until the next mutation, so a 100,000-agent
+// tenant costs a few megabytes.
+//
+// # Users and parentPath
+//
+// "parentPath" lists a user's ancestor userIds root first, wrapped in slashes: "/1000/1003/"
+// for a user whose parent is 1003, whose parent is the root 1000. A root user has
+// "parentPath": "/" and "rootUser": true.
+//
+// # Mutations
+//
+// Mutate(func(t *Tenant)) runs under the server's lock; inside, use the Tenant's helpers
+// (AddMainAccount, AddSubAccount, AddAgentGroup, AddAgent, AddUser, Update*, Remove*,
+// MoveAgent) or edit the slices directly (indexes are rebuilt afterwards). Each entity has a
+// Set map of JSON field overrides applied over the generated object: a new value replaces the
+// field, nil sends null, Omit removes the field, an unknown key is appended. The Server has
+// one-call wrappers: AddSubAccount, UpdateSubAccount, RemoveSubAccount, AddMainAccount,
+// UpdateMainAccount, AddAgentGroup, UpdateAgentGroup, RemoveAgentGroup, AddAgent, UpdateAgent,
+// MoveAgent, RemoveAgent, AddUser, UpdateUser, RemoveUser. Removals cascade: a sub-account
+// takes its groups and agents, a group its agents; a removed user's children move up to its
+// parent. Counts reports the live rows; SubAccountIDs, AgentGroupIDs, AgentIDs and UserIDs
+// list ids.
+//
+// # Faults
+//
+// SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",
+// "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
+// "agentGroups", "agents" (the Endpoint* constants). A Fault may add Latency, answer a Status
+// (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
+// Engage endpoint answers text/plain "Jwt is expired"), Drop the connection without an
+// answer, or answer 200 with a Malformed (truncated) JSON body. PathContains narrows it to
+// matching URL paths; Times limits it to the next N matching requests (0 = forever). Faults
+// apply before authentication and rate limiting. ClearFaults removes all.
+//
+// Note on Drop: Go's http.Transport replays an idempotent request (GET) once, silently, when a
+// reused keep-alive connection closes without an answer. A Drop with Times: 1 can therefore be
+// invisible to a GET caller (the replay gets the real answer, and Stats.Requests counts both);
+// use Times: 2 or more, or a client without keep-alives, to see the transport error.
+//
+// # Counters
+//
+// Stats reports requests per endpoint name (every request, faulted or not), 429s served
+// (limiter, exchange limit and injected), RingCentral grants, exchanges, refreshes, revokes,
+// Engage access tokens issued and 401s served.
 package engagefake

@@ -70,7 +70,7 @@ func (t *Tenant) subDoc(sa *SubAccount) doc {
 	mainName, _ := main.get("mainAccountName")
 	start := randDate(r)
 	var end any
-	archived := chance(r, 4)
+	archived := (id-subIDBase)%4 == 1 // the 2nd, 6th, 10th ... sub-account
 	if archived {
 		end = apiDate(start.Add(time.Duration(30+r.IntN(700)) * 24 * time.Hour))
 	}

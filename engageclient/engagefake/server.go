@@ -127,7 +127,7 @@ type Fault struct {
 	Latency      time.Duration // extra delay before answering
 	Status       int           // answer with this status (e.g. 429, 500, 503) instead of the real response
 	RetryAfter   string        // Retry-After header value to send with Status (seconds or HTTP-date); "" = none
-	Drop         bool          // drop the connection without answering
+	Drop         bool          // drop the connection without answering (see the package doc on keep-alive replays)
 	Malformed    bool          // answer 200 with a truncated/malformed JSON body
 	Times        int           // apply to the next N matching requests, then stop; 0 = forever
 }
