@@ -126,7 +126,7 @@
 // "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
 // "agentGroups", "agents" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
-// Engage endpoint answers text/plain "Jwt is expired"), Drop the connection without an
+// /voice/api/ endpoint answers text/plain "Jwt is expired"), Drop the connection without an
 // answer, or answer 200 with a Malformed (truncated) JSON body. PathContains narrows it to
 // matching URL paths; Times limits it to the next N matching requests (0 = forever). Faults
 // apply before authentication and rate limiting. ClearFaults removes all.

@@ -37,7 +37,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // start starts a fake with opts and registers its Close.
-func start(t *testing.T, opts engagefake.Options) (*engagefake.Server, string) {
+func start(t testing.TB, opts engagefake.Options) (*engagefake.Server, string) {
 	t.Helper()
 	s := engagefake.New(opts)
 	base := s.Start()
@@ -56,7 +56,7 @@ type response struct {
 }
 
 // do sends a request and reads the answer.
-func do(t *testing.T, req *http.Request) response {
+func do(t testing.TB, req *http.Request) response {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -71,7 +71,7 @@ func do(t *testing.T, req *http.Request) response {
 }
 
 // postForm posts a form, with Basic auth when user != "".
-func postForm(t *testing.T, u string, form url.Values, user, pass string) response {
+func postForm(t testing.TB, u string, form url.Values, user, pass string) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -85,7 +85,7 @@ func postForm(t *testing.T, u string, form url.Values, user, pass string) respon
 }
 
 // get sends an authenticated GET.
-func get(t *testing.T, u, token string) response {
+func get(t testing.TB, u, token string) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	if err != nil {
@@ -98,7 +98,7 @@ func get(t *testing.T, u, token string) response {
 }
 
 // decode unmarshals r's body into v.
-func decode[T any](t *testing.T, r response) T {
+func decode[T any](t testing.TB, r response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -115,7 +115,7 @@ func truncate(b []byte) string {
 }
 
 // rcGrant runs the JWT grant and returns the RingCentral token response.
-func rcGrant(t *testing.T, base string) map[string]any {
+func rcGrant(t testing.TB, base string) map[string]any {
 	t.Helper()
 	r := postForm(t, base+"/restapi/oauth/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
@@ -128,14 +128,14 @@ func rcGrant(t *testing.T, base string) map[string]any {
 }
 
 // exchange exchanges an RC access token.
-func exchange(t *testing.T, base, rcToken string) response {
+func exchange(t testing.TB, base, rcToken string) response {
 	t.Helper()
 	return postForm(t, base+"/api/auth/login/rc/accesstoken?includeRefresh=true",
 		url.Values{"rcAccessToken": {rcToken}, "rcTokenType": {"Bearer"}}, "", "")
 }
 
 // login runs grant + exchange and returns the Engage access and refresh tokens.
-func login(t *testing.T, base string) (string, string) {
+func login(t testing.TB, base string) (string, string) {
 	t.Helper()
 	rc := rcGrant(t, base)
 	r := exchange(t, base, rc["access_token"].(string))

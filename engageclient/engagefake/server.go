@@ -210,11 +210,17 @@ func (s *Server) count(f func(st *Stats)) {
 
 // Mutate runs fn on the tenant under the server's lock, then rebuilds the indexes and drops the
 // response cache. fn may edit the slices directly or use the Tenant's helper methods.
-func (s *Server) Mutate(fn func(t *Tenant)) {
+func (s *Server) Mutate(fn func(t *Tenant)) { s.mutate(fn, true) }
+
+// mutate runs fn under the lock; reindex is needed unless fn only used the Tenant's helper
+// methods (which keep the indexes current).
+func (s *Server) mutate(fn func(t *Tenant), reindex bool) {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	fn(s.tenant)
-	s.tenant.reindex()
+	if reindex {
+		s.tenant.reindex()
+	}
 	s.cmu.Lock()
 	clear(s.cache)
 	s.cacheBytes = 0
@@ -508,7 +514,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route, f 
 			s.count(func(st *Stats) { st.RateLimited++ })
 		}
 		switch {
-		case f.Status == http.StatusUnauthorized && !strings.HasPrefix(r.URL.Path, "/restapi/"):
+		case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
 			s.count(func(st *Stats) { st.Unauthorized++ })
 			writeText(w, http.StatusUnauthorized, "Jwt is expired")
 		case strings.HasPrefix(r.URL.Path, "/restapi/"):
