@@ -69,7 +69,7 @@ func (c *Client) Close(ctx context.Context) error {
 		}
 	}
 	var err error
-	if rc != nil && time.Until(rc.expiry) > 0 {
+	if rc != nil && rc.expiry.After(c.now()) {
 		err = ts.revoke(ctx, rc.access)
 	}
 	c.closed.Store(true)

@@ -77,6 +77,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// now is the clock of token lifetime decisions.
+func (c *Client) now() time.Time { return time.Now() }
+
 // exchangeWindow is the sliding window of the exchange limit: 60 s plus a little slack, so the
 // server (which sees our requests slightly later) never counts more than the limit in its own
 // 60 s window.

@@ -67,7 +67,7 @@ type tokenSource struct {
 func (ts *tokenSource) current() (string, uint64, bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if ts.engage.fresh(time.Now(), ts.c.cfg.RefreshMargin) {
+	if ts.engage.fresh(ts.c.now(), ts.c.cfg.RefreshMargin) {
 		return ts.engage.access, ts.gen, true
 	}
 	return "", ts.gen, false
@@ -84,7 +84,7 @@ func (ts *tokenSource) token(ctx context.Context) (string, error) {
 	}
 	defer ts.release()
 	ts.mu.Lock()
-	if ts.engage != nil && !ts.engage.stale && (ts.gen != gen || ts.engage.fresh(time.Now(), ts.c.cfg.RefreshMargin)) {
+	if ts.engage != nil && !ts.engage.stale && (ts.gen != gen || ts.engage.fresh(ts.c.now(), ts.c.cfg.RefreshMargin)) {
 		// Renewed by another goroutine while we waited.
 		tok := ts.engage.access
 		ts.mu.Unlock()
@@ -158,7 +158,7 @@ func (ts *tokenSource) renew(ctx context.Context) error {
 			slog.String("error", err.Error()))
 		errs = append(errs, fmt.Errorf("refreshing engage token: %w", err))
 	}
-	if rc != nil && time.Until(rc.expiry) > rcMinRemaining {
+	if rc != nil && rc.expiry.Sub(ts.c.now()) > rcMinRemaining {
 		_, err := ts.exchange(ctx, rc.access)
 		if err == nil {
 			return nil
@@ -213,13 +213,13 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 	c.stats.grants.Add(1)
 	ts.mu.Lock()
 	old := ts.rc
-	ts.rc = &rcToken{access: tr.AccessToken, expiry: time.Now().Add(ttl)}
+	ts.rc = &rcToken{access: tr.AccessToken, expiry: c.now().Add(ttl)}
 	if old != nil {
 		ts.past = append(ts.past, old.access)
 	}
 	ts.mu.Unlock()
 	c.log.Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
-	if old != nil && time.Until(old.expiry) > 0 {
+	if old != nil && old.expiry.After(c.now()) {
 		if err := ts.revoke(ctx, old.access); err != nil {
 			c.log.Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
 		}
@@ -286,7 +286,7 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 	if w.AccessToken == "" {
 		return nil, &DecodeError{Endpoint: c.endpoint(r), Err: errors.New("accessToken is missing")}
 	}
-	now := time.Now()
+	now := c.now()
 	expiry, lifetime := jwtExpiry(w.AccessToken, now)
 	d := w.details(body)
 	ts.mu.Lock()
