@@ -38,7 +38,12 @@ func (s *Server) render(r *http.Request, rt route) (int, []byte) {
 		} else {
 			page = -1
 		}
-		key = "agentGroups/" + rt.accountID + "?page=" + strconv.Itoa(page) + "&maxRows=" + strconv.Itoa(maxRows)
+		perms, err := parseBool(q.Get("includePermissions"))
+		if err != nil {
+			return http.StatusBadRequest, []byte("includePermissions must be true or false")
+		}
+		key = "agentGroups/" + rt.accountID + "?page=" + strconv.Itoa(page) + "&maxRows=" + strconv.Itoa(maxRows) +
+			"&includePermissions=" + strconv.FormatBool(perms)
 	case EndpointAgents:
 		key = "agents/" + rt.accountID + "/" + rt.groupID
 	}
@@ -67,6 +72,9 @@ func (s *Server) render(r *http.Request, rt route) (int, []byte) {
 	}
 	return status, body
 }
+
+// allPermissions is the permissions array of a group listed with includePermissions=true.
+var allPermissions = []string{"CREATE", "READ", "UPDATE", "DELETE", "REPORT"}
 
 // parseBool parses an optional boolean query parameter ("" = false).
 func parseBool(v string) (bool, error) {
@@ -110,12 +118,17 @@ func (s *Server) renderLocked(rt route, q map[string][]string) (int, []byte) {
 			lo := min(len(groups), page*mr)
 			groups = groups[lo:min(len(groups), lo+mr)]
 		}
+		perms, _ := parseBool(get("includePermissions"))
 		b := []byte{'['}
 		for i, g := range groups {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, t.groupDoc(g))
+			d := t.groupDoc(g)
+			if perms {
+				d = d.with(map[string]any{"permissions": allPermissions})
+			}
+			b = appendJSON(b, d)
 		}
 		return http.StatusOK, append(b, ']')
 	case EndpointAgents:

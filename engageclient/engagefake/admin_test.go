@@ -448,3 +448,17 @@ func TestLargeTenant(t *testing.T) {
 		t.Errorf("last agent id = %d, want 200000", ids[199])
 	}
 }
+
+func TestIncludePermissions(t *testing.T) {
+	t.Parallel()
+	s, base := start(t, engagefake.Options{})
+	at, _ := login(t, base)
+	acc := s.SubAccountIDs()[0]
+	for q, want := range map[string]int{"": 0, "?includePermissions=false": 0, "?includePermissions=true": 5} {
+		for _, g := range decode[[]map[string]any](t, get(t, base+groupsPath(acc)+q, at)) {
+			if n := len(g["permissions"].([]any)); n != want {
+				t.Errorf("%q: %d permissions, want %d", q, n, want)
+			}
+		}
+	}
+}

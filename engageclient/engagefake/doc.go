@@ -57,8 +57,9 @@
 //	    Otherwise: only the root users at top level, descendants nested in "children" arrays.
 //	    activeOnly=true leaves out users with "enabled": false (their listed descendants move up
 //	    to the nearest listed ancestor in the nested form).
-//	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups[?page=&maxRows=]
-//	    bare array of AgentGroup objects {permissions, agentGroupId, groupName, isDefault}.
+//	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups[?page=&maxRows=&includePermissions=]
+//	    bare array of AgentGroup objects {permissions, agentGroupId, groupName, isDefault};
+//	    permissions is [] unless includePermissions=true (then all five permissions).
 //	    page is 0-based and only applies with maxRows; without maxRows the full list; a page
 //	    past the end is []. Unknown account: 404 JSON Errors.
 //	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents

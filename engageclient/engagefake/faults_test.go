@@ -2,13 +2,18 @@ package engagefake_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestFaults(t *testing.T) {
@@ -248,5 +253,106 @@ func TestUnknownPathAndMethod(t *testing.T) {
 	}
 	if got := s.Stats().Requests[engagefake.EndpointUnknown]; got != 1 {
 		t.Errorf("Requests[unknown] = %d", got)
+	}
+}
+
+func TestParseFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		spec     string
+		endpoint string
+		want     engagefake.Fault
+		wantErr  bool
+	}{
+		{"agents:status=503,times=3", "agents", engagefake.Fault{Status: 503, Times: 3}, false},
+		{"accounts:status=429,retry-after=5", "accounts", engagefake.Fault{Status: 429, RetryAfter: "5"}, false},
+		{"agentGroups:malformed,path=/accounts/20001/", "agentGroups", engagefake.Fault{Malformed: true, PathContains: "/accounts/20001/"}, false},
+		{"rc.token:latency=2s", "rc.token", engagefake.Fault{Latency: 2 * time.Second}, false},
+		{"users:drop,times=1", "users", engagefake.Fault{Drop: true, Times: 1}, false},
+		{"agents", "", engagefake.Fault{}, true},
+		{"nope:drop", "", engagefake.Fault{}, true},
+		{"agents:status=abc", "", engagefake.Fault{}, true},
+		{"agents:status=42", "", engagefake.Fault{}, true},
+		{"agents:times=-1", "", engagefake.Fault{}, true},
+		{"agents:explode", "", engagefake.Fault{}, true},
+		{"agents:drop=yes", "", engagefake.Fault{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			t.Parallel()
+			ep, f, err := engagefake.ParseFault(tt.spec)
+			if tt.wantErr {
+				if !errors.Is(err, engagefake.ErrBadFaultSpec) {
+					t.Fatalf("err = %v, want ErrBadFaultSpec", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep != tt.endpoint {
+				t.Errorf("endpoint = %q, want %q", ep, tt.endpoint)
+			}
+			if diff := cmp.Diff(tt.want, f); diff != "" {
+				t.Errorf("fault (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Concurrent reads, logins and mutations: no races, no deadlocks, every answer well-formed.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	s, base := start(t, engagefake.Options{Tenant: engagefake.TenantSpec{SubAccountsPerMain: 3, AgentsPerGroup: 20, Users: 30}, ExchangePerMinute: -1})
+	at, _ := login(t, base)
+	acc := s.SubAccountIDs()[0]
+	gids := s.AgentGroupIDs(acc)
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 15 {
+				paths := []string{accountsPath, usersPath, usersPath + "?flatten=true", groupsPath(acc), agentsPath(acc, gids[(w+i)%len(gids)])}
+				p := paths[(w+i)%len(paths)]
+				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+p, nil)
+				req.Header.Set("Authorization", "Bearer "+at)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !json.Valid(b) {
+					errs <- fmt.Sprintf("GET %s: %d", p, resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 20 {
+			id, err := s.AddAgent(gids[i%len(gids)])
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			_ = s.UpdateAgent(id, "team", fmt.Sprint("t", i))
+			_, _ = s.AddUser(0)
+			_ = s.Stats()
+			_ = s.SecretValues()
+		}
+	})
+	wg.Go(func() {
+		for range 5 {
+			login(t, base)
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if c := s.Counts(); c.Agents != 9*20+20 || c.Users != 50 {
+		t.Errorf("Counts = %+v", c)
 	}
 }
