@@ -289,6 +289,9 @@ func TestRefreshTokenLifetimeAndLogout(t *testing.T) {
 		t.Errorf("expired refresh token: %d, want 401", r.status)
 	}
 	_, rtOut := login(t, base)
+	if r := get(t, base+"/api/auth/logout/"+rtOut, ""); r.status != http.StatusMethodNotAllowed || strings.Contains(string(r.body), rtOut) {
+		t.Errorf("GET logout: %d %s, want 405 without the token", r.status, r.body)
+	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete, base+"/api/auth/logout/"+rtOut, nil)
 	if r := do(t, req); r.status != http.StatusNoContent {
 		t.Fatalf("logout: %d", r.status)

@@ -17,17 +17,20 @@ import (
 
 // Endpoint names used by SetFault and Stats.Requests.
 const (
-	EndpointRCToken        = "rc.token"
-	EndpointRCRevoke       = "rc.revoke"
-	EndpointExchange       = "engage.exchange"
-	EndpointRefresh        = "engage.refresh"
-	EndpointLogout         = "engage.logout"
-	EndpointAccounts       = "accounts"
-	EndpointUsers          = "users"
-	EndpointAgentGroups    = "agentGroups"
-	EndpointAgents         = "agents"
-	EndpointUnknown        = "unknown"
-	maxCacheBytes          = 64 << 20
+	EndpointRCToken     = "rc.token"
+	EndpointRCRevoke    = "rc.revoke"
+	EndpointExchange    = "engage.exchange"
+	EndpointRefresh     = "engage.refresh"
+	EndpointLogout      = "engage.logout"
+	EndpointAccounts    = "accounts"
+	EndpointUsers       = "users"
+	EndpointAgentGroups = "agentGroups"
+	EndpointAgents      = "agents"
+	EndpointUnknown     = "unknown" // any other path (answered 404)
+)
+
+const (
+	maxCacheBytes          = 64 << 20 // bound of the marshaled-response cache
 	exchangeWindow         = time.Minute
 	rcRefreshTokenLifetime = DefaultRCRefreshTokenTTL
 )
@@ -548,7 +551,11 @@ func writeText(w http.ResponseWriter, status int, text string) {
 
 // engageError writes an Engage JSON Errors object.
 func (s *Server) engageError(w http.ResponseWriter, r *http.Request, status int, general, details string) {
-	uri := strings.TrimPrefix(r.URL.Path, "/") + " - " + r.Method
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/api/auth/logout/") {
+		path = "/api/auth/logout/{refreshToken}" // never echo a token
+	}
+	uri := strings.TrimPrefix(path, "/") + " - " + r.Method
 	d := doc{
 		{"cause", nil},
 		{"details", details},
