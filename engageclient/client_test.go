@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -271,8 +270,8 @@ func TestChain(t *testing.T) {
 	if err := e.c.Close(ctx); err != nil {
 		t.Fatal(e.err(err))
 	}
-	if fs := e.fake.Stats(); fs.Revokes != 1 {
-		t.Errorf("fake revokes = %d, want 1", fs.Revokes)
+	if fs := e.fake.Stats(); fs.Revokes != 1 || fs.Requests["engage.logout"] != 1 {
+		t.Errorf("fake revokes = %d, logouts = %d, want 1 and 1", fs.Revokes, fs.Requests["engage.logout"])
 	}
 	if _, _, err := e.c.ListAccounts(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("ListAccounts after Close = %v, want ErrClosed", err)
@@ -713,7 +712,9 @@ func TestCancellationStopsWaits(t *testing.T) {
 		}, func(c *Config) { c.MaxRetryDuration = time.Hour }},
 		{"backoff wait", func(e *env) {
 			e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Status: 503})
-		}, func(c *Config) { c.BackoffBase, c.BackoffCap, c.MaxRetryDuration = 30*time.Second, 30*time.Second, time.Hour }},
+		}, func(c *Config) {
+			c.BackoffBase, c.BackoffCap, c.MaxRetryDuration = 30*time.Second, 30*time.Second, time.Hour
+		}},
 		{"pacing limiter", func(e *env) {
 			if _, _, err := e.c.ListAccounts(e.t.Context()); err != nil { // uses the one token
 				e.t.Fatal(err)
@@ -993,6 +994,84 @@ func TestRateLimitWindowWaited(t *testing.T) {
 	}
 }
 
+// A server that echoes credentials back in error bodies (and a JSON decode error quoting the
+// body) must not get them into errors.
+func TestErrorsRedactEchoedSecrets(t *testing.T) {
+	t.Parallel()
+	fake := engagefake.New(engagefake.Options{Seed: 1, Tenant: smallTenant()})
+	var mode atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/voice/api/") {
+			auth := r.Header.Get("Authorization")
+			switch mode.Load() {
+			case 0:
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"generalMessage":"bad header %s","details":"%s","requestUri":"x %s"}`, auth, auth, auth)
+			case 1:
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, "forbidden for %s", auth)
+			default:
+				fmt.Fprintf(w, `[{"agentGroupId":"%s"}]`, strings.TrimPrefix(auth, "Bearer "))
+			}
+			return
+		}
+		if r.URL.Path == "/restapi/oauth/token" {
+			_ = r.ParseForm()
+			w.WriteHeader(http.StatusBadRequest)
+			u, p, _ := r.BasicAuth()
+			fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad %s %s %s","errors":[{"errorCode":"OAU-213","message":"x"}]}`,
+				r.PostForm.Get("assertion"), u, p)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	logs := &syncBuffer{}
+	newClient := func(base string) *Client {
+		c, err := New(Config{RCServerURL: base, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
+			ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 6000,
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := newClient(fake.Start())
+	t.Cleanup(fake.Close)
+	var errs []error
+	for m := range int64(3) {
+		mode.Store(m)
+		_, _, err := c.ListAgentGroups(t.Context(), "20001", nil)
+		if err == nil {
+			t.Fatalf("mode %d: no error", m)
+		}
+		errs = append(errs, err)
+	}
+	_, err := newClient(srv.URL).Login(t.Context()) // the grant's error body echoes the JWT and secret
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != "invalid_grant" {
+		t.Fatalf("err = %v, want invalid_grant", err)
+	}
+	errs = append(errs, err)
+	for _, secret := range fake.SecretValues() {
+		if len(secret) < 6 {
+			continue
+		}
+		for _, err := range errs {
+			if strings.Contains(fmt.Sprintf("%v %#v", err, err), secret) {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs leak a secret")
+		}
+	}
+	if !strings.Contains(errs[0].Error(), "[REDACTED]") {
+		t.Errorf("err = %v, want the echoed token redacted", errs[0])
+	}
+}
+
 func TestIsRetryable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -1040,5 +1119,3 @@ func b64(s string) string {
 	}
 	return string(out)
 }
-
-var _ = sort.Strings

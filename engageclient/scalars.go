@@ -43,7 +43,7 @@ func ParseTime(s string) (Time, error) {
 			return Time{Time: t.UTC(), Valid: true}, nil
 		}
 	}
-	return Time{}, fmt.Errorf("parsing time %q: unknown format", truncate(s, 64))
+	return Time{}, fmt.Errorf("parsing time %s: unknown format", quoteValue(s))
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -82,7 +82,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	default:
 		ms, err := parseJSONInt(b)
 		if err != nil {
-			return fmt.Errorf("parsing time %s: %w", truncate(string(b), 64), err)
+			return fmt.Errorf("parsing time: %w", err)
 		}
 		*t = Time{Time: time.UnixMilli(ms).UTC(), Valid: true}
 		return nil
@@ -165,10 +165,10 @@ func parseJSONInt(b []byte) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("parsing integer %q: not a number", truncate(s, 32))
+		return 0, fmt.Errorf("parsing integer %s: not a number", quoteValue(s))
 	}
 	if f != math.Trunc(f) || f > math.MaxInt64 || f < math.MinInt64 {
-		return 0, fmt.Errorf("parsing integer %q: not an integer", truncate(s, 32))
+		return 0, fmt.Errorf("parsing integer %s: not an integer", quoteValue(s))
 	}
 	return int64(f), nil
 }
@@ -239,7 +239,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	case "false", "0", "n", "no":
 		*v = Bool{Bool: false, Valid: true}
 	default:
-		return fmt.Errorf("parsing boolean %q: not a boolean", truncate(s, 32))
+		return fmt.Errorf("parsing boolean %s: not a boolean", quoteValue(s))
 	}
 	return nil
 }
@@ -278,7 +278,7 @@ func (v *Str) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("parsing string: got a JSON %s", map[byte]string{'{': "object", '[': "array"}[b[0]])
 	default:
 		if !json.Valid(b) {
-			return fmt.Errorf("parsing string: invalid JSON %q", truncate(string(b), 32))
+			return fmt.Errorf("parsing string: invalid JSON value")
 		}
 		*v = Str{String: string(b), Valid: true}
 		return nil
@@ -292,4 +292,14 @@ func (v Str) Ptr() *string {
 	}
 	s := v.String
 	return &s
+}
+
+// quoteValue shows a rejected value in an error only when it is short and made of characters
+// that dates and numbers use; anything else (which might be a credential in the wrong field)
+// is described by its length alone.
+func quoteValue(s string) string {
+	if len(s) <= 40 && strings.Trim(s, "0123456789+-.:TZ eE/") == "" {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("(%d bytes)", len(s))
 }
