@@ -88,10 +88,10 @@
 // agent groups 30001, ...; agents 100001, ...; users 1000, .... The first agent group of each
 // sub-account is its default group ("isDefault": true). Objects carry the documented field
 // sets, including the secret-bearing fields password, sipPassword, phoneLoginPin (agents),
-// crmPwd, ftpPwd, securityKey (strings "sEcReT-<16 hex>") and phoneRecordingPin (a 9-digit
-// integer) on accounts; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
-// lastLoginDate values use "-0000", some are null); endDate null unless archivedAccount (true for the 2nd, 6th, 10th ... sub-account);
-// non-ASCII names ("Zoë", "Łukasz", "渡辺"). The API's inconsistencies are reproduced: roughly
+// crmPwd, ftpPwd, securityKey (strings "sEcReT-<16 hex>") and phoneRecordingPin (an
+// integer 79xxxxxxx) on accounts; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
+// lastLoginDate values use "-0000", some are null); endDate null unless archivedAccount
+// (true for the 2nd, 6th, 10th ... sub-account); non-ASCII names ("Zoë", "Łukasz", "渡辺"). The API's inconsistencies are reproduced: roughly
 // a third of users and a tenth of agents carry rcUserId as a JSON string, some agents carry
 // agentGroupId as a numeric string, some rcUserId/email values are null. SecretValues returns
 // every secret value (plus client secret, JWT and every token issued) so tests can grep a

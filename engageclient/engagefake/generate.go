@@ -151,7 +151,7 @@ func (t *Tenant) subDoc(sa *SubAccount) doc {
 		{"overrideDispositions", r.IntN(2)},
 		{"pciCompliance", b()},
 		{"pciComplianceRequest", false},
-		{"phoneRecordingPin", 700000000 + r.IntN(99999999)},
+		{"phoneRecordingPin", 790000000 + r.IntN(9999999)}, // 79xxxxxxx: no other generated digits look like it
 		{"primaryTimezone", r.IntN(30)},
 		{"rcAccountAccess", pick(r, []string{"DISABLED", "ENABLED", "REQUIRED"})},
 		{"recordingAccessMode", pick(r, []string{"ANONYMOUS", "ACCOUNT", "RIGHTS_DOC", "DISABLED"})},
@@ -235,7 +235,6 @@ func (t *Tenant) agentDoc(a *Agent) doc {
 		{"agentId", a.ID},
 		{"agentGroupId", groupID},
 		{"groupId", a.GroupID},
-		{"accountId", a.AccountID},
 		{"firstName", first},
 		{"lastName", last},
 		{"username", username},
