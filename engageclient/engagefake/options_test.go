@@ -1,0 +1,43 @@
+package engagefake_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestOptionsWithDefaults(t *testing.T) {
+	t.Parallel()
+	got := engagefake.Options{RateLimit: 120}.WithDefaults()
+	want := engagefake.Options{
+		Tenant:            engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 5, Users: 10},
+		TokenTTL:          5 * time.Minute,
+		RCTokenTTL:        time.Hour,
+		RefreshTokenTTL:   24 * time.Hour,
+		ClientID:          engagefake.DefaultClientID,
+		ClientSecret:      engagefake.DefaultClientSecret,
+		JWT:               engagefake.DefaultJWT,
+		RateLimit:         120,
+		RateBurst:         4,
+		ExchangePerMinute: 5,
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(engagefake.Options{}, "Now")); diff != "" {
+		t.Errorf("WithDefaults (-want +got):\n%s", diff)
+	}
+	if got.Now == nil {
+		t.Error("Now is nil")
+	}
+	if b := (engagefake.Options{RateLimit: 30}).WithDefaults().RateBurst; b != 2 {
+		t.Errorf("RateBurst for 30/min = %d, want 2", b)
+	}
+	if b := (engagefake.Options{}).WithDefaults().RateBurst; b != 0 {
+		t.Errorf("RateBurst without a limit = %d, want 0", b)
+	}
+	kept := engagefake.Options{TokenTTL: time.Second, ExchangePerMinute: -1, ClientID: "x"}.WithDefaults()
+	if kept.TokenTTL != time.Second || kept.ExchangePerMinute != -1 || kept.ClientID != "x" {
+		t.Errorf("explicit values not kept: %+v", kept)
+	}
+}
