@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -48,36 +49,41 @@ func (s *Server) handleRCToken(w http.ResponseWriter, r *http.Request) {
 		rcError(w, http.StatusBadRequest, "invalid_request", "Unparsable request body", "OAU-101")
 		return
 	}
+	d, status, errName, desc, code := s.grant(r.PostForm)
+	if status != http.StatusOK {
+		rcError(w, status, errName, desc, code)
+		return
+	}
+	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+}
+
+// grant runs a RingCentral token grant; it returns the token response or an OAuth error.
+func (s *Server) grant(form url.Values) (d doc, status int, errName, desc, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	switch r.PostForm.Get("grant_type") {
+	switch form.Get("grant_type") {
 	case grantJWT:
-		a := r.PostForm.Get("assertion")
+		a := form.Get("assertion")
 		if a == "" {
-			rcError(w, http.StatusBadRequest, "invalid_request", "Parameter [assertion] is missed", "OAU-101")
-			return
+			return nil, http.StatusBadRequest, "invalid_request", "Parameter [assertion] is missed", "OAU-101"
 		}
 		if subtle.ConstantTimeCompare([]byte(a), []byte(s.opts.JWT)) != 1 {
-			rcError(w, http.StatusBadRequest, "invalid_grant", "Token is invalid", "OAU-213")
-			return
+			return nil, http.StatusBadRequest, "invalid_grant", "Token is invalid", "OAU-213"
 		}
 	case grantRefresh:
-		old := s.rcRefresh[r.PostForm.Get("refresh_token")]
+		old := s.rcRefresh[form.Get("refresh_token")]
 		if old == nil || old.revoked || !now.Before(old.expires) {
-			rcError(w, http.StatusBadRequest, "invalid_grant", "Token is revoked or expired", "OAU-211")
-			return
+			return nil, http.StatusBadRequest, "invalid_grant", "Token is revoked or expired", "OAU-211"
 		}
 		old.revoked = true
 		if old.pair != nil {
 			old.pair.revoked = true
 		}
 	case "":
-		rcError(w, http.StatusBadRequest, "invalid_request", "Parameter [grant_type] is missed", "OAU-101")
-		return
+		return nil, http.StatusBadRequest, "invalid_request", "Parameter [grant_type] is missed", "OAU-101"
 	default:
-		rcError(w, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type", "OAU-250")
-		return
+		return nil, http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type", "OAU-250"
 	}
 	access := &rcToken{expires: now.Add(s.opts.RCTokenTTL)}
 	refresh := &rcToken{expires: now.Add(rcRefreshTokenLifetime), pair: access}
@@ -86,7 +92,7 @@ func (s *Server) handleRCToken(w http.ResponseWriter, r *http.Request) {
 	rt := s.newToken("U0pDMTFQMDFQQVMwMHxSRUZf", 48)
 	s.rcAccess[at], s.rcRefresh[rt] = access, refresh
 	s.stats.Grants++
-	d := doc{
+	d = doc{
 		{"access_token", at},
 		{"token_type", "bearer"},
 		{"expires_in", int64(s.opts.RCTokenTTL / time.Second)},
@@ -96,7 +102,7 @@ func (s *Server) handleRCToken(w http.ResponseWriter, r *http.Request) {
 		{"owner_id", "400131004"},
 		{"endpoint_id", "fakeEndpointId-" + strconv.FormatUint(s.tokenSeq, 10)},
 	}
-	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+	return d, http.StatusOK, "", "", ""
 }
 
 // handleRCRevoke serves POST /restapi/oauth/revoke (form token = access or refresh token).

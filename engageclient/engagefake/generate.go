@@ -173,16 +173,14 @@ func (t *Tenant) groupDoc(g *AgentGroup) doc {
 	r := entityRand(t.Seed, kindGroup, g.ID)
 	var id any = g.ID
 	name := fmt.Sprintf("%s %d", pick(r, teamNames), g.ID)
-	isDefault := false
-	if sa := t.subByID[g.AccountID]; sa != nil && len(sa.Groups) > 0 && sa.Groups[0] == g {
-		isDefault = true
+	if g.isDefault {
 		name = "Default Group"
 	}
 	return doc{
 		{"permissions", []string{}},
 		{"agentGroupId", id},
 		{"groupName", name},
-		{"isDefault", isDefault},
+		{"isDefault", g.isDefault},
 	}.with(g.Set)
 }
 

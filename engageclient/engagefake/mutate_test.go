@@ -156,6 +156,16 @@ func TestMutateAgentGroups(t *testing.T) {
 	if err := s.RemoveAgentGroup(gids[2]); !errors.Is(err, engagefake.ErrNotFound) {
 		t.Errorf("removing twice = %v", err)
 	}
+	// Removing the default group changes no other group.
+	before := groupsByID(t, base, at, acc)
+	if err := s.RemoveAgentGroup(gids[0]); err != nil {
+		t.Fatal(err)
+	}
+	for id, g := range groupsByID(t, base, at, acc) {
+		if diff := cmp.Diff(before[id], g); diff != "" {
+			t.Errorf("group %d changed when the default group was removed (-before +after):\n%s", id, diff)
+		}
+	}
 }
 
 func TestMutateAgents(t *testing.T) {

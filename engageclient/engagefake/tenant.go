@@ -48,6 +48,8 @@ type AgentGroup struct {
 	AccountID string         // owning sub-account
 	Agents    []*Agent       // agents, in listing order
 	Set       map[string]any // field overrides of the AgentGroup JSON object
+
+	isDefault bool // the first group generated or added to its sub-account
 }
 
 // Agent is one agent; every agent belongs to exactly one agent group.
@@ -171,13 +173,14 @@ func (t *Tenant) AddSubAccount(mainAccountID string) (*SubAccount, error) {
 	return sa, nil
 }
 
-// AddAgentGroup adds an empty agent group to a sub-account.
+// AddAgentGroup adds an empty agent group to a sub-account; the first group added to a
+// sub-account without groups is its default group.
 func (t *Tenant) AddAgentGroup(accountID string) (*AgentGroup, error) {
 	sa := t.subByID[accountID]
 	if sa == nil {
 		return nil, fmt.Errorf("adding agent group to account %s: %w", accountID, ErrNotFound)
 	}
-	g := &AgentGroup{ID: t.nextGroup, AccountID: accountID}
+	g := &AgentGroup{ID: t.nextGroup, AccountID: accountID, isDefault: len(sa.Groups) == 0}
 	t.nextGroup++
 	sa.Groups = append(sa.Groups, g)
 	t.groupByID[g.ID] = g
