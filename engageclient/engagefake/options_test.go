@@ -41,3 +41,23 @@ func TestOptionsWithDefaults(t *testing.T) {
 		t.Errorf("explicit values not kept: %+v", kept)
 	}
 }
+
+func TestStartAt(t *testing.T) {
+	t.Parallel()
+	s := engagefake.New(engagefake.Options{})
+	base, err := s.StartAt("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if s.URL() != base {
+		t.Errorf("URL() = %q, want %q", s.URL(), base)
+	}
+	at, _ := login(t, base)
+	if r := get(t, base+accountsPath, at); r.status != 200 {
+		t.Errorf("accounts: %d", r.status)
+	}
+	if _, err := engagefake.New(engagefake.Options{}).StartAt("256.0.0.1:1"); err == nil {
+		t.Error("StartAt on a bad address succeeded")
+	}
+}

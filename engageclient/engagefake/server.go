@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -108,14 +110,29 @@ func (s *Server) Start() string {
 	return s.hs.URL
 }
 
-// Close stops the server started by Start (a no-op otherwise).
+// StartAt serves s on addr (for example "127.0.0.1:8089", or ":0" for any free port), as the
+// standalone `syncer fake-engage` does, and returns the base URL; Close stops it.
+func (s *Server) StartAt(addr string) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	hs := httptest.NewUnstartedServer(s)
+	_ = hs.Listener.Close()
+	hs.Listener = l
+	hs.Start()
+	s.hs = hs
+	return hs.URL, nil
+}
+
+// Close stops the server started by Start or StartAt (a no-op otherwise).
 func (s *Server) Close() {
 	if s.hs != nil {
 		s.hs.Close()
 	}
 }
 
-// URL returns the base URL of the server started by Start ("" before Start). Both the
+// URL returns the base URL of the server started by Start or StartAt ("" before). Both the
 // RingCentral and the Engage endpoints live under it.
 func (s *Server) URL() string {
 	if s.hs == nil {
