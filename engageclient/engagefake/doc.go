@@ -13,8 +13,10 @@
 //	base := s.Start()
 //	defer s.Close()
 //
-// Credentials accepted by default: DefaultClientID, DefaultClientSecret, DefaultJWT
-// (Options.ClientID, ClientSecret, JWT override them).
+// StartAt serves on a chosen address instead (the standalone `syncer fake-engage`); the
+// Server can also be mounted as a plain http.Handler. Credentials accepted by default:
+// DefaultClientID, DefaultClientSecret, DefaultJWT (Options.ClientID, ClientSecret, JWT
+// override them); Options.WithDefaults shows every effective value.
 //
 // # Endpoints
 //
@@ -130,7 +132,8 @@
 // /voice/api/ endpoint answers text/plain "Jwt is expired"), Drop the connection without an
 // answer, or answer 200 with a Malformed (truncated) JSON body. PathContains narrows it to
 // matching URL paths; Times limits it to the next N matching requests (0 = forever). Faults
-// apply before authentication and rate limiting. ClearFaults removes all.
+// apply before authentication and rate limiting. ClearFaults removes all. ParseFault reads a
+// fault from a command-line string such as "agents:status=503,times=3".
 //
 // Note on Drop: Go's http.Transport replays an idempotent request (GET) once, silently, when a
 // reused keep-alive connection closes without an answer. A Drop with Times: 1 can therefore be
