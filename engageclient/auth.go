@@ -14,9 +14,6 @@ import (
 // methods log in by themselves when needed, so calling Login first is optional; it gives the
 // login details (mainAccountId) and surfaces credential errors early.
 func (c *Client) Login(ctx context.Context) (*AccessTokenUserDetails, error) {
-	if c.closed.Load() {
-		return nil, ErrClosed
-	}
 	ts := c.ts
 	if err := ts.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("logging in: %w", err)
@@ -38,17 +35,15 @@ func (c *Client) Login(ctx context.Context) (*AccessTokenUserDetails, error) {
 
 // Close ends the session: it logs the Engage refresh token out (best effort; not every server
 // has the endpoint) and revokes the RingCentral token, so runs do not pile up sessions
-// (RingCentral allows about five per user). The client cannot be used afterwards. Close
-// returns the revocation error, if any.
+// (RingCentral allows about five per user), then forgets both. The client stays usable: a
+// later Login or API call starts a new session (so one client can serve many runs, each
+// ending with Close). Close returns the revocation error, if any.
 func (c *Client) Close(ctx context.Context) error {
 	ts := c.ts
 	if err := ts.acquire(ctx); err != nil {
-		return fmt.Errorf("closing client: %w", err)
+		return fmt.Errorf("closing session: %w", err)
 	}
 	defer ts.release()
-	if c.closed.Load() {
-		return nil
-	}
 	ts.mu.Lock()
 	rc, eng := ts.rc, ts.engage
 	ts.mu.Unlock()
@@ -72,12 +67,12 @@ func (c *Client) Close(ctx context.Context) error {
 	if rc != nil && rc.expiry.After(c.now()) {
 		err = ts.revoke(ctx, rc.access)
 	}
-	c.closed.Store(true)
+	ts.forget()
 	if c.ownHTTP {
 		c.http.CloseIdleConnections()
 	}
 	if err != nil {
-		return fmt.Errorf("closing client: %w", err)
+		return fmt.Errorf("closing session: %w", err)
 	}
 	return nil
 }

@@ -41,8 +41,7 @@ type Client struct {
 
 	ts *tokenSource
 
-	closed atomic.Bool
-	stats  struct {
+	stats struct {
 		grants, exchanges, refreshes, requests, retries, rateLimited atomic.Int64
 	}
 }
@@ -158,9 +157,6 @@ func (e *tokenError) Unwrap() error { return e.err }
 // backoff (exponential, jitter, capped, at most MaxAttempts and MaxRetryDuration) stretched to
 // any Retry-After, and only retryable errors are retried.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, error) {
-	if c.closed.Load() {
-		return nil, nil, ErrClosed
-	}
 	var (
 		attempt  int
 		replayed bool

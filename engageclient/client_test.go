@@ -273,11 +273,21 @@ func TestChain(t *testing.T) {
 	if fs := e.fake.Stats(); fs.Revokes != 1 || fs.Requests["engage.logout"] != 1 {
 		t.Errorf("fake revokes = %d, logouts = %d, want 1 and 1", fs.Revokes, fs.Requests["engage.logout"])
 	}
-	if _, _, err := e.c.ListAccounts(ctx); !errors.Is(err, ErrClosed) {
-		t.Errorf("ListAccounts after Close = %v, want ErrClosed", err)
+	// The client serves the next run: a new session, closed again.
+	if _, _, err := e.c.ListAccounts(ctx); err != nil {
+		t.Fatalf("ListAccounts after Close = %v", e.err(err))
+	}
+	if st := e.c.Stats(); st.Grants != 2 || st.Exchanges != 2 {
+		t.Errorf("after Close and a new call: stats = %+v, want a second grant and exchange", st)
 	}
 	if err := e.c.Close(ctx); err != nil {
-		t.Errorf("second Close = %v", err)
+		t.Fatal(e.err(err))
+	}
+	if err := e.c.Close(ctx); err != nil {
+		t.Errorf("Close without a session = %v", err)
+	}
+	if fs := e.fake.Stats(); fs.Revokes != 2 {
+		t.Errorf("fake revokes = %d, want 2", fs.Revokes)
 	}
 }
 

@@ -1,4 +1,41 @@
 // Package engageclient is a typed client for the RingCentral Engage Voice (RingCX) admin API and
 // the RingCentral auth chain in front of it: JWT grant, token exchange, refresh, pacing, retries,
 // typed errors and tolerant decoding. It knows nothing of Postgres or of sync runs.
+//
+// # Auth
+//
+// Login runs the RingCentral JWT grant (POST {rc}/restapi/oauth/token, client id and secret as
+// HTTP Basic) and exchanges the RingCentral token for an Engage token pair
+// (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token's
+// expiry is read from its JWT exp claim (5 minutes when unreadable); it is refreshed
+// (POST {engage}/api/auth/token/refresh) when its remaining lifetime falls below
+// min(Config.RefreshMargin, 20% of its lifetime), single-flight across goroutines, and the
+// rotated refresh token replaces the old one. A 401 whose body says the JWT expired causes one
+// refresh and one replay of that request. When a refresh fails the RingCentral token is
+// exchanged again (at most Config.ExchangePerMinute exchanges in any 60 s), and when that fails
+// the JWT grant runs again; a 400/401 from the grant is fatal. Close logs out and revokes the
+// RingCentral token; the client can start a new session afterwards. Tokens are set on requests
+// in one place and never appear in errors or logs; the API methods never see them.
+//
+// # Pacing and retries
+//
+// Admin API requests pass one rate limiter (Config.RequestsPerMinute, burst 1, so requests are
+// evenly spaced) and a semaphore (Config.Concurrency). Each call retries with a fresh
+// sethvargo/go-retry backoff (exponential from Config.BackoffBase with jitter, capped at
+// Config.BackoffCap, at most Config.MaxAttempts attempts and Config.MaxRetryDuration) on 429,
+// 408, 5xx, timeouts and transport errors only; a 429's Retry-After (seconds or HTTP date), or
+// its X-Rate-Limit-Window when no Retry-After came, is waited out by every request of the
+// client. Every wait ends when the context does.
+//
+// # Errors
+//
+// Unsuccessful Engage responses are *APIError (*RateLimitError for 429, also matchable as
+// *APIError), RingCentral OAuth failures are *AuthError, undecodable bodies are *DecodeError
+// naming the endpoint; IsRetryable classifies them. URLs in errors are sanitized.
+//
+// # Decoding
+//
+// List endpoints return bare JSON arrays. Dates decode with Time ("2020-05-18T19:22:12.000+0000",
+// "-0000", RFC 3339, null, ""), ids with Int64/ID (JSON numbers or numeric strings), and every
+// object keeps the JSON it came from in Raw, unknown fields included.
 package engageclient

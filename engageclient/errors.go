@@ -13,9 +13,6 @@ import (
 	"time"
 )
 
-// ErrClosed is returned by Client methods called after Close.
-var ErrClosed = errors.New("engageclient: client is closed")
-
 // maxErrorBody bounds how much of an error response body is kept in an error.
 const maxErrorBody = 2048
 

@@ -120,6 +120,35 @@ func (ts *tokenSource) invalidate(tok string) {
 	}
 }
 
+// forget drops the session's tokens (kept only for redaction).
+func (ts *tokenSource) forget() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.rc != nil {
+		ts.addPast(ts.rc.access)
+	}
+	if ts.engage != nil {
+		ts.addPast(ts.engage.access, ts.engage.refresh)
+	}
+	ts.rc, ts.engage, ts.details = nil, nil, nil
+	ts.gen++
+}
+
+// maxPast bounds the replaced tokens kept for redaction (older ones expired long ago).
+const maxPast = 64
+
+// addPast remembers replaced tokens, with mu held.
+func (ts *tokenSource) addPast(toks ...string) {
+	for _, t := range toks {
+		if t != "" {
+			ts.past = append(ts.past, t)
+		}
+	}
+	if len(ts.past) > maxPast {
+		ts.past = append([]string(nil), ts.past[len(ts.past)-maxPast:]...)
+	}
+}
+
 // secrets lists the tokens to redact from error text.
 func (ts *tokenSource) secrets() []string {
 	ts.mu.Lock()
@@ -215,7 +244,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 	old := ts.rc
 	ts.rc = &rcToken{access: tr.AccessToken, expiry: c.now().Add(ttl)}
 	if old != nil {
-		ts.past = append(ts.past, old.access)
+		ts.addPast(old.access)
 	}
 	ts.mu.Unlock()
 	c.log.Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
@@ -297,12 +326,9 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 		refresh = old.refresh // a response without a new refresh token keeps the old one
 	}
 	if old != nil {
-		ts.past = append(ts.past, old.access)
+		ts.addPast(old.access)
 		if old.refresh != refresh {
-			ts.past = append(ts.past, old.refresh)
-		}
-		if len(ts.past) > 64 {
-			ts.past = ts.past[len(ts.past)-64:]
+			ts.addPast(old.refresh)
 		}
 	}
 	ts.engage = &engageToken{access: w.AccessToken, refresh: refresh, expiry: expiry, lifetime: lifetime}
