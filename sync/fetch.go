@@ -1,0 +1,416 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+)
+
+// fetcher lists every selected scope with bounded concurrency and streams the rows to one
+// staging writer, so memory is bounded by a few pages and the staging connection is used by
+// one goroutine only.
+type fetcher struct {
+	r        *Runner
+	stage    *db.Stage
+	logger   *slog.Logger
+	progress *progress
+	writes   chan stageWrite
+}
+
+// stageWrite is one page of rows on its way to staging.
+type stageWrite struct {
+	what  string
+	write func(ctx context.Context) error
+}
+
+// groupRef is one agent group to list the agents of.
+type groupRef struct {
+	subAccountID string
+	groupID      int64
+}
+
+func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger) *fetcher {
+	return &fetcher{
+		r:        r,
+		stage:    stage,
+		logger:   logger,
+		progress: newProgress(),
+		writes:   make(chan stageWrite, r.cfg.Concurrency),
+	}
+}
+
+// fetchAll runs the three fetch phases and marks every selected scope complete or failed. It
+// returns an error only for what makes the whole run fail: staging errors and cancellation.
+func (f *fetcher) fetchAll(ctx context.Context, login *engageclient.AccessTokenUserDetails) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// One writer owns the staging connection.
+	writerDone := make(chan error, 1)
+	go func() {
+		var werr error
+		for w := range f.writes {
+			if werr != nil {
+				continue // drain
+			}
+			if err := w.write(ctx); err != nil {
+				werr = fmt.Errorf("staging %s: %w", w.what, err)
+				cancel(werr)
+			}
+		}
+		writerDone <- werr
+	}()
+
+	stopBeat := f.heartbeat(ctx)
+	ferr := f.phases(ctx, login)
+	close(f.writes)
+	werr := <-writerDone
+	stopBeat()
+	if werr != nil {
+		return werr
+	}
+	if ferr != nil {
+		return ferr
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return fmt.Errorf("fetching: %w", cause)
+	}
+	return nil
+}
+
+// heartbeat reports progress every ProgressInterval until stopped.
+func (f *fetcher) heartbeat(ctx context.Context) (stop func()) {
+	if f.r.cfg.ProgressFunc == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(f.r.cfg.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				f.r.report(f.progress)
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// send queues a write for the staging writer, or gives up when the run is canceled.
+func (f *fetcher) send(ctx context.Context, what string, rows int, write func(ctx context.Context) error) error {
+	select {
+	case f.writes <- stageWrite{what: what, write: write}:
+		f.progress.rows.Add(int64(rows))
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUserDetails) error {
+	cfg := &f.r.cfg
+	needAccounts := cfg.selected(EntityAccounts) || cfg.selected(EntitySubAccounts) ||
+		(cfg.selected(EntityAgentGroups) && len(cfg.SubAccounts) == 0)
+
+	// Phase 1: the accounts listing and the users listing, side by side.
+	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(cfg.selected(EntityUsers)))
+	var accounts []*engageclient.Account
+	var accountsErr error
+	g, gctx := errgroup.WithContext(ctx)
+	if needAccounts {
+		g.Go(func() error {
+			accounts, _, accountsErr = f.r.client.ListAccounts(gctx)
+			f.progress.scopeDone()
+			if accountsErr != nil {
+				return cancelErr(gctx, accountsErr)
+			}
+			return f.stageAccounts(gctx, accounts, login)
+		})
+	}
+	if cfg.selected(EntityUsers) {
+		g.Go(func() error {
+			users, _, err := f.r.client.ListUsers(gctx, &engageclient.UserListOptions{Flatten: true})
+			f.progress.scopeDone()
+			if err != nil {
+				if cerr := cancelErr(gctx, err); cerr != nil {
+					return cerr
+				}
+				f.scopeFail(EntityUsers, scopeAll, fmt.Errorf("listing users: %w", err))
+				return nil
+			}
+			if err := f.stageUsers(gctx, users); err != nil {
+				return err
+			}
+			f.stage.ScopeComplete(EntityUsers, scopeAll)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if accountsErr != nil {
+		aerr := fmt.Errorf("listing accounts: %w", accountsErr)
+		for _, e := range []string{EntityAccounts, EntitySubAccounts} {
+			if cfg.selected(e) {
+				f.scopeFail(e, scopeAll, aerr)
+			}
+		}
+	}
+
+	if !cfg.selected(EntityAgentGroups) {
+		return nil
+	}
+	subIDs, err := f.subAccountScopes(accounts, accountsErr)
+	if err != nil {
+		return err
+	}
+
+	// Phase 2: agent groups per sub-account.
+	f.progress.setPhase("agent_groups", len(subIDs))
+	var mu gosync.Mutex
+	var groups []groupRef
+	groupsOK := make(map[string]bool, len(subIDs))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for _, sub := range subIDs {
+		g.Go(func() error {
+			var opts *engageclient.ListOptions
+			if cfg.AgentGroupPageSize > 0 {
+				opts = &engageclient.ListOptions{MaxRows: cfg.AgentGroupPageSize}
+			}
+			list, _, err := f.r.client.ListAgentGroups(gctx, sub, opts)
+			f.progress.scopeDone()
+			if err != nil {
+				if cerr := cancelErr(gctx, err); cerr != nil {
+					return cerr
+				}
+				gerr := fmt.Errorf("listing agent groups of sub-account %s: %w", sub, err)
+				f.scopeFail(EntityAgentGroups, sub, gerr)
+				if cfg.selected(EntityAgents) {
+					f.scopeFail(EntityAgents, sub, gerr)
+				}
+				return nil
+			}
+			rows := make([]db.AgentGroupRow, 0, len(list))
+			for _, ag := range list {
+				rows = append(rows, agentGroupRow(sub, ag))
+			}
+			if err := f.send(gctx, "agent groups", len(rows), func(ctx context.Context) error {
+				return f.stage.AgentGroupsAdd(ctx, rows)
+			}); err != nil {
+				return err
+			}
+			f.stage.ScopeComplete(EntityAgentGroups, sub)
+			mu.Lock()
+			groupsOK[sub] = true
+			for _, ag := range list {
+				groups = append(groups, groupRef{subAccountID: sub, groupID: ag.AgentGroupID})
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if !cfg.selected(EntityAgents) {
+		return nil
+	}
+
+	// Phase 3: agents per agent group. A sub-account's agents scope is complete only when its
+	// group listing and every one of its groups' agent listings completed.
+	f.progress.setPhase("agents", len(groups))
+	failed := make(map[string]error)
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for _, gr := range groups {
+		g.Go(func() error {
+			list, _, err := f.r.client.ListAgents(gctx, gr.subAccountID, gr.groupID)
+			f.progress.scopeDone()
+			if err != nil {
+				if cerr := cancelErr(gctx, err); cerr != nil {
+					return cerr
+				}
+				mu.Lock()
+				if failed[gr.subAccountID] == nil {
+					failed[gr.subAccountID] = fmt.Errorf("listing agents of agent group %d in sub-account %s: %w", gr.groupID, gr.subAccountID, err)
+				}
+				mu.Unlock()
+				return nil
+			}
+			rows := make([]db.AgentRow, 0, len(list))
+			for _, a := range list {
+				rows = append(rows, agentRow(gr.subAccountID, gr.groupID, a))
+			}
+			return f.send(gctx, "agents", len(rows), func(ctx context.Context) error {
+				return f.stage.AgentsAdd(ctx, rows)
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, sub := range subIDs {
+		if !groupsOK[sub] {
+			continue // already marked failed in phase 2
+		}
+		if err := failed[sub]; err != nil {
+			f.scopeFail(EntityAgents, sub, err)
+			continue
+		}
+		f.stage.ScopeComplete(EntityAgents, sub)
+	}
+	return nil
+}
+
+// subAccountScopes returns the sub-accounts whose agent groups (and agents) this run lists.
+func (f *fetcher) subAccountScopes(accounts []*engageclient.Account, accountsErr error) ([]string, error) {
+	cfg := &f.r.cfg
+	listed := make([]string, 0, len(accounts))
+	for _, a := range accounts {
+		if !slices.Contains(listed, a.AccountID) {
+			listed = append(listed, a.AccountID)
+		}
+	}
+	if len(cfg.SubAccounts) == 0 {
+		return listed, nil
+	}
+	var out []string
+	for _, id := range cfg.SubAccounts {
+		if accounts != nil && accountsErr == nil && !slices.Contains(listed, id) {
+			err := fmt.Errorf("sub-account %s is not in the accounts listing", id)
+			f.scopeFail(EntityAgentGroups, id, err)
+			if cfg.selected(EntityAgents) {
+				f.scopeFail(EntityAgents, id, err)
+			}
+			continue
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func (f *fetcher) stageAccounts(ctx context.Context, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
+	cfg := &f.r.cfg
+	if cfg.selected(EntityAccounts) {
+		rows := mainAccountRows(accounts, login)
+		if err := f.send(ctx, "accounts", len(rows), func(ctx context.Context) error {
+			return f.stage.AccountsAdd(ctx, rows)
+		}); err != nil {
+			return err
+		}
+		f.stage.ScopeComplete(EntityAccounts, scopeAll)
+	}
+	if cfg.selected(EntitySubAccounts) {
+		rows := make([]db.SubAccountRow, 0, len(accounts))
+		for _, a := range accounts {
+			rows = append(rows, subAccountRow(a))
+		}
+		if err := f.send(ctx, "sub-accounts", len(rows), func(ctx context.Context) error {
+			return f.stage.SubAccountsAdd(ctx, rows)
+		}); err != nil {
+			return err
+		}
+		f.stage.ScopeComplete(EntitySubAccounts, scopeAll)
+	}
+	return nil
+}
+
+func (f *fetcher) stageUsers(ctx context.Context, users []*engageclient.User) error {
+	rows := userRows(users)
+	return f.send(ctx, "users", len(rows), func(ctx context.Context) error {
+		return f.stage.UsersAdd(ctx, rows)
+	})
+}
+
+func (f *fetcher) scopeFail(entity, scope string, err error) {
+	f.logger.Warn("scope failed", "entity", entity, "scope", scope, "err", err)
+	f.stage.ScopeFail(entity, scope, err)
+}
+
+// cancelErr returns the run's cancellation cause when err comes from the run being canceled,
+// and nil when err is a scope's own failure.
+func cancelErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Progress is a snapshot of a run in flight.
+type Progress struct {
+	Phase       string
+	ScopesDone  int64
+	ScopesTotal int64
+	Rows        int64
+	Requests    int64
+	Retries     int64
+	RateLimited int64
+	Refreshes   int64
+	Elapsed     time.Duration
+	// ETA is the time the current phase still needs at the client's pacing rate (0 = unknown).
+	ETA  time.Duration
+	Done bool
+}
+
+type progress struct {
+	start       time.Time
+	mu          gosync.Mutex
+	phase       string
+	done, total atomic.Int64
+	rows        atomic.Int64
+	finished    atomic.Bool
+}
+
+func newProgress() *progress { return &progress{start: time.Now()} }
+
+func (p *progress) setPhase(name string, total int) {
+	p.mu.Lock()
+	p.phase = name
+	p.mu.Unlock()
+	p.done.Store(0)
+	p.total.Store(int64(total))
+}
+
+func (p *progress) scopeDone() { p.done.Add(1) }
+
+func (p *progress) finish() { p.finished.Store(true) }
+
+func (p *progress) snapshot(api engageclient.Stats, perMinute int) Progress {
+	p.mu.Lock()
+	phase := p.phase
+	p.mu.Unlock()
+	var eta time.Duration
+	if left := p.total.Load() - p.done.Load(); left > 0 && perMinute > 0 {
+		eta = time.Duration(left) * time.Minute / time.Duration(perMinute)
+	}
+	return Progress{ETA: eta,
+		Phase: phase, ScopesDone: p.done.Load(), ScopesTotal: p.total.Load(), Rows: p.rows.Load(),
+		Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited, Refreshes: api.Refreshes,
+		Elapsed: time.Since(p.start), Done: p.finished.Load(),
+	}
+}

@@ -1,0 +1,126 @@
+package sync
+
+import (
+	"encoding/json"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+)
+
+// mainAccountRows derives the main accounts from the sub-account listing (and the login's
+// mainAccountId), one row per main account, in the order first seen.
+func mainAccountRows(accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) []db.AccountRow {
+	var rows []db.AccountRow
+	index := make(map[string]int)
+	for _, a := range accounts {
+		if a.MainAccountID == "" {
+			continue
+		}
+		row := db.AccountRow{MainAccountID: a.MainAccountID, Name: a.MainAccountName}
+		if m := a.MainAccount; m != nil {
+			if row.Name == nil {
+				row.Name = m.MainAccountName
+			}
+			row.RCAccountID = m.RCAccountID
+			row.Raw = m.Raw
+		}
+		if len(row.Raw) == 0 {
+			row.Raw = mustJSON(map[string]any{"mainAccountId": a.MainAccountID, "mainAccountName": row.Name})
+		}
+		i, seen := index[a.MainAccountID]
+		if !seen {
+			index[a.MainAccountID] = len(rows)
+			rows = append(rows, row)
+			continue
+		}
+		// A later sub-account may carry the nested main account where an earlier one did not.
+		if rows[i].RCAccountID == nil && row.RCAccountID != nil {
+			rows[i] = row
+		}
+	}
+	if login != nil && login.MainAccountID != "" {
+		if _, seen := index[login.MainAccountID]; !seen {
+			rows = append(rows, db.AccountRow{
+				MainAccountID: login.MainAccountID,
+				Raw:           mustJSON(map[string]any{"mainAccountId": login.MainAccountID}),
+			})
+		}
+	}
+	return rows
+}
+
+func subAccountRow(a *engageclient.Account) db.SubAccountRow {
+	return db.SubAccountRow{
+		SubAccountID:  a.AccountID,
+		MainAccountID: a.MainAccountID,
+		Name:          a.AccountName,
+		Archived:      a.ArchivedAccount,
+		StartDate:     a.StartDate.Ptr(),
+		EndDate:       a.EndDate.Ptr(),
+		Raw:           a.Raw,
+	}
+}
+
+// userRows flattens users: a flattened listing carries the hierarchy in parentPath, a nested
+// one in children. Each user appears once.
+func userRows(users []*engageclient.User) []db.UserRow {
+	var rows []db.UserRow
+	seen := make(map[int64]bool)
+	var walk func(u *engageclient.User, parent *int64)
+	walk = func(u *engageclient.User, parent *int64) {
+		if u == nil || seen[u.UserID] {
+			return
+		}
+		seen[u.UserID] = true
+		pid := u.ParentUserID()
+		if parent != nil {
+			pid = parent
+		}
+		row := db.UserRow{
+			UserID: u.UserID, ParentUserID: pid, UserName: u.UserName, FirstName: u.FirstName,
+			LastName: u.LastName, FullName: u.FullName, Enabled: u.Enabled, RootUser: u.RootUser,
+			RCUserID: u.RCUserID, RCAccountID: u.RCAccountID, CreatedAt: u.CreationDate.Ptr(),
+			Raw: u.Raw,
+		}
+		if len(u.Roles) > 0 {
+			row.Roles = make([]string, 0, len(u.Roles))
+			for _, r := range u.Roles {
+				row.Roles = append(row.Roles, r.RoleType)
+			}
+		}
+		rows = append(rows, row)
+		id := u.UserID
+		for _, c := range u.Children {
+			walk(c, &id)
+		}
+	}
+	for _, u := range users {
+		walk(u, nil)
+	}
+	return rows
+}
+
+func agentGroupRow(subAccountID string, g *engageclient.AgentGroup) db.AgentGroupRow {
+	return db.AgentGroupRow{
+		SubAccountID: subAccountID, AgentGroupID: g.AgentGroupID, Name: g.GroupName,
+		IsDefault: g.IsDefault, Raw: g.Raw,
+	}
+}
+
+// agentRow maps an agent listed under a group; the group it was listed under is its group.
+func agentRow(subAccountID string, groupID int64, a *engageclient.Agent) db.AgentRow {
+	return db.AgentRow{
+		SubAccountID: subAccountID, AgentID: a.AgentID, AgentGroupID: groupID,
+		Username: a.Username, FirstName: a.FirstName, LastName: a.LastName, Email: a.Email,
+		AgentType: a.AgentType, IsActive: a.IsActive, RCUserID: a.RCUserID,
+		CreatedAt: a.CreatedOn.Ptr(), LastLoginAt: a.LastLoginDate.Ptr(), Raw: a.Raw,
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps of strings reach here
+	}
+	return b
+}

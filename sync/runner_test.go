@@ -1,0 +1,349 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// env is one test's fake API and database.
+type env struct {
+	t     *testing.T
+	fake  *engagefake.Server
+	pool  *pgxpool.Pool
+	store *db.Store
+}
+
+func newEnv(t *testing.T, opts engagefake.Options) *env {
+	t.Helper()
+	if opts.Tenant == (engagefake.TenantSpec{}) {
+		opts.Tenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 6}
+	}
+	fake := engagefake.New(opts)
+	fake.Start()
+	t.Cleanup(fake.Close)
+	pool, schema := dbtest.New(t)
+	return &env{t: t, fake: fake, pool: pool, store: db.NewStore(pool, schema)}
+}
+
+func (e *env) client(mod func(*engageclient.Config)) *engageclient.Client {
+	e.t.Helper()
+	o := e.fake.Options()
+	cfg := engageclient.Config{
+		RCServerURL: e.fake.URL(), EngageServerURL: e.fake.URL(),
+		ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT,
+		RequestsPerMinute: 60000, BackoffBase: 5 * time.Millisecond, BackoffCap: 20 * time.Millisecond,
+		MaxAttempts: 3,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := engageclient.New(cfg)
+	if err != nil {
+		e.t.Fatalf("engageclient.New: %v", err)
+	}
+	return c
+}
+
+func (e *env) run(ctx context.Context, cfg syncrun.Config) (*syncrun.Result, error) {
+	e.t.Helper()
+	r, err := syncrun.NewRunner(e.client(nil), e.store, cfg, nil)
+	if err != nil {
+		e.t.Fatalf("NewRunner: %v", err)
+	}
+	return r.Run(ctx)
+}
+
+func (e *env) mustRun(cfg syncrun.Config, wantStatus string) *syncrun.Result {
+	e.t.Helper()
+	res, err := e.run(e.t.Context(), cfg)
+	if err != nil {
+		e.t.Fatalf("Run: %v", err)
+	}
+	if res.Status != wantStatus {
+		e.t.Fatalf("Run status %q (error %q), want %q", res.Status, res.Error, wantStatus)
+	}
+	return res
+}
+
+func (e *env) count(sql string, args ...any) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.pool.QueryRow(e.t.Context(), sql, args...).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+func (e *env) live(table string) int64 {
+	return e.count("SELECT count(*) FROM engage." + table + " WHERE deleted_at IS NULL")
+}
+
+func (e *env) wantLive(c engagefake.Counts) {
+	e.t.Helper()
+	for table, want := range map[string]int{
+		"accounts": c.MainAccounts, "sub_accounts": c.SubAccounts, "users": c.Users,
+		"agent_groups": c.AgentGroups, "agents": c.Agents,
+	} {
+		if got := e.live(table); got != int64(want) {
+			e.t.Errorf("live %s = %d, want %d", table, got, want)
+		}
+	}
+}
+
+func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 3})
+	res := e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	c := e.fake.Counts()
+	e.wantLive(c)
+
+	st := e.fake.Stats()
+	want := map[string]int64{"accounts": 1, "users": 1, "agentGroups": int64(c.SubAccounts), "agents": int64(c.AgentGroups)}
+	for ep, n := range want {
+		if st.Requests[ep] != n {
+			t.Errorf("requests to %s = %d, want %d (never twice in a run)", ep, st.Requests[ep], n)
+		}
+	}
+	if st.Grants != 1 || st.Exchanges != 1 || st.Revokes != 1 {
+		t.Errorf("auth: %d grants, %d exchanges, %d revokes; want 1 each", st.Grants, st.Exchanges, st.Revokes)
+	}
+	tot := res.Totals()
+	if tot["agents"].Inserted != int64(c.Agents) || tot["users"].Inserted != int64(c.Users) {
+		t.Errorf("totals %+v", tot)
+	}
+	if res.API.Requests != int64(2+c.SubAccounts+c.AgentGroups) {
+		t.Errorf("client counted %d requests, want %d", res.API.Requests, 2+c.SubAccounts+c.AgentGroups)
+	}
+
+	res = e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	for ent, s := range res.Totals() {
+		if s.Inserted+s.Updated+s.Deleted+s.Restored != 0 || s.Unchanged != s.Fetched {
+			t.Errorf("second run of %s is not a no-op: %+v", ent, s)
+		}
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'"); n != 2 {
+		t.Errorf("%d succeeded runs recorded, want 2", n)
+	}
+}
+
+func TestRunMapsFieldsAndHierarchy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 5})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	// Every non-root user has a parent that exists; roots have none.
+	if n := e.count(`SELECT count(*) FROM engage.users u WHERE (u.parent_user_id IS NULL) <> coalesce(u.root_user, false)`); n != 0 {
+		t.Errorf("%d users whose parent_user_id disagrees with root_user", n)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.users u WHERE parent_user_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM engage.users p WHERE p.user_id = u.parent_user_id)`); n != 0 {
+		t.Errorf("%d users point at a parent that is not stored", n)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.users WHERE roles IS NULL OR cardinality(roles) = 0`); n == e.live("users") {
+		t.Errorf("no user has roles")
+	}
+	if n := e.count(`SELECT count(*) FROM engage.agents WHERE created_at IS NULL`); n != 0 {
+		t.Errorf("%d agents without created_at", n)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.sub_accounts WHERE archived`); n == 0 {
+		t.Errorf("no archived sub-account synced")
+	}
+	if n := e.count(`SELECT count(*) FROM engage.accounts WHERE name IS NULL OR rc_account_id IS NULL`); n != 0 {
+		t.Errorf("%d main accounts without name or rc_account_id", n)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.agents a JOIN engage.agent_groups g USING (sub_account_id, agent_group_id)`); n != e.live("agents") {
+		t.Errorf("only %d agents join their group", n)
+	}
+}
+
+func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 9})
+	e.mustRun(syncrun.Config{Entities: []string{"users"}}, syncrun.StatusSucceeded)
+	st := e.fake.Stats()
+	if st.Requests["accounts"]+st.Requests["agentGroups"]+st.Requests["agents"] != 0 || st.Requests["users"] != 1 {
+		t.Errorf("users-only run requested %v", st.Requests)
+	}
+	if e.live("agents")+e.live("sub_accounts") != 0 || e.live("users") == 0 {
+		t.Errorf("users-only run published other entities")
+	}
+
+	// Agents of one sub-account: groups are implied, other sub-accounts are not touched.
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	subs := e.fake.SubAccountIDs()
+	target, other := subs[0], subs[1]
+	otherAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(other)[0])[0]
+	if err := e.fake.RemoveAgent(otherAgent); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.ResetStats()
+	res := e.mustRun(syncrun.Config{Entities: []string{"agents"}, SubAccounts: []string{target}}, syncrun.StatusSucceeded)
+	st = e.fake.Stats()
+	if st.Requests["accounts"] != 0 || st.Requests["users"] != 0 || st.Requests["agentGroups"] != 1 ||
+		st.Requests["agents"] != int64(len(e.fake.AgentGroupIDs(target))) {
+		t.Errorf("one-sub-account run requested %v", st.Requests)
+	}
+	for _, s := range res.Scopes {
+		if s.Scope != target {
+			t.Errorf("scope %s/%s published by a run restricted to %s", s.Entity, s.Scope, target)
+		}
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NULL", otherAgent); n != 1 {
+		t.Errorf("agent %d of an unselected sub-account was deleted", otherAgent)
+	}
+}
+
+func TestRunPartialWhenOneSubAccountFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 13})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	subs := e.fake.SubAccountIDs()
+	bad, good := subs[0], subs[1]
+	badAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(bad)[0])[0]
+	goodAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(good)[0])[0]
+	for _, id := range []int{badAgent, goodAgent} {
+		if err := e.fake.RemoveAgent(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 500, PathContains: "/accounts/" + bad + "/"})
+	res, err := e.run(t.Context(), syncrun.Config{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Status != syncrun.StatusPartial || !strings.Contains(res.Error, bad) {
+		t.Fatalf("status %q error %q, want partial naming %s", res.Status, res.Error, bad)
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NULL", badAgent); n != 1 {
+		t.Errorf("agent %d of the failing sub-account was deleted", badAgent)
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NOT NULL", goodAgent); n != 1 {
+		t.Errorf("agent %d of a healthy sub-account was not deleted", goodAgent)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_run_scopes WHERE run_id = $1 AND entity = 'agents' AND scope = $2 AND status = 'failed' AND error <> ''", res.RunID, bad); n != 1 {
+		t.Errorf("failing scope not recorded with its error")
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE run_id = $1 AND status = 'partial'", res.RunID); n != 1 {
+		t.Errorf("run not recorded partial")
+	}
+}
+
+func TestRunDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 17})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
+	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fake.AddAgent(gid); err != nil {
+		t.Fatal(err)
+	}
+	runs := e.count("SELECT count(*) FROM engage.sync_runs")
+	hist := e.count("SELECT count(*) FROM engage.agents_history")
+	res := e.mustRun(syncrun.Config{DryRun: true}, syncrun.StatusSucceeded)
+	if !res.DryRun || res.RunID != 0 {
+		t.Errorf("dry run result %+v", res)
+	}
+	if tot := res.Totals()["agents"]; tot.Inserted != 1 || tot.Updated != 1 {
+		t.Errorf("dry run would insert %d and update %d agents, want 1 and 1", tot.Inserted, tot.Updated)
+	}
+	if got := e.count("SELECT count(*) FROM engage.sync_runs"); got != runs {
+		t.Errorf("dry run recorded a run")
+	}
+	if got := e.count("SELECT count(*) FROM engage.agents_history"); got != hist {
+		t.Errorf("dry run wrote history")
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE first_name = 'Renamed'"); n != 0 {
+		t.Errorf("dry run changed an agent")
+	}
+}
+
+func TestRunLockedWritesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 19})
+	release, err := e.store.LockTry(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	_, err = e.run(t.Context(), syncrun.Config{})
+	if !errors.Is(err, syncrun.ErrLocked) {
+		t.Fatalf("Run = %v, want ErrLocked", err)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs"); n != 0 {
+		t.Errorf("a locked-out run wrote %d run rows", n)
+	}
+	if st := e.fake.Stats(); st.Grants != 0 {
+		t.Errorf("a locked-out run authenticated")
+	}
+}
+
+func TestRunCanceledLeavesTablesAndRecordsCanceled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 23})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
+	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 300 * time.Millisecond})
+	e.fake.ResetStats()
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		for e.fake.Stats().Requests["agents"] == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	res, err := e.run(ctx, syncrun.Config{})
+	if err == nil {
+		t.Fatalf("canceled run returned no error")
+	}
+	if res == nil || res.Status != syncrun.StatusCanceled {
+		t.Fatalf("result %+v, want canceled", res)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancel took %s", d)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE run_id = $1 AND status = 'canceled' AND finished_at IS NOT NULL", res.RunID); n != 1 {
+		t.Errorf("run not recorded canceled")
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE first_name = 'Changed'"); n != 0 {
+		t.Errorf("canceled run published a change")
+	}
+}
+
+func TestRunAuthFailureFailsRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 29})
+	c := e.client(func(c *engageclient.Config) { c.ClientSecret = "wrong-secret-value" })
+	r, err := syncrun.NewRunner(c, e.store, syncrun.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(t.Context())
+	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+		t.Fatalf("Run = %+v, %v; want a failed run", res, err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("error leaks the client secret: %v", err)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE status = 'failed' AND error LIKE 'authenticating%'"); n != 1 {
+		t.Errorf("auth failure not recorded")
+	}
+	if st := e.fake.Stats(); st.Requests["rc.token"] != 1 {
+		t.Errorf("a fatal auth error was retried: %d token requests", st.Requests["rc.token"])
+	}
+}
