@@ -146,12 +146,13 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-// tokenError marks a failure to obtain a token inside an API call; the auth path has already
-// retried, so the API call does not retry it again.
-type tokenError struct{ err error }
+// permanentError marks a failure inside an attempt that the call must not retry: obtaining a
+// token (the auth path has retried already) or a pacing wait that cannot fit in the context's
+// deadline.
+type permanentError struct{ err error }
 
-func (e *tokenError) Error() string { return e.err.Error() }
-func (e *tokenError) Unwrap() error { return e.err }
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // do runs r: every attempt passes the pacing limiter (API calls), retries follow a fresh
 // backoff (exponential, jitter, capped, at most MaxAttempts and MaxRetryDuration) stretched to
@@ -186,8 +187,8 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, er
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		var te *tokenError
-		if errors.As(err, &te) || !IsRetryable(err) {
+		var pe *permanentError
+		if errors.As(err, &pe) || !IsRetryable(err) {
 			return err
 		}
 		minWait = 0
@@ -203,9 +204,9 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, er
 		return retry.RetryableError(err)
 	})
 	if err != nil {
-		var te *tokenError
-		if errors.As(err, &te) {
-			err = te.err
+		var pe *permanentError
+		if errors.As(err, &pe) {
+			err = pe.err
 		}
 		return lastResp, nil, err
 	}
@@ -267,7 +268,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 	if r.api {
 		tok, err := c.ts.token(ctx)
 		if err != nil {
-			return nil, nil, &tokenError{err}
+			return nil, nil, &permanentError{err}
 		}
 		token = tok
 	}
@@ -279,7 +280,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 		c.ts.invalidate(token)
 		tok, terr := c.ts.token(ctx)
 		if terr != nil {
-			return resp, nil, &tokenError{terr}
+			return resp, nil, &permanentError{terr}
 		}
 		if perr := c.pace(ctx); perr != nil {
 			return nil, nil, perr
@@ -299,7 +300,14 @@ func (c *Client) pace(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.limiter.Wait(ctx)
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		// The wait would outlast the context's deadline.
+		return &permanentError{fmt.Errorf("pacing requests: %w: %v", context.DeadlineExceeded, err)}
+	}
+	return nil
 }
 
 // pause makes every admin API request wait d from now (a 429's Retry-After applies to the
@@ -366,6 +374,9 @@ func (c *Client) send(ctx context.Context, r *request, token string) (*http.Resp
 		}
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("attempt timed out after %s", c.cfg.RequestTimeout)
 		}
 		return nil, nil, &transportError{method: r.method, url: c.redact(sanitizeURL(r.url)), err: errors.New(c.redact(err.Error()))}
 	}

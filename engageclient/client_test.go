@@ -638,6 +638,26 @@ func TestDroppedConnection(t *testing.T) {
 	t.Log(err)
 }
 
+// A slow attempt times out after RequestTimeout and is retried.
+func TestAttemptTimeoutRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.RequestTimeout = 300 * time.Millisecond })
+	ctx := t.Context()
+	if _, err := e.c.Login(ctx); err != nil {
+		t.Fatal(e.err(err))
+	}
+	e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Latency: 3 * time.Second, Times: 1})
+	if _, _, err := e.c.ListUsers(ctx, &UserListOptions{Flatten: true}); err != nil {
+		t.Fatal(e.err(err))
+	}
+	if st := e.c.Stats(); st.Retries != 1 {
+		t.Errorf("retries = %d, want 1", st.Retries)
+	}
+	if !strings.Contains(e.logs.String(), "attempt timed out after 300ms") {
+		t.Errorf("the retry log does not say the attempt timed out:\n%s", e.logs.String())
+	}
+}
+
 // A Retry-After longer than MaxRetryDuration allows ends the call at once with the
 // *RateLimitError, rather than sleeping past the budget.
 func TestRetryAfterBeyondBudget(t *testing.T) {
@@ -1091,6 +1111,7 @@ func TestIsRetryable(t *testing.T) {
 		{nil, false},
 		{context.Canceled, false},
 		{fmt.Errorf("listing: %w", context.Canceled), false},
+		{context.DeadlineExceeded, false},
 		{&APIError{StatusCode: 500}, true},
 		{&APIError{StatusCode: 503}, true},
 		{&APIError{StatusCode: 408}, true},

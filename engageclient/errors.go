@@ -118,10 +118,11 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the underlying JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// IsRetryable reports whether err is worth retrying: 429, 5xx, 408, timeouts and transport
-// errors. Context cancellation, other 4xx, auth failures and decoding errors are not.
+// IsRetryable reports whether err is worth retrying: 429, 5xx, 408, timeouts of one attempt
+// and transport errors. The end of the caller's context (canceled or past its deadline), other
+// 4xx, fatal auth failures and decoding errors are not.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var rl *RateLimitError
@@ -144,7 +145,7 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &te) {
 		return true
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	var ne net.Error
