@@ -116,12 +116,18 @@ func (st *Stage) step(ctx context.Context, name string) error {
 }
 
 func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*PublishResult, error) {
+	if err := st.wait(); err != nil && st.err == nil {
+		st.err = fmt.Errorf("staging: %w", err)
+	}
 	if st.err != nil {
 		return nil, st.err
 	}
 	frac := p.MaxDeleteFraction
 	if frac <= 0 {
 		frac = MaxDeleteFractionDefault
+	}
+	if err := st.step(ctx, "plan"); err != nil {
+		return nil, err
 	}
 	plans, res, err := st.plan(ctx, p, frac)
 	if err != nil {
@@ -172,6 +178,9 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("committing: %w", err)
+	}
+	if err := st.step(ctx, "committed"); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -272,6 +281,9 @@ func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg an
 				return fmt.Errorf("dropping unmarked scopes: %w", err)
 			}
 		}
+		if err := st.step(ctx, d.name+":analyze"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "ANALYZE "+stg); err != nil {
 			return fmt.Errorf("analyzing staging: %w", err)
 		}
@@ -339,6 +351,9 @@ func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg an
 			return fmt.Errorf("dropping delete table: %w", err)
 		}
 	}
+	if err := st.step(ctx, d.name+":done"); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -371,14 +386,14 @@ func (st *Stage) updateSQL(d *entityDef) string {
 	keys := strings.Join(d.keyCols, ", ")
 	return fmt.Sprintf(`
 WITH d AS MATERIALIZED (
-  SELECT s.*, t.deleted_at AS old_deleted_at, array_remove(ARRAY[%[1]s], NULL) AS cc
+  SELECT s.*, t.deleted_at AS old_deleted_at, t.raw AS old_raw, array_remove(ARRAY[%[1]s], NULL) AS cc
   FROM stg_%[2]s s JOIN %[3]s.%[2]s t ON %[4]s
   WHERE s.op <> 'i'
 ), closed AS (
-  UPDATE %[3]s.%[2]s_history h SET valid_to = now() FROM d WHERE %[5]s AND h.valid_to IS NULL
+  UPDATE %[3]s.%[2]s_history h SET valid_to = now(), raw = d.old_raw FROM d WHERE %[5]s AND h.valid_to IS NULL
 ), hist AS (
-  INSERT INTO %[3]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id, raw)
-  SELECT %[7]s, now(), CASE WHEN d.old_deleted_at IS NULL THEN 'update' ELSE 'restore' END, d.cc, $1, d.raw FROM d
+  INSERT INTO %[3]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id)
+  SELECT %[7]s, now(), CASE WHEN d.old_deleted_at IS NULL THEN 'update' ELSE 'restore' END, d.cc, $1 FROM d
 )
 UPDATE %[3]s.%[2]s t SET %[8]s, row_hash = d.row_hash, deleted_at = NULL, last_changed_at = now(), last_run_id = $1
 FROM d WHERE %[9]s`,
@@ -387,6 +402,7 @@ FROM d WHERE %[9]s`,
 }
 
 // insertSQL inserts new rows and their history rows; its row count is the rows inserted.
+// A key that appeared since the stage read the table fails the statement (and the publish).
 func (st *Stage) insertSQL(d *entityDef) string {
 	cols := strings.Join(append(slices.Clone(d.keyCols), d.cols...), ", ")
 	keys := strings.Join(d.keyCols, ", ")
@@ -394,11 +410,10 @@ func (st *Stage) insertSQL(d *entityDef) string {
 WITH ins AS (
   INSERT INTO %[1]s.%[2]s (%[3]s, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
   SELECT %[3]s, raw, row_hash, now(), now(), $1 FROM stg_%[2]s WHERE op = 'i'
-  ON CONFLICT DO NOTHING
-  RETURNING %[4]s, raw
+  RETURNING %[4]s
 )
-INSERT INTO %[1]s.%[2]s_history (%[4]s, valid_from, change, changed_columns, run_id, raw)
-SELECT %[4]s, now(), 'insert', '{}', $1, raw FROM ins`, st.s.q, d.name, cols, keys)
+INSERT INTO %[1]s.%[2]s_history (%[4]s, valid_from, change, changed_columns, run_id)
+SELECT %[4]s, now(), 'insert', '{}', $1 FROM ins`, st.s.q, d.name, cols, keys)
 }
 
 // deleteSQL soft-deletes the keys in del_<entity>; its row count is the rows deleted.
@@ -410,10 +425,10 @@ WITH del AS (
   FROM del_%[2]s k WHERE %[3]s AND t.deleted_at IS NULL
   RETURNING %[4]s, t.raw
 ), closed AS (
-  UPDATE %[1]s.%[2]s_history h SET valid_to = now() FROM del WHERE %[5]s AND h.valid_to IS NULL
+  UPDATE %[1]s.%[2]s_history h SET valid_to = now(), raw = del.raw FROM del WHERE %[5]s AND h.valid_to IS NULL
 )
-INSERT INTO %[1]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id, raw)
-SELECT %[6]s, now(), 'delete', '{deleted_at}', $1, raw FROM del`,
+INSERT INTO %[1]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id)
+SELECT %[6]s, now(), 'delete', '{deleted_at}', $1 FROM del`,
 		st.s.q, d.name, d.keyJoin("t", "k"), prefixed("t", d.keyCols), d.keyJoin("h", "del"), keys)
 }
 

@@ -138,15 +138,6 @@ func (d *entityDef) scope(k rowKey) string {
 	return ScopeAll
 }
 
-// micros truncates a time to Postgres precision, in UTC.
-func micros(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC().Truncate(time.Microsecond)
-	return &u
-}
-
 // rowHasher hashes the typed values and scrubbed raw of a row into a canonical encoding.
 type rowHasher struct {
 	h   hash.Hash
@@ -167,6 +158,15 @@ func (rh *rowHasher) sum(vals []any, raw []byte) [32]byte {
 			b = append(b, 1)
 			b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
 			b = append(b, x...)
+		case bool:
+			if x {
+				b = append(b, 3, 1)
+			} else {
+				b = append(b, 3, 0)
+			}
+		case time.Time:
+			b = append(b, 4)
+			b = binary.LittleEndian.AppendUint64(b, uint64(x.UnixMicro()))
 		case *string:
 			if x == nil {
 				b = append(b, 0)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -14,13 +13,24 @@ var secretSuffixes = []string{"password", "pwd", "secret", "token", "pin", "secu
 
 // isSecretKey reports whether a JSON object key names a secret: ignoring case, it is or ends
 // with password, pwd, secret, token, pin or securityKey.
-func isSecretKey(k string) bool {
-	if len(k) < 3 {
-		return false
-	}
-	lk := strings.ToLower(k)
-	for _, s := range secretSuffixes {
-		if strings.HasSuffix(lk, s) {
+func isSecretKey(k []byte) bool {
+	for _, suf := range secretSuffixes {
+		if len(k) < len(suf) {
+			continue
+		}
+		tail := k[len(k)-len(suf):]
+		match := true
+		for i := range len(suf) {
+			c := tail[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != suf[i] {
+				match = false
+				break
+			}
+		}
+		if match {
 			return true
 		}
 	}
@@ -159,6 +169,10 @@ func (s *scrubber) str() (escaped bool, err error) {
 	s.pos++ // opening quote
 	for s.pos < len(s.in) {
 		c := s.in[s.pos]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			s.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos++
@@ -216,9 +230,9 @@ func (s *scrubber) object(depth int) error {
 			if err := json.Unmarshal(s.in[kstart:s.pos], &k); err != nil {
 				return errBadJSON
 			}
-			secret = isSecretKey(k)
+			secret = isSecretKey([]byte(k))
 		} else {
-			secret = isSecretKey(string(key))
+			secret = isSecretKey(key)
 		}
 		s.ws()
 		if s.pos >= len(s.in) || s.in[s.pos] != ':' {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	gosync "sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,14 +22,15 @@ type Stage struct {
 	s     *Store
 	runID int64
 
-	mu     gosync.Mutex
-	conn   *pgxpool.Conn
-	ents   []*stageEntity
-	marks  map[scopeID]*scopeMark
-	hasher *rowHasher
-	done   bool // Publish was called
-	closed bool
-	err    error // first staging error; Publish refuses to run after one
+	mu      gosync.Mutex
+	conn    *pgxpool.Conn
+	ents    []*stageEntity
+	marks   map[scopeID]*scopeMark
+	hasher  *rowHasher
+	copying chan error // result of the COPY in flight, nil when none
+	done    bool       // Publish was called
+	closed  bool
+	err     error // first staging error; Publish refuses to run after one
 
 	// hook, when set (tests only), runs at named points of Publish; an error aborts it.
 	hook func(ctx context.Context, step string) error
@@ -83,7 +86,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
 	}
 	// Temporary tables live in local buffers: give them room (allowed before first use only).
-	if _, err := conn.Exec(ctx, "SET temp_buffers = '128MB'"); err != nil {
+	if _, err := conn.Exec(ctx, "SET temp_buffers = '256MB'"); err != nil {
 		destroy(conn)
 		return nil, fmt.Errorf("configuring staging connection: %w", err)
 	}
@@ -104,7 +107,7 @@ var ErrStageDone = errors.New("db: stage already published or closed")
 func (st *Stage) AccountsAdd(ctx context.Context, rows []AccountRow) error {
 	return st.add(ctx, EntityAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
-		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, r.Name, r.RCAccountID), r.Raw
+		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, ps(r.Name), ps(r.RCAccountID)), r.Raw
 	})
 }
 
@@ -112,7 +115,7 @@ func (st *Stage) AccountsAdd(ctx context.Context, rows []AccountRow) error {
 func (st *Stage) SubAccountsAdd(ctx context.Context, rows []SubAccountRow) error {
 	return st.add(ctx, EntitySubAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
-		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, r.Name, r.Archived, micros(r.StartDate), micros(r.EndDate)), r.Raw
+		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, ps(r.Name), pb(r.Archived), pt(r.StartDate), pt(r.EndDate)), r.Raw
 	})
 }
 
@@ -120,8 +123,8 @@ func (st *Stage) SubAccountsAdd(ctx context.Context, rows []SubAccountRow) error
 func (st *Stage) UsersAdd(ctx context.Context, rows []UserRow) error {
 	return st.add(ctx, EntityUsers, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
-		return rowKey{n: r.UserID}, append(vals, r.UserID, r.ParentUserID, r.UserName, r.FirstName, r.LastName, r.FullName,
-			r.Enabled, r.RootUser, r.RCUserID, r.RCAccountID, r.Roles, micros(r.CreatedAt)), r.Raw
+		return rowKey{n: r.UserID}, append(vals, r.UserID, pi(r.ParentUserID), ps(r.UserName), ps(r.FirstName), ps(r.LastName), ps(r.FullName),
+			pb(r.Enabled), pb(r.RootUser), pi(r.RCUserID), ps(r.RCAccountID), pa(r.Roles), pt(r.CreatedAt)), r.Raw
 	})
 }
 
@@ -129,7 +132,7 @@ func (st *Stage) UsersAdd(ctx context.Context, rows []UserRow) error {
 func (st *Stage) AgentGroupsAdd(ctx context.Context, rows []AgentGroupRow) error {
 	return st.add(ctx, EntityAgentGroups, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
-		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, r.Name, r.IsDefault), r.Raw
+		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, ps(r.Name), pb(r.IsDefault)), r.Raw
 	})
 }
 
@@ -138,8 +141,8 @@ func (st *Stage) AgentsAdd(ctx context.Context, rows []AgentRow) error {
 	return st.add(ctx, EntityAgents, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID, n: r.AgentID}, append(vals, r.SubAccountID, r.AgentID, r.AgentGroupID,
-			r.Username, r.FirstName, r.LastName, r.Email, r.AgentType, r.IsActive, r.RCUserID,
-			micros(r.CreatedAt), micros(r.LastLoginAt)), r.Raw
+			ps(r.Username), ps(r.FirstName), ps(r.LastName), ps(r.Email), ps(r.AgentType), pb(r.IsActive), pi(r.RCUserID),
+			pt(r.CreatedAt), pt(r.LastLoginAt)), r.Raw
 	})
 }
 
@@ -192,6 +195,7 @@ func (st *Stage) Close() {
 	}
 	st.closed = true
 	st.ents = nil
+	_ = st.wait()
 	destroy(st.conn)
 }
 
@@ -220,6 +224,11 @@ func (st *Stage) add(ctx context.Context, entity string, n int, build func(i int
 
 func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
 	e := st.ents[entityByName(entity).idx]
+	if !e.loaded || !e.created {
+		if err := st.wait(); err != nil {
+			return err
+		}
+	}
 	if err := st.load(ctx, e); err != nil {
 		return err
 	}
@@ -278,10 +287,33 @@ func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func
 	if len(copyRows) == 0 {
 		return nil
 	}
-	if _, err := st.conn.CopyFrom(ctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows)); err != nil {
-		return fmt.Errorf("copying rows: %w", err)
+	// The COPY runs while the caller prepares its next page; the next use of the connection
+	// waits for it and reports its error.
+	if err := st.wait(); err != nil {
+		return err
 	}
+	done := make(chan error, 1)
+	st.copying = done
+	cctx := context.WithoutCancel(ctx)
+	go func() {
+		// Not tied to ctx: the caller may cancel it as soon as Add returns (a page is small).
+		_, err := st.conn.CopyFrom(cctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows))
+		if err != nil {
+			err = fmt.Errorf("copying rows: %w", err)
+		}
+		done <- err
+	}()
 	return nil
+}
+
+// wait waits for the COPY in flight, if any, and returns its error.
+func (st *Stage) wait() error {
+	if st.copying == nil {
+		return nil
+	}
+	err := <-st.copying
+	st.copying = nil
+	return err
 }
 
 func (e *stageEntity) scope(name string) *scopeStat {
@@ -362,4 +394,42 @@ ALTER TABLE stg_%[1]s ADD COLUMN op text NOT NULL`, d.name, cols, st.s.q)
 	}
 	e.created = true
 	return nil
+}
+
+// Value copies of the row fields, so that callers may reuse their rows once Add returns.
+
+func ps(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func pb(p *bool) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func pi(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// pt returns the time at Postgres precision (microseconds), in UTC.
+func pt(p *time.Time) any {
+	if p == nil {
+		return nil
+	}
+	return p.UTC().Truncate(time.Microsecond)
+}
+
+func pa(a []string) any {
+	if a == nil {
+		return nil
+	}
+	return slices.Clone(a)
 }

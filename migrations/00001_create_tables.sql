@@ -132,12 +132,13 @@ CREATE TABLE agents (
         REFERENCES agent_groups (sub_account_id, agent_group_id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX agents_group_idx ON agents (sub_account_id, agent_group_id);
-CREATE INDEX agents_live_group_idx ON agents (sub_account_id, agent_group_id) WHERE deleted_at IS NULL;
 CREATE INDEX agents_live_rc_user_idx ON agents (rc_user_id) WHERE deleted_at IS NULL;
 CREATE INDEX agents_live_username_idx ON agents (lower(username)) WHERE deleted_at IS NULL;
 
--- History: one row per change. valid_to is NULL for the current version; raw is the version's
--- API object (for a delete: the last one seen).
+-- History: one row per change (insert, update, delete, restore), i.e. per version of a row,
+-- valid from valid_from to valid_to. The current version (valid_to IS NULL) has raw NULL: its
+-- object is the entity row's raw, and is copied here when the version is superseded. So every
+-- object is stored once, and a first load writes no second copy of each row.
 CREATE TABLE accounts_history (
     main_account_id text        NOT NULL,
     valid_from      timestamptz NOT NULL,
@@ -145,7 +146,7 @@ CREATE TABLE accounts_history (
     change          text        NOT NULL CHECK (change IN ('insert', 'update', 'delete', 'restore')),
     changed_columns text[]      NOT NULL,
     run_id          bigint,
-    raw             jsonb       NOT NULL,
+    raw             jsonb,
     PRIMARY KEY (main_account_id, valid_from)
 );
 CREATE TABLE sub_accounts_history (
@@ -155,7 +156,7 @@ CREATE TABLE sub_accounts_history (
     change          text        NOT NULL CHECK (change IN ('insert', 'update', 'delete', 'restore')),
     changed_columns text[]      NOT NULL,
     run_id          bigint,
-    raw             jsonb       NOT NULL,
+    raw             jsonb,
     PRIMARY KEY (sub_account_id, valid_from)
 );
 CREATE TABLE users_history (
@@ -165,7 +166,7 @@ CREATE TABLE users_history (
     change          text        NOT NULL CHECK (change IN ('insert', 'update', 'delete', 'restore')),
     changed_columns text[]      NOT NULL,
     run_id          bigint,
-    raw             jsonb       NOT NULL,
+    raw             jsonb,
     PRIMARY KEY (user_id, valid_from)
 );
 CREATE TABLE agent_groups_history (
@@ -176,7 +177,7 @@ CREATE TABLE agent_groups_history (
     change          text        NOT NULL CHECK (change IN ('insert', 'update', 'delete', 'restore')),
     changed_columns text[]      NOT NULL,
     run_id          bigint,
-    raw             jsonb       NOT NULL,
+    raw             jsonb,
     PRIMARY KEY (sub_account_id, agent_group_id, valid_from)
 );
 CREATE TABLE agents_history (
@@ -187,14 +188,9 @@ CREATE TABLE agents_history (
     change          text        NOT NULL CHECK (change IN ('insert', 'update', 'delete', 'restore')),
     changed_columns text[]      NOT NULL,
     run_id          bigint,
-    raw             jsonb       NOT NULL,
+    raw             jsonb,
     PRIMARY KEY (sub_account_id, agent_id, valid_from)
 );
-CREATE INDEX accounts_history_run_idx ON accounts_history (run_id);
-CREATE INDEX sub_accounts_history_run_idx ON sub_accounts_history (run_id);
-CREATE INDEX users_history_run_idx ON users_history (run_id);
-CREATE INDEX agent_groups_history_run_idx ON agent_groups_history (run_id);
-CREATE INDEX agents_history_run_idx ON agents_history (run_id);
 
 -- +goose Down
 DROP TABLE agents_history;

@@ -1,0 +1,325 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Benchmark tenant: benchSubs sub-accounts × benchGroups groups, benchAgents agents in all.
+const (
+	benchAgents = 100_000
+	benchSubs   = 50
+	benchGroups = 4
+	benchPage   = 500
+)
+
+// benchTenant generates agent pages on the fly, so the benchmark's own memory stays at a page.
+type benchTenant struct {
+	version func(agent int) int // content version of an agent; bumping it changes the row
+}
+
+func (bt *benchTenant) subID(s int) string { return strconv.Itoa(100000 + s) }
+
+// pages calls fn with every page of agents, in listing order.
+func (bt *benchTenant) pages(fn func(page []db.AgentRow) error) error {
+	perSub := benchAgents / benchSubs
+	page := make([]db.AgentRow, 0, benchPage)
+	created := time.Date(2020, 5, 18, 19, 22, 12, 0, time.UTC)
+	agentType, active := "AGENT", true
+	for s := range benchSubs {
+		sub := bt.subID(s)
+		for i := range perSub {
+			n := s*perSub + i
+			id := int64(1_000_000 + n)
+			v := bt.version(n)
+			first, last := "First"+strconv.Itoa(n), "Last"+strconv.Itoa(v)
+			user, email := fmt.Sprintf("agent%d@example.com", n), fmt.Sprintf("agent%d.v%d@example.com", n, v)
+			rc := int64(8_000_000 + n)
+			raw := fmt.Appendf(nil, `{"agentId":%d,"agentGroupId":%d,"firstName":%q,"lastName":%q,"username":%q,"email":%q,`+
+				`"agentType":"AGENT","isActive":true,"rcUserId":%d,"createdOn":"2020-05-18T19:22:12.000+0000",`+
+				`"password":"pw-%d","sipPassword":"sip-%d","phoneLoginPin":"%d","allowManualPass":true,`+
+				`"defaultAutoAnswerOn":false,"manualOutboundDefaultCallerId":"+15555550100","maxChats":5,`+
+				`"initLoginBaseState":"ON-BREAK","phoneLoginDialingType":"MANUAL","enableSoftphone":true,`+
+				`"agentRank":%d,"location":"Building %d, Floor %d","team":"Team %d","externalAgentId":"ext-%d",`+
+				`"gatesControlAgentVisibility":false,"enableTranscription":true,"altDefaultLoginDest":null,`+
+				`"allowLeadInserts":false,"allowCallControl":true,"allowChat":true,"allowEmail":true,`+
+				`"allowInbound":true,"allowOutbound":true,"allowOffHook":false,"allowAutoAnswer":true,`+
+				`"allowHistoricalDialing":false,"allowFromIpAddresses":null,"directAgentExtension":"%d",`+
+				`"ghostRnaAction":"AVAILABLE","supervisorRank":0,"crmPwd":"crm-%d","notes":"generated agent for the publish benchmark, version %d",`+
+				`"skills":[{"skillId":1,"name":"support","level":3},{"skillId":2,"name":"sales","level":1}]}`,
+				id, s*benchGroups+i%benchGroups, first, last, user, email, rc, n, n, n%10000,
+				n%7, n%13, n%5, n%50, n, 2000+n%8000, n, v)
+			page = append(page, db.AgentRow{
+				SubAccountID: sub, AgentID: id, AgentGroupID: int64(s*benchGroups + i%benchGroups),
+				Username: &user, FirstName: &first, LastName: &last, Email: &email, AgentType: &agentType,
+				IsActive: &active, RCUserID: &rc, CreatedAt: &created, Raw: raw,
+			})
+			if len(page) == benchPage {
+				if err := fn(page); err != nil {
+					return err
+				}
+				page = page[:0]
+			}
+		}
+	}
+	if len(page) > 0 {
+		return fn(page)
+	}
+	return nil
+}
+
+// parents stages the accounts, sub-accounts and groups the agents belong to.
+func (bt *benchTenant) parents(ctx context.Context, st *db.Stage) error {
+	name := "Main"
+	if err := st.AccountsAdd(ctx, []db.AccountRow{{MainAccountID: "1", Name: &name, Raw: []byte(`{"mainAccountId":"1"}`)}}); err != nil {
+		return err
+	}
+	st.ScopeComplete(db.EntityAccounts, db.ScopeAll)
+	var subs []db.SubAccountRow
+	for s := range benchSubs {
+		subs = append(subs, db.SubAccountRow{SubAccountID: bt.subID(s), MainAccountID: "1", Raw: []byte(`{}`)})
+		var groups []db.AgentGroupRow
+		for g := range benchGroups {
+			groups = append(groups, db.AgentGroupRow{SubAccountID: bt.subID(s), AgentGroupID: int64(s*benchGroups + g), Raw: []byte(`{}`)})
+		}
+		if err := st.AgentGroupsAdd(ctx, groups); err != nil {
+			return err
+		}
+		st.ScopeComplete(db.EntityAgentGroups, bt.subID(s))
+		st.ScopeComplete(db.EntityAgents, bt.subID(s))
+	}
+	st.ScopeComplete(db.EntitySubAccounts, db.ScopeAll)
+	return st.SubAccountsAdd(ctx, subs)
+}
+
+// heapPeak samples the live Go heap until stop is called and returns the peak in bytes.
+func heapPeak() (stop func() uint64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
+}
+
+// benchPublish stages every agent page and publishes; it returns the peak Go heap during staging.
+func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenant) (uint64, *db.PublishResult) {
+	begin := time.Now()
+	runID, err := s.RunCreate(ctx, "manual")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := s.StageBegin(ctx, runID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := bt.parents(ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	stop := heapPeak()
+	err = bt.pages(func(p []db.AgentRow) error { return st.AgentsAdd(ctx, p) })
+	peak := stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	staged := time.Now()
+	res, err := st.Publish(ctx, &db.PublishParams{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if os.Getenv("EVSYNC_TRACE") != "" {
+		fmt.Fprintf(os.Stderr, "staging %v publish %v\n", staged.Sub(begin), time.Since(staged))
+	}
+	return peak, res
+}
+
+// plainCopy COPYs the same agent rows into a new empty table shaped like agents (with its
+// indexes) and returns how long the COPY took.
+func plainCopy(ctx context.Context, b *testing.B, pool *pgxpool.Pool, schema string, bt *benchTenant) time.Duration {
+	if _, err := pool.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS plain_agents;
+CREATE TABLE plain_agents (LIKE %s.agents INCLUDING DEFAULTS INCLUDING INDEXES)`, schema)); err != nil {
+		b.Fatal(err)
+	}
+	cols := []string{"sub_account_id", "agent_id", "agent_group_id", "username", "first_name", "last_name", "email",
+		"agent_type", "is_active", "rc_user_id", "created_at", "last_login_at", "raw", "row_hash",
+		"first_seen_at", "last_changed_at", "last_run_id"}
+	now := time.Now()
+	hash := make([]byte, 32)
+	start := time.Now()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	err = bt.pages(func(p []db.AgentRow) error {
+		rows := make([][]any, len(p))
+		for i, r := range p {
+			rows[i] = []any{r.SubAccountID, r.AgentID, r.AgentGroupID, r.Username, r.FirstName, r.LastName, r.Email,
+				r.AgentType, r.IsActive, r.RCUserID, r.CreatedAt, r.LastLoginAt, r.Raw, hash, now, now, int64(1)}
+		}
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"plain_agents"}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if os.Getenv("EVSYNC_TRACE") != "" {
+		fmt.Fprintf(os.Stderr, "plain copy %v\n", time.Since(start))
+	}
+	return time.Since(start)
+}
+
+// agentVersions reads how many row versions were written to the agents table so far.
+func agentVersions(ctx context.Context, b *testing.B, pool *pgxpool.Pool, schema string) int64 {
+	var n int64
+	// pg_stat_xact is per transaction; the cumulative view lags, so count by xmin instead:
+	// the rows whose xmin is newer than the snapshot taken before the publish.
+	if err := pool.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s.agents WHERE age(xmin) < 2147483647 AND xmin::text::bigint >= 0`, schema)).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkPublish publishes 100,000 agents (raw JSON about 1 KB each): a first load, a no-op
+// reload and a reload with 1 % of the agents changed. Each reports rows/s and the ratio to a
+// plain CopyFrom of the same rows into an empty table measured in the same iteration, the peak
+// Go heap while staging, and the entity row versions the publish wrote.
+func BenchmarkPublish(b *testing.B) {
+	ctx := context.Background()
+	pool, schema := dbtest.New(b)
+	s := db.NewStore(pool, schema)
+	truncate := func() {
+		if _, err := pool.Exec(ctx, fmt.Sprintf(`TRUNCATE %[1]s.agents, %[1]s.agent_groups, %[1]s.sub_accounts, %[1]s.accounts,
+ %[1]s.agents_history, %[1]s.agent_groups_history, %[1]s.sub_accounts_history, %[1]s.accounts_history, %[1]s.sync_run_scopes, %[1]s.sync_runs`, schema)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, fmt.Sprintf(`VACUUM ANALYZE %s.agents`, schema)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	base := &benchTenant{version: func(int) int { return 0 }}
+	report := func(b *testing.B, copyDur, pubDur time.Duration, peak uint64, versions int64) {
+		n := float64(b.N) * benchAgents
+		b.ReportMetric(n/pubDur.Seconds(), "rows/s")
+		b.ReportMetric(n/copyDur.Seconds(), "copy_rows/s")
+		b.ReportMetric(copyDur.Seconds()/pubDur.Seconds(), "x_copy")
+		b.ReportMetric(float64(peak)/(1<<20), "peak_heap_MiB")
+		b.ReportMetric(float64(versions)/float64(b.N), "row_versions/op")
+	}
+	xmax := func() int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	written := func(since int64) int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s.agents WHERE xmin::text::bigint > $1`, schema), since).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	_ = agentVersions
+
+	b.Run("first_load", func(b *testing.B) {
+		var copyDur, pubDur time.Duration
+		var peak uint64
+		var versions int64
+		for range b.N {
+			b.StopTimer()
+			truncate()
+			copyDur += plainCopy(ctx, b, pool, schema, base)
+			x := xmax()
+			b.StartTimer()
+			start := time.Now()
+			p, res := benchPublish(ctx, b, s, base)
+			pubDur += time.Since(start)
+			b.StopTimer()
+			peak = max(peak, p)
+			versions += written(x)
+			if res.Status != db.RunSucceeded {
+				b.Fatalf("status %s: %s", res.Status, res.Error)
+			}
+		}
+		report(b, copyDur, pubDur, peak, versions)
+	})
+	b.Run("noop_reload", func(b *testing.B) {
+		b.StopTimer()
+		truncate()
+		benchPublish(ctx, b, s, base)
+		var copyDur, pubDur time.Duration
+		var peak uint64
+		var versions int64
+		for range b.N {
+			copyDur += plainCopy(ctx, b, pool, schema, base)
+			x := xmax()
+			b.StartTimer()
+			start := time.Now()
+			p, _ := benchPublish(ctx, b, s, base)
+			pubDur += time.Since(start)
+			b.StopTimer()
+			peak = max(peak, p)
+			versions += written(x)
+		}
+		report(b, copyDur, pubDur, peak, versions)
+	})
+	b.Run("changed_1pct", func(b *testing.B) {
+		b.StopTimer()
+		truncate()
+		benchPublish(ctx, b, s, base)
+		var copyDur, pubDur time.Duration
+		var peak uint64
+		var versions int64
+		for i := range b.N {
+			copyDur += plainCopy(ctx, b, pool, schema, base)
+			round := i + 1
+			bt := &benchTenant{version: func(n int) int {
+				if n%100 == 0 {
+					return round
+				}
+				return 0
+			}}
+			x := xmax()
+			b.StartTimer()
+			start := time.Now()
+			p, _ := benchPublish(ctx, b, s, bt)
+			pubDur += time.Since(start)
+			b.StopTimer()
+			peak = max(peak, p)
+			versions += written(x)
+		}
+		report(b, copyDur, pubDur, peak, versions)
+	})
+}

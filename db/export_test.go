@@ -1,0 +1,15 @@
+package db
+
+import "context"
+
+// SetStageHook installs fn to run at the named steps of st's Publish ("plan",
+// "<entity>:analyze", "<entity>:update", "<entity>:insert", "<entity>:delete",
+// "<entity>:done", "ledger", "commit", "committed"); an error aborts the publish.
+func SetStageHook(st *Stage, fn func(ctx context.Context, step string) error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.hook = fn
+}
+
+// IsSecretKey exposes isSecretKey to tests.
+func IsSecretKey(k string) bool { return isSecretKey([]byte(k)) }
