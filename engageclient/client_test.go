@@ -913,9 +913,12 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"http date", http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
 		{"past date", http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}}, 0},
 		{"garbage", http.Header{"Retry-After": {"soon"}}, 0},
+		{"number with junk", http.Header{"Retry-After": {"7abc"}}, 0},
 		{"negative", http.Header{"Retry-After": {"-5"}}, 0},
 		{"window only", http.Header{"X-Rate-Limit-Window": {"60"}, "X-Rate-Limit-Remaining": {"0"}}, time.Minute},
 		{"retry-after wins over window", http.Header{"Retry-After": {"2"}, "X-Rate-Limit-Window": {"60"}}, 2 * time.Second},
+		{"unusable retry-after falls back to window", http.Header{"Retry-After": {"later"}, "X-Rate-Limit-Window": {"3"}}, 3 * time.Second},
+		{"fractional seconds", http.Header{"Retry-After": {"1.5"}}, 1500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.h, now); got != tt.want {

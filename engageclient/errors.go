@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -232,30 +234,29 @@ func newAuthError(endpoint string, resp *http.Response, body []byte, redact func
 }
 
 // retryAfter reads how long the server asked us to wait: Retry-After in seconds or as an HTTP
-// date, and the X-Rate-Limit-Window (seconds) of a RingCentral-style limit; the longer wins.
+// date; without a usable Retry-After, the X-Rate-Limit-Window (seconds) of a RingCentral-style
+// limit. Retry-After wins when both come, being the precise answer.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	var d time.Duration
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
-			d = secs
-		} else if t, err := http.ParseTime(v); err == nil {
-			d = max(t.Sub(now), 0)
+			return secs
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
 		}
 	}
-	if v := strings.TrimSpace(h.Get("X-Rate-Limit-Window")); v != "" && h.Get("Retry-After") == "" {
+	// No usable Retry-After: wait out the RingCentral-style rate-limit window.
+	if v := strings.TrimSpace(h.Get("X-Rate-Limit-Window")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
-			d = max(d, secs)
+			return secs
 		}
 	}
-	return d
+	return 0
 }
 
 func parseSeconds(v string) (time.Duration, error) {
-	var f float64
-	if _, err := fmt.Sscanf(v, "%g", &f); err != nil {
-		return 0, err
-	}
-	if strings.ContainsAny(v, " ,:") || f < 0 || f > 24*3600 {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 24*3600 {
 		return 0, fmt.Errorf("bad seconds value")
 	}
 	return time.Duration(f * float64(time.Second)), nil
