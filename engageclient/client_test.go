@@ -3,11 +3,13 @@ package engageclient
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -497,6 +499,67 @@ func TestRenewFallbacks(t *testing.T) {
 	}
 }
 
+// The token endpoints retry 429/5xx like the API does (honouring Retry-After), within the
+// exchange limit.
+func TestAuthEndpointsRetried(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		endpoint   string
+		fault      engagefake.Fault
+		minElapsed time.Duration
+	}{
+		{engagefake.EndpointRCToken, engagefake.Fault{Status: 503, Times: 2}, 0},
+		{engagefake.EndpointRCToken, engagefake.Fault{Status: 429, RetryAfter: "1", Times: 1}, time.Second},
+		{engagefake.EndpointExchange, engagefake.Fault{Status: 500, Times: 1}, 0},
+		{engagefake.EndpointExchange, engagefake.Fault{Drop: true, Times: 1}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %d %v", tt.endpoint, tt.fault.Status, tt.fault.Drop), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, nil)
+			e.fake.SetFault(tt.endpoint, tt.fault)
+			start := time.Now()
+			if _, err := e.c.Login(t.Context()); err != nil {
+				t.Fatal(e.err(err))
+			}
+			if d := time.Since(start); d < tt.minElapsed {
+				t.Errorf("took %s, want at least %s", d, tt.minElapsed)
+			}
+			if st := e.c.Stats(); st.Grants != 1 || st.Exchanges != 1 || st.Retries < 1 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
+}
+
+// The limiter spaces requests at the configured rate (a lower bound on the elapsed time), and a
+// pacing wait that cannot fit in the context's deadline fails at once, without retries.
+func TestPacing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.RequestsPerMinute = 600 })
+	ctx := t.Context()
+	start := time.Now()
+	for range 5 {
+		if _, _, err := e.c.ListAccounts(ctx); err != nil {
+			t.Fatal(e.err(err))
+		}
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Errorf("5 requests at 600/min took %s, want at least 400ms", d)
+	}
+	// The limiter's next slot is ~100 ms away; a 20 ms deadline cannot wait for it.
+	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	_, _, err := e.c.ListAccounts(dctx)
+	e.err(err)
+	if !errors.Is(err, context.DeadlineExceeded) || IsRetryable(err) {
+		t.Fatalf("err = %v, want a non-retryable deadline error", err)
+	}
+	if st := e.c.Stats(); st.Retries != 0 || st.Requests != 5 {
+		t.Errorf("stats = %+v, want 5 requests and no retry", st)
+	}
+}
+
 func TestGrantErrorsAreFatal(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -896,6 +959,25 @@ func TestConfigValidation(t *testing.T) {
 				t.Errorf("error leaks a secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestScalarMarshal(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal([]Int64{{42, true}, {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(`[42,null]`, string(b)); diff != "" {
+		t.Errorf("Marshal (-want +got):\n%s", diff)
+	}
+	for _, v := range []any{Int64{7, true}.Ptr(), ID{"7", true}.Ptr(), Bool{true, true}.Ptr(), Str{"7", true}.Ptr()} {
+		if reflect.ValueOf(v).IsNil() {
+			t.Errorf("Ptr of a valid value is nil: %T", v)
+		}
+	}
+	if (Int64{}).Ptr() != nil || (ID{}).Ptr() != nil || (Bool{}).Ptr() != nil || (Str{}).Ptr() != nil || (Time{}).Ptr() != nil {
+		t.Error("Ptr of an invalid value is not nil")
 	}
 }
 
