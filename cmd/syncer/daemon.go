@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+)
+
+// runFunc performs one sync run; trigger is "schedule" for the daemon's runs. It returns the
+// outcome even with an error where it can (the run id, counters). A run that found the
+// advisory lock taken returns status "skipped".
+type runFunc func(ctx context.Context, trigger string) (runOutcome, error)
+
+// runOutcome is what the daemon logs and counts of one run.
+type runOutcome struct {
+	RunID          int64
+	Status         string // succeeded | partial | failed | canceled | skipped
+	Started        time.Time
+	Finished       time.Time
+	Rows           map[string]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
+	APIRequests    int64
+	Retries        int64
+	RateLimited    int64
+	TokenRefreshes int64
+}
+
+// daemonConfig are the settings of `syncer run` (Config.daemonConfig builds them).
+type daemonConfig struct {
+	Cron           string        // robfig/cron spec: 5 fields or a descriptor (@daily, @every 1h)
+	Timezone       string        // IANA name the spec is read in; "" = UTC
+	Seconds        bool          // the spec has a leading seconds field (6 fields); tests use it
+	RunOnStart     bool          // one run right away, through the same overlap guard
+	Timeout        time.Duration // per run; 0 = none
+	Grace          time.Duration // how long shutdown waits for the canceled run to return; 0 = 30s
+	Listen         string        // address of /healthz, /readyz, /metrics; "" = no HTTP server
+	ReadyStaleness time.Duration // /readyz fails when the last success is older; 0 = 26h
+}
+
+// daemon runs the sync on a cron schedule, skips overlapping runs, and serves health and
+// metrics over HTTP.
+type daemon struct {
+	cfg         daemonConfig
+	loc         *time.Location
+	schedule    cron.Schedule
+	run         runFunc
+	ready       func(ctx context.Context) error
+	lastSuccess func(ctx context.Context) (time.Time, error)
+	logger      *slog.Logger
+	reg         *prometheus.Registry
+	metrics     *metrics
+
+	running atomic.Bool    // a run of this daemon is in flight
+	extra   sync.WaitGroup // runs started outside cron's own tracking (run_on_start)
+
+	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
+	boundAddr atomic.Value  // string: the bound HTTP address
+}
+
+// newDaemon checks cfg and registers the metrics on reg (a new registry when nil). ready
+// tells whether the database answers; lastSuccess returns when the last succeeded run finished
+// (zero time if none). Either may be nil.
+func newDaemon(cfg daemonConfig, run runFunc, ready func(ctx context.Context) error, lastSuccess func(ctx context.Context) (time.Time, error), logger *slog.Logger, reg *prometheus.Registry) (*daemon, error) {
+	if run == nil {
+		return nil, errors.New("creating daemon: no run function")
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if cfg.Timezone == "" {
+		cfg.Timezone = "UTC"
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 30 * time.Second
+	}
+	if cfg.ReadyStaleness <= 0 {
+		cfg.ReadyStaleness = 26 * time.Hour
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("creating daemon: negative run timeout %s", cfg.Timeout)
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("loading schedule.timezone %q: %w", cfg.Timezone, err)
+	}
+	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
+	if cfg.Seconds {
+		fields |= cron.Second
+	}
+	sched, err := cron.NewParser(fields).Parse(cfg.Cron)
+	if err != nil {
+		return nil, fmt.Errorf("parsing schedule.cron %q: %w", cfg.Cron, err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("creating daemon: %w", err)
+	}
+	return &daemon{
+		cfg:         cfg,
+		loc:         loc,
+		schedule:    sched,
+		run:         run,
+		ready:       ready,
+		lastSuccess: lastSuccess,
+		logger:      logger,
+		reg:         reg,
+		metrics:     m,
+		listening:   make(chan struct{}),
+	}, nil
+}
+
+// Run schedules the runs and serves HTTP until ctx is done, then stops scheduling, cancels
+// the run in progress, waits for it up to the grace period and shuts the HTTP server down.
+// It returns nil after a clean stop, and an error when the listener cannot be bound, the
+// server fails, or the run did not end within the grace period.
+func (d *daemon) Run(ctx context.Context) error {
+	jobsCtx, cancelJobs := context.WithCancel(ctx)
+	defer cancelJobs()
+
+	var srv *http.Server
+	serveErr := make(chan error, 1)
+	if d.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", d.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listening on http.listen %q: %w", d.cfg.Listen, err)
+		}
+		d.boundAddr.Store(ln.Addr().String())
+		srv = &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { serveErr <- srv.Serve(ln) }()
+		d.logger.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	}
+	close(d.listening)
+
+	d.seedLastSuccess(ctx)
+
+	cl := cronLogger{d.logger}
+	c := cron.New(
+		cron.WithLocation(d.loc),
+		cron.WithLogger(cl),
+		cron.WithChain(cron.Recover(cl), d.skipIfStillRunning()),
+	)
+	id := c.Schedule(d.schedule, cron.FuncJob(func() { d.runJob(jobsCtx) }))
+	c.Start()
+	d.logger.Info("scheduler started", "cron", d.cfg.Cron, "timezone", d.loc.String(),
+		"next_run", d.schedule.Next(time.Now().In(d.loc)), "run_on_start", d.cfg.RunOnStart)
+	if d.cfg.RunOnStart {
+		job := c.Entry(id).WrappedJob // the same chain: a tick during this run is skipped
+		d.extra.Add(1)
+		go func() {
+			defer d.extra.Done()
+			job.Run()
+		}()
+	}
+
+	var errs []error
+	select {
+	case <-ctx.Done():
+		d.logger.Info("stopping", "reason", context.Cause(ctx).Error())
+	case err := <-serveErr:
+		errs = append(errs, fmt.Errorf("serving http: %w", err))
+	}
+
+	stopped := c.Stop() // no new runs from here on
+	cancelJobs()        // the run in progress sees its context canceled
+	done := make(chan struct{})
+	go func() {
+		<-stopped.Done()
+		d.extra.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(d.cfg.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		d.logger.Error("the run in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
+		errs = append(errs, fmt.Errorf("stopping: the run in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace))
+	}
+
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down http: %w", err))
+		}
+	}
+	if len(errs) == 0 {
+		d.logger.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// addr returns the address the HTTP server is bound to ("" before Run binds it or when
+// Listen is "").
+func (d *daemon) addr() string {
+	s, _ := d.boundAddr.Load().(string)
+	return s
+}
+
+// skipIfStillRunning is cron.SkipIfStillRunning, plus a log line that says why and a count in
+// evsync_runs_total{status="skipped"}.
+func (d *daemon) skipIfStillRunning() cron.JobWrapper {
+	return func(j cron.Job) cron.Job {
+		return cron.FuncJob(func() {
+			if !d.running.CompareAndSwap(false, true) {
+				d.logger.Warn("scheduled run skipped: the previous run is still going")
+				d.metrics.observe(runOutcome{Status: "skipped"})
+				return
+			}
+			defer d.running.Store(false)
+			j.Run()
+		})
+	}
+}
+
+// runJob performs one scheduled run under the per-run timeout, then logs and counts it.
+func (d *daemon) runJob(parent context.Context) {
+	if parent.Err() != nil {
+		return // shutting down
+	}
+	ctx, cancel := parent, context.CancelFunc(func() {})
+	if d.cfg.Timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(parent, d.cfg.Timeout,
+			fmt.Errorf("run exceeded schedule.timeout (%s)", d.cfg.Timeout))
+	}
+	defer cancel()
+
+	started := time.Now()
+	d.logger.Info("run starting", "trigger", "schedule")
+	out, err := d.callRun(ctx)
+	if out.Started.IsZero() {
+		out.Started = started
+	}
+	if out.Finished.IsZero() {
+		out.Finished = time.Now()
+	}
+	if out.Status == "" {
+		switch {
+		case err == nil:
+			out.Status = "succeeded"
+		case errors.Is(err, context.Canceled) && parent.Err() != nil:
+			out.Status = "canceled"
+		default:
+			out.Status = "failed"
+		}
+	}
+	d.metrics.observe(out)
+
+	attrs := []any{
+		"run_id", out.RunID, "status", out.Status,
+		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond).String(),
+		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
+		"token_refreshes", out.TokenRefreshes,
+	}
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+	}
+	if ctx.Err() != nil && parent.Err() == nil {
+		attrs = append(attrs, "cause", context.Cause(ctx).Error())
+	}
+	if parent.Err() == nil {
+		attrs = append(attrs, "next_run", d.schedule.Next(time.Now().In(d.loc)))
+	}
+	switch out.Status {
+	case "succeeded":
+		d.logger.Info("run finished", attrs...)
+	case "skipped":
+		d.logger.Info("run skipped: another process holds the lock", attrs...)
+	case "partial", "canceled":
+		d.logger.Warn("run finished", attrs...)
+	default:
+		d.logger.Error("run finished", attrs...)
+	}
+}
+
+// callRun calls the run function, turning a panic into an error.
+func (d *daemon) callRun(ctx context.Context) (out runOutcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.logger.Error("run panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			out, err = runOutcome{Status: "failed"}, fmt.Errorf("run panicked: %v", r)
+		}
+	}()
+	return d.run(ctx, "schedule")
+}
+
+// seedLastSuccess sets evsync_last_success_timestamp_seconds from the database, so that a
+// restart does not look like a stale sync.
+func (d *daemon) seedLastSuccess(ctx context.Context) {
+	if d.lastSuccess == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	t, err := d.lastSuccess(ctx)
+	if err != nil {
+		d.logger.Warn("reading the last successful run", "err", err.Error())
+		return
+	}
+	d.metrics.setLastSuccess(t)
+}
+
+// handler serves /healthz, /readyz and /metrics.
+func (d *daemon) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", d.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
+	return mux
+}
+
+// handleReady answers 200 when the database answers and the last succeeded run is newer than
+// ReadyStaleness, 503 with a one-line reason otherwise.
+func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	notReady := func(format string, args ...any) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: "+format+"\n", args...)
+	}
+	if d.ready != nil {
+		if err := d.ready(ctx); err != nil {
+			notReady("database: %s", oneLine(err.Error()))
+			return
+		}
+	}
+	if d.lastSuccess != nil {
+		t, err := d.lastSuccess(ctx)
+		if err != nil {
+			notReady("reading the last successful run: %s", oneLine(err.Error()))
+			return
+		}
+		d.metrics.setLastSuccess(t)
+	}
+	last := d.metrics.lastSuccessTime()
+	if last.IsZero() {
+		notReady("no successful run yet")
+		return
+	}
+	age := time.Since(last)
+	if age > d.cfg.ReadyStaleness {
+		notReady("the last successful run finished %s ago (%s), more than http.ready_staleness (%s)",
+			age.Round(time.Second), last.UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = fmt.Fprintf(w, "ready: the last successful run finished %s ago (%s)\n",
+		age.Round(time.Second), last.UTC().Format(time.RFC3339))
+}
+
+// cronLogger adapts slog to cron.Logger. cron's chatty Info lines (wake, run, schedule) go to
+// debug.
+type cronLogger struct{ l *slog.Logger }
+
+// Info logs cron's routine messages at debug level.
+func (c cronLogger) Info(msg string, keysAndValues ...any) {
+	c.l.Debug("cron: "+msg, keysAndValues...)
+}
+
+// Error logs cron's errors (a recovered panic) at error level.
+func (c cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	c.l.Error("cron: "+msg, append([]any{"err", err.Error()}, keysAndValues...)...)
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// runStatuses are the values of evsync_runs_total's status label: the final statuses of a
+// run (DESIGN.md) plus skipped, for a scheduled run that did not happen because another run
+// held the lock or the previous run of this process was still going.
+var runStatuses = []string{"succeeded", "partial", "failed", "canceled", "skipped"}
+
+// rowKinds are the values of evsync_rows_total's kind label.
+var rowKinds = []string{"fetched", "inserted", "updated", "unchanged", "deleted", "restored"}
+
+// metrics holds the Prometheus metrics of syncer. All are registered on one registry, served
+// by the daemon's /metrics.
+type metrics struct {
+	runs           *prometheus.CounterVec
+	runDuration    prometheus.Histogram
+	lastSuccess    prometheus.Gauge
+	rows           *prometheus.CounterVec
+	apiRequests    prometheus.Counter
+	apiRetries     prometheus.Counter
+	apiRateLimited prometheus.Counter
+	tokenRefreshes prometheus.Counter
+
+	mu            sync.Mutex
+	lastSuccessAt time.Time // what lastSuccess shows
+}
+
+// newMetrics creates the metrics and registers them on reg, with the Go and process
+// collectors (left alone when reg already has them).
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	m := &metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_runs_total",
+			Help: "Sync runs by final status (succeeded, partial, failed, canceled, skipped).",
+		}, []string{"status"}),
+		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "evsync_run_duration_seconds",
+			Help:    "Wall time of sync runs that were not skipped.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
+		}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "evsync_last_success_timestamp_seconds",
+			Help: "Unix time at which the last succeeded run finished (0 if none is known).",
+		}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_rows_total",
+			Help: "Rows handled by sync runs, by entity and kind (fetched, inserted, updated, unchanged, deleted, restored).",
+		}, []string{"entity", "kind"}),
+		apiRequests: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evsync_api_requests_total",
+			Help: "HTTP requests sent to the RingCentral and Engage APIs.",
+		}),
+		apiRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evsync_api_retries_total",
+			Help: "API requests retried after a 429, 5xx or transport error.",
+		}),
+		apiRateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evsync_api_rate_limited_total",
+			Help: "API responses with status 429.",
+		}),
+		tokenRefreshes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evsync_token_refreshes_total",
+			Help: "Engage access token refreshes.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.runs, m.runDuration, m.lastSuccess, m.rows,
+		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
+				return nil, fmt.Errorf("registering runtime metrics: %w", err)
+			}
+		}
+	}
+	// Export every status and the known entity/kind pairs from the start, so that rate() and
+	// absence alerts work before the first run.
+	for _, s := range runStatuses {
+		m.runs.WithLabelValues(s)
+	}
+	for _, e := range allEntities {
+		for _, k := range rowKinds {
+			m.rows.WithLabelValues(e, k)
+		}
+	}
+	return m, nil
+}
+
+// observe records one run's outcome. A skipped run counts only in evsync_runs_total; a
+// succeeded one also moves evsync_last_success_timestamp_seconds forward.
+func (m *metrics) observe(o runOutcome) {
+	status := o.Status
+	if status == "" {
+		status = "failed"
+	}
+	m.runs.WithLabelValues(status).Inc()
+	if status == "skipped" {
+		return
+	}
+	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
+		m.runDuration.Observe(o.Finished.Sub(o.Started).Seconds())
+	}
+	if status == "succeeded" && !o.Finished.IsZero() {
+		m.setLastSuccess(o.Finished)
+	}
+	for entity, kinds := range o.Rows {
+		for kind, n := range kinds {
+			if n > 0 {
+				m.rows.WithLabelValues(entity, kind).Add(float64(n))
+			}
+		}
+	}
+	addPositive(m.apiRequests, o.APIRequests)
+	addPositive(m.apiRetries, o.Retries)
+	addPositive(m.apiRateLimited, o.RateLimited)
+	addPositive(m.tokenRefreshes, o.TokenRefreshes)
+}
+
+// setLastSuccess moves evsync_last_success_timestamp_seconds to t unless it already shows a
+// later time (the daemon seeds it from the database at start).
+func (m *metrics) setLastSuccess(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.After(m.lastSuccessAt) {
+		m.lastSuccessAt = t
+		m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
+	}
+}
+
+// lastSuccessTime returns the time evsync_last_success_timestamp_seconds shows (zero if none).
+func (m *metrics) lastSuccessTime() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastSuccessAt
+}
+
+func addPositive(c prometheus.Counter, n int64) {
+	if n > 0 {
+		c.Add(float64(n))
+	}
+}
