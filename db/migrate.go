@@ -66,7 +66,15 @@ func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn fun
 	if err := checkSchema(schema); err != nil {
 		return err
 	}
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+	// CREATE SCHEMA IF NOT EXISTS races with itself: serialise it like the migrations.
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("creating schema: %w", err)
 	}
 	cc := pool.Config().ConnConfig.Copy()

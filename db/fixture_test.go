@@ -1,0 +1,247 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// fixture is one test's database and store.
+type fixture struct {
+	t      *testing.T
+	pool   *pgxpool.Pool
+	schema string
+	s      *db.Store
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool, schema := dbtest.New(t)
+	return &fixture{t: t, pool: pool, schema: schema, s: db.NewStore(pool, schema)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// tenant is a small upstream state that tests mutate between runs.
+type tenant struct {
+	accounts []db.AccountRow
+	subs     []db.SubAccountRow
+	users    []db.UserRow
+	groups   []db.AgentGroupRow
+	agents   []db.AgentRow
+}
+
+// newTenant returns 1 main account, 2 sub-accounts (1001, 1002), 3 users, 2 groups per
+// sub-account and agentsPerGroup agents per group.
+func newTenant(agentsPerGroup int) *tenant {
+	tn := &tenant{}
+	tn.accounts = []db.AccountRow{{MainAccountID: "100", Name: ptr("Main"), RCAccountID: ptr("rc-100"),
+		Raw: []byte(`{"mainAccountId":"100","name":"Main"}`)}}
+	created := time.Date(2020, 5, 18, 19, 22, 12, 0, time.UTC)
+	for s := range 2 {
+		sub := strconv.Itoa(1001 + s)
+		tn.subs = append(tn.subs, db.SubAccountRow{SubAccountID: sub, MainAccountID: "100", Name: ptr("Sub " + sub),
+			Archived: ptr(false), StartDate: &created, Raw: []byte(fmt.Sprintf(`{"accountId":%q,"mainAccountId":"100"}`, sub))})
+		for g := range 2 {
+			gid := int64(10*(s+1) + g)
+			tn.groups = append(tn.groups, db.AgentGroupRow{SubAccountID: sub, AgentGroupID: gid, Name: ptr(fmt.Sprintf("Group %d", gid)),
+				IsDefault: ptr(g == 0), Raw: []byte(fmt.Sprintf(`{"agentGroupId":%d}`, gid))})
+			for a := range agentsPerGroup {
+				id := gid*1000 + int64(a)
+				tn.agents = append(tn.agents, db.AgentRow{SubAccountID: sub, AgentID: id, AgentGroupID: gid,
+					Username: ptr(fmt.Sprintf("agent%d", id)), FirstName: ptr("First"), LastName: ptr(fmt.Sprintf("Last%d", id)),
+					Email: ptr(fmt.Sprintf("agent%d@example.com", id)), AgentType: ptr("AGENT"), IsActive: ptr(true),
+					RCUserID: ptr(id + 5000000), CreatedAt: &created,
+					Raw: []byte(fmt.Sprintf(`{"agentId":%d,"agentGroupId":%d,"email":"agent%d@example.com","allowManualPass":true}`, id, gid, id))})
+			}
+		}
+	}
+	tn.users = []db.UserRow{
+		{UserID: 1, UserName: ptr("root"), Enabled: ptr(true), RootUser: ptr(true), Roles: []string{"ADMIN"}, Raw: []byte(`{"userId":1}`)},
+		{UserID: 2, ParentUserID: ptr(int64(1)), UserName: ptr("child"), Enabled: ptr(true), RootUser: ptr(false), Roles: []string{"SUPERVISOR", "AGENT"}, Raw: []byte(`{"userId":2}`)},
+		{UserID: 3, ParentUserID: ptr(int64(1)), UserName: ptr("other"), Enabled: ptr(false), Raw: []byte(`{"userId":3}`)},
+	}
+	return tn
+}
+
+// clone deep-copies the slices (rows share their pointed-to values, which tests replace, not edit).
+func (tn *tenant) clone() *tenant {
+	return &tenant{accounts: slices.Clone(tn.accounts), subs: slices.Clone(tn.subs), users: slices.Clone(tn.users),
+		groups: slices.Clone(tn.groups), agents: slices.Clone(tn.agents)}
+}
+
+// subIDs lists the sub-account ids of the tenant.
+func (tn *tenant) subIDs() []string {
+	var ids []string
+	for _, s := range tn.subs {
+		ids = append(ids, s.SubAccountID)
+	}
+	return ids
+}
+
+// syncOpts vary a run.
+type syncOpts struct {
+	failed    map[string]bool // "entity/scope" marked failed instead of complete
+	dryRun    bool
+	allowMass bool
+	hook      func(ctx context.Context, step string) error
+	ctx       context.Context
+	pageSize  int
+}
+
+// sync runs one complete run of tn: lock, ledger row, stage every row in pages, mark every
+// scope, publish.
+func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error) {
+	f.t.Helper()
+	ctx := f.t.Context()
+	if o.ctx != nil {
+		ctx = o.ctx
+	}
+	release, err := f.s.LockTry(ctx)
+	if err != nil {
+		f.t.Fatalf("LockTry: %v", err)
+	}
+	defer release()
+	var runID int64
+	if !o.dryRun {
+		if runID, err = f.s.RunCreate(ctx, "manual"); err != nil {
+			f.t.Fatalf("RunCreate: %v", err)
+		}
+	}
+	st, err := f.s.StageBegin(ctx, runID)
+	if err != nil {
+		f.t.Fatalf("StageBegin: %v", err)
+	}
+	defer st.Close()
+	page := o.pageSize
+	if page == 0 {
+		page = 4
+	}
+	must := func(err error) {
+		if err != nil {
+			f.t.Fatalf("staging: %v", err)
+		}
+	}
+	must(addPaged(ctx, tn.accounts, page, st.AccountsAdd))
+	must(addPaged(ctx, tn.subs, page, st.SubAccountsAdd))
+	must(addPaged(ctx, tn.users, page, st.UsersAdd))
+	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))
+	must(addPaged(ctx, tn.agents, page, st.AgentsAdd))
+	mark := func(entity, scope string) {
+		if o.failed[entity+"/"+scope] {
+			st.ScopeFail(entity, scope, fmt.Errorf("listing %s: HTTP 500", entity))
+			return
+		}
+		st.ScopeComplete(entity, scope)
+	}
+	mark(db.EntityAccounts, db.ScopeAll)
+	mark(db.EntitySubAccounts, db.ScopeAll)
+	mark(db.EntityUsers, db.ScopeAll)
+	subs := map[string]bool{}
+	for _, s := range tn.subs {
+		subs[s.SubAccountID] = true
+	}
+	for _, s := range slices.Sorted(maps.Keys(subs)) {
+		mark(db.EntityAgentGroups, s)
+		mark(db.EntityAgents, s)
+	}
+	if o.hook != nil {
+		db.SetStageHook(st, o.hook)
+	}
+	res, err := st.Publish(ctx, &db.PublishParams{DryRun: o.dryRun, AllowMassDelete: o.allowMass, APIRequests: 7, TokenRefreshes: 1})
+	return res, runID, err
+}
+
+func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, []T) error) error {
+	for len(rows) > 0 {
+		n := min(page, len(rows))
+		// Hand over a copy the test then scribbles on: Add must not keep the caller's slice.
+		p := slices.Clone(rows[:n])
+		if err := add(ctx, p); err != nil {
+			return err
+		}
+		clear(p)
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// mustSync runs sync and fails the test on error.
+func (f *fixture) mustSync(tn *tenant, o syncOpts) *db.PublishResult {
+	f.t.Helper()
+	res, _, err := f.sync(tn, o)
+	if err != nil {
+		f.t.Fatalf("publish: %v", err)
+	}
+	return res
+}
+
+var entityTables = []string{"accounts", "sub_accounts", "users", "agent_groups", "agents",
+	"accounts_history", "sub_accounts_history", "users_history", "agent_groups_history", "agents_history"}
+
+// snapshot returns every entity and history table's full text, sorted, plus the physical row
+// versions (ctid, xmin) of the entity tables.
+func (f *fixture) snapshot() map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	for _, tbl := range entityTables {
+		var text, versions string
+		err := f.pool.QueryRow(f.t.Context(), fmt.Sprintf(`
+SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), ''),
+       coalesce(string_agg(t.ctid::text || ':' || t.xmin::text, ' ' ORDER BY t.ctid), '')
+FROM %s.%s t`, f.schema, tbl)).Scan(&text, &versions)
+		if err != nil {
+			f.t.Fatalf("snapshot %s: %v", tbl, err)
+		}
+		out[tbl] = text
+		out[tbl+"#versions"] = versions
+	}
+	return out
+}
+
+// count runs a count query with {s} replaced by the schema.
+func (f *fixture) count(query string, args ...any) int64 {
+	f.t.Helper()
+	var n int64
+	if err := f.pool.QueryRow(f.t.Context(), fmt.Sprintf(query, f.schema), args...).Scan(&n); err != nil {
+		f.t.Fatalf("count %q: %v", query, err)
+	}
+	return n
+}
+
+// scopeOf returns the counts of one scope of res.
+func scopeOf(t *testing.T, res *db.PublishResult, entity, scope string) db.ScopeCounts {
+	t.Helper()
+	for _, c := range res.Scopes {
+		if c.Entity == entity && c.Scope == scope {
+			return c
+		}
+	}
+	t.Fatalf("no scope %s/%s in result", entity, scope)
+	return db.ScopeCounts{}
+}
+
+// totals sums res's counts per entity.
+func totals(res *db.PublishResult) map[string]db.ScopeCounts {
+	out := map[string]db.ScopeCounts{}
+	for _, c := range res.Scopes {
+		t := out[c.Entity]
+		t.Entity = c.Entity
+		t.Fetched += c.Fetched
+		t.Inserted += c.Inserted
+		t.Updated += c.Updated
+		t.Unchanged += c.Unchanged
+		t.Deleted += c.Deleted
+		t.Restored += c.Restored
+		out[c.Entity] = t
+	}
+	return out
+}

@@ -1,0 +1,354 @@
+package db_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/dbtest"
+	"golang.org/x/sync/errgroup"
+)
+
+func TestOpenSetsSessionDefaults(t *testing.T) {
+	t.Parallel()
+	base := dbtest.NewURL(t)
+	tests := []struct {
+		name, query                     string
+		wantApp, wantStmt, wantIdleInTx string
+	}{
+		{name: "defaults", wantApp: "evsync", wantStmt: "5min", wantIdleInTx: "1min"},
+		{name: "url wins", query: "&application_name=reports&statement_timeout=1500&idle_in_transaction_session_timeout=0",
+			wantApp: "reports", wantStmt: "1500ms", wantIdleInTx: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pool, err := db.Open(t.Context(), base+tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			var app, stmt, idle string
+			if err := pool.QueryRow(t.Context(), `SELECT current_setting('application_name'), current_setting('statement_timeout'),
+ current_setting('idle_in_transaction_session_timeout')`).Scan(&app, &stmt, &idle); err != nil {
+				t.Fatal(err)
+			}
+			if app != tt.wantApp || stmt != tt.wantStmt || idle != tt.wantIdleInTx {
+				t.Fatalf("session: %q %q %q, want %q %q %q", app, stmt, idle, tt.wantApp, tt.wantStmt, tt.wantIdleInTx)
+			}
+		})
+	}
+	if _, err := db.Open(t.Context(), "postgres://u:sekrit@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"); err == nil || strings.Contains(err.Error(), "sekrit") {
+		t.Fatalf("open of a dead server: %v", err)
+	}
+	if _, err := db.Open(t.Context(), "postgres://u:sekrit@[bad"); err == nil || strings.Contains(err.Error(), "sekrit") {
+		t.Fatalf("open of a bad url: %v", err)
+	}
+}
+
+// TestMigrations runs up twice at once, then down to nothing and up again, in two schemas.
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	ctx := t.Context()
+	pool, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	tables := func(schema string) int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name <> 'goose_db_version'`, schema).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, schema := range []string{"engage", "tenant_b"} {
+		var g errgroup.Group
+		for range 2 {
+			g.Go(func() error { return db.MigrateUp(ctx, pool, schema) })
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatalf("concurrent MigrateUp(%s): %v", schema, err)
+		}
+		const want = 12 + 2 // tables + views
+		if n := tables(schema); n != want {
+			t.Fatalf("%s after up: %d tables and views, want %d", schema, n, want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := db.MigrateStatus(ctx, pool, "engage", &buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); strings.Count(got, "applied") != 2 || !strings.Contains(got, "00001_create_tables.sql") {
+		t.Fatalf("status:\n%s", got)
+	}
+	// Down to nothing, then up again, with data in between.
+	s := db.NewStore(pool, "engage")
+	if _, err := s.RunCreate(ctx, "manual"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.MigrateDown(ctx, pool, "engage"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tables("engage"); n != 0 {
+		t.Fatalf("after down: %d tables left", n)
+	}
+	if n := tables("tenant_b"); n != 14 {
+		t.Fatalf("down in engage touched tenant_b: %d tables", n)
+	}
+	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
+		t.Fatal(err)
+	}
+	if n := tables("engage"); n != 14 {
+		t.Fatalf("after up again: %d", n)
+	}
+	if err := db.MigrateUp(ctx, pool, "Bad-Name"); !errors.Is(err, db.ErrBadSchema) {
+		t.Fatalf("bad schema: %v", err)
+	}
+}
+
+func TestLockTry(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	a, b := db.NewStore(pool, schema), db.NewStore(pool, schema)
+	release, err := a.LockTry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two lockers at once: exactly one gets the lock.
+	var g errgroup.Group
+	results := make([]error, 4)
+	for i := range results {
+		g.Go(func() error {
+			rel, err := b.LockTry(ctx)
+			if err == nil {
+				rel()
+			}
+			results[i] = err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, err := range results {
+		if !errors.Is(err, db.ErrLocked) {
+			t.Fatalf("locker %d while held: %v, want ErrLocked", i, err)
+		}
+	}
+	// Another schema has its own lock.
+	other := db.NewStore(pool, "other_tenant")
+	rel2, err := other.LockTry(ctx)
+	if err != nil {
+		t.Fatalf("lock of another schema: %v", err)
+	}
+	rel2()
+	release()
+	release() // twice is fine
+	relB, err := b.LockTry(ctx)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	relB()
+
+	// Race two lockers: one wins, one gets ErrLocked.
+	var wins, locked int
+	errs := make(chan error, 2)
+	rels := make(chan func(), 2)
+	for range 2 {
+		go func() {
+			rel, err := a.LockTry(ctx)
+			if err == nil {
+				rels <- rel
+			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			wins++
+		case errors.Is(err, db.ErrLocked):
+			locked++
+		default:
+			t.Fatal(err)
+		}
+	}
+	(<-rels)()
+	if wins != 1 || locked != 1 {
+		t.Fatalf("two lockers: %d won, %d locked", wins, locked)
+	}
+}
+
+func TestRunLedger(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	s := db.NewStore(pool, schema)
+	ctx := t.Context()
+	id, err := s.RunCreate(ctx, "schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.StatusGet(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Runs) != 1 || st.Runs[0].Status != db.RunRunning || st.Runs[0].FinishedAt != nil || st.Runs[0].Trigger != "schedule" {
+		t.Fatalf("running run: %+v", st.Runs)
+	}
+	p := &db.RunFinishParams{RunID: id, Status: db.RunFailed, Error: "listing accounts:\n HTTP 503", APIRequests: 3}
+	if err := s.RunFinish(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	// A finished run stays as it was.
+	if err := s.RunFinish(ctx, &db.RunFinishParams{RunID: id, Status: db.RunCanceled}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = s.StatusGet(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	r := st.Runs[0]
+	if r.Status != db.RunFailed || r.Error != "listing accounts: HTTP 503" || r.APIRequests != 3 || r.FinishedAt == nil || r.Duration <= 0 {
+		t.Fatalf("finished run: %+v", r)
+	}
+	if err := s.RunFinish(ctx, &db.RunFinishParams{RunID: 999, Status: db.RunFailed}); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("unknown run: %v", err)
+	}
+	if err := s.RunFinish(ctx, &db.RunFinishParams{RunID: id, Status: "bogus"}); err == nil {
+		t.Fatal("bogus status accepted")
+	}
+	for _, e := range st.Entities {
+		if e.LastSuccessRunID != 0 || e.Live != 0 {
+			t.Fatalf("entity with no successful run: %+v", e)
+		}
+	}
+	if len(st.Entities) != 5 {
+		t.Fatalf("entities: %+v", st.Entities)
+	}
+}
+
+// TestSecretsNeverStored stages rows carrying secrets at several depths and searches a dump
+// of the whole test database for them.
+func TestSecretsNeverStored(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	ctx := t.Context()
+	pool, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, pool: pool, schema: "engage", s: db.NewStore(pool, "engage")}
+	secrets := []string{}
+	secret := func(name string) string {
+		v := fmt.Sprintf("S3CR3T-%s-%d", name, len(secrets))
+		secrets = append(secrets, v)
+		return v
+	}
+	raw := func() []byte {
+		return fmt.Appendf(nil, `{"version":%d,"password":%q,"sipPassword":%q,"phoneLoginPin":%q,"allowManualPass":true,
+ "settings":{"crmPwd":%q,"ftpPwd":%q,"nested":[{"securityKey":%q,"keep":1},{"apiToken":%q}]},
+ "integrations":[[{"clientSecret":%q,"PASSWORD":%q,"phoneRecordingPin":%q}]],
+ "auth":{"refresh_token":{"value":%q},"tokens":"kept-not-a-secret-key"}}`,
+			len(secrets), secret("password"), secret("sip"), secret("pin"), secret("crm"), secret("ftp"), secret("key"),
+			secret("api"), secret("client"), secret("upper"), secret("rec"), secret("refresh"))
+	}
+	tn := newTenant(1)
+	for i := range tn.agents {
+		tn.agents[i].Raw = raw()
+	}
+	tn.users[0].Raw = raw()
+	tn.accounts[0].Raw = raw()
+	f.mustSync(tn, syncOpts{})
+	// A change moves the old object into history.
+	for i := range tn.agents {
+		tn.agents[i].Raw = raw()
+	}
+	f.mustSync(tn, syncOpts{})
+
+	out, err := exec.CommandContext(ctx, "pg_dump", "--no-owner", "--dbname", url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump: %v: %.500s", err, out)
+	}
+	dump := string(out)
+	if !strings.Contains(dump, "allowManualPass") || !strings.Contains(dump, "kept-not-a-secret-key") || !strings.Contains(dump, `"keep": 1`) {
+		t.Fatalf("dump lacks the non-secret keys; is the data there?")
+	}
+	for _, s := range secrets {
+		if strings.Contains(dump, s) {
+			t.Errorf("secret %s found in the database dump", s)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM engage.agents_history WHERE raw ? 'allowManualPass'`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("history rows with raw: %d, %v", n, err)
+	}
+}
+
+func TestScrubRaw(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+		wantErr        bool
+	}{
+		{name: "empty", in: "", want: `{}`},
+		{name: "flat", in: `{"a": 1, "password": "x", "b": "y"}`, want: `{"a":1,"b":"y"}`},
+		{name: "first key secret", in: `{"sipPassword":"x","a":[1,2]}`, want: `{"a":[1,2]}`},
+		{name: "last key secret", in: `{"a":null,"crmPwd":{"deep":[1]}}`, want: `{"a":null}`},
+		{name: "only secrets", in: `{"pin":"1","securityKey":"2"}`, want: `{}`},
+		{name: "nested", in: `{"x":[{"apiToken":"t","k":true},[{"clientSecret":"s"}]],"y":{"ftpPwd":"p","z":-1.5e3}}`,
+			want: `{"x":[{"k":true},[{}]],"y":{"z":-1.5e3}}`},
+		{name: "case and escapes", in: `{"PhoneLoginPIN":"1","pass\u0077ord":"2","na\"me":"v"}`, want: `{"na\"me":"v"}`},
+		{name: "kept look-alikes", in: `{"allowManualPass":true,"pinned":1,"tokens":2,"spinach":3}`,
+			want: `{"allowManualPass":true,"pinned":1,"tokens":2,"spinach":3}`},
+		{name: "unicode", in: `{"név":"Zoë ✓","n":0}`, want: `{"név":"Zoë ✓","n":0}`},
+		{name: "array top", in: ` [ {"token":"x"} , 1 ] `, want: `[{},1]`},
+		{name: "truncated", in: `{"a":`, wantErr: true},
+		{name: "trailing", in: `{} x`, wantErr: true},
+		{name: "bad literal", in: `{"a":tru}`, wantErr: true},
+		{name: "missing comma", in: `{"a":1 "b":2}`, wantErr: true},
+		{name: "bad number", in: `{"a":-}`, wantErr: true},
+		{name: "control char", in: "{\"a\":\"\x01\"}", wantErr: true},
+		{name: "bad utf8", in: "{\"a\":\"\xff\"}", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := db.ScrubRaw([]byte(tt.in))
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("ScrubRaw(%q) = %s, want an error", tt.in, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Fatalf("ScrubRaw(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsSecretKey(t *testing.T) {
+	t.Parallel()
+	for k, want := range map[string]bool{
+		"password": true, "sipPassword": true, "phoneLoginPin": true, "phoneRecordingPin": true, "crmPwd": true,
+		"ftpPwd": true, "securityKey": true, "apiToken": true, "clientSecret": true, "PIN": true, "access_token": true,
+		"allowManualPass": false, "pinned": false, "tokens": false, "key": false, "name": false, "": false,
+	} {
+		if got := db.IsSecretKey(k); got != want {
+			t.Errorf("isSecretKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
