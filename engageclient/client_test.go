@@ -342,36 +342,44 @@ func TestLazyLoginAndPaging(t *testing.T) {
 	}
 }
 
-// A token that expires many times during one listing (TTL 2 s, latency added) costs zero
-// failed calls: the client refreshes ahead of expiry.
+// A token that expires many times during one listing (TTL 1–2 s, latency added) costs zero
+// failed calls: the client refreshes ahead of expiry, and a token the server still finds
+// expired (its exp has whole seconds, so a 1 s token may live only a few ms) is replayed once.
 func TestTokenExpiresDuringListing(t *testing.T) {
 	t.Parallel()
-	spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 10, AgentsPerGroup: 3, Users: 10}
-	e := newEnv(t, engagefake.Options{Seed: 11, Tenant: spec, TokenTTL: 2 * time.Second, Latency: 15 * time.Millisecond},
-		func(c *Config) { c.RequestsPerMinute = 1200 })
-	ctx := t.Context()
-	want := e.fake.Counts()
-	deadline := time.Now().Add(5 * time.Second)
-	rounds := 0
-	for rounds < 2 || time.Now().Before(deadline) {
-		got, err := listAll(ctx, e, true)
-		if err != nil {
-			t.Fatalf("round %d: %v", rounds, err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Fatalf("round %d counts (-want +got):\n%s", rounds, diff)
-		}
-		rounds++
-	}
-	st := e.c.Stats()
-	if st.Refreshes < 2 {
-		t.Errorf("refreshes = %d over %d rounds; the token should have been refreshed repeatedly", st.Refreshes, rounds)
-	}
-	if st.Exchanges != 1 || st.Grants != 1 {
-		t.Errorf("stats = %+v: refresh should suffice, without new exchanges or grants", st)
-	}
-	if fs := e.fake.Stats(); fs.Refreshes != st.Refreshes {
-		t.Errorf("fake refreshes = %d, client counted %d", fs.Refreshes, st.Refreshes)
+	for _, ttl := range []time.Duration{time.Second, 2 * time.Second} {
+		t.Run(ttl.String(), func(t *testing.T) {
+			t.Parallel()
+			spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 10, AgentsPerGroup: 3, Users: 10}
+			e := newEnv(t, engagefake.Options{Seed: 11, Tenant: spec, TokenTTL: ttl, Latency: 15 * time.Millisecond},
+				func(c *Config) { c.RequestsPerMinute = 1200 })
+			ctx := t.Context()
+			want := e.fake.Counts()
+			deadline := time.Now().Add(5 * time.Second)
+			rounds := 0
+			for rounds < 2 || time.Now().Before(deadline) {
+				got, err := listAll(ctx, e, true)
+				if err != nil {
+					t.Fatalf("round %d: %v", rounds, err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("round %d counts (-want +got):\n%s", rounds, diff)
+				}
+				rounds++
+			}
+			st := e.c.Stats()
+			fs := e.fake.Stats()
+			t.Logf("ttl %s: %d rounds, %d requests, %d refreshes, %d 401s", ttl, rounds, st.Requests, st.Refreshes, fs.Unauthorized)
+			if st.Refreshes < 2 {
+				t.Errorf("refreshes = %d over %d rounds; the token should have been refreshed repeatedly", st.Refreshes, rounds)
+			}
+			if st.Exchanges != 1 || st.Grants != 1 {
+				t.Errorf("stats = %+v: refresh should suffice, without new exchanges or grants", st)
+			}
+			if fs.Refreshes != st.Refreshes {
+				t.Errorf("fake refreshes = %d, client counted %d", fs.Refreshes, st.Refreshes)
+			}
+		})
 	}
 }
 
