@@ -798,6 +798,7 @@ func TestNotFoundErrorBody(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "listing agents of group 1 in account 999999: ") {
 		t.Errorf("err = %q", err)
 	}
+	t.Log(err)
 }
 
 // Cancellation stops every kind of wait at once: Retry-After, pacing, exchange limit, backoff.
