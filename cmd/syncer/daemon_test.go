@@ -1,0 +1,480 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// waitFor polls cond until it holds; the bound only keeps a broken test from hanging.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
+// the test ended (a run the test abandoned) are dropped.
+func testLogger(t *testing.T) *slog.Logger {
+	w := &tWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.done = true
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+func startDaemon(t *testing.T, d *daemon) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after its context was canceled")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+func counterValue(d *daemon, status string) float64 {
+	return testutil.ToFloat64(d.metrics.runs.WithLabelValues(status))
+}
+
+func TestDaemonSchedulesAndSkipsOverlap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		spec    string
+		seconds bool
+	}{
+		{"every descriptor", "@every 1s", false},
+		{"seconds field", "*/1 * * * * *", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			started := make(chan struct{})
+			release := make(chan struct{})
+			run := func(ctx context.Context, trigger string) (runOutcome, error) {
+				if trigger != "schedule" {
+					t.Errorf("trigger = %q, want schedule", trigger)
+				}
+				if calls.Add(1) == 1 {
+					close(started)
+					select { // the first run outlasts several ticks
+					case <-release:
+					case <-ctx.Done():
+						return runOutcome{Status: "canceled"}, ctx.Err()
+					}
+				}
+				return runOutcome{Status: "succeeded"}, nil
+			}
+			d, err := newDaemon(daemonConfig{Cron: tt.spec, Seconds: tt.seconds, Timeout: time.Minute}, run, nil, nil, testLogger(t), nil)
+			if err != nil {
+				t.Fatalf("newDaemon: %v", err)
+			}
+			stop := startDaemon(t, d)
+
+			select {
+			case <-started:
+			case <-time.After(15 * time.Second):
+				t.Fatal("the schedule did not fire")
+			}
+			waitFor(t, "a tick to be skipped while the first run is going", func() bool { return counterValue(d, "skipped") >= 1 })
+			if n := calls.Load(); n != 1 {
+				t.Errorf("run was called %d times while the first run was going, want 1", n)
+			}
+			close(release)
+			waitFor(t, "the first run to be counted", func() bool { return counterValue(d, "succeeded") >= 1 })
+			waitFor(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
+			if err := stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+}
+
+func TestDaemonShutdownCancelsRun(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	runErr := make(chan error, 1)
+	run := func(ctx context.Context, _ string) (runOutcome, error) {
+		close(started)
+		<-ctx.Done()
+		runErr <- ctx.Err()
+		return runOutcome{RunID: 1, Status: "canceled"}, ctx.Err()
+	}
+	d, err := newDaemon(daemonConfig{Cron: "@daily", RunOnStart: true, Timeout: time.Hour, Grace: 20 * time.Second}, run, nil, nil, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	stop := startDaemon(t, d)
+	<-started
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v after a clean stop, want nil", err)
+	}
+	if err := <-runErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the run's context ended with %v, want context.Canceled", err)
+	}
+	if got := counterValue(d, "canceled"); got != 1 {
+		t.Errorf("runs_total{status=canceled} = %v, want 1", got)
+	}
+}
+
+func TestDaemonGracePeriodExceeded(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(context.Context, string) (runOutcome, error) {
+		close(started)
+		<-release // ignores its context
+		return runOutcome{Status: "canceled"}, context.Canceled
+	}
+	d, err := newDaemon(daemonConfig{Cron: "@daily", RunOnStart: true, Grace: 50 * time.Millisecond}, run, nil, nil, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	stop := startDaemon(t, d)
+	<-started
+	err = stop()
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "did not end within shutdown.grace_period") {
+		t.Fatalf("Run = %v, want the grace period error", err)
+	}
+}
+
+func TestDaemonRunOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		timeout    time.Duration
+		run        runFunc
+		wantStatus string
+		check      func(t *testing.T, d *daemon)
+	}{
+		{
+			name:    "timeout fails the run",
+			timeout: 20 * time.Millisecond,
+			run: func(ctx context.Context, _ string) (runOutcome, error) {
+				<-ctx.Done()
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return runOutcome{}, errors.New("unexpected: " + ctx.Err().Error())
+				}
+				return runOutcome{}, ctx.Err()
+			},
+			wantStatus: "failed",
+		},
+		{
+			name:       "lock held elsewhere is skipped",
+			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{Status: "skipped"}, nil },
+			wantStatus: "skipped",
+			check: func(t *testing.T, d *daemon) {
+				if n := testutil.CollectAndCount(d.metrics.runDuration); n != 1 {
+					t.Fatalf("histogram series = %d", n)
+				}
+				mfs := scrapeHandler(t, d.handler())
+				if got := metricValue(t, mfs, "evsync_run_duration_seconds", nil); got != 0 {
+					t.Errorf("a skipped run was timed: %v samples", got)
+				}
+			},
+		},
+		{
+			name:       "panic is a failed run",
+			run:        func(context.Context, string) (runOutcome, error) { panic("boom") },
+			wantStatus: "failed",
+		},
+		{
+			name: "error without status",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{RunID: 3}, errors.New("listing agents: 500")
+			},
+			wantStatus: "failed",
+		},
+		{
+			name: "partial",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{Status: "partial"}, errors.New("1 scope failed")
+			},
+			wantStatus: "partial",
+		},
+		{
+			name:       "nil error without status succeeded",
+			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil },
+			wantStatus: "succeeded",
+			check: func(t *testing.T, d *daemon) {
+				if d.metrics.lastSuccessTime().IsZero() {
+					t.Error("a succeeded run did not set the last success")
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := newDaemon(daemonConfig{Cron: "@yearly", RunOnStart: true, Timeout: tt.timeout}, tt.run, nil, nil, testLogger(t), nil)
+			if err != nil {
+				t.Fatalf("newDaemon: %v", err)
+			}
+			stop := startDaemon(t, d)
+			waitFor(t, "the run to be counted", func() bool { return counterValue(d, tt.wantStatus) == 1 })
+			if err := stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			total := 0.0
+			for _, s := range runStatuses {
+				total += counterValue(d, s)
+			}
+			if total != 1 {
+				t.Errorf("%v runs counted, want 1", total)
+			}
+			if tt.check != nil {
+				tt.check(t, d)
+			}
+		})
+	}
+}
+
+func TestNewDaemonErrors(t *testing.T) {
+	t.Parallel()
+	okRun := func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }
+	tests := []struct {
+		name    string
+		cfg     daemonConfig
+		run     runFunc
+		wantErr string
+	}{
+		{"no run func", daemonConfig{Cron: "@daily"}, nil, "no run function"},
+		{"bad cron", daemonConfig{Cron: "sometimes"}, okRun, `parsing schedule.cron "sometimes"`},
+		{"seconds field without Seconds", daemonConfig{Cron: "*/1 * * * * *"}, okRun, "parsing schedule.cron"},
+		{"bad timezone", daemonConfig{Cron: "@daily", Timezone: "Atlantis/Capital"}, okRun, `loading schedule.timezone "Atlantis/Capital"`},
+		{"negative timeout", daemonConfig{Cron: "@daily", Timeout: -1}, okRun, "negative run timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := newDaemon(tt.cfg, tt.run, nil, nil, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("newDaemon = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDaemonListenError(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d, err := newDaemon(daemonConfig{Cron: "@daily", Listen: ln.Addr().String()},
+		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, nil, nil, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	err = d.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "listening on http.listen") {
+		t.Fatalf("Run = %v, want a listen error", err)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestDaemonHTTP(t *testing.T) {
+	t.Parallel()
+	// What the database says, changed by the test between probes.
+	var (
+		mu        sync.Mutex
+		pingErr   error
+		last      time.Time
+		lastErr   error
+		runCalled = make(chan struct{})
+		release   = make(chan struct{})
+	)
+	ready := func(context.Context) error { mu.Lock(); defer mu.Unlock(); return pingErr }
+	lastSuccess := func(context.Context) (time.Time, error) { mu.Lock(); defer mu.Unlock(); return last, lastErr }
+	set := func(ping error, l time.Time, lerr error) {
+		mu.Lock()
+		defer mu.Unlock()
+		pingErr, last, lastErr = ping, l, lerr
+	}
+	run := func(ctx context.Context, _ string) (runOutcome, error) {
+		close(runCalled)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return runOutcome{Status: "canceled"}, ctx.Err()
+		}
+		now := time.Now()
+		return runOutcome{
+			RunID: 42, Status: "succeeded", Started: now.Add(-3 * time.Second), Finished: now,
+			Rows:        map[string]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
+			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
+		}, nil
+	}
+	reg := prometheus.NewRegistry()
+	d, err := newDaemon(daemonConfig{Cron: "@yearly", RunOnStart: true, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
+		run, ready, lastSuccess, testLogger(t), reg)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	set(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), time.Time{}, nil)
+	stop := startDaemon(t, d)
+	<-d.listening
+	base := "http://" + d.addr()
+	<-runCalled
+
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz = %d %q, want 200 \"ok\\n\"", code, body)
+	}
+	probes := []struct {
+		name     string
+		ping     error
+		last     time.Time
+		lastErr  error
+		wantCode int
+		wantBody string
+	}{
+		{"database down", errors.New("connection refused"), time.Time{}, nil, 503, "not ready: database: connection refused\n"},
+		{"no success yet", nil, time.Time{}, nil, 503, "not ready: no successful run yet\n"},
+		{"last success unreadable", nil, time.Time{}, errors.New("relation sync_runs does not exist"), 503, "not ready: reading the last successful run: relation sync_runs does not exist\n"},
+		{"stale", nil, time.Now().Add(-30 * time.Hour), nil, 503, "more than http.ready_staleness (26h0m0s)"},
+		{"fresh", nil, time.Now().Add(-time.Minute), nil, 200, "ready: the last successful run finished"},
+	}
+	for _, p := range probes {
+		set(p.ping, p.last, p.lastErr)
+		code, body := get(t, base+"/readyz")
+		if code != p.wantCode || !strings.Contains(body, p.wantBody) {
+			t.Errorf("%s: /readyz = %d %q, want %d with %q", p.name, code, body, p.wantCode, p.wantBody)
+		}
+		if strings.Count(body, "\n") != 1 {
+			t.Errorf("%s: /readyz body is not one line: %q", p.name, body)
+		}
+	}
+
+	// Metrics before and after the run.
+	code, body := get(t, base+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	mfs := parseMetrics(t, strings.NewReader(body))
+	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"status": "succeeded"}); got != 0 {
+		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
+	}
+	close(release)
+	waitFor(t, "the run to be counted", func() bool { return counterValue(d, "succeeded") == 1 })
+	_, body = get(t, base+"/metrics")
+	mfs = parseMetrics(t, strings.NewReader(body))
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"evsync_runs_total", map[string]string{"status": "succeeded"}, 1},
+		{"evsync_rows_total", map[string]string{"entity": "agents", "kind": "inserted"}, 12},
+		{"evsync_rows_total", map[string]string{"entity": "accounts", "kind": "unchanged"}, 1},
+		{"evsync_api_requests_total", nil, 9},
+		{"evsync_api_retries_total", nil, 1},
+		{"evsync_api_rate_limited_total", nil, 1},
+		{"evsync_token_refreshes_total", nil, 2},
+		{"evsync_run_duration_seconds", nil, 1},
+	}
+	for _, w := range want {
+		if got := metricValue(t, mfs, w.name, w.labels); got != w.value {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+		}
+	}
+	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", nil); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
+		t.Errorf("last success timestamp %v is not the run just finished", ts)
+	}
+	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
+		t.Errorf("/nope = %d, want 404", code)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	// The server is down after Run returns.
+	if _, err := net.DialTimeout("tcp", d.addr(), time.Second); err == nil {
+		t.Error("the HTTP server still accepts connections after Run returned")
+	}
+}
+
+func TestDaemonSeedsLastSuccess(t *testing.T) {
+	t.Parallel()
+	seed := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	d, err := newDaemon(daemonConfig{Cron: "@daily"},
+		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil },
+		nil, func(context.Context) (time.Time, error) { return seed, nil }, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	stop := startDaemon(t, d)
+	<-d.listening
+	waitFor(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime().Equal(seed) })
+	if got := testutil.ToFloat64(d.metrics.lastSuccess); got != float64(seed.Unix()) {
+		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v", got, seed.Unix())
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
