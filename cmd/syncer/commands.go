@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// parseEntities validates a comma-separated entity list named by key.
+func parseEntities(key, v string) ([]string, error) {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if !slices.Contains(syncrun.AllEntities, e) {
+			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, strings.Join(syncrun.AllEntities, ","))
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// openStore connects to the database (failing fast with one line when it does not answer) and,
+// unless told not to, migrates the schema.
+func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.Store, error) {
+	pool, err := db.Open(ctx, a.cfg.Database.URL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+	}
+	if migrate {
+		if err := db.MigrateUp(ctx, pool, a.cfg.Database.Schema); err != nil {
+			pool.Close()
+			return nil, nil, fmt.Errorf("migrating schema %s: %w", a.cfg.Database.Schema, err)
+		}
+	}
+	return pool, db.NewStore(pool, a.cfg.Database.Schema), nil
+}
+
+// clientConfig maps the loaded config onto the client's.
+func (a *app) clientConfig() engageclient.Config {
+	c := a.cfg
+	return engageclient.Config{
+		RCServerURL:       c.RingCentral.ServerURL,
+		ClientID:          c.RingCentral.ClientID,
+		ClientSecret:      c.RingCentral.ClientSecret,
+		JWT:               c.RingCentral.JWT,
+		EngageServerURL:   c.Engage.ServerURL,
+		RefreshMargin:     c.Engage.RefreshMargin,
+		RequestsPerMinute: c.Engage.RequestsPerMinute,
+		Concurrency:       c.Engage.Concurrency,
+		UserAgent:         "evsync/" + buildVersion(),
+		Logger:            a.logger,
+	}
+}
+
+// syncOptions are the per-invocation choices of one run.
+type syncOptions struct {
+	Entities        []string
+	SubAccounts     []string
+	DryRun          bool
+	AllowMassDelete bool
+	Trigger         string
+}
+
+// syncOnce runs one sync with a fresh client against store.
+func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, o syncOptions) (*syncrun.Result, error) {
+	client, err := engageclient.New(ccfg)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	entities := o.Entities
+	if len(entities) == 0 {
+		entities = a.cfg.Sync.Entities
+	}
+	scfg := syncrun.Config{
+		Entities:          entities,
+		SubAccounts:       o.SubAccounts,
+		DryRun:            o.DryRun,
+		AllowMassDelete:   o.AllowMassDelete,
+		MaxDeleteFraction: a.cfg.Sync.MaxDeleteFraction,
+		Concurrency:       ccfg.Concurrency,
+		RequestsPerMinute: ccfg.RequestsPerMinute,
+		Trigger:           o.Trigger,
+	}
+	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter()
+	runner, err := syncrun.NewRunner(client, store, scfg, a.logger)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return runner.Run(ctx)
+}
+
+// progressReporter returns a live one-line display on a terminal, and a structured heartbeat in
+// the log otherwise.
+func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
+	if isTerminal(a.stderr) {
+		return func(p syncrun.Progress) {
+			eta := "-"
+			if p.ETA > 0 {
+				eta = p.ETA.Round(time.Second).String()
+			}
+			end := ""
+			if p.Done {
+				end = "\n"
+			}
+			fmt.Fprintf(a.stderr, "\r\033[K[%s] scopes %d/%d  rows %d  requests %d  429s %d  refreshes %d  elapsed %s  eta %s%s",
+				p.Phase, p.ScopesDone, p.ScopesTotal, p.Rows, p.Requests, p.RateLimited, p.Refreshes,
+				p.Elapsed.Round(time.Second), eta, end)
+		}, 500 * time.Millisecond
+	}
+	return func(p syncrun.Progress) {
+		if p.Done {
+			return
+		}
+		a.logger.Info("progress", "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
+			"rows", p.Rows, "requests", p.Requests, "rate_limited", p.RateLimited, "refreshes", p.Refreshes,
+			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
+	}, 5 * time.Second
+}
+
+// syncExit turns a run's result into the command's exit: 0, 1 (failed/canceled), 3 (partial),
+// 4 (locked).
+func syncExit(res *syncrun.Result, err error, schema string) error {
+	if errors.Is(err, syncrun.ErrLocked) {
+		return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was done", schema)}
+	}
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		if res != nil && res.RunID != 0 {
+			return &exitError{code: exitFailed, err: fmt.Errorf("run %d %s: %w", res.RunID, res.Status, err)}
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	if res.Status == syncrun.StatusPartial {
+		return &exitError{code: exitPartial, err: fmt.Errorf("run %d partial: %s", res.RunID, res.Error)}
+	}
+	return nil
+}
+
+func cmdSync(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("sync", "sync [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
+	entities := fs.String("entities", "", "comma-separated entities to sync (accounts,sub_accounts,users,agent_groups,agents); default sync.entities")
+	var subs stringList
+	fs.Var(&subs, "sub-account", "sync agent groups and agents of this sub-account only (repeatable)")
+	dryRun := fs.Bool("dry-run", false, "fetch and stage, print what would change, write nothing")
+	allowMass := fs.Bool("allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations first")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("sync: unexpected argument %q", fs.Arg(0))
+	}
+	ents, err := parseEntities("--entities", *entities)
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.requireCredentials(); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	a.setupLogger()
+	pool, store, err := a.openStore(ctx, !*noMigrate)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res, err := a.syncOnce(ctx, store, a.clientConfig(), syncOptions{
+		Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual",
+	})
+	if res != nil {
+		printSummary(a.stdout, res)
+	}
+	return syncExit(res, err, a.cfg.Database.Schema)
+}
+
+// printSummary prints a run's outcome and its per-entity counts.
+func printSummary(w io.Writer, res *syncrun.Result) {
+	dur := res.Finished.Sub(res.Started).Round(time.Millisecond)
+	if res.DryRun {
+		fmt.Fprintf(w, "dry run %s in %s: nothing was written; this is what a run would do\n", res.Status, dur)
+	} else {
+		fmt.Fprintf(w, "run %d %s in %s\n", res.RunID, res.Status, dur)
+	}
+	fmt.Fprintf(w, "api: %d requests, %d retries, %d rate-limited (429), %d token refreshes\n",
+		res.API.Requests, res.API.Retries, res.API.RateLimited, res.API.Refreshes)
+	if len(res.Scopes) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		if res.DryRun {
+			fmt.Fprintln(tw, "entity\tfetched\twould insert\twould update\tunchanged\twould delete\twould restore\t")
+		} else {
+			fmt.Fprintln(tw, "entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t")
+		}
+		totals := res.Totals()
+		for _, e := range syncrun.AllEntities {
+			t, ok := totals[e]
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", e, t.Fetched, t.Inserted, t.Updated, t.Unchanged, t.Deleted, t.Restored)
+		}
+		tw.Flush()
+	}
+	for _, s := range res.Scopes {
+		if s.Error != "" {
+			fmt.Fprintf(w, "scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneLine(s.Error))
+		}
+	}
+	if res.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", oneLine(res.Error))
+	}
+}
+
+func cmdMigrate(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("migrate", "migrate [up|down|status]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	verb := "up"
+	if fs.NArg() > 1 {
+		return usageErr("migrate: expected one of up, down, status")
+	}
+	if fs.NArg() == 1 {
+		verb = fs.Arg(0)
+	}
+	if verb != "up" && verb != "down" && verb != "status" {
+		return usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
+	}
+	a.setupLogger()
+	pool, _, err := a.openStore(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	schema := a.cfg.Database.Schema
+	switch verb {
+	case "up":
+		if err := db.MigrateUp(ctx, pool, schema); err != nil {
+			return fmt.Errorf("migrating up: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "schema %s is up to date\n", schema)
+	case "down":
+		if err := db.MigrateDown(ctx, pool, schema); err != nil {
+			return fmt.Errorf("migrating down: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "schema %s: rolled back one migration\n", schema)
+	case "status":
+		if err := db.MigrateStatus(ctx, pool, schema, a.stdout); err != nil {
+			return fmt.Errorf("reading migration status: %w", err)
+		}
+	}
+	return nil
+}
+
+func cmdConfig(_ context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("config", "config")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprint(a.stdout, a.cfg.masked())
+	return nil
+}
+
+// discardLogger is used where a command prints its own output and logs nothing.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

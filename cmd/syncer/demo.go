@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/engageclient/engagefake"
+)
+
+// tenantFlags registers the generated tenant's size flags.
+func tenantFlags(fs interface {
+	Int64Var(*int64, string, int64, string)
+	IntVar(*int, string, int, string)
+}, seed *int64, spec *engagefake.TenantSpec, def engagefake.TenantSpec) {
+	fs.Int64Var(seed, "seed", 1, "seed of the generated tenant (same seed and sizes, same data)")
+	fs.IntVar(&spec.MainAccounts, "main-accounts", def.MainAccounts, "main accounts")
+	fs.IntVar(&spec.SubAccountsPerMain, "sub-accounts", def.SubAccountsPerMain, "sub-accounts per main account")
+	fs.IntVar(&spec.AgentGroupsPerSubAccount, "agent-groups", def.AgentGroupsPerSubAccount, "agent groups per sub-account")
+	fs.IntVar(&spec.AgentsPerGroup, "agents", def.AgentsPerGroup, "agents per agent group")
+	fs.IntVar(&spec.Users, "users", def.Users, "admin users")
+}
+
+func validateTenant(spec engagefake.TenantSpec) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"--main-accounts", spec.MainAccounts}, {"--sub-accounts", spec.SubAccountsPerMain},
+		{"--agent-groups", spec.AgentGroupsPerSubAccount}, {"--agents", spec.AgentsPerGroup}, {"--users", spec.Users},
+	} {
+		if f.v < 0 {
+			return usageErr("%s: must be zero or more, got %d", f.name, f.v)
+		}
+	}
+	if spec.MainAccounts == 0 {
+		return usageErr("--main-accounts: must be at least 1")
+	}
+	return nil
+}
+
+func cmdDemo(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("demo", "demo [--seed N] [--main-accounts N] [--sub-accounts N] [--agent-groups N] [--agents N] [--users N]")
+	var seed int64
+	var spec engagefake.TenantSpec
+	tenantFlags(fs, &seed, &spec, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("demo: unexpected argument %q", fs.Arg(0))
+	}
+	if err := validateTenant(spec); err != nil {
+		return err
+	}
+	a.setupLogger()
+
+	fake := engagefake.New(engagefake.Options{Seed: seed, Tenant: spec})
+	url := fake.Start()
+	defer fake.Close()
+	c := fake.Counts()
+	fmt.Fprintf(a.stdout, "demo: fake Engage Voice API on %s with a generated tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
+		url, c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
+	fmt.Fprintf(a.stdout, "demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
+
+	pool, store, err := a.openStore(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	opts := fake.Options()
+	ccfg := a.clientConfig()
+	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
+	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
+	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
+	res, err := a.syncOnce(ctx, store, ccfg, syncOptions{Trigger: "demo"})
+	if res != nil {
+		printSummary(a.stdout, res)
+	}
+	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout)
+	return printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema)
+}
+
+// exampleQueries are shown after the demo run: the questions people answer with plain SQL.
+var exampleQueries = []struct{ title, sql string }{
+	{"Live agents per sub-account", `SELECT main_account_name, sub_account_name, count(*) AS agents
+  FROM {s}.agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Agents by type and state", `SELECT agent_type, is_active, count(*) AS agents
+  FROM {s}.agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Freshness per entity", `SELECT * FROM {s}.entity_freshness`},
+	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
+  FROM {s}.sync_runs ORDER BY run_id DESC LIMIT 3`},
+}
+
+func printExampleQueries(ctx context.Context, w io.Writer, pool *pgxpool.Pool, schema string) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	for _, q := range exampleQueries {
+		sql := strings.ReplaceAll(q.sql, "{s}", s)
+		fmt.Fprintf(w, "-- %s\n%s;\n", q.title, sql)
+		if err := printQuery(ctx, w, pool, sql); err != nil {
+			return fmt.Errorf("running example query %q: %w", q.title, err)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func printQuery(ctx context.Context, w io.Writer, pool *pgxpool.Pool, sql string) error {
+	rows, err := pool.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var head []string
+	for _, fd := range rows.FieldDescriptions() {
+		head = append(head, fd.Name)
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = formatCell(v)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+func formatCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05Z")
+	case time.Duration:
+		return x.Round(time.Millisecond).String()
+	case pgtype.Interval:
+		if !x.Valid {
+			return "NULL"
+		}
+		d := time.Duration(x.Microseconds)*time.Microsecond + time.Duration(x.Days)*24*time.Hour
+		return d.Round(time.Millisecond).String()
+	case []byte:
+		return string(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+
+func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := &app{stdout: stdout, stderr: stderr}
+	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
+	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	var seed int64
+	var spec engagefake.TenantSpec
+	tenantFlags(fs, &seed, &spec, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
+	ttl := fs.Duration("token-ttl", 5*time.Minute, "Engage access token lifetime")
+	rateLimit := fs.Int("rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
+	retryAfter := fs.Bool("rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
+	latency := fs.Duration("latency", 0, "latency added to every admin API response")
+	var faults stringList
+	fs.Var(&faults, "fault", "inject a fault: ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed; endpoints "+strings.Join(engagefake.Endpoints, ", ")+"; repeatable")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := validateTenant(spec); err != nil {
+		return err
+	}
+	if *ttl < time.Second {
+		return usageErr("--token-ttl: must be at least 1s, got %s", *ttl)
+	}
+	if *rateLimit < 0 {
+		return usageErr("--rate-limit: must be zero or more, got %d", *rateLimit)
+	}
+	fake := engagefake.New(engagefake.Options{
+		Seed: seed, Tenant: spec, TokenTTL: *ttl, RateLimit: *rateLimit,
+		RateLimitRetryAfter: *retryAfter, Latency: *latency,
+	})
+	for _, f := range faults {
+		endpoint, fault, err := engagefake.ParseFault(f)
+		if err != nil {
+			return usageErr("--fault: %v", err)
+		}
+		fake.SetFault(endpoint, fault)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return usageErr("--listen: %v", err)
+	}
+	base := "http://" + ln.Addr().String()
+	opts := fake.Options()
+	c := fake.Counts()
+	fmt.Fprintf(stdout, "fake Engage Voice + RingCentral API on %s\n", base)
+	fmt.Fprintf(stdout, "tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
+		c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
+	fmt.Fprintf(stdout, "point syncer at it with:\n")
+	fmt.Fprintf(stdout, "  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
+	fmt.Fprintf(stdout, "  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",
+		opts.ClientID, opts.ClientSecret, opts.JWT)
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+

@@ -1,0 +1,205 @@
+// Command syncer keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from the
+// module's build info.
+var version = ""
+
+// Exit codes, as in the CLI contract.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitPartial = 3
+	exitLocked  = 4
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries an exit code; its message (if any) is printed as one line on stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailed
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "syncer: %s\n", oneLine(err.Error()))
+	return code
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const mainUsage = `Usage: syncer [--config FILE] COMMAND [flags]
+
+Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
+
+Commands:
+  sync          run one sync now (backfill, or the entry point for an external cron)
+  run           daemon: sync on schedule.cron, serve /healthz, /readyz and /metrics
+  migrate       apply (up), roll back one (down) or list (status) the schema migrations
+  status        show the last runs and per-entity counts and freshness from the database
+  demo          start a fake Engage Voice API with a generated tenant and sync it
+  fake-engage   serve the fake Engage Voice + RingCentral API standalone
+  config        print the effective configuration with secrets masked
+
+Global flags:
+  --config FILE   YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
+  --version       print the version
+  --help          this help; "syncer COMMAND --help" for a command's flags
+
+Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.
+`
+
+// run is the whole program: it parses args, loads config and dispatches to a command.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("syncer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, mainUsage) }
+	configPath := fs.String("config", "", "YAML configuration file")
+	showVersion := fs.Bool("version", false, "print the version")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "syncer %s\n", buildVersion())
+		return nil
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return usageErr("no command given")
+	}
+	cmd, cmdArgs := rest[0], rest[1:]
+	if cmd == "help" {
+		fmt.Fprint(stdout, mainUsage)
+		return nil
+	}
+	if cmd == "fake-engage" {
+		return cmdFakeEngage(ctx, cmdArgs, stdout, stderr)
+	}
+	commands := map[string]func(context.Context, *app, []string) error{
+		"sync":    cmdSync,
+		"run":     cmdRun,
+		"migrate": cmdMigrate,
+		"status":  cmdStatus,
+		"demo":    cmdDemo,
+		"config":  cmdConfig,
+	}
+	fn, ok := commands[cmd]
+	if !ok {
+		fmt.Fprint(stderr, mainUsage)
+		return usageErr("unknown command %q", cmd)
+	}
+	cfg, err := loadConfig(*configPath, getenv)
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	a := &app{cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv}
+	return fn(ctx, a, cmdArgs)
+}
+
+// app is what every command shares: the loaded config and the output streams.
+type app struct {
+	cfg    Config
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	logger *slog.Logger
+}
+
+// newFlagSet returns a command's flag set writing its usage to stderr.
+func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("syncer "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: syncer [--config FILE] %s\n\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses a command's flags; --help exits 0 and a bad flag exits 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: exitOK}
+		}
+		return &exitError{code: exitUsage}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// setupLogger builds the slog logger from log.level and log.format.
+func (a *app) setupLogger() *slog.Logger {
+	a.logger = a.cfg.newLogger(a.stderr)
+	return a.logger
+}
