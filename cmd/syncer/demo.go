@@ -169,7 +169,6 @@ func formatCell(v any) string {
 	}
 }
 
-
 func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr}
 	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
@@ -235,4 +234,3 @@ func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	return nil
 }
-
