@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -297,5 +298,206 @@ func TestE2EMutationsOfEveryKind(t *testing.T) {
 	}
 	if n := e.count("SELECT count(*) FROM engage.sub_accounts WHERE deleted_at IS NOT NULL"); n != 2 {
 		t.Errorf("%d sub-accounts soft-deleted, want 2", n)
+	}
+}
+
+func TestE2EExpiringTokensAndRateLimitStorm(t *testing.T) {
+	t.Parallel()
+	tenant := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 8, AgentsPerGroup: 3, Users: 4}
+	t.Run("token TTL 2s", func(t *testing.T) {
+		t.Parallel()
+		e := newE2E(t, engagefake.Options{Seed: 31, Tenant: tenant, TokenTTL: 2 * time.Second, Latency: 40 * time.Millisecond})
+		e.writeConfig("engage:\n  requests_per_minute: 300\n")
+		e.mustRun(0, "sync")
+		e.wantLiveCounts(e.fake.Counts())
+		var refreshes int64
+		if err := e.pool.QueryRow(t.Context(), "SELECT token_refreshes FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&refreshes); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.fake.Stats(); refreshes < 2 || st.Refreshes != refreshes || st.Exchanges != 1 {
+			t.Errorf("ledger says %d refreshes, fake saw %d refreshes and %d exchanges; want >= 2, equal, 1", refreshes, st.Refreshes, st.Exchanges)
+		}
+	})
+	t.Run("429 storm", func(t *testing.T) {
+		t.Parallel()
+		e := newE2E(t, engagefake.Options{Seed: 37, Tenant: tenant, RateLimit: 240, RateBurst: 2, RateLimitRetryAfter: true})
+		e.writeConfig("engage:\n  requests_per_minute: 6000\n  concurrency: 8\n")
+		e.mustRun(0, "sync")
+		e.wantLiveCounts(e.fake.Counts())
+		var limited int64
+		if err := e.pool.QueryRow(t.Context(), "SELECT rate_limited FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&limited); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.fake.Stats(); limited == 0 || limited != st.RateLimited {
+			t.Errorf("ledger counts %d 429s, the fake served %d; want equal and > 0", limited, st.RateLimited)
+		}
+	})
+}
+
+func TestE2EOneSubAccountFailingIsPartial(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 41})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
+	e.mustRun(0, "sync")
+	subs := e.fake.SubAccountIDs()
+	bad := subs[0]
+	badGroup := e.fake.AgentGroupIDs(bad)[0]
+	badAgent := e.fake.AgentIDs(badGroup)[0]
+	goodAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(subs[1])[0])[0]
+	if err := e.fake.RemoveAgent(badAgent); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fake.RemoveAgent(goodAgent); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Status: 500, PathContains: "/accounts/" + bad + "/"})
+	r := e.mustRun(3, "sync")
+	if !strings.Contains(r.stdout, "partial") || !strings.Contains(r.stderr, bad) {
+		t.Errorf("partial run does not say so or name the sub-account:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NULL", badAgent); n != 1 {
+		t.Errorf("agent of the failing sub-account was deleted")
+	}
+	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NOT NULL", goodAgent); n != 1 {
+		t.Errorf("agent of a healthy sub-account was not deleted")
+	}
+	if status, _ := e.lastRun(); status != "partial" {
+		t.Errorf("run recorded %s, want partial", status)
+	}
+}
+
+func TestE2EBadConfigExits2NamingTheKey(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 43})
+	tests := []struct {
+		name, yaml, key string
+	}{
+		{"negative rate", "engage:\n  requests_per_minute: -5\n", "engage.requests_per_minute"},
+		{"unknown key", "engage:\n  request_per_minute: 5\n", "engage.request_per_minute"},
+		{"inline secret", "ringcentral:\n  client_secret: hunter2\n", "ringcentral.client_secret"},
+		{"bad cron", "schedule:\n  cron: \"every day\"\n", "schedule.cron"},
+	}
+	for _, tt := range tests {
+		e.writeConfig(tt.yaml)
+		r := e.mustRun(2, "sync")
+		if !strings.Contains(r.stderr, tt.key) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%s: stderr %q does not name %s on one line", tt.name, r.stderr, tt.key)
+		}
+		if strings.Contains(r.stderr, "hunter2") {
+			t.Errorf("%s: stderr leaks the inline secret", tt.name)
+		}
+	}
+	e.config = ""
+	r := e.mustRun(2, "sync", "--entities", "agents,queues")
+	if !strings.Contains(r.stderr, "--entities") {
+		t.Errorf("bad flag: stderr %q does not name --entities", r.stderr)
+	}
+	var tables int64
+	if err := e.pool.QueryRow(t.Context(), "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'engage'").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("a config error still touched the database (%d tables)", tables)
+	}
+}
+
+func TestE2ESigtermMidRunRollsBack(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 47})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
+	e.mustRun(0, "sync")
+	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
+	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
+		t.Fatal(err)
+	}
+	before := e.tableDigest()
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: time.Second})
+	e.fake.ResetStats()
+	cmd := e.command(t.Context(), "sync")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.fake.Stats().Requests["agents"] == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if took := time.Since(sent); took > 10*time.Second {
+		t.Errorf("exit took %s after SIGTERM, want < 10s", took)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("interrupted sync exited %v, want non-zero\nstderr: %s", err, errb.String())
+	}
+	if after := e.tableDigest(); after != before {
+		t.Errorf("an interrupted run changed the tables")
+	}
+	if status, _ := e.lastRun(); status != "canceled" {
+		t.Errorf("interrupted run recorded %q, want canceled", status)
+	}
+}
+
+func TestE2EConcurrentSyncsOneExits4(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 53})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
+	e.mustRun(0, "migrate")
+	e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Latency: 3 * time.Second})
+	first := e.command(t.Context(), "sync")
+	var out bytes.Buffer
+	first.Stdout, first.Stderr = &out, &out
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.fake.Stats().Requests["accounts"] == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := e.mustRun(4, "sync")
+	if !strings.Contains(r.stderr, "lock") {
+		t.Errorf("locked-out sync says %q", r.stderr)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first sync: %v\n%s", err, out.String())
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs"); n != 1 {
+		t.Errorf("%d runs recorded, want 1 (the locked-out one writes nothing)", n)
+	}
+}
+
+func TestE2ENoSecretsInLogsOrDatabase(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 59, TokenTTL: 2 * time.Second, Latency: 20 * time.Millisecond})
+	e.writeConfig("engage:\n  requests_per_minute: 600\nlog:\n  level: debug\n")
+	r1 := e.mustRun(0, "sync")
+	r2 := e.mustRun(0, "sync", "--dry-run")
+	r3 := e.mustRun(0, "config")
+	dump, err := exec.Command("pg_dump", "--no-owner", e.dbURL).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	if !bytes.Contains(dump, []byte("agents_history")) {
+		t.Fatalf("pg_dump output does not look like a dump")
+	}
+	secrets := e.fake.SecretValues()
+	if len(secrets) < 10 {
+		t.Fatalf("the fake reports only %d secret values", len(secrets))
+	}
+	haystacks := map[string]string{
+		"sync output": r1.stdout + r1.stderr, "dry-run output": r2.stdout + r2.stderr,
+		"config output": r3.stdout + r3.stderr, "database dump": string(dump),
+	}
+	for _, s := range secrets {
+		for where, h := range haystacks {
+			if strings.Contains(h, s) {
+				t.Errorf("%s contains a secret value (%d chars, starts %q)", where, len(s), s[:min(4, len(s))])
+			}
+		}
 	}
 }
