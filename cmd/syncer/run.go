@@ -37,16 +37,8 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		}
 		return outcomeOf(res), err
 	}
-	last := func(ctx context.Context) (time.Time, error) { return lastSuccess(ctx, store) }
-	d, err := newDaemon(daemonConfig{
-		Cron:           a.cfg.Schedule.Cron,
-		Timezone:       a.cfg.Schedule.Timezone,
-		RunOnStart:     a.cfg.Schedule.RunOnStart,
-		Timeout:        a.cfg.Schedule.Timeout,
-		Grace:          a.cfg.Shutdown.GracePeriod,
-		Listen:         a.cfg.HTTP.Listen,
-		ReadyStaleness: a.cfg.HTTP.ReadyStaleness,
-	}, run, pool.Ping, last, logger, prometheus.NewRegistry())
+	last := func(ctx context.Context) (time.Time, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
+	d, err := newDaemon(a.cfg.daemonConfig(), run, pool.Ping, last, logger, prometheus.NewRegistry())
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -59,15 +60,21 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	return tw.Flush()
 }
 
-// lastSuccess is the time of the stalest entity's last complete run: the daemon is ready only
-// while every entity is fresh. The zero time means no entity has completed yet.
-func lastSuccess(ctx context.Context, store *db.Store) (time.Time, error) {
+// lastSuccess is the time of the stalest synced entity's last complete run: the daemon is
+// ready only while every entity it syncs is fresh. The zero time means one has never completed.
+func lastSuccess(ctx context.Context, store *db.Store, entities []string) (time.Time, error) {
 	st, err := store.StatusGet(ctx, 1)
 	if err != nil {
 		return time.Time{}, err
 	}
+	synced := func(e string) bool {
+		return slices.Contains(entities, e) || (e == "agent_groups" && slices.Contains(entities, "agents"))
+	}
 	var oldest time.Time
 	for _, e := range st.Entities {
+		if !synced(e.Entity) {
+			continue
+		}
 		if e.LastSuccessAt == nil {
 			return time.Time{}, nil
 		}
