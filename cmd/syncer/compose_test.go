@@ -25,13 +25,17 @@ var repoRoot = filepath.Join("..", "..")
 // TestComposeConfig validates docker-compose.yml with docker-compose itself (all profiles).
 func TestComposeConfig(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("docker-compose")
-	if err != nil {
-		t.Fatal("docker-compose is not installed; install it to validate docker-compose.yml: apt-get install -y docker-compose")
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-f", "docker-compose.yml", "config", "-q")
+	var argv []string
+	if bin, err := exec.LookPath("docker-compose"); err == nil {
+		argv = []string{bin}
+	} else if bin, err := exec.LookPath("docker"); err == nil && exec.CommandContext(ctx, bin, "compose", "version").Run() == nil {
+		argv = []string{bin, "compose"} // the Compose v2 plugin
+	} else {
+		t.Fatal("docker-compose is not installed; install it to validate docker-compose.yml: apt-get install -y --no-install-recommends docker-compose")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], "-f", "docker-compose.yml", "config", "-q")...)
 	cmd.Dir = repoRoot
 	// Without the caller's EVSYNC_* and .env-provided values the file must still be valid.
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "EVSYNC_") })

@@ -173,6 +173,14 @@ shutdown:
 	if err := got.requireCredentials(); err != nil {
 		t.Errorf("requireCredentials: %v", err)
 	}
+
+	got, err = loadConfig("", envMap(map[string]string{"EVSYNC_ENGAGE_SERVER_URL": "https://ringcx.ringcentral.com"}))
+	if err != nil {
+		t.Fatalf("loadConfig with env only: %v", err)
+	}
+	if got.Engage.ServerURL != "https://ringcx.ringcentral.com" {
+		t.Errorf("EVSYNC_ENGAGE_SERVER_URL: engage.server_url = %q", got.Engage.ServerURL)
+	}
 }
 
 func TestLoadConfigNoFileEmptyFileAndNulls(t *testing.T) {
