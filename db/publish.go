@@ -189,6 +189,17 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 // result counts. It loads the stored hashes of entities that have marked scopes but no rows.
 func (st *Stage) plan(ctx context.Context, p *PublishParams, frac float64) ([]*entityPlan, *PublishResult, error) {
 	res := &PublishResult{Status: RunSucceeded}
+	for id := range st.marks {
+		d := entityByName(id.entity)
+		switch {
+		case d == nil:
+			return nil, nil, fmt.Errorf("planning: unknown entity %q in a scope mark", id.entity)
+		case !d.scoped && id.scope != ScopeAll:
+			return nil, nil, fmt.Errorf("planning: %s has only the scope %q, not %q", id.entity, ScopeAll, id.scope)
+		case d.scoped && id.scope == "":
+			return nil, nil, fmt.Errorf("planning: %s scope must be a sub-account id", id.entity)
+		}
+	}
 	var problems []string
 	var plans []*entityPlan
 	for _, e := range st.ents {
@@ -281,10 +292,15 @@ func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg an
 				return fmt.Errorf("dropping unmarked scopes: %w", err)
 			}
 		}
+	}
+	if pl.wantUpd > 0 {
+		// The update joins staging to the table: give the planner the staging table's real
+		// size and key statistics (the wide raw column is left out: sampling it is slow and
+		// no plan depends on it). The inserts read staging sequentially and need none.
 		if err := st.step(ctx, d.name+":analyze"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "ANALYZE "+stg); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("ANALYZE %s (%s, op)", stg, strings.Join(d.keyCols, ", "))); err != nil {
 			return fmt.Errorf("analyzing staging: %w", err)
 		}
 	}
@@ -309,7 +325,13 @@ func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg an
 			return fmt.Errorf("inserting rows: %w", err)
 		}
 		if tag.RowsAffected() != pl.wantIns {
-			return fmt.Errorf("inserting rows: %d inserted, expected %d (table changed during the run?)", tag.RowsAffected(), pl.wantIns)
+			return fmt.Errorf("inserting rows: %d inserted, expected %d", tag.RowsAffected(), pl.wantIns)
+		}
+		if tag, err = tx.Exec(ctx, st.insertHistorySQL(d), runArg); err != nil {
+			return fmt.Errorf("recording inserted rows: %w", err)
+		}
+		if tag.RowsAffected() != pl.wantIns {
+			return fmt.Errorf("recording inserted rows: %d history rows, expected %d", tag.RowsAffected(), pl.wantIns)
 		}
 	}
 	if pl.wantDel > 0 {
@@ -337,7 +359,7 @@ func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg an
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{del}, d.keyCols, pgx.CopyFromRows(keys)); err != nil {
 			return fmt.Errorf("copying deleted keys: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "ANALYZE "+del); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("ANALYZE %s (%s)", del, strings.Join(d.keyCols, ", "))); err != nil {
 			return fmt.Errorf("analyzing delete table: %w", err)
 		}
 		tag, err := tx.Exec(ctx, st.deleteSQL(d), runArg)
@@ -401,19 +423,23 @@ FROM d WHERE %[9]s`,
 		keys, prefixed("d", d.keyCols), strings.Join(set, ", "), d.keyJoin("t", "d"))
 }
 
-// insertSQL inserts new rows and their history rows; its row count is the rows inserted.
+// insertSQL inserts the new rows ($1 = run id or NULL); its row count is the rows inserted.
 // A key that appeared since the stage read the table fails the statement (and the publish).
 func (st *Stage) insertSQL(d *entityDef) string {
 	cols := strings.Join(append(slices.Clone(d.keyCols), d.cols...), ", ")
+	return fmt.Sprintf(`
+INSERT INTO %[1]s.%[2]s (%[3]s, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
+SELECT %[3]s, raw, row_hash, now(), now(), $1 FROM stg_%[2]s WHERE op = 'i'`, st.s.q, d.name, cols)
+}
+
+// insertHistorySQL adds the history rows of the rows insertSQL inserted. (A separate
+// statement reading staging again is about three times cheaper than INSERT … RETURNING
+// feeding a second INSERT.)
+func (st *Stage) insertHistorySQL(d *entityDef) string {
 	keys := strings.Join(d.keyCols, ", ")
 	return fmt.Sprintf(`
-WITH ins AS (
-  INSERT INTO %[1]s.%[2]s (%[3]s, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
-  SELECT %[3]s, raw, row_hash, now(), now(), $1 FROM stg_%[2]s WHERE op = 'i'
-  RETURNING %[4]s
-)
-INSERT INTO %[1]s.%[2]s_history (%[4]s, valid_from, change, changed_columns, run_id)
-SELECT %[4]s, now(), 'insert', '{}', $1 FROM ins`, st.s.q, d.name, cols, keys)
+INSERT INTO %[1]s.%[2]s_history (%[3]s, valid_from, change, changed_columns, run_id)
+SELECT %[3]s, now(), 'insert', '{}', $1 FROM stg_%[2]s WHERE op = 'i'`, st.s.q, d.name, keys)
 }
 
 // deleteSQL soft-deletes the keys in del_<entity>; its row count is the rows deleted.

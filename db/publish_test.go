@@ -447,3 +447,69 @@ func TestStageRejectsBadRows(t *testing.T) {
 		t.Fatalf("run status %q, want failed", status)
 	}
 }
+
+// TestStageConcurrentAdds stages pages from several goroutines at once, as sync does.
+func TestStageConcurrentAdds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tn := newTenant(25) // 100 agents
+	f.mustSync(tn, syncOpts{})
+	ctx := t.Context()
+	runID, err := f.s.RunCreate(ctx, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.s.StageBegin(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range tn.agents {
+		if i%10 == 0 {
+			tn.agents[i].LastName = ptr("Concurrent")
+		}
+	}
+	var wg gosync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w * 5; i < len(tn.agents); i += 20 {
+				if err := st.AgentsAdd(ctx, slices.Clone(tn.agents[i:i+5])); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() { st.ScopeComplete(db.EntityAgents, tn.subIDs()[w%2]) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	res, err := st.Publish(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := totals(res)["agents"]; got.Fetched != 100 || got.Updated != 10 || got.Unchanged != 90 || got.Deleted != 0 {
+		t.Fatalf("concurrent staging counts: %+v", got)
+	}
+}
+
+// TestPublishRejectsBadScopes: a mark for an unknown entity or a wrong scope is a bug in the
+// caller, reported instead of silently publishing nothing.
+func TestPublishRejectsBadScopes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, mark := range [][2]string{{"agent", "1"}, {"users", "1001"}, {"agents", ""}} {
+		st, err := f.s.StageBegin(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.ScopeComplete(mark[0], mark[1])
+		if _, err := st.Publish(t.Context(), nil); err == nil {
+			t.Errorf("mark %v accepted", mark)
+		}
+		st.Close()
+	}
+}

@@ -250,11 +250,7 @@ func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func
 			return fmt.Errorf("checking row %d: %w", i, err)
 		}
 		h := st.hasher.sum(v, clean)
-		if is, ok := e.strs[k.s]; ok {
-			k.s = is
-		} else {
-			e.strs[k.s] = k.s
-		}
+		e.intern(&k)
 		sc := e.scope(d.scope(k))
 		old, found := e.rows[k]
 		var op string
@@ -325,6 +321,19 @@ func (e *stageEntity) scope(name string) *scopeStat {
 	return sc
 }
 
+// intern shares the text key part between the rows of one scope (a sub-account id is the
+// same for thousands of agents).
+func (e *stageEntity) intern(k *rowKey) {
+	if !e.def.scoped {
+		return
+	}
+	if is, ok := e.strs[k.s]; ok {
+		k.s = is
+	} else {
+		e.strs[k.s] = k.s
+	}
+}
+
 // stageCols are the columns of the staging table.
 func (d *entityDef) stageCols() []string {
 	cols := append(append([]string{}, d.keyCols...), d.cols...)
@@ -359,11 +368,7 @@ func (st *Stage) load(ctx context.Context, e *stageEntity) error {
 		if err := rows.Scan(&k.s, &k.n, &hash, &deleted); err != nil {
 			return fmt.Errorf("reading stored hashes: %w", err)
 		}
-		if is, ok := e.strs[k.s]; ok {
-			k.s = is
-		} else {
-			e.strs[k.s] = k.s
-		}
+		e.intern(&k)
 		en := entry{flags: fStored}
 		copy(en.hash[:], hash)
 		if deleted {

@@ -54,7 +54,7 @@ CREATE TABLE accounts (
 
 CREATE TABLE sub_accounts (
     sub_account_id  text PRIMARY KEY,
-    main_account_id text NOT NULL REFERENCES accounts (main_account_id) DEFERRABLE INITIALLY DEFERRED,
+    main_account_id text NOT NULL REFERENCES accounts (main_account_id),
     name            text,
     archived        boolean,
     start_date      timestamptz,
@@ -129,7 +129,7 @@ CREATE TABLE agents (
     last_run_id     bigint,
     PRIMARY KEY (sub_account_id, agent_id),
     FOREIGN KEY (sub_account_id, agent_group_id)
-        REFERENCES agent_groups (sub_account_id, agent_group_id) DEFERRABLE INITIALLY DEFERRED
+        REFERENCES agent_groups (sub_account_id, agent_group_id)
 );
 CREATE INDEX agents_group_idx ON agents (sub_account_id, agent_group_id);
 CREATE INDEX agents_live_rc_user_idx ON agents (rc_user_id) WHERE deleted_at IS NULL;
