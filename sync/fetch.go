@@ -179,6 +179,9 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 	if err != nil {
 		return err
 	}
+	if err := f.vanishedSubAccounts(ctx, subIDs, accountsErr); err != nil {
+		return err
+	}
 
 	// Phase 2: agent groups per sub-account.
 	f.progress.setPhase("agent_groups", len(subIDs))
@@ -305,6 +308,32 @@ func (f *fetcher) subAccountScopes(accounts []*engageclient.Account, accountsErr
 		}
 	}
 	return out, nil
+}
+
+// vanishedSubAccounts publishes the agent-group and agent scopes of sub-accounts that still
+// have live rows stored but are gone from a complete, unfiltered accounts listing, as complete
+// and empty: their rows are soft-deleted like any other vanished rows (under the mass-delete
+// breaker) instead of staying live under a deleted sub-account.
+func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, accountsErr error) error {
+	cfg := &f.r.cfg
+	if accountsErr != nil || len(cfg.SubAccounts) > 0 {
+		return nil
+	}
+	stored, err := f.r.store.SubAccountIDsWithLiveRows(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range stored {
+		if slices.Contains(listed, id) {
+			continue
+		}
+		f.logger.Info("sub-account gone from the accounts listing; its agent groups and agents go too", "sub_account_id", id)
+		f.stage.ScopeComplete(EntityAgentGroups, id)
+		if cfg.selected(EntityAgents) {
+			f.stage.ScopeComplete(EntityAgents, id)
+		}
+	}
+	return nil
 }
 
 func (f *fetcher) stageAccounts(ctx context.Context, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {

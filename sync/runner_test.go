@@ -347,3 +347,34 @@ func TestRunAuthFailureFailsRun(t *testing.T) {
 		t.Errorf("a fatal auth error was retried: %d token requests", st.Requests["rc.token"])
 	}
 }
+
+func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 31})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	gone := e.fake.SubAccountIDs()[0]
+	if err := e.fake.RemoveSubAccount(gone); err != nil {
+		t.Fatal(err)
+	}
+	liveIn := func(table string) int64 {
+		return e.count("SELECT count(*) FROM engage."+table+" WHERE sub_account_id = $1 AND deleted_at IS NULL", gone)
+	}
+	groups, agents := liveIn("agent_groups"), liveIn("agents")
+	// All of a scope vanishing trips the breaker: the run is partial and nothing of it is deleted.
+	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	if !strings.Contains(res.Error, gone) || liveIn("agent_groups") != groups || liveIn("agents") != agents {
+		t.Errorf("breaker did not hold the vanished sub-account's rows: error %q", res.Error)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sub_accounts WHERE sub_account_id = $1 AND deleted_at IS NOT NULL", gone); n != 1 {
+		t.Errorf("vanished sub-account not soft-deleted")
+	}
+	// The override applies them.
+	res = e.mustRun(syncrun.Config{AllowMassDelete: true}, syncrun.StatusSucceeded)
+	if liveIn("agent_groups")+liveIn("agents") != 0 {
+		t.Errorf("rows of the vanished sub-account still live after --allow-mass-delete")
+	}
+	if tot := res.Totals(); tot["agents"].Deleted != agents || tot["agent_groups"].Deleted != groups {
+		t.Errorf("deleted %d agents and %d groups, want %d and %d", tot["agents"].Deleted, tot["agent_groups"].Deleted, agents, groups)
+	}
+	e.wantLive(e.fake.Counts())
+}
