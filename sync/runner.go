@@ -53,7 +53,8 @@ type Client interface {
 
 // Config says what one run syncs and how.
 type Config struct {
-	// Entities to sync; empty means all. "agents" implies "agent_groups".
+	// Entities to sync; empty means all. "agents" implies "agent_groups" and "sub_accounts"
+	// implies "accounts".
 	Entities []string
 	// SubAccounts restricts agent groups and agents to these sub-account ids; empty means all.
 	SubAccounts []string
@@ -110,7 +111,10 @@ func (c *Config) selected(entity string) bool {
 	if slices.Contains(c.Entities, entity) {
 		return true
 	}
-	return entity == EntityAgentGroups && slices.Contains(c.Entities, EntityAgents)
+	// Agents are found through their groups, and sub-accounts reference their main accounts
+	// (which come from the same listing, at no extra request).
+	return (entity == EntityAgentGroups && slices.Contains(c.Entities, EntityAgents)) ||
+		(entity == EntityAccounts && slices.Contains(c.Entities, EntitySubAccounts))
 }
 
 // Result is what one run did.
@@ -191,8 +195,8 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		res.Finished = time.Now()
 		res.API = r.client.Stats()
 		res.Status = StatusFailed
-		if ctx.Err() != nil {
-			res.Status = StatusCanceled
+		if errors.Is(ctx.Err(), context.Canceled) {
+			res.Status = StatusCanceled // a timeout (deadline) is a failure, a stop request is not
 		}
 		res.Error = err.Error()
 		if !published && res.RunID != 0 {

@@ -178,6 +178,12 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 		t.Errorf("users-only run published other entities")
 	}
 
+	// Sub-accounts alone: their main accounts come along (same listing, foreign key).
+	e.mustRun(syncrun.Config{Entities: []string{"sub_accounts"}}, syncrun.StatusSucceeded)
+	if e.live("sub_accounts") == 0 || e.live("accounts") == 0 || e.live("agent_groups") != 0 {
+		t.Errorf("sub_accounts-only run: %d sub-accounts, %d accounts, %d groups", e.live("sub_accounts"), e.live("accounts"), e.live("agent_groups"))
+	}
+
 	// Agents of one sub-account: groups are implied, other sub-accounts are not touched.
 	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
 	subs := e.fake.SubAccountIDs()
