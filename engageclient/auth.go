@@ -60,7 +60,7 @@ func (c *Client) Close(ctx context.Context) error {
 			if resp != nil {
 				status = resp.StatusCode
 			}
-			c.log.Debug("engage: logout not done", slog.Int("status", status))
+			c.logger().Debug("engage: logout not done", slog.Int("status", status))
 		}
 	}
 	var err error

@@ -30,7 +30,7 @@ type Client struct {
 	ownHTTP    bool
 	rcBase     *url.URL
 	engageBase *url.URL
-	log        *slog.Logger
+	log        atomic.Pointer[slog.Logger]
 
 	limiter  *rate.Limiter // admin API pacing, burst 1
 	sem      chan struct{} // admin API concurrency
@@ -58,7 +58,6 @@ func New(cfg Config) (*Client, error) {
 		http:       cfg.HTTPClient,
 		rcBase:     parseBaseURL(cfg.RCServerURL),
 		engageBase: parseBaseURL(cfg.EngageServerURL),
-		log:        cfg.Logger,
 		limiter:    rate.NewLimiter(rate.Every(time.Minute/time.Duration(cfg.RequestsPerMinute)), 1),
 		sem:        make(chan struct{}, cfg.Concurrency),
 		exchange:   newSlidingWindow(cfg.ExchangePerMinute, exchangeWindow),
@@ -69,12 +68,21 @@ func New(cfg Config) (*Client, error) {
 		c.http = &http.Client{Transport: tr}
 		c.ownHTTP = true
 	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c.SetLogger(cfg.Logger)
 	c.ts = &tokenSource{c: c, lock: make(chan struct{}, 1)}
 	return c, nil
 }
+
+// SetLogger replaces the client's logger (nil discards), e.g. with one that carries a run id.
+// Safe to call while the client is in use.
+func (c *Client) SetLogger(l *slog.Logger) {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	c.log.Store(l)
+}
+
+func (c *Client) logger() *slog.Logger { return c.log.Load() }
 
 // now is the clock of token lifetime decisions.
 func (c *Client) now() time.Time { return time.Now() }
@@ -230,7 +238,7 @@ func (c *Client) newBackoff(maxAttempts int, minWait *time.Duration, lastErr *er
 		if time.Since(start)+d > c.cfg.MaxRetryDuration {
 			return 0, true
 		}
-		c.log.Warn("engage: retrying request",
+		c.logger().Warn("engage: retrying request",
 			slog.String("endpoint", c.endpoint(r)),
 			slog.Duration("wait", d),
 			slog.String("error", errString(*lastErr)))
@@ -275,7 +283,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 	resp, body, err := c.send(ctx, r, token)
 	if r.api && !*replayed && resp != nil && resp.StatusCode == http.StatusUnauthorized && isExpiredBody(body) {
 		*replayed = true
-		c.log.Info("engage: access token rejected as expired; refreshing and replaying once",
+		c.logger().Info("engage: access token rejected as expired; refreshing and replaying once",
 			slog.String("endpoint", c.endpoint(r)))
 		c.ts.invalidate(token)
 		tok, terr := c.ts.token(ctx)

@@ -183,7 +183,7 @@ func (ts *tokenSource) renew(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("refreshing engage token: %w", err)
 		}
-		ts.c.log.Warn("engage: refreshing the access token failed; exchanging the RingCentral token again",
+		ts.c.logger().Warn("engage: refreshing the access token failed; exchanging the RingCentral token again",
 			slog.String("error", err.Error()))
 		errs = append(errs, fmt.Errorf("refreshing engage token: %w", err))
 	}
@@ -195,7 +195,7 @@ func (ts *tokenSource) renew(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("exchanging ringcentral token: %w", err)
 		}
-		ts.c.log.Warn("engage: exchanging the RingCentral token failed; running the JWT grant again",
+		ts.c.logger().Warn("engage: exchanging the RingCentral token failed; running the JWT grant again",
 			slog.String("error", err.Error()))
 		errs = append(errs, fmt.Errorf("exchanging ringcentral token: %w", err))
 	}
@@ -247,10 +247,10 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 		ts.addPast(old.access)
 	}
 	ts.mu.Unlock()
-	c.log.Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
+	c.logger().Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
 	if old != nil && old.expiry.After(c.now()) {
 		if err := ts.revoke(ctx, old.access); err != nil {
-			c.log.Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
+			c.logger().Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
 		}
 	}
 	return tr.AccessToken, nil
@@ -283,7 +283,7 @@ func (ts *tokenSource) exchange(ctx context.Context, rcAccess string) (*AccessTo
 		return nil, err
 	}
 	c.stats.exchanges.Add(1)
-	c.log.Info("engage: token exchange succeeded", slog.String("main_account_id", d.MainAccountID))
+	c.logger().Info("engage: token exchange succeeded", slog.String("main_account_id", d.MainAccountID))
 	return d, nil
 }
 
@@ -301,7 +301,7 @@ func (ts *tokenSource) refresh(ctx context.Context, refresh string) error {
 		return err
 	}
 	c.stats.refreshes.Add(1)
-	c.log.Debug("engage: access token refreshed")
+	c.logger().Debug("engage: access token refreshed")
 	return nil
 }
 

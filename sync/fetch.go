@@ -392,6 +392,7 @@ func btoi(b bool) int {
 
 // Progress is a snapshot of a run in flight.
 type Progress struct {
+	RunID       int64 // 0 for a dry run
 	Phase       string
 	ScopesDone  int64
 	ScopesTotal int64
@@ -407,6 +408,7 @@ type Progress struct {
 }
 
 type progress struct {
+	runID       int64
 	start       time.Time
 	mu          gosync.Mutex
 	phase       string
@@ -437,7 +439,7 @@ func (p *progress) snapshot(api engageclient.Stats, perMinute int) Progress {
 	if left := p.total.Load() - p.done.Load(); left > 0 && perMinute > 0 {
 		eta = time.Duration(left) * time.Minute / time.Duration(perMinute)
 	}
-	return Progress{ETA: eta,
+	return Progress{RunID: p.runID, ETA: eta,
 		Phase: phase, ScopesDone: p.done.Load(), ScopesTotal: p.total.Load(), Rows: p.rows.Load(),
 		Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited, Refreshes: api.Refreshes,
 		Elapsed: time.Since(p.start), Done: p.finished.Load(),

@@ -45,6 +45,7 @@ type Client interface {
 	Login(ctx context.Context) (*engageclient.AccessTokenUserDetails, error)
 	Close(ctx context.Context) error
 	Stats() engageclient.Stats
+	SetLogger(l *slog.Logger)
 	ListAccounts(ctx context.Context) ([]*engageclient.Account, *engageclient.Response, error)
 	ListUsers(ctx context.Context, opts *engageclient.UserListOptions) ([]*engageclient.User, *engageclient.Response, error)
 	ListAgentGroups(ctx context.Context, accountID string, opts *engageclient.ListOptions) ([]*engageclient.AgentGroup, *engageclient.Response, error)
@@ -188,6 +189,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		res.RunID = id
 		logger = logger.With("run_id", id)
 	}
+	r.client.SetLogger(logger) // the client's log lines carry the run id too
 	logger.Info("run started", "trigger", r.cfg.Trigger, "dry_run", r.cfg.DryRun)
 
 	published := false
@@ -233,6 +235,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer stage.Close()
 
 	f := newFetcher(r, stage, logger)
+	f.progress.runID = res.RunID
 	if err := f.fetchAll(ctx, login); err != nil {
 		return fail(err)
 	}

@@ -146,7 +146,7 @@ func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
 		if p.Done {
 			return
 		}
-		a.logger.Info("progress", "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
+		a.logger.Info("progress", "run_id", p.RunID, "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
 			"rows", p.Rows, "requests", p.Requests, "rate_limited", p.RateLimited, "refreshes", p.Refreshes,
 			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
 	}, 5 * time.Second

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -199,6 +200,22 @@ func TestE2ESyncMatchesTenantAndSecondRunIsNoop(t *testing.T) {
 	r := e.mustRun(0, "sync")
 	if !strings.Contains(r.stdout, "succeeded") {
 		t.Errorf("summary does not say succeeded:\n%s", r.stdout)
+	}
+	// Non-interactive: JSON logs, and the run's lines (the client's included) carry run_id.
+	for _, msg := range []string{"run started", "ringcentral: JWT grant succeeded", "engage: token exchange succeeded", "run ended"} {
+		found := false
+		for _, line := range strings.Split(r.stderr, "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+				found = true
+				if m["run_id"] == nil {
+					t.Errorf("log line %q has no run_id: %s", msg, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no JSON log line %q in:\n%s", msg, r.stderr)
+		}
 	}
 	e.wantLiveCounts(e.fake.Counts())
 	status, sums := e.lastRun()
