@@ -51,6 +51,7 @@ type Config struct {
 	} `yaml:"sync"`
 	Schedule struct {
 		Cron       string        `yaml:"cron"`
+		Seconds    bool          `yaml:"seconds"`
 		Timezone   string        `yaml:"timezone"`
 		RunOnStart bool          `yaml:"run_on_start"`
 		Timeout    time.Duration `yaml:"timeout"`
@@ -402,7 +403,11 @@ func (c *Config) validate() error {
 	if f := c.Sync.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
 		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
+	if c.Schedule.Seconds {
+		if _, err := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(c.Schedule.Cron); err != nil {
+			bad("schedule.cron", "must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", c.Schedule.Cron, oneLine(err.Error()))
+		}
+	} else if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
 		bad("schedule.cron", "must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", c.Schedule.Cron, oneLine(err.Error()))
 	}
 	if c.Schedule.Timezone == "" {
@@ -623,6 +628,7 @@ func (c Config) newLogger(w io.Writer) *slog.Logger {
 func (c Config) daemonConfig() daemonConfig {
 	return daemonConfig{
 		Cron:           c.Schedule.Cron,
+		Seconds:        c.Schedule.Seconds,
 		Timezone:       c.Schedule.Timezone,
 		RunOnStart:     c.Schedule.RunOnStart,
 		Timeout:        c.Schedule.Timeout,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -363,6 +364,7 @@ func TestValidateErrors(t *testing.T) {
 		{"fraction big", func(c *Config) { c.Sync.MaxDeleteFraction = 1.5 }, `config: sync.max_delete_fraction: must be a number greater than 0 and at most 1, got 1.5`},
 		{"cron garbage", func(c *Config) { c.Schedule.Cron = "every day" }, `config: schedule.cron: must be 5 fields`},
 		{"cron seconds", func(c *Config) { c.Schedule.Cron = "0 0 2 * * *" }, `config: schedule.cron: must be 5 fields`},
+		{"cron five fields with seconds on", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "0 2 * * *" }, `config: schedule.cron: must be 6 fields`},
 		{"cron empty", func(c *Config) { c.Schedule.Cron = "" }, `config: schedule.cron: `},
 		{"cron bad descriptor", func(c *Config) { c.Schedule.Cron = "@fortnightly" }, `config: schedule.cron: `},
 		{"timezone", func(c *Config) { c.Schedule.Timezone = "Mars/Olympus" }, `config: schedule.timezone: must be an IANA time zone name like UTC or Europe/Berlin, got "Mars/Olympus"`},
@@ -573,5 +575,18 @@ func TestDaemonConfigFromConfig(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, c.daemonConfig()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestScheduleSecondsAcceptsSixFields(t *testing.T) {
+	t.Parallel()
+	c := defaultConfig()
+	c.Schedule.Seconds = true
+	c.Schedule.Cron = "*/30 * * * * *"
+	if err := c.validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if _, err := newDaemon(c.daemonConfig(), func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, nil, nil, nil, nil); err != nil {
+		t.Fatalf("newDaemon with a seconds spec: %v", err)
 	}
 }
