@@ -1,4 +1,29 @@
 // Package db is the Postgres sink: pool, embedded migrations, streamed staging (COPY),
 // one-transaction publish with soft deletes and history, the run ledger and the advisory lock.
 // It knows nothing of HTTP.
+//
+// A run uses it in this order (DESIGN.md, "The sink"):
+//
+//	release, err := store.LockTry(ctx)          // ErrLocked: another run holds the schema
+//	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
+//	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
+//	st.AgentsAdd(ctx, page) ...                  // as pages arrive, from any goroutine
+//	st.ScopeComplete("agents", subAccountID)     // or ScopeFail(entity, scope, err)
+//	res, err := st.Publish(ctx, &db.PublishParams{...})
+//	st.Close(); release()
+//
+// Staging compares before it sends: the first Add of an entity reads the stored (key,
+// row_hash, deleted) of that table; each incoming row is scrubbed of secret-bearing keys
+// (ScrubRaw), hashed (SHA-256 over its typed values and scrubbed raw) and only new, changed
+// or restored rows are COPY'd, with all their data, into a temporary table. Go memory is one
+// page plus one small entry per stored key. Publish then runs a few set-based statements in
+// one transaction: UPDATE … FROM staging for changed and restored rows, INSERT … SELECT for
+// new ones, and a soft delete of the keys the run did not see in its complete scopes (the
+// anti-join is done in Go against the keys it read). A no-op run therefore writes no entity
+// row versions and no history.
+//
+// History: <entity>_history has one row per version (change insert/update/delete/restore,
+// changed_columns = the table columns whose values differ, raw included). The current version
+// (valid_to IS NULL) keeps raw NULL: its object is the entity row's raw, and is copied into
+// the history row when the version is superseded. So each object is stored once.
 package db
