@@ -85,10 +85,14 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
 	}
-	// Temporary tables live in local buffers: give them room (allowed before first use only).
+	// Temporary tables live in local buffers: give them room. Postgres allows this only
+	// before the session's first use of a temporary table, so a session that already used
+	// one keeps its setting (slower for very large tenants, not wrong).
 	if _, err := conn.Exec(ctx, "SET temp_buffers = '256MB'"); err != nil {
-		destroy(conn)
-		return nil, fmt.Errorf("configuring staging connection: %w", err)
+		if ctx.Err() != nil {
+			destroy(conn)
+			return nil, fmt.Errorf("configuring staging connection: %w", err)
+		}
 	}
 	st := &Stage{s: s, runID: runID, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher()}
 	for _, d := range entityDefs {
