@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -100,25 +99,11 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 	}
 	defer pool.Close()
 
-	cfgPath := filepath.Join(b.TempDir(), "config.yaml")
-	cfg := fmt.Sprintf("engage:\n  requests_per_minute: %d\n  concurrency: %d\nlog:\n  level: info\n", perMinute, benchConcurrency)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	o := fake.Options()
+	cfgPath := writeConfigFile(b, fmt.Sprintf("engage:\n  requests_per_minute: %d\n  concurrency: %d\nlog:\n  level: info\n", perMinute, benchConcurrency))
 	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config", cfgPath, "sync")
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.Getenv("HOME"),
-		"EVSYNC_DATABASE_URL=" + dbURL,
-		"EVSYNC_RC_SERVER_URL=" + hs.URL,
-		"EVSYNC_ENGAGE_SERVER_URL=" + hs.URL,
-		"EVSYNC_RC_CLIENT_ID=" + o.ClientID,
-		"EVSYNC_RC_CLIENT_SECRET=" + o.ClientSecret,
-		"EVSYNC_RC_JWT=" + o.JWT,
-	}
+	cmd.Env = syncerEnv(dbURL, hs.URL, fake.Options())
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 

@@ -66,30 +66,38 @@ func newE2E(t *testing.T, opts engagefake.Options) *e2e {
 		t.Fatalf("connecting to the test database: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	o := fake.Options()
-	return &e2e{
-		t: t, fake: fake, dbURL: dbURL, pool: pool,
-		env: []string{
-			"PATH=" + os.Getenv("PATH"),
-			"HOME=" + os.Getenv("HOME"),
-			"EVSYNC_DATABASE_URL=" + dbURL,
-			"EVSYNC_RC_SERVER_URL=" + url,
-			"EVSYNC_ENGAGE_SERVER_URL=" + url,
-			"EVSYNC_RC_CLIENT_ID=" + o.ClientID,
-			"EVSYNC_RC_CLIENT_SECRET=" + o.ClientSecret,
-			"EVSYNC_RC_JWT=" + o.JWT,
-		},
+	return &e2e{t: t, fake: fake, dbURL: dbURL, pool: pool, env: syncerEnv(dbURL, url, fake.Options())}
+}
+
+// syncerEnv is the whole environment of a syncer child process: the database, and the fake at
+// baseURL (both APIs) with its credentials.
+func syncerEnv(dbURL, baseURL string, o engagefake.Options) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"EVSYNC_DATABASE_URL=" + dbURL,
+		"EVSYNC_RC_SERVER_URL=" + baseURL,
+		"EVSYNC_ENGAGE_SERVER_URL=" + baseURL,
+		"EVSYNC_RC_CLIENT_ID=" + o.ClientID,
+		"EVSYNC_RC_CLIENT_SECRET=" + o.ClientSecret,
+		"EVSYNC_RC_JWT=" + o.JWT,
 	}
+}
+
+// writeConfigFile writes a YAML config file into a temporary directory and returns its path.
+func writeConfigFile(tb testing.TB, yaml string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // writeConfig writes a YAML config file used by every later command.
 func (e *e2e) writeConfig(yaml string) {
 	e.t.Helper()
-	p := filepath.Join(e.t.TempDir(), "config.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	e.config = p
+	e.config = writeConfigFile(e.t, yaml)
 }
 
 type result struct {
