@@ -128,7 +128,12 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 // the log otherwise.
 func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
 	if isTerminal(a.stderr) {
+		lastPhase := ""
 		return func(p syncrun.Progress) {
+			if lastPhase != "" && p.Phase != lastPhase {
+				fmt.Fprintln(a.stderr) // keep the finished phase's line; start a new one
+			}
+			lastPhase = p.Phase
 			eta := "-"
 			if p.ETA > 0 {
 				eta = p.ETA.Round(time.Second).String()
