@@ -184,6 +184,7 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 	}
 
 	// Phase 2: agent groups per sub-account.
+	f.r.report(f.progress) // the finished phase's final numbers
 	f.progress.setPhase("agent_groups", len(subIDs))
 	var mu gosync.Mutex
 	var groups []groupRef
@@ -237,6 +238,7 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 
 	// Phase 3: agents per agent group. A sub-account's agents scope is complete only when its
 	// group listing and every one of its groups' agent listings completed.
+	f.r.report(f.progress) // the finished phase's final numbers
 	f.progress.setPhase("agents", len(groups))
 	failed := make(map[string]error)
 	g, gctx = errgroup.WithContext(ctx)
@@ -408,6 +410,7 @@ type Progress struct {
 }
 
 type progress struct {
+	reportMu    gosync.Mutex // serializes ProgressFunc calls
 	runID       int64
 	start       time.Time
 	mu          gosync.Mutex

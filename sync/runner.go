@@ -275,10 +275,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// report hands a progress snapshot to ProgressFunc, one call at a time.
 func (r *Runner) report(p *progress) {
-	if r.cfg.ProgressFunc != nil {
-		r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), r.cfg.RequestsPerMinute))
+	if r.cfg.ProgressFunc == nil {
+		return
 	}
+	p.reportMu.Lock()
+	defer p.reportMu.Unlock()
+	r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), r.cfg.RequestsPerMinute))
 }
 
 func entityOrder(e string) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -383,4 +384,34 @@ func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
 		t.Errorf("deleted %d agents and %d groups, want %d and %d", tot["agents"].Deleted, tot["agent_groups"].Deleted, agents, groups)
 	}
 	e.wantLive(e.fake.Counts())
+}
+
+func TestRunReportsProgressPerPhase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 37})
+	var mu gosync.Mutex
+	var got []syncrun.Progress
+	res := e.mustRun(syncrun.Config{ProgressInterval: time.Millisecond, ProgressFunc: func(p syncrun.Progress) {
+		mu.Lock()
+		got = append(got, p)
+		mu.Unlock()
+	}}, syncrun.StatusSucceeded)
+	mu.Lock()
+	defer mu.Unlock()
+	final := map[string]syncrun.Progress{}
+	for _, p := range got {
+		if p.RunID != res.RunID {
+			t.Errorf("progress carries run %d, want %d", p.RunID, res.RunID)
+		}
+		final[p.Phase] = p
+	}
+	c := e.fake.Counts()
+	for phase, total := range map[string]int64{"agent_groups": int64(c.SubAccounts), "agents": int64(c.AgentGroups)} {
+		if p := final[phase]; p.ScopesTotal != total || p.ScopesDone != total {
+			t.Errorf("last progress of phase %s: %d/%d scopes, want %d/%d", phase, p.ScopesDone, p.ScopesTotal, total, total)
+		}
+	}
+	if last := got[len(got)-1]; !last.Done || last.Rows != int64(c.MainAccounts+c.SubAccounts+c.Users+c.AgentGroups+c.Agents) {
+		t.Errorf("last progress %+v: want Done and every row counted", last)
+	}
 }
