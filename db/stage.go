@@ -17,7 +17,10 @@ import (
 // row hashes as they arrive; only new, changed and restored rows are COPY'd (with full data)
 // into temporary tables, so Go memory stays bounded by one page plus a (key, hash) entry per
 // stored row. Publish merges the staged rows in one transaction. A Stage is safe for
-// concurrent use; calls are serialised on its connection.
+// concurrent use; calls are serialised on its connection. An Add returns once its rows are
+// scrubbed, hashed and handed to a COPY that runs while the caller fetches the next page: the
+// caller may reuse its slice at once, and a COPY error is returned by the next call (any
+// staging error makes Publish fail, so the run is never published from partial staging).
 type Stage struct {
 	s     *Store
 	runID int64
