@@ -1,6 +1,10 @@
 package db
 
-import "context"
+import (
+	"context"
+
+	"github.com/evsync/evsync/internal/secretjson"
+)
 
 // SetStageHook installs fn to run at the named steps of st's Publish ("plan",
 // "<entity>:analyze", "<entity>:update", "<entity>:insert", "<entity>:delete",
@@ -11,5 +15,5 @@ func SetStageHook(st *Stage, fn func(ctx context.Context, step string) error) {
 	st.hook = fn
 }
 
-// IsSecretKey exposes isSecretKey to tests.
-func IsSecretKey(k string) bool { return isSecretKey([]byte(k)) }
+// IsSecretKey exposes the secret-key rule to the db tests.
+func IsSecretKey(k string) bool { return secretjson.IsSecretKey(k) }

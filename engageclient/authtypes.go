@@ -1,9 +1,8 @@
 package engageclient
 
 import (
-	"bytes"
 	"encoding/json"
-	"strings"
+	"github.com/evsync/evsync/internal/secretjson"
 )
 
 // AccessTokenUserDetails is the Engage login (token exchange) response, every documented field
@@ -211,49 +210,14 @@ type rcTokenResponse struct {
 
 // IsSecretKey reports whether a JSON key names a secret-bearing field: ignoring case, it is or
 // ends with "password", "pwd", "secret", "token", "pin" or "securitykey" (DESIGN.md).
-func IsSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"password", "pwd", "secret", "token", "pin", "securitykey"} {
-		if strings.HasSuffix(k, s) {
-			return true
-		}
-	}
-	return false
-}
+func IsSecretKey(k string) bool { return secretjson.IsSecretKey(k) }
 
-// StripSecrets returns raw with every secret-bearing key (IsSecretKey) removed at any depth.
-// A body that is not valid JSON gives nil.
+// StripSecrets returns raw with every secret-bearing key (IsSecretKey) removed at any depth,
+// compacted. A body that is not valid JSON gives nil.
 func StripSecrets(raw []byte) json.RawMessage {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil
-	}
-	out, err := json.Marshal(stripValue(v))
+	out, err := secretjson.Scrub(raw)
 	if err != nil {
 		return nil
 	}
 	return out
-}
-
-func stripValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if IsSecretKey(k) {
-				delete(x, k)
-				continue
-			}
-			x[k] = stripValue(val)
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = stripValue(x[i])
-		}
-		return x
-	default:
-		return v
-	}
 }

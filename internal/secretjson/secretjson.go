@@ -1,0 +1,311 @@
+// Package secretjson removes secret-bearing keys from JSON objects, the one rule that both the
+// client (for what it keeps of a login response) and the sink (before anything reaches Postgres)
+// apply: a key is secret-bearing when, ignoring case, it is or ends with password, pwd, secret,
+// token, pin or securityKey (so phoneLoginPin goes and allowManualPass stays).
+package secretjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// secretSuffixes are the lower-case endings that make a JSON key secret-bearing (DESIGN.md).
+var secretSuffixes = []string{"password", "pwd", "secret", "token", "pin", "securitykey"}
+
+// IsSecretKey reports whether a JSON object key names a secret: ignoring case, it is or ends
+// with password, pwd, secret, token, pin or securityKey.
+func IsSecretKey(k string) bool { return isSecretKey([]byte(k)) }
+
+func isSecretKey(k []byte) bool {
+	for _, suf := range secretSuffixes {
+		if len(k) < len(suf) {
+			continue
+		}
+		tail := k[len(k)-len(suf):]
+		match := true
+		for i := range len(suf) {
+			c := tail[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != suf[i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+// Scrub returns raw without its secret-bearing keys, at any depth of objects and arrays,
+// compacted (insignificant whitespace removed). A key is secret-bearing when, ignoring case, it
+// is or ends with password, pwd, secret, token, pin or securityKey (so phoneLoginPin goes and
+// allowManualPass stays). Empty input is returned as "{}"; invalid JSON is an error that does
+// not quote the input.
+func Scrub(raw []byte) ([]byte, error) {
+	return scrubAppend(nil, raw)
+}
+
+// errBadJSON is returned for malformed raw objects; it never quotes the input.
+var errBadJSON = errors.New("raw is not valid JSON")
+
+// scrubAppend appends the scrubbed, compacted raw to dst.
+func scrubAppend(dst, raw []byte) ([]byte, error) {
+	sc := scrubber{in: raw, out: dst}
+	sc.ws()
+	if sc.pos == len(sc.in) {
+		return append(dst, '{', '}'), nil
+	}
+	if err := sc.value(0); err != nil {
+		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", sc.pos, err)
+	}
+	sc.ws()
+	if sc.pos != len(sc.in) {
+		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", sc.pos, errBadJSON)
+	}
+	return sc.out, nil
+}
+
+// scrubber is a small validating JSON scanner that copies its input, minus secret keys.
+type scrubber struct {
+	in  []byte
+	pos int
+	out []byte
+}
+
+const maxDepth = 200
+
+func (s *scrubber) ws() {
+	for s.pos < len(s.in) {
+		switch s.in[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value copies one JSON value to out.
+func (s *scrubber) value(depth int) error {
+	if depth > maxDepth {
+		return errBadJSON
+	}
+	if s.pos >= len(s.in) {
+		return errBadJSON
+	}
+	switch c := s.in[s.pos]; {
+	case c == '{':
+		return s.object(depth)
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		start := s.pos
+		if _, err := s.str(); err != nil {
+			return err
+		}
+		s.out = append(s.out, s.in[start:s.pos]...)
+		return nil
+	case c == 't':
+		return s.lit("true")
+	case c == 'f':
+		return s.lit("false")
+	case c == 'n':
+		return s.lit("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.num()
+	default:
+		return errBadJSON
+	}
+}
+
+func (s *scrubber) lit(l string) error {
+	if !bytes.HasPrefix(s.in[s.pos:], []byte(l)) {
+		return errBadJSON
+	}
+	s.out = append(s.out, l...)
+	s.pos += len(l)
+	return nil
+}
+
+func (s *scrubber) num() error {
+	start := s.pos
+	if s.in[s.pos] == '-' {
+		s.pos++
+	}
+	digits := func() int {
+		n := 0
+		for s.pos < len(s.in) && s.in[s.pos] >= '0' && s.in[s.pos] <= '9' {
+			s.pos++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 {
+		return errBadJSON
+	}
+	if s.pos < len(s.in) && s.in[s.pos] == '.' {
+		s.pos++
+		if digits() == 0 {
+			return errBadJSON
+		}
+	}
+	if s.pos < len(s.in) && (s.in[s.pos] == 'e' || s.in[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.in) && (s.in[s.pos] == '+' || s.in[s.pos] == '-') {
+			s.pos++
+		}
+		if digits() == 0 {
+			return errBadJSON
+		}
+	}
+	s.out = append(s.out, s.in[start:s.pos]...)
+	return nil
+}
+
+// str scans a string starting at pos (a quote) and returns its raw contents (no quotes);
+// escaped reports whether it held a backslash escape.
+func (s *scrubber) str() (escaped bool, err error) {
+	s.pos++ // opening quote
+	for s.pos < len(s.in) {
+		c := s.in[s.pos]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			s.pos++
+			continue
+		}
+		switch {
+		case c == '"':
+			s.pos++
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			s.pos += 2
+		case c < 0x20:
+			return false, errBadJSON
+		case c < utf8.RuneSelf:
+			s.pos++
+		default:
+			r, n := utf8.DecodeRune(s.in[s.pos:])
+			if r == utf8.RuneError && n <= 1 {
+				return false, errBadJSON
+			}
+			s.pos += n
+		}
+	}
+	return false, errBadJSON
+}
+
+// skip scans over one value without copying it.
+func (s *scrubber) skip(depth int) error {
+	out := s.out
+	err := s.value(depth)
+	s.out = out
+	return err
+}
+
+func (s *scrubber) object(depth int) error {
+	s.pos++ // {
+	s.out = append(s.out, '{')
+	s.ws()
+	if s.pos < len(s.in) && s.in[s.pos] == '}' {
+		s.pos++
+		s.out = append(s.out, '}')
+		return nil
+	}
+	first := true
+	for {
+		s.ws()
+		if s.pos >= len(s.in) || s.in[s.pos] != '"' {
+			return errBadJSON
+		}
+		kstart := s.pos
+		escaped, err := s.str()
+		if err != nil {
+			return err
+		}
+		key := s.in[kstart+1 : s.pos-1]
+		secret := false
+		if escaped {
+			var k string
+			if err := json.Unmarshal(s.in[kstart:s.pos], &k); err != nil {
+				return errBadJSON
+			}
+			secret = isSecretKey([]byte(k))
+		} else {
+			secret = isSecretKey(key)
+		}
+		s.ws()
+		if s.pos >= len(s.in) || s.in[s.pos] != ':' {
+			return errBadJSON
+		}
+		s.pos++
+		s.ws()
+		if secret {
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+		} else {
+			if !first {
+				s.out = append(s.out, ',')
+			}
+			first = false
+			s.out = append(s.out, s.in[kstart:kstart+len(key)+2]...)
+			s.out = append(s.out, ':')
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+		}
+		s.ws()
+		if s.pos >= len(s.in) {
+			return errBadJSON
+		}
+		switch s.in[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			s.out = append(s.out, '}')
+			return nil
+		default:
+			return errBadJSON
+		}
+	}
+}
+
+func (s *scrubber) array(depth int) error {
+	s.pos++ // [
+	s.out = append(s.out, '[')
+	s.ws()
+	if s.pos < len(s.in) && s.in[s.pos] == ']' {
+		s.pos++
+		s.out = append(s.out, ']')
+		return nil
+	}
+	for {
+		s.ws()
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.in) {
+			return errBadJSON
+		}
+		switch s.in[s.pos] {
+		case ',':
+			s.pos++
+			s.out = append(s.out, ',')
+		case ']':
+			s.pos++
+			s.out = append(s.out, ']')
+			return nil
+		default:
+			return errBadJSON
+		}
+	}
+}
