@@ -415,3 +415,24 @@ func TestRunReportsProgressPerPhase(t *testing.T) {
 		t.Errorf("last progress %+v: want Done and every row counted", last)
 	}
 }
+
+func TestRunMalformedResponseFailsOnlyItsScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 41})
+	bad := e.fake.SubAccountIDs()[1]
+	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Malformed: true, PathContains: "/accounts/" + bad + "/"})
+	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	if !strings.Contains(res.Error, "/voice/api/v1/admin/accounts/"+bad+"/agentGroups") {
+		t.Errorf("error %q does not name the endpoint that answered garbage", res.Error)
+	}
+	if strings.Contains(res.Error, "\n") {
+		t.Errorf("error is not one line: %q", res.Error)
+	}
+	c := e.fake.Counts()
+	if got := e.live("agent_groups"); got != int64(c.AgentGroups-len(e.fake.AgentGroupIDs(bad))) {
+		t.Errorf("%d live agent groups, want all but the failing sub-account's", got)
+	}
+	if e.live("users") != int64(c.Users) || e.live("sub_accounts") != int64(c.SubAccounts) {
+		t.Errorf("healthy scopes not published")
+	}
+}
