@@ -73,7 +73,8 @@ type entityPlan struct {
 // begun with run id 0) computes the same and rolls back, writing no ledger rows.
 //
 // If Publish returns an error, the transaction was rolled back and (unless dry) the run was
-// finished as failed, or canceled when ctx was canceled, using a fresh context.
+// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), using a
+// fresh context.
 func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
 	if p == nil {
 		p = &PublishParams{}
@@ -92,8 +93,8 @@ func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult,
 	err = fmt.Errorf("publishing run %d: %w", st.runID, err)
 	if !dry {
 		status := RunFailed
-		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-			status = RunCanceled
+		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
+			status = RunCanceled // a stop request; a deadline (the run's timeout) is a failure
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
