@@ -247,7 +247,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 		ts.addPast(old.access)
 	}
 	ts.mu.Unlock()
-	c.logger().Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
+	c.logger().Info("ringcentral: JWT grant succeeded", slog.String("expires_in", ttl.String()), slog.String("scope", tr.Scope))
 	if old != nil && old.expiry.After(c.now()) {
 		if err := ts.revoke(ctx, old.access); err != nil {
 			c.logger().Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
