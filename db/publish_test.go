@@ -513,3 +513,21 @@ func TestPublishRejectsBadScopes(t *testing.T) {
 		st.Close()
 	}
 }
+
+// TestNULCharactersPublish: Postgres text and jsonb cannot hold NUL; such values upstream are
+// stored with U+FFFD instead of failing the run.
+func TestNULCharactersPublish(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tn := newTenant(1)
+	tn.agents[0].FirstName = ptr("Zo\x00ë")
+	tn.agents[0].Raw = []byte(`{"agentId":1,"firstName":"Zo\u0000ë","note":"a\\u0000b"}`)
+	tn.users[0].Roles = []string{"AD\x00MIN"}
+	f.mustSync(tn, syncOpts{})
+	if n := f.count(`SELECT count(*) FROM %s.agents WHERE first_name = 'Zo' || chr(65533) || 'ë' AND raw->>'firstName' = first_name AND raw->>'note' = 'a\u0000b'`); n != 1 {
+		t.Errorf("NUL-bearing agent not stored with U+FFFD (%d rows match)", n)
+	}
+	if n := f.count(`SELECT count(*) FROM %s.users WHERE roles = ARRAY['AD' || chr(65533) || 'MIN']`); n != 1 {
+		t.Errorf("NUL-bearing role not stored with U+FFFD")
+	}
+}

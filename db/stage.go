@@ -414,7 +414,16 @@ func ps(p *string) any {
 	if p == nil {
 		return nil
 	}
-	return *p
+	return noNUL(*p)
+}
+
+// noNUL replaces NUL characters, which Postgres text cannot hold, with U+FFFD, so one odd value
+// upstream cannot fail a whole run.
+func noNUL(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
 func pb(p *bool) any {
@@ -443,5 +452,9 @@ func pa(a []string) any {
 	if a == nil {
 		return nil
 	}
-	return slices.Clone(a)
+	out := slices.Clone(a)
+	for i := range out {
+		out[i] = noNUL(out[i])
+	}
+	return out
 }

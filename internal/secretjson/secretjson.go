@@ -49,7 +49,27 @@ func isSecretKey(k []byte) bool {
 // allowManualPass stays). Empty input is returned as "{}"; invalid JSON is an error that does
 // not quote the input.
 func Scrub(raw []byte) ([]byte, error) {
-	return scrubAppend(nil, raw)
+	out, err := scrubAppend(nil, raw)
+	if err != nil || !bytes.Contains(out, []byte(`\u0000`)) {
+		return out, err
+	}
+	return replaceNULEscapes(out), nil
+}
+
+// replaceNULEscapes rewrites every \u0000 escape of valid JSON to \ufffd: Postgres jsonb rejects
+// NUL characters, and one odd value upstream must not fail a whole run. In valid JSON every
+// backslash starts an escape, so one pass over the escapes finds them all.
+func replaceNULEscapes(b []byte) []byte {
+	for i := 0; i < len(b)-1; i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) && string(b[i+2:i+6]) == "0000" {
+			copy(b[i+2:i+6], "fffd")
+		}
+		i++ // skip the escaped character (the hex digits of \uXXXX hold no backslash)
+	}
+	return b
 }
 
 // errBadJSON is returned for malformed raw objects; it never quotes the input.
