@@ -61,23 +61,19 @@ func subAccountRow(a *engageclient.Account) db.SubAccountRow {
 	}
 }
 
-// userRows flattens users: a flattened listing carries the hierarchy in parentPath, a nested
-// one in children. Each user appears once.
+// userRows maps users, flattened: a flattened listing carries the hierarchy in parentPath, a
+// nested one in children (ParentUserID reads either). Each user appears once.
 func userRows(users []*engageclient.User) []db.UserRow {
-	var rows []db.UserRow
-	seen := make(map[int64]bool)
-	var walk func(u *engageclient.User, parent *int64)
-	walk = func(u *engageclient.User, parent *int64) {
-		if u == nil || seen[u.UserID] {
-			return
+	all := engageclient.FlattenUsers(users)
+	rows := make([]db.UserRow, 0, len(all))
+	seen := make(map[int64]bool, len(all))
+	for _, u := range all {
+		if seen[u.UserID] {
+			continue
 		}
 		seen[u.UserID] = true
-		pid := u.ParentUserID()
-		if parent != nil {
-			pid = parent
-		}
 		row := db.UserRow{
-			UserID: u.UserID, ParentUserID: pid, UserName: u.UserName, FirstName: u.FirstName,
+			UserID: u.UserID, ParentUserID: u.ParentUserID(), UserName: u.UserName, FirstName: u.FirstName,
 			LastName: u.LastName, FullName: u.FullName, Enabled: u.Enabled, RootUser: u.RootUser,
 			RCUserID: u.RCUserID, RCAccountID: u.RCAccountID, CreatedAt: u.CreationDate.Ptr(),
 			Raw: u.Raw,
@@ -89,13 +85,6 @@ func userRows(users []*engageclient.User) []db.UserRow {
 			}
 		}
 		rows = append(rows, row)
-		id := u.UserID
-		for _, c := range u.Children {
-			walk(c, &id)
-		}
-	}
-	for _, u := range users {
-		walk(u, nil)
 	}
 	return rows
 }

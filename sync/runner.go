@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	gosync "sync"
 	"time"
 
 	"github.com/evsync/evsync/db"
@@ -290,16 +289,4 @@ func entityOrder(e string) int {
 		return i
 	}
 	return len(AllEntities)
-}
-
-// errList collects scope errors from many goroutines.
-type errList struct {
-	mu   gosync.Mutex
-	errs []error
-}
-
-func (l *errList) add(err error) {
-	l.mu.Lock()
-	l.errs = append(l.errs, err)
-	l.mu.Unlock()
 }

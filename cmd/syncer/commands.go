@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -301,6 +300,3 @@ func cmdConfig(_ context.Context, a *app, args []string) error {
 	fmt.Fprint(a.stdout, a.cfg.masked())
 	return nil
 }
-
-// discardLogger is used where a command prints its own output and logs nothing.
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
