@@ -98,13 +98,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 }
 
 // Ptr returns a pointer to the time, or nil when the value is not Valid.
-func (t Time) Ptr() *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	v := t.Time
-	return &v
-}
+func (t Time) Ptr() *time.Time { return ptrIf(t.Time, t.Valid) }
 
 // Int64 is a tolerant, nullable integer: a JSON number (integral), a numeric string, null or ""
 // (the last two give Valid == false). IDs arrive in both forms.
@@ -149,13 +143,7 @@ func (n Int64) MarshalJSON() ([]byte, error) {
 }
 
 // Ptr returns a pointer to the value, or nil when not Valid.
-func (n Int64) Ptr() *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Int64
-	return &v
-}
+func (n Int64) Ptr() *int64 { return ptrIf(n.Int64, n.Valid) }
 
 // parseJSONInt parses an integer written as a JSON number ("12", "12.0", "1.2e3").
 func parseJSONInt(b []byte) (int64, error) {
@@ -207,13 +195,7 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 }
 
 // Ptr returns a pointer to the string, or nil when not Valid.
-func (id ID) Ptr() *string {
-	if !id.Valid {
-		return nil
-	}
-	v := id.String
-	return &v
-}
+func (id ID) Ptr() *string { return ptrIf(id.String, id.Valid) }
 
 // Bool is a tolerant, nullable boolean: true/false, "true"/"false", 1/0, "1"/"0"; null and ""
 // give Valid == false.
@@ -245,13 +227,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 }
 
 // Ptr returns a pointer to the value, or nil when not Valid.
-func (v Bool) Ptr() *bool {
-	if !v.Valid {
-		return nil
-	}
-	x := v.Bool
-	return &x
-}
+func (v Bool) Ptr() *bool { return ptrIf(v.Bool, v.Valid) }
 
 // Str is a tolerant, nullable string: a JSON string, or a number or boolean kept as its text.
 // null gives Valid == false; "" is a valid empty string.
@@ -286,13 +262,7 @@ func (v *Str) UnmarshalJSON(b []byte) error {
 }
 
 // Ptr returns a pointer to the string, or nil when not Valid.
-func (v Str) Ptr() *string {
-	if !v.Valid {
-		return nil
-	}
-	s := v.String
-	return &s
-}
+func (v Str) Ptr() *string { return ptrIf(v.String, v.Valid) }
 
 // quoteValue shows a rejected value in an error only when it is short and made of characters
 // that dates and numbers use; anything else (which might be a credential in the wrong field)
@@ -302,4 +272,12 @@ func quoteValue(s string) string {
 		return strconv.Quote(s)
 	}
 	return fmt.Sprintf("(%d bytes)", len(s))
+}
+
+// ptrIf returns a pointer to a copy of v when ok, else nil: the Ptr of every nullable type.
+func ptrIf[T any](v T, ok bool) *T {
+	if !ok {
+		return nil
+	}
+	return &v
 }

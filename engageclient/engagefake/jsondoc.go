@@ -88,41 +88,13 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, '}')
 	case []doc:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, e doc) []byte { return appendJSON(b, e) })
 	case []string:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendString)
 	case []int:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(e), 10)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, e int) []byte { return strconv.AppendInt(b, int64(e), 10) })
 	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendJSON)
 	case json.RawMessage:
 		return append(b, v...)
 	default:
@@ -132,6 +104,18 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, raw...)
 	}
+}
+
+// appendArray appends v as a JSON array, each element encoded by elem.
+func appendArray[T any](b []byte, v []T, elem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, e := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, e)
+	}
+	return append(b, ']')
 }
 
 // appendString appends s as a JSON string (UTF-8 kept as is, control characters escaped).
