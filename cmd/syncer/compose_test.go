@@ -1,20 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
 )
@@ -22,63 +23,122 @@ import (
 // repoRoot is where docker-compose.yml, Dockerfile and deploy/ live.
 var repoRoot = filepath.Join("..", "..")
 
-// TestComposeConfig validates docker-compose.yml with docker-compose itself (all profiles).
-func TestComposeConfig(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	var argv []string
-	if bin, err := exec.LookPath("docker-compose"); err == nil {
-		argv = []string{bin}
-	} else if bin, err := exec.LookPath("docker"); err == nil && exec.CommandContext(ctx, bin, "compose", "version").Run() == nil {
-		argv = []string{bin, "compose"} // the Compose v2 plugin
-	} else {
-		t.Fatal("docker-compose is not installed; install it to validate docker-compose.yml: apt-get install -y --no-install-recommends docker-compose")
+// loadCompose loads the compose document content, named name in repoRoot, the way Compose
+// itself does, with the Compose specification's own loader (compose-go): schema validation,
+// interpolation of ${VAR:-default}, normalization, relative paths resolved against repoRoot,
+// and the consistency checks (e.g. depends_on an undefined service). environ is the caller's
+// environment; its EVSYNC_* variables are removed, as the file must be valid without them (no
+// .env file is read either). profiles are the profiles to enable ("*" for all). Neither a
+// Docker engine nor any binary is needed.
+func loadCompose(ctx context.Context, name string, content []byte, environ []string, profiles ...string) (*types.Project, error) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], "-f", "docker-compose.yml", "config", "-q")...)
-	cmd.Dir = repoRoot
-	// Without the caller's EVSYNC_* and .env-provided values the file must still be valid.
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "EVSYNC_") })
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
-	}
+	environ = slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, "EVSYNC_") })
+	return loader.LoadWithContext(ctx, types.ConfigDetails{
+		WorkingDir:  root,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, name), Content: content}},
+		Environment: types.NewMapping(environ),
+	}, loader.WithProfiles(profiles), func(o *loader.Options) {
+		o.SetProjectName("evsync", true) // not the checkout's directory name, which may be anything
+	})
 }
 
-// composeService is the part of a compose service these tests read.
-type composeService struct {
-	Image           string            `yaml:"image"`
-	Command         []string          `yaml:"command"`
-	Volumes         []string          `yaml:"volumes"`
-	Environment     map[string]string `yaml:"environment"`
-	Ports           []string          `yaml:"ports"`
-	Profiles        []string          `yaml:"profiles"`
-	StopGracePeriod string            `yaml:"stop_grace_period"`
-	DependsOn       map[string]struct {
-		Condition string `yaml:"condition"`
-	} `yaml:"depends_on"`
-}
-
-func readCompose(t *testing.T) map[string]composeService {
+func readComposeFile(t *testing.T) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct {
-		Services map[string]composeService `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		t.Fatalf("parsing docker-compose.yml: %v", err)
-	}
-	return f.Services
+	return data
 }
 
-var interpolation = regexp.MustCompile(`\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}`)
+// TestComposeConfig validates docker-compose.yml with the Compose specification's loader, for
+// every profile, and checks that the same validation rejects broken documents.
+func TestComposeConfig(t *testing.T) {
+	t.Parallel()
+	file := readComposeFile(t)
+	for _, profiles := range [][]string{{"*"}, nil, {"demo"}, {"test"}} {
+		t.Run("docker-compose.yml/profiles="+cmp.Or(strings.Join(profiles, ","), "none"), func(t *testing.T) {
+			t.Parallel()
+			p, err := loadCompose(t.Context(), "docker-compose.yml", file, os.Environ(), profiles...)
+			if err != nil {
+				t.Fatalf("docker-compose.yml is not a valid compose file: %v", err)
+			}
+			if slices.Equal(profiles, []string{"*"}) {
+				if len(p.DisabledServices) != 0 || len(p.Services) == 0 {
+					t.Errorf("with every profile enabled: %d services, %d disabled (%v)", len(p.Services), len(p.DisabledServices), p.DisabledServiceNames())
+				}
+				for _, name := range []string{"postgres", "postgres-test", "syncer", "fake-engage", "syncer-demo"} {
+					if _, ok := p.Services[name]; !ok {
+						t.Errorf("no service %s", name)
+					}
+				}
+			}
+		})
+	}
 
-// composeEnv resolves ${VAR:-default} as docker-compose does with VAR unset.
-func composeEnv(env map[string]string) func(string) string {
+	const svc = "services:\n  app:\n    image: postgres:15\n"
+	for _, tc := range []struct {
+		name, doc string
+		environ   []string // the caller's environment (none if nil)
+		profiles  []string // the enabled profiles (every one, "*", if nil)
+		wantErr   string   // a part of the loader's error; "" for none
+	}{
+		{name: "valid", doc: svc + "    ports: [\"127.0.0.1:8080:80\"]\n"},
+		{name: "unknown top-level key", doc: svc + "servises: {}\n", wantErr: "servises"},
+		{name: "unknown service key", doc: svc + "    comand: [run]\n", wantErr: "comand"},
+		{name: "invalid port", doc: svc + "    ports: [\"127.0.0.1:http:80\"]\n", wantErr: "invalid hostPort"},
+		{name: "ports not a list", doc: svc + "    ports: {http: 80}\n", wantErr: "ports"},
+		{name: "stop_grace_period not a duration", doc: svc + "    stop_grace_period: soon\n", wantErr: "stop_grace_period"},
+		{name: "depends_on an undefined service", doc: svc + "    depends_on: [db]\n", wantErr: `undefined service "db"`},
+		{name: "depends_on a service of another profile", doc: svc + "    depends_on: [db]\n  db:\n    image: postgres:15\n    profiles: [test]\n", profiles: []string{"demo"}, wantErr: `undefined service "db"`},
+		{name: "undefined named volume", doc: svc + "    volumes: [\"data:/var/lib/postgresql/data\"]\n", wantErr: "undefined volume data"},
+		{
+			name:    "caller's EVSYNC_ variables are ignored",
+			doc:     "services:\n  app:\n    image: ${EVSYNC_TEST_IMAGE:?must be set}\n",
+			environ: []string{"EVSYNC_TEST_IMAGE=postgres:15"},
+			wantErr: "EVSYNC_TEST_IMAGE",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			profiles := tc.profiles
+			if profiles == nil {
+				profiles = []string{"*"}
+			}
+			_, err := loadCompose(t.Context(), "inline.yml", []byte(tc.doc), tc.environ, profiles...)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("want no error, got %v\n%s", err, tc.doc)
+			case tc.wantErr != "" && err == nil:
+				t.Fatalf("want an error mentioning %q, got none\n%s", tc.wantErr, tc.doc)
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Fatalf("want an error mentioning %q, got %v\n%s", tc.wantErr, err, tc.doc)
+			}
+		})
+	}
+}
+
+// readCompose returns docker-compose.yml's services, every profile enabled, as Compose sees
+// them: interpolated without the caller's EVSYNC_* variables, paths resolved.
+func readCompose(t *testing.T) types.Services {
+	t.Helper()
+	p, err := loadCompose(t.Context(), "docker-compose.yml", readComposeFile(t), os.Environ(), "*")
+	if err != nil {
+		t.Fatalf("loading docker-compose.yml: %v", err)
+	}
+	return p.Services
+}
+
+// serviceEnv is a service's environment as the getenv of loadConfig.
+func serviceEnv(s types.ServiceConfig) func(string) string {
 	return func(k string) string {
-		return interpolation.ReplaceAllString(env[k], "$2")
+		if v := s.Environment[k]; v != nil {
+			return *v
+		}
+		return ""
 	}
 }
 
@@ -100,17 +160,16 @@ func TestComposeServiceConfigs(t *testing.T) {
 				t.Fatalf("command %q does not run the daemon with --config", s.Command)
 			}
 			inContainer := s.Command[i+1]
-			var hostPath string
+			var hostPath string // absolute: the loader resolves it against repoRoot
 			for _, v := range s.Volumes {
-				parts := strings.Split(v, ":")
-				if len(parts) >= 2 && parts[1] == inContainer {
-					hostPath = parts[0]
+				if v.Type == types.VolumeTypeBind && v.Target == inContainer {
+					hostPath = v.Source
 				}
 			}
 			if hostPath == "" {
 				t.Fatalf("no volume mounts %s", inContainer)
 			}
-			c, err := loadConfig(filepath.Join(repoRoot, hostPath), composeEnv(s.Environment))
+			c, err := loadConfig(hostPath, serviceEnv(s))
 			if err != nil {
 				t.Fatalf("loading %s: %v", hostPath, err)
 			}
@@ -129,17 +188,16 @@ func TestComposeServiceConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("http.listen %q: %v", c.HTTP.Listen, err)
 			}
-			if !slices.ContainsFunc(s.Ports, func(p string) bool { return strings.HasSuffix(p, ":"+port) }) {
-				t.Errorf("ports %q do not publish http.listen's port %s", s.Ports, port)
+			if !slices.ContainsFunc(s.Ports, func(p types.ServicePortConfig) bool { return strconv.FormatUint(uint64(p.Target), 10) == port }) {
+				t.Errorf("ports %v do not publish http.listen's port %s", s.Ports, port)
 			}
-			stop, err := time.ParseDuration(s.StopGracePeriod)
-			if err != nil {
-				t.Fatalf("stop_grace_period %q: %v", s.StopGracePeriod, err)
+			if s.StopGracePeriod == nil {
+				t.Fatalf("no stop_grace_period")
 			}
-			if stop <= c.Shutdown.GracePeriod {
+			if stop := time.Duration(*s.StopGracePeriod); stop <= c.Shutdown.GracePeriod {
 				t.Errorf("stop_grace_period %s is not longer than shutdown.grace_period %s", stop, c.Shutdown.GracePeriod)
 			}
-			if s.DependsOn["postgres"].Condition != "service_healthy" {
+			if s.DependsOn["postgres"].Condition != types.ServiceConditionHealthy {
 				t.Errorf("does not wait for a healthy postgres")
 			}
 			u, err := url.Parse(c.Database.URL)
@@ -176,9 +234,10 @@ func TestComposeDemoMatchesFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	demoEnv := serviceEnv(demo)
 	for _, k := range []string{"EVSYNC_RC_SERVER_URL", "EVSYNC_ENGAGE_SERVER_URL"} {
-		if want := "http://fake-engage:" + port; demo.Environment[k] != want {
-			t.Errorf("syncer-demo %s = %q, want %q", k, demo.Environment[k], want)
+		if want := "http://fake-engage:" + port; demoEnv(k) != want {
+			t.Errorf("syncer-demo %s = %q, want %q", k, demoEnv(k), want)
 		}
 	}
 
@@ -186,14 +245,14 @@ func TestComposeDemoMatchesFake(t *testing.T) {
 	defer srv.Close()
 	form := url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-		"assertion":  {demo.Environment["EVSYNC_RC_JWT"]},
+		"assertion":  {demoEnv("EVSYNC_RC_JWT")},
 	}
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/restapi/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(demo.Environment["EVSYNC_RC_CLIENT_ID"], demo.Environment["EVSYNC_RC_CLIENT_SECRET"])
+	req.SetBasicAuth(demoEnv("EVSYNC_RC_CLIENT_ID"), demoEnv("EVSYNC_RC_CLIENT_SECRET"))
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
