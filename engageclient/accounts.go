@@ -3,15 +3,17 @@ package engageclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
 // ListAccounts lists the (sub-)accounts visible to the caller:
-// GET /voice/api/v1/admin/accounts.
+// GET /voice/api/v1/admin/accounts. When some items cannot be decoded, the others are returned
+// with an error matching *ItemsError.
 func (c *Client) ListAccounts(ctx context.Context) ([]*Account, *Response, error) {
 	items, resp, err := list[Account](ctx, c, "voice/api/v1/admin/accounts", nil)
 	if err != nil {
-		return nil, resp, fmt.Errorf("listing accounts: %w", err)
+		return items, resp, fmt.Errorf("listing accounts: %w", err)
 	}
 	return items, resp, nil
 }
@@ -48,7 +50,7 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if !w.AccountID.Valid {
-		return fmt.Errorf("decoding account: accountId is missing")
+		return errors.New("accountId is missing")
 	}
 	*a = Account{
 		AccountID:       w.AccountID.String,

@@ -18,36 +18,43 @@ type ListOptions struct {
 }
 
 // ListAgentGroups lists the agent groups of one sub-account:
-// GET /voice/api/v1/admin/accounts/{accountId}/agentGroups, paged when opts.MaxRows > 0.
+// GET /voice/api/v1/admin/accounts/{accountId}/agentGroups, paged when opts.MaxRows > 0. When
+// some items cannot be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *ListOptions) ([]*AgentGroup, *Response, error) {
-	if accountID == "" {
-		return nil, nil, errors.New("listing agent groups: account id is empty")
+	what := "listing agent groups of sub-account " + accountID
+	if err := checkID("sub-account id", accountID); err != nil {
+		return nil, nil, fmt.Errorf("listing agent groups: %w", err)
 	}
-	path := "voice/api/v1/admin/accounts/" + url.PathEscape(accountID) + "/agentGroups"
+	const path = "voice/api/v1/admin/accounts/{}/agentGroups"
 	if opts == nil || opts.MaxRows <= 0 {
-		items, resp, err := list[AgentGroup](ctx, c, path, nil)
+		items, resp, err := list[AgentGroup](ctx, c, path, nil, accountID)
 		if err != nil {
-			return nil, resp, fmt.Errorf("listing agent groups of account %s: %w", accountID, err)
+			return items, resp, fmt.Errorf("%s: %w", what, err)
 		}
 		return items, resp, nil
 	}
 	var (
-		all  []*AgentGroup
-		seen = map[int64]bool{}
-		last *Response
+		all     []*AgentGroup
+		seen    = map[int64]bool{}
+		last    *Response
+		itemErr error
 	)
 	pages := 0
 	for page := max(opts.Page, 0); ; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "maxRows": {strconv.Itoa(opts.MaxRows)}}
-		items, resp, err := list[AgentGroup](ctx, c, path, q)
+		items, n, resp, err := listPage[AgentGroup](ctx, c, path, q, accountID)
 		if resp != nil {
 			last = resp
 		}
-		if err != nil {
+		var ie *ItemsError
+		if err != nil && !errors.As(err, &ie) {
 			if last != nil {
 				last.Pages = pages
 			}
-			return nil, last, fmt.Errorf("listing agent groups of account %s (page %d): %w", accountID, page, err)
+			return nil, last, fmt.Errorf("%s (page %d): %w", what, page, err)
+		}
+		if err != nil && itemErr == nil {
+			itemErr = fmt.Errorf("%s (page %d): %w", what, page, err)
 		}
 		pages++
 		added := 0
@@ -59,8 +66,9 @@ func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *Li
 			}
 		}
 		// A short page ends the listing; so does a page with nothing new (a server that
-		// ignores paging would otherwise repeat the same page forever).
-		if len(items) < opts.MaxRows || added == 0 {
+		// ignores paging would otherwise repeat the same page forever). n counts the bad
+		// items too: they take their places on the page.
+		if n < opts.MaxRows || added == 0 {
 			break
 		}
 	}
@@ -68,20 +76,20 @@ func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *Li
 	if all == nil {
 		all = []*AgentGroup{}
 	}
-	return all, last, nil
+	return all, last, itemErr
 }
 
 // ListAgents lists the agents of one agent group:
-// GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents.
+// GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents. When some
+// items cannot be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListAgents(ctx context.Context, accountID string, agentGroupID int64) ([]*Agent, *Response, error) {
-	if accountID == "" {
-		return nil, nil, errors.New("listing agents: account id is empty")
+	if err := checkID("sub-account id", accountID); err != nil {
+		return nil, nil, fmt.Errorf("listing agents: %w", err)
 	}
-	path := "voice/api/v1/admin/accounts/" + url.PathEscape(accountID) + "/agentGroups/" +
-		strconv.FormatInt(agentGroupID, 10) + "/agents"
-	items, resp, err := list[Agent](ctx, c, path, nil)
+	items, resp, err := list[Agent](ctx, c, "voice/api/v1/admin/accounts/{}/agentGroups/{}/agents", nil,
+		accountID, strconv.FormatInt(agentGroupID, 10))
 	if err != nil {
-		return nil, resp, fmt.Errorf("listing agents of group %d in account %s: %w", agentGroupID, accountID, err)
+		return items, resp, fmt.Errorf("listing agents of agent group %d in sub-account %s: %w", agentGroupID, accountID, err)
 	}
 	return items, resp, nil
 }
@@ -105,7 +113,7 @@ func (g *AgentGroup) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if !w.AgentGroupID.Valid {
-		return fmt.Errorf("decoding agent group: agentGroupId is missing")
+		return errors.New("agentGroupId is missing")
 	}
 	*g = AgentGroup{
 		AgentGroupID: w.AgentGroupID.Int64,
@@ -156,7 +164,7 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if !w.AgentID.Valid {
-		return fmt.Errorf("decoding agent: agentId is missing")
+		return errors.New("agentId is missing")
 	}
 	groupID := w.AgentGroupID
 	if !groupID.Valid {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -49,18 +48,15 @@ func (c *Client) Close(ctx context.Context) error {
 	ts.mu.Unlock()
 
 	if eng != nil && eng.refresh != "" {
+		// The documented answer is 200 text/plain (or 204): asking for JSON gets 406.
 		r := &request{method: http.MethodDelete,
-			url:     newURL(c.engageBase, "api/auth/logout/"+url.PathEscape(eng.refresh), nil),
-			noRetry: true}
+			url:     newURL(c.engageBase, "api/auth/logout/{}", nil, eng.refresh),
+			noRetry: true, accept: "text/plain, */*"}
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		resp, _, err := c.do(lctx, r)
+		_, _, err := c.do(lctx, r)
 		cancel()
 		if err != nil {
-			status := 0
-			if resp != nil {
-				status = resp.StatusCode
-			}
-			c.logger().Debug("engage: logout not done", slog.Int("status", status))
+			c.logger().Warn("engage: logging the refresh token out failed", slog.String("error", c.redact(err.Error())))
 		}
 	}
 	var err error

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -130,6 +131,7 @@ type request struct {
 	rcEndpoint string // non-empty for RingCentral OAuth calls: Basic auth, *AuthError errors
 	exchange   bool   // counted against the exchange window
 	noRetry    bool
+	accept     string // the Accept header; "" means application/json
 }
 
 // endpoint names the request for errors and logs: "GET /voice/api/v1/admin/accounts".
@@ -281,10 +283,12 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 		token = tok
 	}
 	resp, body, err := c.send(ctx, r, token)
-	if r.api && !*replayed && resp != nil && resp.StatusCode == http.StatusUnauthorized && isExpiredBody(body) {
+	// Any 401 gets one renewal and one replay per call: the docs' 401 says "Jwt is expired" in
+	// text/plain, the spec's has no body at all. A second 401 is returned as it is.
+	if r.api && !*replayed && resp != nil && resp.StatusCode == http.StatusUnauthorized {
 		*replayed = true
-		c.logger().Info("engage: access token rejected as expired; refreshing and replaying once",
-			slog.String("endpoint", c.endpoint(r)))
+		c.logger().Info("engage: access token rejected; renewing it and replaying once",
+			slog.String("endpoint", c.endpoint(r)), slog.Bool("expired", isExpiredBody(body)))
 		c.ts.invalidate(token)
 		tok, terr := c.ts.token(ctx)
 		if terr != nil {
@@ -298,24 +302,35 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 	return resp, body, err
 }
 
-// pace waits for any server-imposed pause, then for the client-side limiter.
+// pace waits for any server-imposed pause and for the client-side limiter. A 429 may announce
+// a pause while a request waits on the limiter, so the pause is checked again after the wait:
+// no request starts inside an announced window. A request that had to wait out a pause goes
+// through the limiter again, so the requests held back do not all start at its end.
 func (c *Client) pace(ctx context.Context) error {
+	for {
+		if d := c.paused(); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+		}
+		if err := c.limiter.Wait(ctx); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			// The wait would outlast the context's deadline.
+			return &permanentError{fmt.Errorf("pacing requests: %w: %v", context.DeadlineExceeded, err)}
+		}
+		if c.paused() <= 0 {
+			return nil
+		}
+	}
+}
+
+// paused returns how long the announced pause still lasts (0 or less when there is none).
+func (c *Client) paused() time.Duration {
 	c.pauseMu.Lock()
-	until := c.pauseUntil
-	c.pauseMu.Unlock()
-	if d := time.Until(until); d > 0 {
-		if err := sleep(ctx, d); err != nil {
-			return err
-		}
-	}
-	if err := c.limiter.Wait(ctx); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		// The wait would outlast the context's deadline.
-		return &permanentError{fmt.Errorf("pacing requests: %w: %v", context.DeadlineExceeded, err)}
-	}
-	return nil
+	defer c.pauseMu.Unlock()
+	return time.Until(c.pauseUntil)
 }
 
 // pause makes every admin API request wait d from now (a 429's Retry-After applies to the
@@ -360,7 +375,7 @@ func (c *Client) send(ctx context.Context, r *request, token string) (*http.Resp
 	if err != nil {
 		return nil, nil, fmt.Errorf("building request %s: %w", c.endpoint(r), err)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -431,6 +446,12 @@ func (c *Client) redact(s string) string {
 // redactErr returns err unchanged when its text carries no secret, else a plain error with
 // the secrets redacted.
 func (c *Client) redactErr(err error) error {
+	if ie, ok := err.(*ItemsError); ok {
+		for i := range ie.Items {
+			ie.Items[i].Err = c.redactErr(ie.Items[i].Err)
+		}
+		return ie
+	}
 	if msg := err.Error(); c.redact(msg) != msg {
 		return errors.New(c.redact(msg))
 	}
@@ -442,13 +463,45 @@ func (c *Client) secrets() []string {
 	return append(out, c.ts.secrets()...)
 }
 
-// newURL resolves path (relative, no leading slash) against base.
-func newURL(base *url.URL, path string, q url.Values) *url.URL {
-	u := base.ResolveReference(&url.URL{Path: path})
+// newURL appends path (relative, no leading slash) to base, each "{}" in it replaced by the
+// next of ids escaped exactly once (url.PathEscape, so a "/" in an id stays inside its
+// segment). Dot segments are not resolved: callers reject "." and ".." ids (checkID).
+func newURL(base *url.URL, path string, q url.Values, ids ...string) *url.URL {
+	u := *base
+	var plain, escaped strings.Builder
+	plain.WriteString(base.Path)
+	escaped.WriteString(base.EscapedPath())
+	rest := path
+	for _, id := range ids {
+		before, after, ok := strings.Cut(rest, "{}")
+		if !ok {
+			panic("engageclient: more ids than {} in " + path)
+		}
+		plain.WriteString(before + id)
+		escaped.WriteString(before + url.PathEscape(id))
+		rest = after
+	}
+	if strings.Contains(rest, "{}") {
+		panic("engageclient: fewer ids than {} in " + path)
+	}
+	plain.WriteString(rest)
+	escaped.WriteString(rest)
+	u.Path, u.RawPath = plain.String(), escaped.String()
+	u.RawQuery = ""
 	if len(q) > 0 {
 		u.RawQuery = q.Encode()
 	}
-	return u
+	return &u
+}
+
+// checkID rejects an id that cannot name one path segment: empty, "." or ".." (which a server
+// or proxy would resolve as a dot segment, requesting another endpoint).
+func checkID(what, id string) error {
+	switch id {
+	case "", ".", "..":
+		return fmt.Errorf("invalid %s %q: expected a non-empty id other than \".\" and \"..\"", what, id)
+	}
+	return nil
 }
 
 // slidingWindow allows at most n events in any window of length per.

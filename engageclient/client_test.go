@@ -795,7 +795,7 @@ func TestNotFoundErrorBody(t *testing.T) {
 	if ae.GeneralMessage == "" || ae.Method != "GET" || !strings.HasSuffix(ae.URL, "/voice/api/v1/admin/accounts/999999/agentGroups/1/agents") {
 		t.Errorf("APIError = %+v", ae)
 	}
-	if !strings.HasPrefix(err.Error(), "listing agents of group 1 in account 999999: ") {
+	if !strings.HasPrefix(err.Error(), "listing agents of agent group 1 in sub-account 999999: ") {
 		t.Errorf("err = %q", err)
 	}
 	t.Log(err)

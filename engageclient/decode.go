@@ -13,12 +13,9 @@ import (
 func unmarshalObject(b []byte, w any, what string) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return fmt.Errorf("decoding %s: expected a JSON object, got %s", what, jsonKind(b))
+		return fmt.Errorf("expected a JSON object (%s), got %s", what, jsonKind(b))
 	}
-	if err := json.Unmarshal(b, w); err != nil {
-		return fmt.Errorf("decoding %s: %w", what, err)
-	}
-	return nil
+	return json.Unmarshal(b, w)
 }
 
 func jsonKind(b []byte) string {
@@ -45,70 +42,87 @@ func cloneRaw(b []byte) json.RawMessage {
 	return json.RawMessage(bytes.Clone(bytes.TrimSpace(b)))
 }
 
-// decodeList decodes a bare JSON array of T (null gives an empty list). A JSON object body is
-// accepted when it wraps exactly one array field (a defensive fallback for envelopes).
-func decodeList[T any](body []byte) ([]*T, error) {
+// decodeList decodes a bare JSON array of T (null gives an empty list), one item at a time: an
+// item that cannot be decoded is left out and reported in an *ItemsError, returned with the
+// others. n is the number of items the array held (null elements and bad items included), for
+// paging. A JSON object body is accepted when it wraps exactly one array field (a defensive
+// fallback for envelopes).
+func decodeList[T any](body []byte) (items []*T, n int, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return nil, fmt.Errorf("empty body")
+		return nil, 0, fmt.Errorf("empty body")
 	}
 	switch body[0] {
 	case 'n':
 		if string(body) == "null" {
-			return []*T{}, nil
+			return []*T{}, 0, nil
 		}
 	case '{':
 		var env map[string]json.RawMessage
 		if err := json.Unmarshal(body, &env); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		var arr json.RawMessage
-		n := 0
+		k := 0
 		for _, v := range env {
 			v = bytes.TrimSpace(v)
 			if len(v) > 0 && v[0] == '[' {
-				arr, n = v, n+1
+				arr, k = v, k+1
 			}
 		}
-		if n != 1 {
-			return nil, fmt.Errorf("expected a JSON array, got an object")
+		if k != 1 {
+			return nil, 0, fmt.Errorf("expected a JSON array, got an object")
 		}
 		body = arr
 	}
 	if body[0] != '[' {
-		return nil, fmt.Errorf("expected a JSON array, got %s", jsonKind(body))
+		return nil, 0, fmt.Errorf("expected a JSON array, got %s", jsonKind(body))
 	}
-	var out []*T
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, err
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, 0, err
 	}
-	// drop null elements
-	kept := out[:0]
-	for _, v := range out {
-		if v != nil {
-			kept = append(kept, v)
+	out := make([]*T, 0, len(raws))
+	var bad []ItemError
+	for i, raw := range raws {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			continue // a null element is no item
 		}
+		v := new(T)
+		if err := json.Unmarshal(raw, v); err != nil {
+			bad = append(bad, ItemError{Index: i, Err: err})
+			continue
+		}
+		out = append(out, v)
 	}
-	if kept == nil {
-		kept = []*T{}
+	if len(bad) > 0 {
+		return out, len(raws), &ItemsError{Items: bad}
 	}
-	return kept, nil
+	return out, len(raws), nil
 }
 
-// list GETs one admin API listing and decodes the bare array.
-func list[T any](ctx context.Context, c *Client, path string, q url.Values) ([]*T, *Response, error) {
-	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q), api: true}
+// list GETs one admin API listing (path as for newURL, with ids) and decodes the bare array.
+// When some items cannot be decoded, the others are returned with a *DecodeError wrapping an
+// *ItemsError.
+func list[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, *Response, error) {
+	items, _, resp, err := listPage[T](ctx, c, path, q, ids...)
+	return items, resp, err
+}
+
+// listPage is list, also returning how many items the array held (for paging).
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, int, *Response, error) {
+	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...), api: true}
 	httpResp, body, err := c.do(ctx, r)
 	var resp *Response
 	if httpResp != nil {
 		resp = &Response{Response: httpResp, Pages: 1}
 	}
 	if err != nil {
-		return nil, resp, err
+		return nil, 0, resp, err
 	}
-	items, err := decodeList[T](body)
+	items, n, err := decodeList[T](body)
 	if err != nil {
-		return nil, resp, &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)}
+		return items, n, resp, &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)}
 	}
-	return items, resp, nil
+	return items, n, resp, nil
 }

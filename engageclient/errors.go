@@ -120,6 +120,39 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the underlying JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// ItemsError reports the items of a listing that could not be decoded (no id, a value of the
+// wrong type, not an object). The listing's other items are returned with it, so a caller can
+// keep them and treat the listing as incomplete.
+type ItemsError struct {
+	Items []ItemError // in listing order
+}
+
+// ItemError is one listing item that could not be decoded; Index is its 0-based position in
+// the JSON array.
+type ItemError struct {
+	Index int
+	Err   error
+}
+
+// maxItemsShown bounds the items an ItemsError names in its text.
+const maxItemsShown = 3
+
+// Error implements error.
+func (e *ItemsError) Error() string {
+	var b strings.Builder
+	for i, it := range e.Items {
+		if i == maxItemsShown {
+			fmt.Fprintf(&b, " (and %d more)", len(e.Items)-maxItemsShown)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "item %d: %v", it.Index, it.Err)
+	}
+	return b.String()
+}
+
 // IsRetryable reports whether err is worth retrying: 429, 5xx, 408, timeouts of one attempt
 // and transport errors. The end of the caller's context (canceled or past its deadline), other
 // 4xx, fatal auth failures and decoding errors are not.

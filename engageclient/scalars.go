@@ -13,7 +13,10 @@ import (
 // Time is a tolerant timestamp. It decodes the Engage forms "2020-05-18T19:22:12.000+0000" and
 // "…-0000", RFC 3339, a date-time without zone (taken as UTC), a bare date, epoch milliseconds
 // (a JSON number) and a Joda-style object with a "millis" field. null and "" decode to
-// Valid == false. Decoded times are in UTC.
+// Valid == false, and so does a value that is not a date at all (the spec types dates as an
+// object; a value no layout reads is data to tolerate, not a reason to fail its listing: the
+// object's Raw keeps what was sent). Decoded times are in UTC; they may lie outside the range
+// a database can hold (a millis of -2^53 is about 285,000 BC).
 type Time struct {
 	time.Time
 	Valid bool
@@ -46,46 +49,49 @@ func ParseTime(s string) (Time, error) {
 	return Time{}, fmt.Errorf("parsing time %s: unknown format", quoteValue(s))
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
+// UnmarshalJSON implements json.Unmarshaler. It never fails on valid JSON: what it cannot read
+// as a date gives Valid == false.
 func (t *Time) UnmarshalJSON(b []byte) error {
+	v, err := parseTimeJSON(b)
+	if err != nil {
+		v = Time{}
+	}
+	*t = v
+	return nil
+}
+
+// parseTimeJSON reads one JSON value as a Time.
+func parseTimeJSON(b []byte) (Time, error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
-		*t = Time{}
-		return nil
+		return Time{}, nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return Time{}, err
 		}
 		if ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && len(strings.TrimSpace(s)) >= 10 {
-			*t = Time{Time: time.UnixMilli(ms).UTC(), Valid: true}
-			return nil
+			return Time{Time: time.UnixMilli(ms).UTC(), Valid: true}, nil
 		}
-		v, err := ParseTime(s)
-		if err != nil {
-			return err
-		}
-		*t = v
-		return nil
+		return ParseTime(s)
 	case b[0] == '{':
 		var obj struct {
 			Millis *json.Number `json:"millis"`
 		}
 		if err := json.Unmarshal(b, &obj); err != nil {
-			return err
+			return Time{}, err
 		}
 		if obj.Millis == nil {
-			return fmt.Errorf("parsing time object: no millis field")
+			return Time{}, fmt.Errorf("parsing time object: no millis field")
 		}
-		return t.UnmarshalJSON([]byte(obj.Millis.String()))
+		return parseTimeJSON([]byte(obj.Millis.String()))
 	default:
 		ms, err := parseJSONInt(b)
 		if err != nil {
-			return fmt.Errorf("parsing time: %w", err)
+			return Time{}, fmt.Errorf("parsing time: %w", err)
 		}
-		*t = Time{Time: time.UnixMilli(ms).UTC(), Valid: true}
-		return nil
+		return Time{Time: time.UnixMilli(ms).UTC(), Valid: true}, nil
 	}
 }
 

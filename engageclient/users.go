@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -17,7 +18,8 @@ type UserListOptions struct {
 }
 
 // ListUsers lists the admin users: GET /voice/api/v1/admin/users?flatten=… (nil opts: the
-// nested form). Use FlattenUsers on the nested form to walk every user.
+// nested form). Use FlattenUsers on the nested form to walk every user. When some items cannot
+// be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListUsers(ctx context.Context, opts *UserListOptions) ([]*User, *Response, error) {
 	if opts == nil {
 		opts = &UserListOptions{}
@@ -28,7 +30,7 @@ func (c *Client) ListUsers(ctx context.Context, opts *UserListOptions) ([]*User,
 	}
 	items, resp, err := list[User](ctx, c, "voice/api/v1/admin/users", q)
 	if err != nil {
-		return nil, resp, fmt.Errorf("listing users: %w", err)
+		return items, resp, fmt.Errorf("listing users: %w", err)
 	}
 	return items, resp, nil
 }
@@ -46,7 +48,7 @@ type User struct {
 	RCAccountID  *string // rcAccountId
 	Roles        []Role  // roles (objects, or bare strings as in some doc samples)
 	CreationDate Time    // creationDate
-	ParentPath   *string // parentPath, ancestor ids root-first: "/1000/1003/"; "/" for a root user
+	ParentPath   *string // parentPath: the ancestors' userIds, root first, joined with "." ("2181.2979.2983.3064"); null, absent or "" for a root user
 	Children     []*User // children, in the unflattened listing
 	Raw          json.RawMessage
 
@@ -56,25 +58,25 @@ type User struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *User) UnmarshalJSON(b []byte) error {
 	var w struct {
-		UserID       Int64   `json:"userId"`
-		UserName     Str     `json:"userName"`
-		FirstName    Str     `json:"firstName"`
-		LastName     Str     `json:"lastName"`
-		FullName     Str     `json:"fullName"`
-		Enabled      Bool    `json:"enabled"`
-		RootUser     Bool    `json:"rootUser"`
-		RCUserID     Int64   `json:"rcUserId"`
-		RCAccountID  ID      `json:"rcAccountId"`
-		Roles        []Role  `json:"roles"`
-		CreationDate Time    `json:"creationDate"`
-		ParentPath   Str     `json:"parentPath"`
-		Children     []*User `json:"children"`
+		UserID       Int64             `json:"userId"`
+		UserName     Str               `json:"userName"`
+		FirstName    Str               `json:"firstName"`
+		LastName     Str               `json:"lastName"`
+		FullName     Str               `json:"fullName"`
+		Enabled      Bool              `json:"enabled"`
+		RootUser     Bool              `json:"rootUser"`
+		RCUserID     Int64             `json:"rcUserId"`
+		RCAccountID  ID                `json:"rcAccountId"`
+		Roles        []Role            `json:"roles"`
+		CreationDate Time              `json:"creationDate"`
+		ParentPath   Str               `json:"parentPath"`
+		Children     []json.RawMessage `json:"children"`
 	}
 	if err := unmarshalObject(b, &w, "user"); err != nil {
 		return err
 	}
 	if !w.UserID.Valid {
-		return fmt.Errorf("decoding user: userId is missing")
+		return errors.New("userId is missing")
 	}
 	*u = User{
 		UserID:       w.UserID.Int64,
@@ -91,9 +93,13 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		ParentPath:   w.ParentPath.Ptr(),
 		Raw:          cloneRaw(b),
 	}
-	for _, c := range w.Children {
-		if c == nil {
+	for i, raw := range w.Children {
+		if string(bytes.TrimSpace(raw)) == "null" {
 			continue
+		}
+		c := new(User)
+		if err := json.Unmarshal(raw, c); err != nil {
+			return fmt.Errorf("children[%d]: %w", i, err)
 		}
 		id := u.UserID
 		c.parentID = &id
@@ -102,12 +108,13 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParentUserID returns the id of the user's parent: the last id of ParentPath ("/1000/1003/"
-// gives 1003), or, when ParentPath is absent, the user whose children array held this one.
-// It returns nil for a root user.
+// ParentUserID returns the id of the user's parent: the last id of ParentPath (the spec's
+// example "2181.2979.2983.3064" gives 3064; a "/"-separated path is read the same way, though
+// no source shows one), or, when ParentPath is absent or holds no id, the user whose children
+// array held this one. It returns nil for a root user.
 func (u *User) ParentUserID() *int64 {
 	if u.ParentPath != nil {
-		parts := strings.FieldsFunc(*u.ParentPath, func(r rune) bool { return r == '/' })
+		parts := strings.FieldsFunc(*u.ParentPath, func(r rune) bool { return r == '.' || r == '/' })
 		for i := len(parts) - 1; i >= 0; i-- {
 			id, err := strconv.ParseInt(strings.TrimSpace(parts[i]), 10, 64)
 			if err != nil {
