@@ -84,7 +84,7 @@ func (bt *benchTenant) pages(fn func(page []db.AgentRow) error) error {
 // parents stages the accounts, sub-accounts and groups the agents belong to.
 func (bt *benchTenant) parents(ctx context.Context, st *db.Stage) error {
 	name := "Main"
-	if err := st.AccountsAdd(ctx, []db.AccountRow{{MainAccountID: "1", Name: &name, Raw: []byte(`{"mainAccountId":"1"}`)}}); err != nil {
+	if err := st.AccountsAdd(ctx, "test", []db.AccountRow{{MainAccountID: "1", Name: &name, Raw: []byte(`{"mainAccountId":"1"}`)}}); err != nil {
 		return err
 	}
 	st.ScopeComplete(db.EntityAccounts, db.ScopeAll)
@@ -95,14 +95,14 @@ func (bt *benchTenant) parents(ctx context.Context, st *db.Stage) error {
 		for g := range benchGroups {
 			groups = append(groups, db.AgentGroupRow{SubAccountID: bt.subID(s), AgentGroupID: int64(s*benchGroups + g), Raw: []byte(`{}`)})
 		}
-		if err := st.AgentGroupsAdd(ctx, groups); err != nil {
+		if err := st.AgentGroupsAdd(ctx, "test", groups); err != nil {
 			return err
 		}
 		st.ScopeComplete(db.EntityAgentGroups, bt.subID(s))
 		st.ScopeComplete(db.EntityAgents, bt.subID(s))
 	}
 	st.ScopeComplete(db.EntitySubAccounts, db.ScopeAll)
-	return st.SubAccountsAdd(ctx, subs)
+	return st.SubAccountsAdd(ctx, "test", subs)
 }
 
 // heapPeak samples the live Go heap until stop is called and returns the peak in bytes.
@@ -148,7 +148,7 @@ func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenan
 	}
 	runtime.GC()
 	stop := heapPeak()
-	err = bt.pages(func(p []db.AgentRow) error { return st.AgentsAdd(ctx, p) })
+	err = bt.pages(func(p []db.AgentRow) error { return st.AgentsAdd(ctx, "bench", p) })
 	peak := stop()
 	if err != nil {
 		b.Fatal(err)

@@ -7,7 +7,7 @@
 //	release, err := store.LockTry(ctx)          // ErrLocked: another run holds the schema
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
-//	st.AgentsAdd(ctx, page) ...                  // as pages arrive, from any goroutine
+//	st.AgentsAdd(ctx, "test", page) ...                  // as pages arrive, from any goroutine
 //	st.ScopeComplete("agents", subAccountID)     // or ScopeFail(entity, scope, err)
 //	res, err := st.Publish(ctx, &db.PublishParams{...})
 //	st.Close(); release()

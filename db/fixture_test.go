@@ -160,12 +160,12 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	return res, runID, err
 }
 
-func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, []T) error) error {
+func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, string, []T) error) error {
 	for len(rows) > 0 {
 		n := min(page, len(rows))
 		// Hand over a copy the test then scribbles on: Add must not keep the caller's slice.
 		p := slices.Clone(rows[:n])
-		if err := add(ctx, p); err != nil {
+		if err := add(ctx, "fixture", p); err != nil {
 			return err
 		}
 		clear(p)

@@ -16,6 +16,9 @@ const MaxDeleteFractionDefault = 0.5
 
 // PublishParams configure Stage.Publish.
 type PublishParams struct {
+	// Problems are failures of the run that belong to no scope (one line each): they make the
+	// run partial, or failed when no scope succeeded.
+	Problems          []string
 	DryRun            bool    // compute everything, return counts, roll back; no ledger rows
 	AllowMassDelete   bool    // apply deletes even when a scope trips the breaker
 	MaxDeleteFraction float64 // a scope losing more than this fraction of its live rows is withheld; default 0.5
@@ -26,7 +29,7 @@ type PublishParams struct {
 // PublishResult is what a publish wrote (or, for a dry run, would have written).
 type PublishResult struct {
 	RunID  int64  // 0 for a dry run
-	Status string // "succeeded" | "partial"
+	Status string // "succeeded" | "partial" | "failed" (every scope failed)
 	Error  string // failed scopes and withheld mass deletes, one line; "" when succeeded
 	Scopes []ScopeCounts
 }
@@ -263,9 +266,14 @@ func (st *Stage) plan(ctx context.Context, p *PublishParams, frac float64) ([]*e
 		}
 		plans = append(plans, pl)
 	}
+	problems = append(problems, p.Problems...)
 	if len(problems) > 0 {
 		res.Status = RunPartial
 		res.Error = oneLine(strings.Join(problems, "; "))
+		// A run in which every scope failed is failed, not partial (DESIGN.md).
+		if !slices.ContainsFunc(res.Scopes, func(c ScopeCounts) bool { return c.Status != ScopeFailed }) {
+			res.Status = RunFailed
+		}
 	}
 	return plans, res, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/evsync/evsync/db"
 	"github.com/google/go-cmp/cmp"
@@ -391,7 +392,7 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = st.AgentsAdd(ctx, []db.AgentRow{
+	err = st.AgentsAdd(ctx, "test", []db.AgentRow{
 		{SubAccountID: "1001", AgentID: 777, AgentGroupID: 10, Raw: []byte(`{}`)},
 		{SubAccountID: "1002", AgentID: 778, AgentGroupID: 20, Raw: []byte(`{}`)},
 	})
@@ -403,13 +404,14 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Scopes) != 1 || res.Scopes[0].Inserted != 1 || res.Status != db.RunPartial {
+	// Its one marked scope failed: every scope failed, so the run is failed (DESIGN.md).
+	if len(res.Scopes) != 1 || res.Scopes[0].Inserted != 1 || res.Status != db.RunFailed {
 		t.Fatalf("result: %+v", res)
 	}
 	if n := f.count(`SELECT count(*) FROM %s.agents WHERE agent_id IN (777, 778)`); n != 1 {
 		t.Fatalf("published %d of the two staged agents, want only the marked scope's", n)
 	}
-	if err := st.AgentsAdd(ctx, []db.AgentRow{{SubAccountID: "1", AgentID: 1, Raw: []byte(`{}`)}}); !errors.Is(err, db.ErrStageDone) {
+	if err := st.AgentsAdd(ctx, "test", []db.AgentRow{{SubAccountID: "1", AgentID: 1, Raw: []byte(`{}`)}}); !errors.Is(err, db.ErrStageDone) {
 		t.Fatalf("Add after Publish: %v, want ErrStageDone", err)
 	}
 	if _, err := st.Publish(ctx, nil); !errors.Is(err, db.ErrStageDone) {
@@ -431,7 +433,7 @@ func TestStageRejectsBadRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = st.UsersAdd(ctx, []db.UserRow{{UserID: 1, Raw: []byte(`{"password":"hunter2", broken`)}})
+	err = st.UsersAdd(ctx, "test", []db.UserRow{{UserID: 1, Raw: []byte(`{"password":"hunter2", broken`)}})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad raw: %v", err)
 	}
@@ -474,7 +476,7 @@ func TestStageConcurrentAdds(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := w * 5; i < len(tn.agents); i += 20 {
-				if err := st.AgentsAdd(ctx, slices.Clone(tn.agents[i:i+5])); err != nil {
+				if err := st.AgentsAdd(ctx, "test", slices.Clone(tn.agents[i:i+5])); err != nil {
 					errs <- err
 					return
 				}
@@ -529,5 +531,77 @@ func TestNULCharactersPublish(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM %s.users WHERE roles = ARRAY['AD' || chr(65533) || 'MIN']`); n != 1 {
 		t.Errorf("NUL-bearing role not stored with U+FFFD")
+	}
+}
+
+// TestStageDatesPostgresCannotHold: a date the API allows but timestamptz cannot hold (a
+// DateTime whose millis is -2^53, about 285,000 BC) is stored as NULL; the run publishes.
+func TestStageDatesPostgresCannotHold(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tn := newTenant(1)
+	farPast := time.UnixMilli(-1 << 53).UTC()
+	farFuture := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	tn.agents[0].CreatedAt = &farPast
+	tn.agents[0].LastLoginAt = &farFuture
+	tn.subs[0].EndDate = &farPast
+	f.mustSync(tn, syncOpts{})
+	var created, login, end *time.Time
+	if err := f.pool.QueryRow(t.Context(), fmt.Sprintf(`SELECT a.created_at, a.last_login_at, s.end_date
+FROM %[1]s.agents a, %[1]s.sub_accounts s WHERE a.agent_id = $1 AND s.sub_account_id = $2`, f.schema),
+		tn.agents[0].AgentID, tn.subs[0].SubAccountID).Scan(&created, &login, &end); err != nil {
+		t.Fatal(err)
+	}
+	if created != nil || login != nil || end != nil {
+		t.Fatalf("created_at %v, last_login_at %v, end_date %v; want NULL", created, login, end)
+	}
+	// The edges of the range are kept.
+	lo := time.Date(-4713, time.November, 24, 0, 0, 0, 0, time.UTC)
+	tn.agents[0].CreatedAt = &lo
+	f.mustSync(tn, syncOpts{})
+	if n := f.count(fmt.Sprintf(`SELECT count(*) FROM %%s.agents WHERE agent_id = %d AND created_at IS NOT NULL`, tn.agents[0].AgentID)); n != 1 {
+		t.Fatalf("the earliest timestamptz was not stored")
+	}
+}
+
+// TestStageErrorNamesItsOwnRows: a COPY runs while the caller fetches its next page, so its
+// error surfaces on the next call; it still names the entity, source and item it was for, not
+// the rows being staged when it surfaced.
+func TestStageErrorNamesItsOwnRows(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	runID, err := f.s.RunCreate(ctx, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.s.StageBegin(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bad := "bad \xff byte" // Postgres text cannot hold invalid UTF-8
+	err = st.AgentsAdd(ctx, "GET /voice/api/v1/admin/accounts/1001/agentGroups/10/agents", []db.AgentRow{
+		{SubAccountID: "1001", AgentID: 1, AgentGroupID: 10, Raw: []byte(`{}`)},
+		{SubAccountID: "1001", AgentID: 2, AgentGroupID: 10, Raw: []byte(`{}`)},
+		{SubAccountID: "1001", AgentID: 3, AgentGroupID: 10, Username: &bad, Raw: []byte(`{}`)},
+	})
+	if err == nil {
+		// The COPY runs in the background: the next call reports it.
+		err = st.AgentGroupsAdd(ctx, "GET /voice/api/v1/admin/accounts/1002/agentGroups", []db.AgentGroupRow{
+			{SubAccountID: "1002", AgentGroupID: 20, Raw: []byte(`{}`)},
+		})
+	}
+	var se *db.StageError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a *db.StageError", err)
+	}
+	want := `staging agents from GET /voice/api/v1/admin/accounts/1001/agentGroups/10/agents: item 2 (sub_account_id=1001 agent_id=3): column username: copying rows: `
+	if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "agent_groups") {
+		t.Fatalf("err = %q\nwant prefix %q", err, want)
+	}
+	st.ScopeComplete(db.EntityAgents, "1001")
+	if _, err := st.Publish(ctx, nil); err == nil || !strings.Contains(err.Error(), "staging agents from") {
+		t.Fatalf("publish after a staging error: %v", err)
 	}
 }

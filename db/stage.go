@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -110,25 +113,26 @@ func (st *Stage) RunID() int64 { return st.runID }
 // ErrStageDone is returned by Stage methods called after Publish or Close.
 var ErrStageDone = errors.New("db: stage already published or closed")
 
-// AccountsAdd stages main accounts (scope "all").
-func (st *Stage) AccountsAdd(ctx context.Context, rows []AccountRow) error {
-	return st.add(ctx, EntityAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+// AccountsAdd stages main accounts (scope "all"). source names where the rows come from (an
+// endpoint, "GET /voice/api/v1/admin/accounts") for errors; every Add takes one.
+func (st *Stage) AccountsAdd(ctx context.Context, source string, rows []AccountRow) error {
+	return st.add(ctx, EntityAccounts, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, ps(r.Name), ps(r.RCAccountID)), r.Raw
 	})
 }
 
 // SubAccountsAdd stages sub-accounts (scope "all").
-func (st *Stage) SubAccountsAdd(ctx context.Context, rows []SubAccountRow) error {
-	return st.add(ctx, EntitySubAccounts, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+func (st *Stage) SubAccountsAdd(ctx context.Context, source string, rows []SubAccountRow) error {
+	return st.add(ctx, EntitySubAccounts, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, ps(r.Name), pb(r.Archived), pt(r.StartDate), pt(r.EndDate)), r.Raw
 	})
 }
 
 // UsersAdd stages admin users (scope "all").
-func (st *Stage) UsersAdd(ctx context.Context, rows []UserRow) error {
-	return st.add(ctx, EntityUsers, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+func (st *Stage) UsersAdd(ctx context.Context, source string, rows []UserRow) error {
+	return st.add(ctx, EntityUsers, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{n: r.UserID}, append(vals, r.UserID, pi(r.ParentUserID), ps(r.UserName), ps(r.FirstName), ps(r.LastName), ps(r.FullName),
 			pb(r.Enabled), pb(r.RootUser), pi(r.RCUserID), ps(r.RCAccountID), pa(r.Roles), pt(r.CreatedAt)), r.Raw
@@ -136,16 +140,16 @@ func (st *Stage) UsersAdd(ctx context.Context, rows []UserRow) error {
 }
 
 // AgentGroupsAdd stages agent groups (scope: their sub-account id).
-func (st *Stage) AgentGroupsAdd(ctx context.Context, rows []AgentGroupRow) error {
-	return st.add(ctx, EntityAgentGroups, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+func (st *Stage) AgentGroupsAdd(ctx context.Context, source string, rows []AgentGroupRow) error {
+	return st.add(ctx, EntityAgentGroups, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, ps(r.Name), pb(r.IsDefault)), r.Raw
 	})
 }
 
 // AgentsAdd stages agents (scope: their sub-account id).
-func (st *Stage) AgentsAdd(ctx context.Context, rows []AgentRow) error {
-	return st.add(ctx, EntityAgents, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) error {
+	return st.add(ctx, EntityAgents, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID, n: r.AgentID}, append(vals, r.SubAccountID, r.AgentID, r.AgentGroupID,
 			ps(r.Username), ps(r.FirstName), ps(r.LastName), ps(r.Email), ps(r.AgentType), pb(r.IsActive), pi(r.RCUserID),
@@ -209,7 +213,7 @@ func (st *Stage) Close() {
 // add classifies n rows of one entity against the stored hashes and COPYs the new, changed
 // and restored ones into the entity's staging table. build appends the row's key and typed
 // column values (in table column order) to vals.
-func (st *Stage) add(ctx context.Context, entity string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+func (st *Stage) add(ctx context.Context, entity, source string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
 	if n == 0 {
 		return nil
 	}
@@ -221,40 +225,82 @@ func (st *Stage) add(ctx context.Context, entity string, n int, build func(i int
 	if st.err != nil {
 		return st.err
 	}
-	err := st.addLocked(ctx, entity, n, build)
-	if err != nil {
-		st.err = fmt.Errorf("staging %s: %w", entity, err)
-		return st.err
+	if err := st.addLocked(ctx, entity, source, n, build); err != nil {
+		st.err = err
+		return err
 	}
 	return nil
 }
 
-func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+// StageError is a failure to stage rows. It names its own entity and source (the rows of an
+// earlier Add whose COPY failed are reported by the next call, but as themselves) and, when
+// known, the item: its index in the rows handed to Add, its key and the column.
+type StageError struct {
+	Entity string // "agents"
+	Source string // what the rows came from, as given to Add ("GET /voice/api/...")
+	Item   int    // index in the Add's rows, -1 when not known
+	Key    string // the item's key, "sub_account_id=20001 agent_id=100004"; "" when not known
+	Column string // the column, when known
+	Err    error
+}
+
+// Error implements error.
+func (e *StageError) Error() string {
+	var b strings.Builder
+	b.WriteString("staging " + e.Entity)
+	if e.Source != "" {
+		b.WriteString(" from " + e.Source)
+	}
+	if e.Item >= 0 {
+		fmt.Fprintf(&b, ": item %d", e.Item)
+		if e.Key != "" {
+			b.WriteString(" (" + e.Key + ")")
+		}
+	}
+	if e.Column != "" {
+		b.WriteString(": column " + e.Column)
+	}
+	b.WriteString(": " + e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *StageError) Unwrap() error { return e.Err }
+
+func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
 	e := st.ents[entityByName(entity).idx]
+	fail := func(item int, k rowKey, err error) error {
+		se := &StageError{Entity: entity, Source: source, Item: item, Err: err}
+		if item >= 0 {
+			se.Key = e.def.keyString(k)
+		}
+		return se
+	}
 	if !e.loaded || !e.created {
 		if err := st.wait(); err != nil {
-			return err
+			return err // an earlier Add's COPY, reported as itself
 		}
 	}
 	if err := st.load(ctx, e); err != nil {
-		return err
+		return fail(-1, rowKey{}, err)
 	}
 	if err := st.createTemp(ctx, e); err != nil {
-		return err
+		return fail(-1, rowKey{}, err)
 	}
 	d := e.def
 	ncols := len(d.keyCols) + len(d.cols)
 	copyRows := make([][]any, 0, n)
+	items := make([]copiedItem, 0, n) // the Add's item behind each copied row
 	var vals []any
 	for i := range n {
 		vals = make([]any, 0, ncols+3)
 		k, v, raw := build(i, vals)
 		if d.keyS != "" && k.s == "" {
-			return fmt.Errorf("checking row %d: empty %s", i, d.keyS)
+			return fail(i, k, fmt.Errorf("empty %s", d.keyS))
 		}
 		clean, err := ScrubRaw(raw)
 		if err != nil {
-			return fmt.Errorf("checking row %d: %w", i, err)
+			return fail(i, k, err)
 		}
 		h := st.hasher.sum(v, clean)
 		e.intern(&k)
@@ -286,12 +332,13 @@ func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func
 		sc.staged++
 		e.stagedN++
 		copyRows = append(copyRows, append(v, clean, h[:], op))
+		items = append(items, copiedItem{index: i, key: k})
 	}
 	if len(copyRows) == 0 {
 		return nil
 	}
 	// The COPY runs while the caller prepares its next page; the next use of the connection
-	// waits for it and reports its error.
+	// waits for it and reports its error, naming this Add's entity, source and item.
 	if err := st.wait(); err != nil {
 		return err
 	}
@@ -302,11 +349,63 @@ func (st *Stage) addLocked(ctx context.Context, entity string, n int, build func
 		// Not tied to ctx: the caller may cancel it as soon as Add returns (a page is small).
 		_, err := st.conn.CopyFrom(cctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows))
 		if err != nil {
-			err = fmt.Errorf("copying rows: %w", err)
+			line, column := copyErrorPlace(err)
+			if line >= 1 && line <= len(items) {
+				it := items[line-1]
+				se := fail(it.index, it.key, fmt.Errorf("copying rows: %w", copyErrorText(err))).(*StageError)
+				se.Column = column
+				err = se
+			} else {
+				err = fail(-1, rowKey{}, fmt.Errorf("copying rows: %w", copyErrorText(err)))
+			}
 		}
 		done <- err
 	}()
 	return nil
+}
+
+// copiedItem is the Add item behind one copied row.
+type copiedItem struct {
+	index int
+	key   rowKey
+}
+
+var copyWhereRE = regexp.MustCompile(`\bline (\d+)(?:, column (\w+))?`)
+
+// copyErrorPlace reads the row (1-based line of the COPY) and column of a COPY error from the
+// server's context ("COPY stg_agents, line 3, column created_at: ...").
+func copyErrorPlace(err error) (line int, column string) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return 0, ""
+	}
+	m := copyWhereRE.FindStringSubmatch(pe.Where)
+	if m == nil {
+		return 0, ""
+	}
+	line, _ = strconv.Atoi(m[1])
+	return line, m[2]
+}
+
+// copyErrorText is a COPY error without the server's context line, which may quote the value.
+func copyErrorText(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	return err
+}
+
+// keyString renders a key as "col=value" pairs for errors.
+func (d *entityDef) keyString(k rowKey) string {
+	var parts []string
+	if d.keyS != "" {
+		parts = append(parts, d.keyS+"="+k.s)
+	}
+	if d.keyN != "" {
+		parts = append(parts, d.keyN+"="+strconv.FormatInt(k.n, 10))
+	}
+	return strings.Join(parts, " ")
 }
 
 // wait waits for the COPY in flight, if any, and returns its error.
@@ -440,12 +539,24 @@ func pi(p *int64) any {
 	return *p
 }
 
-// pt returns the time at Postgres precision (microseconds), in UTC.
+// The range of timestamptz: 4714-11-24 BC (Go's year -4713) to 294276-12-31 AD.
+var (
+	pgMinTime = time.Date(-4713, time.November, 24, 0, 0, 0, 0, time.UTC)
+	pgMaxTime = time.Date(294276, time.December, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// pt returns the time at Postgres precision (microseconds), in UTC; a time Postgres cannot
+// hold (a DateTime the spec allows, such as millis -2^53) is stored as NULL, the row's raw
+// keeping what was sent.
 func pt(p *time.Time) any {
 	if p == nil {
 		return nil
 	}
-	return p.UTC().Truncate(time.Microsecond)
+	t := p.UTC().Truncate(time.Microsecond)
+	if t.Before(pgMinTime) || t.After(pgMaxTime) {
+		return nil
+	}
+	return t
 }
 
 func pa(a []string) any {

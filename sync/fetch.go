@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -24,11 +25,22 @@ type fetcher struct {
 	logger   *slog.Logger
 	progress *progress
 	writes   chan stageWrite
+
+	mu       gosync.Mutex
+	problems []string // failures that belong to no scope (PublishParams.Problems)
+}
+
+// runProblem records a failure that belongs to no scope: the run is partial, or failed when no
+// scope succeeded.
+func (f *fetcher) runProblem(err error) {
+	f.logger.Warn("run problem", "err", err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.problems = append(f.problems, err.Error())
 }
 
 // stageWrite is one page of rows on its way to staging.
 type stageWrite struct {
-	what  string
 	write func(ctx context.Context) error
 }
 
@@ -63,7 +75,7 @@ func (f *fetcher) fetchAll(ctx context.Context, login *engageclient.AccessTokenU
 				continue // drain
 			}
 			if err := w.write(ctx); err != nil {
-				werr = fmt.Errorf("staging %s: %w", w.what, err)
+				werr = err // a *db.StageError names its own entity, source and item
 				cancel(werr)
 			}
 		}
@@ -112,9 +124,9 @@ func (f *fetcher) heartbeat(ctx context.Context) (stop func()) {
 }
 
 // send queues a write for the staging writer, or gives up when the run is canceled.
-func (f *fetcher) send(ctx context.Context, what string, rows int, write func(ctx context.Context) error) error {
+func (f *fetcher) send(ctx context.Context, rows int, write func(ctx context.Context) error) error {
 	select {
-	case f.writes <- stageWrite{what: what, write: write}:
+	case f.writes <- stageWrite{write: write}:
 		f.progress.rows.Add(int64(rows))
 		return nil
 	case <-ctx.Done():
@@ -134,48 +146,53 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 	g, gctx := errgroup.WithContext(ctx)
 	if needAccounts {
 		g.Go(func() error {
-			accounts, _, accountsErr = f.r.client.ListAccounts(gctx)
+			var resp *engageclient.Response
+			accounts, resp, accountsErr = f.r.client.ListAccounts(gctx)
 			f.progress.scopeDone()
 			if accountsErr != nil {
-				return cancelErr(gctx, accountsErr)
+				if cerr := cancelErr(gctx, accountsErr); cerr != nil {
+					return cerr
+				}
+				if !itemsOnly(accountsErr) {
+					return nil
+				}
 			}
-			return f.stageAccounts(gctx, accounts, login)
+			return f.stageAccounts(gctx, resp.Endpoint(), accounts, login)
 		})
 	}
 	if cfg.selected(EntityUsers) {
 		g.Go(func() error {
-			users, _, err := f.r.client.ListUsers(gctx, &engageclient.UserListOptions{Flatten: true})
+			users, resp, err := f.r.client.ListUsers(gctx, &engageclient.UserListOptions{Flatten: true})
 			f.progress.scopeDone()
 			if err != nil {
 				if cerr := cancelErr(gctx, err); cerr != nil {
 					return cerr
 				}
-				f.scopeFail(EntityUsers, scopeAll, fmt.Errorf("listing users: %w", err))
-				return nil
+				if !itemsOnly(err) {
+					f.scopeFail(EntityUsers, scopeAll, err)
+					return nil
+				}
 			}
-			if err := f.stageUsers(gctx, users); err != nil {
+			if err := f.stageUsers(gctx, resp.Endpoint(), users); err != nil {
 				return err
 			}
-			f.stage.ScopeComplete(EntityUsers, scopeAll)
+			f.scopeDone(EntityUsers, scopeAll, err)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if accountsErr != nil {
-		aerr := fmt.Errorf("listing accounts: %w", accountsErr)
-		for _, e := range []string{EntityAccounts, EntitySubAccounts} {
-			if cfg.selected(e) {
-				f.scopeFail(e, scopeAll, aerr)
-			}
+	for _, e := range []string{EntityAccounts, EntitySubAccounts} {
+		if needAccounts && cfg.selected(e) {
+			f.scopeDone(e, scopeAll, accountsErr)
 		}
 	}
 
 	if !cfg.selected(EntityAgentGroups) {
 		return nil
 	}
-	subIDs, err := f.subAccountScopes(accounts, accountsErr)
+	subIDs, err := f.subAccountScopes(ctx, accounts, accountsErr)
 	if err != nil {
 		return err
 	}
@@ -197,31 +214,35 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 			if cfg.AgentGroupPageSize > 0 {
 				opts = &engageclient.ListOptions{MaxRows: cfg.AgentGroupPageSize}
 			}
-			list, _, err := f.r.client.ListAgentGroups(gctx, sub, opts)
+			list, resp, err := f.r.client.ListAgentGroups(gctx, sub, opts)
 			f.progress.scopeDone()
 			if err != nil {
 				if cerr := cancelErr(gctx, err); cerr != nil {
 					return cerr
 				}
-				gerr := fmt.Errorf("listing agent groups of sub-account %s: %w", sub, err)
-				f.scopeFail(EntityAgentGroups, sub, gerr)
+				// A group missing from the listing leaves its agents unknown: the agents
+				// scope fails with the groups scope.
+				f.scopeFail(EntityAgentGroups, sub, err)
 				if cfg.selected(EntityAgents) {
-					f.scopeFail(EntityAgents, sub, gerr)
+					f.scopeFail(EntityAgents, sub, err)
 				}
-				return nil
+				if !itemsOnly(err) {
+					return nil
+				}
 			}
 			rows := make([]db.AgentGroupRow, 0, len(list))
 			for _, ag := range list {
 				rows = append(rows, agentGroupRow(sub, ag))
 			}
-			if err := f.send(gctx, "agent groups", len(rows), func(ctx context.Context) error {
-				return f.stage.AgentGroupsAdd(ctx, rows)
+			source := resp.Endpoint()
+			if err := f.send(gctx, len(rows), func(ctx context.Context) error {
+				return f.stage.AgentGroupsAdd(ctx, source, rows)
 			}); err != nil {
 				return err
 			}
-			f.stage.ScopeComplete(EntityAgentGroups, sub)
+			f.scopeDone(EntityAgentGroups, sub, err)
 			mu.Lock()
-			groupsOK[sub] = true
+			groupsOK[sub] = err == nil
 			for _, ag := range list {
 				groups = append(groups, groupRef{subAccountID: sub, groupID: ag.AgentGroupID})
 			}
@@ -245,7 +266,7 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 	g.SetLimit(cfg.Concurrency)
 	for _, gr := range groups {
 		g.Go(func() error {
-			list, _, err := f.r.client.ListAgents(gctx, gr.subAccountID, gr.groupID)
+			list, resp, err := f.r.client.ListAgents(gctx, gr.subAccountID, gr.groupID)
 			f.progress.scopeDone()
 			if err != nil {
 				if cerr := cancelErr(gctx, err); cerr != nil {
@@ -253,17 +274,20 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 				}
 				mu.Lock()
 				if failed[gr.subAccountID] == nil {
-					failed[gr.subAccountID] = fmt.Errorf("listing agents of agent group %d in sub-account %s: %w", gr.groupID, gr.subAccountID, err)
+					failed[gr.subAccountID] = err
 				}
 				mu.Unlock()
-				return nil
+				if !itemsOnly(err) {
+					return nil
+				}
 			}
 			rows := make([]db.AgentRow, 0, len(list))
 			for _, a := range list {
 				rows = append(rows, agentRow(gr.subAccountID, gr.groupID, a))
 			}
-			return f.send(gctx, "agents", len(rows), func(ctx context.Context) error {
-				return f.stage.AgentsAdd(ctx, rows)
+			source := resp.Endpoint()
+			return f.send(gctx, len(rows), func(ctx context.Context) error {
+				return f.stage.AgentsAdd(ctx, source, rows)
 			})
 		})
 	}
@@ -284,7 +308,10 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 }
 
 // subAccountScopes returns the sub-accounts whose agent groups (and agents) this run lists.
-func (f *fetcher) subAccountScopes(accounts []*engageclient.Account, accountsErr error) ([]string, error) {
+// When the accounts listing failed and no sub-accounts were named, the sub-accounts cannot be
+// found: the scopes of those stored are recorded failed with the listing's error (nothing of
+// them is deleted); with none stored, the run records the error itself.
+func (f *fetcher) subAccountScopes(ctx context.Context, accounts []*engageclient.Account, accountsErr error) ([]string, error) {
 	cfg := &f.r.cfg
 	listed := make([]string, 0, len(accounts))
 	for _, a := range accounts {
@@ -293,6 +320,22 @@ func (f *fetcher) subAccountScopes(accounts []*engageclient.Account, accountsErr
 		}
 	}
 	if len(cfg.SubAccounts) == 0 {
+		if accountsErr != nil && !itemsOnly(accountsErr) {
+			stored, err := f.r.store.SubAccountIDsWithLiveRows(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if len(stored) == 0 {
+				// No scope to record it on: the run records it.
+				f.runProblem(fmt.Errorf("agent groups: sub-accounts unknown: %w", accountsErr))
+			}
+			for _, id := range stored {
+				f.scopeFail(EntityAgentGroups, id, accountsErr)
+				if cfg.selected(EntityAgents) {
+					f.scopeFail(EntityAgents, id, accountsErr)
+				}
+			}
+		}
 		return listed, nil
 	}
 	var out []string
@@ -338,42 +381,58 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 	return nil
 }
 
-func (f *fetcher) stageAccounts(ctx context.Context, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
+// stageAccounts stages the main accounts and sub-accounts of the accounts listing (the
+// caller marks their scopes).
+func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
 	cfg := &f.r.cfg
 	if cfg.selected(EntityAccounts) {
 		rows := mainAccountRows(accounts, login)
-		if err := f.send(ctx, "accounts", len(rows), func(ctx context.Context) error {
-			return f.stage.AccountsAdd(ctx, rows)
+		if err := f.send(ctx, len(rows), func(ctx context.Context) error {
+			return f.stage.AccountsAdd(ctx, source, rows)
 		}); err != nil {
 			return err
 		}
-		f.stage.ScopeComplete(EntityAccounts, scopeAll)
 	}
 	if cfg.selected(EntitySubAccounts) {
 		rows := make([]db.SubAccountRow, 0, len(accounts))
 		for _, a := range accounts {
 			rows = append(rows, subAccountRow(a))
 		}
-		if err := f.send(ctx, "sub-accounts", len(rows), func(ctx context.Context) error {
-			return f.stage.SubAccountsAdd(ctx, rows)
+		if err := f.send(ctx, len(rows), func(ctx context.Context) error {
+			return f.stage.SubAccountsAdd(ctx, source, rows)
 		}); err != nil {
 			return err
 		}
-		f.stage.ScopeComplete(EntitySubAccounts, scopeAll)
 	}
 	return nil
 }
 
-func (f *fetcher) stageUsers(ctx context.Context, users []*engageclient.User) error {
+func (f *fetcher) stageUsers(ctx context.Context, source string, users []*engageclient.User) error {
 	rows := userRows(users)
-	return f.send(ctx, "users", len(rows), func(ctx context.Context) error {
-		return f.stage.UsersAdd(ctx, rows)
+	return f.send(ctx, len(rows), func(ctx context.Context) error {
+		return f.stage.UsersAdd(ctx, source, rows)
 	})
+}
+
+// scopeDone marks a scope complete when its listing ended without error, else failed with it.
+func (f *fetcher) scopeDone(entity, scope string, err error) {
+	if err != nil {
+		f.scopeFail(entity, scope, err)
+		return
+	}
+	f.stage.ScopeComplete(entity, scope)
 }
 
 func (f *fetcher) scopeFail(entity, scope string, err error) {
 	f.logger.Warn("scope failed", "entity", entity, "scope", scope, "err", err)
 	f.stage.ScopeFail(entity, scope, err)
+}
+
+// itemsOnly reports whether a listing error is only about items that could not be decoded:
+// the listing's other items came back and are staged, and its scope fails.
+func itemsOnly(err error) bool {
+	var ie *engageclient.ItemsError
+	return errors.As(err, &ie)
 }
 
 // cancelErr returns the run's cancellation cause when err comes from the run being canceled,

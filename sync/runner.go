@@ -167,7 +167,8 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 
 // Run performs one run: lock, record, authenticate, fetch and stage, publish, finish.
 // It returns a Result whenever a run was recorded (or a dry run computed), with an error for a
-// run that failed or was canceled. A partial run returns its Result and a nil error.
+// run that failed (every scope failed included) or was canceled. A partial run returns its
+// Result and a nil error.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	res := &Result{DryRun: r.cfg.DryRun, Started: time.Now()}
 	release, err := r.store.LockTry(ctx)
@@ -215,10 +216,8 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return res, err
 	}
 
-	login, err := r.client.Login(ctx)
-	if err != nil {
-		return fail(fmt.Errorf("authenticating: %w", err))
-	}
+	// Close before Login returns: a login that got a RingCentral token and then failed (the
+	// exchange refused) still revokes it; RingCentral allows about five sessions per user.
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -226,6 +225,10 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			logger.Warn("revoking the RingCentral token", "err", err)
 		}
 	}()
+	login, err := r.client.Login(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("authenticating: %w", err))
+	}
 
 	stage, err := r.store.StageBegin(ctx, res.RunID)
 	if err != nil {
@@ -244,6 +247,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	api := r.client.Stats()
 	pres, err := stage.Publish(ctx, &db.PublishParams{
+		Problems:          f.problems,
 		DryRun:            r.cfg.DryRun,
 		AllowMassDelete:   r.cfg.AllowMassDelete,
 		MaxDeleteFraction: r.cfg.MaxDeleteFraction,
@@ -271,6 +275,11 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
 		"api_requests", api.Requests, "retries", api.Retries, "rate_limited", api.RateLimited,
 		"token_refreshes", api.Refreshes)
+	if res.Status == StatusFailed {
+		// Every scope failed: what did publish (the items fetched) is recorded, and the run
+		// ends as failed.
+		return res, errors.New(res.Error)
+	}
 	return res, nil
 }
 

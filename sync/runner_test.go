@@ -436,3 +436,123 @@ func TestRunMalformedResponseFailsOnlyItsScope(t *testing.T) {
 		t.Errorf("healthy scopes not published")
 	}
 }
+
+// Issue 8: what was found against references nobody on the team wrote.
+
+// A login whose exchange is refused still revokes the RingCentral token it got.
+func TestRunExchangeRefusedRevokesRingCentralToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 43})
+	e.fake.SetFault(engagefake.EndpointExchange, engagefake.Fault{Status: 403})
+	res, err := e.run(t.Context(), syncrun.Config{})
+	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+		t.Fatalf("Run = %+v, %v; want a failed run", res, err)
+	}
+	if st := e.fake.Stats(); st.Grants != 1 || st.Revokes != 1 {
+		t.Errorf("%d grants, %d revokes; want the one RingCentral token revoked", st.Grants, st.Revokes)
+	}
+}
+
+// A listing item without an id does not sink its listing: the others publish, the scope is
+// failed naming the endpoint and the item's index, and nothing of it is deleted.
+func TestRunUnkeyableItemFailsOnlyItsScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 47})
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	users := e.fake.UserIDs()
+	if err := e.fake.UpdateUser(users[1], "userId", engagefake.Omit); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.fake.SubAccountIDs()[0]
+	group := e.fake.AgentGroupIDs(sub)[0]
+	agents := e.fake.AgentIDs(group)
+	if err := e.fake.UpdateAgent(agents[0], "agentId", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fake.UpdateAgent(agents[1], "firstName", "Renamed"); err != nil {
+		t.Fatal(err)
+	}
+	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	byScope := map[string]db.ScopeCounts{}
+	for _, s := range res.Scopes {
+		byScope[s.Entity+"/"+s.Scope] = s
+	}
+	u := byScope["users/all"]
+	if u.Status != db.ScopeFailed || u.Error != "listing users: decoding GET /voice/api/v1/admin/users response: item 1: userId is missing" {
+		t.Errorf("users scope = %+v", u)
+	}
+	a := byScope["agents/"+sub]
+	wantPrefix := "listing agents of agent group "
+	if a.Status != db.ScopeFailed || !strings.HasPrefix(a.Error, wantPrefix) || !strings.Contains(a.Error, "item 0: agentId is missing") {
+		t.Errorf("agents scope = %+v", a)
+	}
+	if a.Deleted != 0 || u.Deleted != 0 {
+		t.Errorf("deletes in failed scopes: users %d, agents %d", u.Deleted, a.Deleted)
+	}
+	if e.live("users") != int64(len(users)) {
+		t.Errorf("live users = %d, want all %d (nothing of a failed scope is deleted)", e.live("users"), len(users))
+	}
+	if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND first_name = 'Renamed'`, agents[1]); n != 1 {
+		t.Errorf("the other agents of the listing were not published")
+	}
+}
+
+// A run in which every selected scope failed is failed, not partial; so is one whose
+// sub-accounts cannot be found at all.
+func TestRunEveryScopeFailedIsFailed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 53})
+	e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Status: 500})
+	e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Status: 500})
+	res, err := e.run(t.Context(), syncrun.Config{})
+	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+		t.Fatalf("Run = %+v, %v; want failed", res, err)
+	}
+	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE status = 'failed'"); n != 1 {
+		t.Errorf("%d failed runs recorded, want 1", n)
+	}
+
+	res, err = e.run(t.Context(), syncrun.Config{Entities: []string{"agent_groups"}})
+	if err == nil || res == nil || res.Status != syncrun.StatusFailed || !strings.Contains(res.Error, "listing accounts") {
+		t.Fatalf("Run(agent_groups) = %+v, %v; want failed, naming the accounts listing", res, err)
+	}
+}
+
+// A sub-account id that would be a dot segment is invalid for its scope: nothing is requested
+// for it (before, ".." requested /voice/api/v1/admin/agentGroups and stored that as its
+// groups).
+func TestRunDotSubAccountIDFailsItsScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 59})
+	subs := e.fake.SubAccountIDs()
+	if err := e.fake.UpdateSubAccount(subs[1], "accountId", ".."); err != nil {
+		t.Fatal(err)
+	}
+	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	if !strings.Contains(res.Error, `agent_groups/.. failed: listing agent groups: invalid sub-account id ".."`) {
+		t.Errorf("error = %q", res.Error)
+	}
+	if n := e.fake.Stats().Requests[engagefake.EndpointUnknown]; n != 0 {
+		t.Errorf("%d requests to paths the API does not have", n)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.agent_groups WHERE sub_account_id = '..'`); n != 0 {
+		t.Errorf("%d agent groups stored under sub-account ..", n)
+	}
+}
+
+// A DateTime the spec allows that Postgres cannot hold is stored as NULL, raw keeping it.
+func TestRunDateOutOfRangeIsNull(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 61})
+	sub := e.fake.SubAccountIDs()[0]
+	agent := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
+	if err := e.fake.UpdateAgent(agent, "createdOn", map[string]any{"millis": int64(-1) << 53}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND created_at IS NULL
+		AND raw->'createdOn'->>'millis' = '-9007199254740992'`, agent); n != 1 {
+		t.Errorf("agent %d: created_at not NULL or raw lost the value", agent)
+	}
+	e.wantLive(e.fake.Counts())
+}
