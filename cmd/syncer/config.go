@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -118,7 +119,7 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return c, fmt.Errorf("config: reading %w", err)
+			return c, fmt.Errorf("config: reading %s: %w", path, pathErrCause(err))
 		}
 		if err := decodeConfig(data, path, &c); err != nil {
 			return c, err
@@ -164,17 +165,28 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// pathErrCause is the cause of a file error without the operation and path that
+// *fs.PathError adds ("read dir.yaml: is a directory" → "is a directory"): the caller names
+// the file itself.
+func pathErrCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // readSecretFile returns the trimmed content of a secret file. Its errors name the file,
 // never the content.
 func readSecretFile(name string) (string, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return "", fmt.Errorf("reading secret file: %w", err)
+		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileSize+1))
 	if err != nil {
-		return "", fmt.Errorf("reading secret file %q: %w", name, err)
+		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
 	}
 	if len(data) > maxSecretFileSize {
 		return "", fmt.Errorf("secret file %q is larger than %d bytes", name, maxSecretFileSize)
@@ -608,7 +620,7 @@ func (c Config) newLogger(w io.Writer) *slog.Logger {
 	if err != nil {
 		level = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationText}
 	format := c.Log.Format
 	if format == "auto" || format == "" {
 		format = "json"
@@ -622,6 +634,15 @@ func (c Config) newLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// durationText renders durations as text ("180ms"): JSON logs would print nanoseconds
+// ("duration":180000000).
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // daemonConfig returns the settings of `syncer run` taken from c (which must be valid).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,7 +332,19 @@ func TestLoadConfigFileErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("missing config file: got nil error")
 	}
-	checkErr(t, err, []string{"config: reading open ", "absent.yaml"})
+	checkErr(t, err, []string{"config: reading ", "absent.yaml: no such file or directory"})
+	if strings.Contains(err.Error(), "open ") {
+		t.Errorf("error repeats the operation: %v", err)
+	}
+	// A directory: one "reading", no "read dir.yaml" inside it.
+	dirCfg := filepath.Join(t.TempDir(), "dir.yaml")
+	if err := os.Mkdir(dirCfg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadConfig(dirCfg, nil)
+	if err == nil || err.Error() != "config: reading "+dirCfg+": is a directory" {
+		t.Errorf("directory as config: err = %v", err)
+	}
 }
 
 func TestValidateErrors(t *testing.T) {
@@ -549,8 +562,12 @@ func TestNewLogger(t *testing.T) {
 			var buf strings.Builder
 			l := c.newLogger(&buf)
 			l.Debug("dbg")
-			l.Warn("wrn", "k", "v")
+			l.Warn("wrn", "k", "v", "duration", 180*time.Millisecond, slog.Group("g", "wait", 2*time.Second))
 			out := buf.String()
+			// Durations are text in both formats, never nanoseconds.
+			if strings.Contains(out, "180000000") || !strings.Contains(out, "180ms") || !strings.Contains(out, "2s") {
+				t.Errorf("durations not written as text: %q", out)
+			}
 			if got := strings.HasPrefix(out, "{"); got != tt.wantJSON {
 				t.Errorf("JSON = %v, want %v: %q", got, tt.wantJSON, out)
 			}

@@ -391,6 +391,23 @@ func TestE2EOneSubAccountFailingIsPartial(t *testing.T) {
 	}
 }
 
+// A run in which every selected scope failed exits 1 (failed), not 3 (partial).
+func TestE2EEveryScopeFailingExits1(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 42})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
+	// 404s are not retried, so the run ends at once.
+	e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Status: 404})
+	e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Status: 404})
+	r := e.mustRun(1, "sync")
+	if !strings.Contains(r.stderr, "failed") || !strings.Contains(r.stderr, "listing accounts") {
+		t.Errorf("stderr does not say the run failed and why: %s", r.stderr)
+	}
+	if status, _ := e.lastRun(); status != "failed" {
+		t.Errorf("run recorded %s, want failed", status)
+	}
+}
+
 func TestE2EBadConfigExits2NamingTheKey(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, engagefake.Options{Seed: 43})
