@@ -15,8 +15,9 @@ func TestUserRowsNestedAndFlatAgree(t *testing.T) {
 	t.Parallel()
 	nested := `[{"userId":1,"rootUser":true,"parentPath":null,"roles":[{"roleType":"SUPER_USER"}],"children":[
 		{"userId":2,"children":[{"userId":4,"children":[]}]},{"userId":3}]}]`
-	flat := `[{"userId":1,"rootUser":true,"parentPath":"/","roles":[{"roleType":"SUPER_USER"}]},
-		{"userId":2,"parentPath":"/1/"},{"userId":4,"parentPath":"/1/2/"},{"userId":3,"parentPath":"/1/"}]`
+	// The spec's form: ancestors root first, joined with "." (getUserList's example).
+	flat := `[{"userId":1,"rootUser":true,"parentPath":"","roles":[{"roleType":"SUPER_USER"}]},
+		{"userId":2,"parentPath":"1"},{"userId":4,"parentPath":"1.2"},{"userId":3,"parentPath":"1"}]`
 	parents := func(js string) map[int64]int64 {
 		t.Helper()
 		var users []*engageclient.User
