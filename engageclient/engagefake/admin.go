@@ -42,10 +42,10 @@ func (s *Server) render(r *http.Request, rt route) (int, []byte) {
 		if err != nil {
 			return http.StatusBadRequest, []byte("includePermissions must be true or false")
 		}
-		key = "agentGroups/" + rt.accountID + "?page=" + strconv.Itoa(page) + "&maxRows=" + strconv.Itoa(maxRows) +
+		key = "agentGroups/" + strconv.Quote(rt.accountID) + "?page=" + strconv.Itoa(page) + "&maxRows=" + strconv.Itoa(maxRows) +
 			"&includePermissions=" + strconv.FormatBool(perms)
 	case EndpointAgents:
-		key = "agents/" + rt.accountID + "/" + rt.groupID
+		key = "agents/" + strconv.Quote(rt.accountID) + "/" + strconv.Quote(rt.groupID) // quoted: ids may hold "/"
 	}
 	// The tenant read lock is held across lookup, render and store, so a concurrent Mutate
 	// (which clears the cache under the write lock) can never leave a stale body behind.

@@ -171,7 +171,7 @@ func TestGeneratedFields(t *testing.T) {
 			t.Errorf("agent group %v lacks permissions/groupName", g)
 		}
 	}
-	var nullLogin, minusLogin, stringRC, stringGroup, inactive int
+	var nullLogin, minusLogin, nullRC, inactive int
 	nonASCII := false
 	for _, a := range agents {
 		for _, k := range []string{"agentId", "agentGroupId", "firstName", "lastName", "username", "email", "password", "sipPassword",
@@ -199,11 +199,17 @@ func TestGeneratedFields(t *testing.T) {
 				minusLogin++
 			}
 		}
-		if _, ok := a["rcUserId"].(string); ok {
-			stringRC++
+		// The spec's types: rcUserId int64 (or null), agentGroupId int32. String forms are
+		// set by the tests that need them (UpdateAgent), never generated.
+		switch v := a["rcUserId"].(type) {
+		case nil:
+			nullRC++
+		case float64:
+		default:
+			t.Errorf("agent %v: rcUserId %#v is not a number", a["agentId"], v)
 		}
-		if _, ok := a["agentGroupId"].(string); ok {
-			stringGroup++
+		if _, ok := a["agentGroupId"].(float64); !ok {
+			t.Errorf("agent %v: agentGroupId %#v is not a number", a["agentId"], a["agentGroupId"])
 		}
 		if a["isActive"] == false {
 			inactive++
@@ -214,13 +220,12 @@ func TestGeneratedFields(t *testing.T) {
 			}
 		}
 	}
-	if nullLogin == 0 || minusLogin == 0 || stringRC == 0 || stringGroup == 0 || inactive == 0 || !nonASCII {
-		t.Errorf("want variety: null lastLoginDate %d, -0000 %d, string rcUserId %d, string agentGroupId %d, inactive %d, non-ASCII %v",
-			nullLogin, minusLogin, stringRC, stringGroup, inactive, nonASCII)
+	if nullLogin == 0 || minusLogin == 0 || nullRC == 0 || inactive == 0 || !nonASCII {
+		t.Errorf("want variety: null lastLoginDate %d, -0000 %d, null rcUserId %d, inactive %d, non-ASCII %v",
+			nullLogin, minusLogin, nullRC, inactive, nonASCII)
 	}
 
 	users := decode[[]map[string]any](t, response{body: all[usersPath+"?flatten=true"]})
-	stringRC = 0
 	for _, u := range users {
 		roles, ok := u["roles"].([]any)
 		if !ok || len(roles) == 0 {
@@ -232,12 +237,9 @@ func TestGeneratedFields(t *testing.T) {
 		if !apiDateRE.MatchString(u["creationDate"].(string)) {
 			t.Errorf("creationDate %q", u["creationDate"])
 		}
-		if _, ok := u["rcUserId"].(string); ok {
-			stringRC++
+		if _, ok := u["rcUserId"].(float64); !ok {
+			t.Errorf("user %v: rcUserId %#v is not a number", u["userId"], u["rcUserId"])
 		}
-	}
-	if stringRC == 0 || stringRC == len(users) {
-		t.Errorf("want some (not all) users with a string rcUserId, got %d of %d", stringRC, len(users))
 	}
 }
 
@@ -343,7 +345,7 @@ func TestAgentGroupPaging(t *testing.T) {
 // userNode is a user as listed.
 type userNode struct {
 	UserID     int        `json:"userId"`
-	ParentPath string     `json:"parentPath"`
+	ParentPath *string    `json:"parentPath"`
 	RootUser   bool       `json:"rootUser"`
 	Enabled    bool       `json:"enabled"`
 	Children   []userNode `json:"children"`
@@ -358,7 +360,9 @@ func TestUsersHierarchy(t *testing.T) {
 	if len(flat) != 60 {
 		t.Fatalf("flattened: %d users, want 60", len(flat))
 	}
-	// Walk the nested form, computing each user's path, and compare with parentPath.
+	// Walk the nested form, computing each user's path, and compare with parentPath: the
+	// ancestors' ids root first, joined with "." (the spec's "2181.2979.2983.3064"); null for
+	// a root user.
 	paths := map[int]string{}
 	maxDepth := 0
 	var walk func(n userNode, path string, depth int)
@@ -369,25 +373,33 @@ func TestUsersHierarchy(t *testing.T) {
 		paths[n.UserID] = path
 		maxDepth = max(maxDepth, depth)
 		for _, c := range n.Children {
-			walk(c, path+strconv.Itoa(n.UserID)+"/", depth+1)
+			walk(c, strings.TrimPrefix(path+"."+strconv.Itoa(n.UserID), "."), depth+1)
 		}
 	}
 	for _, root := range nested {
-		if !root.RootUser || root.ParentPath != "/" {
-			t.Errorf("top-level user %d: rootUser %v parentPath %q", root.UserID, root.RootUser, root.ParentPath)
+		if !root.RootUser || root.ParentPath != nil {
+			t.Errorf("top-level user %d: rootUser %v parentPath %v, want true and null", root.UserID, root.RootUser, root.ParentPath)
 		}
-		walk(root, "/", 0)
+		walk(root, "", 0)
 	}
 	if len(paths) != len(flat) {
 		t.Errorf("nested form has %d users, flattened %d", len(paths), len(flat))
 	}
+	pathRE := regexp.MustCompile(`^\d+(\.\d+)*$`)
 	roots := 0
 	for _, u := range flat {
-		if got := paths[u.UserID]; got != u.ParentPath {
-			t.Errorf("user %d: parentPath %q, nesting says %q", u.UserID, u.ParentPath, got)
+		got := ""
+		if u.ParentPath != nil {
+			got = *u.ParentPath
+			if !pathRE.MatchString(got) {
+				t.Errorf("user %d: parentPath %q is not dot-joined ids", u.UserID, got)
+			}
 		}
-		if u.RootUser != (u.ParentPath == "/") {
-			t.Errorf("user %d: rootUser %v with parentPath %q", u.UserID, u.RootUser, u.ParentPath)
+		if want := paths[u.UserID]; got != want {
+			t.Errorf("user %d: parentPath %q, nesting says %q", u.UserID, got, want)
+		}
+		if u.RootUser != (u.ParentPath == nil) {
+			t.Errorf("user %d: rootUser %v with parentPath %v", u.UserID, u.RootUser, u.ParentPath)
 		}
 		if len(u.Children) != 0 {
 			t.Errorf("flattened user %d has children", u.UserID)

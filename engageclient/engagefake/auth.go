@@ -211,10 +211,20 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	s.writeTokenResponse(w, true, func(st *Stats) { st.Refreshes++ })
 }
 
-// handleLogout serves DELETE /api/auth/logout/{refreshToken}: the refresh token is used up.
+// handleLogout serves DELETE /api/auth/logout/{refreshToken}: the refresh token is used up
+// (an unknown one too: the answer is the same). 200, Content-Type text/plain, as EV-SPEC-ALL's
+// logoutEngageAuthUser documents (engage-api.md §0.9). The 200 body is empty: [I] assumption, no
+// source shows one. Like Spring's content negotiation for an endpoint that produces text/plain,
+// a request whose Accept header admits neither text/plain nor text/* nor */* gets 406 Not
+// Acceptable (empty body), as the real server answers "Accept: application/json".
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string) {
 	if r.Method != http.MethodDelete {
 		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use DELETE")
+		return
+	}
+	if !accepts(r.Header.Values("Accept"), "text", "plain") {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusNotAcceptable)
 		return
 	}
 	s.mu.Lock()
@@ -222,7 +232,44 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string
 		rt.used = true
 	}
 	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	writeText(w, http.StatusOK, "")
+}
+
+// accepts reports whether Accept header values admit the media type typ/sub: no header (or
+// only empty ones) admits everything; otherwise some range typ/sub, typ/* or */* must have a
+// q other than 0.
+func accepts(values []string, typ, sub string) bool {
+	seen := false
+	for _, v := range values {
+		for rng := range strings.SplitSeq(v, ",") {
+			params := strings.Split(rng, ";")
+			mt := strings.ToLower(strings.TrimSpace(params[0]))
+			if mt == "" {
+				continue
+			}
+			seen = true
+			t, st, _ := strings.Cut(mt, "/")
+			if !(t == "*" && st == "*") && !(t == typ && (st == "*" || st == sub)) {
+				continue
+			}
+			if !zeroQ(params[1:]) {
+				return true
+			}
+		}
+	}
+	return !seen
+}
+
+// zeroQ reports whether media-range parameters carry q=0 (q=0, 0.0, 0.000: not acceptable).
+func zeroQ(params []string) bool {
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
 }
 
 // writeTokenResponse issues a token pair and writes the AccessTokenUserDetails object.

@@ -50,7 +50,11 @@
 //	    body whose generalMessage is "Invalid refresh token" (deliberately without the word
 //	    "expired", so a client never mistakes it for an expired access token).
 //	DELETE /api/auth/logout/{refreshToken}
-//	    uses up the refresh token; 204.
+//	    uses up the refresh token (an unknown one gets the same answer); 200, Content-Type
+//	    text/plain, as EV-SPEC-ALL documents, with an empty body ([I] assumption: no source
+//	    shows one). Content negotiation as Spring does it: an Accept header that admits neither
+//	    text/plain nor text/* nor */* gets 406 Not Acceptable with an empty body (the real
+//	    server answers "Accept: application/json" so), and the token stays live.
 //	GET /voice/api/v1/admin/accounts
 //	    bare array of Account objects, one per sub-account (main accounts appear only through
 //	    mainAccountId, mainAccountName and the nested "mainAccount" object).
@@ -66,6 +70,10 @@
 //	    past the end is []. Unknown account: 404 JSON Errors.
 //	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents
 //	    bare array of Agent objects (no paging). Unknown account or group: 404 JSON Errors.
+//
+// Paths are split on their escaped form (URL.EscapedPath) and each segment is unescaped once,
+// so an account id or a refresh token holding "/", "%" or a space is one segment and
+// round-trips, "." and ".." are ordinary segments, and an id escaped twice is another id.
 //
 // Every /voice/api/ request needs "Authorization: Bearer <accessToken>". Engage access tokens
 // are HS256-signed JWTs with iss, sub (adminId), mainAccountId, iat, exp (whole seconds) and
@@ -93,11 +101,21 @@
 // crmPwd, ftpPwd, securityKey (strings "sEcReT-<16 hex>") and phoneRecordingPin (an
 // integer 79xxxxxxx) on accounts; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
 // lastLoginDate values use "-0000", some are null); endDate null unless archivedAccount
-// (true for the 2nd, 6th, 10th ... sub-account); non-ASCII names ("Zoë", "Łukasz", "渡辺"). The API's inconsistencies are reproduced: roughly
-// a third of users and a tenth of agents carry rcUserId as a JSON string, some agents carry
-// agentGroupId as a numeric string, some rcUserId/email values are null. SecretValues returns
-// every secret value (plus client secret, JWT and every token issued) so tests can grep a
-// database dump for them.
+// (true for the 2nd, 6th, 10th ... sub-account); non-ASCII names ("Zoë", "Łukasz", "渡辺").
+//
+// What is generated matches the official spec (EV-SPEC's Account, AgentGroup, Agent, User,
+// AccessTokenUserDetails) as evsync reads it (internal/apispec: dates are strings, any
+// property may be null; engage-api.md wins where it differs): every declared property has its
+// declared JSON type and enum values, ids included (rcUserId an integer, agentGroupId and
+// groupId integers, accountId and mainAccountId numeric-looking strings). Unset values are
+// null, as the server writes them: some agents' rcUserId, email and lastLoginDate,
+// regionalSettings, a root user's parentPath, and so on. Agents also carry agentGroupId (an
+// integer; the spec's Agent schema lacks it, the integration API's example has it). Off-spec
+// forms the client must tolerate (ids as numeric strings, RFC 3339 dates, unknown enum
+// values) are never generated: a test that needs one sets it with Update* or Set. The
+// engagefake and engageclient spec tests hold every answer to the documents. SecretValues
+// returns every secret value (plus client secret, JWT and every token issued) so tests can
+// grep a database dump for them.
 //
 // Only the skeleton (ids and links) is stored; objects are generated on demand and the
 // marshaled list responses are cached (bounded) until the next mutation, so a 100,000-agent
@@ -105,9 +123,12 @@
 //
 // # Users and parentPath
 //
-// "parentPath" lists a user's ancestor userIds root first, wrapped in slashes: "/1000/1003/"
-// for a user whose parent is 1003, whose parent is the root 1000. A root user has
-// "parentPath": "/" and "rootUser": true.
+// "parentPath" lists a user's ancestor userIds, root first, joined with ".", the user's own id
+// not included: "1000.1003" for a user whose parent is 1003, whose parent is the root 1000 (the
+// form of the spec's only example, "2181.2979.2983.3064"; engage-api.md §0.7). A root user has
+// "parentPath": null and "rootUser": true. [I] Assumption: no source shows a root user's
+// parentPath (null, absent or "", engage-api.md §0.7); null is what the server writes for an
+// unset value. A test of "" or of an absent key sets it with UpdateUser (Omit removes it).
 //
 // # Mutations
 //
@@ -129,11 +150,13 @@
 // "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
 // "agentGroups", "agents" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
-// /voice/api/ endpoint answers text/plain "Jwt is expired"), Drop the connection without an
-// answer, or answer 200 with a Malformed (truncated) JSON body. PathContains narrows it to
-// matching URL paths; Times limits it to the next N matching requests (0 = forever). Faults
-// apply before authentication and rate limiting. ClearFaults removes all. ParseFault reads a
-// fault from a command-line string such as "agents:status=503,times=3".
+// /voice/api/ endpoint answers text/plain "Jwt is expired"; with NoBody, any Status comes with
+// no body and no Content-Type, as the spec documents 401 and the other error answers of the
+// admin endpoints), Drop the connection without an answer, or answer 200 with a Malformed
+// (truncated) JSON body. PathContains narrows it to matching URL paths; Times limits it to the
+// next N matching requests (0 = forever). Faults apply before authentication and rate
+// limiting. ClearFaults removes all. ParseFault reads a fault from a command-line string such
+// as "agents:status=503,times=3" or "users:status=401,no-body".
 //
 // Note on Drop: Go's http.Transport replays an idempotent request (GET) once, silently, when a
 // reused keep-alive connection closes without an answer. A Drop with Times: 1 can therefore be

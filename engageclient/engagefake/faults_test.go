@@ -74,6 +74,24 @@ func TestFaults(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "401 without a body", endpoint: engagefake.EndpointUsers,
+			fault: engagefake.Fault{Status: 401, NoBody: true, Times: 1},
+			check: func(t *testing.T, r response) {
+				if r.status != 401 || len(r.body) != 0 || r.header.Get("Content-Type") != "" {
+					t.Errorf("got %d %q Content-Type %q, want 401 with no body and no Content-Type", r.status, r.body, r.header.Get("Content-Type"))
+				}
+			},
+		},
+		{
+			name: "429 without a body, with Retry-After", endpoint: engagefake.EndpointAccounts,
+			fault: engagefake.Fault{Status: 429, NoBody: true, RetryAfter: "3", Times: 1},
+			check: func(t *testing.T, r response) {
+				if r.status != 429 || len(r.body) != 0 || r.header.Get("Retry-After") != "3" {
+					t.Errorf("got %d %q Retry-After %q", r.status, r.body, r.header.Get("Retry-After"))
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +287,9 @@ func TestParseFault(t *testing.T) {
 		{"agentGroups:malformed,path=/accounts/20001/", "agentGroups", engagefake.Fault{Malformed: true, PathContains: "/accounts/20001/"}, false},
 		{"rc.token:latency=2s", "rc.token", engagefake.Fault{Latency: 2 * time.Second}, false},
 		{"users:drop,times=1", "users", engagefake.Fault{Drop: true, Times: 1}, false},
+		{"users:status=401,no-body", "users", engagefake.Fault{Status: 401, NoBody: true}, false},
+		{"users:no-body", "", engagefake.Fault{}, true},
+		{"users:no-body=1,status=401", "", engagefake.Fault{}, true},
 		{"agents", "", engagefake.Fault{}, true},
 		{"nope:drop", "", engagefake.Fault{}, true},
 		{"agents:status=abc", "", engagefake.Fault{}, true},

@@ -21,9 +21,11 @@ var ErrBadFaultSpec = errors.New("bad fault spec")
 //	ENDPOINT:OPTION[,OPTION...]
 //
 // with ENDPOINT one of Endpoints and OPTION one of status=N, retry-after=VALUE, latency=DURATION
-// (time.ParseDuration syntax), times=N, path=SUBSTRING (PathContains), drop, malformed.
+// (time.ParseDuration syntax), times=N, path=SUBSTRING (PathContains), drop, malformed,
+// no-body (NoBody; needs status=N).
 // Examples: "agents:status=503,times=3", "accounts:status=429,retry-after=5",
-// "agentGroups:malformed,path=/accounts/20001/", "rc.token:latency=2s".
+// "agentGroups:malformed,path=/accounts/20001/", "rc.token:latency=2s",
+// "users:status=401,no-body".
 func ParseFault(spec string) (string, Fault, error) {
 	var f Fault
 	endpoint, opts, ok := strings.Cut(spec, ":")
@@ -42,6 +44,8 @@ func ParseFault(spec string) (string, Fault, error) {
 			f.Drop = true
 		case key == "malformed" && !hasVal:
 			f.Malformed = true
+		case key == "no-body" && !hasVal:
+			f.NoBody = true
 		case key == "status" && hasVal:
 			f.Status, err = strconv.Atoi(val)
 			if err == nil && (f.Status < 100 || f.Status > 599) {
@@ -64,6 +68,9 @@ func ParseFault(spec string) (string, Fault, error) {
 		if err != nil {
 			return "", f, fmt.Errorf("parsing fault %q: option %s: %w", spec, key, errors.Join(ErrBadFaultSpec, err))
 		}
+	}
+	if f.NoBody && f.Status == 0 {
+		return "", f, fmt.Errorf("parsing fault %q: no-body needs status=N: %w", spec, ErrBadFaultSpec)
 	}
 	return endpoint, f, nil
 }

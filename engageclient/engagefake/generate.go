@@ -193,17 +193,16 @@ func (t *Tenant) agentDoc(a *Agent) doc {
 	if chance(r, 10) {
 		email = nil
 	}
+	// rcUserId is an int64 (EV-SPEC Agent.rcUserId), null for about one agent in ten (an agent
+	// without a RingCentral user; the server writes unset values as null), and agentGroupId an
+	// integer. Earlier versions drew string forms of both here; the draws stay (their results
+	// unused) so that every other generated value is unchanged. Tests of a client's tolerance
+	// of string ids set them with UpdateAgent.
 	var rcUserID any = int64(62000000000 + a.ID)
-	switch r.IntN(10) {
-	case 0:
-		rcUserID = strconv.FormatInt(int64(62000000000+a.ID), 10)
-	case 1:
+	if r.IntN(10) == 1 {
 		rcUserID = nil
 	}
-	var groupID any = a.GroupID
-	if chance(r, 10) {
-		groupID = strconv.Itoa(a.GroupID)
-	}
+	_ = chance(r, 10)
 	created := randDate(r)
 	var lastLogin any
 	switch r.IntN(4) {
@@ -231,7 +230,7 @@ func (t *Tenant) agentDoc(a *Agent) doc {
 	}
 	return doc{
 		{"agentId", a.ID},
-		{"agentGroupId", groupID},
+		{"agentGroupId", a.GroupID},
 		{"groupId", a.GroupID},
 		{"firstName", first},
 		{"lastName", last},
@@ -334,21 +333,33 @@ func regionalSettings(r *rand.Rand) any {
 	}
 }
 
-// parentPath returns u's ancestor ids, root first, "/"-wrapped ("/" for a root user).
-func (t *Tenant) parentPath(u *User) string {
+// parentPath returns u's "parentPath": its ancestors' userIds, root first, joined with "."
+// ("1000.1003" for a user whose parent is 1003, whose parent is the root 1000), the user's own
+// id not included: the form of the spec's only example ("2181.2979.2983.3064", getUserList;
+// engage-api.md §0.7). A root user's is null.
+//
+// [I] Assumption: no source shows a root user's parentPath; engage-api.md §0.7 allows null,
+// absent or "". Null is chosen because the server writes unset values as null (the official
+// login sample's "agentGroupId": null, engage-api.md §8.7's "lastLoginDate": null), and a root
+// user has no path to set. Tests of the other two forms set them with UpdateUser.
+func (t *Tenant) parentPath(u *User) any {
 	var ids []int
 	seen := map[int]bool{u.ID: true}
 	for p := t.userByID[u.ParentID]; p != nil && !seen[p.ID]; p = t.userByID[p.ParentID] {
 		seen[p.ID] = true
 		ids = append(ids, p.ID)
 	}
-	var sb strings.Builder
-	sb.WriteByte('/')
-	for i := len(ids) - 1; i >= 0; i-- {
-		sb.WriteString(strconv.Itoa(ids[i]))
-		sb.WriteByte('/')
+	if len(ids) == 0 {
+		return nil
 	}
-	return sb.String()
+	b := make([]byte, 0, 8*len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendInt(b, int64(ids[i]), 10)
+	}
+	return string(b)
 }
 
 // userDoc generates a User object without "children" (the caller adds it).
@@ -356,10 +367,10 @@ func (t *Tenant) userDoc(u *User) doc {
 	r := entityRand(t.Seed, kindUser, u.ID)
 	first, last := pick(r, firstNames), pick(r, lastNames)
 	root := t.userByID[u.ParentID] == nil
-	var rcUserID any = int64(63000000000 + u.ID)
-	if r.IntN(3) == 0 {
-		rcUserID = strconv.FormatInt(63000000000+int64(u.ID), 10)
-	}
+	// rcUserId is an int64 (EV-SPEC User.rcUserId). The draw that once picked a string form
+	// stays, so that the other generated values are unchanged.
+	rcUserID := int64(63000000000 + u.ID)
+	_ = r.IntN(3)
 	roles := []doc{{{"roleType", "USER"}, {"description", "User"}}}
 	if root {
 		roles = append(roles, doc{{"roleType", "SUPER_USER"}, {"description", "Super user"}})

@@ -240,7 +240,7 @@ func TestMutateUsers(t *testing.T) {
 	var victim int
 	for _, id := range ids {
 		for _, u := range before {
-			if u["parentPath"] == before[id]["parentPath"].(string)+strconv.Itoa(id)+"/" {
+			if u["parentPath"] == childPath(before[id]["parentPath"], id) {
 				victim = id
 			}
 		}
@@ -266,11 +266,11 @@ func TestMutateUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := usersByID(t, base, at)
-	if got[child]["parentPath"] != before[victim]["parentPath"].(string)+strconv.Itoa(victim)+"/" {
+	if got[child]["parentPath"] != childPath(before[victim]["parentPath"], victim) {
 		t.Errorf("new child's parentPath = %v", got[child]["parentPath"])
 	}
-	if got[root]["parentPath"] != "/" || got[root]["rootUser"] != true {
-		t.Errorf("new root user = %v %v", got[root]["parentPath"], got[root]["rootUser"])
+	if pp, ok := got[root]["parentPath"]; !ok || pp != nil || got[root]["rootUser"] != true {
+		t.Errorf("new root user: parentPath %#v (present %v), rootUser %v; want null, true", pp, ok, got[root]["rootUser"])
 	}
 	if got[ids[0]]["lastName"] != "Łukaszewicz" {
 		t.Errorf("lastName = %v", got[ids[0]]["lastName"])
@@ -320,4 +320,13 @@ func TestMutateDirect(t *testing.T) {
 	if !found {
 		t.Error("AgentGroup lookup inside Mutate failed")
 	}
+}
+
+// childPath is the parentPath of a child of the user with id and parentPath parent (a string,
+// or nil for a root user): the ancestors' ids joined with ".".
+func childPath(parent any, id int) string {
+	if p, ok := parent.(string); ok && p != "" {
+		return p + "." + strconv.Itoa(id)
+	}
+	return strconv.Itoa(id)
 }

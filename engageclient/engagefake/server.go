@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,6 +150,7 @@ type Fault struct {
 	RetryAfter   string        // Retry-After header value to send with Status (seconds or HTTP-date); "" = none
 	Drop         bool          // drop the connection without answering (see the package doc on keep-alive replays)
 	Malformed    bool          // answer 200 with a truncated/malformed JSON body
+	NoBody       bool          // with Status: answer with an empty body and no Content-Type (the spec's "401 Unauthorized" has no content); no effect without Status
 	Times        int           // apply to the next N matching requests, then stop; 0 = forever
 }
 
@@ -396,36 +398,53 @@ type route struct {
 	arg       string
 }
 
-// parseRoute classifies r.
+// parseRoute classifies r. It splits the escaped path (r.URL.EscapedPath) on "/" and unescapes
+// each segment once, so a path parameter (an account id, a refresh token) holding "/", "%" or a
+// space is one segment and round-trips, and "." or ".." is an ordinary segment, not a step up.
+// A segment that does not unescape makes the request unknown.
 func parseRoute(r *http.Request) route {
-	p := strings.TrimSuffix(r.URL.Path, "/")
-	switch {
-	case p == "/restapi/oauth/token":
+	p := strings.TrimSuffix(r.URL.EscapedPath(), "/")
+	switch p {
+	case "/restapi/oauth/token":
 		return route{endpoint: EndpointRCToken}
-	case p == "/restapi/oauth/revoke":
+	case "/restapi/oauth/revoke":
 		return route{endpoint: EndpointRCRevoke}
-	case p == "/api/auth/login/rc/accesstoken":
+	case "/api/auth/login/rc/accesstoken":
 		return route{endpoint: EndpointExchange}
-	case p == "/api/auth/token/refresh":
+	case "/api/auth/token/refresh":
 		return route{endpoint: EndpointRefresh}
-	case strings.HasPrefix(p, "/api/auth/logout/"):
-		return route{endpoint: EndpointLogout, arg: strings.TrimPrefix(p, "/api/auth/logout/")}
-	case p == "/voice/api/v1/admin/accounts":
+	case "/voice/api/v1/admin/accounts":
 		return route{endpoint: EndpointAccounts}
-	case p == "/voice/api/v1/admin/users":
+	case "/voice/api/v1/admin/users":
 		return route{endpoint: EndpointUsers}
 	}
-	const prefix = "/voice/api/v1/admin/accounts/"
-	if rest, ok := strings.CutPrefix(p, prefix); ok {
-		parts := strings.Split(rest, "/")
-		switch {
-		case len(parts) == 2 && parts[1] == "agentGroups":
-			return route{endpoint: EndpointAgentGroups, accountID: parts[0]}
-		case len(parts) == 4 && parts[1] == "agentGroups" && parts[3] == "agents":
-			return route{endpoint: EndpointAgents, accountID: parts[0], groupID: parts[2]}
+	unknown := route{endpoint: EndpointUnknown}
+	if rest, ok := strings.CutPrefix(p, "/api/auth/logout/"); ok {
+		tok, err := url.PathUnescape(rest)
+		if err != nil || rest == "" || strings.Contains(rest, "/") {
+			return unknown
 		}
+		return route{endpoint: EndpointLogout, arg: tok}
 	}
-	return route{endpoint: EndpointUnknown}
+	rest, ok := strings.CutPrefix(p, "/voice/api/v1/admin/accounts/")
+	if !ok {
+		return unknown
+	}
+	parts := strings.Split(rest, "/")
+	for i, seg := range parts {
+		v, err := url.PathUnescape(seg)
+		if err != nil {
+			return unknown
+		}
+		parts[i] = v
+	}
+	switch {
+	case len(parts) == 2 && parts[0] != "" && parts[1] == "agentGroups":
+		return route{endpoint: EndpointAgentGroups, accountID: parts[0]}
+	case len(parts) == 4 && parts[0] != "" && parts[1] == "agentGroups" && parts[3] == "agents":
+		return route{endpoint: EndpointAgents, accountID: parts[0], groupID: parts[2]}
+	}
+	return unknown
 }
 
 // ServeHTTP serves both APIs.
@@ -530,12 +549,17 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		if f.Status == http.StatusTooManyRequests {
+		switch f.Status {
+		case http.StatusTooManyRequests:
 			s.count(func(st *Stats) { st.RateLimited++ })
+		case http.StatusUnauthorized:
+			s.count(func(st *Stats) { st.Unauthorized++ })
 		}
 		switch {
+		case f.NoBody:
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(f.Status)
 		case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
-			s.count(func(st *Stats) { st.Unauthorized++ })
 			writeText(w, http.StatusUnauthorized, "Jwt is expired")
 		case strings.HasPrefix(r.URL.Path, "/restapi/"):
 			code := "CMN-301"
