@@ -31,6 +31,17 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
+// repeated is a repeatable flag whose values are kept whole: a fault spec has commas of its
+// own ("agents:status=503,times=3").
+type repeated []string
+
+func (r *repeated) String() string { return strings.Join(*r, " ") }
+
+func (r *repeated) Set(v string) error {
+	*r = append(*r, v)
+	return nil
+}
+
 // parseEntities validates a comma-separated entity list named by key.
 func parseEntities(key, v string) ([]string, error) {
 	var out []string

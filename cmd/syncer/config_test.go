@@ -607,3 +607,15 @@ func TestScheduleSecondsAcceptsSixFields(t *testing.T) {
 		t.Fatalf("newDaemon with a seconds spec: %v", err)
 	}
 }
+
+// A --fault with several options reaches ParseFault whole (before, the flag split it on its
+// commas, so the README's own "--fault agents:status=503,times=3" was refused).
+func TestFakeEngageFaultFlagKeepsOptions(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	err := run(t.Context(), []string{"fake-engage", "--fault", "agents:status=503,times=3", "--fault", "users:status=401,no-body",
+		"--listen", "256.0.0.1:bad"}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || strings.Contains(err.Error(), "--fault") || !strings.Contains(err.Error(), "--listen") {
+		t.Fatalf("err = %v, want the --listen error after both faults parsed", err)
+	}
+}

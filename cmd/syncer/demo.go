@@ -180,8 +180,8 @@ func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer)
 	rateLimit := fs.Int("rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
 	retryAfter := fs.Bool("rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
 	latency := fs.Duration("latency", 0, "latency added to every admin API response")
-	var faults stringList
-	fs.Var(&faults, "fault", "inject a fault: ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed; endpoints "+strings.Join(engagefake.Endpoints, ", ")+"; repeatable")
+	var faults repeated
+	fs.Var(&faults, "fault", "inject a fault: ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", ")+"; repeatable")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
