@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evsync/evsync/internal/httpaccept"
 )
 
 // Grant types of the RingCentral token endpoint.
@@ -222,7 +224,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string
 		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use DELETE")
 		return
 	}
-	if !accepts(r.Header.Values("Accept"), "text", "plain") {
+	if !httpaccept.Admits(r.Header.Values("Accept"), "text/plain") {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusNotAcceptable)
 		return
@@ -233,43 +235,6 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string
 	}
 	s.mu.Unlock()
 	writeText(w, http.StatusOK, "")
-}
-
-// accepts reports whether Accept header values admit the media type typ/sub: no header (or
-// only empty ones) admits everything; otherwise some range typ/sub, typ/* or */* must have a
-// q other than 0.
-func accepts(values []string, typ, sub string) bool {
-	seen := false
-	for _, v := range values {
-		for rng := range strings.SplitSeq(v, ",") {
-			params := strings.Split(rng, ";")
-			mt := strings.ToLower(strings.TrimSpace(params[0]))
-			if mt == "" {
-				continue
-			}
-			seen = true
-			t, st, _ := strings.Cut(mt, "/")
-			if !(t == "*" && st == "*") && !(t == typ && (st == "*" || st == sub)) {
-				continue
-			}
-			if !zeroQ(params[1:]) {
-				return true
-			}
-		}
-	}
-	return !seen
-}
-
-// zeroQ reports whether media-range parameters carry q=0 (q=0, 0.0, 0.000: not acceptable).
-func zeroQ(params []string) bool {
-	for _, p := range params {
-		k, v, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return err == nil && q == 0
-		}
-	}
-	return false
 }
 
 // writeTokenResponse issues a token pair and writes the AccessTokenUserDetails object.

@@ -17,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/evsync/evsync/internal/httpaccept"
 )
 
 // Violation is one way a request or a response strays from the document: one problem at one
@@ -336,42 +338,11 @@ func checkAccept(op *openapi3.Operation, accept []string) string {
 		return ""
 	}
 	slices.Sort(produced)
-	seen := false
-	for _, v := range accept {
-		for rng := range strings.SplitSeq(v, ",") {
-			params := strings.Split(rng, ";")
-			want := strings.ToLower(strings.TrimSpace(params[0]))
-			if want == "" {
-				continue
-			}
-			seen = true
-			if zeroQ(params[1:]) {
-				continue
-			}
-			wt, ws, _ := strings.Cut(want, "/")
-			for _, p := range produced {
-				pt, ps, _ := strings.Cut(strings.ToLower(p), "/")
-				if (wt == "*" && ws == "*") || (wt == pt && (ws == "*" || ws == ps)) {
-					return ""
-				}
-			}
+	for _, p := range produced {
+		if httpaccept.Admits(accept, p) {
+			return ""
 		}
-	}
-	if !seen {
-		return ""
 	}
 	return fmt.Sprintf("Accept %q admits none of the operation's answers (%s): a negotiating server answers 406",
 		strings.Join(accept, ", "), strings.Join(produced, ", "))
-}
-
-// zeroQ reports whether media-range parameters carry q=0.
-func zeroQ(params []string) bool {
-	for _, p := range params {
-		k, v, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return err == nil && q == 0
-		}
-	}
-	return false
 }
