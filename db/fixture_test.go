@@ -30,6 +30,21 @@ func newFixture(t *testing.T) *fixture {
 
 func ptr[T any](v T) *T { return &v }
 
+// beginStage records a manual run and begins its stage, closed when the test ends.
+func (f *fixture) beginStage() (int64, *db.Stage) {
+	f.t.Helper()
+	runID, err := f.s.RunCreate(f.t.Context(), "manual")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	st, err := f.s.StageBegin(f.t.Context(), runID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(st.Close)
+	return runID, st
+}
+
 // tenant is a small upstream state that tests mutate between runs.
 type tenant struct {
 	accounts []db.AccountRow

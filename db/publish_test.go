@@ -383,16 +383,8 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 	tn := newTenant(1)
 	f.mustSync(tn, syncOpts{})
 	ctx := t.Context()
-	runID, err := f.s.RunCreate(ctx, "manual")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.s.StageBegin(ctx, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	err = st.AgentsAdd(ctx, "test", []db.AgentRow{
+	_, st := f.beginStage()
+	err := st.AgentsAdd(ctx, "test", []db.AgentRow{
 		{SubAccountID: "1001", AgentID: 777, AgentGroupID: 10, Raw: []byte(`{}`)},
 		{SubAccountID: "1002", AgentID: 778, AgentGroupID: 20, Raw: []byte(`{}`)},
 	})
@@ -424,16 +416,8 @@ func TestStageRejectsBadRows(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
-	runID, err := f.s.RunCreate(ctx, "manual")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.s.StageBegin(ctx, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	err = st.UsersAdd(ctx, "test", []db.UserRow{{UserID: 1, Raw: []byte(`{"password":"hunter2", broken`)}})
+	runID, st := f.beginStage()
+	err := st.UsersAdd(ctx, "test", []db.UserRow{{UserID: 1, Raw: []byte(`{"password":"hunter2", broken`)}})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad raw: %v", err)
 	}
@@ -457,15 +441,7 @@ func TestStageConcurrentAdds(t *testing.T) {
 	tn := newTenant(25) // 100 agents
 	f.mustSync(tn, syncOpts{})
 	ctx := t.Context()
-	runID, err := f.s.RunCreate(ctx, "manual")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.s.StageBegin(ctx, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, st := f.beginStage()
 	for i := range tn.agents {
 		if i%10 == 0 {
 			tn.agents[i].LastName = ptr("Concurrent")
@@ -571,17 +547,9 @@ func TestStageErrorNamesItsOwnRows(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
-	runID, err := f.s.RunCreate(ctx, "manual")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.s.StageBegin(ctx, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, st := f.beginStage()
 	bad := "bad \xff byte" // Postgres text cannot hold invalid UTF-8
-	err = st.AgentsAdd(ctx, "GET /voice/api/v1/admin/accounts/1001/agentGroups/10/agents", []db.AgentRow{
+	err := st.AgentsAdd(ctx, "GET /voice/api/v1/admin/accounts/1001/agentGroups/10/agents", []db.AgentRow{
 		{SubAccountID: "1001", AgentID: 1, AgentGroupID: 10, Raw: []byte(`{}`)},
 		{SubAccountID: "1001", AgentID: 2, AgentGroupID: 10, Raw: []byte(`{}`)},
 		{SubAccountID: "1001", AgentID: 3, AgentGroupID: 10, Username: &bad, Raw: []byte(`{}`)},
