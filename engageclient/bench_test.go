@@ -1,7 +1,11 @@
 package engageclient
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"log/slog"
+	"strconv"
 	gosync "sync"
 	"testing"
 	"time"
@@ -80,4 +84,65 @@ func BenchmarkListTenantRateLimited(b *testing.B) {
 	b.ReportMetric(float64(after.RateLimited-before.RateLimited), "429s")
 	b.ReportMetric(float64(fake.Stats().RateLimited-fakeBefore.RateLimited), "fake_429s")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
+
+// BenchmarkDecodeAgentsPage decodes one large agents listing (2,000 of the fake's full Agent
+// objects) with decodeList, which keeps the good items when one is bad, against the baseline
+// of one json.Unmarshal of the whole array, in the same run: x_baseline is decodeList's cost
+// as a ratio of the baseline for a listing of good items, x_baseline_bad_item for the same
+// listing with one bad item (decoded again item by item).
+func BenchmarkDecodeAgentsPage(b *testing.B) {
+	fake := engagefake.New(engagefake.Options{Seed: 7,
+		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 2000, Users: 1}})
+	base := fake.Start()
+	defer fake.Close()
+	c, err := New(Config{RCServerURL: base, EngageServerURL: base, ClientID: engagefake.DefaultClientID,
+		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub := fake.SubAccountIDs()[0]
+	r := &request{method: "GET", url: newURL(c.engageBase, "voice/api/v1/admin/accounts/{}/agentGroups/{}/agents", nil,
+		sub, strconv.Itoa(fake.AgentGroupIDs(sub)[0])), api: true}
+	_, body, err := c.do(b.Context(), r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	timeIt := func(f func() error) time.Duration {
+		start := time.Now()
+		for range 20 {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	// The same page with its last agent's id broken.
+	i := bytes.LastIndex(body, []byte(`"agentId":`))
+	bad := append(append(bytes.Clone(body[:i]), `"agentId":"x",`...), body[bytes.IndexByte(body[i:], ',')+i+1:]...)
+	if _, _, err := decodeList[Agent](bad); err == nil {
+		b.Fatal("the broken page decoded without an item error")
+	}
+	var baseline, good, withBad time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		baseline += timeIt(func() error {
+			var out []*Agent
+			return json.Unmarshal(body, &out)
+		})
+		good += timeIt(func() error {
+			_, _, err := decodeList[Agent](body)
+			return err
+		})
+		withBad += timeIt(func() error {
+			_, n, _ := decodeList[Agent](bad)
+			if n == 0 {
+				return errors.New("no items")
+			}
+			return nil
+		})
+	}
+	b.ReportMetric(float64(good)/float64(baseline), "x_baseline")
+	b.ReportMetric(float64(withBad)/float64(baseline), "x_baseline_bad_item")
+	b.ReportMetric(float64(len(body))/1e6, "MB_page")
 }

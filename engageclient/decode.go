@@ -42,9 +42,8 @@ func cloneRaw(b []byte) json.RawMessage {
 	return json.RawMessage(bytes.Clone(bytes.TrimSpace(b)))
 }
 
-// decodeList decodes a bare JSON array of T (null gives an empty list), one item at a time: an
-// item that cannot be decoded is left out and reported in an *ItemsError, returned with the
-// others. n is the number of items the array held (null elements and bad items included), for
+// decodeList decodes a bare JSON array of T (null gives an empty list). An item that cannot
+// be decoded is left out and reported in an *ItemsError, returned with the others. n is the number of items the array held (null elements and bad items included), for
 // paging. A JSON object body is accepted when it wraps exactly one array field (a defensive
 // fallback for envelopes).
 func decodeList[T any](body []byte) (items []*T, n int, err error) {
@@ -77,6 +76,19 @@ func decodeList[T any](body []byte) (items []*T, n int, err error) {
 	}
 	if body[0] != '[' {
 		return nil, 0, fmt.Errorf("expected a JSON array, got %s", jsonKind(body))
+	}
+	// The common case, every item good, decodes in one pass (item by item costs about 1.4×:
+	// BenchmarkDecodeAgentsPage); only a listing with a bad item is decoded again, one item at
+	// a time, to keep the others.
+	var all []*T
+	if err := json.Unmarshal(body, &all); err == nil {
+		kept := make([]*T, 0, len(all))
+		for _, v := range all {
+			if v != nil {
+				kept = append(kept, v) // a null element is no item
+			}
+		}
+		return kept, len(all), nil
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
