@@ -26,16 +26,13 @@ type fetcher struct {
 	progress *progress
 	writes   chan stageWrite
 
-	mu       gosync.Mutex
 	problems []string // failures that belong to no scope (PublishParams.Problems)
 }
 
 // runProblem records a failure that belongs to no scope: the run is partial, or failed when no
-// scope succeeded.
+// scope succeeded. It is called between phases, by the goroutine that runs them.
 func (f *fetcher) runProblem(err error) {
 	f.logger.Warn("run problem", "err", err)
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.problems = append(f.problems, err.Error())
 }
 
@@ -222,11 +219,11 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 				}
 				// A group missing from the listing leaves its agents unknown: the agents
 				// scope fails with the groups scope.
-				f.scopeFail(EntityAgentGroups, sub, err)
 				if cfg.selected(EntityAgents) {
 					f.scopeFail(EntityAgents, sub, err)
 				}
 				if !itemsOnly(err) {
+					f.scopeFail(EntityAgentGroups, sub, err)
 					return nil
 				}
 			}
