@@ -269,7 +269,7 @@ func (e *StageError) Unwrap() error { return e.Err }
 
 func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
 	e := st.ents[entityByName(entity).idx]
-	fail := func(item int, k rowKey, err error) error {
+	fail := func(item int, k rowKey, err error) *StageError {
 		se := &StageError{Entity: entity, Source: source, Item: item, Err: err}
 		if item >= 0 {
 			se.Key = e.def.keyString(k)
@@ -352,7 +352,7 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, bu
 			line, column := copyErrorPlace(err)
 			if line >= 1 && line <= len(items) {
 				it := items[line-1]
-				se := fail(it.index, it.key, fmt.Errorf("copying rows: %w", copyErrorText(err))).(*StageError)
+				se := fail(it.index, it.key, fmt.Errorf("copying rows: %w", copyErrorText(err)))
 				se.Column = column
 				err = se
 			} else {

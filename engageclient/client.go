@@ -122,13 +122,13 @@ type Response struct {
 	Pages int
 }
 
-// Endpoint names the request of r for errors and logs: "GET /voice/api/v1/admin/accounts"
-// (the path without query; "" for a nil Response).
+// Endpoint names the request of r for errors and logs as the client's own errors do:
+// "GET /voice/api/v1/admin/accounts" (the path without query; "" for a nil Response).
 func (r *Response) Endpoint() string {
 	if r == nil || r.Response == nil || r.Request == nil || r.Request.URL == nil {
 		return ""
 	}
-	return r.Request.Method + " " + r.Request.URL.EscapedPath()
+	return r.Request.Method + " " + r.Request.URL.Path
 }
 
 // request describes one logical call; do runs it with pacing, retries and auth.

@@ -43,9 +43,10 @@ func cloneRaw(b []byte) json.RawMessage {
 }
 
 // decodeList decodes a bare JSON array of T (null gives an empty list). An item that cannot
-// be decoded is left out and reported in an *ItemsError, returned with the others. n is the number of items the array held (null elements and bad items included), for
-// paging. A JSON object body is accepted when it wraps exactly one array field (a defensive
-// fallback for envelopes).
+// be decoded is left out and reported in an *ItemsError, returned with the others. n is the
+// number of items the array held (null elements and bad items included), for paging. A JSON
+// object body is accepted when it wraps exactly one array field (a defensive fallback for
+// envelopes).
 func decodeList[T any](body []byte) (items []*T, n int, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
