@@ -25,14 +25,7 @@ func TestServesTheSpec(t *testing.T) {
 		Tenant: engagefake.TenantSpec{MainAccounts: 2, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 6, Users: 30},
 		Now:    clock.Now, RateLimit: 60, RateBurst: 40, RateLimitRetryAfter: true, ExchangePerMinute: -1,
 	})
-	doc, err := apispec.Load(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := apispec.NewTransport(doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := validator(t, base)
 	hc := &http.Client{Transport: tr}
 	send := func(method, path string, form url.Values, header ...string) response {
 		t.Helper()
@@ -139,14 +132,7 @@ func TestSpecFlagsLogoutAcceptingJSON(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, engagefake.Options{})
 	_, rt := login(t, base)
-	doc, err := apispec.Load(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := apispec.NewTransport(doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := validator(t, base)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, base+"/api/auth/logout/"+url.PathEscape(rt), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -167,4 +153,19 @@ func TestSpecFlagsLogoutAcceptingJSON(t *testing.T) {
 	if want := "request header Accept|response 406 "; strings.Join(got, "|") != want {
 		t.Errorf("violations %q, want %q (all: %v)", strings.Join(got, "|"), want, tr.Violations())
 	}
+}
+
+// validator returns a transport that holds every request and answer to the official documents
+// served at base.
+func validator(t *testing.T, base string) *apispec.Transport {
+	t.Helper()
+	doc, err := apispec.Load(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := apispec.NewTransport(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
