@@ -52,6 +52,10 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 	if !w.AccountID.Valid {
 		return errors.New("accountId is missing")
 	}
+	raw, err := rawOf(b)
+	if err != nil {
+		return err
+	}
 	*a = Account{
 		AccountID:       w.AccountID.String,
 		AccountName:     w.AccountName.Ptr(),
@@ -61,7 +65,7 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		StartDate:       w.StartDate,
 		EndDate:         w.EndDate,
 		MainAccount:     w.MainAccount,
-		Raw:             cloneRaw(b),
+		Raw:             raw,
 	}
 	if m := a.MainAccount; m != nil {
 		if a.MainAccountID == "" {
@@ -70,6 +74,11 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		if a.MainAccountName == nil {
 			a.MainAccountName = m.MainAccountName
 		}
+	}
+	if a.MainAccountID == "" {
+		// A sub-account belongs to a main account (the table's foreign key): without one it
+		// cannot be stored, and only its item fails.
+		return errors.New("mainAccountId is missing")
 	}
 	return nil
 }
@@ -92,11 +101,15 @@ func (m *MainAccount) UnmarshalJSON(b []byte) error {
 	if err := unmarshalObject(b, &w, "main account"); err != nil {
 		return err
 	}
+	raw, err := rawOf(b)
+	if err != nil {
+		return err
+	}
 	*m = MainAccount{
 		MainAccountID:   w.MainAccountID.String,
 		MainAccountName: w.MainAccountName.Ptr(),
 		RCAccountID:     w.RCAccountID.Ptr(),
-		Raw:             cloneRaw(b),
+		Raw:             raw,
 	}
 	return nil
 }

@@ -115,11 +115,15 @@ func (g *AgentGroup) UnmarshalJSON(b []byte) error {
 	if !w.AgentGroupID.Valid {
 		return errors.New("agentGroupId is missing")
 	}
+	raw, err := rawOf(b)
+	if err != nil {
+		return err
+	}
 	*g = AgentGroup{
 		AgentGroupID: w.AgentGroupID.Int64,
 		GroupName:    w.GroupName.Ptr(),
 		IsDefault:    w.IsDefault.Ptr(),
-		Raw:          cloneRaw(b),
+		Raw:          raw,
 	}
 	return nil
 }
@@ -166,6 +170,10 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 	if !w.AgentID.Valid {
 		return errors.New("agentId is missing")
 	}
+	raw, err := rawOf(b)
+	if err != nil {
+		return err
+	}
 	groupID := w.AgentGroupID
 	if !groupID.Valid {
 		groupID = w.GroupID
@@ -189,7 +197,7 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 		RCUserID:      w.RCUserID.Ptr(),
 		CreatedOn:     w.CreatedOn,
 		LastLoginDate: w.LastLoginDate,
-		Raw:           cloneRaw(b),
+		Raw:           raw,
 	}
 	return nil
 }

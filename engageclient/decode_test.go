@@ -2,8 +2,10 @@ package engageclient
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -434,15 +436,28 @@ func TestDecodeListShapes(t *testing.T) {
 		{"empty array", `[]`, []int64{}, ""},
 		{"null body", `null`, []int64{}, ""},
 		{"null element skipped", `[null,{"agentGroupId":3}]`, []int64{3}, ""},
-		{"envelope with one array", `{"items":[{"agentGroupId":4}],"total":1}`, []int64{4}, ""},
+		// Listings are bare arrays (engage-api.md §0.6): an object is an error, even one that
+		// wraps a single array, and the API's error object says what it said.
+		{"envelope with one array", `{"items":[{"agentGroupId":4}],"total":1}`, nil, "expected a JSON array, got an object"},
+		{"error envelope", `{"generalMessage":"Agent group not found","validationErrors":[]}`, nil,
+			`expected a JSON array, got an error object: "Agent group not found"`},
 		{"empty body", ``, nil, "empty body"},
 		{"truncated", `[{"agentGroupId":1},{"agentGr`, nil, "unexpected end of JSON input"},
 		{"object without array", `{"generalMessage":"oops"}`, nil, "expected a JSON array"},
 		{"string", `"hello"`, nil, "expected a JSON array, got a string"},
 		{"element not object", `[1,2]`, nil, "expected a JSON object"},
 		{"missing id", `[{"groupName":"x"}]`, nil, "agentGroupId is missing"},
-		{"bad id", `[{"agentGroupId":"x1"}]`, nil, "parsing integer"},
-		{"html", `<html>502</html>`, nil, "expected a JSON array"},
+		{"bad id", `[{"agentGroupId":"x1"}]`, nil, `item 0: agentGroupId: parsing integer`},
+		{"id 2^63", `[{"agentGroupId":9223372036854775808}]`, nil, `item 0: agentGroupId: parsing integer "9223372036854775808": out of range`},
+		{"id -2^63-1", `[{"agentGroupId":-9223372036854775809}]`, nil, `agentGroupId: parsing integer "-9223372036854775809": out of range`},
+		{"id 1e19", `[{"agentGroupId":1e19}]`, nil, `agentGroupId: parsing integer "1e19": out of range`},
+		{"id max", `[{"agentGroupId":9223372036854775807}]`, []int64{9223372036854775807}, ""},
+		{"id min", `[{"agentGroupId":"-9223372036854775808"}]`, []int64{-9223372036854775808}, ""},
+		{"field named", `[{"agentGroupId":1,"isDefault":[1]}]`, nil, `item 0: isDefault: `},
+		{"nesting 250 kept", `[{"agentGroupId":5,"x":` + strings.Repeat("[", 250) + strings.Repeat("]", 250) + `}]`, []int64{5}, ""},
+		{"nesting beyond the limit", `[{"agentGroupId":6,"deep":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + `}]`, nil,
+			"item 0: deep: nested deeper than 1000 levels"},
+		{"html", `<html>502</html>`, nil, "expected a JSON array, got markup (an HTML or XML page), not JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -539,4 +554,75 @@ func FuzzDecode(f *testing.F) {
 		_, _ = jwtExpiry(string(body), time.Unix(1e9, 0))
 		_ = StripSecrets(body)
 	})
+}
+
+// nestedUsers is a users listing of one chain of depth users, each the only child of the one
+// before, in the unflattened form.
+func nestedUsers(depth int) []byte {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range depth {
+		fmt.Fprintf(&b, `{"userId":%d,"userName":"u%d","children":[`, i+1, i+1)
+	}
+	b.WriteString(strings.Repeat("]}", depth))
+	b.WriteString("]")
+	return []byte(b.String())
+}
+
+func TestUserRawLeavesOutChildren(t *testing.T) {
+	t.Parallel()
+	body := `[{"userId":1,"children":[{"userId":2,"userName":"b","children":[]},{"userId":3}],"userName":"a"},` +
+		`{ "children" : [ {"userId":5} ] , "userId":4},{"userId":6,"children":null}]`
+	users, _, err := decodeList[User]([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	parents := map[int64]int64{}
+	for _, u := range FlattenUsers(users) {
+		got[u.UserID] = string(u.Raw)
+		if p := u.ParentUserID(); p != nil {
+			parents[u.UserID] = *p
+		}
+	}
+	want := map[int64]string{
+		1: `{"userId":1,"userName":"a"}`,
+		2: `{"userId":2,"userName":"b"}`,
+		3: `{"userId":3}`,
+		4: `{  "userId":4}`, // the first member and its comma go; the spaces around stay
+		5: `{"userId":5}`,
+		6: `{"userId":6}`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("raw (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[int64]int64{2: 1, 3: 1, 5: 4}, parents); diff != "" {
+		t.Errorf("parents (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeepUserTreeMemoryIsLinear decodes a chain of 1,000 nested users: each user's Raw used to
+// clone its whole subtree, so the memory the decoded users hold grew with the square of the
+// depth (about 500 times the body here). It does not call t.Parallel: it reads the process's
+// heap, which parallel tests would add to.
+func TestDeepUserTreeMemoryIsLinear(t *testing.T) { //nolint:paralleltest // reads process-wide MemStats
+	body := nestedUsers(1000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	users, _, err := decodeList[User](body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if n := len(FlattenUsers(users)); n != 1000 {
+		t.Fatalf("decoded %d users, want 1000", n)
+	}
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if limit := int64(32 * len(body)); held > limit {
+		t.Errorf("the users of a %d-byte body hold %d bytes (%.0f× the body), want at most 32×",
+			len(body), held, float64(held)/float64(len(body)))
+	}
+	runtime.KeepAlive(users)
 }

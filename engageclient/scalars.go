@@ -3,6 +3,7 @@ package engageclient
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -154,15 +155,24 @@ func (n Int64) Ptr() *int64 { return ptrIf(n.Int64, n.Valid) }
 // parseJSONInt parses an integer written as a JSON number ("12", "12.0", "1.2e3").
 func parseJSONInt(b []byte) (int64, error) {
 	s := string(b)
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
 		return v, nil
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("parsing integer %s: out of range", quoteValue(s))
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("parsing integer %s: not a number", quoteValue(s))
 	}
-	if f != math.Trunc(f) || f > math.MaxInt64 || f < math.MinInt64 {
+	if f != math.Trunc(f) {
 		return 0, fmt.Errorf("parsing integer %s: not an integer", quoteValue(s))
+	}
+	// float64(math.MaxInt64) rounds up to 2^63, so the bounds are 2^63 exclusive and -2^63
+	// inclusive: a value out of range must fail (its item), not wrap around.
+	if f >= 0x1p63 || f < -0x1p63 {
+		return 0, fmt.Errorf("parsing integer %s: out of range", quoteValue(s))
 	}
 	return int64(f), nil
 }

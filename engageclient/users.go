@@ -58,25 +58,38 @@ type User struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *User) UnmarshalJSON(b []byte) error {
 	var w struct {
-		UserID       Int64             `json:"userId"`
-		UserName     Str               `json:"userName"`
-		FirstName    Str               `json:"firstName"`
-		LastName     Str               `json:"lastName"`
-		FullName     Str               `json:"fullName"`
-		Enabled      Bool              `json:"enabled"`
-		RootUser     Bool              `json:"rootUser"`
-		RCUserID     Int64             `json:"rcUserId"`
-		RCAccountID  ID                `json:"rcAccountId"`
-		Roles        []Role            `json:"roles"`
-		CreationDate Time              `json:"creationDate"`
-		ParentPath   Str               `json:"parentPath"`
-		Children     []json.RawMessage `json:"children"`
+		UserID       Int64  `json:"userId"`
+		UserName     Str    `json:"userName"`
+		FirstName    Str    `json:"firstName"`
+		LastName     Str    `json:"lastName"`
+		FullName     Str    `json:"fullName"`
+		Enabled      Bool   `json:"enabled"`
+		RootUser     Bool   `json:"rootUser"`
+		RCUserID     Int64  `json:"rcUserId"`
+		RCAccountID  ID     `json:"rcAccountId"`
+		Roles        []Role `json:"roles"`
+		CreationDate Time   `json:"creationDate"`
+		ParentPath   Str    `json:"parentPath"`
+		Children     span   `json:"children"`
 	}
 	if err := unmarshalObject(b, &w, "user"); err != nil {
 		return err
 	}
 	if !w.UserID.Valid {
 		return errors.New("userId is missing")
+	}
+	// A user's Raw leaves out its children: they are users of their own (with their own Raw),
+	// and their parent_user_id keeps the hierarchy. Cloning each user's subtree would make
+	// memory quadratic in the depth of the tree.
+	raw, err := rawOf(withoutMember(b, w.Children))
+	if err != nil {
+		return err
+	}
+	var children []span
+	if len(w.Children) > 0 && w.Children[0] == '[' {
+		if err := json.Unmarshal(w.Children, &children); err != nil {
+			return fmt.Errorf("children: %w", err)
+		}
 	}
 	*u = User{
 		UserID:       w.UserID.Int64,
@@ -91,9 +104,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		Roles:        w.Roles,
 		CreationDate: w.CreationDate,
 		ParentPath:   w.ParentPath.Ptr(),
-		Raw:          cloneRaw(b),
+		Raw:          raw,
 	}
-	for i, raw := range w.Children {
+	for i, raw := range children {
 		if string(bytes.TrimSpace(raw)) == "null" {
 			continue
 		}

@@ -46,60 +46,105 @@ func isSecretKey(k []byte) bool {
 // Scrub returns raw without its secret-bearing keys, at any depth of objects and arrays,
 // compacted (insignificant whitespace removed). A key is secret-bearing when, ignoring case, it
 // is or ends with password, pwd, secret, token, pin or securityKey (so phoneLoginPin goes and
-// allowManualPass stays). Empty input is returned as "{}"; invalid JSON is an error that does
-// not quote the input.
+// allowManualPass stays). What Postgres jsonb cannot hold is repaired to U+FFFD: bytes that are
+// not UTF-8, \u0000 and a lone surrogate escape. Empty input is returned as "{}"; invalid JSON
+// (nesting deeper than MaxDepth included) is an error that does not quote the input.
 func Scrub(raw []byte) ([]byte, error) {
-	out, err := scrubAppend(nil, raw)
-	if err != nil || !bytes.Contains(out, []byte(`\u0000`)) {
-		return out, err
+	sc := scrubber{in: raw}
+	out, err := sc.scrub()
+	if err != nil {
+		return nil, err
 	}
-	return replaceNULEscapes(out), nil
+	if sc.badUTF8 {
+		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+	}
+	if bytes.Contains(out, []byte(`\u`)) {
+		out = replaceBadEscapes(out)
+	}
+	return out, nil
 }
 
-// replaceNULEscapes rewrites every \u0000 escape of valid JSON to \ufffd: Postgres jsonb rejects
-// NUL characters, and one odd value upstream must not fail a whole run. In valid JSON every
-// backslash starts an escape, so one pass over the escapes finds them all.
-func replaceNULEscapes(b []byte) []byte {
+// replaceBadEscapes rewrites the \u escapes of valid JSON that Postgres jsonb rejects to
+// \ufffd: \u0000 (NUL) and a surrogate that is not half of a pair (a lone \ud800). One odd
+// value upstream must not fail a whole run; Go's decoder reads both as U+FFFD too. In valid
+// JSON every backslash starts an escape, so one pass over the escapes finds them all.
+func replaceBadEscapes(b []byte) []byte {
 	for i := 0; i < len(b)-1; i++ {
 		if b[i] != '\\' {
 			continue
 		}
-		if b[i+1] == 'u' && i+6 <= len(b) && string(b[i+2:i+6]) == "0000" {
+		if b[i+1] != 'u' || i+6 > len(b) {
+			i++ // skip the escaped character
+			continue
+		}
+		r := hex4(b[i+2 : i+6])
+		switch {
+		case r == 0:
+			copy(b[i+2:i+6], "fffd")
+		case r >= 0xd800 && r < 0xdc00: // a high surrogate: a low one must follow
+			if i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+				if lo := hex4(b[i+8 : i+12]); lo >= 0xdc00 && lo < 0xe000 {
+					i += 11 // the pair is fine
+					continue
+				}
+			}
+			copy(b[i+2:i+6], "fffd")
+		case r >= 0xdc00 && r < 0xe000: // a low surrogate without its high one
 			copy(b[i+2:i+6], "fffd")
 		}
-		i++ // skip the escaped character (the hex digits of \uXXXX hold no backslash)
+		i += 5 // the hex digits of \uXXXX hold no backslash
 	}
 	return b
+}
+
+// hex4 reads four hex digits (valid JSON guarantees them after \u).
+func hex4(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			r |= rune(c-'A') + 10
+		}
+	}
+	return r
 }
 
 // errBadJSON is returned for malformed raw objects; it never quotes the input.
 var errBadJSON = errors.New("raw is not valid JSON")
 
-// scrubAppend appends the scrubbed, compacted raw to dst.
-func scrubAppend(dst, raw []byte) ([]byte, error) {
-	sc := scrubber{in: raw, out: dst}
-	sc.ws()
-	if sc.pos == len(sc.in) {
-		return append(dst, '{', '}'), nil
+// scrub returns the scrubbed, compacted input.
+func (s *scrubber) scrub() ([]byte, error) {
+	s.ws()
+	if s.pos == len(s.in) {
+		return append(s.out, '{', '}'), nil
 	}
-	if err := sc.value(0); err != nil {
-		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", sc.pos, err)
+	if err := s.value(0); err != nil {
+		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", s.pos, err)
 	}
-	sc.ws()
-	if sc.pos != len(sc.in) {
-		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", sc.pos, errBadJSON)
+	s.ws()
+	if s.pos != len(s.in) {
+		return nil, fmt.Errorf("scrubbing raw at byte %d: %w", s.pos, errBadJSON)
 	}
-	return sc.out, nil
+	return s.out, nil
 }
 
 // scrubber is a small validating JSON scanner that copies its input, minus secret keys.
 type scrubber struct {
-	in  []byte
-	pos int
-	out []byte
+	in      []byte
+	pos     int
+	out     []byte
+	badUTF8 bool // a string held bytes that are not UTF-8 (Scrub repairs them)
 }
 
-const maxDepth = 200
+// MaxDepth is the most objects and arrays Scrub takes nested in one another. PostgreSQL's jsonb
+// (max_stack_depth 2MB) takes several thousand; the client fails an item nested deeper, so
+// that only its scope fails.
+const MaxDepth = 1000
 
 func (s *scrubber) ws() {
 	for s.pos < len(s.in) {
@@ -114,7 +159,7 @@ func (s *scrubber) ws() {
 
 // value copies one JSON value to out.
 func (s *scrubber) value(depth int) error {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return errBadJSON
 	}
 	if s.pos >= len(s.in) {
@@ -213,7 +258,7 @@ func (s *scrubber) str() (escaped bool, err error) {
 		default:
 			r, n := utf8.DecodeRune(s.in[s.pos:])
 			if r == utf8.RuneError && n <= 1 {
-				return false, errBadJSON
+				s.badUTF8 = true // repaired by Scrub, as Go's decoder does for the typed values
 			}
 			s.pos += n
 		}
