@@ -110,6 +110,9 @@ type syncOpts struct {
 	hook      func(ctx context.Context, step string) error
 	ctx       context.Context
 	pageSize  int
+	dupFunc   func(db.Duplicate)
+	// fallback stages the accounts with AccountsAddFallback (a weaker source).
+	fallback bool
 }
 
 // sync runs one complete run of tn: lock, ledger row, stage every row in pages, mark every
@@ -145,7 +148,14 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 			f.t.Fatalf("staging: %v", err)
 		}
 	}
-	must(addPaged(ctx, tn.accounts, page, st.AccountsAdd))
+	if o.dupFunc != nil {
+		st.SetDuplicateFunc(o.dupFunc)
+	}
+	addAccounts := st.AccountsAdd
+	if o.fallback {
+		addAccounts = st.AccountsAddFallback
+	}
+	must(addPaged(ctx, tn.accounts, page, addAccounts))
 	must(addPaged(ctx, tn.subs, page, st.SubAccountsAdd))
 	must(addPaged(ctx, tn.users, page, st.UsersAdd))
 	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))

@@ -68,6 +68,9 @@ type AgentRow struct {
 	CreatedAt    *time.Time
 	LastLoginAt  *time.Time
 	Raw          []byte
+	// Rank decides which copy is kept of an agent added twice in one run (listed in two
+	// groups): the lower rank, of equal ranks the first added (Stage.SetDuplicateFunc).
+	Rank int64
 }
 
 // Entity names, as used in scopes and sync_run_scopes.

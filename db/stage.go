@@ -34,6 +34,8 @@ type Stage struct {
 	marks   map[scopeID]*scopeMark
 	hasher  *rowHasher
 	copying chan error // result of the COPY in flight, nil when none
+	sources []string   // the source of each Add, by entry.add
+	dupFunc func(Duplicate)
 	done    bool       // Publish was called
 	closed  bool
 	err     error // first staging error; Publish refuses to run after one
@@ -55,12 +57,20 @@ const (
 	fStored  = 1 << iota // the row exists in the table
 	fDeleted             // ... soft-deleted
 	fSeen                // fetched in this run
+	fOpI                 // ... and staged as an insert
+	fOpU                 // ... as an update
+	fOpR                 // ... as a restore (none of the three: unchanged)
+
+	fOps = fOpI | fOpU | fOpR
 )
 
-// entry is what Stage keeps per row key: the stored (or staged) hash and flags.
+// entry is what Stage keeps per row key: the stored (or staged) hash and flags, and for a row
+// seen in this run, the Add it came from and its rank (which of two copies of one key is kept).
 type entry struct {
 	hash  [32]byte
 	flags uint8
+	add   uint32 // index in Stage.sources of the Add the seen copy came from
+	rank  int64
 }
 
 // scopeStat counts one scope's rows while staging.
@@ -107,6 +117,24 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 	return st, nil
 }
 
+// Duplicate is a row key added twice in one run: the same key twice in one listing, or an
+// agent listed in two of its sub-account's groups. One copy is kept: the one with the lower
+// rank (AgentRow.Rank; other rows rank equal), of equal ranks the first added.
+type Duplicate struct {
+	Entity  string // "agents"
+	Key     string // "sub_account_id=20001 agent_id=100004"
+	Kept    string // the source of the copy kept ("GET /voice/api/.../agentGroups/7/agents")
+	Dropped string // the source of the copy dropped
+}
+
+// SetDuplicateFunc sets the function told about every Duplicate (to log a warning); it is
+// called with the stage's lock held and must not call the stage.
+func (st *Stage) SetDuplicateFunc(fn func(Duplicate)) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.dupFunc = fn
+}
+
 // RunID returns the run the stage belongs to (0 for a dry run).
 func (st *Stage) RunID() int64 { return st.runID }
 
@@ -116,15 +144,27 @@ var ErrStageDone = errors.New("db: stage already published or closed")
 // AccountsAdd stages main accounts (scope "all"). source names where the rows come from (an
 // endpoint, "GET /voice/api/v1/admin/accounts") for errors; every Add takes one.
 func (st *Stage) AccountsAdd(ctx context.Context, source string, rows []AccountRow) error {
-	return st.add(ctx, EntityAccounts, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+	return st.add(ctx, EntityAccounts, source, len(rows), addOpts{}, accountBuild(rows))
+}
+
+// AccountsAddFallback stages main accounts known only from a weaker source than the accounts
+// listing (the login response, which names the main account and nothing else): a row whose
+// key is stored or already staged in this run only counts as seen, keeping its values (a
+// weaker source never overwrites a stronger one's); any other is staged as AccountsAdd would.
+func (st *Stage) AccountsAddFallback(ctx context.Context, source string, rows []AccountRow) error {
+	return st.add(ctx, EntityAccounts, source, len(rows), addOpts{fallback: true}, accountBuild(rows))
+}
+
+func accountBuild(rows []AccountRow) buildFunc {
+	return func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, ps(r.Name), ps(r.RCAccountID)), r.Raw
-	})
+	}
 }
 
 // SubAccountsAdd stages sub-accounts (scope "all").
 func (st *Stage) SubAccountsAdd(ctx context.Context, source string, rows []SubAccountRow) error {
-	return st.add(ctx, EntitySubAccounts, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+	return st.add(ctx, EntitySubAccounts, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, ps(r.Name), pb(r.Archived), pt(r.StartDate), pt(r.EndDate)), r.Raw
 	})
@@ -132,7 +172,7 @@ func (st *Stage) SubAccountsAdd(ctx context.Context, source string, rows []SubAc
 
 // UsersAdd stages admin users (scope "all").
 func (st *Stage) UsersAdd(ctx context.Context, source string, rows []UserRow) error {
-	return st.add(ctx, EntityUsers, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+	return st.add(ctx, EntityUsers, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{n: r.UserID}, append(vals, r.UserID, pi(r.ParentUserID), ps(r.UserName), ps(r.FirstName), ps(r.LastName), ps(r.FullName),
 			pb(r.Enabled), pb(r.RootUser), pi(r.RCUserID), ps(r.RCAccountID), pa(r.Roles), pt(r.CreatedAt)), r.Raw
@@ -141,7 +181,7 @@ func (st *Stage) UsersAdd(ctx context.Context, source string, rows []UserRow) er
 
 // AgentGroupsAdd stages agent groups (scope: their sub-account id).
 func (st *Stage) AgentGroupsAdd(ctx context.Context, source string, rows []AgentGroupRow) error {
-	return st.add(ctx, EntityAgentGroups, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+	return st.add(ctx, EntityAgentGroups, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, ps(r.Name), pb(r.IsDefault)), r.Raw
 	})
@@ -149,7 +189,8 @@ func (st *Stage) AgentGroupsAdd(ctx context.Context, source string, rows []Agent
 
 // AgentsAdd stages agents (scope: their sub-account id).
 func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) error {
-	return st.add(ctx, EntityAgents, source, len(rows), func(i int, vals []any) (rowKey, []any, []byte) {
+	rank := func(i int) int64 { return rows[i].Rank }
+	return st.add(ctx, EntityAgents, source, len(rows), addOpts{rank: rank}, func(i int, vals []any) (rowKey, []any, []byte) {
 		r := &rows[i]
 		return rowKey{s: r.SubAccountID, n: r.AgentID}, append(vals, r.SubAccountID, r.AgentID, r.AgentGroupID,
 			ps(r.Username), ps(r.FirstName), ps(r.LastName), ps(r.Email), ps(r.AgentType), pb(r.IsActive), pi(r.RCUserID),
@@ -210,10 +251,19 @@ func (st *Stage) Close() {
 	destroy(st.conn)
 }
 
+// buildFunc appends row i's key and typed column values (in table column order) to vals and
+// returns them with the row's raw.
+type buildFunc func(i int, vals []any) (rowKey, []any, []byte)
+
+// addOpts are the variations of add.
+type addOpts struct {
+	fallback bool             // rows from a weaker source (AccountsAddFallback)
+	rank     func(i int) int64 // row i's rank among copies of its key; nil: all equal
+}
+
 // add classifies n rows of one entity against the stored hashes and COPYs the new, changed
-// and restored ones into the entity's staging table. build appends the row's key and typed
-// column values (in table column order) to vals.
-func (st *Stage) add(ctx context.Context, entity, source string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+// and restored ones into the entity's staging table.
+func (st *Stage) add(ctx context.Context, entity, source string, n int, o addOpts, build buildFunc) error {
 	if n == 0 {
 		return nil
 	}
@@ -225,7 +275,7 @@ func (st *Stage) add(ctx context.Context, entity, source string, n int, build fu
 	if st.err != nil {
 		return st.err
 	}
-	if err := st.addLocked(ctx, entity, source, n, build); err != nil {
+	if err := st.addLocked(ctx, entity, source, n, o, build); err != nil {
 		st.err = err
 		return err
 	}
@@ -267,7 +317,7 @@ func (e *StageError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StageError) Unwrap() error { return e.Err }
 
-func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, build func(i int, vals []any) (rowKey, []any, []byte)) error {
+func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, o addOpts, build buildFunc) error {
 	e := st.ents[entityByName(entity).idx]
 	fail := func(item int, k rowKey, err error) *StageError {
 		se := &StageError{Entity: entity, Source: source, Item: item, Err: err}
@@ -289,6 +339,8 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, bu
 	}
 	d := e.def
 	ncols := len(d.keyCols) + len(d.cols)
+	addIdx := uint32(len(st.sources))
+	st.sources = append(st.sources, source)
 	copyRows := make([][]any, 0, n)
 	items := make([]copiedItem, 0, n) // the Add's item behind each copied row
 	var vals []any
@@ -306,26 +358,54 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, bu
 		e.intern(&k)
 		sc := e.scope(d.scope(k))
 		old, found := e.rows[k]
+		var rank int64
+		if o.rank != nil {
+			rank = o.rank(i)
+		}
+		if found && o.fallback {
+			if old.flags&fSeen == 0 {
+				if old.flags&fDeleted == 0 {
+					sc.unchanged++
+					sc.fetched++
+				}
+				e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: addIdx, rank: rank}
+			}
+			continue // stored or staged: the weaker source changes nothing
+		}
+		if found && old.flags&fSeen != 0 {
+			// Listed twice in one run: the copy with the lower rank is kept, of equal ranks
+			// the first.
+			dup := Duplicate{Entity: entity, Key: d.keyString(k), Kept: st.sources[old.add], Dropped: source}
+			if rank >= old.rank {
+				st.duplicate(dup)
+				continue
+			}
+			dup.Kept, dup.Dropped = dup.Dropped, dup.Kept
+			st.duplicate(dup)
+			var err error
+			if copyRows, items, err = st.unstage(ctx, e, sc, k, old, copyRows, items); err != nil {
+				return fail(i, k, err)
+			}
+			old, found = e.rows[k]
+		}
 		var op string
 		switch {
 		case !found:
 			op = "i"
 			sc.inserted++
-			e.rows[k] = entry{hash: h, flags: fSeen}
-		case old.flags&fSeen != 0:
-			continue // listed twice in one run (pages shifted): the first copy wins
+			e.rows[k] = entry{hash: h, flags: fSeen | fOpI, add: addIdx, rank: rank}
 		case old.flags&fDeleted != 0:
 			op = "r"
 			sc.restored++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpR, add: addIdx, rank: rank}
 		case old.hash != h:
 			op = "u"
 			sc.updated++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpU, add: addIdx, rank: rank}
 		default:
 			sc.unchanged++
 			sc.fetched++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen}
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: addIdx, rank: rank}
 			continue
 		}
 		sc.fetched++
@@ -362,6 +442,62 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, bu
 		done <- err
 	}()
 	return nil
+}
+
+// duplicate reports a Duplicate to the DuplicateFunc.
+func (st *Stage) duplicate(d Duplicate) {
+	if st.dupFunc != nil {
+		st.dupFunc(d)
+	}
+}
+
+// unstage undoes the staging of key k's copy seen earlier in this run (old is its entry), so
+// that a better copy can take its place: its counts are taken back, its staged row is removed
+// (from this Add's pending rows, or from the staging table), and its entry is what it was
+// before the run. It returns the pending rows without it.
+func (st *Stage) unstage(ctx context.Context, e *stageEntity, sc *scopeStat, k rowKey, old entry, copyRows [][]any, items []copiedItem) ([][]any, []copiedItem, error) {
+	if old.flags&fOps == 0 { // unchanged: nothing was copied
+		sc.unchanged--
+		sc.fetched--
+		e.rows[k] = entry{hash: old.hash, flags: old.flags &^ fSeen}
+		return copyRows, items, nil
+	}
+	switch {
+	case old.flags&fOpI != 0:
+		sc.inserted--
+		delete(e.rows, k)
+	case old.flags&fOpU != 0:
+		sc.updated--
+		e.rows[k] = entry{hash: old.hash, flags: old.flags &^ (fSeen | fOps)}
+	default:
+		sc.restored--
+		e.rows[k] = entry{hash: old.hash, flags: old.flags &^ (fSeen | fOps)}
+	}
+	sc.fetched--
+	sc.staged--
+	e.stagedN--
+	if j := slices.IndexFunc(items, func(it copiedItem) bool { return it.key == k }); j >= 0 {
+		return slices.Delete(copyRows, j, j+1), slices.Delete(items, j, j+1), nil
+	}
+	// Copied by an earlier Add: wait for its COPY and delete the row from the staging table.
+	if err := st.wait(); err != nil {
+		return nil, nil, err
+	}
+	d := e.def
+	var where []string
+	var args []any
+	if d.keyS != "" {
+		args = append(args, k.s)
+		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{d.keyS}.Sanitize(), len(args)))
+	}
+	if d.keyN != "" {
+		args = append(args, k.n)
+		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{d.keyN}.Sanitize(), len(args)))
+	}
+	if _, err := st.conn.Exec(ctx, "DELETE FROM "+pgx.Identifier{"stg_" + d.name}.Sanitize()+" WHERE "+strings.Join(where, " AND "), args...); err != nil {
+		return nil, nil, fmt.Errorf("replacing a copy listed twice: %w", err)
+	}
+	return copyRows, items, nil
 }
 
 // copiedItem is the Add item behind one copied row.

@@ -318,7 +318,8 @@ func TestScrubRaw(t *testing.T) {
 		{name: "missing comma", in: `{"a":1 "b":2}`, wantErr: true},
 		{name: "bad number", in: `{"a":-}`, wantErr: true},
 		{name: "control char", in: "{\"a\":\"\x01\"}", wantErr: true},
-		{name: "bad utf8", in: "{\"a\":\"\xff\"}", wantErr: true},
+		{name: "bad utf8 repaired", in: "{\"a\":\"\xff\"}", want: "{\"a\":\"\uFFFD\"}"},
+		{name: "lone surrogate repaired", in: `{"a":"\ud800"}`, want: `{"a":"\ufffd"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

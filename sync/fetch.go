@@ -48,6 +48,10 @@ type groupRef struct {
 }
 
 func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger) *fetcher {
+	stage.SetDuplicateFunc(func(d db.Duplicate) {
+		logger.Warn("listed twice in one run; one copy kept", "entity", d.Entity, "key", d.Key,
+			"kept", d.Kept, "dropped", d.Dropped)
+	})
 	return &fetcher{
 		r:        r,
 		stage:    stage,
@@ -383,9 +387,12 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
 	cfg := &f.r.cfg
 	if cfg.selected(EntityAccounts) {
-		rows := mainAccountRows(accounts, login)
-		if err := f.send(ctx, len(rows), func(ctx context.Context) error {
-			return f.stage.AccountsAdd(ctx, source, rows)
+		rows, fallback := mainAccountRows(accounts, login)
+		if err := f.send(ctx, len(rows)+len(fallback), func(ctx context.Context) error {
+			if err := f.stage.AccountsAdd(ctx, source, rows); err != nil {
+				return err
+			}
+			return f.stage.AccountsAddFallback(ctx, "the login response", fallback)
 		}); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"encoding/json"
+	"math"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -9,8 +10,10 @@ import (
 
 // mainAccountRows derives the main accounts from the sub-account listing (and the login's
 // mainAccountId), one row per main account, in the order first seen.
-func mainAccountRows(accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) []db.AccountRow {
-	var rows []db.AccountRow
+// mainAccountRows returns the main accounts of the accounts listing, and, in fallback, the
+// main account the login response names when the listing has none of it: the login names only
+// its id, so that row must not overwrite what a listing stored (Stage.AccountsAddFallback).
+func mainAccountRows(accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) (rows, fallback []db.AccountRow) {
 	index := make(map[string]int)
 	for _, a := range accounts {
 		if a.MainAccountID == "" {
@@ -40,13 +43,13 @@ func mainAccountRows(accounts []*engageclient.Account, login *engageclient.Acces
 	}
 	if login != nil && login.MainAccountID != "" {
 		if _, seen := index[login.MainAccountID]; !seen {
-			rows = append(rows, db.AccountRow{
+			fallback = append(fallback, db.AccountRow{
 				MainAccountID: login.MainAccountID,
 				Raw:           mustJSON(map[string]any{"mainAccountId": login.MainAccountID}),
 			})
 		}
 	}
-	return rows
+	return rows, fallback
 }
 
 func subAccountRow(a *engageclient.Account) db.SubAccountRow {
@@ -97,9 +100,16 @@ func agentGroupRow(subAccountID string, g *engageclient.AgentGroup) db.AgentGrou
 }
 
 // agentRow maps an agent listed under a group; the group it was listed under is its group.
+// agentRow is agent a as listed in group groupID. An agent listed in two groups of its
+// sub-account is kept once, by a rule that gives the same answer on every run: the copy from
+// the group its own agentGroupId names, else the one from the lowest group id (Rank).
 func agentRow(subAccountID string, groupID int64, a *engageclient.Agent) db.AgentRow {
+	rank := groupID
+	if a.AgentGroupID != nil && *a.AgentGroupID == groupID {
+		rank = math.MinInt64
+	}
 	return db.AgentRow{
-		SubAccountID: subAccountID, AgentID: a.AgentID, AgentGroupID: groupID,
+		SubAccountID: subAccountID, AgentID: a.AgentID, AgentGroupID: groupID, Rank: rank,
 		Username: a.Username, FirstName: a.FirstName, LastName: a.LastName, Email: a.Email,
 		AgentType: a.AgentType, IsActive: a.IsActive, RCUserID: a.RCUserID,
 		CreatedAt: a.CreatedOn.Ptr(), LastLoginAt: a.LastLoginDate.Ptr(), Raw: a.Raw,

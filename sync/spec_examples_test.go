@@ -217,11 +217,13 @@ func mapExample(t *testing.T, kind exampleKind, body []byte) string {
 	switch kind {
 	case kindLogin:
 		out.WriteString("# decoded as the token exchange's answer; the run derives main accounts from mainAccountId\n")
-		renderRows(&out, "accounts", mainAccountRows(nil, details))
+		rows, fallback := mainAccountRows(nil, details)
+		renderRows(&out, "accounts", append(rows, fallback...))
 	case kindAccounts:
 		accounts, _, err := c.ListAccounts(ctx)
 		check(t, &out, err)
-		renderRows(&out, "accounts", mainAccountRows(accounts, details))
+		rows, fallback := mainAccountRows(accounts, details)
+		renderRows(&out, "accounts", append(rows, fallback...))
 		subs := make([]db.SubAccountRow, 0, len(accounts))
 		for _, a := range accounts {
 			subs = append(subs, subAccountRow(a))
@@ -283,9 +285,14 @@ func renderRows[T any](out *strings.Builder, table string, rows []T) {
 		ty := v.Type()
 		width := 0
 		for f := range ty.NumField() {
-			width = max(width, len(columnName(ty.Field(f).Name)))
+			if ty.Field(f).Name != "Rank" {
+				width = max(width, len(columnName(ty.Field(f).Name)))
+			}
 		}
 		for f := range ty.NumField() {
+			if ty.Field(f).Name == "Rank" {
+				continue // not a column: which copy of an agent listed twice is kept
+			}
 			name := columnName(ty.Field(f).Name)
 			fmt.Fprintf(out, "  %-*s = %s\n", width, name, renderValue(v.Field(f), name == "raw"))
 		}
