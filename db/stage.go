@@ -36,7 +36,7 @@ type Stage struct {
 	copying chan error // result of the COPY in flight, nil when none
 	sources []string   // the source of each Add, by entry.add
 	dupFunc func(Duplicate)
-	done    bool       // Publish was called
+	done    bool // Publish was called
 	closed  bool
 	err     error // first staging error; Publish refuses to run after one
 
@@ -257,7 +257,7 @@ type buildFunc func(i int, vals []any) (rowKey, []any, []byte)
 
 // addOpts are the variations of add.
 type addOpts struct {
-	fallback bool             // rows from a weaker source (AccountsAddFallback)
+	fallback bool              // rows from a weaker source (AccountsAddFallback)
 	rank     func(i int) int64 // row i's rank among copies of its key; nil: all equal
 }
 
