@@ -1,6 +1,7 @@
 package engagefake
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -152,6 +153,9 @@ type Fault struct {
 	Malformed    bool          // answer 200 with a truncated/malformed JSON body
 	NoBody       bool          // with Status: answer with an empty body and no Content-Type (the spec's "401 Unauthorized" has no content); no effect without Status
 	Times        int           // apply to the next N matching requests, then stop; 0 = forever
+	// Body, when set, is sent as the (application/json) answer, with Status or 200: a hostile or
+	// off-spec body, such as an error object where a listing's array belongs.
+	Body []byte
 }
 
 // SetFault installs f on endpoint. It replaces a fault already set on the same endpoint with the
@@ -544,6 +548,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route, f 
 			body = []byte(`{"access_token":"U0pDMDFQMDFQQVMwMHxBQUJ`)
 		}
 		writeJSON(w, http.StatusOK, body)
+		return true
+	case f.Body != nil:
+		writeJSON(w, cmp.Or(f.Status, http.StatusOK), f.Body)
 		return true
 	case f.Status != 0:
 		if f.RetryAfter != "" {
