@@ -17,16 +17,19 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// stringList is a repeatable string flag.
+// stringList is a repeatable flag of comma-separated values. An empty value or element
+// ("", "1,,2") is an error: it would otherwise silently widen what the flag selects (an empty
+// --sub-account list means every sub-account).
 type stringList []string
 
 func (s *stringList) String() string { return strings.Join(*s, ",") }
 
 func (s *stringList) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
+		if p = strings.TrimSpace(p); p == "" {
+			return errors.New("got an empty value, want one or more comma-separated values")
 		}
+		*s = append(*s, p)
 	}
 	return nil
 }
@@ -42,13 +45,14 @@ func (r *repeated) Set(v string) error {
 	return nil
 }
 
-// parseEntities validates a comma-separated entity list named by key.
+// parseEntities validates a comma-separated entity list named by key. Every element must be
+// an entity: an empty one ("", "agents,,users") is an error, not "the default".
 func parseEntities(key, v string) ([]string, error) {
 	var out []string
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
-			continue
+			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, strings.Join(syncrun.AllEntities, ","))
 		}
 		if !slices.Contains(syncrun.AllEntities, e) {
 			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, strings.Join(syncrun.AllEntities, ","))
@@ -203,9 +207,12 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("sync: unexpected argument %q", fs.Arg(0))
 	}
-	ents, err := parseEntities("--entities", *entities)
-	if err != nil {
-		return err
+	var ents []string
+	if flagSet(fs, "entities") {
+		var err error
+		if ents, err = parseEntities("--entities", *entities); err != nil {
+			return err
+		}
 	}
 	if err := a.cfg.requireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}

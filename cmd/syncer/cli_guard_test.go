@@ -1,0 +1,118 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// runCLI runs syncer in-process with env as its whole environment and returns the exit code
+// and what it wrote.
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb strings.Builder
+	err := run(t.Context(), args, envMap(env), &out, &errb)
+	code = exitCode(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Config that validates but cannot work is refused, one line naming the key (issue 9, #13).
+func TestValidateRefusesConfigThatCannotWork(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		wantErr string // "" = valid
+	}{
+		{"every negative", func(c *Config) { c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1m (or 1s with schedule.seconds: true), got "@every -1h"`},
+		{"every zero", func(c *Config) { c.Schedule.Cron = "@every 0s" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 1ms", func(c *Config) { c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 30s", func(c *Config) { c.Schedule.Cron = "@every 30s" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every negative after CRON_TZ", func(c *Config) { c.Schedule.Cron = "CRON_TZ=Europe/Berlin @every -5m" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 1ms with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1s, got "@every 1ms"`},
+		{"every negative with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1s`},
+		{"february 30", func(c *Config) { c.Schedule.Cron = "0 0 30 2 *" }, `config: schedule.cron: matches no time in the next 5 years (a date like February 30), so it would never run, got "0 0 30 2 *"`},
+		{"april 31 with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "0 0 0 31 4 *" }, `config: schedule.cron: matches no time in the next 5 years`},
+		{"february 30 in a time zone", func(c *Config) { c.Schedule.Timezone = "America/New_York"; c.Schedule.Cron = "0 3 30 2 *" }, `config: schedule.cron: matches no time`},
+		{"schema information_schema", func(c *Config) { c.Database.Schema = "information_schema" }, `config: database.schema: must not be a PostgreSQL system schema (information_schema, pg_*), got "information_schema"`},
+		{"schema pg_catalog", func(c *Config) { c.Database.Schema = "pg_catalog" }, `config: database.schema: must not be a PostgreSQL system schema`},
+		{"schema pg_toast", func(c *Config) { c.Database.Schema = "pg_toast" }, `config: database.schema: must not be a PostgreSQL system schema`},
+		{"schema pg_temp", func(c *Config) { c.Database.Schema = "pg_temp" }, `config: database.schema: must not be a PostgreSQL system schema`},
+
+		{"every 1m", func(c *Config) { c.Schedule.Cron = "@every 1m" }, ""},
+		{"every 1s with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1s" }, ""},
+		{"leap day", func(c *Config) { c.Schedule.Cron = "0 0 29 2 *" }, ""},
+		{"yearly", func(c *Config) { c.Schedule.Cron = "@yearly" }, ""},
+		{"schema public", func(c *Config) { c.Database.Schema = "public" }, ""},
+		{"schema pg without underscore", func(c *Config) { c.Database.Schema = "pgsync" }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := defaultConfig()
+			tt.mutate(&c)
+			err := c.validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("validate: got nil error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("one mutation gave several lines: %q", err)
+			}
+			checkErr(t, err, []string{tt.wantErr})
+		})
+	}
+}
+
+// The same through the command line: exit 2, one line on stderr naming the key or flag, and
+// nothing done (the database URL and the APIs point at closed ports: reaching them would be
+// exit 1) (issue 9, #13).
+func TestUnworkableConfigAndFlagsExit2(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		envDatabaseURL:    "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
+		envRCServerURL:    "http://127.0.0.1:1",
+		envEngageURL:      "http://127.0.0.1:1",
+		envRCClientID:     "id",
+		envRCClientSecret: testSecret,
+		envRCJWT:          testJWT,
+	}
+	tests := []struct {
+		name string
+		yaml string // config file, "" for none
+		args []string
+		want string // on the one stderr line
+	}{
+		{"every negative", "schedule:\n  cron: '@every -1h'\n", []string{"run"}, "schedule.cron"},
+		{"every 1ms", "schedule:\n  cron: '@every 1ms'\n", []string{"sync"}, "schedule.cron"},
+		{"never", "schedule:\n  cron: '0 0 30 2 *'\n", []string{"run"}, "schedule.cron"},
+		{"system schema", "database:\n  schema: information_schema\n", []string{"migrate"}, "database.schema"},
+		{"empty sub-account", "", []string{"sync", "--sub-account", ""}, "-sub-account"},
+		{"empty sub-account element", "", []string{"sync", "--sub-account", "20001,,20002"}, "-sub-account"},
+		{"blank sub-account", "", []string{"sync", "--sub-account", " "}, "-sub-account"},
+		{"empty entities", "", []string{"sync", "--entities", ""}, "--entities"},
+		{"empty entities element", "", []string{"sync", "--entities", "accounts,,users"}, "--entities"},
+		{"trailing comma in entities", "", []string{"sync", "--entities", "agents,"}, "--entities"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			if tt.yaml != "" {
+				args = append([]string{"--config", writeFile(t, "config.yaml", tt.yaml)}, args...)
+			}
+			code, stdout, stderr := runCLI(t, env, args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, stdout, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "syncer: ") || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.want)
+			}
+		})
+	}
+}
