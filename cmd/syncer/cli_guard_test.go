@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/dbtest"
 )
 
 // runCLI runs syncer in-process with env as its whole environment and returns the exit code
@@ -112,6 +115,100 @@ func TestUnworkableConfigAndFlagsExit2(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(stderr), "\n")
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "syncer: ") || !strings.Contains(lines[0], tt.want) {
 				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// migrate down holds the run lock (exit 4 while a run has it) and needs --yes before it drops
+// tables that hold rows (issue 9, #14).
+func TestMigrateDownGuards(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		args     []string
+		wantCode int
+		want     string // in stdout (exit 0) or on the one stderr line
+	}
+	tests := []struct {
+		name      string
+		rows      bool // a run is recorded first, so sync_runs holds a row
+		lock      bool // a run holds the schema's lock throughout
+		steps     []step
+		wantTable bool // sync_runs still exists at the end
+	}{
+		{
+			name: "a run holds the lock", lock: true, rows: true,
+			steps: []step{
+				{[]string{"migrate", "down"}, exitLocked, "another run holds the lock on schema engage; nothing was rolled back"},
+				{[]string{"migrate", "down", "--yes"}, exitLocked, "another run holds the lock on schema engage"},
+			},
+			wantTable: true,
+		},
+		{
+			name: "rows need --yes", rows: true,
+			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 2 (00002_create_views.sql), dropping 0 tables and 0 rows"},
+				{[]string{"migrate", "down"}, exitUsage, "migrate down: rolling back migration 1 (00001_create_tables.sql) would drop 1 rows in 1 tables (sync_runs 1); nothing was rolled back: pass --yes to drop them"},
+				{[]string{"migrate", "down", "--yes"}, exitOK, "rolled back migration 1 (00001_create_tables.sql), dropping 12 tables and 1 rows"},
+				{[]string{"migrate", "down"}, exitOK, "no migration to roll back"},
+			},
+		},
+		{
+			name: "--yes before the direction", rows: true,
+			steps: []step{
+				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 2"},
+				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 1 (00001_create_tables.sql), dropping 12 tables and 1 rows"},
+			},
+		},
+		{
+			name: "empty tables need no --yes",
+			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 2"},
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 1 (00001_create_tables.sql), dropping 12 tables and 0 rows"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			pool, schema := dbtest.New(t)
+			store := db.NewStore(pool, schema)
+			if tt.rows {
+				if _, err := store.RunCreate(ctx, "manual"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.lock {
+				release, err := store.LockTry(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer release()
+			}
+			env := map[string]string{envDatabaseURL: pool.Config().ConnString()}
+			for _, s := range tt.steps {
+				code, stdout, stderr := runCLI(t, env, s.args...)
+				if code != s.wantCode {
+					t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", s.args, code, s.wantCode, stdout, stderr)
+				}
+				got := strings.TrimSpace(stdout)
+				if code != exitOK {
+					got = strings.TrimSpace(stderr)
+					if strings.Contains(got, "\n") {
+						t.Errorf("%v: stderr has several lines: %q", s.args, got)
+					}
+				}
+				if !strings.Contains(got, s.want) {
+					t.Errorf("%v: output %q, want %q", s.args, got, s.want)
+				}
+			}
+			var exists bool
+			if err := pool.QueryRow(ctx, "SELECT to_regclass('engage.sync_runs') IS NOT NULL").Scan(&exists); err != nil {
+				t.Fatal(err)
+			}
+			if exists != tt.wantTable {
+				t.Errorf("sync_runs exists = %v, want %v", exists, tt.wantTable)
 			}
 		})
 	}

@@ -270,16 +270,23 @@ func printSummary(w io.Writer, res *syncrun.Result) {
 }
 
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("migrate", "migrate [up|down|status]")
+	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--yes]\n\n"+
+		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
+		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
+	yes := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	verb := "up"
-	if fs.NArg() > 1 {
-		return usageErr("migrate: expected one of up, down, status")
-	}
-	if fs.NArg() == 1 {
+	if fs.NArg() > 0 {
 		verb = fs.Arg(0)
+		// Flags may follow the direction too ("migrate down --yes").
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
+		}
 	}
 	if verb != "up" && verb != "down" && verb != "status" {
 		return usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
@@ -298,10 +305,21 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "schema %s is up to date\n", schema)
 	case "down":
-		if err := db.MigrateDown(ctx, pool, schema); err != nil {
-			return fmt.Errorf("migrating down: %w", err)
+		plan, err := db.MigrateDown(ctx, pool, schema, *yes)
+		var lost *db.RowsLostError
+		switch {
+		case errors.Is(err, db.ErrLocked):
+			return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was rolled back", schema)}
+		case errors.As(err, &lost):
+			return usageErr("migrate down: %v; nothing was rolled back: pass --yes to drop them", lost)
+		case err != nil:
+			return err
+		case plan.Version == 0:
+			fmt.Fprintf(a.stdout, "schema %s: no migration to roll back\n", schema)
+		default:
+			fmt.Fprintf(a.stdout, "schema %s: rolled back migration %d (%s), dropping %d tables and %d rows\n",
+				schema, plan.Version, plan.Path, len(plan.Tables), plan.Rows())
 		}
-		fmt.Fprintf(a.stdout, "schema %s: rolled back one migration\n", schema)
 	case "status":
 		if err := db.MigrateStatus(ctx, pool, schema, a.stdout); err != nil {
 			return fmt.Errorf("reading migration status: %w", err)
