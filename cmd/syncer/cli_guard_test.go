@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
 )
 
@@ -211,5 +219,75 @@ func TestMigrateDownGuards(t *testing.T) {
 				t.Errorf("sync_runs exists = %v, want %v", exists, tt.wantTable)
 			}
 		})
+	}
+}
+
+// The --fault example of `fake-engage --help`, passed exactly as shown, injects that fault
+// (it was split on its commas: `parsing fault "times=3"`) (issue 9, #15).
+func TestFakeEngageHelpFaultExampleWorks(t *testing.T) {
+	t.Parallel()
+	code, _, help := runCLI(t, nil, "fake-engage", "--help")
+	if code != exitOK {
+		t.Fatalf("fake-engage --help: exit %d: %s", code, help)
+	}
+	m := regexp.MustCompile(`e\.g\. --fault (\S+)`).FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("fake-engage --help shows no --fault example:\n%s", help)
+	}
+	example := m[1]
+	endpoint, fault, err := engagefake.ParseFault(example)
+	if err != nil || endpoint != engagefake.EndpointAgents || fault.Status == 0 || fault.Times == 0 {
+		t.Fatalf("the help's example %q: endpoint %q, fault %+v, err %v; this test wants an agents status=N,times=N example", example, endpoint, fault, err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		var stderr strings.Builder
+		done <- run(ctx, []string{"fake-engage", "--listen", "127.0.0.1:0", "--fault", example}, envMap(nil), pw, &stderr)
+		pw.Close()
+	}()
+	base := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "fake Engage Voice + RingCentral API on "); ok {
+				base <- u
+			}
+		}
+		close(base)
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	url, ok := <-base
+	if !ok {
+		t.Fatalf("fake-engage ended without serving: %v", <-done)
+	}
+
+	// The fault answers before authentication; then the fake asks for a token (401).
+	var want, got []int
+	for range fault.Times {
+		want = append(want, fault.Status)
+	}
+	want = append(want, http.StatusUnauthorized)
+	for range len(want) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/voice/api/v1/admin/accounts/20001/agentGroups/1/agents", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("statuses with --fault %s (-want +got):\n%s", example, diff)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("fake-engage: %v", err)
 	}
 }
