@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"log/slog"
+	"regexp"
+	"strings"
 
 	"github.com/evsync/evsync/migrations"
 	"github.com/jackc/pgx/v5"
@@ -30,14 +33,156 @@ func MigrateUp(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	})
 }
 
-// MigrateDown rolls back the latest applied migration of schema (one step).
-func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	return withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+// DownPlan is what rolling back the latest applied migration of a schema drops.
+type DownPlan struct {
+	Version int64       // the migration rolled back; 0 when none is applied
+	Path    string      // its file in migrations.FS
+	Tables  []TableRows // the tables its Down section drops that exist, in its order
+}
+
+// TableRows is a table and the rows it holds.
+type TableRows struct {
+	Table string
+	Rows  int64
+}
+
+// Rows returns how many rows the step drops with its tables.
+func (p *DownPlan) Rows() int64 {
+	var n int64
+	for _, t := range p.Tables {
+		n += t.Rows
+	}
+	return n
+}
+
+// RowsLostError is returned by MigrateDown, which then rolls nothing back, when the step
+// would drop tables that hold rows and dropping them was not allowed.
+type RowsLostError struct {
+	Plan DownPlan
+}
+
+func (e *RowsLostError) Error() string {
+	var held []string
+	for _, t := range e.Plan.Tables {
+		if t.Rows > 0 {
+			held = append(held, fmt.Sprintf("%s %d", t.Table, t.Rows))
+		}
+	}
+	return fmt.Sprintf("rolling back migration %d (%s) would drop %d rows in %d tables (%s)",
+		e.Plan.Version, e.Plan.Path, e.Plan.Rows(), len(held), strings.Join(held, ", "))
+}
+
+// MigrateDown rolls back the latest applied migration of schema (one step) and returns what
+// it dropped. It holds the schema's run lock throughout (ErrLocked when a run, or another
+// MigrateDown, holds it), so no run writes to a table as it goes. When the step would drop
+// tables that hold rows and dropRows is false, it rolls nothing back and returns a
+// *RowsLostError naming them.
+func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRows bool) (*DownPlan, error) {
+	schema = cmp.Or(schema, SchemaDefault)
+	if err := checkSchema(schema); err != nil {
+		return nil, err
+	}
+	release, err := NewStore(pool, schema).LockTry(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrating down: %w", err)
+	}
+	defer release()
+	var plan *DownPlan
+	err = withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+		var err error
+		if plan, err = planDown(ctx, p, pool, schema); err != nil {
+			return err
+		}
+		if plan.Version == 0 {
+			return nil // nothing applied, nothing to roll back
+		}
+		if plan.Rows() > 0 && !dropRows {
+			return &RowsLostError{Plan: *plan}
+		}
 		if _, err := p.Down(ctx); err != nil {
 			return fmt.Errorf("migrating down: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// planDown reads the Down section of the latest applied migration and counts the rows of the
+// tables it drops.
+func planDown(ctx context.Context, p *goose.Provider, pool *pgxpool.Pool, schema string) (*DownPlan, error) {
+	version, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading migration version: %w", err)
+	}
+	plan := &DownPlan{Version: version}
+	if version == 0 {
+		return plan, nil
+	}
+	for _, src := range p.ListSources() {
+		if src.Version == version {
+			plan.Path = src.Path
+		}
+	}
+	if plan.Path == "" {
+		return nil, fmt.Errorf("finding migration %d: not among the embedded migrations (a newer binary applied it)", version)
+	}
+	text, err := fs.ReadFile(migrations.FS, plan.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading migration %s: %w", plan.Path, err)
+	}
+	q := pgx.Identifier{schema}.Sanitize()
+	for _, table := range droppedTables(string(text)) {
+		var exists bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2)`, schema, table).Scan(&exists)
+		if err != nil {
+			return nil, fmt.Errorf("finding table %s: %w", table, err)
+		}
+		if !exists {
+			continue
+		}
+		t := TableRows{Table: table}
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+q+"."+pgx.Identifier{table}.Sanitize()).Scan(&t.Rows); err != nil {
+			return nil, fmt.Errorf("counting rows of %s: %w", table, err)
+		}
+		plan.Tables = append(plan.Tables, t)
+	}
+	return plan, nil
+}
+
+// dropTableRE matches a DROP TABLE statement up to its end; the names are in group 1.
+var dropTableRE = regexp.MustCompile(`(?is)\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([^;]+)`)
+
+// droppedTables returns the tables that the Down section of the goose SQL migration text
+// drops, in order, unqualified and lower-case.
+func droppedTables(text string) []string {
+	_, down, ok := strings.Cut(text, "-- +goose Down")
+	if !ok {
+		return nil
+	}
+	down, _, _ = strings.Cut(down, "-- +goose Up")
+	var code strings.Builder
+	for line := range strings.Lines(down) {
+		line, _, _ = strings.Cut(line, "--")
+		code.WriteString(line + "\n")
+	}
+	var out []string
+	for _, m := range dropTableRE.FindAllStringSubmatch(code.String(), -1) {
+		for name := range strings.SplitSeq(m[1], ",") {
+			f := strings.Fields(name) // "agents CASCADE"
+			if len(f) == 0 {
+				continue
+			}
+			n := strings.Trim(f[0], `"`)
+			if i := strings.LastIndex(n, "."); i >= 0 {
+				n = strings.Trim(n[i+1:], `"`)
+			}
+			out = append(out, strings.ToLower(n))
+		}
+	}
+	return out
 }
 
 // MigrateStatus writes one line per known migration of schema to w: version, state, file.

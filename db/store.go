@@ -36,16 +36,39 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
-func checkSchema(schema string) error {
-	if !schemaRE.MatchString(schema) {
-		return fmt.Errorf("checking schema name %q: %w", schema, ErrBadSchema)
+// CheckSchema returns nil when name can hold evsync's tables: a plain lower-case SQL
+// identifier (a-z, 0-9, _, not starting with a digit, at most 63 characters) that is not one
+// of PostgreSQL's own schemas (information_schema, and pg_catalog, pg_toast and every other
+// pg_* name), where the migrations would create their tables among the system's. public is
+// fine. Its errors match ErrBadSchema and read after the setting's name ("database.schema:
+// must ...").
+func CheckSchema(name string) error {
+	switch {
+	case !schemaRE.MatchString(name):
+		return badSchemaError(fmt.Sprintf("must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters), got %q", name))
+	case strings.HasPrefix(name, "pg_") || name == "information_schema":
+		return badSchemaError(fmt.Sprintf("must not be a PostgreSQL system schema (information_schema, pg_*), got %q", name))
 	}
 	return nil
 }
 
-// ErrBadSchema is returned by Store methods and the Migrate functions when the schema name is
-// not a plain lower-case identifier.
-var ErrBadSchema = errors.New("db: schema must match [a-z_][a-z0-9_]*")
+// badSchemaError is CheckSchema's error: its own text, matching ErrBadSchema.
+type badSchemaError string
+
+func (e badSchemaError) Error() string        { return string(e) }
+func (e badSchemaError) Is(target error) bool { return target == ErrBadSchema }
+
+func checkSchema(schema string) error {
+	if err := CheckSchema(schema); err != nil {
+		return fmt.Errorf("checking schema name: %w", err)
+	}
+	return nil
+}
+
+// ErrBadSchema is matched by the errors of CheckSchema, the Store methods and the Migrate
+// functions when the schema name is not a plain lower-case identifier or names a PostgreSQL
+// system schema.
+var ErrBadSchema = errors.New("db: schema must be a lower-case identifier and not a PostgreSQL system schema")
 
 // ErrLocked is returned by Store.LockTry when another run holds the schema's advisory lock.
 var ErrLocked = errors.New("db: another run holds the lock")

@@ -93,7 +93,7 @@ func TestMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := db.MigrateDown(ctx, pool, "engage"); err != nil {
+		if _, err := db.MigrateDown(ctx, pool, "engage", true); err != nil { // the run row goes too
 			t.Fatal(err)
 		}
 	}

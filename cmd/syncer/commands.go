@@ -17,16 +17,19 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// stringList is a repeatable string flag.
+// stringList is a repeatable flag of comma-separated values. An empty value or element
+// ("", "1,,2") is an error: it would otherwise silently widen what the flag selects (an empty
+// --sub-account list means every sub-account).
 type stringList []string
 
 func (s *stringList) String() string { return strings.Join(*s, ",") }
 
 func (s *stringList) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
+		if p = strings.TrimSpace(p); p == "" {
+			return errors.New("got an empty value, want one or more comma-separated values")
 		}
+		*s = append(*s, p)
 	}
 	return nil
 }
@@ -42,13 +45,14 @@ func (r *repeated) Set(v string) error {
 	return nil
 }
 
-// parseEntities validates a comma-separated entity list named by key.
+// parseEntities validates a comma-separated entity list named by key. Every element must be
+// an entity: an empty one ("", "agents,,users") is an error, not "the default".
 func parseEntities(key, v string) ([]string, error) {
 	var out []string
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
-			continue
+			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, strings.Join(syncrun.AllEntities, ","))
 		}
 		if !slices.Contains(syncrun.AllEntities, e) {
 			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, strings.Join(syncrun.AllEntities, ","))
@@ -203,9 +207,12 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("sync: unexpected argument %q", fs.Arg(0))
 	}
-	ents, err := parseEntities("--entities", *entities)
-	if err != nil {
-		return err
+	var ents []string
+	if flagSet(fs, "entities") {
+		var err error
+		if ents, err = parseEntities("--entities", *entities); err != nil {
+			return err
+		}
 	}
 	if err := a.cfg.requireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -263,16 +270,23 @@ func printSummary(w io.Writer, res *syncrun.Result) {
 }
 
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("migrate", "migrate [up|down|status]")
+	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--yes]\n\n"+
+		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
+		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
+	yes := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	verb := "up"
-	if fs.NArg() > 1 {
-		return usageErr("migrate: expected one of up, down, status")
-	}
-	if fs.NArg() == 1 {
+	if fs.NArg() > 0 {
 		verb = fs.Arg(0)
+		// Flags may follow the direction too ("migrate down --yes").
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
+		}
 	}
 	if verb != "up" && verb != "down" && verb != "status" {
 		return usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
@@ -291,10 +305,21 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "schema %s is up to date\n", schema)
 	case "down":
-		if err := db.MigrateDown(ctx, pool, schema); err != nil {
-			return fmt.Errorf("migrating down: %w", err)
+		plan, err := db.MigrateDown(ctx, pool, schema, *yes)
+		var lost *db.RowsLostError
+		switch {
+		case errors.Is(err, db.ErrLocked):
+			return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was rolled back", schema)}
+		case errors.As(err, &lost):
+			return usageErr("migrate down: %v; nothing was rolled back: pass --yes to drop them", lost)
+		case err != nil:
+			return err
+		case plan.Version == 0:
+			fmt.Fprintf(a.stdout, "schema %s: no migration to roll back\n", schema)
+		default:
+			fmt.Fprintf(a.stdout, "schema %s: rolled back migration %d (%s), dropping %d tables and %d rows\n",
+				schema, plan.Version, plan.Path, len(plan.Tables), plan.Rows())
 		}
-		fmt.Fprintf(a.stdout, "schema %s: rolled back one migration\n", schema)
 	case "status":
 		if err := db.MigrateStatus(ctx, pool, schema, a.stdout); err != nil {
 			return fmt.Errorf("reading migration status: %w", err)

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evsync/evsync/db"
 )
 
 // Config is the effective configuration of syncer: defaultConfig, overlaid by the YAML file
@@ -364,8 +365,6 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
 // validate checks every key of c and returns one error line per problem, each naming the key
 // and what was expected. Credentials are not checked here (see requireCredentials): demo and
 // status need none.
@@ -378,11 +377,8 @@ func (c *Config) validate() error {
 	if err := checkDatabaseURL(c.Database.URL); err != nil {
 		bad("database.url", "%v", err)
 	}
-	switch s := c.Database.Schema; {
-	case !schemaRE.MatchString(s) || len(s) > 63:
-		bad("database.schema", "must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters), got %q", s)
-	case strings.HasPrefix(s, "pg_"):
-		bad("database.schema", "must not start with pg_ (reserved by PostgreSQL), got %q", s)
+	if err := db.CheckSchema(c.Database.Schema); err != nil {
+		bad("database.schema", "%v", err)
 	}
 	if err := checkHTTPURL(c.RingCentral.ServerURL); err != nil {
 		bad("ringcentral.server_url", "%v", err)
@@ -415,16 +411,14 @@ func (c *Config) validate() error {
 	if f := c.Sync.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
 		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
 	}
-	if c.Schedule.Seconds {
-		if _, err := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(c.Schedule.Cron); err != nil {
-			bad("schedule.cron", "must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", c.Schedule.Cron, oneLine(err.Error()))
-		}
-	} else if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
-		bad("schedule.cron", "must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", c.Schedule.Cron, oneLine(err.Error()))
+	loc, tzErr := time.LoadLocation(c.Schedule.Timezone)
+	if c.Schedule.Timezone == "" || tzErr != nil {
+		loc = time.UTC // reported below; the cron check still runs
 	}
-	if c.Schedule.Timezone == "" {
-		bad("schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got \"\"")
-	} else if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil {
+	if err := checkSchedule(c.Schedule.Cron, c.Schedule.Seconds, time.Now().In(loc)); err != nil {
+		bad("schedule.cron", "%v", err)
+	}
+	if c.Schedule.Timezone == "" || tzErr != nil {
 		bad("schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got %q", c.Schedule.Timezone)
 	}
 	if c.Schedule.Timeout <= 0 {
@@ -448,6 +442,63 @@ func (c *Config) validate() error {
 		bad("shutdown.grace_period", "must be a positive duration like \"30s\", got %q", c.Shutdown.GracePeriod)
 	}
 	return errors.Join(errs...)
+}
+
+// minEvery is the shortest "@every" interval schedule.cron accepts: five cron fields cannot
+// say anything more often than once a minute either, and a run takes far longer than a second
+// (its requests alone, paced at engage.requests_per_minute). schedule.seconds opts into
+// second-granularity schedules (tests, demos) and lowers it to minEverySeconds.
+const (
+	minEvery        = time.Minute
+	minEverySeconds = time.Second
+)
+
+// checkSchedule checks the cron spec of schedule.cron, read with a leading seconds field when
+// seconds is true: it must parse, an "@every" interval must be at least minEvery (robfig/cron
+// would silently run "@every -1h" and "@every 1ms" every second), and the spec must match a
+// time after now (robfig/cron looks five years ahead: "0 0 30 2 *" matches none and would
+// never run). Its error reads after the key.
+func checkSchedule(spec string, seconds bool, now time.Time) error {
+	var sched cron.Schedule
+	var err error
+	if seconds {
+		sched, err = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(spec)
+		if err != nil {
+			return fmt.Errorf("must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneLine(err.Error()))
+		}
+	} else if sched, err = cron.ParseStandard(spec); err != nil {
+		return fmt.Errorf("must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneLine(err.Error()))
+	}
+	if d, ok := everyInterval(spec); ok {
+		low, want := minEvery, "at least 1m (or 1s with schedule.seconds: true)"
+		if seconds {
+			low, want = minEverySeconds, "at least 1s"
+		}
+		if d < low {
+			return fmt.Errorf("an @every interval must be %s, got %q", want, spec)
+		}
+		return nil
+	}
+	if sched.Next(now).IsZero() {
+		return fmt.Errorf("matches no time in the next 5 years (a date like February 30), so it would never run, got %q", spec)
+	}
+	return nil
+}
+
+// everyInterval returns the interval of an "@every D" spec (after an optional CRON_TZ= or TZ=
+// prefix), as robfig/cron reads it before rounding it to whole seconds of at least one.
+func everyInterval(spec string) (time.Duration, bool) {
+	spec = strings.TrimSpace(spec)
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		_, spec, _ = strings.Cut(spec, " ")
+		spec = strings.TrimSpace(spec)
+	}
+	v, ok := strings.CutPrefix(spec, "@every ")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(v)
+	return d, err == nil
 }
 
 // requireCredentials reports the RingCentral credentials that are missing, one line per key,

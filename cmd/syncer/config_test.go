@@ -361,7 +361,7 @@ func TestValidateErrors(t *testing.T) {
 		{"schema empty", func(c *Config) { c.Database.Schema = "" }, `config: database.schema: must be a lower-case SQL identifier`},
 		{"schema injection", func(c *Config) { c.Database.Schema = "a; drop" }, `config: database.schema: must be a lower-case SQL identifier`},
 		{"schema too long", func(c *Config) { c.Database.Schema = strings.Repeat("a", 64) }, `config: database.schema: must be a lower-case SQL identifier`},
-		{"schema pg_", func(c *Config) { c.Database.Schema = "pg_engage" }, `config: database.schema: must not start with pg_`},
+		{"schema pg_", func(c *Config) { c.Database.Schema = "pg_engage" }, `config: database.schema: must not be a PostgreSQL system schema (information_schema, pg_*), got "pg_engage"`},
 		{"rc url relative", func(c *Config) { c.RingCentral.ServerURL = "platform.ringcentral.com" }, `config: ringcentral.server_url: must be an absolute http:// or https:// URL, got "platform.ringcentral.com"`},
 		{"rc url ftp", func(c *Config) { c.RingCentral.ServerURL = "ftp://x" }, `config: ringcentral.server_url: must be an absolute http:// or https:// URL`},
 		{"engage url userinfo", func(c *Config) { c.Engage.ServerURL = "https://u:" + testPassword + "@engage.example" }, `config: engage.server_url: must not carry credentials, got "https://u:****@engage.example"`},

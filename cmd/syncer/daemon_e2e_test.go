@@ -141,6 +141,7 @@ func TestE2EDaemonRunsServesMetricsAndStopsCleanly(t *testing.T) {
   requests_per_minute: 6000
 schedule:
   cron: "@every 1s"
+  seconds: true
   run_on_start: true
 http:
   listen: 127.0.0.1:0
@@ -250,6 +251,7 @@ func TestE2ETwoDaemonsNeverRunConcurrently(t *testing.T) {
   requests_per_minute: 6000
 schedule:
   cron: "@every 1s"
+  seconds: true
   run_on_start: true
 `)
 	e.mustRun(0, "migrate")

@@ -181,7 +181,7 @@ func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer)
 	retryAfter := fs.Bool("rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
 	latency := fs.Duration("latency", 0, "latency added to every admin API response")
 	var faults repeated
-	fs.Var(&faults, "fault", "inject a fault: ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", ")+"; repeatable")
+	fs.Var(&faults, "fault", "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

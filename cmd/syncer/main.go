@@ -95,7 +95,7 @@ Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
 Commands:
   sync          run one sync now (backfill, or the entry point for an external cron)
   run           daemon: sync on schedule.cron, serve /healthz, /readyz and /metrics
-  migrate       apply (up), roll back one (down) or list (status) the schema migrations
+  migrate       apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations
   status        show the last runs and per-entity counts and freshness from the database
   demo          start a fake Engage Voice API with a generated tenant and sync it
   fake-engage   serve the fake Engage Voice + RingCentral API standalone
@@ -183,15 +183,32 @@ func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses a command's flags; --help exits 0 and a bad flag exits 2.
+// parseFlags parses a command's flags. --help prints the usage and exits 0; a bad flag or
+// value exits 2 with one line naming the flag (the flag package would print its message and
+// the whole usage).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return &exitError{code: exitOK}
-		}
-		return &exitError{code: exitUsage}
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return &exitError{code: exitOK}
 	}
-	return nil
+	return usageErr("%s: %v (see %s --help)", strings.TrimPrefix(fs.Name(), "syncer "), err, fs.Name())
+}
+
+// flagSet reports whether the flag name was given on the command line (an explicit empty
+// value included).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // isTerminal reports whether w is a character device (a terminal).
