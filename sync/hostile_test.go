@@ -266,4 +266,3 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
