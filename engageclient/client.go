@@ -177,7 +177,8 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // do runs r: every attempt passes the pacing limiter (API calls), retries follow a fresh
 // backoff (exponential, jitter, capped, at most MaxAttempts and MaxRetryDuration) stretched to
-// any Retry-After, and only retryable errors are retried.
+// any Retry-After, and only retryable errors are retried. A Retry-After beyond MaxRetryWait
+// ends the call with its error at once: it is not waited out.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, error) {
 	var (
 		attempt  int
@@ -217,8 +218,15 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, er
 		var au *AuthError
 		switch {
 		case errors.As(err, &rl):
+			if rl.RetryAfter > c.cfg.MaxRetryWait {
+				rl.MaxWait = c.cfg.MaxRetryWait
+				return err // not waited out
+			}
 			minWait = rl.RetryAfter
 		case errors.As(err, &au):
+			if au.RetryAfter > c.cfg.MaxRetryWait {
+				return err // not waited out
+			}
 			minWait = au.RetryAfter
 		}
 		lastErr = err
@@ -276,7 +284,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 			return nil, nil, ctx.Err()
 		}
 		defer func() { <-c.sem }()
-		if err := c.pace(ctx); err != nil {
+		if err := c.pace(ctx, r); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -305,7 +313,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 		if terr != nil {
 			return resp, nil, &permanentError{terr}
 		}
-		if perr := c.pace(ctx); perr != nil {
+		if perr := c.pace(ctx, r); perr != nil {
 			return nil, nil, perr
 		}
 		resp, body, err = c.send(ctx, r, tok)
@@ -316,10 +324,16 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 // pace waits for any server-imposed pause and for the client-side limiter. A 429 may announce
 // a pause while a request waits on the limiter, so the pause is checked again after the wait:
 // no request starts inside an announced window. A request that had to wait out a pause goes
-// through the limiter again, so the requests held back do not all start at its end.
-func (c *Client) pace(ctx context.Context) error {
+// through the limiter again, so the requests held back do not all start at its end. A pause
+// that lasts longer than MaxRetryWait is not waited out: r fails at once, unsent, with a
+// *RateLimitError (so a 429 asking for an hour ends the requests behind it promptly, until
+// what is left of it is short enough to wait).
+func (c *Client) pace(ctx context.Context, r *request) error {
 	for {
 		if d := c.paused(); d > 0 {
+			if d > c.cfg.MaxRetryWait {
+				return &permanentError{c.pausedError(r, d)}
+			}
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}
@@ -334,6 +348,17 @@ func (c *Client) pace(ctx context.Context) error {
 		if c.paused() <= 0 {
 			return nil
 		}
+	}
+}
+
+// pausedError is the error of a request r not sent because the shared pause still lasts d,
+// more than MaxRetryWait.
+func (c *Client) pausedError(r *request, d time.Duration) *RateLimitError {
+	return &RateLimitError{
+		APIError:   APIError{StatusCode: http.StatusTooManyRequests, Method: r.method, URL: c.redact(sanitizeURL(r.url))},
+		RetryAfter: d.Round(time.Second),
+		MaxWait:    c.cfg.MaxRetryWait,
+		Unsent:     true,
 	}
 }
 

@@ -64,16 +64,28 @@ func (e *APIError) Error() string {
 
 // RateLimitError is a 429 Too Many Requests response. RetryAfter is the wait the server asked
 // for (Retry-After, or the X-Rate-Limit-Window when no Retry-After came), zero when it said
-// nothing. errors.As also matches it as an *APIError.
+// nothing. MaxWait is set when RetryAfter exceeded Config.MaxRetryWait, so the request was not
+// retried; Unsent, when the request was not even sent, because an earlier 429's pause (shared
+// by every request) still lasted RetryAfter, more than MaxWait. errors.As also matches it as an
+// *APIError.
 type RateLimitError struct {
 	APIError
 	RetryAfter time.Duration
+	MaxWait    time.Duration
+	Unsent     bool
 }
 
 // Error implements error.
 func (e *RateLimitError) Error() string {
+	if e.Unsent {
+		return fmt.Sprintf("engage API %s %s: not sent: rate limited: an earlier 429's Retry-After leaves %s to wait, which exceeds engage.max_retry_wait %s",
+			e.Method, e.URL, e.RetryAfter, e.MaxWait)
+	}
 	s := e.APIError.Error()
-	if e.RetryAfter > 0 {
+	switch {
+	case e.MaxWait > 0 && e.RetryAfter > e.MaxWait:
+		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", e.RetryAfter, e.MaxWait)
+	case e.RetryAfter > 0:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return s
