@@ -258,7 +258,7 @@ func TestSecretsNeverStored(t *testing.T) {
 		return fmt.Appendf(nil, `{"version":%d,"password":%q,"sipPassword":%q,"phoneLoginPin":%q,"allowManualPass":true,
  "settings":{"crmPwd":%q,"ftpPwd":%q,"nested":[{"securityKey":%q,"keep":1},{"apiToken":%q}]},
  "integrations":[[{"clientSecret":%q,"PASSWORD":%q,"phoneRecordingPin":%q}]],
- "auth":{"refresh_token":{"value":%q},"tokens":"kept-not-a-secret-key"}}`,
+ "auth":{"refresh_token":{"value":%q},"tokenType":"kept-not-a-secret-key"}}`,
 			len(secrets), secret("password"), secret("sip"), secret("pin"), secret("crm"), secret("ftp"), secret("key"),
 			secret("api"), secret("client"), secret("upper"), secret("rec"), secret("refresh"))
 	}
