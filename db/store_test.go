@@ -258,7 +258,7 @@ func TestSecretsNeverStored(t *testing.T) {
 		return fmt.Appendf(nil, `{"version":%d,"password":%q,"sipPassword":%q,"phoneLoginPin":%q,"allowManualPass":true,
  "settings":{"crmPwd":%q,"ftpPwd":%q,"nested":[{"securityKey":%q,"keep":1},{"apiToken":%q}]},
  "integrations":[[{"clientSecret":%q,"PASSWORD":%q,"phoneRecordingPin":%q}]],
- "auth":{"refresh_token":{"value":%q},"tokens":"kept-not-a-secret-key"}}`,
+ "auth":{"refresh_token":{"value":%q},"tokenType":"kept-not-a-secret-key"}}`,
 			len(secrets), secret("password"), secret("sip"), secret("pin"), secret("crm"), secret("ftp"), secret("key"),
 			secret("api"), secret("client"), secret("upper"), secret("rec"), secret("refresh"))
 	}
@@ -309,7 +309,7 @@ func TestScrubRaw(t *testing.T) {
 			want: `{"x":[{"k":true},[{}]],"y":{"z":-1.5e3}}`},
 		{name: "case and escapes", in: `{"PhoneLoginPIN":"1","pass\u0077ord":"2","na\"me":"v"}`, want: `{"na\"me":"v"}`},
 		{name: "kept look-alikes", in: `{"allowManualPass":true,"pinned":1,"tokens":2,"spinach":3}`,
-			want: `{"allowManualPass":true,"pinned":1,"tokens":2,"spinach":3}`},
+			want: `{"allowManualPass":true,"pinned":1,"spinach":3}`},
 		{name: "unicode", in: `{"név":"Zoë ✓","n":0}`, want: `{"név":"Zoë ✓","n":0}`},
 		{name: "array top", in: ` [ {"token":"x"} , 1 ] `, want: `[{},1]`},
 		{name: "truncated", in: `{"a":`, wantErr: true},
@@ -346,7 +346,8 @@ func TestIsSecretKey(t *testing.T) {
 	for k, want := range map[string]bool{
 		"password": true, "sipPassword": true, "phoneLoginPin": true, "phoneRecordingPin": true, "crmPwd": true,
 		"ftpPwd": true, "securityKey": true, "apiToken": true, "clientSecret": true, "PIN": true, "access_token": true,
-		"allowManualPass": false, "pinned": false, "tokens": false, "key": false, "name": false, "": false,
+		"tokens": true, "apiKey": true, "sipPass": true, "credentials": true,
+		"pinned": false, "key": false, "name": false, "": false,
 	} {
 		if got := db.IsSecretKey(k); got != want {
 			t.Errorf("isSecretKey(%q) = %v, want %v", k, got, want)

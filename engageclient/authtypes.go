@@ -208,11 +208,14 @@ type rcTokenResponse struct {
 	SessionIdleTimeout    Int64  `json:"session_idle_timeout"`
 }
 
-// IsSecretKey reports whether a JSON key names a secret-bearing field: ignoring case, it is or
-// ends with "password", "pwd", "secret", "token", "pin" or "securitykey" (DESIGN.md).
+// IsSecretKey reports whether a JSON key names a secret-bearing field when its value is a
+// string: split into words, its last word is password, passwd, pwd, pass, secret, token(s), pin
+// or credential(s), or its last two are api/private/security/access/secret key or pin code
+// (DESIGN.md). A boolean value is never a secret and pass names one only for a string value:
+// StripSecrets applies the whole rule.
 func IsSecretKey(k string) bool { return secretjson.IsSecretKey(k) }
 
-// StripSecrets returns raw with every secret-bearing key (IsSecretKey) removed at any depth,
+// StripSecrets returns raw with every secret-bearing member (IsSecretKey, with its value) removed at any depth,
 // compacted. A body that is not valid JSON gives nil.
 func StripSecrets(raw []byte) json.RawMessage {
 	out, err := secretjson.Scrub(raw)

@@ -3,6 +3,8 @@ package engageclient
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -175,7 +177,8 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // do runs r: every attempt passes the pacing limiter (API calls), retries follow a fresh
 // backoff (exponential, jitter, capped, at most MaxAttempts and MaxRetryDuration) stretched to
-// any Retry-After, and only retryable errors are retried.
+// any Retry-After, and only retryable errors are retried. A Retry-After beyond MaxRetryWait
+// ends the call with its error at once: it is not waited out.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, error) {
 	var (
 		attempt  int
@@ -215,8 +218,15 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, er
 		var au *AuthError
 		switch {
 		case errors.As(err, &rl):
+			if rl.RetryAfter > c.cfg.MaxRetryWait {
+				rl.MaxWait = c.cfg.MaxRetryWait
+				return err // not waited out
+			}
 			minWait = rl.RetryAfter
 		case errors.As(err, &au):
+			if au.RetryAfter > c.cfg.MaxRetryWait {
+				return err // not waited out
+			}
 			minWait = au.RetryAfter
 		}
 		lastErr = err
@@ -274,7 +284,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 			return nil, nil, ctx.Err()
 		}
 		defer func() { <-c.sem }()
-		if err := c.pace(ctx); err != nil {
+		if err := c.pace(ctx, r); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -303,7 +313,7 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 		if terr != nil {
 			return resp, nil, &permanentError{terr}
 		}
-		if perr := c.pace(ctx); perr != nil {
+		if perr := c.pace(ctx, r); perr != nil {
 			return nil, nil, perr
 		}
 		resp, body, err = c.send(ctx, r, tok)
@@ -314,10 +324,16 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 // pace waits for any server-imposed pause and for the client-side limiter. A 429 may announce
 // a pause while a request waits on the limiter, so the pause is checked again after the wait:
 // no request starts inside an announced window. A request that had to wait out a pause goes
-// through the limiter again, so the requests held back do not all start at its end.
-func (c *Client) pace(ctx context.Context) error {
+// through the limiter again, so the requests held back do not all start at its end. A pause
+// that lasts longer than MaxRetryWait is not waited out: r fails at once, unsent, with a
+// *RateLimitError (so a 429 asking for an hour ends the requests behind it promptly, until
+// what is left of it is short enough to wait).
+func (c *Client) pace(ctx context.Context, r *request) error {
 	for {
 		if d := c.paused(); d > 0 {
+			if d > c.cfg.MaxRetryWait {
+				return &permanentError{c.pausedError(r, d)}
+			}
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}
@@ -332,6 +348,17 @@ func (c *Client) pace(ctx context.Context) error {
 		if c.paused() <= 0 {
 			return nil
 		}
+	}
+}
+
+// pausedError is the error of a request r not sent because the shared pause still lasts d,
+// more than MaxRetryWait.
+func (c *Client) pausedError(r *request, d time.Duration) *RateLimitError {
+	return &RateLimitError{
+		APIError:   APIError{StatusCode: http.StatusTooManyRequests, Method: r.method, URL: c.redact(sanitizeURL(r.url))},
+		RetryAfter: d.Round(time.Second),
+		MaxWait:    c.cfg.MaxRetryWait,
+		Unsent:     true,
 	}
 }
 
@@ -441,15 +468,101 @@ func (c *Client) send(ctx context.Context, r *request, token string) (*http.Resp
 	return resp, body, aerr
 }
 
-// redact removes every secret the client knows (client secret, JWT, current and past tokens)
-// from s.
+// redactMark replaces what redact removes.
+const redactMark = "[REDACTED]"
+
+// Bounds of redaction: a secret shorter than minSecretLen is not looked for (it would match
+// ordinary text); a secret cut short (by the server, a proxy or a truncation) is still
+// redacted when at least minSecretPart bytes of its start are there.
+const (
+	minSecretLen  = 4
+	minSecretPart = 8
+)
+
+// Credentials redacted by their shape, whether the client knows them or not: the value of an
+// Authorization header (Bearer or Basic), a JWT (or the start of one: its header is base64url
+// JSON, "eyJ"), and the value of a form or query parameter that carries a credential.
+var (
+	authHeaderRE  = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{16,}`)
+	jwtRE         = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}`)
+	secretParamRE = regexp.MustCompile(`(?i)\b(assertion|client_secret|refresh_token|access_token|id_token|rcAccessToken|token|password)=[^&\s"',;]+`)
+)
+
+// redact removes from s every secret the client knows (client secret, JWT, current and past
+// tokens) in every form a server or proxy may echo it (secretForms), cut short or whole, then
+// any credential recognised by its shape. Redact before truncating: a truncation can cut a
+// secret so that only its start is left.
 func (c *Client) redact(s string) string {
-	for _, secret := range c.secrets() {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+	if s == "" {
+		return s
+	}
+	s = redactForms(s, c.secretForms())
+	s = authHeaderRE.ReplaceAllString(s, "${1}${2}"+redactMark)
+	s = jwtRE.ReplaceAllLiteralString(s, redactMark)
+	return secretParamRE.ReplaceAllString(s, "${1}="+redactMark)
+}
+
+// secretForms lists each secret the client knows as sent, query-escaped (form bodies),
+// path-escaped (the logout path) and JSON-escaped (a JSON echo), plus base64 (standard and URL
+// alphabets) of clientID:clientSecret, the credentials of the Basic header.
+func (c *Client) secretForms() []string {
+	var out []string
+	for _, s := range c.secrets() {
+		if len(s) < minSecretLen {
+			continue
+		}
+		js, _ := json.Marshal(s)
+		out = append(out, s, url.QueryEscape(s), url.PathEscape(s), string(js[1:len(js)-1]))
+	}
+	basic := []byte(c.cfg.ClientID + ":" + c.cfg.ClientSecret)
+	return append(out, base64.StdEncoding.EncodeToString(basic), base64.URLEncoding.EncodeToString(basic))
+}
+
+// redactForms replaces, scanning s once, the longest match at each position among forms: a
+// whole form, or at least minSecretPart bytes of its start (the rest cut off). One scan over
+// all forms, rather than one replacement per form, keeps a form that shares its start with
+// another (two JWTs share their header) from hiding the other's match.
+func redactForms(s string, forms []string) string {
+	var byFirst [256][]string
+	for _, f := range forms {
+		if f != "" {
+			byFirst[f[0]] = append(byFirst[f[0]], f)
 		}
 	}
-	return s
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		n := 0
+		for _, f := range byFirst[s[i]] {
+			n = max(n, secretMatch(s[i:], f))
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redactMark)
+		i += n
+		last = i
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// secretMatch returns how many bytes at the start of s are the secret form f: all of f, or at
+// least minSecretPart bytes of its start; 0 otherwise.
+func secretMatch(s, f string) int {
+	n := 0
+	for n < len(s) && n < len(f) && s[n] == f[n] {
+		n++
+	}
+	if n == len(f) || n >= minSecretPart {
+		return n
+	}
+	return 0
 }
 
 // redactErr returns err unchanged when its text carries no secret, else a plain error with

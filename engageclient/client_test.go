@@ -3,13 +3,16 @@ package engageclient
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -76,6 +79,9 @@ func newEnv(t *testing.T, opts engagefake.Options, mod func(*Config)) *env {
 	if opts.ClientSecret != "" {
 		cfg.ClientSecret = opts.ClientSecret
 	}
+	if opts.JWT != "" {
+		cfg.JWT = opts.JWT
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -99,7 +105,8 @@ func (e *env) err(err error) error {
 }
 
 // checkSecrets fails the test if any secret the fake knows (client secret, JWT, every token it
-// issued, every secret-bearing field) appears in a log line or an error.
+// issued, every secret-bearing field), in any form a server or proxy may echo it (secretForms),
+// appears in a log line or an error.
 func (e *env) checkSecrets() {
 	e.t.Helper()
 	logs := e.logs.String()
@@ -109,10 +116,8 @@ func (e *env) checkSecrets() {
 	for _, err := range e.errs {
 		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
 	}
-	for _, secret := range e.fake.SecretValues() {
-		if len(secret) < 6 {
-			continue
-		}
+	o := e.fake.Options()
+	for _, secret := range secretForms(o.ClientID, o.ClientSecret, e.fake.SecretValues()) {
 		if strings.Contains(logs, secret) {
 			e.t.Errorf("a secret (%d chars) appears in the logs", len(secret))
 		}
@@ -122,6 +127,34 @@ func (e *env) checkSecrets() {
 			}
 		}
 	}
+}
+
+// secretForms lists what must never appear in logs or errors, for the secrets of 6 characters
+// or more: each secret as it is, query-escaped, path-escaped and JSON-escaped, and its first 16
+// characters (a secret cut short, by the server or by a truncation, is still a secret); and
+// base64 (standard and URL) of clientID:clientSecret, the Basic header's credentials.
+func secretForms(clientID, clientSecret string, secrets []string) []string {
+	var out []string
+	add := func(s string) {
+		out = append(out, s)
+		if len(s) > 24 {
+			out = append(out, s[:16])
+		}
+	}
+	for _, s := range secrets {
+		if len(s) < 6 {
+			continue
+		}
+		js, _ := json.Marshal(s)
+		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s), string(js[1 : len(js)-1])} {
+			add(f)
+		}
+	}
+	basic := []byte(clientID + ":" + clientSecret)
+	add(base64.StdEncoding.EncodeToString(basic))
+	add(base64.URLEncoding.EncodeToString(basic))
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func smallTenant() engagefake.TenantSpec {

@@ -19,6 +19,7 @@ const (
 	DefaultConcurrency       = 4
 	DefaultMaxAttempts       = 5
 	DefaultMaxRetryDuration  = 2 * time.Minute
+	DefaultMaxRetryWait      = 2 * time.Minute
 	DefaultBackoffBase       = time.Second
 	DefaultBackoffCap        = 30 * time.Second
 	DefaultExchangePerMinute = 5
@@ -37,7 +38,8 @@ type Config struct {
 	RequestsPerMinute int           // client-side limiter for admin API calls, default 120
 	Concurrency       int           // max in-flight admin API requests, default 4
 	MaxAttempts       int           // attempts per call including the first, default 5
-	MaxRetryDuration  time.Duration // total time one call may spend retrying, default 2m
+	MaxRetryDuration  time.Duration // total time one call may spend retrying, default max(2m, MaxRetryWait)
+	MaxRetryWait      time.Duration // longest server-imposed wait (Retry-After, a 429's shared pause) waited out, default 2m; longer ones fail the request with a *RateLimitError at once (syncer's engage.max_retry_wait)
 	BackoffBase       time.Duration // first backoff (exponential, jitter), default 1s
 	BackoffCap        time.Duration // cap on one backoff, default 30s
 	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
@@ -55,7 +57,9 @@ func (cfg Config) withDefaults() Config {
 	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, DefaultRequestsPerMinute)
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
-	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, DefaultMaxRetryDuration)
+	cfg.MaxRetryWait = cmp.Or(cfg.MaxRetryWait, DefaultMaxRetryWait)
+	// A wait that MaxRetryWait allows fits in the default retry budget.
+	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, max(DefaultMaxRetryDuration, cfg.MaxRetryWait))
 	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, DefaultBackoffBase)
 	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, DefaultBackoffCap)
 	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
@@ -89,6 +93,7 @@ func (cfg Config) validate() error {
 		{"Concurrency", cfg.Concurrency < 0},
 		{"MaxAttempts", cfg.MaxAttempts < 0},
 		{"MaxRetryDuration", cfg.MaxRetryDuration < 0},
+		{"MaxRetryWait", cfg.MaxRetryWait < 0},
 		{"BackoffBase", cfg.BackoffBase < 0},
 		{"BackoffCap", cfg.BackoffCap < 0},
 		{"ExchangePerMinute", cfg.ExchangePerMinute < 0},

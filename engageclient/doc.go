@@ -25,13 +25,19 @@
 // Config.BackoffCap, at most Config.MaxAttempts attempts and Config.MaxRetryDuration) on 429,
 // 408, 5xx, timeouts and transport errors only; a 429's Retry-After (seconds or HTTP date), or
 // its X-Rate-Limit-Window when no Retry-After came, is waited out by every request of the
-// client. Every wait ends when the context does.
+// client, up to Config.MaxRetryWait: a longer wait fails the request that got it and every
+// request behind its pause at once (unsent) with a *RateLimitError, until what is left of the
+// pause is short enough to wait. Every wait ends when the context does.
 //
 // # Errors
 //
 // Unsuccessful Engage responses are *APIError (*RateLimitError for 429, also matchable as
 // *APIError), RingCentral OAuth failures are *AuthError, undecodable bodies are *DecodeError
-// naming the endpoint; IsRetryable classifies them. URLs in errors are sanitized.
+// naming the endpoint; IsRetryable classifies them. URLs in errors are sanitized, and every
+// error text is redacted (before any truncation) of the client's secrets in every form an echo
+// may carry them (as sent, URL-, path- and JSON-escaped, base64 of the Basic credentials, cut
+// short) and of credentials recognised by their shape (Bearer/Basic values, JWTs, credential
+// form parameters).
 //
 // # Decoding
 //

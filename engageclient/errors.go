@@ -13,10 +13,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxErrorBody bounds how much of an error response body is kept in an error.
 const maxErrorBody = 2048
+
+// maxRedactedBody bounds how much of an error response body is redacted before the cut to
+// maxErrorBody (or less): far more than any secret is long, so that no secret the cut splits
+// escapes its redaction.
+const maxRedactedBody = 64 << 10
+
+// redactedBody returns body redacted, then cut to n bytes.
+func redactedBody(body []byte, n int, redact func(string) string) string {
+	return truncate(redact(string(body[:min(len(body), maxRedactedBody)])), n)
+}
 
 // APIError is an unsuccessful (non-2xx) response from the Engage API. Its URL is sanitized and
 // its Body truncated, with every secret the client knows removed.
@@ -53,16 +64,28 @@ func (e *APIError) Error() string {
 
 // RateLimitError is a 429 Too Many Requests response. RetryAfter is the wait the server asked
 // for (Retry-After, or the X-Rate-Limit-Window when no Retry-After came), zero when it said
-// nothing. errors.As also matches it as an *APIError.
+// nothing. MaxWait is set when RetryAfter exceeded Config.MaxRetryWait, so the request was not
+// retried; Unsent, when the request was not even sent, because an earlier 429's pause (shared
+// by every request) still lasted RetryAfter, more than MaxWait. errors.As also matches it as an
+// *APIError.
 type RateLimitError struct {
 	APIError
 	RetryAfter time.Duration
+	MaxWait    time.Duration
+	Unsent     bool
 }
 
 // Error implements error.
 func (e *RateLimitError) Error() string {
+	if e.Unsent {
+		return fmt.Sprintf("engage API %s %s: not sent: rate limited: an earlier 429's Retry-After leaves %s to wait, which exceeds engage.max_retry_wait %s",
+			e.Method, e.URL, e.RetryAfter, e.MaxWait)
+	}
 	s := e.APIError.Error()
-	if e.RetryAfter > 0 {
+	switch {
+	case e.MaxWait > 0 && e.RetryAfter > e.MaxWait:
+		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", e.RetryAfter, e.MaxWait)
+	case e.RetryAfter > 0:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return s
@@ -232,7 +255,7 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) e
 		e.RequestURI = redact(eb.RequestURI)
 		e.ErrorCode = redact(eb.ErrorCode)
 	}
-	e.Body = redact(truncate(string(body), maxErrorBody))
+	e.Body = redactedBody(body, maxErrorBody, redact)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return &RateLimitError{APIError: e, RetryAfter: retryAfter(resp.Header, time.Now())}
 	}
@@ -258,7 +281,7 @@ func newAuthError(endpoint string, resp *http.Response, body []byte, redact func
 			e.Description = redact(eb.Errors[0].Message)
 		}
 	} else if len(body) > 0 {
-		e.Description = redact(truncate(string(body), 200))
+		e.Description = redactedBody(body, 200, redact)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter = retryAfter(resp.Header, time.Now())
@@ -336,9 +359,13 @@ func sanitizeURLString(s string) string {
 	return sanitizeURL(u)
 }
 
+// truncate cuts s to at most n bytes, on a character boundary, marking the cut with "…".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

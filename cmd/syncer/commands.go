@@ -96,6 +96,7 @@ func (a *app) clientConfig() engageclient.Config {
 		RefreshMargin:     c.Engage.RefreshMargin,
 		RequestsPerMinute: c.Engage.RequestsPerMinute,
 		Concurrency:       c.Engage.Concurrency,
+		MaxRetryWait:      c.Engage.MaxRetryWait,
 		UserAgent:         "evsync/" + buildVersion(),
 		Logger:            a.logger,
 	}

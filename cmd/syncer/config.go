@@ -46,6 +46,7 @@ type Config struct {
 		RefreshMargin     time.Duration `yaml:"refresh_margin"`
 		RequestsPerMinute int           `yaml:"requests_per_minute"`
 		Concurrency       int           `yaml:"concurrency"`
+		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
 	} `yaml:"engage"`
 	Sync struct {
 		Entities          []string `yaml:"entities"`
@@ -85,6 +86,7 @@ func defaultConfig() Config {
 	c.Engage.RefreshMargin = 60 * time.Second
 	c.Engage.RequestsPerMinute = 120
 	c.Engage.Concurrency = 4
+	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
 	c.Sync.Entities = slices.Clone(allEntities)
 	c.Sync.MaxDeleteFraction = 0.5
 	c.Schedule.Cron = "@daily"
@@ -394,6 +396,9 @@ func (c *Config) validate() error {
 	}
 	if n := c.Engage.Concurrency; n < 1 || n > 64 {
 		bad("engage.concurrency", "must be an integer from 1 to 64, got %d", n)
+	}
+	if c.Engage.MaxRetryWait <= 0 {
+		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", c.Engage.MaxRetryWait)
 	}
 	if len(c.Sync.Entities) == 0 {
 		bad("sync.entities", "must list at least one of %s", strings.Join(allEntities, ", "))

@@ -152,8 +152,10 @@
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
 // /voice/api/ endpoint answers text/plain "Jwt is expired"; with NoBody, any Status comes with
 // no body and no Content-Type, as the spec documents 401 and the other error answers of the
-// admin endpoints), Drop the connection without an answer, or answer 200 with a Malformed
-// (truncated) JSON body. PathContains narrows it to matching URL paths; Times limits it to the
+// admin endpoints; with Echo, a text/plain body echoing the request line, its Authorization
+// header and its form body, credentials included, as a debugging proxy might), Drop the
+// connection without an answer, or answer 200 with a Malformed (truncated) JSON body.
+// PathContains narrows it to matching URL paths; Times limits it to the
 // next N matching requests (0 = forever). Faults apply before authentication and rate
 // limiting. ClearFaults removes all. ParseFault reads a fault from a command-line string such
 // as "agents:status=503,times=3" or "users:status=401,no-body".

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -152,6 +153,7 @@ type Fault struct {
 	Drop         bool          // drop the connection without answering (see the package doc on keep-alive replays)
 	Malformed    bool          // answer 200 with a truncated/malformed JSON body
 	NoBody       bool          // with Status: answer with an empty body and no Content-Type (the spec's "401 Unauthorized" has no content); no effect without Status
+	Echo         bool          // with Status: answer text/plain echoing the request (its line, Authorization header and form body), as a debugging proxy might; no effect without Status
 	Times        int           // apply to the next N matching requests, then stop; 0 = forever
 	// Body, when set, is sent as the (application/json) answer, with Status or 200: a hostile or
 	// off-spec body, such as an error object where a listing's array belongs.
@@ -566,6 +568,10 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		case f.NoBody:
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(f.Status)
+		case f.Echo:
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			writeText(w, f.Status, fmt.Sprintf("request rejected: %s %s\nAuthorization: %s\n%s",
+				r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body))
 		case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
 			writeText(w, http.StatusUnauthorized, "Jwt is expired")
 		case strings.HasPrefix(r.URL.Path, "/restapi/"):

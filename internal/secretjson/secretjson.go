@@ -1,7 +1,12 @@
 // Package secretjson removes secret-bearing keys from JSON objects, the one rule that both the
 // client (for what it keeps of a login response) and the sink (before anything reaches Postgres)
-// apply: a key is secret-bearing when, ignoring case, it is or ends with password, pwd, secret,
-// token, pin or securityKey (so phoneLoginPin goes and allowManualPass stays).
+// apply (DESIGN.md, "Small decisions"): a key is secret-bearing when, split into words
+// (camelCase, snake_case, kebab-case, acronyms as words: SIPPassword is "sip password"),
+// ignoring case, its last word is password, passwd, pwd, pass, secret, token, tokens, pin,
+// credential or credentials, or its last two words are "api key", "private key",
+// "security key", "access key", "secret key" or "pin code"; a boolean value is never a secret,
+// and pass names one only for a string value. So phoneLoginPin, sipPass, apiKey, accessTokens
+// and a whole credentials object go; allowManualPass: true and campaignPass: 3 stay.
 package secretjson
 
 import (
@@ -12,43 +17,157 @@ import (
 	"unicode/utf8"
 )
 
-// secretSuffixes are the lower-case endings that make a JSON key secret-bearing (DESIGN.md).
-var secretSuffixes = []string{"password", "pwd", "secret", "token", "pin", "securitykey"}
+// secretLastWords are the last words that make a key secret-bearing; "pass" is handled apart
+// (a secret only for a string value).
+var secretLastWords = []string{"password", "passwd", "pwd", "secret", "token", "tokens", "pin",
+	"credential", "credentials"}
 
-// IsSecretKey reports whether a JSON object key names a secret: ignoring case, it is or ends
-// with password, pwd, secret, token, pin or securityKey.
-func IsSecretKey(k string) bool { return isSecretKey([]byte(k)) }
+// secretLastPairs are the last two words that make a key secret-bearing.
+var secretLastPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"security", "key"},
+	{"access", "key"}, {"secret", "key"}, {"pin", "code"}}
 
-func isSecretKey(k []byte) bool {
-	for _, suf := range secretSuffixes {
-		if len(k) < len(suf) {
-			continue
-		}
-		tail := k[len(k)-len(suf):]
-		match := true
-		for i := range len(suf) {
-			c := tail[i]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != suf[i] {
-				match = false
-				break
-			}
-		}
-		if match {
-			return true
-		}
-	}
-	return false
+// keyKind is what a key's words say about its value.
+type keyKind uint8
+
+const (
+	notSecret  keyKind = iota
+	secret             // secret-bearing unless the value is a boolean
+	secretPass         // last word "pass": secret-bearing only for a string value
+)
+
+// IsSecretKey reports whether a JSON object key names a secret when its value is a string (the
+// widest case of the rule; see the package doc and IsSecret).
+func IsSecretKey(k string) bool { return kindOf([]byte(k)) != notSecret }
+
+// IsSecret reports whether the member k: value (value being the raw JSON value, as it follows
+// the colon) is secret-bearing under the rule of the package doc.
+func IsSecret(k string, value []byte) bool {
+	return isSecret(kindOf([]byte(k)), firstByte(value))
 }
 
-// Scrub returns raw without its secret-bearing keys, at any depth of objects and arrays,
-// compacted (insignificant whitespace removed). A key is secret-bearing when, ignoring case, it
-// is or ends with password, pwd, secret, token, pin or securityKey (so phoneLoginPin goes and
-// allowManualPass stays). What Postgres jsonb cannot hold is repaired to U+FFFD: bytes that are
-// not UTF-8, \u0000 and a lone surrogate escape. Empty input is returned as "{}"; invalid JSON
-// (nesting deeper than MaxDepth included) is an error that does not quote the input.
+func firstByte(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// isSecret applies the value part of the rule: v is the first byte of the JSON value.
+func isSecret(kind keyKind, v byte) bool {
+	switch {
+	case kind == notSecret || v == 't' || v == 'f': // a boolean is never a secret
+		return false
+	case kind == secretPass:
+		return v == '"'
+	}
+	return true
+}
+
+// kindOf splits k into words and classifies it by its last one or two.
+func kindOf(k []byte) keyKind {
+	start, end := lastWord(k, len(k))
+	if start == end {
+		return notSecret
+	}
+	w := k[start:end]
+	if equalFold(w, "pass") {
+		return secretPass
+	}
+	for _, s := range secretLastWords {
+		if equalFold(w, s) {
+			return secret
+		}
+	}
+	if !equalFold(w, "key") && !equalFold(w, "code") {
+		return notSecret
+	}
+	pstart, pend := lastWord(k, start)
+	p := k[pstart:pend]
+	for _, pair := range secretLastPairs {
+		if equalFold(w, pair[1]) && equalFold(p, pair[0]) {
+			return secret
+		}
+	}
+	return notSecret
+}
+
+// Byte classes of the word splitter. Bytes of non-ASCII characters count as lower-case letters
+// (they stay inside their word); anything else that is not a letter or digit separates words.
+const (
+	sep uint8 = iota
+	lower
+	upper
+	digit
+)
+
+// classes maps each byte to its class (a table: the splitter runs for every key of every row).
+var classes = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 'a' && c <= 'z', c >= utf8.RuneSelf:
+			t[c] = lower
+		case c >= 'A' && c <= 'Z':
+			t[c] = upper
+		case c >= '0' && c <= '9':
+			t[c] = digit
+		}
+	}
+	return t
+}()
+
+// boundary reports whether a word starts at k[i] (k[i-1] and k[i] both word bytes): camelCase
+// (aB), the end of an acronym (ABc: "SIPPassword" is "SIP" + "Password"), letters to digits and
+// back.
+func boundary(k []byte, i int) bool {
+	a, b := classes[k[i-1]], classes[k[i]]
+	switch {
+	case a == b:
+		return b == upper && i+1 < len(k) && classes[k[i+1]] == lower
+	case a == digit || b == digit:
+		return true
+	}
+	return b == upper // a lower letter then an upper one
+}
+
+// lastWord returns the span of the last word of k[:end] (empty when there is none), scanning
+// back without allocating: Scrub calls it for every key of every row.
+func lastWord(k []byte, end int) (start, wend int) {
+	for end > 0 && classes[k[end-1]] == sep {
+		end--
+	}
+	if end == 0 {
+		return 0, 0
+	}
+	start = end - 1
+	for start > 0 && classes[k[start-1]] != sep && !boundary(k, start) {
+		start--
+	}
+	return start, end
+}
+
+// equalFold reports whether w equals the lower-case ASCII word s, ignoring case.
+func equalFold(w []byte, s string) bool {
+	if len(w) != len(s) {
+		return false
+	}
+	for i := range len(s) {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Scrub returns raw without its secret-bearing members (the rule of the package doc), at any
+// depth of objects and arrays, compacted (insignificant whitespace removed). What Postgres
+// jsonb cannot hold is repaired to U+FFFD: bytes that are not UTF-8, \u0000 and a lone
+// surrogate escape. Empty input is returned as "{}"; invalid JSON (nesting deeper than MaxDepth
+// included) is an error that does not quote the input.
 func Scrub(raw []byte) ([]byte, error) {
 	sc := scrubber{in: raw}
 	out, err := sc.scrub()
@@ -295,15 +414,15 @@ func (s *scrubber) object(depth int) error {
 			return err
 		}
 		key := s.in[kstart+1 : s.pos-1]
-		secret := false
+		var kind keyKind
 		if escaped {
 			var k string
 			if err := json.Unmarshal(s.in[kstart:s.pos], &k); err != nil {
 				return errBadJSON
 			}
-			secret = isSecretKey([]byte(k))
+			kind = kindOf([]byte(k))
 		} else {
-			secret = isSecretKey(key)
+			kind = kindOf(key)
 		}
 		s.ws()
 		if s.pos >= len(s.in) || s.in[s.pos] != ':' {
@@ -311,7 +430,7 @@ func (s *scrubber) object(depth int) error {
 		}
 		s.pos++
 		s.ws()
-		if secret {
+		if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
 			if err := s.skip(depth + 1); err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@ package secretjson
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestScrub(t *testing.T) {
@@ -12,6 +14,21 @@ func TestScrub(t *testing.T) {
 	}{
 		{"secret keys at any depth", `{"a":1,"password":"x","n":{"sipPassword":"y","l":[{"phoneLoginPin":"1","allowManualPass":true}]}}`,
 			`{"a":1,"n":{"l":[{"allowManualPass":true}]}}`},
+		// Every example of DESIGN.md's rule ("Small decisions", the raw bullet).
+		{"DESIGN.md examples", `{"phoneLoginPin":"1234","phoneRecordingPin":790000001,"sipPass":"s3cret","apiKey":"k-1",` +
+			`"accessTokens":["t1","t2"],"credentials":{"user":"u","id":7},"allowManualPass":true,"campaignPass":3,"name":"n"}`,
+			`{"allowManualPass":true,"campaignPass":3,"name":"n"}`},
+		{"whole credentials object at depth", `{"x":[{"credentials":{"apiKey":"k","nested":[1,{"a":"b"}]},"keep":null}]}`,
+			`{"x":[{"keep":null}]}`},
+		{"privateKey and friends", `{"privateKey":"-----BEGIN","private_key":"p","SIPPassword":"s","APIKey":"a","secret_key":"s","accessKey":"a","pinCode":"1","securityKey":"k"}`,
+			`{}`},
+		{"pass only for strings", `{"sipPass":"x","campaignPass":3,"dialPass":null,"otherPass":{"a":1},"skipPass":[1]}`,
+			`{"campaignPass":3,"dialPass":null,"otherPass":{"a":1},"skipPass":[1]}`},
+		{"booleans never secret", `{"password":true,"hasApiKey":false,"apiKey":false,"token":true}`,
+			`{"password":true,"hasApiKey":false,"apiKey":false,"token":true}`},
+		{"look-alikes kept", `{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`,
+			`{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`},
+		{"escaped secret key", `{"api\u004bey":"k","a":1}`, `{"a":1}`},
 		{"order and values kept", `{ "z" : "Zoë", "b" : [1, 2.5e3, null] }`, `{"z":"Zoë","b":[1,2.5e3,null]}`},
 		{"NUL escape replaced", `{"name":"a\u0000b"}`, `{"name":"a\ufffdb"}`},
 		{"escaped backslash before u0000 kept", `{"name":"a\\u0000b"}`, `{"name":"a\\u0000b"}`},
@@ -33,8 +50,8 @@ func TestScrub(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Scrub: %v", err)
 			}
-			if string(got) != tt.want {
-				t.Errorf("Scrub(%s) = %s, want %s", tt.in, got, tt.want)
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("Scrub(%s) (-want +got):\n%s", tt.in, diff)
 			}
 		})
 	}
@@ -52,15 +69,108 @@ func TestScrub(t *testing.T) {
 	}
 }
 
+// TestIsSecret covers the rule of DESIGN.md word by word: the last word (or last two words) of
+// the key split into words (camelCase, snake_case, kebab-case, acronyms), ignoring case; a
+// boolean value is never a secret; pass only for a string value.
+func TestIsSecret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key, value string
+		want       bool
+	}{
+		// DESIGN.md's examples.
+		{"phoneLoginPin", `"1234"`, true},
+		{"phoneRecordingPin", `790000001`, true},
+		{"sipPass", `"s3cret"`, true},
+		{"apiKey", `"k"`, true},
+		{"accessTokens", `["a","b"]`, true},
+		{"credentials", `{"user":"u"}`, true},
+		{"allowManualPass", `true`, false},
+		{"campaignPass", `3`, false},
+		// The named fields.
+		{"password", `"x"`, true},
+		{"sipPassword", `"x"`, true},
+		{"crmPwd", `"x"`, true},
+		{"ftpPwd", `"x"`, true},
+		{"securityKey", `"x"`, true},
+		// Every last word.
+		{"passwd", `"x"`, true},
+		{"clientSecret", `"x"`, true},
+		{"refresh_token", `"x"`, true},
+		{"X-Auth-Token", `"x"`, true},
+		{"tokens", `[]`, true},
+		{"PIN", `1234`, true},
+		{"userPIN", `"1"`, true},
+		{"credential", `"x"`, true},
+		// Every last two words, in each spelling.
+		{"APIKey", `"x"`, true},
+		{"api_key", `"x"`, true},
+		{"api-key", `"x"`, true},
+		{"privateKey", `"x"`, true},
+		{"PRIVATE_KEY", `"x"`, true},
+		{"security_key", `"x"`, true},
+		{"awsAccessKey", `"x"`, true},
+		{"secretKey", `"x"`, true},
+		{"pinCode", `"1"`, true},
+		{"PINCode", `"1"`, true},
+		{"SIPPassword", `"x"`, true},
+		// pass names a secret only for a string value.
+		{"sipPass", `3`, false},
+		{"sipPass", `null`, false},
+		{"sipPass", `{"a":1}`, false},
+		{"campaignPass", `"x"`, true},
+		// A boolean is never a secret.
+		{"password", `true`, false},
+		{"apiKey", `false`, false},
+		{"credentials", `true`, false},
+		// Not the last word, or not a word of its own.
+		{"tokenType", `"Bearer"`, false},
+		{"adminPasswordReset", `false`, false},
+		{"pinned", `1`, false},
+		{"spinach", `"x"`, false},
+		{"bypass", `"x"`, false},
+		{"enableCallbacksAfterMaxpass", `true`, false},
+		{"billingKey", `"x"`, false},
+		{"key", `"x"`, false},
+		{"keyPin", `"x"`, true},
+		{"pinKey", `"x"`, false},
+		{"name", `"x"`, false},
+		{"", `"x"`, false},
+	}
+	for _, tt := range tests {
+		if got := IsSecret(tt.key, []byte(tt.value)); got != tt.want {
+			t.Errorf("IsSecret(%q, %s) = %v, want %v", tt.key, tt.value, got, tt.want)
+		}
+	}
+}
+
+// IsSecretKey is the rule for a string value.
 func TestIsSecretKey(t *testing.T) {
 	t.Parallel()
-	for k, want := range map[string]bool{
-		"password": true, "sipPassword": true, "phoneLoginPin": true, "phoneRecordingPin": true, "crmPwd": true,
-		"SECURITYKEY": true, "accessToken": true, "clientSecret": true,
-		"allowManualPass": false, "pinned": false, "tokens": false, "username": false,
-	} {
-		if got := IsSecretKey(k); got != want {
-			t.Errorf("IsSecretKey(%q) = %v, want %v", k, got, want)
+	got := map[string]bool{}
+	want := map[string]bool{
+		"password": true, "sipPass": true, "apiKey": true, "accessTokens": true, "credentials": true,
+		"SIPPassword": true, "APIKey": true, "allowManualPass": true, "campaignPass": true,
+		"tokenType": false, "pinned": false, "key": false, "name": false,
+	}
+	for k := range want {
+		got[k] = IsSecretKey(k)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("IsSecretKey (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkScrub scrubs an agent-sized object (Scrub runs on every row's raw).
+func BenchmarkScrub(b *testing.B) {
+	in := []byte(`{"agentId":1001,"agentGroupId":12,"firstName":"Ann","lastName":"Lee","username":"ann.lee@example.com",` +
+		`"password":"p","sipPassword":"s","phoneLoginPin":"1234","allowManualPass":true,"agentType":"AGENT","isActive":true,` +
+		`"gateAssignments":[1,2,3],"dialGroupAssignments":[4],"rcUserId":4001,"createdOn":"2020-05-18T19:22:12.000+0000",` +
+		`"lastLoginDate":null,"externalAgentId":"x-1","location":"Denver","team":"A","manualOutboundDefaultCallerId":"3035550100"}`)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := Scrub(in); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -1,0 +1,119 @@
+package engageclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evsync/evsync/engageclient/engagefake"
+)
+
+// A Retry-After beyond MaxRetryWait is not waited out: the request that got it fails with a
+// *RateLimitError naming the wait, and so does every request behind the shared pause it set,
+// without being sent, until the pause is short enough to wait. The deadline only bounds a
+// failure (a call that sleeps the hour returns the context's error instead).
+func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		retryAfter string
+		maxWait    time.Duration // 0: the default
+		queued     bool          // the checked call is a second one, behind the first's pause
+		wantAfter  time.Duration
+		wantMsg    string
+	}{
+		{name: "the request that got the 429", retryAfter: "3600", wantAfter: time.Hour,
+			wantMsg: "rate limited: Retry-After 1h0m0s exceeds engage.max_retry_wait 2m0s"},
+		{name: "a request behind the pause", retryAfter: "3600", queued: true, wantAfter: time.Hour,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+		{name: "a configured max_retry_wait", retryAfter: "30", maxWait: time.Second, wantAfter: 30 * time.Second,
+			wantMsg: "rate limited: Retry-After 30s exceeds engage.max_retry_wait 1s"},
+		{name: "behind a pause beyond a configured max_retry_wait", retryAfter: "30", maxWait: time.Second, queued: true,
+			wantAfter: 30 * time.Second, wantMsg: "exceeds engage.max_retry_wait 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) {
+				c.MaxRetryDuration = 2 * time.Hour // the retry budget would allow the wait
+				c.MaxRetryWait = tt.maxWait
+			})
+			sub := e.fake.SubAccountIDs()[0]
+			gids := e.fake.AgentGroupIDs(sub)
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 429, RetryAfter: tt.retryAfter,
+				PathContains: fmt.Sprintf("/agentGroups/%d/agents", gids[0])})
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			_, _, err := e.c.ListAgents(ctx, sub, int64(gids[0]))
+			var rl *RateLimitError
+			if !errors.As(e.err(err), &rl) {
+				t.Fatalf("err = %v, want a *RateLimitError", err)
+			}
+			if tt.queued {
+				_, _, err = e.c.ListAgents(ctx, sub, int64(gids[1]))
+				if !errors.As(e.err(err), &rl) {
+					t.Fatalf("queued request: err = %v, want a *RateLimitError", err)
+				}
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the call outlived its deadline: %v", err)
+			}
+			// A queued request is told what is left of the pause (in whole seconds).
+			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) {
+				t.Errorf("RetryAfter = %s, want about %s", rl.RetryAfter, tt.wantAfter)
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), tt.wantMsg) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %q, want one line with %q", err, tt.wantMsg)
+			}
+			if n := e.fake.Stats().Requests[engagefake.EndpointAgents]; n != 1 {
+				t.Errorf("agent listings sent = %d, want 1 (nothing retried or sent inside the pause)", n)
+			}
+		})
+	}
+}
+
+// A pause within MaxRetryWait is waited out, by the request that got it and by those behind it.
+func TestRetryAfterWithinMaxRetryWaitWaited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryWait = 5 * time.Second })
+	sub := e.fake.SubAccountIDs()[0]
+	gids := e.fake.AgentGroupIDs(sub)
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 429, RetryAfter: "1", Times: 1,
+		PathContains: fmt.Sprintf("/agentGroups/%d/agents", gids[0])})
+	var got []int
+	for _, gid := range gids[:2] {
+		agents, _, err := e.c.ListAgents(t.Context(), sub, int64(gid))
+		if err != nil {
+			t.Fatal(e.err(err))
+		}
+		got = append(got, len(agents))
+	}
+	want := []int{len(e.fake.AgentIDs(gids[0])), len(e.fake.AgentIDs(gids[1]))}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("agents listed (-want +got):\n%s", diff)
+	}
+}
+
+// A token endpoint's Retry-After beyond MaxRetryWait is not waited out either.
+func TestAuthRetryAfterBeyondMaxRetryWait(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
+	e.fake.SetFault(engagefake.EndpointRCToken, engagefake.Fault{Status: 429, RetryAfter: "3600"})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	_, err := e.c.Login(ctx)
+	e.err(err)
+	var au *AuthError
+	if !errors.As(err, &au) || au.StatusCode != 429 || ctx.Err() != nil {
+		t.Fatalf("err = %v, want the 429 *AuthError before the deadline", err)
+	}
+	if n := e.fake.Stats().Requests[engagefake.EndpointRCToken]; n != 1 {
+		t.Errorf("grants sent = %d, want 1", n)
+	}
+}
