@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -112,6 +113,32 @@ func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err
 		return 0, fmt.Errorf("creating run: %w", err)
 	}
 	return runID, nil
+}
+
+// AbandonedError is the error recorded on a run closed by RunCloseAbandoned.
+const AbandonedError = "abandoned"
+
+// RunCloseAbandoned closes the schema's runs still recorded as 'running' as 'failed' with
+// error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
+// while holding the schema's lock: no run of the schema is in progress then, so a running row
+// belongs to a process that died (or to a run that lost its lock, which cannot publish).
+func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
+	if err := checkSchema(s.schema); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.sql(`
+UPDATE {s}.sync_runs SET status = 'failed', error = $1, finished_at = clock_timestamp()
+WHERE status = 'running'
+RETURNING run_id`), AbandonedError)
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned runs: %w", err)
+	}
+	runIDs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned runs: %w", err)
+	}
+	slices.Sort(runIDs)
+	return runIDs, nil
 }
 
 // RunFinishParams are the final record of a run that did not publish successfully.

@@ -182,6 +182,15 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	logger := r.logger
 	if !r.cfg.DryRun {
+		// Holding the lock, no other run of the schema is going: a row still running is a
+		// dead process's. (A dry run leaves the database exactly as it was, those rows too.)
+		closed, err := r.store.RunCloseAbandoned(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("recording the run: %w", err)
+		}
+		if len(closed) > 0 {
+			logger.Warn("closed runs left running by a process that died", "run_ids", closed, "status", StatusFailed, "error", db.AbandonedError)
+		}
 		id, err := r.store.RunCreate(ctx, r.cfg.Trigger)
 		if err != nil {
 			return nil, fmt.Errorf("recording the run: %w", err)
