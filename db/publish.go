@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -76,8 +75,8 @@ type entityPlan struct {
 // begun with run id 0) computes the same and rolls back, writing no ledger rows.
 //
 // If Publish returns an error, the transaction was rolled back and (unless dry) the run was
-// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), using a
-// fresh context.
+// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), both
+// bounded by the store's cleanup timeout rather than ctx.
 func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
 	if p == nil {
 		p = &PublishParams{}
@@ -99,9 +98,7 @@ func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult,
 		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
 			status = RunCanceled // a stop request; a deadline (the run's timeout) is a failure
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		ferr := st.s.RunFinish(fctx, &RunFinishParams{
+		ferr := st.s.RunFinish(ctx, &RunFinishParams{ // bounded by the cleanup timeout, not ctx
 			RunID: st.runID, Status: status, Error: err.Error(),
 			APIRequests: p.APIRequests, TokenRefreshes: p.TokenRefreshes, Retries: p.Retries, RateLimited: p.RateLimited,
 		})
@@ -147,7 +144,7 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 		return nil, fmt.Errorf("beginning transaction: %w", err)
 	}
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := st.s.cleanupContext(ctx)
 		defer cancel()
 		_ = tx.Rollback(rctx) // no-op after a commit
 	}()

@@ -17,16 +17,47 @@ import (
 
 // Store is the evsync sink in one schema of one database. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	schema string
-	q      string // the schema, quoted for SQL text
+	pool    *pgxpool.Pool
+	schema  string
+	q       string        // the schema, quoted for SQL text
+	cleanup time.Duration // see WithCleanupTimeout
+}
+
+// CleanupTimeoutDefault is how long the database work that ends a run may take once the run's
+// context is done, unless WithCleanupTimeout says otherwise.
+const CleanupTimeoutDefault = 10 * time.Second
+
+// StoreOption configures a Store.
+type StoreOption func(*Store)
+
+// WithCleanupTimeout bounds each piece of database work that ends a run and must happen even
+// when the run's context is done or its deadline passed: recording the run's end (RunFinish,
+// and Publish's own on failure), rolling back the publish, releasing the lock. A database that
+// stops answering costs each of them this long, after which the connection is closed (which
+// ends its session, and so drops the lock). Default CleanupTimeoutDefault.
+func WithCleanupTimeout(d time.Duration) StoreOption {
+	return func(s *Store) {
+		if d > 0 {
+			s.cleanup = d
+		}
+	}
 }
 
 // NewStore returns a Store over pool for schema (default "engage"). The schema must be a plain
 // lower-case identifier; a bad one makes every method return an error.
-func NewStore(pool *pgxpool.Pool, schema string) *Store {
+func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) *Store {
 	schema = cmp.Or(schema, SchemaDefault)
-	return &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize()}
+	s := &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize(), cleanup: CleanupTimeoutDefault}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// cleanupContext is ctx without its cancellation and deadline, bounded by the cleanup timeout
+// instead: for the work that ends a run, which must run after the run's context is done.
+func (s *Store) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.cleanup)
 }
 
 // Schema returns the schema the store writes to.
@@ -59,7 +90,9 @@ func (s *Store) sql(text string) string { return strings.ReplaceAll(text, "{s}",
 
 // LockTry takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
 // ErrLocked. release unlocks and returns the connection; it is safe to call more than once and
-// does not depend on ctx.
+// does not depend on ctx. An unlock that fails or does not answer within the cleanup timeout
+// closes the connection instead of returning it to the pool: the session ends, and the server
+// drops its lock.
 func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err
@@ -81,7 +114,7 @@ func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 	var once gosync.Once
 	return func() {
 		once.Do(func() {
-			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			uctx, cancel := s.cleanupContext(context.Background())
 			defer cancel()
 			var unlocked bool
 			if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked); err != nil || !unlocked {
@@ -101,6 +134,11 @@ func destroy(conn *pgxpool.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.Close(ctx)
+	// After a statement whose context ended, pgx closes the connection in the background and
+	// first sends the server a cancel request, which a server that stopped answering holds
+	// for up to 15 s. Hang up now, so that the server ends the session (dropping its locks
+	// and temporary tables) as soon as it can.
+	_ = c.PgConn().Conn().Close()
 }
 
 // RunCreate records a new run with status 'running' and returns its id.
@@ -154,11 +192,14 @@ type RunFinishParams struct {
 
 // RunFinish records the end of a run that never reached a successful publish. A run that is
 // already finished (for example by a failed Publish) is left as it is; a run that does not
-// exist is ErrNotFound.
+// exist is ErrNotFound. It runs even when ctx is done (a run that was canceled or timed out is
+// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout).
 func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 	if err := checkSchema(s.schema); err != nil {
 		return err
 	}
+	ctx, cancel := s.cleanupContext(ctx)
+	defer cancel()
 	switch p.Status {
 	case "failed", "canceled", "succeeded", "partial":
 	default:

@@ -4,12 +4,19 @@ package sync_test
 // a database that stops answering, a lock session that ends mid-run, and freshness.
 
 import (
+	"context"
+	"errors"
+	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/dbtest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -102,5 +109,141 @@ func TestRunClosesAbandonedRuns(t *testing.T) {
 		if r.RunID == dead && (r.Status != db.RunFailed || r.Error != "abandoned" || r.FinishedAt == nil) {
 			t.Errorf("status shows the abandoned run as %+v", r)
 		}
+	}
+}
+
+// hookClient is a run's client with hooks called when a listing returns, to act at a chosen
+// point of a run.
+type hookClient struct {
+	syncrun.Client
+	mu           gosync.Mutex
+	agentCalls   int
+	onLogin      func()
+	onListAgents func(call int) // 1-based, called before the listing returns
+}
+
+func (c *hookClient) Login(ctx context.Context) (*engageclient.AccessTokenUserDetails, error) {
+	d, err := c.Client.Login(ctx)
+	if c.onLogin != nil {
+		c.onLogin()
+	}
+	return d, err
+}
+
+func (c *hookClient) ListAgents(ctx context.Context, accountID string, agentGroupID int64) ([]*engageclient.Agent, *engageclient.Response, error) {
+	agents, resp, err := c.Client.ListAgents(ctx, accountID, agentGroupID)
+	c.mu.Lock()
+	c.agentCalls++
+	n := c.agentCalls
+	c.mu.Unlock()
+	if c.onListAgents != nil {
+		c.onListAgents(n)
+	}
+	return agents, resp, err
+}
+
+// A database that stops answering fails the run within its deadline (the run's context),
+// wherever the run is: nothing waits on the database without a deadline, the ledger write and
+// the lock release included, and the lock's session ends so that the next run can take it.
+func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		freeze func(p *dbtest.Proxy, c *hookClient)
+	}{
+		{"after login, before staging", func(p *dbtest.Proxy, c *hookClient) { c.onLogin = p.Freeze }},
+		{"staging agents, a COPY in flight", func(p *dbtest.Proxy, c *hookClient) {
+			c.onListAgents = func(call int) {
+				if call == 2 {
+					p.Freeze()
+				}
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := engagefake.New(engagefake.Options{Seed: 73 + int64(i),
+				Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 3}})
+			fake.Start()
+			t.Cleanup(fake.Close)
+			dbURL := dbtest.NewURL(t)
+			direct := openPool(t, dbURL)
+			if err := db.MigrateUp(t.Context(), direct, "engage"); err != nil {
+				t.Fatal(err)
+			}
+			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
+			silent := db.NewStore(openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
+			defer proxy.Close() // before the pool closes: see dbtest.Proxy
+
+			e := &env{t: t, fake: fake, pool: direct, store: db.NewStore(direct, "engage")}
+			c := &hookClient{Client: e.client(nil)}
+			tt.freeze(proxy, c)
+			r, err := syncrun.NewRunner(c, silent, syncrun.Config{Concurrency: 1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			defer cancel()
+			type outcome struct {
+				res *syncrun.Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() {
+				res, err := r.Run(ctx)
+				done <- outcome{res, err}
+			}()
+			var o outcome
+			select {
+			case o = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the run hangs on a silent database")
+			}
+			if o.err == nil || o.res == nil || o.res.Status != syncrun.StatusFailed {
+				t.Fatalf("Run = %+v, %v; want a failed run", o.res, o.err)
+			}
+
+			// The lock's session ended with the run: the next run takes the lock, closes the
+			// silent run's row (its end could not be recorded) and succeeds.
+			waitLockFree(t, e.store)
+			res := e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+			want := []runRow{
+				{RunID: o.res.RunID, Status: db.RunFailed, Error: db.AbandonedError, Finished: true},
+				{RunID: res.RunID, Status: db.RunSucceeded, Finished: true},
+			}
+			if diff := cmp.Diff(want, e.runRows("engage")); diff != "" {
+				t.Errorf("sync_runs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// openPool opens a pool on url, closed when the test ends.
+func openPool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := db.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// waitLockFree waits until s's lock can be taken (the server notices a closed session a moment
+// after the client hangs up), and releases it.
+func waitLockFree(t *testing.T, s *db.Store) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		release, err := s.LockTry(t.Context())
+		if err == nil {
+			release()
+			return
+		}
+		if !errors.Is(err, db.ErrLocked) || time.Now().After(deadline) {
+			t.Fatalf("the lock of a run that ended is still held: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -203,6 +203,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	published := false
 	fail := func(err error) (*Result, error) {
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
+			err = fmt.Errorf("%w: %v", err, cause) // "run exceeded sync.timeout (1h0m0s)"
+		}
 		res.Finished = time.Now()
 		res.API = r.client.Stats()
 		res.Status = StatusFailed
@@ -211,9 +214,8 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Error = err.Error()
 		if !published && res.RunID != 0 {
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if ferr := r.store.RunFinish(fctx, &db.RunFinishParams{
+			// Even after ctx is done: RunFinish bounds itself by the store's cleanup timeout.
+			if ferr := r.store.RunFinish(ctx, &db.RunFinishParams{
 				RunID: res.RunID, Status: res.Status, Error: res.Error,
 				APIRequests: res.API.Requests, TokenRefreshes: res.API.Refreshes,
 				Retries: res.API.Retries, RateLimited: res.API.RateLimited,

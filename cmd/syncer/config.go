@@ -47,8 +47,9 @@ type Config struct {
 		Concurrency       int           `yaml:"concurrency"`
 	} `yaml:"engage"`
 	Sync struct {
-		Entities          []string `yaml:"entities"`
-		MaxDeleteFraction float64  `yaml:"max_delete_fraction"`
+		Entities          []string      `yaml:"entities"`
+		MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
+		Timeout           time.Duration `yaml:"timeout"`
 	} `yaml:"sync"`
 	Schedule struct {
 		Cron       string        `yaml:"cron"`
@@ -86,6 +87,7 @@ func defaultConfig() Config {
 	c.Engage.Concurrency = 4
 	c.Sync.Entities = slices.Clone(allEntities)
 	c.Sync.MaxDeleteFraction = 0.5
+	c.Sync.Timeout = time.Hour
 	c.Schedule.Cron = "@daily"
 	c.Schedule.Timezone = "UTC"
 	c.Schedule.Timeout = time.Hour
@@ -414,6 +416,9 @@ func (c *Config) validate() error {
 	}
 	if f := c.Sync.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
 		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
+	}
+	if c.Sync.Timeout <= 0 {
+		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", c.Sync.Timeout)
 	}
 	if c.Schedule.Seconds {
 		if _, err := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(c.Schedule.Cron); err != nil {
