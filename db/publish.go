@@ -23,6 +23,9 @@ type PublishParams struct {
 	MaxDeleteFraction float64 // a scope losing more than this fraction of its live rows is withheld; default 0.5
 	// Stored on sync_runs.
 	APIRequests, TokenRefreshes, Retries, RateLimited int64
+	// Lock, when set, is the run's lock: Publish commits only while its session still holds
+	// it, and fails with ErrLockLost otherwise (another run may hold it by then).
+	Lock *Lock
 }
 
 // PublishResult is what a publish wrote (or, for a dry run, would have written).
@@ -173,6 +176,11 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 	}
 	if err := st.ledgerWrite(ctx, tx, p, res); err != nil {
 		return nil, err
+	}
+	if p.Lock != nil {
+		if err := p.Lock.checkHeld(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	if err := st.step(ctx, "commit"); err != nil {
 		return nil, err

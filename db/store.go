@@ -88,12 +88,19 @@ var ErrNotFound = errors.New("db: not found")
 // sql replaces {s} in text by the quoted schema.
 func (s *Store) sql(text string) string { return strings.ReplaceAll(text, "{s}", s.q) }
 
-// LockTry takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
-// ErrLocked. release unlocks and returns the connection; it is safe to call more than once and
-// does not depend on ctx. An unlock that fails or does not answer within the cleanup timeout
-// closes the connection instead of returning it to the pool: the session ends, and the server
-// drops its lock.
-func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
+// Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
+// for as long as the run goes. Its methods are safe for concurrent use.
+type Lock struct {
+	s    *Store
+	conn *pgxpool.Conn
+	key  int64
+	pid  uint32 // the backend of conn
+	once gosync.Once
+}
+
+// LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
+// ErrLocked.
+func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err
 	}
@@ -101,9 +108,9 @@ func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("acquiring lock connection: %w", err)
 	}
-	key := lockKey("run", s.schema)
+	l := &Lock{s: s, conn: conn, key: lockKey("run", s.schema)}
 	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1), pg_backend_pid()", l.key).Scan(&ok, &l.pid); err != nil {
 		destroy(conn)
 		return nil, fmt.Errorf("taking advisory lock: %w", err)
 	}
@@ -111,20 +118,61 @@ func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 		conn.Release()
 		return nil, ErrLocked
 	}
-	var once gosync.Once
-	return func() {
-		once.Do(func() {
-			uctx, cancel := s.cleanupContext(context.Background())
-			defer cancel()
-			var unlocked bool
-			if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked); err != nil || !unlocked {
-				// Closing the session releases every lock it holds.
-				destroy(conn)
-				return
-			}
-			conn.Release()
-		})
-	}, nil
+	return l, nil
+}
+
+// LockTry is LockTake for callers that only release the lock. release is Lock.Release.
+func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
+	l, err := s.LockTake(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
+// Release unlocks and returns the connection; it is safe to call more than once and does not
+// depend on any context. An unlock that fails or does not answer within the cleanup timeout
+// closes the connection instead of returning it to the pool: the session ends, and the server
+// drops its lock.
+func (l *Lock) Release() {
+	l.once.Do(func() {
+		uctx, cancel := l.s.cleanupContext(context.Background())
+		defer cancel()
+		var unlocked bool
+		if err := l.conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&unlocked); err != nil || !unlocked {
+			// Closing the session releases every lock it holds.
+			destroy(l.conn)
+			return
+		}
+		l.conn.Release()
+	})
+}
+
+// ErrLockLost is returned by Stage.Publish when the run's lock is no longer held by its
+// session (the session ended: terminated, or its connection lost) at the point of commit.
+var ErrLockLost = errors.New("db: the run lost its lock (session ended); nothing published")
+
+// checkHeld returns ErrLockLost unless the lock's session still holds it, as seen by q
+// (another session: the publish transaction's). The lock's own connection is not used: it may
+// be broken, and it belongs to Release.
+func (l *Lock) checkHeld(ctx context.Context, q pgx.Tx) error {
+	var held bool
+	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
+	// 32 bits) and objsubid 1.
+	err := q.QueryRow(ctx, `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = $2 AND objid::bigint = $3)`,
+		l.pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("checking the run lock: %w", err)
+	}
+	if !held {
+		return ErrLockLost
+	}
+	return nil
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state

@@ -6,6 +6,8 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -245,5 +247,97 @@ func waitLockFree(t *testing.T, s *db.Store) {
 			t.Fatalf("the lock of a run that ended is still held: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// terminateLockSession ends the backend that holds the run lock of the test database, as an
+// operator's pg_terminate_backend or a server-side idle timeout would.
+func (e *env) terminateLockSession(ctx context.Context) error {
+	var n int
+	err := e.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("terminating the lock session: %d sessions hold advisory locks, want 1", n)
+	}
+	return err
+}
+
+// A run whose lock session ended mid-run must not publish (before, it published beside the
+// run that took the lock next): it fails, and nothing of it reaches the tables.
+func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		secondRun bool // a second run takes the freed lock and completes while the first is fetching
+		wantErr   string
+	}{
+		{"lock session terminated", false, "the run lost its lock (session ended); nothing published"},
+		{"and a second run took the lock", true, "is not running"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engagefake.Options{Seed: 79 + int64(i)})
+			e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+			gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
+			if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang
+			defer cancel()
+			var (
+				hookErr error
+				second  *syncrun.Result
+			)
+			c := &hookClient{Client: e.client(nil), onListAgents: func(call int) {
+				if call != 1 {
+					return
+				}
+				if hookErr = e.terminateLockSession(t.Context()); hookErr != nil || !tt.secondRun {
+					return
+				}
+				// Another process: its own pool (the first run holds two of this one's four).
+				other := db.NewStore(openPool(t, e.pool.Config().ConnString()), "engage")
+				waitLockFree(t, other)
+				r, err := syncrun.NewRunner(e.client(nil), other, syncrun.Config{}, nil)
+				if err == nil {
+					second, err = r.Run(ctx)
+				}
+				hookErr = err
+			}}
+			r, err := syncrun.NewRunner(c, e.store, syncrun.Config{Concurrency: 1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Run(ctx)
+			if hookErr != nil {
+				t.Fatalf("acting mid-run: %v", hookErr)
+			}
+			if err == nil || res == nil || res.Status != syncrun.StatusFailed || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Run = %+v, %v; want a failed run saying %q", res, err, tt.wantErr)
+			}
+			published := e.count(`SELECT (SELECT count(*) FROM engage.sync_run_scopes WHERE run_id = $1)
+ + (SELECT count(*) FROM engage.agents WHERE last_run_id = $1) + (SELECT count(*) FROM engage.agents_history WHERE run_id = $1)`, res.RunID)
+			if published != 0 {
+				t.Errorf("the run that lost its lock published %d rows", published)
+			}
+			renamed := e.count(`SELECT count(*) FROM engage.agents WHERE first_name = 'Renamed'`)
+			want := []runRow{{RunID: 1, Status: db.RunSucceeded, Finished: true}}
+			if tt.secondRun {
+				if second == nil || second.Status != syncrun.StatusSucceeded || renamed != 1 {
+					t.Errorf("second run %+v published %d renamed agents, want succeeded and 1", second, renamed)
+				}
+				want = append(want, runRow{RunID: res.RunID, Status: db.RunFailed, Error: db.AbandonedError, Finished: true},
+					runRow{RunID: second.RunID, Status: db.RunSucceeded, Finished: true})
+			} else {
+				if renamed != 0 {
+					t.Errorf("the run that lost its lock published its change")
+				}
+				want = append(want, runRow{RunID: res.RunID, Status: db.RunFailed, Error: "publishing run 2: " + db.ErrLockLost.Error(), Finished: true})
+			}
+			if diff := cmp.Diff(want, e.runRows("engage")); diff != "" {
+				t.Errorf("sync_runs (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -171,14 +171,14 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 // Result and a nil error.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	res := &Result{DryRun: r.cfg.DryRun, Started: time.Now()}
-	release, err := r.store.LockTry(ctx)
+	lock, err := r.store.LockTake(ctx)
 	if err != nil {
 		if errors.Is(err, db.ErrLocked) {
 			return nil, ErrLocked
 		}
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}
-	defer release()
+	defer lock.Release()
 
 	logger := r.logger
 	if !r.cfg.DryRun {
@@ -266,6 +266,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		TokenRefreshes:    api.Refreshes,
 		Retries:           api.Retries,
 		RateLimited:       api.RateLimited,
+		Lock:              lock, // a run that lost its lock must not publish
 	})
 	// Publish finishes the run itself, whether it commits or fails.
 	published = true
