@@ -308,18 +308,19 @@ type RunInfo struct {
 	Restored       int64
 }
 
-// EntityStatus is the freshness of one entity table.
+// EntityStatus is the freshness of one entity table, as the view entity_freshness defines it:
+// the run that completed its least fresh current scope (fresh means complete).
 type EntityStatus struct {
 	Entity           string
 	Live             int64
 	Deleted          int64
-	LastSuccessRunID int64      // 0 when no run has completed a scope of this entity
+	LastSuccessRunID int64      // 0 while a current scope of this entity has never been completed
 	LastSuccessAt    *time.Time // finish time of that run
 	Age              time.Duration
 }
 
 // StatusGet returns the lastRuns most recent runs (newest first) and, per entity, live and
-// deleted counts and the last run that completed one of its scopes.
+// deleted counts and its freshness (entity_freshness).
 func (s *Store) StatusGet(ctx context.Context, lastRuns int) (*Status, error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err

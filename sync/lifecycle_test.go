@@ -341,3 +341,132 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 		})
 	}
 }
+
+// freshness returns each entity's last complete run per entity_freshness (0: none).
+func (e *env) freshness() map[string]int64 {
+	e.t.Helper()
+	st, err := e.store.StatusGet(e.t.Context(), 1)
+	if err != nil {
+		e.t.Fatalf("StatusGet: %v", err)
+	}
+	out := map[string]int64{}
+	for _, es := range st.Entities {
+		out[es.Entity] = es.LastSuccessRunID
+		if (es.LastSuccessAt == nil) != (es.LastSuccessRunID == 0) {
+			e.t.Errorf("%s: last success run %d at %v", es.Entity, es.LastSuccessRunID, es.LastSuccessAt)
+		}
+	}
+	return out
+}
+
+// Fresh means complete: a scope is fresh as of the last run that completed it, an entity as its
+// least fresh current scope (agent groups and agents: one per live sub-account), and an entity
+// with a scope never completed has no freshness.
+func TestEntityFreshnessMeansComplete(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		cfg    syncrun.Config
+		before func(e *env) // changes upstream before the run
+		status string
+		want   map[string]int64 // when set, the freshness right after this step
+	}
+	failAgentsOf := func(i int) func(e *env) {
+		return func(e *env) {
+			e.fake.ClearFaults()
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + e.fake.SubAccountIDs()[i] + "/"})
+		}
+	}
+	subs := func(e *env, idx ...int) []string {
+		var out []string
+		for _, i := range idx {
+			out = append(out, e.fake.SubAccountIDs()[i])
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		steps func(e *env) []step
+		want  map[string]int64
+	}{
+		{
+			name: "an agents scope failed: agents keep the previous run's freshness",
+			steps: func(e *env) []step {
+				return []step{{status: syncrun.StatusSucceeded}, {before: failAgentsOf(1), status: syncrun.StatusPartial}}
+			},
+			want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 2, "agents": 1},
+		},
+		{
+			name: "an agents scope never completed: agents have no freshness",
+			steps: func(e *env) []step {
+				return []step{{before: failAgentsOf(0), status: syncrun.StatusPartial}}
+			},
+			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 1, "agents": 0},
+		},
+		{
+			name: "--sub-account runs refresh only what they covered",
+			steps: func(e *env) []step {
+				return []step{
+					{status: syncrun.StatusSucceeded},
+					{cfg: syncrun.Config{Entities: []string{"agents"}, SubAccounts: subs(e, 0)}, status: syncrun.StatusSucceeded},
+					{cfg: syncrun.Config{Entities: []string{"agents"}, SubAccounts: subs(e, 1, 2)}, status: syncrun.StatusSucceeded},
+				}
+			},
+			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 2, "agents": 2},
+		},
+		{
+			name: "a vanished sub-account's scope counts while its rows are live",
+			steps: func(e *env) []step {
+				gone := e.fake.SubAccountIDs()[0]
+				remove := func(e *env) {
+					if err := e.fake.RemoveSubAccount(gone); err != nil {
+						e.t.Fatal(err)
+					}
+				}
+				return []step{
+					{status: syncrun.StatusSucceeded},
+					// Its groups and agents all vanish: the breaker withholds their deletes.
+					{before: remove, status: syncrun.StatusPartial,
+						want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 1, "agents": 1}},
+					{cfg: syncrun.Config{AllowMassDelete: true}, status: syncrun.StatusSucceeded},
+				}
+			},
+			want: map[string]int64{"accounts": 3, "sub_accounts": 3, "users": 3, "agent_groups": 3, "agents": 3},
+		},
+		{
+			name: "no sub-accounts left: their entities are as fresh as the listing that says so",
+			steps: func(e *env) []step {
+				return []step{
+					{status: syncrun.StatusSucceeded},
+					{before: func(e *env) {
+						for _, id := range e.fake.SubAccountIDs() {
+							if err := e.fake.RemoveSubAccount(id); err != nil {
+								e.t.Fatal(err)
+							}
+						}
+					}, cfg: syncrun.Config{AllowMassDelete: true}, status: syncrun.StatusSucceeded},
+				}
+			},
+			want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 2, "agents": 2},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engagefake.Options{Seed: 83 + int64(i)})
+			for _, s := range tt.steps(e) {
+				if s.before != nil {
+					s.before(e)
+				}
+				e.mustRun(s.cfg, s.status)
+				if s.want != nil {
+					if diff := cmp.Diff(s.want, e.freshness()); diff != "" {
+						t.Errorf("last complete run per entity after run %d (-want +got):\n%s", e.count("SELECT max(run_id) FROM engage.sync_runs"), diff)
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.want, e.freshness()); diff != "" {
+				t.Errorf("last complete run per entity (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

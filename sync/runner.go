@@ -103,6 +103,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// Selects reports whether entity takes part in a run of c: it is selected, or implied by one
+// that is (agents imply agent_groups; sub_accounts imply accounts).
+func (c *Config) Selects(entity string) bool { return c.selected(entity) }
+
 // selected reports whether an entity takes part in this run.
 func (c *Config) selected(entity string) bool {
 	if len(c.Entities) == 0 {

@@ -4,11 +4,20 @@ package main
 // last-success metric.
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // sync.timeout: default 1h, read from the YAML, a positive duration or exit 2 naming the key.
@@ -70,5 +79,65 @@ func TestE2ESyncTimeoutFailsTheRun(t *testing.T) {
 	}
 	if status != "failed" || !strings.Contains(errText, "run exceeded sync.timeout (1s)") {
 		t.Errorf("run recorded %s with error %q, want failed naming sync.timeout", status, errText)
+	}
+}
+
+// /readyz and evsync_last_success_timestamp_seconds follow entity_freshness: after a run whose
+// agents scope failed for one sub-account, agents are as fresh as the run before (here 30 h
+// old), so the daemon is not ready and says which entity is stale. Before, the partial run
+// counted as fresh and /readyz answered 200.
+func TestReadyzNamesTheStaleEntity(t *testing.T) {
+	t.Parallel()
+	fake := engagefake.New(engagefake.Options{Seed: 67,
+		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 2, AgentsPerGroup: 3, Users: 3}})
+	fake.Start()
+	t.Cleanup(fake.Close)
+	pool, schema := dbtest.New(t)
+	store := db.NewStore(pool, schema)
+	syncOnce := func(wantStatus string) int64 {
+		t.Helper()
+		o := fake.Options()
+		client, err := engageclient.New(engageclient.Config{RCServerURL: fake.URL(), EngageServerURL: fake.URL(),
+			ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT, RequestsPerMinute: 60000, MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := syncrun.NewRunner(client, store, syncrun.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := r.Run(t.Context())
+		if res == nil || res.Status != wantStatus {
+			t.Fatalf("run = %+v, want %s", res, wantStatus)
+		}
+		return res.RunID
+	}
+	old := syncOnce(syncrun.StatusSucceeded)
+	var oldAt time.Time
+	if err := pool.QueryRow(t.Context(), `UPDATE engage.sync_runs SET started_at = started_at - interval '30 hours',
+ finished_at = finished_at - interval '30 hours' WHERE run_id = $1 RETURNING finished_at`, old).Scan(&oldAt); err != nil {
+		t.Fatal(err)
+	}
+	fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + fake.SubAccountIDs()[1] + "/"})
+	syncOnce(syncrun.StatusPartial)
+
+	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, allEntities) }
+	d, err := newDaemon(daemonConfig{Cron: "@yearly", Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
+		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, pool.Ping, last, testLogger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startDaemon(t, d)
+	<-d.listening
+	code, body := get(t, "http://"+d.addr()+"/readyz")
+	want := fmt.Sprintf("not ready: agents is stale: its last complete run %d finished 30h", old)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
+		t.Errorf("/readyz = %d %q, want 503 with %q", code, body, want)
+	}
+	if got := testutil.ToFloat64(d.metrics.lastSuccess); got != float64(oldAt.UnixNano())/1e9 {
+		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		}
 		return outcomeOf(res), err
 	}
-	last := func(ctx context.Context) (time.Time, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
+	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
 	d, err := newDaemon(a.cfg.daemonConfig(), run, pool.Ping, last, logger, prometheus.NewRegistry())
 	if err != nil {
 		return usageErr("%v", err)
