@@ -4,13 +4,14 @@
 //
 // A run uses it in this order (DESIGN.md, "The sink"):
 //
-//	release, err := store.LockTry(ctx)          // ErrLocked: another run holds the schema
+//	lock, err := store.LockTake(ctx)             // ErrLocked: another run holds the schema
+//	closed, err := store.RunCloseAbandoned(ctx)  // rows left 'running' by dead processes
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
-//	st.AgentsAdd(ctx, "test", page) ...                  // as pages arrive, from any goroutine
+//	st.AgentsAdd(ctx, "test", page) ...          // as pages arrive, from any goroutine
 //	st.ScopeComplete("agents", subAccountID)     // or ScopeFail(entity, scope, err)
-//	res, err := st.Publish(ctx, &db.PublishParams{...})
-//	st.Close(); release()
+//	res, err := st.Publish(ctx, &db.PublishParams{Lock: lock, ...}) // commits only while locked
+//	st.Close(); lock.Release()
 //
 // Staging compares before it sends: the first Add of an entity reads the stored (key,
 // row_hash, deleted) of that table; each incoming row is scrubbed of secret-bearing keys

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -21,9 +22,14 @@ const (
 	IdleInTxTimeoutDefault = "60s"
 )
 
+// ConnectTimeoutDefault bounds each new connection (TCP, TLS and startup) unless the URL sets
+// connect_timeout: a server that accepts connections and never answers fails the connection,
+// not just the caller's context.
+const ConnectTimeoutDefault = 10 * time.Second
+
 // Open returns a pgx pool for url. It sets application_name (default "evsync"),
-// statement_timeout and idle_in_transaction_session_timeout unless the URL sets them, and
-// checks that the server answers.
+// statement_timeout, idle_in_transaction_session_timeout and connect_timeout unless the URL
+// sets them, and checks that the server answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -34,6 +40,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	rp["application_name"] = cmp.Or(rp["application_name"], ApplicationNameDefault)
 	rp["statement_timeout"] = cmp.Or(rp["statement_timeout"], StatementTimeoutDefault)
 	rp["idle_in_transaction_session_timeout"] = cmp.Or(rp["idle_in_transaction_session_timeout"], IdleInTxTimeoutDefault)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeoutDefault
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening database pool: %w", err)

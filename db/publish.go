@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -24,6 +23,9 @@ type PublishParams struct {
 	MaxDeleteFraction float64 // a scope losing more than this fraction of its live rows is withheld; default 0.5
 	// Stored on sync_runs.
 	APIRequests, TokenRefreshes, Retries, RateLimited int64
+	// Lock, when set, is the run's lock: Publish commits only while its session still holds
+	// it, and fails with ErrLockLost otherwise (another run may hold it by then).
+	Lock *Lock
 }
 
 // PublishResult is what a publish wrote (or, for a dry run, would have written).
@@ -76,8 +78,8 @@ type entityPlan struct {
 // begun with run id 0) computes the same and rolls back, writing no ledger rows.
 //
 // If Publish returns an error, the transaction was rolled back and (unless dry) the run was
-// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), using a
-// fresh context.
+// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), both
+// bounded by the store's cleanup timeout rather than ctx.
 func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
 	if p == nil {
 		p = &PublishParams{}
@@ -99,9 +101,7 @@ func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult,
 		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
 			status = RunCanceled // a stop request; a deadline (the run's timeout) is a failure
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		ferr := st.s.RunFinish(fctx, &RunFinishParams{
+		ferr := st.s.RunFinish(ctx, &RunFinishParams{ // bounded by the cleanup timeout, not ctx
 			RunID: st.runID, Status: status, Error: err.Error(),
 			APIRequests: p.APIRequests, TokenRefreshes: p.TokenRefreshes, Retries: p.Retries, RateLimited: p.RateLimited,
 		})
@@ -147,7 +147,7 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 		return nil, fmt.Errorf("beginning transaction: %w", err)
 	}
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := st.s.cleanupContext(ctx)
 		defer cancel()
 		_ = tx.Rollback(rctx) // no-op after a commit
 	}()
@@ -176,6 +176,11 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 	}
 	if err := st.ledgerWrite(ctx, tx, p, res); err != nil {
 		return nil, err
+	}
+	if p.Lock != nil {
+		if err := p.Lock.checkHeld(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	if err := st.step(ctx, "commit"); err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ import (
 type Stage struct {
 	s     *Store
 	runID int64
+	ctx   context.Context // StageBegin's (the run's): bounds the COPYs that outlive their Add
 
 	mu      gosync.Mutex
 	conn    *pgxpool.Conn
@@ -92,7 +93,8 @@ type stageEntity struct {
 }
 
 // StageBegin acquires a dedicated connection for one run's staging. runID 0 means a dry run
-// (no ledger rows are written by Publish).
+// (no ledger rows are written by Publish). ctx is the run's: the COPYs that run while the
+// caller fetches its next page stop when it is done.
 func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err
@@ -110,7 +112,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 			return nil, fmt.Errorf("configuring staging connection: %w", err)
 		}
 	}
-	st := &Stage{s: s, runID: runID, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher()}
+	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher()}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
@@ -424,10 +426,11 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, o 
 	}
 	done := make(chan error, 1)
 	st.copying = done
-	cctx := context.WithoutCancel(ctx)
 	go func() {
-		// Not tied to ctx: the caller may cancel it as soon as Add returns (a page is small).
-		_, err := st.conn.CopyFrom(cctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows))
+		// Under the stage's context (the run's), not the Add's: the caller may cancel that as
+		// soon as Add returns (a page is small), but a database that stops answering must not
+		// hold the COPY past the run's deadline.
+		_, err := st.conn.CopyFrom(st.ctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows))
 		if err != nil {
 			line, column := copyErrorPlace(err)
 			if line >= 1 && line <= len(items) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -16,16 +17,47 @@ import (
 
 // Store is the evsync sink in one schema of one database. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	schema string
-	q      string // the schema, quoted for SQL text
+	pool    *pgxpool.Pool
+	schema  string
+	q       string        // the schema, quoted for SQL text
+	cleanup time.Duration // see WithCleanupTimeout
+}
+
+// CleanupTimeoutDefault is how long the database work that ends a run may take once the run's
+// context is done, unless WithCleanupTimeout says otherwise.
+const CleanupTimeoutDefault = 10 * time.Second
+
+// StoreOption configures a Store.
+type StoreOption func(*Store)
+
+// WithCleanupTimeout bounds each piece of database work that ends a run and must happen even
+// when the run's context is done or its deadline passed: recording the run's end (RunFinish,
+// and Publish's own on failure), rolling back the publish, releasing the lock. A database that
+// stops answering costs each of them this long, after which the connection is closed (which
+// ends its session, and so drops the lock). Default CleanupTimeoutDefault.
+func WithCleanupTimeout(d time.Duration) StoreOption {
+	return func(s *Store) {
+		if d > 0 {
+			s.cleanup = d
+		}
+	}
 }
 
 // NewStore returns a Store over pool for schema (default "engage"). The schema must be a plain
 // lower-case identifier; a bad one makes every method return an error.
-func NewStore(pool *pgxpool.Pool, schema string) *Store {
+func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) *Store {
 	schema = cmp.Or(schema, SchemaDefault)
-	return &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize()}
+	s := &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize(), cleanup: CleanupTimeoutDefault}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// cleanupContext is ctx without its cancellation and deadline, bounded by the cleanup timeout
+// instead: for the work that ends a run, which must run after the run's context is done.
+func (s *Store) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.cleanup)
 }
 
 // Schema returns the schema the store writes to.
@@ -79,10 +111,19 @@ var ErrNotFound = errors.New("db: not found")
 // sql replaces {s} in text by the quoted schema.
 func (s *Store) sql(text string) string { return strings.ReplaceAll(text, "{s}", s.q) }
 
-// LockTry takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
-// ErrLocked. release unlocks and returns the connection; it is safe to call more than once and
-// does not depend on ctx.
-func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
+// Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
+// for as long as the run goes. Its methods are safe for concurrent use.
+type Lock struct {
+	s    *Store
+	conn *pgxpool.Conn
+	key  int64
+	pid  uint32 // the backend of conn
+	once gosync.Once
+}
+
+// LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
+// ErrLocked.
+func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err
 	}
@@ -90,9 +131,9 @@ func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("acquiring lock connection: %w", err)
 	}
-	key := lockKey("run", s.schema)
+	l := &Lock{s: s, conn: conn, key: lockKey("run", s.schema)}
 	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1), pg_backend_pid()", l.key).Scan(&ok, &l.pid); err != nil {
 		destroy(conn)
 		return nil, fmt.Errorf("taking advisory lock: %w", err)
 	}
@@ -100,20 +141,61 @@ func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
 		conn.Release()
 		return nil, ErrLocked
 	}
-	var once gosync.Once
-	return func() {
-		once.Do(func() {
-			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			var unlocked bool
-			if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked); err != nil || !unlocked {
-				// Closing the session releases every lock it holds.
-				destroy(conn)
-				return
-			}
-			conn.Release()
-		})
-	}, nil
+	return l, nil
+}
+
+// LockTry is LockTake for callers that only release the lock. release is Lock.Release.
+func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
+	l, err := s.LockTake(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
+// Release unlocks and returns the connection; it is safe to call more than once and does not
+// depend on any context. An unlock that fails or does not answer within the cleanup timeout
+// closes the connection instead of returning it to the pool: the session ends, and the server
+// drops its lock.
+func (l *Lock) Release() {
+	l.once.Do(func() {
+		uctx, cancel := l.s.cleanupContext(context.Background())
+		defer cancel()
+		var unlocked bool
+		if err := l.conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&unlocked); err != nil || !unlocked {
+			// Closing the session releases every lock it holds.
+			destroy(l.conn)
+			return
+		}
+		l.conn.Release()
+	})
+}
+
+// ErrLockLost is returned by Stage.Publish when the run's lock is no longer held by its
+// session (the session ended: terminated, or its connection lost) at the point of commit.
+var ErrLockLost = errors.New("db: the run lost its lock (session ended); nothing published")
+
+// checkHeld returns ErrLockLost unless the lock's session still holds it, as seen by q
+// (another session: the publish transaction's). The lock's own connection is not used: it may
+// be broken, and it belongs to Release.
+func (l *Lock) checkHeld(ctx context.Context, q pgx.Tx) error {
+	var held bool
+	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
+	// 32 bits) and objsubid 1.
+	err := q.QueryRow(ctx, `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = $2 AND objid::bigint = $3)`,
+		l.pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("checking the run lock: %w", err)
+	}
+	if !held {
+		return ErrLockLost
+	}
+	return nil
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state
@@ -123,6 +205,11 @@ func destroy(conn *pgxpool.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.Close(ctx)
+	// After a statement whose context ended, pgx closes the connection in the background and
+	// first sends the server a cancel request, which a server that stopped answering holds
+	// for up to 15 s. Hang up now, so that the server ends the session (dropping its locks
+	// and temporary tables) as soon as it can.
+	_ = c.PgConn().Conn().Close()
 }
 
 // RunCreate records a new run with status 'running' and returns its id.
@@ -135,6 +222,32 @@ func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err
 		return 0, fmt.Errorf("creating run: %w", err)
 	}
 	return runID, nil
+}
+
+// AbandonedError is the error recorded on a run closed by RunCloseAbandoned.
+const AbandonedError = "abandoned"
+
+// RunCloseAbandoned closes the schema's runs still recorded as 'running' as 'failed' with
+// error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
+// while holding the schema's lock: no run of the schema is in progress then, so a running row
+// belongs to a process that died (or to a run that lost its lock, which cannot publish).
+func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
+	if err := checkSchema(s.schema); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.sql(`
+UPDATE {s}.sync_runs SET status = 'failed', error = $1, finished_at = clock_timestamp()
+WHERE status = 'running'
+RETURNING run_id`), AbandonedError)
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned runs: %w", err)
+	}
+	runIDs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned runs: %w", err)
+	}
+	slices.Sort(runIDs)
+	return runIDs, nil
 }
 
 // RunFinishParams are the final record of a run that did not publish successfully.
@@ -150,11 +263,14 @@ type RunFinishParams struct {
 
 // RunFinish records the end of a run that never reached a successful publish. A run that is
 // already finished (for example by a failed Publish) is left as it is; a run that does not
-// exist is ErrNotFound.
+// exist is ErrNotFound. It runs even when ctx is done (a run that was canceled or timed out is
+// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout).
 func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 	if err := checkSchema(s.schema); err != nil {
 		return err
 	}
+	ctx, cancel := s.cleanupContext(ctx)
+	defer cancel()
 	switch p.Status {
 	case "failed", "canceled", "succeeded", "partial":
 	default:
@@ -215,18 +331,19 @@ type RunInfo struct {
 	Restored       int64
 }
 
-// EntityStatus is the freshness of one entity table.
+// EntityStatus is the freshness of one entity table, as the view entity_freshness defines it:
+// the run that completed its least fresh current scope (fresh means complete).
 type EntityStatus struct {
 	Entity           string
 	Live             int64
 	Deleted          int64
-	LastSuccessRunID int64      // 0 when no run has completed a scope of this entity
+	LastSuccessRunID int64      // 0 while a current scope of this entity has never been completed
 	LastSuccessAt    *time.Time // finish time of that run
 	Age              time.Duration
 }
 
 // StatusGet returns the lastRuns most recent runs (newest first) and, per entity, live and
-// deleted counts and the last run that completed one of its scopes.
+// deleted counts and its freshness (entity_freshness).
 func (s *Store) StatusGet(ctx context.Context, lastRuns int) (*Status, error) {
 	if err := checkSchema(s.schema); err != nil {
 		return nil, err

@@ -103,6 +103,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// Selects reports whether entity takes part in a run of c: it is selected, or implied by one
+// that is (agents imply agent_groups; sub_accounts imply accounts).
+func (c *Config) Selects(entity string) bool { return c.selected(entity) }
+
 // selected reports whether an entity takes part in this run.
 func (c *Config) selected(entity string) bool {
 	if len(c.Entities) == 0 {
@@ -171,17 +175,26 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 // Result and a nil error.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	res := &Result{DryRun: r.cfg.DryRun, Started: time.Now()}
-	release, err := r.store.LockTry(ctx)
+	lock, err := r.store.LockTake(ctx)
 	if err != nil {
 		if errors.Is(err, db.ErrLocked) {
 			return nil, ErrLocked
 		}
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}
-	defer release()
+	defer lock.Release()
 
 	logger := r.logger
 	if !r.cfg.DryRun {
+		// Holding the lock, no other run of the schema is going: a row still running is a
+		// dead process's. (A dry run leaves the database exactly as it was, those rows too.)
+		closed, err := r.store.RunCloseAbandoned(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("recording the run: %w", err)
+		}
+		if len(closed) > 0 {
+			logger.Warn("closed runs left running by a process that died", "run_ids", closed, "status", StatusFailed, "error", db.AbandonedError)
+		}
 		id, err := r.store.RunCreate(ctx, r.cfg.Trigger)
 		if err != nil {
 			return nil, fmt.Errorf("recording the run: %w", err)
@@ -194,6 +207,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	published := false
 	fail := func(err error) (*Result, error) {
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
+			err = fmt.Errorf("%w: %v", err, cause) // "run exceeded sync.timeout (1h0m0s)"
+		}
 		res.Finished = time.Now()
 		res.API = r.client.Stats()
 		res.Status = StatusFailed
@@ -202,9 +218,8 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Error = err.Error()
 		if !published && res.RunID != 0 {
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if ferr := r.store.RunFinish(fctx, &db.RunFinishParams{
+			// Even after ctx is done: RunFinish bounds itself by the store's cleanup timeout.
+			if ferr := r.store.RunFinish(ctx, &db.RunFinishParams{
 				RunID: res.RunID, Status: res.Status, Error: res.Error,
 				APIRequests: res.API.Requests, TokenRefreshes: res.API.Refreshes,
 				Retries: res.API.Retries, RateLimited: res.API.RateLimited,
@@ -255,6 +270,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		TokenRefreshes:    api.Refreshes,
 		Retries:           api.Retries,
 		RateLimited:       api.RateLimited,
+		Lock:              lock, // a run that lost its lock must not publish
 	})
 	// Publish finishes the run itself, whether it commits or fails.
 	published = true

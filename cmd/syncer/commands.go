@@ -219,6 +219,9 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	a.setupLogger()
+	// Every API and database call of the run, migrating included, stops at this deadline.
+	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
+	defer cancel()
 	pool, store, err := a.openStore(ctx, !*noMigrate)
 	if err != nil {
 		return err

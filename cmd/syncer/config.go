@@ -49,8 +49,9 @@ type Config struct {
 		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
 	} `yaml:"engage"`
 	Sync struct {
-		Entities          []string `yaml:"entities"`
-		MaxDeleteFraction float64  `yaml:"max_delete_fraction"`
+		Entities          []string      `yaml:"entities"`
+		MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
+		Timeout           time.Duration `yaml:"timeout"`
 	} `yaml:"sync"`
 	Schedule struct {
 		Cron       string        `yaml:"cron"`
@@ -89,6 +90,7 @@ func defaultConfig() Config {
 	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
 	c.Sync.Entities = slices.Clone(allEntities)
 	c.Sync.MaxDeleteFraction = 0.5
+	c.Sync.Timeout = time.Hour
 	c.Schedule.Cron = "@daily"
 	c.Schedule.Timezone = "UTC"
 	c.Schedule.Timeout = time.Hour
@@ -415,6 +417,9 @@ func (c *Config) validate() error {
 	}
 	if f := c.Sync.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
 		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
+	}
+	if c.Sync.Timeout <= 0 {
+		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", c.Sync.Timeout)
 	}
 	loc, tzErr := time.LoadLocation(c.Schedule.Timezone)
 	if c.Schedule.Timezone == "" || tzErr != nil {

@@ -36,6 +36,15 @@ type runOutcome struct {
 	TokenRefreshes int64
 }
 
+// freshness is how fresh the synced data is: its least fresh entity, and the run that last
+// completed every scope of it (entity_freshness). A zero At means Entity has never been
+// complete.
+type freshness struct {
+	Entity string
+	RunID  int64
+	At     time.Time
+}
+
 // daemonConfig are the settings of `syncer run` (Config.daemonConfig builds them).
 type daemonConfig struct {
 	Cron           string        // robfig/cron spec: 5 fields or a descriptor (@daily, @every 1h)
@@ -56,7 +65,7 @@ type daemon struct {
 	schedule    cron.Schedule
 	run         runFunc
 	ready       func(ctx context.Context) error
-	lastSuccess func(ctx context.Context) (time.Time, error)
+	lastSuccess func(ctx context.Context) (freshness, error)
 	logger      *slog.Logger
 	reg         *prometheus.Registry
 	metrics     *metrics
@@ -69,9 +78,10 @@ type daemon struct {
 }
 
 // newDaemon checks cfg and registers the metrics on reg (a new registry when nil). ready
-// tells whether the database answers; lastSuccess returns when the last succeeded run finished
-// (zero time if none). Either may be nil.
-func newDaemon(cfg daemonConfig, run runFunc, ready func(ctx context.Context) error, lastSuccess func(ctx context.Context) (time.Time, error), logger *slog.Logger, reg *prometheus.Registry) (*daemon, error) {
+// tells whether the database answers; lastSuccess reads the freshness of the synced data from
+// the database, the one source of /readyz and evsync_last_success_timestamp_seconds. Either
+// may be nil.
+func newDaemon(cfg daemonConfig, run runFunc, ready func(ctx context.Context) error, lastSuccess func(ctx context.Context) (freshness, error), logger *slog.Logger, reg *prometheus.Registry) (*daemon, error) {
 	if run == nil {
 		return nil, errors.New("creating daemon: no run function")
 	}
@@ -259,6 +269,7 @@ func (d *daemon) runJob(parent context.Context) {
 		}
 	}
 	d.metrics.observe(out)
+	d.refreshLastSuccess(parent) // what the run completed, as the database now says
 
 	attrs := []any{
 		"run_id", out.RunID, "status", out.Status,
@@ -298,20 +309,25 @@ func (d *daemon) callRun(ctx context.Context) (out runOutcome, err error) {
 	return d.run(ctx, "schedule")
 }
 
-// seedLastSuccess sets evsync_last_success_timestamp_seconds from the database, so that a
-// restart does not look like a stale sync.
-func (d *daemon) seedLastSuccess(ctx context.Context) {
+// seedLastSuccess sets evsync_last_success_timestamp_seconds from the database at start, so
+// that a restart does not look like a stale sync.
+func (d *daemon) seedLastSuccess(ctx context.Context) { d.refreshLastSuccess(ctx) }
+
+// refreshLastSuccess sets evsync_last_success_timestamp_seconds to the freshness the database
+// shows (0 while an entity has never been complete); a database that does not answer leaves
+// it as it was.
+func (d *daemon) refreshLastSuccess(ctx context.Context) {
 	if d.lastSuccess == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	t, err := d.lastSuccess(ctx)
+	f, err := d.lastSuccess(ctx)
 	if err != nil {
 		d.logger.Warn("reading the last successful run", "err", err.Error())
 		return
 	}
-	d.metrics.setLastSuccess(t)
+	d.metrics.setLastSuccess(f.At)
 }
 
 // handler serves /healthz, /readyz and /metrics.
@@ -326,8 +342,9 @@ func (d *daemon) handler() http.Handler {
 	return mux
 }
 
-// handleReady answers 200 when the database answers and the last succeeded run is newer than
-// ReadyStaleness, 503 with a one-line reason otherwise.
+// handleReady answers 200 when the database answers and every synced entity is fresh: its
+// last complete run (entity_freshness) finished less than ReadyStaleness ago; 503 with a
+// one-line reason naming the stale entity otherwise.
 func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -342,28 +359,40 @@ func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	f := freshness{At: d.metrics.lastSuccessTime()}
 	if d.lastSuccess != nil {
-		t, err := d.lastSuccess(ctx)
-		if err != nil {
+		var err error
+		if f, err = d.lastSuccess(ctx); err != nil {
 			notReady("reading the last successful run: %s", oneLine(err.Error()))
 			return
 		}
-		d.metrics.setLastSuccess(t)
+		d.metrics.setLastSuccess(f.At)
 	}
-	last := d.metrics.lastSuccessTime()
-	if last.IsZero() {
+	if f.At.IsZero() {
+		if f.Entity != "" {
+			notReady("%s has never been complete (a scope of it has not completed in any run)", f.Entity)
+			return
+		}
 		notReady("no successful run yet")
 		return
 	}
-	age := time.Since(last)
+	age := time.Since(f.At)
 	if age > d.cfg.ReadyStaleness {
-		notReady("the last successful run finished %s ago (%s), more than http.ready_staleness (%s)",
-			age.Round(time.Second), last.UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
+		notReady("%s is stale: its last complete run%s finished %s ago (%s), more than http.ready_staleness (%s)",
+			f.Entity, runRef(f.RunID), age.Round(time.Second), f.At.UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "ready: the last successful run finished %s ago (%s)\n",
-		age.Round(time.Second), last.UTC().Format(time.RFC3339))
+	_, _ = fmt.Fprintf(w, "ready: every synced entity is complete as of %s ago (%s; the least fresh, %s, in run%s)\n",
+		age.Round(time.Second), f.At.UTC().Format(time.RFC3339), f.Entity, runRef(f.RunID))
+}
+
+// runRef is " 12" for a known run id, "" otherwise.
+func runRef(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %d", id)
 }
 
 // cronLogger adapts slog to cron.Logger. cron's chatty Info lines (wake, run, schedule) go to

@@ -49,7 +49,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "evsync_last_success_timestamp_seconds",
-			Help: "Unix time at which the last succeeded run finished (0 if none is known).",
+			Help: "Unix time at which the least fresh synced entity was last complete (the run that completed its every scope finished; entity_freshness), 0 while one has never been complete.",
 		}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_rows_total",
@@ -103,8 +103,10 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	return m, nil
 }
 
-// observe records one run's outcome. A skipped run counts only in evsync_runs_total; a
-// succeeded one also moves evsync_last_success_timestamp_seconds forward.
+// observe records one run's outcome. A skipped run counts only in evsync_runs_total.
+// evsync_last_success_timestamp_seconds is not a run's: it follows the database
+// (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does
+// not move it past the entities it left stale.
 func (m *metrics) observe(o runOutcome) {
 	status := o.Status
 	if status == "" {
@@ -116,9 +118,6 @@ func (m *metrics) observe(o runOutcome) {
 	}
 	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
 		m.runDuration.Observe(o.Finished.Sub(o.Started).Seconds())
-	}
-	if status == "succeeded" && !o.Finished.IsZero() {
-		m.setLastSuccess(o.Finished)
 	}
 	for entity, kinds := range o.Rows {
 		for kind, n := range kinds {
@@ -133,18 +132,17 @@ func (m *metrics) observe(o runOutcome) {
 	addPositive(m.tokenRefreshes, o.TokenRefreshes)
 }
 
-// setLastSuccess moves evsync_last_success_timestamp_seconds to t unless it already shows a
-// later time (the daemon seeds it from the database at start).
+// setLastSuccess sets evsync_last_success_timestamp_seconds to t, the freshness the database
+// shows; the zero time (an entity never complete) shows as 0.
 func (m *metrics) setLastSuccess(t time.Time) {
-	if t.IsZero() {
-		return
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t.After(m.lastSuccessAt) {
-		m.lastSuccessAt = t
-		m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
+	m.lastSuccessAt = t
+	if t.IsZero() {
+		m.lastSuccess.Set(0)
+		return
 	}
+	m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
 }
 
 // lastSuccessTime returns the time evsync_last_success_timestamp_seconds shows (zero if none).

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,11 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	logger := a.setupLogger()
-	pool, store, err := a.openStore(ctx, !*noMigrate)
+	// Connecting and migrating at start get the time of a run: a database that does not
+	// answer fails the start instead of hanging it.
+	octx, cancel := context.WithTimeoutCause(ctx, a.cfg.Schedule.Timeout, fmt.Errorf("starting exceeded schedule.timeout (%s)", a.cfg.Schedule.Timeout))
+	defer cancel()
+	pool, store, err := a.openStore(octx, !*noMigrate)
 	if err != nil {
 		return err
 	}
@@ -37,7 +42,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		}
 		return outcomeOf(res), err
 	}
-	last := func(ctx context.Context) (time.Time, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
+	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
 	d, err := newDaemon(a.cfg.daemonConfig(), run, pool.Ping, last, logger, prometheus.NewRegistry())
 	if err != nil {
 		return usageErr("%v", err)

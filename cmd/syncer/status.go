@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/evsync/evsync/db"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
@@ -60,27 +60,26 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	return tw.Flush()
 }
 
-// lastSuccess is the time of the stalest synced entity's last complete run: the daemon is
-// ready only while every entity it syncs is fresh. The zero time means one has never completed.
-func lastSuccess(ctx context.Context, store *db.Store, entities []string) (time.Time, error) {
+// lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
+// entity_freshness defines it: fresh means complete): the daemon is ready only while every one
+// of them is fresh. A zero At means that entity has never been complete.
+func lastSuccess(ctx context.Context, store *db.Store, entities []string) (freshness, error) {
 	st, err := store.StatusGet(ctx, 1)
 	if err != nil {
-		return time.Time{}, err
+		return freshness{}, err
 	}
-	synced := func(e string) bool {
-		return slices.Contains(entities, e) || (e == "agent_groups" && slices.Contains(entities, "agents"))
-	}
-	var oldest time.Time
+	sel := syncrun.Config{Entities: entities}
+	var f freshness
 	for _, e := range st.Entities {
-		if !synced(e.Entity) {
+		if e.Entity == "" || !sel.Selects(e.Entity) {
 			continue
 		}
 		if e.LastSuccessAt == nil {
-			return time.Time{}, nil
+			return freshness{Entity: e.Entity}, nil
 		}
-		if oldest.IsZero() || e.LastSuccessAt.Before(oldest) {
-			oldest = *e.LastSuccessAt
+		if f.Entity == "" || e.LastSuccessAt.Before(f.At) {
+			f = freshness{Entity: e.Entity, RunID: e.LastSuccessRunID, At: *e.LastSuccessAt}
 		}
 	}
-	return oldest, nil
+	return f, nil
 }

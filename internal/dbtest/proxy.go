@@ -1,0 +1,164 @@
+package dbtest
+
+import (
+	"net"
+	"net/url"
+	gosync "sync"
+	"testing"
+)
+
+// Proxy is a TCP proxy in front of a test database that a test can freeze, to play a database
+// that stops answering. A frozen proxy still accepts connections and reads whatever clients
+// send, but forwards nothing in either direction. A side that closes its connection closes the
+// other side too (at once while frozen, after forwarding what is pending otherwise), so the
+// server ends the session of a client that gave up, and drops its locks.
+type Proxy struct {
+	ln     net.Listener
+	target string
+
+	mu     gosync.Mutex
+	cond   *gosync.Cond
+	frozen bool
+	closed bool
+	closes []func() // one per proxied connection pair
+	wg     gosync.WaitGroup
+}
+
+// NewProxy starts a proxy in front of the server of dbURL and returns it with the URL of the
+// same database through the proxy. It is closed when the test ends; close it earlier (before
+// the pools on it close) after a Freeze: pgx closes a connection whose statement timed out in
+// the background, after a cancel request that a frozen proxy holds for 15 s, and a pool's
+// Close waits for that.
+func NewProxy(t testing.TB, dbURL string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("dbtest: parsing the database URL: invalid URL")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("dbtest: starting the proxy: %v", err)
+	}
+	p := &Proxy{ln: ln, target: u.Host}
+	p.cond = gosync.NewCond(&p.mu)
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.Close)
+	pu := *u
+	pu.Host = ln.Addr().String()
+	return p, pu.String()
+}
+
+// Freeze stops forwarding: from now on the database seems to accept connections and never
+// answer.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frozen = true
+	p.cond.Broadcast()
+}
+
+// Close stops the proxy and closes every proxied connection.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	closes := p.closes
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	_ = p.ln.Close()
+	for _, c := range closes {
+		c()
+	}
+	p.wg.Wait()
+}
+
+func (p *Proxy) accept() {
+	defer p.wg.Done()
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = client.Close()
+			continue
+		}
+		closeBoth := gosync.OnceFunc(func() {
+			_ = client.Close()
+			_ = server.Close()
+		})
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			closeBoth()
+			return
+		}
+		p.closes = append(p.closes, closeBoth)
+		p.mu.Unlock()
+		for _, dir := range [][2]net.Conn{{client, server}, {server, client}} {
+			q := &pending{}
+			p.wg.Add(2)
+			go p.read(dir[0], q, closeBoth)
+			go p.write(dir[1], q, closeBoth)
+		}
+	}
+}
+
+// pending is what one direction has read and not yet forwarded.
+type pending struct {
+	chunks [][]byte
+	eof    bool // the source side is gone
+}
+
+func (p *Proxy) read(src net.Conn, q *pending, closeBoth func()) {
+	defer p.wg.Done()
+	for {
+		b := make([]byte, 32<<10)
+		n, err := src.Read(b)
+		p.mu.Lock()
+		if n > 0 {
+			q.chunks = append(q.chunks, b[:n])
+		}
+		if err != nil {
+			q.eof = true
+		}
+		frozen := p.frozen
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		if err != nil {
+			if frozen {
+				closeBoth() // nothing more will be forwarded: hang up on the other side now
+			}
+			return
+		}
+	}
+}
+
+func (p *Proxy) write(dst net.Conn, q *pending, closeBoth func()) {
+	defer p.wg.Done()
+	for {
+		p.mu.Lock()
+		// Done when the proxy closed, or the source is gone and nothing more will be forwarded.
+		done := func() bool { return p.closed || (q.eof && (p.frozen || len(q.chunks) == 0)) }
+		for !done() && (p.frozen || len(q.chunks) == 0) {
+			p.cond.Wait()
+		}
+		if done() {
+			p.mu.Unlock()
+			closeBoth()
+			return
+		}
+		b := q.chunks[0]
+		q.chunks = q.chunks[1:]
+		p.mu.Unlock()
+		if _, err := dst.Write(b); err != nil {
+			closeBoth()
+			return
+		}
+	}
+}
