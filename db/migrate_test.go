@@ -107,8 +107,14 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 				defer release()
 			}
-			// The views step drops no table: no rows are at stake.
+			// The views steps drop no table: no rows are at stake.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			if err == nil {
+				if diff := cmp.Diff(&db.DownPlan{Version: 3, Path: "00003_replace_entity_freshness.sql"}, plan); diff != "" {
+					t.Errorf("freshness view step (-want +got):\n%s", diff)
+				}
+				plan, err = db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			}
 			if tt.lock {
 				if !errors.Is(err, db.ErrLocked) {
 					t.Fatalf("MigrateDown while locked = %v, want ErrLocked", err)
