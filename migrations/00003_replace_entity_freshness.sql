@@ -7,6 +7,12 @@
 -- sub-account whose deletes were withheld is not complete). With no such sub-account, the
 -- entity is as fresh as the sub-accounts listing that found none.
 -- 00002's view counted a run with any one succeeded scope of the entity.
+
+-- The view looks up each current scope's last completed run: an index makes that one probe per
+-- scope instead of a scan of the ledger, which grows by every scope of every run.
+CREATE INDEX sync_run_scopes_succeeded ON sync_run_scopes (entity, scope, run_id DESC)
+    WHERE status = 'succeeded';
+
 CREATE OR REPLACE VIEW entity_freshness AS
 WITH counts AS (
     SELECT 'accounts' AS entity, count(*) FILTER (WHERE deleted_at IS NULL) AS live,
@@ -69,6 +75,8 @@ FROM counts c
 LEFT JOIN entity_fresh f ON f.entity = c.entity;
 
 -- +goose Down
+DROP INDEX sync_run_scopes_succeeded;
+
 CREATE OR REPLACE VIEW entity_freshness AS
 WITH counts AS (
     SELECT 'accounts' AS entity, count(*) FILTER (WHERE deleted_at IS NULL) AS live,
