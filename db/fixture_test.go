@@ -123,11 +123,11 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.ctx != nil {
 		ctx = o.ctx
 	}
-	release, err := f.s.LockTry(ctx)
+	lock, err := f.s.LockTake(ctx)
 	if err != nil {
-		f.t.Fatalf("LockTry: %v", err)
+		f.t.Fatalf("LockTake: %v", err)
 	}
-	defer release()
+	defer lock.Release()
 	var runID int64
 	if !o.dryRun {
 		if runID, err = f.s.RunCreate(ctx, "manual"); err != nil {

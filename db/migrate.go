@@ -82,11 +82,11 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRow
 	if err := checkSchema(schema); err != nil {
 		return nil, err
 	}
-	release, err := NewStore(pool, schema).LockTry(ctx)
+	lock, err := NewStore(pool, schema).LockTake(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrating down: %w", err)
 	}
-	defer release()
+	defer lock.Release()
 	var plan *DownPlan
 	err = withProvider(ctx, pool, schema, func(p *goose.Provider) error {
 		var err error

@@ -101,11 +101,11 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 			}
 			if tt.lock {
-				release, err := store.LockTry(ctx)
+				lock, err := store.LockTake(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer release()
+				defer lock.Release()
 			}
 			// The views steps drop no table: no rows are at stake.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)

@@ -102,7 +102,7 @@ func checkSchema(schema string) error {
 // system schema.
 var ErrBadSchema = errors.New("db: schema must be a lower-case identifier and not a PostgreSQL system schema")
 
-// ErrLocked is returned by Store.LockTry when another run holds the schema's advisory lock.
+// ErrLocked is returned by Store.LockTake when another run holds the schema's advisory lock.
 var ErrLocked = errors.New("db: another run holds the lock")
 
 // ErrNotFound is returned by Store.RunFinish when the run does not exist.
@@ -142,15 +142,6 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 		return nil, ErrLocked
 	}
 	return l, nil
-}
-
-// LockTry is LockTake for callers that only release the lock. release is Lock.Release.
-func (s *Store) LockTry(ctx context.Context) (release func(), err error) {
-	l, err := s.LockTake(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return l.Release, nil
 }
 
 // Release unlocks and returns the connection; it is safe to call more than once and does not

@@ -120,12 +120,12 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
-func TestLockTry(t *testing.T) {
+func TestLockTake(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	a, b := db.NewStore(pool, schema), db.NewStore(pool, schema)
-	release, err := a.LockTry(ctx)
+	lock, err := a.LockTake(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +134,9 @@ func TestLockTry(t *testing.T) {
 	results := make([]error, 4)
 	for i := range results {
 		g.Go(func() error {
-			rel, err := b.LockTry(ctx)
+			lk, err := b.LockTake(ctx)
 			if err == nil {
-				rel()
+				lk.Release()
 			}
 			results[i] = err
 			return nil
@@ -150,28 +150,28 @@ func TestLockTry(t *testing.T) {
 	}
 	// Another schema has its own lock.
 	other := db.NewStore(pool, "other_tenant")
-	rel2, err := other.LockTry(ctx)
+	lk2, err := other.LockTake(ctx)
 	if err != nil {
 		t.Fatalf("lock of another schema: %v", err)
 	}
-	rel2()
-	release()
-	release() // twice is fine
-	relB, err := b.LockTry(ctx)
+	lk2.Release()
+	lock.Release()
+	lock.Release() // twice is fine
+	lkB, err := b.LockTake(ctx)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
-	relB()
+	lkB.Release()
 
 	// Race two lockers: one wins, one gets ErrLocked.
 	var wins, locked int
 	errs := make(chan error, 2)
-	rels := make(chan func(), 2)
+	rels := make(chan *db.Lock, 2)
 	for range 2 {
 		go func() {
-			rel, err := a.LockTry(ctx)
+			lk, err := a.LockTake(ctx)
 			if err == nil {
-				rels <- rel
+				rels <- lk
 			}
 			errs <- err
 		}()
@@ -186,7 +186,7 @@ func TestLockTry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	(<-rels)()
+	(<-rels).Release()
 	if wins != 1 || locked != 1 {
 		t.Fatalf("two lockers: %d won, %d locked", wins, locked)
 	}

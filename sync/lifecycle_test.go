@@ -238,9 +238,9 @@ func waitLockFree(t *testing.T, s *db.Store) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		release, err := s.LockTry(t.Context())
+		lock, err := s.LockTake(t.Context())
 		if err == nil {
-			release()
+			lock.Release()
 			return
 		}
 		if !errors.Is(err, db.ErrLocked) || time.Now().After(deadline) {

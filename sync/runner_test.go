@@ -279,11 +279,11 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 func TestRunLockedWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 19})
-	release, err := e.store.LockTry(t.Context())
+	lock, err := e.store.LockTake(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer lock.Release()
 	_, err = e.run(t.Context(), syncrun.Config{})
 	if !errors.Is(err, syncrun.ErrLocked) {
 		t.Fatalf("Run = %v, want ErrLocked", err)

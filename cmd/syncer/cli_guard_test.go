@@ -191,11 +191,11 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 			}
 			if tt.lock {
-				release, err := store.LockTry(ctx)
+				lock, err := store.LockTake(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer release()
+				defer lock.Release()
 			}
 			env := map[string]string{envDatabaseURL: pool.Config().ConnString()}
 			for _, s := range tt.steps {
