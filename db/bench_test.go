@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -162,7 +163,7 @@ func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenan
 			return nil
 		})
 	}
-	res, err := st.Publish(ctx, &db.PublishParams{})
+	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func checkpoint(ctx context.Context, b *testing.B, pool *pgxpool.Pool) {
 func BenchmarkPublish(b *testing.B) {
 	ctx := context.Background()
 	pool, schema := dbtest.New(b)
-	s := db.NewStore(pool, schema)
+	s := dbtest.Store(b, pool, schema)
 	truncate := func() {
 		if _, err := pool.Exec(ctx, fmt.Sprintf(`TRUNCATE %[1]s.agents, %[1]s.agent_groups, %[1]s.sub_accounts, %[1]s.accounts,
  %[1]s.agents_history, %[1]s.agent_groups_history, %[1]s.sub_accounts_history, %[1]s.accounts_history, %[1]s.sync_run_scopes, %[1]s.sync_runs`, schema)); err != nil {

@@ -1,6 +1,7 @@
 // Package db is the Postgres sink: pool, embedded migrations, streamed staging (COPY),
 // one-transaction publish with soft deletes and history, the run ledger and the advisory lock.
-// It knows nothing of HTTP.
+// It knows nothing of HTTP, and it decides nothing: which scopes are complete, which deletes
+// go ahead and every status are handed to it (by sync), and it carries them out.
 //
 // A run uses it in this order (DESIGN.md, "The sink"):
 //
@@ -9,16 +10,20 @@
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
 //	st.AgentsAdd(ctx, "test", page) ...          // as pages arrive, from any goroutine
-//	st.ScopeComplete("agents", subAccountID)     // or ScopeFail(entity, scope, err)
-//	res, err := st.Publish(ctx, &db.PublishParams{Lock: lock, ...}) // commits only while locked
+//	st.ScopeComplete(db.EntityAgents, subID)     // or ScopeFail(entity, scope, err)
+//	plan, err := st.Plan(ctx)                    // per scope: counts, live and missing rows
+//	res, err := st.Publish(ctx, &db.PublishParams{Scopes: decisions, Status: ..., Lock: lock})
+//	                                             // commits only while locked; on an error the
+//	store.RunFinish(ctx, ...)                    // caller records the run's end
 //	st.Close(); lock.Release()
 //
 // Staging compares before it sends: the first Add of an entity reads the stored (key,
 // row_hash, deleted) of that table; each incoming row is scrubbed of secret-bearing keys
-// (ScrubRaw), hashed (SHA-256 over its typed values and scrubbed raw) and only new, changed
-// or restored rows are COPY'd, with all their data, into a temporary table. Go memory is one
+// (internal/secretjson.Scrub), hashed (SHA-256 over its typed values and scrubbed raw) and
+// only new, changed or restored rows are COPY'd, with all their data, into a temporary table. Go memory is one
 // page plus one small entry per stored key. Publish then runs a few set-based statements in
-// one transaction: UPDATE … FROM staging for changed and restored rows, INSERT … SELECT for
+// one transaction (their text is in sqltext.go, rendered per entity into
+// testdata/sql_<entity>.golden): UPDATE … FROM staging for changed and restored rows, INSERT … SELECT for
 // new ones, and a soft delete of the keys the run did not see in its complete scopes (the
 // anti-join is done in Go against the keys it read). A no-op run therefore writes no entity
 // row versions and no history.

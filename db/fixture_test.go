@@ -11,6 +11,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,7 +26,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, schema := dbtest.New(t)
-	return &fixture{t: t, pool: pool, schema: schema, s: db.NewStore(pool, schema)}
+	return &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, pool, schema)}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -160,8 +161,8 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	must(addPaged(ctx, tn.users, page, st.UsersAdd))
 	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))
 	must(addPaged(ctx, tn.agents, page, st.AgentsAdd))
-	mark := func(entity, scope string) {
-		if o.failed[entity+"/"+scope] {
+	mark := func(entity db.Entity, scope string) {
+		if o.failed[string(entity)+"/"+scope] {
 			st.ScopeFail(entity, scope, fmt.Errorf("listing %s: HTTP 500", entity))
 			return
 		}
@@ -181,8 +182,32 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.hook != nil {
 		db.SetStageHook(st, o.hook)
 	}
-	res, err := st.Publish(ctx, &db.PublishParams{DryRun: o.dryRun, AllowMassDelete: o.allowMass, APIRequests: 7, TokenRefreshes: 1})
+	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass}, o.dryRun)
 	return res, runID, err
+}
+
+// publish publishes st as a run does: plan, decide by sync's policy, publish; and when that
+// fails, record the run's end as the runner does (status syncrun.StatusOf).
+func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol syncrun.Policy, dry bool) (*db.PublishResult, error) {
+	res, err := publishStage(ctx, st, pol, dry)
+	if err != nil && runID != 0 {
+		ferr := f.s.RunFinish(ctx, &db.RunFinishParams{RunID: runID, Status: syncrun.StatusOf(ctx, err), Error: err.Error(), APIRequests: 7, TokenRefreshes: 1})
+		if ferr != nil {
+			f.t.Errorf("recording the run's end: %v", ferr)
+		}
+	}
+	return res, err
+}
+
+// publishStage plans st, decides the plan by pol and publishes the decisions.
+func publishStage(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry bool) (*db.PublishResult, error) {
+	plan, err := st.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dec := pol.Decide(plan, nil)
+	return st.Publish(ctx, &db.PublishParams{Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error,
+		DryRun: dry, APIRequests: 7, TokenRefreshes: 1})
 }
 
 func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, string, []T) error) error {
@@ -243,7 +268,7 @@ func (f *fixture) count(query string, args ...any) int64 {
 }
 
 // scopeOf returns the counts of one scope of res.
-func scopeOf(t *testing.T, res *db.PublishResult, entity, scope string) db.ScopeCounts {
+func scopeOf(t *testing.T, res *db.PublishResult, entity db.Entity, scope string) db.ScopeCounts {
 	t.Helper()
 	for _, c := range res.Scopes {
 		if c.Entity == entity && c.Scope == scope {
@@ -255,8 +280,8 @@ func scopeOf(t *testing.T, res *db.PublishResult, entity, scope string) db.Scope
 }
 
 // totals sums res's counts per entity.
-func totals(res *db.PublishResult) map[string]db.ScopeCounts {
-	out := map[string]db.ScopeCounts{}
+func totals(res *db.PublishResult) map[db.Entity]db.ScopeCounts {
+	out := map[db.Entity]db.ScopeCounts{}
 	for _, c := range res.Scopes {
 		t := out[c.Entity]
 		t.Entity = c.Entity

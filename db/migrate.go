@@ -78,11 +78,11 @@ func (e *RowsLostError) Error() string {
 // tables that hold rows and dropRows is false, it rolls nothing back and returns a
 // *RowsLostError naming them.
 func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRows bool) (*DownPlan, error) {
-	schema = cmp.Or(schema, SchemaDefault)
-	if err := checkSchema(schema); err != nil {
+	s, err := NewStore(pool, schema)
+	if err != nil {
 		return nil, err
 	}
-	lock, err := NewStore(pool, schema).LockTake(ctx)
+	lock, err := s.LockTake(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrating down: %w", err)
 	}
@@ -208,8 +208,8 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 // withProvider runs fn with a goose provider whose connections use schema as search_path.
 func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
 	schema = cmp.Or(schema, SchemaDefault)
-	if err := checkSchema(schema); err != nil {
-		return err
+	if err := CheckSchema(schema); err != nil {
+		return fmt.Errorf("checking schema name: %w", err)
 	}
 	// CREATE SCHEMA IF NOT EXISTS races with itself: serialise it like the migrations.
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {

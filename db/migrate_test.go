@@ -43,7 +43,11 @@ func TestSystemSchemasRefused(t *testing.T) {
 				"CheckSchema": db.CheckSchema(tt.schema),
 				"MigrateUp":   db.MigrateUp(ctx, pool, tt.schema),
 			}
-			_, errs["RunCreate"] = db.NewStore(pool, tt.schema).RunCreate(ctx, "manual")
+			store, err := db.NewStore(pool, tt.schema)
+			errs["NewStore"] = err
+			if err == nil {
+				_, errs["RunCreate"] = store.RunCreate(ctx, "manual")
+			}
 			for name, err := range errs {
 				if tt.ok && err != nil {
 					t.Errorf("%s(%q): %v", name, tt.schema, err)
@@ -94,7 +98,7 @@ func TestMigrateDownGuards(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			pool, schema := dbtest.New(t)
-			store := db.NewStore(pool, schema)
+			store := dbtest.Store(t, pool, schema)
 			for range tt.rows {
 				if _, err := store.RunCreate(ctx, "manual"); err != nil {
 					t.Fatal(err)

@@ -5,22 +5,49 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// MaxDeleteFractionDefault is the mass-delete breaker's threshold when none is given.
-const MaxDeleteFractionDefault = 0.5
+// Publishing is two calls: Plan says what publishing the stage would do, scope by scope; the
+// caller (sync, which owns the policy: statuses, the mass-delete breaker) decides each scope;
+// Publish carries out exactly those decisions in one transaction and writes the ledger.
 
-// PublishParams configure Stage.Publish.
+// Plan is what publishing a stage would do, before any decision: one ScopePlan per marked
+// scope, in publish order (entities parents first, then scopes sorted).
+type Plan struct {
+	Scopes []ScopePlan
+}
+
+// ScopePlan is one marked scope's rows as staged.
+type ScopePlan struct {
+	Entity   Entity
+	Scope    string
+	Complete bool   // marked with ScopeComplete; otherwise marked with ScopeFail
+	Error    string // ScopeFail's error, one line
+	// The counts staging found: rows fetched, and how each compares with the table.
+	Fetched, Inserted, Updated, Unchanged, Restored int64
+	Live                                            int64 // live rows stored before the run
+	Missing                                         int64 // live stored rows the run did not see (complete scopes only): the deletes
+}
+
+// ScopeDecision is what Publish does with one planned scope.
+type ScopeDecision struct {
+	Status ScopeStatus // recorded in sync_run_scopes
+	Error  string      // recorded in sync_run_scopes; "" for none
+	Delete bool        // soft-delete the scope's Missing rows; only for a complete scope
+}
+
+// PublishParams are the decisions Publish carries out and the run's final record.
 type PublishParams struct {
-	// Problems are failures of the run that belong to no scope (one line each): they make the
-	// run partial, or failed when no scope succeeded.
-	Problems          []string
-	DryRun            bool    // compute everything, return counts, roll back; no ledger rows
-	AllowMassDelete   bool    // apply deletes even when a scope trips the breaker
-	MaxDeleteFraction float64 // a scope losing more than this fraction of its live rows is withheld; default 0.5
+	// Scopes decides the plan's scopes, one per Plan.Scopes and in its order.
+	Scopes []ScopeDecision
+	// Status and Error are the run's final record in sync_runs.
+	Status RunStatus
+	Error  string
+	DryRun bool // compute everything, return counts, roll back; no ledger rows
 	// Stored on sync_runs.
 	APIRequests, TokenRefreshes, Retries, RateLimited int64
 	// Lock, when set, is the run's lock: Publish commits only while its session still holds
@@ -30,86 +57,157 @@ type PublishParams struct {
 
 // PublishResult is what a publish wrote (or, for a dry run, would have written).
 type PublishResult struct {
-	RunID  int64  // 0 for a dry run
-	Status string // "succeeded" | "partial" | "failed" (every scope failed)
-	Error  string // failed scopes and withheld mass deletes, one line; "" when succeeded
+	RunID  int64 // 0 for a dry run
+	Status RunStatus
+	Error  string
 	Scopes []ScopeCounts
 }
 
-// ScopeCounts are one scope's counts. Status is "succeeded" (complete, deletes applied),
-// "failed" (rows published, no deletes) or "withheld" (complete, but its deletes tripped the
-// mass-delete breaker and were not applied).
+// ScopeCounts are one scope's counts and how it ended, as recorded in sync_run_scopes.
 type ScopeCounts struct {
-	Entity, Scope, Status, Error                             string
+	Entity                                                   Entity
+	Scope                                                    string
+	Status                                                   ScopeStatus
+	Error                                                    string
 	Fetched, Inserted, Updated, Unchanged, Deleted, Restored int64
 }
 
-// Scope statuses of ScopeCounts.
-const (
-	ScopeSucceeded = "succeeded"
-	ScopeFailed    = "failed"
-	ScopeWithheld  = "withheld"
-)
-
-// Run statuses.
-const (
-	RunRunning   = "running"
-	RunSucceeded = "succeeded"
-	RunPartial   = "partial"
-	RunFailed    = "failed"
-	RunCanceled  = "canceled"
-)
-
 // entityPlan is what Publish does to one entity.
 type entityPlan struct {
-	e        *stageEntity
-	scopes   []string            // marked scopes, sorted
-	deletes  map[string][]rowKey // complete, not withheld scope -> keys to soft-delete
-	withheld map[string]string   // scope -> breaker message
-	wantUpd  int64               // updated + restored rows expected
-	wantIns  int64
-	wantDel  int64
+	e       *stageEntity
+	scopes  []string            // marked scopes, sorted
+	missing map[string][]rowKey // complete scope -> live stored keys the run did not see
+	first   int                 // index of its first scope in Plan.Scopes
+	deletes []string            // scopes whose deletes the decisions allow
+	wantUpd int64               // updated + restored rows expected
+	wantIns int64
+	wantDel int64
 }
 
-// Publish merges the staged rows of the marked scopes into the entity tables in one
-// transaction: inserts, updates and restores of changed rows only, soft deletes for complete
-// scopes (guarded by the mass-delete breaker), history rows, the per-scope counts in
-// sync_run_scopes and the run's final record in sync_runs. A dry run (p.DryRun, or a stage
-// begun with run id 0) computes the same and rolls back, writing no ledger rows.
-//
-// If Publish returns an error, the transaction was rolled back and (unless dry) the run was
-// finished as failed, or canceled when ctx was canceled (a deadline counts as failed), both
-// bounded by the store's cleanup timeout rather than ctx.
-func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
-	if p == nil {
-		p = &PublishParams{}
+// Plan computes what publishing the stage would do. It fails after a staging error (the run
+// is never published from partial staging). It may be called again and returns the same plan.
+func (st *Stage) Plan(ctx context.Context) (*Plan, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done || st.closed {
+		return nil, ErrStageDone
 	}
+	if st.plan == nil {
+		plan, err := st.makePlan(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("publishing run %d: %w", st.runID, err)
+		}
+		st.plan = plan
+	}
+	return st.plan, nil
+}
+
+func (st *Stage) makePlan(ctx context.Context) (*Plan, error) {
+	if err := st.wait(); err != nil && st.err == nil {
+		st.err = fmt.Errorf("staging: %w", err)
+	}
+	if st.err != nil {
+		return nil, st.err
+	}
+	if err := st.step(ctx, "plan"); err != nil {
+		return nil, err
+	}
+	if err := st.checkMarks(); err != nil {
+		return nil, err
+	}
+	plan := &Plan{}
+	st.plans = nil
+	for _, e := range st.ents {
+		pl, err := st.planEntity(ctx, e, plan)
+		if err != nil {
+			return nil, fmt.Errorf("planning %s: %w", e.def.name, err)
+		}
+		if pl != nil {
+			st.plans = append(st.plans, pl)
+		}
+	}
+	return plan, nil
+}
+
+// checkMarks refuses scope marks that name no entity or a scope the entity cannot have.
+func (st *Stage) checkMarks() error {
+	for id := range st.marks {
+		d := entityByName(id.entity)
+		switch {
+		case d == nil:
+			return fmt.Errorf("planning: unknown entity %q in a scope mark", id.entity)
+		case !d.scoped && id.scope != ScopeAll:
+			return fmt.Errorf("planning: %s has only the scope %q, not %q", id.entity, ScopeAll, id.scope)
+		case d.scoped && id.scope == "":
+			return fmt.Errorf("planning: %s scope must be a sub-account id", id.entity)
+		}
+	}
+	return nil
+}
+
+// planEntity appends e's marked scopes to plan; nil when it has none. It loads the stored
+// hashes of an entity that has marked scopes but no rows.
+func (st *Stage) planEntity(ctx context.Context, e *stageEntity, plan *Plan) (*entityPlan, error) {
+	pl := &entityPlan{e: e, missing: map[string][]rowKey{}, first: len(plan.Scopes)}
+	for id := range st.marks {
+		if id.entity == e.def.name {
+			pl.scopes = append(pl.scopes, id.scope)
+		}
+	}
+	if len(pl.scopes) == 0 {
+		return nil, nil
+	}
+	slices.Sort(pl.scopes)
+	if err := st.load(ctx, e); err != nil {
+		return nil, err
+	}
+	// Live stored rows of complete scopes that this run did not see.
+	for k, en := range e.rows {
+		if en.flags&(fStored|fDeleted|fSeen) != fStored {
+			continue
+		}
+		if sc := e.def.scope(k); st.marks[scopeID{e.def.name, sc}].isComplete() {
+			pl.missing[sc] = append(pl.missing[sc], k)
+		}
+	}
+	for _, sc := range pl.scopes {
+		m := st.marks[scopeID{e.def.name, sc}]
+		stat := e.scopes[sc]
+		if stat == nil {
+			stat = &scopeStat{}
+		}
+		plan.Scopes = append(plan.Scopes, ScopePlan{Entity: e.def.name, Scope: sc,
+			Complete: m.complete, Error: m.err,
+			Fetched: stat.fetched, Inserted: stat.inserted, Updated: stat.updated,
+			Unchanged: stat.unchanged, Restored: stat.restored,
+			Live: stat.live, Missing: int64(len(pl.missing[sc]))})
+		pl.wantUpd += stat.updated + stat.restored
+		pl.wantIns += stat.inserted
+	}
+	return pl, nil
+}
+
+func (m *scopeMark) isComplete() bool { return m != nil && m.complete }
+
+// Publish carries out the decisions in p on the plan of the last Plan call, in one
+// transaction: inserts, updates and restores of changed rows only, the soft deletes of the
+// scopes whose decision allows them, history rows, the per-scope records in sync_run_scopes
+// and the run's final record in sync_runs. A dry run (p.DryRun, or a stage begun with run id
+// 0) computes the same and rolls back, writing no ledger rows. If Publish returns an error,
+// the transaction was rolled back and the run is left running: its end is the caller's to
+// record (Store.RunFinish).
+func (st *Stage) Publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.done || st.closed {
 		return nil, ErrStageDone
 	}
 	st.done = true
-	dry := p.DryRun || st.runID == 0
-	res, err := st.publish(ctx, p, dry)
-	if err == nil {
-		return res, nil
+	res, err := st.publish(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("publishing run %d: %w", st.runID, err)
 	}
-	err = fmt.Errorf("publishing run %d: %w", st.runID, err)
-	if !dry {
-		status := RunFailed
-		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
-			status = RunCanceled // a stop request; a deadline (the run's timeout) is a failure
-		}
-		ferr := st.s.RunFinish(ctx, &RunFinishParams{ // bounded by the cleanup timeout, not ctx
-			RunID: st.runID, Status: status, Error: err.Error(),
-			APIRequests: p.APIRequests, TokenRefreshes: p.TokenRefreshes, Retries: p.Retries, RateLimited: p.RateLimited,
-		})
-		if ferr != nil {
-			err = errors.Join(err, ferr)
-		}
-	}
-	return nil, err
+	return res, nil
 }
 
 func (st *Stage) step(ctx context.Context, name string) error {
@@ -119,29 +217,15 @@ func (st *Stage) step(ctx context.Context, name string) error {
 	return st.hook(ctx, name)
 }
 
-func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*PublishResult, error) {
-	if err := st.wait(); err != nil && st.err == nil {
-		st.err = fmt.Errorf("staging: %w", err)
+func (st *Stage) publish(ctx context.Context, p *PublishParams) (*PublishResult, error) {
+	if st.plan == nil || p == nil {
+		return nil, errors.New("publishing without a plan and its decisions (call Plan first)")
 	}
-	if st.err != nil {
-		return nil, st.err
-	}
-	frac := p.MaxDeleteFraction
-	if frac <= 0 {
-		frac = MaxDeleteFractionDefault
-	}
-	if err := st.step(ctx, "plan"); err != nil {
-		return nil, err
-	}
-	plans, res, err := st.plan(ctx, p, frac)
+	res, err := st.decide(p)
 	if err != nil {
 		return nil, err
 	}
-	res.RunID = st.runID
-	if dry {
-		res.RunID = 0
-	}
-
+	dry := p.DryRun || st.runID == 0
 	tx, err := st.conn.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", err)
@@ -154,16 +238,11 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 	var runArg any
 	if !dry {
 		runArg = st.runID
-		var ok bool
-		err := tx.QueryRow(ctx, st.s.sql(`SELECT EXISTS (SELECT 1 FROM {s}.sync_runs WHERE run_id = $1 AND status = 'running')`), st.runID).Scan(&ok)
-		if err != nil {
-			return nil, fmt.Errorf("checking run: %w", err)
-		}
-		if !ok {
-			return nil, fmt.Errorf("checking run: run %d is not running", st.runID)
+		if err := st.checkRunning(ctx, tx); err != nil {
+			return nil, err
 		}
 	}
-	for _, pl := range plans {
+	for _, pl := range st.plans {
 		if err := st.apply(ctx, tx, pl, runArg); err != nil {
 			return nil, fmt.Errorf("publishing %s: %w", pl.e.def.name, err)
 		}
@@ -172,304 +251,216 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams, dry bool) (*Publ
 		return nil, err
 	}
 	if dry {
+		res.RunID = 0
 		return res, nil // the deferred rollback undoes everything
 	}
-	if err := st.ledgerWrite(ctx, tx, p, res); err != nil {
-		return nil, err
-	}
-	if p.Lock != nil {
-		if err := p.Lock.checkHeld(ctx, tx); err != nil {
-			return nil, err
-		}
-	}
-	if err := st.step(ctx, "commit"); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("committing: %w", err)
-	}
-	if err := st.step(ctx, "committed"); err != nil {
+	if err := st.commit(ctx, tx, p, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// plan decides, per entity, which scopes publish and which rows to delete, and builds the
-// result counts. It loads the stored hashes of entities that have marked scopes but no rows.
-func (st *Stage) plan(ctx context.Context, p *PublishParams, frac float64) ([]*entityPlan, *PublishResult, error) {
-	res := &PublishResult{Status: RunSucceeded}
-	for id := range st.marks {
-		d := entityByName(id.entity)
-		switch {
-		case d == nil:
-			return nil, nil, fmt.Errorf("planning: unknown entity %q in a scope mark", id.entity)
-		case !d.scoped && id.scope != ScopeAll:
-			return nil, nil, fmt.Errorf("planning: %s has only the scope %q, not %q", id.entity, ScopeAll, id.scope)
-		case d.scoped && id.scope == "":
-			return nil, nil, fmt.Errorf("planning: %s scope must be a sub-account id", id.entity)
-		}
+// decide checks the decisions against the plan and returns the result they make; it sets
+// each entity plan's allowed deletes.
+func (st *Stage) decide(p *PublishParams) (*PublishResult, error) {
+	if len(p.Scopes) != len(st.plan.Scopes) {
+		return nil, fmt.Errorf("deciding: %d decisions for %d planned scopes", len(p.Scopes), len(st.plan.Scopes))
 	}
-	var problems []string
-	var plans []*entityPlan
-	for _, e := range st.ents {
-		pl := &entityPlan{e: e, deletes: map[string][]rowKey{}, withheld: map[string]string{}}
-		for id := range st.marks {
-			if id.entity == e.def.name {
-				pl.scopes = append(pl.scopes, id.scope)
+	if !slices.Contains(RunStatuses(), p.Status) || p.Status == RunRunning {
+		return nil, fmt.Errorf("deciding: invalid run status %q", p.Status)
+	}
+	res := &PublishResult{RunID: st.runID, Status: p.Status, Error: p.Error}
+	for _, pl := range st.plans {
+		pl.deletes, pl.wantDel = nil, 0
+		for i := range pl.scopes {
+			sp, dec := st.plan.Scopes[pl.first+i], p.Scopes[pl.first+i]
+			if !slices.Contains(ScopeStatuses(), dec.Status) {
+				return nil, fmt.Errorf("deciding %s/%s: invalid scope status %q", sp.Entity, sp.Scope, dec.Status)
 			}
-		}
-		if len(pl.scopes) == 0 {
-			continue
-		}
-		slices.Sort(pl.scopes)
-		if err := st.load(ctx, e); err != nil {
-			return nil, nil, fmt.Errorf("planning %s: %w", e.def.name, err)
-		}
-		complete := map[string]bool{}
-		for _, sc := range pl.scopes {
-			if st.marks[scopeID{e.def.name, sc}].complete {
-				complete[sc] = true
+			c := ScopeCounts{Entity: sp.Entity, Scope: sp.Scope, Status: dec.Status, Error: dec.Error,
+				Fetched: sp.Fetched, Inserted: sp.Inserted, Updated: sp.Updated,
+				Unchanged: sp.Unchanged, Restored: sp.Restored}
+			if dec.Delete {
+				if !sp.Complete {
+					return nil, fmt.Errorf("deciding %s/%s: deletes in a scope that is not complete", sp.Entity, sp.Scope)
+				}
+				c.Deleted = sp.Missing
+				pl.deletes = append(pl.deletes, sp.Scope)
+				pl.wantDel += sp.Missing
 			}
-		}
-		// Live stored rows of complete scopes that this run did not see.
-		for k, en := range e.rows {
-			if en.flags&(fStored|fDeleted|fSeen) != fStored {
-				continue
-			}
-			sc := e.def.scope(k)
-			if complete[sc] {
-				pl.deletes[sc] = append(pl.deletes[sc], k)
-			}
-		}
-		for _, sc := range pl.scopes {
-			m := st.marks[scopeID{e.def.name, sc}]
-			stat := e.scopes[sc]
-			if stat == nil {
-				stat = &scopeStat{}
-			}
-			c := ScopeCounts{Entity: e.def.name, Scope: sc, Status: ScopeSucceeded,
-				Fetched: stat.fetched, Inserted: stat.inserted, Updated: stat.updated,
-				Unchanged: stat.unchanged, Restored: stat.restored}
-			del := int64(len(pl.deletes[sc]))
-			switch {
-			case m.failed:
-				c.Status, c.Error = ScopeFailed, m.err
-				problems = append(problems, fmt.Sprintf("%s/%s failed: %s", e.def.name, sc, m.err))
-			case del > 0 && float64(del) > frac*float64(stat.live) && !p.AllowMassDelete:
-				c.Status = ScopeWithheld
-				c.Error = fmt.Sprintf("deletes withheld: %d of %d live rows missing upstream (more than %g); rerun with --allow-mass-delete to apply them",
-					del, stat.live, frac)
-				problems = append(problems, fmt.Sprintf("%s/%s %s", e.def.name, sc, c.Error))
-				delete(pl.deletes, sc)
-			default:
-				c.Deleted = del
-				pl.wantDel += del
-			}
-			pl.wantUpd += stat.updated + stat.restored
-			pl.wantIns += stat.inserted
 			res.Scopes = append(res.Scopes, c)
 		}
-		plans = append(plans, pl)
 	}
-	problems = append(problems, p.Problems...)
-	if len(problems) > 0 {
-		res.Status = RunPartial
-		res.Error = oneLine(strings.Join(problems, "; "))
-		// A run in which every scope failed is failed, not partial (DESIGN.md).
-		if !slices.ContainsFunc(res.Scopes, func(c ScopeCounts) bool { return c.Status != ScopeFailed }) {
-			res.Status = RunFailed
-		}
-	}
-	return plans, res, nil
+	return res, nil
 }
 
-// apply runs one entity's statements inside tx.
-func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, runArg any) error {
-	d := pl.e.def
-	stg := "stg_" + d.name
-	if pl.e.stagedN > 0 {
-		// Rows staged for scopes that were not marked do not publish.
-		var unmarked bool
-		for sc, stat := range pl.e.scopes {
-			if stat.staged > 0 && st.marks[scopeID{d.name, sc}] == nil {
-				unmarked = true
-			}
-		}
-		if unmarked {
-			var err error
-			if d.scoped {
-				_, err = tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE NOT (%s = ANY($1::text[]))", stg, d.keyS), pl.scopes)
-			} else {
-				_, err = tx.Exec(ctx, "DELETE FROM "+stg)
-			}
-			if err != nil {
-				return fmt.Errorf("dropping unmarked scopes: %w", err)
-			}
-		}
+// checkRunning refuses to publish a run that is no longer recorded as running.
+func (st *Stage) checkRunning(ctx context.Context, tx pgx.Tx) error {
+	var ok bool
+	err := tx.QueryRow(ctx, st.s.sql(`SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1 AND status = 'running')`), st.runID).Scan(&ok)
+	if err != nil {
+		return fmt.Errorf("checking run: %w", err)
 	}
-	if pl.wantUpd > 0 {
-		// The update joins staging to the table: give the planner the staging table's real
-		// size and key statistics (the wide raw column is left out: sampling it is slow and
-		// no plan depends on it). The inserts read staging sequentially and need none.
-		if err := st.step(ctx, d.name+":analyze"); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("ANALYZE %s (%s, op)", stg, strings.Join(d.keyCols, ", "))); err != nil {
-			return fmt.Errorf("analyzing staging: %w", err)
-		}
-	}
-	if pl.wantUpd > 0 {
-		if err := st.step(ctx, d.name+":update"); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, st.updateSQL(d), runArg)
-		if err != nil {
-			return fmt.Errorf("updating rows: %w", err)
-		}
-		if tag.RowsAffected() != pl.wantUpd {
-			return fmt.Errorf("updating rows: %d updated, expected %d (table changed during the run?)", tag.RowsAffected(), pl.wantUpd)
-		}
-	}
-	if pl.wantIns > 0 {
-		if err := st.step(ctx, d.name+":insert"); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, st.insertSQL(d), runArg)
-		if err != nil {
-			return fmt.Errorf("inserting rows: %w", err)
-		}
-		if tag.RowsAffected() != pl.wantIns {
-			return fmt.Errorf("inserting rows: %d inserted, expected %d", tag.RowsAffected(), pl.wantIns)
-		}
-		if tag, err = tx.Exec(ctx, st.insertHistorySQL(d), runArg); err != nil {
-			return fmt.Errorf("recording inserted rows: %w", err)
-		}
-		if tag.RowsAffected() != pl.wantIns {
-			return fmt.Errorf("recording inserted rows: %d history rows, expected %d", tag.RowsAffected(), pl.wantIns)
-		}
-	}
-	if pl.wantDel > 0 {
-		if err := st.step(ctx, d.name+":delete"); err != nil {
-			return err
-		}
-		del := "del_" + d.name
-		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT %s FROM %s.%s WITH NO DATA",
-			del, strings.Join(d.keyCols, ", "), st.s.q, d.name)); err != nil {
-			return fmt.Errorf("creating delete table: %w", err)
-		}
-		keys := make([][]any, 0, pl.wantDel)
-		for _, ks := range pl.deletes {
-			for _, k := range ks {
-				switch {
-				case d.keyS != "" && d.keyN != "":
-					keys = append(keys, []any{k.s, k.n})
-				case d.keyS != "":
-					keys = append(keys, []any{k.s})
-				default:
-					keys = append(keys, []any{k.n})
-				}
-			}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{del}, d.keyCols, pgx.CopyFromRows(keys)); err != nil {
-			return fmt.Errorf("copying deleted keys: %w", err)
-		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("ANALYZE %s (%s)", del, strings.Join(d.keyCols, ", "))); err != nil {
-			return fmt.Errorf("analyzing delete table: %w", err)
-		}
-		tag, err := tx.Exec(ctx, st.deleteSQL(d), runArg)
-		if err != nil {
-			return fmt.Errorf("soft-deleting rows: %w", err)
-		}
-		if tag.RowsAffected() != pl.wantDel {
-			return fmt.Errorf("soft-deleting rows: %d deleted, expected %d (table changed during the run?)", tag.RowsAffected(), pl.wantDel)
-		}
-		if _, err := tx.Exec(ctx, "DROP TABLE "+del); err != nil {
-			return fmt.Errorf("dropping delete table: %w", err)
-		}
-	}
-	if err := st.step(ctx, d.name+":done"); err != nil {
-		return err
+	if !ok {
+		return fmt.Errorf("checking run: run %d is not running", st.runID)
 	}
 	return nil
 }
 
-// keyJoin renders "a.k1 = b.k1 AND a.k2 = b.k2".
-func (d *entityDef) keyJoin(a, b string) string {
-	parts := make([]string, len(d.keyCols))
-	for i, c := range d.keyCols {
-		parts[i] = fmt.Sprintf("%s.%s = %s.%s", a, c, b, c)
+// commit writes the ledger and commits tx while the run's lock is still held.
+func (st *Stage) commit(ctx context.Context, tx pgx.Tx, p *PublishParams, res *PublishResult) error {
+	if err := st.ledgerWrite(ctx, tx, p, res); err != nil {
+		return err
 	}
-	return strings.Join(parts, " AND ")
-}
-
-func prefixed(p string, cols []string) string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = p + "." + c
+	if p.Lock != nil {
+		if err := p.Lock.checkHeld(ctx, tx); err != nil {
+			return err
+		}
 	}
-	return strings.Join(out, ", ")
-}
-
-// updateSQL updates changed and restored rows ($1 = run id or NULL), closes their current
-// history rows and adds new ones with the changed column names.
-func (st *Stage) updateSQL(d *entityDef) string {
-	var diff, set []string
-	for _, c := range append(slices.Clone(d.cols), "raw") {
-		diff = append(diff, fmt.Sprintf("CASE WHEN t.%[1]s IS DISTINCT FROM s.%[1]s THEN '%[1]s' END", c))
-		set = append(set, fmt.Sprintf("%[1]s = d.%[1]s", c))
+	if err := st.step(ctx, "commit"); err != nil {
+		return err
 	}
-	diff = append(diff, "CASE WHEN t.deleted_at IS NOT NULL THEN 'deleted_at' END")
-	keys := strings.Join(d.keyCols, ", ")
-	return fmt.Sprintf(`
-WITH d AS MATERIALIZED (
-  SELECT s.*, t.deleted_at AS old_deleted_at, t.raw AS old_raw, array_remove(ARRAY[%[1]s], NULL) AS cc
-  FROM stg_%[2]s s JOIN %[3]s.%[2]s t ON %[4]s
-  WHERE s.op <> 'i'
-), closed AS (
-  UPDATE %[3]s.%[2]s_history h SET valid_to = now(), raw = d.old_raw FROM d WHERE %[5]s AND h.valid_to IS NULL
-), hist AS (
-  INSERT INTO %[3]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id)
-  SELECT %[7]s, now(), CASE WHEN d.old_deleted_at IS NULL THEN 'update' ELSE 'restore' END, d.cc, $1 FROM d
-)
-UPDATE %[3]s.%[2]s t SET %[8]s, row_hash = d.row_hash, deleted_at = NULL, last_changed_at = now(), last_run_id = $1
-FROM d WHERE %[9]s`,
-		strings.Join(diff, ", "), d.name, st.s.q, d.keyJoin("t", "s"), d.keyJoin("h", "d"),
-		keys, prefixed("d", d.keyCols), strings.Join(set, ", "), d.keyJoin("t", "d"))
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return st.step(ctx, "committed")
 }
 
-// insertSQL inserts the new rows ($1 = run id or NULL); its row count is the rows inserted.
-// A key that appeared since the stage read the table fails the statement (and the publish).
-func (st *Stage) insertSQL(d *entityDef) string {
-	cols := strings.Join(append(slices.Clone(d.keyCols), d.cols...), ", ")
-	return fmt.Sprintf(`
-INSERT INTO %[1]s.%[2]s (%[3]s, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
-SELECT %[3]s, raw, row_hash, now(), now(), $1 FROM stg_%[2]s WHERE op = 'i'`, st.s.q, d.name, cols)
+// apply runs one entity's statements inside tx, each checking the rows it affected.
+func (st *Stage) apply(ctx context.Context, tx pgx.Tx, pl *entityPlan, run any) error {
+	for _, stmt := range []func(context.Context, pgx.Tx, *entityPlan, any) error{
+		st.dropUnmarked, st.analyzeStaging, st.updateRows, st.insertRows, st.insertHistory, st.softDelete,
+	} {
+		if err := stmt(ctx, tx, pl, run); err != nil {
+			return err
+		}
+	}
+	return st.step(ctx, string(pl.e.def.name)+":done")
 }
 
-// insertHistorySQL adds the history rows of the rows insertSQL inserted. (A separate
-// statement reading staging again is about three times cheaper than INSERT … RETURNING
-// feeding a second INSERT.)
-func (st *Stage) insertHistorySQL(d *entityDef) string {
-	keys := strings.Join(d.keyCols, ", ")
-	return fmt.Sprintf(`
-INSERT INTO %[1]s.%[2]s_history (%[3]s, valid_from, change, changed_columns, run_id)
-SELECT %[3]s, now(), 'insert', '{}', $1 FROM stg_%[2]s WHERE op = 'i'`, st.s.q, d.name, keys)
+// expectRows fails when a statement affected other than want rows.
+func expectRows(tag pgconn.CommandTag, want int64, format string) error {
+	if got := tag.RowsAffected(); got != want {
+		return fmt.Errorf(format, got, want)
+	}
+	return nil
 }
 
-// deleteSQL soft-deletes the keys in del_<entity>; its row count is the rows deleted.
-func (st *Stage) deleteSQL(d *entityDef) string {
-	keys := strings.Join(d.keyCols, ", ")
-	return fmt.Sprintf(`
-WITH del AS (
-  UPDATE %[1]s.%[2]s t SET deleted_at = now(), last_changed_at = now(), last_run_id = $1
-  FROM del_%[2]s k WHERE %[3]s AND t.deleted_at IS NULL
-  RETURNING %[4]s, t.raw
-), closed AS (
-  UPDATE %[1]s.%[2]s_history h SET valid_to = now(), raw = del.raw FROM del WHERE %[5]s AND h.valid_to IS NULL
-)
-INSERT INTO %[1]s.%[2]s_history (%[6]s, valid_from, change, changed_columns, run_id)
-SELECT %[6]s, now(), 'delete', '{deleted_at}', $1 FROM del`,
-		st.s.q, d.name, d.keyJoin("t", "k"), prefixed("t", d.keyCols), d.keyJoin("h", "del"), keys)
+// dropUnmarked deletes the staged rows of scopes that were not marked: they do not publish.
+func (st *Stage) dropUnmarked(ctx context.Context, tx pgx.Tx, pl *entityPlan, _ any) error {
+	if pl.e.stagedN == 0 {
+		return nil
+	}
+	unmarked := false
+	for sc, stat := range pl.e.scopes {
+		if stat.staged > 0 && st.marks[scopeID{pl.e.def.name, sc}] == nil {
+			unmarked = true
+		}
+	}
+	if !unmarked {
+		return nil
+	}
+	var args []any
+	if pl.e.def.scoped {
+		args = append(args, pl.scopes)
+	}
+	if _, err := tx.Exec(ctx, st.s.ents[pl.e.def.idx].dropUnmarked, args...); err != nil {
+		return fmt.Errorf("dropping unmarked scopes: %w", err)
+	}
+	return nil
+}
+
+// analyzeStaging gives the planner the staging table's statistics before the update.
+func (st *Stage) analyzeStaging(ctx context.Context, tx pgx.Tx, pl *entityPlan, _ any) error {
+	if pl.wantUpd == 0 {
+		return nil
+	}
+	if err := st.step(ctx, string(pl.e.def.name)+":analyze"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, st.s.ents[pl.e.def.idx].analyzeStaging); err != nil {
+		return fmt.Errorf("analyzing staging: %w", err)
+	}
+	return nil
+}
+
+// updateRows updates the changed and restored rows and their history.
+func (st *Stage) updateRows(ctx context.Context, tx pgx.Tx, pl *entityPlan, run any) error {
+	if pl.wantUpd == 0 {
+		return nil
+	}
+	if err := st.step(ctx, string(pl.e.def.name)+":update"); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, st.s.ents[pl.e.def.idx].update, run)
+	if err != nil {
+		return fmt.Errorf("updating rows: %w", err)
+	}
+	return expectRows(tag, pl.wantUpd, "updating rows: %d updated, expected %d (table changed during the run?)")
+}
+
+// insertRows inserts the new rows.
+func (st *Stage) insertRows(ctx context.Context, tx pgx.Tx, pl *entityPlan, run any) error {
+	if pl.wantIns == 0 {
+		return nil
+	}
+	if err := st.step(ctx, string(pl.e.def.name)+":insert"); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, st.s.ents[pl.e.def.idx].insert, run)
+	if err != nil {
+		return fmt.Errorf("inserting rows: %w", err)
+	}
+	return expectRows(tag, pl.wantIns, "inserting rows: %d inserted, expected %d")
+}
+
+// insertHistory records the inserted rows' history.
+func (st *Stage) insertHistory(ctx context.Context, tx pgx.Tx, pl *entityPlan, run any) error {
+	if pl.wantIns == 0 {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, st.s.ents[pl.e.def.idx].insertHistory, run)
+	if err != nil {
+		return fmt.Errorf("recording inserted rows: %w", err)
+	}
+	return expectRows(tag, pl.wantIns, "recording inserted rows: %d history rows, expected %d")
+}
+
+// softDelete copies the keys to delete into del_<entity> and soft-deletes them.
+func (st *Stage) softDelete(ctx context.Context, tx pgx.Tx, pl *entityPlan, run any) error {
+	if pl.wantDel == 0 {
+		return nil
+	}
+	d, stmts := pl.e.def, st.s.ents[pl.e.def.idx]
+	if err := st.step(ctx, string(d.name)+":delete"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, stmts.createDeletes); err != nil {
+		return fmt.Errorf("creating delete table: %w", err)
+	}
+	keys := make([][]any, 0, pl.wantDel)
+	for _, sc := range pl.deletes {
+		for _, k := range pl.missing[sc] {
+			keys = append(keys, d.keyArgs(k))
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"del_" + string(d.name)}, d.keyParts(), pgx.CopyFromRows(keys)); err != nil {
+		return fmt.Errorf("copying deleted keys: %w", err)
+	}
+	if _, err := tx.Exec(ctx, stmts.analyzeDeletes); err != nil {
+		return fmt.Errorf("analyzing delete table: %w", err)
+	}
+	tag, err := tx.Exec(ctx, stmts.softDelete, run)
+	if err != nil {
+		return fmt.Errorf("soft-deleting rows: %w", err)
+	}
+	if err := expectRows(tag, pl.wantDel, "soft-deleting rows: %d deleted, expected %d (table changed during the run?)"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, stmts.dropDeletes); err != nil {
+		return fmt.Errorf("dropping delete table: %w", err)
+	}
+	return nil
 }
 
 // ledgerWrite records the per-scope counts and the run's final record inside tx.
@@ -481,7 +472,7 @@ func (st *Stage) ledgerWrite(ctx context.Context, tx pgx.Tx, p *PublishParams, r
 		if c.Error != "" {
 			errText = &c.Error
 		}
-		rows = append(rows, []any{st.runID, c.Entity, c.Scope, c.Status, errText,
+		rows = append(rows, []any{st.runID, string(c.Entity), c.Scope, string(c.Status), errText,
 			c.Fetched, c.Inserted, c.Updated, c.Unchanged, c.Deleted, c.Restored})
 		tot.Fetched += c.Fetched
 		tot.Inserted += c.Inserted
@@ -496,10 +487,10 @@ func (st *Stage) ledgerWrite(ctx context.Context, tx pgx.Tx, p *PublishParams, r
 		return fmt.Errorf("recording scope counts: %w", err)
 	}
 	_, err := tx.Exec(ctx, st.s.sql(`
-UPDATE {s}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
+UPDATE {{schema}}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
        api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7,
        fetched = $8, inserted = $9, updated = $10, unchanged = $11, deleted = $12, restored = $13
-WHERE run_id = $1`), st.runID, res.Status, res.Error, p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited,
+WHERE run_id = $1`), st.runID, string(res.Status), oneline.Of(res.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited,
 		tot.Fetched, tot.Inserted, tot.Updated, tot.Unchanged, tot.Deleted, tot.Restored)
 	if err != nil {
 		return fmt.Errorf("recording run: %w", err)

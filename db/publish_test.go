@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	syncrun "github.com/evsync/evsync/sync"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -22,7 +23,7 @@ func TestPublishLifecycle(t *testing.T) {
 
 	// First load: everything inserted, one history row per row.
 	res := f.mustSync(tn, syncOpts{})
-	want := map[string]db.ScopeCounts{
+	want := map[db.Entity]db.ScopeCounts{
 		"accounts":     {Entity: "accounts", Fetched: 1, Inserted: 1},
 		"sub_accounts": {Entity: "sub_accounts", Fetched: 2, Inserted: 2},
 		"users":        {Entity: "users", Fetched: 3, Inserted: 3},
@@ -226,9 +227,10 @@ func TestPublishFailureLeavesTablesUnchanged(t *testing.T) {
 	t.Parallel()
 	errForced := errors.New("forced failure")
 	tests := []struct {
-		name, step, status string
-		fail               func(ctx context.Context, f *fixture, cancel context.CancelFunc) error
-		wantErr            func(err error) bool
+		name, step string
+		status     db.RunStatus
+		fail       func(ctx context.Context, f *fixture, cancel context.CancelFunc) error
+		wantErr    func(err error) bool
 	}{
 		{name: "forced error", step: "agents:insert", status: db.RunFailed,
 			fail:    func(context.Context, *fixture, context.CancelFunc) error { return errForced },
@@ -285,7 +287,8 @@ WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> 
 			if diff := cmp.Diff(before, f.snapshot()); diff != "" {
 				t.Fatalf("failed publish changed the tables (-before +after):\n%s", diff)
 			}
-			var status, msg string
+			var status db.RunStatus
+			var msg string
 			if err := f.pool.QueryRow(t.Context(), fmt.Sprintf(`SELECT status, coalesce(error, '') FROM %s.sync_runs WHERE run_id = $1`, f.schema), runID).Scan(&status, &msg); err != nil {
 				t.Fatal(err)
 			}
@@ -392,7 +395,7 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.ScopeFail(db.EntityAgents, "1002", errors.New("listing agents: timeout"))
-	res, err := st.Publish(ctx, &db.PublishParams{})
+	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,10 +425,10 @@ func TestStageRejectsBadRows(t *testing.T) {
 		t.Fatalf("bad raw: %v", err)
 	}
 	st.ScopeComplete(db.EntityUsers, db.ScopeAll)
-	if _, err := st.Publish(ctx, nil); err == nil {
+	if _, err := f.publish(ctx, st, runID, syncrun.Policy{}, false); err == nil {
 		t.Fatal("publish after a staging error succeeded")
 	}
-	var status string
+	var status db.RunStatus
 	if err := f.pool.QueryRow(ctx, fmt.Sprintf(`SELECT status FROM %s.sync_runs WHERE run_id = $1`, f.schema), runID).Scan(&status); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +468,7 @@ func TestStageConcurrentAdds(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	res, err := st.Publish(ctx, nil)
+	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,8 +487,8 @@ func TestPublishRejectsBadScopes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.ScopeComplete(mark[0], mark[1])
-		if _, err := st.Publish(t.Context(), nil); err == nil {
+		st.ScopeComplete(db.Entity(mark[0]), mark[1])
+		if _, err := publishStage(t.Context(), st, syncrun.Policy{}, false); err == nil {
 			t.Errorf("mark %v accepted", mark)
 		}
 		st.Close()
@@ -569,7 +572,7 @@ func TestStageErrorNamesItsOwnRows(t *testing.T) {
 		t.Fatalf("err = %q\nwant prefix %q", err, want)
 	}
 	st.ScopeComplete(db.EntityAgents, "1001")
-	if _, err := st.Publish(ctx, nil); err == nil || !strings.Contains(err.Error(), "staging agents from") {
+	if _, err := publishStage(ctx, st, syncrun.Policy{}, false); err == nil || !strings.Contains(err.Error(), "staging agents from") {
 		t.Fatalf("publish after a staging error: %v", err)
 	}
 }

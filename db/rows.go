@@ -73,24 +73,9 @@ type AgentRow struct {
 	Rank int64
 }
 
-// Entity names, as used in scopes and sync_run_scopes.
-const (
-	EntityAccounts    = "accounts"
-	EntitySubAccounts = "sub_accounts"
-	EntityUsers       = "users"
-	EntityAgentGroups = "agent_groups"
-	EntityAgents      = "agents"
-)
-
-// ScopeAll is the scope of the entities that have a single one (accounts, sub_accounts, users).
-const ScopeAll = "all"
-
-// Entities lists the entity names in publish order (parents before children).
-var Entities = []string{EntityAccounts, EntitySubAccounts, EntityUsers, EntityAgentGroups, EntityAgents}
-
 // entityDef describes one entity table.
 type entityDef struct {
-	name    string
+	name    Entity
 	idx     int
 	keyCols []string // 1 or 2 key columns; key (s, n): text key s and/or bigint key n
 	keyS    string   // column of the text key part, "" when none
@@ -118,7 +103,7 @@ func init() {
 	}
 }
 
-func entityByName(name string) *entityDef {
+func entityByName(name Entity) *entityDef {
 	for _, d := range entityDefs {
 		if d.name == name {
 			return d
@@ -170,50 +155,15 @@ func (rh *rowHasher) sum(vals []any, raw []byte) [32]byte {
 		case time.Time:
 			b = append(b, 4)
 			b = binary.LittleEndian.AppendUint64(b, uint64(x.UnixMicro()))
-		case *string:
-			if x == nil {
-				b = append(b, 0)
-			} else {
-				b = append(b, 1)
-				b = binary.LittleEndian.AppendUint64(b, uint64(len(*x)))
-				b = append(b, *x...)
-			}
 		case int64:
 			b = append(b, 2)
 			b = binary.LittleEndian.AppendUint64(b, uint64(x))
-		case *int64:
-			if x == nil {
-				b = append(b, 0)
-			} else {
-				b = append(b, 2)
-				b = binary.LittleEndian.AppendUint64(b, uint64(*x))
-			}
-		case *bool:
-			switch {
-			case x == nil:
-				b = append(b, 0)
-			case *x:
-				b = append(b, 3, 1)
-			default:
-				b = append(b, 3, 0)
-			}
-		case *time.Time:
-			if x == nil {
-				b = append(b, 0)
-			} else {
-				b = append(b, 4)
-				b = binary.LittleEndian.AppendUint64(b, uint64(x.UnixMicro()))
-			}
-		case []string:
-			if x == nil {
-				b = append(b, 0)
-			} else {
-				b = append(b, 5)
-				b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
-				for _, s := range x {
-					b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
-					b = append(b, s...)
-				}
+		case []string: // never nil: pa returns nil for a nil slice
+			b = append(b, 5)
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
+			for _, s := range x {
+				b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
+				b = append(b, s...)
 			}
 		default:
 			panic("db: unhashable value type")

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
+	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/secretjson"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,7 +31,7 @@ type Stage struct {
 	runID int64
 	ctx   context.Context // StageBegin's (the run's): bounds the COPYs that outlive their Add
 
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	conn    *pgxpool.Conn
 	ents    []*stageEntity
 	marks   map[scopeID]*scopeMark
@@ -37,7 +39,9 @@ type Stage struct {
 	copying chan error // result of the COPY in flight, nil when none
 	sources []string   // the source of each Add, by entry.add
 	dupFunc func(Duplicate)
-	done    bool // Publish was called
+	plan    *Plan         // the last Plan's result
+	plans   []*entityPlan // ... per entity with marked scopes
+	done    bool          // Publish was called
 	closed  bool
 	err     error // first staging error; Publish refuses to run after one
 
@@ -45,7 +49,10 @@ type Stage struct {
 	hook func(ctx context.Context, step string) error
 }
 
-type scopeID struct{ entity, scope string }
+type scopeID struct {
+	entity Entity
+	scope  string
+}
 
 type scopeMark struct {
 	complete bool
@@ -96,9 +103,6 @@ type stageEntity struct {
 // (no ledger rows are written by Publish). ctx is the run's: the COPYs that run while the
 // caller fetches its next page stop when it is done.
 func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
-	if err := checkSchema(s.schema); err != nil {
-		return nil, err
-	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
@@ -123,7 +127,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 // agent listed in two of its sub-account's groups. One copy is kept: the one with the lower
 // rank (AgentRow.Rank; other rows rank equal), of equal ranks the first added.
 type Duplicate struct {
-	Entity  string // "agents"
+	Entity  Entity // "agents"
 	Key     string // "sub_account_id=20001 agent_id=100004"
 	Kept    string // the source of the copy kept ("GET /voice/api/.../agentGroups/7/agents")
 	Dropped string // the source of the copy dropped
@@ -136,9 +140,6 @@ func (st *Stage) SetDuplicateFunc(fn func(Duplicate)) {
 	defer st.mu.Unlock()
 	st.dupFunc = fn
 }
-
-// RunID returns the run the stage belongs to (0 for a dry run).
-func (st *Stage) RunID() int64 { return st.runID }
 
 // ErrStageDone is returned by Stage methods called after Publish or Close.
 var ErrStageDone = errors.New("db: stage already published or closed")
@@ -204,7 +205,7 @@ func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) 
 // are soft-deleted (subject to the mass-delete breaker). entity is one of Entities; scope is
 // "all" for accounts, sub_accounts and users and the sub-account id for agent_groups and
 // agents. A scope marked failed stays failed.
-func (st *Stage) ScopeComplete(entity, scope string) {
+func (st *Stage) ScopeComplete(entity Entity, scope string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	m := st.mark(entity, scope)
@@ -215,7 +216,7 @@ func (st *Stage) ScopeComplete(entity, scope string) {
 
 // ScopeFail marks a scope as failed: the rows it did fetch publish, nothing of it is deleted,
 // and the run is partial with err (which must not carry secrets) recorded on the scope.
-func (st *Stage) ScopeFail(entity, scope string, err error) {
+func (st *Stage) ScopeFail(entity Entity, scope string, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	m := st.mark(entity, scope)
@@ -224,12 +225,12 @@ func (st *Stage) ScopeFail(entity, scope string, err error) {
 	if m.err == "" {
 		m.err = "unknown error"
 		if err != nil {
-			m.err = oneLine(err.Error())
+			m.err = oneline.Of(err.Error(), oneline.Stored)
 		}
 	}
 }
 
-func (st *Stage) mark(entity, scope string) *scopeMark {
+func (st *Stage) mark(entity Entity, scope string) *scopeMark {
 	id := scopeID{entity, scope}
 	m := st.marks[id]
 	if m == nil {
@@ -265,7 +266,7 @@ type addOpts struct {
 
 // add classifies n rows of one entity against the stored hashes and COPYs the new, changed
 // and restored ones into the entity's staging table.
-func (st *Stage) add(ctx context.Context, entity, source string, n int, o addOpts, build buildFunc) error {
+func (st *Stage) add(ctx context.Context, entity Entity, source string, n int, o addOpts, build buildFunc) error {
 	if n == 0 {
 		return nil
 	}
@@ -288,7 +289,7 @@ func (st *Stage) add(ctx context.Context, entity, source string, n int, o addOpt
 // earlier Add whose COPY failed are reported by the next call, but as themselves) and, when
 // known, the item: its index in the rows handed to Add, its key and the column.
 type StageError struct {
-	Entity string // "agents"
+	Entity Entity // "agents"
 	Source string // what the rows came from, as given to Add ("GET /voice/api/...")
 	Item   int    // index in the Add's rows, -1 when not known
 	Key    string // the item's key, "sub_account_id=20001 agent_id=100004"; "" when not known
@@ -299,7 +300,7 @@ type StageError struct {
 // Error implements error.
 func (e *StageError) Error() string {
 	var b strings.Builder
-	b.WriteString("staging " + e.Entity)
+	b.WriteString("staging " + string(e.Entity))
 	if e.Source != "" {
 		b.WriteString(" from " + e.Source)
 	}
@@ -319,7 +320,7 @@ func (e *StageError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StageError) Unwrap() error { return e.Err }
 
-func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, o addOpts, build buildFunc) error {
+func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n int, o addOpts, build buildFunc) error {
 	e := st.ents[entityByName(entity).idx]
 	fail := func(item int, k rowKey, err error) *StageError {
 		se := &StageError{Entity: entity, Source: source, Item: item, Err: err}
@@ -352,7 +353,7 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, o 
 		if d.keyS != "" && k.s == "" {
 			return fail(i, k, fmt.Errorf("empty %s", d.keyS))
 		}
-		clean, err := ScrubRaw(raw)
+		clean, err := secretjson.Scrub(raw)
 		if err != nil {
 			return fail(i, k, err)
 		}
@@ -430,7 +431,7 @@ func (st *Stage) addLocked(ctx context.Context, entity, source string, n int, o 
 		// Under the stage's context (the run's), not the Add's: the caller may cancel that as
 		// soon as Add returns (a page is small), but a database that stops answering must not
 		// hold the COPY past the run's deadline.
-		_, err := st.conn.CopyFrom(st.ctx, pgx.Identifier{"stg_" + d.name}, d.stageCols(), pgx.CopyFromRows(copyRows))
+		_, err := st.conn.CopyFrom(st.ctx, pgx.Identifier{"stg_" + string(d.name)}, d.stageCols(), pgx.CopyFromRows(copyRows))
 		if err != nil {
 			line, column := copyErrorPlace(err)
 			if line >= 1 && line <= len(items) {
@@ -486,18 +487,7 @@ func (st *Stage) unstage(ctx context.Context, e *stageEntity, sc *scopeStat, k r
 	if err := st.wait(); err != nil {
 		return nil, nil, err
 	}
-	d := e.def
-	var where []string
-	var args []any
-	if d.keyS != "" {
-		args = append(args, k.s)
-		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{d.keyS}.Sanitize(), len(args)))
-	}
-	if d.keyN != "" {
-		args = append(args, k.n)
-		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{d.keyN}.Sanitize(), len(args)))
-	}
-	if _, err := st.conn.Exec(ctx, "DELETE FROM "+pgx.Identifier{"stg_" + d.name}.Sanitize()+" WHERE "+strings.Join(where, " AND "), args...); err != nil {
+	if _, err := st.conn.Exec(ctx, st.s.ents[e.def.idx].unstageRow, e.def.keyArgs(k)...); err != nil {
 		return nil, nil, fmt.Errorf("replacing a copy listed twice: %w", err)
 	}
 	return copyRows, items, nil
@@ -591,14 +581,7 @@ func (st *Stage) load(ctx context.Context, e *stageEntity) error {
 		return nil
 	}
 	d := e.def
-	ks, kn := "''", "0::bigint"
-	if d.keyS != "" {
-		ks = d.keyS
-	}
-	if d.keyN != "" {
-		kn = d.keyN
-	}
-	rows, err := st.conn.Query(ctx, fmt.Sprintf("SELECT %s, %s, row_hash, deleted_at IS NOT NULL FROM %s.%s", ks, kn, st.s.q, d.name))
+	rows, err := st.conn.Query(ctx, st.s.ents[d.idx].storedHashes)
 	if err != nil {
 		return fmt.Errorf("reading stored hashes: %w", err)
 	}
@@ -635,11 +618,7 @@ func (st *Stage) createTemp(ctx context.Context, e *stageEntity) error {
 	if e.created {
 		return nil
 	}
-	d := e.def
-	cols := strings.Join(append(append(append([]string{}, d.keyCols...), d.cols...), "raw", "row_hash"), ", ")
-	sql := fmt.Sprintf(`CREATE TEMP TABLE stg_%[1]s AS SELECT %[2]s FROM %[3]s.%[1]s WITH NO DATA;
-ALTER TABLE stg_%[1]s ADD COLUMN op text NOT NULL`, d.name, cols, st.s.q)
-	if _, err := st.conn.Exec(ctx, sql); err != nil {
+	if _, err := st.conn.Exec(ctx, st.s.ents[e.def.idx].createStaging); err != nil {
 		return fmt.Errorf("creating staging table: %w", err)
 	}
 	e.created = true

@@ -8,9 +8,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
+	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -21,6 +22,7 @@ type Store struct {
 	schema  string
 	q       string        // the schema, quoted for SQL text
 	cleanup time.Duration // see WithCleanupTimeout
+	ents    []*entitySQL  // by entityDef.idx
 }
 
 // CleanupTimeoutDefault is how long the database work that ends a run may take once the run's
@@ -43,15 +45,21 @@ func WithCleanupTimeout(d time.Duration) StoreOption {
 	}
 }
 
-// NewStore returns a Store over pool for schema (default "engage"). The schema must be a plain
-// lower-case identifier; a bad one makes every method return an error.
-func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) *Store {
+// NewStore returns a Store over pool for schema (default SchemaDefault), which must pass
+// CheckSchema (the error matches ErrBadSchema).
+func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) (*Store, error) {
 	schema = cmp.Or(schema, SchemaDefault)
+	if err := CheckSchema(schema); err != nil {
+		return nil, fmt.Errorf("checking schema name: %w", err)
+	}
 	s := &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize(), cleanup: CleanupTimeoutDefault}
 	for _, o := range opts {
 		o(s)
 	}
-	return s
+	for _, d := range entityDefs {
+		s.ents = append(s.ents, newEntitySQL(d, s.q))
+	}
+	return s, nil
 }
 
 // cleanupContext is ctx without its cancellation and deadline, bounded by the cleanup timeout
@@ -59,12 +67,6 @@ func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) *Store {
 func (s *Store) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), s.cleanup)
 }
-
-// Schema returns the schema the store writes to.
-func (s *Store) Schema() string { return s.schema }
-
-// Pool returns the pool the store uses.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -90,13 +92,6 @@ type badSchemaError string
 func (e badSchemaError) Error() string        { return string(e) }
 func (e badSchemaError) Is(target error) bool { return target == ErrBadSchema }
 
-func checkSchema(schema string) error {
-	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
-	}
-	return nil
-}
-
 // ErrBadSchema is matched by the errors of CheckSchema, the Store methods and the Migrate
 // functions when the schema name is not a plain lower-case identifier or names a PostgreSQL
 // system schema.
@@ -108,9 +103,6 @@ var ErrLocked = errors.New("db: another run holds the lock")
 // ErrNotFound is returned by Store.RunFinish when the run does not exist.
 var ErrNotFound = errors.New("db: not found")
 
-// sql replaces {s} in text by the quoted schema.
-func (s *Store) sql(text string) string { return strings.ReplaceAll(text, "{s}", s.q) }
-
 // Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
 // for as long as the run goes. Its methods are safe for concurrent use.
 type Lock struct {
@@ -118,15 +110,12 @@ type Lock struct {
 	conn *pgxpool.Conn
 	key  int64
 	pid  uint32 // the backend of conn
-	once gosync.Once
+	once sync.Once
 }
 
 // LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
 // ErrLocked.
 func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
-	if err := checkSchema(s.schema); err != nil {
-		return nil, err
-	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring lock connection: %w", err)
@@ -205,10 +194,7 @@ func destroy(conn *pgxpool.Conn) {
 
 // RunCreate records a new run with status 'running' and returns its id.
 func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err error) {
-	if err := checkSchema(s.schema); err != nil {
-		return 0, err
-	}
-	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {s}.sync_runs (trigger, status) VALUES ($1, 'running') RETURNING run_id`), trigger).Scan(&runID)
+	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, 'running') RETURNING run_id`), trigger).Scan(&runID)
 	if err != nil {
 		return 0, fmt.Errorf("creating run: %w", err)
 	}
@@ -223,11 +209,8 @@ const AbandonedError = "abandoned"
 // while holding the schema's lock: no run of the schema is in progress then, so a running row
 // belongs to a process that died (or to a run that lost its lock, which cannot publish).
 func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
-	if err := checkSchema(s.schema); err != nil {
-		return nil, err
-	}
 	rows, err := s.pool.Query(ctx, s.sql(`
-UPDATE {s}.sync_runs SET status = 'failed', error = $1, finished_at = clock_timestamp()
+UPDATE {{schema}}.sync_runs SET status = 'failed', error = $1, finished_at = clock_timestamp()
 WHERE status = 'running'
 RETURNING run_id`), AbandonedError)
 	if err != nil {
@@ -244,7 +227,7 @@ RETURNING run_id`), AbandonedError)
 // RunFinishParams are the final record of a run that did not publish successfully.
 type RunFinishParams struct {
 	RunID          int64
-	Status         string // "failed", "canceled", "succeeded" or "partial"
+	Status         RunStatus // any but RunRunning
 	Error          string
 	APIRequests    int64
 	TokenRefreshes int64
@@ -257,26 +240,21 @@ type RunFinishParams struct {
 // exist is ErrNotFound. It runs even when ctx is done (a run that was canceled or timed out is
 // recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout).
 func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
-	if err := checkSchema(s.schema); err != nil {
-		return err
-	}
 	ctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
-	switch p.Status {
-	case "failed", "canceled", "succeeded", "partial":
-	default:
+	if !slices.Contains(RunStatuses(), p.Status) || p.Status == RunRunning {
 		return fmt.Errorf("finishing run %d: invalid status %q", p.RunID, p.Status)
 	}
 	var exists, updated bool
 	err := s.pool.QueryRow(ctx, s.sql(`
 WITH u AS (
-  UPDATE {s}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
+  UPDATE {{schema}}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
          api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7
   WHERE run_id = $1 AND status = 'running'
   RETURNING 1
 )
-SELECT EXISTS (SELECT 1 FROM {s}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
-		p.RunID, p.Status, oneLine(p.Error), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited).Scan(&exists, &updated)
+SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
+		p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited).Scan(&exists, &updated)
 	if err != nil {
 		return fmt.Errorf("finishing run %d: %w", p.RunID, err)
 	}
@@ -284,15 +262,6 @@ SELECT EXISTS (SELECT 1 FROM {s}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 
 		return fmt.Errorf("finishing run %d: %w", p.RunID, ErrNotFound)
 	}
 	return nil
-}
-
-// oneLine flattens s to one line of at most 2000 bytes.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 2000 {
-		s = s[:1997] + "..."
-	}
-	return s
 }
 
 // Status is what `syncer status` shows: the latest runs and per-entity freshness.
@@ -305,7 +274,7 @@ type Status struct {
 type RunInfo struct {
 	RunID          int64
 	Trigger        string
-	Status         string
+	Status         RunStatus
 	Error          string
 	StartedAt      time.Time
 	FinishedAt     *time.Time
@@ -325,7 +294,7 @@ type RunInfo struct {
 // EntityStatus is the freshness of one entity table, as the view entity_freshness defines it:
 // the run that completed its least fresh current scope (fresh means complete).
 type EntityStatus struct {
-	Entity           string
+	Entity           Entity
 	Live             int64
 	Deleted          int64
 	LastSuccessRunID int64      // 0 while a current scope of this entity has never been completed
@@ -336,9 +305,6 @@ type EntityStatus struct {
 // StatusGet returns the lastRuns most recent runs (newest first) and, per entity, live and
 // deleted counts and its freshness (entity_freshness).
 func (s *Store) StatusGet(ctx context.Context, lastRuns int) (*Status, error) {
-	if err := checkSchema(s.schema); err != nil {
-		return nil, err
-	}
 	if lastRuns <= 0 {
 		lastRuns = 10
 	}
@@ -348,7 +314,7 @@ SELECT run_id, trigger, status, coalesce(error, ''), started_at, finished_at,
        coalesce(finished_at, clock_timestamp()) - started_at,
        api_requests, token_refreshes, retries, rate_limited,
        fetched, inserted, updated, unchanged, deleted, restored
-FROM {s}.sync_runs ORDER BY run_id DESC LIMIT $1`), lastRuns)
+FROM {{schema}}.sync_runs ORDER BY run_id DESC LIMIT $1`), lastRuns)
 	if err != nil {
 		return nil, fmt.Errorf("listing runs: %w", err)
 	}
@@ -368,11 +334,11 @@ FROM {s}.sync_runs ORDER BY run_id DESC LIMIT $1`), lastRuns)
 	rows, err = s.pool.Query(ctx, s.sql(`
 SELECT entity, live, deleted, coalesce(last_success_run_id, 0), last_success_at,
        coalesce(last_success_age, '0'::interval)
-FROM {s}.entity_freshness`))
+FROM {{schema}}.entity_freshness`))
 	if err != nil {
 		return nil, fmt.Errorf("reading entity freshness: %w", err)
 	}
-	byName := map[string]EntityStatus{}
+	byName := map[Entity]EntityStatus{}
 	for rows.Next() {
 		var e EntityStatus
 		if err := rows.Scan(&e.Entity, &e.Live, &e.Deleted, &e.LastSuccessRunID, &e.LastSuccessAt, &e.Age); err != nil {
@@ -384,7 +350,7 @@ FROM {s}.entity_freshness`))
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading entity freshness: %w", err)
 	}
-	for _, name := range Entities {
+	for _, name := range entities {
 		st.Entities = append(st.Entities, byName[name])
 	}
 	return &st, nil

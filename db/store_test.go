@@ -11,6 +11,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/secretjson"
 	"github.com/evsync/evsync/migrations"
 	"golang.org/x/sync/errgroup"
 )
@@ -94,7 +95,7 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("status:\n%s", got)
 	}
 	// Down to nothing, then up again, with data in between.
-	s := db.NewStore(pool, "engage")
+	s := dbtest.Store(t, pool, "engage")
 	if _, err := s.RunCreate(ctx, "manual"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestLockTake(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
-	a, b := db.NewStore(pool, schema), db.NewStore(pool, schema)
+	a, b := dbtest.Store(t, pool, schema), dbtest.Store(t, pool, schema)
 	lock, err := a.LockTake(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestLockTake(t *testing.T) {
 		}
 	}
 	// Another schema has its own lock.
-	other := db.NewStore(pool, "other_tenant")
+	other := dbtest.Store(t, pool, "other_tenant")
 	lk2, err := other.LockTake(ctx)
 	if err != nil {
 		t.Fatalf("lock of another schema: %v", err)
@@ -195,7 +196,7 @@ func TestLockTake(t *testing.T) {
 func TestRunLedger(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
-	s := db.NewStore(pool, schema)
+	s := dbtest.Store(t, pool, schema)
 	ctx := t.Context()
 	id, err := s.RunCreate(ctx, "schedule")
 	if err != nil {
@@ -253,7 +254,7 @@ func TestSecretsNeverStored(t *testing.T) {
 	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, pool: pool, schema: "engage", s: db.NewStore(pool, "engage")}
+	f := &fixture{t: t, pool: pool, schema: "engage", s: dbtest.Store(t, pool, "engage")}
 	secrets := []string{}
 	secret := func(name string) string {
 		v := fmt.Sprintf("S3CR3T-%s-%d", name, len(secrets))
@@ -330,7 +331,7 @@ func TestScrubRaw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := db.ScrubRaw([]byte(tt.in))
+			got, err := secretjson.Scrub([]byte(tt.in))
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("ScrubRaw(%q) = %s, want an error", tt.in, got)

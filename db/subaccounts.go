@@ -12,13 +12,10 @@ import (
 // agent-group and agent scopes it then publishes as complete and empty, so their rows are
 // soft-deleted (under the mass-delete breaker) rather than left live forever.
 func (s *Store) SubAccountIDsWithLiveRows(ctx context.Context) ([]string, error) {
-	if err := checkSchema(s.schema); err != nil {
-		return nil, err
-	}
 	rows, err := s.pool.Query(ctx, s.sql(`
-		SELECT sub_account_id FROM {s}.agent_groups WHERE deleted_at IS NULL
+		SELECT sub_account_id FROM {{schema}}.agent_groups WHERE deleted_at IS NULL
 		UNION
-		SELECT sub_account_id FROM {s}.agents WHERE deleted_at IS NULL
+		SELECT sub_account_id FROM {{schema}}.agents WHERE deleted_at IS NULL
 		ORDER BY 1`))
 	if err != nil {
 		return nil, fmt.Errorf("listing sub-accounts with live rows: %w", err)

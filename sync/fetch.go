@@ -135,185 +135,230 @@ func (f *fetcher) send(ctx context.Context, rows int, write func(ctx context.Con
 	}
 }
 
+// phases runs the fetch phases in order; each returns what the next one needs. It returns an
+// error only for what makes the whole run fail.
 func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUserDetails) error {
-	cfg := &f.r.cfg
-	needAccounts := cfg.selected(EntityAccounts) || cfg.selected(EntitySubAccounts) ||
-		(cfg.selected(EntityAgentGroups) && len(cfg.SubAccounts) == 0)
-
-	// Phase 1: the accounts listing and the users listing, side by side.
-	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(cfg.selected(EntityUsers)))
-	var accounts []*engageclient.Account
-	var accountsErr error
-	g, gctx := errgroup.WithContext(ctx)
-	if needAccounts {
-		g.Go(func() error {
-			var resp *engageclient.Response
-			accounts, resp, accountsErr = f.r.client.ListAccounts(gctx)
-			f.progress.scopeDone()
-			if accountsErr != nil {
-				if cerr := cancelErr(gctx, accountsErr); cerr != nil {
-					return cerr
-				}
-				if !itemsOnly(accountsErr) {
-					return nil
-				}
-			}
-			return f.stageAccounts(gctx, resp.Endpoint(), accounts, login)
-		})
-	}
-	if cfg.selected(EntityUsers) {
-		g.Go(func() error {
-			users, resp, err := f.r.client.ListUsers(gctx, &engageclient.UserListOptions{Flatten: true})
-			f.progress.scopeDone()
-			if err != nil {
-				if cerr := cancelErr(gctx, err); cerr != nil {
-					return cerr
-				}
-				if !itemsOnly(err) {
-					f.scopeFail(EntityUsers, scopeAll, err)
-					return nil
-				}
-			}
-			if err := f.stageUsers(gctx, resp.Endpoint(), users); err != nil {
-				return err
-			}
-			f.scopeDone(EntityUsers, scopeAll, err)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	acc, err := f.fetchAccountsAndUsers(ctx, login)
+	if err != nil || !f.r.selects(db.EntityAgentGroups) {
 		return err
 	}
-	for _, e := range []string{EntityAccounts, EntitySubAccounts} {
-		if needAccounts && cfg.selected(e) {
-			f.scopeDone(e, scopeAll, accountsErr)
-		}
-	}
-
-	if !cfg.selected(EntityAgentGroups) {
-		return nil
-	}
-	subIDs, err := f.subAccountScopes(ctx, accounts, accountsErr)
+	subIDs, err := f.subAccountScopes(ctx, acc)
 	if err != nil {
 		return err
 	}
-	if err := f.vanishedSubAccounts(ctx, subIDs, accountsErr); err != nil {
+	if err := f.vanishedSubAccounts(ctx, subIDs, acc.err); err != nil {
 		return err
 	}
+	groups, err := f.fetchAgentGroups(ctx, subIDs)
+	if err != nil || !f.r.selects(db.EntityAgents) {
+		return err
+	}
+	return f.fetchAgents(ctx, subIDs, groups)
+}
 
-	// Phase 2: agent groups per sub-account.
+// accountsResult is what the accounts listing returned: nothing when no entity needed it.
+type accountsResult struct {
+	accounts []*engageclient.Account
+	err      error // the listing's error; an *engageclient.ItemsError still has accounts
+}
+
+// fetchAccountsAndUsers is phase 1: the accounts listing and the users listing, side by side.
+// It marks the accounts, sub_accounts and users scopes.
+func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient.AccessTokenUserDetails) (accountsResult, error) {
+	r := f.r
+	needAccounts := r.selects(db.EntityAccounts) || r.selects(db.EntitySubAccounts) ||
+		(r.selects(db.EntityAgentGroups) && len(r.cfg.SubAccounts) == 0)
+	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(r.selects(db.EntityUsers)))
+	var acc accountsResult
+	g, gctx := errgroup.WithContext(ctx)
+	if needAccounts {
+		g.Go(func() (err error) {
+			acc, err = f.listAccounts(gctx, login)
+			return err
+		})
+	}
+	if r.selects(db.EntityUsers) {
+		g.Go(func() error { return f.listUsers(gctx) })
+	}
+	if err := g.Wait(); err != nil {
+		return acc, err
+	}
+	for _, e := range []db.Entity{db.EntityAccounts, db.EntitySubAccounts} {
+		if needAccounts && r.selects(e) {
+			f.scopeDone(e, db.ScopeAll, acc.err)
+		}
+	}
+	return acc, nil
+}
+
+// listAccounts lists and stages the accounts (the caller marks their scopes).
+func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTokenUserDetails) (accountsResult, error) {
+	accounts, resp, err := f.r.client.ListAccounts(ctx)
+	f.progress.scopeDone()
+	acc := accountsResult{accounts: accounts, err: err}
+	if err != nil {
+		if stop := runStopped(ctx); stop != nil {
+			return acc, stop
+		}
+		if !itemsOnly(err) {
+			return acc, nil
+		}
+	}
+	return acc, f.stageAccounts(ctx, resp.Endpoint(), accounts, login)
+}
+
+// listUsers lists and stages the users, and marks their scope.
+func (f *fetcher) listUsers(ctx context.Context) error {
+	users, resp, err := f.r.client.ListUsers(ctx, &engageclient.UserListOptions{Flatten: true})
+	f.progress.scopeDone()
+	if err != nil {
+		if stop := runStopped(ctx); stop != nil {
+			return stop
+		}
+		if !itemsOnly(err) {
+			f.scopeFail(db.EntityUsers, db.ScopeAll, err)
+			return nil
+		}
+	}
+	if err := f.stageUsers(ctx, resp.Endpoint(), users); err != nil {
+		return err
+	}
+	f.scopeDone(db.EntityUsers, db.ScopeAll, err)
+	return nil
+}
+
+// subGroups is one sub-account's agent-group listing.
+type subGroups struct {
+	groups   []groupRef
+	complete bool // the listing completed: the sub-account's agents scope can complete
+}
+
+// fetchAgentGroups is phase 2: the agent groups of each sub-account, up to Concurrency at
+// once. It marks the agent_groups scopes, and returns each sub-account's listing, by index.
+func (f *fetcher) fetchAgentGroups(ctx context.Context, subIDs []string) ([]subGroups, error) {
 	f.r.report(f.progress) // the finished phase's final numbers
 	f.progress.setPhase("agent_groups", len(subIDs))
-	var mu gosync.Mutex
-	var groups []groupRef
-	groupsOK := make(map[string]bool, len(subIDs))
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
-	for _, sub := range subIDs {
-		g.Go(func() error {
-			var opts *engageclient.ListOptions
-			if cfg.AgentGroupPageSize > 0 {
-				opts = &engageclient.ListOptions{MaxRows: cfg.AgentGroupPageSize}
-			}
-			list, resp, err := f.r.client.ListAgentGroups(gctx, sub, opts)
-			f.progress.scopeDone()
-			if err != nil {
-				if cerr := cancelErr(gctx, err); cerr != nil {
-					return cerr
-				}
-				// A group missing from the listing leaves its agents unknown: the agents
-				// scope fails with the groups scope.
-				if cfg.selected(EntityAgents) {
-					f.scopeFail(EntityAgents, sub, err)
-				}
-				if !itemsOnly(err) {
-					f.scopeFail(EntityAgentGroups, sub, err)
-					return nil
-				}
-			}
-			rows := make([]db.AgentGroupRow, 0, len(list))
-			for _, ag := range list {
-				rows = append(rows, agentGroupRow(sub, ag))
-			}
-			source := resp.Endpoint()
-			if err := f.send(gctx, len(rows), func(ctx context.Context) error {
-				return f.stage.AgentGroupsAdd(ctx, source, rows)
-			}); err != nil {
-				return err
-			}
-			f.scopeDone(EntityAgentGroups, sub, err)
-			mu.Lock()
-			groupsOK[sub] = err == nil
-			for _, ag := range list {
-				groups = append(groups, groupRef{subAccountID: sub, groupID: ag.AgentGroupID})
-			}
-			mu.Unlock()
-			return nil
+	lists := make([]subGroups, len(subIDs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.r.cfg.Concurrency)
+	for i, sub := range subIDs {
+		g.Go(func() (err error) {
+			lists[i], err = f.listAgentGroups(gctx, sub)
+			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if !cfg.selected(EntityAgents) {
-		return nil
-	}
+	return lists, g.Wait()
+}
 
-	// Phase 3: agents per agent group. A sub-account's agents scope is complete only when its
-	// group listing and every one of its groups' agent listings completed.
+// listAgentGroups lists and stages one sub-account's agent groups and marks their scope. A
+// group missing from a failed listing leaves its agents unknown: the agents scope fails with
+// the groups scope.
+func (f *fetcher) listAgentGroups(ctx context.Context, sub string) (subGroups, error) {
+	var opts *engageclient.ListOptions
+	if n := f.r.cfg.AgentGroupPageSize; n > 0 {
+		opts = &engageclient.ListOptions{MaxRows: n}
+	}
+	list, resp, err := f.r.client.ListAgentGroups(ctx, sub, opts)
+	f.progress.scopeDone()
+	if err != nil {
+		if stop := runStopped(ctx); stop != nil {
+			return subGroups{}, stop
+		}
+		if f.r.selects(db.EntityAgents) {
+			f.scopeFail(db.EntityAgents, sub, err)
+		}
+		if !itemsOnly(err) {
+			f.scopeFail(db.EntityAgentGroups, sub, err)
+			return subGroups{}, nil
+		}
+	}
+	rows := make([]db.AgentGroupRow, 0, len(list))
+	res := subGroups{complete: err == nil}
+	for _, ag := range list {
+		rows = append(rows, agentGroupRow(sub, ag))
+		res.groups = append(res.groups, groupRef{subAccountID: sub, groupID: ag.AgentGroupID})
+	}
+	source := resp.Endpoint()
+	if err := f.send(ctx, len(rows), func(ctx context.Context) error {
+		return f.stage.AgentGroupsAdd(ctx, source, rows)
+	}); err != nil {
+		return subGroups{}, err
+	}
+	f.scopeDone(db.EntityAgentGroups, sub, err)
+	return res, nil
+}
+
+// fetchAgents is phase 3: the agents of every listed group, up to Concurrency at once. A
+// sub-account's agents scope is complete only when its group listing and every one of its
+// groups' agent listings completed.
+func (f *fetcher) fetchAgents(ctx context.Context, subIDs []string, lists []subGroups) error {
+	var groups []groupRef
+	for _, l := range lists {
+		groups = append(groups, l.groups...)
+	}
 	f.r.report(f.progress) // the finished phase's final numbers
 	f.progress.setPhase("agents", len(groups))
-	failed := make(map[string]error)
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
-	for _, gr := range groups {
-		g.Go(func() error {
-			list, resp, err := f.r.client.ListAgents(gctx, gr.subAccountID, gr.groupID)
-			f.progress.scopeDone()
-			if err != nil {
-				if cerr := cancelErr(gctx, err); cerr != nil {
-					return cerr
-				}
-				mu.Lock()
-				if failed[gr.subAccountID] == nil {
-					failed[gr.subAccountID] = err
-				}
-				mu.Unlock()
-				if !itemsOnly(err) {
-					return nil
-				}
-			}
-			rows := make([]db.AgentRow, 0, len(list))
-			for _, a := range list {
-				rows = append(rows, agentRow(gr.subAccountID, gr.groupID, a))
-			}
-			source := resp.Endpoint()
-			return f.send(gctx, len(rows), func(ctx context.Context) error {
-				return f.stage.AgentsAdd(ctx, source, rows)
-			})
+	errs := make([]error, len(groups)) // each listing's own error, by index
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.r.cfg.Concurrency)
+	for i, gr := range groups {
+		g.Go(func() (err error) {
+			errs[i], err = f.listAgents(gctx, gr)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, sub := range subIDs {
-		if !groupsOK[sub] {
+	failed := make(map[string]error)
+	for i, gr := range groups {
+		if errs[i] != nil && failed[gr.subAccountID] == nil {
+			failed[gr.subAccountID] = errs[i]
+		}
+	}
+	for i, sub := range subIDs {
+		if !lists[i].complete {
 			continue // already marked failed in phase 2
 		}
 		if err := failed[sub]; err != nil {
-			f.scopeFail(EntityAgents, sub, err)
+			f.scopeFail(db.EntityAgents, sub, err)
 			continue
 		}
-		f.stage.ScopeComplete(EntityAgents, sub)
+		f.stage.ScopeComplete(db.EntityAgents, sub)
 	}
 	return nil
+}
+
+// listAgents lists and stages one group's agents. It returns the listing's own error (its
+// scope's) and, apart, an error that fails the run.
+func (f *fetcher) listAgents(ctx context.Context, gr groupRef) (listErr, err error) {
+	list, resp, listErr := f.r.client.ListAgents(ctx, gr.subAccountID, gr.groupID)
+	f.progress.scopeDone()
+	if listErr != nil {
+		if stop := runStopped(ctx); stop != nil {
+			return listErr, stop
+		}
+		if !itemsOnly(listErr) {
+			return listErr, nil
+		}
+	}
+	rows := make([]db.AgentRow, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, agentRow(gr.subAccountID, gr.groupID, a))
+	}
+	source := resp.Endpoint()
+	return listErr, f.send(ctx, len(rows), func(ctx context.Context) error {
+		return f.stage.AgentsAdd(ctx, source, rows)
+	})
 }
 
 // subAccountScopes returns the sub-accounts whose agent groups (and agents) this run lists.
 // When the accounts listing failed and no sub-accounts were named, the sub-accounts cannot be
 // found: the scopes of those stored are recorded failed with the listing's error (nothing of
 // them is deleted); with none stored, the run records the error itself.
-func (f *fetcher) subAccountScopes(ctx context.Context, accounts []*engageclient.Account, accountsErr error) ([]string, error) {
+func (f *fetcher) subAccountScopes(ctx context.Context, acc accountsResult) ([]string, error) {
 	cfg := &f.r.cfg
+	accounts, accountsErr := acc.accounts, acc.err
 	listed := make([]string, 0, len(accounts))
 	for _, a := range accounts {
 		if !slices.Contains(listed, a.AccountID) {
@@ -331,9 +376,9 @@ func (f *fetcher) subAccountScopes(ctx context.Context, accounts []*engageclient
 				f.runProblem(fmt.Errorf("agent groups: sub-accounts unknown: %w", accountsErr))
 			}
 			for _, id := range stored {
-				f.scopeFail(EntityAgentGroups, id, accountsErr)
-				if cfg.selected(EntityAgents) {
-					f.scopeFail(EntityAgents, id, accountsErr)
+				f.scopeFail(db.EntityAgentGroups, id, accountsErr)
+				if f.r.selects(db.EntityAgents) {
+					f.scopeFail(db.EntityAgents, id, accountsErr)
 				}
 			}
 		}
@@ -343,9 +388,9 @@ func (f *fetcher) subAccountScopes(ctx context.Context, accounts []*engageclient
 	for _, id := range cfg.SubAccounts {
 		if accounts != nil && accountsErr == nil && !slices.Contains(listed, id) {
 			err := fmt.Errorf("sub-account %s is not in the accounts listing", id)
-			f.scopeFail(EntityAgentGroups, id, err)
-			if cfg.selected(EntityAgents) {
-				f.scopeFail(EntityAgents, id, err)
+			f.scopeFail(db.EntityAgentGroups, id, err)
+			if f.r.selects(db.EntityAgents) {
+				f.scopeFail(db.EntityAgents, id, err)
 			}
 			continue
 		}
@@ -374,9 +419,9 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 			continue
 		}
 		f.logger.Info("sub-account gone from the accounts listing; its agent groups and agents go too", "sub_account_id", id)
-		f.stage.ScopeComplete(EntityAgentGroups, id)
-		if cfg.selected(EntityAgents) {
-			f.stage.ScopeComplete(EntityAgents, id)
+		f.stage.ScopeComplete(db.EntityAgentGroups, id)
+		if f.r.selects(db.EntityAgents) {
+			f.stage.ScopeComplete(db.EntityAgents, id)
 		}
 	}
 	return nil
@@ -385,8 +430,7 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 // stageAccounts stages the main accounts and sub-accounts of the accounts listing (the
 // caller marks their scopes).
 func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
-	cfg := &f.r.cfg
-	if cfg.selected(EntityAccounts) {
+	if f.r.selects(db.EntityAccounts) {
 		rows, fallback := mainAccountRows(accounts, login)
 		if err := f.send(ctx, len(rows)+len(fallback), func(ctx context.Context) error {
 			if err := f.stage.AccountsAdd(ctx, source, rows); err != nil {
@@ -397,7 +441,7 @@ func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*
 			return err
 		}
 	}
-	if cfg.selected(EntitySubAccounts) {
+	if f.r.selects(db.EntitySubAccounts) {
 		rows := make([]db.SubAccountRow, 0, len(accounts))
 		for _, a := range accounts {
 			rows = append(rows, subAccountRow(a))
@@ -419,7 +463,7 @@ func (f *fetcher) stageUsers(ctx context.Context, source string, users []*engage
 }
 
 // scopeDone marks a scope complete when its listing ended without error, else failed with it.
-func (f *fetcher) scopeDone(entity, scope string, err error) {
+func (f *fetcher) scopeDone(entity db.Entity, scope string, err error) {
 	if err != nil {
 		f.scopeFail(entity, scope, err)
 		return
@@ -427,7 +471,7 @@ func (f *fetcher) scopeDone(entity, scope string, err error) {
 	f.stage.ScopeComplete(entity, scope)
 }
 
-func (f *fetcher) scopeFail(entity, scope string, err error) {
+func (f *fetcher) scopeFail(entity db.Entity, scope string, err error) {
 	f.logger.Warn("scope failed", "entity", entity, "scope", scope, "err", err)
 	f.stage.ScopeFail(entity, scope, err)
 }
@@ -439,9 +483,9 @@ func itemsOnly(err error) bool {
 	return errors.As(err, &ie)
 }
 
-// cancelErr returns the run's cancellation cause when err comes from the run being canceled,
-// and nil when err is a scope's own failure.
-func cancelErr(ctx context.Context, err error) error {
+// runStopped returns the run's cancellation cause once the run is stopping (its context is
+// done): a listing error then comes from the stop, not from the scope. Otherwise nil.
+func runStopped(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

@@ -39,10 +39,10 @@ func TestRunHostileUpstream(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		wantStatus string
+		wantStatus db.RunStatus
 		setup      hostileSetup
 	}{
-		{"invalid UTF-8 is repaired", syncrun.StatusSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"invalid UTF-8 is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
 			mustDo(t, e.fake.UpdateAgent(a, "firstName", json.RawMessage("\"Jo\xffe\"")))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
@@ -52,7 +52,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"lone surrogate is repaired", syncrun.StatusSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"lone surrogate is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			u := e.fake.UserIDs()[1]
 			mustDo(t, e.fake.UpdateUser(u, "firstName", json.RawMessage(`"a\ud800b"`)))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
@@ -62,7 +62,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"NUL is repaired", syncrun.StatusSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"NUL is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
 			mustDo(t, e.fake.UpdateAgent(a, "lastName", "x\x00y"))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
@@ -71,7 +71,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"nesting 250 deep is stored", syncrun.StatusSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"nesting 250 deep is stored", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
 			mustDo(t, e.fake.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 250)+strings.Repeat("]", 250))))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
@@ -80,13 +80,13 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"nesting deeper than the database takes fails its scope", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"nesting deeper than the database takes fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[1]
 			mustDo(t, e.fake.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 1500)+strings.Repeat("]", 1500))))
 			return hostile{failed: []string{"agents/" + sub}, published: true,
 				errs: []string{agentsOf(e, sub) + " response: item 1: custom: nested deeper than 1000 levels"}}
 		}},
-		{"agent id out of range fails its scope", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"agent id out of range fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[2]
 			mustDo(t, e.fake.UpdateAgent(a, "agentId", json.RawMessage(`9223372036854775808`)))
 			return hostile{failed: []string{"agents/" + sub}, published: true,
@@ -97,25 +97,25 @@ func TestRunHostileUpstream(t *testing.T) {
 					}
 				}}
 		}},
-		{"sub-account without a main account fails the accounts scopes", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"sub-account without a main account fails the accounts scopes", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			mustDo(t, e.fake.UpdateSubAccount(sub, "mainAccountId", engagefake.Omit))
 			mustDo(t, e.fake.UpdateSubAccount(sub, "mainAccount", engagefake.Omit))
 			want := "listing accounts: decoding GET /voice/api/v1/admin/accounts response: item 0: mainAccountId is missing"
 			return hostile{failed: []string{"accounts/all", "sub_accounts/all"}, published: true, errs: []string{want}}
 		}},
-		{"error object for one group's agents fails its scope", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"error object for one group's agents fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			g := e.fake.AgentGroupIDs(sub)[0]
 			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: fmt.Sprintf("/agentGroups/%d/", g),
 				Body: []byte(`{"generalMessage":"Agent group is being updated","validationErrors":[]}`)})
 			return hostile{failed: []string{"agents/" + sub}, published: true,
 				errs: []string{agentsOf(e, sub) + ` response: expected a JSON array, got an error object: "Agent group is being updated"`}}
 		}},
-		{"HTML page for users fails its scope", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"HTML page for users fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Body: []byte(`<html><body>Maintenance</body></html>`)})
 			return hostile{failed: []string{"users/all"}, published: true,
 				errs: []string{"decoding GET /voice/api/v1/admin/users response: expected a JSON array, got markup"}}
 		}},
-		{"empty accounts listing keeps the main account", syncrun.StatusPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"empty accounts listing keeps the main account", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			before := e.count(`SELECT count(*) FROM engage.accounts WHERE name IS NOT NULL AND rc_account_id IS NOT NULL`)
 			e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Body: []byte(`[]`)})
 			return hostile{errs: []string{"sub_accounts/all deletes withheld"}, check: func(t *testing.T, e *env) {
@@ -127,7 +127,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"agent in two groups is kept in its own", syncrun.StatusSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"agent in two groups is kept in its own", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			groups := e.fake.AgentGroupIDs(sub)
 			own, other := groups[0], groups[1]
 			a := e.fake.AgentIDs(own)[0]
@@ -148,7 +148,7 @@ func TestRunHostileUpstream(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, engagefake.Options{Seed: int64(900 + i)})
-			e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+			e.mustRun(syncrun.Config{}, db.RunSucceeded)
 			subs := e.fake.SubAccountIDs()
 			sub, healthy := subs[0], subs[len(subs)-1]
 			counts := e.tableCounts()
@@ -172,7 +172,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				var failed []string
 				for _, s := range res.Scopes {
 					if s.Status == db.ScopeFailed {
-						failed = append(failed, s.Entity+"/"+s.Scope)
+						failed = append(failed, string(s.Entity)+"/"+s.Scope)
 					}
 					if s.Deleted != 0 {
 						t.Errorf("run %d: %s/%s deleted %d rows", run, s.Entity, s.Scope, s.Deleted)

@@ -25,7 +25,7 @@ import (
 // runRow is the part of a sync_runs row the lifecycle tests compare.
 type runRow struct {
 	RunID    int64
-	Status   string
+	Status   db.RunStatus
 	Error    string
 	Finished bool
 }
@@ -62,8 +62,8 @@ func TestRunClosesAbandonedRuns(t *testing.T) {
 	if err := db.MigrateUp(ctx, e.pool, "other_tenant"); err != nil {
 		t.Fatal(err)
 	}
-	other := db.NewStore(e.pool, "other_tenant")
-	first := e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	other := dbtest.Store(t, e.pool, "other_tenant")
+	first := e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	dead, err := e.store.RunCreate(ctx, "schedule") // as a process killed mid-run leaves it
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestRunClosesAbandonedRuns(t *testing.T) {
 			runRow{RunID: dead, Status: db.RunFailed, Error: "abandoned", Finished: true}, 3, true},
 	}
 	for _, tt := range tests { // in order: each step builds on the last
-		res := e.mustRun(tt.cfg, syncrun.StatusSucceeded)
+		res := e.mustRun(tt.cfg, db.RunSucceeded)
 		rows := e.runRows("engage")
 		if len(rows) != tt.wantRuns {
 			t.Fatalf("%s: %d runs recorded, want %d: %+v", tt.name, len(rows), tt.wantRuns, rows)
@@ -175,10 +175,10 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
-			silent := db.NewStore(openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
+			silent := dbtest.Store(t, openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
 
-			e := &env{t: t, fake: fake, pool: direct, store: db.NewStore(direct, "engage")}
+			e := &env{t: t, fake: fake, pool: direct, store: dbtest.Store(t, direct, "engage")}
 			c := &hookClient{Client: e.client(nil)}
 			tt.freeze(proxy, c)
 			r, err := syncrun.NewRunner(c, silent, syncrun.Config{Concurrency: 1}, nil)
@@ -202,14 +202,14 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the run hangs on a silent database")
 			}
-			if o.err == nil || o.res == nil || o.res.Status != syncrun.StatusFailed {
+			if o.err == nil || o.res == nil || o.res.Status != db.RunFailed {
 				t.Fatalf("Run = %+v, %v; want a failed run", o.res, o.err)
 			}
 
 			// The lock's session ended with the run: the next run takes the lock, closes the
 			// silent run's row (its end could not be recorded) and succeeds.
 			waitLockFree(t, e.store)
-			res := e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+			res := e.mustRun(syncrun.Config{}, db.RunSucceeded)
 			want := []runRow{
 				{RunID: o.res.RunID, Status: db.RunFailed, Error: db.AbandonedError, Finished: true},
 				{RunID: res.RunID, Status: db.RunSucceeded, Finished: true},
@@ -278,7 +278,7 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, engagefake.Options{Seed: 79 + int64(i)})
-			e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+			e.mustRun(syncrun.Config{}, db.RunSucceeded)
 			gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
 			if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
 				t.Fatal(err)
@@ -297,7 +297,7 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 					return
 				}
 				// Another process: its own pool (the first run holds two of this one's four).
-				other := db.NewStore(openPool(t, e.pool.Config().ConnString()), "engage")
+				other := dbtest.Store(t, openPool(t, e.pool.Config().ConnString()), "engage")
 				waitLockFree(t, other)
 				r, err := syncrun.NewRunner(e.client(nil), other, syncrun.Config{}, nil)
 				if err == nil {
@@ -313,7 +313,7 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 			if hookErr != nil {
 				t.Fatalf("acting mid-run: %v", hookErr)
 			}
-			if err == nil || res == nil || res.Status != syncrun.StatusFailed || !strings.Contains(err.Error(), tt.wantErr) {
+			if err == nil || res == nil || res.Status != db.RunFailed || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Run = %+v, %v; want a failed run saying %q", res, err, tt.wantErr)
 			}
 			published := e.count(`SELECT (SELECT count(*) FROM engage.sync_run_scopes WHERE run_id = $1)
@@ -324,7 +324,7 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 			renamed := e.count(`SELECT count(*) FROM engage.agents WHERE first_name = 'Renamed'`)
 			want := []runRow{{RunID: 1, Status: db.RunSucceeded, Finished: true}}
 			if tt.secondRun {
-				if second == nil || second.Status != syncrun.StatusSucceeded || renamed != 1 {
+				if second == nil || second.Status != db.RunSucceeded || renamed != 1 {
 					t.Errorf("second run %+v published %d renamed agents, want succeeded and 1", second, renamed)
 				}
 				want = append(want, runRow{RunID: res.RunID, Status: db.RunFailed, Error: db.AbandonedError, Finished: true},
@@ -351,7 +351,7 @@ func (e *env) freshness() map[string]int64 {
 	}
 	out := map[string]int64{}
 	for _, es := range st.Entities {
-		out[es.Entity] = es.LastSuccessRunID
+		out[string(es.Entity)] = es.LastSuccessRunID
 		if (es.LastSuccessAt == nil) != (es.LastSuccessRunID == 0) {
 			e.t.Errorf("%s: last success run %d at %v", es.Entity, es.LastSuccessRunID, es.LastSuccessAt)
 		}
@@ -367,7 +367,7 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 	type step struct {
 		cfg    syncrun.Config
 		before func(e *env) // changes upstream before the run
-		status string
+		status db.RunStatus
 		want   map[string]int64 // when set, the freshness right after this step
 	}
 	failAgentsOf := func(i int) func(e *env) {
@@ -391,14 +391,14 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 		{
 			name: "an agents scope failed: agents keep the previous run's freshness",
 			steps: func(e *env) []step {
-				return []step{{status: syncrun.StatusSucceeded}, {before: failAgentsOf(1), status: syncrun.StatusPartial}}
+				return []step{{status: db.RunSucceeded}, {before: failAgentsOf(1), status: db.RunPartial}}
 			},
 			want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 2, "agents": 1},
 		},
 		{
 			name: "an agents scope never completed: agents have no freshness",
 			steps: func(e *env) []step {
-				return []step{{before: failAgentsOf(0), status: syncrun.StatusPartial}}
+				return []step{{before: failAgentsOf(0), status: db.RunPartial}}
 			},
 			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 1, "agents": 0},
 		},
@@ -406,9 +406,9 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 			name: "--sub-account runs refresh only what they covered",
 			steps: func(e *env) []step {
 				return []step{
-					{status: syncrun.StatusSucceeded},
-					{cfg: syncrun.Config{Entities: []string{"agents"}, SubAccounts: subs(e, 0)}, status: syncrun.StatusSucceeded},
-					{cfg: syncrun.Config{Entities: []string{"agents"}, SubAccounts: subs(e, 1, 2)}, status: syncrun.StatusSucceeded},
+					{status: db.RunSucceeded},
+					{cfg: syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: subs(e, 0)}, status: db.RunSucceeded},
+					{cfg: syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: subs(e, 1, 2)}, status: db.RunSucceeded},
 				}
 			},
 			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 2, "agents": 2},
@@ -423,11 +423,11 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 					}
 				}
 				return []step{
-					{status: syncrun.StatusSucceeded},
+					{status: db.RunSucceeded},
 					// Its groups and agents all vanish: the breaker withholds their deletes.
-					{before: remove, status: syncrun.StatusPartial,
+					{before: remove, status: db.RunPartial,
 						want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 1, "agents": 1}},
-					{cfg: syncrun.Config{AllowMassDelete: true}, status: syncrun.StatusSucceeded},
+					{cfg: syncrun.Config{AllowMassDelete: true}, status: db.RunSucceeded},
 				}
 			},
 			want: map[string]int64{"accounts": 3, "sub_accounts": 3, "users": 3, "agent_groups": 3, "agents": 3},
@@ -436,14 +436,14 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 			name: "no sub-accounts left: their entities are as fresh as the listing that says so",
 			steps: func(e *env) []step {
 				return []step{
-					{status: syncrun.StatusSucceeded},
+					{status: db.RunSucceeded},
 					{before: func(e *env) {
 						for _, id := range e.fake.SubAccountIDs() {
 							if err := e.fake.RemoveSubAccount(id); err != nil {
 								e.t.Fatal(err)
 							}
 						}
-					}, cfg: syncrun.Config{AllowMassDelete: true}, status: syncrun.StatusSucceeded},
+					}, cfg: syncrun.Config{AllowMassDelete: true}, status: db.RunSucceeded},
 				}
 			},
 			want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 2, "agents": 2},

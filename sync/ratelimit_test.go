@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	syncrun "github.com/evsync/evsync/sync"
@@ -42,7 +43,7 @@ func TestRunRetryAfterBeyondMaxRetryWaitFailsOnlyItsScope(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("the run outlived its deadline (status %q, error %q)", res.Status, res.Error)
 	}
-	if res.Status != syncrun.StatusPartial {
+	if res.Status != db.RunPartial {
 		t.Fatalf("status %q (error %q), want partial", res.Status, res.Error)
 	}
 

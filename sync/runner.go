@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,29 +12,6 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
-)
-
-// Entity names, as used in `--entities`, `sync_run_scopes.entity` and the table names.
-const (
-	EntityAccounts    = "accounts"
-	EntitySubAccounts = "sub_accounts"
-	EntityUsers       = "users"
-	EntityAgentGroups = "agent_groups"
-	EntityAgents      = "agents"
-)
-
-// AllEntities lists every entity a run can sync, in the order they are fetched.
-var AllEntities = []string{EntityAccounts, EntitySubAccounts, EntityUsers, EntityAgentGroups, EntityAgents}
-
-// scopeAll is the scope of the entities that have one scope per run.
-const scopeAll = "all"
-
-// Run statuses, as stored in sync_runs.status.
-const (
-	StatusSucceeded = "succeeded"
-	StatusPartial   = "partial"
-	StatusFailed    = "failed"
-	StatusCanceled  = "canceled"
 )
 
 // ErrLocked is returned by Runner.Run when another run holds the target schema's lock.
@@ -53,18 +31,19 @@ type Client interface {
 
 // Config says what one run syncs and how.
 type Config struct {
-	// Entities to sync; empty means all. "agents" implies "agent_groups" and "sub_accounts"
-	// implies "accounts".
-	Entities []string
+	// Entities to sync; empty means all. An entity implies others (db.Expand): "agents" implies
+	// "agent_groups" and "sub_accounts" implies "accounts".
+	Entities []db.Entity
 	// SubAccounts restricts agent groups and agents to these sub-account ids; empty means all.
 	SubAccounts []string
 	// DryRun fetches and stages everything, computes the publish, and rolls it back.
 	DryRun bool
 	// AllowMassDelete overrides the mass-delete breaker.
 	AllowMassDelete bool
-	// MaxDeleteFraction is the breaker's threshold per scope (default 0.5).
+	// MaxDeleteFraction is the breaker's threshold per scope (default MaxDeleteFractionDefault).
 	MaxDeleteFraction float64
-	// Concurrency bounds the scopes fetched at once (default 4); the client paces requests.
+	// Concurrency bounds the scopes fetched at once (default engageclient.DefaultConcurrency,
+	// the client's own bound); the client paces requests.
 	Concurrency int
 	// AgentGroupPageSize pages agent-group listings when > 0.
 	AgentGroupPageSize int
@@ -81,22 +60,18 @@ type Config struct {
 // Validate checks the configuration and fills in defaults.
 func (c *Config) Validate() error {
 	for _, e := range c.Entities {
-		if !slices.Contains(AllEntities, e) {
-			return fmt.Errorf("entities: unknown entity %q (expected one of accounts, sub_accounts, users, agent_groups, agents)", e)
+		if _, err := db.ParseEntity(string(e)); err != nil {
+			return fmt.Errorf("entities: %w", err)
 		}
 	}
 	if c.MaxDeleteFraction == 0 {
-		c.MaxDeleteFraction = 0.5
+		c.MaxDeleteFraction = MaxDeleteFractionDefault
 	}
 	if c.MaxDeleteFraction < 0 || c.MaxDeleteFraction > 1 {
 		return fmt.Errorf("max_delete_fraction: must be in (0,1], got %v", c.MaxDeleteFraction)
 	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 4
-	}
-	if c.Trigger == "" {
-		c.Trigger = "manual"
-	}
+	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.DefaultConcurrency)
+	c.Trigger = cmp.Or(c.Trigger, "manual")
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 2 * time.Second
 	}
@@ -104,28 +79,16 @@ func (c *Config) Validate() error {
 }
 
 // Selects reports whether entity takes part in a run of c: it is selected, or implied by one
-// that is (agents imply agent_groups; sub_accounts imply accounts).
-func (c *Config) Selects(entity string) bool { return c.selected(entity) }
-
-// selected reports whether an entity takes part in this run.
-func (c *Config) selected(entity string) bool {
-	if len(c.Entities) == 0 {
-		return true
-	}
-	if slices.Contains(c.Entities, entity) {
-		return true
-	}
-	// Agents are found through their groups, and sub-accounts reference their main accounts
-	// (which come from the same listing, at no extra request).
-	return (entity == EntityAgentGroups && slices.Contains(c.Entities, EntityAgents)) ||
-		(entity == EntityAccounts && slices.Contains(c.Entities, EntitySubAccounts))
+// that is (db.Expand).
+func (c *Config) Selects(entity db.Entity) bool {
+	return slices.Contains(db.Expand(c.Entities), entity)
 }
 
 // Result is what one run did.
 type Result struct {
 	RunID    int64 // 0 for a dry run
 	DryRun   bool
-	Status   string
+	Status   db.RunStatus
 	Error    string
 	Started  time.Time
 	Finished time.Time
@@ -134,8 +97,8 @@ type Result struct {
 }
 
 // Totals sums the scope counts per entity.
-func (r *Result) Totals() map[string]db.ScopeCounts {
-	out := make(map[string]db.ScopeCounts)
+func (r *Result) Totals() map[db.Entity]db.ScopeCounts {
+	out := make(map[db.Entity]db.ScopeCounts)
 	for _, s := range r.Scopes {
 		t := out[s.Entity]
 		t.Entity = s.Entity
@@ -156,6 +119,8 @@ type Runner struct {
 	store  *db.Store
 	cfg    Config
 	logger *slog.Logger
+	// selected is cfg.Entities expanded by their implications (db.Expand).
+	selected []db.Entity
 }
 
 // NewRunner returns a Runner; cfg is validated.
@@ -166,10 +131,10 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{client: client, store: store, cfg: cfg, logger: logger}, nil
+	return &Runner{client: client, store: store, cfg: cfg, logger: logger, selected: db.Expand(cfg.Entities)}, nil
 }
 
-// Run performs one run: lock, record, authenticate, fetch and stage, publish, finish.
+// Run performs one run: lock, record, authenticate, fetch and stage, decide, publish, finish.
 // It returns a Result whenever a run was recorded (or a dry run computed), with an error for a
 // run that failed (every scope failed included) or was canceled. A partial run returns its
 // Result and a nil error.
@@ -183,121 +148,131 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}
 	defer lock.Release()
-
-	logger := r.logger
-	if !r.cfg.DryRun {
-		// Holding the lock, no other run of the schema is going: a row still running is a
-		// dead process's. (A dry run leaves the database exactly as it was, those rows too.)
-		closed, err := r.store.RunCloseAbandoned(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("recording the run: %w", err)
-		}
-		if len(closed) > 0 {
-			logger.Warn("closed runs left running by a process that died", "run_ids", closed, "status", StatusFailed, "error", db.AbandonedError)
-		}
-		id, err := r.store.RunCreate(ctx, r.cfg.Trigger)
-		if err != nil {
-			return nil, fmt.Errorf("recording the run: %w", err)
-		}
-		res.RunID = id
-		logger = logger.With("run_id", id)
+	logger, err := r.record(ctx, res)
+	if err != nil {
+		return nil, err
 	}
 	r.client.SetLogger(logger) // the client's log lines carry the run id too
 	logger.Info("run started", "trigger", r.cfg.Trigger, "dry_run", r.cfg.DryRun)
-
-	published := false
-	fail := func(err error) (*Result, error) {
-		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
-			err = fmt.Errorf("%w: %v", err, cause) // "run exceeded sync.timeout (1h0m0s)"
-		}
-		res.Finished = time.Now()
-		res.API = r.client.Stats()
-		res.Status = StatusFailed
-		if errors.Is(ctx.Err(), context.Canceled) {
-			res.Status = StatusCanceled // a timeout (deadline) is a failure, a stop request is not
-		}
-		res.Error = err.Error()
-		if !published && res.RunID != 0 {
-			// Even after ctx is done: RunFinish bounds itself by the store's cleanup timeout.
-			if ferr := r.store.RunFinish(ctx, &db.RunFinishParams{
-				RunID: res.RunID, Status: res.Status, Error: res.Error,
-				APIRequests: res.API.Requests, TokenRefreshes: res.API.Refreshes,
-				Retries: res.API.Retries, RateLimited: res.API.RateLimited,
-			}); ferr != nil {
-				logger.Error("recording the run's end", "err", ferr)
-			}
-		}
-		logger.Error("run ended", "status", res.Status, "err", err)
-		return res, err
-	}
-
-	// Close before Login returns: a login that got a RingCentral token and then failed (the
+	// Deferred before Login: a login that got a RingCentral token and then failed (the
 	// exchange refused) still revokes it; RingCentral allows about five sessions per user.
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := r.client.Close(cctx); err != nil {
-			logger.Warn("revoking the RingCentral token", "err", err)
-		}
-	}()
-	login, err := r.client.Login(ctx)
-	if err != nil {
-		return fail(fmt.Errorf("authenticating: %w", err))
+	defer r.closeClient(ctx, logger)
+	if err := r.run(ctx, res, lock, logger); err != nil {
+		return r.fail(ctx, res, logger, err)
 	}
-
-	stage, err := r.store.StageBegin(ctx, res.RunID)
-	if err != nil {
-		return fail(fmt.Errorf("starting staging: %w", err))
-	}
-	defer stage.Close()
-
-	f := newFetcher(r, stage, logger)
-	f.progress.runID = res.RunID
-	if err := f.fetchAll(ctx, login); err != nil {
-		return fail(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(fmt.Errorf("fetching: %w", err))
-	}
-
-	api := r.client.Stats()
-	pres, err := stage.Publish(ctx, &db.PublishParams{
-		Problems:          f.problems,
-		DryRun:            r.cfg.DryRun,
-		AllowMassDelete:   r.cfg.AllowMassDelete,
-		MaxDeleteFraction: r.cfg.MaxDeleteFraction,
-		APIRequests:       api.Requests,
-		TokenRefreshes:    api.Refreshes,
-		Retries:           api.Retries,
-		RateLimited:       api.RateLimited,
-		Lock:              lock, // a run that lost its lock must not publish
-	})
-	// Publish finishes the run itself, whether it commits or fails.
-	published = true
-	if err != nil {
-		return fail(fmt.Errorf("publishing: %w", err))
-	}
-	res.Finished = time.Now()
-	res.API = api
-	res.Status = pres.Status
-	res.Error = pres.Error
-	res.Scopes = pres.Scopes
-	sort.SliceStable(res.Scopes, func(i, j int) bool {
-		return entityOrder(res.Scopes[i].Entity) < entityOrder(res.Scopes[j].Entity)
-	})
-	f.progress.finish()
-	r.report(f.progress)
 	logger.Info("run ended", "status", res.Status, "error", res.Error,
 		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
-		"api_requests", api.Requests, "retries", api.Retries, "rate_limited", api.RateLimited,
-		"token_refreshes", api.Refreshes)
-	if res.Status == StatusFailed {
+		"api_requests", res.API.Requests, "retries", res.API.Retries, "rate_limited", res.API.RateLimited,
+		"token_refreshes", res.API.Refreshes)
+	if res.Status == db.RunFailed {
 		// Every scope failed: what did publish (the items fetched) is recorded, and the run
 		// ends as failed.
 		return res, errors.New(res.Error)
 	}
 	return res, nil
 }
+
+// record closes the runs a dead process left running and records this one (not for a dry
+// run, which leaves the database exactly as it was, those rows too). It returns the run's
+// logger.
+func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, error) {
+	if r.cfg.DryRun {
+		return r.logger, nil
+	}
+	// Holding the lock, no other run of the schema is going: a row still running is a dead
+	// process's.
+	closed, err := r.store.RunCloseAbandoned(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recording the run: %w", err)
+	}
+	if len(closed) > 0 {
+		r.logger.Warn("closed runs left running by a process that died", "run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError)
+	}
+	id, err := r.store.RunCreate(ctx, r.cfg.Trigger)
+	if err != nil {
+		return nil, fmt.Errorf("recording the run: %w", err)
+	}
+	res.RunID = id
+	return r.logger.With("run_id", id), nil
+}
+
+// run authenticates, fetches and stages every selected scope, decides and publishes, filling
+// in res. An error means the run published nothing.
+func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *slog.Logger) error {
+	login, err := r.client.Login(ctx)
+	if err != nil {
+		return fmt.Errorf("authenticating: %w", err)
+	}
+	stage, err := r.store.StageBegin(ctx, res.RunID)
+	if err != nil {
+		return fmt.Errorf("starting staging: %w", err)
+	}
+	defer stage.Close()
+	f := newFetcher(r, stage, logger)
+	f.progress.runID = res.RunID
+	if err := f.fetchAll(ctx, login); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fetching: %w", err)
+	}
+	plan, err := stage.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	dec := Policy{MaxDeleteFraction: r.cfg.MaxDeleteFraction, AllowMassDelete: r.cfg.AllowMassDelete}.Decide(plan, f.problems)
+	api := r.client.Stats()
+	pres, err := stage.Publish(ctx, &db.PublishParams{
+		Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error, DryRun: r.cfg.DryRun,
+		APIRequests: api.Requests, TokenRefreshes: api.Refreshes, Retries: api.Retries, RateLimited: api.RateLimited,
+		Lock: lock, // a run that lost its lock must not publish
+	})
+	if err != nil {
+		return err
+	}
+	res.Finished, res.API = time.Now(), api
+	res.Status, res.Error, res.Scopes = pres.Status, pres.Error, pres.Scopes
+	sort.SliceStable(res.Scopes, func(i, j int) bool { return res.Scopes[i].Entity.Order() < res.Scopes[j].Entity.Order() })
+	f.progress.finish()
+	r.report(f.progress)
+	return nil
+}
+
+// fail ends a run that published nothing: its status is StatusOf(ctx, err), and this is the
+// one place that records such an end (RunFinish).
+func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err error) (*Result, error) {
+	if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
+		err = fmt.Errorf("%w: %v", err, cause) // "run exceeded sync.timeout (1h0m0s)"
+	}
+	res.Finished = time.Now()
+	res.API = r.client.Stats()
+	res.Status = StatusOf(ctx, err)
+	res.Error = err.Error()
+	if res.RunID != 0 {
+		// Even after ctx is done: RunFinish bounds itself by the store's cleanup timeout.
+		if ferr := r.store.RunFinish(ctx, &db.RunFinishParams{
+			RunID: res.RunID, Status: res.Status, Error: res.Error,
+			APIRequests: res.API.Requests, TokenRefreshes: res.API.Refreshes,
+			Retries: res.API.Retries, RateLimited: res.API.RateLimited,
+		}); ferr != nil {
+			logger.Error("recording the run's end", "err", ferr)
+		}
+	}
+	logger.Error("run ended", "status", res.Status, "err", err)
+	return res, err
+}
+
+// closeClient revokes the run's tokens, even after ctx is done.
+func (r *Runner) closeClient(ctx context.Context, logger *slog.Logger) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.client.Close(cctx); err != nil {
+		logger.Warn("revoking the RingCentral token", "err", err)
+	}
+}
+
+// selects reports whether entity takes part in the run (Config.Selects).
+func (r *Runner) selects(entity db.Entity) bool { return slices.Contains(r.selected, entity) }
 
 // report hands a progress snapshot to ProgressFunc, one call at a time.
 func (r *Runner) report(p *progress) {
@@ -307,11 +282,4 @@ func (r *Runner) report(p *progress) {
 	p.reportMu.Lock()
 	defer p.reportMu.Unlock()
 	r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), r.cfg.RequestsPerMinute))
-}
-
-func entityOrder(e string) int {
-	if i := slices.Index(AllEntities, e); i >= 0 {
-		return i
-	}
-	return len(AllEntities)
 }

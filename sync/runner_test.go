@@ -34,7 +34,7 @@ func newEnv(t *testing.T, opts engagefake.Options) *env {
 	fake.Start()
 	t.Cleanup(fake.Close)
 	pool, schema := dbtest.New(t)
-	return &env{t: t, fake: fake, pool: pool, store: db.NewStore(pool, schema)}
+	return &env{t: t, fake: fake, pool: pool, store: dbtest.Store(t, pool, schema)}
 }
 
 func (e *env) client(mod func(*engageclient.Config)) *engageclient.Client {
@@ -65,7 +65,7 @@ func (e *env) run(ctx context.Context, cfg syncrun.Config) (*syncrun.Result, err
 	return r.Run(ctx)
 }
 
-func (e *env) mustRun(cfg syncrun.Config, wantStatus string) *syncrun.Result {
+func (e *env) mustRun(cfg syncrun.Config, wantStatus db.RunStatus) *syncrun.Result {
 	e.t.Helper()
 	res, err := e.run(e.t.Context(), cfg)
 	if err != nil {
@@ -105,7 +105,7 @@ func (e *env) wantLive(c engagefake.Counts) {
 func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 3})
-	res := e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	res := e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	c := e.fake.Counts()
 	e.wantLive(c)
 
@@ -127,7 +127,7 @@ func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
 		t.Errorf("client counted %d requests, want %d", res.API.Requests, 2+c.SubAccounts+c.AgentGroups)
 	}
 
-	res = e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	res = e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	for ent, s := range res.Totals() {
 		if s.Inserted+s.Updated+s.Deleted+s.Restored != 0 || s.Unchanged != s.Fetched {
 			t.Errorf("second run of %s is not a no-op: %+v", ent, s)
@@ -141,7 +141,7 @@ func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
 func TestRunMapsFieldsAndHierarchy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 5})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	// Every non-root user has a parent that exists; roots have none.
 	if n := e.count(`SELECT count(*) FROM engage.users u WHERE (u.parent_user_id IS NULL) <> coalesce(u.root_user, false)`); n != 0 {
 		t.Errorf("%d users whose parent_user_id disagrees with root_user", n)
@@ -170,7 +170,7 @@ func TestRunMapsFieldsAndHierarchy(t *testing.T) {
 func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 9})
-	e.mustRun(syncrun.Config{Entities: []string{"users"}}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{Entities: []db.Entity{"users"}}, db.RunSucceeded)
 	st := e.fake.Stats()
 	if st.Requests["accounts"]+st.Requests["agentGroups"]+st.Requests["agents"] != 0 || st.Requests["users"] != 1 {
 		t.Errorf("users-only run requested %v", st.Requests)
@@ -180,13 +180,13 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 	}
 
 	// Sub-accounts alone: their main accounts come along (same listing, foreign key).
-	e.mustRun(syncrun.Config{Entities: []string{"sub_accounts"}}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{Entities: []db.Entity{"sub_accounts"}}, db.RunSucceeded)
 	if e.live("sub_accounts") == 0 || e.live("accounts") == 0 || e.live("agent_groups") != 0 {
 		t.Errorf("sub_accounts-only run: %d sub-accounts, %d accounts, %d groups", e.live("sub_accounts"), e.live("accounts"), e.live("agent_groups"))
 	}
 
 	// Agents of one sub-account: groups are implied, other sub-accounts are not touched.
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	subs := e.fake.SubAccountIDs()
 	target, other := subs[0], subs[1]
 	otherAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(other)[0])[0]
@@ -194,7 +194,7 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fake.ResetStats()
-	res := e.mustRun(syncrun.Config{Entities: []string{"agents"}, SubAccounts: []string{target}}, syncrun.StatusSucceeded)
+	res := e.mustRun(syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: []string{target}}, db.RunSucceeded)
 	st = e.fake.Stats()
 	if st.Requests["accounts"] != 0 || st.Requests["users"] != 0 || st.Requests["agentGroups"] != 1 ||
 		st.Requests["agents"] != int64(len(e.fake.AgentGroupIDs(target))) {
@@ -213,7 +213,7 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 func TestRunPartialWhenOneSubAccountFails(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 13})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	subs := e.fake.SubAccountIDs()
 	bad, good := subs[0], subs[1]
 	badAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(bad)[0])[0]
@@ -228,7 +228,7 @@ func TestRunPartialWhenOneSubAccountFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if res.Status != syncrun.StatusPartial || !strings.Contains(res.Error, bad) {
+	if res.Status != db.RunPartial || !strings.Contains(res.Error, bad) {
 		t.Fatalf("status %q error %q, want partial naming %s", res.Status, res.Error, bad)
 	}
 	if n := e.count("SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND deleted_at IS NULL", badAgent); n != 1 {
@@ -248,7 +248,7 @@ func TestRunPartialWhenOneSubAccountFails(t *testing.T) {
 func TestRunDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 17})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
 	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 	}
 	runs := e.count("SELECT count(*) FROM engage.sync_runs")
 	hist := e.count("SELECT count(*) FROM engage.agents_history")
-	res := e.mustRun(syncrun.Config{DryRun: true}, syncrun.StatusSucceeded)
+	res := e.mustRun(syncrun.Config{DryRun: true}, db.RunSucceeded)
 	if !res.DryRun || res.RunID != 0 {
 		t.Errorf("dry run result %+v", res)
 	}
@@ -299,7 +299,7 @@ func TestRunLockedWritesNothing(t *testing.T) {
 func TestRunCanceledLeavesTablesAndRecordsCanceled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 23})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
 	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
 		t.Fatal(err)
@@ -318,7 +318,7 @@ func TestRunCanceledLeavesTablesAndRecordsCanceled(t *testing.T) {
 	if err == nil {
 		t.Fatalf("canceled run returned no error")
 	}
-	if res == nil || res.Status != syncrun.StatusCanceled {
+	if res == nil || res.Status != db.RunCanceled {
 		t.Fatalf("result %+v, want canceled", res)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -341,7 +341,7 @@ func TestRunAuthFailureFailsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := r.Run(t.Context())
-	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+	if err == nil || res == nil || res.Status != db.RunFailed {
 		t.Fatalf("Run = %+v, %v; want a failed run", res, err)
 	}
 	if strings.Contains(err.Error(), "wrong-secret-value") {
@@ -358,7 +358,7 @@ func TestRunAuthFailureFailsRun(t *testing.T) {
 func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 31})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gone := e.fake.SubAccountIDs()[0]
 	if err := e.fake.RemoveSubAccount(gone); err != nil {
 		t.Fatal(err)
@@ -368,7 +368,7 @@ func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
 	}
 	groups, agents := liveIn("agent_groups"), liveIn("agents")
 	// All of a scope vanishing trips the breaker: the run is partial and nothing of it is deleted.
-	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	res := e.mustRun(syncrun.Config{}, db.RunPartial)
 	if !strings.Contains(res.Error, gone) || liveIn("agent_groups") != groups || liveIn("agents") != agents {
 		t.Errorf("breaker did not hold the vanished sub-account's rows: error %q", res.Error)
 	}
@@ -376,7 +376,7 @@ func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
 		t.Errorf("vanished sub-account not soft-deleted")
 	}
 	// The override applies them.
-	res = e.mustRun(syncrun.Config{AllowMassDelete: true}, syncrun.StatusSucceeded)
+	res = e.mustRun(syncrun.Config{AllowMassDelete: true}, db.RunSucceeded)
 	if liveIn("agent_groups")+liveIn("agents") != 0 {
 		t.Errorf("rows of the vanished sub-account still live after --allow-mass-delete")
 	}
@@ -395,7 +395,7 @@ func TestRunReportsProgressPerPhase(t *testing.T) {
 		mu.Lock()
 		got = append(got, p)
 		mu.Unlock()
-	}}, syncrun.StatusSucceeded)
+	}}, db.RunSucceeded)
 	mu.Lock()
 	defer mu.Unlock()
 	final := map[string]syncrun.Progress{}
@@ -421,7 +421,7 @@ func TestRunMalformedResponseFailsOnlyItsScope(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 41})
 	bad := e.fake.SubAccountIDs()[1]
 	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Malformed: true, PathContains: "/accounts/" + bad + "/"})
-	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	res := e.mustRun(syncrun.Config{}, db.RunPartial)
 	if !strings.Contains(res.Error, "/voice/api/v1/admin/accounts/"+bad+"/agentGroups") {
 		t.Errorf("error %q does not name the endpoint that answered garbage", res.Error)
 	}
@@ -445,7 +445,7 @@ func TestRunExchangeRefusedRevokesRingCentralToken(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 43})
 	e.fake.SetFault(engagefake.EndpointExchange, engagefake.Fault{Status: 403})
 	res, err := e.run(t.Context(), syncrun.Config{})
-	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+	if err == nil || res == nil || res.Status != db.RunFailed {
 		t.Fatalf("Run = %+v, %v; want a failed run", res, err)
 	}
 	if st := e.fake.Stats(); st.Grants != 1 || st.Revokes != 1 {
@@ -458,7 +458,7 @@ func TestRunExchangeRefusedRevokesRingCentralToken(t *testing.T) {
 func TestRunUnkeyableItemFailsOnlyItsScope(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 47})
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	users := e.fake.UserIDs()
 	if err := e.fake.UpdateUser(users[1], "userId", engagefake.Omit); err != nil {
 		t.Fatal(err)
@@ -472,10 +472,10 @@ func TestRunUnkeyableItemFailsOnlyItsScope(t *testing.T) {
 	if err := e.fake.UpdateAgent(agents[1], "firstName", "Renamed"); err != nil {
 		t.Fatal(err)
 	}
-	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	res := e.mustRun(syncrun.Config{}, db.RunPartial)
 	byScope := map[string]db.ScopeCounts{}
 	for _, s := range res.Scopes {
-		byScope[s.Entity+"/"+s.Scope] = s
+		byScope[string(s.Entity)+"/"+s.Scope] = s
 	}
 	u := byScope["users/all"]
 	if u.Status != db.ScopeFailed || u.Error != "listing users: decoding GET /voice/api/v1/admin/users response: item 1: userId is missing" {
@@ -505,15 +505,15 @@ func TestRunEveryScopeFailedIsFailed(t *testing.T) {
 	e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Status: 500})
 	e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Status: 500})
 	res, err := e.run(t.Context(), syncrun.Config{})
-	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+	if err == nil || res == nil || res.Status != db.RunFailed {
 		t.Fatalf("Run = %+v, %v; want failed", res, err)
 	}
 	if n := e.count("SELECT count(*) FROM engage.sync_runs WHERE status = 'failed'"); n != 1 {
 		t.Errorf("%d failed runs recorded, want 1", n)
 	}
 
-	res, err = e.run(t.Context(), syncrun.Config{Entities: []string{"agent_groups"}})
-	if err == nil || res == nil || res.Status != syncrun.StatusFailed || !strings.Contains(res.Error, "listing accounts") {
+	res, err = e.run(t.Context(), syncrun.Config{Entities: []db.Entity{"agent_groups"}})
+	if err == nil || res == nil || res.Status != db.RunFailed || !strings.Contains(res.Error, "listing accounts") {
 		t.Fatalf("Run(agent_groups) = %+v, %v; want failed, naming the accounts listing", res, err)
 	}
 }
@@ -528,7 +528,7 @@ func TestRunDotSubAccountIDFailsItsScope(t *testing.T) {
 	if err := e.fake.UpdateSubAccount(subs[1], "accountId", ".."); err != nil {
 		t.Fatal(err)
 	}
-	res := e.mustRun(syncrun.Config{}, syncrun.StatusPartial)
+	res := e.mustRun(syncrun.Config{}, db.RunPartial)
 	if !strings.Contains(res.Error, `agent_groups/.. failed: listing agent groups: invalid sub-account id ".."`) {
 		t.Errorf("error = %q", res.Error)
 	}
@@ -549,7 +549,7 @@ func TestRunDateOutOfRangeIsNull(t *testing.T) {
 	if err := e.fake.UpdateAgent(agent, "createdOn", map[string]any{"millis": int64(-1) << 53}); err != nil {
 		t.Fatal(err)
 	}
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND created_at IS NULL
 		AND raw->'createdOn'->>'millis' = '-9007199254740992'`, agent); n != 1 {
 		t.Errorf("agent %d: created_at not NULL or raw lost the value", agent)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -33,7 +34,7 @@ func TestRunRawKeepsNoSecretBearingKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.mustRun(syncrun.Config{}, syncrun.StatusSucceeded)
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	var raw []byte
 	if err := e.pool.QueryRow(t.Context(), "SELECT raw FROM engage.agents WHERE agent_id = $1", id).Scan(&raw); err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ func TestRunErrorKeepsNoEchoedCredentials(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 31})
 	e.fake.SetFault(engagefake.EndpointRCToken, engagefake.Fault{Status: 400, Echo: true})
 	res, err := e.run(t.Context(), syncrun.Config{})
-	if err == nil || res == nil || res.Status != syncrun.StatusFailed {
+	if err == nil || res == nil || res.Status != db.RunFailed {
 		t.Fatalf("Run = %+v, %v; want a failed run", res, err)
 	}
 	var stored string

@@ -21,6 +21,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/secretjson"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -304,7 +305,7 @@ func renderRows[T any](out *strings.Builder, table string, rows []T) {
 
 func renderValue(v reflect.Value, raw bool) string {
 	if raw {
-		clean, err := db.ScrubRaw(v.Bytes())
+		clean, err := secretjson.Scrub(v.Bytes())
 		if err != nil {
 			return "(invalid JSON: " + err.Error() + ")"
 		}

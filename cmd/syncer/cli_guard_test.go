@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
 )
@@ -184,7 +183,7 @@ func TestMigrateDownGuards(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			pool, schema := dbtest.New(t)
-			store := db.NewStore(pool, schema)
+			store := dbtest.Store(t, pool, schema)
 			if tt.rows {
 				if _, err := store.RunCreate(ctx, "manual"); err != nil {
 					t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,17 +46,17 @@ func (r *repeated) Set(v string) error {
 
 // parseEntities validates a comma-separated entity list named by key. Every element must be
 // an entity: an empty one ("", "agents,,users") is an error, not "the default".
-func parseEntities(key, v string) ([]string, error) {
-	var out []string
+func parseEntities(key, v string) ([]db.Entity, error) {
+	var out []db.Entity
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
-			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, strings.Join(syncrun.AllEntities, ","))
+			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, entityNames(","))
 		}
-		if !slices.Contains(syncrun.AllEntities, e) {
-			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, strings.Join(syncrun.AllEntities, ","))
+		if _, err := db.ParseEntity(e); err != nil {
+			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, entityNames(","))
 		}
-		out = append(out, e)
+		out = append(out, db.Entity(e))
 	}
 	return out, nil
 }
@@ -81,7 +80,12 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 			return nil, nil, fmt.Errorf("migrating schema %s: %w", a.cfg.Database.Schema, err)
 		}
 	}
-	return pool, db.NewStore(pool, a.cfg.Database.Schema), nil
+	store, err := db.NewStore(pool, a.cfg.Database.Schema)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pool, store, nil
 }
 
 // clientConfig maps the loaded config onto the client's.
@@ -104,7 +108,7 @@ func (a *app) clientConfig() engageclient.Config {
 
 // syncOptions are the per-invocation choices of one run.
 type syncOptions struct {
-	Entities        []string
+	Entities        []db.Entity
 	SubAccounts     []string
 	DryRun          bool
 	AllowMassDelete bool
@@ -188,7 +192,7 @@ func syncExit(res *syncrun.Result, err error, schema string) error {
 		}
 		return &exitError{code: exitFailed, err: err}
 	}
-	if res.Status == syncrun.StatusPartial {
+	if res.Status == db.RunPartial {
 		return &exitError{code: exitPartial, err: fmt.Errorf("run %d partial: %s", res.RunID, res.Error)}
 	}
 	return nil
@@ -208,7 +212,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("sync: unexpected argument %q", fs.Arg(0))
 	}
-	var ents []string
+	var ents []db.Entity
 	if flagSet(fs, "entities") {
 		var err error
 		if ents, err = parseEntities("--entities", *entities); err != nil {
@@ -254,7 +258,7 @@ func printSummary(w io.Writer, res *syncrun.Result) {
 			fmt.Fprintln(tw, "entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t")
 		}
 		totals := res.Totals()
-		for _, e := range syncrun.AllEntities {
+		for _, e := range db.Entities() {
 			t, ok := totals[e]
 			if !ok {
 				continue

@@ -21,6 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // Config is the effective configuration of syncer: defaultConfig, overlaid by the YAML file
@@ -49,7 +51,7 @@ type Config struct {
 		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
 	} `yaml:"engage"`
 	Sync struct {
-		Entities          []string      `yaml:"entities"`
+		Entities          []db.Entity   `yaml:"entities"`
 		MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
 		Timeout           time.Duration `yaml:"timeout"`
 	} `yaml:"sync"`
@@ -73,8 +75,14 @@ type Config struct {
 	} `yaml:"shutdown"`
 }
 
-// allEntities lists the entities a run can sync, in dependency order.
-var allEntities = []string{"accounts", "sub_accounts", "users", "agent_groups", "agents"}
+// entityNames joins the names of every entity with sep, for messages.
+func entityNames(sep string) string {
+	var names []string
+	for _, e := range db.Entities() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, sep)
+}
 
 // defaultConfig returns the configuration used when neither a file nor the environment says
 // otherwise.
@@ -86,10 +94,10 @@ func defaultConfig() Config {
 	c.Engage.ServerURL = "https://engage.ringcentral.com"
 	c.Engage.RefreshMargin = 60 * time.Second
 	c.Engage.RequestsPerMinute = 120
-	c.Engage.Concurrency = 4
+	c.Engage.Concurrency = engageclient.DefaultConcurrency
 	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
-	c.Sync.Entities = slices.Clone(allEntities)
-	c.Sync.MaxDeleteFraction = 0.5
+	c.Sync.Entities = db.Entities()
+	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
 	c.Sync.Timeout = time.Hour
 	c.Schedule.Cron = "@daily"
 	c.Schedule.Timezone = "UTC"
@@ -403,13 +411,13 @@ func (c *Config) validate() error {
 		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", c.Engage.MaxRetryWait)
 	}
 	if len(c.Sync.Entities) == 0 {
-		bad("sync.entities", "must list at least one of %s", strings.Join(allEntities, ", "))
+		bad("sync.entities", "must list at least one of %s", entityNames(", "))
 	}
-	seen := map[string]bool{}
+	seen := map[db.Entity]bool{}
 	for _, e := range c.Sync.Entities {
 		switch {
-		case !slices.Contains(allEntities, e):
-			bad("sync.entities", "unknown entity %q, expected some of %s", e, strings.Join(allEntities, ", "))
+		case !slices.Contains(db.Entities(), e):
+			bad("sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
 		case seen[e]:
 			bad("sync.entities", "entity %q is listed twice", e)
 		}

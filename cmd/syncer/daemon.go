@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evsync/evsync/db"
+	syncrun "github.com/evsync/evsync/sync"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
@@ -26,21 +28,26 @@ type runFunc func(ctx context.Context, trigger string) (runOutcome, error)
 // runOutcome is what the daemon logs and counts of one run.
 type runOutcome struct {
 	RunID          int64
-	Status         string // succeeded | partial | failed | canceled | skipped
+	Status         db.RunStatus // a run's final status, or outcomeSkipped
 	Started        time.Time
 	Finished       time.Time
-	Rows           map[string]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
+	Rows           map[db.Entity]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
 	APIRequests    int64
 	Retries        int64
 	RateLimited    int64
 	TokenRefreshes int64
 }
 
+// outcomeSkipped is the outcome of a scheduled run that did not happen because another run
+// held the lock or the previous run of this process was still going. It is not a run status
+// (no run was recorded): only the daemon's metrics and logs carry it.
+const outcomeSkipped db.RunStatus = "skipped"
+
 // freshness is how fresh the synced data is: its least fresh entity, and the run that last
 // completed every scope of it (entity_freshness). A zero At means Entity has never been
 // complete.
 type freshness struct {
-	Entity string
+	Entity db.Entity
 	RunID  int64
 	At     time.Time
 }
@@ -228,7 +235,7 @@ func (d *daemon) skipIfStillRunning() cron.JobWrapper {
 		return cron.FuncJob(func() {
 			if !d.running.CompareAndSwap(false, true) {
 				d.logger.Warn("scheduled run skipped: the previous run is still going")
-				d.metrics.observe(runOutcome{Status: "skipped"})
+				d.metrics.observe(runOutcome{Status: outcomeSkipped})
 				return
 			}
 			defer d.running.Store(false)
@@ -259,13 +266,9 @@ func (d *daemon) runJob(parent context.Context) {
 		out.Finished = time.Now()
 	}
 	if out.Status == "" {
-		switch {
-		case err == nil:
-			out.Status = "succeeded"
-		case errors.Is(err, context.Canceled) && parent.Err() != nil:
-			out.Status = "canceled"
-		default:
-			out.Status = "failed"
+		out.Status = db.RunSucceeded
+		if err != nil {
+			out.Status = syncrun.StatusOf(parent, err)
 		}
 	}
 	d.metrics.observe(out)
@@ -287,11 +290,11 @@ func (d *daemon) runJob(parent context.Context) {
 		attrs = append(attrs, "next_run", d.schedule.Next(time.Now().In(d.loc)))
 	}
 	switch out.Status {
-	case "succeeded":
+	case db.RunSucceeded:
 		d.logger.Info("run finished", attrs...)
-	case "skipped":
+	case outcomeSkipped:
 		d.logger.Info("run skipped: another process holds the lock", attrs...)
-	case "partial", "canceled":
+	case db.RunPartial, db.RunCanceled:
 		d.logger.Warn("run finished", attrs...)
 	default:
 		d.logger.Error("run finished", attrs...)

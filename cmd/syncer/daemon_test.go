@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsync/evsync/db"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -267,7 +268,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			}
 			total := 0.0
 			for _, s := range runStatuses {
-				total += counterValue(d, s)
+				total += counterValue(d, string(s))
 			}
 			if total != 1 {
 				t.Errorf("%v runs counted, want 1", total)
@@ -373,7 +374,7 @@ func TestDaemonHTTP(t *testing.T) {
 		now := time.Now()
 		return runOutcome{
 			RunID: 42, Status: "succeeded", Started: now.Add(-3 * time.Second), Finished: now,
-			Rows:        map[string]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
+			Rows:        map[db.Entity]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
 			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
 		}, nil
 	}

@@ -93,8 +93,8 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 	fake.Start()
 	t.Cleanup(fake.Close)
 	pool, schema := dbtest.New(t)
-	store := db.NewStore(pool, schema)
-	syncOnce := func(wantStatus string) int64 {
+	store := dbtest.Store(t, pool, schema)
+	syncOnce := func(wantStatus db.RunStatus) int64 {
 		t.Helper()
 		o := fake.Options()
 		client, err := engageclient.New(engageclient.Config{RCServerURL: fake.URL(), EngageServerURL: fake.URL(),
@@ -112,16 +112,16 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 		}
 		return res.RunID
 	}
-	old := syncOnce(syncrun.StatusSucceeded)
+	old := syncOnce(db.RunSucceeded)
 	var oldAt time.Time
 	if err := pool.QueryRow(t.Context(), `UPDATE engage.sync_runs SET started_at = started_at - interval '30 hours',
  finished_at = finished_at - interval '30 hours' WHERE run_id = $1 RETURNING finished_at`, old).Scan(&oldAt); err != nil {
 		t.Fatal(err)
 	}
 	fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + fake.SubAccountIDs()[1] + "/"})
-	syncOnce(syncrun.StatusPartial)
+	syncOnce(db.RunPartial)
 
-	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, allEntities) }
+	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, db.Entities()) }
 	d, err := newDaemon(daemonConfig{Cron: "@yearly", Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
 		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, pool.Ping, last, testLogger(t), nil)
 	if err != nil {

@@ -1,19 +1,22 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/evsync/evsync/db"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"slices"
 )
 
 // runStatuses are the values of evsync_runs_total's status label: the final statuses of a
 // run (DESIGN.md) plus skipped, for a scheduled run that did not happen because another run
 // held the lock or the previous run of this process was still going.
-var runStatuses = []string{"succeeded", "partial", "failed", "canceled", "skipped"}
+var runStatuses = append(slices.DeleteFunc(db.RunStatuses(), func(s db.RunStatus) bool { return s == db.RunRunning }), outcomeSkipped)
 
 // rowKinds are the values of evsync_rows_total's kind label.
 var rowKinds = []string{"fetched", "inserted", "updated", "unchanged", "deleted", "restored"}
@@ -93,11 +96,11 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	// Export every status and the known entity/kind pairs from the start, so that rate() and
 	// absence alerts work before the first run.
 	for _, s := range runStatuses {
-		m.runs.WithLabelValues(s)
+		m.runs.WithLabelValues(string(s))
 	}
-	for _, e := range allEntities {
+	for _, e := range db.Entities() {
 		for _, k := range rowKinds {
-			m.rows.WithLabelValues(e, k)
+			m.rows.WithLabelValues(string(e), k)
 		}
 	}
 	return m, nil
@@ -108,12 +111,9 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 // (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does
 // not move it past the entities it left stale.
 func (m *metrics) observe(o runOutcome) {
-	status := o.Status
-	if status == "" {
-		status = "failed"
-	}
-	m.runs.WithLabelValues(status).Inc()
-	if status == "skipped" {
+	status := cmp.Or(o.Status, db.RunFailed)
+	m.runs.WithLabelValues(string(status)).Inc()
+	if status == outcomeSkipped {
 		return
 	}
 	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
@@ -122,7 +122,7 @@ func (m *metrics) observe(o runOutcome) {
 	for entity, kinds := range o.Rows {
 		for kind, n := range kinds {
 			if n > 0 {
-				m.rows.WithLabelValues(entity, kind).Add(float64(n))
+				m.rows.WithLabelValues(string(entity), kind).Add(float64(n))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evsync/evsync/db"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -38,7 +39,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		res, err := a.syncOnce(ctx, store, a.clientConfig(), syncOptions{Trigger: trigger})
 		if errors.Is(err, syncrun.ErrLocked) {
 			logger.Info("run skipped: another run holds the lock", "schema", a.cfg.Database.Schema)
-			return runOutcome{Status: "skipped", Started: time.Now(), Finished: time.Now()}, nil
+			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()}, nil
 		}
 		return outcomeOf(res), err
 	}
@@ -54,11 +55,11 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 func outcomeOf(res *syncrun.Result) runOutcome {
 	if res == nil {
 		now := time.Now()
-		return runOutcome{Status: syncrun.StatusFailed, Started: now, Finished: now}
+		return runOutcome{Status: db.RunFailed, Started: now, Finished: now}
 	}
 	o := runOutcome{
 		RunID: res.RunID, Status: res.Status, Started: res.Started, Finished: res.Finished,
-		Rows:        make(map[string]map[string]int64),
+		Rows:        make(map[db.Entity]map[string]int64),
 		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
 		TokenRefreshes: res.API.Refreshes,
 	}

@@ -63,7 +63,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 // lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
 // entity_freshness defines it: fresh means complete): the daemon is ready only while every one
 // of them is fresh. A zero At means that entity has never been complete.
-func lastSuccess(ctx context.Context, store *db.Store, entities []string) (freshness, error) {
+func lastSuccess(ctx context.Context, store *db.Store, entities []db.Entity) (freshness, error) {
 	st, err := store.StatusGet(ctx, 1)
 	if err != nil {
 		return freshness{}, err

@@ -113,3 +113,13 @@ func sanitize(name string) string {
 	}
 	return sb.String()
 }
+
+// Store returns a db.Store over pool for schema, failing the test when the schema is refused.
+func Store(t testing.TB, pool *pgxpool.Pool, schema string, opts ...db.StoreOption) *db.Store {
+	t.Helper()
+	s, err := db.NewStore(pool, schema, opts...)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return s
+}
