@@ -45,7 +45,7 @@ func BenchmarkAgents200(b *testing.B) {
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		s.Mutate(func(*engagefake.Tenant) {})
+		_ = s.Mutate(func(*engagefake.Tenant) error { return nil })
 		get(path)
 		n++
 	}
@@ -97,7 +97,7 @@ func BenchmarkNew100k(b *testing.B) {
 	const reps = 50
 	start = time.Now()
 	for range reps {
-		s.Mutate(func(*engagefake.Tenant) {})
+		_ = s.Mutate(func(*engagefake.Tenant) error { return nil })
 		get(path)
 	}
 	group := time.Since(start) / reps

@@ -236,25 +236,6 @@ func (s *Server) count(f func(st *Stats)) {
 	f(&s.stats)
 }
 
-// Mutate runs fn on the tenant under the server's lock, then rebuilds the indexes and drops the
-// response cache. fn may edit the slices directly or use the Tenant's helper methods.
-func (s *Server) Mutate(fn func(t *Tenant)) { s.mutate(fn, true) }
-
-// mutate runs fn under the lock; reindex is needed unless fn only used the Tenant's helper
-// methods (which keep the indexes current).
-func (s *Server) mutate(fn func(t *Tenant), reindex bool) {
-	s.tmu.Lock()
-	defer s.tmu.Unlock()
-	fn(s.tenant)
-	if reindex {
-		s.tenant.reindex()
-	}
-	s.cmu.Lock()
-	clear(s.cache)
-	s.cacheBytes = 0
-	s.cmu.Unlock()
-}
-
 // Counts returns the numbers of live upstream rows.
 func (s *Server) Counts() Counts {
 	s.tmu.RLock()
