@@ -243,7 +243,7 @@ func TestListingItemErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, nil)
 	ids := e.fake.UserIDs()
-	if err := e.fake.UpdateUser(ids[2], "userId", engagefake.Omit); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(ids[2], "userId", engagefake.Omit) }); err != nil {
 		t.Fatal(err)
 	}
 	users, _, err := e.c.ListUsers(t.Context(), &UserListOptions{Flatten: true})
@@ -264,7 +264,7 @@ func TestListingItemErrors(t *testing.T) {
 	// the short page), and the good ones come back.
 	sub := e.fake.SubAccountIDs()[0]
 	gids := e.fake.AgentGroupIDs(sub)
-	if err := e.fake.UpdateAgentGroup(gids[1], "agentGroupId", "not a number"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgentGroup(gids[1], "agentGroupId", "not a number") }); err != nil {
 		t.Fatal(err)
 	}
 	groups, resp, err := e.c.ListAgentGroups(t.Context(), sub, &ListOptions{MaxRows: 2})
@@ -286,10 +286,12 @@ func TestOddDatesDoNotFailTheListing(t *testing.T) {
 	sub := e.fake.SubAccountIDs()[0]
 	gid := e.fake.AgentGroupIDs(sub)[0]
 	aids := e.fake.AgentIDs(gid)
-	if err := e.fake.UpdateAgent(aids[0], "createdOn", map[string]any{"millis": int64(-1) << 53}); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(aids[0], "createdOn", map[string]any{"millis": int64(-1) << 53})
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.fake.UpdateAgent(aids[1], "lastLoginDate", "last Tuesday"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[1], "lastLoginDate", "last Tuesday") }); err != nil {
 		t.Fatal(err)
 	}
 	agents, _, err := e.c.ListAgents(t.Context(), sub, int64(gid))

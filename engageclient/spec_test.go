@@ -212,13 +212,15 @@ func TestSpecCatchesOffSpecValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(fake.UpdateAgent(aids[1], "rcUserId", "62000000777"))
-	must(fake.UpdateAgent(aids[2], "groupId", fmt.Sprint(gid)))
-	must(fake.UpdateAgent(aids[2], "agentGroupId", engagefake.Omit))
-	must(fake.UpdateUser(uids[1], "rcUserId", "63000000777"))
-	must(fake.UpdateAgent(aids[0], "agentType", "ROBOT"))
-	must(fake.UpdateAgent(aids[0], "createdOn", "2020-05-18T19:22:12Z"))
-	must(fake.UpdateUser(uids[2], "roles", []map[string]any{{"roleType": "USER"}, {"roleType": "ADMIN"}}))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[1], "rcUserId", "62000000777") }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[2], "groupId", fmt.Sprint(gid)) }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[2], "agentGroupId", engagefake.Omit) }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(uids[1], "rcUserId", "63000000777") }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "agentType", "ROBOT") }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "createdOn", "2020-05-18T19:22:12Z") }))
+	must(fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateUser(uids[2], "roles", []map[string]any{{"roleType": "USER"}, {"roleType": "ADMIN"}})
+	}))
 
 	agents, _, err := e.c.ListAgents(ctx, acc, int64(gid))
 	must(err)

@@ -44,7 +44,9 @@ func TestRunHostileUpstream(t *testing.T) {
 	}{
 		{"invalid UTF-8 is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
-			mustDo(t, e.fake.UpdateAgent(a, "firstName", json.RawMessage("\"Jo\xffe\"")))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "firstName", json.RawMessage("\"Jo\xffe\""))
+			}))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
 				if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND first_name = 'Jo'||U&'\FFFD'||'e'
 					AND raw->>'firstName' = first_name`, a); n != 1 {
@@ -54,7 +56,7 @@ func TestRunHostileUpstream(t *testing.T) {
 		}},
 		{"lone surrogate is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			u := e.fake.UserIDs()[1]
-			mustDo(t, e.fake.UpdateUser(u, "firstName", json.RawMessage(`"a\ud800b"`)))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(u, "firstName", json.RawMessage(`"a\ud800b"`)) }))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
 				if n := e.count(`SELECT count(*) FROM engage.users WHERE user_id = $1 AND first_name = 'a'||U&'\FFFD'||'b'
 					AND raw->>'firstName' = first_name`, u); n != 1 {
@@ -64,7 +66,7 @@ func TestRunHostileUpstream(t *testing.T) {
 		}},
 		{"NUL is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
-			mustDo(t, e.fake.UpdateAgent(a, "lastName", "x\x00y"))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(a, "lastName", "x\x00y") }))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
 				if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND last_name = 'x'||U&'\FFFD'||'y'`, a); n != 1 {
 					t.Errorf("agent %d: last_name not repaired", a)
@@ -73,7 +75,9 @@ func TestRunHostileUpstream(t *testing.T) {
 		}},
 		{"nesting 250 deep is stored", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
-			mustDo(t, e.fake.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 250)+strings.Repeat("]", 250))))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 250)+strings.Repeat("]", 250)))
+			}))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
 				if n := e.count(`SELECT count(*) FROM engage.agents WHERE agent_id = $1 AND raw ? 'custom'`, a); n != 1 {
 					t.Errorf("agent %d: the nested value was not stored", a)
@@ -82,13 +86,17 @@ func TestRunHostileUpstream(t *testing.T) {
 		}},
 		{"nesting deeper than the database takes fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[1]
-			mustDo(t, e.fake.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 1500)+strings.Repeat("]", 1500))))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "custom", json.RawMessage(strings.Repeat("[", 1500)+strings.Repeat("]", 1500)))
+			}))
 			return hostile{failed: []string{"agents/" + sub}, published: true,
 				errs: []string{agentsOf(e, sub) + " response: item 1: custom: nested deeper than 1000 levels"}}
 		}},
 		{"agent id out of range fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
 			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[2]
-			mustDo(t, e.fake.UpdateAgent(a, "agentId", json.RawMessage(`9223372036854775808`)))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "agentId", json.RawMessage(`9223372036854775808`))
+			}))
 			return hostile{failed: []string{"agents/" + sub}, published: true,
 				errs: []string{agentsOf(e, sub) + ` response: item 2: agentId: parsing integer "9223372036854775808": out of range`},
 				check: func(t *testing.T, e *env) {
@@ -98,8 +106,8 @@ func TestRunHostileUpstream(t *testing.T) {
 				}}
 		}},
 		{"sub-account without a main account fails the accounts scopes", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
-			mustDo(t, e.fake.UpdateSubAccount(sub, "mainAccountId", engagefake.Omit))
-			mustDo(t, e.fake.UpdateSubAccount(sub, "mainAccount", engagefake.Omit))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(sub, "mainAccountId", engagefake.Omit) }))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(sub, "mainAccount", engagefake.Omit) }))
 			want := "listing accounts: decoding GET /voice/api/v1/admin/accounts response: item 0: mainAccountId is missing"
 			return hostile{failed: []string{"accounts/all", "sub_accounts/all"}, published: true, errs: []string{want}}
 		}},
@@ -156,7 +164,7 @@ func TestRunHostileUpstream(t *testing.T) {
 			h := tt.setup(t, e, sub)
 			// A healthy change elsewhere, which must publish beside the bad input.
 			renamed := e.fake.AgentIDs(e.fake.AgentGroupIDs(healthy)[0])[0]
-			mustDo(t, e.fake.UpdateAgent(renamed, "firstName", "Renamed"))
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(renamed, "firstName", "Renamed") }))
 
 			for run := 1; run <= 2; run++ { // the same input twice: the same outcome, no churn
 				var logs bytes.Buffer

@@ -280,7 +280,9 @@ func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 			e := newEnv(t, engagefake.Options{Seed: 79 + int64(i)})
 			e.mustRun(syncrun.Config{}, db.RunSucceeded)
 			gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
-			if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
+			if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Renamed")
+			}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a failure, not a hang
@@ -418,7 +420,7 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 			steps: func(e *env) []step {
 				gone := e.fake.SubAccountIDs()[0]
 				remove := func(e *env) {
-					if err := e.fake.RemoveSubAccount(gone); err != nil {
+					if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(gone) }); err != nil {
 						e.t.Fatal(err)
 					}
 				}
@@ -439,7 +441,7 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 					{status: db.RunSucceeded},
 					{before: func(e *env) {
 						for _, id := range e.fake.SubAccountIDs() {
-							if err := e.fake.RemoveSubAccount(id); err != nil {
+							if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(id) }); err != nil {
 								e.t.Fatal(err)
 							}
 						}

@@ -190,7 +190,7 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 	subs := e.fake.SubAccountIDs()
 	target, other := subs[0], subs[1]
 	otherAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(other)[0])[0]
-	if err := e.fake.RemoveAgent(otherAgent); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(otherAgent) }); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.ResetStats()
@@ -219,7 +219,7 @@ func TestRunPartialWhenOneSubAccountFails(t *testing.T) {
 	badAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(bad)[0])[0]
 	goodAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(good)[0])[0]
 	for _, id := range []int{badAgent, goodAgent} {
-		if err := e.fake.RemoveAgent(id); err != nil {
+		if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(id) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -250,10 +250,12 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 17})
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
-	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Renamed"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Renamed")
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.fake.AddAgent(gid); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { _, err := tn.AddAgent(gid); return err }); err != nil {
 		t.Fatal(err)
 	}
 	runs := e.count("SELECT count(*) FROM engage.sync_runs")
@@ -301,7 +303,9 @@ func TestRunCanceledLeavesTablesAndRecordsCanceled(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 23})
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
-	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Changed")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 300 * time.Millisecond})
@@ -360,7 +364,7 @@ func TestRunVanishedSubAccountTakesItsRowsUnderTheBreaker(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 31})
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gone := e.fake.SubAccountIDs()[0]
-	if err := e.fake.RemoveSubAccount(gone); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(gone) }); err != nil {
 		t.Fatal(err)
 	}
 	liveIn := func(table string) int64 {
@@ -460,16 +464,16 @@ func TestRunUnkeyableItemFailsOnlyItsScope(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 47})
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	users := e.fake.UserIDs()
-	if err := e.fake.UpdateUser(users[1], "userId", engagefake.Omit); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(users[1], "userId", engagefake.Omit) }); err != nil {
 		t.Fatal(err)
 	}
 	sub := e.fake.SubAccountIDs()[0]
 	group := e.fake.AgentGroupIDs(sub)[0]
 	agents := e.fake.AgentIDs(group)
-	if err := e.fake.UpdateAgent(agents[0], "agentId", nil); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(agents[0], "agentId", nil) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.fake.UpdateAgent(agents[1], "firstName", "Renamed"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(agents[1], "firstName", "Renamed") }); err != nil {
 		t.Fatal(err)
 	}
 	res := e.mustRun(syncrun.Config{}, db.RunPartial)
@@ -525,7 +529,7 @@ func TestRunDotSubAccountIDFailsItsScope(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 59})
 	subs := e.fake.SubAccountIDs()
-	if err := e.fake.UpdateSubAccount(subs[1], "accountId", ".."); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(subs[1], "accountId", "..") }); err != nil {
 		t.Fatal(err)
 	}
 	res := e.mustRun(syncrun.Config{}, db.RunPartial)
@@ -546,7 +550,9 @@ func TestRunDateOutOfRangeIsNull(t *testing.T) {
 	e := newEnv(t, engagefake.Options{Seed: 61})
 	sub := e.fake.SubAccountIDs()[0]
 	agent := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[0]
-	if err := e.fake.UpdateAgent(agent, "createdOn", map[string]any{"millis": int64(-1) << 53}); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(agent, "createdOn", map[string]any{"millis": int64(-1) << 53})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)

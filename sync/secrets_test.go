@@ -30,7 +30,7 @@ func TestRunRawKeepsNoSecretBearingKeys(t *testing.T) {
 		"allowManualPass": true,
 		"campaignPass":    3,
 	} {
-		if err := e.fake.UpdateAgent(id, k, v); err != nil {
+		if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(id, k, v) }); err != nil {
 			t.Fatal(err)
 		}
 	}

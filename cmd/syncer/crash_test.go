@@ -85,17 +85,23 @@ func TestE2ECrashLeavesTablesAndNextRunRecovers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, err := range []error{
-				f.UpdateMainAccount(mainID, "mainAccountName", "Renamed Main"),
-				f.UpdateSubAccount(f.SubAccountIDs()[1], "accountName", "Renamed Sub"),
-				f.UpdateUser(f.UserIDs()[1], "lastName", "Renamed"),
-				f.UpdateAgentGroup(gid, "groupName", "Renamed Group"),
-				f.UpdateAgent(f.AgentIDs(gid)[0], "firstName", "Renamed"),
+				f.Mutate(func(tn *engagefake.Tenant) error {
+					return tn.UpdateMainAccount(mainID, "mainAccountName", "Renamed Main")
+				}),
+				f.Mutate(func(tn *engagefake.Tenant) error {
+					return tn.UpdateSubAccount(tn.SubAccounts[1].ID, "accountName", "Renamed Sub")
+				}),
+				f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(tn.Users[1].ID, "lastName", "Renamed") }),
+				f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgentGroup(gid, "groupName", "Renamed Group") }),
+				f.Mutate(func(tn *engagefake.Tenant) error {
+					return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Renamed")
+				}),
 			} {
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := f.AddAgent(gid); err != nil {
+			if err := f.Mutate(func(tn *engagefake.Tenant) error { _, err := tn.AddAgent(gid); return err }); err != nil {
 				t.Fatal(err)
 			}
 			before := e.digests()

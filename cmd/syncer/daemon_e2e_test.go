@@ -217,7 +217,9 @@ shutdown:
 
 	// SIGTERM during a run: the run is rolled back and recorded canceled, and the process exits 0.
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
-	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Changed")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 2 * time.Second})

@@ -261,23 +261,50 @@ func TestE2EMutationsOfEveryKind(t *testing.T) {
 	users := f.UserIDs()
 
 	// Round 1: add, change and remove something of every kind.
-	newMain, newMainSub := f.AddMainAccount()
-	must(f.UpdateMainAccount(newMain, "mainAccountName", "Renamed Main"))
-	emptySub, err := f.AddSubAccount(newMain)
-	must(err)
-	must(f.UpdateSubAccount(subs[1], "accountName", "Renamed Sub"))
-	_, err = f.AddAgentGroup(subs[1])
-	must(err)
-	must(f.UpdateAgentGroup(groups[1], "groupName", "Renamed Group"))
-	must(f.RemoveAgentGroup(groups[2])) // takes its agents along
-	newAgent, err := f.AddAgent(groups[0])
-	must(err)
-	must(f.UpdateAgent(agents[0], "firstName", "Renamed"))
-	must(f.RemoveAgent(agents[1]))
-	newUser, err := f.AddUser(users[0])
-	must(err)
-	must(f.UpdateUser(users[1], "lastName", "Renamed"))
-	must(f.RemoveUser(users[len(users)-1]))
+	var newMain, newMainSub string
+	must(f.Mutate(func(tn *engagefake.Tenant) error {
+		newMain = tn.AddMainAccount().ID
+		sa, err := tn.AddSubAccount(newMain)
+		if err == nil {
+			newMainSub = sa.ID
+		}
+		return err
+	}))
+	must(f.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateMainAccount(newMain, "mainAccountName", "Renamed Main")
+	}))
+	var emptySub string
+	must(f.Mutate(func(tn *engagefake.Tenant) error {
+		sa, err := tn.AddSubAccount(newMain)
+		if err == nil {
+			emptySub = sa.ID
+		}
+		return err
+	}))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(subs[1], "accountName", "Renamed Sub") }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { _, err := tn.AddAgentGroup(subs[1]); return err }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgentGroup(groups[1], "groupName", "Renamed Group") }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgentGroup(groups[2]) })) // takes its agents along
+	var newAgent int
+	must(f.Mutate(func(tn *engagefake.Tenant) error {
+		a, err := tn.AddAgent(groups[0])
+		if err == nil {
+			newAgent = a.ID
+		}
+		return err
+	}))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(agents[0], "firstName", "Renamed") }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(agents[1]) }))
+	var newUser int
+	must(f.Mutate(func(tn *engagefake.Tenant) error {
+		u, err := tn.AddUser(users[0])
+		if err == nil {
+			newUser = u.ID
+		}
+		return err
+	}))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(users[1], "lastName", "Renamed") }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveUser(users[len(users)-1]) }))
 	e.mustRun(0, "sync")
 	e.wantLiveCounts(f.Counts())
 	checks := map[string]string{
@@ -311,8 +338,8 @@ func TestE2EMutationsOfEveryKind(t *testing.T) {
 	}
 
 	// Round 2: a sub-account and a main account vanish; a removed agent comes back.
-	must(f.RemoveSubAccount(emptySub))
-	must(f.RemoveSubAccount(newMainSub)) // its main account has no sub-account left
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(emptySub) }))
+	must(f.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(newMainSub) })) // its main account has no sub-account left
 	e.mustRun(0, "sync")
 	e.wantLiveCounts(f.Counts())
 	if n := e.count("SELECT count(*) FROM engage.accounts WHERE main_account_id = $1 AND deleted_at IS NOT NULL", newMain); n != 1 {
@@ -369,10 +396,10 @@ func TestE2EOneSubAccountFailingIsPartial(t *testing.T) {
 	badGroup := e.fake.AgentGroupIDs(bad)[0]
 	badAgent := e.fake.AgentIDs(badGroup)[0]
 	goodAgent := e.fake.AgentIDs(e.fake.AgentGroupIDs(subs[1])[0])[0]
-	if err := e.fake.RemoveAgent(badAgent); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(badAgent) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.fake.RemoveAgent(goodAgent); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(goodAgent) }); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Status: 500, PathContains: "/accounts/" + bad + "/"})
@@ -449,7 +476,9 @@ func TestE2ESigtermMidRunRollsBack(t *testing.T) {
 	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
 	e.mustRun(0, "sync")
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
-	if err := e.fake.UpdateAgent(e.fake.AgentIDs(gid)[0], "firstName", "Changed"); err != nil {
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Changed")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	before := e.tableDigest()

@@ -240,33 +240,10 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, tok string
 // writeTokenResponse issues a token pair and writes the AccessTokenUserDetails object.
 func (s *Server) writeTokenResponse(w http.ResponseWriter, includeRefresh bool, bump func(*Stats)) {
 	s.tmu.RLock()
-	t := s.tenant
-	mainID, adminID := "", 0
-	if len(t.MainAccounts) > 0 {
-		mainID = t.MainAccounts[0].ID
-	}
-	if len(t.Users) > 0 {
-		adminID = t.Users[0].ID
-	}
-	var details []doc
+	mainID, adminID, details := s.tenant.loginIdentity()
+	s.tmu.RUnlock()
 	rcUser := doc{{"businessPhone", nil}, {"company", nil}, {"department", nil}, {"email", "admin@example.com"},
 		{"emailAsLoginName", true}, {"firstName", "Fake"}, {"jobTitle", nil}, {"lastName", "Admin"}, {"mobilePhone", nil}}
-	if len(t.SubAccounts) > 0 && len(t.SubAccounts[0].Groups) > 0 && len(t.SubAccounts[0].Groups[0].Agents) > 0 {
-		sa := t.SubAccounts[0]
-		a := t.agentDoc(sa.Groups[0].Agents[0])
-		accName, _ := t.subDoc(sa).get("accountName")
-		det := doc{{"accountId", sa.ID}, {"accountName", accName}}
-		for _, k := range []string{"agentId", "firstName", "lastName", "email", "username", "agentType", "rcUserId",
-			"agentRank", "allowLoginControl", "allowLoginUpdates", "altDefaultLoginDest", "directAgentExtension",
-			"enableSoftphone", "externalAgentId", "ghostRnaAction", "initLoginBaseState", "location",
-			"manualOutboundDefaultCallerId", "maxChats", "team"} {
-			v, _ := a.get(k)
-			det = append(det, field{k, v})
-		}
-		det = append(det, field{"agentGroupId", nil})
-		details = append(details, det)
-	}
-	s.tmu.RUnlock()
 
 	s.mu.Lock()
 	now := s.opts.Now()
@@ -309,6 +286,34 @@ func (s *Server) writeTokenResponse(w http.ResponseWriter, includeRefresh bool, 
 		{"ssoLogin", true},
 	}...)
 	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+}
+
+// loginIdentity returns what a login response says about the tenant: the first main account,
+// the first admin user (as adminId) and, as agentDetails, the first agent of the first
+// sub-account's first group (none if there is no such agent).
+func (t *Tenant) loginIdentity() (mainID string, adminID int, details []doc) {
+	if len(t.MainAccounts) > 0 {
+		mainID = t.MainAccounts[0].ID
+	}
+	if len(t.Users) > 0 {
+		adminID = t.Users[0].ID
+	}
+	if len(t.SubAccounts) == 0 || len(t.SubAccounts[0].Groups) == 0 || len(t.SubAccounts[0].Groups[0].Agents) == 0 {
+		return mainID, adminID, nil
+	}
+	sa := t.SubAccounts[0]
+	a := t.agentDoc(sa.Groups[0].Agents[0])
+	accName, _ := t.subDoc(sa).get("accountName")
+	det := doc{{"accountId", sa.ID}, {"accountName", accName}}
+	for _, k := range []string{"agentId", "firstName", "lastName", "email", "username", "agentType", "rcUserId",
+		"agentRank", "allowLoginControl", "allowLoginUpdates", "altDefaultLoginDest", "directAgentExtension",
+		"enableSoftphone", "externalAgentId", "ghostRnaAction", "initLoginBaseState", "location",
+		"manualOutboundDefaultCallerId", "maxChats", "team"} {
+		v, _ := a.get(k)
+		det = append(det, field{k, v})
+	}
+	det = append(det, field{"agentGroupId", nil})
+	return mainID, adminID, []doc{det}
 }
 
 // jwtClaims are the claims of an Engage access token.

@@ -45,7 +45,7 @@ func BenchmarkAgents200(b *testing.B) {
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		s.Mutate(func(*engagefake.Tenant) {})
+		_ = s.Mutate(func(*engagefake.Tenant) error { return nil })
 		get(path)
 		n++
 	}
@@ -73,20 +73,18 @@ func BenchmarkAgents200(b *testing.B) {
 // (live heap held by the generated server).
 func BenchmarkNew100k(b *testing.B) {
 	spec := engagefake.TenantSpec{SubAccountsPerMain: 5, AgentGroupsPerSubAccount: 100, AgentsPerGroup: 200, Users: 1000}
-	var s *engagefake.Server
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		s = engagefake.New(engagefake.Options{Tenant: spec})
+		_ = engagefake.New(engagefake.Options{Tenant: spec})
 		n++
 	}
 	gen := time.Since(start) / time.Duration(n)
 
 	var m0, m1 runtime.MemStats
-	s = nil
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	s = engagefake.New(engagefake.Options{Tenant: spec})
+	s := engagefake.New(engagefake.Options{Tenant: spec})
 	runtime.GC()
 	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "heap_MB")
@@ -97,7 +95,7 @@ func BenchmarkNew100k(b *testing.B) {
 	const reps = 50
 	start = time.Now()
 	for range reps {
-		s.Mutate(func(*engagefake.Tenant) {})
+		_ = s.Mutate(func(*engagefake.Tenant) error { return nil })
 		get(path)
 	}
 	group := time.Since(start) / reps

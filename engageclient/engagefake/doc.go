@@ -128,21 +128,25 @@
 // form of the spec's only example, "2181.2979.2983.3064"; engage-api.md §0.7). A root user has
 // "parentPath": null and "rootUser": true. [I] Assumption: no source shows a root user's
 // parentPath (null, absent or "", engage-api.md §0.7); null is what the server writes for an
-// unset value. A test of "" or of an absent key sets it with UpdateUser (Omit removes it).
+// unset value. A test of "" or of an absent key sets it with Tenant.UpdateUser inside Mutate
+// (Omit removes it).
 //
 // # Mutations
 //
-// Mutate(func(t *Tenant)) runs under the server's lock; inside, use the Tenant's helpers
-// (AddMainAccount, AddSubAccount, AddAgentGroup, AddAgent, AddUser, Update*, Remove*,
-// MoveAgent) or edit the slices directly (indexes are rebuilt afterwards). Each entity has a
-// Set map of JSON field overrides applied over the generated object: a new value replaces the
-// field, nil sends null, Omit removes the field, an unknown key is appended. The Server has
-// one-call wrappers: AddSubAccount, UpdateSubAccount, RemoveSubAccount, AddMainAccount,
-// UpdateMainAccount, AddAgentGroup, UpdateAgentGroup, RemoveAgentGroup, AddAgent, UpdateAgent,
-// MoveAgent, RemoveAgent, AddUser, UpdateUser, RemoveUser. Removals cascade: a sub-account
-// takes its groups and agents, a group its agents; a removed user's children move up to its
-// parent. Counts reports the live rows; SubAccountIDs, AgentGroupIDs, AgentIDs and UserIDs
-// list ids.
+// Mutate(func(t *Tenant) error) error is the one way to change the tenant: fn runs under the
+// server's lock and its error is returned; inside, use the Tenant's helpers (AddMainAccount,
+// AddSubAccount, AddAgentGroup, AddAgent, AddUser, Update*, Remove*, MoveAgent) or edit the
+// slices directly (indexes are rebuilt and the response cache dropped afterwards), for example
+//
+//	err := srv.Mutate(func(t *engagefake.Tenant) error {
+//		return t.UpdateAgent(id, "firstName", "Zoë")
+//	})
+//
+// Each entity has a Set map of JSON field overrides applied over the generated object: a new
+// value replaces the field, nil sends null, Omit removes the field, an unknown key is appended.
+// Removals cascade: a sub-account takes its groups and agents, a group its agents; a removed
+// user's children move up to its parent. Counts reports the live rows; SubAccountIDs,
+// AgentGroupIDs, AgentIDs and UserIDs list ids (call them outside fn: they take the lock).
 //
 // # Faults
 //

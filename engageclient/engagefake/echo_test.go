@@ -20,7 +20,7 @@ func TestFaultEcho(t *testing.T) {
 	}{
 		{
 			name: "grant form and Basic header", endpoint: engagefake.EndpointRCToken,
-			send: func(t *testing.T, s *engagefake.Server, base string) response {
+			send: func(t *testing.T, _ *engagefake.Server, base string) response {
 				form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.DefaultJWT}}
 				return postForm(t, base+"/restapi/oauth/token", form, engagefake.DefaultClientID, engagefake.DefaultClientSecret)
 			},
@@ -28,7 +28,7 @@ func TestFaultEcho(t *testing.T) {
 		},
 		{
 			name: "admin bearer header", endpoint: engagefake.EndpointAccounts,
-			send: func(t *testing.T, s *engagefake.Server, base string) response {
+			send: func(t *testing.T, _ *engagefake.Server, base string) response {
 				return get(t, base+accountsPath, "tok-123")
 			},
 			want: []string{"GET " + accountsPath, "Authorization: Bearer tok-123"},

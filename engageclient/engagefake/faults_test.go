@@ -352,13 +352,20 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Go(func() {
 		for i := range 20 {
-			id, err := s.AddAgent(gids[i%len(gids)])
+			var id int
+			err := s.Mutate(func(tn *engagefake.Tenant) error {
+				a, err := tn.AddAgent(gids[i%len(gids)])
+				if err == nil {
+					id = a.ID
+				}
+				return err
+			})
 			if err != nil {
 				errs <- err.Error()
 				return
 			}
-			_ = s.UpdateAgent(id, "team", fmt.Sprint("t", i))
-			_, _ = s.AddUser(0)
+			_ = s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(id, "team", fmt.Sprint("t", i)) })
+			_ = s.Mutate(func(tn *engagefake.Tenant) error { _, err := tn.AddUser(0); return err })
 			_ = s.Stats()
 			_ = s.SecretValues()
 		}

@@ -10,8 +10,8 @@ import (
 // omit is the type of Omit.
 type omit struct{}
 
-// Omit, used as a value in an entity's Set map, removes the field from the entity's JSON.
-// (A nil value keeps the field and sends JSON null.)
+// Omit is the value that, set for a field in an entity's Set map, removes the field from the
+// entity's JSON. (A nil value keeps the field and sends JSON null.)
 var Omit any = omit{}
 
 // field is one key of a generated JSON object; doc keeps keys in a fixed order so the same seed

@@ -54,17 +54,24 @@ func TestMutateSubAccounts(t *testing.T) {
 	before := accountsByID(t, base, at) // also fills the cache, which mutations must drop
 	ids := s.SubAccountIDs()
 
-	newID, err := s.AddSubAccount("10001")
+	var newID string
+	err := s.Mutate(func(tn *engagefake.Tenant) error {
+		sa, err := tn.AddSubAccount("10001")
+		if err == nil {
+			newID = sa.ID
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateSubAccount(ids[0], "accountName", "Renamed Ünit"); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(ids[0], "accountName", "Renamed Ünit") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateSubAccount(ids[0], "crmHost", engagefake.Omit); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount(ids[0], "crmHost", engagefake.Omit) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveSubAccount(ids[1]); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveSubAccount(ids[1]) }); err != nil {
 		t.Fatal(err)
 	}
 	after := accountsByID(t, base, at)
@@ -86,14 +93,26 @@ func TestMutateSubAccounts(t *testing.T) {
 	if r := get(t, base+groupsPath(ids[1]), at); r.status != 404 {
 		t.Errorf("groups of a removed sub-account: %d, want 404", r.status)
 	}
-	if err := s.UpdateSubAccount("nope", "accountName", "x"); !errors.Is(err, engagefake.ErrNotFound) {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateSubAccount("nope", "accountName", "x") }); !errors.Is(err, engagefake.ErrNotFound) {
 		t.Errorf("UpdateSubAccount(unknown) = %v", err)
 	}
 	// Main accounts: rename shows through the sub-accounts; a new main account comes with a sub-account.
-	if err := s.UpdateMainAccount("10001", "mainAccountName", "Nouvelle Société"); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateMainAccount("10001", "mainAccountName", "Nouvelle Société")
+	}); err != nil {
 		t.Fatal(err)
 	}
-	mainID, subID := s.AddMainAccount()
+	var mainID, subID string
+	if err := s.Mutate(func(tn *engagefake.Tenant) error {
+		mainID = tn.AddMainAccount().ID
+		sa, err := tn.AddSubAccount(mainID)
+		if err == nil {
+			subID = sa.ID
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	after = accountsByID(t, base, at)
 	if after[ids[0]]["mainAccountName"] != "Nouvelle Société" {
 		t.Errorf("mainAccountName = %v", after[ids[0]]["mainAccountName"])
@@ -124,14 +143,21 @@ func TestMutateAgentGroups(t *testing.T) {
 	gids := s.AgentGroupIDs(acc)
 	_ = groupsByID(t, base, at, acc)
 
-	gid, err := s.AddAgentGroup(acc)
+	var gid int
+	err := s.Mutate(func(tn *engagefake.Tenant) error {
+		g, err := tn.AddAgentGroup(acc)
+		if err == nil {
+			gid = g.ID
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateAgentGroup(gids[1], "groupName", "渡辺チーム"); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgentGroup(gids[1], "groupName", "渡辺チーム") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveAgentGroup(gids[2]); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgentGroup(gids[2]) }); err != nil {
 		t.Fatal(err)
 	}
 	got := groupsByID(t, base, at, acc)
@@ -153,12 +179,12 @@ func TestMutateAgentGroups(t *testing.T) {
 	if c := s.Counts(); c.AgentGroups != 6 || c.Agents != 25 {
 		t.Errorf("Counts = %+v, want 6 groups and 25 agents", c)
 	}
-	if err := s.RemoveAgentGroup(gids[2]); !errors.Is(err, engagefake.ErrNotFound) {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgentGroup(gids[2]) }); !errors.Is(err, engagefake.ErrNotFound) {
 		t.Errorf("removing twice = %v", err)
 	}
 	// Removing the default group changes no other group.
 	before := groupsByID(t, base, at, acc)
-	if err := s.RemoveAgentGroup(gids[0]); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgentGroup(gids[0]) }); err != nil {
 		t.Fatal(err)
 	}
 	for id, g := range groupsByID(t, base, at, acc) {
@@ -177,23 +203,30 @@ func TestMutateAgents(t *testing.T) {
 	aids := s.AgentIDs(gids[0])
 	_ = agentsByID(t, base, at, acc, gids[0])
 
-	newID, err := s.AddAgent(gids[0])
+	var newID int
+	err := s.Mutate(func(tn *engagefake.Tenant) error {
+		a, err := tn.AddAgent(gids[0])
+		if err == nil {
+			newID = a.ID
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateAgent(aids[0], "firstName", "Zoë"); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "firstName", "Zoë") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateAgent(aids[0], "lastLoginDate", nil); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "lastLoginDate", nil) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateAgent(aids[0], "isActive", false); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "isActive", false) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveAgent(aids[1]); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveAgent(aids[1]) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MoveAgent(aids[2], gids[1]); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.MoveAgent(aids[2], gids[1]) }); err != nil {
 		t.Fatal(err)
 	}
 	got := agentsByID(t, base, at, acc, gids[0])
@@ -221,7 +254,7 @@ func TestMutateAgents(t *testing.T) {
 	// Unchanged agents stay byte-identical across mutations of others.
 	other := s.AgentIDs(gids[2])[0]
 	before := agentsByID(t, base, at, acc, gids[2])[other]
-	_ = s.UpdateAgent(aids[0], "team", "x")
+	_ = s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(aids[0], "team", "x") })
 	if diff := cmp.Diff(before, agentsByID(t, base, at, acc, gids[2])[other]); diff != "" {
 		t.Errorf("unrelated agent changed (-before +after):\n%s", diff)
 	}
@@ -251,18 +284,33 @@ func TestMutateUsers(t *testing.T) {
 	if victim == 0 {
 		t.Fatal("no user with children")
 	}
-	child, err := s.AddUser(victim)
+	var child, root int
+	err := s.Mutate(func(tn *engagefake.Tenant) error {
+		u, err := tn.AddUser(victim)
+		if err == nil {
+			child = u.ID
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := s.AddUser(0)
+	err = s.Mutate(func(tn *engagefake.Tenant) error {
+		u, err := tn.AddUser(0)
+		if err == nil {
+			root = u.ID
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateUser(ids[0], "lastName", "Łukaszewicz"); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(ids[0], "lastName", "Łukaszewicz") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateUser(ids[0], "roles", []map[string]string{{"roleType": "NO_ACCESS", "description": "none"}}); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateUser(ids[0], "roles", []map[string]string{{"roleType": "NO_ACCESS", "description": "none"}})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	got := usersByID(t, base, at)
@@ -278,7 +326,7 @@ func TestMutateUsers(t *testing.T) {
 	if roles := got[ids[0]]["roles"].([]any); len(roles) != 1 || roles[0].(map[string]any)["roleType"] != "NO_ACCESS" {
 		t.Errorf("roles = %v", roles)
 	}
-	if err := s.RemoveUser(victim); err != nil {
+	if err := s.Mutate(func(tn *engagefake.Tenant) error { return tn.RemoveUser(victim) }); err != nil {
 		t.Fatal(err)
 	}
 	got = usersByID(t, base, at)
@@ -298,10 +346,11 @@ func TestMutateDirect(t *testing.T) {
 	s, base := start(t, engagefake.Options{})
 	at, _ := login(t, base)
 	// Edit the slices directly; indexes are rebuilt after fn.
-	s.Mutate(func(tn *engagefake.Tenant) {
+	_ = s.Mutate(func(tn *engagefake.Tenant) error {
 		sa := tn.SubAccounts[0]
 		sa.Groups = sa.Groups[:1]
 		sa.Set = map[string]any{"archivedAccount": true, "extraField": "new"}
+		return nil
 	})
 	acc := s.SubAccountIDs()[0]
 	if got := len(s.AgentGroupIDs(acc)); got != 1 {
@@ -316,7 +365,7 @@ func TestMutateDirect(t *testing.T) {
 	}
 	var found bool
 	gid := s.AgentGroupIDs(acc)[0]
-	s.Mutate(func(tn *engagefake.Tenant) { found = tn.AgentGroup(gid) != nil })
+	_ = s.Mutate(func(tn *engagefake.Tenant) error { found = tn.AgentGroup(gid) != nil; return nil })
 	if !found {
 		t.Error("AgentGroup lookup inside Mutate failed")
 	}

@@ -16,10 +16,11 @@ func TestPathSegmentsUnescapedOnce(t *testing.T) {
 	t.Parallel()
 	odd := []string{"20/01", "20%01", "20 01", "%2F", ".", ".."}
 	s, base := start(t, engagefake.Options{Tenant: engagefake.TenantSpec{SubAccountsPerMain: len(odd), AgentGroupsPerSubAccount: 1, AgentsPerGroup: 2}})
-	s.Mutate(func(tn *engagefake.Tenant) {
+	_ = s.Mutate(func(tn *engagefake.Tenant) error {
 		for i, id := range odd {
 			tn.SubAccounts[i].ID = id
 		}
+		return nil
 	})
 	at, _ := login(t, base)
 	for _, id := range odd {

@@ -236,25 +236,6 @@ func (s *Server) count(f func(st *Stats)) {
 	f(&s.stats)
 }
 
-// Mutate runs fn on the tenant under the server's lock, then rebuilds the indexes and drops the
-// response cache. fn may edit the slices directly or use the Tenant's helper methods.
-func (s *Server) Mutate(fn func(t *Tenant)) { s.mutate(fn, true) }
-
-// mutate runs fn under the lock; reindex is needed unless fn only used the Tenant's helper
-// methods (which keep the indexes current).
-func (s *Server) mutate(fn func(t *Tenant), reindex bool) {
-	s.tmu.Lock()
-	defer s.tmu.Unlock()
-	fn(s.tenant)
-	if reindex {
-		s.tenant.reindex()
-	}
-	s.cmu.Lock()
-	clear(s.cache)
-	s.cacheBytes = 0
-	s.cmu.Unlock()
-}
-
 // Counts returns the numbers of live upstream rows.
 func (s *Server) Counts() Counts {
 	s.tmu.RLock()
@@ -555,37 +536,43 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route, f 
 		writeJSON(w, cmp.Or(f.Status, http.StatusOK), f.Body)
 		return true
 	case f.Status != 0:
-		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		switch f.Status {
-		case http.StatusTooManyRequests:
-			s.count(func(st *Stats) { st.RateLimited++ })
-		case http.StatusUnauthorized:
-			s.count(func(st *Stats) { st.Unauthorized++ })
-		}
-		switch {
-		case f.NoBody:
-			w.Header().Set("Content-Length", "0")
-			w.WriteHeader(f.Status)
-		case f.Echo:
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			writeText(w, f.Status, fmt.Sprintf("request rejected: %s %s\nAuthorization: %s\n%s",
-				r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body))
-		case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
-			writeText(w, http.StatusUnauthorized, "Jwt is expired")
-		case strings.HasPrefix(r.URL.Path, "/restapi/"):
-			code := "CMN-301"
-			if f.Status != http.StatusTooManyRequests {
-				code = "CMN-101"
-			}
-			rcError(w, f.Status, "server_error", http.StatusText(f.Status), code)
-		default:
-			s.engageError(w, r, f.Status, http.StatusText(f.Status), "injected fault")
-		}
+		s.writeFaultStatus(w, r, f)
 		return true
 	}
 	return false
+}
+
+// writeFaultStatus answers a fault's Status (counted like a real 429 or 401), with its
+// Retry-After, and no body, an echo of the request, or the body the endpoint's API sends.
+func (s *Server) writeFaultStatus(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	switch f.Status {
+	case http.StatusTooManyRequests:
+		s.count(func(st *Stats) { st.RateLimited++ })
+	case http.StatusUnauthorized:
+		s.count(func(st *Stats) { st.Unauthorized++ })
+	}
+	switch {
+	case f.NoBody:
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(f.Status)
+	case f.Echo:
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		writeText(w, f.Status, fmt.Sprintf("request rejected: %s %s\nAuthorization: %s\n%s",
+			r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body))
+	case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
+		writeText(w, http.StatusUnauthorized, "Jwt is expired")
+	case strings.HasPrefix(r.URL.Path, "/restapi/"):
+		code := "CMN-301"
+		if f.Status != http.StatusTooManyRequests {
+			code = "CMN-101"
+		}
+		rcError(w, f.Status, "server_error", http.StatusText(f.Status), code)
+	default:
+		s.engageError(w, r, f.Status, http.StatusText(f.Status), "injected fault")
+	}
 }
 
 // writeJSON writes a JSON body.

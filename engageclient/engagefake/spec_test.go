@@ -58,11 +58,11 @@ func TestServesTheSpec(t *testing.T) {
 	}
 	r := send(http.MethodPost, "/api/auth/login/rc/accesstoken?includeRefresh=true", url.Values{"rcAccessToken": {rc}, "rcTokenType": {"Bearer"}})
 	tokens := decode[map[string]any](t, r)
-	at, rt := tokens["accessToken"].(string), tokens["refreshToken"].(string)
+	_, rt := tokens["accessToken"].(string), tokens["refreshToken"].(string) // both must be strings
 	// The refresh as the current docs send it (no rcTokenType).
 	r = send(http.MethodPost, "/api/auth/token/refresh", url.Values{"refresh_token": {rt}})
 	tokens = decode[map[string]any](t, r)
-	at, rt = tokens["accessToken"].(string), tokens["refreshToken"].(string)
+	at, rt := tokens["accessToken"].(string), tokens["refreshToken"].(string)
 	bearer := []string{"Authorization", "Bearer " + at, "Accept", "application/json"}
 
 	acc := s.SubAccountIDs()[1]

@@ -10,8 +10,7 @@ import (
 
 // Tenant is the fake's upstream data. Only the skeleton (ids and links) is stored; every other
 // field is generated on demand from the seed and the entity's id, then the entity's Set
-// overrides are applied. Read and change it only inside Server.Mutate (or through the Server's
-// convenience methods).
+// overrides are applied. Read and change it only inside Server.Mutate.
 type Tenant struct {
 	Seed         int64
 	MainAccounts []*MainAccount
