@@ -58,19 +58,19 @@ type User struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *User) UnmarshalJSON(b []byte) error {
 	var w struct {
-		UserID       Int64  `json:"userId"`
-		UserName     Str    `json:"userName"`
-		FirstName    Str    `json:"firstName"`
-		LastName     Str    `json:"lastName"`
-		FullName     Str    `json:"fullName"`
-		Enabled      Bool   `json:"enabled"`
-		RootUser     Bool   `json:"rootUser"`
-		RCUserID     Int64  `json:"rcUserId"`
-		RCAccountID  ID     `json:"rcAccountId"`
-		Roles        []Role `json:"roles"`
-		CreationDate Time   `json:"creationDate"`
-		ParentPath   Str    `json:"parentPath"`
-		Children     span   `json:"children"`
+		UserID       nullInt64 `json:"userId"`
+		UserName     nullStr   `json:"userName"`
+		FirstName    nullStr   `json:"firstName"`
+		LastName     nullStr   `json:"lastName"`
+		FullName     nullStr   `json:"fullName"`
+		Enabled      nullBool  `json:"enabled"`
+		RootUser     nullBool  `json:"rootUser"`
+		RCUserID     nullInt64 `json:"rcUserId"`
+		RCAccountID  nullID    `json:"rcAccountId"`
+		Roles        []Role    `json:"roles"`
+		CreationDate Time      `json:"creationDate"`
+		ParentPath   nullStr   `json:"parentPath"`
+		Children     span      `json:"children"`
 	}
 	if err := unmarshalObject(b, &w, "user"); err != nil {
 		return err
@@ -186,8 +186,8 @@ func (r *Role) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var w struct {
-		RoleType    Str `json:"roleType"`
-		Description Str `json:"description"`
+		RoleType    nullStr `json:"roleType"`
+		Description nullStr `json:"description"`
 	}
 	if err := unmarshalObject(b, &w, "role"); err != nil {
 		return err
