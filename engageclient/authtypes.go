@@ -73,58 +73,64 @@ type AgentDetail struct {
 
 // loginResponse is the full wire form of the exchange/refresh response, secrets included.
 type loginResponse struct {
-	AccessToken          string    `json:"accessToken"`
-	RefreshToken         string    `json:"refreshToken"`
-	TokenType            nullStr   `json:"tokenType"`
-	MainAccountID        nullID    `json:"mainAccountId"`
-	AdminID              nullInt64 `json:"adminId"`
-	AdminURL             nullStr   `json:"adminUrl"`
-	AgentURL             nullStr   `json:"agentUrl"`
-	AnalyticsURL         nullStr   `json:"analyticsUrl"`
-	IQURL                nullStr   `json:"iqUrl"`
-	RedirectURL          nullStr   `json:"redirectUrl"`
-	AdminPasswordReset   nullBool  `json:"adminPasswordReset"`
-	IsAdminPasswordReset nullBool  `json:"isAdminPasswordReset"`
-	LoginHashcode        nullStr   `json:"loginHashcode"`
-	PlatformID           nullID    `json:"platformId"`
-	Port                 nullInt64 `json:"port"`
-	SSOLogin             nullBool  `json:"ssoLogin"`
-	RCUser               *struct {
-		BusinessPhone    nullStr  `json:"businessPhone"`
-		Company          nullStr  `json:"company"`
-		Department       nullStr  `json:"department"`
-		Email            nullStr  `json:"email"`
-		EmailAsLoginName nullBool `json:"emailAsLoginName"`
-		FirstName        nullStr  `json:"firstName"`
-		JobTitle         nullStr  `json:"jobTitle"`
-		LastName         nullStr  `json:"lastName"`
-		MobilePhone      nullStr  `json:"mobilePhone"`
-	} `json:"rcUser"`
-	AgentDetails []*struct {
-		AgentID                       nullInt64 `json:"agentId"`
-		AccountID                     nullID    `json:"accountId"`
-		AccountName                   nullStr   `json:"accountName"`
-		AgentGroupID                  nullInt64 `json:"agentGroupId"`
-		AgentRank                     nullInt64 `json:"agentRank"`
-		AgentType                     nullStr   `json:"agentType"`
-		AllowLoginControl             nullBool  `json:"allowLoginControl"`
-		AllowLoginUpdates             nullBool  `json:"allowLoginUpdates"`
-		AltDefaultLoginDest           nullStr   `json:"altDefaultLoginDest"`
-		DirectAgentExtension          nullStr   `json:"directAgentExtension"`
-		Email                         nullStr   `json:"email"`
-		EnableSoftphone               nullBool  `json:"enableSoftphone"`
-		ExternalAgentID               nullStr   `json:"externalAgentId"`
-		FirstName                     nullStr   `json:"firstName"`
-		GhostRnaAction                nullStr   `json:"ghostRnaAction"`
-		InitLoginBaseState            nullStr   `json:"initLoginBaseState"`
-		LastName                      nullStr   `json:"lastName"`
-		Location                      nullStr   `json:"location"`
-		ManualOutboundDefaultCallerID nullStr   `json:"manualOutboundDefaultCallerId"`
-		MaxChats                      nullInt64 `json:"maxChats"`
-		RCUserID                      nullInt64 `json:"rcUserId"`
-		Team                          nullStr   `json:"team"`
-		Username                      nullStr   `json:"username"`
-	} `json:"agentDetails"`
+	AccessToken          string             `json:"accessToken"`
+	RefreshToken         string             `json:"refreshToken"`
+	TokenType            nullStr            `json:"tokenType"`
+	MainAccountID        nullID             `json:"mainAccountId"`
+	AdminID              nullInt64          `json:"adminId"`
+	AdminURL             nullStr            `json:"adminUrl"`
+	AgentURL             nullStr            `json:"agentUrl"`
+	AnalyticsURL         nullStr            `json:"analyticsUrl"`
+	IQURL                nullStr            `json:"iqUrl"`
+	RedirectURL          nullStr            `json:"redirectUrl"`
+	AdminPasswordReset   nullBool           `json:"adminPasswordReset"`
+	IsAdminPasswordReset nullBool           `json:"isAdminPasswordReset"`
+	LoginHashcode        nullStr            `json:"loginHashcode"`
+	PlatformID           nullID             `json:"platformId"`
+	Port                 nullInt64          `json:"port"`
+	SSOLogin             nullBool           `json:"ssoLogin"`
+	RCUser               *contactWire       `json:"rcUser"`
+	AgentDetails         []*agentDetailWire `json:"agentDetails"`
+}
+
+// contactWire is the wire form of the rcUser object.
+type contactWire struct {
+	BusinessPhone    nullStr  `json:"businessPhone"`
+	Company          nullStr  `json:"company"`
+	Department       nullStr  `json:"department"`
+	Email            nullStr  `json:"email"`
+	EmailAsLoginName nullBool `json:"emailAsLoginName"`
+	FirstName        nullStr  `json:"firstName"`
+	JobTitle         nullStr  `json:"jobTitle"`
+	LastName         nullStr  `json:"lastName"`
+	MobilePhone      nullStr  `json:"mobilePhone"`
+}
+
+// agentDetailWire is the wire form of one agentDetails item.
+type agentDetailWire struct {
+	AgentID                       nullInt64 `json:"agentId"`
+	AccountID                     nullID    `json:"accountId"`
+	AccountName                   nullStr   `json:"accountName"`
+	AgentGroupID                  nullInt64 `json:"agentGroupId"`
+	AgentRank                     nullInt64 `json:"agentRank"`
+	AgentType                     nullStr   `json:"agentType"`
+	AllowLoginControl             nullBool  `json:"allowLoginControl"`
+	AllowLoginUpdates             nullBool  `json:"allowLoginUpdates"`
+	AltDefaultLoginDest           nullStr   `json:"altDefaultLoginDest"`
+	DirectAgentExtension          nullStr   `json:"directAgentExtension"`
+	Email                         nullStr   `json:"email"`
+	EnableSoftphone               nullBool  `json:"enableSoftphone"`
+	ExternalAgentID               nullStr   `json:"externalAgentId"`
+	FirstName                     nullStr   `json:"firstName"`
+	GhostRnaAction                nullStr   `json:"ghostRnaAction"`
+	InitLoginBaseState            nullStr   `json:"initLoginBaseState"`
+	LastName                      nullStr   `json:"lastName"`
+	Location                      nullStr   `json:"location"`
+	ManualOutboundDefaultCallerID nullStr   `json:"manualOutboundDefaultCallerId"`
+	MaxChats                      nullInt64 `json:"maxChats"`
+	RCUserID                      nullInt64 `json:"rcUserId"`
+	Team                          nullStr   `json:"team"`
+	Username                      nullStr   `json:"username"`
 }
 
 // details converts the wire response into the public, secret-free form.
@@ -147,49 +153,59 @@ func (w *loginResponse) details(raw []byte) *AccessTokenUserDetails {
 		Raw:                  stripSecrets(raw),
 	}
 	if u := w.RCUser; u != nil {
-		d.RCUser = &Contact{
-			BusinessPhone:    u.BusinessPhone.Ptr(),
-			Company:          u.Company.Ptr(),
-			Department:       u.Department.Ptr(),
-			Email:            u.Email.Ptr(),
-			EmailAsLoginName: u.EmailAsLoginName.Ptr(),
-			FirstName:        u.FirstName.Ptr(),
-			JobTitle:         u.JobTitle.Ptr(),
-			LastName:         u.LastName.Ptr(),
-			MobilePhone:      u.MobilePhone.Ptr(),
-		}
+		d.RCUser = u.contact()
 	}
 	for _, a := range w.AgentDetails {
 		if a == nil {
 			continue
 		}
-		d.AgentDetails = append(d.AgentDetails, &AgentDetail{
-			AgentID:                       a.AgentID.Int64,
-			AccountID:                     a.AccountID.Ptr(),
-			AccountName:                   a.AccountName.Ptr(),
-			AgentGroupID:                  a.AgentGroupID.Ptr(),
-			AgentRank:                     a.AgentRank.Ptr(),
-			AgentType:                     a.AgentType.Ptr(),
-			AllowLoginControl:             a.AllowLoginControl.Ptr(),
-			AllowLoginUpdates:             a.AllowLoginUpdates.Ptr(),
-			AltDefaultLoginDest:           a.AltDefaultLoginDest.Ptr(),
-			DirectAgentExtension:          a.DirectAgentExtension.Ptr(),
-			Email:                         a.Email.Ptr(),
-			EnableSoftphone:               a.EnableSoftphone.Ptr(),
-			ExternalAgentID:               a.ExternalAgentID.Ptr(),
-			FirstName:                     a.FirstName.Ptr(),
-			GhostRnaAction:                a.GhostRnaAction.Ptr(),
-			InitLoginBaseState:            a.InitLoginBaseState.Ptr(),
-			LastName:                      a.LastName.Ptr(),
-			Location:                      a.Location.Ptr(),
-			ManualOutboundDefaultCallerID: a.ManualOutboundDefaultCallerID.Ptr(),
-			MaxChats:                      a.MaxChats.Ptr(),
-			RCUserID:                      a.RCUserID.Ptr(),
-			Team:                          a.Team.Ptr(),
-			Username:                      a.Username.Ptr(),
-		})
+		d.AgentDetails = append(d.AgentDetails, a.agentDetail())
 	}
 	return d
+}
+
+// contact converts the wire rcUser into its public form.
+func (u *contactWire) contact() *Contact {
+	return &Contact{
+		BusinessPhone:    u.BusinessPhone.Ptr(),
+		Company:          u.Company.Ptr(),
+		Department:       u.Department.Ptr(),
+		Email:            u.Email.Ptr(),
+		EmailAsLoginName: u.EmailAsLoginName.Ptr(),
+		FirstName:        u.FirstName.Ptr(),
+		JobTitle:         u.JobTitle.Ptr(),
+		LastName:         u.LastName.Ptr(),
+		MobilePhone:      u.MobilePhone.Ptr(),
+	}
+}
+
+// agentDetail converts a wire agentDetails item into its public form.
+func (a *agentDetailWire) agentDetail() *AgentDetail {
+	return &AgentDetail{
+		AgentID:                       a.AgentID.Int64,
+		AccountID:                     a.AccountID.Ptr(),
+		AccountName:                   a.AccountName.Ptr(),
+		AgentGroupID:                  a.AgentGroupID.Ptr(),
+		AgentRank:                     a.AgentRank.Ptr(),
+		AgentType:                     a.AgentType.Ptr(),
+		AllowLoginControl:             a.AllowLoginControl.Ptr(),
+		AllowLoginUpdates:             a.AllowLoginUpdates.Ptr(),
+		AltDefaultLoginDest:           a.AltDefaultLoginDest.Ptr(),
+		DirectAgentExtension:          a.DirectAgentExtension.Ptr(),
+		Email:                         a.Email.Ptr(),
+		EnableSoftphone:               a.EnableSoftphone.Ptr(),
+		ExternalAgentID:               a.ExternalAgentID.Ptr(),
+		FirstName:                     a.FirstName.Ptr(),
+		GhostRnaAction:                a.GhostRnaAction.Ptr(),
+		InitLoginBaseState:            a.InitLoginBaseState.Ptr(),
+		LastName:                      a.LastName.Ptr(),
+		Location:                      a.Location.Ptr(),
+		ManualOutboundDefaultCallerID: a.ManualOutboundDefaultCallerID.Ptr(),
+		MaxChats:                      a.MaxChats.Ptr(),
+		RCUserID:                      a.RCUserID.Ptr(),
+		Team:                          a.Team.Ptr(),
+		Username:                      a.Username.Ptr(),
+	}
 }
 
 // rcTokenResponse is the RingCentral token endpoint response, every documented field.

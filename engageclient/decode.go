@@ -120,7 +120,9 @@ func withoutMember(b []byte, v span) []byte {
 	if i < 0 || b[i] != '"' {
 		return b
 	}
-	for i--; i >= 0 && (b[i] != '"' || (i > 0 && b[i-1] == '\\')); i-- {
+	i--
+	for i >= 0 && (b[i] != '"' || (i > 0 && b[i-1] == '\\')) {
+		i--
 	}
 	if i < 0 {
 		return b

@@ -97,7 +97,7 @@ func TestTimeUnmarshal(t *testing.T) {
 				return
 			}
 			want := mustTime(t, tt.want)
-			if !got.Valid || !got.Time.Equal(want.Time) || got.Location() != time.UTC {
+			if !got.Valid || !got.Equal(want.Time) || got.Location() != time.UTC {
 				t.Fatalf("Unmarshal(%s) = %v (valid %v), want %v UTC", tt.in, got.Time, got.Valid, want.Time)
 			}
 			if p := got.Ptr(); p == nil || !p.Equal(want.Time) {

@@ -85,11 +85,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	var children []span
-	if len(w.Children) > 0 && w.Children[0] == '[' {
-		if err := json.Unmarshal(w.Children, &children); err != nil {
-			return fmt.Errorf("children: %w", err)
-		}
+	children, err := childSpans(w.Children)
+	if err != nil {
+		return err
 	}
 	*u = User{
 		UserID:       w.UserID.Int64,
@@ -106,6 +104,22 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		ParentPath:   w.ParentPath.Ptr(),
 		Raw:          raw,
 	}
+	return u.decodeChildren(children)
+}
+
+// childSpans splits a user's children member (absent, null or an array) into its elements.
+func childSpans(children span) ([]span, error) {
+	var out []span
+	if len(children) > 0 && children[0] == '[' {
+		if err := json.Unmarshal(children, &out); err != nil {
+			return nil, fmt.Errorf("children: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// decodeChildren decodes u's children (null elements skipped), each knowing u as its parent.
+func (u *User) decodeChildren(children []span) error {
 	for i, raw := range children {
 		if string(bytes.TrimSpace(raw)) == "null" {
 			continue
