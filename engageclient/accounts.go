@@ -33,11 +33,11 @@ type Account struct {
 }
 
 type accountWire struct {
-	AccountID       ID           `json:"accountId"`
-	AccountName     Str          `json:"accountName"`
-	MainAccountID   ID           `json:"mainAccountId"`
-	MainAccountName Str          `json:"mainAccountName"`
-	ArchivedAccount Bool         `json:"archivedAccount"`
+	AccountID       nullID       `json:"accountId"`
+	AccountName     nullStr      `json:"accountName"`
+	MainAccountID   nullID       `json:"mainAccountId"`
+	MainAccountName nullStr      `json:"mainAccountName"`
+	ArchivedAccount nullBool     `json:"archivedAccount"`
 	StartDate       Time         `json:"startDate"`
 	EndDate         Time         `json:"endDate"`
 	MainAccount     *MainAccount `json:"mainAccount"`
@@ -94,9 +94,9 @@ type MainAccount struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (m *MainAccount) UnmarshalJSON(b []byte) error {
 	var w struct {
-		MainAccountID   ID  `json:"mainAccountId"`
-		MainAccountName Str `json:"mainAccountName"`
-		RCAccountID     ID  `json:"rcAccountId"`
+		MainAccountID   nullID  `json:"mainAccountId"`
+		MainAccountName nullStr `json:"mainAccountName"`
+		RCAccountID     nullID  `json:"rcAccountId"`
 	}
 	if err := unmarshalObject(b, &w, "main account"); err != nil {
 		return err

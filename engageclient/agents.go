@@ -105,9 +105,9 @@ type AgentGroup struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (g *AgentGroup) UnmarshalJSON(b []byte) error {
 	var w struct {
-		AgentGroupID Int64 `json:"agentGroupId"`
-		GroupName    Str   `json:"groupName"`
-		IsDefault    Bool  `json:"isDefault"`
+		AgentGroupID nullInt64 `json:"agentGroupId"`
+		GroupName    nullStr   `json:"groupName"`
+		IsDefault    nullBool  `json:"isDefault"`
 	}
 	if err := unmarshalObject(b, &w, "agent group"); err != nil {
 		return err
@@ -147,22 +147,22 @@ type Agent struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (a *Agent) UnmarshalJSON(b []byte) error {
 	var w struct {
-		AgentID      Int64 `json:"agentId"`
-		AgentGroupID Int64 `json:"agentGroupId"`
-		GroupID      Int64 `json:"groupId"`
+		AgentID      nullInt64 `json:"agentId"`
+		AgentGroupID nullInt64 `json:"agentGroupId"`
+		GroupID      nullInt64 `json:"groupId"`
 		AgentGroup   *struct {
-			AgentGroupID Int64 `json:"agentGroupId"`
+			AgentGroupID nullInt64 `json:"agentGroupId"`
 		} `json:"agentGroup"`
-		Username      Str   `json:"username"`
-		FirstName     Str   `json:"firstName"`
-		LastName      Str   `json:"lastName"`
-		Email         Str   `json:"email"`
-		AgentType     Str   `json:"agentType"`
-		IsActive      Bool  `json:"isActive"`
-		Active        Bool  `json:"active"`
-		RCUserID      Int64 `json:"rcUserId"`
-		CreatedOn     Time  `json:"createdOn"`
-		LastLoginDate Time  `json:"lastLoginDate"`
+		Username      nullStr   `json:"username"`
+		FirstName     nullStr   `json:"firstName"`
+		LastName      nullStr   `json:"lastName"`
+		Email         nullStr   `json:"email"`
+		AgentType     nullStr   `json:"agentType"`
+		IsActive      nullBool  `json:"isActive"`
+		Active        nullBool  `json:"active"`
+		RCUserID      nullInt64 `json:"rcUserId"`
+		CreatedOn     Time      `json:"createdOn"`
+		LastLoginDate Time      `json:"lastLoginDate"`
 	}
 	if err := unmarshalObject(b, &w, "agent"); err != nil {
 		return err

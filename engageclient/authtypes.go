@@ -2,6 +2,7 @@ package engageclient
 
 import (
 	"encoding/json"
+
 	"github.com/evsync/evsync/internal/secretjson"
 )
 
@@ -72,58 +73,64 @@ type AgentDetail struct {
 
 // loginResponse is the full wire form of the exchange/refresh response, secrets included.
 type loginResponse struct {
-	AccessToken          string `json:"accessToken"`
-	RefreshToken         string `json:"refreshToken"`
-	TokenType            Str    `json:"tokenType"`
-	MainAccountID        ID     `json:"mainAccountId"`
-	AdminID              Int64  `json:"adminId"`
-	AdminURL             Str    `json:"adminUrl"`
-	AgentURL             Str    `json:"agentUrl"`
-	AnalyticsURL         Str    `json:"analyticsUrl"`
-	IQURL                Str    `json:"iqUrl"`
-	RedirectURL          Str    `json:"redirectUrl"`
-	AdminPasswordReset   Bool   `json:"adminPasswordReset"`
-	IsAdminPasswordReset Bool   `json:"isAdminPasswordReset"`
-	LoginHashcode        Str    `json:"loginHashcode"`
-	PlatformID           ID     `json:"platformId"`
-	Port                 Int64  `json:"port"`
-	SSOLogin             Bool   `json:"ssoLogin"`
-	RCUser               *struct {
-		BusinessPhone    Str  `json:"businessPhone"`
-		Company          Str  `json:"company"`
-		Department       Str  `json:"department"`
-		Email            Str  `json:"email"`
-		EmailAsLoginName Bool `json:"emailAsLoginName"`
-		FirstName        Str  `json:"firstName"`
-		JobTitle         Str  `json:"jobTitle"`
-		LastName         Str  `json:"lastName"`
-		MobilePhone      Str  `json:"mobilePhone"`
-	} `json:"rcUser"`
-	AgentDetails []*struct {
-		AgentID                       Int64 `json:"agentId"`
-		AccountID                     ID    `json:"accountId"`
-		AccountName                   Str   `json:"accountName"`
-		AgentGroupID                  Int64 `json:"agentGroupId"`
-		AgentRank                     Int64 `json:"agentRank"`
-		AgentType                     Str   `json:"agentType"`
-		AllowLoginControl             Bool  `json:"allowLoginControl"`
-		AllowLoginUpdates             Bool  `json:"allowLoginUpdates"`
-		AltDefaultLoginDest           Str   `json:"altDefaultLoginDest"`
-		DirectAgentExtension          Str   `json:"directAgentExtension"`
-		Email                         Str   `json:"email"`
-		EnableSoftphone               Bool  `json:"enableSoftphone"`
-		ExternalAgentID               Str   `json:"externalAgentId"`
-		FirstName                     Str   `json:"firstName"`
-		GhostRnaAction                Str   `json:"ghostRnaAction"`
-		InitLoginBaseState            Str   `json:"initLoginBaseState"`
-		LastName                      Str   `json:"lastName"`
-		Location                      Str   `json:"location"`
-		ManualOutboundDefaultCallerID Str   `json:"manualOutboundDefaultCallerId"`
-		MaxChats                      Int64 `json:"maxChats"`
-		RCUserID                      Int64 `json:"rcUserId"`
-		Team                          Str   `json:"team"`
-		Username                      Str   `json:"username"`
-	} `json:"agentDetails"`
+	AccessToken          string             `json:"accessToken"`
+	RefreshToken         string             `json:"refreshToken"`
+	TokenType            nullStr            `json:"tokenType"`
+	MainAccountID        nullID             `json:"mainAccountId"`
+	AdminID              nullInt64          `json:"adminId"`
+	AdminURL             nullStr            `json:"adminUrl"`
+	AgentURL             nullStr            `json:"agentUrl"`
+	AnalyticsURL         nullStr            `json:"analyticsUrl"`
+	IQURL                nullStr            `json:"iqUrl"`
+	RedirectURL          nullStr            `json:"redirectUrl"`
+	AdminPasswordReset   nullBool           `json:"adminPasswordReset"`
+	IsAdminPasswordReset nullBool           `json:"isAdminPasswordReset"`
+	LoginHashcode        nullStr            `json:"loginHashcode"`
+	PlatformID           nullID             `json:"platformId"`
+	Port                 nullInt64          `json:"port"`
+	SSOLogin             nullBool           `json:"ssoLogin"`
+	RCUser               *contactWire       `json:"rcUser"`
+	AgentDetails         []*agentDetailWire `json:"agentDetails"`
+}
+
+// contactWire is the wire form of the rcUser object.
+type contactWire struct {
+	BusinessPhone    nullStr  `json:"businessPhone"`
+	Company          nullStr  `json:"company"`
+	Department       nullStr  `json:"department"`
+	Email            nullStr  `json:"email"`
+	EmailAsLoginName nullBool `json:"emailAsLoginName"`
+	FirstName        nullStr  `json:"firstName"`
+	JobTitle         nullStr  `json:"jobTitle"`
+	LastName         nullStr  `json:"lastName"`
+	MobilePhone      nullStr  `json:"mobilePhone"`
+}
+
+// agentDetailWire is the wire form of one agentDetails item.
+type agentDetailWire struct {
+	AgentID                       nullInt64 `json:"agentId"`
+	AccountID                     nullID    `json:"accountId"`
+	AccountName                   nullStr   `json:"accountName"`
+	AgentGroupID                  nullInt64 `json:"agentGroupId"`
+	AgentRank                     nullInt64 `json:"agentRank"`
+	AgentType                     nullStr   `json:"agentType"`
+	AllowLoginControl             nullBool  `json:"allowLoginControl"`
+	AllowLoginUpdates             nullBool  `json:"allowLoginUpdates"`
+	AltDefaultLoginDest           nullStr   `json:"altDefaultLoginDest"`
+	DirectAgentExtension          nullStr   `json:"directAgentExtension"`
+	Email                         nullStr   `json:"email"`
+	EnableSoftphone               nullBool  `json:"enableSoftphone"`
+	ExternalAgentID               nullStr   `json:"externalAgentId"`
+	FirstName                     nullStr   `json:"firstName"`
+	GhostRnaAction                nullStr   `json:"ghostRnaAction"`
+	InitLoginBaseState            nullStr   `json:"initLoginBaseState"`
+	LastName                      nullStr   `json:"lastName"`
+	Location                      nullStr   `json:"location"`
+	ManualOutboundDefaultCallerID nullStr   `json:"manualOutboundDefaultCallerId"`
+	MaxChats                      nullInt64 `json:"maxChats"`
+	RCUserID                      nullInt64 `json:"rcUserId"`
+	Team                          nullStr   `json:"team"`
+	Username                      nullStr   `json:"username"`
 }
 
 // details converts the wire response into the public, secret-free form.
@@ -143,81 +150,84 @@ func (w *loginResponse) details(raw []byte) *AccessTokenUserDetails {
 		PlatformID:           w.PlatformID.Ptr(),
 		Port:                 w.Port.Ptr(),
 		SSOLogin:             w.SSOLogin.Ptr(),
-		Raw:                  StripSecrets(raw),
+		Raw:                  stripSecrets(raw),
 	}
 	if u := w.RCUser; u != nil {
-		d.RCUser = &Contact{
-			BusinessPhone:    u.BusinessPhone.Ptr(),
-			Company:          u.Company.Ptr(),
-			Department:       u.Department.Ptr(),
-			Email:            u.Email.Ptr(),
-			EmailAsLoginName: u.EmailAsLoginName.Ptr(),
-			FirstName:        u.FirstName.Ptr(),
-			JobTitle:         u.JobTitle.Ptr(),
-			LastName:         u.LastName.Ptr(),
-			MobilePhone:      u.MobilePhone.Ptr(),
-		}
+		d.RCUser = u.contact()
 	}
 	for _, a := range w.AgentDetails {
 		if a == nil {
 			continue
 		}
-		d.AgentDetails = append(d.AgentDetails, &AgentDetail{
-			AgentID:                       a.AgentID.Int64,
-			AccountID:                     a.AccountID.Ptr(),
-			AccountName:                   a.AccountName.Ptr(),
-			AgentGroupID:                  a.AgentGroupID.Ptr(),
-			AgentRank:                     a.AgentRank.Ptr(),
-			AgentType:                     a.AgentType.Ptr(),
-			AllowLoginControl:             a.AllowLoginControl.Ptr(),
-			AllowLoginUpdates:             a.AllowLoginUpdates.Ptr(),
-			AltDefaultLoginDest:           a.AltDefaultLoginDest.Ptr(),
-			DirectAgentExtension:          a.DirectAgentExtension.Ptr(),
-			Email:                         a.Email.Ptr(),
-			EnableSoftphone:               a.EnableSoftphone.Ptr(),
-			ExternalAgentID:               a.ExternalAgentID.Ptr(),
-			FirstName:                     a.FirstName.Ptr(),
-			GhostRnaAction:                a.GhostRnaAction.Ptr(),
-			InitLoginBaseState:            a.InitLoginBaseState.Ptr(),
-			LastName:                      a.LastName.Ptr(),
-			Location:                      a.Location.Ptr(),
-			ManualOutboundDefaultCallerID: a.ManualOutboundDefaultCallerID.Ptr(),
-			MaxChats:                      a.MaxChats.Ptr(),
-			RCUserID:                      a.RCUserID.Ptr(),
-			Team:                          a.Team.Ptr(),
-			Username:                      a.Username.Ptr(),
-		})
+		d.AgentDetails = append(d.AgentDetails, a.agentDetail())
 	}
 	return d
 }
 
-// rcTokenResponse is the RingCentral token endpoint response, every documented field.
-type rcTokenResponse struct {
-	AccessToken           string `json:"access_token"`
-	TokenType             string `json:"token_type"`
-	ExpiresIn             Int64  `json:"expires_in"`
-	RefreshToken          string `json:"refresh_token"`
-	RefreshTokenExpiresIn Int64  `json:"refresh_token_expires_in"`
-	Scope                 string `json:"scope"`
-	OwnerID               ID     `json:"owner_id"`
-	EndpointID            string `json:"endpoint_id"`
-	IDToken               string `json:"id_token"`
-	SessionID             string `json:"session_id"`
-	SessionExpiresIn      Int64  `json:"session_expires_in"`
-	SessionExpirationTime Str    `json:"session_expiration_time"`
-	SessionIdleTimeout    Int64  `json:"session_idle_timeout"`
+// contact converts the wire rcUser into its public form.
+func (u *contactWire) contact() *Contact {
+	return &Contact{
+		BusinessPhone:    u.BusinessPhone.Ptr(),
+		Company:          u.Company.Ptr(),
+		Department:       u.Department.Ptr(),
+		Email:            u.Email.Ptr(),
+		EmailAsLoginName: u.EmailAsLoginName.Ptr(),
+		FirstName:        u.FirstName.Ptr(),
+		JobTitle:         u.JobTitle.Ptr(),
+		LastName:         u.LastName.Ptr(),
+		MobilePhone:      u.MobilePhone.Ptr(),
+	}
 }
 
-// IsSecretKey reports whether a JSON key names a secret-bearing field when its value is a
-// string: split into words, its last word is password, passwd, pwd, pass, secret, token(s), pin
-// or credential(s), or its last two are api/private/security/access/secret key or pin code
-// (DESIGN.md). A boolean value is never a secret and pass names one only for a string value:
-// StripSecrets applies the whole rule.
-func IsSecretKey(k string) bool { return secretjson.IsSecretKey(k) }
+// agentDetail converts a wire agentDetails item into its public form.
+func (a *agentDetailWire) agentDetail() *AgentDetail {
+	return &AgentDetail{
+		AgentID:                       a.AgentID.Int64,
+		AccountID:                     a.AccountID.Ptr(),
+		AccountName:                   a.AccountName.Ptr(),
+		AgentGroupID:                  a.AgentGroupID.Ptr(),
+		AgentRank:                     a.AgentRank.Ptr(),
+		AgentType:                     a.AgentType.Ptr(),
+		AllowLoginControl:             a.AllowLoginControl.Ptr(),
+		AllowLoginUpdates:             a.AllowLoginUpdates.Ptr(),
+		AltDefaultLoginDest:           a.AltDefaultLoginDest.Ptr(),
+		DirectAgentExtension:          a.DirectAgentExtension.Ptr(),
+		Email:                         a.Email.Ptr(),
+		EnableSoftphone:               a.EnableSoftphone.Ptr(),
+		ExternalAgentID:               a.ExternalAgentID.Ptr(),
+		FirstName:                     a.FirstName.Ptr(),
+		GhostRnaAction:                a.GhostRnaAction.Ptr(),
+		InitLoginBaseState:            a.InitLoginBaseState.Ptr(),
+		LastName:                      a.LastName.Ptr(),
+		Location:                      a.Location.Ptr(),
+		ManualOutboundDefaultCallerID: a.ManualOutboundDefaultCallerID.Ptr(),
+		MaxChats:                      a.MaxChats.Ptr(),
+		RCUserID:                      a.RCUserID.Ptr(),
+		Team:                          a.Team.Ptr(),
+		Username:                      a.Username.Ptr(),
+	}
+}
 
-// StripSecrets returns raw with every secret-bearing member (IsSecretKey, with its value) removed at any depth,
-// compacted. A body that is not valid JSON gives nil.
-func StripSecrets(raw []byte) json.RawMessage {
+// rcTokenResponse is the RingCentral token endpoint response, every documented field.
+type rcTokenResponse struct {
+	AccessToken           string    `json:"access_token"`
+	TokenType             string    `json:"token_type"`
+	ExpiresIn             nullInt64 `json:"expires_in"`
+	RefreshToken          string    `json:"refresh_token"`
+	RefreshTokenExpiresIn nullInt64 `json:"refresh_token_expires_in"`
+	Scope                 string    `json:"scope"`
+	OwnerID               nullID    `json:"owner_id"`
+	EndpointID            string    `json:"endpoint_id"`
+	IDToken               string    `json:"id_token"`
+	SessionID             string    `json:"session_id"`
+	SessionExpiresIn      nullInt64 `json:"session_expires_in"`
+	SessionExpirationTime nullStr   `json:"session_expiration_time"`
+	SessionIdleTimeout    nullInt64 `json:"session_idle_timeout"`
+}
+
+// stripSecrets returns raw with every secret-bearing member (the rule of internal/secretjson,
+// DESIGN.md) removed at any depth, compacted. A body that is not valid JSON gives nil.
+func stripSecrets(raw []byte) json.RawMessage {
 	out, err := secretjson.Scrub(raw)
 	if err != nil {
 		return nil

@@ -103,7 +103,7 @@ func BenchmarkDecodeAgentsPage(b *testing.B) {
 	}
 	sub := fake.SubAccountIDs()[0]
 	r := &request{method: "GET", url: newURL(c.engageBase, "voice/api/v1/admin/accounts/{}/agentGroups/{}/agents", nil,
-		sub, strconv.Itoa(fake.AgentGroupIDs(sub)[0])), api: true}
+		sub, strconv.Itoa(fake.AgentGroupIDs(sub)[0]))}
 	_, body, err := c.do(b.Context(), r)
 	if err != nil {
 		b.Fatal(err)

@@ -1006,19 +1006,19 @@ func TestConfigValidation(t *testing.T) {
 
 func TestScalarMarshal(t *testing.T) {
 	t.Parallel()
-	b, err := json.Marshal([]Int64{{42, true}, {}})
+	b, err := json.Marshal([]nullInt64{{42, true}, {}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(`[42,null]`, string(b)); diff != "" {
 		t.Errorf("Marshal (-want +got):\n%s", diff)
 	}
-	for _, v := range []any{Int64{7, true}.Ptr(), ID{"7", true}.Ptr(), Bool{true, true}.Ptr(), Str{"7", true}.Ptr()} {
+	for _, v := range []any{nullInt64{7, true}.Ptr(), nullID{"7", true}.Ptr(), nullBool{true, true}.Ptr(), nullStr{"7", true}.Ptr()} {
 		if reflect.ValueOf(v).IsNil() {
 			t.Errorf("Ptr of a valid value is nil: %T", v)
 		}
 	}
-	if (Int64{}).Ptr() != nil || (ID{}).Ptr() != nil || (Bool{}).Ptr() != nil || (Str{}).Ptr() != nil || (Time{}).Ptr() != nil {
+	if (nullInt64{}).Ptr() != nil || (nullID{}).Ptr() != nil || (nullBool{}).Ptr() != nil || (nullStr{}).Ptr() != nil || (Time{}).Ptr() != nil {
 		t.Error("Ptr of an invalid value is not nil")
 	}
 }

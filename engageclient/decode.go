@@ -120,7 +120,9 @@ func withoutMember(b []byte, v span) []byte {
 	if i < 0 || b[i] != '"' {
 		return b
 	}
-	for i--; i >= 0 && (b[i] != '"' || (i > 0 && b[i-1] == '\\')); i-- {
+	i--
+	for i >= 0 && (b[i] != '"' || (i > 0 && b[i-1] == '\\')) {
+		i--
 	}
 	if i < 0 {
 		return b
@@ -282,7 +284,7 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values, ids 
 
 // listPage is list, also returning how many items the array held (for paging).
 func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, int, *Response, error) {
-	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...), api: true}
+	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...)}
 	httpResp, body, err := c.do(ctx, r)
 	var resp *Response
 	if httpResp != nil {

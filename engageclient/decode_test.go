@@ -97,7 +97,7 @@ func TestTimeUnmarshal(t *testing.T) {
 				return
 			}
 			want := mustTime(t, tt.want)
-			if !got.Valid || !got.Time.Equal(want.Time) || got.Location() != time.UTC {
+			if !got.Valid || !got.Equal(want.Time) || got.Location() != time.UTC {
 				t.Fatalf("Unmarshal(%s) = %v (valid %v), want %v UTC", tt.in, got.Time, got.Valid, want.Time)
 			}
 			if p := got.Ptr(); p == nil || !p.Equal(want.Time) {
@@ -135,37 +135,37 @@ func TestScalarUnmarshal(t *testing.T) {
 		want    any
 		wantErr bool
 	}{
-		{"int number", `42`, func() any { return new(Int64) }, &Int64{42, true}, false},
-		{"int string", `"42"`, func() any { return new(Int64) }, &Int64{42, true}, false},
-		{"int padded string", `" 42 "`, func() any { return new(Int64) }, &Int64{42, true}, false},
-		{"int float integral", `42.0`, func() any { return new(Int64) }, &Int64{42, true}, false},
-		{"int exponent", `4.2e3`, func() any { return new(Int64) }, &Int64{4200, true}, false},
-		{"int large", `9007199254740993`, func() any { return new(Int64) }, &Int64{9007199254740993, true}, false},
-		{"int null", `null`, func() any { return new(Int64) }, &Int64{}, false},
-		{"int empty", `""`, func() any { return new(Int64) }, &Int64{}, false},
-		{"int fraction", `4.5`, func() any { return new(Int64) }, nil, true},
-		{"int word", `"abc"`, func() any { return new(Int64) }, nil, true},
-		{"int bool", `true`, func() any { return new(Int64) }, nil, true},
-		{"int object", `{}`, func() any { return new(Int64) }, nil, true},
-		{"id string", `"99990001"`, func() any { return new(ID) }, &ID{"99990001", true}, false},
-		{"id number", `99990001`, func() any { return new(ID) }, &ID{"99990001", true}, false},
-		{"id non-numeric string", `"abc-1"`, func() any { return new(ID) }, &ID{"abc-1", true}, false},
-		{"id null", `null`, func() any { return new(ID) }, &ID{}, false},
-		{"id empty", `""`, func() any { return new(ID) }, &ID{}, false},
-		{"id fraction", `1.5`, func() any { return new(ID) }, nil, true},
-		{"id array", `[1]`, func() any { return new(ID) }, nil, true},
-		{"bool true", `true`, func() any { return new(Bool) }, &Bool{true, true}, false},
-		{"bool false", `false`, func() any { return new(Bool) }, &Bool{false, true}, false},
-		{"bool one", `1`, func() any { return new(Bool) }, &Bool{true, true}, false},
-		{"bool zero", `0`, func() any { return new(Bool) }, &Bool{false, true}, false},
-		{"bool string", `"true"`, func() any { return new(Bool) }, &Bool{true, true}, false},
-		{"bool null", `null`, func() any { return new(Bool) }, &Bool{}, false},
-		{"bool two", `2`, func() any { return new(Bool) }, nil, true},
-		{"str string", `"x"`, func() any { return new(Str) }, &Str{"x", true}, false},
-		{"str empty", `""`, func() any { return new(Str) }, &Str{"", true}, false},
-		{"str number", `12`, func() any { return new(Str) }, &Str{"12", true}, false},
-		{"str null", `null`, func() any { return new(Str) }, &Str{}, false},
-		{"str object", `{"a":1}`, func() any { return new(Str) }, nil, true},
+		{"int number", `42`, func() any { return new(nullInt64) }, &nullInt64{42, true}, false},
+		{"int string", `"42"`, func() any { return new(nullInt64) }, &nullInt64{42, true}, false},
+		{"int padded string", `" 42 "`, func() any { return new(nullInt64) }, &nullInt64{42, true}, false},
+		{"int float integral", `42.0`, func() any { return new(nullInt64) }, &nullInt64{42, true}, false},
+		{"int exponent", `4.2e3`, func() any { return new(nullInt64) }, &nullInt64{4200, true}, false},
+		{"int large", `9007199254740993`, func() any { return new(nullInt64) }, &nullInt64{9007199254740993, true}, false},
+		{"int null", `null`, func() any { return new(nullInt64) }, &nullInt64{}, false},
+		{"int empty", `""`, func() any { return new(nullInt64) }, &nullInt64{}, false},
+		{"int fraction", `4.5`, func() any { return new(nullInt64) }, nil, true},
+		{"int word", `"abc"`, func() any { return new(nullInt64) }, nil, true},
+		{"int bool", `true`, func() any { return new(nullInt64) }, nil, true},
+		{"int object", `{}`, func() any { return new(nullInt64) }, nil, true},
+		{"id string", `"99990001"`, func() any { return new(nullID) }, &nullID{"99990001", true}, false},
+		{"id number", `99990001`, func() any { return new(nullID) }, &nullID{"99990001", true}, false},
+		{"id non-numeric string", `"abc-1"`, func() any { return new(nullID) }, &nullID{"abc-1", true}, false},
+		{"id null", `null`, func() any { return new(nullID) }, &nullID{}, false},
+		{"id empty", `""`, func() any { return new(nullID) }, &nullID{}, false},
+		{"id fraction", `1.5`, func() any { return new(nullID) }, nil, true},
+		{"id array", `[1]`, func() any { return new(nullID) }, nil, true},
+		{"bool true", `true`, func() any { return new(nullBool) }, &nullBool{true, true}, false},
+		{"bool false", `false`, func() any { return new(nullBool) }, &nullBool{false, true}, false},
+		{"bool one", `1`, func() any { return new(nullBool) }, &nullBool{true, true}, false},
+		{"bool zero", `0`, func() any { return new(nullBool) }, &nullBool{false, true}, false},
+		{"bool string", `"true"`, func() any { return new(nullBool) }, &nullBool{true, true}, false},
+		{"bool null", `null`, func() any { return new(nullBool) }, &nullBool{}, false},
+		{"bool two", `2`, func() any { return new(nullBool) }, nil, true},
+		{"str string", `"x"`, func() any { return new(nullStr) }, &nullStr{"x", true}, false},
+		{"str empty", `""`, func() any { return new(nullStr) }, &nullStr{"", true}, false},
+		{"str number", `12`, func() any { return new(nullStr) }, &nullStr{"12", true}, false},
+		{"str null", `null`, func() any { return new(nullStr) }, &nullStr{}, false},
+		{"str object", `{"a":1}`, func() any { return new(nullStr) }, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,10 +414,10 @@ func TestDecodeRCTokenResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rcTokenResponse{
-		AccessToken: "AT", TokenType: "bearer", ExpiresIn: Int64{3599, true}, RefreshToken: "RT",
-		RefreshTokenExpiresIn: Int64{604799, true}, Scope: "ReadAccounts", OwnerID: ID{"123456", true},
-		EndpointID: "ep-1", IDToken: "IT", SessionID: "s-1", SessionExpiresIn: Int64{7200, true},
-		SessionExpirationTime: Str{"2026-11-27T05:00:00Z", true}, SessionIdleTimeout: Int64{900, true},
+		AccessToken: "AT", TokenType: "bearer", ExpiresIn: nullInt64{3599, true}, RefreshToken: "RT",
+		RefreshTokenExpiresIn: nullInt64{604799, true}, Scope: "ReadAccounts", OwnerID: nullID{"123456", true},
+		EndpointID: "ep-1", IDToken: "IT", SessionID: "s-1", SessionExpiresIn: nullInt64{7200, true},
+		SessionExpirationTime: nullStr{"2026-11-27T05:00:00Z", true}, SessionIdleTimeout: nullInt64{900, true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("rc token (-want +got):\n%s", diff)
@@ -487,12 +487,12 @@ func TestStripSecrets(t *testing.T) {
 	t.Parallel()
 	in := `{"a":1,"password":"x","nested":{"sipPassword":"y","ok":[{"phoneLoginPin":"1","crmPwd":"2","securityKey":"3",
 	"accessToken":"4","clientSecret":"5","allowManualPass":true,"tokenType":"Bearer"}]},"big":12345678901234567890}`
-	got := string(StripSecrets([]byte(in)))
+	got := string(stripSecrets([]byte(in)))
 	want := `{"a":1,"nested":{"ok":[{"allowManualPass":true,"tokenType":"Bearer"}]},"big":12345678901234567890}` // keys keep their order
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("StripSecrets (-want +got):\n%s", diff)
 	}
-	if StripSecrets([]byte(`{"a":`)) != nil {
+	if stripSecrets([]byte(`{"a":`)) != nil {
 		t.Fatal("StripSecrets of invalid JSON should be nil")
 	}
 }
@@ -552,7 +552,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		_, _ = jwtExpiry(string(body), time.Unix(1e9, 0))
-		_ = StripSecrets(body)
+		_ = stripSecrets(body)
 	})
 }
 

@@ -42,6 +42,6 @@
 // # Decoding
 //
 // List endpoints return bare JSON arrays. Dates decode with Time ("2020-05-18T19:22:12.000+0000",
-// "-0000", RFC 3339, null, ""), ids with Int64/ID (JSON numbers or numeric strings), and every
+// "-0000", RFC 3339, null, ""), ids from JSON numbers or numeric strings alike, and every
 // object keeps the JSON it came from in Raw, unknown fields included.
 package engageclient

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,7 +109,7 @@ type AuthError struct {
 // Error implements error.
 func (e *AuthError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ringcentral %s: %d %s", cmpOr(e.Endpoint, "oauth"), e.StatusCode, http.StatusText(e.StatusCode))
+	fmt.Fprintf(&b, "ringcentral %s: %d %s", cmp.Or(e.Endpoint, "oauth"), e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
 		b.WriteString(": " + e.Code)
 	}
@@ -250,8 +251,8 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) e
 	}
 	var eb engageErrorBody
 	if json.Unmarshal(body, &eb) == nil {
-		e.GeneralMessage = redact(cmpOr(eb.GeneralMessage, eb.Message, eb.Error))
-		e.Details = redact(cmpOr(eb.Details, eb.DeveloperMessage))
+		e.GeneralMessage = redact(cmp.Or(eb.GeneralMessage, eb.Message, eb.Error))
+		e.Details = redact(cmp.Or(eb.Details, eb.DeveloperMessage))
 		e.RequestURI = redact(eb.RequestURI)
 		e.ErrorCode = redact(eb.ErrorCode)
 	}
@@ -268,7 +269,7 @@ func newAuthError(endpoint string, resp *http.Response, body []byte, redact func
 	var eb rcErrorBody
 	if json.Unmarshal(body, &eb) == nil {
 		e.Code = redact(eb.Error)
-		e.Description = redact(cmpOr(eb.Description, eb.Message))
+		e.Description = redact(cmp.Or(eb.Description, eb.Message))
 		for _, x := range eb.Errors {
 			if x.ErrorCode != "" {
 				e.ErrorCodes = append(e.ErrorCodes, redact(x.ErrorCode))
@@ -370,16 +371,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// oneLine flattens s to one line (each run of white space one space), cut to n bytes.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, n)
-}
-
-func cmpOr(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -101,24 +101,24 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if !t.Valid {
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.Time.Format(time.RFC3339Nano))
+	return json.Marshal(t.Format(time.RFC3339Nano))
 }
 
 // Ptr returns a pointer to the time, or nil when the value is not Valid.
 func (t Time) Ptr() *time.Time { return ptrIf(t.Time, t.Valid) }
 
-// Int64 is a tolerant, nullable integer: a JSON number (integral), a numeric string, null or ""
+// nullInt64 is a tolerant, nullable integer: a JSON number (integral), a numeric string, null or ""
 // (the last two give Valid == false). IDs arrive in both forms.
-type Int64 struct {
+type nullInt64 struct {
 	Int64 int64
 	Valid bool
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (n *Int64) UnmarshalJSON(b []byte) error {
+func (n *nullInt64) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || string(b) == "null" {
-		*n = Int64{}
+		*n = nullInt64{}
 		return nil
 	}
 	if b[0] == '"' {
@@ -128,7 +128,7 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 		}
 		s = strings.TrimSpace(s)
 		if s == "" {
-			*n = Int64{}
+			*n = nullInt64{}
 			return nil
 		}
 		b = []byte(s)
@@ -137,12 +137,12 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*n = Int64{Int64: v, Valid: true}
+	*n = nullInt64{Int64: v, Valid: true}
 	return nil
 }
 
 // MarshalJSON implements json.Marshaler.
-func (n Int64) MarshalJSON() ([]byte, error) {
+func (n nullInt64) MarshalJSON() ([]byte, error) {
 	if !n.Valid {
 		return []byte("null"), nil
 	}
@@ -150,7 +150,7 @@ func (n Int64) MarshalJSON() ([]byte, error) {
 }
 
 // Ptr returns a pointer to the value, or nil when not Valid.
-func (n Int64) Ptr() *int64 { return ptrIf(n.Int64, n.Valid) }
+func (n nullInt64) Ptr() *int64 { return ptrIf(n.Int64, n.Valid) }
 
 // parseJSONInt parses an integer written as a JSON number ("12", "12.0", "1.2e3").
 func parseJSONInt(b []byte) (int64, error) {
@@ -177,20 +177,20 @@ func parseJSONInt(b []byte) (int64, error) {
 	return int64(f), nil
 }
 
-// ID is a tolerant identifier that decodes from a JSON string or a JSON number and is kept as
+// nullID is a tolerant identifier that decodes from a JSON string or a JSON number and is kept as
 // its decimal string (Engage account ids are numeric strings, sometimes sent as numbers).
 // null and "" give Valid == false.
-type ID struct {
+type nullID struct {
 	String string
 	Valid  bool
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (id *ID) UnmarshalJSON(b []byte) error {
+func (id *nullID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
-		*id = ID{}
+		*id = nullID{}
 		return nil
 	case b[0] == '"':
 		var s string
@@ -198,30 +198,30 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		s = strings.TrimSpace(s)
-		*id = ID{String: s, Valid: s != ""}
+		*id = nullID{String: s, Valid: s != ""}
 		return nil
 	default:
 		v, err := parseJSONInt(b)
 		if err != nil {
 			return fmt.Errorf("parsing id: %w", err)
 		}
-		*id = ID{String: strconv.FormatInt(v, 10), Valid: true}
+		*id = nullID{String: strconv.FormatInt(v, 10), Valid: true}
 		return nil
 	}
 }
 
 // Ptr returns a pointer to the string, or nil when not Valid.
-func (id ID) Ptr() *string { return ptrIf(id.String, id.Valid) }
+func (id nullID) Ptr() *string { return ptrIf(id.String, id.Valid) }
 
-// Bool is a tolerant, nullable boolean: true/false, "true"/"false", 1/0, "1"/"0"; null and ""
+// nullBool is a tolerant, nullable boolean: true/false, "true"/"false", 1/0, "1"/"0"; null and ""
 // give Valid == false.
-type Bool struct {
+type nullBool struct {
 	Bool  bool
 	Valid bool
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (v *Bool) UnmarshalJSON(b []byte) error {
+func (v *nullBool) UnmarshalJSON(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	if len(s) > 0 && s[0] == '"' {
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -231,11 +231,11 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	}
 	switch strings.ToLower(s) {
 	case "", "null":
-		*v = Bool{}
+		*v = nullBool{}
 	case "true", "1", "y", "yes":
-		*v = Bool{Bool: true, Valid: true}
+		*v = nullBool{Bool: true, Valid: true}
 	case "false", "0", "n", "no":
-		*v = Bool{Bool: false, Valid: true}
+		*v = nullBool{Bool: false, Valid: true}
 	default:
 		return fmt.Errorf("parsing boolean %s: not a boolean", quoteValue(s))
 	}
@@ -243,28 +243,28 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 }
 
 // Ptr returns a pointer to the value, or nil when not Valid.
-func (v Bool) Ptr() *bool { return ptrIf(v.Bool, v.Valid) }
+func (v nullBool) Ptr() *bool { return ptrIf(v.Bool, v.Valid) }
 
-// Str is a tolerant, nullable string: a JSON string, or a number or boolean kept as its text.
+// nullStr is a tolerant, nullable string: a JSON string, or a number or boolean kept as its text.
 // null gives Valid == false; "" is a valid empty string.
-type Str struct {
+type nullStr struct {
 	String string
 	Valid  bool
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (v *Str) UnmarshalJSON(b []byte) error {
+func (v *nullStr) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
-		*v = Str{}
+		*v = nullStr{}
 		return nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*v = Str{String: s, Valid: true}
+		*v = nullStr{String: s, Valid: true}
 		return nil
 	case b[0] == '{' || b[0] == '[':
 		return fmt.Errorf("parsing string: got a JSON %s", map[byte]string{'{': "object", '[': "array"}[b[0]])
@@ -272,13 +272,13 @@ func (v *Str) UnmarshalJSON(b []byte) error {
 		if !json.Valid(b) {
 			return fmt.Errorf("parsing string: invalid JSON value")
 		}
-		*v = Str{String: string(b), Valid: true}
+		*v = nullStr{String: string(b), Valid: true}
 		return nil
 	}
 }
 
 // Ptr returns a pointer to the string, or nil when not Valid.
-func (v Str) Ptr() *string { return ptrIf(v.String, v.Valid) }
+func (v nullStr) Ptr() *string { return ptrIf(v.String, v.Valid) }
 
 // quoteValue shows a rejected value in an error only when it is short and made of characters
 // that dates and numbers use; anything else (which might be a credential in the wrong field)

@@ -48,12 +48,22 @@ func (t *engageToken) fresh(now time.Time, margin time.Duration) bool {
 	return t.expiry.Sub(now) > m
 }
 
-// tokenSource holds the RingCentral and Engage tokens. Reads take mu; renewals hold lock (a
-// one-slot channel, so waiters obey their context) so that concurrent callers cause exactly
-// one renewal.
+// tokenSource is the client's auth, in the shape of an oauth2 TokenSource: it owns the
+// RingCentral JWT grant, the exchange for an Engage token pair (within the exchange limit),
+// the refresh, the revoke and the logout, and hands the admin API a usable access token
+// (Token), renewed when stale or rejected (Invalidate). Login and Logout start and end a
+// session. Its calls share the client's wire (send, retry, redaction) but not the admin
+// API's pacing.
+//
+// Reads take mu; renewals hold lock (a one-slot channel, so waiters obey their context) so
+// that concurrent callers cause exactly one renewal.
 type tokenSource struct {
-	c    *Client
-	lock chan struct{}
+	*wire
+	rcBase     *url.URL
+	engageBase *url.URL
+	basic      string         // the Authorization header of the RingCentral OAuth calls
+	window     *slidingWindow // the exchange limit
+	lock       chan struct{}
 
 	mu      sync.Mutex
 	rc      *rcToken
@@ -63,18 +73,40 @@ type tokenSource struct {
 	past    []string // tokens replaced during this client's life, still redacted from errors
 }
 
+// exchangeWindow is the sliding window of the exchange limit: 60 s plus a little slack, so the
+// server (which sees our requests slightly later) never counts more than the limit in its own
+// 60 s window.
+const exchangeWindow = time.Minute + time.Second
+
+// newTokenSource returns the token source of the client made of w, for the RingCentral and
+// Engage base URLs.
+func newTokenSource(w *wire, rcBase, engageBase *url.URL) *tokenSource {
+	creds := []byte(w.cfg.ClientID + ":" + w.cfg.ClientSecret)
+	return &tokenSource{
+		wire:       w,
+		rcBase:     rcBase,
+		engageBase: engageBase,
+		basic:      "Basic " + base64.StdEncoding.EncodeToString(creds),
+		window:     newSlidingWindow(w.cfg.ExchangePerMinute, exchangeWindow),
+		lock:       make(chan struct{}, 1),
+	}
+}
+
+// now is the clock of token lifetime decisions.
+func (ts *tokenSource) now() time.Time { return time.Now() }
+
 // current returns the Engage access token when it is fresh.
 func (ts *tokenSource) current() (string, uint64, bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if ts.engage.fresh(ts.c.now(), ts.c.cfg.RefreshMargin) {
+	if ts.engage.fresh(ts.now(), ts.cfg.RefreshMargin) {
 		return ts.engage.access, ts.gen, true
 	}
 	return "", ts.gen, false
 }
 
-// token returns a usable Engage access token, renewing it (single-flight) when needed.
-func (ts *tokenSource) token(ctx context.Context) (string, error) {
+// Token returns a usable Engage access token, renewing it (single-flight) when needed.
+func (ts *tokenSource) Token(ctx context.Context) (string, error) {
 	tok, gen, ok := ts.current()
 	if ok {
 		return tok, nil
@@ -84,7 +116,7 @@ func (ts *tokenSource) token(ctx context.Context) (string, error) {
 	}
 	defer ts.release()
 	ts.mu.Lock()
-	if ts.engage != nil && !ts.engage.stale && (ts.gen != gen || ts.engage.fresh(ts.c.now(), ts.c.cfg.RefreshMargin)) {
+	if ts.engage != nil && !ts.engage.stale && (ts.gen != gen || ts.engage.fresh(ts.now(), ts.cfg.RefreshMargin)) {
 		// Renewed by another goroutine while we waited.
 		tok := ts.engage.access
 		ts.mu.Unlock()
@@ -110,9 +142,9 @@ func (ts *tokenSource) acquire(ctx context.Context) error {
 
 func (ts *tokenSource) release() { <-ts.lock }
 
-// invalidate marks tok as rejected by the server, so the next token call renews it. A token
+// Invalidate marks tok as rejected by the server (a 401), so the next Token renews it. A token
 // that was already replaced is left alone (another goroutine renewed it).
-func (ts *tokenSource) invalidate(tok string) {
+func (ts *tokenSource) Invalidate(tok string) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.engage != nil && ts.engage.access == tok {
@@ -149,8 +181,8 @@ func (ts *tokenSource) addPast(toks ...string) {
 	}
 }
 
-// secrets lists the tokens to redact from error text.
-func (ts *tokenSource) secrets() []string {
+// tokens lists the tokens to redact from error text: those held and those replaced.
+func (ts *tokenSource) tokens() []string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	out := append([]string(nil), ts.past...)
@@ -161,6 +193,48 @@ func (ts *tokenSource) secrets() []string {
 		out = append(out, ts.engage.access, ts.engage.refresh)
 	}
 	return out
+}
+
+// Login starts a session: the RingCentral JWT grant, then the exchange for an Engage token
+// pair. While a session lasts it returns that session's details without new requests.
+func (ts *tokenSource) Login(ctx context.Context) (*AccessTokenUserDetails, error) {
+	if err := ts.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer ts.release()
+	ts.mu.Lock()
+	d := ts.details
+	ok := ts.engage != nil && d != nil
+	ts.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	return ts.grantAndExchange(ctx)
+}
+
+// Logout ends the session: it logs the Engage refresh token out (best effort) and revokes the
+// RingCentral token, then forgets both (kept only for redaction) and closes the idle
+// connections. A later Token or Login starts a new session. It returns the revocation error,
+// if any.
+func (ts *tokenSource) Logout(ctx context.Context) error {
+	if err := ts.acquire(ctx); err != nil {
+		return err
+	}
+	defer ts.release()
+	ts.mu.Lock()
+	rc, eng := ts.rc, ts.engage
+	ts.mu.Unlock()
+
+	if eng != nil && eng.refresh != "" {
+		ts.logout(ctx, eng.refresh)
+	}
+	var err error
+	if rc != nil && rc.expiry.After(ts.now()) {
+		err = ts.revoke(ctx, rc.access)
+	}
+	ts.forget()
+	ts.closeIdle()
+	return err
 }
 
 // renew gets a new Engage token, with lock held: refresh; when that fails, exchange the
@@ -183,11 +257,11 @@ func (ts *tokenSource) renew(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("refreshing engage token: %w", err)
 		}
-		ts.c.logger().Warn("engage: refreshing the access token failed; exchanging the RingCentral token again",
+		ts.logger().Warn("engage: refreshing the access token failed; exchanging the RingCentral token again",
 			slog.String("error", err.Error()))
 		errs = append(errs, fmt.Errorf("refreshing engage token: %w", err))
 	}
-	if rc != nil && rc.expiry.Sub(ts.c.now()) > rcMinRemaining {
+	if rc != nil && rc.expiry.Sub(ts.now()) > rcMinRemaining {
 		_, err := ts.exchange(ctx, rc.access)
 		if err == nil {
 			return nil
@@ -195,19 +269,19 @@ func (ts *tokenSource) renew(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("exchanging ringcentral token: %w", err)
 		}
-		ts.c.logger().Warn("engage: exchanging the RingCentral token failed; running the JWT grant again",
+		ts.logger().Warn("engage: exchanging the RingCentral token failed; running the JWT grant again",
 			slog.String("error", err.Error()))
 		errs = append(errs, fmt.Errorf("exchanging ringcentral token: %w", err))
 	}
-	_, err := ts.login(ctx)
+	_, err := ts.grantAndExchange(ctx)
 	if err != nil && len(errs) > 0 {
 		return fmt.Errorf("%w (after: %w)", err, errors.Join(errs...))
 	}
 	return err
 }
 
-// login runs the JWT grant and the exchange, with lock held.
-func (ts *tokenSource) login(ctx context.Context) (*AccessTokenUserDetails, error) {
+// grantAndExchange runs the JWT grant and the exchange, with lock held.
+func (ts *tokenSource) grantAndExchange(ctx context.Context) (*AccessTokenUserDetails, error) {
 	rc, err := ts.grant(ctx)
 	if err != nil {
 		return nil, err
@@ -215,42 +289,66 @@ func (ts *tokenSource) login(ctx context.Context) (*AccessTokenUserDetails, erro
 	return ts.exchange(ctx, rc)
 }
 
+// rcAttempt is one attempt of a RingCentral OAuth call r (name, "jwt grant" or "revoke", is
+// the Endpoint of its errors): the client credentials as HTTP Basic, an unsuccessful answer
+// typed *AuthError.
+func (ts *tokenSource) rcAttempt(name string, r *request) attemptFunc {
+	return func(ctx context.Context) (*http.Response, []byte, error) {
+		resp, body, err := ts.send(ctx, r, ts.basic)
+		if err == nil && !succeeded(resp) {
+			err = newAuthError(name, resp, body, ts.redact)
+		}
+		return resp, body, err
+	}
+}
+
+// engageAttempt is one attempt of an Engage auth call r (exchange, refresh, logout): the
+// credential travels in the form or the path, an unsuccessful answer is typed *APIError.
+func (ts *tokenSource) engageAttempt(r *request) attemptFunc {
+	return func(ctx context.Context) (*http.Response, []byte, error) {
+		resp, body, err := ts.send(ctx, r, "")
+		if err == nil && !succeeded(resp) {
+			err = newAPIError(resp, body, ts.redact)
+		}
+		return resp, body, err
+	}
+}
+
 // grant runs the RingCentral JWT grant and stores the token. It revokes the RingCentral token
 // it replaces (best effort), so runs do not pile up sessions.
 func (ts *tokenSource) grant(ctx context.Context) (string, error) {
-	c := ts.c
 	form := url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-		"assertion":  {c.cfg.JWT},
+		"assertion":  {ts.cfg.JWT},
 	}
-	r := &request{method: http.MethodPost, url: newURL(c.rcBase, "restapi/oauth/token", nil), form: form, rcEndpoint: "jwt grant"}
-	_, body, err := c.do(ctx, r)
+	r := &request{method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/token", nil), form: form}
+	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("jwt grant", r))
 	if err != nil {
 		return "", fmt.Errorf("requesting ringcentral token: %w", err)
 	}
 	var tr rcTokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("requesting ringcentral token: %w", &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)})
+		return "", fmt.Errorf("requesting ringcentral token: %w", &DecodeError{Endpoint: ts.endpoint(r), Err: ts.redactErr(err)})
 	}
 	if tr.AccessToken == "" {
-		return "", fmt.Errorf("requesting ringcentral token: %w", &DecodeError{Endpoint: c.endpoint(r), Err: errors.New("access_token is missing")})
+		return "", fmt.Errorf("requesting ringcentral token: %w", &DecodeError{Endpoint: ts.endpoint(r), Err: errors.New("access_token is missing")})
 	}
 	ttl := fallbackRCTTL
 	if tr.ExpiresIn.Valid && tr.ExpiresIn.Int64 > 0 {
 		ttl = time.Duration(tr.ExpiresIn.Int64) * time.Second
 	}
-	c.stats.grants.Add(1)
+	ts.stats.grants.Add(1)
 	ts.mu.Lock()
 	old := ts.rc
-	ts.rc = &rcToken{access: tr.AccessToken, expiry: c.now().Add(ttl)}
+	ts.rc = &rcToken{access: tr.AccessToken, expiry: ts.now().Add(ttl)}
 	if old != nil {
 		ts.addPast(old.access)
 	}
 	ts.mu.Unlock()
-	c.logger().Info("ringcentral: JWT grant succeeded", slog.String("expires_in", ttl.String()), slog.String("scope", tr.Scope))
-	if old != nil && old.expiry.After(c.now()) {
+	ts.logger().Info("ringcentral: JWT grant succeeded", slog.String("expires_in", ttl.String()), slog.String("scope", tr.Scope))
+	if old != nil && old.expiry.After(ts.now()) {
 		if err := ts.revoke(ctx, old.access); err != nil {
-			c.logger().Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
+			ts.logger().Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
 		}
 	}
 	return tr.AccessToken, nil
@@ -258,23 +356,27 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 
 // revoke revokes a RingCentral access token.
 func (ts *tokenSource) revoke(ctx context.Context, tok string) error {
-	c := ts.c
-	r := &request{method: http.MethodPost, url: newURL(c.rcBase, "restapi/oauth/revoke", nil),
-		form: url.Values{"token": {tok}}, rcEndpoint: "revoke"}
-	if _, _, err := c.do(ctx, r); err != nil {
+	r := &request{method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/revoke", nil), form: url.Values{"token": {tok}}}
+	if _, _, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("revoke", r)); err != nil {
 		return fmt.Errorf("revoking ringcentral token: %w", err)
 	}
 	return nil
 }
 
-// exchange trades a RingCentral token for an Engage token pair, within the exchange limit.
+// exchange trades a RingCentral token for an Engage token pair. Every attempt waits its turn
+// in the exchange limit (at most ExchangePerMinute in any window).
 func (ts *tokenSource) exchange(ctx context.Context, rcAccess string) (*AccessTokenUserDetails, error) {
-	c := ts.c
 	form := url.Values{"rcAccessToken": {rcAccess}, "rcTokenType": {"Bearer"}}
 	r := &request{method: http.MethodPost,
-		url:  newURL(c.engageBase, "api/auth/login/rc/accesstoken", url.Values{"includeRefresh": {"true"}}),
-		form: form, exchange: true}
-	_, body, err := c.do(ctx, r)
+		url:  newURL(ts.engageBase, "api/auth/login/rc/accesstoken", url.Values{"includeRefresh": {"true"}}),
+		form: form}
+	attempt := ts.engageAttempt(r)
+	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, func(ctx context.Context) (*http.Response, []byte, error) {
+		if err := ts.window.wait(ctx); err != nil {
+			return nil, nil, err
+		}
+		return attempt(ctx)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -282,40 +384,51 @@ func (ts *tokenSource) exchange(ctx context.Context, rcAccess string) (*AccessTo
 	if err != nil {
 		return nil, err
 	}
-	c.stats.exchanges.Add(1)
-	c.logger().Info("engage: token exchange succeeded", slog.String("main_account_id", d.MainAccountID))
+	ts.stats.exchanges.Add(1)
+	ts.logger().Info("engage: token exchange succeeded", slog.String("main_account_id", d.MainAccountID))
 	return d, nil
 }
 
 // refresh trades the refresh token for a new token pair (the rotated refresh token replaces
 // the old one).
 func (ts *tokenSource) refresh(ctx context.Context, refresh string) error {
-	c := ts.c
 	form := url.Values{"refresh_token": {refresh}, "rcTokenType": {"Bearer"}}
-	r := &request{method: http.MethodPost, url: newURL(c.engageBase, "api/auth/token/refresh", nil), form: form}
-	_, body, err := c.do(ctx, r)
+	r := &request{method: http.MethodPost, url: newURL(ts.engageBase, "api/auth/token/refresh", nil), form: form}
+	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.engageAttempt(r))
 	if err != nil {
 		return err
 	}
 	if _, err := ts.store(r, body); err != nil {
 		return err
 	}
-	c.stats.refreshes.Add(1)
-	c.logger().Debug("engage: access token refreshed")
+	ts.stats.refreshes.Add(1)
+	ts.logger().Debug("engage: access token refreshed")
 	return nil
+}
+
+// logout logs the Engage refresh token out, once and within 10 s: best effort (not every
+// server has the endpoint), a failure is a warning. The documented answer is 200 text/plain
+// (or 204): asking for JSON gets 406.
+func (ts *tokenSource) logout(ctx context.Context, refresh string) {
+	r := &request{method: http.MethodDelete, url: newURL(ts.engageBase, "api/auth/logout/{}", nil, refresh),
+		accept: "text/plain, */*"}
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, _, err := ts.retry(lctx, r, 1, ts.engageAttempt(r)); err != nil {
+		ts.logger().Warn("engage: logging the refresh token out failed", slog.String("error", ts.redact(err.Error())))
+	}
 }
 
 // store decodes a login/refresh response and makes its tokens current.
 func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, error) {
-	c := ts.c
 	var w loginResponse
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)}
+		return nil, &DecodeError{Endpoint: ts.endpoint(r), Err: ts.redactErr(err)}
 	}
 	if w.AccessToken == "" {
-		return nil, &DecodeError{Endpoint: c.endpoint(r), Err: errors.New("accessToken is missing")}
+		return nil, &DecodeError{Endpoint: ts.endpoint(r), Err: errors.New("accessToken is missing")}
 	}
-	now := c.now()
+	now := ts.now()
 	expiry, lifetime := jwtExpiry(w.AccessToken, now)
 	d := w.details(body)
 	ts.mu.Lock()
@@ -373,4 +486,39 @@ func jwtExpiry(tok string, now time.Time) (expiry time.Time, lifetime time.Durat
 		lifetime = time.Second
 	}
 	return expiry, lifetime
+}
+
+// slidingWindow allows at most n events in any window of length per.
+type slidingWindow struct {
+	mu    sync.Mutex
+	n     int
+	per   time.Duration
+	times []time.Time
+}
+
+func newSlidingWindow(n int, per time.Duration) *slidingWindow {
+	return &slidingWindow{n: n, per: per}
+}
+
+// wait blocks until an event is allowed (or ctx ends), then records it.
+func (w *slidingWindow) wait(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		now := time.Now()
+		i := 0
+		for i < len(w.times) && now.Sub(w.times[i]) >= w.per {
+			i++
+		}
+		w.times = w.times[i:]
+		if len(w.times) < w.n {
+			w.times = append(w.times, now)
+			w.mu.Unlock()
+			return nil
+		}
+		d := w.times[0].Add(w.per).Sub(now)
+		w.mu.Unlock()
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
 }

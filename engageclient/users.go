@@ -58,19 +58,19 @@ type User struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *User) UnmarshalJSON(b []byte) error {
 	var w struct {
-		UserID       Int64  `json:"userId"`
-		UserName     Str    `json:"userName"`
-		FirstName    Str    `json:"firstName"`
-		LastName     Str    `json:"lastName"`
-		FullName     Str    `json:"fullName"`
-		Enabled      Bool   `json:"enabled"`
-		RootUser     Bool   `json:"rootUser"`
-		RCUserID     Int64  `json:"rcUserId"`
-		RCAccountID  ID     `json:"rcAccountId"`
-		Roles        []Role `json:"roles"`
-		CreationDate Time   `json:"creationDate"`
-		ParentPath   Str    `json:"parentPath"`
-		Children     span   `json:"children"`
+		UserID       nullInt64 `json:"userId"`
+		UserName     nullStr   `json:"userName"`
+		FirstName    nullStr   `json:"firstName"`
+		LastName     nullStr   `json:"lastName"`
+		FullName     nullStr   `json:"fullName"`
+		Enabled      nullBool  `json:"enabled"`
+		RootUser     nullBool  `json:"rootUser"`
+		RCUserID     nullInt64 `json:"rcUserId"`
+		RCAccountID  nullID    `json:"rcAccountId"`
+		Roles        []Role    `json:"roles"`
+		CreationDate Time      `json:"creationDate"`
+		ParentPath   nullStr   `json:"parentPath"`
+		Children     span      `json:"children"`
 	}
 	if err := unmarshalObject(b, &w, "user"); err != nil {
 		return err
@@ -85,11 +85,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	var children []span
-	if len(w.Children) > 0 && w.Children[0] == '[' {
-		if err := json.Unmarshal(w.Children, &children); err != nil {
-			return fmt.Errorf("children: %w", err)
-		}
+	children, err := childSpans(w.Children)
+	if err != nil {
+		return err
 	}
 	*u = User{
 		UserID:       w.UserID.Int64,
@@ -106,6 +104,22 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		ParentPath:   w.ParentPath.Ptr(),
 		Raw:          raw,
 	}
+	return u.decodeChildren(children)
+}
+
+// childSpans splits a user's children member (absent, null or an array) into its elements.
+func childSpans(children span) ([]span, error) {
+	var out []span
+	if len(children) > 0 && children[0] == '[' {
+		if err := json.Unmarshal(children, &out); err != nil {
+			return nil, fmt.Errorf("children: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// decodeChildren decodes u's children (null elements skipped), each knowing u as its parent.
+func (u *User) decodeChildren(children []span) error {
 	for i, raw := range children {
 		if string(bytes.TrimSpace(raw)) == "null" {
 			continue
@@ -186,8 +200,8 @@ func (r *Role) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var w struct {
-		RoleType    Str `json:"roleType"`
-		Description Str `json:"description"`
+		RoleType    nullStr `json:"roleType"`
+		Description nullStr `json:"description"`
 	}
 	if err := unmarshalObject(b, &w, "role"); err != nil {
 		return err
