@@ -608,11 +608,11 @@ func (c Config) masked() string {
 		}
 		return "set"
 	}
-	if rc := mappingValue(&doc, "ringcentral"); rc != nil {
-		if k := mappingKey(rc, "client_secret_file"); k != nil {
+	if _, rc := mappingEntry(&doc, "ringcentral"); rc != nil {
+		if k, _ := mappingEntry(rc, "client_secret_file"); k != nil {
 			k.LineComment = "client secret: " + setOrUnset(c.RingCentral.ClientSecret) + " (EVSYNC_RC_CLIENT_SECRET wins over this file)"
 		}
-		if k := mappingKey(rc, "jwt_file"); k != nil {
+		if k, _ := mappingEntry(rc, "jwt_file"); k != nil {
 			k.LineComment = "JWT: " + setOrUnset(c.RingCentral.JWT) + " (EVSYNC_RC_JWT wins over this file)"
 		}
 	}
@@ -628,36 +628,21 @@ func (c Config) masked() string {
 	return out.String()
 }
 
-// mappingKey returns the key node named name in the mapping n, or nil.
-func mappingKey(n *yaml.Node, name string) *yaml.Node {
+// mappingEntry returns the key node named name in the mapping n (or in the mapping a
+// document n holds) and the value node under it, or nil, nil.
+func mappingEntry(n *yaml.Node, name string) (key, value *yaml.Node) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == name {
-			return n.Content[i]
+			return n.Content[i], n.Content[i+1]
 		}
 	}
-	return nil
-}
-
-// mappingValue returns the value node under the key name in the mapping n, or nil.
-func mappingValue(n *yaml.Node, name string) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == name {
-			return n.Content[i+1]
-		}
-	}
-	return nil
+	return nil, nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -685,10 +670,8 @@ func (c Config) newLogger(w io.Writer) *slog.Logger {
 	format := c.Log.Format
 	if format == "auto" || format == "" {
 		format = "json"
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				format = "text"
-			}
+		if isTerminal(w) {
+			format = "text"
 		}
 	}
 	if format == "text" {
