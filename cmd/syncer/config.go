@@ -188,7 +188,7 @@ func readSecretFile(name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: a close error loses nothing
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileSize+1))
 	if err != nil {
 		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
@@ -457,10 +457,10 @@ func (c *Config) validate() error {
 // minEvery is the shortest "@every" interval schedule.cron accepts: five cron fields cannot
 // say anything more often than once a minute either, and a run takes far longer than a second
 // (its requests alone, paced at engage.requests_per_minute). schedule.seconds opts into
-// second-granularity schedules (tests, demos) and lowers it to minEverySeconds.
+// second-granularity schedules (tests, demos) and lowers it to minEveryWithSecondsField.
 const (
-	minEvery        = time.Minute
-	minEverySeconds = time.Second
+	minEvery                 = time.Minute
+	minEveryWithSecondsField = time.Second
 )
 
 // checkSchedule checks the cron spec of schedule.cron, read with a leading seconds field when
@@ -482,7 +482,7 @@ func checkSchedule(spec string, seconds bool, now time.Time) error {
 	if d, ok := everyInterval(spec); ok {
 		low, want := minEvery, "at least 1m (or 1s with schedule.seconds: true)"
 		if seconds {
-			low, want = minEverySeconds, "at least 1s"
+			low, want = minEveryWithSecondsField, "at least 1s"
 		}
 		if d < low {
 			return fmt.Errorf("an @every interval must be %s, got %q", want, spec)
