@@ -421,6 +421,16 @@ func (c *Config) validate() error {
 	if c.Sync.Timeout <= 0 {
 		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", c.Sync.Timeout)
 	}
+	c.validateSchedule(bad)
+	c.validateProcess(bad)
+	return errors.Join(errs...)
+}
+
+// problemFunc reports one problem of the config key; validate collects them.
+type problemFunc func(key, format string, args ...any)
+
+// validateSchedule checks schedule.*.
+func (c *Config) validateSchedule(bad problemFunc) {
 	loc, tzErr := time.LoadLocation(c.Schedule.Timezone)
 	if c.Schedule.Timezone == "" || tzErr != nil {
 		loc = time.UTC // reported below; the cron check still runs
@@ -434,6 +444,10 @@ func (c *Config) validate() error {
 	if c.Schedule.Timeout <= 0 {
 		bad("schedule.timeout", "must be a positive duration like \"1h\", got %q", c.Schedule.Timeout)
 	}
+}
+
+// validateProcess checks http.*, log.* and shutdown.*.
+func (c *Config) validateProcess(bad problemFunc) {
 	if l := c.HTTP.Listen; l != "" {
 		if err := checkListen(l); err != nil {
 			bad("http.listen", "must be empty (off) or host:port like \":9090\" or \"127.0.0.1:9090\", got %q", l)
@@ -451,7 +465,6 @@ func (c *Config) validate() error {
 	if c.Shutdown.GracePeriod <= 0 {
 		bad("shutdown.grace_period", "must be a positive duration like \"30s\", got %q", c.Shutdown.GracePeriod)
 	}
-	return errors.Join(errs...)
 }
 
 // minEvery is the shortest "@every" interval schedule.cron accepts: five cron fields cannot
