@@ -98,24 +98,36 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 }
 
 // exampleQueries are shown after the demo run: the questions people answer with plain SQL.
+// They name their tables unqualified: printExampleQueries runs them with search_path set to the
+// demo's schema.
 var exampleQueries = []struct{ title, sql string }{
 	{"Live agents per sub-account", `SELECT main_account_name, sub_account_name, count(*) AS agents
-  FROM {s}.agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
+  FROM agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
 	{"Agents by type and state", `SELECT agent_type, is_active, count(*) AS agents
-  FROM {s}.agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
-	{"Freshness per entity", `SELECT * FROM {s}.entity_freshness`},
+  FROM agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Freshness per entity", `SELECT * FROM entity_freshness`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
-  FROM {s}.sync_runs ORDER BY run_id DESC LIMIT 3`},
+  FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
 }
 
+// printExampleQueries prints each of exampleQueries and its result, run in one read-only
+// transaction whose search_path is schema. The SET line it prints first makes the queries as
+// shown runnable in psql.
 func printExampleQueries(ctx context.Context, w io.Writer, pool *pgxpool.Pool, schema string) error {
-	s := pgx.Identifier{schema}.Sanitize()
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("running the example queries: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read-only: nothing to keep, and nothing to report
+	path := pgx.Identifier{schema}.Sanitize()
+	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", path); err != nil {
+		return fmt.Errorf("running the example queries: setting search_path: %w", err)
+	}
 	o := &output{w: w}
-	o.println()
+	o.printf("\nSET search_path TO %s;\n\n", path)
 	for _, q := range exampleQueries {
-		sql := strings.ReplaceAll(q.sql, "{s}", s)
-		o.printf("-- %s\n%s;\n", q.title, sql)
-		if err := printQuery(ctx, o, pool, sql); err != nil {
+		o.printf("-- %s\n%s;\n", q.title, q.sql)
+		if err := printQuery(ctx, o, tx, q.sql); err != nil {
 			return fmt.Errorf("running example query %q: %w", q.title, err)
 		}
 		o.println()
@@ -124,8 +136,8 @@ func printExampleQueries(ctx context.Context, w io.Writer, pool *pgxpool.Pool, s
 }
 
 // printQuery runs sql and prints its result as a table on o (which keeps a write error).
-func printQuery(ctx context.Context, o *output, pool *pgxpool.Pool, sql string) error {
-	rows, err := pool.Query(ctx, sql)
+func printQuery(ctx context.Context, o *output, tx pgx.Tx, sql string) error {
+	rows, err := tx.Query(ctx, sql)
 	if err != nil {
 		return err
 	}
