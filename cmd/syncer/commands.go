@@ -150,7 +150,7 @@ func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
 		lastPhase := ""
 		return func(p syncrun.Progress) {
 			if lastPhase != "" && p.Phase != lastPhase {
-				fmt.Fprintln(a.stderr) // keep the finished phase's line; start a new one
+				_, _ = fmt.Fprintln(a.stderr) // keep the finished phase's line; start a new one
 			}
 			lastPhase = p.Phase
 			eta := "-"
@@ -161,7 +161,8 @@ func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
 			if p.Done {
 				end = "\n"
 			}
-			fmt.Fprintf(a.stderr, "\r\033[K[%s] scopes %d/%d  rows %d  requests %d  429s %d  refreshes %d  elapsed %s  eta %s%s",
+			// A progress line that cannot be shown is not worth failing the run for.
+			_, _ = fmt.Fprintf(a.stderr, "\r\033[K[%s] scopes %d/%d  rows %d  requests %d  429s %d  refreshes %d  elapsed %s  eta %s%s",
 				p.Phase, p.ScopesDone, p.ScopesTotal, p.Rows, p.Requests, p.RateLimited, p.Refreshes,
 				p.Elapsed.Round(time.Second), eta, end)
 		}, 500 * time.Millisecond
@@ -235,27 +236,36 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual",
 	})
 	if res != nil {
-		printSummary(a.stdout, res)
+		a.reportSummary(res)
 	}
 	return syncExit(res, err, a.cfg.Database.Schema)
 }
 
+// reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is
+// published or not either way): a summary that cannot be written is logged.
+func (a *app) reportSummary(res *syncrun.Result) {
+	if err := printSummary(a.stdout, res); err != nil {
+		a.logger.Warn("the run's summary was not shown", "run_id", res.RunID, "err", err.Error())
+	}
+}
+
 // printSummary prints a run's outcome and its per-entity counts.
-func printSummary(w io.Writer, res *syncrun.Result) {
+func printSummary(w io.Writer, res *syncrun.Result) error {
+	o := &output{w: w}
 	dur := res.Finished.Sub(res.Started).Round(time.Millisecond)
 	if res.DryRun {
-		fmt.Fprintf(w, "dry run %s in %s: nothing was written; this is what a run would do\n", res.Status, dur)
+		o.printf("dry run %s in %s: nothing was written; this is what a run would do\n", res.Status, dur)
 	} else {
-		fmt.Fprintf(w, "run %d %s in %s\n", res.RunID, res.Status, dur)
+		o.printf("run %d %s in %s\n", res.RunID, res.Status, dur)
 	}
-	fmt.Fprintf(w, "api: %d requests, %d retries, %d rate-limited (429), %d token refreshes\n",
+	o.printf("api: %d requests, %d retries, %d rate-limited (429), %d token refreshes\n",
 		res.API.Requests, res.API.Retries, res.API.RateLimited, res.API.Refreshes)
 	if len(res.Scopes) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := o.table(tabwriter.AlignRight)
 		if res.DryRun {
-			fmt.Fprintln(tw, "entity\tfetched\twould insert\twould update\tunchanged\twould delete\twould restore\t")
+			tw.printf("entity\tfetched\twould insert\twould update\tunchanged\twould delete\twould restore\t\n")
 		} else {
-			fmt.Fprintln(tw, "entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t")
+			tw.printf("entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t\n")
 		}
 		totals := res.Totals()
 		for _, e := range db.Entities() {
@@ -263,41 +273,25 @@ func printSummary(w io.Writer, res *syncrun.Result) {
 			if !ok {
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", e, t.Fetched, t.Inserted, t.Updated, t.Unchanged, t.Deleted, t.Restored)
+			tw.printf("%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", e, t.Fetched, t.Inserted, t.Updated, t.Unchanged, t.Deleted, t.Restored)
 		}
-		tw.Flush()
+		tw.flush()
 	}
 	for _, s := range res.Scopes {
 		if s.Error != "" {
-			fmt.Fprintf(w, "scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneLine(s.Error))
+			o.printf("scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneLine(s.Error))
 		}
 	}
 	if res.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", oneLine(res.Error))
+		o.printf("error: %s\n", oneLine(res.Error))
 	}
+	return o.done("the run's summary")
 }
 
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--yes]\n\n"+
-		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
-		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
-	yes := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
-	if err := parseFlags(fs, args); err != nil {
+	verb, yes, err := parseMigrateArgs(a, args)
+	if err != nil {
 		return err
-	}
-	verb := "up"
-	if fs.NArg() > 0 {
-		verb = fs.Arg(0)
-		// Flags may follow the direction too ("migrate down --yes").
-		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
-		}
-	}
-	if verb != "up" && verb != "down" && verb != "status" {
-		return usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
 	}
 	a.setupLogger()
 	pool, _, err := a.openStore(ctx, false)
@@ -311,23 +305,9 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 		if err := db.MigrateUp(ctx, pool, schema); err != nil {
 			return fmt.Errorf("migrating up: %w", err)
 		}
-		fmt.Fprintf(a.stdout, "schema %s is up to date\n", schema)
+		a.tell("schema %s is up to date\n", schema)
 	case "down":
-		plan, err := db.MigrateDown(ctx, pool, schema, *yes)
-		var lost *db.RowsLostError
-		switch {
-		case errors.Is(err, db.ErrLocked):
-			return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was rolled back", schema)}
-		case errors.As(err, &lost):
-			return usageErr("migrate down: %v; nothing was rolled back: pass --yes to drop them", lost)
-		case err != nil:
-			return err
-		case plan.Version == 0:
-			fmt.Fprintf(a.stdout, "schema %s: no migration to roll back\n", schema)
-		default:
-			fmt.Fprintf(a.stdout, "schema %s: rolled back migration %d (%s), dropping %d tables and %d rows\n",
-				schema, plan.Version, plan.Path, len(plan.Tables), plan.Rows())
-		}
+		return a.migrateDown(ctx, pool, yes)
 	case "status":
 		if err := db.MigrateStatus(ctx, pool, schema, a.stdout); err != nil {
 			return fmt.Errorf("reading migration status: %w", err)
@@ -336,11 +316,68 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// parseMigrateArgs returns the direction of `migrate` (up by default) and its --yes flag.
+func parseMigrateArgs(a *app, args []string) (verb string, yes bool, err error) {
+	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--yes]\n\n"+
+		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
+		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
+	yesFlag := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
+	if err := parseFlags(fs, args); err != nil {
+		return "", false, err
+	}
+	verb = "up"
+	if fs.NArg() > 0 {
+		verb = fs.Arg(0)
+		// Flags may follow the direction too ("migrate down --yes").
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return "", false, err
+		}
+		if fs.NArg() > 0 {
+			return "", false, usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
+		}
+	}
+	if verb != "up" && verb != "down" && verb != "status" {
+		return "", false, usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
+	}
+	return verb, *yesFlag, nil
+}
+
+// migrateDown rolls back the latest migration; yes allows it to drop tables that hold rows.
+func (a *app) migrateDown(ctx context.Context, pool *pgxpool.Pool, yes bool) error {
+	schema := a.cfg.Database.Schema
+	plan, err := db.MigrateDown(ctx, pool, schema, yes)
+	var lost *db.RowsLostError
+	switch {
+	case errors.Is(err, db.ErrLocked):
+		return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was rolled back", schema)}
+	case errors.As(err, &lost):
+		return usageErr("migrate down: %v; nothing was rolled back: pass --yes to drop them", lost)
+	case err != nil:
+		return err
+	case plan.Version == 0:
+		a.tell("schema %s: no migration to roll back\n", schema)
+	default:
+		a.tell("schema %s: rolled back migration %d (%s), dropping %d tables and %d rows\n",
+			schema, plan.Version, plan.Path, len(plan.Tables), plan.Rows())
+	}
+	return nil
+}
+
+// tell prints a line about a change the command has made to the database. The exit code stays
+// the change's (it is made either way): a line that cannot be written is logged.
+func (a *app) tell(format string, args ...any) {
+	if _, err := fmt.Fprintf(a.stdout, format, args...); err != nil {
+		a.logger.Warn("writing to stdout", "err", err.Error())
+	}
+}
+
 func cmdConfig(_ context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("config", "config")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprint(a.stdout, a.cfg.masked())
+	if _, err := fmt.Fprint(a.stdout, a.cfg.masked()); err != nil {
+		return fmt.Errorf("writing the configuration: %w", err)
+	}
 	return nil
 }

@@ -196,7 +196,7 @@ func readSecretFile(name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: a close error loses nothing
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileSize+1))
 	if err != nil {
 		return "", fmt.Errorf("reading secret file %q: %w", name, pathErrCause(err))
@@ -429,6 +429,16 @@ func (c *Config) validate() error {
 	if c.Sync.Timeout <= 0 {
 		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", c.Sync.Timeout)
 	}
+	c.validateSchedule(bad)
+	c.validateProcess(bad)
+	return errors.Join(errs...)
+}
+
+// problemFunc reports one problem of the config key; validate collects them.
+type problemFunc func(key, format string, args ...any)
+
+// validateSchedule checks schedule.*.
+func (c *Config) validateSchedule(bad problemFunc) {
 	loc, tzErr := time.LoadLocation(c.Schedule.Timezone)
 	if c.Schedule.Timezone == "" || tzErr != nil {
 		loc = time.UTC // reported below; the cron check still runs
@@ -442,6 +452,10 @@ func (c *Config) validate() error {
 	if c.Schedule.Timeout <= 0 {
 		bad("schedule.timeout", "must be a positive duration like \"1h\", got %q", c.Schedule.Timeout)
 	}
+}
+
+// validateProcess checks http.*, log.* and shutdown.*.
+func (c *Config) validateProcess(bad problemFunc) {
 	if l := c.HTTP.Listen; l != "" {
 		if err := checkListen(l); err != nil {
 			bad("http.listen", "must be empty (off) or host:port like \":9090\" or \"127.0.0.1:9090\", got %q", l)
@@ -459,16 +473,15 @@ func (c *Config) validate() error {
 	if c.Shutdown.GracePeriod <= 0 {
 		bad("shutdown.grace_period", "must be a positive duration like \"30s\", got %q", c.Shutdown.GracePeriod)
 	}
-	return errors.Join(errs...)
 }
 
 // minEvery is the shortest "@every" interval schedule.cron accepts: five cron fields cannot
 // say anything more often than once a minute either, and a run takes far longer than a second
 // (its requests alone, paced at engage.requests_per_minute). schedule.seconds opts into
-// second-granularity schedules (tests, demos) and lowers it to minEverySeconds.
+// second-granularity schedules (tests, demos) and lowers it to minEveryWithSecondsField.
 const (
-	minEvery        = time.Minute
-	minEverySeconds = time.Second
+	minEvery                 = time.Minute
+	minEveryWithSecondsField = time.Second
 )
 
 // checkSchedule checks the cron spec of schedule.cron, read with a leading seconds field when
@@ -490,7 +503,7 @@ func checkSchedule(spec string, seconds bool, now time.Time) error {
 	if d, ok := everyInterval(spec); ok {
 		low, want := minEvery, "at least 1m (or 1s with schedule.seconds: true)"
 		if seconds {
-			low, want = minEverySeconds, "at least 1s"
+			low, want = minEveryWithSecondsField, "at least 1s"
 		}
 		if d < low {
 			return fmt.Errorf("an @every interval must be %s, got %q", want, spec)
@@ -616,11 +629,11 @@ func (c Config) masked() string {
 		}
 		return "set"
 	}
-	if rc := mappingValue(&doc, "ringcentral"); rc != nil {
-		if k := mappingKey(rc, "client_secret_file"); k != nil {
+	if _, rc := mappingEntry(&doc, "ringcentral"); rc != nil {
+		if k, _ := mappingEntry(rc, "client_secret_file"); k != nil {
 			k.LineComment = "client secret: " + setOrUnset(c.RingCentral.ClientSecret) + " (EVSYNC_RC_CLIENT_SECRET wins over this file)"
 		}
-		if k := mappingKey(rc, "jwt_file"); k != nil {
+		if k, _ := mappingEntry(rc, "jwt_file"); k != nil {
 			k.LineComment = "JWT: " + setOrUnset(c.RingCentral.JWT) + " (EVSYNC_RC_JWT wins over this file)"
 		}
 	}
@@ -636,36 +649,21 @@ func (c Config) masked() string {
 	return out.String()
 }
 
-// mappingKey returns the key node named name in the mapping n, or nil.
-func mappingKey(n *yaml.Node, name string) *yaml.Node {
+// mappingEntry returns the key node named name in the mapping n (or in the mapping a
+// document n holds) and the value node under it, or nil, nil.
+func mappingEntry(n *yaml.Node, name string) (key, value *yaml.Node) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == name {
-			return n.Content[i]
+			return n.Content[i], n.Content[i+1]
 		}
 	}
-	return nil
-}
-
-// mappingValue returns the value node under the key name in the mapping n, or nil.
-func mappingValue(n *yaml.Node, name string) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == name {
-			return n.Content[i+1]
-		}
-	}
-	return nil
+	return nil, nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -693,10 +691,8 @@ func (c Config) newLogger(w io.Writer) *slog.Logger {
 	format := c.Log.Format
 	if format == "auto" || format == "" {
 		format = "json"
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				format = "text"
-			}
+		if isTerminal(w) {
+			format = "text"
 		}
 	}
 	if format == "text" {

@@ -48,7 +48,7 @@ func TestE2ECrashLeavesTablesAndNextRunRecovers(t *testing.T) {
 	}{
 		{
 			name: "fetching",
-			pause: func(t *testing.T, e *e2e) (string, func()) {
+			pause: func(_ *testing.T, e *e2e) (string, func()) {
 				e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: time.Minute})
 				return "", func() { e.fake.ClearFaults() }
 			},

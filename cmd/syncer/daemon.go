@@ -148,22 +148,59 @@ func (d *daemon) Run(ctx context.Context) error {
 	jobsCtx, cancelJobs := context.WithCancel(ctx)
 	defer cancelJobs()
 
-	var srv *http.Server
-	serveErr := make(chan error, 1)
-	if d.cfg.Listen != "" {
-		ln, err := net.Listen("tcp", d.cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("listening on http.listen %q: %w", d.cfg.Listen, err)
-		}
-		d.boundAddr.Store(ln.Addr().String())
-		srv = &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { serveErr <- srv.Serve(ln) }()
-		d.logger.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	srv, serveErr, err := d.serve()
+	if err != nil {
+		return err
 	}
-	close(d.listening)
-
 	d.seedLastSuccess(ctx)
+	c := d.startCron(jobsCtx)
 
+	var errs []error
+	select {
+	case <-ctx.Done():
+		d.logger.Info("stopping", "reason", context.Cause(ctx).Error())
+	case err := <-serveErr:
+		errs = append(errs, fmt.Errorf("serving http: %w", err))
+	}
+	if err := d.stopRuns(c, cancelJobs); err != nil {
+		errs = append(errs, err)
+	}
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down http: %w", err))
+		}
+	}
+	if len(errs) == 0 {
+		d.logger.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// serve binds http.listen and serves the handler on it (no server when Listen is ""), then
+// closes d.listening. The channel receives the error the server stops with.
+func (d *daemon) serve() (*http.Server, <-chan error, error) {
+	serveErr := make(chan error, 1)
+	if d.cfg.Listen == "" {
+		close(d.listening)
+		return nil, serveErr, nil
+	}
+	ln, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listening on http.listen %q: %w", d.cfg.Listen, err)
+	}
+	d.boundAddr.Store(ln.Addr().String())
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { serveErr <- srv.Serve(ln) }()
+	d.logger.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	close(d.listening)
+	return srv, serveErr, nil
+}
+
+// startCron starts the scheduler whose jobs run under jobsCtx, and the run on start if
+// configured.
+func (d *daemon) startCron(jobsCtx context.Context) *cron.Cron {
 	cl := cronLogger{d.logger}
 	c := cron.New(
 		cron.WithLocation(d.loc),
@@ -182,15 +219,12 @@ func (d *daemon) Run(ctx context.Context) error {
 			job.Run()
 		}()
 	}
+	return c
+}
 
-	var errs []error
-	select {
-	case <-ctx.Done():
-		d.logger.Info("stopping", "reason", context.Cause(ctx).Error())
-	case err := <-serveErr:
-		errs = append(errs, fmt.Errorf("serving http: %w", err))
-	}
-
+// stopRuns stops scheduling, cancels the run in progress (cancelJobs) and waits for it up to
+// the grace period; its error says the run did not end in time.
+func (d *daemon) stopRuns(c *cron.Cron, cancelJobs context.CancelFunc) error {
 	stopped := c.Stop() // no new runs from here on
 	cancelJobs()        // the run in progress sees its context canceled
 	done := make(chan struct{})
@@ -203,22 +237,11 @@ func (d *daemon) Run(ctx context.Context) error {
 	defer grace.Stop()
 	select {
 	case <-done:
+		return nil
 	case <-grace.C:
 		d.logger.Error("the run in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
-		errs = append(errs, fmt.Errorf("stopping: the run in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace))
+		return fmt.Errorf("stopping: the run in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace)
 	}
-
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("shutting down http: %w", err))
-		}
-	}
-	if len(errs) == 0 {
-		d.logger.Info("stopped")
-	}
-	return errors.Join(errs...)
 }
 
 // addr returns the address the HTTP server is bound to ("" before Run binds it or when

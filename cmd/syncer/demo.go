@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,9 +68,13 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	url := fake.Start()
 	defer fake.Close()
 	c := fake.Counts()
-	fmt.Fprintf(a.stdout, "demo: fake Engage Voice API on %s with a generated tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
+	o := &output{w: a.stdout}
+	o.printf("demo: fake Engage Voice API on %s with a generated tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
 		url, c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
-	fmt.Fprintf(a.stdout, "demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
+	o.printf("demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
+	if err := o.done("the demo's header"); err != nil {
+		return err
+	}
 
 	pool, store, err := a.openStore(ctx, true)
 	if err != nil {
@@ -86,51 +89,65 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
 	res, err := a.syncOnce(ctx, store, ccfg, syncOptions{Trigger: "demo"})
 	if res != nil {
-		printSummary(a.stdout, res)
+		a.reportSummary(res)
 	}
 	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout)
 	return printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema)
 }
 
 // exampleQueries are shown after the demo run: the questions people answer with plain SQL.
+// They name their tables unqualified: printExampleQueries runs them with search_path set to the
+// demo's schema.
 var exampleQueries = []struct{ title, sql string }{
 	{"Live agents per sub-account", `SELECT main_account_name, sub_account_name, count(*) AS agents
-  FROM {s}.agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
+  FROM agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
 	{"Agents by type and state", `SELECT agent_type, is_active, count(*) AS agents
-  FROM {s}.agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
-	{"Freshness per entity", `SELECT * FROM {s}.entity_freshness`},
+  FROM agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Freshness per entity", `SELECT * FROM entity_freshness`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
-  FROM {s}.sync_runs ORDER BY run_id DESC LIMIT 3`},
+  FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
 }
 
+// printExampleQueries prints each of exampleQueries and its result, run in one read-only
+// transaction whose search_path is schema. The SET line it prints first makes the queries as
+// shown runnable in psql.
 func printExampleQueries(ctx context.Context, w io.Writer, pool *pgxpool.Pool, schema string) error {
-	s := pgx.Identifier{schema}.Sanitize()
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("running the example queries: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read-only: nothing to keep, and nothing to report
+	path := pgx.Identifier{schema}.Sanitize()
+	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", path); err != nil {
+		return fmt.Errorf("running the example queries: setting search_path: %w", err)
+	}
+	o := &output{w: w}
+	o.printf("\nSET search_path TO %s;\n\n", path)
 	for _, q := range exampleQueries {
-		sql := strings.ReplaceAll(q.sql, "{s}", s)
-		fmt.Fprintf(w, "-- %s\n%s;\n", q.title, sql)
-		if err := printQuery(ctx, w, pool, sql); err != nil {
+		o.printf("-- %s\n%s;\n", q.title, q.sql)
+		if err := printQuery(ctx, o, tx, q.sql); err != nil {
 			return fmt.Errorf("running example query %q: %w", q.title, err)
 		}
-		fmt.Fprintln(w)
+		o.println()
 	}
-	return nil
+	return o.done("the example queries")
 }
 
-func printQuery(ctx context.Context, w io.Writer, pool *pgxpool.Pool, sql string) error {
-	rows, err := pool.Query(ctx, sql)
+// printQuery runs sql and prints its result as a table on o (which keeps a write error).
+func printQuery(ctx context.Context, o *output, tx pgx.Tx, sql string) error {
+	rows, err := tx.Query(ctx, sql)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := o.table(0)
 	var head []string
 	for _, fd := range rows.FieldDescriptions() {
 		head = append(head, fd.Name)
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	tw.printf("%s\n", strings.Join(head, "\t"))
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
@@ -140,12 +157,13 @@ func printQuery(ctx context.Context, w io.Writer, pool *pgxpool.Pool, sql string
 		for i, v := range vals {
 			cells[i] = formatCell(v)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		tw.printf("%s\n", strings.Join(cells, "\t"))
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return tw.Flush()
+	tw.flush()
+	return nil
 }
 
 func formatCell(v any) string {
@@ -171,33 +189,11 @@ func formatCell(v any) string {
 
 func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr}
-	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
-	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
-	var seed int64
-	var spec engagefake.TenantSpec
-	tenantFlags(fs, &seed, &spec, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
-	ttl := fs.Duration("token-ttl", 5*time.Minute, "Engage access token lifetime")
-	rateLimit := fs.Int("rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
-	retryAfter := fs.Bool("rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
-	latency := fs.Duration("latency", 0, "latency added to every admin API response")
-	var faults repeated
-	fs.Var(&faults, "fault", "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
-	if err := parseFlags(fs, args); err != nil {
+	listen, opts, faults, err := parseFakeEngageFlags(a, args)
+	if err != nil {
 		return err
 	}
-	if err := validateTenant(spec); err != nil {
-		return err
-	}
-	if *ttl < time.Second {
-		return usageErr("--token-ttl: must be at least 1s, got %s", *ttl)
-	}
-	if *rateLimit < 0 {
-		return usageErr("--rate-limit: must be zero or more, got %d", *rateLimit)
-	}
-	fake := engagefake.New(engagefake.Options{
-		Seed: seed, Tenant: spec, TokenTTL: *ttl, RateLimit: *rateLimit,
-		RateLimitRetryAfter: *retryAfter, Latency: *latency,
-	})
+	fake := engagefake.New(opts)
 	for _, f := range faults {
 		endpoint, fault, err := engagefake.ParseFault(f)
 		if err != nil {
@@ -205,21 +201,62 @@ func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		fake.SetFault(endpoint, fault)
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usageErr("--listen: %v", err)
 	}
-	base := "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	if err := printFakeEngage(stdout, "http://"+ln.Addr().String(), fake); err != nil {
+		_ = ln.Close() // never served: its error says nothing more
+		return err
+	}
+	return serveUntilDone(ctx, srv, ln)
+}
+
+// parseFakeEngageFlags returns the address, the fake's options and the --fault specs that the
+// flags of fake-engage give.
+func parseFakeEngageFlags(a *app, args []string) (listen string, opts engagefake.Options, faults repeated, err error) {
+	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
+	listenFlag := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	tenantFlags(fs, &opts.Seed, &opts.Tenant, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
+	fs.DurationVar(&opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
+	fs.IntVar(&opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
+	fs.BoolVar(&opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
+	fs.DurationVar(&opts.Latency, "latency", 0, "latency added to every admin API response")
+	fs.Var(&faults, "fault", "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return "", opts, nil, err
+	}
+	if err := validateTenant(opts.Tenant); err != nil {
+		return "", opts, nil, err
+	}
+	if opts.TokenTTL < time.Second {
+		return "", opts, nil, usageErr("--token-ttl: must be at least 1s, got %s", opts.TokenTTL)
+	}
+	if opts.RateLimit < 0 {
+		return "", opts, nil, usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
+	}
+	return *listenFlag, opts, faults, nil
+}
+
+// printFakeEngage tells where the fake serves, its tenant, and the environment that points
+// syncer at it.
+func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	opts := fake.Options()
 	c := fake.Counts()
-	fmt.Fprintf(stdout, "fake Engage Voice + RingCentral API on %s\n", base)
-	fmt.Fprintf(stdout, "tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
+	o := &output{w: w}
+	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
+	o.printf("tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
 		c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
-	fmt.Fprintf(stdout, "point syncer at it with:\n")
-	fmt.Fprintf(stdout, "  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
-	fmt.Fprintf(stdout, "  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",
+	o.printf("point syncer at it with:\n")
+	o.printf("  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
+	o.printf("  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",
 		opts.ClientID, opts.ClientSecret, opts.JWT)
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	return o.done("the fake's address and credentials")
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then shuts it down within 5 s.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

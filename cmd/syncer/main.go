@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from the
@@ -72,7 +73,7 @@ func exitCode(err error, stderr io.Writer) int {
 	// One line per problem (config validation reports several at once).
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			fmt.Fprintf(stderr, "syncer: %s\n", line)
+			_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
 		}
 	}
 	return code
@@ -113,7 +114,7 @@ Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("syncer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, mainUsage) }
+	fs.Usage = func() { _, _ = fmt.Fprint(stderr, mainUsage) }
 	configPath := fs.String("config", "", "YAML configuration file")
 	showVersion := fs.Bool("version", false, "print the version")
 	if err := fs.Parse(args); err != nil {
@@ -123,17 +124,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return &exitError{code: exitUsage}
 	}
 	if *showVersion {
-		fmt.Fprintf(stdout, "syncer %s\n", buildVersion())
+		if _, err := fmt.Fprintf(stdout, "syncer %s\n", buildVersion()); err != nil {
+			return fmt.Errorf("writing the version: %w", err)
+		}
 		return nil
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fmt.Fprint(stderr, mainUsage)
+		_, _ = fmt.Fprint(stderr, mainUsage)
 		return usageErr("no command given")
 	}
 	cmd, cmdArgs := rest[0], rest[1:]
 	if cmd == "help" {
-		fmt.Fprint(stdout, mainUsage)
+		if _, err := fmt.Fprint(stdout, mainUsage); err != nil {
+			return fmt.Errorf("writing the usage: %w", err)
+		}
 		return nil
 	}
 	if cmd == "fake-engage" {
@@ -149,7 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fn, ok := commands[cmd]
 	if !ok {
-		fmt.Fprint(stderr, mainUsage)
+		_, _ = fmt.Fprint(stderr, mainUsage)
 		return usageErr("unknown command %q", cmd)
 	}
 	cfg, err := loadConfig(*configPath, getenv)
@@ -177,7 +182,7 @@ func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("syncer "+name, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: syncer [--config FILE] %s\n\n", usage)
+		_, _ = fmt.Fprintf(a.stderr, "Usage: syncer [--config FILE] %s\n\n", usage)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -220,6 +225,52 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+// output writes a command's output to w and keeps the first write error, so that a command
+// prints everything and checks once, with done. After a failed write it writes nothing more.
+type output struct {
+	w   io.Writer
+	err error
+}
+
+// Write writes p to o's writer unless an earlier write failed.
+func (o *output) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	o.err = err
+	return n, err
+}
+
+// printf writes like fmt.Fprintf; o keeps the error.
+func (o *output) printf(format string, args ...any) { _, _ = fmt.Fprintf(o, format, args...) }
+
+// println writes like fmt.Fprintln; o keeps the error.
+func (o *output) println(args ...any) { _, _ = fmt.Fprintln(o, args...) }
+
+// table returns a table that aligns tab-separated cells into columns (padding 2) on o.
+func (o *output) table(flags uint) table {
+	return table{tabwriter.NewWriter(o, 0, 0, 2, ' ', flags)}
+}
+
+// done returns the first write error, naming what was being written, or nil.
+func (o *output) done(what string) error {
+	if o.err != nil {
+		return fmt.Errorf("writing %s: %w", what, o.err)
+	}
+	return nil
+}
+
+// table is a tabwriter on an output. Its write errors are the output's, which keeps them, so
+// its methods return none.
+type table struct{ tw *tabwriter.Writer }
+
+// printf writes cells like fmt.Fprintf.
+func (t table) printf(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, format, args...) }
+
+// flush writes the aligned rows to the output.
+func (t table) flush() { _ = t.tw.Flush() }
 
 // setupLogger builds the slog logger from log.level and log.format.
 func (a *app) setupLogger() *slog.Logger {

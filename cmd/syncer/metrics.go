@@ -75,23 +75,8 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Help: "Engage access token refreshes.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{
-		m.runs, m.runDuration, m.lastSuccess, m.rows,
-		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes,
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering metrics: %w", err)
-		}
-	}
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
-		if err := reg.Register(c); err != nil {
-			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
-				return nil, fmt.Errorf("registering runtime metrics: %w", err)
-			}
-		}
+	if err := m.register(reg); err != nil {
+		return nil, err
 	}
 	// Export every status and the known entity/kind pairs from the start, so that rate() and
 	// absence alerts work before the first run.
@@ -104,6 +89,30 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// register registers m's metrics on reg, with the Go and process collectors (left alone when
+// reg already has them).
+func (m *metrics) register(reg *prometheus.Registry) error {
+	for _, c := range []prometheus.Collector{
+		m.runs, m.runDuration, m.lastSuccess, m.rows,
+		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes,
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
+				return fmt.Errorf("registering runtime metrics: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // observe records one run's outcome. A skipped run counts only in evsync_runs_total.

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+	"io"
 	"time"
 
 	"github.com/evsync/evsync/db"
@@ -32,32 +32,38 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", a.cfg.Database.Schema, err)
 	}
-	w := a.stdout
-	fmt.Fprintf(w, "schema %s\n\nentities:\n", a.cfg.Database.Schema)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  entity\tlive\tdeleted\tlast complete run\tage")
+	return printStatus(a.stdout, a.cfg.Database.Schema, st)
+}
+
+// printStatus prints the per-entity counts and freshness, then the last runs.
+func printStatus(w io.Writer, schema string, st *db.Status) error {
+	o := &output{w: w}
+	o.printf("schema %s\n\nentities:\n", schema)
+	tw := o.table(0)
+	tw.printf("  entity\tlive\tdeleted\tlast complete run\tage\n")
 	for _, e := range st.Entities {
 		last, age := "never", "-"
 		if e.LastSuccessRunID != 0 && e.LastSuccessAt != nil {
 			last = fmt.Sprintf("%d at %s", e.LastSuccessRunID, e.LastSuccessAt.UTC().Format(time.RFC3339))
 			age = e.Age.Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", e.Entity, e.Live, e.Deleted, last, age)
+		tw.printf("  %s\t%d\t%d\t%s\t%s\n", e.Entity, e.Live, e.Deleted, last, age)
 	}
-	tw.Flush()
-	fmt.Fprintf(w, "\nlast runs:\n")
+	tw.flush()
+	o.printf("\nlast runs:\n")
 	if len(st.Runs) == 0 {
-		fmt.Fprintln(w, "  none yet: run 'syncer sync'")
-		return nil
+		o.println("  none yet: run 'syncer sync'")
+		return o.done("the status")
 	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  run\ttrigger\tstatus\tstarted\ttook\trequests\t429s\tinserted\tupdated\tdeleted\trestored\terror")
+	tw = o.table(0)
+	tw.printf("  run\ttrigger\tstatus\tstarted\ttook\trequests\t429s\tinserted\tupdated\tdeleted\trestored\terror\n")
 	for _, r := range st.Runs {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.RunID, r.Trigger, r.Status,
+		tw.printf("  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.RunID, r.Trigger, r.Status,
 			r.StartedAt.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), r.APIRequests, r.RateLimited,
 			r.Inserted, r.Updated, r.Deleted, r.Restored, oneLine(r.Error))
 	}
-	return tw.Flush()
+	tw.flush()
+	return o.done("the status")
 }
 
 // lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
