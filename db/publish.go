@@ -297,7 +297,7 @@ func (st *Stage) decide(p *PublishParams) (*PublishResult, error) {
 // checkRunning refuses to publish a run that is no longer recorded as running.
 func (st *Stage) checkRunning(ctx context.Context, tx pgx.Tx) error {
 	var ok bool
-	err := tx.QueryRow(ctx, st.s.sql(`SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1 AND status = 'running')`), st.runID).Scan(&ok)
+	err := tx.QueryRow(ctx, st.s.sql(`SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1 AND status = $2)`), st.runID, RunRunning).Scan(&ok)
 	if err != nil {
 		return fmt.Errorf("checking run: %w", err)
 	}

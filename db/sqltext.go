@@ -150,7 +150,7 @@ func (d *entityDef) sqlVars(q string) map[string]string {
 		changed = append(changed, "CASE WHEN t."+c+" IS DISTINCT FROM s."+c+" THEN '"+c+"' END")
 		set = append(set, c+" = d."+c)
 	}
-	v["changed_columns"] = strings.Join(append(changed, "CASE WHEN t.deleted_at IS NOT NULL THEN 'deleted_at' END"), ", ")
+	v["changed_columns"] = "\n    " + strings.Join(append(changed, "CASE WHEN t.deleted_at IS NOT NULL THEN 'deleted_at' END"), ",\n    ") + "\n  "
 	v["set_cols"] = strings.Join(set, ", ")
 	for i, c := range d.keyParts() {
 		params = append(params, fmt.Sprintf("%s = $%d", c, i+1))

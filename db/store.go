@@ -192,9 +192,9 @@ func destroy(conn *pgxpool.Conn) {
 	_ = c.PgConn().Conn().Close()
 }
 
-// RunCreate records a new run with status 'running' and returns its id.
+// RunCreate records a new run with status RunRunning and returns its id.
 func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err error) {
-	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, 'running') RETURNING run_id`), trigger).Scan(&runID)
+	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id`), trigger, RunRunning).Scan(&runID)
 	if err != nil {
 		return 0, fmt.Errorf("creating run: %w", err)
 	}
@@ -204,15 +204,15 @@ func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err
 // AbandonedError is the error recorded on a run closed by RunCloseAbandoned.
 const AbandonedError = "abandoned"
 
-// RunCloseAbandoned closes the schema's runs still recorded as 'running' as 'failed' with
+// RunCloseAbandoned closes the schema's runs still recorded as running as RunFailed with
 // error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
 // while holding the schema's lock: no run of the schema is in progress then, so a running row
 // belongs to a process that died (or to a run that lost its lock, which cannot publish).
 func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
 	rows, err := s.pool.Query(ctx, s.sql(`
-UPDATE {{schema}}.sync_runs SET status = 'failed', error = $1, finished_at = clock_timestamp()
-WHERE status = 'running'
-RETURNING run_id`), AbandonedError)
+UPDATE {{schema}}.sync_runs SET status = $2, error = $1, finished_at = clock_timestamp()
+WHERE status = $3
+RETURNING run_id`), AbandonedError, RunFailed, RunRunning)
 	if err != nil {
 		return nil, fmt.Errorf("closing abandoned runs: %w", err)
 	}
@@ -250,11 +250,11 @@ func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 WITH u AS (
   UPDATE {{schema}}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
          api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7
-  WHERE run_id = $1 AND status = 'running'
+  WHERE run_id = $1 AND status = $8
   RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
-		p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited).Scan(&exists, &updated)
+		p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning).Scan(&exists, &updated)
 	if err != nil {
 		return fmt.Errorf("finishing run %d: %w", p.RunID, err)
 	}

@@ -237,7 +237,7 @@ type subGroups struct {
 // once. It marks the agent_groups scopes, and returns each sub-account's listing, by index.
 func (f *fetcher) fetchAgentGroups(ctx context.Context, subIDs []string) ([]subGroups, error) {
 	f.r.report(f.progress) // the finished phase's final numbers
-	f.progress.setPhase("agent_groups", len(subIDs))
+	f.progress.setPhase(string(db.EntityAgentGroups), len(subIDs))
 	lists := make([]subGroups, len(subIDs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(f.r.cfg.Concurrency)
@@ -297,7 +297,7 @@ func (f *fetcher) fetchAgents(ctx context.Context, subIDs []string, lists []subG
 		groups = append(groups, l.groups...)
 	}
 	f.r.report(f.progress) // the finished phase's final numbers
-	f.progress.setPhase("agents", len(groups))
+	f.progress.setPhase(string(db.EntityAgents), len(groups))
 	errs := make([]error, len(groups)) // each listing's own error, by index
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(f.r.cfg.Concurrency)

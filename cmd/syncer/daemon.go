@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -329,7 +330,7 @@ func (d *daemon) callRun(ctx context.Context) (out runOutcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.logger.Error("run panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			out, err = runOutcome{Status: "failed"}, fmt.Errorf("run panicked: %v", r)
+			out, err = runOutcome{Status: db.RunFailed}, fmt.Errorf("run panicked: %v", r)
 		}
 	}()
 	return d.run(ctx, "schedule")
@@ -381,7 +382,7 @@ func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.ready != nil {
 		if err := d.ready(ctx); err != nil {
-			notReady("database: %s", oneLine(err.Error()))
+			notReady("database: %s", oneline.Of(err.Error(), 0))
 			return
 		}
 	}
@@ -389,7 +390,7 @@ func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	if d.lastSuccess != nil {
 		var err error
 		if f, err = d.lastSuccess(ctx); err != nil {
-			notReady("reading the last successful run: %s", oneLine(err.Error()))
+			notReady("reading the last successful run: %s", oneline.Of(err.Error(), 0))
 			return
 		}
 		d.metrics.setLastSuccess(f.At)
