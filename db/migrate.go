@@ -227,7 +227,7 @@ func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn fun
 	// DDL on a big table can take a while; migrations are not subject to the pool's timeout.
 	cc.RuntimeParams["statement_timeout"] = "0"
 	sqlDB := stdlib.OpenDB(*cc)
-	defer sqlDB.Close()
+	defer func() { _ = sqlDB.Close() }() // closes pool connections goose borrowed; nothing to report
 	sqlDB.SetMaxOpenConns(2)
 
 	locker, err := lock.NewPostgresSessionLocker(
@@ -246,7 +246,7 @@ func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn fun
 	if err != nil {
 		return fmt.Errorf("creating migration provider: %w", err)
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }() // releases the provider; its work is done or failed already
 	return fn(p)
 }
 

@@ -251,7 +251,7 @@ func TestPublishFailureLeavesTablesUnchanged(t *testing.T) {
 				err := f.pool.QueryRow(context.WithoutCancel(ctx), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`).Scan(&n)
 				if err != nil || n != 1 {
-					return fmt.Errorf("terminating the staging backend: %d killed, %v", n, err)
+					return fmt.Errorf("terminating the staging backend: %d killed, %w", n, err)
 				}
 				return nil
 			}},
@@ -350,7 +350,7 @@ func TestConcurrentReaderSeesOldOrNew(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	res := f.mustSync(next, syncOpts{pageSize: 50, hook: func(ctx context.Context, step string) error {
+	res := f.mustSync(next, syncOpts{pageSize: 50, hook: func(ctx context.Context, _ string) error {
 		r, err := read(ctx)
 		if err != nil {
 			return err

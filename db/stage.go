@@ -320,104 +320,51 @@ func (e *StageError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StageError) Unwrap() error { return e.Err }
 
+// addBatch is one Add in progress: where its rows come from, and the rows it will COPY with
+// the Add items behind them.
+type addBatch struct {
+	st     *Stage
+	e      *stageEntity
+	source string
+	o      addOpts
+	add    uint32       // index of source in Stage.sources
+	rows   [][]any      // the rows to COPY
+	items  []copiedItem // the Add's item behind each row
+}
+
+// fail is a StageError for item (-1: not known) of the batch, with key k when item is known.
+func (b *addBatch) fail(item int, k rowKey, err error) *StageError {
+	se := &StageError{Entity: b.e.def.name, Source: b.source, Item: item, Err: err}
+	if item >= 0 {
+		se.Key = b.e.def.keyString(k)
+	}
+	return se
+}
+
 func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n int, o addOpts, build buildFunc) error {
 	e := st.ents[entityByName(entity).idx]
-	fail := func(item int, k rowKey, err error) *StageError {
-		se := &StageError{Entity: entity, Source: source, Item: item, Err: err}
-		if item >= 0 {
-			se.Key = e.def.keyString(k)
-		}
-		return se
-	}
+	b := &addBatch{st: st, e: e, source: source, o: o, add: uint32(len(st.sources)),
+		rows: make([][]any, 0, n), items: make([]copiedItem, 0, n)}
 	if !e.loaded || !e.created {
 		if err := st.wait(); err != nil {
 			return err // an earlier Add's COPY, reported as itself
 		}
 	}
 	if err := st.load(ctx, e); err != nil {
-		return fail(-1, rowKey{}, err)
+		return b.fail(-1, rowKey{}, err)
 	}
 	if err := st.createTemp(ctx, e); err != nil {
-		return fail(-1, rowKey{}, err)
+		return b.fail(-1, rowKey{}, err)
 	}
-	d := e.def
-	ncols := len(d.keyCols) + len(d.cols)
-	addIdx := uint32(len(st.sources))
 	st.sources = append(st.sources, source)
-	copyRows := make([][]any, 0, n)
-	items := make([]copiedItem, 0, n) // the Add's item behind each copied row
-	var vals []any
+	ncols := len(e.def.keyCols) + len(e.def.cols)
 	for i := range n {
-		vals = make([]any, 0, ncols+3)
-		k, v, raw := build(i, vals)
-		if d.keyS != "" && k.s == "" {
-			return fail(i, k, fmt.Errorf("empty %s", d.keyS))
+		k, v, raw := build(i, make([]any, 0, ncols+3))
+		if err := b.addRow(ctx, i, k, v, raw); err != nil {
+			return err
 		}
-		clean, err := secretjson.Scrub(raw)
-		if err != nil {
-			return fail(i, k, err)
-		}
-		h := st.hasher.sum(v, clean)
-		e.intern(&k)
-		sc := e.scope(d.scope(k))
-		old, found := e.rows[k]
-		var rank int64
-		if o.rank != nil {
-			rank = o.rank(i)
-		}
-		if found && o.fallback {
-			if old.flags&fSeen == 0 {
-				if old.flags&fDeleted == 0 {
-					sc.unchanged++
-					sc.fetched++
-				}
-				e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: addIdx, rank: rank}
-			}
-			continue // stored or staged: the weaker source changes nothing
-		}
-		if found && old.flags&fSeen != 0 {
-			// Listed twice in one run: the copy with the lower rank is kept, of equal ranks
-			// the first.
-			dup := Duplicate{Entity: entity, Key: d.keyString(k), Kept: st.sources[old.add], Dropped: source}
-			if rank >= old.rank {
-				st.duplicate(dup)
-				continue
-			}
-			dup.Kept, dup.Dropped = dup.Dropped, dup.Kept
-			st.duplicate(dup)
-			var err error
-			if copyRows, items, err = st.unstage(ctx, e, sc, k, old, copyRows, items); err != nil {
-				return fail(i, k, err)
-			}
-			old, found = e.rows[k]
-		}
-		var op string
-		switch {
-		case !found:
-			op = "i"
-			sc.inserted++
-			e.rows[k] = entry{hash: h, flags: fSeen | fOpI, add: addIdx, rank: rank}
-		case old.flags&fDeleted != 0:
-			op = "r"
-			sc.restored++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpR, add: addIdx, rank: rank}
-		case old.hash != h:
-			op = "u"
-			sc.updated++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpU, add: addIdx, rank: rank}
-		default:
-			sc.unchanged++
-			sc.fetched++
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: addIdx, rank: rank}
-			continue
-		}
-		sc.fetched++
-		sc.staged++
-		e.stagedN++
-		copyRows = append(copyRows, append(v, clean, h[:], op))
-		items = append(items, copiedItem{index: i, key: k})
 	}
-	if len(copyRows) == 0 {
+	if len(b.rows) == 0 {
 		return nil
 	}
 	// The COPY runs while the caller prepares its next page; the next use of the connection
@@ -425,27 +372,123 @@ func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n 
 	if err := st.wait(); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	st.copying = done
-	go func() {
-		// Under the stage's context (the run's), not the Add's: the caller may cancel that as
-		// soon as Add returns (a page is small), but a database that stops answering must not
-		// hold the COPY past the run's deadline.
-		_, err := st.conn.CopyFrom(st.ctx, pgx.Identifier{"stg_" + string(d.name)}, d.stageCols(), pgx.CopyFromRows(copyRows))
-		if err != nil {
-			line, column := copyErrorPlace(err)
-			if line >= 1 && line <= len(items) {
-				it := items[line-1]
-				se := fail(it.index, it.key, fmt.Errorf("copying rows: %w", copyErrorText(err)))
-				se.Column = column
-				err = se
-			} else {
-				err = fail(-1, rowKey{}, fmt.Errorf("copying rows: %w", copyErrorText(err)))
-			}
-		}
-		done <- err
-	}()
+	st.copying = make(chan error, 1)
+	go b.copy(st.copying)
 	return nil
+}
+
+// addRow classifies item i (key k, typed values v, raw) against the stored and already seen
+// rows, and queues it for the COPY when it is new, changed or restored.
+func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []byte) error {
+	e, d := b.e, b.e.def
+	if d.keyS != "" && k.s == "" {
+		return b.fail(i, k, fmt.Errorf("empty %s", d.keyS))
+	}
+	clean, err := secretjson.Scrub(raw)
+	if err != nil {
+		return b.fail(i, k, err)
+	}
+	h := b.st.hasher.sum(v, clean)
+	e.intern(&k)
+	sc := e.scope(d.scope(k))
+	old, found := e.rows[k]
+	var rank int64
+	if b.o.rank != nil {
+		rank = b.o.rank(i)
+	}
+	if found && b.o.fallback {
+		if old.flags&fSeen == 0 {
+			if old.flags&fDeleted == 0 {
+				sc.unchanged++
+				sc.fetched++
+			}
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, rank: rank}
+		}
+		return nil // stored or staged: the weaker source changes nothing
+	}
+	if found && old.flags&fSeen != 0 {
+		replace, err := b.listedTwice(ctx, i, sc, k, old, rank)
+		if err != nil || !replace {
+			return err
+		}
+		old, found = e.rows[k]
+	}
+	op := b.classify(sc, k, old, found, h, rank)
+	if op == "" {
+		return nil // unchanged: nothing to copy
+	}
+	sc.fetched++
+	sc.staged++
+	e.stagedN++
+	b.rows = append(b.rows, append(v, clean, h[:], op))
+	b.items = append(b.items, copiedItem{index: i, key: k})
+	return nil
+}
+
+// listedTwice handles item i, whose key was seen earlier in this run (old): the copy with the lower rank is
+// kept, of equal ranks the first. It reports whether the new copy replaces the old one, which
+// it then unstages.
+func (b *addBatch) listedTwice(ctx context.Context, i int, sc *scopeStat, k rowKey, old entry, rank int64) (bool, error) {
+	dup := Duplicate{Entity: b.e.def.name, Key: b.e.def.keyString(k), Kept: b.st.sources[old.add], Dropped: b.source}
+	if rank >= old.rank {
+		b.st.duplicate(dup)
+		return false, nil
+	}
+	dup.Kept, dup.Dropped = dup.Dropped, dup.Kept
+	b.st.duplicate(dup)
+	var err error
+	b.rows, b.items, err = b.st.unstage(ctx, b.e, sc, k, old, b.rows, b.items)
+	if err != nil {
+		return false, b.fail(i, k, err)
+	}
+	return true, nil
+}
+
+// classify records the row with hash h under key k (old its entry, when found) as seen and
+// counts it; it returns its staging op ("i", "u" or "r"), or "" when it is unchanged.
+func (b *addBatch) classify(sc *scopeStat, k rowKey, old entry, found bool, h [32]byte, rank int64) string {
+	e := b.e
+	switch {
+	case !found:
+		sc.inserted++
+		e.rows[k] = entry{hash: h, flags: fSeen | fOpI, add: b.add, rank: rank}
+		return "i"
+	case old.flags&fDeleted != 0:
+		sc.restored++
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpR, add: b.add, rank: rank}
+		return "r"
+	case old.hash != h:
+		sc.updated++
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpU, add: b.add, rank: rank}
+		return "u"
+	default:
+		sc.unchanged++
+		sc.fetched++
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, rank: rank}
+		return ""
+	}
+}
+
+// copy COPYs the batch's rows into staging and sends the result to done, an error naming the
+// row's item and column when the server says which.
+func (b *addBatch) copy(done chan<- error) {
+	// Under the stage's context (the run's), not the Add's: the caller may cancel that as soon
+	// as Add returns (a page is small), but a database that stops answering must not hold the
+	// COPY past the run's deadline.
+	d := b.e.def
+	_, err := b.st.conn.CopyFrom(b.st.ctx, pgx.Identifier{"stg_" + string(d.name)}, d.stageCols(), pgx.CopyFromRows(b.rows))
+	if err != nil {
+		line, column := copyErrorPlace(err)
+		if line >= 1 && line <= len(b.items) {
+			it := b.items[line-1]
+			se := b.fail(it.index, it.key, fmt.Errorf("copying rows: %w", copyErrorText(err)))
+			se.Column = column
+			err = se
+		} else {
+			err = b.fail(-1, rowKey{}, fmt.Errorf("copying rows: %w", copyErrorText(err)))
+		}
+	}
+	done <- err
 }
 
 // duplicate reports a Duplicate to the DuplicateFunc.

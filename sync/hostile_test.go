@@ -54,7 +54,7 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
-		{"lone surrogate is repaired", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
+		{"lone surrogate is repaired", db.RunSucceeded, func(t *testing.T, e *env, _ string) hostile {
 			u := e.fake.UserIDs()[1]
 			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateUser(u, "firstName", json.RawMessage(`"a\ud800b"`)) }))
 			return hostile{published: true, check: func(t *testing.T, e *env) {
@@ -111,19 +111,19 @@ func TestRunHostileUpstream(t *testing.T) {
 			want := "listing accounts: decoding GET /voice/api/v1/admin/accounts response: item 0: mainAccountId is missing"
 			return hostile{failed: []string{"accounts/all", "sub_accounts/all"}, published: true, errs: []string{want}}
 		}},
-		{"error object for one group's agents fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"error object for one group's agents fails its scope", db.RunPartial, func(_ *testing.T, e *env, sub string) hostile {
 			g := e.fake.AgentGroupIDs(sub)[0]
 			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: fmt.Sprintf("/agentGroups/%d/", g),
 				Body: []byte(`{"generalMessage":"Agent group is being updated","validationErrors":[]}`)})
 			return hostile{failed: []string{"agents/" + sub}, published: true,
 				errs: []string{agentsOf(e, sub) + ` response: expected a JSON array, got an error object: "Agent group is being updated"`}}
 		}},
-		{"HTML page for users fails its scope", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"HTML page for users fails its scope", db.RunPartial, func(_ *testing.T, e *env, _ string) hostile {
 			e.fake.SetFault(engagefake.EndpointUsers, engagefake.Fault{Body: []byte(`<html><body>Maintenance</body></html>`)})
 			return hostile{failed: []string{"users/all"}, published: true,
 				errs: []string{"decoding GET /voice/api/v1/admin/users response: expected a JSON array, got markup"}}
 		}},
-		{"empty accounts listing keeps the main account", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
+		{"empty accounts listing keeps the main account", db.RunPartial, func(_ *testing.T, e *env, _ string) hostile {
 			before := e.count(`SELECT count(*) FROM engage.accounts WHERE name IS NOT NULL AND rc_account_id IS NOT NULL`)
 			e.fake.SetFault(engagefake.EndpointAccounts, engagefake.Fault{Body: []byte(`[]`)})
 			return hostile{errs: []string{"sub_accounts/all deletes withheld"}, check: func(t *testing.T, e *env) {

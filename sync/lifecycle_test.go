@@ -392,14 +392,14 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 	}{
 		{
 			name: "an agents scope failed: agents keep the previous run's freshness",
-			steps: func(e *env) []step {
+			steps: func(*env) []step {
 				return []step{{status: db.RunSucceeded}, {before: failAgentsOf(1), status: db.RunPartial}}
 			},
 			want: map[string]int64{"accounts": 2, "sub_accounts": 2, "users": 2, "agent_groups": 2, "agents": 1},
 		},
 		{
 			name: "an agents scope never completed: agents have no freshness",
-			steps: func(e *env) []step {
+			steps: func(*env) []step {
 				return []step{{before: failAgentsOf(0), status: db.RunPartial}}
 			},
 			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 1, "agents": 0},
@@ -436,7 +436,7 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 		},
 		{
 			name: "no sub-accounts left: their entities are as fresh as the listing that says so",
-			steps: func(e *env) []step {
+			steps: func(*env) []step {
 				return []step{
 					{status: db.RunSucceeded},
 					{before: func(e *env) {

@@ -242,7 +242,7 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 // one place that records such an end (RunFinish).
 func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err error) (*Result, error) {
 	if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
-		err = fmt.Errorf("%w: %v", err, cause) // "run exceeded sync.timeout (1h0m0s)"
+		err = fmt.Errorf("%w: %w", err, cause) // "run exceeded sync.timeout (1h0m0s)"
 	}
 	res.Finished = time.Now()
 	res.API = r.client.Stats()

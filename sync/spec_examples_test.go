@@ -187,15 +187,15 @@ func mapExample(t *testing.T, kind exampleKind, body []byte) string {
 		login = body
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /restapi/oauth/token", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /restapi/oauth/token", func(w http.ResponseWriter, _ *http.Request) {
 		writeBody(w, "application/json", []byte(`{"access_token":"example-rc-token","token_type":"bearer","expires_in":3600}`))
 	})
-	mux.HandleFunc("POST /restapi/oauth/revoke", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("DELETE /api/auth/logout/", func(w http.ResponseWriter, r *http.Request) { writeBody(w, "text/plain", nil) })
-	mux.HandleFunc("POST /api/auth/login/rc/accesstoken", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /restapi/oauth/revoke", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("DELETE /api/auth/logout/", func(w http.ResponseWriter, _ *http.Request) { writeBody(w, "text/plain", nil) })
+	mux.HandleFunc("POST /api/auth/login/rc/accesstoken", func(w http.ResponseWriter, _ *http.Request) {
 		writeBody(w, "application/json", login)
 	})
-	listing := func(w http.ResponseWriter, r *http.Request) { writeBody(w, "application/json", body) }
+	listing := func(w http.ResponseWriter, _ *http.Request) { writeBody(w, "application/json", body) }
 	mux.HandleFunc("GET /voice/api/v1/admin/accounts", listing)
 	mux.HandleFunc("GET /voice/api/v1/admin/users", listing)
 	mux.HandleFunc("GET /voice/api/v1/admin/accounts/{a}/agentGroups", listing)
