@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"time"
 )
 
@@ -20,6 +19,9 @@ const (
 	DefaultMaxAttempts       = 5
 	DefaultMaxRetryDuration  = 2 * time.Minute
 	DefaultMaxRetryWait      = 2 * time.Minute
+	// DefaultUserAgent is the User-Agent of a client whose Config names none (the syncer
+	// names its own version).
+	DefaultUserAgent         = "evsync/dev"
 	DefaultBackoffBase       = time.Second
 	DefaultBackoffCap        = 30 * time.Second
 	DefaultExchangePerMinute = 5
@@ -45,7 +47,7 @@ type Config struct {
 	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
 	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
-	UserAgent         string        // default "evsync/<version>"
+	UserAgent         string        // default DefaultUserAgent; syncer sends "evsync/<version>"
 	Logger            *slog.Logger  // optional; never receives secrets
 }
 
@@ -64,7 +66,7 @@ func (cfg Config) withDefaults() Config {
 	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, DefaultBackoffCap)
 	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
-	cfg.UserAgent = cmp.Or(cfg.UserAgent, defaultUserAgent())
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	return cfg
 }
 
@@ -137,12 +139,4 @@ func parseBaseURL(s string) *url.URL {
 		u.Path += "/"
 	}
 	return u
-}
-
-func defaultUserAgent() string {
-	v := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	return "evsync/" + v
 }

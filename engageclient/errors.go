@@ -14,7 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // maxErrorBody bounds how much of an error response body is kept in an error.
@@ -27,7 +28,7 @@ const maxRedactedBody = 64 << 10
 
 // redactedBody returns body redacted, then cut to n bytes.
 func redactedBody(body []byte, n int, redact func(string) string) string {
-	return truncate(redact(string(body[:min(len(body), maxRedactedBody)])), n)
+	return oneline.Cut(redact(string(body[:min(len(body), maxRedactedBody)])), n)
 }
 
 // APIError is an unsuccessful (non-2xx) response from the Engage API. Its URL is sanitized and
@@ -55,7 +56,7 @@ func (e *APIError) Error() string {
 		}
 		b.WriteString(": " + msg)
 	case e.Body != "":
-		b.WriteString(": " + oneLine(e.Body, 200))
+		b.WriteString(": " + oneline.Of(e.Body, 200))
 	}
 	if e.ErrorCode != "" {
 		b.WriteString(" [" + e.ErrorCode + "]")
@@ -114,7 +115,7 @@ func (e *AuthError) Error() string {
 		b.WriteString(": " + e.Code)
 	}
 	if e.Description != "" {
-		b.WriteString(": " + oneLine(e.Description, 200))
+		b.WriteString(": " + oneline.Of(e.Description, 200))
 	}
 	if len(e.ErrorCodes) > 0 {
 		b.WriteString(" [" + strings.Join(e.ErrorCodes, ",") + "]")
@@ -358,21 +359,4 @@ func sanitizeURLString(s string) string {
 		return "<unparsable URL>"
 	}
 	return sanitizeURL(u)
-}
-
-// truncate cuts s to at most n bytes, on a character boundary, marking the cut with "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// oneLine flattens s to one line (each run of white space one space), cut to n bytes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return truncate(s, n)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -279,11 +280,11 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 	}
 	for _, s := range res.Scopes {
 		if s.Error != "" {
-			o.printf("scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneLine(s.Error))
+			o.printf("scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneline.Of(s.Error, 0))
 		}
 	}
 	if res.Error != "" {
-		o.printf("error: %s\n", oneLine(res.Error))
+		o.printf("error: %s\n", oneline.Of(res.Error, 0))
 	}
 	return o.done("the run's summary")
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -223,7 +224,7 @@ var inlineSecrets = map[string]string{
 func decodeConfig(data []byte, file string, c *Config) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("config: parsing %s: %s", file, oneLine(err.Error()))
+		return fmt.Errorf("config: parsing %s: %s", file, oneline.Of(err.Error(), 0))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil // an empty file keeps the defaults
@@ -373,10 +374,6 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // validate checks every key of c and returns one error line per problem, each naming the key
 // and what was expected. Credentials are not checked here (see requireCredentials): demo and
 // status need none.
@@ -495,10 +492,10 @@ func checkSchedule(spec string, seconds bool, now time.Time) error {
 	if seconds {
 		sched, err = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(spec)
 		if err != nil {
-			return fmt.Errorf("must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneLine(err.Error()))
+			return fmt.Errorf("must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
 		}
 	} else if sched, err = cron.ParseStandard(spec); err != nil {
-		return fmt.Errorf("must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneLine(err.Error()))
+		return fmt.Errorf("must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
 	}
 	if d, ok := everyInterval(spec); ok {
 		low, want := minEvery, "at least 1m (or 1s with schedule.seconds: true)"

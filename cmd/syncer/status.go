@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -60,7 +61,7 @@ func printStatus(w io.Writer, schema string, st *db.Status) error {
 	for _, r := range st.Runs {
 		tw.printf("  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.RunID, r.Trigger, r.Status,
 			r.StartedAt.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), r.APIRequests, r.RateLimited,
-			r.Inserted, r.Updated, r.Deleted, r.Restored, oneLine(r.Error))
+			r.Inserted, r.Updated, r.Deleted, r.Restored, oneline.Of(r.Error, 0))
 	}
 	tw.flush()
 	return o.done("the status")

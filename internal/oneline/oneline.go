@@ -10,11 +10,11 @@ import (
 const Stored = 2000
 
 // Of returns s with every run of white space (newlines included) replaced by one space and no
-// leading or trailing space, cut as Cut does when max > 0.
-func Of(s string, max int) string {
+// leading or trailing space, cut as Cut does when n > 0.
+func Of(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if max > 0 {
-		return Cut(s, max)
+	if n > 0 {
+		return Cut(s, n)
 	}
 	return s
 }
