@@ -14,8 +14,15 @@
 // refresh and one replay of that request. When a refresh fails the RingCentral token is
 // exchanged again (at most Config.ExchangePerMinute exchanges in any 60 s), and when that fails
 // the JWT grant runs again; a 400/401 from the grant is fatal. Close logs out and revokes the
-// RingCentral token; the client can start a new session afterwards. Tokens are set on requests
-// in one place and never appear in errors or logs; the API methods never see them.
+// RingCentral token; the client can start a new session afterwards.
+//
+// The token source (token.go) owns all of this and makes its own calls: grant, exchange,
+// refresh, revoke and logout, each with its typed error, and the exchange's window. The admin
+// API sees it only through Token (a usable Engage token, renewed single-flight when needed)
+// and Invalidate (after a 401); Client.do handles only the admin API: pacing, the bearer
+// header, one replay after a 401. Both paths share one send and one retry loop (wire.go) and
+// one redaction (redact.go). Tokens never appear in errors or logs; the API methods never see
+// them.
 //
 // # Pacing and retries
 //
