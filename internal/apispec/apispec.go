@@ -12,6 +12,7 @@
 package apispec
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -68,6 +69,33 @@ type Example struct {
 // ResponseExamples returns every example of a successful (2xx) response of the operation with
 // the given id, in the named document, in a stable order.
 func ResponseExamples(document, operationID string) ([]Example, error) {
+	paths, err := documentPaths(document)
+	if err != nil {
+		return nil, err
+	}
+	var out []Example
+	for p, ops := range paths {
+		for _, rawOp := range ops {
+			var op operation
+			if json.Unmarshal(rawOp, &op) != nil || op.OperationID != operationID {
+				continue
+			}
+			base := Example{Document: document, Path: p, OperationID: operationID}
+			out = appendResponseExamples(out, base, op.Responses)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("apispec: %s has no 2xx response example for operation %q", document, operationID)
+	}
+	slices.SortFunc(out, func(a, b Example) int {
+		return cmp.Or(cmp.Compare(a.Status, b.Status), cmp.Compare(a.MediaType, b.MediaType), cmp.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+// documentPaths decodes the paths of the named document: per path template, per method, the
+// raw operation.
+func documentPaths(document string) (map[string]map[string]json.RawMessage, error) {
 	raw, err := Raw(document)
 	if err != nil {
 		return nil, err
@@ -78,88 +106,74 @@ func ResponseExamples(document, operationID string) ([]Example, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("apispec: decoding %s: %w", document, err)
 	}
-	var out []Example
-	for p, ops := range doc.Paths {
-		for _, rawOp := range ops {
-			var op struct {
-				OperationID string `json:"operationId"`
-				Responses   map[string]struct {
-					Content map[string]struct {
-						Schema   json.RawMessage `json:"schema"`
-						Example  json.RawMessage `json:"example"`
-						Examples map[string]struct {
-							Value json.RawMessage `json:"value"`
-						} `json:"examples"`
-					} `json:"content"`
-				} `json:"responses"`
-			}
-			if json.Unmarshal(rawOp, &op) != nil || op.OperationID != operationID {
-				continue
-			}
-			for code, r := range op.Responses {
-				status, err := strconv.Atoi(code)
-				if err != nil || status < 200 || status > 299 {
-					continue
-				}
-				for mt, c := range r.Content {
-					ex := Example{Document: document, Path: p, OperationID: operationID, Status: status, MediaType: mt}
-					if len(c.Example) > 0 {
-						e := ex
-						e.Body = c.Example
-						out = append(out, e)
-					}
-					// Some operations put the example inside the schema (schema.example).
-					var sch struct {
-						Example json.RawMessage `json:"example"`
-						Items   struct {
-							Example json.RawMessage `json:"example"`
-						} `json:"items"`
-					}
-					if len(c.Schema) > 0 && json.Unmarshal(c.Schema, &sch) == nil {
-						if len(sch.Example) > 0 {
-							e := ex
-							e.Name = "schema.example"
-							e.Body = sch.Example
-							out = append(out, e)
-						}
-						if len(sch.Items.Example) > 0 {
-							e := ex
-							e.Name = "schema.items.example"
-							e.Body = sch.Items.Example
-							out = append(out, e)
-						}
-					}
-					for name, v := range c.Examples {
-						e := ex
-						e.Name = name
-						e.Body = v.Value
-						out = append(out, e)
-					}
-				}
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("apispec: %s has no 2xx response example for operation %q", document, operationID)
-	}
-	slices.SortFunc(out, func(a, b Example) int {
-		if a.Status != b.Status {
-			return a.Status - b.Status
-		}
-		if a.MediaType != b.MediaType {
-			return compare(a.MediaType, b.MediaType)
-		}
-		return compare(a.Name, b.Name)
-	})
-	return out, nil
+	return doc.Paths, nil
 }
 
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// operation is the part of an OpenAPI operation ResponseExamples reads.
+type operation struct {
+	OperationID string                      `json:"operationId"`
+	Responses   map[string]responseExamples `json:"responses"`
+}
+
+// responseExamples is the part of a response ResponseExamples reads: its content by media type.
+type responseExamples struct {
+	Content map[string]mediaExamples `json:"content"`
+}
+
+// mediaExamples is the part of a response's media type ResponseExamples reads: its examples.
+type mediaExamples struct {
+	Schema   json.RawMessage `json:"schema"`
+	Example  json.RawMessage `json:"example"`
+	Examples map[string]struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"examples"`
+}
+
+// appendResponseExamples appends to out the examples of the successful (2xx) responses, each
+// a copy of base with its status, media type, name and body.
+func appendResponseExamples(out []Example, base Example, responses map[string]responseExamples) []Example {
+	for code, r := range responses {
+		status, err := strconv.Atoi(code)
+		if err != nil || status < 200 || status > 299 {
+			continue
+		}
+		for mt, c := range r.Content {
+			ex := base
+			ex.Status, ex.MediaType = status, mt
+			out = appendMediaExamples(out, ex, c)
+		}
 	}
-	return 0
+	return out
+}
+
+// appendMediaExamples appends to out the examples of one media type of a response, as copies
+// of ex: its "example", the schema's (some operations put it there: "schema.example",
+// "schema.items.example"), then each of its "examples" by name.
+func appendMediaExamples(out []Example, ex Example, c mediaExamples) []Example {
+	add := func(name string, body json.RawMessage) {
+		e := ex
+		e.Name, e.Body = name, body
+		out = append(out, e)
+	}
+	if len(c.Example) > 0 {
+		add("", c.Example)
+	}
+	var sch struct {
+		Example json.RawMessage `json:"example"`
+		Items   struct {
+			Example json.RawMessage `json:"example"`
+		} `json:"items"`
+	}
+	if len(c.Schema) > 0 && json.Unmarshal(c.Schema, &sch) == nil {
+		if len(sch.Example) > 0 {
+			add("schema.example", sch.Example)
+		}
+		if len(sch.Items.Example) > 0 {
+			add("schema.items.example", sch.Items.Example)
+		}
+	}
+	for name, v := range c.Examples {
+		add(name, v.Value)
+	}
+	return out
 }

@@ -444,42 +444,7 @@ func override429(doc *openapi3.T) error {
 // A property that references a component gets its own nullable copy of the component (the
 // component itself stays non-null, for the places it is an array item or a body).
 func overrideNullableProperties(doc *openapi3.T) error {
-	seen := map[*openapi3.Schema]bool{}
-	var walk func(s *openapi3.Schema)
-	walkRef := func(r *openapi3.SchemaRef) {
-		if r != nil && r.Value != nil {
-			walk(r.Value)
-		}
-	}
-	walk = func(s *openapi3.Schema) {
-		if seen[s] {
-			return
-		}
-		seen[s] = true
-		for name, p := range s.Properties {
-			if p == nil || p.Value == nil {
-				continue
-			}
-			if p.Ref != "" {
-				orig := p.Value
-				cp := *orig
-				cp.Nullable = true
-				seen[&cp] = true // shares orig's Properties, which walk(orig) handles
-				s.Properties[name] = &openapi3.SchemaRef{Value: &cp}
-				walk(orig)
-				continue
-			}
-			p.Value.Nullable = true
-			walk(p.Value)
-		}
-		walkRef(s.Items)
-		walkRef(s.AdditionalProperties.Schema)
-		for _, list := range [][]*openapi3.SchemaRef{s.AllOf, s.AnyOf, s.OneOf} {
-			for _, r := range list {
-				walkRef(r)
-			}
-		}
-	}
+	w := nullableWalker{seen: map[*openapi3.Schema]bool{}}
 	for _, o := range operations {
 		op := Find(doc, o)
 		if op == nil {
@@ -490,11 +455,61 @@ func overrideNullableProperties(doc *openapi3.T) error {
 				continue
 			}
 			for _, mt := range r.Value.Content {
-				if mt.Schema != nil && mt.Schema.Value != nil {
-					walk(mt.Schema.Value)
-				}
+				w.ref(mt.Schema)
 			}
 		}
 	}
 	return nil
+}
+
+// nullableWalker makes nullable every property of the schemas it walks, at any depth, walking
+// each schema once.
+type nullableWalker struct {
+	seen map[*openapi3.Schema]bool
+}
+
+// ref walks the schema r refers to, if any.
+func (w nullableWalker) ref(r *openapi3.SchemaRef) {
+	if r != nil && r.Value != nil {
+		w.schema(r.Value)
+	}
+}
+
+// schema makes s's properties nullable (a property that references a component gets a
+// nullable copy of it) and walks on into the properties, items, additional properties and
+// allOf/anyOf/oneOf of s.
+func (w nullableWalker) schema(s *openapi3.Schema) {
+	if w.seen[s] {
+		return
+	}
+	w.seen[s] = true
+	for name, p := range s.Properties {
+		if p == nil || p.Value == nil {
+			continue
+		}
+		if p.Ref != "" {
+			orig := p.Value
+			s.Properties[name] = w.nullableCopy(orig)
+			w.schema(orig)
+			continue
+		}
+		p.Value.Nullable = true
+		w.schema(p.Value)
+	}
+	w.ref(s.Items)
+	w.ref(s.AdditionalProperties.Schema)
+	for _, list := range [][]*openapi3.SchemaRef{s.AllOf, s.AnyOf, s.OneOf} {
+		for _, r := range list {
+			w.ref(r)
+		}
+	}
+}
+
+// nullableCopy returns a nullable copy of the component orig, as an inline schema. The copy is
+// marked walked: it shares orig's Properties, which walking orig handles.
+func (w nullableWalker) nullableCopy(orig *openapi3.Schema) *openapi3.SchemaRef {
+	cp := *orig
+	cp.Nullable = true
+	w.seen[&cp] = true
+	return &openapi3.SchemaRef{Value: &cp}
 }

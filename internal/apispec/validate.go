@@ -127,82 +127,109 @@ func (t *Transport) count(op string, status int) {
 
 // RoundTrip validates req, sends it, validates the response and returns it.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var reqBody []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("apispec: reading the request body: %w", err)
-		}
-		reqBody = b
-	}
-	// clone gives a copy of req with its own reader over the body (a RoundTripper must not
-	// change the request it was given).
-	clone := func() *http.Request {
-		c := req.Clone(req.Context())
-		if reqBody != nil {
-			c.Body = io.NopCloser(bytes.NewReader(reqBody))
-			c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(reqBody)), nil }
-			c.ContentLength = int64(len(reqBody))
-		}
-		return c
+	reqBody, err := readRequestBody(req)
+	if err != nil {
+		return nil, err
 	}
 	if slices.Contains(PlatformPaths, req.URL.Path) {
-		resp, err := t.next.RoundTrip(clone())
+		resp, err := t.next.RoundTrip(cloneRequest(req, reqBody))
 		if err == nil {
 			t.count("platform "+req.Method+" "+req.URL.Path, resp.StatusCode)
 		}
 		return resp, err
 	}
-
-	vreq := clone()
-	route, params, rerr := t.router.FindRoute(vreq)
-	name := req.Method + " " + req.URL.EscapedPath()
-	var in *openapi3filter.RequestValidationInput
-	if rerr != nil {
-		t.add(Violation{Operation: name, Where: "request", Message: "no operation of the documents: " + rerr.Error()})
-	} else {
-		name = req.Method + " " + route.Path + " (" + route.Operation.OperationID + ")"
-		in = &openapi3filter.RequestValidationInput{
-			Request:    vreq,
-			PathParams: params,
-			Route:      route,
-			Options: &openapi3filter.Options{
-				MultiError:                        true,
-				RejectWhenRequestBodyNotSpecified: true,
-				AuthenticationFunc:                bearerAuth,
-				SchemaValidationOptions:           []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
-			},
-		}
-		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-			t.addErr(name, "request", err)
-		}
-		if msg := checkAccept(route.Operation, req.Header.Values("Accept")); msg != "" {
-			t.add(Violation{Operation: name, Where: "request", Pointer: "header Accept", Message: msg})
-		}
-	}
-
-	resp, err := t.next.RoundTrip(clone())
+	name, in := t.checkRequest(req, cloneRequest(req, reqBody))
+	resp, err := t.next.RoundTrip(cloneRequest(req, reqBody))
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body, err := bufferResponseBody(resp)
 	if err != nil {
 		return resp, nil // the client sees the same truncated body and its own read error
 	}
 	t.count(name, resp.StatusCode)
-	if in == nil {
-		return resp, nil
+	if in != nil {
+		t.checkResponse(req.Context(), name, in, resp, body)
 	}
+	return resp, nil
+}
+
+// readRequestBody reads and closes req's body (nil when it has none).
+func readRequestBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("apispec: reading the request body: %w", err)
+	}
+	return b, nil
+}
+
+// cloneRequest returns a copy of req with its own reader over body, read from req by
+// readRequestBody (a RoundTripper must not change the request it was given).
+func cloneRequest(req *http.Request, body []byte) *http.Request {
+	c := req.Clone(req.Context())
+	if body != nil {
+		c.Body = io.NopCloser(bytes.NewReader(body))
+		c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		c.ContentLength = int64(len(body))
+	}
+	return c
+}
+
+// checkRequest validates vreq, a copy of req for the validator to read, records what strays,
+// and returns the exchange's name for Violations and Statuses ("GET /path (operationId)", or
+// "METHOD /escaped/path" when no operation matched) and the validation input its response is
+// checked with (nil when no operation matched).
+func (t *Transport) checkRequest(req, vreq *http.Request) (string, *openapi3filter.RequestValidationInput) {
+	route, params, err := t.router.FindRoute(vreq)
+	if err != nil {
+		name := req.Method + " " + req.URL.EscapedPath()
+		t.add(Violation{Operation: name, Where: "request", Message: "no operation of the documents: " + err.Error()})
+		return name, nil
+	}
+	name := req.Method + " " + route.Path + " (" + route.Operation.OperationID + ")"
+	in := &openapi3filter.RequestValidationInput{
+		Request:    vreq,
+		PathParams: params,
+		Route:      route,
+		Options: &openapi3filter.Options{
+			MultiError:                        true,
+			RejectWhenRequestBodyNotSpecified: true,
+			AuthenticationFunc:                bearerAuth,
+			SchemaValidationOptions:           []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		},
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		t.addErr(name, "request", err)
+	}
+	if msg := checkAccept(route.Operation, req.Header.Values("Accept")); msg != "" {
+		t.add(Violation{Operation: name, Where: "request", Pointer: "header Accept", Message: msg})
+	}
+	return name, in
+}
+
+// bufferResponseBody reads and closes resp's body and puts back a reader over what was read,
+// which it returns with the read's error.
+func bufferResponseBody(resp *http.Response) ([]byte, error) {
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return body, err
+}
+
+// checkResponse validates resp, whose body is body, against the operation of in (the request's
+// validation input) and records what strays.
+func (t *Transport) checkResponse(ctx context.Context, name string, in *openapi3filter.RequestValidationInput, resp *http.Response, body []byte) {
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus:   true,
 		MultiError:              true,
 		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 	}
 	if len(body) == 0 && resp.Header.Get("Content-Type") == "" {
-		if r := route.Operation.Responses.Status(resp.StatusCode); r != nil && r.Value != nil && r.Value.Extensions[NoContentExtension] == true {
+		if r := in.Route.Operation.Responses.Status(resp.StatusCode); r != nil && r.Value != nil && r.Value.Extensions[NoContentExtension] == true {
 			opts.ExcludeResponseBody = true // the official document's own form: no content
 		}
 	}
@@ -213,10 +240,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Options:                opts,
 	}
 	rin.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(req.Context(), rin); err != nil {
+	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
 		t.addErr(name, "response "+strconv.Itoa(resp.StatusCode), err)
 	}
-	return resp, nil
 }
 
 // addErr records the leaves of a validation error, each with its place.

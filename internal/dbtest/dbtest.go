@@ -64,7 +64,7 @@ func NewURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("dbtest: no PostgreSQL at TEST_DATABASE_URL (default %s): start one (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set TEST_DATABASE_URL: %v", DefaultURL, err)
 	}
-	defer conn.Close(ctx)
+	defer closeAdmin(ctx, conn)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "evsync_test_" + sanitize(t.Name()) + "_" + hex.EncodeToString(b[:])
@@ -89,12 +89,19 @@ func NewURL(t testing.TB) string {
 			t.Errorf("dbtest: dropping database %s: %v", name, err)
 			return
 		}
-		defer conn.Close(ctx)
+		defer closeAdmin(ctx, conn)
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			t.Errorf("dbtest: dropping database %s: %v", name, err)
 		}
 	})
 	return dbURL
+}
+
+// closeAdmin closes a connection to the admin database. Its error is dropped on purpose: the
+// CREATE or DROP it served has already succeeded or been reported, and a connection that fails
+// to close cleanly leaves nothing behind for the test to act on.
+func closeAdmin(ctx context.Context, conn *pgx.Conn) {
+	_ = conn.Close(ctx)
 }
 
 // sanitize keeps a short, identifier-safe form of a test name.

@@ -23,10 +23,8 @@ func Admits(values []string, mediaType string) bool {
 			}
 			seen = true
 			wt, ws, _ := strings.Cut(want, "/")
-			if !(wt == "*" && ws == "*") && !(wt == typ && (ws == "*" || ws == sub)) {
-				continue
-			}
-			if !zeroQ(params[1:]) {
+			matches := (wt == "*" && ws == "*") || (wt == typ && (ws == "*" || ws == sub))
+			if matches && !zeroQ(params[1:]) {
 				return true
 			}
 		}

@@ -393,75 +393,97 @@ func (s *scrubber) skip(depth int) error {
 	return err
 }
 
+// object copies one object to out, minus its secret-bearing members.
 func (s *scrubber) object(depth int) error {
 	s.pos++ // {
 	s.out = append(s.out, '{')
+	open := len(s.out)
 	s.ws()
 	if s.pos < len(s.in) && s.in[s.pos] == '}' {
 		s.pos++
 		s.out = append(s.out, '}')
 		return nil
 	}
-	first := true
 	for {
-		s.ws()
-		if s.pos >= len(s.in) || s.in[s.pos] != '"' {
-			return errBadJSON
-		}
-		kstart := s.pos
-		escaped, err := s.str()
-		if err != nil {
+		if err := s.member(depth, open); err != nil {
 			return err
 		}
-		key := s.in[kstart+1 : s.pos-1]
-		var kind keyKind
-		if escaped {
-			var k string
-			if err := json.Unmarshal(s.in[kstart:s.pos], &k); err != nil {
-				return errBadJSON
-			}
-			kind = kindOf([]byte(k))
-		} else {
-			kind = kindOf(key)
-		}
-		s.ws()
-		if s.pos >= len(s.in) || s.in[s.pos] != ':' {
-			return errBadJSON
-		}
-		s.pos++
-		s.ws()
-		if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-		} else {
-			if !first {
-				s.out = append(s.out, ',')
-			}
-			first = false
-			s.out = append(s.out, s.in[kstart:kstart+len(key)+2]...)
-			s.out = append(s.out, ':')
-			if err := s.value(depth + 1); err != nil {
-				return err
-			}
-		}
-		s.ws()
-		if s.pos >= len(s.in) {
-			return errBadJSON
-		}
-		switch s.in[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			s.out = append(s.out, '}')
-			return nil
-		default:
-			return errBadJSON
+		closed, err := s.next('}')
+		if err != nil || closed {
+			return err
 		}
 	}
 }
 
+// member copies the object member at pos ("key": value, of an object at depth) to out, or
+// skips it when it is secret-bearing. open is where the object's members start in out: a
+// member copied after another gets a comma.
+func (s *scrubber) member(depth, open int) error {
+	s.ws()
+	if s.pos >= len(s.in) || s.in[s.pos] != '"' {
+		return errBadJSON
+	}
+	kstart := s.pos
+	escaped, err := s.str()
+	if err != nil {
+		return err
+	}
+	kend := s.pos
+	var kind keyKind
+	if escaped {
+		if kind, err = escapedKind(s.in[kstart:kend]); err != nil {
+			return err
+		}
+	} else {
+		kind = kindOf(s.in[kstart+1 : kend-1])
+	}
+	s.ws()
+	if s.pos >= len(s.in) || s.in[s.pos] != ':' {
+		return errBadJSON
+	}
+	s.pos++
+	s.ws()
+	if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
+		return s.skip(depth + 1)
+	}
+	if len(s.out) > open {
+		s.out = append(s.out, ',')
+	}
+	s.out = append(s.out, s.in[kstart:kend]...)
+	s.out = append(s.out, ':')
+	return s.value(depth + 1)
+}
+
+// escapedKind classifies a key that holds escapes (quoted, as in the input) by what it
+// decodes to.
+func escapedKind(quoted []byte) (keyKind, error) {
+	var k string
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return notSecret, errBadJSON
+	}
+	return kindOf([]byte(k)), nil
+}
+
+// next reads what follows a member or an element: a comma (closed false) or the closing
+// byte, which it copies to out (closed true).
+func (s *scrubber) next(closing byte) (closed bool, err error) {
+	s.ws()
+	if s.pos >= len(s.in) {
+		return false, errBadJSON
+	}
+	switch s.in[s.pos] {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		s.out = append(s.out, closing)
+		return true, nil
+	}
+	return false, errBadJSON
+}
+
+// array copies one array to out, scrubbing its elements.
 func (s *scrubber) array(depth int) error {
 	s.pos++ // [
 	s.out = append(s.out, '[')
@@ -476,20 +498,10 @@ func (s *scrubber) array(depth int) error {
 		if err := s.value(depth + 1); err != nil {
 			return err
 		}
-		s.ws()
-		if s.pos >= len(s.in) {
-			return errBadJSON
+		closed, err := s.next(']')
+		if err != nil || closed {
+			return err
 		}
-		switch s.in[s.pos] {
-		case ',':
-			s.pos++
-			s.out = append(s.out, ',')
-		case ']':
-			s.pos++
-			s.out = append(s.out, ']')
-			return nil
-		default:
-			return errBadJSON
-		}
+		s.out = append(s.out, ',')
 	}
 }
