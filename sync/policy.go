@@ -74,8 +74,12 @@ func (p Policy) Decide(plan *db.Plan, problems []string) Decision {
 // to stop (ctx canceled, or err a cancellation), failed otherwise; a deadline (the run's
 // timeout) is a failure.
 func StatusOf(ctx context.Context, err error) db.RunStatus {
-	if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return db.RunCanceled
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return db.RunCanceled // a stop request
+	case ctx.Err() == nil && errors.Is(err, context.Canceled):
+		return db.RunCanceled // a stop that reached the error before the context
+	default:
+		return db.RunFailed // the run's own failure, or its deadline
 	}
-	return db.RunFailed
 }
