@@ -131,8 +131,8 @@ func (d *entityDef) sqlVars(q string) map[string]string {
 	v := map[string]string{
 		"table":     q + "." + name,
 		"history":   q + "." + name + "_history",
-		"staging":   "stg_" + name,
-		"deletes":   "del_" + name,
+		"staging":   d.stagingTable(),
+		"deletes":   d.deletesTable(),
 		"key_cols":  strings.Join(d.keyCols, ", "),
 		"cols":      strings.Join(d.cols, ", "),
 		"text_key":  cmp.Or(d.keyS, "''"),
@@ -158,6 +158,12 @@ func (d *entityDef) sqlVars(q string) map[string]string {
 	v["key_params"] = strings.Join(params, " AND ")
 	return v
 }
+
+// stagingTable is the temporary table d's rows are staged in.
+func (d *entityDef) stagingTable() string { return "stg_" + string(d.name) }
+
+// deletesTable is the temporary table of the keys Publish soft-deletes.
+func (d *entityDef) deletesTable() string { return "del_" + string(d.name) }
 
 // keyParts are the key columns in key-argument order: the text part, then the bigint part.
 func (d *entityDef) keyParts() []string {

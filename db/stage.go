@@ -476,7 +476,7 @@ func (b *addBatch) copy(done chan<- error) {
 	// as Add returns (a page is small), but a database that stops answering must not hold the
 	// COPY past the run's deadline.
 	d := b.e.def
-	_, err := b.st.conn.CopyFrom(b.st.ctx, pgx.Identifier{"stg_" + string(d.name)}, d.stageCols(), pgx.CopyFromRows(b.rows))
+	_, err := b.st.conn.CopyFrom(b.st.ctx, pgx.Identifier{d.stagingTable()}, d.stageCols(), pgx.CopyFromRows(b.rows))
 	if err != nil {
 		line, column := copyErrorPlace(err)
 		if line >= 1 && line <= len(b.items) {
