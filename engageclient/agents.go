@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 )
 
 // ListOptions pages a listing that supports it. With MaxRows > 0 the call requests page Page,
-// Page+1, … (0-based) with maxRows=MaxRows until a page comes back shorter than MaxRows, and
-// returns all items. With MaxRows == 0 one request without paging returns the full list.
+// Page+1, … (0-based) with maxRows=MaxRows until a page comes back shorter than MaxRows, or
+// adds no item it has not already returned (a server that ignores paging repeats its page),
+// and returns all items, each once. With MaxRows == 0 one request without paging returns the
+// full list.
 type ListOptions struct {
 	Page    int
 	MaxRows int
@@ -21,62 +22,15 @@ type ListOptions struct {
 // GET /voice/api/v1/admin/accounts/{accountId}/agentGroups, paged when opts.MaxRows > 0. When
 // some items cannot be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *ListOptions) ([]*AgentGroup, *Response, error) {
-	what := "listing agent groups of sub-account " + accountID
 	if err := checkID("sub-account id", accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing agent groups: %w", err)
 	}
-	const path = "voice/api/v1/admin/accounts/{}/agentGroups"
-	if opts == nil || opts.MaxRows <= 0 {
-		items, resp, err := list[AgentGroup](ctx, c, path, nil, accountID)
-		if err != nil {
-			return items, resp, fmt.Errorf("%s: %w", what, err)
-		}
-		return items, resp, nil
+	l := listing{
+		what: "listing agent groups of sub-account " + accountID,
+		path: "voice/api/v1/admin/accounts/{}/agentGroups",
+		ids:  []string{accountID},
 	}
-	var (
-		all     []*AgentGroup
-		seen    = map[int64]bool{}
-		last    *Response
-		itemErr error
-	)
-	pages := 0
-	for page := max(opts.Page, 0); ; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "maxRows": {strconv.Itoa(opts.MaxRows)}}
-		items, n, resp, err := listPage[AgentGroup](ctx, c, path, q, accountID)
-		if resp != nil {
-			last = resp
-		}
-		var ie *ItemsError
-		if err != nil && !errors.As(err, &ie) {
-			if last != nil {
-				last.Pages = pages
-			}
-			return nil, last, fmt.Errorf("%s (page %d): %w", what, page, err)
-		}
-		if err != nil && itemErr == nil {
-			itemErr = fmt.Errorf("%s (page %d): %w", what, page, err)
-		}
-		pages++
-		added := 0
-		for _, g := range items {
-			if !seen[g.AgentGroupID] {
-				seen[g.AgentGroupID] = true
-				all = append(all, g)
-				added++
-			}
-		}
-		// A short page ends the listing; so does a page with nothing new (a server that
-		// ignores paging would otherwise repeat the same page forever). n counts the bad
-		// items too: they take their places on the page.
-		if n < opts.MaxRows || added == 0 {
-			break
-		}
-	}
-	last.Pages = pages
-	if all == nil {
-		all = []*AgentGroup{}
-	}
-	return all, last, itemErr
+	return listPaged(ctx, c, l, opts, func(g *AgentGroup) int64 { return g.AgentGroupID })
 }
 
 // ListAgents lists the agents of one agent group:

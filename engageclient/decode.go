@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 
 	"github.com/evsync/evsync/internal/secretjson"
 )
@@ -209,8 +211,9 @@ func checkDepth(b []byte, limit int) error {
 // decodeList decodes a bare JSON array of T, the documented shape of every listing
 // (engage-api.md §0.6; null gives an empty list). Any other body, an error object sent with a
 // 200 included, is an error for the listing, never an empty list. An item that cannot be
-// decoded is left out and reported in an *ItemsError, returned with the others. n is the
-// number of items the array held (null elements and bad items included), for paging.
+// decoded is left out and reported in an *ItemsError, returned with the others, and so is a
+// child a returned item left out (childErrorer). n is the number of items the array held
+// (null elements and bad items included), for paging.
 func decodeList[T any](body []byte) (items []*T, n int, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -229,15 +232,23 @@ func decodeList[T any](body []byte) (items []*T, n int, err error) {
 	// BenchmarkDecodeAgentsPage); only a listing with a bad item is decoded again, one item at
 	// a time, to keep the others.
 	var all []*T
-	if err := json.Unmarshal(body, &all); err == nil {
-		kept := make([]*T, 0, len(all))
-		for _, v := range all {
-			if v != nil {
-				kept = append(kept, v) // a null element is no item
-			}
-		}
-		return kept, len(all), nil
+	if err := json.Unmarshal(body, &all); err != nil {
+		return decodeEach[T](body)
 	}
+	kept := make([]*T, 0, len(all))
+	var bad []ItemError
+	for i, v := range all {
+		if v != nil { // a null element is no item
+			kept = append(kept, v)
+			bad = appendChildErrors(bad, i, v)
+		}
+	}
+	return kept, len(all), itemsError(bad)
+}
+
+// decodeEach is decodeList's path for an array with a bad item: each item is decoded alone,
+// and the ones that fail are reported in an *ItemsError.
+func decodeEach[T any](body []byte) ([]*T, int, error) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
 		return nil, 0, err
@@ -254,11 +265,76 @@ func decodeList[T any](body []byte) (items []*T, n int, err error) {
 			continue
 		}
 		out = append(out, v)
+		bad = appendChildErrors(bad, i, v)
 	}
-	if len(bad) > 0 {
-		return out, len(raws), &ItemsError{Items: bad}
+	return out, len(raws), itemsError(bad)
+}
+
+// itemsError is an *ItemsError of bad, or nil (a nil error, not a nil *ItemsError) when bad is
+// empty.
+func itemsError(bad []ItemError) error {
+	if len(bad) == 0 {
+		return nil
 	}
-	return out, len(raws), nil
+	return &ItemsError{Items: bad}
+}
+
+// childErrorer is an item with children of its own (a queue group's gates, a dial group's
+// campaigns) that decodes past a child it cannot decode: the item keeps its other children,
+// and the listing reports the ones it left out, which takeChildErrors hands over (once).
+type childErrorer interface {
+	takeChildErrors() []childError
+}
+
+// childError is a child an item left out: child names it as ItemError.Child does.
+type childError struct {
+	child string
+	err   error
+}
+
+// appendChildErrors appends to bad the children item v (index i of its listing) left out.
+func appendChildErrors[T any](bad []ItemError, i int, v *T) []ItemError {
+	ce, ok := any(v).(childErrorer)
+	if !ok {
+		return bad
+	}
+	for _, c := range ce.takeChildErrors() {
+		bad = append(bad, ItemError{Index: i, Child: c.child, Err: c.err})
+	}
+	return bad
+}
+
+// decodeChildren decodes an item's member that holds an array of children (v, from a span
+// field; member is its key, for errors). Absent, null and [] give no children, and a null
+// element is skipped; an element that cannot be decoded is left out and reported as
+// member[i], and a value that is not an array as the member itself, so that the item still
+// decodes, with the children that did.
+func decodeChildren[T any](v span, member string) ([]*T, []childError) {
+	out := []*T{}
+	b := bytes.TrimSpace(v)
+	if len(b) == 0 || string(b) == "null" {
+		return out, nil
+	}
+	if b[0] != '[' {
+		return out, []childError{{member, fmt.Errorf("expected a JSON array, got %s", jsonKind(b))}}
+	}
+	var elems []span
+	if err := json.Unmarshal(b, &elems); err != nil {
+		return out, []childError{{member, err}}
+	}
+	var bad []childError
+	for i, e := range elems {
+		if string(bytes.TrimSpace(e)) == "null" {
+			continue
+		}
+		c := new(T)
+		if err := json.Unmarshal(e, c); err != nil {
+			bad = append(bad, childError{fmt.Sprintf("%s[%d]", member, i), err})
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, bad
 }
 
 // objectBodyError describes an object sent where a listing's array belongs: the API's error
@@ -298,4 +374,76 @@ func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, 
 		return items, n, resp, &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)}
 	}
 	return items, n, resp, nil
+}
+
+// listing names one admin API listing for listPaged.
+type listing struct {
+	what string   // the listing in errors: "listing agent groups of sub-account 20001"
+	path string   // as for newURL, a {} for each id
+	ids  []string // the path's ids, escaped by newURL
+}
+
+// listPaged GETs a listing that takes page and maxRows. With opts nil or opts.MaxRows <= 0 it
+// sends one request without them (the full list: engage-api.md §5). Otherwise it requests page
+// opts.Page, opts.Page+1, … (0-based) with maxRows=opts.MaxRows until a page comes back
+// shorter than MaxRows, or adds no item whose key was not seen before (a server that ignores
+// paging would otherwise repeat the same page forever); an item whose key was seen is dropped.
+// Item errors do not end the listing: the first is returned with all the items. Any other
+// error does, and Response.Pages counts the pages read before it.
+func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptions, key func(*T) int64) ([]*T, *Response, error) {
+	if opts == nil || opts.MaxRows <= 0 {
+		items, resp, err := list[T](ctx, c, l.path, nil, l.ids...)
+		if err != nil {
+			return items, resp, fmt.Errorf("%s: %w", l.what, err)
+		}
+		return items, resp, nil
+	}
+	p := pager[T]{key: key, seen: map[int64]bool{}, all: []*T{}}
+	for page := max(opts.Page, 0); ; page++ {
+		q := url.Values{"page": {strconv.Itoa(page)}, "maxRows": {strconv.Itoa(opts.MaxRows)}}
+		items, n, resp, err := listPage[T](ctx, c, l.path, q, l.ids...)
+		if resp != nil {
+			p.last = resp
+		}
+		var ie *ItemsError
+		if err != nil && !errors.As(err, &ie) {
+			if p.last != nil {
+				p.last.Pages = p.pages
+			}
+			return nil, p.last, fmt.Errorf("%s (page %d): %w", l.what, page, err)
+		}
+		if err != nil && p.itemErr == nil {
+			p.itemErr = fmt.Errorf("%s (page %d): %w", l.what, page, err)
+		}
+		p.pages++
+		// n counts the bad items too: they take their places on the page.
+		if added := p.add(items); n < opts.MaxRows || added == 0 {
+			break
+		}
+	}
+	p.last.Pages = p.pages
+	return p.all, p.last, p.itemErr
+}
+
+// pager collects the pages of one listPaged call.
+type pager[T any] struct {
+	key     func(*T) int64
+	seen    map[int64]bool
+	all     []*T
+	last    *Response // the last page's response
+	pages   int
+	itemErr error // the first page's item errors
+}
+
+// add appends the items whose key was not seen before and returns how many it added.
+func (p *pager[T]) add(items []*T) int {
+	added := 0
+	for _, v := range items {
+		if k := p.key(v); !p.seen[k] {
+			p.seen[k] = true
+			p.all = append(p.all, v)
+			added++
+		}
+	}
+	return added
 }

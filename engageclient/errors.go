@@ -146,16 +146,20 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // ItemsError reports the items of a listing that could not be decoded (no id, a value of the
-// wrong type, not an object). The listing's other items are returned with it, so a caller can
-// keep them and treat the listing as incomplete.
+// wrong type, not an object), and the children of returned items that could not be (see
+// ItemError.Child). The listing's other items are returned with it, so a caller can keep them
+// and treat the listing as incomplete.
 type ItemsError struct {
 	Items []ItemError // in listing order
 }
 
 // ItemError is one listing item that could not be decoded; Index is its 0-based position in
-// the JSON array.
+// the JSON array. When Child is set, the item itself was decoded and returned, without the one
+// child named there (a queue group's "gates[1]", a dial group's "campaigns[0]", or the whole
+// member, "gates", when it is not an array): the item is there, but incomplete.
 type ItemError struct {
 	Index int
+	Child string
 	Err   error
 }
 
@@ -173,7 +177,11 @@ func (e *ItemsError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "item %d: %v", it.Index, it.Err)
+		fmt.Fprintf(&b, "item %d: ", it.Index)
+		if it.Child != "" {
+			b.WriteString(it.Child + ": ")
+		}
+		fmt.Fprintf(&b, "%v", it.Err)
 	}
 	return b.String()
 }
