@@ -50,5 +50,19 @@
 //
 // List endpoints return bare JSON arrays. Dates decode with Time ("2020-05-18T19:22:12.000+0000",
 // "-0000", RFC 3339, null, ""), ids from JSON numbers or numeric strings alike, and every
-// object keeps the JSON it came from in Raw, unknown fields included.
+// object keeps the JSON it came from in Raw, unknown fields included. An item that cannot be
+// decoded (no id, a value of the wrong type) is left out, and the listing returns the others
+// with an *ItemsError; an item with children (a queue group's gates, a dial group's campaigns,
+// from the withChildren listings) that cannot decode one of them is returned without it, and
+// the *ItemsError names the child (ItemError.Child, "gates[1]").
+//
+// # Listings
+//
+// Per sub-account: ListAgentGroups (paged with ListOptions), ListGateGroupsWithChildren (queue
+// groups and their queues) and ListDialGroupsWithChildren (dial groups and their campaigns),
+// the last two one request each. Per group: ListAgents, ListGateGroupSkills, and the
+// assignments, ListGateAssignedAgents and ListDialGroupAssignedAgents (paged with ListOptions).
+// Across the tenant: ListAccounts and ListUsers. A paged listing requests pages Page, Page+1, …
+// (0-based) until one is short or adds no item it has not returned; without ListOptions (or
+// with MaxRows 0) it is one request for the full list.
 package engageclient

@@ -245,6 +245,21 @@ func (v *nullBool) UnmarshalJSON(b []byte) error {
 // Ptr returns a pointer to the value, or nil when not Valid.
 func (v nullBool) Ptr() *bool { return ptrIf(v.Bool, v.Valid) }
 
+// looseBool is a nullBool that never fails on valid JSON: what nullBool reads (true/false,
+// 1/0, "1"/"0", …) it reads, and anything else (2, "maybe", an object) gives Valid == false,
+// the object's Raw keeping what was sent. For a flag the spec types as an integer
+// (Campaign.isActive), where a value other than 0 or 1 is data to tolerate, not a reason to
+// fail the object.
+type looseBool struct{ nullBool }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *looseBool) UnmarshalJSON(b []byte) error {
+	if err := v.nullBool.UnmarshalJSON(b); err != nil {
+		v.nullBool = nullBool{}
+	}
+	return nil
+}
+
 // nullStr is a tolerant, nullable string: a JSON string, or a number or boolean kept as its text.
 // null gives Valid == false; "" is a valid empty string.
 type nullStr struct {
