@@ -2,6 +2,7 @@ package engageclient
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -500,7 +501,8 @@ func TestStripSecrets(t *testing.T) {
 // FuzzDecode feeds arbitrary bodies to every decoder: none may panic, and whatever decodes must
 // keep Raw as valid JSON and survive a re-encode.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"accounts.json", "users_flat.json", "users_nested.json", "agent_groups.json", "agents.json", "login.json"} {
+	for _, name := range []string{"accounts.json", "users_flat.json", "users_nested.json", "agent_groups.json", "agents.json", "login.json",
+		"gate_groups.json", "gate_group_skills.json", "dial_groups.json"} {
 		f.Add(readTestdata(f, name))
 	}
 	for _, s := range []string{
@@ -508,6 +510,8 @@ func FuzzDecode(f *testing.F) {
 		`[{"accountId":1e3,"startDate":{"millis":1}}]`, `[{"userId":1,"children":[{"userId":2,"children":[{}]}]}]`,
 		`[{"agentGroupId":9223372036854775808}]`, `[{"agentId":1,"isActive":"maybe"}]`, `[{"userId":1,"roles":[1]}]`,
 		`[{"agentId":1,"createdOn":"-0000"}]`, `{"accessToken":"a.b.c","mainAccountId":7}`,
+		`[{"gateGroupId":1,"gates":[{"gateId":"2"},null,{},3]}]`, `[{"gateGroupId":1,"gates":{}}]`,
+		`[{"dialGroupId":1,"campaigns":[{"campaignId":2,"isActive":"1"},{"campaignId":3,"isActive":2}]}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -544,6 +548,7 @@ func FuzzDecode(f *testing.F) {
 				_ = a.CreatedOn.Ptr()
 			}
 		}
+		fuzzConfigListings(t, body, check)
 		var w loginResponse
 		if json.Unmarshal(body, &w) == nil {
 			d := w.details(body)
@@ -554,6 +559,39 @@ func FuzzDecode(f *testing.F) {
 		_, _ = jwtExpiry(string(body), time.Unix(1e9, 0))
 		_ = stripSecrets(body)
 	})
+}
+
+// fuzzConfigListings decodes body as each configuration listing: whatever decodes keeps Raw
+// (its children's too) as valid JSON and survives a re-encode.
+func fuzzConfigListings(t *testing.T, body []byte, check func(...json.RawMessage)) {
+	t.Helper()
+	if gs, _, err := decodeList[GateGroup](body); err == nil || errors.As(err, new(*ItemsError)) {
+		for _, g := range gs {
+			check(g.Raw)
+			for _, q := range g.Gates {
+				check(q.Raw)
+			}
+		}
+		if _, err := json.Marshal(gs); err != nil {
+			t.Fatalf("re-encoding gate groups: %v", err)
+		}
+	}
+	if ss, _, err := decodeList[GateGroupSkill](body); err == nil {
+		for _, s := range ss {
+			check(s.Raw)
+		}
+	}
+	if ds, _, err := decodeList[DialGroup](body); err == nil || errors.As(err, new(*ItemsError)) {
+		for _, d := range ds {
+			check(d.Raw)
+			for _, c := range d.Campaigns {
+				check(c.Raw)
+			}
+		}
+		if _, err := json.Marshal(ds); err != nil {
+			t.Fatalf("re-encoding dial groups: %v", err)
+		}
+	}
 }
 
 // nestedUsers is a users listing of one chain of depth users, each the only child of the one
