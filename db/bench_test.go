@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -88,7 +89,7 @@ func (bt *benchTenant) parents(ctx context.Context, st *db.Stage) error {
 	if err := st.AccountsAdd(ctx, "test", []db.AccountRow{{MainAccountID: "1", Name: &name, Raw: []byte(`{"mainAccountId":"1"}`)}}); err != nil {
 		return err
 	}
-	st.ScopeComplete(db.EntityAccounts, db.ScopeAll)
+	st.ScopeComplete(entity.Accounts, entity.ScopeAll)
 	var subs []db.SubAccountRow
 	for s := range benchSubs {
 		subs = append(subs, db.SubAccountRow{SubAccountID: bt.subID(s), MainAccountID: "1", Raw: []byte(`{}`)})
@@ -99,10 +100,10 @@ func (bt *benchTenant) parents(ctx context.Context, st *db.Stage) error {
 		if err := st.AgentGroupsAdd(ctx, "test", groups); err != nil {
 			return err
 		}
-		st.ScopeComplete(db.EntityAgentGroups, bt.subID(s))
-		st.ScopeComplete(db.EntityAgents, bt.subID(s))
+		st.ScopeComplete(entity.AgentGroups, bt.subID(s))
+		st.ScopeComplete(entity.Agents, bt.subID(s))
 	}
-	st.ScopeComplete(db.EntitySubAccounts, db.ScopeAll)
+	st.ScopeComplete(entity.SubAccounts, entity.ScopeAll)
 	return st.SubAccountsAdd(ctx, "test", subs)
 }
 

@@ -10,7 +10,7 @@
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
 //	st.AgentsAdd(ctx, "test", page) ...          // as pages arrive, from any goroutine
-//	st.ScopeComplete(db.EntityAgents, subID)     // or ScopeFail(entity, scope, err)
+//	st.ScopeComplete(entity.Agents, subID)     // or ScopeFail(entity, scope, err)
 //	plan, err := st.Plan(ctx)                    // per scope: counts, live and missing rows
 //	res, err := st.Publish(ctx, &db.PublishParams{Scopes: decisions, Status: ..., Lock: lock})
 //	                                             // commits only while locked; on an error the

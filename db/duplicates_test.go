@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // TestStageDuplicateKeepsOneCopy lists agent 10000 twice, in its own group 10 (rank 10) and
@@ -54,8 +55,8 @@ func TestStageDuplicateKeepsOneCopy(t *testing.T) {
 			}
 			for run := 1; run <= 3; run++ {
 				res := f.mustSync(listed, syncOpts{pageSize: tt.page, dupFunc: onDup})
-				got := totals(res)[db.EntityAgents]
-				want := db.ScopeCounts{Entity: db.EntityAgents, Fetched: int64(len(tn.agents))}
+				got := totals(res)[entity.Agents]
+				want := db.ScopeCounts{Entity: entity.Agents, Fetched: int64(len(tn.agents))}
 				if run == 1 {
 					want.Inserted = want.Fetched
 				} else {
@@ -102,7 +103,7 @@ func TestAccountsFallbackKeepsStoredValues(t *testing.T) {
 	weak := tn.clone()
 	weak.accounts = []db.AccountRow{{MainAccountID: "100", Raw: []byte(`{"mainAccountId":"100"}`)}}
 	res := f.mustSync(weak, syncOpts{fallback: true})
-	if got := scopeOf(t, res, db.EntityAccounts, db.ScopeAll); got.Unchanged != 1 || got.Updated+got.Deleted+got.Inserted != 0 {
+	if got := scopeOf(t, res, entity.Accounts, entity.ScopeAll); got.Unchanged != 1 || got.Updated+got.Deleted+got.Inserted != 0 {
 		t.Errorf("accounts counts = %+v, want 1 unchanged", got)
 	}
 	after := f.snapshot()
@@ -115,7 +116,7 @@ func TestAccountsFallbackKeepsStoredValues(t *testing.T) {
 	// A main account nothing stored yet is staged from the weaker source as it is.
 	weak.accounts = append(weak.accounts, db.AccountRow{MainAccountID: "200", Raw: []byte(`{"mainAccountId":"200"}`)})
 	res = f.mustSync(weak, syncOpts{fallback: true})
-	if got := scopeOf(t, res, db.EntityAccounts, db.ScopeAll); got.Inserted != 1 || got.Unchanged != 1 {
+	if got := scopeOf(t, res, entity.Accounts, entity.ScopeAll); got.Inserted != 1 || got.Unchanged != 1 {
 		t.Errorf("accounts counts = %+v, want 1 inserted, 1 unchanged", got)
 	}
 	names := f.count(`SELECT count(*) FROM %s.accounts WHERE main_account_id = '200' AND name IS NULL`)

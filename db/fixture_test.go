@@ -11,6 +11,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -161,23 +162,23 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	must(addPaged(ctx, tn.users, page, st.UsersAdd))
 	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))
 	must(addPaged(ctx, tn.agents, page, st.AgentsAdd))
-	mark := func(entity db.Entity, scope string) {
-		if o.failed[string(entity)+"/"+scope] {
-			st.ScopeFail(entity, scope, fmt.Errorf("listing %s: HTTP 500", entity))
+	mark := func(name entity.Name, scope string) {
+		if o.failed[string(name)+"/"+scope] {
+			st.ScopeFail(name, scope, fmt.Errorf("listing %s: HTTP 500", name))
 			return
 		}
-		st.ScopeComplete(entity, scope)
+		st.ScopeComplete(name, scope)
 	}
-	mark(db.EntityAccounts, db.ScopeAll)
-	mark(db.EntitySubAccounts, db.ScopeAll)
-	mark(db.EntityUsers, db.ScopeAll)
+	mark(entity.Accounts, entity.ScopeAll)
+	mark(entity.SubAccounts, entity.ScopeAll)
+	mark(entity.Users, entity.ScopeAll)
 	subs := map[string]bool{}
 	for _, s := range tn.subs {
 		subs[s.SubAccountID] = true
 	}
 	for _, s := range slices.Sorted(maps.Keys(subs)) {
-		mark(db.EntityAgentGroups, s)
-		mark(db.EntityAgents, s)
+		mark(entity.AgentGroups, s)
+		mark(entity.Agents, s)
 	}
 	if o.hook != nil {
 		db.SetStageHook(st, o.hook)
@@ -268,20 +269,20 @@ func (f *fixture) count(query string, args ...any) int64 {
 }
 
 // scopeOf returns the counts of one scope of res.
-func scopeOf(t *testing.T, res *db.PublishResult, entity db.Entity, scope string) db.ScopeCounts {
+func scopeOf(t *testing.T, res *db.PublishResult, name entity.Name, scope string) db.ScopeCounts {
 	t.Helper()
 	for _, c := range res.Scopes {
-		if c.Entity == entity && c.Scope == scope {
+		if c.Entity == name && c.Scope == scope {
 			return c
 		}
 	}
-	t.Fatalf("no scope %s/%s in result", entity, scope)
+	t.Fatalf("no scope %s/%s in result", name, scope)
 	return db.ScopeCounts{}
 }
 
 // totals sums res's counts per entity.
-func totals(res *db.PublishResult) map[db.Entity]db.ScopeCounts {
-	out := map[db.Entity]db.ScopeCounts{}
+func totals(res *db.PublishResult) map[entity.Name]db.ScopeCounts {
+	out := map[entity.Name]db.ScopeCounts{}
 	for _, c := range res.Scopes {
 		t := out[c.Entity]
 		t.Entity = c.Entity

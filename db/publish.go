@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,7 +24,7 @@ type Plan struct {
 
 // ScopePlan is one marked scope's rows as staged.
 type ScopePlan struct {
-	Entity   Entity
+	Entity   entity.Name
 	Scope    string
 	Complete bool   // marked with ScopeComplete; otherwise marked with ScopeFail
 	Error    string // ScopeFail's error, one line
@@ -65,7 +66,7 @@ type PublishResult struct {
 
 // ScopeCounts are one scope's counts and how it ended, as recorded in sync_run_scopes.
 type ScopeCounts struct {
-	Entity                                                   Entity
+	Entity                                                   entity.Name
 	Scope                                                    string
 	Status                                                   ScopeStatus
 	Error                                                    string
@@ -136,8 +137,8 @@ func (st *Stage) checkMarks() error {
 		switch {
 		case d == nil:
 			return fmt.Errorf("planning: unknown entity %q in a scope mark", id.entity)
-		case !d.scoped && id.scope != ScopeAll:
-			return fmt.Errorf("planning: %s has only the scope %q, not %q", id.entity, ScopeAll, id.scope)
+		case !d.scoped && id.scope != entity.ScopeAll:
+			return fmt.Errorf("planning: %s has only the scope %q, not %q", id.entity, entity.ScopeAll, id.scope)
 		case d.scoped && id.scope == "":
 			return fmt.Errorf("planning: %s scope must be a sub-account id", id.entity)
 		}

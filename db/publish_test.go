@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/google/go-cmp/cmp"
 )
@@ -23,7 +24,7 @@ func TestPublishLifecycle(t *testing.T) {
 
 	// First load: everything inserted, one history row per row.
 	res := f.mustSync(tn, syncOpts{})
-	want := map[db.Entity]db.ScopeCounts{
+	want := map[entity.Name]db.ScopeCounts{
 		"accounts":     {Entity: "accounts", Fetched: 1, Inserted: 1},
 		"sub_accounts": {Entity: "sub_accounts", Fetched: 2, Inserted: 2},
 		"users":        {Entity: "users", Fetched: 3, Inserted: 3},
@@ -394,7 +395,7 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.ScopeFail(db.EntityAgents, "1002", errors.New("listing agents: timeout"))
+	st.ScopeFail(entity.Agents, "1002", errors.New("listing agents: timeout"))
 	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +425,7 @@ func TestStageRejectsBadRows(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad raw: %v", err)
 	}
-	st.ScopeComplete(db.EntityUsers, db.ScopeAll)
+	st.ScopeComplete(entity.Users, entity.ScopeAll)
 	if _, err := f.publish(ctx, st, runID, syncrun.Policy{}, false); err == nil {
 		t.Fatal("publish after a staging error succeeded")
 	}
@@ -461,7 +462,7 @@ func TestStageConcurrentAdds(t *testing.T) {
 				}
 			}
 		})
-		wg.Go(func() { st.ScopeComplete(db.EntityAgents, tn.subIDs()[w%2]) })
+		wg.Go(func() { st.ScopeComplete(entity.Agents, tn.subIDs()[w%2]) })
 	}
 	wg.Wait()
 	close(errs)
@@ -487,7 +488,7 @@ func TestPublishRejectsBadScopes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.ScopeComplete(db.Entity(mark[0]), mark[1])
+		st.ScopeComplete(entity.Name(mark[0]), mark[1])
 		if _, err := publishStage(t.Context(), st, syncrun.Policy{}, false); err == nil {
 			t.Errorf("mark %v accepted", mark)
 		}
@@ -571,7 +572,7 @@ func TestStageErrorNamesItsOwnRows(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "agent_groups") {
 		t.Fatalf("err = %q\nwant prefix %q", err, want)
 	}
-	st.ScopeComplete(db.EntityAgents, "1001")
+	st.ScopeComplete(entity.Agents, "1001")
 	if _, err := publishStage(ctx, st, syncrun.Policy{}, false); err == nil || !strings.Contains(err.Error(), "staging agents from") {
 		t.Fatalf("publish after a staging error: %v", err)
 	}

@@ -3,107 +3,80 @@ package db
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash"
 	"time"
+
+	"github.com/evsync/evsync/internal/entity"
 )
 
-// AccountRow is one main account. Raw is the API object JSON; Stage scrubs its secret-bearing
-// keys and computes the row hash itself.
-type AccountRow struct {
-	MainAccountID string
-	Name          *string
-	RCAccountID   *string
-	Raw           []byte
-}
-
-// SubAccountRow is one sub-account (an Engage "account").
-type SubAccountRow struct {
-	SubAccountID  string
-	MainAccountID string
-	Name          *string
-	Archived      *bool
-	StartDate     *time.Time
-	EndDate       *time.Time
-	Raw           []byte
-}
-
-// UserRow is one admin user.
-type UserRow struct {
-	UserID       int64
-	ParentUserID *int64
-	UserName     *string
-	FirstName    *string
-	LastName     *string
-	FullName     *string
-	Enabled      *bool
-	RootUser     *bool
-	RCUserID     *int64
-	RCAccountID  *string
-	Roles        []string
-	CreatedAt    *time.Time
-	Raw          []byte
-}
-
-// AgentGroupRow is one agent group of a sub-account.
-type AgentGroupRow struct {
-	SubAccountID string
-	AgentGroupID int64
-	Name         *string
-	IsDefault    *bool
-	Raw          []byte
-}
-
-// AgentRow is one agent of a sub-account.
-type AgentRow struct {
-	SubAccountID string
-	AgentID      int64
-	AgentGroupID int64
-	Username     *string
-	FirstName    *string
-	LastName     *string
-	Email        *string
-	AgentType    *string
-	IsActive     *bool
-	RCUserID     *int64
-	CreatedAt    *time.Time
-	LastLoginAt  *time.Time
-	Raw          []byte
-	// Rank decides which copy is kept of an agent added twice in one run (listed in two
+// Row is one row to stage (Stage.Add): its key, its typed values and the API object.
+type Row struct {
+	// S is the key's text part ("" for an entity without one); N holds its bigint parts, in
+	// the description's key order.
+	S string
+	N [2]int64
+	// Vals are the typed columns' values, in the description's Columns order. Each is nil (SQL
+	// NULL) or a value of the column's kind: a string or *string (text), an int64 or *int64
+	// (bigint), a bool or *bool (boolean), a time.Time or *time.Time (timestamptz, stored at
+	// microsecond precision; a time Postgres cannot hold is stored as NULL), a []string
+	// (text[]). Text is stored with NUL replaced by U+FFFD.
+	Vals []any
+	// Raw is the API object JSON; Stage scrubs its secret-bearing keys and computes the row
+	// hash itself.
+	Raw []byte
+	// Rank decides which copy is kept of a key added twice in one run (an agent listed in two
 	// groups): the lower rank, of equal ranks the first added (Stage.SetDuplicateFunc).
 	Rank int64
 }
 
-// entityDef describes one entity table.
+// entityDef is an entity's description (internal/entity) as staging and publishing use it.
 type entityDef struct {
-	name    Entity
+	desc    *entity.Desc
+	name    entity.Name
 	idx     int
-	keyCols []string // 1 or 2 key columns; key (s, n): text key s and/or bigint key n
-	keyS    string   // column of the text key part, "" when none
-	keyN    string   // column of the bigint key part, "" when none
-	cols    []string // typed non-key columns
-	scoped  bool     // scope = the text key part (sub_account_id); else "all"
+	keyCols []string      // the key columns, the text part first
+	keyS    string        // column of the text key part, "" when none
+	keyN    []string      // columns of the bigint key parts (0 to 2)
+	cols    []string      // typed non-key columns
+	kinds   []entity.Kind // ... and their kinds
+	scoped  bool          // scope = the text key part (sub_account_id); else "all"
 }
 
-var entityDefs = []*entityDef{
-	{name: EntityAccounts, keyCols: []string{"main_account_id"}, keyS: "main_account_id",
-		cols: []string{"name", "rc_account_id"}},
-	{name: EntitySubAccounts, keyCols: []string{"sub_account_id"}, keyS: "sub_account_id",
-		cols: []string{"main_account_id", "name", "archived", "start_date", "end_date"}},
-	{name: EntityUsers, keyCols: []string{"user_id"}, keyN: "user_id",
-		cols: []string{"parent_user_id", "user_name", "first_name", "last_name", "full_name", "enabled", "root_user", "rc_user_id", "rc_account_id", "roles", "created_at"}},
-	{name: EntityAgentGroups, keyCols: []string{"sub_account_id", "agent_group_id"}, keyS: "sub_account_id", keyN: "agent_group_id", scoped: true,
-		cols: []string{"name", "is_default"}},
-	{name: EntityAgents, keyCols: []string{"sub_account_id", "agent_id"}, keyS: "sub_account_id", keyN: "agent_id", scoped: true,
-		cols: []string{"agent_group_id", "username", "first_name", "last_name", "email", "agent_type", "is_active", "rc_user_id", "created_at", "last_login_at"}},
-}
-
-func init() {
-	for i, d := range entityDefs {
-		d.idx = i
+// newEntityDef reads description d. A description staging cannot hold (a text key part that
+// is not first, more than two bigint parts) is a programming error and panics.
+func newEntityDef(idx int, d *entity.Desc) *entityDef {
+	def := &entityDef{desc: d, name: d.Name, idx: idx, scoped: d.Scoped()}
+	for i, c := range d.Key {
+		def.keyCols = append(def.keyCols, c.Name)
+		switch {
+		case c.Kind == entity.Text && i == 0:
+			def.keyS = c.Name
+		case c.Kind == entity.Int && len(def.keyN) < len(rowKey{}.n):
+			def.keyN = append(def.keyN, c.Name)
+		default:
+			panic(fmt.Sprintf("db: %s: key column %s cannot be staged", d.Name, c.Name))
+		}
 	}
+	if def.scoped && def.keyS == "" {
+		panic(fmt.Sprintf("db: %s: a per-sub-account entity needs a text key part", d.Name))
+	}
+	for _, c := range d.Columns {
+		def.cols = append(def.cols, c.Name)
+		def.kinds = append(def.kinds, c.Kind)
+	}
+	return def
 }
 
-func entityByName(name Entity) *entityDef {
+var entityDefs = func() []*entityDef {
+	var defs []*entityDef
+	for i, d := range entity.All() {
+		defs = append(defs, newEntityDef(i, d))
+	}
+	return defs
+}()
+
+func entityByName(name entity.Name) *entityDef {
 	for _, d := range entityDefs {
 		if d.name == name {
 			return d
@@ -112,18 +85,15 @@ func entityByName(name Entity) *entityDef {
 	return nil
 }
 
-// rowKey is an entity key: the text part s and/or the bigint part n.
+// rowKey is an entity key: the text part s and/or the bigint parts n (unused parts 0).
 type rowKey struct {
 	s string
-	n int64
+	n [2]int64
 }
 
 // scope returns the scope a key belongs to.
 func (d *entityDef) scope(k rowKey) string {
-	if d.scoped {
-		return k.s
-	}
-	return ScopeAll
+	return d.desc.ScopeOf(k.s)
 }
 
 // rowHasher hashes the typed values and scrubbed raw of a row into a canonical encoding.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 // templating scheme of this package. The per-entity statements are rendered once per Store
 // (entitySQL) and pinned by golden files (testdata/sql_<entity>.golden, TestEntitySQLGolden).
 
-var placeholderRE = regexp.MustCompile(`\{\{[a-z_]+\}\}`)
+var placeholderRE = regexp.MustCompile(`\{\{[a-z0-9_]+\}\}`)
 
 // expand replaces every {{name}} in text by vars[name]. A placeholder without a value is a
 // programming error and panics (the golden and store tests render every statement).
@@ -30,9 +31,9 @@ func (s *Store) sql(text string) string { return expand(text, map[string]string{
 
 // entitySQL is every statement that staging and publishing run on one entity.
 type entitySQL struct {
-	storedHashes   string // the stored (text key, bigint key, row_hash, deleted) of every row
+	storedHashes   string // the stored (text key, bigint keys, row_hash, deleted) of every row
 	createStaging  string // stg_<entity>: the table's columns and op
-	unstageRow     string // delete one staged row by its key ($1[, $2])
+	unstageRow     string // delete one staged row by its key ($1[, $2[, $3]])
 	dropUnmarked   string // delete the staged rows of scopes not marked ($1 = marked scopes)
 	analyzeStaging string
 	update         string // changed and restored rows with their history ($1 = run id or NULL)
@@ -45,9 +46,9 @@ type entitySQL struct {
 }
 
 const (
-	storedHashesSQL = `SELECT {{text_key}}, {{int_key}}, row_hash, deleted_at IS NOT NULL FROM {{table}}`
+	storedHashesSQL = `SELECT {{text_key}}, {{int_key}}, {{int_key2}}, row_hash, deleted_at IS NOT NULL FROM {{table}}`
 
-	createStagingSQL = `CREATE TEMP TABLE {{staging}} AS SELECT {{key_cols}}, {{cols}}, raw, row_hash FROM {{table}} WITH NO DATA;
+	createStagingSQL = `CREATE TEMP TABLE {{staging}} AS SELECT {{row_cols}}, raw, row_hash FROM {{table}} WITH NO DATA;
 ALTER TABLE {{staging}} ADD COLUMN op text NOT NULL`
 
 	unstageRowSQL = `DELETE FROM {{staging}} WHERE {{key_params}}`
@@ -78,8 +79,8 @@ FROM d WHERE {{join_t_d}}`
 
 	// A key that appeared since the stage read the table fails the insert (and the publish).
 	insertSQL = `
-INSERT INTO {{table}} ({{key_cols}}, {{cols}}, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
-SELECT {{key_cols}}, {{cols}}, raw, row_hash, now(), now(), $1 FROM {{staging}} WHERE op = 'i'`
+INSERT INTO {{table}} ({{row_cols}}, raw, row_hash, first_seen_at, last_changed_at, last_run_id)
+SELECT {{row_cols}}, raw, row_hash, now(), now(), $1 FROM {{staging}} WHERE op = 'i'`
 
 	// A separate statement reading staging again is about three times cheaper than
 	// INSERT … RETURNING feeding a second INSERT.
@@ -134,10 +135,14 @@ func (d *entityDef) sqlVars(q string) map[string]string {
 		"staging":   d.stagingTable(),
 		"deletes":   d.deletesTable(),
 		"key_cols":  strings.Join(d.keyCols, ", "),
-		"cols":      strings.Join(d.cols, ", "),
+		"row_cols":  strings.Join(append(slices.Clone(d.keyCols), d.cols...), ", "),
 		"text_key":  cmp.Or(d.keyS, "''"),
-		"int_key":   cmp.Or(d.keyN, "0::bigint"),
+		"int_key":   "0::bigint",
+		"int_key2":  "0::bigint",
 		"scope_col": d.keyS,
+	}
+	for i, c := range d.keyN {
+		v[[]string{"int_key", "int_key2"}[i]] = c
 	}
 	for _, p := range []struct{ a, b string }{{"t", "s"}, {"h", "d"}, {"t", "d"}, {"t", "k"}, {"h", "del"}} {
 		v["join_"+p.a+"_"+p.b] = d.keyJoin(p.a, p.b)
@@ -165,15 +170,13 @@ func (d *entityDef) stagingTable() string { return "stg_" + string(d.name) }
 // deletesTable is the temporary table of the keys Publish soft-deletes.
 func (d *entityDef) deletesTable() string { return "del_" + string(d.name) }
 
-// keyParts are the key columns in key-argument order: the text part, then the bigint part.
+// keyParts are the key columns in key-argument order: the text part, then the bigint parts.
 func (d *entityDef) keyParts() []string {
 	var parts []string
-	for _, c := range []string{d.keyS, d.keyN} {
-		if c != "" {
-			parts = append(parts, c)
-		}
+	if d.keyS != "" {
+		parts = append(parts, d.keyS)
 	}
-	return parts
+	return append(parts, d.keyN...)
 }
 
 // keyArgs are k's values in keyParts order.
@@ -182,8 +185,8 @@ func (d *entityDef) keyArgs(k rowKey) []any {
 	if d.keyS != "" {
 		args = append(args, k.s)
 	}
-	if d.keyN != "" {
-		args = append(args, k.n)
+	for i := range d.keyN {
+		args = append(args, k.n[i])
 	}
 	return args
 }

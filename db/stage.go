@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/evsync/evsync/internal/secretjson"
 	"github.com/jackc/pgx/v5"
@@ -50,7 +51,7 @@ type Stage struct {
 }
 
 type scopeID struct {
-	entity Entity
+	entity entity.Name
 	scope  string
 }
 
@@ -127,10 +128,10 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 // agent listed in two of its sub-account's groups. One copy is kept: the one with the lower
 // rank (AgentRow.Rank; other rows rank equal), of equal ranks the first added.
 type Duplicate struct {
-	Entity  Entity // "agents"
-	Key     string // "sub_account_id=20001 agent_id=100004"
-	Kept    string // the source of the copy kept ("GET /voice/api/.../agentGroups/7/agents")
-	Dropped string // the source of the copy dropped
+	Entity  entity.Name // "agents"
+	Key     string      // "sub_account_id=20001 agent_id=100004"
+	Kept    string      // the source of the copy kept ("GET /voice/api/.../agentGroups/7/agents")
+	Dropped string      // the source of the copy dropped
 }
 
 // SetDuplicateFunc sets the function told about every Duplicate (to log a warning); it is
@@ -144,71 +145,29 @@ func (st *Stage) SetDuplicateFunc(fn func(Duplicate)) {
 // ErrStageDone is returned by Stage methods called after Publish or Close.
 var ErrStageDone = errors.New("db: stage already published or closed")
 
-// AccountsAdd stages main accounts (scope "all"). source names where the rows come from (an
-// endpoint, "GET /voice/api/v1/admin/accounts") for errors; every Add takes one.
-func (st *Stage) AccountsAdd(ctx context.Context, source string, rows []AccountRow) error {
-	return st.add(ctx, EntityAccounts, source, len(rows), addOpts{}, accountBuild(rows))
+// Add stages rows of one entity. source names where the rows come from (an endpoint,
+// "GET /voice/api/v1/admin/accounts") for errors. A row's scope is its entity's rule applied
+// to its key (internal/entity): "all", or its sub-account id.
+func (st *Stage) Add(ctx context.Context, name entity.Name, source string, rows []Row) error {
+	return st.add(ctx, name, source, rows, false)
 }
 
-// AccountsAddFallback stages main accounts known only from a weaker source than the accounts
-// listing (the login response, which names the main account and nothing else): a row whose
-// key is stored or already staged in this run only counts as seen, keeping its values (a
-// weaker source never overwrites a stronger one's); any other is staged as AccountsAdd would.
-func (st *Stage) AccountsAddFallback(ctx context.Context, source string, rows []AccountRow) error {
-	return st.add(ctx, EntityAccounts, source, len(rows), addOpts{fallback: true}, accountBuild(rows))
-}
-
-func accountBuild(rows []AccountRow) buildFunc {
-	return func(i int, vals []any) (rowKey, []any, []byte) {
-		r := &rows[i]
-		return rowKey{s: r.MainAccountID}, append(vals, r.MainAccountID, ps(r.Name), ps(r.RCAccountID)), r.Raw
-	}
-}
-
-// SubAccountsAdd stages sub-accounts (scope "all").
-func (st *Stage) SubAccountsAdd(ctx context.Context, source string, rows []SubAccountRow) error {
-	return st.add(ctx, EntitySubAccounts, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
-		r := &rows[i]
-		return rowKey{s: r.SubAccountID}, append(vals, r.SubAccountID, r.MainAccountID, ps(r.Name), pb(r.Archived), pt(r.StartDate), pt(r.EndDate)), r.Raw
-	})
-}
-
-// UsersAdd stages admin users (scope "all").
-func (st *Stage) UsersAdd(ctx context.Context, source string, rows []UserRow) error {
-	return st.add(ctx, EntityUsers, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
-		r := &rows[i]
-		return rowKey{n: r.UserID}, append(vals, r.UserID, pi(r.ParentUserID), ps(r.UserName), ps(r.FirstName), ps(r.LastName), ps(r.FullName),
-			pb(r.Enabled), pb(r.RootUser), pi(r.RCUserID), ps(r.RCAccountID), pa(r.Roles), pt(r.CreatedAt)), r.Raw
-	})
-}
-
-// AgentGroupsAdd stages agent groups (scope: their sub-account id).
-func (st *Stage) AgentGroupsAdd(ctx context.Context, source string, rows []AgentGroupRow) error {
-	return st.add(ctx, EntityAgentGroups, source, len(rows), addOpts{}, func(i int, vals []any) (rowKey, []any, []byte) {
-		r := &rows[i]
-		return rowKey{s: r.SubAccountID, n: r.AgentGroupID}, append(vals, r.SubAccountID, r.AgentGroupID, ps(r.Name), pb(r.IsDefault)), r.Raw
-	})
-}
-
-// AgentsAdd stages agents (scope: their sub-account id).
-func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) error {
-	rank := func(i int) int64 { return rows[i].Rank }
-	return st.add(ctx, EntityAgents, source, len(rows), addOpts{rank: rank}, func(i int, vals []any) (rowKey, []any, []byte) {
-		r := &rows[i]
-		return rowKey{s: r.SubAccountID, n: r.AgentID}, append(vals, r.SubAccountID, r.AgentID, r.AgentGroupID,
-			ps(r.Username), ps(r.FirstName), ps(r.LastName), ps(r.Email), ps(r.AgentType), pb(r.IsActive), pi(r.RCUserID),
-			pt(r.CreatedAt), pt(r.LastLoginAt)), r.Raw
-	})
+// AddFallback stages rows known only from a weaker source than the entity's listing (the
+// login response, which names the main account and nothing else): a row whose key is stored
+// or already staged in this run only counts as seen, keeping its values (a weaker source never
+// overwrites a stronger one's); any other is staged as Add would.
+func (st *Stage) AddFallback(ctx context.Context, name entity.Name, source string, rows []Row) error {
+	return st.add(ctx, name, source, rows, true)
 }
 
 // ScopeComplete marks a scope as fetched completely: its rows publish and rows missing from it
-// are soft-deleted (subject to the mass-delete breaker). entity is one of Entities; scope is
-// "all" for accounts, sub_accounts and users and the sub-account id for agent_groups and
-// agents. A scope marked failed stays failed.
-func (st *Stage) ScopeComplete(entity Entity, scope string) {
+// are soft-deleted (subject to the mass-delete breaker). scope is "all" for an entity with one
+// scope and the sub-account id for one scoped per sub-account (internal/entity). A scope
+// marked failed stays failed.
+func (st *Stage) ScopeComplete(name entity.Name, scope string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	m := st.mark(entity, scope)
+	m := st.mark(name, scope)
 	if !m.failed {
 		m.complete = true
 	}
@@ -216,10 +175,10 @@ func (st *Stage) ScopeComplete(entity Entity, scope string) {
 
 // ScopeFail marks a scope as failed: the rows it did fetch publish, nothing of it is deleted,
 // and the run is partial with err (which must not carry secrets) recorded on the scope.
-func (st *Stage) ScopeFail(entity Entity, scope string, err error) {
+func (st *Stage) ScopeFail(name entity.Name, scope string, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	m := st.mark(entity, scope)
+	m := st.mark(name, scope)
 	m.complete = false
 	m.failed = true
 	if m.err == "" {
@@ -230,8 +189,8 @@ func (st *Stage) ScopeFail(entity Entity, scope string, err error) {
 	}
 }
 
-func (st *Stage) mark(entity Entity, scope string) *scopeMark {
-	id := scopeID{entity, scope}
+func (st *Stage) mark(name entity.Name, scope string) *scopeMark {
+	id := scopeID{name, scope}
 	m := st.marks[id]
 	if m == nil {
 		m = &scopeMark{}
@@ -254,20 +213,11 @@ func (st *Stage) Close() {
 	destroy(st.conn)
 }
 
-// buildFunc appends row i's key and typed column values (in table column order) to vals and
-// returns them with the row's raw.
-type buildFunc func(i int, vals []any) (rowKey, []any, []byte)
-
-// addOpts are the variations of add.
-type addOpts struct {
-	fallback bool              // rows from a weaker source (AccountsAddFallback)
-	rank     func(i int) int64 // row i's rank among copies of its key; nil: all equal
-}
-
-// add classifies n rows of one entity against the stored hashes and COPYs the new, changed
-// and restored ones into the entity's staging table.
-func (st *Stage) add(ctx context.Context, entity Entity, source string, n int, o addOpts, build buildFunc) error {
-	if n == 0 {
+// add classifies the rows of one entity against the stored hashes and COPYs the new, changed
+// and restored ones into the entity's staging table; fallback rows come from a weaker source
+// (AddFallback).
+func (st *Stage) add(ctx context.Context, name entity.Name, source string, rows []Row, fallback bool) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	st.mu.Lock()
@@ -278,7 +228,13 @@ func (st *Stage) add(ctx context.Context, entity Entity, source string, n int, o
 	if st.err != nil {
 		return st.err
 	}
-	if err := st.addLocked(ctx, entity, source, n, o, build); err != nil {
+	d := entityByName(name)
+	if d == nil {
+		err := &StageError{Entity: name, Source: source, Item: -1, Err: errors.New("unknown entity")}
+		st.err = err
+		return err
+	}
+	if err := st.addLocked(ctx, st.ents[d.idx], source, rows, fallback); err != nil {
 		st.err = err
 		return err
 	}
@@ -289,11 +245,11 @@ func (st *Stage) add(ctx context.Context, entity Entity, source string, n int, o
 // earlier Add whose COPY failed are reported by the next call, but as themselves) and, when
 // known, the item: its index in the rows handed to Add, its key and the column.
 type StageError struct {
-	Entity Entity // "agents"
-	Source string // what the rows came from, as given to Add ("GET /voice/api/...")
-	Item   int    // index in the Add's rows, -1 when not known
-	Key    string // the item's key, "sub_account_id=20001 agent_id=100004"; "" when not known
-	Column string // the column, when known
+	Entity entity.Name // "agents"
+	Source string      // what the rows came from, as given to Add ("GET /voice/api/...")
+	Item   int         // index in the Add's rows, -1 when not known
+	Key    string      // the item's key, "sub_account_id=20001 agent_id=100004"; "" when not known
+	Column string      // the column, when known
 	Err    error
 }
 
@@ -323,13 +279,13 @@ func (e *StageError) Unwrap() error { return e.Err }
 // addBatch is one Add in progress: where its rows come from, and the rows it will COPY with
 // the Add items behind them.
 type addBatch struct {
-	st     *Stage
-	e      *stageEntity
-	source string
-	o      addOpts
-	add    uint32       // index of source in Stage.sources
-	rows   [][]any      // the rows to COPY
-	items  []copiedItem // the Add's item behind each row
+	st       *Stage
+	e        *stageEntity
+	source   string
+	fallback bool         // rows from a weaker source (AddFallback)
+	add      uint32       // index of source in Stage.sources
+	rows     [][]any      // the rows to COPY
+	items    []copiedItem // the Add's item behind each row
 }
 
 // fail is a StageError for item (-1: not known) of the batch, with key k when item is known.
@@ -341,10 +297,9 @@ func (b *addBatch) fail(item int, k rowKey, err error) *StageError {
 	return se
 }
 
-func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n int, o addOpts, build buildFunc) error {
-	e := st.ents[entityByName(entity).idx]
-	b := &addBatch{st: st, e: e, source: source, o: o, add: uint32(len(st.sources)),
-		rows: make([][]any, 0, n), items: make([]copiedItem, 0, n)}
+func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, rows []Row, fallback bool) error {
+	b := &addBatch{st: st, e: e, source: source, fallback: fallback, add: uint32(len(st.sources)),
+		rows: make([][]any, 0, len(rows)), items: make([]copiedItem, 0, len(rows))}
 	if !e.loaded || !e.created {
 		if err := st.wait(); err != nil {
 			return err // an earlier Add's COPY, reported as itself
@@ -358,9 +313,16 @@ func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n 
 	}
 	st.sources = append(st.sources, source)
 	ncols := len(e.def.keyCols) + len(e.def.cols)
-	for i := range n {
-		k, v, raw := build(i, make([]any, 0, ncols+3))
-		if err := b.addRow(ctx, i, k, v, raw); err != nil {
+	for i := range rows {
+		r := &rows[i]
+		k := rowKey{s: r.S, n: r.N}
+		v, err := e.def.values(make([]any, 0, ncols+3), k, r.Vals)
+		if err != nil {
+			se := b.fail(i, k, err)
+			se.Column = err.column
+			return se
+		}
+		if err := b.addRow(ctx, i, k, v, r.Raw, r.Rank); err != nil {
 			return err
 		}
 	}
@@ -377,9 +339,85 @@ func (st *Stage) addLocked(ctx context.Context, entity Entity, source string, n 
 	return nil
 }
 
+// columnError is a value that does not fit its column.
+type columnError struct {
+	column string
+	err    error
+}
+
+func (e *columnError) Error() string { return e.err.Error() }
+
+// values appends key k's parts and the typed values vals (normalised for Postgres, so that
+// callers may reuse their rows once Add returns) to out, in table column order.
+func (d *entityDef) values(out []any, k rowKey, vals []any) ([]any, *columnError) {
+	if len(vals) != len(d.cols) {
+		return nil, &columnError{err: fmt.Errorf("%d values for %d columns", len(vals), len(d.cols))}
+	}
+	if d.keyS != "" {
+		out = append(out, noNUL(k.s))
+	}
+	for i := range d.keyN {
+		out = append(out, k.n[i])
+	}
+	for i, v := range vals {
+		nv, err := columnValue(d.kinds[i], v)
+		if err != nil {
+			return nil, &columnError{column: d.cols[i], err: err}
+		}
+		out = append(out, nv)
+	}
+	return out, nil
+}
+
+// columnValue is v as a value of a column of kind k (see Row.Vals).
+func columnValue(k entity.Kind, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch x := v.(type) {
+	case string:
+		if k == entity.Text {
+			return noNUL(x), nil
+		}
+	case *string:
+		if k == entity.Text {
+			return ps(x), nil
+		}
+	case int64:
+		if k == entity.Int {
+			return x, nil
+		}
+	case *int64:
+		if k == entity.Int {
+			return pi(x), nil
+		}
+	case bool:
+		if k == entity.Bool {
+			return x, nil
+		}
+	case *bool:
+		if k == entity.Bool {
+			return pb(x), nil
+		}
+	case time.Time:
+		if k == entity.Time {
+			return pt(&x), nil
+		}
+	case *time.Time:
+		if k == entity.Time {
+			return pt(x), nil
+		}
+	case []string:
+		if k == entity.TextArray {
+			return pa(x), nil
+		}
+	}
+	return nil, fmt.Errorf("a %T value for a %s column", v, k.SQL())
+}
+
 // addRow classifies item i (key k, typed values v, raw) against the stored and already seen
 // rows, and queues it for the COPY when it is new, changed or restored.
-func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []byte) error {
+func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []byte, rank int64) error {
 	e, d := b.e, b.e.def
 	if d.keyS != "" && k.s == "" {
 		return b.fail(i, k, fmt.Errorf("empty %s", d.keyS))
@@ -392,11 +430,7 @@ func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []b
 	e.intern(&k)
 	sc := e.scope(d.scope(k))
 	old, found := e.rows[k]
-	var rank int64
-	if b.o.rank != nil {
-		rank = b.o.rank(i)
-	}
-	if found && b.o.fallback {
+	if found && b.fallback {
 		if old.flags&fSeen == 0 {
 			if old.flags&fDeleted == 0 {
 				sc.unchanged++
@@ -574,8 +608,8 @@ func (d *entityDef) keyString(k rowKey) string {
 	if d.keyS != "" {
 		parts = append(parts, d.keyS+"="+k.s)
 	}
-	if d.keyN != "" {
-		parts = append(parts, d.keyN+"="+strconv.FormatInt(k.n, 10))
+	for i, c := range d.keyN {
+		parts = append(parts, c+"="+strconv.FormatInt(k.n[i], 10))
 	}
 	return strings.Join(parts, " ")
 }
@@ -636,7 +670,7 @@ func (st *Stage) load(ctx context.Context, e *stageEntity) error {
 		deleted bool
 	)
 	for rows.Next() {
-		if err := rows.Scan(&k.s, &k.n, &hash, &deleted); err != nil {
+		if err := rows.Scan(&k.s, &k.n[0], &k.n[1], &hash, &deleted); err != nil {
 			return fmt.Errorf("reading stored hashes: %w", err)
 		}
 		e.intern(&k)

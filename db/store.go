@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -294,7 +295,7 @@ type RunInfo struct {
 // EntityStatus is the freshness of one entity table, as the view entity_freshness defines it:
 // the run that completed its least fresh current scope (fresh means complete).
 type EntityStatus struct {
-	Entity           Entity
+	Entity           entity.Name
 	Live             int64
 	Deleted          int64
 	LastSuccessRunID int64      // 0 while a current scope of this entity has never been completed
@@ -338,7 +339,7 @@ FROM {{schema}}.entity_freshness`))
 	if err != nil {
 		return nil, fmt.Errorf("reading entity freshness: %w", err)
 	}
-	byName := map[Entity]EntityStatus{}
+	byName := map[entity.Name]EntityStatus{}
 	for rows.Next() {
 		var e EntityStatus
 		if err := rows.Scan(&e.Entity, &e.Live, &e.Deleted, &e.LastSuccessRunID, &e.LastSuccessAt, &e.Age); err != nil {
@@ -350,7 +351,7 @@ FROM {{schema}}.entity_freshness`))
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading entity freshness: %w", err)
 	}
-	for _, name := range entities {
+	for _, name := range entity.Names() {
 		st.Entities = append(st.Entities, byName[name])
 	}
 	return &st, nil

@@ -1,80 +1,72 @@
 package db_test
 
 import (
-	"regexp"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // TestVocabularyMatchesCheckConstraints: db.Entities, db.RunStatuses and db.ScopeStatuses
-// are exactly the values the migrated schema's CHECK constraints allow.
-func TestVocabularyMatchesCheckConstraints(t *testing.T) {
+
+// TestDescriptionsMatchTables: every entity description (internal/entity) is its migrated
+// table: the key is the primary key in order, each typed column has its description's type,
+// the system columns follow, and the history table has the key and valid_from as its key.
+func TestDescriptionsMatchTables(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
-	allowed := func(table, column string) []string {
+	ctx := t.Context()
+	columns := func(table string) []string {
 		t.Helper()
-		var def string
-		err := pool.QueryRow(t.Context(), `
-SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
-JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = ANY (c.conkey)
-WHERE n.nspname = $1 AND r.relname = $2 AND a.attname = $3 AND c.contype = 'c'`, schema, table, column).Scan(&def)
+		rows, err := pool.Query(ctx, `SELECT column_name || ' ' || CASE WHEN data_type = 'ARRAY' THEN 'text[]' ELSE data_type END
+FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, schema, table)
 		if err != nil {
-			t.Fatalf("%s.%s: %v", table, column, err)
+			t.Fatal(err)
 		}
-		var vals []string
-		for _, m := range regexp.MustCompile(`'([a-z_]+)'::text`).FindAllStringSubmatch(def, -1) {
-			vals = append(vals, m[1])
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
 		}
-		slices.Sort(vals)
-		return vals
+		return out
 	}
-	names := func(vs ...string) []string { slices.Sort(vs); return vs }
-	var entities, runs, scopes []string
-	for _, e := range db.Entities() {
-		entities = append(entities, string(e))
-	}
-	for _, s := range db.RunStatuses() {
-		runs = append(runs, string(s))
-	}
-	for _, s := range db.ScopeStatuses() {
-		scopes = append(scopes, string(s))
-	}
-	for _, c := range []struct {
-		table, column string
-		want          []string
-	}{
-		{"sync_run_scopes", "entity", names(entities...)},
-		{"sync_runs", "status", names(runs...)},
-		{"sync_run_scopes", "status", names(scopes...)},
-	} {
-		if diff := cmp.Diff(c.want, allowed(c.table, c.column)); diff != "" {
-			t.Errorf("%s.%s: Go vocabulary vs CHECK constraint (-go +check):\n%s", c.table, c.column, diff)
+	primaryKey := func(table string) []string {
+		t.Helper()
+		rows, err := pool.Query(ctx, `SELECT a.attname::text FROM pg_index i
+JOIN pg_class r ON r.oid = i.indrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
+WHERE n.nspname = $1 AND r.relname = $2 AND i.indisprimary ORDER BY k.ord`, schema, table)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func TestExpandImplications(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in, want []db.Entity
-	}{
-		{nil, db.Entities()},
-		{[]db.Entity{db.EntityAgents}, []db.Entity{db.EntityAgentGroups, db.EntityAgents}},
-		{[]db.Entity{db.EntitySubAccounts, db.EntityUsers}, []db.Entity{db.EntityAccounts, db.EntitySubAccounts, db.EntityUsers}},
-		{[]db.Entity{db.EntityUsers, db.EntityUsers}, []db.Entity{db.EntityUsers}},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, db.Expand(tt.in)); diff != "" {
-			t.Errorf("Expand(%v) (-want +got):\n%s", tt.in, diff)
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
 		}
+		return out
 	}
-	if _, err := db.ParseEntity("queues"); err == nil || err.Error() != `unknown entity "queues" (expected one of accounts, sub_accounts, users, agent_groups, agents)` {
-		t.Errorf("ParseEntity(queues) = %v", err)
+	for _, d := range entity.All() {
+		var want, key []string
+		for _, c := range append(slices.Clone(d.Key), d.Columns...) {
+			want = append(want, c.Name+" "+c.Kind.SQL())
+		}
+		for _, c := range d.Key {
+			key = append(key, c.Name)
+		}
+		want = append(want, "raw jsonb", "row_hash bytea", "first_seen_at timestamp with time zone",
+			"last_changed_at timestamp with time zone", "deleted_at timestamp with time zone", "last_run_id bigint")
+		if diff := cmp.Diff(want, columns(string(d.Name))); diff != "" {
+			t.Errorf("%s: columns (-description +table):\n%s", d.Name, diff)
+		}
+		if diff := cmp.Diff(key, primaryKey(string(d.Name))); diff != "" {
+			t.Errorf("%s: primary key (-description +table):\n%s", d.Name, diff)
+		}
+		if diff := cmp.Diff(append(key, "valid_from"), primaryKey(string(d.Name)+"_history")); diff != "" {
+			t.Errorf("%s_history: primary key (-description +table):\n%s", d.Name, diff)
+		}
 	}
 }

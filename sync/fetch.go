@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // fetcher lists every selected scope with bounded concurrency and streams the rows to one
@@ -39,12 +40,6 @@ func (f *fetcher) runProblem(err error) {
 // stageWrite is one page of rows on its way to staging.
 type stageWrite struct {
 	write func(ctx context.Context) error
-}
-
-// groupRef is one agent group to list the agents of.
-type groupRef struct {
-	subAccountID string
-	groupID      int64
 }
 
 func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger) *fetcher {
@@ -139,7 +134,7 @@ func (f *fetcher) send(ctx context.Context, rows int, write func(ctx context.Con
 // error only for what makes the whole run fail.
 func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUserDetails) error {
 	acc, err := f.fetchAccountsAndUsers(ctx, login)
-	if err != nil || !f.r.selects(db.EntityAgentGroups) {
+	if err != nil || !f.r.selectsScoped() {
 		return err
 	}
 	subIDs, err := f.subAccountScopes(ctx, acc)
@@ -149,11 +144,7 @@ func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUse
 	if err := f.vanishedSubAccounts(ctx, subIDs, acc.err); err != nil {
 		return err
 	}
-	groups, err := f.fetchAgentGroups(ctx, subIDs)
-	if err != nil || !f.r.selects(db.EntityAgents) {
-		return err
-	}
-	return f.fetchAgents(ctx, subIDs, groups)
+	return f.fetchSubAccounts(ctx, subIDs)
 }
 
 // accountsResult is what the accounts listing returned: nothing when no entity needed it.
@@ -166,9 +157,9 @@ type accountsResult struct {
 // It marks the accounts, sub_accounts and users scopes.
 func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient.AccessTokenUserDetails) (accountsResult, error) {
 	r := f.r
-	needAccounts := r.selects(db.EntityAccounts) || r.selects(db.EntitySubAccounts) ||
-		(r.selects(db.EntityAgentGroups) && len(r.cfg.SubAccounts) == 0)
-	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(r.selects(db.EntityUsers)))
+	needAccounts := r.selects(entity.Accounts) || r.selects(entity.SubAccounts) ||
+		(r.selectsScoped() && len(r.cfg.SubAccounts) == 0)
+	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(r.selects(entity.Users)))
 	var acc accountsResult
 	g, gctx := errgroup.WithContext(ctx)
 	if needAccounts {
@@ -177,15 +168,15 @@ func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient
 			return err
 		})
 	}
-	if r.selects(db.EntityUsers) {
+	if r.selects(entity.Users) {
 		g.Go(func() error { return f.listUsers(gctx) })
 	}
 	if err := g.Wait(); err != nil {
 		return acc, err
 	}
-	for _, e := range []db.Entity{db.EntityAccounts, db.EntitySubAccounts} {
+	for _, e := range []entity.Name{entity.Accounts, entity.SubAccounts} {
 		if needAccounts && r.selects(e) {
-			f.scopeDone(e, db.ScopeAll, acc.err)
+			f.scopeDone(e, entity.ScopeAll, acc.err)
 		}
 	}
 	return acc, nil
@@ -216,143 +207,19 @@ func (f *fetcher) listUsers(ctx context.Context) error {
 			return stop
 		}
 		if !itemsOnly(err) {
-			f.scopeFail(db.EntityUsers, db.ScopeAll, err)
+			f.scopeFail(entity.Users, entity.ScopeAll, err)
 			return nil
 		}
 	}
 	if err := f.stageUsers(ctx, resp.Endpoint(), users); err != nil {
 		return err
 	}
-	f.scopeDone(db.EntityUsers, db.ScopeAll, err)
+	f.scopeDone(entity.Users, entity.ScopeAll, err)
 	return nil
 }
 
-// subGroups is one sub-account's agent-group listing.
-type subGroups struct {
-	groups   []groupRef
-	complete bool // the listing completed: the sub-account's agents scope can complete
-}
-
-// fetchAgentGroups is phase 2: the agent groups of each sub-account, up to Concurrency at
-// once. It marks the agent_groups scopes, and returns each sub-account's listing, by index.
-func (f *fetcher) fetchAgentGroups(ctx context.Context, subIDs []string) ([]subGroups, error) {
-	f.r.report(f.progress) // the finished phase's final numbers
-	f.progress.setPhase(string(db.EntityAgentGroups), len(subIDs))
-	lists := make([]subGroups, len(subIDs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(f.r.cfg.Concurrency)
-	for i, sub := range subIDs {
-		g.Go(func() (err error) {
-			lists[i], err = f.listAgentGroups(gctx, sub)
-			return err
-		})
-	}
-	return lists, g.Wait()
-}
-
-// listAgentGroups lists and stages one sub-account's agent groups and marks their scope. A
-// group missing from a failed listing leaves its agents unknown: the agents scope fails with
-// the groups scope.
-func (f *fetcher) listAgentGroups(ctx context.Context, sub string) (subGroups, error) {
-	var opts *engageclient.ListOptions
-	if n := f.r.cfg.AgentGroupPageSize; n > 0 {
-		opts = &engageclient.ListOptions{MaxRows: n}
-	}
-	list, resp, err := f.r.client.ListAgentGroups(ctx, sub, opts)
-	f.progress.scopeDone()
-	if err != nil {
-		if stop := runStopped(ctx); stop != nil {
-			return subGroups{}, stop
-		}
-		if f.r.selects(db.EntityAgents) {
-			f.scopeFail(db.EntityAgents, sub, err)
-		}
-		if !itemsOnly(err) {
-			f.scopeFail(db.EntityAgentGroups, sub, err)
-			return subGroups{}, nil
-		}
-	}
-	rows := make([]db.AgentGroupRow, 0, len(list))
-	res := subGroups{complete: err == nil}
-	for _, ag := range list {
-		rows = append(rows, agentGroupRow(sub, ag))
-		res.groups = append(res.groups, groupRef{subAccountID: sub, groupID: ag.AgentGroupID})
-	}
-	source := resp.Endpoint()
-	if err := f.send(ctx, len(rows), func(ctx context.Context) error {
-		return f.stage.AgentGroupsAdd(ctx, source, rows)
-	}); err != nil {
-		return subGroups{}, err
-	}
-	f.scopeDone(db.EntityAgentGroups, sub, err)
-	return res, nil
-}
-
-// fetchAgents is phase 3: the agents of every listed group, up to Concurrency at once. A
-// sub-account's agents scope is complete only when its group listing and every one of its
-// groups' agent listings completed.
-func (f *fetcher) fetchAgents(ctx context.Context, subIDs []string, lists []subGroups) error {
-	var groups []groupRef
-	for _, l := range lists {
-		groups = append(groups, l.groups...)
-	}
-	f.r.report(f.progress) // the finished phase's final numbers
-	f.progress.setPhase(string(db.EntityAgents), len(groups))
-	errs := make([]error, len(groups)) // each listing's own error, by index
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(f.r.cfg.Concurrency)
-	for i, gr := range groups {
-		g.Go(func() (err error) {
-			errs[i], err = f.listAgents(gctx, gr)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	failed := make(map[string]error)
-	for i, gr := range groups {
-		if errs[i] != nil && failed[gr.subAccountID] == nil {
-			failed[gr.subAccountID] = errs[i]
-		}
-	}
-	for i, sub := range subIDs {
-		if !lists[i].complete {
-			continue // already marked failed in phase 2
-		}
-		if err := failed[sub]; err != nil {
-			f.scopeFail(db.EntityAgents, sub, err)
-			continue
-		}
-		f.stage.ScopeComplete(db.EntityAgents, sub)
-	}
-	return nil
-}
-
-// listAgents lists and stages one group's agents. It returns the listing's own error (its
-// scope's) and, apart, an error that fails the run.
-func (f *fetcher) listAgents(ctx context.Context, gr groupRef) (listErr, err error) {
-	list, resp, listErr := f.r.client.ListAgents(ctx, gr.subAccountID, gr.groupID)
-	f.progress.scopeDone()
-	if listErr != nil {
-		if stop := runStopped(ctx); stop != nil {
-			return listErr, stop
-		}
-		if !itemsOnly(listErr) {
-			return listErr, nil
-		}
-	}
-	rows := make([]db.AgentRow, 0, len(list))
-	for _, a := range list {
-		rows = append(rows, agentRow(gr.subAccountID, gr.groupID, a))
-	}
-	source := resp.Endpoint()
-	return listErr, f.send(ctx, len(rows), func(ctx context.Context) error {
-		return f.stage.AgentsAdd(ctx, source, rows)
-	})
-}
-
-// subAccountScopes returns the sub-accounts whose agent groups (and agents) this run lists.
+// subAccountScopes returns the sub-accounts whose scoped entities (agent groups, agents, queues,
+// ...) this run lists.
 // When the accounts listing failed and no sub-accounts were named, the sub-accounts cannot be
 // found: the scopes of those stored are recorded failed with the listing's error (nothing of
 // them is deleted); with none stored, the run records the error itself.
@@ -376,10 +243,7 @@ func (f *fetcher) subAccountScopes(ctx context.Context, acc accountsResult) ([]s
 				f.runProblem(fmt.Errorf("agent groups: sub-accounts unknown: %w", accountsErr))
 			}
 			for _, id := range stored {
-				f.scopeFail(db.EntityAgentGroups, id, accountsErr)
-				if f.r.selects(db.EntityAgents) {
-					f.scopeFail(db.EntityAgents, id, accountsErr)
-				}
+				f.subAccountFail(id, accountsErr)
 			}
 		}
 		return listed, nil
@@ -387,11 +251,7 @@ func (f *fetcher) subAccountScopes(ctx context.Context, acc accountsResult) ([]s
 	var out []string
 	for _, id := range cfg.SubAccounts {
 		if accounts != nil && accountsErr == nil && !slices.Contains(listed, id) {
-			err := fmt.Errorf("sub-account %s is not in the accounts listing", id)
-			f.scopeFail(db.EntityAgentGroups, id, err)
-			if f.r.selects(db.EntityAgents) {
-				f.scopeFail(db.EntityAgents, id, err)
-			}
+			f.subAccountFail(id, fmt.Errorf("sub-account %s is not in the accounts listing", id))
 			continue
 		}
 		if !slices.Contains(out, id) {
@@ -401,10 +261,10 @@ func (f *fetcher) subAccountScopes(ctx context.Context, acc accountsResult) ([]s
 	return out, nil
 }
 
-// vanishedSubAccounts publishes the agent-group and agent scopes of sub-accounts that still
-// have live rows stored but are gone from a complete, unfiltered accounts listing, as complete
-// and empty: their rows are soft-deleted like any other vanished rows (under the mass-delete
-// breaker) instead of staying live under a deleted sub-account.
+// vanishedSubAccounts publishes the selected scopes of sub-accounts that still have live rows
+// stored but are gone from a complete, unfiltered accounts listing, as complete and empty:
+// their rows are soft-deleted like any other vanished rows (under the mass-delete breaker)
+// instead of staying live under a deleted sub-account.
 func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, accountsErr error) error {
 	cfg := &f.r.cfg
 	if accountsErr != nil || len(cfg.SubAccounts) > 0 {
@@ -418,10 +278,9 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 		if slices.Contains(listed, id) {
 			continue
 		}
-		f.logger.Info("sub-account gone from the accounts listing; its agent groups and agents go too", "sub_account_id", id)
-		f.stage.ScopeComplete(db.EntityAgentGroups, id)
-		if f.r.selects(db.EntityAgents) {
-			f.stage.ScopeComplete(db.EntityAgents, id)
+		f.logger.Info("sub-account gone from the accounts listing; its rows go too", "sub_account_id", id)
+		for _, e := range f.r.scoped() {
+			f.stage.ScopeComplete(e.Name, id)
 		}
 	}
 	return nil
@@ -430,24 +289,24 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 // stageAccounts stages the main accounts and sub-accounts of the accounts listing (the
 // caller marks their scopes).
 func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) error {
-	if f.r.selects(db.EntityAccounts) {
+	if f.r.selects(entity.Accounts) {
 		rows, fallback := mainAccountRows(accounts, login)
 		if err := f.send(ctx, len(rows)+len(fallback), func(ctx context.Context) error {
-			if err := f.stage.AccountsAdd(ctx, source, rows); err != nil {
+			if err := f.stage.Add(ctx, entity.Accounts, source, rows); err != nil {
 				return err
 			}
-			return f.stage.AccountsAddFallback(ctx, "the login response", fallback)
+			return f.stage.AddFallback(ctx, entity.Accounts, "the login response", fallback)
 		}); err != nil {
 			return err
 		}
 	}
-	if f.r.selects(db.EntitySubAccounts) {
-		rows := make([]db.SubAccountRow, 0, len(accounts))
+	if f.r.selects(entity.SubAccounts) {
+		rows := make([]db.Row, 0, len(accounts))
 		for _, a := range accounts {
 			rows = append(rows, subAccountRow(a))
 		}
 		if err := f.send(ctx, len(rows), func(ctx context.Context) error {
-			return f.stage.SubAccountsAdd(ctx, source, rows)
+			return f.stage.Add(ctx, entity.SubAccounts, source, rows)
 		}); err != nil {
 			return err
 		}
@@ -458,22 +317,29 @@ func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*
 func (f *fetcher) stageUsers(ctx context.Context, source string, users []*engageclient.User) error {
 	rows := userRows(users)
 	return f.send(ctx, len(rows), func(ctx context.Context) error {
-		return f.stage.UsersAdd(ctx, source, rows)
+		return f.stage.Add(ctx, entity.Users, source, rows)
 	})
 }
 
 // scopeDone marks a scope complete when its listing ended without error, else failed with it.
-func (f *fetcher) scopeDone(entity db.Entity, scope string, err error) {
+func (f *fetcher) scopeDone(name entity.Name, scope string, err error) {
 	if err != nil {
-		f.scopeFail(entity, scope, err)
+		f.scopeFail(name, scope, err)
 		return
 	}
-	f.stage.ScopeComplete(entity, scope)
+	f.stage.ScopeComplete(name, scope)
 }
 
-func (f *fetcher) scopeFail(entity db.Entity, scope string, err error) {
-	f.logger.Warn("scope failed", "entity", entity, "scope", scope, "err", err)
-	f.stage.ScopeFail(entity, scope, err)
+func (f *fetcher) scopeFail(name entity.Name, scope string, err error) {
+	f.logger.Warn("scope failed", "entity", name, "scope", scope, "err", err)
+	f.stage.ScopeFail(name, scope, err)
+}
+
+// subAccountFail fails every selected scope of one sub-account with err.
+func (f *fetcher) subAccountFail(sub string, err error) {
+	for _, e := range f.r.scoped() {
+		f.scopeFail(e.Name, sub, err)
+	}
 }
 
 // itemsOnly reports whether a listing error is only about items that could not be decoded:

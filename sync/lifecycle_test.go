@@ -19,6 +19,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -409,8 +410,8 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 			steps: func(e *env) []step {
 				return []step{
 					{status: db.RunSucceeded},
-					{cfg: syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: subs(e, 0)}, status: db.RunSucceeded},
-					{cfg: syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: subs(e, 1, 2)}, status: db.RunSucceeded},
+					{cfg: syncrun.Config{Entities: []entity.Name{"agents"}, SubAccounts: subs(e, 0)}, status: db.RunSucceeded},
+					{cfg: syncrun.Config{Entities: []entity.Name{"agents"}, SubAccounts: subs(e, 1, 2)}, status: db.RunSucceeded},
 				}
 			},
 			want: map[string]int64{"accounts": 1, "sub_accounts": 1, "users": 1, "agent_groups": 2, "agents": 2},

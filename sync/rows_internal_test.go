@@ -27,10 +27,10 @@ func TestUserRowsNestedAndFlatAgree(t *testing.T) {
 		out := map[int64]int64{}
 		for _, r := range userRows(users) {
 			var p int64
-			if r.ParentUserID != nil {
-				p = *r.ParentUserID
+			if parent := r.Vals[0].(*int64); parent != nil { // parent_user_id
+				p = *parent
 			}
-			out[r.UserID] = p
+			out[r.N[0]] = p
 		}
 		return out
 	}

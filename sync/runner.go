@@ -12,6 +12,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // ErrLocked is returned by Runner.Run when another run holds the target schema's lock.
@@ -27,13 +28,18 @@ type Client interface {
 	ListUsers(ctx context.Context, opts *engageclient.UserListOptions) ([]*engageclient.User, *engageclient.Response, error)
 	ListAgentGroups(ctx context.Context, accountID string, opts *engageclient.ListOptions) ([]*engageclient.AgentGroup, *engageclient.Response, error)
 	ListAgents(ctx context.Context, accountID string, agentGroupID int64) ([]*engageclient.Agent, *engageclient.Response, error)
+	ListGateGroupsWithChildren(ctx context.Context, accountID string) ([]*engageclient.GateGroup, *engageclient.Response, error)
+	ListGateGroupSkills(ctx context.Context, accountID string, gateGroupID int64) ([]*engageclient.GateGroupSkill, *engageclient.Response, error)
+	ListGateAssignedAgents(ctx context.Context, accountID string, gateGroupID, gateID int64, opts *engageclient.ListOptions) ([]*engageclient.Agent, *engageclient.Response, error)
+	ListDialGroupsWithChildren(ctx context.Context, accountID string) ([]*engageclient.DialGroup, *engageclient.Response, error)
+	ListDialGroupAssignedAgents(ctx context.Context, accountID string, dialGroupID int64, opts *engageclient.ListOptions) ([]*engageclient.Agent, *engageclient.Response, error)
 }
 
 // Config says what one run syncs and how.
 type Config struct {
-	// Entities to sync; empty means all. An entity implies others (db.Expand): "agents" implies
-	// "agent_groups" and "sub_accounts" implies "accounts".
-	Entities []db.Entity
+	// Entities to sync; empty means all. An entity implies others (entity.Expand): "agents" implies
+	// "agent_groups", "queues" implies "queue_groups", and so on.
+	Entities []entity.Name
 	// SubAccounts restricts agent groups and agents to these sub-account ids; empty means all.
 	SubAccounts []string
 	// DryRun fetches and stages everything, computes the publish, and rolls it back.
@@ -47,6 +53,9 @@ type Config struct {
 	Concurrency int
 	// AgentGroupPageSize pages agent-group listings when > 0.
 	AgentGroupPageSize int
+	// AssignedAgentsPageSize pages the assigned-agents listings of queues and dial groups when
+	// > 0 (stopping on a short page); 0 requests each full list at once.
+	AssignedAgentsPageSize int
 	// Trigger is recorded on the run: "schedule", "manual" or "demo" (default "manual").
 	Trigger string
 	// RequestsPerMinute is the client's pacing rate, used for the progress ETA.
@@ -60,7 +69,7 @@ type Config struct {
 // Validate checks the configuration and fills in defaults.
 func (c *Config) Validate() error {
 	for _, e := range c.Entities {
-		if _, err := db.ParseEntity(string(e)); err != nil {
+		if _, err := entity.Parse(string(e)); err != nil {
 			return fmt.Errorf("entities: %w", err)
 		}
 	}
@@ -78,10 +87,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Selects reports whether entity takes part in a run of c: it is selected, or implied by one
-// that is (db.Expand).
-func (c *Config) Selects(entity db.Entity) bool {
-	return slices.Contains(db.Expand(c.Entities), entity)
+// Selects reports whether an entity takes part in a run of c: it is selected, or implied by
+// one that is (entity.Expand).
+func (c *Config) Selects(name entity.Name) bool {
+	return slices.Contains(entity.Expand(c.Entities), name)
 }
 
 // Result is what one run did.
@@ -97,8 +106,8 @@ type Result struct {
 }
 
 // Totals sums the scope counts per entity.
-func (r *Result) Totals() map[db.Entity]db.ScopeCounts {
-	out := make(map[db.Entity]db.ScopeCounts)
+func (r *Result) Totals() map[entity.Name]db.ScopeCounts {
+	out := make(map[entity.Name]db.ScopeCounts)
 	for _, s := range r.Scopes {
 		t := out[s.Entity]
 		t.Entity = s.Entity
@@ -119,8 +128,8 @@ type Runner struct {
 	store  *db.Store
 	cfg    Config
 	logger *slog.Logger
-	// selected is cfg.Entities expanded by their implications (db.Expand).
-	selected []db.Entity
+	// selected is cfg.Entities expanded by their implications (entity.Expand).
+	selected []entity.Name
 }
 
 // NewRunner returns a Runner; cfg is validated.
@@ -131,7 +140,7 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{client: client, store: store, cfg: cfg, logger: logger, selected: db.Expand(cfg.Entities)}, nil
+	return &Runner{client: client, store: store, cfg: cfg, logger: logger, selected: entity.Expand(cfg.Entities)}, nil
 }
 
 // Run performs one run: lock, record, authenticate, fetch and stage, decide, publish, finish.
@@ -271,8 +280,34 @@ func (r *Runner) closeClient(ctx context.Context, logger *slog.Logger) {
 	}
 }
 
-// selects reports whether entity takes part in the run (Config.Selects).
-func (r *Runner) selects(entity db.Entity) bool { return slices.Contains(r.selected, entity) }
+// selects reports whether an entity takes part in the run (Config.Selects).
+func (r *Runner) selects(name entity.Name) bool { return slices.Contains(r.selected, name) }
+
+// scoped returns the run's entities that are scoped per sub-account.
+func (r *Runner) scoped() []*entity.Desc {
+	var out []*entity.Desc
+	for _, n := range r.selected {
+		if d := entity.Of(n); d.Scoped() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// selectsScoped reports whether the run has an entity scoped per sub-account: the sub-accounts
+// must be found then.
+func (r *Runner) selectsScoped() bool { return len(r.scoped()) > 0 }
+
+// needs reports whether the run makes listing l: one of its entities comes from l or from a
+// listing below it.
+func (r *Runner) needs(l *entity.Listing) bool {
+	for _, n := range r.selected {
+		if entity.Of(n).Listing.Under(l) {
+			return true
+		}
+	}
+	return false
+}
 
 // report hands a progress snapshot to ProgressFunc, one call at a time.
 func (r *Runner) report(p *progress) {

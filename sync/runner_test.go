@@ -14,6 +14,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -170,7 +171,7 @@ func TestRunMapsFieldsAndHierarchy(t *testing.T) {
 func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 9})
-	e.mustRun(syncrun.Config{Entities: []db.Entity{"users"}}, db.RunSucceeded)
+	e.mustRun(syncrun.Config{Entities: []entity.Name{"users"}}, db.RunSucceeded)
 	st := e.fake.Stats()
 	if st.Requests["accounts"]+st.Requests["agentGroups"]+st.Requests["agents"] != 0 || st.Requests["users"] != 1 {
 		t.Errorf("users-only run requested %v", st.Requests)
@@ -180,7 +181,7 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 	}
 
 	// Sub-accounts alone: their main accounts come along (same listing, foreign key).
-	e.mustRun(syncrun.Config{Entities: []db.Entity{"sub_accounts"}}, db.RunSucceeded)
+	e.mustRun(syncrun.Config{Entities: []entity.Name{"sub_accounts"}}, db.RunSucceeded)
 	if e.live("sub_accounts") == 0 || e.live("accounts") == 0 || e.live("agent_groups") != 0 {
 		t.Errorf("sub_accounts-only run: %d sub-accounts, %d accounts, %d groups", e.live("sub_accounts"), e.live("accounts"), e.live("agent_groups"))
 	}
@@ -194,7 +195,7 @@ func TestRunSelectsEntitiesAndSubAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fake.ResetStats()
-	res := e.mustRun(syncrun.Config{Entities: []db.Entity{"agents"}, SubAccounts: []string{target}}, db.RunSucceeded)
+	res := e.mustRun(syncrun.Config{Entities: []entity.Name{"agents"}, SubAccounts: []string{target}}, db.RunSucceeded)
 	st = e.fake.Stats()
 	if st.Requests["accounts"] != 0 || st.Requests["users"] != 0 || st.Requests["agentGroups"] != 1 ||
 		st.Requests["agents"] != int64(len(e.fake.AgentGroupIDs(target))) {
@@ -516,7 +517,7 @@ func TestRunEveryScopeFailedIsFailed(t *testing.T) {
 		t.Errorf("%d failed runs recorded, want 1", n)
 	}
 
-	res, err = e.run(t.Context(), syncrun.Config{Entities: []db.Entity{"agent_groups"}})
+	res, err = e.run(t.Context(), syncrun.Config{Entities: []entity.Name{"agent_groups"}})
 	if err == nil || res == nil || res.Status != db.RunFailed || !strings.Contains(res.Error, "listing accounts") {
 		t.Fatalf("Run(agent_groups) = %+v, %v; want failed, naming the accounts listing", res, err)
 	}

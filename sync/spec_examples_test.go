@@ -16,11 +16,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
 )
 
@@ -225,7 +225,7 @@ func mapExample(t *testing.T, kind exampleKind, body []byte) string {
 		check(t, &out, err)
 		rows, fallback := mainAccountRows(accounts, details)
 		renderRows(&out, "accounts", append(rows, fallback...))
-		subs := make([]db.SubAccountRow, 0, len(accounts))
+		subs := make([]db.Row, 0, len(accounts))
 		for _, a := range accounts {
 			subs = append(subs, subAccountRow(a))
 		}
@@ -239,7 +239,7 @@ func mapExample(t *testing.T, kind exampleKind, body []byte) string {
 		fmt.Fprintf(&out, "# decoded as GET /voice/api/v1/admin/accounts/%s/agentGroups (the AgentGroup schema)\n", exampleSubAccount)
 		groups, _, err := c.ListAgentGroups(ctx, exampleSubAccount, nil)
 		check(t, &out, err)
-		rows := make([]db.AgentGroupRow, 0, len(groups))
+		rows := make([]db.Row, 0, len(groups))
 		for _, g := range groups {
 			rows = append(rows, agentGroupRow(exampleSubAccount, g))
 		}
@@ -248,7 +248,7 @@ func mapExample(t *testing.T, kind exampleKind, body []byte) string {
 		fmt.Fprintf(&out, "# decoded as GET /voice/api/v1/admin/accounts/%s/agentGroups/%d/agents (the Agent schema)\n", exampleSubAccount, exampleGroup)
 		agents, _, err := c.ListAgents(ctx, exampleSubAccount, exampleGroup)
 		check(t, &out, err)
-		rows := make([]db.AgentRow, 0, len(agents))
+		rows := make([]db.Row, 0, len(agents))
 		for _, a := range agents {
 			rows = append(rows, agentRow(exampleSubAccount, exampleGroup, a))
 		}
@@ -279,23 +279,35 @@ func check(t *testing.T, out *strings.Builder, err error) {
 
 // renderRows writes one block per row: each typed column with its value, then raw as stored
 // (secret-bearing keys removed).
-func renderRows[T any](out *strings.Builder, table string, rows []T) {
+// renderRows renders rows of entity table with the column names of its description.
+func renderRows(out *strings.Builder, table entity.Name, rows []db.Row) {
+	d := entity.Of(table)
 	for i, r := range rows {
 		fmt.Fprintf(out, "%s[%d]\n", table, i)
-		v := reflect.ValueOf(r)
-		ty := v.Type()
-		width := 0
-		for f := range ty.NumField() {
-			if ty.Field(f).Name != "Rank" {
-				width = max(width, len(columnName(ty.Field(f).Name)))
+		var names []string
+		var vals []reflect.Value
+		n := 0
+		for _, c := range d.Key {
+			names = append(names, c.Name)
+			if c.Kind == entity.Text {
+				vals = append(vals, reflect.ValueOf(r.S))
+			} else {
+				vals = append(vals, reflect.ValueOf(r.N[n]))
+				n++
 			}
 		}
-		for f := range ty.NumField() {
-			if ty.Field(f).Name == "Rank" {
-				continue // not a column: which copy of an agent listed twice is kept
-			}
-			name := columnName(ty.Field(f).Name)
-			fmt.Fprintf(out, "  %-*s = %s\n", width, name, renderValue(v.Field(f), name == "raw"))
+		for j, c := range d.Columns {
+			names = append(names, c.Name)
+			vals = append(vals, reflect.ValueOf(&r.Vals[j]).Elem())
+		}
+		names = append(names, "raw")
+		vals = append(vals, reflect.ValueOf(r.Raw))
+		width := 0
+		for _, name := range names {
+			width = max(width, len(name))
+		}
+		for j, name := range names {
+			fmt.Fprintf(out, "  %-*s = %s\n", width, name, renderValue(vals[j], name == "raw"))
 		}
 	}
 	if len(rows) == 0 {
@@ -315,7 +327,7 @@ func renderValue(v reflect.Value, raw bool) string {
 		}
 		return buf.String()
 	}
-	if v.Kind() == reflect.Pointer {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return "NULL"
 		}
@@ -338,21 +350,4 @@ func renderValue(v reflect.Value, raw bool) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-// columnName turns a row field name into its column: RCUserID → rc_user_id.
-func columnName(field string) string {
-	rs := []rune(field)
-	var b strings.Builder
-	for i, r := range rs {
-		if i > 0 && unicode.IsUpper(r) {
-			prevLower := unicode.IsLower(rs[i-1])
-			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
-			if prevLower || (nextLower && unicode.IsUpper(rs[i-1])) {
-				b.WriteByte('_')
-			}
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
 }

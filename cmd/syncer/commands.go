@@ -13,6 +13,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -47,17 +48,17 @@ func (r *repeated) Set(v string) error {
 
 // parseEntities validates a comma-separated entity list named by key. Every element must be
 // an entity: an empty one ("", "agents,,users") is an error, not "the default".
-func parseEntities(key, v string) ([]db.Entity, error) {
-	var out []db.Entity
+func parseEntities(key, v string) ([]entity.Name, error) {
+	var out []entity.Name
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
 			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, entityNames(","))
 		}
-		if _, err := db.ParseEntity(e); err != nil {
+		if _, err := entity.Parse(e); err != nil {
 			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, entityNames(","))
 		}
-		out = append(out, db.Entity(e))
+		out = append(out, entity.Name(e))
 	}
 	return out, nil
 }
@@ -109,7 +110,7 @@ func (a *app) clientConfig() engageclient.Config {
 
 // syncOptions are the per-invocation choices of one run.
 type syncOptions struct {
-	Entities        []db.Entity
+	Entities        []entity.Name
 	SubAccounts     []string
 	DryRun          bool
 	AllowMassDelete bool
@@ -214,7 +215,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("sync: unexpected argument %q", fs.Arg(0))
 	}
-	var ents []db.Entity
+	var ents []entity.Name
 	if flagSet(fs, "entities") {
 		var err error
 		if ents, err = parseEntities("--entities", *entities); err != nil {
@@ -269,7 +270,7 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 			tw.printf("entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t\n")
 		}
 		totals := res.Totals()
-		for _, e := range db.Entities() {
+		for _, e := range entity.Names() {
 			t, ok := totals[e]
 			if !ok {
 				continue

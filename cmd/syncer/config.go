@@ -22,6 +22,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -52,7 +53,7 @@ type Config struct {
 		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
 	} `yaml:"engage"`
 	Sync struct {
-		Entities          []db.Entity   `yaml:"entities"`
+		Entities          []entity.Name `yaml:"entities"`
 		MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
 		Timeout           time.Duration `yaml:"timeout"`
 	} `yaml:"sync"`
@@ -79,7 +80,7 @@ type Config struct {
 // entityNames joins the names of every entity with sep, for messages.
 func entityNames(sep string) string {
 	var names []string
-	for _, e := range db.Entities() {
+	for _, e := range entity.Names() {
 		names = append(names, string(e))
 	}
 	return strings.Join(names, sep)
@@ -97,7 +98,7 @@ func defaultConfig() Config {
 	c.Engage.RequestsPerMinute = 120
 	c.Engage.Concurrency = engageclient.DefaultConcurrency
 	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
-	c.Sync.Entities = db.Entities()
+	c.Sync.Entities = entity.Names()
 	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
 	c.Sync.Timeout = time.Hour
 	c.Schedule.Cron = "@daily"
@@ -410,10 +411,10 @@ func (c *Config) validate() error {
 	if len(c.Sync.Entities) == 0 {
 		bad("sync.entities", "must list at least one of %s", entityNames(", "))
 	}
-	seen := map[db.Entity]bool{}
+	seen := map[entity.Name]bool{}
 	for _, e := range c.Sync.Entities {
 		switch {
-		case !slices.Contains(db.Entities(), e):
+		case !slices.Contains(entity.Names(), e):
 			bad("sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
 		case seen[e]:
 			bad("sync.entities", "entity %q is listed twice", e)

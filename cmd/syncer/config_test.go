@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 )
@@ -43,7 +43,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if err := c.requireCredentials(); err == nil {
 		t.Fatal("requireCredentials on the defaults: got nil, want missing credentials")
 	}
-	if got, want := c.Sync.Entities, []db.Entity{"accounts", "sub_accounts", "users", "agent_groups", "agents"}; !cmp.Equal(got, want) {
+	if got, want := c.Sync.Entities, []entity.Name{"accounts", "sub_accounts", "users", "agent_groups", "agents"}; !cmp.Equal(got, want) {
 		t.Errorf("default entities (-want +got):\n%s", cmp.Diff(want, got))
 	}
 	// The defaults slice is not shared between configs.
@@ -129,7 +129,7 @@ shutdown:
 	want.Engage.RefreshMargin = 90 * time.Second
 	want.Engage.RequestsPerMinute = 60
 	want.Engage.Concurrency = 8
-	want.Sync.Entities = []db.Entity{"accounts", "users"}
+	want.Sync.Entities = []entity.Name{"accounts", "users"}
 	want.Sync.MaxDeleteFraction = 0.25
 	want.Schedule.Cron = "30 2 * * *"
 	want.Schedule.Timezone = "Europe/Berlin"
@@ -372,8 +372,8 @@ func TestValidateErrors(t *testing.T) {
 		{"concurrency zero", func(c *Config) { c.Engage.Concurrency = 0 }, `config: engage.concurrency: must be an integer from 1 to 64, got 0`},
 		{"concurrency big", func(c *Config) { c.Engage.Concurrency = 65 }, `config: engage.concurrency: must be an integer from 1 to 64, got 65`},
 		{"no entities", func(c *Config) { c.Sync.Entities = nil }, `config: sync.entities: must list at least one of accounts, sub_accounts, users, agent_groups, agents`},
-		{"unknown entity", func(c *Config) { c.Sync.Entities = []db.Entity{"accounts", "queues"} }, `config: sync.entities: unknown entity "queues"`},
-		{"duplicate entity", func(c *Config) { c.Sync.Entities = []db.Entity{"users", "users"} }, `config: sync.entities: entity "users" is listed twice`},
+		{"unknown entity", func(c *Config) { c.Sync.Entities = []entity.Name{"accounts", "queues"} }, `config: sync.entities: unknown entity "queues"`},
+		{"duplicate entity", func(c *Config) { c.Sync.Entities = []entity.Name{"users", "users"} }, `config: sync.entities: entity "users" is listed twice`},
 		{"fraction zero", func(c *Config) { c.Sync.MaxDeleteFraction = 0 }, `config: sync.max_delete_fraction: must be a number greater than 0 and at most 1, got 0`},
 		{"fraction big", func(c *Config) { c.Sync.MaxDeleteFraction = 1.5 }, `config: sync.max_delete_fraction: must be a number greater than 0 and at most 1, got 1.5`},
 		{"cron garbage", func(c *Config) { c.Schedule.Cron = "every day" }, `config: schedule.cron: must be 5 fields`},
@@ -427,7 +427,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"listen any", func(c *Config) { c.HTTP.Listen = ":9090" }},
 		{"listen loopback", func(c *Config) { c.HTTP.Listen = "127.0.0.1:0" }},
 		{"listen ipv6", func(c *Config) { c.HTTP.Listen = "[::1]:9090" }},
-		{"one entity", func(c *Config) { c.Sync.Entities = []db.Entity{"agents"} }},
+		{"one entity", func(c *Config) { c.Sync.Entities = []entity.Name{"agents"} }},
 		{"fraction one", func(c *Config) { c.Sync.MaxDeleteFraction = 1 }},
 		{"concurrency 64", func(c *Config) { c.Engage.Concurrency = 64 }},
 		{"schema underscore", func(c *Config) { c.Database.Schema = "_tenant_42" }},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +33,7 @@ type runOutcome struct {
 	Status         db.RunStatus // a run's final status, or outcomeSkipped
 	Started        time.Time
 	Finished       time.Time
-	Rows           map[db.Entity]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
+	Rows           map[entity.Name]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
 	APIRequests    int64
 	Retries        int64
 	RateLimited    int64
@@ -48,7 +49,7 @@ const outcomeSkipped db.RunStatus = "skipped"
 // completed every scope of it (entity_freshness). A zero At means Entity has never been
 // complete.
 type freshness struct {
-	Entity db.Entity
+	Entity entity.Name
 	RunID  int64
 	At     time.Time
 }

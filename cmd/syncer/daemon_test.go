@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -374,7 +374,7 @@ func TestDaemonHTTP(t *testing.T) {
 		now := time.Now()
 		return runOutcome{
 			RunID: 42, Status: "succeeded", Started: now.Add(-3 * time.Second), Finished: now,
-			Rows:        map[db.Entity]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
+			Rows:        map[entity.Name]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
 			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
 		}, nil
 	}

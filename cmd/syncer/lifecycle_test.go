@@ -17,6 +17,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -121,7 +122,7 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 	fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + fake.SubAccountIDs()[1] + "/"})
 	syncOnce(db.RunPartial)
 
-	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, db.Entities()) }
+	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
 	d, err := newDaemon(daemonConfig{Cron: "@yearly", Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
 		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, pool.Ping, last, testLogger(t), nil)
 	if err != nil {

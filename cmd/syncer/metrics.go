@@ -7,10 +7,12 @@ import (
 	"sync"
 	"time"
 
+	"slices"
+
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"slices"
 )
 
 // runStatuses are the values of evsync_runs_total's status label: the final statuses of a
@@ -83,7 +85,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	for _, s := range runStatuses {
 		m.runs.WithLabelValues(string(s))
 	}
-	for _, e := range db.Entities() {
+	for _, e := range entity.Names() {
 		for _, k := range rowKinds {
 			m.rows.WithLabelValues(string(e), k)
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -99,8 +99,8 @@ func TestMetricsObserve(t *testing.T) {
 			t.Errorf("runs_total{status=%q} = %v before any run, want 0", s, v)
 		}
 	}
-	if got := len(mfs["evsync_rows_total"].GetMetric()); got != len(db.Entities())*len(rowKinds) {
-		t.Errorf("rows_total has %d series before any run, want %d", got, len(db.Entities())*len(rowKinds))
+	if got := len(mfs["evsync_rows_total"].GetMetric()); got != len(entity.Names())*len(rowKinds) {
+		t.Errorf("rows_total has %d series before any run, want %d", got, len(entity.Names())*len(rowKinds))
 	}
 	if v := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", nil); v != 0 {
 		t.Errorf("last success = %v before any run, want 0", v)
@@ -109,7 +109,7 @@ func TestMetricsObserve(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	m.observe(runOutcome{
 		RunID: 7, Status: "succeeded", Started: t0, Finished: t0.Add(90 * time.Second),
-		Rows: map[db.Entity]map[string]int64{
+		Rows: map[entity.Name]map[string]int64{
 			"agents": {"fetched": 100, "inserted": 40, "unchanged": 60},
 			"users":  {"fetched": 5, "deleted": 1},
 		},
@@ -118,7 +118,7 @@ func TestMetricsObserve(t *testing.T) {
 	m.observe(runOutcome{Status: "skipped"})
 	m.observe(runOutcome{ // no status: counted as failed
 		Started: t0.Add(-time.Hour), Finished: t0.Add(-time.Hour + 10*time.Second),
-		Rows:        map[db.Entity]map[string]int64{"agents": {"fetched": 7}},
+		Rows:        map[entity.Name]map[string]int64{"agents": {"fetched": 7}},
 		APIRequests: 4, Retries: 3,
 	})
 	m.observe(runOutcome{Status: "succeeded", Started: t0.Add(-2 * time.Hour), Finished: t0.Add(-2 * time.Hour)})

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -59,7 +60,7 @@ func outcomeOf(res *syncrun.Result) runOutcome {
 	}
 	o := runOutcome{
 		RunID: res.RunID, Status: res.Status, Started: res.Started, Finished: res.Finished,
-		Rows:        make(map[db.Entity]map[string]int64),
+		Rows:        make(map[entity.Name]map[string]int64),
 		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
 		TokenRefreshes: res.API.Refreshes,
 	}

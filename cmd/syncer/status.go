@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -70,7 +71,7 @@ func printStatus(w io.Writer, schema string, st *db.Status) error {
 // lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
 // entity_freshness defines it: fresh means complete): the daemon is ready only while every one
 // of them is fresh. A zero At means that entity has never been complete.
-func lastSuccess(ctx context.Context, store *db.Store, entities []db.Entity) (freshness, error) {
+func lastSuccess(ctx context.Context, store *db.Store, entities []entity.Name) (freshness, error) {
 	st, err := store.StatusGet(ctx, 1)
 	if err != nil {
 		return freshness{}, err

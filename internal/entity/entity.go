@@ -1,0 +1,350 @@
+// Package entity describes every entity evsync syncs, once: its table, key and typed columns
+// (with the API field each is read from), its scope rule, the listing it comes from and what it
+// implies in `--entities`. Both sync (the fetch plan, scope completeness, the rows it builds)
+// and db (staging, the publish SQL, history, the ledger's vocabulary) derive from these
+// descriptions, and so do `--entities` validation, `status` and the metrics.
+//
+// Adding an entity is: its description here, a migration with its tables, its client listing,
+// its fake endpoint, the row it is built into (sync/rows.go) and its tests.
+package entity
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Name names one synced entity: its table, its history table (<name>_history), its name in
+// `--entities` and in sync_run_scopes.entity.
+type Name string
+
+// The entities.
+const (
+	Accounts        Name = "accounts"
+	SubAccounts     Name = "sub_accounts"
+	Users           Name = "users"
+	AgentGroups     Name = "agent_groups"
+	Agents          Name = "agents"
+	QueueGroups     Name = "queue_groups"
+	Queues          Name = "queues"
+	Skills          Name = "skills"
+	DialGroups      Name = "dial_groups"
+	Campaigns       Name = "campaigns"
+	AgentQueues     Name = "agent_queues"
+	AgentDialGroups Name = "agent_dial_groups"
+)
+
+// Kind is a typed column's Postgres type.
+type Kind uint8
+
+// The column kinds.
+const (
+	Text      Kind = iota + 1 // text
+	Int                       // bigint
+	Bool                      // boolean
+	Time                      // timestamptz
+	TextArray                 // text[]
+)
+
+// SQL returns the kind's Postgres type name.
+func (k Kind) SQL() string {
+	switch k {
+	case Text:
+		return "text"
+	case Int:
+		return "bigint"
+	case Bool:
+		return "boolean"
+	case Time:
+		return "timestamp with time zone"
+	case TextArray:
+		return "text[]"
+	}
+	return "unknown"
+}
+
+// Column is one typed column of an entity table.
+type Column struct {
+	Name string // the table column
+	Kind Kind
+	// From says how the value is read from the API object: its field ("gateName"), or where
+	// else it comes from ("the listing's sub-account").
+	From string
+}
+
+// ScopeRule says how an entity's rows divide into scopes (the unit that completes, fails and
+// soft-deletes together, and that the mass-delete breaker counts).
+type ScopeRule uint8
+
+// The scope rules.
+const (
+	// OneScope: one scope, "all", per run.
+	OneScope ScopeRule = iota + 1
+	// PerSubAccount: one scope per sub-account, named by its id, the key's text part.
+	PerSubAccount
+)
+
+// ScopeAll is the scope of the entities that have a single one (OneScope).
+const ScopeAll = "all"
+
+// Desc describes one entity.
+type Desc struct {
+	Name Name
+	// Key is the primary key: a text part first when there is one (the sub-account id of a
+	// PerSubAccount entity), then up to two bigint parts.
+	Key     []Column
+	Columns []Column // the typed non-key columns, in table order
+	Scope   ScopeRule
+	// Listing is the listing the entity's rows come from; its scope is complete when every
+	// request of that listing and of the listings above it completed for the scope.
+	Listing *Listing
+	// Implies are the entities a run of this one also lists and publishes.
+	Implies []Name
+}
+
+// Listing is one kind of request a run makes: an endpoint, made once per item of its Parent
+// listing (once per run when Parent is nil).
+type Listing struct {
+	Name   string // short name: "gateGroups/withChildren"
+	Path   string // the request: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/withChildren"
+	Per    string // what one request is made for: "run", "sub-account", "queue", ...
+	Paged  bool   // paged with page/maxRows
+	Parent *Listing
+}
+
+// The listings, parents before children.
+var (
+	ListAccounts = &Listing{Name: "accounts", Path: "GET /voice/api/v1/admin/accounts", Per: "run"}
+	ListUsers    = &Listing{Name: "users", Path: "GET /voice/api/v1/admin/users?flatten=true", Per: "run"}
+	// The per-sub-account listings run for each sub-account the accounts listing found.
+	ListAgentGroups = &Listing{Name: "agentGroups", Path: "GET /voice/api/v1/admin/accounts/{accountId}/agentGroups",
+		Per: "sub-account", Parent: ListAccounts}
+	ListAgents = &Listing{Name: "agents", Path: "GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents",
+		Per: "agent group", Parent: ListAgentGroups}
+	ListGateGroups = &Listing{Name: "gateGroups/withChildren", Path: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/withChildren",
+		Per: "sub-account", Parent: ListAccounts}
+	ListGateGroupSkills = &Listing{Name: "gateGroups/skills", Path: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/skills",
+		Per: "queue group", Parent: ListGateGroups}
+	ListGateAgents = &Listing{Name: "gates/assignedAgents", Path: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/gates/{gateId}/assignedAgents",
+		Per: "queue", Paged: true, Parent: ListGateGroups}
+	ListDialGroups = &Listing{Name: "dialGroups/withChildren", Path: "GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/withChildren",
+		Per: "sub-account", Parent: ListAccounts}
+	ListDialGroupAgents = &Listing{Name: "dialGroups/assignedAgents", Path: "GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/{dialGroupId}/assignedAgents",
+		Per: "dial group", Paged: true, Parent: ListDialGroups}
+)
+
+// Listings returns every listing, parents before children.
+func Listings() []*Listing {
+	return []*Listing{ListAccounts, ListUsers, ListAgentGroups, ListAgents, ListGateGroups, ListGateGroupSkills,
+		ListGateAgents, ListDialGroups, ListDialGroupAgents}
+}
+
+// Depth is the number of listings above l.
+func (l *Listing) Depth() int {
+	n := 0
+	for p := l.Parent; p != nil; p = p.Parent {
+		n++
+	}
+	return n
+}
+
+// Under reports whether l is a or a listing below it.
+func (l *Listing) Under(a *Listing) bool {
+	for p := l; p != nil; p = p.Parent {
+		if p == a {
+			return true
+		}
+	}
+	return false
+}
+
+func subAccountKey() Column {
+	return Column{Name: "sub_account_id", Kind: Text, From: "the listing's sub-account (accountId)"}
+}
+
+// descs is every entity in fetch and publish order (parents before children).
+var descs = []*Desc{
+	{Name: Accounts, Scope: OneScope, Listing: ListAccounts,
+		Key: []Column{{"main_account_id", Text, "mainAccountId"}},
+		Columns: []Column{
+			{"name", Text, "mainAccountName, else mainAccount.mainAccountName"},
+			{"rc_account_id", Text, "mainAccount.rcAccountId"},
+		}},
+	{Name: SubAccounts, Scope: OneScope, Listing: ListAccounts, Implies: []Name{Accounts},
+		Key: []Column{{"sub_account_id", Text, "accountId"}},
+		Columns: []Column{
+			{"main_account_id", Text, "mainAccountId"},
+			{"name", Text, "accountName"},
+			{"archived", Bool, "archivedAccount"},
+			{"start_date", Time, "startDate"},
+			{"end_date", Time, "endDate"},
+		}},
+	{Name: Users, Scope: OneScope, Listing: ListUsers,
+		Key: []Column{{"user_id", Int, "userId"}},
+		Columns: []Column{
+			{"parent_user_id", Int, "the hierarchy: the last id of parentPath, or the user whose children hold it"},
+			{"user_name", Text, "userName"},
+			{"first_name", Text, "firstName"},
+			{"last_name", Text, "lastName"},
+			{"full_name", Text, "fullName"},
+			{"enabled", Bool, "enabled"},
+			{"root_user", Bool, "rootUser"},
+			{"rc_user_id", Int, "rcUserId"},
+			{"rc_account_id", Text, "rcAccountId"},
+			{"roles", TextArray, "roles[].roleType"},
+			{"created_at", Time, "creationDate"},
+		}},
+	{Name: AgentGroups, Scope: PerSubAccount, Listing: ListAgentGroups,
+		Key: []Column{subAccountKey(), {"agent_group_id", Int, "agentGroupId"}},
+		Columns: []Column{
+			{"name", Text, "groupName"},
+			{"is_default", Bool, "isDefault"},
+		}},
+	{Name: Agents, Scope: PerSubAccount, Listing: ListAgents, Implies: []Name{AgentGroups},
+		Key: []Column{subAccountKey(), {"agent_id", Int, "agentId"}},
+		Columns: []Column{
+			{"agent_group_id", Int, "the group the agent is listed under"},
+			{"username", Text, "username"},
+			{"first_name", Text, "firstName"},
+			{"last_name", Text, "lastName"},
+			{"email", Text, "email"},
+			{"agent_type", Text, "agentType"},
+			{"is_active", Bool, "isActive (boolean or 0/1), else active"},
+			{"rc_user_id", Int, "rcUserId"},
+			{"created_at", Time, "createdOn"},
+			{"last_login_at", Time, "lastLoginDate"},
+		}},
+	{Name: QueueGroups, Scope: PerSubAccount, Listing: ListGateGroups,
+		Key: []Column{subAccountKey(), {"queue_group_id", Int, "gateGroupId"}},
+		Columns: []Column{
+			{"name", Text, "groupName"},
+			{"created_at", Time, "createdOn"},
+		}},
+	{Name: Queues, Scope: PerSubAccount, Listing: ListGateGroups, Implies: []Name{QueueGroups},
+		Key: []Column{subAccountKey(), {"queue_id", Int, "gates[].gateId"}},
+		Columns: []Column{
+			{"queue_group_id", Int, "the queue group whose gates hold it (gateGroupId)"},
+			{"name", Text, "gateName"},
+			{"description", Text, "gateDesc"},
+			{"is_active", Bool, "isActive"},
+			{"priority", Int, "gatePriority"},
+			{"created_at", Time, "createdOn"},
+		}},
+	{Name: Skills, Scope: PerSubAccount, Listing: ListGateGroupSkills, Implies: []Name{QueueGroups},
+		Key: []Column{subAccountKey(), {"queue_group_id", Int, "the queue group listed (gateGroupId)"}, {"skill_id", Int, "skillId"}},
+		Columns: []Column{
+			{"name", Text, "skillName"},
+			{"description", Text, "skillDesc"},
+			{"is_active", Bool, "active"},
+			{"created_at", Time, "createdOn"},
+		}},
+	{Name: DialGroups, Scope: PerSubAccount, Listing: ListDialGroups,
+		Key: []Column{subAccountKey(), {"dial_group_id", Int, "dialGroupId"}},
+		Columns: []Column{
+			{"name", Text, "dialGroupName"},
+			{"description", Text, "dialGroupDesc"},
+			{"dial_mode", Text, "dialMode"},
+			{"is_active", Bool, "isActive"},
+		}},
+	{Name: Campaigns, Scope: PerSubAccount, Listing: ListDialGroups, Implies: []Name{DialGroups},
+		Key: []Column{subAccountKey(), {"campaign_id", Int, "campaigns[].campaignId"}},
+		Columns: []Column{
+			{"dial_group_id", Int, "the dial group whose campaigns hold it (dialGroupId)"},
+			{"name", Text, "campaignName"},
+			{"description", Text, "campaignDesc"},
+			{"is_active", Bool, "isActive (the API sends 0/1 here)"},
+			{"start_date", Time, "startDate"},
+			{"end_date", Time, "endDate"},
+		}},
+	{Name: AgentQueues, Scope: PerSubAccount, Listing: ListGateAgents, Implies: []Name{Queues},
+		Key: []Column{subAccountKey(), {"queue_id", Int, "the queue listed (gateId)"}, {"agent_id", Int, "agentId"}}},
+	{Name: AgentDialGroups, Scope: PerSubAccount, Listing: ListDialGroupAgents, Implies: []Name{DialGroups},
+		Key: []Column{subAccountKey(), {"dial_group_id", Int, "the dial group listed (dialGroupId)"}, {"agent_id", Int, "agentId"}}},
+}
+
+// All returns every entity's description in fetch and publish order (parents before children).
+// The descriptions are shared: do not change them.
+func All() []*Desc { return slices.Clone(descs) }
+
+// Names returns every entity in fetch and publish order.
+func Names() []Name {
+	out := make([]Name, len(descs))
+	for i, d := range descs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// Of returns the description of n, nil for an unknown name.
+func Of(n Name) *Desc {
+	for _, d := range descs {
+		if d.Name == n {
+			return d
+		}
+	}
+	return nil
+}
+
+// Parse returns the entity named s, or an error naming the entities there are.
+func Parse(s string) (Name, error) {
+	if d := Of(Name(s)); d != nil {
+		return d.Name, nil
+	}
+	names := make([]string, len(descs))
+	for i, d := range descs {
+		names[i] = string(d.Name)
+	}
+	return "", fmt.Errorf("unknown entity %q (expected one of %s)", s, strings.Join(names, ", "))
+}
+
+// Order is n's position in Names (len(Names()) for an unknown name): for sorting.
+func (n Name) Order() int {
+	for i, d := range descs {
+		if d.Name == n {
+			return i
+		}
+	}
+	return len(descs)
+}
+
+// Expand returns the entities a selection takes part in, in Names' order: the selected ones
+// and every one they imply, transitively. An empty selection means every entity.
+func Expand(selected []Name) []Name {
+	if len(selected) == 0 {
+		return Names()
+	}
+	in := map[Name]bool{}
+	var add func(n Name)
+	add = func(n Name) {
+		if in[n] {
+			return
+		}
+		in[n] = true
+		if d := Of(n); d != nil {
+			for _, i := range d.Implies {
+				add(i)
+			}
+		}
+	}
+	for _, n := range selected {
+		add(n)
+	}
+	var out []Name
+	for _, d := range descs {
+		if in[d.Name] {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// Scoped reports whether the entity has one scope per sub-account.
+func (d *Desc) Scoped() bool { return d.Scope == PerSubAccount }
+
+// ScopeOf names the scope of a row whose key has text part s.
+func (d *Desc) ScopeOf(s string) string {
+	if d.Scoped() {
+		return s
+	}
+	return ScopeAll
+}

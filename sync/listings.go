@@ -1,0 +1,265 @@
+package sync
+
+import (
+	"context"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
+)
+
+// The listings below the accounts listing run as a tree (entity.Listing): per sub-account the
+// agent groups, queue groups (with their queues) and dial groups (with their campaigns); per
+// item of those, the agents, skills and assigned agents. A run makes only the listings its
+// entities need, level by level, up to Concurrency requests at once. An entity's scope (its
+// sub-account) is complete when every request of its listing and of the listings above it
+// completed for that sub-account; otherwise it fails with the first error among them.
+
+// item is what one listing request is made for: a sub-account, and the ids of the parent
+// listing's item (an agent group; a queue group and a queue; a dial group).
+type item struct {
+	sub string
+	ids [2]int64
+}
+
+// children are the items a listing request found for the listings below it.
+type children map[*entity.Listing][]item
+
+// lister makes one request of a listing for it, stages the rows of the selected entities it
+// yields, and returns the items found for the listings below. listErr is the listing's own
+// error (its scopes'); err fails the run.
+type lister func(f *fetcher, ctx context.Context, it item) (found children, listErr, err error)
+
+// listers holds the request of every listing below the accounts listing.
+var listers = map[*entity.Listing]lister{
+	entity.ListAgentGroups:     (*fetcher).listAgentGroups,
+	entity.ListAgents:          (*fetcher).listAgents,
+	entity.ListGateGroups:      (*fetcher).listGateGroups,
+	entity.ListGateGroupSkills: (*fetcher).listGateGroupSkills,
+	entity.ListGateAgents:      (*fetcher).listGateAgents,
+	entity.ListDialGroups:      (*fetcher).listDialGroups,
+	entity.ListDialGroupAgents: (*fetcher).listDialGroupAgents,
+}
+
+// call is one listing request and its outcome.
+type call struct {
+	l     *entity.Listing
+	it    item
+	found children
+	err   error // the listing's own error
+}
+
+// fetchSubAccounts makes the listings below the accounts listing for subIDs, level by level,
+// and marks every selected scoped entity's scope of each sub-account.
+func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
+	var level []*call
+	for _, l := range entity.Listings() {
+		if l.Parent == entity.ListAccounts && f.r.needs(l) {
+			for _, sub := range subIDs {
+				level = append(level, &call{l: l, it: item{sub: sub}})
+			}
+		}
+	}
+	failed := map[listingScope]error{} // the first error of each listing, per sub-account
+	for len(level) > 0 {
+		if err := f.runLevel(ctx, level); err != nil {
+			return err
+		}
+		var next []*call
+		for _, c := range level {
+			if k := (listingScope{c.l, c.it.sub}); c.err != nil && failed[k] == nil {
+				failed[k] = c.err
+			}
+			for _, l := range entity.Listings() {
+				if f.r.needs(l) {
+					for _, it := range c.found[l] {
+						next = append(next, &call{l: l, it: it})
+					}
+				}
+			}
+		}
+		level = next
+	}
+	for _, e := range f.r.scoped() {
+		for _, sub := range subIDs {
+			f.scopeDone(e.Name, sub, firstFailure(failed, e.Listing, sub))
+		}
+	}
+	return nil
+}
+
+// listingScope is one listing's requests for one sub-account.
+type listingScope struct {
+	l   *entity.Listing
+	sub string
+}
+
+// firstFailure is the error of l or of a listing above it for sub, nil when all completed.
+func firstFailure(failed map[listingScope]error, l *entity.Listing, sub string) error {
+	var err error
+	for p := l; p != nil; p = p.Parent {
+		if e := failed[listingScope{p, sub}]; e != nil {
+			err = e // the highest failure explains the ones below it
+		}
+	}
+	return err
+}
+
+// runLevel makes the calls of one level, up to Concurrency at once, each writing its own slot.
+func (f *fetcher) runLevel(ctx context.Context, level []*call) error {
+	f.r.report(f.progress) // the finished level's final numbers
+	name := level[0].l.Name
+	if i := slices.IndexFunc(level, func(c *call) bool { return c.l != level[0].l }); i >= 0 {
+		name = "configuration" // several listings side by side
+	}
+	f.progress.setPhase(name, len(level))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.r.cfg.Concurrency)
+	for _, c := range level {
+		g.Go(func() (err error) {
+			c.found, c.err, err = listers[c.l](f, gctx, c.it)
+			f.progress.scopeDone()
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// listed decides what a listing request's error means: stop is the run's stop (the request
+// failed because the run is stopping), and keep says whether the items that came back are
+// staged (none came back, or only some could not be decoded).
+func listed(ctx context.Context, err error) (stop error, keep bool) {
+	if err == nil {
+		return nil, true
+	}
+	if stop := runStopped(ctx); stop != nil {
+		return stop, false
+	}
+	return nil, itemsOnly(err)
+}
+
+// stageRows queues rows of entity e from source for staging when e is selected.
+func (f *fetcher) stageRows(ctx context.Context, e entity.Name, source string, rows []db.Row) error {
+	if !f.r.selects(e) || len(rows) == 0 {
+		return nil
+	}
+	return f.send(ctx, len(rows), func(ctx context.Context) error {
+		return f.stage.Add(ctx, e, source, rows)
+	})
+}
+
+// pageOpts pages a listing n rows at a time; nil (the full list in one request) for n <= 0.
+func pageOpts(n int) *engageclient.ListOptions {
+	if n <= 0 {
+		return nil
+	}
+	return &engageclient.ListOptions{MaxRows: n}
+}
+
+func (f *fetcher) listAgentGroups(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListAgentGroups(ctx, it.sub, pageOpts(f.r.cfg.AgentGroupPageSize))
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	found := children{}
+	for _, ag := range list {
+		rows = append(rows, agentGroupRow(it.sub, ag))
+		found[entity.ListAgents] = append(found[entity.ListAgents], item{sub: it.sub, ids: [2]int64{ag.AgentGroupID}})
+	}
+	return found, listErr, f.stageRows(ctx, entity.AgentGroups, resp.Endpoint(), rows)
+}
+
+func (f *fetcher) listAgents(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListAgents(ctx, it.sub, it.ids[0])
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, agentRow(it.sub, it.ids[0], a))
+	}
+	return nil, listErr, f.stageRows(ctx, entity.Agents, resp.Endpoint(), rows)
+}
+
+func (f *fetcher) listGateGroups(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListGateGroupsWithChildren(ctx, it.sub)
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	var groups, queues []db.Row
+	found := children{}
+	for _, gg := range list {
+		groups = append(groups, queueGroupRow(it.sub, gg))
+		found[entity.ListGateGroupSkills] = append(found[entity.ListGateGroupSkills], item{sub: it.sub, ids: [2]int64{gg.GateGroupID}})
+		for _, g := range gg.Gates {
+			queues = append(queues, queueRow(it.sub, gg.GateGroupID, g))
+			found[entity.ListGateAgents] = append(found[entity.ListGateAgents], item{sub: it.sub, ids: [2]int64{gg.GateGroupID, g.GateID}})
+		}
+	}
+	source := resp.Endpoint()
+	if err := f.stageRows(ctx, entity.QueueGroups, source, groups); err != nil {
+		return nil, listErr, err
+	}
+	return found, listErr, f.stageRows(ctx, entity.Queues, source, queues)
+}
+
+func (f *fetcher) listGateGroupSkills(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListGateGroupSkills(ctx, it.sub, it.ids[0])
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	for _, sk := range list {
+		rows = append(rows, skillRow(it.sub, it.ids[0], sk))
+	}
+	return nil, listErr, f.stageRows(ctx, entity.Skills, resp.Endpoint(), rows)
+}
+
+func (f *fetcher) listGateAgents(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListGateAssignedAgents(ctx, it.sub, it.ids[0], it.ids[1], pageOpts(f.r.cfg.AssignedAgentsPageSize))
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, assignmentRow(it.sub, it.ids[1], a))
+	}
+	return nil, listErr, f.stageRows(ctx, entity.AgentQueues, resp.Endpoint(), rows)
+}
+
+func (f *fetcher) listDialGroups(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListDialGroupsWithChildren(ctx, it.sub)
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	var groups, campaigns []db.Row
+	found := children{}
+	for _, dg := range list {
+		groups = append(groups, dialGroupRow(it.sub, dg))
+		found[entity.ListDialGroupAgents] = append(found[entity.ListDialGroupAgents], item{sub: it.sub, ids: [2]int64{dg.DialGroupID}})
+		for _, c := range dg.Campaigns {
+			campaigns = append(campaigns, campaignRow(it.sub, dg.DialGroupID, c))
+		}
+	}
+	source := resp.Endpoint()
+	if err := f.stageRows(ctx, entity.DialGroups, source, groups); err != nil {
+		return nil, listErr, err
+	}
+	return found, listErr, f.stageRows(ctx, entity.Campaigns, source, campaigns)
+}
+
+func (f *fetcher) listDialGroupAgents(ctx context.Context, it item) (children, error, error) {
+	list, resp, listErr := f.r.client.ListDialGroupAssignedAgents(ctx, it.sub, it.ids[0], pageOpts(f.r.cfg.AssignedAgentsPageSize))
+	if stop, keep := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, assignmentRow(it.sub, it.ids[0], a))
+	}
+	return nil, listErr, f.stageRows(ctx, entity.AgentDialGroups, resp.Endpoint(), rows)
+}
