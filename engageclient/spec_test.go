@@ -13,6 +13,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/apispec"
+	"github.com/google/go-cmp/cmp"
 )
 
 // specEnv is a fake and the real client on it, every exchange between them held to the
@@ -133,6 +134,7 @@ func TestClientAndFakeHoldToTheSpec(t *testing.T) {
 	if agents != 240 {
 		t.Errorf("%d agents, want 240", agents)
 	}
+	configListings(t, c, step, accounts, fake.Counts())
 
 	// 401 "Jwt is expired" (text/plain) → refresh → replay.
 	fake.ExpireTokens()
@@ -262,4 +264,60 @@ func keys[K comparable, V any](m map[K]V) []K {
 		out = append(out, k)
 	}
 	return out
+}
+
+// configListings lists the configuration of every sub-account with the client (queue groups
+// with their queues, skills, queues' assigned agents in full and paged, dial groups with their
+// campaigns, dial groups' assigned agents) and checks the totals against the fake's counts.
+func configListings(t *testing.T, c *engageclient.Client, step func(string, func(context.Context) error), accounts []*engageclient.Account, want engagefake.Counts) {
+	t.Helper()
+	var got engagefake.Counts
+	for _, a := range accounts {
+		var groups []*engageclient.GateGroup
+		var dialGroups []*engageclient.DialGroup
+		step("queue groups of "+a.AccountID, func(ctx context.Context) (err error) {
+			groups, _, err = c.ListGateGroupsWithChildren(ctx, a.AccountID)
+			return err
+		})
+		step("dial groups of "+a.AccountID, func(ctx context.Context) (err error) {
+			dialGroups, _, err = c.ListDialGroupsWithChildren(ctx, a.AccountID)
+			return err
+		})
+		got.QueueGroups += len(groups)
+		got.DialGroups += len(dialGroups)
+		for _, g := range groups {
+			got.Queues += len(g.Gates)
+			step(fmt.Sprintf("skills of %s/%d", a.AccountID, g.GateGroupID), func(ctx context.Context) error {
+				list, _, err := c.ListGateGroupSkills(ctx, a.AccountID, g.GateGroupID)
+				got.Skills += len(list)
+				return err
+			})
+			for _, q := range g.Gates {
+				step(fmt.Sprintf("agents of queue %s/%d", a.AccountID, q.GateID), func(ctx context.Context) error {
+					full, _, err := c.ListGateAssignedAgents(ctx, a.AccountID, g.GateGroupID, q.GateID, nil)
+					if err != nil {
+						return err
+					}
+					paged, _, err := c.ListGateAssignedAgents(ctx, a.AccountID, g.GateGroupID, q.GateID, &engageclient.ListOptions{MaxRows: 2})
+					if err == nil && len(paged) != len(full) {
+						err = fmt.Errorf("paged: %d agents, full list %d", len(paged), len(full))
+					}
+					got.QueueAssignments += len(full)
+					return err
+				})
+			}
+		}
+		for _, d := range dialGroups {
+			got.Campaigns += len(d.Campaigns)
+			step(fmt.Sprintf("agents of dial group %s/%d", a.AccountID, d.DialGroupID), func(ctx context.Context) error {
+				list, _, err := c.ListDialGroupAssignedAgents(ctx, a.AccountID, d.DialGroupID, &engageclient.ListOptions{MaxRows: 2})
+				got.DialGroupAssignments += len(list)
+				return err
+			})
+		}
+	}
+	want.MainAccounts, want.SubAccounts, want.Users, want.AgentGroups, want.Agents = 0, 0, 0, 0, 0
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("configuration listed (-want +got):\n%s", diff)
+	}
 }

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -111,11 +112,7 @@ func firstFailure(failed map[listingScope]error, l *entity.Listing, sub string) 
 // runLevel makes the calls of one level, up to Concurrency at once, each writing its own slot.
 func (f *fetcher) runLevel(ctx context.Context, level []*call) error {
 	f.r.report(f.progress) // the finished level's final numbers
-	name := level[0].l.Name
-	if i := slices.IndexFunc(level, func(c *call) bool { return c.l != level[0].l }); i >= 0 {
-		name = "configuration" // several listings side by side
-	}
-	f.progress.setPhase(name, len(level))
+	f.progress.setPhase(f.levelName(level), len(level))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(f.r.cfg.Concurrency)
 	for _, c := range level {
@@ -126,6 +123,19 @@ func (f *fetcher) runLevel(ctx context.Context, level []*call) error {
 		})
 	}
 	return g.Wait()
+}
+
+// levelName names a level for progress: the selected entities its listings yield, in order,
+// joined with "+" ("agents", "agent_groups+queue_groups+queues+dial_groups+campaigns").
+func (f *fetcher) levelName(level []*call) string {
+	var names []string
+	for _, e := range f.r.selected {
+		d := entity.Of(e)
+		if slices.ContainsFunc(level, func(c *call) bool { return c.l == d.Listing }) {
+			names = append(names, string(e))
+		}
+	}
+	return strings.Join(names, "+")
 }
 
 // listed decides what a listing request's error means: stop is the run's stop (the request

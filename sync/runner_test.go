@@ -31,6 +31,14 @@ func newEnv(t *testing.T, opts engagefake.Options) *env {
 	if opts.Tenant == (engagefake.TenantSpec{}) {
 		opts.Tenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 6}
 	}
+	// The tests of the first five entities run without configuration (the queue-group and
+	// dial-group listings answer empty); those of the configuration size it (configTenant).
+	if opts.Tenant.QueueGroupsPerSubAccount == 0 {
+		opts.Tenant.QueueGroupsPerSubAccount = -1
+	}
+	if opts.Tenant.DialGroupsPerSubAccount == 0 {
+		opts.Tenant.DialGroupsPerSubAccount = -1
+	}
 	fake := engagefake.New(opts)
 	fake.Start()
 	t.Cleanup(fake.Close)
@@ -111,7 +119,8 @@ func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
 	e.wantLive(c)
 
 	st := e.fake.Stats()
-	want := map[string]int64{"accounts": 1, "users": 1, "agentGroups": int64(c.SubAccounts), "agents": int64(c.AgentGroups)}
+	want := map[string]int64{"accounts": 1, "users": 1, "agentGroups": int64(c.SubAccounts), "agents": int64(c.AgentGroups),
+		"gateGroups": int64(c.SubAccounts), "dialGroups": int64(c.SubAccounts)}
 	for ep, n := range want {
 		if st.Requests[ep] != n {
 			t.Errorf("requests to %s = %d, want %d (never twice in a run)", ep, st.Requests[ep], n)
@@ -124,8 +133,8 @@ func TestRunPublishesTenantOnceAndRequestsEachThingOnce(t *testing.T) {
 	if tot["agents"].Inserted != int64(c.Agents) || tot["users"].Inserted != int64(c.Users) {
 		t.Errorf("totals %+v", tot)
 	}
-	if res.API.Requests != int64(2+c.SubAccounts+c.AgentGroups) {
-		t.Errorf("client counted %d requests, want %d", res.API.Requests, 2+c.SubAccounts+c.AgentGroups)
+	if n := int64(2 + 3*c.SubAccounts + c.AgentGroups); res.API.Requests != n {
+		t.Errorf("client counted %d requests, want %d", res.API.Requests, n)
 	}
 
 	res = e.mustRun(syncrun.Config{}, db.RunSucceeded)
@@ -411,7 +420,8 @@ func TestRunReportsProgressPerPhase(t *testing.T) {
 		final[p.Phase] = p
 	}
 	c := e.fake.Counts()
-	for phase, total := range map[string]int64{"agent_groups": int64(c.SubAccounts), "agents": int64(c.AgentGroups)} {
+	perSub := "agent_groups+queue_groups+queues+dial_groups+campaigns" // three listings per sub-account
+	for phase, total := range map[string]int64{perSub: 3 * int64(c.SubAccounts), "agents": int64(c.AgentGroups)} {
 		if p := final[phase]; p.ScopesTotal != total || p.ScopesDone != total {
 			t.Errorf("last progress of phase %s: %d/%d scopes, want %d/%d", phase, p.ScopesDone, p.ScopesTotal, total, total)
 		}

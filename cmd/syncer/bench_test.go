@@ -21,13 +21,40 @@ import (
 	"github.com/evsync/evsync/internal/dbtest"
 )
 
-// The tenant of issue #4: 20 sub-accounts × 25 agent groups × 200 agents, plus 2,000 users.
-var benchTenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 20, AgentGroupsPerSubAccount: 25, AgentsPerGroup: 200, Users: 2000}
+// The tenant of issue #4: 20 sub-accounts × 25 agent groups × 200 agents, plus 2,000 users;
+// with issue #11's configuration: per sub-account 5 queue groups of 4 queues (50 agents each)
+// and 5 skills, 3 dial groups of 4 campaigns (100 agents each).
+var benchTenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 20, AgentGroupsPerSubAccount: 25, AgentsPerGroup: 200, Users: 2000,
+	QueueGroupsPerSubAccount: 5, QueuesPerGroup: 4, SkillsPerQueueGroup: 5, AgentsPerQueue: 50,
+	DialGroupsPerSubAccount: 3, CampaignsPerDialGroup: 4, AgentsPerDialGroup: 100}
 
 const (
 	benchLatency     = 30 * time.Millisecond
 	benchConcurrency = 4
+	benchPageSize    = 40 // assigned agents per page: 2 pages per queue, 3 per dial group
 )
+
+// benchRequests is what a full sync of the bench tenant needs (DESIGN.md, "The source"):
+// accounts and users; per sub-account its agent groups, queue groups and dial groups; per
+// agent group its agents, per queue group its skills; per queue and per dial group its
+// assigned agents in pages of benchPageSize, a short page ending each.
+func benchRequests(t engagefake.TenantSpec) int {
+	pages := func(n int) int { return n/benchPageSize + 1 }
+	perSub := 3 + t.AgentGroupsPerSubAccount + t.QueueGroupsPerSubAccount*(1+t.QueuesPerGroup*pages(t.AgentsPerQueue)) +
+		t.DialGroupsPerSubAccount*pages(t.AgentsPerDialGroup)
+	return 2 + t.MainAccounts*t.SubAccountsPerMain*perSub
+}
+
+// madeRequests are the admin API requests the fake answered.
+func madeRequests(st engagefake.Stats) int64 {
+	var n int64
+	for _, ep := range []string{engagefake.EndpointAccounts, engagefake.EndpointUsers, engagefake.EndpointAgentGroups, engagefake.EndpointAgents,
+		engagefake.EndpointGateGroups, engagefake.EndpointGateSkills, engagefake.EndpointGateAgents,
+		engagefake.EndpointDialGroups, engagefake.EndpointDialGroupAgents} {
+		n += st.Requests[ep]
+	}
+	return n
+}
 
 // benchBin is the syncer built without -race (the race detector would distort time and memory),
 // once per test binary, next to the e2e binary so TestMain removes it.
@@ -99,7 +126,8 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 	}
 	defer pool.Close()
 
-	cfgPath := writeConfigFile(b, fmt.Sprintf("engage:\n  requests_per_minute: %d\n  concurrency: %d\nlog:\n  level: info\n", perMinute, benchConcurrency))
+	cfgPath := writeConfigFile(b, fmt.Sprintf("engage:\n  requests_per_minute: %d\n  concurrency: %d\n  assigned_agents_page_size: %d\nlog:\n  level: info\n",
+		perMinute, benchConcurrency, benchPageSize))
 	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config", cfgPath, "sync")
@@ -124,6 +152,20 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 	if want := int64(benchTenant.SubAccountsPerMain * benchTenant.AgentGroupsPerSubAccount * benchTenant.AgentsPerGroup); live != want || int64(counts.Agents) != want {
 		b.Fatalf("live agents = %d (fake has %d), want %d", live, counts.Agents, want)
 	}
+	for table, want := range map[string]int{
+		"queues":            counts.SubAccounts * benchTenant.QueueGroupsPerSubAccount * benchTenant.QueuesPerGroup,
+		"agent_queues":      counts.SubAccounts * benchTenant.QueueGroupsPerSubAccount * benchTenant.QueuesPerGroup * benchTenant.AgentsPerQueue,
+		"campaigns":         counts.SubAccounts * benchTenant.DialGroupsPerSubAccount * benchTenant.CampaignsPerDialGroup,
+		"agent_dial_groups": counts.SubAccounts * benchTenant.DialGroupsPerSubAccount * benchTenant.AgentsPerDialGroup,
+	} {
+		var n int64
+		if err := pool.QueryRow(b.Context(), "SELECT count(*) FROM engage."+table+" WHERE deleted_at IS NULL").Scan(&n); err != nil {
+			b.Fatalf("counting %s: %v", table, err)
+		}
+		if n != int64(want) {
+			b.Fatalf("live %s = %d, want %d", table, n, want)
+		}
+	}
 	var status string
 	if err := pool.QueryRow(b.Context(), "SELECT status FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&status); err != nil {
 		b.Fatalf("reading the run: %v", err)
@@ -134,10 +176,9 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 
 	st := fake.Stats()
 	run := fullSyncRun{
-		wall: end.Sub(start),
-		// accounts + users + one agent-group listing per sub-account + one agent listing per group
-		needed:  2 + int64(counts.SubAccounts) + int64(counts.AgentGroups),
-		made:    st.Requests[engagefake.EndpointAccounts] + st.Requests[engagefake.EndpointUsers] + st.Requests[engagefake.EndpointAgentGroups] + st.Requests[engagefake.EndpointAgents],
+		wall:    end.Sub(start),
+		needed:  int64(benchRequests(benchTenant)),
+		made:    madeRequests(st),
 		limited: st.RateLimited,
 	}
 	if first, last := times.first.Load(), times.last.Load(); first != 0 {
@@ -153,9 +194,10 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 	return run
 }
 
-// BenchmarkFullSync is issue #4: a full sync of 100,000 agents and 2,000 users through the fake
-// with 30 ms latency and a rate limit of R requests a minute, R being the number of requests the
-// run needs (so the lower bound is one minute). Run it with
+// BenchmarkFullSync is issue #4 (and #11): a full sync of 100,000 agents and 2,000 users, and of
+// the configuration (2,000 queues with 100,000 assignments, 240 campaigns with 6,000), through
+// the fake with 30 ms latency and a rate limit of R requests a minute, R being the number of
+// requests the run needs (so the lower bound is one minute). Run it with
 //
 //	go test -run '^$' -bench BenchmarkFullSync -benchtime 1x ./cmd/syncer
 //
@@ -163,7 +205,7 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 func BenchmarkFullSync(b *testing.B) {
 	b.StopTimer() // only the child process is timed
 	bin := buildBenchBinary(b)
-	needed := 2 + benchTenant.SubAccountsPerMain*(1+benchTenant.AgentGroupsPerSubAccount) // 522
+	needed := benchRequests(benchTenant) // 1,642
 	perMinute := needed
 	lowerBound := time.Duration(needed) * time.Minute / time.Duration(perMinute)
 

@@ -154,6 +154,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "rows need --yes", rows: true,
 			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 4 (00004_create_config_entities.sql), dropping 14 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 3 (00003_replace_entity_freshness.sql), dropping 0 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 2 (00002_create_views.sql), dropping 0 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitUsage, "migrate down: rolling back migration 1 (00001_create_tables.sql) would drop 1 rows in 1 tables (sync_runs 1); nothing was rolled back: pass --yes to drop them"},
@@ -164,6 +165,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "--yes before the direction", rows: true,
 			steps: []step{
+				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 4"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 3"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 2"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 1 (00001_create_tables.sql), dropping 12 tables and 1 rows"},
@@ -172,6 +174,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "empty tables need no --yes",
 			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 4"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 3"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 2"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 1 (00001_create_tables.sql), dropping 12 tables and 0 rows"},

@@ -128,14 +128,15 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 		entities = a.cfg.Sync.Entities
 	}
 	scfg := syncrun.Config{
-		Entities:          entities,
-		SubAccounts:       o.SubAccounts,
-		DryRun:            o.DryRun,
-		AllowMassDelete:   o.AllowMassDelete,
-		MaxDeleteFraction: a.cfg.Sync.MaxDeleteFraction,
-		Concurrency:       ccfg.Concurrency,
-		RequestsPerMinute: ccfg.RequestsPerMinute,
-		Trigger:           o.Trigger,
+		Entities:               entities,
+		SubAccounts:            o.SubAccounts,
+		DryRun:                 o.DryRun,
+		AllowMassDelete:        o.AllowMassDelete,
+		MaxDeleteFraction:      a.cfg.Sync.MaxDeleteFraction,
+		AssignedAgentsPageSize: a.cfg.Engage.AssignedAgentsPageSize,
+		Concurrency:            ccfg.Concurrency,
+		RequestsPerMinute:      ccfg.RequestsPerMinute,
+		Trigger:                o.Trigger,
 	}
 	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter()
 	runner, err := syncrun.NewRunner(client, store, scfg, a.logger)

@@ -51,6 +51,8 @@ type Config struct {
 		RequestsPerMinute int           `yaml:"requests_per_minute"`
 		Concurrency       int           `yaml:"concurrency"`
 		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
+		// AssignedAgentsPageSize pages the assigned-agents listings (0: full lists).
+		AssignedAgentsPageSize int `yaml:"assigned_agents_page_size"`
 	} `yaml:"engage"`
 	Sync struct {
 		Entities          []entity.Name `yaml:"entities"`
@@ -120,6 +122,10 @@ const (
 	envRCJWT          = "EVSYNC_RC_JWT"
 	envEngageURL      = "EVSYNC_ENGAGE_SERVER_URL"
 )
+
+// maxPageSize bounds engage.assigned_agents_page_size (maxRows is an int32 upstream; a page
+// this large is a full list in practice).
+const maxPageSize = 100000
 
 // maxSecretFileSize bounds what a secret file may hold; a JWT is a few KiB.
 const maxSecretFileSize = 1 << 20
@@ -407,6 +413,9 @@ func (c *Config) validate() error {
 	}
 	if c.Engage.MaxRetryWait <= 0 {
 		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", c.Engage.MaxRetryWait)
+	}
+	if n := c.Engage.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
+		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
 	}
 	if len(c.Sync.Entities) == 0 {
 		bad("sync.entities", "must list at least one of %s", entityNames(", "))

@@ -43,7 +43,8 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if err := c.requireCredentials(); err == nil {
 		t.Fatal("requireCredentials on the defaults: got nil, want missing credentials")
 	}
-	if got, want := c.Sync.Entities, []entity.Name{"accounts", "sub_accounts", "users", "agent_groups", "agents"}; !cmp.Equal(got, want) {
+	if got, want := c.Sync.Entities, []entity.Name{"accounts", "sub_accounts", "users", "agent_groups", "agents",
+		"queue_groups", "queues", "skills", "dial_groups", "campaigns", "agent_queues", "agent_dial_groups"}; !cmp.Equal(got, want) {
 		t.Errorf("default entities (-want +got):\n%s", cmp.Diff(want, got))
 	}
 	// The defaults slice is not shared between configs.
@@ -372,7 +373,8 @@ func TestValidateErrors(t *testing.T) {
 		{"concurrency zero", func(c *Config) { c.Engage.Concurrency = 0 }, `config: engage.concurrency: must be an integer from 1 to 64, got 0`},
 		{"concurrency big", func(c *Config) { c.Engage.Concurrency = 65 }, `config: engage.concurrency: must be an integer from 1 to 64, got 65`},
 		{"no entities", func(c *Config) { c.Sync.Entities = nil }, `config: sync.entities: must list at least one of accounts, sub_accounts, users, agent_groups, agents`},
-		{"unknown entity", func(c *Config) { c.Sync.Entities = []entity.Name{"accounts", "queues"} }, `config: sync.entities: unknown entity "queues"`},
+		{"unknown entity", func(c *Config) { c.Sync.Entities = []entity.Name{"accounts", "gates"} }, `config: sync.entities: unknown entity "gates"`},
+		{"assigned agents page size", func(c *Config) { c.Engage.AssignedAgentsPageSize = -1 }, `config: engage.assigned_agents_page_size: must be 0 (full lists) or a page size from 1 to 100000, got -1`},
 		{"duplicate entity", func(c *Config) { c.Sync.Entities = []entity.Name{"users", "users"} }, `config: sync.entities: entity "users" is listed twice`},
 		{"fraction zero", func(c *Config) { c.Sync.MaxDeleteFraction = 0 }, `config: sync.max_delete_fraction: must be a number greater than 0 and at most 1, got 0`},
 		{"fraction big", func(c *Config) { c.Sync.MaxDeleteFraction = 1.5 }, `config: sync.max_delete_fraction: must be a number greater than 0 and at most 1, got 1.5`},

@@ -17,29 +17,55 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 )
 
-// tenantFlags registers the generated tenant's size flags.
+// sizeFlags are the generated tenant's size flags: name, the TenantSpec field, usage.
+func sizeFlags(spec *engagefake.TenantSpec) []struct {
+	name  string
+	v     *int
+	usage string
+} {
+	return []struct {
+		name  string
+		v     *int
+		usage string
+	}{
+		{"main-accounts", &spec.MainAccounts, "main accounts"},
+		{"sub-accounts", &spec.SubAccountsPerMain, "sub-accounts per main account"},
+		{"agent-groups", &spec.AgentGroupsPerSubAccount, "agent groups per sub-account"},
+		{"agents", &spec.AgentsPerGroup, "agents per agent group"},
+		{"users", &spec.Users, "admin users"},
+		{"queue-groups", &spec.QueueGroupsPerSubAccount, "queue groups per sub-account"},
+		{"queues", &spec.QueuesPerGroup, "queues per queue group"},
+		{"skills", &spec.SkillsPerQueueGroup, "skills per queue group"},
+		{"queue-agents", &spec.AgentsPerQueue, "agents assigned to each queue (at most the sub-account's agents)"},
+		{"dial-groups", &spec.DialGroupsPerSubAccount, "dial groups per sub-account"},
+		{"campaigns", &spec.CampaignsPerDialGroup, "campaigns per dial group"},
+		{"dial-group-agents", &spec.AgentsPerDialGroup, "agents assigned to each dial group (at most the sub-account's agents)"},
+	}
+}
+
+// demoTenant is the size of the tenant demo and fake-engage generate by default.
+var demoTenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20,
+	QueueGroupsPerSubAccount: 2, QueuesPerGroup: 3, SkillsPerQueueGroup: 3, AgentsPerQueue: 10,
+	DialGroupsPerSubAccount: 2, CampaignsPerDialGroup: 2, AgentsPerDialGroup: 10}
+
+// tenantFlags registers the generated tenant's seed and size flags, defaulting to def.
 func tenantFlags(fs interface {
 	Int64Var(*int64, string, int64, string)
 	IntVar(*int, string, int, string)
 }, seed *int64, spec *engagefake.TenantSpec, def engagefake.TenantSpec) {
 	fs.Int64Var(seed, "seed", 1, "seed of the generated tenant (same seed and sizes, same data)")
-	fs.IntVar(&spec.MainAccounts, "main-accounts", def.MainAccounts, "main accounts")
-	fs.IntVar(&spec.SubAccountsPerMain, "sub-accounts", def.SubAccountsPerMain, "sub-accounts per main account")
-	fs.IntVar(&spec.AgentGroupsPerSubAccount, "agent-groups", def.AgentGroupsPerSubAccount, "agent groups per sub-account")
-	fs.IntVar(&spec.AgentsPerGroup, "agents", def.AgentsPerGroup, "agents per agent group")
-	fs.IntVar(&spec.Users, "users", def.Users, "admin users")
+	defs := sizeFlags(&def)
+	for i, f := range sizeFlags(spec) {
+		fs.IntVar(f.v, f.name, *defs[i].v, f.usage)
+	}
 }
 
+// validateTenant checks the size flags: none negative (a zero size generates none), at least
+// one main account.
 func validateTenant(spec engagefake.TenantSpec) error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{
-		{"--main-accounts", spec.MainAccounts}, {"--sub-accounts", spec.SubAccountsPerMain},
-		{"--agent-groups", spec.AgentGroupsPerSubAccount}, {"--agents", spec.AgentsPerGroup}, {"--users", spec.Users},
-	} {
-		if f.v < 0 {
-			return usageErr("%s: must be zero or more, got %d", f.name, f.v)
+	for _, f := range sizeFlags(&spec) {
+		if *f.v < 0 {
+			return usageErr("--%s: must be zero or more, got %d", f.name, *f.v)
 		}
 	}
 	if spec.MainAccounts == 0 {
@@ -49,10 +75,10 @@ func validateTenant(spec engagefake.TenantSpec) error {
 }
 
 func cmdDemo(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("demo", "demo [--seed N] [--main-accounts N] [--sub-accounts N] [--agent-groups N] [--agents N] [--users N]")
+	fs := a.newFlagSet("demo", "demo [--seed N] [tenant sizes: --main-accounts N --sub-accounts N --agents N --queues N ...]")
 	var seed int64
 	var spec engagefake.TenantSpec
-	tenantFlags(fs, &seed, &spec, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
+	tenantFlags(fs, &seed, &spec, demoTenant)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,8 +95,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	defer fake.Close()
 	c := fake.Counts()
 	o := &output{w: a.stdout}
-	o.printf("demo: fake Engage Voice API on %s with a generated tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
-		url, c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
+	o.printf("demo: fake Engage Voice API on %s with a generated tenant: %s\n", url, tenantSummary(c))
 	o.printf("demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
 	if err := o.done("the demo's header"); err != nil {
 		return err
@@ -105,6 +130,8 @@ var exampleQueries = []struct{ title, sql string }{
   FROM agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
 	{"Agents by type and state", `SELECT agent_type, is_active, count(*) AS agents
   FROM agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Agents per queue", `SELECT sub_account_name, queue_group_name, name AS queue, assigned_agents
+  FROM queues_current ORDER BY 1, 2, 3`},
 	{"Freshness per entity", `SELECT * FROM entity_freshness`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
   FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
@@ -218,7 +245,7 @@ func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer)
 func parseFakeEngageFlags(a *app, args []string) (listen string, opts engagefake.Options, faults repeated, err error) {
 	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
 	listenFlag := fs.String("listen", "127.0.0.1:8090", "address to listen on")
-	tenantFlags(fs, &opts.Seed, &opts.Tenant, engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20})
+	tenantFlags(fs, &opts.Seed, &opts.Tenant, demoTenant)
 	fs.DurationVar(&opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
 	fs.IntVar(&opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
 	fs.BoolVar(&opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
@@ -239,6 +266,14 @@ func parseFakeEngageFlags(a *app, args []string) (listen string, opts engagefake
 	return *listenFlag, opts, faults, nil
 }
 
+// tenantSummary describes a generated tenant's size in one line.
+func tenantSummary(c engagefake.Counts) string {
+	return fmt.Sprintf("%d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users; "+
+		"%d queue groups, %d queues (%d assignments), %d skills, %d dial groups (%d assignments), %d campaigns",
+		c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users,
+		c.QueueGroups, c.Queues, c.QueueAssignments, c.Skills, c.DialGroups, c.DialGroupAssignments, c.Campaigns)
+}
+
 // printFakeEngage tells where the fake serves, its tenant, and the environment that points
 // syncer at it.
 func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
@@ -246,8 +281,7 @@ func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	c := fake.Counts()
 	o := &output{w: w}
 	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
-	o.printf("tenant: %d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users\n",
-		c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users)
+	o.printf("tenant: %s\n", tenantSummary(c))
 	o.printf("point syncer at it with:\n")
 	o.printf("  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
 	o.printf("  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",

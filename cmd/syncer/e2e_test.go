@@ -457,7 +457,7 @@ func TestE2EBadConfigExits2NamingTheKey(t *testing.T) {
 		}
 	}
 	e.config = ""
-	r := e.mustRun(2, "sync", "--entities", "agents,queues")
+	r := e.mustRun(2, "sync", "--entities", "agents,gates")
 	if !strings.Contains(r.stderr, "--entities") {
 		t.Errorf("bad flag: stderr %q does not name --entities", r.stderr)
 	}

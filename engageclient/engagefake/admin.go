@@ -80,6 +80,8 @@ func cacheKey(rt route, q url.Values) (string, error) {
 			"&includePermissions=" + strconv.FormatBool(perms), nil
 	case EndpointAgents:
 		return "agents/" + strconv.Quote(rt.accountID) + "/" + strconv.Quote(rt.groupID), nil // quoted: ids may hold "/"
+	case EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents:
+		return configCacheKey(rt, q)
 	}
 	return "", nil
 }
@@ -109,6 +111,8 @@ func (s *Server) renderLocked(rt route, q url.Values) (int, []byte) {
 		return t.renderAgentGroups(rt.accountID, q)
 	case EndpointAgents:
 		return t.renderAgents(rt.accountID, rt.groupID)
+	case EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents:
+		return t.renderConfig(rt, q)
 	}
 	return http.StatusNotFound, []byte("no such endpoint")
 }

@@ -26,6 +26,7 @@ func fetchAll(t *testing.T, s *engagefake.Server, base, token string) map[string
 			paths = append(paths, agentsPath(acc, gid))
 		}
 	}
+	paths = append(paths, s.ConfigPaths()...)
 	for _, p := range paths {
 		r := get(t, base+p, token)
 		if r.status != http.StatusOK {
@@ -70,7 +71,8 @@ func TestCountsMatchSpec(t *testing.T) {
 	t.Parallel()
 	spec := engagefake.TenantSpec{MainAccounts: 2, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 7, Users: 25}
 	s, base := start(t, engagefake.Options{Seed: 7, Tenant: spec})
-	want := engagefake.Counts{MainAccounts: 2, SubAccounts: 6, Users: 25, AgentGroups: 24, Agents: 168}
+	want := engagefake.Counts{MainAccounts: 2, SubAccounts: 6, Users: 25, AgentGroups: 24, Agents: 168,
+		QueueGroups: 12, Queues: 36, Skills: 24, DialGroups: 12, Campaigns: 24, QueueAssignments: 108, DialGroupAssignments: 36}
 	if diff := cmp.Diff(want, s.Counts()); diff != "" {
 		t.Fatalf("Counts (-want +got):\n%s", diff)
 	}
@@ -91,6 +93,22 @@ func TestCountsMatchSpec(t *testing.T) {
 			got.AgentGroups += n
 		case strings.HasSuffix(p, "/agents"):
 			got.Agents += n
+		case strings.HasSuffix(p, "/gateGroups/withChildren"):
+			got.QueueGroups += n
+			for _, g := range decode[[]struct{ Gates []json.RawMessage }](t, response{body: body}) {
+				got.Queues += len(g.Gates)
+			}
+		case strings.HasSuffix(p, "/dialGroups/withChildren"):
+			got.DialGroups += n
+			for _, d := range decode[[]struct{ Campaigns []json.RawMessage }](t, response{body: body}) {
+				got.Campaigns += len(d.Campaigns)
+			}
+		case strings.HasSuffix(p, "/skills"):
+			got.Skills += n
+		case strings.Contains(p, "/gates/"):
+			got.QueueAssignments += n
+		case strings.HasSuffix(p, "/assignedAgents"):
+			got.DialGroupAssignments += n
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -98,7 +116,8 @@ func TestCountsMatchSpec(t *testing.T) {
 	}
 	// Defaults.
 	d := engagefake.New(engagefake.Options{})
-	if diff := cmp.Diff(engagefake.Counts{MainAccounts: 1, SubAccounts: 2, Users: 10, AgentGroups: 6, Agents: 30}, d.Counts()); diff != "" {
+	if diff := cmp.Diff(engagefake.Counts{MainAccounts: 1, SubAccounts: 2, Users: 10, AgentGroups: 6, Agents: 30,
+		QueueGroups: 4, Queues: 12, Skills: 8, DialGroups: 4, Campaigns: 8, QueueAssignments: 36, DialGroupAssignments: 12}, d.Counts()); diff != "" {
 		t.Errorf("default Counts (-want +got):\n%s", diff)
 	}
 	// Negative sizes mean none.
@@ -262,7 +281,7 @@ func TestSecretValues(t *testing.T) {
 		case map[string]any:
 			for k, x := range v {
 				switch k {
-				case "password", "sipPassword", "phoneLoginPin", "crmPwd", "ftpPwd", "securityKey", "phoneRecordingPin":
+				case "password", "sipPassword", "phoneLoginPin", "crmPwd", "ftpPwd", "securityKey", "phoneRecordingPin", "httpPassword":
 					if x == nil {
 						continue
 					}

@@ -406,7 +406,7 @@ func (t *Tenant) userDoc(u *User) doc {
 
 // secretKeys are the secret-bearing fields of generated objects.
 var secretKeys = map[string]bool{"password": true, "sipPassword": true, "phoneLoginPin": true,
-	"crmPwd": true, "ftpPwd": true, "securityKey": true, "phoneRecordingPin": true}
+	"crmPwd": true, "ftpPwd": true, "securityKey": true, "phoneRecordingPin": true, "httpPassword": true}
 
 // collectSecrets appends the values of secret-bearing fields in d (at any depth).
 func collectSecrets(out []string, d doc) []string {
@@ -421,8 +421,13 @@ func collectSecrets(out []string, d doc) []string {
 				out = append(out, strconv.Itoa(v))
 			}
 		}
-		if sub, ok := f.v.(doc); ok {
+		switch sub := f.v.(type) {
+		case doc:
 			out = collectSecrets(out, sub)
+		case []doc:
+			for _, d := range sub {
+				out = collectSecrets(out, d)
+			}
 		}
 	}
 	return out

@@ -24,6 +24,14 @@ const (
 	DefaultAgentGroupsPerSubAccount = 3
 	DefaultAgentsPerGroup           = 5
 	DefaultUsers                    = 10
+
+	DefaultQueueGroupsPerSubAccount = 2
+	DefaultQueuesPerGroup           = 3
+	DefaultSkillsPerQueueGroup      = 2
+	DefaultAgentsPerQueue           = 3
+	DefaultDialGroupsPerSubAccount  = 2
+	DefaultCampaignsPerDialGroup    = 2
+	DefaultAgentsPerDialGroup       = 3
 )
 
 // TenantSpec sizes the generated tenant. A zero field means its default; a negative field means
@@ -34,6 +42,13 @@ type TenantSpec struct {
 	AgentGroupsPerSubAccount int // default 3
 	AgentsPerGroup           int // default 5
 	Users                    int // admin users, default 10, with a parent hierarchy
+	QueueGroupsPerSubAccount int // queue (gate) groups, default 2
+	QueuesPerGroup           int // queues (gates) per queue group, default 3
+	SkillsPerQueueGroup      int // default 2
+	AgentsPerQueue           int // agents assigned to each queue, default 3 (at most the sub-account's agents)
+	DialGroupsPerSubAccount  int // default 2
+	CampaignsPerDialGroup    int // default 2
+	AgentsPerDialGroup       int // agents assigned to each dial group, default 3 (at most the sub-account's agents)
 }
 
 // WithDefaults returns the spec with zero fields set to their defaults and negative fields set to 0.
@@ -49,6 +64,13 @@ func (t TenantSpec) WithDefaults() TenantSpec {
 	t.AgentGroupsPerSubAccount = fix(t.AgentGroupsPerSubAccount, DefaultAgentGroupsPerSubAccount)
 	t.AgentsPerGroup = fix(t.AgentsPerGroup, DefaultAgentsPerGroup)
 	t.Users = fix(t.Users, DefaultUsers)
+	t.QueueGroupsPerSubAccount = fix(t.QueueGroupsPerSubAccount, DefaultQueueGroupsPerSubAccount)
+	t.QueuesPerGroup = fix(t.QueuesPerGroup, DefaultQueuesPerGroup)
+	t.SkillsPerQueueGroup = fix(t.SkillsPerQueueGroup, DefaultSkillsPerQueueGroup)
+	t.AgentsPerQueue = fix(t.AgentsPerQueue, DefaultAgentsPerQueue)
+	t.DialGroupsPerSubAccount = fix(t.DialGroupsPerSubAccount, DefaultDialGroupsPerSubAccount)
+	t.CampaignsPerDialGroup = fix(t.CampaignsPerDialGroup, DefaultCampaignsPerDialGroup)
+	t.AgentsPerDialGroup = fix(t.AgentsPerDialGroup, DefaultAgentsPerDialGroup)
 	return t
 }
 

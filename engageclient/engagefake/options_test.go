@@ -13,7 +13,9 @@ func TestOptionsWithDefaults(t *testing.T) {
 	t.Parallel()
 	got := engagefake.Options{RateLimit: 120}.WithDefaults()
 	want := engagefake.Options{
-		Tenant:            engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 5, Users: 10},
+		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 5, Users: 10,
+			QueueGroupsPerSubAccount: 2, QueuesPerGroup: 3, SkillsPerQueueGroup: 2, AgentsPerQueue: 3,
+			DialGroupsPerSubAccount: 2, CampaignsPerDialGroup: 2, AgentsPerDialGroup: 3},
 		TokenTTL:          5 * time.Minute,
 		RCTokenTTL:        time.Hour,
 		RefreshTokenTTL:   24 * time.Hour,

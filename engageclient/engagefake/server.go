@@ -31,7 +31,13 @@ const (
 	EndpointUsers       = "users"
 	EndpointAgentGroups = "agentGroups"
 	EndpointAgents      = "agents"
-	EndpointUnknown     = "unknown" // any other path (answered 404)
+	// The configuration listings.
+	EndpointGateGroups      = "gateGroups"      // GET …/accounts/{id}/gateGroups/withChildren
+	EndpointGateSkills      = "gateGroupSkills" // GET …/accounts/{id}/gateGroups/{ggid}/skills
+	EndpointGateAgents      = "gateAgents"      // GET …/accounts/{id}/gateGroups/{ggid}/gates/{gid}/assignedAgents
+	EndpointDialGroups      = "dialGroups"      // GET …/accounts/{id}/dialGroups/withChildren
+	EndpointDialGroupAgents = "dialGroupAgents" // GET …/accounts/{id}/dialGroups/{dgid}/assignedAgents
+	EndpointUnknown         = "unknown"         // any other path (answered 404)
 )
 
 const (
@@ -296,7 +302,8 @@ func (s *Server) UserIDs() []int {
 }
 
 // SecretValues returns every secret-bearing field value in the tenant (password, sipPassword,
-// phoneLoginPin, crmPwd, ftpPwd, securityKey, phoneRecordingPin), the client secret, the JWT
+// phoneLoginPin, crmPwd, ftpPwd, securityKey, phoneRecordingPin, and httpPassword and ftpPwd
+// nested in queues and campaigns), the client secret, the JWT
 // credential and every token issued so far.
 func (s *Server) SecretValues() []string {
 	out := []string{s.opts.ClientSecret, s.opts.JWT}
@@ -313,6 +320,14 @@ func (s *Server) SecretValues() []string {
 	}
 	for _, u := range t.Users {
 		out = collectSecrets(out, t.userDoc(u))
+	}
+	for _, sa := range t.SubAccounts {
+		for _, g := range sa.QueueGroups {
+			out = collectSecrets(out, t.queueGroupDoc(g, false)) // with its gates
+		}
+		for _, d := range sa.DialGroups {
+			out = collectSecrets(out, t.dialGroupDoc(d, false)) // with its campaigns
+		}
 	}
 	s.tmu.RUnlock()
 	s.mu.Lock()
@@ -430,6 +445,28 @@ func parseRoute(r *http.Request) route {
 		return route{endpoint: EndpointAgentGroups, accountID: parts[0]}
 	case len(parts) == 4 && parts[0] != "" && parts[1] == "agentGroups" && parts[3] == "agents":
 		return route{endpoint: EndpointAgents, accountID: parts[0], groupID: parts[2]}
+	}
+	return configRoute(parts, unknown)
+}
+
+// configRoute classifies the configuration listings' paths (the segments after
+// /voice/api/v1/admin/accounts/).
+func configRoute(parts []string, unknown route) route {
+	if len(parts) < 3 || parts[0] == "" {
+		return unknown
+	}
+	acc := parts[0]
+	switch {
+	case len(parts) == 3 && parts[1] == "gateGroups" && parts[2] == "withChildren":
+		return route{endpoint: EndpointGateGroups, accountID: acc}
+	case len(parts) == 4 && parts[1] == "gateGroups" && parts[3] == "skills":
+		return route{endpoint: EndpointGateSkills, accountID: acc, groupID: parts[2]}
+	case len(parts) == 6 && parts[1] == "gateGroups" && parts[3] == "gates" && parts[5] == "assignedAgents":
+		return route{endpoint: EndpointGateAgents, accountID: acc, groupID: parts[2], arg: parts[4]}
+	case len(parts) == 3 && parts[1] == "dialGroups" && parts[2] == "withChildren":
+		return route{endpoint: EndpointDialGroups, accountID: acc}
+	case len(parts) == 4 && parts[1] == "dialGroups" && parts[3] == "assignedAgents":
+		return route{endpoint: EndpointDialGroupAgents, accountID: acc, groupID: parts[2]}
 	}
 	return unknown
 }

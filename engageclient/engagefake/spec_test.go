@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,23 @@ func TestServesTheSpec(t *testing.T) {
 	bearer := []string{"Authorization", "Bearer " + at, "Accept", "application/json"}
 
 	acc := s.SubAccountIDs()[1]
+	// Each kind of configuration listing, in full and (where the spec pages it) paged.
+	kinds := map[string]bool{}
+	for _, p := range s.ConfigPaths() {
+		kind := regexp.MustCompile(`[0-9]+`).ReplaceAllString(p, "N")
+		if kinds[kind] {
+			continue
+		}
+		kinds[kind] = true
+		for _, q := range []string{"", "?page=0&maxRows=2", "?page=1&maxRows=2"} {
+			if strings.HasSuffix(p, "/skills") && q != "" {
+				continue // no paging in the spec
+			}
+			if r := send(http.MethodGet, p+q, nil, "Authorization", "Bearer "+at, "Accept", "application/json"); r.status != 200 {
+				t.Errorf("GET %s%s: %d %s", p, q, r.status, r.body)
+			}
+		}
+	}
 	gid := s.AgentGroupIDs(acc)[2]
 	for _, p := range []string{
 		accountsPath,
@@ -76,6 +94,8 @@ func TestServesTheSpec(t *testing.T) {
 		groupsPath(acc) + "?page=1&maxRows=2&includePermissions=false",
 		groupsPath(acc) + "?page=5&maxRows=2", // past the end: []
 		agentsPath(acc, gid),
+		"/voice/api/v1/admin/accounts/" + acc + "/gateGroups/withChildren?includePermissions=true&page=0&maxRows=1",
+		"/voice/api/v1/admin/accounts/" + acc + "/dialGroups/withChildren?includePermissions=true&page=1&maxRows=1",
 	} {
 		if r := send(http.MethodGet, p, nil, bearer...); r.status != 200 {
 			t.Errorf("GET %s: %d %s", p, r.status, r.body)

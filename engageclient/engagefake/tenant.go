@@ -18,6 +18,7 @@ type Tenant struct {
 	Users        []*User       // admin users; order = flattened listing order
 
 	nextMain, nextSub, nextGroup, nextAgent, nextUser int
+	configIndex
 
 	subByID   map[string]*SubAccount
 	groupByID map[int]*AgentGroup
@@ -38,6 +39,8 @@ type SubAccount struct {
 	ID            string         // accountId, numeric-looking string such as "20001"
 	MainAccountID string         // parent main account
 	Groups        []*AgentGroup  // agent groups, in listing order
+	QueueGroups   []*QueueGroup  // queue (gate) groups, in listing order
+	DialGroups    []*DialGroup   // dial groups, in listing order
 	Set           map[string]any // field overrides of the Account JSON object (Omit removes a field)
 }
 
@@ -81,6 +84,7 @@ const (
 // newTenant generates the skeleton of a tenant.
 func newTenant(seed int64, spec TenantSpec) *Tenant {
 	t := &Tenant{Seed: seed, nextMain: mainIDBase, nextSub: subIDBase, nextGroup: groupIDBase, nextAgent: agentIDBase, nextUser: userIDBase}
+	t.startIDs()
 	t.reindex()
 	for range spec.MainAccounts {
 		m := t.AddMainAccount()
@@ -93,6 +97,7 @@ func newTenant(seed int64, spec TenantSpec) *Tenant {
 					_, _ = t.AddAgent(g.ID)
 				}
 			}
+			t.generateConfig(sa, spec)
 		}
 	}
 	// The user hierarchy: the first user and about one in eight others are roots; every other
@@ -133,6 +138,7 @@ func (t *Tenant) reindex() {
 	for _, u := range t.Users {
 		t.userByID[u.ID] = u
 	}
+	t.reindexConfig()
 }
 
 // MainAccount returns the main account with id, or nil.
@@ -211,13 +217,20 @@ func (t *Tenant) AddUser(parentID int) (*User, error) {
 	return u, nil
 }
 
-// RemoveSubAccount removes a sub-account with its agent groups and agents.
+// RemoveSubAccount removes a sub-account with its agent groups and agents and its
+// configuration.
 func (t *Tenant) RemoveSubAccount(id string) error {
 	i := slices.IndexFunc(t.SubAccounts, func(sa *SubAccount) bool { return sa.ID == id })
 	if i < 0 {
 		return fmt.Errorf("removing sub-account %s: %w", id, ErrNotFound)
 	}
 	sa := t.SubAccounts[i]
+	for _, g := range slices.Clone(sa.QueueGroups) {
+		_ = t.RemoveQueueGroup(g.ID)
+	}
+	for _, d := range slices.Clone(sa.DialGroups) {
+		_ = t.RemoveDialGroup(d.ID)
+	}
 	t.SubAccounts = slices.Delete(t.SubAccounts, i, i+1)
 	delete(t.subByID, id)
 	for _, g := range sa.Groups {
@@ -226,11 +239,12 @@ func (t *Tenant) RemoveSubAccount(id string) error {
 	return nil
 }
 
-// dropGroupIndex removes g and its agents from the lookup maps.
+// dropGroupIndex removes g and its agents from the lookup maps and their assignments.
 func (t *Tenant) dropGroupIndex(g *AgentGroup) {
 	delete(t.groupByID, g.ID)
 	for _, a := range g.Agents {
 		delete(t.agentByID, a.ID)
+		t.unassignEverywhere(a.ID)
 	}
 }
 
@@ -246,7 +260,7 @@ func (t *Tenant) RemoveAgentGroup(id int) error {
 	return nil
 }
 
-// RemoveAgent removes an agent.
+// RemoveAgent removes an agent with its queue and dial group assignments.
 func (t *Tenant) RemoveAgent(id int) error {
 	a := t.agentByID[id]
 	if a == nil {
@@ -255,6 +269,7 @@ func (t *Tenant) RemoveAgent(id int) error {
 	g := t.groupByID[a.GroupID]
 	g.Agents = slices.DeleteFunc(g.Agents, func(x *Agent) bool { return x == a })
 	delete(t.agentByID, id)
+	t.unassignEverywhere(id)
 	return nil
 }
 
@@ -267,6 +282,9 @@ func (t *Tenant) MoveAgent(id, toGroupID int) error {
 	from := t.groupByID[a.GroupID]
 	from.Agents = slices.DeleteFunc(from.Agents, func(x *Agent) bool { return x == a })
 	to.Agents = append(to.Agents, a)
+	if to.AccountID != a.AccountID {
+		t.unassignEverywhere(id) // assignments stay within a sub-account
+	}
 	a.GroupID, a.AccountID = to.ID, to.AccountID
 	return nil
 }
@@ -353,6 +371,9 @@ type Counts struct {
 	Users        int
 	AgentGroups  int
 	Agents       int
+	// The configuration.
+	QueueGroups, Queues, Skills, DialGroups, Campaigns int
+	QueueAssignments, DialGroupAssignments             int // agents assigned to queues, to dial groups
 }
 
 // Counts returns the live row counts of t.
@@ -367,6 +388,7 @@ func (t *Tenant) Counts() Counts {
 		}
 	}
 	c.MainAccounts = len(mains)
+	t.configCounts(&c)
 	return c
 }
 
@@ -378,6 +400,13 @@ const (
 	kindAgent
 	kindUser
 	kindUserTree
+	kindQueueGroup
+	kindQueue
+	kindSkill
+	kindDialGroup
+	kindCampaign
+	kindQueueAssign
+	kindDialAssign
 )
 
 // entityRand returns the deterministic random stream of one entity.

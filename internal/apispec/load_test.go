@@ -19,6 +19,10 @@ func load(t *testing.T) *openapi3.T {
 	return doc
 }
 
+// adminListings is the number of admin listings, first in Operations; the exchange, the
+// refresh and the logout follow.
+const adminListings = 9
+
 func op(t *testing.T, doc *openapi3.T, i int) *openapi3.Operation {
 	t.Helper()
 	o := apispec.Find(doc, apispec.Operations()[i])
@@ -72,7 +76,7 @@ func TestOverrides(t *testing.T) {
 		t.Error("an RFC 3339 date passes the DateTime schema")
 	}
 
-	exchange, refresh := op(t, doc, 4), op(t, doc, 5)
+	exchange, refresh := op(t, doc, adminListings), op(t, doc, adminListings+1)
 	for _, tt := range []struct {
 		o        *openapi3.Operation
 		gone     []string
@@ -107,7 +111,7 @@ func TestOverrides(t *testing.T) {
 		t.Error("the accounts listing lost its BearerAuth")
 	}
 
-	for i := range 4 {
+	for i := range adminListings {
 		o := op(t, doc, i)
 		if s := bodySchema(t, o, "401", "text/plain"); !s.Type.Is("string") {
 			t.Errorf("%s 401: %+v", o.OperationID, s)
@@ -127,7 +131,7 @@ func TestOverrides(t *testing.T) {
 			t.Errorf("%s: 429 = %v, want one without content", o.OperationID, r)
 		}
 	}
-	if op(t, doc, 4).Responses.Value("429") == nil || op(t, doc, 5).Responses.Value("429") != nil {
+	if op(t, doc, adminListings).Responses.Value("429") == nil || op(t, doc, adminListings+1).Responses.Value("429") != nil {
 		t.Error("429: want it on the exchange only among the auth endpoints")
 	}
 }
@@ -172,8 +176,8 @@ func TestOfficialSamplesMatch(t *testing.T) {
 		op   int
 	}{
 		{"samples/agent-groups_response.json", 2},
-		{"samples/auth_rc-auth-response.json", 4},
-		{"samples/auth_rc-auth-refresh-response.json", 5},
+		{"samples/auth_rc-auth-response.json", adminListings},
+		{"samples/auth_rc-auth-refresh-response.json", adminListings + 1},
 	}
 	for _, s := range samples {
 		raw, err := apispec.Raw(s.file)

@@ -27,20 +27,32 @@ type Operation struct {
 // (listAllUsers)".
 func (o Operation) String() string { return o.Method + " " + o.Path + " (" + o.OperationID + ")" }
 
-// Operations returns the operations of Load's document, in a fixed order: the four admin
+// Operations returns the operations of Load's document, in a fixed order: the nine admin
 // listings engageclient calls (from Admin) and the three Engage auth endpoints (from All, the
 // only document that has /api/auth/*).
 func Operations() []Operation { return slices.Clone(operations) }
 
-var operations = []Operation{
+// adminListings are the admin listings engageclient calls, from Admin.
+var adminListings = []Operation{
 	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts", "getAllAccounts"},
 	{Admin, http.MethodGet, "/voice/api/v1/admin/users", "listAllUsers"},
 	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/agentGroups", "getAgentGroupList"},
 	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents", "getAgentList"},
-	{All, http.MethodPost, "/api/auth/login/rc/accesstoken", "loginWithRcAccessToken"},
-	{All, http.MethodPost, "/api/auth/token/refresh", "refreshAccessToken"},
-	{All, http.MethodDelete, "/api/auth/logout/{refreshToken}", "logoutEngageAuthUser"},
+	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/gateGroups/withChildren", "getGateGroupListWithChildren"},
+	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/skills", "getList"},
+	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/gates/{gateId}/assignedAgents", "getAssignedAgentsForGate"},
+	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/dialGroups/withChildren", "getDialGroupListWithChildren"},
+	{Admin, http.MethodGet, "/voice/api/v1/admin/accounts/{accountId}/dialGroups/{dialGroupId}/assignedAgents", "getAgentsFromDialGroup"},
 }
+
+// The Engage auth endpoints, from All.
+var (
+	opExchange = Operation{All, http.MethodPost, "/api/auth/login/rc/accesstoken", "loginWithRcAccessToken"}
+	opRefresh  = Operation{All, http.MethodPost, "/api/auth/token/refresh", "refreshAccessToken"}
+	opLogout   = Operation{All, http.MethodDelete, "/api/auth/logout/{refreshToken}", "logoutEngageAuthUser"}
+)
+
+var operations = append(slices.Clone(adminListings), opExchange, opRefresh, opLogout)
 
 // PlatformPaths are the RingCentral platform endpoints evsync calls (JWT grant and revoke).
 // Neither official document describes them (they belong to the RingCentral platform API, not
@@ -69,6 +81,8 @@ const DateTimePattern = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$`
 //   - the admin listings' error answers are the ones the spec documents for its integration
 //     endpoints: 401 text/plain, 400/403/404/500 JSON Errors (overrideAdminErrors);
 //   - 429 is a documented answer of the admin listings and the exchange (override429);
+//   - dialGroups/withChildren's includePermissions is a boolean (overrideIncludePermissions);
+//   - a dial group's campaigns are an array of Campaign (overrideCollectionCampaign);
 //   - every property of a response object may be null (overrideNullableProperties).
 func Load(ctx context.Context, serverURL string) (*openapi3.T, error) {
 	raw, err := assemble(serverURL)
@@ -89,6 +103,8 @@ func Load(ctx context.Context, serverURL string) (*openapi3.T, error) {
 		{"exchange security", overrideExchangeSecurity},
 		{"admin errors", overrideAdminErrors},
 		{"429", override429},
+		{"includePermissions", overrideIncludePermissions},
+		{"CollectionCampaign", overrideCollectionCampaign},
 		{"nullable properties", overrideNullableProperties}, // last: it covers the schemas the others add
 	} {
 		if err := o.fn(doc); err != nil {
@@ -255,9 +271,9 @@ func overrideFormBodies(doc *openapi3.T) error {
 		extra    map[string]*openapi3.Schema // body fields the spec lacks
 		why      string
 	}{
-		{operations[4], []string{"rcAccessToken", "rcTokenType"}, []string{"rcAccessToken", "rcTokenType"}, nil,
+		{opExchange, []string{"rcAccessToken", "rcTokenType"}, []string{"rcAccessToken", "rcTokenType"}, nil,
 			"engage-api.md §2.1: rcAccessToken and rcTokenType=Bearer travel in a form body"},
-		{operations[5], []string{"refresh_token"}, []string{"refresh_token"}, map[string]*openapi3.Schema{"rcTokenType": bearer},
+		{opRefresh, []string{"refresh_token"}, []string{"refresh_token"}, map[string]*openapi3.Schema{"rcTokenType": bearer},
 			"engage-api.md §2.3: refresh_token (and the harmless rcTokenType=Bearer) travel in a form body"},
 	}
 	for _, m := range moves {
@@ -299,15 +315,15 @@ func overrideFormBodies(doc *openapi3.T) error {
 // with the RingCentral token in the rcAccessToken form field, and the Bearer header belongs to
 // "the API calls afterwards".
 func overrideExchangeSecurity(doc *openapi3.T) error {
-	op := Find(doc, operations[4])
+	op := Find(doc, opExchange)
 	if op == nil {
-		return fmt.Errorf("%s is missing", operations[4])
+		return fmt.Errorf("%s is missing", opExchange)
 	}
 	op.Security = &openapi3.SecurityRequirements{}
 	return nil
 }
 
-// overrideAdminErrors gives the four admin listings the error answers that EV-SPEC itself
+// overrideAdminErrors gives the admin listings the error answers that EV-SPEC itself
 // documents for its integration endpoints (taken from getUserList,
 // GET /voice/api/integration/v1/admin/users/{mainAccountId}): 401 text/plain (example "Jwt is
 // expired"), 400/403/404/500 application/json Errors.
@@ -327,7 +343,7 @@ func overrideAdminErrors(doc *openapi3.T) error {
 		doc.Components.Schemas["Errors"] = src.errorsSchema
 		doc.Components.Schemas["ValidationErrorData"] = src.validationErrorData
 	}
-	for _, o := range operations[:4] {
+	for _, o := range adminListings {
 		op := Find(doc, o)
 		if op == nil {
 			return fmt.Errorf("%s is missing", o)
@@ -412,13 +428,48 @@ func integrationErrorResponses() (*integrationSource, error) {
 	return src, nil
 }
 
+// overrideIncludePermissions: getDialGroupListWithChildren types its includePermissions query
+// parameter as a string with the boolean default false, which no validator accepts (a default
+// must be of its type). engage-api.md §3 lists it as "typed string, default false"; the other
+// listings (getGateGroupListWithChildren, getAgentGroupList) type the same parameter boolean,
+// and that is what it is given here.
+func overrideIncludePermissions(doc *openapi3.T) error {
+	o := adminListings[7]
+	op := Find(doc, o)
+	if op == nil {
+		return fmt.Errorf("%s is missing", o)
+	}
+	p := op.Parameters.GetByInAndName(openapi3.ParameterInQuery, "includePermissions")
+	if p == nil {
+		return fmt.Errorf("%s has no query parameter includePermissions", o)
+	}
+	p.Schema = &openapi3.SchemaRef{Value: openapi3.NewBoolSchema().WithDefault(false)}
+	return nil
+}
+
+// overrideCollectionCampaign: DialGroup.campaigns is typed CollectionCampaign, an object schema
+// without properties: the name of a Java Collection<Campaign>, which serializes as a JSON array.
+// [I] No source shows the serialized form (engage-api.md §3 says only "DialGroup[] (with
+// campaigns)"); the array is an assumption, and engageclient tolerates anything else there as
+// an item error of the group, not of the listing.
+func overrideCollectionCampaign(doc *openapi3.T) error {
+	ref := doc.Components.Schemas["CollectionCampaign"]
+	if ref == nil || ref.Value == nil || doc.Components.Schemas["Campaign"] == nil {
+		return errors.New("CollectionCampaign or Campaign is missing")
+	}
+	arr := openapi3.NewArraySchema()
+	arr.Items = &openapi3.SchemaRef{Ref: "#/components/schemas/Campaign", Value: doc.Components.Schemas["Campaign"].Value}
+	*ref.Value = *arr // in place: DialGroup.campaigns points at this schema
+	return nil
+}
+
 // override429 adds 429 Too Many Requests, without content, to the admin listings and the
 // exchange. No official document lists a 429 anywhere. engage-api.md §5 "Rate limits" [V]: on a
 // limit breach the API answers 429 (120 requests a minute for admin APIs); §0.2 [V]: the
 // exchange is limited to 5 a minute. The body is not documented, so none is declared (nothing
 // checks it).
 func override429(doc *openapi3.T) error {
-	for _, o := range operations[:5] {
+	for _, o := range append(slices.Clone(adminListings), opExchange) {
 		op := Find(doc, o)
 		if op == nil {
 			return fmt.Errorf("%s is missing", o)
