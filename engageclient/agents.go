@@ -22,7 +22,7 @@ type ListOptions struct {
 // GET /voice/api/v1/admin/accounts/{accountId}/agentGroups, paged when opts.MaxRows > 0. When
 // some items cannot be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *ListOptions) ([]*AgentGroup, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing agent groups: %w", err)
 	}
 	l := listing{
@@ -37,7 +37,7 @@ func (c *Client) ListAgentGroups(ctx context.Context, accountID string, opts *Li
 // GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents. When some
 // items cannot be decoded, the others are returned with an error matching *ItemsError.
 func (c *Client) ListAgents(ctx context.Context, accountID string, agentGroupID int64) ([]*Agent, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing agents: %w", err)
 	}
 	items, resp, err := list[Agent](ctx, c, "voice/api/v1/admin/accounts/{}/agentGroups/{}/agents", nil,

@@ -232,12 +232,13 @@ var expiredRE = regexp.MustCompile(`(?i)\bexpired\b`)
 
 func isExpiredBody(body []byte) bool { return expiredRE.Match(body) }
 
-// checkID rejects an id that cannot name one path segment: empty, "." or ".." (which a server
-// or proxy would resolve as a dot segment, requesting another endpoint).
-func checkID(what, id string) error {
+// checkSubAccountID rejects a sub-account id that cannot name one path segment: empty, "." or
+// ".." (which a server or proxy would resolve as a dot segment, requesting another endpoint).
+// The other ids in paths are integers.
+func checkSubAccountID(id string) error {
 	switch id {
 	case "", ".", "..":
-		return fmt.Errorf("invalid %s %q: expected a non-empty id other than \".\" and \"..\"", what, id)
+		return fmt.Errorf("invalid sub-account id %q: expected a non-empty id other than \".\" and \"..\"", id)
 	}
 	return nil
 }

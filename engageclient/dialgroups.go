@@ -14,7 +14,7 @@ import (
 // cannot be is left out of its group, which is still returned. Either way the call returns
 // the others with an error matching *ItemsError (ItemError.Child names a campaign left out).
 func (c *Client) ListDialGroupsWithChildren(ctx context.Context, accountID string) ([]*DialGroup, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing dial groups: %w", err)
 	}
 	items, resp, err := list[DialGroup](ctx, c, "voice/api/v1/admin/accounts/{}/dialGroups/withChildren", nil, accountID)
@@ -29,7 +29,7 @@ func (c *Client) ListDialGroupsWithChildren(ctx context.Context, accountID strin
 // when opts.MaxRows > 0 (ListOptions). When some items cannot be decoded, the others are
 // returned with an error matching *ItemsError.
 func (c *Client) ListDialGroupAssignedAgents(ctx context.Context, accountID string, dialGroupID int64, opts *ListOptions) ([]*Agent, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing agents assigned to a dial group: %w", err)
 	}
 	l := listing{

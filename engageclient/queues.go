@@ -17,7 +17,7 @@ import (
 // cannot be is left out of its group, which is still returned. Either way the call returns
 // the others with an error matching *ItemsError (ItemError.Child names a queue left out).
 func (c *Client) ListGateGroupsWithChildren(ctx context.Context, accountID string) ([]*GateGroup, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing queue groups: %w", err)
 	}
 	items, resp, err := list[GateGroup](ctx, c, "voice/api/v1/admin/accounts/{}/gateGroups/withChildren", nil, accountID)
@@ -32,7 +32,7 @@ func (c *Client) ListGateGroupsWithChildren(ctx context.Context, accountID strin
 // paging for it). When some items cannot be decoded, the others are returned with an error
 // matching *ItemsError.
 func (c *Client) ListGateGroupSkills(ctx context.Context, accountID string, gateGroupID int64) ([]*GateGroupSkill, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing skills: %w", err)
 	}
 	items, resp, err := list[GateGroupSkill](ctx, c, "voice/api/v1/admin/accounts/{}/gateGroups/{}/skills", nil,
@@ -48,7 +48,7 @@ func (c *Client) ListGateGroupSkills(ctx context.Context, accountID string, gate
 // paged when opts.MaxRows > 0 (ListOptions). When some items cannot be decoded, the others are
 // returned with an error matching *ItemsError.
 func (c *Client) ListGateAssignedAgents(ctx context.Context, accountID string, gateGroupID, gateID int64, opts *ListOptions) ([]*Agent, *Response, error) {
-	if err := checkID("sub-account id", accountID); err != nil {
+	if err := checkSubAccountID(accountID); err != nil {
 		return nil, nil, fmt.Errorf("listing agents assigned to a queue: %w", err)
 	}
 	l := listing{

@@ -69,20 +69,7 @@ func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
 		if err := f.runLevel(ctx, level); err != nil {
 			return err
 		}
-		var next []*call
-		for _, c := range level {
-			if k := (listingScope{c.l, c.it.sub}); c.err != nil && failed[k] == nil {
-				failed[k] = c.err
-			}
-			for _, l := range entity.Listings() {
-				if f.r.needs(l) {
-					for _, it := range c.found[l] {
-						next = append(next, &call{l: l, it: it})
-					}
-				}
-			}
-		}
-		level = next
+		level = f.nextLevel(level, failed)
 	}
 	for _, e := range f.r.scoped() {
 		for _, sub := range subIDs {
@@ -90,6 +77,26 @@ func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
 		}
 	}
 	return nil
+}
+
+// nextLevel records the errors of a level's calls in failed and returns the calls of the
+// items they found, for the listings the run needs.
+func (f *fetcher) nextLevel(level []*call, failed map[listingScope]error) []*call {
+	var next []*call
+	for _, c := range level {
+		if k := (listingScope{c.l, c.it.sub}); c.err != nil && failed[k] == nil {
+			failed[k] = c.err
+		}
+		for _, l := range entity.Listings() {
+			if !f.r.needs(l) {
+				continue
+			}
+			for _, it := range c.found[l] {
+				next = append(next, &call{l: l, it: it})
+			}
+		}
+	}
+	return next
 }
 
 // listingScope is one listing's requests for one sub-account.
@@ -138,17 +145,17 @@ func (f *fetcher) levelName(level []*call) string {
 	return strings.Join(names, "+")
 }
 
-// listed decides what a listing request's error means: stop is the run's stop (the request
-// failed because the run is stopping), and keep says whether the items that came back are
-// staged (none came back, or only some could not be decoded).
-func listed(ctx context.Context, err error) (stop error, keep bool) {
+// listed decides what a listing request's error means: keep says whether the items that came
+// back are staged (all of them, or all but some that could not be decoded), and stop is the
+// run's stop (the request failed because the run is stopping).
+func listed(ctx context.Context, err error) (keep bool, stop error) {
 	if err == nil {
-		return nil, true
+		return true, nil
 	}
 	if stop := runStopped(ctx); stop != nil {
-		return stop, false
+		return false, stop
 	}
-	return nil, itemsOnly(err)
+	return itemsOnly(err), nil
 }
 
 // stageRows queues rows of entity e from source for staging when e is selected.
@@ -171,7 +178,7 @@ func pageOpts(n int) *engageclient.ListOptions {
 
 func (f *fetcher) listAgentGroups(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListAgentGroups(ctx, it.sub, pageOpts(f.r.cfg.AgentGroupPageSize))
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	rows := make([]db.Row, 0, len(list))
@@ -185,7 +192,7 @@ func (f *fetcher) listAgentGroups(ctx context.Context, it item) (children, error
 
 func (f *fetcher) listAgents(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListAgents(ctx, it.sub, it.ids[0])
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	rows := make([]db.Row, 0, len(list))
@@ -197,7 +204,7 @@ func (f *fetcher) listAgents(ctx context.Context, it item) (children, error, err
 
 func (f *fetcher) listGateGroups(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListGateGroupsWithChildren(ctx, it.sub)
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	var groups, queues []db.Row
@@ -219,7 +226,7 @@ func (f *fetcher) listGateGroups(ctx context.Context, it item) (children, error,
 
 func (f *fetcher) listGateGroupSkills(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListGateGroupSkills(ctx, it.sub, it.ids[0])
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	rows := make([]db.Row, 0, len(list))
@@ -231,7 +238,7 @@ func (f *fetcher) listGateGroupSkills(ctx context.Context, it item) (children, e
 
 func (f *fetcher) listGateAgents(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListGateAssignedAgents(ctx, it.sub, it.ids[0], it.ids[1], pageOpts(f.r.cfg.AssignedAgentsPageSize))
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	rows := make([]db.Row, 0, len(list))
@@ -243,7 +250,7 @@ func (f *fetcher) listGateAgents(ctx context.Context, it item) (children, error,
 
 func (f *fetcher) listDialGroups(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListDialGroupsWithChildren(ctx, it.sub)
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	var groups, campaigns []db.Row
@@ -264,7 +271,7 @@ func (f *fetcher) listDialGroups(ctx context.Context, it item) (children, error,
 
 func (f *fetcher) listDialGroupAgents(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListDialGroupAssignedAgents(ctx, it.sub, it.ids[0], pageOpts(f.r.cfg.AssignedAgentsPageSize))
-	if stop, keep := listed(ctx, listErr); !keep {
+	if keep, stop := listed(ctx, listErr); !keep {
 		return nil, listErr, stop
 	}
 	rows := make([]db.Row, 0, len(list))

@@ -70,6 +70,19 @@
 //	    past the end is []. Unknown account: 404 JSON Errors.
 //	GET /voice/api/v1/admin/accounts/{accountId}/agentGroups/{agentGroupId}/agents
 //	    bare array of Agent objects (no paging). Unknown account or group: 404 JSON Errors.
+//	GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/withChildren[?page=&maxRows=&includePermissions=]
+//	    bare array of GateGroup objects (queue groups), each with its Gate objects (queues) in
+//	    "gates"; paged like agentGroups.
+//	GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/skills
+//	    bare array of GateGroupSkill objects (no paging).
+//	GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/gates/{gateId}/assignedAgents[?page=&maxRows=]
+//	    the queue's assigned agents, Agent objects as the agents listing renders them; paged.
+//	GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/withChildren[?page=&maxRows=&includePermissions=]
+//	    bare array of DialGroup objects, each with its Campaign objects in "campaigns"
+//	    (isActive 0/1, as the spec types it); paged.
+//	GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/{dialGroupId}/assignedAgents[?page=&maxRows=]
+//	    the dial group's assigned agents; paged. An unknown account, group or gate, or one
+//	    that belongs to another account or group: 404 JSON Errors.
 //
 // Paths are split on their escaped form (URL.EscapedPath) and each segment is unescaped once,
 // so an account id or a refresh token holding "/", "%" or a space is one segment and
@@ -95,11 +108,15 @@
 //
 // New generates the tenant from Options.Seed and Options.Tenant: the same seed and spec give
 // byte-identical JSON. Ids: main accounts "10001", "10002", ...; sub-accounts "20001", ...;
-// agent groups 30001, ...; agents 100001, ...; users 1000, .... The first agent group of each
+// agent groups 30001, ...; agents 100001, ...; users 1000, ...; queue groups 400001, queues
+// 500001, skills 600001, dial groups 700001, campaigns 800001, .... Each queue and dial group
+// is assigned a run of its sub-account's agents (TenantSpec.AgentsPerQueue,
+// AgentsPerDialGroup) from a seeded start. The first agent group of each
 // sub-account is its default group ("isDefault": true). Objects carry the documented field
 // sets, including the secret-bearing fields password, sipPassword, phoneLoginPin (agents),
 // crmPwd, ftpPwd, securityKey (strings "sEcReT-<16 hex>") and phoneRecordingPin (an
-// integer 79xxxxxxx) on accounts; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
+// integer 79xxxxxxx) on accounts, httpPassword nested in some queues' agentConnSoapService and
+// ftpPwd in every campaign's campaignResultDest; dates in the "2020-05-18T19:22:12.000+0000" form (some agent
 // lastLoginDate values use "-0000", some are null); endDate null unless archivedAccount
 // (true for the 2nd, 6th, 10th ... sub-account); non-ASCII names ("Zoë", "Łukasz", "渡辺").
 //
@@ -144,15 +161,18 @@
 //
 // Each entity has a Set map of JSON field overrides applied over the generated object: a new
 // value replaces the field, nil sends null, Omit removes the field, an unknown key is appended.
-// Removals cascade: a sub-account takes its groups and agents, a group its agents; a removed
-// user's children move up to its parent. Counts reports the live rows; SubAccountIDs,
+// Removals cascade: a sub-account takes its groups, agents and configuration, a group its
+// agents, a queue group its queues and skills, a dial group its campaigns; a removed agent
+// (or one moved to another sub-account) leaves every queue and dial group it was assigned
+// to; a removed user's children move up to its parent. Assign*/Unassign* change assignments. Counts reports the live rows; SubAccountIDs,
 // AgentGroupIDs, AgentIDs and UserIDs list ids (call them outside fn: they take the lock).
 //
 // # Faults
 //
 // SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",
 // "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
-// "agentGroups", "agents" (the Endpoint* constants). A Fault may add Latency, answer a Status
+// "agentGroups", "agents", "gateGroups", "gateGroupSkills", "gateAgents", "dialGroups",
+// "dialGroupAgents" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
 // /voice/api/ endpoint answers text/plain "Jwt is expired"; with NoBody, any Status comes with
 // no body and no Content-Type, as the spec documents 401 and the other error answers of the
