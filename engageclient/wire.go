@@ -290,7 +290,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // newURL appends path (relative, no leading slash) to base, each "{}" in it replaced by the
 // next of ids escaped exactly once (url.PathEscape, so a "/" in an id stays inside its
-// segment). Dot segments are not resolved: callers reject "." and ".." ids (checkID).
+// segment). Dot segments are not resolved: callers reject "." and ".." ids (checkSubAccountID).
 func newURL(base *url.URL, path string, q url.Values, ids ...string) *url.URL {
 	u := *base
 	var plain, escaped strings.Builder
