@@ -116,7 +116,6 @@ CREATE TABLE agent_queues (
     FOREIGN KEY (sub_account_id, queue_id)
         REFERENCES queues (sub_account_id, queue_id)
 );
-CREATE INDEX agent_queues_live_idx ON agent_queues (sub_account_id, queue_id, agent_id) WHERE deleted_at IS NULL;
 CREATE INDEX agent_queues_agent_idx ON agent_queues (sub_account_id, agent_id);
 
 CREATE TABLE agent_dial_groups (
@@ -133,7 +132,6 @@ CREATE TABLE agent_dial_groups (
     FOREIGN KEY (sub_account_id, dial_group_id)
         REFERENCES dial_groups (sub_account_id, dial_group_id)
 );
-CREATE INDEX agent_dial_groups_live_idx ON agent_dial_groups (sub_account_id, dial_group_id, agent_id) WHERE deleted_at IS NULL;
 CREATE INDEX agent_dial_groups_agent_idx ON agent_dial_groups (sub_account_id, agent_id);
 
 -- History, as for the other entities (00001).

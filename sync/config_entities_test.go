@@ -123,6 +123,20 @@ func TestConfigEntitiesLoadOnceAndReRunIsNoOp(t *testing.T) {
 	if h := e.count(`SELECT (SELECT count(*) FROM engage.queues_history) + (SELECT count(*) FROM engage.agent_queues_history) + (SELECT count(*) FROM engage.campaigns_history) + (SELECT count(*) FROM engage.skills_history)`); h != history {
 		t.Errorf("history grew from %d to %d on a no-op re-run", history, h)
 	}
+	// An assigned agent logging in changes its agents row only, not its assignments.
+	var agent int
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		agent = tn.SubAccounts[0].QueueGroups[0].Queues[0].AgentIDs[0]
+		return tn.UpdateAgent(agent, "lastLoginDate", "2026-12-01T08:00:00.000+0000")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res = e.mustRun(syncrun.Config{AssignedAgentsPageSize: pageSize}, db.RunSucceeded)
+	for name, tot := range res.Totals() {
+		if changed := tot.Inserted + tot.Updated + tot.Deleted + tot.Restored; changed != 0 && (name != entity.Agents || tot.Updated != 1) {
+			t.Errorf("an agent's login changed %s: %+v", name, tot)
+		}
+	}
 	if n := e.count(`SELECT count(*) FROM engage.queues_current WHERE assigned_agents > 0`); n != c.queues {
 		t.Errorf("queues_current: %d queues with assigned agents, want %d", n, c.queues)
 	}

@@ -132,15 +132,18 @@ func campaignRow(sub string, groupID int64, c *engageclient.Campaign) db.Row {
 }
 
 // assignmentRow is agent a assigned to the queue or dial group id (agent_queues,
-// agent_dial_groups): the key says it all; raw is the agent as the assignment listing sent it.
+// agent_dial_groups). The key says it all; raw holds the agentId the listing sent and nothing
+// more: the agent itself is an agents row, and a copy of its object in each of its assignments
+// would rewrite them all (with a history version each) whenever the agent changes, as its
+// lastLoginDate does daily.
 func assignmentRow(sub string, id int64, a *engageclient.Agent) db.Row {
-	return db.Row{S: sub, N: [2]int64{id, a.AgentID}, Raw: a.Raw, Vals: []any{}}
+	return db.Row{S: sub, N: [2]int64{id, a.AgentID}, Raw: mustJSON(map[string]int64{"agentId": a.AgentID}), Vals: []any{}}
 }
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only maps of strings reach here
+		panic(err) // only maps of strings and integers reach here
 	}
 	return b
 }
