@@ -195,7 +195,7 @@ func runFullSync(b *testing.B, bin string, perMinute int) fullSyncRun {
 }
 
 // BenchmarkFullSync is issue #4 (and #11): a full sync of 100,000 agents and 2,000 users, and of
-// the configuration (2,000 queues with 100,000 assignments, 240 campaigns with 6,000), through
+// the configuration (400 queues with 20,000 assignments, 240 campaigns with 6,000), through
 // the fake with 30 ms latency and a rate limit of R requests a minute, R being the number of
 // requests the run needs (so the lower bound is one minute). Run it with
 //
