@@ -36,9 +36,9 @@ type benchTenant struct {
 func (bt *benchTenant) subID(s int) string { return strconv.Itoa(100000 + s) }
 
 // pages calls fn with every page of agents, in listing order.
-func (bt *benchTenant) pages(fn func(page []db.AgentRow) error) error {
+func (bt *benchTenant) pages(fn func(page []db.Row) error) error {
 	perSub := benchAgents / benchSubs
-	page := make([]db.AgentRow, 0, benchPage)
+	page := make([]db.Row, 0, benchPage)
 	created := time.Date(2020, 5, 18, 19, 22, 12, 0, time.UTC)
 	agentType, active := "AGENT", true
 	for s := range benchSubs {
@@ -64,11 +64,9 @@ func (bt *benchTenant) pages(fn func(page []db.AgentRow) error) error {
 				`"skills":[{"skillId":1,"name":"support","level":3},{"skillId":2,"name":"sales","level":1}]}`,
 				id, s*benchGroups+i%benchGroups, first, last, user, email, rc, n, n, n%10000,
 				n%7, n%13, n%5, n%50, n, 2000+n%8000, n, v)
-			page = append(page, db.AgentRow{
-				SubAccountID: sub, AgentID: id, AgentGroupID: int64(s*benchGroups + i%benchGroups),
-				Username: &user, FirstName: &first, LastName: &last, Email: &email, AgentType: &agentType,
-				IsActive: &active, RCUserID: &rc, CreatedAt: &created, Raw: raw,
-			})
+			// As sync builds it: the agents columns in their description's order.
+			page = append(page, db.Row{S: sub, N: [2]int64{id}, Raw: raw,
+				Vals: []any{int64(s*benchGroups + i%benchGroups), &user, &first, &last, &email, &agentType, &active, &rc, &created, nil}})
 			if len(page) == benchPage {
 				if err := fn(page); err != nil {
 					return err
@@ -150,7 +148,7 @@ func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenan
 	}
 	runtime.GC()
 	stop := heapPeak()
-	err = bt.pages(func(p []db.AgentRow) error { return st.AgentsAdd(ctx, "bench", p) })
+	err = bt.pages(func(p []db.Row) error { return st.Add(ctx, entity.Agents, "bench", p) })
 	peak := stop()
 	if err != nil {
 		b.Fatal(err)
@@ -193,11 +191,12 @@ CREATE TABLE plain_agents (LIKE %s.agents INCLUDING DEFAULTS INCLUDING INDEXES)`
 		b.Fatal(err)
 	}
 	defer conn.Release()
-	err = bt.pages(func(p []db.AgentRow) error {
+	err = bt.pages(func(p []db.Row) error {
 		rows := make([][]any, len(p))
 		for i, r := range p {
-			rows[i] = []any{r.SubAccountID, r.AgentID, r.AgentGroupID, r.Username, r.FirstName, r.LastName, r.Email,
-				r.AgentType, r.IsActive, r.RCUserID, r.CreatedAt, r.LastLoginAt, r.Raw, hash, now, now, int64(1)}
+			row := make([]any, 0, 17)
+			row = append(append(append(row, r.S, r.N[0]), r.Vals...), r.Raw, hash, now, now, int64(1))
+			rows[i] = row
 		}
 		_, err := conn.CopyFrom(ctx, pgx.Identifier{"plain_agents"}, cols, pgx.CopyFromRows(rows))
 		return err

@@ -113,21 +113,22 @@ func (rh *rowHasher) sum(vals []any, raw []byte) [32]byte {
 		case nil:
 			b = append(b, 0)
 		case string:
-			b = append(b, 1)
-			b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
-			b = append(b, x...)
+			b = appendHashString(b, x)
+		case *string: // as its value: the same row hashes the same either way
+			b = appendHashString(b, *x)
 		case bool:
-			if x {
-				b = append(b, 3, 1)
-			} else {
-				b = append(b, 3, 0)
-			}
+			b = appendHashBool(b, x)
+		case *bool:
+			b = appendHashBool(b, *x)
 		case time.Time:
 			b = append(b, 4)
 			b = binary.LittleEndian.AppendUint64(b, uint64(x.UnixMicro()))
 		case int64:
 			b = append(b, 2)
 			b = binary.LittleEndian.AppendUint64(b, uint64(x))
+		case *int64:
+			b = append(b, 2)
+			b = binary.LittleEndian.AppendUint64(b, uint64(*x))
 		case []string: // never nil: pa returns nil for a nil slice
 			b = append(b, 5)
 			b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
@@ -151,4 +152,17 @@ func (rh *rowHasher) sum(vals []any, raw []byte) [32]byte {
 	var out [32]byte
 	rh.h.Sum(out[:0])
 	return out
+}
+
+func appendHashString(b []byte, s string) []byte {
+	b = append(b, 1)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendHashBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 3, 1)
+	}
+	return append(b, 3, 0)
 }

@@ -312,11 +312,13 @@ func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, r
 		return b.fail(-1, rowKey{}, err)
 	}
 	st.sources = append(st.sources, source)
-	ncols := len(e.def.keyCols) + len(e.def.cols)
+	// Each row's values are read into one scratch slice; only a row that is COPY'd gets its
+	// own (addRow), so an unchanged row costs no allocation here.
+	scratch := make([]any, 0, len(e.def.keyCols)+len(e.def.cols))
 	for i := range rows {
 		r := &rows[i]
 		k := rowKey{s: r.S, n: r.N}
-		v, err := e.def.values(make([]any, 0, ncols+3), k, r.Vals)
+		v, err := e.def.values(scratch[:0], k, r.Vals)
 		if err != nil {
 			se := b.fail(i, k, err)
 			se.Column = err.column
@@ -369,7 +371,29 @@ func (d *entityDef) values(out []any, k rowKey, vals []any) ([]any, *columnError
 	return out, nil
 }
 
-// columnValue is v as a value of a column of kind k (see Row.Vals).
+// own copies a row's values for the COPY that outlives the Add: v is the Add's scratch, and a
+// pointer value (columnValue keeps them, to spare an allocation per unchanged value) is read
+// now, since the caller may reuse what it points to once Add returns.
+func own(v []any) []any {
+	row := make([]any, len(v), len(v)+3)
+	for i, x := range v {
+		switch p := x.(type) {
+		case *string:
+			row[i] = *p
+		case *int64:
+			row[i] = *p
+		case *bool:
+			row[i] = *p
+		default:
+			row[i] = x
+		}
+	}
+	return row
+}
+
+// columnValue is v as a value of a column of kind k (see Row.Vals): a value the hash and the
+// COPY take as it is. Non-nil *string (without NUL), *int64 and *bool stay pointers; the hash
+// reads them as their values (rowHasher.sum) and own dereferences them.
 func columnValue(k entity.Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -379,9 +403,15 @@ func columnValue(k entity.Kind, v any) (any, error) {
 		if k == entity.Text {
 			return noNUL(x), nil
 		}
-	case *string:
+	case *string: // kept as the pointer (no allocation) unless it must be repaired; see own
 		if k == entity.Text {
-			return ps(x), nil
+			if x == nil {
+				return nil, nil
+			}
+			if strings.IndexByte(*x, 0) >= 0 {
+				return noNUL(*x), nil
+			}
+			return x, nil
 		}
 	case int64:
 		if k == entity.Int {
@@ -389,7 +419,10 @@ func columnValue(k entity.Kind, v any) (any, error) {
 		}
 	case *int64:
 		if k == entity.Int {
-			return pi(x), nil
+			if x == nil {
+				return nil, nil
+			}
+			return x, nil
 		}
 	case bool:
 		if k == entity.Bool {
@@ -397,7 +430,10 @@ func columnValue(k entity.Kind, v any) (any, error) {
 		}
 	case *bool:
 		if k == entity.Bool {
-			return pb(x), nil
+			if x == nil {
+				return nil, nil
+			}
+			return x, nil
 		}
 	case time.Time:
 		if k == entity.Time {
@@ -454,7 +490,7 @@ func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []b
 	sc.fetched++
 	sc.staged++
 	e.stagedN++
-	b.rows = append(b.rows, append(v, clean, h[:], op))
+	b.rows = append(b.rows, append(own(v), clean, h[:], op))
 	b.items = append(b.items, copiedItem{index: i, key: k})
 	return nil
 }
@@ -702,14 +738,7 @@ func (st *Stage) createTemp(ctx context.Context, e *stageEntity) error {
 	return nil
 }
 
-// Value copies of the row fields, so that callers may reuse their rows once Add returns.
-
-func ps(p *string) any {
-	if p == nil {
-		return nil
-	}
-	return noNUL(*p)
-}
+// The repairs and conversions of columnValue.
 
 // noNUL replaces NUL characters, which Postgres text cannot hold, with U+FFFD, so one odd value
 // upstream cannot fail a whole run.
@@ -718,20 +747,6 @@ func noNUL(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, "\x00", "\uFFFD")
-}
-
-func pb(p *bool) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func pi(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 // The range of timestamptz: 4714-11-24 BC (Go's year -4713) to 294276-12-31 AD.
