@@ -398,57 +398,69 @@ func columnValue(k entity.Kind, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	switch x := v.(type) {
-	case string:
-		if k == entity.Text {
-			return noNUL(x), nil
-		}
-	case *string: // kept as the pointer (no allocation) unless it must be repaired; see own
-		if k == entity.Text {
-			if x == nil {
-				return nil, nil
-			}
-			if strings.IndexByte(*x, 0) >= 0 {
-				return noNUL(*x), nil
-			}
-			return x, nil
-		}
-	case int64:
-		if k == entity.Int {
-			return x, nil
-		}
-	case *int64:
-		if k == entity.Int {
-			if x == nil {
-				return nil, nil
-			}
-			return x, nil
-		}
-	case bool:
-		if k == entity.Bool {
-			return x, nil
-		}
-	case *bool:
-		if k == entity.Bool {
-			if x == nil {
-				return nil, nil
-			}
-			return x, nil
-		}
-	case time.Time:
-		if k == entity.Time {
-			return pt(&x), nil
-		}
-	case *time.Time:
-		if k == entity.Time {
-			return pt(x), nil
-		}
-	case []string:
-		if k == entity.TextArray {
-			return pa(x), nil
+	var out any
+	ok := false
+	switch k {
+	case entity.Text:
+		out, ok = textValue(v)
+	case entity.Int:
+		out, ok = scalarValue[int64](v)
+	case entity.Bool:
+		out, ok = scalarValue[bool](v)
+	case entity.Time:
+		out, ok = timeValue(v)
+	case entity.TextArray:
+		var a []string
+		if a, ok = v.([]string); ok {
+			out = pa(a)
 		}
 	}
-	return nil, fmt.Errorf("a %T value for a %s column", v, k.SQL())
+	if !ok {
+		return nil, fmt.Errorf("a %T value for a %s column", v, k.SQL())
+	}
+	return out, nil
+}
+
+// textValue is a string or *string value, NUL repaired; a pointer without NUL stays as it is.
+func textValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		return noNUL(x), true
+	case *string:
+		switch {
+		case x == nil:
+			return nil, true
+		case strings.IndexByte(*x, 0) >= 0:
+			return noNUL(*x), true
+		}
+		return x, true
+	}
+	return nil, false
+}
+
+// scalarValue is a T or a *T value (a nil pointer is NULL).
+func scalarValue[T int64 | bool](v any) (any, bool) {
+	switch x := v.(type) {
+	case T:
+		return x, true
+	case *T:
+		if x == nil {
+			return nil, true
+		}
+		return x, true
+	}
+	return nil, false
+}
+
+// timeValue is a time.Time or *time.Time value at Postgres precision (pt).
+func timeValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return pt(&x), true
+	case *time.Time:
+		return pt(x), true
+	}
+	return nil, false
 }
 
 // addRow classifies item i (key k, typed values v, raw) against the stored and already seen
