@@ -139,8 +139,8 @@ func (t *Tenant) renderAgentGroups(accountID string, q url.Values) (int, []byte)
 	groups := sa.Groups
 	if mr, err := strconv.Atoi(q.Get("maxRows")); err == nil && mr > 0 {
 		page, _ := strconv.Atoi(q.Get("page"))
-		lo := min(len(groups), page*mr)
-		groups = groups[lo:min(len(groups), lo+mr)]
+		lo, hi := pageOf(len(groups), page, mr)
+		groups = groups[lo:hi]
 	}
 	perms, _ := parseBool(q.Get("includePermissions"))
 	b := []byte{'['}

@@ -558,12 +558,16 @@ func pageQuery(q url.Values) (page, maxRows int, err error) {
 }
 
 // pageOf returns page (0-based) of n items of maxRows each as a range; everything when
-// maxRows <= 0.
+// maxRows <= 0. A page past the end is empty (without computing page*maxRows, which a huge
+// page would overflow).
 func pageOf(n, page, maxRows int) (lo, hi int) {
 	if maxRows <= 0 {
 		return 0, n
 	}
-	lo = min(n, page*maxRows)
+	if page > n/maxRows {
+		return n, n
+	}
+	lo = page * maxRows
 	return lo, min(n, lo+maxRows)
 }
 

@@ -65,6 +65,9 @@ func TestConfigPagingAndAssignments(t *testing.T) {
 	if !slices.Equal(paged, want) {
 		t.Errorf("pages %v, want %v", paged, want)
 	}
+	if r := get(t, path+"?page=9223372036854775807&maxRows=2", at); r.status != http.StatusOK || string(r.body) != "[]" {
+		t.Errorf("a huge page: %d %s, want 200 []", r.status, r.body)
+	}
 	if r := get(t, path+"?maxRows=0", at); r.status != http.StatusBadRequest {
 		t.Errorf("maxRows=0: %d, want 400", r.status)
 	}
