@@ -18,6 +18,7 @@ import (
 
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // syncerBin is the real binary, built once for the end-to-end tests.
@@ -56,6 +57,14 @@ func newE2E(t *testing.T, opts engagefake.Options) *e2e {
 	t.Helper()
 	if opts.Tenant == (engagefake.TenantSpec{}) {
 		opts.Tenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 6}
+	}
+	// Without configuration unless a test sizes it: the binary paces at the default 120
+	// requests a minute, and each queue would cost another half second.
+	if opts.Tenant.QueueGroupsPerSubAccount == 0 {
+		opts.Tenant.QueueGroupsPerSubAccount = -1
+	}
+	if opts.Tenant.DialGroupsPerSubAccount == 0 {
+		opts.Tenant.DialGroupsPerSubAccount = -1
 	}
 	fake := engagefake.New(opts)
 	url := fake.Start()
@@ -153,8 +162,8 @@ func (e *e2e) count(sql string, args ...any) int64 {
 // liveCounts returns the live rows per entity table.
 func (e *e2e) liveCounts() map[string]int64 {
 	out := make(map[string]int64)
-	for _, tbl := range []string{"accounts", "sub_accounts", "users", "agent_groups", "agents"} {
-		out[tbl] = e.count("SELECT count(*) FROM engage." + tbl + " WHERE deleted_at IS NULL")
+	for _, name := range entity.Names() {
+		out[string(name)] = e.count("SELECT count(*) FROM engage." + string(name) + " WHERE deleted_at IS NULL")
 	}
 	return out
 }
@@ -165,6 +174,9 @@ func (e *e2e) wantLiveCounts(want engagefake.Counts) {
 	w := map[string]int64{
 		"accounts": int64(want.MainAccounts), "sub_accounts": int64(want.SubAccounts), "users": int64(want.Users),
 		"agent_groups": int64(want.AgentGroups), "agents": int64(want.Agents),
+		"queue_groups": int64(want.QueueGroups), "queues": int64(want.Queues), "skills": int64(want.Skills),
+		"dial_groups": int64(want.DialGroups), "campaigns": int64(want.Campaigns),
+		"agent_queues": int64(want.QueueAssignments), "agent_dial_groups": int64(want.DialGroupAssignments),
 	}
 	for k, v := range w {
 		if got[k] != v {
@@ -191,7 +203,8 @@ func (e *e2e) lastRun() (status string, sums map[string]int64) {
 func (e *e2e) tableDigest() string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, tbl := range []string{"accounts", "sub_accounts", "users", "agent_groups", "agents"} {
+	for _, name := range entity.Names() {
+		tbl := string(name)
 		var d string
 		q := "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM engage." + tbl + " t"
 		if err := e.pool.QueryRow(e.t.Context(), q).Scan(&d); err != nil {
@@ -204,7 +217,10 @@ func (e *e2e) tableDigest() string {
 
 func TestE2ESyncMatchesTenantAndSecondRunIsNoop(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, engagefake.Options{Seed: 7})
+	e := newE2E(t, engagefake.Options{Seed: 7, Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3,
+		AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 6, QueueGroupsPerSubAccount: 1, QueuesPerGroup: 2,
+		SkillsPerQueueGroup: 2, AgentsPerQueue: 3, DialGroupsPerSubAccount: 1, CampaignsPerDialGroup: 2, AgentsPerDialGroup: 2}})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n") // the fake has no rate limit; 32 requests
 	r := e.mustRun(0, "sync")
 	if !strings.Contains(r.stdout, "succeeded") {
 		t.Errorf("summary does not say succeeded:\n%s", r.stdout)
