@@ -176,6 +176,20 @@ func pageOpts(n int) *engageclient.ListOptions {
 	return &engageclient.ListOptions{MaxRows: n}
 }
 
+// leaf stages the items of a listing request that yields one entity and nothing to list
+// below it (agents, skills, assigned agents), each made a row by row.
+func leaf[T any](ctx context.Context, f *fetcher, e entity.Name, list []*T, resp *engageclient.Response, listErr error,
+	row func(*T) db.Row) (children, error, error) {
+	if keep, stop := listed(ctx, listErr); !keep {
+		return nil, listErr, stop
+	}
+	rows := make([]db.Row, 0, len(list))
+	for _, x := range list {
+		rows = append(rows, row(x))
+	}
+	return nil, listErr, f.stageRows(ctx, e, resp.Endpoint(), rows)
+}
+
 func (f *fetcher) listAgentGroups(ctx context.Context, it item) (children, error, error) {
 	list, resp, listErr := f.r.client.ListAgentGroups(ctx, it.sub, pageOpts(f.r.cfg.AgentGroupPageSize))
 	if keep, stop := listed(ctx, listErr); !keep {
@@ -191,15 +205,8 @@ func (f *fetcher) listAgentGroups(ctx context.Context, it item) (children, error
 }
 
 func (f *fetcher) listAgents(ctx context.Context, it item) (children, error, error) {
-	list, resp, listErr := f.r.client.ListAgents(ctx, it.sub, it.ids[0])
-	if keep, stop := listed(ctx, listErr); !keep {
-		return nil, listErr, stop
-	}
-	rows := make([]db.Row, 0, len(list))
-	for _, a := range list {
-		rows = append(rows, agentRow(it.sub, it.ids[0], a))
-	}
-	return nil, listErr, f.stageRows(ctx, entity.Agents, resp.Endpoint(), rows)
+	list, resp, err := f.r.client.ListAgents(ctx, it.sub, it.ids[0])
+	return leaf(ctx, f, entity.Agents, list, resp, err, func(a *engageclient.Agent) db.Row { return agentRow(it.sub, it.ids[0], a) })
 }
 
 func (f *fetcher) listGateGroups(ctx context.Context, it item) (children, error, error) {
@@ -225,27 +232,13 @@ func (f *fetcher) listGateGroups(ctx context.Context, it item) (children, error,
 }
 
 func (f *fetcher) listGateGroupSkills(ctx context.Context, it item) (children, error, error) {
-	list, resp, listErr := f.r.client.ListGateGroupSkills(ctx, it.sub, it.ids[0])
-	if keep, stop := listed(ctx, listErr); !keep {
-		return nil, listErr, stop
-	}
-	rows := make([]db.Row, 0, len(list))
-	for _, sk := range list {
-		rows = append(rows, skillRow(it.sub, it.ids[0], sk))
-	}
-	return nil, listErr, f.stageRows(ctx, entity.Skills, resp.Endpoint(), rows)
+	list, resp, err := f.r.client.ListGateGroupSkills(ctx, it.sub, it.ids[0])
+	return leaf(ctx, f, entity.Skills, list, resp, err, func(s *engageclient.GateGroupSkill) db.Row { return skillRow(it.sub, it.ids[0], s) })
 }
 
 func (f *fetcher) listGateAgents(ctx context.Context, it item) (children, error, error) {
-	list, resp, listErr := f.r.client.ListGateAssignedAgents(ctx, it.sub, it.ids[0], it.ids[1], pageOpts(f.r.cfg.AssignedAgentsPageSize))
-	if keep, stop := listed(ctx, listErr); !keep {
-		return nil, listErr, stop
-	}
-	rows := make([]db.Row, 0, len(list))
-	for _, a := range list {
-		rows = append(rows, assignmentRow(it.sub, it.ids[1], a))
-	}
-	return nil, listErr, f.stageRows(ctx, entity.AgentQueues, resp.Endpoint(), rows)
+	list, resp, err := f.r.client.ListGateAssignedAgents(ctx, it.sub, it.ids[0], it.ids[1], pageOpts(f.r.cfg.AssignedAgentsPageSize))
+	return leaf(ctx, f, entity.AgentQueues, list, resp, err, func(a *engageclient.Agent) db.Row { return assignmentRow(it.sub, it.ids[1], a) })
 }
 
 func (f *fetcher) listDialGroups(ctx context.Context, it item) (children, error, error) {
@@ -270,13 +263,6 @@ func (f *fetcher) listDialGroups(ctx context.Context, it item) (children, error,
 }
 
 func (f *fetcher) listDialGroupAgents(ctx context.Context, it item) (children, error, error) {
-	list, resp, listErr := f.r.client.ListDialGroupAssignedAgents(ctx, it.sub, it.ids[0], pageOpts(f.r.cfg.AssignedAgentsPageSize))
-	if keep, stop := listed(ctx, listErr); !keep {
-		return nil, listErr, stop
-	}
-	rows := make([]db.Row, 0, len(list))
-	for _, a := range list {
-		rows = append(rows, assignmentRow(it.sub, it.ids[0], a))
-	}
-	return nil, listErr, f.stageRows(ctx, entity.AgentDialGroups, resp.Endpoint(), rows)
+	list, resp, err := f.r.client.ListDialGroupAssignedAgents(ctx, it.sub, it.ids[0], pageOpts(f.r.cfg.AssignedAgentsPageSize))
+	return leaf(ctx, f, entity.AgentDialGroups, list, resp, err, func(a *engageclient.Agent) db.Row { return assignmentRow(it.sub, it.ids[0], a) })
 }
