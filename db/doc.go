@@ -9,13 +9,17 @@
 //	closed, err := store.RunCloseAbandoned(ctx)  // rows left 'running' by dead processes
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
-//	st.AgentsAdd(ctx, "test", page) ...          // as pages arrive, from any goroutine
-//	st.ScopeComplete(entity.Agents, subID)     // or ScopeFail(entity, scope, err)
+//	st.Add(ctx, entity.Agents, source, rows)     // as pages arrive, from any goroutine
+//	st.ScopeComplete(entity.Agents, subID)       // or ScopeFail(entity, scope, err)
 //	plan, err := st.Plan(ctx)                    // per scope: counts, live and missing rows
 //	res, err := st.Publish(ctx, &db.PublishParams{Scopes: decisions, Status: ..., Lock: lock})
 //	                                             // commits only while locked; on an error the
 //	store.RunFinish(ctx, ...)                    // caller records the run's end
 //	st.Close(); lock.Release()
+//
+// Every entity is staged and published from its description (internal/entity): its table, key
+// (a text part and up to two bigint parts), typed columns and scope rule; a Row carries the key
+// parts and the typed values in the description's column order.
 //
 // Staging compares before it sends: the first Add of an entity reads the stored (key,
 // row_hash, deleted) of that table; each incoming row is scrubbed of secret-bearing keys
