@@ -8,9 +8,8 @@ import (
 	"github.com/evsync/evsync/engageclient"
 )
 
-// mainAccountRows derives the main accounts from the sub-account listing (and the login's
-// mainAccountId), one row per main account, in the order first seen.
-// mainAccountRows returns the main accounts of the accounts listing, and, in fallback, the
+// mainAccountRows returns the main accounts of the accounts listing, one row per main account
+// in the order first seen, and, in fallback, the
 // main account the login response names when the listing has none of it: the login names only
 // its id, so that row must not overwrite what a listing stored (Stage.AddFallback).
 func mainAccountRows(accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) (rows, fallback []db.Row) {
