@@ -9,9 +9,9 @@ import (
 )
 
 // mainAccountRows returns the main accounts of the accounts listing, one row per main account
-// in the order first seen, and, in fallback, the
-// main account the login response names when the listing has none of it: the login names only
-// its id, so that row must not overwrite what a listing stored (Stage.AddFallback).
+// in the order first seen, and, in fallback, the main account the login response names when
+// the listing has none of it: the login names only its id, so that row must not overwrite what
+// a listing stored (Stage.AddFallback).
 func mainAccountRows(accounts []*engageclient.Account, login *engageclient.AccessTokenUserDetails) (rows, fallback []db.Row) {
 	index := make(map[string]int)
 	for _, a := range accounts {
