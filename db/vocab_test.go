@@ -20,10 +20,10 @@ func TestDescriptionsMatchTables(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
-	columns := func(table string) []string {
+	// strs runs a query of one text column about table.
+	strs := func(query, table string) []string {
 		t.Helper()
-		rows, err := pool.Query(ctx, `SELECT column_name || ' ' || CASE WHEN data_type = 'ARRAY' THEN 'text[]' ELSE data_type END
-FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, schema, table)
+		rows, err := pool.Query(ctx, query, schema, table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,21 +33,16 @@ FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDE
 		}
 		return out
 	}
+	columns := func(table string) []string {
+		return strs(`SELECT column_name || ' ' || CASE WHEN data_type = 'ARRAY' THEN 'text[]' ELSE data_type END
+FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, table)
+	}
 	primaryKey := func(table string) []string {
-		t.Helper()
-		rows, err := pool.Query(ctx, `SELECT a.attname::text FROM pg_index i
+		return strs(`SELECT a.attname::text FROM pg_index i
 JOIN pg_class r ON r.oid = i.indrelid JOIN pg_namespace n ON n.oid = r.relnamespace
 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
 JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.attnum
-WHERE n.nspname = $1 AND r.relname = $2 AND i.indisprimary ORDER BY k.ord`, schema, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+WHERE n.nspname = $1 AND r.relname = $2 AND i.indisprimary ORDER BY k.ord`, table)
 	}
 	for _, d := range entity.All() {
 		var want, key []string
