@@ -211,7 +211,7 @@ func (f *fetcher) listUsers(ctx context.Context) error {
 			return nil
 		}
 	}
-	if err := f.stageUsers(ctx, resp.Endpoint(), users); err != nil {
+	if err := f.stageRows(ctx, entity.Users, resp.Endpoint(), userRows(users)); err != nil {
 		return err
 	}
 	f.scopeDone(entity.Users, entity.ScopeAll, err)
@@ -279,7 +279,7 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 			continue
 		}
 		f.logger.Info("sub-account gone from the accounts listing; its rows go too", "sub_account_id", id)
-		for _, e := range f.r.scoped() {
+		for _, e := range f.r.scoped {
 			f.stage.ScopeComplete(e.Name, id)
 		}
 	}
@@ -300,25 +300,11 @@ func (f *fetcher) stageAccounts(ctx context.Context, source string, accounts []*
 			return err
 		}
 	}
-	if f.r.selects(entity.SubAccounts) {
-		rows := make([]db.Row, 0, len(accounts))
-		for _, a := range accounts {
-			rows = append(rows, subAccountRow(a))
-		}
-		if err := f.send(ctx, len(rows), func(ctx context.Context) error {
-			return f.stage.Add(ctx, entity.SubAccounts, source, rows)
-		}); err != nil {
-			return err
-		}
+	rows := make([]db.Row, 0, len(accounts))
+	for _, a := range accounts {
+		rows = append(rows, subAccountRow(a))
 	}
-	return nil
-}
-
-func (f *fetcher) stageUsers(ctx context.Context, source string, users []*engageclient.User) error {
-	rows := userRows(users)
-	return f.send(ctx, len(rows), func(ctx context.Context) error {
-		return f.stage.Add(ctx, entity.Users, source, rows)
-	})
+	return f.stageRows(ctx, entity.SubAccounts, source, rows)
 }
 
 // scopeDone marks a scope complete when its listing ended without error, else failed with it.
@@ -337,7 +323,7 @@ func (f *fetcher) scopeFail(name entity.Name, scope string, err error) {
 
 // subAccountFail fails every selected scope of one sub-account with err.
 func (f *fetcher) subAccountFail(sub string, err error) {
-	for _, e := range f.r.scoped() {
+	for _, e := range f.r.scoped {
 		f.scopeFail(e.Name, sub, err)
 	}
 }

@@ -57,8 +57,8 @@ type call struct {
 // and marks every selected scoped entity's scope of each sub-account.
 func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
 	var level []*call
-	for _, l := range entity.Listings() {
-		if l.Parent == entity.ListAccounts && f.r.needs(l) {
+	for _, l := range f.r.listings {
+		if l.Parent == entity.ListAccounts {
 			for _, sub := range subIDs {
 				level = append(level, &call{l: l, it: item{sub: sub}})
 			}
@@ -71,7 +71,7 @@ func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
 		}
 		level = f.nextLevel(level, failed)
 	}
-	for _, e := range f.r.scoped() {
+	for _, e := range f.r.scoped {
 		for _, sub := range subIDs {
 			f.scopeDone(e.Name, sub, firstFailure(failed, e.Listing, sub))
 		}
@@ -87,10 +87,7 @@ func (f *fetcher) nextLevel(level []*call, failed map[listingScope]error) []*cal
 		if k := (listingScope{c.l, c.it.sub}); c.err != nil && failed[k] == nil {
 			failed[k] = c.err
 		}
-		for _, l := range entity.Listings() {
-			if !f.r.needs(l) {
-				continue
-			}
+		for _, l := range f.r.listings {
 			for _, it := range c.found[l] {
 				next = append(next, &call{l: l, it: it})
 			}

@@ -130,6 +130,11 @@ type Runner struct {
 	logger *slog.Logger
 	// selected is cfg.Entities expanded by their implications (entity.Expand).
 	selected []entity.Name
+	// scoped are the selected entities scoped per sub-account; listings are the listings the
+	// run makes (those a selected entity's listing lies under), parents first. Both follow
+	// from selected, once.
+	scoped   []*entity.Desc
+	listings []*entity.Listing
 }
 
 // NewRunner returns a Runner; cfg is validated.
@@ -140,7 +145,18 @@ func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{client: client, store: store, cfg: cfg, logger: logger, selected: entity.Expand(cfg.Entities)}, nil
+	r := &Runner{client: client, store: store, cfg: cfg, logger: logger, selected: entity.Expand(cfg.Entities)}
+	for _, n := range r.selected {
+		if d := entity.Of(n); d.Scoped() {
+			r.scoped = append(r.scoped, d)
+		}
+	}
+	for _, l := range entity.Listings() {
+		if slices.ContainsFunc(r.selected, func(n entity.Name) bool { return entity.Of(n).Listing.Under(l) }) {
+			r.listings = append(r.listings, l)
+		}
+	}
+	return r, nil
 }
 
 // Run performs one run: lock, record, authenticate, fetch and stage, decide, publish, finish.
@@ -283,31 +299,9 @@ func (r *Runner) closeClient(ctx context.Context, logger *slog.Logger) {
 // selects reports whether an entity takes part in the run (Config.Selects).
 func (r *Runner) selects(name entity.Name) bool { return slices.Contains(r.selected, name) }
 
-// scoped returns the run's entities that are scoped per sub-account.
-func (r *Runner) scoped() []*entity.Desc {
-	var out []*entity.Desc
-	for _, n := range r.selected {
-		if d := entity.Of(n); d.Scoped() {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 // selectsScoped reports whether the run has an entity scoped per sub-account: the sub-accounts
 // must be found then.
-func (r *Runner) selectsScoped() bool { return len(r.scoped()) > 0 }
-
-// needs reports whether the run makes listing l: one of its entities comes from l or from a
-// listing below it.
-func (r *Runner) needs(l *entity.Listing) bool {
-	for _, n := range r.selected {
-		if entity.Of(n).Listing.Under(l) {
-			return true
-		}
-	}
-	return false
-}
+func (r *Runner) selectsScoped() bool { return len(r.scoped) > 0 }
 
 // report hands a progress snapshot to ProgressFunc, one call at a time.
 func (r *Runner) report(p *progress) {
