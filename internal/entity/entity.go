@@ -108,7 +108,6 @@ type Listing struct {
 	Name   string // short name: "gateGroups/withChildren"
 	Path   string // the request: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/withChildren"
 	Per    string // what one request is made for: "run", "sub-account", "queue", ...
-	Paged  bool   // paged with page/maxRows
 	Parent *Listing
 }
 
@@ -126,11 +125,11 @@ var (
 	ListGateGroupSkills = &Listing{Name: "gateGroups/skills", Path: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/skills",
 		Per: "queue group", Parent: ListGateGroups}
 	ListGateAgents = &Listing{Name: "gates/assignedAgents", Path: "GET /voice/api/v1/admin/accounts/{accountId}/gateGroups/{gateGroupId}/gates/{gateId}/assignedAgents",
-		Per: "queue", Paged: true, Parent: ListGateGroups}
+		Per: "queue", Parent: ListGateGroups}
 	ListDialGroups = &Listing{Name: "dialGroups/withChildren", Path: "GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/withChildren",
 		Per: "sub-account", Parent: ListAccounts}
 	ListDialGroupAgents = &Listing{Name: "dialGroups/assignedAgents", Path: "GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/{dialGroupId}/assignedAgents",
-		Per: "dial group", Paged: true, Parent: ListDialGroups}
+		Per: "dial group", Parent: ListDialGroups}
 )
 
 // Listings returns every listing, parents before children.
