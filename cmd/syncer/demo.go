@@ -17,17 +17,16 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 )
 
-// sizeFlags are the generated tenant's size flags: name, the TenantSpec field, usage.
-func sizeFlags(spec *engagefake.TenantSpec) []struct {
+// sizeFlag is one size flag of the generated tenant: its name, the TenantSpec field, usage.
+type sizeFlag struct {
 	name  string
 	v     *int
 	usage string
-} {
-	return []struct {
-		name  string
-		v     *int
-		usage string
-	}{
+}
+
+// sizeFlags are the size flags of spec.
+func sizeFlags(spec *engagefake.TenantSpec) []sizeFlag {
+	return []sizeFlag{
 		{"main-accounts", &spec.MainAccounts, "main accounts"},
 		{"sub-accounts", &spec.SubAccountsPerMain, "sub-accounts per main account"},
 		{"agent-groups", &spec.AgentGroupsPerSubAccount, "agent groups per sub-account"},
