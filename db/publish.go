@@ -445,7 +445,7 @@ func (st *Stage) softDelete(ctx context.Context, tx pgx.Tx, pl *entityPlan, run 
 			keys = append(keys, d.keyArgs(k))
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{d.deletesTable()}, d.keyParts(), pgx.CopyFromRows(keys)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{d.deletesTable()}, d.keyCols, pgx.CopyFromRows(keys)); err != nil {
 		return fmt.Errorf("copying deleted keys: %w", err)
 	}
 	if _, err := tx.Exec(ctx, stmts.analyzeDeletes); err != nil {

@@ -157,7 +157,7 @@ func (d *entityDef) sqlVars(q string) map[string]string {
 	}
 	v["changed_columns"] = "\n    " + strings.Join(append(changed, "CASE WHEN t.deleted_at IS NOT NULL THEN 'deleted_at' END"), ",\n    ") + "\n  "
 	v["set_cols"] = strings.Join(set, ", ")
-	for i, c := range d.keyParts() {
+	for i, c := range d.keyCols {
 		params = append(params, fmt.Sprintf("%s = $%d", c, i+1))
 	}
 	v["key_params"] = strings.Join(params, " AND ")
@@ -170,16 +170,7 @@ func (d *entityDef) stagingTable() string { return "stg_" + string(d.name) }
 // deletesTable is the temporary table of the keys Publish soft-deletes.
 func (d *entityDef) deletesTable() string { return "del_" + string(d.name) }
 
-// keyParts are the key columns in key-argument order: the text part, then the bigint parts.
-func (d *entityDef) keyParts() []string {
-	var parts []string
-	if d.keyS != "" {
-		parts = append(parts, d.keyS)
-	}
-	return append(parts, d.keyN...)
-}
-
-// keyArgs are k's values in keyParts order.
+// keyArgs are k's values in keyCols order (newEntityDef puts the text part first).
 func (d *entityDef) keyArgs(k rowKey) []any {
 	var args []any
 	if d.keyS != "" {
