@@ -1,0 +1,333 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/evsync/evsync/db"
+)
+
+// SyncArgs is the job of one run of one tenant. Its only field is the tenant, so that a
+// unique job (ByArgs) is unique per tenant.
+type SyncArgs struct {
+	Tenant string `json:"tenant"`
+}
+
+// Kind is the River job kind of a tenant's run.
+func (SyncArgs) Kind() string { return "evsync_sync" }
+
+// Tenant is what the daemon needs of one tenant: when it runs, and for how long.
+type Tenant struct {
+	Name string
+	// Schedule gives the tenant's run times (a robfig/cron schedule, read in the tenant's
+	// time zone: see InZone).
+	Schedule river.PeriodicSchedule
+	// RunOnStart inserts a run when a replica becomes leader; the job being unique, a restart
+	// never queues a second one.
+	RunOnStart bool
+	// Timeout bounds one run (its context ends then). It must be positive.
+	Timeout time.Duration
+	// Retries is how many times a failed run is retried (with backoff, before the next tick).
+	Retries int
+}
+
+// RunFunc performs one run of tenant; attempt counts from 1. It returns nil when the run
+// succeeded or did not need to happen (another run held the tenant's lock), an error wrapped
+// with NoRetry when a retry cannot help (a partial run, a config or auth rejection), and any
+// other error for a failed run, which is retried.
+type RunFunc func(ctx context.Context, tenant string, attempt int) error
+
+// noRetryError marks an error that ends the job without a retry.
+type noRetryError struct{ err error }
+
+func (e *noRetryError) Error() string { return e.err.Error() }
+func (e *noRetryError) Unwrap() error { return e.err }
+
+// NoRetry marks err as one that retrying cannot mend: the job is canceled, not retried.
+func NoRetry(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &noRetryError{err: err}
+}
+
+// Config is what New needs.
+type Config struct {
+	// Schema is the control schema that holds River's tables (database.control_schema).
+	Schema string
+	// MaxWorkers bounds the runs in flight on this replica (schedule.max_concurrent_runs).
+	MaxWorkers int
+	// Tenants are the tenants this replica schedules and works. Every replica must be given
+	// the same tenants: any of them may become the leader that enqueues.
+	Tenants []Tenant
+	// Run performs one run.
+	Run RunFunc
+	// Grace is how long a run that reached its timeout, or was canceled, has to record its
+	// end; a job still running after Timeout + Grace is rescued (its replica is presumed dead).
+	Grace time.Duration
+	// Logger receives River's own warnings and errors (its routine messages are left out).
+	Logger *slog.Logger
+	// FetchPollInterval is how often an idle replica looks for jobs besides being notified;
+	// 0 means River's default (1 s).
+	FetchPollInterval time.Duration
+}
+
+// Daemon schedules and works the tenants' runs through River.
+type Daemon struct {
+	client *river.Client[pgx.Tx]
+}
+
+// New checks cfg and builds the River client on pool: one periodic job per tenant, unique per
+// tenant while available, scheduled, running or retryable (a completed run never blocks the
+// next tick), worked by at most MaxWorkers workers. The control schema must be migrated
+// (Migrate).
+func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, fmt.Errorf("creating the daemon: %w", err)
+	}
+	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}}
+	var maxTimeout time.Duration
+	var periodic []*river.PeriodicJob
+	for _, t := range cfg.Tenants {
+		w.tenants[t.Name] = t
+		maxTimeout = max(maxTimeout, t.Timeout)
+		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t),
+			&river.PeriodicJobOpts{ID: "sync:" + t.Name, RunOnStart: t.RunOnStart}))
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, fmt.Errorf("creating the daemon: %w", err)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Schema:            cfg.Schema,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		FetchPollInterval: cfg.FetchPollInterval,
+		// River's 1-minute default would kill every real run: each worker's Timeout is its
+		// tenant's, and the client-wide one covers the longest.
+		JobTimeout: maxTimeout,
+		// A job whose replica died stays running until rescued; a live one ends by its
+		// timeout and records its end within the grace period, so it is never rescued.
+		RescueStuckJobsAfter: maxTimeout + cfg.Grace,
+		Logger:               slog.New(warnOnly{logger.Handler()}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the daemon: %w", err)
+	}
+	return &Daemon{client: client}, nil
+}
+
+// checkConfig reports the first problem of cfg.
+func checkConfig(cfg Config) error {
+	switch {
+	case cfg.Run == nil:
+		return errors.New("no run function")
+	case cfg.MaxWorkers < 1:
+		return fmt.Errorf("max workers must be at least 1, got %d", cfg.MaxWorkers)
+	case len(cfg.Tenants) == 0:
+		return errors.New("no tenants")
+	case cfg.Grace < 0:
+		return fmt.Errorf("negative grace period %s", cfg.Grace)
+	}
+	if err := db.CheckSchema(cfg.Schema); err != nil {
+		return fmt.Errorf("control schema: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, t := range cfg.Tenants {
+		switch {
+		case t.Name == "":
+			return errors.New("a tenant without a name")
+		case seen[t.Name]:
+			return fmt.Errorf("tenant %q is listed twice", t.Name)
+		case t.Schedule == nil:
+			return fmt.Errorf("tenant %q has no schedule", t.Name)
+		case t.Timeout <= 0:
+			return fmt.Errorf("tenant %q: the run timeout must be positive, got %s", t.Name, t.Timeout)
+		case t.Retries < 0:
+			return fmt.Errorf("tenant %q: negative retries %d", t.Name, t.Retries)
+		}
+		seen[t.Name] = true
+	}
+	return nil
+}
+
+// uniqueStates are the states in which a tenant's job blocks another insert for the same
+// tenant: every state but the finished ones (completed, cancelled, discarded), so that a
+// finished run never blocks the next tick.
+var uniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+}
+
+// insertFor returns the periodic job constructor of t.
+func insertFor(t Tenant) river.PeriodicJobConstructor {
+	return func() (river.JobArgs, *river.InsertOpts) {
+		return SyncArgs{Tenant: t.Name}, &river.InsertOpts{
+			MaxAttempts: t.Retries + 1,
+			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+		}
+	}
+}
+
+// Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
+// tenants' runs. It returns once the client runs; ctx is the client's lifetime (ending it
+// stops the client softly; use Stop to cancel the running runs).
+func (d *Daemon) Start(ctx context.Context) error {
+	if err := d.client.Start(ctx); err != nil {
+		return fmt.Errorf("starting the daemon: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs, cancels the running runs and waits until they have returned and
+// their jobs are recorded, or ctx ends (the error says so).
+func (d *Daemon) Stop(ctx context.Context) error {
+	if err := d.client.StopAndCancel(ctx); err != nil {
+		return fmt.Errorf("stopping the daemon: %w", err)
+	}
+	return nil
+}
+
+// syncWorker works SyncArgs jobs by calling run.
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	run     RunFunc
+	tenants map[string]Tenant
+}
+
+// Timeout is the tenant's run timeout.
+func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
+	if t, ok := w.tenants[job.Args.Tenant]; ok {
+		return t.Timeout
+	}
+	return 0 // the client's: the longest of any tenant
+}
+
+// NextRetry spaces the retries of a tenant's failed run so that they all fall before its next
+// tick: a tenth of the tenant's schedule interval, doubling with each attempt, from 1 s to
+// 10 min.
+func (w *syncWorker) NextRetry(job *river.Job[SyncArgs]) time.Time {
+	now := time.Now()
+	t, ok := w.tenants[job.Args.Tenant]
+	if !ok {
+		return now.Add(time.Minute)
+	}
+	return now.Add(retryDelay(t.Schedule, now, job.Attempt))
+}
+
+// retryDelay is the wait before the retry that follows attempt (counted from 1).
+func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Duration {
+	next := s.Next(now)
+	interval := s.Next(next).Sub(next)
+	d := interval / 10
+	for i := 1; i < attempt && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(max(d, time.Second), 10*time.Minute)
+}
+
+// Work runs the job's tenant. A tenant this replica does not know (a config that differs
+// between replicas) is canceled: retrying on this replica cannot help.
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	if _, ok := w.tenants[job.Args.Tenant]; !ok {
+		return river.JobCancel(fmt.Errorf("tenant %q is not in this replica's config", job.Args.Tenant))
+	}
+	err := w.run(ctx, job.Args.Tenant, job.Attempt)
+	if nr := (*noRetryError)(nil); errors.As(err, &nr) {
+		return river.JobCancel(nr.err)
+	}
+	return err
+}
+
+// warnOnly passes on River's warnings and errors and drops its routine messages.
+type warnOnly struct{ slog.Handler }
+
+// Enabled reports whether level is at least warn and enabled by the wrapped handler.
+func (h warnOnly) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
+}
+
+// WithAttrs keeps the filter on the derived handler.
+func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup keeps the filter on the derived handler.
+func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }
+
+// InZone returns s read in loc: robfig/cron reads its fields in the location of the time it is
+// given, and River gives it the current time in UTC.
+func InZone(s river.PeriodicSchedule, loc *time.Location) river.PeriodicSchedule {
+	return zoned{s: s, loc: loc}
+}
+
+type zoned struct {
+	s   river.PeriodicSchedule
+	loc *time.Location
+}
+
+// Next is the schedule's next time after t, read in the zone.
+func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
+
+// Migrate creates the control schema if needed and applies River's migrations to it with
+// rivermigrate, under an advisory lock of its own so that replicas starting together on a
+// fresh database migrate one after the other.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	if err := db.CheckSchema(schema); err != nil {
+		return fmt.Errorf("migrating the control schema: %w", err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+	}
+	defer conn.Release()
+	key := migrateLockKey(schema)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("migrating the control schema %s: taking its lock: %w", schema, err)
+	}
+	defer func() {
+		// A lock that cannot be released here is released with the session: close it.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+			_ = conn.Conn().Close(uctx) // the pool drops a closed connection; nothing to add
+		}
+	}()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("creating the control schema %s: %w", schema, err)
+	}
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// migrateLockKey is the advisory lock key of migrating schema's River tables.
+func migrateLockKey(schema string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("evsync.rivermigrate." + schema)) // a hash's Write never fails
+	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits will do
+}

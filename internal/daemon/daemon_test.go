@@ -1,0 +1,304 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/robfig/cron/v3"
+
+	"github.com/evsync/evsync/internal/dbtest"
+)
+
+const controlSchema = "evsync"
+
+// openPool opens a pool on url, closed when the test ends.
+func openPool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func every(t *testing.T, spec string) cron.Schedule {
+	t.Helper()
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// interval is one run of a tenant as the run function saw it.
+type interval struct {
+	tenant     string
+	attempt    int
+	start, end time.Time
+	replica    int
+}
+
+// recorder records the runs of every replica.
+type recorder struct {
+	mu   sync.Mutex
+	runs []interval
+}
+
+func (r *recorder) add(iv interval) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs = append(r.runs, iv)
+}
+
+func (r *recorder) of(tenant string) []interval {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []interval
+	for _, iv := range r.runs {
+		if iv.tenant == tenant {
+			out = append(out, iv)
+		}
+	}
+	return out
+}
+
+// startReplica starts a daemon on its own pool; it is stopped when the test ends unless the
+// test stops it first.
+func startReplica(t *testing.T, url string, cfg Config) *Daemon {
+	t.Helper()
+	pool := openPool(t, url)
+	if err := Migrate(context.Background(), pool, cfg.Schema); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = d.Stop(ctx) // stopping twice is harmless; the test checked the first stop
+	})
+	return d
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- Migrate(context.Background(), pool, controlSchema) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'river_job'", controlSchema).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("river_job in %s: %d tables, err %v", controlSchema, n, err)
+	}
+	if err := Migrate(context.Background(), pool, "bad-schema"); err == nil {
+		t.Fatal("Migrate with a bad schema name: got nil")
+	}
+}
+
+// TestReplicasRunEveryTenantWithoutOverlap runs three tenants on two replicas with a 1 s
+// schedule and runs that take longer than the interval: every tenant runs repeatedly, no two
+// runs of a tenant overlap, a failed run is retried before the next tick, a NoRetry error is
+// not retried, and the first run starts within about 3 s of the start.
+func TestReplicasRunEveryTenantWithoutOverlap(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	rec := &recorder{}
+	started := time.Now()
+	run := func(replica int) RunFunc {
+		return func(ctx context.Context, tenant string, attempt int) error {
+			iv := interval{tenant: tenant, attempt: attempt, start: time.Now(), replica: replica}
+			defer func() { iv.end = time.Now(); rec.add(iv) }()
+			select {
+			case <-time.After(1200 * time.Millisecond): // longer than the interval
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			switch {
+			case tenant == "flaky" && attempt == 1:
+				return errors.New("API down")
+			case tenant == "partial":
+				return NoRetry(errors.New("run partial"))
+			}
+			return nil
+		}
+	}
+	var tenants []Tenant
+	for _, name := range []string{"acme", "flaky", "partial"} {
+		tenants = append(tenants, Tenant{Name: name, Schedule: every(t, "@every 1s"), Timeout: time.Minute, Retries: 2})
+	}
+	var ds []*Daemon
+	for i := range 2 {
+		ds = append(ds, startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 4, Tenants: tenants, Run: run(i),
+			Grace: time.Second, FetchPollInterval: 100 * time.Millisecond}))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if len(rec.of("acme")) >= 3 && len(rec.of("flaky")) >= 3 && len(rec.of("partial")) >= 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, d := range ds {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		cancel()
+	}
+
+	first := time.Now()
+	for _, name := range []string{"acme", "flaky", "partial"} {
+		runs := rec.of(name)
+		if len(runs) < 2 {
+			t.Errorf("tenant %s ran %d times, want repeatedly", name, len(runs))
+			continue
+		}
+		for i := 1; i < len(runs); i++ {
+			if runs[i].start.Before(runs[i-1].end) {
+				t.Errorf("tenant %s: run %d started at %s, before run %d ended at %s", name, i, runs[i].start, i-1, runs[i-1].end)
+			}
+		}
+		if runs[0].start.Before(first) {
+			first = runs[0].start
+		}
+	}
+	if d := first.Sub(started); d > 3500*time.Millisecond {
+		t.Errorf("the first run started %s after the replicas, want within about 3 s", d)
+	}
+	// flaky's failed first attempt was retried (attempt 2) before a new job began (attempt 1).
+	flaky := rec.of("flaky")
+	if len(flaky) >= 2 && (flaky[0].attempt != 1 || flaky[1].attempt != 2) {
+		t.Errorf("flaky's first runs were attempts %d, %d; want 1 then its retry 2", flaky[0].attempt, flaky[1].attempt)
+	}
+	for _, iv := range rec.of("partial") {
+		if iv.attempt != 1 {
+			t.Errorf("partial was retried (attempt %d); a NoRetry error must not be", iv.attempt)
+		}
+	}
+}
+
+func TestStopCancelsTheRunningRun(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	running := make(chan struct{})
+	ended := make(chan error, 1)
+	run := func(ctx context.Context, _ string, _ int) error {
+		close(running)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return ctx.Err()
+	}
+	d := startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Run: run, Grace: time.Second,
+		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Hour}}})
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run on start did not begin within 10 s")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the run ended with %v, want context.Canceled", err)
+		}
+	default:
+		t.Fatal("Stop returned before the run ended")
+	}
+}
+
+func TestRetryDelayFallsBeforeTheNextTick(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		spec    string
+		attempt int
+		want    time.Duration
+	}{
+		{"@every 10s", 1, time.Second},
+		{"@every 1s", 3, time.Second},
+		{"@every 1m", 1, 6 * time.Second},
+		{"@every 1m", 2, 12 * time.Second},
+		{"@hourly", 1, 6 * time.Minute},
+		{"@daily", 1, 10 * time.Minute},
+		{"@daily", 5, 10 * time.Minute},
+	} {
+		if got := retryDelay(every(t, tt.spec), now, tt.attempt); got != tt.want {
+			t.Errorf("retryDelay(%s, attempt %d) = %s, want %s", tt.spec, tt.attempt, got, tt.want)
+		}
+	}
+}
+
+func TestInZoneReadsTheFieldsInTheZone(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := InZone(every(t, "0 2 * * *"), berlin)
+	next := s.Next(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC); !next.Equal(want) {
+		t.Errorf("02:00 in Berlin after noon UTC = %s, want %s", next.UTC(), want)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	ok := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
+	run := func(context.Context, string, int) error { return nil }
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no run", Config{Schema: "evsync", MaxWorkers: 1, Tenants: []Tenant{ok}}, "no run function"},
+		{"no workers", Config{Schema: "evsync", Run: run, Tenants: []Tenant{ok}}, "max workers"},
+		{"no tenants", Config{Schema: "evsync", MaxWorkers: 1, Run: run}, "no tenants"},
+		{"bad schema", Config{Schema: "Bad Schema", MaxWorkers: 1, Run: run, Tenants: []Tenant{ok}}, "control schema"},
+		{"twice", Config{Schema: "evsync", MaxWorkers: 1, Run: run, Tenants: []Tenant{ok, ok}}, "listed twice"},
+		{"no timeout", Config{Schema: "evsync", MaxWorkers: 1, Run: run, Tenants: []Tenant{{Name: "x", Schedule: ok.Schedule}}}, "timeout must be positive"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := New(nil, tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNoRetryKeepsTheError(t *testing.T) {
+	t.Parallel()
+	base := fmt.Errorf("auth: %w", context.DeadlineExceeded)
+	err := NoRetry(base)
+	if !errors.Is(err, context.DeadlineExceeded) || err.Error() != base.Error() {
+		t.Errorf("NoRetry(%v) = %v", base, err)
+	}
+	if NoRetry(nil) != nil {
+		t.Error("NoRetry(nil) != nil")
+	}
+}

@@ -1,0 +1,20 @@
+// Package daemon runs the tenants' syncs on their schedules through River
+// (github.com/riverqueue/river), with Postgres as the only thing replicas share.
+//
+// Call order: Migrate (the control schema's River tables, under an advisory lock), New (one
+// periodic job per tenant, registered on every replica; only the elected leader enqueues),
+// Start, and Stop (stop fetching, cancel the running runs, wait for them).
+//
+// Contract:
+//   - A tenant's job is unique while available, scheduled, running or retryable, so no tenant
+//     ever has two runs queued or running across replicas, and a finished run never blocks
+//     the next tick. RunOnStart therefore never queues a duplicate on restart.
+//   - At most Config.MaxWorkers runs are in flight per replica; each runs under its tenant's
+//     Timeout (River's 1-minute default is replaced).
+//   - A RunFunc error is retried Tenant.Retries times, spaced to fall before the next tick;
+//     an error wrapped with NoRetry cancels the job instead; nil (success, or the tenant's
+//     lock taken by another run) completes it.
+//   - A job whose replica died is rescued after the longest Timeout plus Config.Grace.
+//
+// The package knows nothing of what a run does: cmd/syncer gives it the RunFunc.
+package daemon
