@@ -105,6 +105,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t),
 			&river.PeriodicJobOpts{ID: "sync:" + t.Name, RunOnStart: t.RunOnStart}))
 	}
+	w.rescueAfter = maxTimeout + cfg.Grace
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
@@ -124,7 +125,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 		JobTimeout: maxTimeout,
 		// A job whose replica died stays running until rescued; a live one ends by its
 		// timeout and records its end within the grace period, so it is never rescued.
-		RescueStuckJobsAfter: maxTimeout + cfg.Grace,
+		RescueStuckJobsAfter: w.rescueAfter,
 		Logger:               slog.New(warnOnly{logger.Handler()}),
 	})
 	if err != nil {
@@ -210,8 +211,9 @@ func (d *Daemon) Stop(ctx context.Context) error {
 // syncWorker works SyncArgs jobs by calling run.
 type syncWorker struct {
 	river.WorkerDefaults[SyncArgs]
-	run     RunFunc
-	tenants map[string]Tenant
+	run         RunFunc
+	tenants     map[string]Tenant
+	rescueAfter time.Duration // River's RescueStuckJobsAfter
 }
 
 // Timeout is the tenant's run timeout.
@@ -224,9 +226,13 @@ func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
 
 // NextRetry spaces the retries of a tenant's failed run so that they all fall before its next
 // tick: a tenth of the tenant's schedule interval, doubling with each attempt, from 1 s to
-// 10 min.
+// 10 min. A job River's rescuer hands back (its replica died mid-run: it was attempted longer
+// ago than any live run lasts) did not fail; it runs again at once, on any replica.
 func (w *syncWorker) NextRetry(job *river.Job[SyncArgs]) time.Time {
 	now := time.Now()
+	if job.AttemptedAt != nil && now.Sub(*job.AttemptedAt) >= w.rescueAfter {
+		return now.Add(time.Second)
+	}
 	t, ok := w.tenants[job.Args.Tenant]
 	if !ok {
 		return now.Add(time.Minute)
@@ -329,5 +335,5 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 func migrateLockKey(schema string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("evsync.rivermigrate." + schema)) // a hash's Write never fails
-	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits will do
+	return int64(h.Sum64())                                 //nolint:gosec // a lock key: any 64 bits will do
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/internal/dbtest"
@@ -249,6 +251,24 @@ func TestRetryDelayFallsBeforeTheNextTick(t *testing.T) {
 		if got := retryDelay(every(t, tt.spec), now, tt.attempt); got != tt.want {
 			t.Errorf("retryDelay(%s, attempt %d) = %s, want %s", tt.spec, tt.attempt, got, tt.want)
 		}
+	}
+}
+
+// A job the rescuer hands back was attempted longer ago than any live run lasts: its replica
+// died, the run did not fail, and it runs again at once rather than after a daily backoff.
+func TestNextRetryOfARescuedJobIsImmediate(t *testing.T) {
+	t.Parallel()
+	tn := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
+	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
+	at := func(ago time.Duration) *river.Job[SyncArgs] {
+		attempted := time.Now().Add(-ago)
+		return &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{Attempt: 1, AttemptedAt: &attempted}, Args: SyncArgs{Tenant: "acme"}}
+	}
+	if d := time.Until(w.NextRetry(at(2 * time.Hour))); d > 2*time.Second {
+		t.Errorf("a rescued job retries in %s, want about 1s", d)
+	}
+	if d := time.Until(w.NextRetry(at(5 * time.Minute))); d < 9*time.Minute {
+		t.Errorf("a failed run retries in %s, want its backoff (10m for @daily)", d)
 	}
 }
 
