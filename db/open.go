@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,14 +28,30 @@ const (
 // not just the caller's context.
 const ConnectTimeoutDefault = 10 * time.Second
 
+// OpenOption tunes the pool Open returns.
+type OpenOption func(*pgxpool.Config)
+
+// WithMaxConns bounds the pool's connections to n unless the URL sets pool_max_conns. One
+// process's pool serves all its tenants: size it by the runs in flight, not by the tenants.
+func WithMaxConns(n int32) OpenOption {
+	return func(c *pgxpool.Config) {
+		if n > 0 && !strings.Contains(c.ConnString(), "pool_max_conns") {
+			c.MaxConns = n
+		}
+	}
+}
+
 // Open returns a pgx pool for url. It sets application_name (default "evsync"),
 // statement_timeout, idle_in_transaction_session_timeout and connect_timeout unless the URL
 // sets them, and checks that the server answers.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, url string, opts ...OpenOption) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's parse errors can echo the URL (and its password): keep them out.
 		return nil, fmt.Errorf("parsing database url: invalid connection string")
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["application_name"] = cmp.Or(rp["application_name"], ApplicationNameDefault)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
@@ -90,21 +92,21 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 	return pool, store, nil
 }
 
-// clientConfig maps the loaded config onto the client's.
-func (a *app) clientConfig() engageclient.Config {
-	c := a.cfg
+// clientConfig maps a tenant's config onto its client's: every tenant has its own client
+// (token source, limiter, exchange window).
+func (a *app) clientConfig(t Tenant) engageclient.Config {
 	return engageclient.Config{
-		RCServerURL:       c.RingCentral.ServerURL,
-		ClientID:          c.RingCentral.ClientID,
-		ClientSecret:      c.RingCentral.ClientSecret,
-		JWT:               c.RingCentral.JWT,
-		EngageServerURL:   c.Engage.ServerURL,
-		RefreshMargin:     c.Engage.RefreshMargin,
-		RequestsPerMinute: c.Engage.RequestsPerMinute,
-		Concurrency:       c.Engage.Concurrency,
-		MaxRetryWait:      c.Engage.MaxRetryWait,
+		RCServerURL:       t.RingCentral.ServerURL,
+		ClientID:          t.RingCentral.ClientID,
+		ClientSecret:      t.RingCentral.ClientSecret,
+		JWT:               t.RingCentral.JWT,
+		EngageServerURL:   t.Engage.ServerURL,
+		RefreshMargin:     t.Engage.RefreshMargin,
+		RequestsPerMinute: t.Engage.RequestsPerMinute,
+		Concurrency:       t.Engage.Concurrency,
+		MaxRetryWait:      t.Engage.MaxRetryWait,
 		UserAgent:         "evsync/" + buildVersion(),
-		Logger:            a.logger,
+		Logger:            a.tenantLogger(t),
 	}
 }
 
@@ -115,31 +117,33 @@ type syncOptions struct {
 	DryRun          bool
 	AllowMassDelete bool
 	Trigger         string
+	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
 }
 
-// syncOnce runs one sync with a fresh client against store.
-func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, o syncOptions) (*syncrun.Result, error) {
+// syncOnce runs one sync of tenant t with a fresh client (ccfg) against store.
+func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t Tenant, o syncOptions) (*syncrun.Result, error) {
 	client, err := engageclient.New(ccfg)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
 	entities := o.Entities
 	if len(entities) == 0 {
-		entities = a.cfg.Sync.Entities
+		entities = t.Sync.Entities
 	}
 	scfg := syncrun.Config{
 		Entities:               entities,
 		SubAccounts:            o.SubAccounts,
 		DryRun:                 o.DryRun,
 		AllowMassDelete:        o.AllowMassDelete,
-		MaxDeleteFraction:      a.cfg.Sync.MaxDeleteFraction,
-		AssignedAgentsPageSize: a.cfg.Engage.AssignedAgentsPageSize,
+		MaxDeleteFraction:      t.Sync.MaxDeleteFraction,
+		AssignedAgentsPageSize: t.Engage.AssignedAgentsPageSize,
 		Concurrency:            ccfg.Concurrency,
 		RequestsPerMinute:      ccfg.RequestsPerMinute,
 		Trigger:                o.Trigger,
 	}
-	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter()
-	runner, err := syncrun.NewRunner(client, store, scfg, a.logger)
+	logger := a.tenantLogger(t)
+	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter(logger, o.LogProgress)
+	runner, err := syncrun.NewRunner(client, store, scfg, logger)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
@@ -148,8 +152,8 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 
 // progressReporter returns a live one-line display on a terminal, and a structured heartbeat in
 // the log otherwise.
-func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
-	if isTerminal(a.stderr) {
+func (a *app) progressReporter(logger *slog.Logger, logOnly bool) (func(syncrun.Progress), time.Duration) {
+	if isTerminal(a.stderr) && !logOnly {
 		lastPhase := ""
 		return func(p syncrun.Progress) {
 			if lastPhase != "" && p.Phase != lastPhase {
@@ -174,7 +178,7 @@ func (a *app) progressReporter() (func(syncrun.Progress), time.Duration) {
 		if p.Done {
 			return
 		}
-		a.logger.Info("progress", "run_id", p.RunID, "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
+		logger.Info("progress", "run_id", p.RunID, "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
 			"rows", p.Rows, "requests", p.Requests, "rate_limited", p.RateLimited, "refreshes", p.Refreshes,
 			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
 	}, 5 * time.Second
@@ -203,10 +207,12 @@ func syncExit(res *syncrun.Result, err error, schema string) error {
 }
 
 func cmdSync(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("sync", "sync [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
-	entities := fs.String("entities", "", "comma-separated entities to sync (accounts,sub_accounts,users,agent_groups,agents); default sync.entities")
+	fs := a.newFlagSet("sync", "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
+	var tenants stringList
+	fs.Var(&tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
+	entities := fs.String("entities", "", "comma-separated entities to sync ("+entityNames(",")+"); default sync.entities")
 	var subs stringList
-	fs.Var(&subs, "sub-account", "sync agent groups and agents of this sub-account only (repeatable)")
+	fs.Var(&subs, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
 	dryRun := fs.Bool("dry-run", false, "fetch and stage, print what would change, write nothing")
 	allowMass := fs.Bool("allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
 	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations first")
@@ -223,6 +229,10 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
+	selected, err := a.selectTenants(tenants)
+	if err != nil {
+		return err
+	}
 	if err := a.cfg.requireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -230,18 +240,33 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	// Every API and database call of the run, migrating included, stops at this deadline.
 	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
 	defer cancel()
-	pool, store, err := a.openStore(ctx, !*noMigrate)
+	runs := min(len(selected), max(a.cfg.Sync.TenantConcurrency, 1))
+	pool, err := a.openPool(ctx, runs)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	res, err := a.syncOnce(ctx, store, a.clientConfig(), syncOptions{
-		Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual",
-	})
-	if res != nil {
-		a.reportSummary(res)
+	o := syncOptions{Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual", LogProgress: len(selected) > 1}
+	results := a.syncTenants(ctx, pool, selected, !*noMigrate, o)
+	if len(results) == 1 {
+		r := results[0]
+		if a.cfg.MultiTenant() {
+			a.tell("tenant %s (schema %s):\n", r.tenant.Name, r.tenant.Schema)
+		}
+		if r.res != nil {
+			a.reportSummary(r.res)
+		}
+		if err := syncExit(r.res, r.err, r.tenant.Schema); err != nil && a.cfg.MultiTenant() {
+			return prefixTenant(r.tenant.Name, err)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	}
-	return syncExit(res, err, a.cfg.Database.Schema)
+	if err := printTenantLines(a.stdout, results); err != nil {
+		a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
+	}
+	return tenantsExit(results)
 }
 
 // reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is
@@ -292,62 +317,80 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 }
 
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
-	verb, yes, err := parseMigrateArgs(a, args)
+	verb, yes, names, err := parseMigrateArgs(a, args)
+	if err != nil {
+		return err
+	}
+	tenants, err := a.selectTenants(names)
 	if err != nil {
 		return err
 	}
 	a.setupLogger()
-	pool, _, err := a.openStore(ctx, false)
+	pool, err := a.openPool(ctx, 1)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	schema := a.cfg.Database.Schema
 	switch verb {
 	case "up":
-		if err := db.MigrateUp(ctx, pool, schema); err != nil {
+		// The control schema (River's tables, for syncer run) comes first, then each tenant's.
+		if err := daemon.Migrate(ctx, pool, a.cfg.Database.ControlSchema); err != nil {
 			return fmt.Errorf("migrating up: %w", err)
 		}
-		a.tell("schema %s is up to date\n", schema)
+		for _, t := range tenants {
+			if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
+				return fmt.Errorf("migrating up schema %s: %w", t.Schema, err)
+			}
+			a.tell("schema %s is up to date\n", t.Schema)
+		}
 	case "down":
-		return a.migrateDown(ctx, pool, yes)
+		if len(tenants) > 1 {
+			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))
+		}
+		return a.migrateDown(ctx, pool, tenants[0].Schema, yes)
 	case "status":
-		if err := db.MigrateStatus(ctx, pool, schema, a.stdout); err != nil {
-			return fmt.Errorf("reading migration status: %w", err)
+		for _, t := range tenants {
+			if len(tenants) > 1 {
+				a.tell("schema %s (tenant %s):\n", t.Schema, t.Name)
+			}
+			if err := db.MigrateStatus(ctx, pool, t.Schema, a.stdout); err != nil {
+				return fmt.Errorf("reading migration status of schema %s: %w", t.Schema, err)
+			}
 		}
 	}
 	return nil
 }
 
 // parseMigrateArgs returns the direction of `migrate` (up by default) and its --yes flag.
-func parseMigrateArgs(a *app, args []string) (verb string, yes bool, err error) {
-	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--yes]\n\n"+
+func parseMigrateArgs(a *app, args []string) (verb string, yes bool, tenants []string, err error) {
+	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--tenant NAME]... [--yes]\n\n"+
 		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
 		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
 	yesFlag := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
+	var names stringList
+	fs.Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
 	if err := parseFlags(fs, args); err != nil {
-		return "", false, err
+		return "", false, nil, err
 	}
 	verb = "up"
 	if fs.NArg() > 0 {
 		verb = fs.Arg(0)
 		// Flags may follow the direction too ("migrate down --yes").
 		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-			return "", false, err
+			return "", false, nil, err
 		}
 		if fs.NArg() > 0 {
-			return "", false, usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
+			return "", false, nil, usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
 		}
 	}
 	if verb != "up" && verb != "down" && verb != "status" {
-		return "", false, usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
+		return "", false, nil, usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
 	}
-	return verb, *yesFlag, nil
+	return verb, *yesFlag, names, nil
 }
 
 // migrateDown rolls back the latest migration; yes allows it to drop tables that hold rows.
-func (a *app) migrateDown(ctx context.Context, pool *pgxpool.Pool, yes bool) error {
-	schema := a.cfg.Database.Schema
+func (a *app) migrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, yes bool) error {
 	plan, err := db.MigrateDown(ctx, pool, schema, yes)
 	var lost *db.RowsLostError
 	switch {

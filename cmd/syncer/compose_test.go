@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -159,30 +160,22 @@ func TestComposeServiceConfigs(t *testing.T) {
 			if i < 0 || i+1 >= len(s.Command) || !slices.Contains(s.Command, "run") {
 				t.Fatalf("command %q does not run the daemon with --config", s.Command)
 			}
-			inContainer := s.Command[i+1]
-			var hostPath string // absolute: the loader resolves it against repoRoot
-			for _, v := range s.Volumes {
-				if v.Type == types.VolumeTypeBind && v.Target == inContainer {
-					hostPath = v.Source
-				}
-			}
-			if hostPath == "" {
-				t.Fatalf("no volume mounts %s", inContainer)
-			}
-			c, err := loadConfig(hostPath, serviceEnv(s))
-			if err != nil {
-				t.Fatalf("loading %s: %v", hostPath, err)
-			}
-			if err := c.validate(); err != nil {
-				t.Fatalf("validating %s: %v", hostPath, err)
-			}
+			c := loadServiceConfig(t, s, s.Command[i+1])
 			if name == "syncer-demo" {
 				if err := c.requireCredentials(); err != nil {
 					t.Errorf("syncer-demo lacks credentials: %v", err)
 				}
-				if c.Database.Schema == defaultConfig().Database.Schema {
-					t.Errorf("syncer-demo writes to schema %q, the real syncer's", c.Database.Schema)
+				if !c.MultiTenant() {
+					t.Errorf("syncer-demo has no tenants; the demo shows several")
 				}
+				for _, tn := range c.Tenants() {
+					if tn.Schema == defaultConfig().Database.Schema {
+						t.Errorf("syncer-demo tenant %s writes to schema %q, the real syncer's", tn.Name, tn.Schema)
+					}
+				}
+			}
+			if s.Deploy == nil || s.Deploy.Replicas == nil || *s.Deploy.Replicas < 2 {
+				t.Errorf("%s runs fewer than two replicas; deploy/ and the README show two", name)
 			}
 			_, port, err := splitPort(c.HTTP.Listen)
 			if err != nil {
@@ -208,6 +201,51 @@ func TestComposeServiceConfigs(t *testing.T) {
 	}
 }
 
+// loadServiceConfig loads the config a service runs with, as the container sees it: the file
+// mounted at inContainer, with every path under one of the service's bind mounts (the config
+// itself, secret files) read from the host directory mounted there, and the service's
+// environment.
+func loadServiceConfig(t *testing.T, s types.ServiceConfig, inContainer string) Config {
+	t.Helper()
+	var hostPath string // absolute: the loader resolves it against repoRoot
+	var mounts []string // container target, host source, ...
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeBind {
+			continue
+		}
+		if v.Target == inContainer {
+			hostPath = v.Source
+		}
+		mounts = append(mounts, v.Target, v.Source)
+	}
+	if hostPath == "" {
+		t.Fatalf("no volume mounts %s", inContainer)
+	}
+	data, err := os.ReadFile(hostPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Secret files: a path in the config under a mounted directory is read from its source.
+	text := string(data)
+	for i := 0; i+1 < len(mounts); i += 2 {
+		if mounts[i] != inContainer {
+			text = strings.ReplaceAll(text, mounts[i]+"/", mounts[i+1]+"/")
+		}
+	}
+	local := filepath.Join(t.TempDir(), filepath.Base(hostPath))
+	if err := os.WriteFile(local, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(local, serviceEnv(s))
+	if err != nil {
+		t.Fatalf("loading %s: %v", hostPath, err)
+	}
+	if err := c.validate(); err != nil {
+		t.Fatalf("validating %s: %v", hostPath, err)
+	}
+	return c
+}
+
 func splitPort(listen string) (string, string, error) {
 	i := strings.LastIndex(listen, ":")
 	if i < 0 {
@@ -216,49 +254,71 @@ func splitPort(listen string) (string, string, error) {
 	return listen[:i], listen[i+1:], nil
 }
 
-// TestComposeDemoMatchesFake checks that syncer-demo reaches fake-engage where it listens and
-// that the fake, as `syncer fake-engage` starts it (default options), grants a RingCentral
-// token for the credentials syncer-demo is given.
+// TestComposeDemoMatchesFake checks that every tenant of syncer-demo reaches one of the demo
+// profile's fakes where it listens, and that the fake, as `syncer fake-engage` starts it
+// (default credentials), grants a RingCentral token for the credentials the tenant is given.
 func TestComposeDemoMatchesFake(t *testing.T) {
 	t.Parallel()
 	services := readCompose(t)
-	fake, demo := services["fake-engage"], services["syncer-demo"]
-	if !slices.Contains(fake.Profiles, "demo") || !slices.Contains(demo.Profiles, "demo") {
-		t.Errorf("fake-engage and syncer-demo must be in the demo profile")
+	demo := services["syncer-demo"]
+	if !slices.Contains(demo.Profiles, "demo") {
+		t.Errorf("syncer-demo must be in the demo profile")
 	}
-	i := slices.Index(fake.Command, "--listen")
-	if len(fake.Command) == 0 || fake.Command[0] != "fake-engage" || i < 0 || i+1 >= len(fake.Command) {
-		t.Fatalf("fake-engage command %q does not run `fake-engage --listen ADDR`", fake.Command)
-	}
-	_, port, err := splitPort(fake.Command[i+1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	demoEnv := serviceEnv(demo)
-	for _, k := range []string{"EVSYNC_RC_SERVER_URL", "EVSYNC_ENGAGE_SERVER_URL"} {
-		if want := "http://fake-engage:" + port; demoEnv(k) != want {
-			t.Errorf("syncer-demo %s = %q, want %q", k, demoEnv(k), want)
+	fakes := map[string]bool{} // http://service:port the demo's fakes listen on
+	for name, s := range services {
+		if len(s.Command) == 0 || s.Command[0] != "fake-engage" {
+			continue
 		}
+		if !slices.Contains(s.Profiles, "demo") {
+			t.Errorf("%s must be in the demo profile", name)
+		}
+		i := slices.Index(s.Command, "--listen")
+		if i < 0 || i+1 >= len(s.Command) {
+			t.Fatalf("%s command %q does not run `fake-engage --listen ADDR`", name, s.Command)
+		}
+		_, port, err := splitPort(s.Command[i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fakes["http://"+name+":"+port] = true
+		if _, ok := demo.DependsOn[name]; !ok {
+			t.Errorf("syncer-demo does not depend on %s", name)
+		}
+	}
+	c := loadServiceConfig(t, demo, demo.Command[slices.Index(demo.Command, "--config")+1])
+	reached := map[string]bool{}
+	for _, tn := range c.Tenants() {
+		for key, u := range map[string]string{"ringcentral.server_url": tn.RingCentral.ServerURL, "engage.server_url": tn.Engage.ServerURL} {
+			if !fakes[u] {
+				t.Errorf("syncer-demo tenant %s: %s = %q, want one of the fakes %v", tn.Name, key, u, slices.Sorted(maps.Keys(fakes)))
+			}
+			reached[u] = true
+		}
+	}
+	if len(reached) != len(fakes) {
+		t.Errorf("the demo tenants reach %d of the %d fakes", len(reached), len(fakes))
 	}
 
 	srv := httptest.NewServer(engagefake.New(engagefake.Options{}))
 	defer srv.Close()
-	form := url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-		"assertion":  {demoEnv("EVSYNC_RC_JWT")},
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/restapi/oauth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(demoEnv("EVSYNC_RC_CLIENT_ID"), demoEnv("EVSYNC_RC_CLIENT_SECRET"))
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("the fake answers %d to syncer-demo's EVSYNC_RC_CLIENT_ID/SECRET/JWT from docker-compose.yml: make them the fake's defaults", resp.StatusCode)
+	for _, tn := range c.Tenants() {
+		form := url.Values{
+			"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
+			"assertion":  {tn.RingCentral.JWT},
+		}
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/restapi/oauth/token", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(tn.RingCentral.ClientID, tn.RingCentral.ClientSecret)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the fake answers %d to tenant %s's client id, secret file and JWT file from deploy/: make them the fake's defaults", resp.StatusCode, tn.Name)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,39 +35,15 @@ import (
 // jwt_file.
 type Config struct {
 	Database struct {
-		URL    string `yaml:"url"`
-		Schema string `yaml:"schema"`
+		URL           string `yaml:"url"`
+		Schema        string `yaml:"schema"`
+		ControlSchema string `yaml:"control_schema"`
 	} `yaml:"database"`
-	RingCentral struct {
-		ServerURL        string `yaml:"server_url"`
-		ClientID         string `yaml:"client_id"`
-		ClientSecretFile string `yaml:"client_secret_file"`
-		JWTFile          string `yaml:"jwt_file"`
-		ClientSecret     string `yaml:"-"` // from EVSYNC_RC_CLIENT_SECRET or ClientSecretFile
-		JWT              string `yaml:"-"` // from EVSYNC_RC_JWT or JWTFile
-	} `yaml:"ringcentral"`
-	Engage struct {
-		ServerURL         string        `yaml:"server_url"`
-		RefreshMargin     time.Duration `yaml:"refresh_margin"`
-		RequestsPerMinute int           `yaml:"requests_per_minute"`
-		Concurrency       int           `yaml:"concurrency"`
-		MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
-		// AssignedAgentsPageSize pages the assigned-agents listings (0: full lists).
-		AssignedAgentsPageSize int `yaml:"assigned_agents_page_size"`
-	} `yaml:"engage"`
-	Sync struct {
-		Entities          []entity.Name `yaml:"entities"`
-		MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
-		Timeout           time.Duration `yaml:"timeout"`
-	} `yaml:"sync"`
-	Schedule struct {
-		Cron       string        `yaml:"cron"`
-		Seconds    bool          `yaml:"seconds"`
-		Timezone   string        `yaml:"timezone"`
-		RunOnStart bool          `yaml:"run_on_start"`
-		Timeout    time.Duration `yaml:"timeout"`
-	} `yaml:"schedule"`
-	HTTP struct {
+	RingCentral RingCentralConfig `yaml:"ringcentral"`
+	Engage      EngageConfig      `yaml:"engage"`
+	Sync        SyncConfig        `yaml:"sync"`
+	Schedule    ScheduleConfig    `yaml:"schedule"`
+	HTTP        struct {
 		Listen         string        `yaml:"listen"`
 		ReadyStaleness time.Duration `yaml:"ready_staleness"`
 	} `yaml:"http"`
@@ -77,7 +54,75 @@ type Config struct {
 	Shutdown struct {
 		GracePeriod time.Duration `yaml:"grace_period"`
 	} `yaml:"shutdown"`
+	// TenantList is the effective tenants list: each entry of the file's tenants, its keys
+	// taken from the top level where it leaves them out. Empty without a tenants list.
+	TenantList []Tenant `yaml:"tenants,omitempty"`
 }
+
+// RingCentralConfig is the ringcentral section: a tenant's credentials and platform.
+type RingCentralConfig struct {
+	ServerURL        string `yaml:"server_url"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	JWTFile          string `yaml:"jwt_file"`
+	ClientSecret     string `yaml:"-"` // from the environment or ClientSecretFile
+	JWT              string `yaml:"-"` // from the environment or JWTFile
+}
+
+// EngageConfig is the engage section: the Engage Voice host and how a run talks to it.
+type EngageConfig struct {
+	ServerURL         string        `yaml:"server_url"`
+	RefreshMargin     time.Duration `yaml:"refresh_margin"`
+	RequestsPerMinute int           `yaml:"requests_per_minute"`
+	Concurrency       int           `yaml:"concurrency"`
+	MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
+	// AssignedAgentsPageSize pages the assigned-agents listings (0: full lists).
+	AssignedAgentsPageSize int `yaml:"assigned_agents_page_size"`
+}
+
+// SyncConfig is the sync section: what a run syncs and its limits.
+type SyncConfig struct {
+	Entities          []entity.Name `yaml:"entities"`
+	MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
+	Timeout           time.Duration `yaml:"timeout"`
+	// TenantConcurrency bounds the tenants `syncer sync` runs at once (top level only).
+	TenantConcurrency int `yaml:"tenant_concurrency"`
+}
+
+// ScheduleConfig is the schedule section: when and how the daemon runs a tenant.
+type ScheduleConfig struct {
+	Cron       string        `yaml:"cron"`
+	Seconds    bool          `yaml:"seconds"`
+	Timezone   string        `yaml:"timezone"`
+	RunOnStart bool          `yaml:"run_on_start"`
+	Timeout    time.Duration `yaml:"timeout"`
+	Retries    int           `yaml:"retries"`
+	// MaxConcurrentRuns bounds the runs in flight on one daemon replica (top level only).
+	MaxConcurrentRuns int `yaml:"max_concurrent_runs"`
+}
+
+// Tenant is one tenant's effective configuration: one RingCentral credential and the schema
+// its data lands in.
+type Tenant struct {
+	Name        string            `yaml:"name"`
+	Schema      string            `yaml:"schema"`
+	RingCentral RingCentralConfig `yaml:"ringcentral"`
+	Engage      EngageConfig      `yaml:"engage"`
+	Sync        SyncConfig        `yaml:"sync"`
+	Schedule    ScheduleConfig    `yaml:"schedule"`
+}
+
+// Tenants returns the effective tenants in config order: the tenants list, or without one the
+// single tenant "default" made of the top level.
+func (c *Config) Tenants() []Tenant {
+	if len(c.TenantList) == 0 {
+		return []Tenant{c.topLevelTenant()}
+	}
+	return slices.Clone(c.TenantList)
+}
+
+// MultiTenant reports whether the config has a tenants list.
+func (c *Config) MultiTenant() bool { return len(c.TenantList) > 0 }
 
 // entityNames joins the names of every entity with sep, for messages.
 func entityNames(sep string) string {
@@ -94,6 +139,7 @@ func defaultConfig() Config {
 	var c Config
 	c.Database.URL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	c.Database.Schema = "engage"
+	c.Database.ControlSchema = "evsync"
 	c.RingCentral.ServerURL = "https://platform.ringcentral.com"
 	c.Engage.ServerURL = "https://engage.ringcentral.com"
 	c.Engage.RefreshMargin = 60 * time.Second
@@ -103,9 +149,12 @@ func defaultConfig() Config {
 	c.Sync.Entities = entity.Names()
 	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
 	c.Sync.Timeout = time.Hour
+	c.Sync.TenantConcurrency = 4
 	c.Schedule.Cron = "@daily"
 	c.Schedule.Timezone = "UTC"
 	c.Schedule.Timeout = time.Hour
+	c.Schedule.Retries = 2
+	c.Schedule.MaxConcurrentRuns = 4
 	c.HTTP.ReadyStaleness = 26 * time.Hour
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
@@ -132,58 +181,132 @@ const maxSecretFileSize = 1 << 20
 
 // loadConfig builds the effective configuration: defaults, then the YAML file at path (none
 // when path is ""), then the EVSYNC_* variables read through getenv (an empty value counts as
-// unset), then the secret files. It does not validate: call validate (and, for commands that
-// talk to RingCentral, requireCredentials) on the result. Each error is one line naming the
-// key; several are joined with newlines.
+// unset), then the tenants (each on a copy of the top level) and the secret files. It does not
+// validate: call validate (and, for commands that talk to RingCentral, requireCredentials) on
+// the result. Each error is one line naming the key; several are joined with newlines.
 func loadConfig(path string, getenv func(string) string) (Config, error) {
 	c := defaultConfig()
+	d := &configDecoder{file: path, set: map[string]bool{}}
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("config: reading %s: %w", path, pathErrCause(err))
 		}
-		if err := decodeConfig(data, path, &c); err != nil {
+		if err := d.decodeDocument(data, &c); err != nil {
 			return c, err
 		}
 	}
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
+	multi := d.tenants != nil
+	var errs []error
 	for _, o := range []struct {
-		env string
-		dst *string
+		env    string
+		dst    *string
+		single string // with a tenants list the variable is ambiguous: what to set instead
 	}{
-		{envDatabaseURL, &c.Database.URL},
-		{envRCServerURL, &c.RingCentral.ServerURL},
-		{envRCClientID, &c.RingCentral.ClientID},
-		{envRCClientSecret, &c.RingCentral.ClientSecret},
-		{envRCJWT, &c.RingCentral.JWT},
-		{envEngageURL, &c.Engage.ServerURL},
+		{envDatabaseURL, &c.Database.URL, ""},
+		{envRCServerURL, &c.RingCentral.ServerURL, ""},
+		{envRCClientID, &c.RingCentral.ClientID, "ringcentral.client_id (for every tenant) or tenants[I].ringcentral.client_id"},
+		{envRCClientSecret, &c.RingCentral.ClientSecret, "EVSYNC_TENANT_<NAME>_RC_CLIENT_SECRET or a client_secret_file"},
+		{envRCJWT, &c.RingCentral.JWT, "EVSYNC_TENANT_<NAME>_RC_JWT or tenants[I].ringcentral.jwt_file"},
+		{envEngageURL, &c.Engage.ServerURL, ""},
 	} {
-		if v := strings.TrimSpace(getenv(o.env)); v != "" {
+		v := strings.TrimSpace(getenv(o.env))
+		switch {
+		case v == "":
+		case multi && o.single != "":
+			errs = append(errs, fmt.Errorf("config: %s: is ambiguous with a tenants list; set %s instead", o.env, o.single))
+		default:
 			*o.dst = v
 		}
 	}
-	// The variables win over the files: a file is read only when its variable is unset.
+	if multi {
+		errs = append(errs, d.decodeTenants(&c, getenv)...)
+		return c, errors.Join(errs...)
+	}
+	errs = append(errs, readSecrets(&c.RingCentral, "")...)
+	return c, errors.Join(errs...)
+}
+
+// readSecrets reads the secret files of rc whose secret is not set yet (a variable wins over
+// its file); prefix is the key prefix of rc's section in errors ("" or "tenants[2].").
+func readSecrets(rc *RingCentralConfig, prefix string) []error {
 	var errs []error
 	for _, s := range []struct {
 		key, file string
 		dst       *string
 	}{
-		{"ringcentral.client_secret_file", c.RingCentral.ClientSecretFile, &c.RingCentral.ClientSecret},
-		{"ringcentral.jwt_file", c.RingCentral.JWTFile, &c.RingCentral.JWT},
+		{"ringcentral.client_secret_file", rc.ClientSecretFile, &rc.ClientSecret},
+		{"ringcentral.jwt_file", rc.JWTFile, &rc.JWT},
 	} {
 		if *s.dst != "" || s.file == "" {
 			continue
 		}
 		v, err := readSecretFile(s.file)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("config: %s: %w", s.key, err))
+			errs = append(errs, fmt.Errorf("config: %s%s: %w", prefix, s.key, err))
 			continue
 		}
 		*s.dst = v
 	}
-	return c, errors.Join(errs...)
+	return errs
+}
+
+// tenantEnv is the name of a tenant's secret variable: EVSYNC_TENANT_<NAME>_<what>.
+func tenantEnv(name, what string) string {
+	return "EVSYNC_TENANT_" + strings.ToUpper(name) + "_" + what
+}
+
+// decodeTenants builds c.TenantList from the tenants nodes the file held: each entry is decoded
+// onto a copy of the top level's sections (so every key it leaves out is the top level's),
+// gets its default schema, and its secrets from its variables or its files.
+func (d *configDecoder) decodeTenants(c *Config, getenv func(string) string) []error {
+	d.errs = nil
+	if d.set["database.schema"] {
+		d.errs = append(d.errs, fmt.Errorf("config: database.schema: belongs to the single-tenant form; with a tenants list set tenants[I].schema (default engage_<name>) (%s line %d)", d.file, d.schemaLine))
+	}
+	n := d.tenants
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "tenants: must be a list of tenants (- name: ...)")
+		return d.errs
+	}
+	if len(n.Content) == 0 {
+		d.errorf(n, "tenants: must list at least one tenant (or leave tenants out for the single tenant of the top level)")
+		return d.errs
+	}
+	for i, item := range n.Content {
+		prefix := fmt.Sprintf("tenants[%d]", i)
+		t := Tenant{RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
+		t.Sync.Entities = slices.Clone(c.Sync.Entities)
+		// A secret of the top level comes from its file: the tenant reads its own files.
+		t.RingCentral.ClientSecret, t.RingCentral.JWT = "", ""
+		if item.Kind == yaml.AliasNode {
+			item = item.Alias
+		}
+		if item.Kind != yaml.MappingNode {
+			d.errorf(item, "%s: must be a mapping (name: ..., ringcentral: ...)", prefix)
+			continue
+		}
+		d.tenant = true
+		d.decodeStruct(item, reflect.ValueOf(&t).Elem(), prefix)
+		d.tenant = false
+		if t.Schema == "" && tenantName.MatchString(t.Name) { // a bad name is reported once, as the name
+			t.Schema = "engage_" + t.Name
+		}
+		if t.Name != "" {
+			if v := strings.TrimSpace(getenv(tenantEnv(t.Name, "RC_CLIENT_SECRET"))); v != "" {
+				t.RingCentral.ClientSecret = v
+			}
+			if v := strings.TrimSpace(getenv(tenantEnv(t.Name, "RC_JWT"))); v != "" {
+				t.RingCentral.JWT = v
+			}
+		}
+		d.errs = append(d.errs, readSecrets(&t.RingCentral, prefix+".")...)
+		c.TenantList = append(c.TenantList, t)
+	}
+	return d.errs
 }
 
 // pathErrCause is the cause of a file error without the operation and path that
@@ -225,25 +348,39 @@ var inlineSecrets = map[string]string{
 	"ringcentral.jwt":           "set EVSYNC_RC_JWT or ringcentral.jwt_file instead",
 }
 
-// decodeConfig overlays the YAML document data onto c. Decoding is strict: an unknown key, a
-// value of the wrong type and an inline secret are errors naming the dotted key, the file and
-// the line.
-func decodeConfig(data []byte, file string, c *Config) error {
+// tenantInlineSecrets are inlineSecrets' hints for a tenant's entry.
+var tenantInlineSecrets = map[string]string{
+	"ringcentral.client_secret": "set EVSYNC_TENANT_<NAME>_RC_CLIENT_SECRET or the tenant's ringcentral.client_secret_file instead",
+	"ringcentral.jwt":           "set EVSYNC_TENANT_<NAME>_RC_JWT or the tenant's ringcentral.jwt_file instead",
+}
+
+// perProcessKeys are the keys of a tenant's sections that belong to the process, not to a
+// tenant.
+var perProcessKeys = map[string]bool{"sync.tenant_concurrency": true, "schedule.max_concurrent_runs": true}
+
+// decodeDocument overlays the YAML document data onto c, keeping its tenants node for
+// decodeTenants. Decoding is strict: an unknown key, a value of the wrong type and an inline
+// secret are errors naming the dotted key, the file and the line.
+func (d *configDecoder) decodeDocument(data []byte, c *Config) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("config: parsing %s: %s", file, oneline.Of(err.Error(), 0))
+		return fmt.Errorf("config: parsing %s: %s", d.file, oneline.Of(err.Error(), 0))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil // an empty file keeps the defaults
 	}
-	d := configDecoder{file: file}
 	d.decodeStruct(doc.Content[0], reflect.ValueOf(c).Elem(), "")
 	return errors.Join(d.errs...)
 }
 
+// configDecoder decodes a config file strictly, collecting one error per problem.
 type configDecoder struct {
-	file string
-	errs []error
+	file       string
+	errs       []error
+	set        map[string]bool // the dotted keys the file set at the top level
+	tenants    *yaml.Node      // the top-level tenants value, decoded last
+	schemaLine int             // the line of database.schema, when set
+	tenant     bool            // decoding a tenant's entry
 }
 
 func (d *configDecoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -278,10 +415,14 @@ func (d *configDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string)
 			continue
 		}
 		seen[k.Value] = true
-		if hint, ok := inlineSecrets[key]; ok {
-			d.errorf(k, "%s must not be written in the config file: %s", key, hint)
+		if d.refused(k, key) {
 			continue
 		}
+		if path == "" && k.Value == "tenants" {
+			d.tenants = val
+			continue
+		}
+
 		f, ok := fieldByTag(v, k.Value)
 		if !ok {
 			err := fmt.Errorf("config: unknown key %q in %s line %d", key, d.file, k.Line)
@@ -295,8 +436,35 @@ func (d *configDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string)
 			d.decodeStruct(val, f, key)
 			continue
 		}
+		if !d.tenant && d.set != nil {
+			d.set[key] = true
+			if key == "database.schema" {
+				d.schemaLine = k.Line
+			}
+		}
 		d.decodeLeaf(val, f, key)
 	}
+}
+
+// refused reports (and records the error) whether the key k, dotted key, may not be written
+// where it is: an inline secret, or a per-process key in a tenant's entry.
+func (d *configDecoder) refused(k *yaml.Node, key string) bool {
+	rel := key
+	if d.tenant {
+		_, rel, _ = strings.Cut(key, ".") // the key within the tenant: ringcentral.jwt
+	}
+	if hint, ok := inlineSecrets[rel]; ok {
+		if d.tenant {
+			hint = tenantInlineSecrets[rel]
+		}
+		d.errorf(k, "%s must not be written in the config file: %s", key, hint)
+		return true
+	}
+	if d.tenant && perProcessKeys[rel] {
+		d.errorf(k, "%s: is per process, not per tenant: set %s at the top level", key, rel)
+		return true
+	}
+	return false
 }
 
 // decodeLeaf decodes the scalar or list n into the field f named key. A null keeps the default.
@@ -386,7 +554,9 @@ func editDistance(a, b string) int {
 // status need none.
 func (c *Config) validate() error {
 	var errs []error
+	top := map[string]bool{} // the top-level keys with a problem
 	bad := func(key, format string, args ...any) {
+		top[key] = true
 		errs = append(errs, fmt.Errorf("config: "+key+": "+format, args...))
 	}
 
@@ -396,68 +566,134 @@ func (c *Config) validate() error {
 	if err := db.CheckSchema(c.Database.Schema); err != nil {
 		bad("database.schema", "%v", err)
 	}
-	if err := checkHTTPURL(c.RingCentral.ServerURL); err != nil {
-		bad("ringcentral.server_url", "%v", err)
+	if err := db.CheckSchema(c.Database.ControlSchema); err != nil {
+		bad("database.control_schema", "%v", err)
+	} else if !c.MultiTenant() && c.Database.ControlSchema == c.Database.Schema {
+		bad("database.control_schema", "must differ from database.schema (%q): River's tables have a schema of their own", c.Database.Schema)
 	}
-	if err := checkHTTPURL(c.Engage.ServerURL); err != nil {
-		bad("engage.server_url", "%v", err)
+	validateTenantKeys("", c.RingCentral, c.Engage, c.Sync, c.Schedule, bad)
+	if n := c.Sync.TenantConcurrency; n < 1 || n > 64 {
+		bad("sync.tenant_concurrency", "must be an integer from 1 to 64, got %d", n)
 	}
-	if c.Engage.RefreshMargin <= 0 {
-		bad("engage.refresh_margin", "must be a positive duration like \"60s\", got %q", c.Engage.RefreshMargin)
+	if n := c.Schedule.MaxConcurrentRuns; n < 1 || n > 64 {
+		bad("schedule.max_concurrent_runs", "must be an integer from 1 to 64, got %d", n)
 	}
-	if c.Engage.RequestsPerMinute <= 0 {
-		bad("engage.requests_per_minute", "must be a positive integer, got %d", c.Engage.RequestsPerMinute)
+	c.validateProcess(bad)
+	errs = append(errs, c.validateTenants(top)...)
+	return errors.Join(errs...)
+}
+
+// tenantName is what a tenant's name must match: it becomes part of a schema name and of
+// environment variable names.
+var tenantName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
+
+// validateTenants checks every entry of the tenants list: its name, its schema and its
+// sections. A problem of a key the tenant took from the top level (top has its key) is the
+// top level's, reported once there.
+func (c *Config) validateTenants(top map[string]bool) []error {
+	var errs []error
+	names, schemas := map[string]int{}, map[string]int{}
+	for i, t := range c.TenantList {
+		prefix := fmt.Sprintf("tenants[%d].", i)
+		bad := func(key, format string, args ...any) {
+			if top[key] {
+				return
+			}
+			errs = append(errs, fmt.Errorf("config: "+prefix+key+": "+format, args...))
+		}
+		switch j, dup := names[t.Name]; {
+		case t.Name == "":
+			bad("name", "missing; every tenant needs a name like acme ([a-z][a-z0-9_]{0,30})")
+		case !tenantName.MatchString(t.Name):
+			bad("name", "must be a lower-case name like acme: a letter, then up to 30 letters, digits or _, got %q", t.Name)
+		case dup:
+			bad("name", "%q is already the name of tenants[%d]", t.Name, j)
+		default:
+			names[t.Name] = i
+		}
+		if tenantName.MatchString(t.Name) || t.Schema != "" { // else the name's problem is the one
+			switch j, dup := schemas[t.Schema]; {
+			case db.CheckSchema(t.Schema) != nil:
+				bad("schema", "%v", db.CheckSchema(t.Schema))
+			case dup:
+				bad("schema", "%q is already the schema of tenants[%d]: two tenants never share a schema", t.Schema, j)
+			case t.Schema == c.Database.ControlSchema:
+				bad("schema", "%q is database.control_schema, River's: a tenant's schema is its own", t.Schema)
+			default:
+				schemas[t.Schema] = i
+			}
+		}
+		validateTenantKeys("", t.RingCentral, t.Engage, t.Sync, t.Schedule, bad)
 	}
-	if n := c.Engage.Concurrency; n < 1 || n > 64 {
-		bad("engage.concurrency", "must be an integer from 1 to 64, got %d", n)
+	return errs
+}
+
+// validateTenantKeys checks the keys of the sections a tenant may set (prefix is "" for the
+// top level).
+func validateTenantKeys(prefix string, rc RingCentralConfig, e EngageConfig, sc SyncConfig, sch ScheduleConfig, bad problemFunc) {
+	if err := checkHTTPURL(rc.ServerURL); err != nil {
+		bad(prefix+"ringcentral.server_url", "%v", err)
 	}
-	if c.Engage.MaxRetryWait <= 0 {
-		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", c.Engage.MaxRetryWait)
+	if err := checkHTTPURL(e.ServerURL); err != nil {
+		bad(prefix+"engage.server_url", "%v", err)
 	}
-	if n := c.Engage.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
-		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
+	if e.RefreshMargin <= 0 {
+		bad(prefix+"engage.refresh_margin", "must be a positive duration like \"60s\", got %q", e.RefreshMargin)
 	}
-	if len(c.Sync.Entities) == 0 {
-		bad("sync.entities", "must list at least one of %s", entityNames(", "))
+	if e.RequestsPerMinute <= 0 {
+		bad(prefix+"engage.requests_per_minute", "must be a positive integer, got %d", e.RequestsPerMinute)
+	}
+	if n := e.Concurrency; n < 1 || n > 64 {
+		bad(prefix+"engage.concurrency", "must be an integer from 1 to 64, got %d", n)
+	}
+	if e.MaxRetryWait <= 0 {
+		bad(prefix+"engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", e.MaxRetryWait)
+	}
+	if n := e.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
+		bad(prefix+"engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
+	}
+	if len(sc.Entities) == 0 {
+		bad(prefix+"sync.entities", "must list at least one of %s", entityNames(", "))
 	}
 	seen := map[entity.Name]bool{}
-	for _, e := range c.Sync.Entities {
+	for _, e := range sc.Entities {
 		switch {
 		case !slices.Contains(entity.Names(), e):
-			bad("sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
+			bad(prefix+"sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
 		case seen[e]:
-			bad("sync.entities", "entity %q is listed twice", e)
+			bad(prefix+"sync.entities", "entity %q is listed twice", e)
 		}
 		seen[e] = true
 	}
-	if f := c.Sync.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
-		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
+	if f := sc.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
+		bad(prefix+"sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
 	}
-	if c.Sync.Timeout <= 0 {
-		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", c.Sync.Timeout)
+	if sc.Timeout <= 0 {
+		bad(prefix+"sync.timeout", "must be a positive duration like \"1h\", got %q", sc.Timeout)
 	}
-	c.validateSchedule(bad)
-	c.validateProcess(bad)
-	return errors.Join(errs...)
+	validateSchedule(prefix, sch, bad)
 }
 
 // problemFunc reports one problem of the config key; validate collects them.
 type problemFunc func(key, format string, args ...any)
 
-// validateSchedule checks schedule.*.
-func (c *Config) validateSchedule(bad problemFunc) {
-	loc, tzErr := time.LoadLocation(c.Schedule.Timezone)
-	if c.Schedule.Timezone == "" || tzErr != nil {
+// validateSchedule checks the schedule section s (prefix is "" for the top level).
+func validateSchedule(prefix string, s ScheduleConfig, bad problemFunc) {
+	loc, tzErr := time.LoadLocation(s.Timezone)
+	if s.Timezone == "" || tzErr != nil {
 		loc = time.UTC // reported below; the cron check still runs
 	}
-	if err := checkSchedule(c.Schedule.Cron, c.Schedule.Seconds, time.Now().In(loc)); err != nil {
-		bad("schedule.cron", "%v", err)
+	if err := checkSchedule(s.Cron, s.Seconds, time.Now().In(loc)); err != nil {
+		bad(prefix+"schedule.cron", "%v", err)
 	}
-	if c.Schedule.Timezone == "" || tzErr != nil {
-		bad("schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got %q", c.Schedule.Timezone)
+	if s.Timezone == "" || tzErr != nil {
+		bad(prefix+"schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got %q", s.Timezone)
 	}
-	if c.Schedule.Timeout <= 0 {
-		bad("schedule.timeout", "must be a positive duration like \"1h\", got %q", c.Schedule.Timeout)
+	if s.Timeout <= 0 {
+		bad(prefix+"schedule.timeout", "must be a positive duration like \"1h\", got %q", s.Timeout)
+	}
+	if n := s.Retries; n < 0 || n > 10 {
+		bad(prefix+"schedule.retries", "must be an integer from 0 to 10, got %d", n)
 	}
 }
 
@@ -540,17 +776,34 @@ func everyInterval(spec string) (time.Duration, bool) {
 }
 
 // requireCredentials reports the RingCentral credentials that are missing, one line per key,
-// with where to set it. sync and run call it after validate; demo, status and migrate don't.
+// with where to set it: for the top level, or with a tenants list for each tenant. sync and run
+// call it after validate; demo, status and migrate don't.
 func (c *Config) requireCredentials() error {
+	if !c.MultiTenant() {
+		var errs []error
+		if c.RingCentral.ClientID == "" {
+			errs = append(errs, errors.New("config: ringcentral.client_id: missing; set EVSYNC_RC_CLIENT_ID or ringcentral.client_id"))
+		}
+		if c.RingCentral.ClientSecret == "" {
+			errs = append(errs, errors.New("config: ringcentral client secret: missing; set EVSYNC_RC_CLIENT_SECRET or ringcentral.client_secret_file"))
+		}
+		if c.RingCentral.JWT == "" {
+			errs = append(errs, errors.New("config: ringcentral JWT: missing; set EVSYNC_RC_JWT or ringcentral.jwt_file"))
+		}
+		return errors.Join(errs...)
+	}
 	var errs []error
-	if c.RingCentral.ClientID == "" {
-		errs = append(errs, errors.New("config: ringcentral.client_id: missing; set EVSYNC_RC_CLIENT_ID or ringcentral.client_id"))
-	}
-	if c.RingCentral.ClientSecret == "" {
-		errs = append(errs, errors.New("config: ringcentral client secret: missing; set EVSYNC_RC_CLIENT_SECRET or ringcentral.client_secret_file"))
-	}
-	if c.RingCentral.JWT == "" {
-		errs = append(errs, errors.New("config: ringcentral JWT: missing; set EVSYNC_RC_JWT or ringcentral.jwt_file"))
+	for i, t := range c.TenantList {
+		p := fmt.Sprintf("tenants[%d]", i)
+		if t.RingCentral.ClientID == "" {
+			errs = append(errs, fmt.Errorf("config: %s.ringcentral.client_id: missing; set %s.ringcentral.client_id or the top-level ringcentral.client_id", p, p))
+		}
+		if t.RingCentral.ClientSecret == "" {
+			errs = append(errs, fmt.Errorf("config: %s.ringcentral.client_secret_file: missing client secret; set %s or %s.ringcentral.client_secret_file (or the top-level ringcentral.client_secret_file)", p, tenantEnv(t.Name, "RC_CLIENT_SECRET"), p))
+		}
+		if t.RingCentral.JWT == "" {
+			errs = append(errs, fmt.Errorf("config: %s.ringcentral.jwt_file: missing JWT; set %s or %s.ringcentral.jwt_file", p, tenantEnv(t.Name, "RC_JWT"), p))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -626,22 +879,36 @@ func (c Config) masked() string {
 	m := c
 	m.Database.URL = redactURL(c.Database.URL)
 	m.RingCentral.ClientSecret, m.RingCentral.JWT = "", ""
+	m.TenantList = slices.Clone(c.TenantList)
+	for i := range m.TenantList {
+		m.TenantList[i].RingCentral.ClientSecret, m.TenantList[i].RingCentral.JWT = "", ""
+	}
 	var doc yaml.Node
 	if err := doc.Encode(m); err != nil {
 		return fmt.Sprintf("# rendering config: %v\n", err)
 	}
-	setOrUnset := func(s string) string {
-		if s == "" {
-			return "unset"
-		}
-		return "set"
+	if _, rc := mappingEntry(&doc, "ringcentral"); rc != nil && !c.MultiTenant() {
+		annotateSecrets(rc, c.RingCentral, "EVSYNC_RC_CLIENT_SECRET", "EVSYNC_RC_JWT")
 	}
-	if _, rc := mappingEntry(&doc, "ringcentral"); rc != nil {
-		if k, _ := mappingEntry(rc, "client_secret_file"); k != nil {
-			k.LineComment = "client secret: " + setOrUnset(c.RingCentral.ClientSecret) + " (EVSYNC_RC_CLIENT_SECRET wins over this file)"
+	if _, ts := mappingEntry(&doc, "tenants"); ts != nil && ts.Kind == yaml.SequenceNode {
+		// The keys a tenants list forbids are left out, so the output loads back.
+		if _, db := mappingEntry(&doc, "database"); db != nil {
+			deleteEntry(db, "schema")
 		}
-		if k, _ := mappingEntry(rc, "jwt_file"); k != nil {
-			k.LineComment = "JWT: " + setOrUnset(c.RingCentral.JWT) + " (EVSYNC_RC_JWT wins over this file)"
+		for i, tn := range ts.Content {
+			if i >= len(c.TenantList) {
+				break
+			}
+			for key := range perProcessKeys {
+				section, name, _ := strings.Cut(key, ".")
+				if _, sec := mappingEntry(tn, section); sec != nil {
+					deleteEntry(sec, name)
+				}
+			}
+			t := c.TenantList[i]
+			if _, rc := mappingEntry(tn, "ringcentral"); rc != nil {
+				annotateSecrets(rc, t.RingCentral, tenantEnv(t.Name, "RC_CLIENT_SECRET"), tenantEnv(t.Name, "RC_JWT"))
+			}
 		}
 	}
 	var out strings.Builder
@@ -671,6 +938,33 @@ func mappingEntry(n *yaml.Node, name string) (key, value *yaml.Node) {
 		}
 	}
 	return nil, nil
+}
+
+// annotateSecrets comments the secret-file keys of the ringcentral mapping n with whether
+// rc's secrets are set and the variables that win over the files.
+func annotateSecrets(n *yaml.Node, rc RingCentralConfig, secretEnv, jwtEnv string) {
+	setOrUnset := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	if k, _ := mappingEntry(n, "client_secret_file"); k != nil {
+		k.LineComment = "client secret: " + setOrUnset(rc.ClientSecret) + " (" + secretEnv + " wins over this file)"
+	}
+	if k, _ := mappingEntry(n, "jwt_file"); k != nil {
+		k.LineComment = "JWT: " + setOrUnset(rc.JWT) + " (" + jwtEnv + " wins over this file)"
+	}
+}
+
+// deleteEntry removes the key name and its value from the mapping n.
+func deleteEntry(n *yaml.Node, name string) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == name {
+			n.Content = slices.Delete(n.Content, i, i+2)
+			return
+		}
+	}
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -717,16 +1011,14 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// daemonConfig returns the settings of `syncer run` taken from c (which must be valid).
+// daemonConfig returns the process-wide settings of `syncer run` taken from c (which must be
+// valid); each tenant's schedule is its own (Tenant.Schedule).
 func (c Config) daemonConfig() daemonConfig {
 	return daemonConfig{
-		Cron:           c.Schedule.Cron,
-		Seconds:        c.Schedule.Seconds,
-		Timezone:       c.Schedule.Timezone,
-		RunOnStart:     c.Schedule.RunOnStart,
-		Timeout:        c.Schedule.Timeout,
-		Grace:          c.Shutdown.GracePeriod,
-		Listen:         c.HTTP.Listen,
-		ReadyStaleness: c.HTTP.ReadyStaleness,
+		ControlSchema:     c.Database.ControlSchema,
+		MaxConcurrentRuns: c.Schedule.MaxConcurrentRuns,
+		Grace:             c.Shutdown.GracePeriod,
+		Listen:            c.HTTP.Listen,
+		ReadyStaleness:    c.HTTP.ReadyStaleness,
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -587,10 +586,9 @@ func TestNewLogger(t *testing.T) {
 func TestDaemonConfigFromConfig(t *testing.T) {
 	t.Parallel()
 	c := defaultConfig()
-	c.Schedule.RunOnStart = true
 	c.HTTP.Listen = ":9090"
 	want := daemonConfig{
-		Cron: "@daily", Timezone: "UTC", RunOnStart: true, Timeout: time.Hour,
+		ControlSchema: "evsync", MaxConcurrentRuns: 4,
 		Grace: 30 * time.Second, Listen: ":9090", ReadyStaleness: 26 * time.Hour,
 	}
 	if diff := cmp.Diff(want, c.daemonConfig()); diff != "" {
@@ -606,8 +604,13 @@ func TestScheduleSecondsAcceptsSixFields(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	if _, err := newDaemon(c.daemonConfig(), func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, nil, nil, nil, nil); err != nil {
-		t.Fatalf("newDaemon with a seconds spec: %v", err)
+	sched, err := parseCron(c.Schedule)
+	if err != nil {
+		t.Fatalf("parseCron with a seconds spec: %v", err)
+	}
+	from := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
+	if got, want := sched.Next(from), from.Add(20*time.Second); !got.Equal(want) {
+		t.Errorf("Next(%v) = %v, want %v", from, got, want)
 	}
 }
 

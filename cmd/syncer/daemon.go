@@ -9,22 +9,23 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/robfig/cron/v3"
 )
 
-// runFunc performs one sync run; trigger is "schedule" for the daemon's runs. It returns the
-// outcome even with an error where it can (the run id, counters). A run that found the
-// advisory lock taken returns status "skipped".
+// runFunc performs one sync run of a tenant; trigger is "schedule" for the daemon's runs. It
+// returns the outcome even with an error where it can (the run id, counters). A run that found
+// the advisory lock taken returns status "skipped".
 type runFunc func(ctx context.Context, trigger string) (runOutcome, error)
 
 // runOutcome is what the daemon logs and counts of one run.
@@ -38,15 +39,18 @@ type runOutcome struct {
 	Retries        int64
 	RateLimited    int64
 	TokenRefreshes int64
+	// Final says that retrying cannot help a failed run: a config error or the credentials
+	// rejected.
+	Final bool
 }
 
 // outcomeSkipped is the outcome of a scheduled run that did not happen because another run
-// held the lock or the previous run of this process was still going. It is not a run status
-// (no run was recorded): only the daemon's metrics and logs carry it.
+// held the tenant's lock. It is not a run status (no run was recorded): only the daemon's
+// metrics and logs carry it.
 const outcomeSkipped db.RunStatus = "skipped"
 
-// freshness is how fresh the synced data is: its least fresh entity, and the run that last
-// completed every scope of it (entity_freshness). A zero At means Entity has never been
+// freshness is how fresh a tenant's synced data is: its least fresh entity, and the run that
+// last completed every scope of it (entity_freshness). A zero At means Entity has never been
 // complete.
 type freshness struct {
 	Entity entity.Name
@@ -54,54 +58,53 @@ type freshness struct {
 	At     time.Time
 }
 
-// daemonConfig are the settings of `syncer run` (Config.daemonConfig builds them).
+// daemonConfig are the process-wide settings of `syncer run`.
 type daemonConfig struct {
-	Cron           string        // robfig/cron spec: 5 fields or a descriptor (@daily, @every 1h)
-	Timezone       string        // IANA name the spec is read in; "" = UTC
-	Seconds        bool          // the spec has a leading seconds field (6 fields); tests use it
-	RunOnStart     bool          // one run right away, through the same overlap guard
-	Timeout        time.Duration // per run; 0 = none
-	Grace          time.Duration // how long shutdown waits for the canceled run to return; 0 = 30s
-	Listen         string        // address of /healthz, /readyz, /metrics; "" = no HTTP server
-	ReadyStaleness time.Duration // /readyz fails when the last success is older; 0 = 26h
+	ControlSchema     string        // River's tables (database.control_schema); migrated by the caller
+	MaxConcurrentRuns int           // runs in flight on this replica; 0 = 4
+	Grace             time.Duration // how long shutdown waits for the canceled runs to return; 0 = 30s
+	Listen            string        // address of /healthz, /readyz, /metrics; "" = no HTTP server
+	ReadyStaleness    time.Duration // /readyz fails when a tenant's last success is older; 0 = 26h
+	FetchPollInterval time.Duration // how often an idle replica polls for jobs; 0 = River's 1s
 }
 
-// daemon runs the sync on a cron schedule, skips overlapping runs, and serves health and
-// metrics over HTTP.
-type daemon struct {
-	cfg         daemonConfig
-	loc         *time.Location
-	schedule    cron.Schedule
-	run         runFunc
-	ready       func(ctx context.Context) error
-	lastSuccess func(ctx context.Context) (freshness, error)
-	logger      *slog.Logger
-	reg         *prometheus.Registry
-	metrics     *metrics
+// daemonTenant is one tenant of the daemon: its schedule and how to run and read it.
+type daemonTenant struct {
+	Job         daemon.Tenant                                // its name, schedule, timeout and retries
+	Cron        string                                       // the schedule as configured, for the logs
+	Run         runFunc                                      // one run
+	LastSuccess func(ctx context.Context) (freshness, error) // its data's freshness; nil = the metric's
+}
 
-	running atomic.Bool    // a run of this daemon is in flight
-	extra   sync.WaitGroup // runs started outside cron's own tracking (run_on_start)
+// runDaemon runs every tenant on its schedule through River, and serves health and metrics
+// over HTTP.
+type runDaemon struct {
+	cfg     daemonConfig
+	pool    *pgxpool.Pool
+	sched   *daemon.Daemon
+	tenants []daemonTenant
+	byName  map[string]daemonTenant
+	ready   func(ctx context.Context) error
+	logger  *slog.Logger
+	reg     *prometheus.Registry
+	metrics *metrics
 
 	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
 	boundAddr atomic.Value  // string: the bound HTTP address
 }
 
-// newDaemon checks cfg and registers the metrics on reg (a new registry when nil). ready
-// tells whether the database answers; lastSuccess reads the freshness of the synced data from
-// the database, the one source of /readyz and evsync_last_success_timestamp_seconds. Either
-// may be nil.
-func newDaemon(cfg daemonConfig, run runFunc, ready func(ctx context.Context) error, lastSuccess func(ctx context.Context) (freshness, error), logger *slog.Logger, reg *prometheus.Registry) (*daemon, error) {
-	if run == nil {
-		return nil, errors.New("creating daemon: no run function")
-	}
+// newDaemon checks cfg and the tenants, builds the River client on pool (whose control schema
+// must be migrated) and registers the metrics on reg (a new registry when nil). /readyz asks
+// pool whether the database answers.
+func newDaemon(cfg daemonConfig, pool *pgxpool.Pool, tenants []daemonTenant, logger *slog.Logger, reg *prometheus.Registry) (*runDaemon, error) {
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	if cfg.Timezone == "" {
-		cfg.Timezone = "UTC"
+	if cfg.MaxConcurrentRuns <= 0 {
+		cfg.MaxConcurrentRuns = 4
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 30 * time.Second
@@ -109,53 +112,55 @@ func newDaemon(cfg daemonConfig, run runFunc, ready func(ctx context.Context) er
 	if cfg.ReadyStaleness <= 0 {
 		cfg.ReadyStaleness = 26 * time.Hour
 	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("creating daemon: negative run timeout %s", cfg.Timeout)
+	d := &runDaemon{cfg: cfg, pool: pool, tenants: tenants, byName: map[string]daemonTenant{}, logger: logger, reg: reg,
+		listening: make(chan struct{})}
+	if pool != nil {
+		d.ready = pool.Ping
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
+	var jobs []daemon.Tenant
+	var names []string
+	for _, t := range tenants {
+		if t.Run == nil {
+			return nil, fmt.Errorf("creating the daemon: tenant %q has no run function", t.Job.Name)
+		}
+		d.byName[t.Job.Name] = t
+		jobs = append(jobs, t.Job)
+		names = append(names, t.Job.Name)
+	}
+	m, err := newMetrics(reg, names)
 	if err != nil {
-		return nil, fmt.Errorf("loading schedule.timezone %q: %w", cfg.Timezone, err)
+		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
-	if cfg.Seconds {
-		fields |= cron.Second
+	d.metrics = m
+	if d.sched, err = daemon.New(pool, daemon.Config{
+		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: jobs, Run: d.runJob,
+		Grace: cfg.Grace, Logger: logger.With("component", "river"), FetchPollInterval: cfg.FetchPollInterval,
+	}); err != nil {
+		return nil, err
 	}
-	sched, err := cron.NewParser(fields).Parse(cfg.Cron)
-	if err != nil {
-		return nil, fmt.Errorf("parsing schedule.cron %q: %w", cfg.Cron, err)
-	}
-	m, err := newMetrics(reg)
-	if err != nil {
-		return nil, fmt.Errorf("creating daemon: %w", err)
-	}
-	return &daemon{
-		cfg:         cfg,
-		loc:         loc,
-		schedule:    sched,
-		run:         run,
-		ready:       ready,
-		lastSuccess: lastSuccess,
-		logger:      logger,
-		reg:         reg,
-		metrics:     m,
-		listening:   make(chan struct{}),
-	}, nil
+	return d, nil
 }
 
-// Run schedules the runs and serves HTTP until ctx is done, then stops scheduling, cancels
-// the run in progress, waits for it up to the grace period and shuts the HTTP server down.
-// It returns nil after a clean stop, and an error when the listener cannot be bound, the
-// server fails, or the run did not end within the grace period.
-func (d *daemon) Run(ctx context.Context) error {
-	jobsCtx, cancelJobs := context.WithCancel(ctx)
-	defer cancelJobs()
-
+// Run serves HTTP and works the tenants' runs until ctx is done, then stops fetching jobs,
+// cancels the runs in progress, waits for them up to the grace period and shuts the HTTP
+// server down. It returns nil after a clean stop, and an error when the listener cannot be
+// bound, the server fails, or a run did not end within the grace period.
+func (d *runDaemon) Run(ctx context.Context) error {
 	srv, serveErr, err := d.serve()
 	if err != nil {
 		return err
 	}
-	d.seedLastSuccess(ctx)
-	c := d.startCron(jobsCtx)
+	for _, t := range d.tenants {
+		d.refreshLastSuccess(ctx, t) // a restart does not look like a stale sync
+	}
+	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
+	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
+		return errors.Join(err, d.shutdownHTTP(ctx, srv))
+	}
+	for _, t := range d.tenants {
+		d.logger.Info("scheduled", "tenant", t.Job.Name, "cron", t.Cron,
+			"next_run", t.Job.Schedule.Next(time.Now()), "run_on_start", t.Job.RunOnStart)
+	}
 
 	var errs []error
 	select {
@@ -164,15 +169,14 @@ func (d *daemon) Run(ctx context.Context) error {
 	case err := <-serveErr:
 		errs = append(errs, fmt.Errorf("serving http: %w", err))
 	}
-	if err := d.stopRuns(c, cancelJobs); err != nil {
-		errs = append(errs, err)
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
+	defer cancel()
+	if err := d.sched.Stop(gctx); err != nil {
+		d.logger.Error("the runs in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
+		errs = append(errs, fmt.Errorf("stopping: the runs in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace))
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("shutting down http: %w", err))
-		}
+	if err := d.shutdownHTTP(ctx, srv); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
 		d.logger.Info("stopped")
@@ -180,9 +184,22 @@ func (d *daemon) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// shutdownHTTP stops srv (nil: none) within 5 s.
+func (d *runDaemon) shutdownHTTP(ctx context.Context, srv *http.Server) error {
+	if srv == nil {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down http: %w", err)
+	}
+	return nil
+}
+
 // serve binds http.listen and serves the handler on it (no server when Listen is ""), then
 // closes d.listening. The channel receives the error the server stops with.
-func (d *daemon) serve() (*http.Server, <-chan error, error) {
+func (d *runDaemon) serve() (*http.Server, <-chan error, error) {
 	serveErr := make(chan error, 1)
 	if d.cfg.Listen == "" {
 		close(d.listening)
@@ -200,90 +217,23 @@ func (d *daemon) serve() (*http.Server, <-chan error, error) {
 	return srv, serveErr, nil
 }
 
-// startCron starts the scheduler whose jobs run under jobsCtx, and the run on start if
-// configured.
-func (d *daemon) startCron(jobsCtx context.Context) *cron.Cron {
-	cl := cronLogger{d.logger}
-	c := cron.New(
-		cron.WithLocation(d.loc),
-		cron.WithLogger(cl),
-		cron.WithChain(cron.Recover(cl), d.skipIfStillRunning()),
-	)
-	id := c.Schedule(d.schedule, cron.FuncJob(func() { d.runJob(jobsCtx) }))
-	c.Start()
-	d.logger.Info("scheduler started", "cron", d.cfg.Cron, "timezone", d.loc.String(),
-		"next_run", d.schedule.Next(time.Now().In(d.loc)), "run_on_start", d.cfg.RunOnStart)
-	if d.cfg.RunOnStart {
-		job := c.Entry(id).WrappedJob // the same chain: a tick during this run is skipped
-		d.extra.Add(1)
-		go func() {
-			defer d.extra.Done()
-			job.Run()
-		}()
-	}
-	return c
-}
-
-// stopRuns stops scheduling, cancels the run in progress (cancelJobs) and waits for it up to
-// the grace period; its error says the run did not end in time.
-func (d *daemon) stopRuns(c *cron.Cron, cancelJobs context.CancelFunc) error {
-	stopped := c.Stop() // no new runs from here on
-	cancelJobs()        // the run in progress sees its context canceled
-	done := make(chan struct{})
-	go func() {
-		<-stopped.Done()
-		d.extra.Wait()
-		close(done)
-	}()
-	grace := time.NewTimer(d.cfg.Grace)
-	defer grace.Stop()
-	select {
-	case <-done:
-		return nil
-	case <-grace.C:
-		d.logger.Error("the run in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
-		return fmt.Errorf("stopping: the run in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace)
-	}
-}
-
 // addr returns the address the HTTP server is bound to ("" before Run binds it or when
 // Listen is "").
-func (d *daemon) addr() string {
+func (d *runDaemon) addr() string {
 	s, _ := d.boundAddr.Load().(string)
 	return s
 }
 
-// skipIfStillRunning is cron.SkipIfStillRunning, plus a log line that says why and a count in
-// evsync_runs_total{status="skipped"}.
-func (d *daemon) skipIfStillRunning() cron.JobWrapper {
-	return func(j cron.Job) cron.Job {
-		return cron.FuncJob(func() {
-			if !d.running.CompareAndSwap(false, true) {
-				d.logger.Warn("scheduled run skipped: the previous run is still going")
-				d.metrics.observe(runOutcome{Status: outcomeSkipped})
-				return
-			}
-			defer d.running.Store(false)
-			j.Run()
-		})
-	}
-}
-
-// runJob performs one scheduled run under the per-run timeout, then logs and counts it.
-func (d *daemon) runJob(parent context.Context) {
-	if parent.Err() != nil {
-		return // shutting down
-	}
-	ctx, cancel := parent, context.CancelFunc(func() {})
-	if d.cfg.Timeout > 0 {
-		ctx, cancel = context.WithTimeoutCause(parent, d.cfg.Timeout,
-			fmt.Errorf("run exceeded schedule.timeout (%s)", d.cfg.Timeout))
-	}
-	defer cancel()
-
+// runJob performs one scheduled run of the tenant named name (River's worker calls it under the
+// tenant's timeout), logs and counts it, and tells River whether to retry it: a skipped or
+// successful run completes the job, a partial run or a final failure cancels it, any other
+// failure is retried.
+func (d *runDaemon) runJob(ctx context.Context, name string, attempt int) error {
+	t := d.byName[name]
+	logger := d.logger.With("tenant", name)
 	started := time.Now()
-	d.logger.Info("run starting", "trigger", "schedule")
-	out, err := d.callRun(ctx)
+	logger.Info("run starting", "trigger", "schedule", "attempt", attempt)
+	out, err := d.callRun(ctx, t)
 	if out.Started.IsZero() {
 		out.Started = started
 	}
@@ -293,14 +243,14 @@ func (d *daemon) runJob(parent context.Context) {
 	if out.Status == "" {
 		out.Status = db.RunSucceeded
 		if err != nil {
-			out.Status = syncrun.StatusOf(parent, err)
+			out.Status = syncrun.StatusOf(ctx, err)
 		}
 	}
-	d.metrics.observe(out)
-	d.refreshLastSuccess(parent) // what the run completed, as the database now says
+	d.metrics.observe(name, out)
+	d.refreshLastSuccess(ctx, t) // what the run completed, as the database now says
 
 	attrs := []any{
-		"run_id", out.RunID, "status", out.Status,
+		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
 		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond).String(),
 		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
 		"token_refreshes", out.TokenRefreshes,
@@ -308,58 +258,78 @@ func (d *daemon) runJob(parent context.Context) {
 	if err != nil {
 		attrs = append(attrs, "err", err.Error())
 	}
-	if ctx.Err() != nil && parent.Err() == nil {
+	if ctx.Err() != nil {
 		attrs = append(attrs, "cause", context.Cause(ctx).Error())
 	}
-	if parent.Err() == nil {
-		attrs = append(attrs, "next_run", d.schedule.Next(time.Now().In(d.loc)))
+	jobErr := jobError(out, err)
+	var retry bool
+	if jobErr != nil && !errors.Is(jobErr, errNoRetry) {
+		retry = attempt <= t.Job.Retries
+		attrs = append(attrs, "retry", retry)
 	}
+	attrs = append(attrs, "next_run", t.Job.Schedule.Next(time.Now()))
 	switch out.Status {
 	case db.RunSucceeded:
-		d.logger.Info("run finished", attrs...)
+		logger.Info("run finished", attrs...)
 	case outcomeSkipped:
-		d.logger.Info("run skipped: another process holds the lock", attrs...)
+		logger.Info("run skipped: another process holds the lock", attrs...)
 	case db.RunPartial, db.RunCanceled:
-		d.logger.Warn("run finished", attrs...)
+		logger.Warn("run finished", attrs...)
 	default:
-		d.logger.Error("run finished", attrs...)
+		logger.Error("run finished", attrs...)
 	}
+	return jobErr
 }
 
-// callRun calls the run function, turning a panic into an error.
-func (d *daemon) callRun(ctx context.Context) (out runOutcome, err error) {
+// errNoRetry marks the job errors that River is told not to retry.
+var errNoRetry = errors.New("not retried")
+
+// jobError is what River is told of a run: nil completes the job (success, or the lock taken
+// by another run); a partial run or a final failure is not retried (a retry cannot mend it);
+// any other failure, and a run canceled by shutdown, is retried.
+func jobError(out runOutcome, err error) error {
+	switch {
+	case out.Status == db.RunSucceeded || out.Status == outcomeSkipped:
+		return nil
+	case err == nil:
+		err = fmt.Errorf("run %s", out.Status)
+	}
+	if out.Status == db.RunPartial || out.Final {
+		return daemon.NoRetry(fmt.Errorf("%w: %w", errNoRetry, err))
+	}
+	return err
+}
+
+// callRun calls the tenant's run function, turning a panic into an error.
+func (d *runDaemon) callRun(ctx context.Context, t daemonTenant) (out runOutcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.logger.Error("run panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			d.logger.Error("run panicked", "tenant", t.Job.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			out, err = runOutcome{Status: db.RunFailed}, fmt.Errorf("run panicked: %v", r)
 		}
 	}()
-	return d.run(ctx, "schedule")
+	return t.Run(ctx, "schedule")
 }
 
-// seedLastSuccess sets evsync_last_success_timestamp_seconds from the database at start, so
-// that a restart does not look like a stale sync.
-func (d *daemon) seedLastSuccess(ctx context.Context) { d.refreshLastSuccess(ctx) }
-
-// refreshLastSuccess sets evsync_last_success_timestamp_seconds to the freshness the database
-// shows (0 while an entity has never been complete); a database that does not answer leaves
-// it as it was.
-func (d *daemon) refreshLastSuccess(ctx context.Context) {
-	if d.lastSuccess == nil {
+// refreshLastSuccess sets the tenant's evsync_last_success_timestamp_seconds to the freshness
+// the database shows (0 while an entity has never been complete); a database that does not
+// answer leaves it as it was.
+func (d *runDaemon) refreshLastSuccess(ctx context.Context, t daemonTenant) {
+	if t.LastSuccess == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	f, err := d.lastSuccess(ctx)
+	f, err := t.LastSuccess(ctx)
 	if err != nil {
-		d.logger.Warn("reading the last successful run", "err", err.Error())
+		d.logger.Warn("reading the last successful run", "tenant", t.Job.Name, "err", err.Error())
 		return
 	}
-	d.metrics.setLastSuccess(f.At)
+	d.metrics.setLastSuccess(t.Job.Name, f.At)
 }
 
 // handler serves /healthz, /readyz and /metrics.
-func (d *daemon) handler() http.Handler {
+func (d *runDaemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -370,10 +340,10 @@ func (d *daemon) handler() http.Handler {
 	return mux
 }
 
-// handleReady answers 200 when the database answers and every synced entity is fresh: its
-// last complete run (entity_freshness) finished less than ReadyStaleness ago; 503 with a
-// one-line reason naming the stale entity otherwise.
-func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
+// handleReady answers 200 when the database answers and every tenant's synced entities are
+// fresh: each one's last complete run (entity_freshness) finished less than ReadyStaleness
+// ago; 503 with a one-line reason naming the stale tenant and entity otherwise.
+func (d *runDaemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	notReady := func(format string, args ...any) {
@@ -387,32 +357,55 @@ func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f := freshness{At: d.metrics.lastSuccessTime()}
-	if d.lastSuccess != nil {
-		var err error
-		if f, err = d.lastSuccess(ctx); err != nil {
-			notReady("reading the last successful run: %s", oneline.Of(err.Error(), 0))
+	var least freshness
+	leastTenant := ""
+	for _, t := range d.tenants {
+		name := t.Job.Name
+		f := freshness{At: d.metrics.lastSuccessTime(name)}
+		if t.LastSuccess != nil {
+			var err error
+			if f, err = t.LastSuccess(ctx); err != nil {
+				notReady("%sreading the last successful run: %s", d.tenantRef(name), oneline.Of(err.Error(), 0))
+				return
+			}
+			d.metrics.setLastSuccess(name, f.At)
+		}
+		if reason := d.staleReason(f); reason != "" {
+			notReady("%s%s", d.tenantRef(name), reason)
 			return
 		}
-		d.metrics.setLastSuccess(f.At)
+		if leastTenant == "" || f.At.Before(least.At) {
+			least, leastTenant = f, name
+		}
 	}
+	age := time.Since(least.At)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = fmt.Fprintf(w, "ready: every synced entity is complete as of %s ago (%s; the least fresh, %s%s, in run%s)\n",
+		age.Round(time.Second), least.At.UTC().Format(time.RFC3339), d.tenantRef(leastTenant), least.Entity, runRef(least.RunID))
+}
+
+// staleReason says why f is not fresh, or "" when it is.
+func (d *runDaemon) staleReason(f freshness) string {
 	if f.At.IsZero() {
 		if f.Entity != "" {
-			notReady("%s has never been complete (a scope of it has not completed in any run)", f.Entity)
-			return
+			return fmt.Sprintf("%s has never been complete (a scope of it has not completed in any run)", f.Entity)
 		}
-		notReady("no successful run yet")
-		return
+		return "no successful run yet"
 	}
-	age := time.Since(f.At)
-	if age > d.cfg.ReadyStaleness {
-		notReady("%s is stale: its last complete run%s finished %s ago (%s), more than http.ready_staleness (%s)",
+	if age := time.Since(f.At); age > d.cfg.ReadyStaleness {
+		return fmt.Sprintf("%s is stale: its last complete run%s finished %s ago (%s), more than http.ready_staleness (%s)",
 			f.Entity, runRef(f.RunID), age.Round(time.Second), f.At.UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
-		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "ready: every synced entity is complete as of %s ago (%s; the least fresh, %s, in run%s)\n",
-		age.Round(time.Second), f.At.UTC().Format(time.RFC3339), f.Entity, runRef(f.RunID))
+	return ""
+}
+
+// tenantRef is "tenant acme: " in the messages of a daemon with named tenants, and "" for the
+// single tenant of a config without a tenants list.
+func (d *runDaemon) tenantRef(name string) string {
+	if len(d.tenants) == 1 && name == defaultTenant {
+		return ""
+	}
+	return "tenant " + name + ": "
 }
 
 // runRef is " 12" for a known run id, "" otherwise.
@@ -423,16 +416,12 @@ func runRef(id int64) string {
 	return fmt.Sprintf(" %d", id)
 }
 
-// cronLogger adapts slog to cron.Logger. cron's chatty Info lines (wake, run, schedule) go to
-// debug.
-type cronLogger struct{ l *slog.Logger }
-
-// Info logs cron's routine messages at debug level.
-func (c cronLogger) Info(msg string, keysAndValues ...any) {
-	c.l.Debug("cron: "+msg, keysAndValues...)
-}
-
-// Error logs cron's errors (a recovered panic) at error level.
-func (c cronLogger) Error(err error, msg string, keysAndValues ...any) {
-	c.l.Error("cron: "+msg, append([]any{"err", err.Error()}, keysAndValues...)...)
+// finalError reports whether a failed run's error says that retrying cannot help: a config
+// error (exit 2) or RingCentral rejecting the credentials.
+func finalError(err error) bool {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitUsage {
+		return true
+	}
+	return authRejected(err)
 }

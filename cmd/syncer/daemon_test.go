@@ -13,9 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/internal/entity"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // waitFor polls cond until it holds; the bound only keeps a broken test from hanging.
@@ -58,7 +62,7 @@ func (w *tWriter) Write(p []byte) (int, error) {
 }
 
 // startDaemon runs d in the background; stop cancels its context and returns Run's error.
-func startDaemon(t *testing.T, d *daemon) (stop func() error) {
+func startDaemon(t *testing.T, d *runDaemon) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
@@ -80,62 +84,102 @@ func startDaemon(t *testing.T, d *daemon) (stop func() error) {
 	return stop
 }
 
-func counterValue(d *daemon, status string) float64 {
-	return testutil.ToFloat64(d.metrics.runs.WithLabelValues(status))
+// testControlSchema is the control schema of the daemon tests' databases.
+const testControlSchema = "evsync"
+
+// newTestDaemon builds a daemon on a fresh database whose control schema is migrated, polling
+// for jobs every 100 ms.
+func newTestDaemon(t *testing.T, cfg daemonConfig, tenants ...daemonTenant) *runDaemon {
+	t.Helper()
+	pool := testPool(t)
+	cfg.ControlSchema = testControlSchema
+	cfg.FetchPollInterval = 100 * time.Millisecond
+	d, err := newDaemon(cfg, pool, tenants, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	return d
 }
 
-func TestDaemonSchedulesAndSkipsOverlap(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		spec    string
-		seconds bool
-	}{
-		{"every descriptor", "@every 1s", false},
-		{"seconds field", "*/1 * * * * *", true},
+// testPool opens a pool on a fresh database with the control schema migrated.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var calls atomic.Int32
-			started := make(chan struct{})
-			release := make(chan struct{})
-			run := func(ctx context.Context, trigger string) (runOutcome, error) {
-				if trigger != "schedule" {
-					t.Errorf("trigger = %q, want schedule", trigger)
-				}
-				if calls.Add(1) == 1 {
-					close(started)
-					select { // the first run outlasts several ticks
-					case <-release:
-					case <-ctx.Done():
-						return runOutcome{Status: "canceled"}, ctx.Err()
-					}
-				}
-				return runOutcome{Status: "succeeded"}, nil
-			}
-			d, err := newDaemon(daemonConfig{Cron: tt.spec, Seconds: tt.seconds, Timeout: time.Minute}, run, nil, nil, testLogger(t), nil)
-			if err != nil {
-				t.Fatalf("newDaemon: %v", err)
-			}
-			stop := startDaemon(t, d)
+	t.Cleanup(pool.Close)
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
 
-			select {
-			case <-started:
-			case <-time.After(15 * time.Second):
-				t.Fatal("the schedule did not fire")
+// testTenant is a tenant named name on the cron spec, running run, with a minute's timeout and
+// no retries.
+func testTenant(t *testing.T, name, spec string, runOnStart bool, run runFunc) daemonTenant {
+	t.Helper()
+	sched, err := parseCron(ScheduleConfig{Cron: spec, Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return daemonTenant{Job: daemon.Tenant{Name: name, Schedule: sched, RunOnStart: runOnStart, Timeout: time.Minute},
+		Cron: spec, Run: run}
+}
+
+func counterValue(d *runDaemon, tenant, status string) float64 {
+	return testutil.ToFloat64(d.metrics.runs.WithLabelValues(tenant, status))
+}
+
+// jobStates returns the states of the tenant's River jobs, oldest first.
+func jobStates(t *testing.T, pool *pgxpool.Pool, tenant string) []string {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), "SELECT state::text FROM "+testControlSchema+".river_job WHERE args->>'tenant' = $1 ORDER BY id", tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return states
+}
+
+func TestDaemonRunsOnScheduleWithoutOverlap(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(ctx context.Context, trigger string) (runOutcome, error) {
+		if trigger != "schedule" {
+			t.Errorf("trigger = %q, want schedule", trigger)
+		}
+		if calls.Add(1) == 1 {
+			close(started)
+			select { // the first run outlasts several ticks
+			case <-release:
+			case <-ctx.Done():
+				return runOutcome{Status: "canceled"}, ctx.Err()
 			}
-			waitFor(t, "a tick to be skipped while the first run is going", func() bool { return counterValue(d, "skipped") >= 1 })
-			if n := calls.Load(); n != 1 {
-				t.Errorf("run was called %d times while the first run was going, want 1", n)
-			}
-			close(release)
-			waitFor(t, "the first run to be counted", func() bool { return counterValue(d, "succeeded") >= 1 })
-			waitFor(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
-			if err := stop(); err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
+		}
+		return runOutcome{Status: "succeeded"}, nil
+	}
+	d := newTestDaemon(t, daemonConfig{}, testTenant(t, "acme", "@every 1s", false, run))
+	stop := startDaemon(t, d)
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the schedule did not fire")
+	}
+	time.Sleep(2500 * time.Millisecond) // two ticks or more while the first run is going
+	if n := calls.Load(); n != 1 {
+		t.Errorf("run was called %d times while the first run was going, want 1", n)
+	}
+	close(release)
+	waitFor(t, "the first run to be counted", func() bool { return counterValue(d, "acme", "succeeded") >= 1 })
+	waitFor(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }
 
@@ -149,10 +193,7 @@ func TestDaemonShutdownCancelsRun(t *testing.T) {
 		runErr <- ctx.Err()
 		return runOutcome{RunID: 1, Status: "canceled"}, ctx.Err()
 	}
-	d, err := newDaemon(daemonConfig{Cron: "@daily", RunOnStart: true, Timeout: time.Hour, Grace: 20 * time.Second}, run, nil, nil, testLogger(t), nil)
-	if err != nil {
-		t.Fatalf("newDaemon: %v", err)
-	}
+	d := newTestDaemon(t, daemonConfig{Grace: 20 * time.Second}, testTenant(t, "acme", "@daily", true, run))
 	stop := startDaemon(t, d)
 	<-started
 	if err := stop(); err != nil {
@@ -161,7 +202,7 @@ func TestDaemonShutdownCancelsRun(t *testing.T) {
 	if err := <-runErr; !errors.Is(err, context.Canceled) {
 		t.Errorf("the run's context ended with %v, want context.Canceled", err)
 	}
-	if got := counterValue(d, "canceled"); got != 1 {
+	if got := counterValue(d, "acme", "canceled"); got != 1 {
 		t.Errorf("runs_total{status=canceled} = %v, want 1", got)
 	}
 }
@@ -175,13 +216,10 @@ func TestDaemonGracePeriodExceeded(t *testing.T) {
 		<-release // ignores its context
 		return runOutcome{Status: "canceled"}, context.Canceled
 	}
-	d, err := newDaemon(daemonConfig{Cron: "@daily", RunOnStart: true, Grace: 50 * time.Millisecond}, run, nil, nil, testLogger(t), nil)
-	if err != nil {
-		t.Fatalf("newDaemon: %v", err)
-	}
+	d := newTestDaemon(t, daemonConfig{Grace: 50 * time.Millisecond}, testTenant(t, "acme", "@daily", true, run))
 	stop := startDaemon(t, d)
 	<-started
-	err = stop()
+	err := stop()
 	close(release)
 	if err == nil || !strings.Contains(err.Error(), "did not end within shutdown.grace_period") {
 		t.Fatalf("Run = %v, want the grace period error", err)
@@ -195,11 +233,12 @@ func TestDaemonRunOutcomes(t *testing.T) {
 		timeout    time.Duration
 		run        runFunc
 		wantStatus string
-		check      func(t *testing.T, d *daemon)
+		wantJob    string // the River job's state: completed, or cancelled (not retried), or discarded (retries used up)
+		check      func(t *testing.T, d *runDaemon)
 	}{
 		{
 			name:    "timeout fails the run",
-			timeout: 20 * time.Millisecond,
+			timeout: 300 * time.Millisecond,
 			run: func(ctx context.Context, _ string) (runOutcome, error) {
 				<-ctx.Done()
 				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -208,18 +247,17 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{}, ctx.Err()
 			},
 			wantStatus: "failed",
+			wantJob:    "discarded",
 		},
 		{
-			name:       "lock held elsewhere is skipped",
+			name:       "lock held elsewhere is skipped, not an error",
 			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{Status: "skipped"}, nil },
 			wantStatus: "skipped",
-			check: func(t *testing.T, d *daemon) {
-				if n := testutil.CollectAndCount(d.metrics.runDuration); n != 1 {
-					t.Fatalf("histogram series = %d", n)
-				}
+			wantJob:    "completed",
+			check: func(t *testing.T, d *runDaemon) {
 				mfs := scrapeHandler(t, d.handler())
-				if got := metricValue(t, mfs, "evsync_run_duration_seconds", nil); got != 0 {
-					t.Errorf("a skipped run was timed: %v samples", got)
+				if _, ok := mfs["evsync_run_duration_seconds"]; ok {
+					t.Errorf("a skipped run was timed: %v", mfs["evsync_run_duration_seconds"])
 				}
 			},
 		},
@@ -227,6 +265,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			name:       "panic is a failed run",
 			run:        func(context.Context, string) (runOutcome, error) { panic("boom") },
 			wantStatus: "failed",
+			wantJob:    "discarded",
 		},
 		{
 			name: "error without status",
@@ -234,21 +273,32 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{RunID: 3}, errors.New("listing agents: 500")
 			},
 			wantStatus: "failed",
+			wantJob:    "discarded",
 		},
 		{
-			name: "partial",
+			name: "auth rejected is not retried",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{RunID: 3, Status: "failed", Final: true}, errors.New("ringcentral jwt grant: 400 Bad Request: invalid_grant")
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "partial is not retried",
 			run: func(context.Context, string) (runOutcome, error) {
 				return runOutcome{Status: "partial"}, errors.New("1 scope failed")
 			},
 			wantStatus: "partial",
+			wantJob:    "cancelled",
 		},
 		{
 			name:       "nil error without status succeeded",
 			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil },
 			wantStatus: "succeeded",
-			check: func(t *testing.T, d *daemon) {
-				// The last success is the database's to say (lastSuccess, nil here), not a run's.
-				if !d.metrics.lastSuccessTime().IsZero() {
+			wantJob:    "completed",
+			check: func(t *testing.T, d *runDaemon) {
+				// The last success is the database's to say (LastSuccess, nil here), not a run's.
+				if !d.metrics.lastSuccessTime("acme").IsZero() {
 					t.Error("a succeeded run set the last success by itself")
 				}
 			},
@@ -257,18 +307,24 @@ func TestDaemonRunOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d, err := newDaemon(daemonConfig{Cron: "@yearly", RunOnStart: true, Timeout: tt.timeout}, tt.run, nil, nil, testLogger(t), nil)
-			if err != nil {
-				t.Fatalf("newDaemon: %v", err)
+			tn := testTenant(t, "acme", "@yearly", true, tt.run)
+			if tt.timeout > 0 {
+				tn.Job.Timeout = tt.timeout
 			}
+			d := newTestDaemon(t, daemonConfig{Grace: time.Second}, tn)
 			stop := startDaemon(t, d)
-			waitFor(t, "the run to be counted", func() bool { return counterValue(d, tt.wantStatus) == 1 })
+			waitFor(t, "the run to be counted", func() bool { return counterValue(d, "acme", tt.wantStatus) == 1 })
+			pool := d.pool
+			waitFor(t, "the job to be "+tt.wantJob, func() bool {
+				st := jobStates(t, pool, "acme")
+				return len(st) == 1 && st[0] == tt.wantJob
+			})
 			if err := stop(); err != nil {
 				t.Errorf("Run: %v", err)
 			}
 			total := 0.0
 			for _, s := range runStatuses {
-				total += counterValue(d, string(s))
+				total += counterValue(d, "acme", string(s))
 			}
 			if total != 1 {
 				t.Errorf("%v runs counted, want 1", total)
@@ -280,25 +336,68 @@ func TestDaemonRunOutcomes(t *testing.T) {
 	}
 }
 
+func TestJobError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		out       runOutcome
+		err       error
+		wantNil   bool
+		wantFinal bool
+	}{
+		{runOutcome{Status: "succeeded"}, nil, true, false},
+		{runOutcome{Status: "skipped"}, nil, true, false},
+		{runOutcome{Status: "partial"}, nil, false, true},
+		{runOutcome{Status: "failed", Final: true}, boom, false, true},
+		{runOutcome{Status: "failed"}, boom, false, false},
+		{runOutcome{Status: "canceled"}, context.Canceled, false, false},
+	} {
+		err := jobError(tt.out, tt.err)
+		if (err == nil) != tt.wantNil || errors.Is(err, errNoRetry) != tt.wantFinal {
+			t.Errorf("jobError(%s, final %v, %v) = %v; want nil %v, not retried %v", tt.out.Status, tt.out.Final, tt.err, err, tt.wantNil, tt.wantFinal)
+		}
+	}
+}
+
+func TestParseCronErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s       ScheduleConfig
+		wantErr string
+	}{
+		{ScheduleConfig{Cron: "sometimes", Timezone: "UTC"}, `parsing schedule.cron "sometimes"`},
+		{ScheduleConfig{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
+		{ScheduleConfig{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
+	} {
+		if _, err := parseCron(tt.s); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("parseCron(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
+		}
+	}
+	if _, err := parseCron(ScheduleConfig{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
+		t.Errorf("six fields with Seconds: %v", err)
+	}
+}
+
 func TestNewDaemonErrors(t *testing.T) {
 	t.Parallel()
-	okRun := func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }
+	pool := testPool(t)
+	ok := testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	noRun := ok
+	noRun.Run = nil
 	tests := []struct {
 		name    string
 		cfg     daemonConfig
-		run     runFunc
+		tenants []daemonTenant
 		wantErr string
 	}{
-		{"no run func", daemonConfig{Cron: "@daily"}, nil, "no run function"},
-		{"bad cron", daemonConfig{Cron: "sometimes"}, okRun, `parsing schedule.cron "sometimes"`},
-		{"seconds field without Seconds", daemonConfig{Cron: "*/1 * * * * *"}, okRun, "parsing schedule.cron"},
-		{"bad timezone", daemonConfig{Cron: "@daily", Timezone: "Atlantis/Capital"}, okRun, `loading schedule.timezone "Atlantis/Capital"`},
-		{"negative timeout", daemonConfig{Cron: "@daily", Timeout: -1}, okRun, "negative run timeout"},
+		{"no run func", daemonConfig{ControlSchema: "evsync"}, []daemonTenant{noRun}, "no run function"},
+		{"no tenants", daemonConfig{ControlSchema: "evsync"}, nil, "no tenants"},
+		{"bad control schema", daemonConfig{ControlSchema: "Not A Schema"}, []daemonTenant{ok}, "control schema"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := newDaemon(tt.cfg, tt.run, nil, nil, nil, nil)
+			_, err := newDaemon(tt.cfg, pool, tt.tenants, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("newDaemon = %v, want an error containing %q", err, tt.wantErr)
 			}
@@ -313,11 +412,8 @@ func TestDaemonListenError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	d, err := newDaemon(daemonConfig{Cron: "@daily", Listen: ln.Addr().String()},
-		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, nil, nil, testLogger(t), nil)
-	if err != nil {
-		t.Fatalf("newDaemon: %v", err)
-	}
+	d := newTestDaemon(t, daemonConfig{Listen: ln.Addr().String()},
+		testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }))
 	err = d.Run(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "listening on http.listen") {
 		t.Fatalf("Run = %v, want a listen error", err)
@@ -378,12 +474,10 @@ func TestDaemonHTTP(t *testing.T) {
 			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
 		}, nil
 	}
-	reg := prometheus.NewRegistry()
-	d, err := newDaemon(daemonConfig{Cron: "@yearly", RunOnStart: true, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
-		run, ready, lastSuccess, testLogger(t), reg)
-	if err != nil {
-		t.Fatalf("newDaemon: %v", err)
-	}
+	tn := testTenant(t, defaultTenant, "@yearly", true, run)
+	tn.LastSuccess = lastSuccess
+	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour}, tn)
+	d.ready = ready // the database as the test says it is
 	set(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), time.Time{}, nil)
 	stop := startDaemon(t, d)
 	<-d.listening
@@ -424,11 +518,11 @@ func TestDaemonHTTP(t *testing.T) {
 		t.Fatalf("/metrics = %d", code)
 	}
 	mfs := parseMetrics(t, strings.NewReader(body))
-	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"status": "succeeded"}); got != 0 {
+	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}); got != 0 {
 		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
 	}
 	close(release)
-	waitFor(t, "the run to be counted", func() bool { return counterValue(d, "succeeded") == 1 })
+	waitFor(t, "the run to be counted", func() bool { return counterValue(d, defaultTenant, "succeeded") == 1 })
 	_, body = get(t, base+"/metrics")
 	mfs = parseMetrics(t, strings.NewReader(body))
 	want := []struct {
@@ -436,21 +530,21 @@ func TestDaemonHTTP(t *testing.T) {
 		labels map[string]string
 		value  float64
 	}{
-		{"evsync_runs_total", map[string]string{"status": "succeeded"}, 1},
-		{"evsync_rows_total", map[string]string{"entity": "agents", "kind": "inserted"}, 12},
-		{"evsync_rows_total", map[string]string{"entity": "accounts", "kind": "unchanged"}, 1},
-		{"evsync_api_requests_total", nil, 9},
-		{"evsync_api_retries_total", nil, 1},
-		{"evsync_api_rate_limited_total", nil, 1},
-		{"evsync_token_refreshes_total", nil, 2},
-		{"evsync_run_duration_seconds", nil, 1},
+		{"evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}, 1},
+		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "agents", "kind": "inserted"}, 12},
+		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "accounts", "kind": "unchanged"}, 1},
+		{"evsync_api_requests_total", map[string]string{"tenant": defaultTenant}, 9},
+		{"evsync_api_retries_total", map[string]string{"tenant": defaultTenant}, 1},
+		{"evsync_api_rate_limited_total", map[string]string{"tenant": defaultTenant}, 1},
+		{"evsync_token_refreshes_total", map[string]string{"tenant": defaultTenant}, 2},
+		{"evsync_run_duration_seconds", map[string]string{"tenant": defaultTenant}, 1},
 	}
 	for _, w := range want {
 		if got := metricValue(t, mfs, w.name, w.labels); got != w.value {
 			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
 		}
 	}
-	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", nil); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
+	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": defaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
 		t.Errorf("last success timestamp %v is not the run just finished", ts)
 	}
 	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
@@ -468,17 +562,43 @@ func TestDaemonHTTP(t *testing.T) {
 func TestDaemonSeedsLastSuccess(t *testing.T) {
 	t.Parallel()
 	seed := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	d, err := newDaemon(daemonConfig{Cron: "@daily"},
-		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil },
-		nil, func(context.Context) (freshness, error) { return freshness{Entity: "users", RunID: 3, At: seed}, nil }, testLogger(t), nil)
-	if err != nil {
-		t.Fatalf("newDaemon: %v", err)
-	}
+	tn := testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	tn.LastSuccess = func(context.Context) (freshness, error) { return freshness{Entity: "users", RunID: 3, At: seed}, nil }
+	d := newTestDaemon(t, daemonConfig{}, tn)
 	stop := startDaemon(t, d)
 	<-d.listening
-	waitFor(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime().Equal(seed) })
-	if got := testutil.ToFloat64(d.metrics.lastSuccess); got != float64(seed.Unix()) {
+	waitFor(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime("acme").Equal(seed) })
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues("acme")); got != float64(seed.Unix()) {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v", got, seed.Unix())
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestDaemonReadyzNamesTheStaleTenant(t *testing.T) {
+	t.Parallel()
+	noop := func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }
+	fresh := testTenant(t, "acme", "@daily", false, noop)
+	fresh.LastSuccess = func(context.Context) (freshness, error) {
+		return freshness{Entity: "agents", RunID: 9, At: time.Now().Add(-time.Hour)}, nil
+	}
+	stale := testTenant(t, "globex", "@daily", false, noop)
+	stale.LastSuccess = func(context.Context) (freshness, error) {
+		return freshness{Entity: "users", RunID: 4, At: time.Now().Add(-30 * time.Hour)}, nil
+	}
+	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour}, fresh, stale)
+	stop := startDaemon(t, d)
+	<-d.listening
+	code, body := get(t, "http://"+d.addr()+"/readyz")
+	if want := "not ready: tenant globex: users is stale: its last complete run 4 finished 30h0m0s ago"; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("/readyz = %d %q, want 503 with %q", code, body, want)
+	}
+	mfs := scrapeHandler(t, d.handler())
+	for _, tenant := range []string{"acme", "globex"} {
+		if v := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": tenant}); v == 0 {
+			t.Errorf("tenant %s's last success is not exported", tenant)
+		}
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)

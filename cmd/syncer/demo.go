@@ -107,11 +107,12 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	defer pool.Close()
 
 	opts := fake.Options()
-	ccfg := a.clientConfig()
+	t := a.cfg.topLevelTenant()
+	ccfg := a.clientConfig(t)
 	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
 	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
 	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
-	res, err := a.syncOnce(ctx, store, ccfg, syncOptions{Trigger: "demo"})
+	res, err := a.syncOnce(ctx, store, ccfg, t, syncOptions{Trigger: "demo"})
 	if res != nil {
 		a.reportSummary(res)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
@@ -122,9 +123,13 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 	fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + fake.SubAccountIDs()[1] + "/"})
 	syncOnce(db.RunPartial)
 
-	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
-	d, err := newDaemon(daemonConfig{Cron: "@yearly", Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
-		func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }, pool.Ping, last, testLogger(t), nil)
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	tn := testTenant(t, defaultTenant, "@yearly", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	tn.LastSuccess = func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
+	d, err := newDaemon(daemonConfig{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
+		pool, []daemonTenant{tn}, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +140,7 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
 		t.Errorf("/readyz = %d %q, want 503 with %q", code, body, want)
 	}
-	if got := testutil.ToFloat64(d.metrics.lastSuccess); got != float64(oldAt.UnixNano())/1e9 {
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(defaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
 	}
 	if err := stop(); err != nil {

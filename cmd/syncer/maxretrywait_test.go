@@ -41,7 +41,7 @@ func TestEngageMaxRetryWait(t *testing.T) {
 			if err != nil {
 				t.Fatalf("validate: %v", err)
 			}
-			if got := (&app{cfg: c}).clientConfig().MaxRetryWait; got != tt.want {
+			if got := (&app{cfg: c}).clientConfig(c.topLevelTenant()).MaxRetryWait; got != tt.want {
 				t.Errorf("client MaxRetryWait = %s, want %s", got, tt.want)
 			}
 		})

@@ -17,7 +17,7 @@ import (
 
 // runStatuses are the values of evsync_runs_total's status label: the final statuses of a
 // run (DESIGN.md) plus skipped, for a scheduled run that did not happen because another run
-// held the lock or the previous run of this process was still going.
+// held the tenant's lock.
 var runStatuses = append(slices.DeleteFunc(db.RunStatuses(), func(s db.RunStatus) bool { return s == db.RunRunning }), outcomeSkipped)
 
 // rowKinds are the values of evsync_rows_total's kind label.
@@ -27,68 +27,76 @@ var rowKinds = []string{"fetched", "inserted", "updated", "unchanged", "deleted"
 // by the daemon's /metrics.
 type metrics struct {
 	runs           *prometheus.CounterVec
-	runDuration    prometheus.Histogram
-	lastSuccess    prometheus.Gauge
+	runDuration    *prometheus.HistogramVec
+	lastSuccess    *prometheus.GaugeVec
 	rows           *prometheus.CounterVec
-	apiRequests    prometheus.Counter
-	apiRetries     prometheus.Counter
-	apiRateLimited prometheus.Counter
-	tokenRefreshes prometheus.Counter
+	apiRequests    *prometheus.CounterVec
+	apiRetries     *prometheus.CounterVec
+	apiRateLimited *prometheus.CounterVec
+	tokenRefreshes *prometheus.CounterVec
 
 	mu            sync.Mutex
-	lastSuccessAt time.Time // what lastSuccess shows
+	lastSuccessAt map[string]time.Time // tenant -> what lastSuccess shows
 }
 
-// newMetrics creates the metrics and registers them on reg, with the Go and process
-// collectors (left alone when reg already has them).
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+// newMetrics creates the metrics of tenants and registers them on reg, with the Go and process
+// collectors (left alone when reg already has them). Every run, row and API metric carries
+// the tenant label.
+func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 	m := &metrics{
+		lastSuccessAt: map[string]time.Time{},
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_runs_total",
 			Help: "Sync runs by final status (succeeded, partial, failed, canceled, skipped).",
-		}, []string{"status"}),
-		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+		}, []string{"tenant", "status"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "evsync_run_duration_seconds",
 			Help:    "Wall time of sync runs that were not skipped.",
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
-		}),
-		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+		}, []string{"tenant"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "evsync_last_success_timestamp_seconds",
 			Help: "Unix time at which the least fresh synced entity was last complete (the run that completed its every scope finished; entity_freshness), 0 while one has never been complete.",
-		}),
+		}, []string{"tenant"}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_rows_total",
 			Help: "Rows handled by sync runs, by entity and kind (fetched, inserted, updated, unchanged, deleted, restored).",
-		}, []string{"entity", "kind"}),
-		apiRequests: prometheus.NewCounter(prometheus.CounterOpts{
+		}, []string{"tenant", "entity", "kind"}),
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_api_requests_total",
 			Help: "HTTP requests sent to the RingCentral and Engage APIs.",
-		}),
-		apiRetries: prometheus.NewCounter(prometheus.CounterOpts{
+		}, []string{"tenant"}),
+		apiRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_api_retries_total",
 			Help: "API requests retried after a 429, 5xx or transport error.",
-		}),
-		apiRateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+		}, []string{"tenant"}),
+		apiRateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_api_rate_limited_total",
 			Help: "API responses with status 429.",
-		}),
-		tokenRefreshes: prometheus.NewCounter(prometheus.CounterOpts{
+		}, []string{"tenant"}),
+		tokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evsync_token_refreshes_total",
 			Help: "Engage access token refreshes.",
-		}),
+		}, []string{"tenant"}),
 	}
 	if err := m.register(reg); err != nil {
 		return nil, err
 	}
-	// Export every status and the known entity/kind pairs from the start, so that rate() and
-	// absence alerts work before the first run.
-	for _, s := range runStatuses {
-		m.runs.WithLabelValues(string(s))
-	}
-	for _, e := range entity.Names() {
-		for _, k := range rowKinds {
-			m.rows.WithLabelValues(string(e), k)
+	// Export every tenant's statuses, entity/kind pairs and counters from the start, so that
+	// rate() and absence alerts work before the first run.
+	for _, t := range tenants {
+		for _, s := range runStatuses {
+			m.runs.WithLabelValues(t, string(s))
 		}
+		for _, e := range entity.Names() {
+			for _, k := range rowKinds {
+				m.rows.WithLabelValues(t, string(e), k)
+			}
+		}
+		for _, c := range []*prometheus.CounterVec{m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes} {
+			c.WithLabelValues(t)
+		}
+		m.lastSuccess.WithLabelValues(t)
 	}
 	return m, nil
 }
@@ -121,46 +129,47 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 // evsync_last_success_timestamp_seconds is not a run's: it follows the database
 // (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does
 // not move it past the entities it left stale.
-func (m *metrics) observe(o runOutcome) {
+func (m *metrics) observe(tenant string, o runOutcome) {
 	status := cmp.Or(o.Status, db.RunFailed)
-	m.runs.WithLabelValues(string(status)).Inc()
+	m.runs.WithLabelValues(tenant, string(status)).Inc()
 	if status == outcomeSkipped {
 		return
 	}
 	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
-		m.runDuration.Observe(o.Finished.Sub(o.Started).Seconds())
+		m.runDuration.WithLabelValues(tenant).Observe(o.Finished.Sub(o.Started).Seconds())
 	}
 	for entity, kinds := range o.Rows {
 		for kind, n := range kinds {
 			if n > 0 {
-				m.rows.WithLabelValues(string(entity), kind).Add(float64(n))
+				m.rows.WithLabelValues(tenant, string(entity), kind).Add(float64(n))
 			}
 		}
 	}
-	addPositive(m.apiRequests, o.APIRequests)
-	addPositive(m.apiRetries, o.Retries)
-	addPositive(m.apiRateLimited, o.RateLimited)
-	addPositive(m.tokenRefreshes, o.TokenRefreshes)
+	addPositive(m.apiRequests.WithLabelValues(tenant), o.APIRequests)
+	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)
+	addPositive(m.apiRateLimited.WithLabelValues(tenant), o.RateLimited)
+	addPositive(m.tokenRefreshes.WithLabelValues(tenant), o.TokenRefreshes)
 }
 
-// setLastSuccess sets evsync_last_success_timestamp_seconds to t, the freshness the database
-// shows; the zero time (an entity never complete) shows as 0.
-func (m *metrics) setLastSuccess(t time.Time) {
+// setLastSuccess sets the tenant's evsync_last_success_timestamp_seconds to t, the freshness
+// the database shows; the zero time (an entity never complete) shows as 0.
+func (m *metrics) setLastSuccess(tenant string, t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.lastSuccessAt = t
+	m.lastSuccessAt[tenant] = t
 	if t.IsZero() {
-		m.lastSuccess.Set(0)
+		m.lastSuccess.WithLabelValues(tenant).Set(0)
 		return
 	}
-	m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
+	m.lastSuccess.WithLabelValues(tenant).Set(float64(t.UnixNano()) / 1e9)
 }
 
-// lastSuccessTime returns the time evsync_last_success_timestamp_seconds shows (zero if none).
-func (m *metrics) lastSuccessTime() time.Time {
+// lastSuccessTime returns the time the tenant's evsync_last_success_timestamp_seconds shows
+// (zero if none).
+func (m *metrics) lastSuccessTime(tenant string) time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.lastSuccessAt
+	return m.lastSuccessAt[tenant]
 }
 
 func addPositive(c prometheus.Counter, n int64) {

@@ -6,9 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -26,30 +31,104 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	logger := a.setupLogger()
+	tenants := a.cfg.Tenants()
 	// Connecting and migrating at start get the time of a run: a database that does not
 	// answer fails the start instead of hanging it.
 	octx, cancel := context.WithTimeoutCause(ctx, a.cfg.Schedule.Timeout, fmt.Errorf("starting exceeded schedule.timeout (%s)", a.cfg.Schedule.Timeout))
 	defer cancel()
-	pool, store, err := a.openStore(octx, !*noMigrate)
+	pool, err := a.openPool(octx, a.cfg.Schedule.MaxConcurrentRuns)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-
-	run := func(ctx context.Context, trigger string) (runOutcome, error) {
-		res, err := a.syncOnce(ctx, store, a.clientConfig(), syncOptions{Trigger: trigger})
-		if errors.Is(err, syncrun.ErrLocked) {
-			logger.Info("run skipped: another run holds the lock", "schema", a.cfg.Database.Schema)
-			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()}, nil
+	if !*noMigrate {
+		if err := a.migrateAll(octx, pool, tenants); err != nil {
+			return err
 		}
-		return outcomeOf(res), err
 	}
-	last := func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, a.cfg.Sync.Entities) }
-	d, err := newDaemon(a.cfg.daemonConfig(), run, pool.Ping, last, logger, prometheus.NewRegistry())
+	var dts []daemonTenant
+	for _, t := range tenants {
+		dt, err := a.daemonTenant(pool, t)
+		if err != nil {
+			return err
+		}
+		dts = append(dts, dt)
+	}
+	d, err := newDaemon(a.cfg.daemonConfig(), pool, dts, logger, prometheus.NewRegistry())
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	return d.Run(ctx)
+}
+
+// migrateAll migrates the control schema (River's tables) and every tenant's schema.
+func (a *app) migrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant) error {
+	if err := daemon.Migrate(ctx, pool, a.cfg.Database.ControlSchema); err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
+			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
+		}
+	}
+	return nil
+}
+
+// daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
+// runs against its schema on pool, and its freshness.
+func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
+	store, err := db.NewStore(pool, t.Schema)
+	if err != nil {
+		return daemonTenant{}, err
+	}
+	sched, err := parseCron(t.Schedule)
+	if err != nil {
+		return daemonTenant{}, usageErr("tenant %s: %v", t.Name, err)
+	}
+	logger := a.tenantLogger(t)
+	run := func(ctx context.Context, trigger string) (runOutcome, error) {
+		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: trigger, LogProgress: true})
+		if errors.Is(err, syncrun.ErrLocked) {
+			logger.Info("run skipped: another run holds the lock", "schema", t.Schema)
+			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()}, nil
+		}
+		out := outcomeOf(res)
+		out.Final = err != nil && finalError(err)
+		return out, err
+	}
+	entities := t.Sync.Entities
+	return daemonTenant{
+		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
+			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries},
+		Cron:        t.Schedule.Cron,
+		Run:         run,
+		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
+	}, nil
+}
+
+// parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and
+// reads it in schedule.timezone.
+func parseCron(s ScheduleConfig) (river.PeriodicSchedule, error) {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("loading schedule.timezone %q: %w", s.Timezone, err)
+	}
+	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
+	if s.Seconds {
+		fields |= cron.Second
+	}
+	sched, err := cron.NewParser(fields).Parse(s.Cron)
+	if err != nil {
+		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
+	}
+	return daemon.InZone(sched, loc), nil
+}
+
+// authRejected reports whether err is RingCentral refusing the credentials (a retry with the
+// same ones cannot help).
+func authRejected(err error) bool {
+	var ae *engageclient.AuthError
+	return errors.As(err, &ae) && ae.Fatal()
 }
 
 // outcomeOf turns a run's result into what the daemon's metrics observe.

@@ -13,8 +13,10 @@ import (
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("status", "status [--runs N]")
+	fs := a.newFlagSet("status", "status [--tenant NAME]... [--runs N]")
 	runs := fs.Int("runs", 10, "how many of the latest runs to show")
+	var names stringList
+	fs.Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -24,23 +26,44 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if *runs < 1 {
 		return usageErr("--runs: must be at least 1, got %d", *runs)
 	}
+	tenants, err := a.selectTenants(names)
+	if err != nil {
+		return err
+	}
 	a.setupLogger()
-	pool, store, err := a.openStore(ctx, false)
+	pool, err := a.openPool(ctx, 1)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	st, err := store.StatusGet(ctx, *runs)
-	if err != nil {
-		return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", a.cfg.Database.Schema, err)
+	for i, t := range tenants {
+		store, err := db.NewStore(pool, t.Schema)
+		if err != nil {
+			return err
+		}
+		st, err := store.StatusGet(ctx, *runs)
+		if err != nil {
+			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
+		}
+		header := ""
+		if a.cfg.MultiTenant() {
+			header = "tenant " + t.Name + ", "
+			if i > 0 {
+				header = "\n" + header
+			}
+		}
+		if err := printStatus(a.stdout, header, t.Schema, st); err != nil {
+			return err
+		}
 	}
-	return printStatus(a.stdout, a.cfg.Database.Schema, st)
+	return nil
 }
 
-// printStatus prints the per-entity counts and freshness, then the last runs.
-func printStatus(w io.Writer, schema string, st *db.Status) error {
+// printStatus prints the per-entity counts and freshness, then the last runs, under a line
+// that names the schema after header ("tenant acme, " or "").
+func printStatus(w io.Writer, header, schema string, st *db.Status) error {
 	o := &output{w: w}
-	o.printf("schema %s\n\nentities:\n", schema)
+	o.printf("%sschema %s\n\nentities:\n", header, schema)
 	tw := o.table(0)
 	tw.printf("  entity\tlive\tdeleted\tlast complete run\tage\n")
 	for _, e := range st.Entities {
