@@ -266,8 +266,8 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 // fail ends a run that published nothing: its status is StatusOf(ctx, err), and this is the
 // one place that records such an end (RunFinish).
 func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err error) (*Result, error) {
-	if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) {
-		err = fmt.Errorf("%w: %w", err, cause) // "run exceeded sync.timeout (1h0m0s)"
+	if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w: %w", err, cause) // "run exceeded sync.timeout (1h0m0s)", unless err says it already
 	}
 	res.Finished = time.Now()
 	res.API = r.client.Stats()
