@@ -14,7 +14,6 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
-	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
@@ -66,25 +65,13 @@ func parseEntities(key, v string) ([]entity.Name, error) {
 }
 
 // openStore connects to the database (failing fast with one line when it does not answer) and,
-// unless told not to, migrates the schema.
+// unless told not to, migrates the top level's schema: the store of demo.
 func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.Store, error) {
-	pool, err := db.Open(ctx, a.cfg.Database.URL)
+	pool, err := a.openPool(ctx, 1)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+		return nil, nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
-		return nil, nil, fmt.Errorf("connecting to the database (database.url): %w", err)
-	}
-	if migrate {
-		if err := db.MigrateUp(ctx, pool, a.cfg.Database.Schema); err != nil {
-			pool.Close()
-			return nil, nil, fmt.Errorf("migrating schema %s: %w", a.cfg.Database.Schema, err)
-		}
-	}
-	store, err := db.NewStore(pool, a.cfg.Database.Schema)
+	store, err := tenantStore(ctx, pool, a.cfg.topLevelTenant(), migrate)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -256,12 +243,11 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		if r.res != nil {
 			a.reportSummary(r.res)
 		}
-		if err := syncExit(r.res, r.err, r.tenant.Schema); err != nil && a.cfg.MultiTenant() {
-			return prefixTenant(r.tenant.Name, err)
-		} else if err != nil {
-			return err
+		err := syncExit(r.res, r.err, r.tenant.Schema)
+		if err != nil && a.cfg.MultiTenant() {
+			err = prefixTenant(r.tenant.Name, err)
 		}
-		return nil
+		return err
 	}
 	if err := printTenantLines(a.stdout, results); err != nil {
 		a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
@@ -333,16 +319,7 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 	defer pool.Close()
 	switch verb {
 	case "up":
-		// The control schema (River's tables, for syncer run) comes first, then each tenant's.
-		if err := daemon.Migrate(ctx, pool, a.cfg.Database.ControlSchema); err != nil {
-			return fmt.Errorf("migrating up: %w", err)
-		}
-		for _, t := range tenants {
-			if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
-				return fmt.Errorf("migrating up schema %s: %w", t.Schema, err)
-			}
-			a.tell("schema %s is up to date\n", t.Schema)
-		}
+		return a.migrateAll(ctx, pool, tenants, func(t Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
 	case "down":
 		if len(tenants) > 1 {
 			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))

@@ -42,7 +42,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	}
 	defer pool.Close()
 	if !*noMigrate {
-		if err := a.migrateAll(octx, pool, tenants); err != nil {
+		if err := a.migrateAll(octx, pool, tenants, nil); err != nil {
 			return err
 		}
 	}
@@ -61,14 +61,18 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	return d.Run(ctx)
 }
 
-// migrateAll migrates the control schema (River's tables) and every tenant's schema.
-func (a *app) migrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant) error {
+// migrateAll migrates the control schema (River's tables) first, then every tenant's schema,
+// calling done (when not nil) after each tenant's.
+func (a *app) migrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant, done func(Tenant)) error {
 	if err := daemon.Migrate(ctx, pool, a.cfg.Database.ControlSchema); err != nil {
 		return err
 	}
 	for _, t := range tenants {
 		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
 			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
+		}
+		if done != nil {
+			done(t)
 		}
 	}
 	return nil
