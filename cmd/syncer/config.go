@@ -278,7 +278,8 @@ func (d *configDecoder) decodeTenants(c *Config, getenv func(string) string) []e
 	}
 	for i, item := range n.Content {
 		prefix := fmt.Sprintf("tenants[%d]", i)
-		t := Tenant{RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
+		t := c.topLevelTenant()
+		t.Name, t.Schema = "", ""
 		t.Sync.Entities = slices.Clone(c.Sync.Entities)
 		// A secret of the top level comes from its file: the tenant reads its own files.
 		t.RingCentral.ClientSecret, t.RingCentral.JWT = "", ""
@@ -571,7 +572,7 @@ func (c *Config) validate() error {
 	} else if !c.MultiTenant() && c.Database.ControlSchema == c.Database.Schema {
 		bad("database.control_schema", "must differ from database.schema (%q): River's tables have a schema of their own", c.Database.Schema)
 	}
-	validateTenantKeys("", c.RingCentral, c.Engage, c.Sync, c.Schedule, bad)
+	validateTenantKeys(c.topLevelTenant(), bad)
 	if n := c.Sync.TenantConcurrency; n < 1 || n > 64 {
 		bad("sync.tenant_concurrency", "must be an integer from 1 to 64, got %d", n)
 	}
@@ -623,77 +624,78 @@ func (c *Config) validateTenants(top map[string]bool) []error {
 				schemas[t.Schema] = i
 			}
 		}
-		validateTenantKeys("", t.RingCentral, t.Engage, t.Sync, t.Schedule, bad)
+		validateTenantKeys(t, bad)
 	}
 	return errs
 }
 
-// validateTenantKeys checks the keys of the sections a tenant may set (prefix is "" for the
-// top level).
-func validateTenantKeys(prefix string, rc RingCentralConfig, e EngageConfig, sc SyncConfig, sch ScheduleConfig, bad problemFunc) {
+// validateTenantKeys checks the keys of the sections a tenant may set: the top level's, or an
+// entry's (whose bad names the entry).
+func validateTenantKeys(t Tenant, bad problemFunc) {
+	rc, e, sc := t.RingCentral, t.Engage, t.Sync
 	if err := checkHTTPURL(rc.ServerURL); err != nil {
-		bad(prefix+"ringcentral.server_url", "%v", err)
+		bad("ringcentral.server_url", "%v", err)
 	}
 	if err := checkHTTPURL(e.ServerURL); err != nil {
-		bad(prefix+"engage.server_url", "%v", err)
+		bad("engage.server_url", "%v", err)
 	}
 	if e.RefreshMargin <= 0 {
-		bad(prefix+"engage.refresh_margin", "must be a positive duration like \"60s\", got %q", e.RefreshMargin)
+		bad("engage.refresh_margin", "must be a positive duration like \"60s\", got %q", e.RefreshMargin)
 	}
 	if e.RequestsPerMinute <= 0 {
-		bad(prefix+"engage.requests_per_minute", "must be a positive integer, got %d", e.RequestsPerMinute)
+		bad("engage.requests_per_minute", "must be a positive integer, got %d", e.RequestsPerMinute)
 	}
 	if n := e.Concurrency; n < 1 || n > 64 {
-		bad(prefix+"engage.concurrency", "must be an integer from 1 to 64, got %d", n)
+		bad("engage.concurrency", "must be an integer from 1 to 64, got %d", n)
 	}
 	if e.MaxRetryWait <= 0 {
-		bad(prefix+"engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", e.MaxRetryWait)
+		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", e.MaxRetryWait)
 	}
 	if n := e.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
-		bad(prefix+"engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
+		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
 	}
 	if len(sc.Entities) == 0 {
-		bad(prefix+"sync.entities", "must list at least one of %s", entityNames(", "))
+		bad("sync.entities", "must list at least one of %s", entityNames(", "))
 	}
 	seen := map[entity.Name]bool{}
 	for _, e := range sc.Entities {
 		switch {
 		case !slices.Contains(entity.Names(), e):
-			bad(prefix+"sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
+			bad("sync.entities", "unknown entity %q, expected some of %s", e, entityNames(", "))
 		case seen[e]:
-			bad(prefix+"sync.entities", "entity %q is listed twice", e)
+			bad("sync.entities", "entity %q is listed twice", e)
 		}
 		seen[e] = true
 	}
 	if f := sc.MaxDeleteFraction; !(f > 0 && f <= 1) || math.IsNaN(f) {
-		bad(prefix+"sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
+		bad("sync.max_delete_fraction", "must be a number greater than 0 and at most 1, got %v", f)
 	}
 	if sc.Timeout <= 0 {
-		bad(prefix+"sync.timeout", "must be a positive duration like \"1h\", got %q", sc.Timeout)
+		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", sc.Timeout)
 	}
-	validateSchedule(prefix, sch, bad)
+	validateSchedule(t.Schedule, bad)
 }
 
 // problemFunc reports one problem of the config key; validate collects them.
 type problemFunc func(key, format string, args ...any)
 
-// validateSchedule checks the schedule section s (prefix is "" for the top level).
-func validateSchedule(prefix string, s ScheduleConfig, bad problemFunc) {
+// validateSchedule checks the schedule section s.
+func validateSchedule(s ScheduleConfig, bad problemFunc) {
 	loc, tzErr := time.LoadLocation(s.Timezone)
 	if s.Timezone == "" || tzErr != nil {
 		loc = time.UTC // reported below; the cron check still runs
 	}
 	if err := checkSchedule(s.Cron, s.Seconds, time.Now().In(loc)); err != nil {
-		bad(prefix+"schedule.cron", "%v", err)
+		bad("schedule.cron", "%v", err)
 	}
 	if s.Timezone == "" || tzErr != nil {
-		bad(prefix+"schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got %q", s.Timezone)
+		bad("schedule.timezone", "must be an IANA time zone name like UTC or Europe/Berlin, got %q", s.Timezone)
 	}
 	if s.Timeout <= 0 {
-		bad(prefix+"schedule.timeout", "must be a positive duration like \"1h\", got %q", s.Timeout)
+		bad("schedule.timeout", "must be a positive duration like \"1h\", got %q", s.Timeout)
 	}
 	if n := s.Retries; n < 0 || n > 10 {
-		bad(prefix+"schedule.retries", "must be an integer from 0 to 10, got %d", n)
+		bad("schedule.retries", "must be an integer from 0 to 10, got %d", n)
 	}
 }
 
