@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
@@ -190,19 +191,12 @@ tenants:
 	r.maxConns = maxConns
 
 	// Which replica ran which run is not in the ledger: River's jobs say (attempted_by).
-	var byReplica []int
-	rows, err := pool.Query(b.Context(), "SELECT count(*) FROM evsync.river_job GROUP BY attempted_by[1] ORDER BY 1 DESC")
+	rows, err := pool.Query(b.Context(), "SELECT count(*)::int FROM evsync.river_job GROUP BY attempted_by[1] ORDER BY 1 DESC")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for rows.Next() {
-		var n int
-		if err := rows.Scan(&n); err != nil {
-			b.Fatal(err)
-		}
-		byReplica = append(byReplica, n)
-	}
-	if err := rows.Err(); err != nil {
+	byReplica, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
 		b.Fatal(err)
 	}
 	copy(r.perReplica[:], byReplica)
