@@ -170,7 +170,11 @@ func equalFold(w []byte, s string) bool {
 // included) is an error that does not quote the input.
 func Scrub(raw []byte) ([]byte, error) {
 	sc := scrubber{in: raw}
-	out, err := sc.scrub()
+	return sc.finish(sc.scrub())
+}
+
+// finish repairs what scrub copied (see Scrub).
+func (sc *scrubber) finish(out []byte, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +262,12 @@ type scrubber struct {
 	pos     int
 	out     []byte
 	badUTF8 bool // a string held bytes that are not UTF-8 (Scrub repairs them)
+
+	// For ScrubPaths: where paths are recorded (nil: not at all), the current path and its
+	// number of segments.
+	paths *Paths
+	path  []byte
+	segs  int
 }
 
 // MaxDepth is the most objects and arrays Scrub takes nested in one another. PostgreSQL's jsonb
@@ -443,6 +453,13 @@ func (s *scrubber) member(depth, open int) error {
 	}
 	s.pos++
 	s.ws()
+	if s.paths != nil {
+		key := s.in[kstart+1 : kend-1]
+		if escaped {
+			key = unquote(s.in[kstart:kend])
+		}
+		defer s.leave(s.enter(key, false))
+	}
 	if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
 		return s.skip(depth + 1)
 	}
@@ -452,6 +469,28 @@ func (s *scrubber) member(depth, open int) error {
 	s.out = append(s.out, s.in[kstart:kend]...)
 	s.out = append(s.out, ':')
 	return s.value(depth + 1)
+}
+
+// unquote decodes a quoted key that holds escapes (already validated by str).
+func unquote(quoted []byte) []byte {
+	var k string
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return quoted
+	}
+	return []byte(k)
+}
+
+// element copies one array element, recording its paths (once per shape) for ScrubPaths.
+func (s *scrubber) element(depth int, shapes *arrayShapes) error {
+	if s.paths == nil {
+		return s.value(depth)
+	}
+	start := len(s.paths.tok)
+	plen, psegs := s.enter(elemsSeg, true)
+	err := s.value(depth)
+	s.leave(plen, psegs)
+	s.dedupe(shapes, start)
+	return err
 }
 
 // escapedKind classifies a key that holds escapes (quoted, as in the input) by what it
@@ -493,9 +532,10 @@ func (s *scrubber) array(depth int) error {
 		s.out = append(s.out, ']')
 		return nil
 	}
+	var shapes arrayShapes
 	for {
 		s.ws()
-		if err := s.value(depth + 1); err != nil {
+		if err := s.element(depth+1, &shapes); err != nil {
 			return err
 		}
 		closed, err := s.next(']')

@@ -1,0 +1,196 @@
+package secretjson
+
+import (
+	"bytes"
+	"encoding/binary"
+	"iter"
+	"strings"
+)
+
+// Type is a set of JSON types, one bit each.
+type Type uint8
+
+// The JSON types.
+const (
+	TypeArray Type = 1 << iota
+	TypeBoolean
+	TypeNull
+	TypeNumber
+	TypeObject
+	TypeString
+)
+
+// typeNames are the types' names, in the order of their bits (sorted by name).
+var typeNames = [...]string{"array", "boolean", "null", "number", "object", "string"}
+
+// Names returns the names of the types in t, sorted.
+func (t Type) Names() []string {
+	var out []string
+	for i, n := range typeNames {
+		if t&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NonNull returns t without null.
+func (t Type) NonNull() Type { return t &^ TypeNull }
+
+// String returns the non-null types of t, sorted and joined with "|" ("boolean",
+// "number|string"), as api_field_changes records them; a set of null alone is "null".
+func (t Type) String() string {
+	if nn := t.NonNull(); nn != 0 {
+		return strings.Join(nn.Names(), "|")
+	}
+	if t == TypeNull {
+		return "null"
+	}
+	return ""
+}
+
+// ParseType reads a type name ("string"); ok is false for a name that is none.
+func ParseType(name string) (t Type, ok bool) {
+	for i, n := range typeNames {
+		if n == name {
+			return 1 << i, true
+		}
+	}
+	return 0, false
+}
+
+// typeOf is the type of the JSON value whose first byte is c.
+func typeOf(c byte) Type {
+	switch c {
+	case '{':
+		return TypeObject
+	case '[':
+		return TypeArray
+	case '"':
+		return TypeString
+	case 't', 'f':
+		return TypeBoolean
+	case 'n':
+		return TypeNull
+	}
+	return TypeNumber
+}
+
+// MaxPathSegments is how deep Paths looks into an object: a path is at most three segments,
+// each a key or an array's elements ([]): "isActive", "mainAccount.rcAccountId",
+// "roles[].roleType". A value deeper than that is not recorded (its parent's type, object or
+// array, is).
+const MaxPathSegments = 3
+
+// maxPathLen bounds one recorded path in bytes; a longer one (a hostile key) is not recorded,
+// nor anything below it.
+const maxPathLen = 1024
+
+// Paths collects the JSON paths of the value ScrubPaths scans and the type of each value at
+// them, names only, never values: an object's members are "key" (nested: "parent.key"), an
+// array's elements "parent[]". Secret-bearing members are recorded too, by name, though Scrub
+// removes them. Elements of one array that have the same paths and types are recorded once, so
+// what Paths holds for objects of the same shape is the same bytes whatever their arrays'
+// lengths (Bytes, to recognise a shape seen before). A key holding "." or "[]" reads as more
+// segments than it is; the API's keys are identifiers.
+type Paths struct {
+	tok  []byte // tokens: a type byte, the path's length (uint16), the path
+	path []byte // the scanner's current path, kept for the next scan
+}
+
+// Reset empties p, keeping its memory.
+func (p *Paths) Reset() { p.tok = p.tok[:0] }
+
+// Bytes returns p's encoding: equal for equal paths and types in the same order.
+func (p *Paths) Bytes() []byte { return p.tok }
+
+// All yields every recorded path (valid only until the next call) with the type of the value
+// there; a path appears once per type it was seen with and may appear more than once.
+func (p *Paths) All() iter.Seq2[[]byte, Type] {
+	return func(yield func([]byte, Type) bool) {
+		for b := p.tok; len(b) >= 3; {
+			t, n := Type(b[0]), int(binary.LittleEndian.Uint16(b[1:3]))
+			if !yield(b[3:3+n], t) {
+				return
+			}
+			b = b[3+n:]
+		}
+	}
+}
+
+// add records path with type t and reports whether it did (not for a path too long).
+func (p *Paths) add(path []byte, t Type) bool {
+	if len(path) > maxPathLen {
+		return false
+	}
+	p.tok = append(p.tok, byte(t), byte(len(path)), byte(len(path)>>8))
+	p.tok = append(p.tok, path...)
+	return true
+}
+
+// ScrubPaths is Scrub that also records in p (reset first) the paths and types of raw, in the
+// same pass.
+func ScrubPaths(raw []byte, p *Paths) ([]byte, error) {
+	p.Reset()
+	sc := scrubber{in: raw, paths: p, path: p.path[:0]}
+	out, err := sc.scrub()
+	p.path = sc.path
+	return sc.finish(out, err)
+}
+
+// enter extends the current path with seg (a key; "[]" for an array's elements, joined
+// without a dot) and records it with the type of the value at pos. It returns what leave
+// restores. Past MaxPathSegments, or for a path too long, nothing is recorded at this depth or
+// below.
+func (s *scrubber) enter(seg []byte, elems bool) (plen, psegs int) {
+	plen, psegs = len(s.path), s.segs
+	if s.segs >= MaxPathSegments {
+		return plen, psegs
+	}
+	if !elems && plen > 0 {
+		s.path = append(s.path, '.')
+	}
+	s.path = append(s.path, seg...)
+	s.segs++
+	if s.pos >= len(s.in) || !s.paths.add(s.path, typeOf(s.in[s.pos])) {
+		s.segs = MaxPathSegments
+	}
+	return plen, psegs
+}
+
+// leave restores the path enter extended.
+func (s *scrubber) leave(plen, psegs int) {
+	s.path, s.segs = s.path[:plen], psegs
+}
+
+// arrayShapes remembers, for one array, where in Paths the distinct element shapes recorded
+// so far lie, so that an element shaped like an earlier one is recorded once.
+type arrayShapes struct {
+	spans [maxElemShapes][2]int
+	n     int
+}
+
+// maxElemShapes bounds the distinct element shapes one array compares against; elements past
+// that many shapes are recorded as they come (more bytes, the same paths).
+const maxElemShapes = 8
+
+// dedupe drops the tokens of the element recorded from start on when an earlier element of
+// the array recorded the same ones.
+func (s *scrubber) dedupe(a *arrayShapes, start int) {
+	tok := s.paths.tok
+	elem := tok[start:]
+	for i := range a.n {
+		sp := a.spans[i]
+		if bytes.Equal(tok[sp[0]:sp[1]], elem) {
+			s.paths.tok = tok[:start]
+			return
+		}
+	}
+	if a.n < maxElemShapes {
+		a.spans[a.n] = [2]int{start, len(tok)}
+		a.n++
+	}
+}
+
+// elemsSeg is the segment of an array's elements.
+var elemsSeg = []byte("[]")

@@ -1,0 +1,164 @@
+package secretjson
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// pathList renders what p recorded as "path type" lines, in order.
+func pathList(p *Paths) []string {
+	var out []string
+	for path, t := range p.All() {
+		out = append(out, fmt.Sprintf("%s %s", path, t.Names()))
+	}
+	return out
+}
+
+func TestScrubPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"top-level keys and their types", `{"a":"x","b":1.5e3,"c":true,"d":false,"e":null,"f":{},"g":[]}`,
+			[]string{"a [string]", "b [number]", "c [boolean]", "d [boolean]", "e [null]", "f [object]", "g [array]"}},
+		// DESIGN.md's examples: a nested key, and the keys of an array's objects.
+		{"nested and array paths", `{"isActive":true,"mainAccount":{"rcAccountId":"400"},"roles":[{"roleType":"ADMIN"}]}`,
+			[]string{"isActive [boolean]", "mainAccount [object]", "mainAccount.rcAccountId [string]",
+				"roles [array]", "roles[] [object]", "roles[].roleType [string]"}},
+		{"secret keys by name, never their values", `{"password":"hunter2","sipPassword":null,"credentials":{"apiKey":"k"}}`,
+			[]string{"password [string]", "sipPassword [null]", "credentials [object]", "credentials.apiKey [string]"}},
+		{"three segments at most", `{"a":{"b":{"c":{"d":1}}},"l":[[[1]]]}`,
+			[]string{"a [object]", "a.b [object]", "a.b.c [object]", "l [array]", "l[] [array]", "l[][] [array]"}},
+		{"elements of one shape once", `{"ids":[1,2,3,4],"skills":[{"id":1,"n":"a"},{"id":2,"n":"b"},{"id":3,"n":null}]}`,
+			[]string{"ids [array]", "ids[] [number]", "skills [array]",
+				"skills[] [object]", "skills[].id [number]", "skills[].n [string]",
+				"skills[] [object]", "skills[].id [number]", "skills[].n [null]"}},
+		{"mixed element types", `{"m":[1,"a",1,null,"b"]}`,
+			[]string{"m [array]", "m[] [number]", "m[] [string]", "m[] [null]"}},
+		{"escaped key decoded", `{"caf\u00e9":1,"a\"b":2}`, []string{"café [number]", `a"b [number]`}},
+		{"whitespace ignored", " {\n \"a\" : [ { \"b\" : 1 } ] \n} ", []string{"a [array]", "a[] [object]", "a[].b [number]"}},
+		{"empty", `{}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var p Paths
+			out, err := ScrubPaths([]byte(tt.in), &p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, pathList(&p)); diff != "" {
+				t.Errorf("paths (-want +got):\n%s", diff)
+			}
+			// The scrubbed output is Scrub's.
+			want, _ := Scrub([]byte(tt.in))
+			if string(out) != string(want) {
+				t.Errorf("ScrubPaths output %s, Scrub %s", out, want)
+			}
+		})
+	}
+}
+
+// Objects of one shape record the same bytes whatever their arrays' lengths, and a reused
+// Paths starts empty.
+func TestScrubPathsShape(t *testing.T) {
+	t.Parallel()
+	var p Paths
+	if _, err := ScrubPaths([]byte(`{"a":1,"l":[{"x":1},{"x":2},{"x":3}]}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	first := slices.Clone(p.Bytes())
+	if _, err := ScrubPaths([]byte(`{"a":7,"l":[{"x":9}]}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != string(p.Bytes()) {
+		t.Errorf("same shape, different bytes:\n%q\n%q", first, p.Bytes())
+	}
+	if _, err := ScrubPaths([]byte(`{"a":"7"}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a [string]"}, pathList(&p)); diff != "" {
+		t.Errorf("reused Paths (-want +got):\n%s", diff)
+	}
+}
+
+// Invalid JSON is ScrubPaths' error as it is Scrub's, and a key too long is not recorded.
+func TestScrubPathsBad(t *testing.T) {
+	t.Parallel()
+	var p Paths
+	if _, err := ScrubPaths([]byte(`{"a":[1,}`), &p); err == nil {
+		t.Error("invalid JSON: no error")
+	}
+	long := make([]byte, maxPathLen+1)
+	for i := range long {
+		long[i] = 'k'
+	}
+	if _, err := ScrubPaths([]byte(`{"`+string(long)+`":{"x":1},"b":2}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b [number]"}, pathList(&p)); diff != "" {
+		t.Errorf("long key (-want +got):\n%s", diff)
+	}
+}
+
+func TestTypeString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		t    Type
+		want string
+	}{
+		{TypeBoolean, "boolean"},
+		{TypeString | TypeNumber, "number|string"},
+		{TypeString | TypeNull, "string"},
+		{TypeNull, "null"},
+		{0, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.t.String(); got != tt.want {
+			t.Errorf("%v.String() = %q, want %q", tt.t.Names(), got, tt.want)
+		}
+	}
+	for _, n := range typeNames {
+		if ty, ok := ParseType(n); !ok || ty.Names()[0] != n {
+			t.Errorf("ParseType(%q) = %v, %v", n, ty, ok)
+		}
+	}
+}
+
+// BenchmarkScrubPaths is BenchmarkScrub's object with its paths recorded (the sink's cost per
+// row with field tracking).
+func BenchmarkScrubPaths(b *testing.B) {
+	in := []byte(benchObject)
+	b.SetBytes(int64(len(in)))
+	var p Paths
+	for b.Loop() {
+		if _, err := ScrubPaths(in, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// ScrubPaths scrubs exactly as Scrub does, and its paths stay within MaxPathSegments.
+func FuzzScrubPaths(f *testing.F) {
+	f.Add([]byte(benchObject))
+	f.Add([]byte(`{"a":[[{"b":{"c":[1,{"d":2}]}}]],"password":{"x":[1]}}`))
+	f.Add([]byte(`{"k\u002ey":[null,true,"s",{"t":1}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want, werr := Scrub(in)
+		var p Paths
+		got, err := ScrubPaths(in, &p)
+		if (werr == nil) != (err == nil) || string(want) != string(got) {
+			t.Fatalf("ScrubPaths = %q, %v; Scrub = %q, %v", got, err, want, werr)
+		}
+		for path, ty := range p.All() {
+			if ty == 0 || ty&(ty-1) != 0 {
+				t.Fatalf("path %q: type %08b is not one type", path, ty)
+			}
+		}
+	})
+}
