@@ -10,6 +10,7 @@ package entity
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -100,6 +101,37 @@ type Desc struct {
 	Listing *Listing
 	// Implies are the entities a run of this one also lists and publishes.
 	Implies []Name
+	// Fields maps a column to the paths of the entity's API object its value is read from,
+	// where From is not simply that path (Column.Paths).
+	Fields map[string][]string
+}
+
+// pathRE matches a From that is a path of the API object: "gateName", "roles[].roleType".
+var pathRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[\]|\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// Paths returns the paths of the entity's API object (the one whose fields api_fields
+// records) that column c's value is read from: Fields' entry, else From when it is a path,
+// else none (the value comes from the listing, not the object).
+func (d *Desc) Paths(c Column) []string {
+	if p, ok := d.Fields[c.Name]; ok {
+		return p
+	}
+	if pathRE.MatchString(c.From) {
+		return []string{c.From}
+	}
+	return nil
+}
+
+// ColumnsFed returns the columns, key columns included, whose values are read from path of
+// the entity's API object: what a removed path or a changed type affects.
+func (d *Desc) ColumnsFed(path string) []string {
+	var out []string
+	for _, c := range slices.Concat(d.Key, d.Columns) {
+		if slices.Contains(d.Paths(c), path) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // Listing is one kind of request a run makes: an endpoint, made once per item of its Parent
@@ -168,7 +200,9 @@ var descs = []*Desc{
 		Columns: []Column{
 			{"name", Text, "mainAccountName, else mainAccount.mainAccountName"},
 			{"rc_account_id", Text, "mainAccount.rcAccountId"},
-		}},
+		},
+		// The row's API object is the sub-account's nested mainAccount.
+		Fields: map[string][]string{"name": {"mainAccountName"}, "rc_account_id": {"rcAccountId"}}},
 	{Name: SubAccounts, Scope: OneScope, Listing: ListAccounts, Implies: []Name{Accounts},
 		Key: []Column{{"sub_account_id", Text, "accountId"}},
 		Columns: []Column{
@@ -192,7 +226,8 @@ var descs = []*Desc{
 			{"rc_account_id", Text, "rcAccountId"},
 			{"roles", TextArray, "roles[].roleType"},
 			{"created_at", Time, "creationDate"},
-		}},
+		},
+		Fields: map[string][]string{"parent_user_id": {"parentPath"}}},
 	{Name: AgentGroups, Scope: PerSubAccount, Listing: ListAgentGroups,
 		Key: []Column{subAccountKey(), {"agent_group_id", Int, "agentGroupId"}},
 		Columns: []Column{
@@ -212,7 +247,8 @@ var descs = []*Desc{
 			{"rc_user_id", Int, "rcUserId"},
 			{"created_at", Time, "createdOn"},
 			{"last_login_at", Time, "lastLoginDate"},
-		}},
+		},
+		Fields: map[string][]string{"is_active": {"isActive", "active"}}},
 	{Name: QueueGroups, Scope: PerSubAccount, Listing: ListGateGroups,
 		Key: []Column{subAccountKey(), {"queue_group_id", Int, "gateGroupId"}},
 		Columns: []Column{
@@ -228,7 +264,9 @@ var descs = []*Desc{
 			{"is_active", Bool, "isActive"},
 			{"priority", Int, "gatePriority"},
 			{"created_at", Time, "createdOn"},
-		}},
+		},
+		// The row's API object is the gate itself.
+		Fields: map[string][]string{"queue_id": {"gateId"}}},
 	{Name: Skills, Scope: PerSubAccount, Listing: ListGateGroupSkills, Implies: []Name{QueueGroups},
 		Key: []Column{subAccountKey(), {"queue_group_id", Int, "the queue group listed (gateGroupId)"}, {"skill_id", Int, "skillId"}},
 		Columns: []Column{
@@ -254,7 +292,9 @@ var descs = []*Desc{
 			{"is_active", Bool, "isActive (the API sends 0/1 here)"},
 			{"start_date", Time, "startDate"},
 			{"end_date", Time, "endDate"},
-		}},
+		},
+		// The row's API object is the campaign itself.
+		Fields: map[string][]string{"campaign_id": {"campaignId"}, "is_active": {"isActive"}}},
 	{Name: AgentQueues, Scope: PerSubAccount, Listing: ListGateAgents, Implies: []Name{Queues},
 		Key: []Column{subAccountKey(), {"queue_id", Int, "the queue listed (gateId)"}, {"agent_id", Int, "agentId"}}},
 	{Name: AgentDialGroups, Scope: PerSubAccount, Listing: ListDialGroupAgents, Implies: []Name{DialGroups},
