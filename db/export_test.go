@@ -17,6 +17,14 @@ func SetStageHook(st *Stage, fn func(ctx context.Context, step string) error) {
 	st.hook = fn
 }
 
+// SetFieldTracking turns the recording of API paths (schema drift) on or off for st, before
+// its first Add: the benchmark measures the sink both ways.
+func SetFieldTracking(st *Stage, on bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.track = on
+}
+
 // IsSecretKey exposes the secret-key rule to the db tests.
 func IsSecretKey(k string) bool { return secretjson.IsSecretKey(k) }
 
@@ -78,6 +86,7 @@ type AgentRow struct {
 	CreatedAt    *time.Time
 	LastLoginAt  *time.Time
 	Raw          []byte
+	Object       []byte
 	Rank         int64
 }
 
@@ -124,7 +133,7 @@ func (st *Stage) AgentGroupsAdd(ctx context.Context, source string, rows []Agent
 
 func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) error {
 	return st.Add(ctx, entity.Agents, source, convert(rows, func(r *AgentRow) Row {
-		return Row{S: r.SubAccountID, N: [2]int64{r.AgentID}, Rank: r.Rank, Raw: r.Raw,
+		return Row{S: r.SubAccountID, N: [2]int64{r.AgentID}, Rank: r.Rank, Raw: r.Raw, Object: r.Object,
 			Vals: []any{r.AgentGroupID, r.Username, r.FirstName, r.LastName, r.Email, r.AgentType, r.IsActive,
 				r.RCUserID, r.CreatedAt, r.LastLoginAt}}
 	}))

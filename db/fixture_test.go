@@ -115,6 +115,8 @@ type syncOpts struct {
 	dupFunc   func(db.Duplicate)
 	// fallback stages the accounts with AccountsAddFallback (a weaker source).
 	fallback bool
+	// someSubs decides as a run restricted to some sub-accounts (Policy.SomeSubAccounts).
+	someSubs bool
 }
 
 // sync runs one complete run of tn: lock, ledger row, stage every row in pages, mark every
@@ -183,7 +185,7 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.hook != nil {
 		db.SetStageHook(st, o.hook)
 	}
-	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass}, o.dryRun)
+	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass, SomeSubAccounts: o.someSubs}, o.dryRun)
 	return res, runID, err
 }
 
@@ -208,7 +210,7 @@ func publishStage(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry boo
 	}
 	dec := pol.Decide(plan, nil)
 	return st.Publish(ctx, &db.PublishParams{Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error,
-		DryRun: dry, APIRequests: 7, TokenRefreshes: 1})
+		DryRun: dry, APIRequests: 7, TokenRefreshes: 1, WholeEntities: dec.WholeEntities})
 }
 
 func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, string, []T) error) error {

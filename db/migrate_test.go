@@ -111,9 +111,15 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 				defer lock.Release()
 			}
-			// The configuration entities' tables are empty, and the views steps drop no
-			// table: no rows are at stake until the first migration's.
+			// The drift tables and the configuration entities' tables are empty, and the
+			// views steps drop no table: no rows are at stake until the first migration's.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			if err == nil {
+				if plan.Version != 5 || plan.Rows() != 0 || len(plan.Tables) != 2 {
+					t.Errorf("drift step: version %d, %d rows in %d tables, want 5, 0, 2", plan.Version, plan.Rows(), len(plan.Tables))
+				}
+				plan, err = db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			}
 			if err == nil {
 				if plan.Version != 4 || plan.Rows() != 0 || len(plan.Tables) != 14 {
 					t.Errorf("configuration step: version %d, %d rows in %d tables, want 4, 0, 14", plan.Version, plan.Rows(), len(plan.Tables))
@@ -130,8 +136,8 @@ func TestMigrateDownGuards(t *testing.T) {
 				if !errors.Is(err, db.ErrLocked) {
 					t.Fatalf("MigrateDown while locked = %v, want ErrLocked", err)
 				}
-				if n := tableCount(t, pool, schema); n != 31 {
-					t.Errorf("a locked-out MigrateDown left %d tables and views, want 31", n)
+				if n := tableCount(t, pool, schema); n != 33 {
+					t.Errorf("a locked-out MigrateDown left %d tables and views, want 33", n)
 				}
 				return
 			}

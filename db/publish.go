@@ -51,6 +51,10 @@ type PublishParams struct {
 	DryRun bool // compute everything, return counts, roll back; no ledger rows
 	// Stored on sync_runs.
 	APIRequests, TokenRefreshes, Retries, RateLimited int64
+	// WholeEntities are the entities whose every scope the run listed (not those scoped per
+	// sub-account when the run was restricted to some): only for these, when every one of
+	// their scopes also succeeded, are paths that no object carried judged removed.
+	WholeEntities []entity.Name
 	// Lock, when set, is the run's lock: Publish commits only while its session still holds
 	// it, and fails with ErrLockLost otherwise (another run may hold it by then).
 	Lock *Lock
@@ -62,6 +66,10 @@ type PublishResult struct {
 	Status RunStatus
 	Error  string
 	Scopes []ScopeCounts
+	// Fields is what the run observed of each entity's API objects, FieldChanges what it
+	// found changed (written to api_field_changes, except by a dry run).
+	Fields       []EntityFields
+	FieldChanges []FieldChange
 }
 
 // ScopeCounts are one scope's counts and how it ended, as recorded in sync_run_scopes.
@@ -126,6 +134,9 @@ func (st *Stage) makePlan(ctx context.Context) (*Plan, error) {
 		if pl != nil {
 			st.plans = append(st.plans, pl)
 		}
+	}
+	if err := st.loadFields(ctx); err != nil {
+		return nil, fmt.Errorf("planning: %w", err)
 	}
 	return plan, nil
 }
@@ -248,6 +259,14 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams) (*PublishResult,
 			return nil, fmt.Errorf("publishing %s: %w", pl.e.def.name, err)
 		}
 	}
+	if !dry {
+		if err := st.step(ctx, "fields"); err != nil {
+			return nil, err
+		}
+		if err := st.writeFields(ctx, tx, st.fieldW, runArg); err != nil {
+			return nil, err
+		}
+	}
 	if err := st.step(ctx, "ledger"); err != nil {
 		return nil, err
 	}
@@ -271,12 +290,17 @@ func (st *Stage) decide(p *PublishParams) (*PublishResult, error) {
 		return nil, fmt.Errorf("deciding: invalid run status %q", p.Status)
 	}
 	res := &PublishResult{RunID: st.runID, Status: p.Status, Error: p.Error}
+	whole := map[entity.Name]bool{}
 	for _, pl := range st.plans {
+		whole[pl.e.def.name] = slices.Contains(p.WholeEntities, pl.e.def.name)
 		pl.deletes, pl.wantDel = nil, 0
 		for i := range pl.scopes {
 			sp, dec := st.plan.Scopes[pl.first+i], p.Scopes[pl.first+i]
 			if !slices.Contains(ScopeStatuses(), dec.Status) {
 				return nil, fmt.Errorf("deciding %s/%s: invalid scope status %q", sp.Entity, sp.Scope, dec.Status)
+			}
+			if !sp.Complete || dec.Status != ScopeSucceeded {
+				whole[sp.Entity] = false
 			}
 			c := ScopeCounts{Entity: sp.Entity, Scope: sp.Scope, Status: dec.Status, Error: dec.Error,
 				Fetched: sp.Fetched, Inserted: sp.Inserted, Updated: sp.Updated,
@@ -292,6 +316,8 @@ func (st *Stage) decide(p *PublishParams) (*PublishResult, error) {
 			res.Scopes = append(res.Scopes, c)
 		}
 	}
+	res.Fields, st.fieldW = st.decideFields(func(n entity.Name) bool { return whole[n] })
+	res.FieldChanges = st.fieldW.changes
 	return res, nil
 }
 

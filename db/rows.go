@@ -25,6 +25,10 @@ type Row struct {
 	// Raw is the API object JSON; Stage scrubs its secret-bearing keys and computes the row
 	// hash itself.
 	Raw []byte
+	// Object, when set, is the API object as listed where Raw is not it (an assignment row
+	// keeps only the agentId of the agent object its listing sent): schema drift records its
+	// paths instead of Raw's. It is not stored.
+	Object []byte
 	// Rank decides which copy is kept of a key added twice in one run (an agent listed in two
 	// groups): the lower rank, of equal ranks the first added (Stage.SetDuplicateFunc).
 	Rank int64

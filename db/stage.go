@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"slices"
 	"strconv"
@@ -43,8 +44,18 @@ type Stage struct {
 	plan    *Plan         // the last Plan's result
 	plans   []*entityPlan // ... per entity with marked scopes
 	done    bool          // Publish was called
-	closed  bool
-	err     error // first staging error; Publish refuses to run after one
+
+	closed bool
+	err    error // first staging error; Publish refuses to run after one
+
+	// Schema drift (fields.go): whether paths are recorded (tests turn it off to measure
+	// it), the scratch they are recorded in, the shapes' hash seed, what api_fields held
+	// (read by Plan) and the writes the decisions made.
+	track  bool
+	paths  secretjson.Paths
+	seed   maphash.Seed
+	stored map[entity.Name]map[string]secretjson.Type
+	fieldW *fieldWrites
 
 	// hook, when set (tests only), runs at named points of Publish; an error aborts it.
 	hook func(ctx context.Context, step string) error
@@ -98,6 +109,7 @@ type stageEntity struct {
 	scopes  map[string]*scopeStat
 	strs    map[string]string // interned key strings
 	stagedN int64
+	fields  fieldSet // the paths its API objects carried
 }
 
 // StageBegin acquires a dedicated connection for one run's staging. runID 0 means a dry run
@@ -117,7 +129,8 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 			return nil, fmt.Errorf("configuring staging connection: %w", err)
 		}
 	}
-	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher()}
+	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
+		track: true, seed: maphash.MakeSeed()}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
@@ -324,7 +337,7 @@ func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, r
 			se.Column = err.column
 			return se
 		}
-		if err := b.addRow(ctx, i, k, v, r.Raw, r.Rank); err != nil {
+		if err := b.addRow(ctx, i, k, v, r); err != nil {
 			return err
 		}
 	}
@@ -463,17 +476,18 @@ func timeValue(v any) (any, bool) {
 	return nil, false
 }
 
-// addRow classifies item i (key k, typed values v, raw) against the stored and already seen
+// addRow classifies item i (row r, key k, typed values v) against the stored and already seen
 // rows, and queues it for the COPY when it is new, changed or restored.
-func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []byte, rank int64) error {
+func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, r *Row) error {
 	e, d := b.e, b.e.def
 	if d.keyS != "" && k.s == "" {
 		return b.fail(i, k, fmt.Errorf("empty %s", d.keyS))
 	}
-	clean, err := secretjson.Scrub(raw)
+	clean, err := b.scrub(r)
 	if err != nil {
 		return b.fail(i, k, err)
 	}
+	rank := r.Rank
 	h := b.st.hasher.sum(v, clean)
 	e.intern(&k)
 	sc := e.scope(d.scope(k))
@@ -505,6 +519,27 @@ func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, raw []b
 	b.rows = append(b.rows, append(own(v), clean, h[:], op))
 	b.items = append(b.items, copiedItem{index: i, key: k})
 	return nil
+}
+
+// scrub returns r's raw without its secrets and records the paths of its API object (Raw, or
+// Object when set) for schema drift; a fallback row's object is not the API's.
+func (b *addBatch) scrub(r *Row) ([]byte, error) {
+	st := b.st
+	if !st.track || b.fallback {
+		return secretjson.Scrub(r.Raw)
+	}
+	if r.Object == nil {
+		clean, err := secretjson.ScrubPaths(r.Raw, &st.paths)
+		if err == nil {
+			b.e.fields.observe(&st.paths, st.seed)
+		}
+		return clean, err
+	}
+	if _, err := secretjson.ScrubPaths(r.Object, &st.paths); err != nil {
+		return nil, fmt.Errorf("object: %w", err)
+	}
+	b.e.fields.observe(&st.paths, st.seed)
+	return secretjson.Scrub(r.Raw)
 }
 
 // listedTwice handles item i, whose key was seen earlier in this run (old): the copy with the lower rank is

@@ -39,3 +39,23 @@ const (
 
 // ScopeStatuses returns every scope status.
 func ScopeStatuses() []ScopeStatus { return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld} }
+
+// FieldChangeKind is what happened to a path of an entity's API objects,
+// api_field_changes.change.
+type FieldChangeKind string
+
+// The field changes.
+const (
+	// FieldAdded: the path appeared.
+	FieldAdded FieldChangeKind = "added"
+	// FieldRemoved: no object carried the path, in a run where every scope of the entity
+	// completed.
+	FieldRemoved FieldChangeKind = "removed"
+	// FieldTypeChanged: the path's set of non-null JSON types changed.
+	FieldTypeChanged FieldChangeKind = "type_changed"
+)
+
+// FieldChangeKinds returns every field change.
+func FieldChangeKinds() []FieldChangeKind {
+	return []FieldChangeKind{FieldAdded, FieldRemoved, FieldTypeChanged}
+}

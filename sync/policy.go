@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 )
 
@@ -19,6 +20,9 @@ const MaxDeleteFractionDefault = 0.5
 type Policy struct {
 	MaxDeleteFraction float64 // 0 means MaxDeleteFractionDefault
 	AllowMassDelete   bool    // apply deletes even when a scope trips the breaker
+	// SomeSubAccounts says the run lists only some sub-accounts (--sub-account): the entities
+	// scoped per sub-account were not seen whole, so no path of theirs is judged removed.
+	SomeSubAccounts bool
 }
 
 // Decision is a run's decided publish: one decision per planned scope, and the run's status
@@ -27,6 +31,9 @@ type Decision struct {
 	Scopes []db.ScopeDecision
 	Status db.RunStatus
 	Error  string
+	// WholeEntities are the planned entities whose every scope the run listed
+	// (db.PublishParams.WholeEntities).
+	WholeEntities []entity.Name
 }
 
 // Decide decides every scope of plan and the run's status. A scope marked failed is failed
@@ -57,6 +64,9 @@ func (p Policy) Decide(plan *db.Plan, problems []string) Decision {
 			d.Delete = sp.Missing > 0
 		}
 		dec.Scopes = append(dec.Scopes, d)
+		if !slices.Contains(dec.WholeEntities, sp.Entity) && !(p.SomeSubAccounts && entity.Of(sp.Entity).Scoped()) {
+			dec.WholeEntities = append(dec.WholeEntities, sp.Entity)
+		}
 	}
 	lines = append(lines, problems...)
 	dec.Status = db.RunSucceeded

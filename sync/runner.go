@@ -245,10 +245,11 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 	if err != nil {
 		return err
 	}
-	dec := Policy{MaxDeleteFraction: r.cfg.MaxDeleteFraction, AllowMassDelete: r.cfg.AllowMassDelete}.Decide(plan, f.problems)
+	dec := Policy{MaxDeleteFraction: r.cfg.MaxDeleteFraction, AllowMassDelete: r.cfg.AllowMassDelete,
+		SomeSubAccounts: len(r.cfg.SubAccounts) > 0}.Decide(plan, f.problems)
 	api := r.client.Stats()
 	pres, err := stage.Publish(ctx, &db.PublishParams{
-		Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error, DryRun: r.cfg.DryRun,
+		Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error, DryRun: r.cfg.DryRun, WholeEntities: dec.WholeEntities,
 		APIRequests: api.Requests, TokenRefreshes: api.Refreshes, Retries: api.Retries, RateLimited: api.RateLimited,
 		Lock: lock, // a run that lost its lock must not publish
 	})

@@ -1,0 +1,256 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/secretjson"
+	"github.com/jackc/pgx/v5"
+)
+
+// Schema drift (DESIGN.md, "Schema drift, made queryable"): while rows are staged, Stage
+// records per entity the JSON paths its API objects carried and their JSON types
+// (secretjson.Paths, in the same pass as the scrub); Plan reads what api_fields holds; the
+// decisions say which entities' removals may be judged; Publish updates api_fields and writes
+// api_field_changes in the run's transaction. A dry run computes the same and writes nothing.
+
+// MaxFieldPaths bounds the distinct paths recorded per entity and run. Objects keyed by data
+// (an id as a key) would otherwise grow api_fields with the rows; past the bound no new path
+// is recorded and no removal judged for the entity, and EntityFields.Overflow says so.
+const MaxFieldPaths = 10_000
+
+// maxShapes bounds the object shapes remembered per entity (a shape is an object's paths and
+// types, in order): an object of a shape seen before costs one hash and no path lookups.
+// Past the bound, each object's paths are looked up one by one: slower, the same result.
+const maxShapes = 4096
+
+// FieldChange is one api_field_changes row.
+type FieldChange struct {
+	Entity entity.Name
+	Path   string // "isActive", "mainAccount.rcAccountId", "roles[].roleType"
+	Change FieldChangeKind
+	// OldType and NewType are the path's sorted non-null types joined with "|" ("boolean",
+	// "number|string"), "null" for a path that held only nulls, "" on the side where the path
+	// did not exist.
+	OldType, NewType string
+}
+
+// EntityFields is what a run observed of one entity's API objects.
+type EntityFields struct {
+	Entity   entity.Name
+	Objects  int64 // objects observed
+	Paths    int   // distinct paths they carried
+	Baseline bool  // the entity's first observation: recorded, no changes reported
+	// Removals says whether paths no object carried were judged removed: only when every
+	// scope of the entity completed (and succeeded) and the run listed all of them
+	// (PublishParams.WholeEntities).
+	Removals bool
+	Overflow bool // more than MaxFieldPaths distinct paths: the rest not recorded
+}
+
+// fieldSet is one entity's observation in a run: memory bounded by its distinct paths and
+// shapes, not by its rows.
+type fieldSet struct {
+	types    map[string]secretjson.Type
+	shapes   map[uint64]struct{}
+	objects  int64
+	overflow bool
+}
+
+// observe adds the paths p recorded of one object.
+func (fs *fieldSet) observe(p *secretjson.Paths, seed maphash.Seed) {
+	fs.objects++
+	if fs.types == nil {
+		fs.types, fs.shapes = map[string]secretjson.Type{}, map[uint64]struct{}{}
+	}
+	if len(fs.shapes) < maxShapes {
+		// A 64-bit hash: two shapes of one entity colliding, which would hide the second
+		// one's paths, is about as likely as a disk returning wrong bytes.
+		h := maphash.Bytes(seed, p.Bytes())
+		if _, seen := fs.shapes[h]; seen {
+			return
+		}
+		fs.shapes[h] = struct{}{}
+	}
+	for path, t := range p.All() {
+		old, ok := fs.types[string(path)]
+		switch {
+		case ok && old&t == 0:
+			fs.types[string(path)] = old | t
+		case ok:
+		case len(fs.types) >= MaxFieldPaths:
+			fs.overflow = true
+		default:
+			fs.types[string(path)] = t
+		}
+	}
+}
+
+// fieldWrites are the api_fields rows Publish writes, for every entity, and the changes.
+type fieldWrites struct {
+	upEntity, upPath, upTypes []string // upserts: json_types as names joined with ","
+	delEntity, delPath        []string
+	changes                   []FieldChange
+}
+
+// loadFields reads what api_fields holds, per entity, for the entities this run observed.
+func (st *Stage) loadFields(ctx context.Context) error {
+	st.stored = map[entity.Name]map[string]secretjson.Type{}
+	observed := false
+	for _, e := range st.ents {
+		observed = observed || e.fields.objects > 0
+	}
+	if !observed {
+		return nil
+	}
+	rows, err := st.conn.Query(ctx, st.s.sql(`SELECT entity, path, json_types FROM {{schema}}.api_fields`))
+	if err != nil {
+		return fmt.Errorf("reading api_fields: %w", err)
+	}
+	defer rows.Close()
+	var (
+		name  string
+		path  string
+		types []string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&name, &path, &types); err != nil {
+			return fmt.Errorf("reading api_fields: %w", err)
+		}
+		m := st.stored[entity.Name(name)]
+		if m == nil {
+			m = map[string]secretjson.Type{}
+			st.stored[entity.Name(name)] = m
+		}
+		var t secretjson.Type
+		for _, n := range types {
+			if x, ok := secretjson.ParseType(n); ok {
+				t |= x
+			}
+		}
+		m[path] = t
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading api_fields: %w", err)
+	}
+	return nil
+}
+
+// decideFields computes, from each observed entity's paths and what api_fields holds, the
+// changes and the api_fields rows to write. whole reports whether an entity's removals may be
+// judged (every scope of it completed, succeeded and was listed).
+func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fieldWrites) {
+	var summary []EntityFields
+	w := &fieldWrites{}
+	for _, e := range st.ents {
+		fs := &e.fields
+		if fs.objects == 0 {
+			continue // nothing observed: not an observation (an empty listing says nothing of the API)
+		}
+		name := e.def.name
+		stored := st.stored[name]
+		ef := EntityFields{Entity: name, Objects: fs.objects, Paths: len(fs.types), Overflow: fs.overflow,
+			Baseline: len(stored) == 0}
+		ef.Removals = !ef.Baseline && !fs.overflow && whole(name)
+		summary = append(summary, ef)
+		for _, path := range sortedKeys(fs.types) {
+			seen := fs.types[path]
+			old, known := stored[path]
+			types := seen
+			switch {
+			case !known:
+				if !ef.Baseline {
+					w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldAdded, NewType: seen.String()})
+				}
+			default:
+				// A partial observation may have missed a type: it only adds to the stored ones.
+				if !ef.Removals {
+					types |= old
+				}
+				if types.NonNull() != old.NonNull() {
+					w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldTypeChanged,
+						OldType: old.String(), NewType: types.String()})
+				}
+			}
+			w.upEntity = append(w.upEntity, string(name))
+			w.upPath = append(w.upPath, path)
+			w.upTypes = append(w.upTypes, strings.Join(types.Names(), ","))
+		}
+		if !ef.Removals {
+			continue
+		}
+		for _, path := range sortedKeys(stored) {
+			if _, ok := fs.types[path]; !ok {
+				w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
+				w.delEntity = append(w.delEntity, string(name))
+				w.delPath = append(w.delPath, path)
+			}
+		}
+	}
+	slices.SortStableFunc(w.changes, func(a, b FieldChange) int {
+		return cmp.Or(cmp.Compare(a.Entity.Order(), b.Entity.Order()), strings.Compare(a.Path, b.Path))
+	})
+	return summary, w
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// writeFields writes the api_fields rows and api_field_changes of run inside tx.
+func (st *Stage) writeFields(ctx context.Context, tx pgx.Tx, w *fieldWrites, run any) error {
+	if len(w.upPath) > 0 {
+		tag, err := tx.Exec(ctx, st.s.sql(`
+INSERT INTO {{schema}}.api_fields (entity, path, json_types, first_seen_run_id, last_seen_run_id)
+SELECT u.entity, u.path, string_to_array(u.types, ','), $4, $4
+FROM unnest($1::text[], $2::text[], $3::text[]) AS u(entity, path, types)
+ON CONFLICT (entity, path) DO UPDATE SET json_types = EXCLUDED.json_types, last_seen_run_id = EXCLUDED.last_seen_run_id`),
+			w.upEntity, w.upPath, w.upTypes, run)
+		if err != nil {
+			return fmt.Errorf("recording api_fields: %w", err)
+		}
+		if err := expectRows(tag, int64(len(w.upPath)), "recording api_fields: %d rows written, expected %d"); err != nil {
+			return err
+		}
+	}
+	if len(w.delPath) > 0 {
+		tag, err := tx.Exec(ctx, st.s.sql(`
+DELETE FROM {{schema}}.api_fields f USING unnest($1::text[], $2::text[]) AS d(entity, path)
+WHERE f.entity = d.entity AND f.path = d.path`), w.delEntity, w.delPath)
+		if err != nil {
+			return fmt.Errorf("removing api_fields: %w", err)
+		}
+		if err := expectRows(tag, int64(len(w.delPath)), "removing api_fields: %d rows deleted, expected %d (table changed during the run?)"); err != nil {
+			return err
+		}
+	}
+	if len(w.changes) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(w.changes))
+	for _, c := range w.changes {
+		rows = append(rows, []any{run, string(c.Entity), c.Path, string(c.Change), nullIfEmpty(c.OldType), nullIfEmpty(c.NewType)})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{st.s.schema, "api_field_changes"},
+		[]string{"run_id", "entity", "path", "change", "old_type", "new_type"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("recording api_field_changes: %w", err)
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
