@@ -528,7 +528,7 @@ func (b *addBatch) scrub(r *Row) ([]byte, error) {
 	if !st.track || b.fallback {
 		return secretjson.Scrub(r.Raw)
 	}
-	if r.Object == nil {
+	if len(r.Object) == 0 {
 		clean, err := secretjson.ScrubPaths(r.Raw, &st.paths)
 		if err == nil {
 			b.e.fields.observe(&st.paths, st.seed)

@@ -134,9 +134,9 @@ func campaignRow(sub string, groupID int64, c *engageclient.Campaign) db.Row {
 // agent_dial_groups). The key says it all; raw holds the agentId the listing sent and nothing
 // more: the agent itself is an agents row, and a copy of its object in each of its assignments
 // would rewrite them all (with a history version each) whenever the agent changes, as its
-// lastLoginDate does daily.
+// lastLoginDate does daily. Its paths, for schema drift, are the agent object's as listed.
 func assignmentRow(sub string, id int64, a *engageclient.Agent) db.Row {
-	return db.Row{S: sub, N: [2]int64{id, a.AgentID}, Raw: mustJSON(map[string]int64{"agentId": a.AgentID}), Vals: []any{}}
+	return db.Row{S: sub, N: [2]int64{id, a.AgentID}, Raw: mustJSON(map[string]int64{"agentId": a.AgentID}), Object: a.Raw, Vals: []any{}}
 }
 
 func mustJSON(v any) []byte {

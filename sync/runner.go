@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/evsync/evsync/db"
@@ -103,6 +104,11 @@ type Result struct {
 	Finished time.Time
 	Scopes   []db.ScopeCounts
 	API      engageclient.Stats
+	// Fields is what the run observed of each entity's API objects; FieldChanges the paths it
+	// found added, removed or changed in type (recorded in api_field_changes, except by a
+	// dry run).
+	Fields       []db.EntityFields
+	FieldChanges []db.FieldChange
 }
 
 // Totals sums the scope counts per entity.
@@ -258,6 +264,8 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 	}
 	res.Finished, res.API = time.Now(), api
 	res.Status, res.Error, res.Scopes = pres.Status, pres.Error, pres.Scopes
+	res.Fields, res.FieldChanges = pres.Fields, pres.FieldChanges
+	logFields(logger, res)
 	sort.SliceStable(res.Scopes, func(i, j int) bool { return res.Scopes[i].Entity.Order() < res.Scopes[j].Entity.Order() })
 	f.progress.finish()
 	r.report(f.progress)
@@ -286,6 +294,33 @@ func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err
 	}
 	logger.Error("run ended", "status", res.Status, "err", err)
 	return res, err
+}
+
+// logFields logs the entities observed for the first time and each field change: at warn
+// level a removed path or a changed type that feeds a typed column, naming it (the column
+// turns NULL, or its value stops parsing), at info level the others.
+func logFields(logger *slog.Logger, res *Result) {
+	for _, ef := range res.Fields {
+		if ef.Baseline {
+			logger.Info("API fields recorded as the entity's baseline", "entity", ef.Entity, "paths", ef.Paths, "dry_run", res.DryRun)
+		}
+		if ef.Overflow {
+			logger.Warn("API objects carry too many distinct paths: the rest were not recorded, and none was judged removed",
+				"entity", ef.Entity, "max_paths", db.MaxFieldPaths)
+		}
+	}
+	for _, c := range res.FieldChanges {
+		attrs := []any{"entity", c.Entity, "path", c.Path, "change", c.Change, "old_type", c.OldType, "new_type", c.NewType, "dry_run", res.DryRun}
+		cols := entity.Of(c.Entity).ColumnsFed(c.Path)
+		if c.Change == db.FieldAdded || len(cols) == 0 {
+			logger.Info("API field changed", attrs...)
+			continue
+		}
+		for i, col := range cols {
+			cols[i] = string(c.Entity) + "." + col
+		}
+		logger.Warn("API field changed under a typed column", append(attrs, "column", strings.Join(cols, ", "))...)
+	}
 }
 
 // closeClient revokes the run's tokens, even after ctx is done.
