@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
@@ -192,9 +193,7 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 			}
 		}
 	}
-	slices.SortStableFunc(w.changes, func(a, b FieldChange) int {
-		return cmp.Or(cmp.Compare(a.Entity.Order(), b.Entity.Order()), strings.Compare(a.Path, b.Path))
-	})
+	sortFieldChanges(w.changes)
 	return summary, w
 }
 
@@ -253,4 +252,61 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// FieldStatus is what `syncer status` shows of schema drift.
+type FieldStatus struct {
+	Paths, Entities int64 // api_fields rows, and the entities they cover
+	// RunID is the latest run (0 when there is none) and Changes its api_field_changes, in
+	// entity order then by path.
+	RunID   int64
+	Changes []FieldChange
+	// LastChangeRunID is the latest run that recorded any change (0 when none has), and
+	// LastChangeAt when it started.
+	LastChangeRunID int64
+	LastChangeAt    *time.Time
+}
+
+// FieldStatusGet reads the drift tables' summary and the latest run's changes.
+func (s *Store) FieldStatusGet(ctx context.Context) (*FieldStatus, error) {
+	var fs FieldStatus
+	err := s.pool.QueryRow(ctx, s.sql(`
+SELECT (SELECT count(*) FROM {{schema}}.api_fields),
+       (SELECT count(DISTINCT entity) FROM {{schema}}.api_fields),
+       coalesce((SELECT max(run_id) FROM {{schema}}.sync_runs), 0),
+       coalesce((SELECT max(run_id) FROM {{schema}}.api_field_changes), 0)`)).Scan(&fs.Paths, &fs.Entities, &fs.RunID, &fs.LastChangeRunID)
+	if err != nil {
+		return nil, fmt.Errorf("reading api_fields: %w", err)
+	}
+	if fs.LastChangeRunID != 0 {
+		if err := s.pool.QueryRow(ctx, s.sql(`SELECT started_at FROM {{schema}}.sync_runs WHERE run_id = $1`), fs.LastChangeRunID).Scan(&fs.LastChangeAt); err != nil {
+			return nil, fmt.Errorf("reading api_field_changes: %w", err)
+		}
+	}
+	if fs.RunID == 0 || fs.LastChangeRunID != fs.RunID {
+		return &fs, nil
+	}
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT entity, path, change, coalesce(old_type, ''), coalesce(new_type, '')
+FROM {{schema}}.api_field_changes WHERE run_id = $1`), fs.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("reading api_field_changes: %w", err)
+	}
+	fs.Changes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (FieldChange, error) {
+		var c FieldChange
+		err := r.Scan(&c.Entity, &c.Path, &c.Change, &c.OldType, &c.NewType)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading api_field_changes: %w", err)
+	}
+	sortFieldChanges(fs.Changes)
+	return &fs, nil
+}
+
+// sortFieldChanges orders changes by entity (internal/entity's order), then path.
+func sortFieldChanges(cs []FieldChange) {
+	slices.SortStableFunc(cs, func(a, b FieldChange) int {
+		return cmp.Or(cmp.Compare(a.Entity.Order(), b.Entity.Order()), strings.Compare(a.Path, b.Path))
+	})
 }

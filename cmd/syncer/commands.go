@@ -291,6 +291,7 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 		}
 		tw.flush()
 	}
+	printRunFields(o, res.DryRun, res.Fields, res.FieldChanges)
 	for _, s := range res.Scopes {
 		if s.Error != "" {
 			o.printf("scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneline.Of(s.Error, 0))

@@ -39,6 +39,7 @@ type runOutcome struct {
 	Retries        int64
 	RateLimited    int64
 	TokenRefreshes int64
+	FieldChanges   []db.FieldChange // recorded in api_field_changes
 	// Final says that retrying cannot help a failed run: a config error or the credentials
 	// rejected.
 	Final bool

@@ -133,6 +133,11 @@ var exampleQueries = []struct{ title, sql string }{
 	{"Agents per queue", `SELECT sub_account_name, queue_group_name, name AS queue, assigned_agents
   FROM queues_current ORDER BY 1, 2, 3`},
 	{"Freshness per entity", `SELECT * FROM entity_freshness`},
+	{"What the API sends, per entity (api_fields), and what changed in the last 30 days (api_field_changes)", `SELECT f.entity, count(*) AS paths,
+       count(*) FILTER (WHERE 'null' = ANY (f.json_types)) AS sometimes_null,
+       (SELECT count(*) FROM api_field_changes c JOIN sync_runs r USING (run_id)
+         WHERE c.entity = f.entity AND r.started_at > now() - interval '30 days') AS changes_30d
+  FROM api_fields f GROUP BY f.entity ORDER BY f.entity`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
   FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
 }

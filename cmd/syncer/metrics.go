@@ -34,6 +34,7 @@ type metrics struct {
 	apiRetries     *prometheus.CounterVec
 	apiRateLimited *prometheus.CounterVec
 	tokenRefreshes *prometheus.CounterVec
+	fieldChanges   *prometheus.CounterVec
 
 	mu            sync.Mutex
 	lastSuccessAt map[string]time.Time // tenant -> what lastSuccess shows
@@ -78,6 +79,10 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 			Name: "evsync_token_refreshes_total",
 			Help: "Engage access token refreshes.",
 		}, []string{"tenant"}),
+		fieldChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_api_field_changes_total",
+			Help: "Paths of the API's objects that runs found added, removed or changed in type (api_field_changes), by entity and change.",
+		}, []string{"tenant", "entity", "change"}),
 	}
 	if err := m.register(reg); err != nil {
 		return nil, err
@@ -91,6 +96,9 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 		for _, e := range entity.Names() {
 			for _, k := range rowKinds {
 				m.rows.WithLabelValues(t, string(e), k)
+			}
+			for _, c := range db.FieldChangeKinds() {
+				m.fieldChanges.WithLabelValues(t, string(e), string(c))
 			}
 		}
 		for _, c := range []*prometheus.CounterVec{m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes} {
@@ -106,7 +114,7 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 func (m *metrics) register(reg *prometheus.Registry) error {
 	for _, c := range []prometheus.Collector{
 		m.runs, m.runDuration, m.lastSuccess, m.rows,
-		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes,
+		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes, m.fieldChanges,
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("registering metrics: %w", err)
@@ -144,6 +152,9 @@ func (m *metrics) observe(tenant string, o runOutcome) {
 				m.rows.WithLabelValues(tenant, string(entity), kind).Add(float64(n))
 			}
 		}
+	}
+	for _, c := range o.FieldChanges {
+		m.fieldChanges.WithLabelValues(tenant, string(c.Entity), string(c.Change)).Inc()
 	}
 	addPositive(m.apiRequests.WithLabelValues(tenant), o.APIRequests)
 	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -110,6 +111,9 @@ func TestMetricsObserve(t *testing.T) {
 	if got := len(mfs["evsync_rows_total"].GetMetric()); got != 2*len(entity.Names())*len(rowKinds) {
 		t.Errorf("rows_total has %d series before any run, want %d", got, 2*len(entity.Names())*len(rowKinds))
 	}
+	if got := len(mfs["evsync_api_field_changes_total"].GetMetric()); got != 2*len(entity.Names())*3 {
+		t.Errorf("api_field_changes_total has %d series before any run, want %d", got, 2*len(entity.Names())*3)
+	}
 
 	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	m.observe("acme", runOutcome{
@@ -119,6 +123,11 @@ func TestMetricsObserve(t *testing.T) {
 			"users":  {"fetched": 5, "deleted": 1},
 		},
 		APIRequests: 33, Retries: 2, RateLimited: 1, TokenRefreshes: 3,
+		FieldChanges: []db.FieldChange{
+			{Entity: entity.Agents, Path: "a", Change: db.FieldAdded, NewType: "string"},
+			{Entity: entity.Agents, Path: "b", Change: db.FieldAdded, NewType: "number"},
+			{Entity: entity.Users, Path: "c", Change: db.FieldRemoved, OldType: "string"},
+		},
 	})
 	m.observe("acme", runOutcome{Status: "skipped"})
 	m.observe("acme", runOutcome{ // no status: counted as failed
@@ -149,6 +158,9 @@ func TestMetricsObserve(t *testing.T) {
 		{"evsync_api_retries_total", map[string]string{"tenant": "acme"}, 5},
 		{"evsync_api_rate_limited_total", map[string]string{"tenant": "acme"}, 1},
 		{"evsync_token_refreshes_total", map[string]string{"tenant": "acme"}, 3},
+		{"evsync_api_field_changes_total", map[string]string{"tenant": "acme", "entity": "agents", "change": "added"}, 2},
+		{"evsync_api_field_changes_total", map[string]string{"tenant": "acme", "entity": "users", "change": "removed"}, 1},
+		{"evsync_api_field_changes_total", map[string]string{"tenant": "acme", "entity": "agents", "change": "type_changed"}, 0},
 		{"evsync_run_duration_seconds", map[string]string{"tenant": "acme"}, 3}, // sample count: the skipped run is not timed
 		{"evsync_runs_total", map[string]string{"tenant": "globex", "status": "partial"}, 1},
 		{"evsync_api_requests_total", map[string]string{"tenant": "globex"}, 1000},

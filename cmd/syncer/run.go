@@ -147,6 +147,9 @@ func outcomeOf(res *syncrun.Result) runOutcome {
 		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
 		TokenRefreshes: res.API.Refreshes,
 	}
+	if !res.DryRun {
+		o.FieldChanges = res.FieldChanges
+	}
 	for e, t := range res.Totals() {
 		o.Rows[e] = map[string]int64{
 			"fetched": t.Fetched, "inserted": t.Inserted, "updated": t.Updated,

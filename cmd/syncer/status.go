@@ -45,6 +45,10 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
 		}
+		fs, err := store.FieldStatusGet(ctx)
+		if err != nil {
+			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
+		}
 		header := ""
 		if a.cfg.MultiTenant() {
 			header = "tenant " + t.Name + ", "
@@ -52,16 +56,17 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 				header = "\n" + header
 			}
 		}
-		if err := printStatus(a.stdout, header, t.Schema, st); err != nil {
+		if err := printStatus(a.stdout, header, t.Schema, st, fs); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// printStatus prints the per-entity counts and freshness, then the last runs, under a line
-// that names the schema after header ("tenant acme, " or "").
-func printStatus(w io.Writer, header, schema string, st *db.Status) error {
+// printStatus prints the per-entity counts and freshness, then the last runs and the latest
+// run's API field changes, under a line that names the schema after header ("tenant acme, "
+// or "").
+func printStatus(w io.Writer, header, schema string, st *db.Status, fs *db.FieldStatus) error {
 	o := &output{w: w}
 	o.printf("%sschema %s\n\nentities:\n", header, schema)
 	tw := o.table(0)
@@ -88,6 +93,7 @@ func printStatus(w io.Writer, header, schema string, st *db.Status) error {
 			r.Inserted, r.Updated, r.Deleted, r.Restored, oneline.Of(r.Error, 0))
 	}
 	tw.flush()
+	printFieldStatus(o, fs)
 	return o.done("the status")
 }
 
