@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -26,9 +25,11 @@ import (
 const MaxFieldPaths = 10_000
 
 // maxShapes bounds the object shapes remembered per entity (a shape is an object's paths and
-// types, in order): an object of a shape seen before costs one hash and no path lookups.
-// Past the bound, each object's paths are looked up one by one: slower, the same result.
-const maxShapes = 4096
+// types, in order; secretjson.Paths.Shape): an object of a shape seen before costs nothing
+// past the scrub it shares. Past the bound, an object of a shape not remembered has its
+// paths recorded (a second scan): slower, the same result. An entity's objects vary by their
+// null and optional fields, a few dozen shapes.
+const maxShapes = 16_384
 
 // FieldChange is one api_field_changes row.
 type FieldChange struct {
@@ -63,21 +64,26 @@ type fieldSet struct {
 	overflow bool
 }
 
-// observe adds the paths p recorded of one object.
-func (fs *fieldSet) observe(p *secretjson.Paths, seed maphash.Seed) {
+// seen counts one object of shape h and reports whether its paths are recorded already; a
+// new shape is remembered (while there is room) and the caller records its paths (add).
+func (fs *fieldSet) seen(h uint64) bool {
 	fs.objects++
 	if fs.types == nil {
 		fs.types, fs.shapes = map[string]secretjson.Type{}, map[uint64]struct{}{}
 	}
+	// A 64-bit hash: two shapes of one entity colliding, which would hide the second one's
+	// paths, is about as likely as a disk returning wrong bytes.
+	if _, ok := fs.shapes[h]; ok {
+		return true
+	}
 	if len(fs.shapes) < maxShapes {
-		// A 64-bit hash: two shapes of one entity colliding, which would hide the second
-		// one's paths, is about as likely as a disk returning wrong bytes.
-		h := maphash.Bytes(seed, p.Bytes())
-		if _, seen := fs.shapes[h]; seen {
-			return
-		}
 		fs.shapes[h] = struct{}{}
 	}
+	return false
+}
+
+// add records the paths p holds (secretjson.ScrubPaths of one object).
+func (fs *fieldSet) add(p *secretjson.Paths) {
 	for path, t := range p.All() {
 		old, ok := fs.types[string(path)]
 		switch {

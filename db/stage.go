@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,11 +48,10 @@ type Stage struct {
 	err    error // first staging error; Publish refuses to run after one
 
 	// Schema drift (fields.go): whether paths are recorded (tests turn it off to measure
-	// it), the scratch they are recorded in, the shapes' hash seed, what api_fields held
-	// (read by Plan) and the writes the decisions made.
+	// it), the scratch they are recorded in, what api_fields held (read by Plan) and the
+	// writes the decisions made.
 	track  bool
 	paths  secretjson.Paths
-	seed   maphash.Seed
 	stored map[entity.Name]map[string]secretjson.Type
 	fieldW *fieldWrites
 
@@ -130,7 +128,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		}
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
-		track: true, seed: maphash.MakeSeed()}
+		track: true}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
@@ -522,24 +520,37 @@ func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, r *Row)
 }
 
 // scrub returns r's raw without its secrets and records the paths of its API object (Raw, or
-// Object when set) for schema drift; a fallback row's object is not the API's.
+// Object when set) for schema drift: the scrub hashes the object's shape, and only an object
+// of a shape not seen before is scanned again for its paths. A fallback row's object is not
+// the API's.
 func (b *addBatch) scrub(r *Row) ([]byte, error) {
 	st := b.st
 	if !st.track || b.fallback {
 		return secretjson.Scrub(r.Raw)
 	}
-	if len(r.Object) == 0 {
-		clean, err := secretjson.ScrubPaths(r.Raw, &st.paths)
-		if err == nil {
-			b.e.fields.observe(&st.paths, st.seed)
+	obj := r.Object
+	var clean []byte
+	var err error
+	if len(obj) == 0 {
+		obj = r.Raw
+		clean, err = secretjson.ScrubShape(obj, &st.paths)
+	} else {
+		if clean, err = secretjson.Scrub(r.Raw); err == nil {
+			if _, err = secretjson.ScrubShape(obj, &st.paths); err != nil {
+				err = fmt.Errorf("object: %w", err)
+			}
 		}
-		return clean, err
 	}
-	if _, err := secretjson.ScrubPaths(r.Object, &st.paths); err != nil {
-		return nil, fmt.Errorf("object: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	b.e.fields.observe(&st.paths, st.seed)
-	return secretjson.Scrub(r.Raw)
+	if !b.e.fields.seen(st.paths.Shape()) {
+		if _, err := secretjson.ScrubPaths(obj, &st.paths); err != nil {
+			return nil, fmt.Errorf("object: %w", err) // not reached: the same bytes scrubbed
+		}
+		b.e.fields.add(&st.paths)
+	}
+	return clean, nil
 }
 
 // listedTwice handles item i, whose key was seen earlier in this run (old): the copy with the lower rank is

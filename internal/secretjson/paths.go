@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"iter"
+	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -94,12 +96,19 @@ const maxPathLen = 1024
 // lengths (Bytes, to recognise a shape seen before). A key holding "." or "[]" reads as more
 // segments than it is; the API's keys are identifiers.
 type Paths struct {
-	tok  []byte // tokens: a type byte, the path's length (uint16), the path
-	path []byte // the scanner's current path, kept for the next scan
+	tok   []byte // tokens: a type byte, the path's length (uint16), the path
+	path  []byte // the scanner's current path, kept for the next scan
+	shape uint64 // ScrubShape's hash
 }
 
 // Reset empties p, keeping its memory.
-func (p *Paths) Reset() { p.tok = p.tok[:0] }
+func (p *Paths) Reset() { p.tok, p.shape = p.tok[:0], 0 }
+
+// Shape returns the hash ScrubShape computed of the object's shape: its paths and their
+// types, in order, array elements of one shape once, exactly what ScrubPaths would record.
+// Objects whose shapes hash the same record the same paths (short of a 64-bit collision), so
+// a caller that has seen a shape need not record its paths again.
+func (p *Paths) Shape() uint64 { return p.shape }
 
 // Bytes returns p's encoding: equal for equal paths and types in the same order.
 func (p *Paths) Bytes() []byte { return p.tok }
@@ -128,6 +137,36 @@ func (p *Paths) add(path []byte, t Type) bool {
 	return true
 }
 
+// addLeaf records the path prefix + seg (joined with a dot unless seg is an array's
+// elements) with type t, without extending the scanner's path: nothing is below a leaf.
+func (p *Paths) addLeaf(prefix, seg []byte, elems bool, t Type) {
+	n := len(prefix) + len(seg)
+	dot := !elems && len(prefix) > 0
+	if dot {
+		n++
+	}
+	if n > maxPathLen {
+		return
+	}
+	// One growth check and plain copies: this runs for every key of every row.
+	i := len(p.tok)
+	if cap(p.tok)-i < 3+n {
+		p.tok = slices.Grow(p.tok, 3+n)
+	}
+	tok := p.tok[:i+3+n]
+	tok[i], tok[i+1], tok[i+2] = byte(t), byte(n), byte(n>>8)
+	i += 3
+	if len(prefix) > 0 {
+		i += copy(tok[i:], prefix)
+		if dot {
+			tok[i] = '.'
+			i++
+		}
+	}
+	copy(tok[i:], seg)
+	p.tok = tok
+}
+
 // ScrubPaths is Scrub that also records in p (reset first) the paths and types of raw, in the
 // same pass.
 func ScrubPaths(raw []byte, p *Paths) ([]byte, error) {
@@ -136,6 +175,91 @@ func ScrubPaths(raw []byte, p *Paths) ([]byte, error) {
 	out, err := sc.scrub()
 	p.path = sc.path
 	return sc.finish(out, err)
+}
+
+// ScrubShape is Scrub that also computes, in the same pass, the hash of raw's shape
+// (Paths.Shape) into p, recording no path: cheaper than ScrubPaths when most objects have a
+// shape seen before. Run ScrubPaths on an object whose shape is new.
+func ScrubShape(raw []byte, p *Paths) ([]byte, error) {
+	p.Reset()
+	sc := scrubber{in: raw, paths: p, shape: true, h: shapeSeed}
+	out, err := sc.scrub()
+	p.shape = mix(sc.h, shapeLeave)
+	return sc.finish(out, err)
+}
+
+// The shape hash: wyhash's multiply-fold mixing over each key (up to 16 bytes in two loads,
+// overlapping for a shorter key, which its length disambiguates), its type, and markers for the
+// end of an object or array and for an array's elements, which are hashed apart and mixed in
+// once per distinct element shape (as ScrubPaths records them once).
+const (
+	shapeSeed  = 0xa0761d6478bd642f
+	shapeK1    = 0xe7037ed1a0b428db
+	shapeK2    = 0x8ebc6af09c88c6e3
+	shapeLeave = 0x589965cc75374cc3
+	shapeElems = 0x1d8e4e27c47d124f
+)
+
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+func mix(h, v uint64) uint64 { return mum(h^shapeK1, v^shapeK2) }
+
+// chain appends v, itself a strong hash (keyHash, a finished element), to the running hash h:
+// FNV's xor-multiply over 64-bit words, one multiplication per key. Order matters.
+func chain(h, v uint64) uint64 { return (h ^ v) * 0x100000001b3 }
+
+// keyHash hashes one key with the type t of its value.
+func keyHash(k []byte, t Type) uint64 {
+	n := len(k)
+	var a, b uint64
+	switch {
+	case n > 16:
+		h := uint64(n)
+		for len(k) > 16 {
+			h = mix(h, binary.LittleEndian.Uint64(k)^mum(binary.LittleEndian.Uint64(k[8:]), shapeK1))
+			k = k[16:]
+		}
+		return mix(h, keyHash(k, t)) // the last 1 to 16 bytes
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:]))
+	case n > 0:
+		a = uint64(k[0])<<16 | uint64(k[n>>1])<<8 | uint64(k[n-1])
+	}
+	return mum(a^shapeK1, b^shapeK2^uint64(n)^uint64(t)<<56)
+}
+
+// elementShape hashes one array element apart and mixes it into the array's hash when no
+// earlier element of the array had its shape.
+func (s *scrubber) elementShape(depth int, shapes *arrayShapes) error {
+	c := s.in[s.pos]
+	parent := s.h
+	s.h = chain(shapeElems, uint64(typeOf(c)))
+	var err error
+	if c == '{' || c == '[' {
+		s.segs++
+		err = s.value(depth)
+		s.segs--
+	} else {
+		err = s.value(depth)
+	}
+	eh := s.h
+	s.h = parent
+	for i := range shapes.n {
+		if shapes.hashes[i] == eh {
+			return err
+		}
+	}
+	if shapes.n < maxElemShapes {
+		shapes.hashes[shapes.n] = eh
+		shapes.n++
+	}
+	s.h = chain(s.h, mix(eh, shapeLeave)) // the element's chain, finished
+	return err
 }
 
 // enter extends the current path with seg (a key; "[]" for an array's elements, joined
@@ -166,8 +290,9 @@ func (s *scrubber) leave(plen, psegs int) {
 // arrayShapes remembers, for one array, where in Paths the distinct element shapes recorded
 // so far lie, so that an element shaped like an earlier one is recorded once.
 type arrayShapes struct {
-	spans [maxElemShapes][2]int
-	n     int
+	spans  [maxElemShapes][2]int // ScrubPaths
+	hashes [maxElemShapes]uint64 // ScrubShape
+	n      int
 }
 
 // maxElemShapes bounds the distinct element shapes one array compares against; elements past

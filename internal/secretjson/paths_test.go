@@ -3,6 +3,7 @@ package secretjson
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -130,8 +131,8 @@ func TestTypeString(t *testing.T) {
 	}
 }
 
-// BenchmarkScrubPaths is BenchmarkScrub's object with its paths recorded (the sink's cost per
-// row with field tracking).
+// BenchmarkScrubPaths is BenchmarkScrub's object with its paths recorded (the sink's cost for
+// an object of a new shape, on top of ScrubShape's).
 func BenchmarkScrubPaths(b *testing.B) {
 	in := []byte(benchObject)
 	b.SetBytes(int64(len(in)))
@@ -143,7 +144,8 @@ func BenchmarkScrubPaths(b *testing.B) {
 	}
 }
 
-// ScrubPaths scrubs exactly as Scrub does, and its paths stay within MaxPathSegments.
+// ScrubPaths and ScrubShape scrub exactly as Scrub does, each path ScrubPaths records is one
+// type, and two inputs of one shape record the same paths.
 func FuzzScrubPaths(f *testing.F) {
 	f.Add([]byte(benchObject))
 	f.Add([]byte(`{"a":[[{"b":{"c":[1,{"d":2}]}}]],"password":{"x":[1]}}`))
@@ -160,5 +162,136 @@ func FuzzScrubPaths(f *testing.F) {
 				t.Fatalf("path %q: type %08b is not one type", path, ty)
 			}
 		}
+		var sp Paths
+		if got, err := ScrubShape(in, &sp); (werr == nil) != (err == nil) || string(want) != string(got) {
+			t.Fatalf("ScrubShape = %q, %v; Scrub = %q, %v", got, err, want, werr)
+		}
+		if err != nil {
+			return
+		}
+		// The input with every number and string replaced has the input's shape.
+		alt := altValues(in)
+		var ap, aps Paths
+		if _, err := ScrubPaths(alt, &ap); err != nil {
+			return // the replacement broke the input (a key that looked like a value)
+		}
+		if _, err := ScrubShape(alt, &aps); err != nil {
+			t.Fatal(err)
+		}
+		same := aps.Shape() == sp.Shape()
+		if same != (string(ap.Bytes()) == string(p.Bytes())) {
+			t.Fatalf("shapes equal %v, paths equal %v:\n%s\n%s", same, !same, in, alt)
+		}
 	})
+}
+
+// Objects of one shape hash the same whatever their values and array lengths; a key, a type,
+// a nesting or an element shape more or less changes the hash.
+func TestScrubShape(t *testing.T) {
+	t.Parallel()
+	shape := func(in string) uint64 {
+		t.Helper()
+		var p Paths
+		out, err := ScrubShape([]byte(in), &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := Scrub([]byte(in)); string(out) != string(want) {
+			t.Errorf("ScrubShape output %s, Scrub %s", out, want)
+		}
+		return p.Shape()
+	}
+	base := `{"a":1,"b":"x","n":{"c":true},"l":[{"d":1},{"d":2}],"password":"s"}`
+	same := []string{
+		`{"a":2,"b":"yy","n":{"c":false},"l":[{"d":7}],"password":"other"}`,
+		` { "a" : 3 , "b":"z","n":{"c":true},"l":[{"d":1},{"d":2},{"d":3}],"password":"" } `,
+	}
+	differ := []string{
+		`{"a":1,"b":"x","n":{"c":true},"l":[{"d":1},{"d":2}]}`,                       // a key less (a secret one)
+		`{"a":"1","b":"x","n":{"c":true},"l":[{"d":1},{"d":2}],"password":"s"}`,      // a type
+		`{"a":1,"b":"x","n":{"c":true},"l":[{"d":1},{"e":2}],"password":"s"}`,        // an element shape more
+		`{"b":"x","a":1,"n":{"c":true},"l":[{"d":1},{"d":2}],"password":"s"}`,        // the order
+		`{"a":1,"b":"x","n":{},"c":true,"l":[{"d":1},{"d":2}],"password":"s"}`,       // the nesting
+		`{"a":1,"b":"x","n":{"c":true},"l":[],"password":"s"}`,                       // no elements
+		`{"a":1,"bb":"x","n":{"c":true},"l":[{"d":1},{"d":2}],"password":"s"}`,       // a name
+		`{"a":1,"b":"x","n":{"c":true},"l":[{"d":1},{"d":2}],"passwordAndMore":"s"}`, // a long name
+	}
+	want := shape(base)
+	for _, in := range same {
+		if got := shape(in); got != want {
+			t.Errorf("%s: shape differs from %s", in, base)
+		}
+	}
+	seen := map[uint64]string{want: base}
+	for _, in := range differ {
+		got := shape(in)
+		if prev, ok := seen[got]; ok {
+			t.Errorf("%s: same shape as %s", in, prev)
+		}
+		seen[got] = in
+	}
+	// Below MaxPathSegments nothing counts, as nothing is recorded there.
+	if shape(`{"a":{"b":{"c":{"d":1}}}}`) != shape(`{"a":{"b":{"c":{"e":"x","f":[1]}}}}`) {
+		t.Error("a difference below three segments changed the shape")
+	}
+	// Keys of every length reach the hash.
+	long := map[uint64]bool{}
+	for n := 1; n <= 40; n++ {
+		k := strings.Repeat("k", n)
+		long[shape(`{"`+k+`":1}`)] = true
+		long[shape(`{"`+k[:n-1]+`j":1}`)] = true
+	}
+	if len(long) != 80 {
+		t.Errorf("keys of 1 to 40 bytes: %d distinct shapes of 80", len(long))
+	}
+}
+
+// altValues replaces the digits of in with other digits and the lower-case letters of its
+// strings' values with others: the same shape, other values (keys keep their letters).
+func altValues(in []byte) []byte {
+	out := slices.Clone(in)
+	inStr, isKey, escape := false, false, false
+	for i, c := range out {
+		switch {
+		case escape:
+			escape = false
+		case inStr && c == '\\':
+			escape = true
+		case c == '"':
+			if !inStr {
+				// A string is a key when the next non-space byte after it is a colon.
+				j := i + 1
+				for j < len(in) && in[j] != '"' {
+					if in[j] == '\\' {
+						j++
+					}
+					j++
+				}
+				k := j + 1
+				for k < len(in) && (in[k] == ' ' || in[k] == '\t' || in[k] == '\n' || in[k] == '\r') {
+					k++
+				}
+				isKey = k < len(in) && in[k] == ':'
+			}
+			inStr = !inStr
+		case inStr && !isKey && c >= 'a' && c <= 'y':
+			out[i] = c + 1
+		case !inStr && c >= '1' && c <= '8':
+			out[i] = c + 1
+		}
+	}
+	return out
+}
+
+// BenchmarkScrubShape is BenchmarkScrub's object with its shape hashed (the sink's cost per
+// row with field tracking, for an object of a shape seen before).
+func BenchmarkScrubShape(b *testing.B) {
+	in := []byte(benchObject)
+	b.SetBytes(int64(len(in)))
+	var p Paths
+	for b.Loop() {
+		if _, err := ScrubShape(in, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

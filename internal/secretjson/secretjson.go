@@ -268,6 +268,9 @@ type scrubber struct {
 	paths *Paths
 	path  []byte
 	segs  int
+	shape bool   // ScrubShape: only hash the shape into h, record no path
+	h     uint64 // the shape's hash so far
+
 }
 
 // MaxDepth is the most objects and arrays Scrub takes nested in one another. PostgreSQL's jsonb
@@ -453,22 +456,48 @@ func (s *scrubber) member(depth, open int) error {
 	}
 	s.pos++
 	s.ws()
-	if s.paths != nil {
+	// For ScrubPaths: a leaf is recorded at once; an object or array extends the path for
+	// its members, restored after it. For ScrubShape: the key and type are hashed.
+	pushed, plen, psegs := false, 0, 0
+	if s.paths != nil && s.segs < MaxPathSegments && s.pos < len(s.in) {
 		key := s.in[kstart+1 : kend-1]
 		if escaped {
 			key = unquote(s.in[kstart:kend])
 		}
-		defer s.leave(s.enter(key, false))
+		c := s.in[s.pos]
+		leaf := c != '{' && c != '['
+		switch {
+		case s.shape:
+			s.h = chain(s.h, keyHash(key, typeOf(c)))
+			if !leaf {
+				pushed, psegs = true, s.segs
+				s.segs++
+			}
+		case leaf:
+			s.paths.addLeaf(s.path, key, false, typeOf(c))
+		default:
+			plen, psegs = s.enter(key, false)
+			pushed = true
+		}
 	}
 	if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
-		return s.skip(depth + 1)
+		err = s.skip(depth + 1)
+	} else {
+		if len(s.out) > open {
+			s.out = append(s.out, ',')
+		}
+		s.out = append(s.out, s.in[kstart:kend]...)
+		s.out = append(s.out, ':')
+		err = s.value(depth + 1)
 	}
-	if len(s.out) > open {
-		s.out = append(s.out, ',')
+	if pushed {
+		if s.shape {
+			s.segs, s.h = psegs, chain(s.h, shapeLeave)
+		} else {
+			s.leave(plen, psegs)
+		}
 	}
-	s.out = append(s.out, s.in[kstart:kend]...)
-	s.out = append(s.out, ':')
-	return s.value(depth + 1)
+	return err
 }
 
 // unquote decodes a quoted key that holds escapes (already validated by str).
@@ -485,10 +514,22 @@ func (s *scrubber) element(depth int, shapes *arrayShapes) error {
 	if s.paths == nil {
 		return s.value(depth)
 	}
+	if s.segs >= MaxPathSegments || s.pos >= len(s.in) {
+		return s.value(depth)
+	}
+	if s.shape {
+		return s.elementShape(depth, shapes)
+	}
 	start := len(s.paths.tok)
-	plen, psegs := s.enter(elemsSeg, true)
-	err := s.value(depth)
-	s.leave(plen, psegs)
+	var err error
+	if c := s.in[s.pos]; c != '{' && c != '[' {
+		s.paths.addLeaf(s.path, elemsSeg, true, typeOf(c))
+		err = s.value(depth)
+	} else {
+		plen, psegs := s.enter(elemsSeg, true)
+		err = s.value(depth)
+		s.leave(plen, psegs)
+	}
 	s.dedupe(shapes, start)
 	return err
 }
