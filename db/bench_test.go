@@ -31,6 +31,9 @@ const (
 // benchTenant generates agent pages on the fly, so the benchmark's own memory stays at a page.
 type benchTenant struct {
 	version func(agent int) int // content version of an agent; bumping it changes the row
+	// optional is how many optional keys an agent may carry (agent n carries "opt<i>" for each
+	// bit i set in n): 2^optional object shapes, for the drift benchmark. 0: one shape.
+	optional int
 }
 
 func (bt *benchTenant) subID(s int) string { return strconv.Itoa(100000 + s) }
@@ -64,6 +67,15 @@ func (bt *benchTenant) pages(fn func(page []db.Row) error) error {
 				`"skills":[{"skillId":1,"name":"support","level":3},{"skillId":2,"name":"sales","level":1}]}`,
 				id, s*benchGroups+i%benchGroups, first, last, user, email, rc, n, n, n%10000,
 				n%7, n%13, n%5, n%50, n, 2000+n%8000, n, v)
+			if bt.optional > 0 {
+				raw = raw[:len(raw)-1]
+				for i := range bt.optional {
+					if n&(1<<i) != 0 {
+						raw = fmt.Appendf(raw, `,"opt%d":%d`, i, n%3)
+					}
+				}
+				raw = append(raw, '}')
+			}
 			// As sync builds it: the agents columns in their description's order.
 			page = append(page, db.Row{S: sub, N: [2]int64{id}, Raw: raw,
 				Vals: []any{int64(s*benchGroups + i%benchGroups), &user, &first, &last, &email, &agentType, &active, &rc, &created, nil}})
@@ -133,6 +145,11 @@ func heapPeak() (stop func() uint64) {
 
 // benchPublish stages every agent page and publishes; it returns the peak Go heap during staging.
 func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenant) (uint64, *db.PublishResult) {
+	return benchPublishTracked(ctx, b, s, bt, true)
+}
+
+// benchPublishTracked is benchPublish with the recording of API paths (schema drift) on or off.
+func benchPublishTracked(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenant, track bool) (uint64, *db.PublishResult) {
 	begin := time.Now()
 	runID, err := s.RunCreate(ctx, "manual")
 	if err != nil {
@@ -143,6 +160,7 @@ func benchPublish(ctx context.Context, b *testing.B, s *db.Store, bt *benchTenan
 		b.Fatal(err)
 	}
 	defer st.Close()
+	db.SetFieldTracking(st, track)
 	if err := bt.parents(ctx, st); err != nil {
 		b.Fatal(err)
 	}
@@ -218,6 +236,81 @@ func checkpoint(ctx context.Context, b *testing.B, pool *pgxpool.Pool) {
 	}
 }
 
+// truncateBench empties the tables the benchmarks write, so that each starts from nothing.
+func truncateBench(ctx context.Context, b *testing.B, pool *pgxpool.Pool, schema string) {
+	if _, err := pool.Exec(ctx, fmt.Sprintf(`TRUNCATE %[1]s.agents, %[1]s.agent_groups, %[1]s.sub_accounts, %[1]s.accounts,
+ %[1]s.agents_history, %[1]s.agent_groups_history, %[1]s.sub_accounts_history, %[1]s.accounts_history,
+ %[1]s.api_field_changes, %[1]s.api_fields, %[1]s.sync_run_scopes, %[1]s.sync_runs`, schema)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, fmt.Sprintf(`VACUUM ANALYZE %s.agents`, schema)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkFieldTracking measures the sink (staging and publishing 100,000 agents) with and
+// without the recording of the API's paths (schema drift) in the same iteration, alternating
+// which goes first. x_tracking is the ratio of the two times (the target is at most 1.05);
+// the peak Go heap of each shows that what tracking keeps follows the distinct paths and
+// object shapes, not the rows. few_shapes is one shape (the benchmark tenant's agents);
+// 8192_shapes gives 2^13 shapes (13 optional keys), twice as many as Stage remembers, so
+// about half the objects take the slow path (every path looked up).
+func BenchmarkFieldTracking(b *testing.B) {
+	ctx := context.Background()
+	pool, schema := dbtest.New(b)
+	s := dbtest.Store(b, pool, schema)
+	for _, tc := range []struct {
+		name     string
+		optional int
+		first    bool // a first load; otherwise a no-op reload (the per-row cost shows most)
+	}{
+		{"noop_reload/few_shapes", 0, false},
+		{"noop_reload/8192_shapes", 13, false},
+		{"first_load/few_shapes", 0, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.StopTimer()
+			bt := &benchTenant{version: func(int) int { return 0 }, optional: tc.optional}
+			truncateBench(ctx, b, pool, schema)
+			if !tc.first {
+				benchPublish(ctx, b, s, bt)
+			}
+			var dur [2]time.Duration // without, with
+			var peak [2]uint64
+			for i := range b.N {
+				for j := range 2 {
+					track := (i+j)%2 == 1
+					k := 0
+					if track {
+						k = 1
+					}
+					if tc.first {
+						truncateBench(ctx, b, pool, schema)
+					}
+					checkpoint(ctx, b, pool)
+					b.StartTimer()
+					start := time.Now()
+					p, res := benchPublishTracked(ctx, b, s, bt, track)
+					dur[k] += time.Since(start)
+					b.StopTimer()
+					peak[k] = max(peak[k], p)
+					if res.Status != db.RunSucceeded {
+						b.Fatalf("status %s: %s", res.Status, res.Error)
+					}
+					if track && len(res.Fields) == 0 {
+						b.Fatal("tracking on, no entity observed")
+					}
+				}
+			}
+			b.ReportMetric(dur[1].Seconds()/dur[0].Seconds(), "x_tracking")
+			b.ReportMetric(dur[0].Seconds()/float64(b.N), "s_untracked/op")
+			b.ReportMetric(dur[1].Seconds()/float64(b.N), "s_tracked/op")
+			b.ReportMetric(float64(peak[0])/(1<<20), "peak_heap_untracked_MiB")
+			b.ReportMetric(float64(peak[1])/(1<<20), "peak_heap_tracked_MiB")
+		})
+	}
+}
+
 // BenchmarkPublish publishes 100,000 agents (raw JSON about 1 KB each): a first load, a no-op
 // reload and a reload with 1 % of the agents changed. Each reports rows/s and the ratio to a
 // plain CopyFrom of the same rows into an empty table measured in the same iteration, the peak
@@ -226,15 +319,7 @@ func BenchmarkPublish(b *testing.B) {
 	ctx := context.Background()
 	pool, schema := dbtest.New(b)
 	s := dbtest.Store(b, pool, schema)
-	truncate := func() {
-		if _, err := pool.Exec(ctx, fmt.Sprintf(`TRUNCATE %[1]s.agents, %[1]s.agent_groups, %[1]s.sub_accounts, %[1]s.accounts,
- %[1]s.agents_history, %[1]s.agent_groups_history, %[1]s.sub_accounts_history, %[1]s.accounts_history, %[1]s.sync_run_scopes, %[1]s.sync_runs`, schema)); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, fmt.Sprintf(`VACUUM ANALYZE %s.agents`, schema)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	truncate := func() { truncateBench(ctx, b, pool, schema) }
 	base := &benchTenant{version: func(int) int { return 0 }}
 	report := func(b *testing.B, copyDur, pubDur time.Duration, peak uint64, versions int64) {
 		n := float64(b.N) * benchAgents
