@@ -161,7 +161,7 @@ func TestDriftRecordedAgainstTheFake(t *testing.T) {
 }
 
 // A failed scope means no removed rows for its entity: the objects it did not list may still
-// carry the path. The next complete run records the removal.
+// carry the path; so does a run of some sub-accounts. The next complete run records it.
 func TestDriftFailedScopeRemovesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, engagefake.Options{Seed: 82})
@@ -189,6 +189,15 @@ func TestDriftFailedScopeRemovesNothing(t *testing.T) {
 		t.Error("agents.email left api_fields after a partial run")
 	}
 	e.fake.ClearFaults()
+	// A run of one sub-account does not see every agent either.
+	var sub string
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { sub = tn.SubAccounts[1].ID; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	res = e.mustRun(syncrun.Config{SubAccounts: []string{sub}}, db.RunSucceeded)
+	if got := e.fieldChanges(res.RunID); len(got) != 0 {
+		t.Errorf("a run of sub-account %s recorded %v", sub, got)
+	}
 	res = e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	if diff := cmp.Diff([]string{"agents removed email string->"}, e.fieldChanges(res.RunID)); diff != "" {
 		t.Errorf("the complete run's changes (-want +got):\n%s", diff)

@@ -64,7 +64,8 @@ func (p Policy) Decide(plan *db.Plan, problems []string) Decision {
 			d.Delete = sp.Missing > 0
 		}
 		dec.Scopes = append(dec.Scopes, d)
-		if !slices.Contains(dec.WholeEntities, sp.Entity) && !(p.SomeSubAccounts && entity.Of(sp.Entity).Scoped()) {
+		partly := p.SomeSubAccounts && entity.Of(sp.Entity).Scoped() // not every sub-account listed
+		if !partly && !slices.Contains(dec.WholeEntities, sp.Entity) {
 			dec.WholeEntities = append(dec.WholeEntities, sp.Entity)
 		}
 	}

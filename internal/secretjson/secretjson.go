@@ -174,11 +174,11 @@ func Scrub(raw []byte) ([]byte, error) {
 }
 
 // finish repairs what scrub copied (see Scrub).
-func (sc *scrubber) finish(out []byte, err error) ([]byte, error) {
+func (s *scrubber) finish(out []byte, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sc.badUTF8 {
+	if s.badUTF8 {
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
 	if bytes.Contains(out, []byte(`\u`)) {
