@@ -171,7 +171,11 @@ schedule:
 	a := m.startDaemon(t)
 	b := m.startDaemon(t)
 	first := a.waitLog(t, "run starting", 15*time.Second)
-	if d := time.Since(started); d > 5*time.Second {
+	// About 2.5 s on an idle machine (River elects a leader, which inserts the periodic jobs);
+	// the bound only catches a start that waits for something else, such as the next
+	// leadership attempt, and leaves room for a loaded machine (5.5 s seen with another build
+	// running).
+	if d := time.Since(started); d > 10*time.Second {
 		t.Errorf("the first run started %s after the daemons, want within about 3 s", d)
 	}
 	_ = first
