@@ -107,12 +107,8 @@ func TestDriftRecordedAgainstTheFake(t *testing.T) {
 	}
 
 	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
-		for _, sa := range tn.SubAccounts {
-			for _, g := range sa.Groups {
-				for _, a := range g.Agents {
-					a.Set = map[string]any{"wrapUpProfile": "wrap-value-4711", "isActive": 1}
-				}
-			}
+		for a := range tn.Agents() {
+			a.Set = map[string]any{"wrapUpProfile": "wrap-value-4711", "isActive": 1}
 		}
 		for _, u := range tn.Users {
 			u.Set = map[string]any{"firstName": engagefake.Omit}
@@ -169,12 +165,8 @@ func TestDriftFailedScopeRemovesNothing(t *testing.T) {
 	var group int
 	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
 		group = tn.SubAccounts[0].Groups[0].ID
-		for _, sa := range tn.SubAccounts {
-			for _, g := range sa.Groups {
-				for _, a := range g.Agents {
-					a.Set = map[string]any{"email": engagefake.Omit}
-				}
-			}
+		for a := range tn.Agents() {
+			a.Set = map[string]any{"email": engagefake.Omit}
 		}
 		return nil
 	}); err != nil {

@@ -23,12 +23,8 @@ func TestE2EFieldDriftShownAndRecorded(t *testing.T) {
 		t.Errorf("first sync does not report the baseline:\n%s", r.stdout)
 	}
 	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
-		for _, sa := range tn.SubAccounts {
-			for _, g := range sa.Groups {
-				for _, a := range g.Agents {
-					a.Set = map[string]any{"wrapUpProfile": "wrap-value-4711", "isActive": 0}
-				}
-			}
+		for a := range tn.Agents() {
+			a.Set = map[string]any{"wrapUpProfile": "wrap-value-4711", "isActive": 0}
 		}
 		for _, u := range tn.Users {
 			u.Set = map[string]any{"firstName": engagefake.Omit}

@@ -379,3 +379,25 @@ func childPath(parent any, id int) string {
 	}
 	return strconv.Itoa(id)
 }
+
+// Agents yields every agent once, in listing order, and stops when told.
+func TestTenantAgents(t *testing.T) {
+	t.Parallel()
+	s := engagefake.New(engagefake.Options{Seed: 3, Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2,
+		AgentGroupsPerSubAccount: 2, AgentsPerGroup: 3, Users: 1, QueueGroupsPerSubAccount: -1, DialGroupsPerSubAccount: -1}})
+	var ids []int
+	if err := s.Mutate(func(tn *engagefake.Tenant) error {
+		for a := range tn.Agents() {
+			ids = append(ids, a.ID)
+		}
+		for range tn.Agents() {
+			break
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != s.Counts().Agents || !slices.IsSorted(ids) {
+		t.Errorf("Agents yielded %v for %d agents", ids, s.Counts().Agents)
+	}
+}

@@ -3,6 +3,7 @@ package engagefake
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -155,6 +156,21 @@ func (t *Tenant) Agent(id int) *Agent { return t.agentByID[id] }
 
 // User returns the user with id, or nil.
 func (t *Tenant) User(id int) *User { return t.userByID[id] }
+
+// Agents yields every agent, sub-account by sub-account and group by group, in listing order.
+func (t *Tenant) Agents() iter.Seq[*Agent] {
+	return func(yield func(*Agent) bool) {
+		for _, sa := range t.SubAccounts {
+			for _, g := range sa.Groups {
+				for _, a := range g.Agents {
+					if !yield(a) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
 
 // AddMainAccount adds a main account with the next free id. It is not visible in the API until
 // it has a sub-account.
