@@ -14,8 +14,9 @@ import (
 )
 
 // Schema drift (DESIGN.md, "Schema drift, made queryable"): while rows are staged, Stage
-// records per entity the JSON paths its API objects carried and their JSON types
-// (secretjson.Paths, in the same pass as the scrub); Plan reads what api_fields holds; the
+// records per entity the JSON paths its API objects carried and their JSON types (the scrub
+// hashes each object's shape, secretjson.ScrubShape, and an object of a shape not seen before
+// is scanned for its paths, secretjson.ScrubPaths); Plan reads what api_fields holds; the
 // decisions say which entities' removals may be judged; Publish updates api_fields and writes
 // api_field_changes in the run's transaction. A dry run computes the same and writes nothing.
 

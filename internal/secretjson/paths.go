@@ -93,7 +93,7 @@ const maxPathLen = 1024
 // array's elements "parent[]". Secret-bearing members are recorded too, by name, though Scrub
 // removes them. Elements of one array that have the same paths and types are recorded once, so
 // what Paths holds for objects of the same shape is the same bytes whatever their arrays'
-// lengths (Bytes, to recognise a shape seen before). A key holding "." or "[]" reads as more
+// lengths (Bytes), and ScrubShape hashes it the same (Shape). A key holding "." or "[]" reads as more
 // segments than it is; the API's keys are identifiers.
 type Paths struct {
 	tok   []byte // tokens: a type byte, the path's length (uint16), the path
