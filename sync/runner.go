@@ -316,9 +316,6 @@ func logFields(logger *slog.Logger, res *Result) {
 			logger.Info("API field changed", attrs...)
 			continue
 		}
-		for i, col := range cols {
-			cols[i] = string(c.Entity) + "." + col
-		}
 		logger.Warn("API field changed under a typed column", append(attrs, "column", strings.Join(cols, ", "))...)
 	}
 }

@@ -15,9 +15,6 @@ func printFieldChanges(o *output, changes []db.FieldChange) {
 	tw.printf("  entity\tchange\tpath\told type\tnew type\tfeeds\n")
 	for _, c := range changes {
 		cols := entity.Of(c.Entity).ColumnsFed(c.Path)
-		for i, col := range cols {
-			cols[i] = string(c.Entity) + "." + col
-		}
 		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, c.Path, dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
 	}
 	tw.flush()

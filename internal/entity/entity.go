@@ -123,12 +123,13 @@ func (d *Desc) Paths(c Column) []string {
 }
 
 // ColumnsFed returns the columns, key columns included, whose values are read from path of
-// the entity's API object: what a removed path or a changed type affects.
+// the entity's API object, as table.column ("agents.is_active"): what a removed path or a
+// changed type affects.
 func (d *Desc) ColumnsFed(path string) []string {
 	var out []string
 	for _, c := range slices.Concat(d.Key, d.Columns) {
 		if slices.Contains(d.Paths(c), path) {
-			out = append(out, c.Name)
+			out = append(out, string(d.Name)+"."+c.Name)
 		}
 	}
 	return out
