@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 			Baseline: len(stored) == 0}
 		ef.Removals = !ef.Baseline && !fs.overflow && whole(name)
 		summary = append(summary, ef)
-		for _, path := range sortedKeys(fs.types) {
+		for _, path := range slices.Sorted(maps.Keys(fs.types)) {
 			seen := fs.types[path]
 			old, known := stored[path]
 			types := seen
@@ -192,7 +193,7 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 		if !ef.Removals {
 			continue
 		}
-		for _, path := range sortedKeys(stored) {
+		for _, path := range slices.Sorted(maps.Keys(stored)) {
 			if _, ok := fs.types[path]; !ok {
 				w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
 				w.delEntity = append(w.delEntity, string(name))
@@ -202,15 +203,6 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 	}
 	sortFieldChanges(w.changes)
 	return summary, w
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // writeFields writes the api_fields rows and api_field_changes of run inside tx.
@@ -278,17 +270,15 @@ type FieldStatus struct {
 func (s *Store) FieldStatusGet(ctx context.Context) (*FieldStatus, error) {
 	var fs FieldStatus
 	err := s.pool.QueryRow(ctx, s.sql(`
+WITH last AS (SELECT max(run_id) AS run_id FROM {{schema}}.api_field_changes)
 SELECT (SELECT count(*) FROM {{schema}}.api_fields),
        (SELECT count(DISTINCT entity) FROM {{schema}}.api_fields),
        coalesce((SELECT max(run_id) FROM {{schema}}.sync_runs), 0),
-       coalesce((SELECT max(run_id) FROM {{schema}}.api_field_changes), 0)`)).Scan(&fs.Paths, &fs.Entities, &fs.RunID, &fs.LastChangeRunID)
+       coalesce((SELECT run_id FROM last), 0),
+       (SELECT r.started_at FROM {{schema}}.sync_runs r, last WHERE r.run_id = last.run_id)`)).Scan(
+		&fs.Paths, &fs.Entities, &fs.RunID, &fs.LastChangeRunID, &fs.LastChangeAt)
 	if err != nil {
 		return nil, fmt.Errorf("reading api_fields: %w", err)
-	}
-	if fs.LastChangeRunID != 0 {
-		if err := s.pool.QueryRow(ctx, s.sql(`SELECT started_at FROM {{schema}}.sync_runs WHERE run_id = $1`), fs.LastChangeRunID).Scan(&fs.LastChangeAt); err != nil {
-			return nil, fmt.Errorf("reading api_field_changes: %w", err)
-		}
 	}
 	if fs.RunID == 0 || fs.LastChangeRunID != fs.RunID {
 		return &fs, nil

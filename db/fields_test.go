@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,16 +65,12 @@ FROM %s.api_field_changes WHERE run_id = $1 ORDER BY entity, path`, f.schema), r
 
 // sortChanges orders changes as apiChanges reads them.
 func sortChanges(cs []db.FieldChange) []db.FieldChange {
-	out := append([]db.FieldChange(nil), cs...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			a, b := out[i], out[j]
-			if b.Entity < a.Entity || (b.Entity == a.Entity && b.Path < a.Path) {
-				out[i], out[j] = b, a
-			}
+	return slices.SortedFunc(slices.Values(cs), func(a, b db.FieldChange) int {
+		if c := strings.Compare(string(a.Entity), string(b.Entity)); c != 0 {
+			return c
 		}
-	}
-	return out
+		return strings.Compare(a.Path, b.Path)
+	})
 }
 
 // The first run records a baseline and no changes; a no-op run records none either; then a key
