@@ -337,7 +337,7 @@ func TestConcurrentUse(t *testing.T) {
 				p := paths[(w+i)%len(paths)]
 				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+p, nil)
 				req.Header.Set("Authorization", "Bearer "+at)
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := testClient.Do(req)
 				if err != nil {
 					errs <- err.Error()
 					return

@@ -55,10 +55,15 @@ type response struct {
 	body   []byte
 }
 
+// testClient sends the tests' requests. Not http.DefaultClient: httptest.Server.Close closes
+// http.DefaultTransport's idle connections, which breaks a request another parallel test is
+// sending on one of them ("http: CloseIdleConnections called").
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 // do sends a request and reads the answer.
 func do(t testing.TB, req *http.Request) response {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
