@@ -18,6 +18,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/secretjson"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -95,6 +96,39 @@ func TestDriftRecordedAgainstTheFake(t *testing.T) {
 				t.Errorf("%s.%s reads %v: none is among the paths the API sent", d.Name, c.Name, paths)
 			}
 		}
+	}
+	// The secret rule judges no legitimate field of the fake's objects secret: the keys it
+	// judges secret, with the types they were seen with, are exactly the fake's secret fields
+	// (passwordExpirationDate, adminPasswordReset, loginHashcode, billingKey, maxPasses, the
+	// E164 and I18n keys stay).
+	secretKeys := map[string]bool{}
+	rows, err := e.pool.Query(t.Context(), `SELECT path, json_types FROM engage.api_fields`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := map[string]string{"array": `[]`, "boolean": `true`, "null": `null`, "number": `1`, "object": `{}`, "string": `"x"`}
+	var nPaths int
+	for rows.Next() {
+		var path string
+		var types []string
+		if err := rows.Scan(&path, &types); err != nil {
+			t.Fatal(err)
+		}
+		nPaths++
+		key := strings.TrimSuffix(path[strings.LastIndexByte(path, '.')+1:], "[]")
+		for _, ty := range types {
+			if secretjson.IsSecret(key, []byte(sample[ty])) {
+				secretKeys[key] = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantSecret := map[string]bool{"crmPwd": true, "ftpPwd": true, "httpPassword": true, "password": true,
+		"phoneLoginPin": true, "phoneRecordingPin": true, "securityKey": true, "sipPassword": true}
+	if diff := cmp.Diff(wantSecret, secretKeys); diff != "" || nPaths < 100 {
+		t.Errorf("keys of the fake's objects judged secret, of %d paths (-want +got):\n%s", nPaths, diff)
 	}
 	// The assignments record the agent objects their listings send, not the agentId kept.
 	if n := e.count(`SELECT count(*) FROM engage.api_fields WHERE entity = 'agent_queues'`); n < 5 {

@@ -29,6 +29,20 @@ func TestRunRawKeepsNoSecretBearingKeys(t *testing.T) {
 		"SIPPassword":     "sp-0123456789",
 		"allowManualPass": true,
 		"campaignPass":    3,
+		// Issue 21: trailing digits, versions and encodings dropped, and the words added.
+		"password1":              "p1-0123456789",
+		"sipPassword2":           "sp2-0123456789",
+		"apiKey2":                "k2-0123456789",
+		"token1":                 "t1-0123456789",
+		"refreshToken2":          "rt2-0123456789",
+		"passwordEncrypted":      "pe-0123456789",
+		"passphrase":             "pp-0123456789",
+		"privateKeyPem":          "-----BEGIN PEM-----",
+		"jwt":                    "eyJ-0123456789",
+		"authorization":          "Bearer 0123456789",
+		"apiKeyV2":               "kv2-0123456789",
+		"phoneRecordingPin":      790000001,
+		"passwordExpirationDate": "2030-01-01",
 	} {
 		if err := e.fake.Mutate(func(tn *engagefake.Tenant) error { return tn.UpdateAgent(id, k, v) }); err != nil {
 			t.Fatal(err)
@@ -45,12 +59,14 @@ func TestRunRawKeepsNoSecretBearingKeys(t *testing.T) {
 	}
 	got := map[string]any{}
 	for _, k := range []string{"apiKey", "sipPass", "privateKey", "accessTokens", "credentials", "SIPPassword",
-		"password", "sipPassword", "phoneLoginPin", "allowManualPass", "campaignPass"} {
+		"password", "sipPassword", "phoneLoginPin", "allowManualPass", "campaignPass", "password1", "sipPassword2",
+		"apiKey2", "token1", "refreshToken2", "passwordEncrypted", "passphrase", "privateKeyPem", "jwt", "authorization",
+		"apiKeyV2", "phoneRecordingPin", "passwordExpirationDate"} {
 		if v, ok := obj[k]; ok {
 			got[k] = v
 		}
 	}
-	want := map[string]any{"allowManualPass": true, "campaignPass": float64(3)}
+	want := map[string]any{"allowManualPass": true, "campaignPass": float64(3), "passwordExpirationDate": "2030-01-01"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("raw's secret-bearing and look-alike keys (-want +got):\n%s", diff)
 	}

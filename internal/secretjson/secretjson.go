@@ -2,11 +2,15 @@
 // client (for what it keeps of a login response) and the sink (before anything reaches Postgres)
 // apply (DESIGN.md, "Small decisions"): a key is secret-bearing when, split into words
 // (camelCase, snake_case, kebab-case, acronyms as words: SIPPassword is "sip password"),
-// ignoring case, its last word is password, passwd, pwd, pass, secret, token, tokens, pin,
-// credential or credentials, or its last two words are "api key", "private key",
-// "security key", "access key", "secret key" or "pin code"; a boolean value is never a secret,
-// and pass names one only for a string value. So phoneLoginPin, sipPass, apiKey, accessTokens
-// and a whole credentials object go; allowManualPass: true and campaignPass: 3 stay.
+// ignoring case, and dropping trailing words that are digits, a version (v2) or one of old,
+// new, encrypted, enc, hash, hashed, pem, value, its last word is password, passwd, pwd, pass,
+// passphrase, secret, token, tokens, jwt, pin, credential, credentials or authorization, or its
+// last two words are "api key", "private key", "security key", "access key", "secret key" or
+// "pin code"; a boolean value is never a secret, and pass names one only for a string value. So
+// phoneLoginPin, sipPass, apiKey, accessTokens, password1, apiKeyV2, passwordEncrypted,
+// privateKeyPem and a whole credentials object go; allowManualPass: true, campaignPass: 3 and
+// passwordExpirationDate stay. IsSecret is the rule; everything that judges a key uses it (or
+// IsSecretKey, its widest case).
 package secretjson
 
 import (
@@ -19,8 +23,13 @@ import (
 
 // secretLastWords are the last words that make a key secret-bearing; "pass" is handled apart
 // (a secret only for a string value).
-var secretLastWords = []string{"password", "passwd", "pwd", "secret", "token", "tokens", "pin",
-	"credential", "credentials"}
+var secretLastWords = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "tokens",
+	"jwt", "pin", "credential", "credentials", "authorization"}
+
+// droppedWords are trailing words that say how a secret is kept, not what it is: they are
+// dropped before the last word is judged (passwordEncrypted is a password), as are digits
+// (password1) and a version (apiKeyV2).
+var droppedWords = []string{"old", "new", "encrypted", "enc", "hash", "hashed", "pem", "value"}
 
 // secretLastPairs are the last two words that make a key secret-bearing.
 var secretLastPairs = [][2]string{{"api", "key"}, {"private", "key"}, {"security", "key"},
@@ -64,9 +73,13 @@ func isSecret(kind keyKind, v byte) bool {
 	return true
 }
 
-// kindOf splits k into words and classifies it by its last one or two.
+// kindOf splits k into words and classifies it by its last one or two, once the trailing
+// words that droppedWords lists, digits and versions are dropped.
 func kindOf(k []byte) keyKind {
 	start, end := lastWord(k, len(k))
+	for start < end && dropped(k, start, end) {
+		start, end = lastWord(k, start)
+	}
 	if start == end {
 		return notSecret
 	}
@@ -90,6 +103,25 @@ func kindOf(k []byte) keyKind {
 		}
 	}
 	return notSecret
+}
+
+// dropped reports whether the word k[start:end] is dropped from the end of a key: digits (the
+// splitter makes a word of them), the "v" of a version (a "v" the digits follow at once: V2 is
+// "V" and "2", v10 "v" and "10"), or one of droppedWords.
+func dropped(k []byte, start, end int) bool {
+	switch c := classes[k[start]]; {
+	case c == digit:
+		return true
+	case end-start == 1 && (k[start] == 'v' || k[start] == 'V'):
+		return end < len(k) && classes[k[end]] == digit
+	}
+	w := k[start:end]
+	for _, d := range droppedWords {
+		if equalFold(w, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Byte classes of the word splitter. Bytes of non-ASCII characters count as lower-case letters

@@ -29,6 +29,12 @@ func TestScrub(t *testing.T) {
 		{"look-alikes kept", `{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`,
 			`{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`},
 		{"escaped secret key", `{"api\u004bey":"k","a":1}`, `{"a":1}`},
+		// Issue 21: every example DESIGN.md names, both ways.
+		{"DESIGN.md examples of issue 21", `{"password1":"a","sipPassword2":"b","apiKey2":"c","token1":"d","refreshToken2":"e",` +
+			`"passwordEncrypted":"f","passphrase":"g","privateKeyPem":"h","jwt":"i","authorization":"j","apiKeyV2":"k",` +
+			`"accessTokens":["l"],"credentials":{"m":1},"phoneRecordingPin":2,"sipPass":"n",` +
+			`"allowManualPass":true,"campaignPass":3,"passwordExpirationDate":"2020-01-01"}`,
+			`{"allowManualPass":true,"campaignPass":3,"passwordExpirationDate":"2020-01-01"}`},
 		{"order and values kept", `{ "z" : "Zoë", "b" : [1, 2.5e3, null] }`, `{"z":"Zoë","b":[1,2.5e3,null]}`},
 		{"NUL escape replaced", `{"name":"a\u0000b"}`, `{"name":"a\ufffdb"}`},
 		{"escaped backslash before u0000 kept", `{"name":"a\\u0000b"}`, `{"name":"a\\u0000b"}`},
@@ -136,6 +142,55 @@ func TestIsSecret(t *testing.T) {
 		{"pinKey", `"x"`, false},
 		{"name", `"x"`, false},
 		{"", `"x"`, false},
+		// Issue 21: DESIGN.md's examples of the trailing words dropped and the words added.
+		{"password1", `"x"`, true},
+		{"sipPassword2", `"x"`, true},
+		{"apiKey2", `"x"`, true},
+		{"token1", `"x"`, true},
+		{"refreshToken2", `"x"`, true},
+		{"passwordEncrypted", `"x"`, true},
+		{"passphrase", `"x"`, true},
+		{"privateKeyPem", `"x"`, true},
+		{"jwt", `"x"`, true},
+		{"authorization", `"Bearer x"`, true},
+		{"apiKeyV2", `"x"`, true},
+		{"credentials", `{"apiKey":"k"}`, true},
+		// Every trailing word dropped, in each spelling, and several of them.
+		{"api_key_v2", `"x"`, true},
+		{"API_KEY_V2", `"x"`, true},
+		{"secret-v10", `"x"`, true},
+		{"oldPassword", `"x"`, true},
+		{"passwordOld", `"x"`, true},
+		{"password_new", `"x"`, true},
+		{"tokenEnc", `"x"`, true},
+		{"pinHash", `"x"`, true},
+		{"passwordHashed", `"x"`, true},
+		{"privateKeyPEM", `"x"`, true},
+		{"secretValue", `"x"`, true},
+		{"tokenValueV2Old", `"x"`, true},
+		{"sipPass2", `"x"`, true},
+		{"sipPass2", `2`, false},
+		{"userJWT", `"x"`, true},
+		{"Authorization", `"x"`, true},
+		{"proxyAuthorization", `"x"`, true},
+		{"pinCode2", `"1"`, true},
+		{"password2", `false`, false},
+		// The dropped words alone, or before a word that is no secret, are no secret.
+		{"value", `"x"`, false},
+		{"hash", `"x"`, false},
+		{"v2", `"x"`, false},
+		{"123", `"x"`, false},
+		{"passwordExpirationDate", `"2020-01-01"`, false},
+		{"passwordV", `"x"`, false},
+		{"tokenVersion", `"x"`, false},
+		{"hashValue", `"x"`, false},
+		{"loginHashcode", `"x"`, false},
+		{"maxPasses", `3`, false},
+		{"phoneNumberE164", `"x"`, false},
+		{"enablePhoneNumbersI18n", `true`, false},
+		{"passwordEncryptedAt", `"x"`, false},
+		{"keyV2", `"x"`, false},
+		{"authorizationType", `"x"`, false},
 	}
 	for _, tt := range tests {
 		if got := IsSecret(tt.key, []byte(tt.value)); got != tt.want {
@@ -152,6 +207,8 @@ func TestIsSecretKey(t *testing.T) {
 		"password": true, "sipPass": true, "apiKey": true, "accessTokens": true, "credentials": true,
 		"SIPPassword": true, "APIKey": true, "allowManualPass": true, "campaignPass": true,
 		"tokenType": false, "pinned": false, "key": false, "name": false,
+		"password1": true, "apiKeyV2": true, "privateKeyPem": true, "jwt": true, "passphrase": true,
+		"passwordExpirationDate": false,
 	}
 	for k := range want {
 		got[k] = IsSecretKey(k)
