@@ -342,3 +342,25 @@ func TestFieldsVocabularyMatchesChecks(t *testing.T) {
 		t.Error("an unknown entity or change was accepted")
 	}
 }
+
+// Objects whose keys differ in one byte and whose values differ in type have shapes of their
+// own: both keys reach api_fields (issue 21: "phoneLoginEnabld": null and
+// "phoneLoginEnablb": true shared a shape, and the second key was never recorded).
+func TestFieldsShapesDoNotAlias(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tn := driftTenant()
+	for i := range tn.agents {
+		a := &tn.agents[i]
+		member := `"phoneLoginEnabld":null`
+		if i%2 == 1 {
+			member = `"phoneLoginEnablb":true`
+		}
+		a.Raw = fmt.Appendf(nil, `{"agentId":%d,"agentGroupId":%d,%s}`, a.AgentID, a.AgentGroupID, member)
+	}
+	f.mustSync(tn, syncOpts{})
+	want := []string{"agentGroupId number", "agentId number", "phoneLoginEnablb boolean", "phoneLoginEnabld null"}
+	if diff := cmp.Diff(want, f.apiFields(entity.Agents)); diff != "" {
+		t.Errorf("agents api_fields (-want +got):\n%s", diff)
+	}
+}

@@ -3,6 +3,7 @@ package secretjson
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"iter"
 	"math/bits"
 	"slices"
@@ -106,8 +107,9 @@ func (p *Paths) Reset() { p.tok, p.shape = p.tok[:0], 0 }
 
 // Shape returns the hash ScrubShape computed of the object's shape: its paths and their
 // types, in order, array elements of one shape once, exactly what ScrubPaths would record.
-// Objects whose shapes hash the same record the same paths (short of a 64-bit collision), so
-// a caller that has seen a shape need not record its paths again.
+// Objects whose shapes hash the same record the same paths (short of a 64-bit collision: no
+// key, type or length aliases another), so a caller that has seen a shape need not record its
+// paths again. The hash is seeded per process: compare shapes only within one.
 func (p *Paths) Shape() uint64 { return p.shape }
 
 // Bytes returns p's encoding: equal for equal paths and types in the same order.
@@ -188,10 +190,10 @@ func ScrubShape(raw []byte, p *Paths) ([]byte, error) {
 	return sc.finish(out, err)
 }
 
-// The shape hash: wyhash's multiply-fold mixing over each key (up to 16 bytes in two loads,
-// overlapping for a shorter key, which its length disambiguates), its type, and markers for the
-// end of an object or array and for an array's elements, which are hashed apart and mixed in
-// once per distinct element shape (as ScrubPaths records them once).
+// The shape hash: each key is hashed with the type of its value (keyHash), and the running
+// hash chains those, markers for the end of an object or array, and an array's elements,
+// which are hashed apart and mixed in once per distinct element shape (as ScrubPaths records
+// them once). wyhash's multiply-fold mixing (mum) combines the words.
 const (
 	shapeSeed  = 0xa0761d6478bd642f
 	shapeK1    = 0xe7037ed1a0b428db
@@ -211,26 +213,15 @@ func mix(h, v uint64) uint64 { return mum(h^shapeK1, v^shapeK2) }
 // FNV's xor-multiply over 64-bit words, one multiplication per key. Order matters.
 func chain(h, v uint64) uint64 { return (h ^ v) * 0x100000001b3 }
 
-// keyHash hashes one key with the type t of its value.
+// keySeed seeds the keys' hash: a shape is compared only within the process that hashed it.
+var keySeed = maphash.MakeSeed()
+
+// keyHash hashes one key with the type t of its value. The key's bytes (their number
+// included) are hashed whole, by maphash, and the type is mixed in apart, so that no key, type
+// or length offsets another: an earlier version XORed the type and the length into the key's
+// last bytes, and "phoneLoginEnabld": null hashed as "phoneLoginEnablb": true.
 func keyHash(k []byte, t Type) uint64 {
-	n := len(k)
-	var a, b uint64
-	switch {
-	case n > 16:
-		h := uint64(n)
-		for len(k) > 16 {
-			h = mix(h, binary.LittleEndian.Uint64(k)^mum(binary.LittleEndian.Uint64(k[8:]), shapeK1))
-			k = k[16:]
-		}
-		return mix(h, keyHash(k, t)) // the last 1 to 16 bytes
-	case n >= 8:
-		a, b = binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:])
-	case n >= 4:
-		a, b = uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:]))
-	case n > 0:
-		a = uint64(k[0])<<16 | uint64(k[n>>1])<<8 | uint64(k[n-1])
-	}
-	return mum(a^shapeK1, b^shapeK2^uint64(n)^uint64(t)<<56)
+	return mix(maphash.Bytes(keySeed, k), uint64(t))
 }
 
 // elementShape hashes one array element apart and mixes it into the array's hash when no

@@ -2,6 +2,7 @@ package secretjson
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -292,6 +293,76 @@ func BenchmarkScrubShape(b *testing.B) {
 	for b.Loop() {
 		if _, err := ScrubShape(in, &p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Keys that differ in one byte, in length or in the type of their value never share a shape
+// (issue 21: the type and the length were XORed into the key's bytes, so that
+// "phoneLoginEnabld": null and "phoneLoginEnablb": true, and keys whose length and last bytes
+// offset each other, hashed the same and the second key never reached api_fields). For
+// random keys of 0 to 40 bytes (a seeded loop): every byte at every position, every key one
+// byte shorter or longer, each with every type, all hash apart.
+func TestScrubShapeKeyVariantsDiffer(t *testing.T) {
+	t.Parallel()
+	values := []string{`[]`, `true`, `null`, `1`, `{}`, `"s"`} // one of each type
+	shape := func(key []byte, v string) uint64 {
+		var p Paths
+		in := append(append(append([]byte(`{"`), key...), `":`...), v...)
+		if _, err := ScrubShape(append(in, '}'), &p); err != nil {
+			t.Fatalf("ScrubShape(%s}): %v", in, err)
+		}
+		return p.Shape()
+	}
+	// The reported collisions, each pair listed apart so that a failure names it.
+	for _, pair := range [][2]string{
+		{`{"phoneLoginEnabld":null}`, `{"phoneLoginEnablb":true}`},
+		{`{"xxxxcbbbwxyz":1}`, `{"xxxxcbbbbwxyz":1}`}, // 12 and 13 bytes: the length offsets a byte
+	} {
+		var a, b Paths
+		if _, err := ScrubShape([]byte(pair[0]), &a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ScrubShape([]byte(pair[1]), &b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Shape() == b.Shape() {
+			t.Errorf("%s and %s share a shape", pair[0], pair[1])
+		}
+	}
+	r := rand.New(rand.NewPCG(21, 5))
+	alphabet := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$ ")
+	for range 60 {
+		key := make([]byte, r.IntN(41))
+		for i := range key {
+			key[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		seen := map[uint64]string{}
+		check := func(k []byte) {
+			for _, v := range values {
+				h := shape(k, v)
+				if prev, ok := seen[h]; ok {
+					t.Fatalf("%s and %q: %s share a shape", prev, k, v)
+				}
+				seen[h] = fmt.Sprintf("%q: %s", k, v)
+			}
+		}
+		check(key)
+		variant := slices.Clone(key)
+		for i := range key {
+			for _, c := range alphabet {
+				if c != key[i] {
+					variant[i] = c
+					check(variant)
+				}
+			}
+			variant[i] = key[i]
+		}
+		if len(key) > 0 {
+			check(key[:len(key)-1])
+		}
+		for _, c := range alphabet {
+			check(append(slices.Clone(key), c))
 		}
 	}
 }
