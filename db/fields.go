@@ -2,6 +2,7 @@ package db
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -21,9 +22,14 @@ import (
 // decisions say which entities' removals may be judged; Publish updates api_fields and writes
 // api_field_changes in the run's transaction. A dry run computes the same and writes nothing.
 
-// MaxFieldPaths bounds the distinct paths recorded per entity and run. Objects keyed by data
-// (an id as a key) would otherwise grow api_fields with the rows; past the bound no new path
-// is recorded and no removal judged for the entity, and EntityFields.Overflow says so.
+// MaxFieldPaths bounds the paths api_fields holds per entity, and those a run records per
+// entity. Objects keyed by data (an id as a key) would otherwise grow api_fields with the rows.
+// Past the bound the paths kept do not depend on the order the objects arrive in: a run keeps
+// the lexicographically smallest MaxFieldPaths paths it saw; api_fields keeps the paths it
+// holds (until judged removed, which a path greater than every one the run kept never is: it
+// is beyond the cap) and takes new ones, smallest first, while there is room. So a no-op run
+// past the bound reports no change, and EntityFields.Overflow says that some paths were not
+// recorded.
 const MaxFieldPaths = 10_000
 
 // maxShapes bounds the object shapes remembered per entity (a shape is an object's paths and
@@ -52,9 +58,11 @@ type EntityFields struct {
 	Baseline bool  // the entity's first observation: recorded, no changes reported
 	// Removals says whether paths no object carried were judged removed: only when every
 	// scope of the entity completed (and succeeded) and the run listed all of them
-	// (PublishParams.WholeEntities).
+	// (PublishParams.WholeEntities); past the cap, only for paths within it (MaxFieldPaths).
 	Removals bool
-	Overflow bool // more than MaxFieldPaths distinct paths: the rest not recorded
+	// Overflow says that paths were not recorded: more than MaxFieldPaths distinct ones, or
+	// more new ones than api_fields had room for (see MaxFieldPaths).
+	Overflow bool
 }
 
 // fieldSet is one entity's observation in a run: memory bounded by its distinct paths and
@@ -63,7 +71,22 @@ type fieldSet struct {
 	types    map[string]secretjson.Type
 	shapes   map[uint64]struct{}
 	objects  int64
-	overflow bool
+	overflow bool     // a path was dropped: types holds the smallest MaxFieldPaths
+	kept     maxPaths // once types is full: its paths, the greatest on top
+}
+
+// maxPaths is a max-heap of paths (container/heap).
+type maxPaths []string
+
+func (h maxPaths) Len() int           { return len(h) }
+func (h maxPaths) Less(i, j int) bool { return h[i] > h[j] }
+func (h maxPaths) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *maxPaths) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *maxPaths) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // seen counts one object of shape h and reports whether its paths are recorded already; a
@@ -84,7 +107,10 @@ func (fs *fieldSet) seen(h uint64) bool {
 	return false
 }
 
-// add records the paths p holds (secretjson.ScrubPaths of one object).
+// add records the paths p holds (secretjson.ScrubPaths of one object). Past MaxFieldPaths
+// paths it keeps the smallest: which ones does not depend on the order objects arrive in, and
+// a path dropped once is greater than MaxFieldPaths others, so it never comes back with a type
+// missed.
 func (fs *fieldSet) add(p *secretjson.Paths) {
 	for path, t := range p.All() {
 		old, ok := fs.types[string(path)]
@@ -92,12 +118,30 @@ func (fs *fieldSet) add(p *secretjson.Paths) {
 		case ok && old&t == 0:
 			fs.types[string(path)] = old | t
 		case ok:
-		case len(fs.types) >= MaxFieldPaths:
-			fs.overflow = true
-		default:
+		case len(fs.types) < MaxFieldPaths:
 			fs.types[string(path)] = t
+		default:
+			fs.overflow = true
+			fs.keepSmallest(path, t)
 		}
 	}
+}
+
+// keepSmallest records path (new, with type t) in place of the greatest path recorded when it
+// is smaller.
+func (fs *fieldSet) keepSmallest(path []byte, t secretjson.Type) {
+	if len(fs.kept) == 0 {
+		fs.kept = slices.Collect(maps.Keys(fs.types))
+		heap.Init(&fs.kept)
+	}
+	if string(path) > fs.kept[0] {
+		return
+	}
+	delete(fs.types, fs.kept[0])
+	p := string(path)
+	fs.types[p] = t
+	fs.kept[0] = p
+	heap.Fix(&fs.kept, 0)
 }
 
 // fieldWrites are the api_fields rows Publish writes, for every entity, and the changes.
@@ -165,14 +209,29 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 		stored := st.stored[name]
 		ef := EntityFields{Entity: name, Objects: fs.objects, Paths: len(fs.types), Overflow: fs.overflow,
 			Baseline: len(stored) == 0}
-		ef.Removals = !ef.Baseline && !fs.overflow && whole(name)
-		summary = append(summary, ef)
+		ef.Removals = !ef.Baseline && whole(name)
+		// Past the cap (fs.overflow), a stored path greater than every path kept may have been
+		// carried: it is beyond the cap, not judged.
+		beyond := func(path string) bool { return fs.overflow && path > fs.kept[0] }
+		var removed []string
+		if ef.Removals {
+			for _, path := range slices.Sorted(maps.Keys(stored)) {
+				if _, ok := fs.types[path]; !ok && !beyond(path) {
+					removed = append(removed, path)
+				}
+			}
+		}
+		room := MaxFieldPaths - len(stored) + len(removed) // for new paths, smallest first
 		for _, path := range slices.Sorted(maps.Keys(fs.types)) {
 			seen := fs.types[path]
 			old, known := stored[path]
 			types := seen
 			switch {
+			case !known && room <= 0:
+				ef.Overflow = true
+				continue
 			case !known:
+				room--
 				if !ef.Baseline {
 					w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldAdded, NewType: seen.String()})
 				}
@@ -190,15 +249,11 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 			w.upPath = append(w.upPath, path)
 			w.upTypes = append(w.upTypes, strings.Join(types.Names(), ","))
 		}
-		if !ef.Removals {
-			continue
-		}
-		for _, path := range slices.Sorted(maps.Keys(stored)) {
-			if _, ok := fs.types[path]; !ok {
-				w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
-				w.delEntity = append(w.delEntity, string(name))
-				w.delPath = append(w.delPath, path)
-			}
+		summary = append(summary, ef)
+		for _, path := range removed {
+			w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
+			w.delEntity = append(w.delEntity, string(name))
+			w.delPath = append(w.delPath, path)
 		}
 	}
 	sortFieldChanges(w.changes)

@@ -364,3 +364,87 @@ func TestFieldsShapesDoNotAlias(t *testing.T) {
 		t.Errorf("agents api_fields (-want +got):\n%s", diff)
 	}
 }
+
+// capTenant is driftTenant whose agents carry, between them, extra distinct keys
+// k00000..k(n-1), interleaved (agent i the keys j with j%len(agents) == i); reversed lists
+// the agents in the opposite order.
+func capTenant(n int, drop string, reversed bool) *tenant {
+	tn := driftTenant()
+	for i := range tn.agents {
+		a := &tn.agents[i]
+		b := fmt.Appendf(nil, `{"agentId":%d,"agentGroupId":%d`, a.AgentID, a.AgentGroupID)
+		for j := i; j < n; j += len(tn.agents) {
+			if k := fmt.Sprintf("k%05d", j); k != drop {
+				b = fmt.Appendf(b, `,%q:%d`, k, j)
+			}
+		}
+		a.Raw = append(b, '}')
+	}
+	if reversed {
+		slices.Reverse(tn.agents)
+	}
+	return tn
+}
+
+// Past MaxFieldPaths distinct paths the kept ones do not depend on the objects' order (the
+// lexicographically smallest), api_fields never holds more than the cap for the entity, a
+// no-op run reports no change whatever its order, and a path removed makes room for the
+// smallest one not recorded (issue 21: a no-op run reported 500 false "added" and api_fields
+// held 10,500 paths).
+func TestFieldsCapDeterministic(t *testing.T) {
+	t.Parallel()
+	const n = db.MaxFieldPaths + 500
+	want := []string{"agentGroupId number", "agentId number"}
+	for j := range db.MaxFieldPaths - 2 {
+		want = append(want, fmt.Sprintf("k%05d number", j))
+	}
+	slices.Sort(want)
+	f := newFixture(t)
+	res, _, err := f.sync(capTenant(n, "", false), syncOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ef := range res.Fields {
+		if ef.Entity == entity.Agents && (!ef.Overflow || ef.Paths != db.MaxFieldPaths) {
+			t.Errorf("agents observed: %+v, want an overflow at %d paths", ef, db.MaxFieldPaths)
+		}
+	}
+	if diff := cmp.Diff(want, f.apiFields(entity.Agents)); diff != "" {
+		t.Errorf("agents api_fields after the first run (-want +got):\n%s", diff)
+	}
+	// The other order, on another database, keeps the same paths.
+	g := newFixture(t)
+	g.mustSync(capTenant(n, "", true), syncOpts{})
+	if diff := cmp.Diff(want, g.apiFields(entity.Agents)); diff != "" {
+		t.Errorf("agents api_fields of the reversed order (-want +got):\n%s", diff)
+	}
+	// No-op runs, in either order: no change, api_fields within the cap.
+	for _, reversed := range []bool{false, true} {
+		res, run, err := f.sync(capTenant(n, "", reversed), syncOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.FieldChanges) != 0 || len(f.apiChanges(run)) != 0 {
+			t.Errorf("no-op run (reversed %v): %d changes, first %v", reversed, len(res.FieldChanges), res.FieldChanges[:min(3, len(res.FieldChanges))])
+		}
+		if got := f.count(`SELECT count(*) FROM %s.api_fields WHERE entity = 'agents'`); got > db.MaxFieldPaths {
+			t.Errorf("no-op run (reversed %v): api_fields holds %d agents paths, more than %d", reversed, got, db.MaxFieldPaths)
+		}
+	}
+	// A recorded path removed from every object: removed, and the smallest path not recorded
+	// takes its place.
+	res, _, err = f.sync(capTenant(n, "k00000", true), syncOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantChanges := []db.FieldChange{
+		{Entity: entity.Agents, Path: "k00000", Change: db.FieldRemoved, OldType: "number"},
+		{Entity: entity.Agents, Path: fmt.Sprintf("k%05d", db.MaxFieldPaths-2), Change: db.FieldAdded, NewType: "number"},
+	}
+	if diff := cmp.Diff(sortChanges(wantChanges), sortChanges(res.FieldChanges)); diff != "" {
+		t.Errorf("changes after a removal past the cap (-want +got):\n%s", diff)
+	}
+	if got := f.count(`SELECT count(*) FROM %s.api_fields WHERE entity = 'agents'`); got != db.MaxFieldPaths {
+		t.Errorf("api_fields holds %d agents paths, want %d", got, db.MaxFieldPaths)
+	}
+}

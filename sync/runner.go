@@ -305,7 +305,7 @@ func logFields(logger *slog.Logger, res *Result) {
 			logger.Info("API fields recorded as the entity's baseline", "entity", ef.Entity, "paths", ef.Paths, "dry_run", res.DryRun)
 		}
 		if ef.Overflow {
-			logger.Warn("API objects carry too many distinct paths: the rest were not recorded, and none was judged removed",
+			logger.Warn("API objects carry more distinct paths than api_fields keeps: the smallest are recorded, the rest neither recorded nor judged",
 				"entity", ef.Entity, "max_paths", db.MaxFieldPaths)
 		}
 	}
