@@ -94,8 +94,10 @@ const maxPathLen = 1024
 // array's elements "parent[]". Secret-bearing members are recorded too, by name, though Scrub
 // removes them. Elements of one array that have the same paths and types are recorded once, so
 // what Paths holds for objects of the same shape is the same bytes whatever their arrays'
-// lengths (Bytes), and ScrubShape hashes it the same (Shape). A key holding "." or "[]" reads as more
-// segments than it is; the API's keys are identifiers.
+// lengths (Bytes), and ScrubShape hashes it the same (Shape). A key is one segment whatever it
+// holds: a ".", "[", "]" or backslash in it is escaped with a backslash (escapeSeg), so the
+// key "a.b" is the path `a\.b`, apart from the key b of an object a ("a.b"), and the key "x[]"
+// is `x\[\]`, apart from the elements of an array x ("x[]").
 type Paths struct {
 	tok   []byte // tokens: a type byte, the path's length (uint16), the path
 	path  []byte // the scanner's current path, kept for the next scan
@@ -306,6 +308,22 @@ func (s *scrubber) dedupe(a *arrayShapes, start int) {
 		a.spans[a.n] = [2]int{start, len(tok)}
 		a.n++
 	}
+}
+
+// pathSpecial are the bytes escapeSeg escapes: what joins segments ("." and "[]") and the
+// escape itself.
+const pathSpecial = `.[]\`
+
+// escapeSeg appends key to buf as one path segment: each byte of pathSpecial in it is preceded
+// by a backslash, so that no key reads as more segments than one, nor as another key.
+func escapeSeg(buf, key []byte) []byte {
+	for _, c := range key {
+		if c == '.' || c == '[' || c == ']' || c == '\\' {
+			buf = append(buf, '\\')
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 // elemsSeg is the segment of an array's elements.

@@ -43,6 +43,13 @@ func TestScrubPaths(t *testing.T) {
 		{"mixed element types", `{"m":[1,"a",1,null,"b"]}`,
 			[]string{"m [array]", "m[] [number]", "m[] [string]", "m[] [null]"}},
 		{"escaped key decoded", `{"caf\u00e9":1,"a\"b":2}`, []string{"café [number]", `a"b [number]`}},
+		// Issue 21: a key holding ".", "[", "]" or the escape "\" is escaped, so that it reads as
+		// one segment and cannot merge with a nested path.
+		{"key with a dot vs a nested key", `{"a.b":1,"a":{"b":"x"}}`,
+			[]string{`a\.b [number]`, "a [object]", "a.b [string]"}},
+		{"key with brackets vs an array", `{"x[]":1,"x":[1],"x[].y":2,"x\\":3,"z":{"w[0]":{"v.":1}}}`,
+			[]string{`x\[\] [number]`, "x [array]", "x[] [number]", `x\[\]\.y [number]`, `x\\ [number]`,
+				"z [object]", `z.w\[0\] [object]`, `z.w\[0\].v\. [number]`}},
 		{"whitespace ignored", " {\n \"a\" : [ { \"b\" : 1 } ] \n} ", []string{"a [array]", "a[] [object]", "a[].b [number]"}},
 		{"empty", `{}`, nil},
 	}

@@ -302,6 +302,7 @@ type scrubber struct {
 	segs  int
 	shape bool   // ScrubShape: only hash the shape into h, record no path
 	h     uint64 // the shape's hash so far
+	esc   []byte // scratch for a key escaped as a path segment (escapeSeg)
 
 }
 
@@ -497,6 +498,10 @@ func (s *scrubber) member(depth, open int) error {
 			key = unquote(s.in[kstart:kend])
 		}
 		c := s.in[s.pos]
+		if !s.shape && bytes.ContainsAny(key, pathSpecial) {
+			s.esc = escapeSeg(s.esc[:0], key)
+			key = s.esc
+		}
 		leaf := c != '{' && c != '['
 		switch {
 		case s.shape:
