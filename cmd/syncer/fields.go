@@ -8,16 +8,28 @@ import (
 	"github.com/evsync/evsync/internal/entity"
 )
 
+// maxChangesPrinted is how many field changes sync and status print, a screenful; the rest
+// are counted ("… and 480 more"); a run records them all in api_field_changes.
+const maxChangesPrinted = 20
+
 // printFieldChanges prints field changes as a table, each with the typed columns its path
-// feeds (what a removal or a type change affects).
+// feeds (what a removal or a type change affects): the first maxChangesPrinted, then how many
+// more there are.
 func printFieldChanges(o *output, changes []db.FieldChange) {
 	tw := o.table(0)
 	tw.printf("  entity\tchange\tpath\told type\tnew type\tfeeds\n")
+	more := len(changes) - maxChangesPrinted
+	if more > 0 {
+		changes = changes[:maxChangesPrinted]
+	}
 	for _, c := range changes {
 		cols := entity.Of(c.Entity).ColumnsFed(c.Path)
 		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, c.Path, dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
 	}
 	tw.flush()
+	if more > 0 {
+		o.printf("  … and %d more\n", more)
+	}
 }
 
 func dash(s string) string {
