@@ -25,6 +25,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/secretjson"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -849,8 +850,9 @@ func checkListen(s string) error {
 	return nil
 }
 
-// redactURL masks the password of a URL and any query parameter that names a password, a
-// secret or a token. A string that does not parse is masked whole.
+// redactURL masks the password of a URL and any query parameter that holds password, secret
+// or token, or that the secret rule names (secretjson.IsSecretKey: api_key, pin, jwt, ...). A
+// string that does not parse is masked whole.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -865,7 +867,8 @@ func redactURL(s string) string {
 		q := u.Query()
 		for k := range q {
 			lk := strings.ToLower(k)
-			if strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") {
+			if strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
+				secretjson.IsSecretKey(k) {
 				q[k] = []string{"****"}
 			}
 		}
