@@ -201,63 +201,66 @@ func (st *Stage) decideFields(whole func(entity.Name) bool) ([]EntityFields, *fi
 	var summary []EntityFields
 	w := &fieldWrites{}
 	for _, e := range st.ents {
-		fs := &e.fields
-		if fs.objects == 0 {
+		if e.fields.objects == 0 {
 			continue // nothing observed: not an observation (an empty listing says nothing of the API)
 		}
 		name := e.def.name
-		stored := st.stored[name]
-		ef := EntityFields{Entity: name, Objects: fs.objects, Paths: len(fs.types), Overflow: fs.overflow,
-			Baseline: len(stored) == 0}
-		ef.Removals = !ef.Baseline && whole(name)
-		// Past the cap (fs.overflow), a stored path greater than every path kept may have been
-		// carried: it is beyond the cap, not judged.
-		beyond := func(path string) bool { return fs.overflow && path > fs.kept[0] }
-		var removed []string
-		if ef.Removals {
-			for _, path := range slices.Sorted(maps.Keys(stored)) {
-				if _, ok := fs.types[path]; !ok && !beyond(path) {
-					removed = append(removed, path)
-				}
-			}
-		}
-		room := MaxFieldPaths - len(stored) + len(removed) // for new paths, smallest first
-		for _, path := range slices.Sorted(maps.Keys(fs.types)) {
-			seen := fs.types[path]
-			old, known := stored[path]
-			types := seen
-			switch {
-			case !known && room <= 0:
-				ef.Overflow = true
-				continue
-			case !known:
-				room--
-				if !ef.Baseline {
-					w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldAdded, NewType: seen.String()})
-				}
-			default:
-				// A partial observation may have missed a type: it only adds to the stored ones.
-				if !ef.Removals {
-					types |= old
-				}
-				if types.NonNull() != old.NonNull() {
-					w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldTypeChanged,
-						OldType: old.String(), NewType: types.String()})
-				}
-			}
-			w.upEntity = append(w.upEntity, string(name))
-			w.upPath = append(w.upPath, path)
-			w.upTypes = append(w.upTypes, strings.Join(types.Names(), ","))
-		}
-		summary = append(summary, ef)
-		for _, path := range removed {
-			w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
-			w.delEntity = append(w.delEntity, string(name))
-			w.delPath = append(w.delPath, path)
-		}
+		summary = append(summary, w.decide(name, &e.fields, st.stored[name], whole(name)))
 	}
 	sortFieldChanges(w.changes)
 	return summary, w
+}
+
+// decide adds to w the changes and writes of one entity's observation fs against what
+// api_fields holds of it (stored); whole says whether its removals may be judged.
+func (w *fieldWrites) decide(name entity.Name, fs *fieldSet, stored map[string]secretjson.Type, whole bool) EntityFields {
+	ef := EntityFields{Entity: name, Objects: fs.objects, Paths: len(fs.types), Overflow: fs.overflow,
+		Baseline: len(stored) == 0}
+	ef.Removals = !ef.Baseline && whole
+	var removed []string
+	if ef.Removals {
+		for _, path := range slices.Sorted(maps.Keys(stored)) {
+			// Past the cap (fs.overflow), a stored path greater than every path kept may have
+			// been carried: it is beyond the cap, not judged.
+			if _, ok := fs.types[path]; !ok && (!fs.overflow || path < fs.kept[0]) {
+				removed = append(removed, path)
+			}
+		}
+	}
+	room := MaxFieldPaths - len(stored) + len(removed) // for new paths, smallest first
+	for _, path := range slices.Sorted(maps.Keys(fs.types)) {
+		seen := fs.types[path]
+		old, known := stored[path]
+		types := seen
+		switch {
+		case !known && room <= 0:
+			ef.Overflow = true
+			continue
+		case !known:
+			room--
+			if !ef.Baseline {
+				w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldAdded, NewType: seen.String()})
+			}
+		default:
+			// A partial observation may have missed a type: it only adds to the stored ones.
+			if !ef.Removals {
+				types |= old
+			}
+			if types.NonNull() != old.NonNull() {
+				w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldTypeChanged,
+					OldType: old.String(), NewType: types.String()})
+			}
+		}
+		w.upEntity = append(w.upEntity, string(name))
+		w.upPath = append(w.upPath, path)
+		w.upTypes = append(w.upTypes, strings.Join(types.Names(), ","))
+	}
+	for _, path := range removed {
+		w.changes = append(w.changes, FieldChange{Entity: name, Path: path, Change: FieldRemoved, OldType: stored[path].String()})
+		w.delEntity = append(w.delEntity, string(name))
+		w.delPath = append(w.delPath, path)
+	}
+	return ef
 }
 
 // writeFields writes the api_fields rows and api_field_changes of run inside tx.

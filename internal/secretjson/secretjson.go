@@ -489,33 +489,9 @@ func (s *scrubber) member(depth, open int) error {
 	}
 	s.pos++
 	s.ws()
-	// For ScrubPaths: a leaf is recorded at once; an object or array extends the path for
-	// its members, restored after it. For ScrubShape: the key and type are hashed.
 	pushed, plen, psegs := false, 0, 0
 	if s.paths != nil && s.segs < MaxPathSegments && s.pos < len(s.in) {
-		key := s.in[kstart+1 : kend-1]
-		if escaped {
-			key = unquote(s.in[kstart:kend])
-		}
-		c := s.in[s.pos]
-		if !s.shape && bytes.ContainsAny(key, pathSpecial) {
-			s.esc = escapeSeg(s.esc[:0], key)
-			key = s.esc
-		}
-		leaf := c != '{' && c != '['
-		switch {
-		case s.shape:
-			s.h = chain(s.h, keyHash(key, typeOf(c)))
-			if !leaf {
-				pushed, psegs = true, s.segs
-				s.segs++
-			}
-		case leaf:
-			s.paths.addLeaf(s.path, key, false, typeOf(c))
-		default:
-			plen, psegs = s.enter(key, false)
-			pushed = true
-		}
+		pushed, plen, psegs = s.recordKey(s.in[kstart:kend], escaped)
 	}
 	if s.pos < len(s.in) && isSecret(kind, s.in[s.pos]) {
 		err = s.skip(depth + 1)
@@ -535,6 +511,38 @@ func (s *scrubber) member(depth, open int) error {
 		}
 	}
 	return err
+}
+
+// recordKey records the key quoted (escaped: it holds escapes) of the member whose value is
+// at pos, for ScrubPaths: a leaf is recorded at once; an object or array extends the path for
+// its members (pushed), which the caller restores after it (leave, with plen and psegs). For
+// ScrubShape the key and type are hashed instead.
+func (s *scrubber) recordKey(quoted []byte, escaped bool) (pushed bool, plen, psegs int) {
+	key := quoted[1 : len(quoted)-1]
+	if escaped {
+		key = unquote(quoted)
+	}
+	c := s.in[s.pos]
+	leaf := c != '{' && c != '['
+	if s.shape {
+		s.h = chain(s.h, keyHash(key, typeOf(c)))
+		if leaf {
+			return false, 0, 0
+		}
+		psegs = s.segs
+		s.segs++
+		return true, 0, psegs
+	}
+	if bytes.ContainsAny(key, pathSpecial) {
+		s.esc = escapeSeg(s.esc[:0], key)
+		key = s.esc
+	}
+	if leaf {
+		s.paths.addLeaf(s.path, key, false, typeOf(c))
+		return false, 0, 0
+	}
+	plen, psegs = s.enter(key, false)
+	return true, plen, psegs
 }
 
 // unquote decodes a quoted key that holds escapes (already validated by str).
