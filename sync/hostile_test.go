@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -273,4 +274,85 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRunAgentOwnInTwoGroupsKeepsLowestGroup lists an agent in two groups of its sub-account,
+// each copy naming the group that lists it as its own (agentGroupId), so the "own group" rule
+// ties: the copy of the lowest group id is kept, whichever listing answers first. Two runs
+// with the copies arriving in opposite orders (one listing delayed) keep the same group, the
+// second writes nothing, and each run warns about the duplicate.
+func TestRunAgentOwnInTwoGroupsKeepsLowestGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 931})
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
+	sub := e.fake.SubAccountIDs()[0]
+	groups := e.fake.AgentGroupIDs(sub)
+	lo, hi := min(groups[0], groups[1]), max(groups[0], groups[1])
+	a := e.fake.AgentIDs(hi)[0] // stored in hi; the lower group's copy must win
+	// Group lo's listing also holds agent a, naming lo as its group.
+	body := withAgentGroup(t, listingWith(t, e, sub, lo, a, hi), a, lo)
+	loPath, hiPath := fmt.Sprintf("/agentGroups/%d/", lo), fmt.Sprintf("/agentGroups/%d/", hi)
+	const delay = 500 * time.Millisecond
+
+	var historyAfter1 int64
+	for run, late := range []string{loPath, hiPath} { // run 1: hi's copy first; run 2: lo's first
+		e.fake.ClearFaults()
+		if late == loPath {
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: loPath, Body: body, Latency: delay})
+		} else {
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: loPath, Body: body})
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: hiPath, Latency: delay})
+		}
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		r, err := syncrun.NewRunner(e.client(nil), e.store, syncrun.Config{}, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Run(t.Context())
+		if err != nil || res.Status != db.RunSucceeded {
+			t.Fatalf("run %d: status %v (error %q, %v), want succeeded", run+1, res.Status, res.Error, err)
+		}
+		if g := e.count(`SELECT agent_group_id FROM engage.agents WHERE agent_id = $1`, a); g != int64(lo) {
+			t.Errorf("run %d: agent %d kept in group %d, want the lowest group %d", run+1, a, g, lo)
+		}
+		for _, want := range []string{"listed twice in one run", fmt.Sprintf("agent_id=%d", a), loPath, hiPath} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("run %d: warnings do not name %q:\n%s", run+1, want, logs.String())
+			}
+		}
+		history := e.count(`SELECT count(*) FROM engage.agents_history WHERE agent_id = $1`, a)
+		if run == 0 {
+			historyAfter1 = history
+			continue
+		}
+		if history != historyAfter1 {
+			t.Errorf("run 2 wrote %d history rows for agent %d; the same copies in another order must change nothing",
+				history-historyAfter1, a)
+		}
+		for _, s := range res.Scopes {
+			if s.Updated+s.Inserted+s.Restored+s.Deleted != 0 {
+				t.Errorf("run 2: %s/%s wrote %+v", s.Entity, s.Scope, s)
+			}
+		}
+	}
+}
+
+// withAgentGroup returns listing with agent a's agentGroupId set to group.
+func withAgentGroup(t *testing.T, listing []byte, a, group int) []byte {
+	t.Helper()
+	var objs []map[string]json.RawMessage
+	if err := json.Unmarshal(listing, &objs); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if string(o["agentId"]) == fmt.Sprint(a) {
+			o["agentGroupId"] = json.RawMessage(fmt.Sprint(group))
+		}
+	}
+	b, err := json.Marshal(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
