@@ -136,6 +136,24 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
+		{"API error text with control characters is escaped", db.RunPartial, func(_ *testing.T, e *env, sub string) hostile {
+			g := e.fake.AgentGroupIDs(sub)[0]
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 400, PathContains: fmt.Sprintf("/agentGroups/%d/", g),
+				Body: []byte(`{"generalMessage":"Locked\u001b[31m\u001b]0;t\u0007\ntime=2026-01-01 level=ERROR msg=forged",` +
+					`"details":"\u202ed\u009b","errorCode":"c\u001b[2J\r\nx"}`)})
+			return hostile{failed: []string{"agents/" + sub}, published: true,
+				errs:  []string{fmt.Sprintf("/agentGroups/%d/agents: ", g) + `400 Bad Request: Locked\x1b[31m\x1b]0;t\a time=2026-01-01 level=ERROR msg=forged (\u202ed\u009b) [c\x1b[2J x]`},
+				check: noControlInLedger}
+		}},
+		{"JSON key with control characters in an error is escaped", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
+			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[1]
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "cu\x1b[31mstom\u202e\u2028\nforged", json.RawMessage(strings.Repeat("[", 1500)+strings.Repeat("]", 1500)))
+			}))
+			return hostile{failed: []string{"agents/" + sub}, published: true,
+				errs:  []string{agentsOf(e, sub) + ` response: item 1: cu\x1b[31mstom\u202e forged: nested deeper than 1000 levels`},
+				check: noControlInLedger}
+		}},
 		{"agent in two groups is kept in its own", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			groups := e.fake.AgentGroupIDs(sub)
 			own, other := groups[0], groups[1]
@@ -220,6 +238,21 @@ func TestRunHostileUpstream(t *testing.T) {
 				h.check(t, e)
 			}
 		})
+	}
+}
+
+// noControlInLedger checks that no error the ledger stores holds a control character (C0, DEL,
+// C1), a bidi control or a line or paragraph separator: they are stored escaped.
+func noControlInLedger(t *testing.T, e *env) {
+	t.Helper()
+	const control = `[\x01-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]`
+	for _, tbl := range []string{"sync_runs", "sync_run_scopes"} {
+		if n := e.count(`SELECT count(*) FROM engage.` + tbl + ` WHERE error ~ '` + control + `'`); n != 0 {
+			t.Errorf("%d %s errors hold a control character", n, tbl)
+		}
+		if n := e.count(`SELECT count(*) FROM engage.` + tbl + ` WHERE error LIKE '%\\x1b[31m%'`); n == 0 {
+			t.Errorf("no %s error stores the escaped text", tbl)
+		}
 	}
 }
 
