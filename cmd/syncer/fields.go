@@ -6,16 +6,18 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // printFieldChanges prints field changes as a table, each with the typed columns its path
-// feeds (what a removal or a type change affects).
+// feeds (what a removal or a type change affects). A path is the API's JSON keys: its control
+// characters are escaped (oneline.Escape), so that it cannot drive the terminal or break the table.
 func printFieldChanges(o *output, changes []db.FieldChange) {
 	tw := o.table(0)
 	tw.printf("  entity\tchange\tpath\told type\tnew type\tfeeds\n")
 	for _, c := range changes {
 		cols := entity.Of(c.Entity).ColumnsFed(c.Path)
-		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, c.Path, dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
+		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, oneline.Escape(c.Path), dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
 	}
 	tw.flush()
 }
