@@ -32,14 +32,14 @@ func TestStageDuplicateKeepsOneCopy(t *testing.T) {
 			f := newFixture(t)
 			tn := newTenant(2)
 			for i := range tn.agents {
-				tn.agents[i].Rank = tn.agents[i].AgentGroupID
+				tn.agents[i].Rank = db.Rank{N: tn.agents[i].AgentGroupID}
 			}
 			listed := tn.clone()
 			dup := listed.agents[0]
 			if dup.AgentID != 10000 || dup.AgentGroupID != 10 {
 				t.Fatalf("fixture changed: first agent is %d in group %d", dup.AgentID, dup.AgentGroupID)
 			}
-			dup.AgentGroupID, dup.Rank = 11, 11
+			dup.AgentGroupID, dup.Rank = 11, db.Rank{N: 11}
 			dup.Raw = []byte(`{"agentId":10000,"agentGroupId":11}`)
 			if tt.dupFirst {
 				listed.agents = append([]db.AgentRow{dup}, listed.agents...)

@@ -87,7 +87,7 @@ type AgentRow struct {
 	LastLoginAt  *time.Time
 	Raw          []byte
 	Object       []byte
-	Rank         int64
+	Rank         Rank
 }
 
 func convert[T any](rows []T, f func(r *T) Row) []Row {

@@ -31,7 +31,23 @@ type Row struct {
 	Object []byte
 	// Rank decides which copy is kept of a key added twice in one run (an agent listed in two
 	// groups): the lower rank, of equal ranks the first added (Stage.SetDuplicateFunc).
-	Rank int64
+	Rank Rank
+}
+
+// Rank orders the copies of one key added twice in one run: the lower Tier first, of equal
+// tiers the lower N. A rule that must give the same answer on every run, whatever order the
+// copies arrive in, gives distinct copies distinct ranks.
+type Rank struct {
+	Tier int8
+	N    int64
+}
+
+// less reports whether r ranks before o.
+func (r Rank) less(o Rank) bool {
+	if r.Tier != o.Tier {
+		return r.Tier < o.Tier
+	}
+	return r.N < o.N
 }
 
 // entityDef is an entity's description (internal/entity) as staging and publishing use it.

@@ -87,9 +87,13 @@ const (
 type entry struct {
 	hash  [32]byte
 	flags uint8
+	tier  int8   // the seen copy's Rank.Tier (kept apart from rank.N: the entry stays 48 bytes)
 	add   uint32 // index in Stage.sources of the Add the seen copy came from
-	rank  int64
+	rank  int64  // ... and its Rank.N
 }
+
+// entryRank is the Rank of e's seen copy.
+func (e entry) entryRank() Rank { return Rank{Tier: e.tier, N: e.rank} }
 
 // scopeStat counts one scope's rows while staging.
 type scopeStat struct {
@@ -137,7 +141,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 
 // Duplicate is a row key added twice in one run: the same key twice in one listing, or an
 // agent listed in two of its sub-account's groups. One copy is kept: the one with the lower
-// rank (AgentRow.Rank; other rows rank equal), of equal ranks the first added.
+// rank (Row.Rank; other rows rank equal), of equal ranks the first added.
 type Duplicate struct {
 	Entity  entity.Name // "agents"
 	Key     string      // "sub_account_id=20001 agent_id=100004"
@@ -496,7 +500,7 @@ func (b *addBatch) addRow(ctx context.Context, i int, k rowKey, v []any, r *Row)
 				sc.unchanged++
 				sc.fetched++
 			}
-			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, rank: rank}
+			e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, tier: rank.Tier, rank: rank.N}
 		}
 		return nil // stored or staged: the weaker source changes nothing
 	}
@@ -556,9 +560,9 @@ func (b *addBatch) scrub(r *Row) ([]byte, error) {
 // listedTwice handles item i, whose key was seen earlier in this run (old): the copy with the lower rank is
 // kept, of equal ranks the first. It reports whether the new copy replaces the old one, which
 // it then unstages.
-func (b *addBatch) listedTwice(ctx context.Context, i int, sc *scopeStat, k rowKey, old entry, rank int64) (bool, error) {
+func (b *addBatch) listedTwice(ctx context.Context, i int, sc *scopeStat, k rowKey, old entry, rank Rank) (bool, error) {
 	dup := Duplicate{Entity: b.e.def.name, Key: b.e.def.keyString(k), Kept: b.st.sources[old.add], Dropped: b.source}
-	if rank >= old.rank {
+	if !rank.less(old.entryRank()) {
 		b.st.duplicate(dup)
 		return false, nil
 	}
@@ -574,25 +578,25 @@ func (b *addBatch) listedTwice(ctx context.Context, i int, sc *scopeStat, k rowK
 
 // classify records the row with hash h under key k (old its entry, when found) as seen and
 // counts it; it returns its staging op ("i", "u" or "r"), or "" when it is unchanged.
-func (b *addBatch) classify(sc *scopeStat, k rowKey, old entry, found bool, h [32]byte, rank int64) string {
+func (b *addBatch) classify(sc *scopeStat, k rowKey, old entry, found bool, h [32]byte, rank Rank) string {
 	e := b.e
 	switch {
 	case !found:
 		sc.inserted++
-		e.rows[k] = entry{hash: h, flags: fSeen | fOpI, add: b.add, rank: rank}
+		e.rows[k] = entry{hash: h, flags: fSeen | fOpI, add: b.add, tier: rank.Tier, rank: rank.N}
 		return "i"
 	case old.flags&fDeleted != 0:
 		sc.restored++
-		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpR, add: b.add, rank: rank}
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpR, add: b.add, tier: rank.Tier, rank: rank.N}
 		return "r"
 	case old.hash != h:
 		sc.updated++
-		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpU, add: b.add, rank: rank}
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen | fOpU, add: b.add, tier: rank.Tier, rank: rank.N}
 		return "u"
 	default:
 		sc.unchanged++
 		sc.fetched++
-		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, rank: rank}
+		e.rows[k] = entry{hash: old.hash, flags: old.flags | fSeen, add: b.add, tier: rank.Tier, rank: rank.N}
 		return ""
 	}
 }

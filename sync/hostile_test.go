@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -135,6 +136,24 @@ func TestRunHostileUpstream(t *testing.T) {
 				}
 			}}
 		}},
+		{"API error text with control characters is escaped", db.RunPartial, func(_ *testing.T, e *env, sub string) hostile {
+			g := e.fake.AgentGroupIDs(sub)[0]
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 400, PathContains: fmt.Sprintf("/agentGroups/%d/", g),
+				Body: []byte(`{"generalMessage":"Locked\u001b[31m\u001b]0;t\u0007\ntime=2026-01-01 level=ERROR msg=forged",` +
+					`"details":"\u202ed\u009b","errorCode":"c\u001b[2J\r\nx"}`)})
+			return hostile{failed: []string{"agents/" + sub}, published: true,
+				errs:  []string{fmt.Sprintf("/agentGroups/%d/agents: ", g) + `400 Bad Request: Locked\x1b[31m\x1b]0;t\a time=2026-01-01 level=ERROR msg=forged (\u202ed\u009b) [c\x1b[2J x]`},
+				check: noControlInLedger}
+		}},
+		{"JSON key with control characters in an error is escaped", db.RunPartial, func(t *testing.T, e *env, sub string) hostile {
+			a := e.fake.AgentIDs(e.fake.AgentGroupIDs(sub)[0])[1]
+			mustDo(t, e.fake.Mutate(func(tn *engagefake.Tenant) error {
+				return tn.UpdateAgent(a, "cu\x1b[31mstom\u202e\u2028\nforged", json.RawMessage(strings.Repeat("[", 1500)+strings.Repeat("]", 1500)))
+			}))
+			return hostile{failed: []string{"agents/" + sub}, published: true,
+				errs:  []string{agentsOf(e, sub) + ` response: item 1: cu\x1b[31mstom\u202e forged: nested deeper than 1000 levels`},
+				check: noControlInLedger}
+		}},
 		{"agent in two groups is kept in its own", db.RunSucceeded, func(t *testing.T, e *env, sub string) hostile {
 			groups := e.fake.AgentGroupIDs(sub)
 			own, other := groups[0], groups[1]
@@ -222,6 +241,21 @@ func TestRunHostileUpstream(t *testing.T) {
 	}
 }
 
+// noControlInLedger checks that no error the ledger stores holds a control character (C0, DEL,
+// C1), a bidi control or a line or paragraph separator: they are stored escaped.
+func noControlInLedger(t *testing.T, e *env) {
+	t.Helper()
+	const control = `[\x01-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]`
+	for _, tbl := range []string{"sync_runs", "sync_run_scopes"} {
+		if n := e.count(`SELECT count(*) FROM engage.` + tbl + ` WHERE error ~ '` + control + `'`); n != 0 {
+			t.Errorf("%d %s errors hold a control character", n, tbl)
+		}
+		if n := e.count(`SELECT count(*) FROM engage.` + tbl + ` WHERE error LIKE '%\\x1b[31m%'`); n == 0 {
+			t.Errorf("no %s error stores the escaped text", tbl)
+		}
+	}
+}
+
 // tableCounts is the live and deleted rows of every entity table.
 func (e *env) tableCounts() map[string]int64 {
 	out := map[string]int64{}
@@ -273,4 +307,85 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRunAgentOwnInTwoGroupsKeepsLowestGroup lists an agent in two groups of its sub-account,
+// each copy naming the group that lists it as its own (agentGroupId), so the "own group" rule
+// ties: the copy of the lowest group id is kept, whichever listing answers first. Two runs
+// with the copies arriving in opposite orders (one listing delayed) keep the same group, the
+// second writes nothing, and each run warns about the duplicate.
+func TestRunAgentOwnInTwoGroupsKeepsLowestGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 931})
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
+	sub := e.fake.SubAccountIDs()[0]
+	groups := e.fake.AgentGroupIDs(sub)
+	lo, hi := min(groups[0], groups[1]), max(groups[0], groups[1])
+	a := e.fake.AgentIDs(hi)[0] // stored in hi; the lower group's copy must win
+	// Group lo's listing also holds agent a, naming lo as its group.
+	body := withAgentGroup(t, listingWith(t, e, sub, lo, a, hi), a, lo)
+	loPath, hiPath := fmt.Sprintf("/agentGroups/%d/", lo), fmt.Sprintf("/agentGroups/%d/", hi)
+	const delay = 500 * time.Millisecond
+
+	var historyAfter1 int64
+	for run, late := range []string{loPath, hiPath} { // run 1: hi's copy first; run 2: lo's first
+		e.fake.ClearFaults()
+		if late == loPath {
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: loPath, Body: body, Latency: delay})
+		} else {
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: loPath, Body: body})
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{PathContains: hiPath, Latency: delay})
+		}
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		r, err := syncrun.NewRunner(e.client(nil), e.store, syncrun.Config{}, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Run(t.Context())
+		if err != nil || res.Status != db.RunSucceeded {
+			t.Fatalf("run %d: status %v (error %q, %v), want succeeded", run+1, res.Status, res.Error, err)
+		}
+		if g := e.count(`SELECT agent_group_id FROM engage.agents WHERE agent_id = $1`, a); g != int64(lo) {
+			t.Errorf("run %d: agent %d kept in group %d, want the lowest group %d", run+1, a, g, lo)
+		}
+		for _, want := range []string{"listed twice in one run", fmt.Sprintf("agent_id=%d", a), loPath, hiPath} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("run %d: warnings do not name %q:\n%s", run+1, want, logs.String())
+			}
+		}
+		history := e.count(`SELECT count(*) FROM engage.agents_history WHERE agent_id = $1`, a)
+		if run == 0 {
+			historyAfter1 = history
+			continue
+		}
+		if history != historyAfter1 {
+			t.Errorf("run 2 wrote %d history rows for agent %d; the same copies in another order must change nothing",
+				history-historyAfter1, a)
+		}
+		for _, s := range res.Scopes {
+			if s.Updated+s.Inserted+s.Restored+s.Deleted != 0 {
+				t.Errorf("run 2: %s/%s wrote %+v", s.Entity, s.Scope, s)
+			}
+		}
+	}
+}
+
+// withAgentGroup returns listing with agent a's agentGroupId set to group.
+func withAgentGroup(t *testing.T, listing []byte, a, group int) []byte {
+	t.Helper()
+	var objs []map[string]json.RawMessage
+	if err := json.Unmarshal(listing, &objs); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if string(o["agentId"]) == fmt.Sprint(a) {
+			o["agentGroupId"] = json.RawMessage(fmt.Sprint(group))
+		}
+	}
+	b, err := json.Marshal(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"encoding/json"
-	"math"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -88,14 +87,15 @@ func agentGroupRow(subAccountID string, g *engageclient.AgentGroup) db.Row {
 	return db.Row{S: subAccountID, N: [2]int64{g.AgentGroupID}, Raw: g.Raw, Vals: []any{g.GroupName, g.IsDefault}}
 }
 
-// agentRow maps an agent listed under a group; the group it was listed under is its group.
-// agentRow is agent a as listed in group groupID. An agent listed in two groups of its
-// sub-account is kept once, by a rule that gives the same answer on every run: the copy from
-// the group its own agentGroupId names, else the one from the lowest group id (Rank).
+// agentRow is agent a as listed in group groupID, which is its group. An agent listed in two
+// groups of its sub-account is kept once, by a rule that gives the same answer on every run,
+// whatever order the listings answer in (Rank): a copy from a group its own agentGroupId
+// names before the others, and of those (each copy may name the group that lists it) the one
+// from the lowest group id.
 func agentRow(subAccountID string, groupID int64, a *engageclient.Agent) db.Row {
-	rank := groupID
+	rank := db.Rank{Tier: 1, N: groupID}
 	if a.AgentGroupID != nil && *a.AgentGroupID == groupID {
-		rank = math.MinInt64
+		rank.Tier = 0
 	}
 	return db.Row{S: subAccountID, N: [2]int64{a.AgentID}, Rank: rank, Raw: a.Raw,
 		Vals: []any{groupID, a.Username, a.FirstName, a.LastName, a.Email, a.AgentType, a.IsActive, a.RCUserID,

@@ -294,7 +294,7 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 	printRunFields(o, res.DryRun, res.Fields, res.FieldChanges)
 	for _, s := range res.Scopes {
 		if s.Error != "" {
-			o.printf("scope %s/%s %s: %s\n", s.Entity, s.Scope, s.Status, oneline.Of(s.Error, 0))
+			o.printf("scope %s/%s %s: %s\n", s.Entity, oneline.Escape(s.Scope), s.Status, oneline.Of(s.Error, 0))
 		}
 	}
 	if res.Error != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // sizeFlag is one size flag of the generated tenant: its name, the TenantSpec field, usage.
@@ -198,6 +199,7 @@ func printQuery(ctx context.Context, o *output, tx pgx.Tx, sql string) error {
 	return nil
 }
 
+// formatCell is a query result's value as a table cell, its control characters escaped.
 func formatCell(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -213,9 +215,9 @@ func formatCell(v any) string {
 		d := time.Duration(x.Microseconds)*time.Microsecond + time.Duration(x.Days)*24*time.Hour
 		return d.Round(time.Millisecond).String()
 	case []byte:
-		return string(x)
+		return oneline.Escape(string(x))
 	default:
-		return fmt.Sprint(x)
+		return oneline.Escape(fmt.Sprint(x)) // text from the API: no control character reaches the terminal
 	}
 }
 

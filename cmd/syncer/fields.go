@@ -6,6 +6,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // maxChangesPrinted is how many field changes sync and status print, a screenful; the rest
@@ -14,7 +15,8 @@ const maxChangesPrinted = 20
 
 // printFieldChanges prints field changes as a table, each with the typed columns its path
 // feeds (what a removal or a type change affects): the first maxChangesPrinted, then how many
-// more there are.
+// more there are. A path is the API's JSON keys: its control characters are escaped
+// (oneline.Escape), so that it cannot drive the terminal or break the table.
 func printFieldChanges(o *output, changes []db.FieldChange) {
 	tw := o.table(0)
 	tw.printf("  entity\tchange\tpath\told type\tnew type\tfeeds\n")
@@ -24,7 +26,7 @@ func printFieldChanges(o *output, changes []db.FieldChange) {
 	}
 	for _, c := range changes {
 		cols := entity.Of(c.Entity).ColumnsFed(c.Path)
-		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, c.Path, dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
+		tw.printf("  %s\t%s\t%s\t%s\t%s\t%s\n", c.Entity, c.Change, oneline.Escape(c.Path), dash(c.OldType), dash(c.NewType), dash(strings.Join(cols, ", ")))
 	}
 	tw.flush()
 	if more > 0 {

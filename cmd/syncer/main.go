@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from the
@@ -70,13 +72,35 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	// One line per problem (config validation reports several at once).
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
-		}
+	for _, line := range problemLines(err) {
+		_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
 	}
 	return code
+}
+
+// joinedError is what errors.Join returns.
+type joinedError interface {
+	error
+	Unwrap() []error
+}
+
+// problemLines is err as one line per problem: each error an errors.Join holds (config
+// validation reports several at once) on its own line, and each line folded and escaped by
+// oneline.Of, so that text from upstream (an API error's message) can neither start a line
+// of its own nor drive the terminal.
+func problemLines(err error) []string {
+	var j joinedError
+	if errors.As(err, &j) && j.Error() == err.Error() { // a join, or one only wrapped (exitError)
+		var lines []string
+		for _, e := range j.Unwrap() {
+			lines = append(lines, problemLines(e)...)
+		}
+		return lines
+	}
+	if line := oneline.Of(err.Error(), 0); line != "" {
+		return []string{line}
+	}
+	return nil
 }
 
 func buildVersion() string {
