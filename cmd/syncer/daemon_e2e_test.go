@@ -168,6 +168,9 @@ shutdown:
 	if code, body := httpGet(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
+	if code, body := httpGet(t, base+"/healthz/data"); code != 200 {
+		t.Errorf("/healthz/data = %d %s", code, body)
+	}
 	code, body := httpGet(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)

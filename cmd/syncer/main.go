@@ -102,7 +102,7 @@ Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
 
 Commands:
   sync          run one sync now (backfill, or the entry point for an external cron)
-  run           daemon: sync on schedule.cron, serve /healthz, /readyz and /metrics
+  run           daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics
   migrate       apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations
   status        show the last runs and per-entity counts and freshness from the database
   demo          start a fake Engage Voice API with a generated tenant and sync it
