@@ -29,15 +29,22 @@ const (
 	exitLocked  = 4
 )
 
-// stopSignals end a command as cleanly as it can: `sync` cancels its run (recorded canceled,
-// nothing published), `run` stops fetching jobs, cancels its runs and exits 0 within
-// shutdown.grace_period. SIGHUP is one of them: it does not reload the configuration (restart
-// the process for that), and its default action would kill the process mid-run, leaving the
-// run recorded running and its River job blocked until rescued.
-var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+// stopSignals are the signals that end a command as cleanly as it can: `sync` cancels its run
+// (recorded canceled, nothing published), `run` stops fetching jobs, cancels its runs and
+// exits 0 within shutdown.grace_period. SIGHUP is one of them (it does not reload the
+// configuration: restart the process for that), since its default action would kill the
+// process mid-run, leaving the run recorded running and its River job blocked until rescued;
+// unless the process was started with it ignored (nohup), which it keeps ignoring.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
+}
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,4 +51,33 @@ shutdown:
 		t.Errorf("the stop's reason is %q, want the hangup signal named", reason)
 	}
 	p.waitLog(t, "stopped", time.Second)
+}
+
+// A process started with SIGHUP ignored (nohup, or a shell's trap "" HUP) keeps ignoring it:
+// `nohup syncer sync &` survives the terminal closing, as it did before SIGHUP stopped runs.
+func TestE2ESyncStartedWithSIGHUPIgnoredKeepsRunning(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 73})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 500 * time.Millisecond})
+	cmd := exec.CommandContext(t.Context(), "sh", "-c", `trap "" HUP; exec "$0" "$@"`, syncerBin, "--config", e.config, "sync")
+	cmd.Env = e.env
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for e.fake.Stats().Requests["agents"] == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sync started with SIGHUP ignored exited %v after SIGHUP, want 0\nstderr: %s", err, errb.String())
+	}
+	if status, _ := e.lastRun(); status != "succeeded" {
+		t.Errorf("the run recorded %q, want succeeded", status)
+	}
 }
