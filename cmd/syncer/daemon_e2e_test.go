@@ -158,9 +158,9 @@ shutdown:
   grace_period: 20s
 `)
 	p := e.startDaemon(t)
-	addr := p.waitLog(t, "serving /healthz, /readyz and /metrics", 30*time.Second)["addr"].(string)
+	addr := p.waitLog(t, "serving /healthz, /readyz and /metrics", 2*time.Minute)["addr"].(string)
 	base := "http://" + addr
-	e.waitCount(t, "SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'", 2, 30*time.Second)
+	e.waitCount(t, "SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'", 2, 2*time.Minute)
 
 	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
@@ -236,7 +236,7 @@ shutdown:
 	}
 	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 2 * time.Second})
 	e.fake.ResetStats()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for e.fake.Stats().Requests["agents"] == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
