@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/daemon"
@@ -64,8 +65,9 @@ type daemonConfig struct {
 	ControlSchema     string        // River's tables (database.control_schema); migrated by the caller
 	MaxConcurrentRuns int           // runs in flight on this replica; 0 = 4
 	Grace             time.Duration // how long shutdown waits for the canceled runs to return; 0 = 30s
-	Listen            string        // address of /healthz, /readyz, /metrics; "" = no HTTP server
-	ReadyStaleness    time.Duration // /readyz fails when a tenant's last success is older; 0 = 26h
+	Listen            string        // address of /healthz, /healthz/data, /readyz, /metrics; "" = no HTTP server
+	ReadyStaleness    time.Duration // /healthz/data fails when a tenant's last success is older; 0 = 26h
+	DataCheckInterval time.Duration // how old /healthz/data's cached freshness may get before a probe reads it again; 0 = 1m
 	FetchPollInterval time.Duration // how often an idle replica polls for jobs; 0 = River's 1s
 }
 
@@ -85,18 +87,22 @@ type runDaemon struct {
 	sched   *daemon.Daemon
 	tenants []daemonTenant
 	byName  map[string]daemonTenant
-	ready   func(ctx context.Context) error
+	ready   func(ctx context.Context) error // does the database answer
 	logger  *slog.Logger
 	reg     *prometheus.Registry
 	metrics *metrics
 
 	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
 	boundAddr atomic.Value  // string: the bound HTTP address
+
+	riverReady func(ctx context.Context) error // can River work (its tables answer)
+	checks     singleflight.Group              // the database checks of the health endpoints, one in flight each
+	fresh      freshCache                      // what /healthz/data serves
 }
 
 // newDaemon checks cfg and the tenants, builds the River client on pool (whose control schema
 // must be migrated) and registers the metrics on reg (a new registry when nil). /readyz asks
-// pool whether the database answers.
+// pool whether the database answers and River whether its tables do.
 func newDaemon(cfg daemonConfig, pool *pgxpool.Pool, tenants []daemonTenant, logger *slog.Logger, reg *prometheus.Registry) (*runDaemon, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -112,6 +118,9 @@ func newDaemon(cfg daemonConfig, pool *pgxpool.Pool, tenants []daemonTenant, log
 	}
 	if cfg.ReadyStaleness <= 0 {
 		cfg.ReadyStaleness = 26 * time.Hour
+	}
+	if cfg.DataCheckInterval <= 0 {
+		cfg.DataCheckInterval = defaultDataCheckInterval
 	}
 	d := &runDaemon{cfg: cfg, pool: pool, tenants: tenants, byName: map[string]daemonTenant{}, logger: logger, reg: reg,
 		listening: make(chan struct{})}
@@ -139,6 +148,7 @@ func newDaemon(cfg daemonConfig, pool *pgxpool.Pool, tenants []daemonTenant, log
 	}); err != nil {
 		return nil, err
 	}
+	d.riverReady = d.sched.Check
 	return d, nil
 }
 
@@ -151,9 +161,7 @@ func (d *runDaemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range d.tenants {
-		d.refreshLastSuccess(ctx, t) // a restart does not look like a stale sync
-	}
+	<-d.checkFreshness(ctx) // a restart does not look like a stale sync
 	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
 	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
 		return errors.Join(err, d.shutdownHTTP(ctx, srv))
@@ -211,7 +219,7 @@ func (d *runDaemon) serve() (*http.Server, <-chan error, error) {
 		return nil, nil, fmt.Errorf("listening on http.listen %q: %w", d.cfg.Listen, err)
 	}
 	d.boundAddr.Store(ln.Addr().String())
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(d.handler())
 	go func() { serveErr <- srv.Serve(ln) }()
 	d.logger.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 	close(d.listening)
@@ -312,9 +320,9 @@ func (d *runDaemon) callRun(ctx context.Context, t daemonTenant) (out runOutcome
 	return t.Run(ctx, "schedule")
 }
 
-// refreshLastSuccess sets the tenant's evsync_last_success_timestamp_seconds to the freshness
-// the database shows (0 while an entity has never been complete); a database that does not
-// answer leaves it as it was.
+// refreshLastSuccess reads the tenant's freshness into what /healthz/data serves, and sets its
+// evsync_last_success_timestamp_seconds to it (0 while an entity has never been complete); a
+// database that does not answer leaves the metric as it was, and /healthz/data says so.
 func (d *runDaemon) refreshLastSuccess(ctx context.Context, t daemonTenant) {
 	if t.LastSuccess == nil {
 		return
@@ -322,6 +330,7 @@ func (d *runDaemon) refreshLastSuccess(ctx context.Context, t daemonTenant) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	f, err := t.LastSuccess(ctx)
+	d.fresh.set(t.Job.Name, freshEntry{f: f, err: err})
 	if err != nil {
 		d.logger.Warn("reading the last successful run", "tenant", t.Job.Name, "err", err.Error())
 		return
@@ -329,34 +338,54 @@ func (d *runDaemon) refreshLastSuccess(ctx context.Context, t daemonTenant) {
 	d.metrics.setLastSuccess(t.Job.Name, f.At)
 }
 
-// handler serves /healthz, /readyz and /metrics.
+// handler serves /healthz, /healthz/data, /readyz and /metrics.
 func (d *runDaemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("GET /healthz/data", d.handleData)
 	mux.HandleFunc("GET /readyz", d.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
 	return mux
 }
 
-// handleReady answers 200 when the database answers and every tenant's synced entities are
-// fresh: each one's last complete run (entity_freshness) finished less than ReadyStaleness
-// ago; 503 with a one-line reason naming the stale tenant and entity otherwise.
+// handleReady answers 200 when the daemon can work: the database answers and River's tables
+// do (a control schema dropped under a running daemon leaves River retrying and logging, and
+// nothing runs); 503 with a one-line reason naming which failed otherwise. One check is in
+// flight however many probes ask. Whether the data is fresh is /healthz/data's.
 func (d *runDaemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	notReady := func(format string, args ...any) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := d.checkReady(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: %s\n", oneline.Of(err.Error(), 0))
+		return
+	}
+	_, _ = io.WriteString(w, "ready: the database and River answer\n")
+}
+
+// handleData answers 200 when every tenant's synced entities are fresh: each one's last
+// complete run (entity_freshness) finished less than ReadyStaleness ago; 503 with a one-line
+// reason naming the stale tenant and entity otherwise. It answers from the freshness read at
+// start and after each run; when the last read of every tenant is older than
+// DataCheckInterval it has them read again first, one check in flight however many probes
+// ask, and waits for it up to 5 s.
+func (d *runDaemon) handleData(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if d.fresh.due(d.cfg.DataCheckInterval) {
+		select {
+		case <-d.checkFreshness(ctx):
+		case <-ctx.Done(): // answer from what was read before
+		}
+	}
+	notFresh := func(format string, args ...any) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintf(w, "not ready: "+format+"\n", args...)
-	}
-	if d.ready != nil {
-		if err := d.ready(ctx); err != nil {
-			notReady("database: %s", oneline.Of(err.Error(), 0))
-			return
-		}
+		_, _ = fmt.Fprintf(w, "not fresh: "+format+"\n", args...)
 	}
 	var least freshness
 	leastTenant := ""
@@ -364,15 +393,19 @@ func (d *runDaemon) handleReady(w http.ResponseWriter, r *http.Request) {
 		name := t.Job.Name
 		f := freshness{At: d.metrics.lastSuccessTime(name)}
 		if t.LastSuccess != nil {
-			var err error
-			if f, err = t.LastSuccess(ctx); err != nil {
-				notReady("%sreading the last successful run: %s", d.tenantRef(name), oneline.Of(err.Error(), 0))
+			e, ok := d.fresh.get(name)
+			switch {
+			case !ok:
+				notFresh("%snot read yet: the database has not answered", d.tenantRef(name))
+				return
+			case e.err != nil:
+				notFresh("%sreading the last successful run: %s", d.tenantRef(name), oneline.Of(e.err.Error(), 0))
 				return
 			}
-			d.metrics.setLastSuccess(name, f.At)
+			f = e.f
 		}
 		if reason := d.staleReason(f); reason != "" {
-			notReady("%s%s", d.tenantRef(name), reason)
+			notFresh("%s%s", d.tenantRef(name), reason)
 			return
 		}
 		if leastTenant == "" || f.At.Before(least.At) {
@@ -381,7 +414,7 @@ func (d *runDaemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	age := time.Since(least.At)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "ready: every synced entity is complete as of %s ago (%s; the least fresh, %s%s, in run%s)\n",
+	_, _ = fmt.Fprintf(w, "fresh: every synced entity is complete as of %s ago (%s; the least fresh, %s%s, in run%s)\n",
 		age.Round(time.Second), least.At.UTC().Format(time.RFC3339), d.tenantRef(leastTenant), least.Entity, runRef(least.RunID))
 }
 

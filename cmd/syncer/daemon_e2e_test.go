@@ -91,8 +91,17 @@ func (p *daemonProc) log() string {
 // stop sends SIGTERM and returns the exit code and how long the exit took.
 func (p *daemonProc) stop(t *testing.T) (int, time.Duration) {
 	t.Helper()
+	return p.signal(t, syscall.SIGTERM)
+}
+
+// signal sends sig and returns the exit code (-1 when the signal killed the process) and how
+// long the exit took. The daemon bounds its own stop by shutdown.grace_period (a run still
+// going then makes it exit non-zero), so the wait here is only a generous bound against a
+// hang, and the duration is for logs and benchmarks, not for asserts.
+func (p *daemonProc) signal(t *testing.T, sig syscall.Signal) (int, time.Duration) {
+	t.Helper()
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -105,8 +114,8 @@ func (p *daemonProc) stop(t *testing.T) (int, time.Duration) {
 			t.Fatal(err)
 		}
 		return 0, time.Since(start)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("daemon did not exit within 30s of SIGTERM; log:\n%s", p.log())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("daemon did not exit within 2 minutes of %s; log:\n%s", sig, p.log())
 		return -1, 0
 	}
 }
@@ -149,15 +158,18 @@ shutdown:
   grace_period: 20s
 `)
 	p := e.startDaemon(t)
-	addr := p.waitLog(t, "serving /healthz, /readyz and /metrics", 30*time.Second)["addr"].(string)
+	addr := p.waitLog(t, "serving /healthz, /readyz and /metrics", 2*time.Minute)["addr"].(string)
 	base := "http://" + addr
-	e.waitCount(t, "SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'", 2, 30*time.Second)
+	e.waitCount(t, "SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'", 2, 2*time.Minute)
 
 	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
 	}
 	if code, body := httpGet(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d %s", code, body)
+	}
+	if code, body := httpGet(t, base+"/healthz/data"); code != 200 {
+		t.Errorf("/healthz/data = %d %s", code, body)
 	}
 	code, body := httpGet(t, base+"/metrics")
 	if code != 200 {
@@ -224,16 +236,13 @@ shutdown:
 	}
 	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 2 * time.Second})
 	e.fake.ResetStats()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for e.fake.Stats().Requests["agents"] == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	code, took := p.stop(t)
-	if code != 0 {
+	// Exit 0 says the canceled run ended within shutdown.grace_period.
+	if code, _ := p.stop(t); code != 0 {
 		t.Errorf("daemon exited %d after SIGTERM, want 0; log:\n%s", code, p.log())
-	}
-	if took > 20*time.Second {
-		t.Errorf("daemon took %s to stop", took)
 	}
 	if n := e.count("SELECT count(*) FROM engage.agents WHERE first_name = 'Changed'"); n != 0 {
 		t.Errorf("the interrupted run published a change")

@@ -1,6 +1,6 @@
 package main
 
-// The life of a run beyond the happy path (issue 9): sync.timeout, freshness in /readyz and the
+// The life of a run beyond the happy path (issue 9): sync.timeout, freshness in /healthz/data and the
 // last-success metric.
 
 import (
@@ -84,11 +84,11 @@ func TestE2ESyncTimeoutFailsTheRun(t *testing.T) {
 	}
 }
 
-// /readyz and evsync_last_success_timestamp_seconds follow entity_freshness: after a run whose
-// agents scope failed for one sub-account, agents are as fresh as the run before (here 30 h
-// old), so the daemon is not ready and says which entity is stale. Before, the partial run
-// counted as fresh and /readyz answered 200.
-func TestReadyzNamesTheStaleEntity(t *testing.T) {
+// /healthz/data and evsync_last_success_timestamp_seconds follow entity_freshness: after a run
+// whose agents scope failed for one sub-account, agents are as fresh as the run before (here
+// 30 h old), so the data is not fresh and /healthz/data says which entity is stale. Before,
+// the partial run counted as fresh and the endpoint (then /readyz) answered 200.
+func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	t.Parallel()
 	fake := engagefake.New(engagefake.Options{Seed: 67,
 		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 2, AgentsPerGroup: 3, Users: 3}})
@@ -135,10 +135,10 @@ func TestReadyzNamesTheStaleEntity(t *testing.T) {
 	}
 	stop := startDaemon(t, d)
 	<-d.listening
-	code, body := get(t, "http://"+d.addr()+"/readyz")
-	want := fmt.Sprintf("not ready: agents is stale: its last complete run %d finished 30h", old)
+	code, body := get(t, "http://"+d.addr()+"/healthz/data")
+	want := fmt.Sprintf("not fresh: agents is stale: its last complete run %d finished 30h", old)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
-		t.Errorf("/readyz = %d %q, want 503 with %q", code, body, want)
+		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
 	}
 	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(defaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)

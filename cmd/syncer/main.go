@@ -31,8 +31,22 @@ const (
 	exitLocked  = 4
 )
 
+// stopSignals are the signals that end a command as cleanly as it can: `sync` cancels its run
+// (recorded canceled, nothing published), `run` stops fetching jobs, cancels its runs and
+// exits 0 within shutdown.grace_period. SIGHUP is one of them (it does not reload the
+// configuration: restart the process for that), since its default action would kill the
+// process mid-run, leaving the run recorded running and its River job blocked until rescued;
+// unless the process was started with it ignored (nohup), which it keeps ignoring.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
+}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -119,7 +133,7 @@ Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
 
 Commands:
   sync          run one sync now (backfill, or the entry point for an external cron)
-  run           daemon: sync on schedule.cron, serve /healthz, /readyz and /metrics
+  run           daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics
   migrate       apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations
   status        show the last runs and per-entity counts and freshness from the database
   demo          start a fake Engage Voice API with a generated tenant and sync it

@@ -167,18 +167,10 @@ schedule:
 	m.fakes["flaky"].SetFault(engagefake.EndpointAccounts, engagefake.Fault{Status: 404, Times: 1})
 	m.fakes["flaky"].SetFault(engagefake.EndpointUsers, engagefake.Fault{Status: 404, Times: 1})
 	m.mustRun(0, "migrate")
-	started := time.Now()
 	a := m.startDaemon(t)
 	b := m.startDaemon(t)
-	first := a.waitLog(t, "run starting", 15*time.Second)
-	// About 2.5 s on an idle machine (River elects a leader, which inserts the periodic jobs);
-	// the bound only catches a start that waits for something else, such as the next
-	// leadership attempt, and leaves room for a loaded machine (5.5 s seen with another build
-	// running).
-	if d := time.Since(started); d > 10*time.Second {
-		t.Errorf("the first run started %s after the daemons, want within about 3 s", d)
-	}
-	_ = first
+	// How soon the first run starts is measured by BenchmarkDaemonManyTenants (head_s) and
+	// internal/daemon's BenchmarkFirstRunLatency, not asserted here.
 	for _, n := range m.names {
 		m.waitCount(t, "SELECT count(*) FROM engage_"+n+".sync_runs WHERE status = 'succeeded'", 2, 60*time.Second)
 	}
