@@ -33,7 +33,7 @@ func MigrateUp(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if _, err := SchemaEnsure(ctx, pool, schema); err != nil {
 		return err
 	}
-	return withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	return withProvider(pool, schema, func(p *goose.Provider) error {
 		if _, err := p.Up(ctx); err != nil {
 			return fmt.Errorf("migrating up: %w", err)
 		}
@@ -102,7 +102,7 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRow
 		return &DownPlan{}, nil // never migrated: nothing to roll back, and nothing to create
 	}
 	var plan *DownPlan
-	err = withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	err = withProvider(pool, schema, func(p *goose.Provider) error {
 		var err error
 		if plan, err = planDown(ctx, p, pool, schema); err != nil {
 			return err
@@ -223,7 +223,7 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 			return fmt.Errorf("writing migration status: %w", err)
 		}
 	}
-	return withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	return withProvider(pool, schema, func(p *goose.Provider) error {
 		var st []*goose.MigrationStatus
 		if note == "" {
 			var err error
@@ -261,7 +261,7 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 		return 0, err
 	}
 	n := 0
-	err = withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	err = withProvider(pool, schema, func(p *goose.Provider) error {
 		if !st.versioned {
 			n = len(p.ListSources())
 			return nil
@@ -341,7 +341,7 @@ func migrationStateGet(ctx context.Context, pool *pgxpool.Pool, schema string) (
 // withProvider runs fn with a goose provider whose connections use schema as search_path. It
 // creates nothing itself; goose creates its version table when asked for anything but the
 // list of sources.
-func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
+func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
 		return fmt.Errorf("checking schema name: %w", err)
