@@ -42,9 +42,10 @@ func (e *e2e) exists(kind, schema, name string) bool {
 }
 
 // A role that owns its schema, with TEMP but no CREATE on the database, runs every command:
-// migrate status and a dry run before migrating create nothing, migrate up leaves River's
-// control schema alone for cron-only use, sync, status and the daemon work, and the daemon
-// migrates River into a control schema the role owns (issue 21, #14).
+// migrate status and a dry run before migrating create nothing; migrate up leaves River's
+// control schema alone for cron-only use (and run --no-migrate says it is missing); sync,
+// status and the daemon work, and the daemon migrates River into a control schema the role
+// owns (issue 21, #14).
 func TestE2ERestrictedRoleRunsEveryCommand(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, engagefake.Options{Seed: 71})
@@ -70,6 +71,11 @@ log:
 	}
 	if e.exists("table", "engage", "goose_db_version") || e.exists("table", "engage", "sync_runs") {
 		t.Fatal("migrate status or the dry run created tables in schema engage")
+	}
+
+	r = e.run("run", "--no-migrate")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "the control schema evsync (database.control_schema) does not exist") {
+		t.Errorf("run --no-migrate without a control schema: exit %d, want %d naming the missing schema; stderr:\n%s", r.code, exitFailed, r.stderr)
 	}
 
 	r = e.mustRun(0, "migrate", "up")
