@@ -22,10 +22,18 @@ import (
 // SchemaDefault is the target schema when none is given.
 const SchemaDefault = "engage"
 
-// MigrateUp applies every pending migration to schema (created if missing). Concurrent
-// callers are serialised by a Postgres session advisory lock.
+// MigrateUp applies every pending migration to schema, creating the schema only when it is
+// missing (so a role that owns the schema, or has CREATE on it, is enough when it exists).
+// Concurrent callers are serialised by a Postgres session advisory lock.
 func MigrateUp(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	return withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	schema = cmp.Or(schema, SchemaDefault)
+	if err := CheckSchema(schema); err != nil {
+		return fmt.Errorf("checking schema name: %w", err)
+	}
+	if _, err := SchemaEnsure(ctx, pool, schema); err != nil {
+		return err
+	}
+	return withProvider(pool, schema, func(p *goose.Provider) error {
 		if _, err := p.Up(ctx); err != nil {
 			return fmt.Errorf("migrating up: %w", err)
 		}
@@ -78,6 +86,7 @@ func (e *RowsLostError) Error() string {
 // tables that hold rows and dropRows is false, it rolls nothing back and returns a
 // *RowsLostError naming them.
 func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRows bool) (*DownPlan, error) {
+	schema = cmp.Or(schema, SchemaDefault)
 	s, err := NewStore(pool, schema)
 	if err != nil {
 		return nil, err
@@ -87,8 +96,13 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRow
 		return nil, fmt.Errorf("migrating down: %w", err)
 	}
 	defer lock.Release()
+	if st, err := migrationStateGet(ctx, pool, schema); err != nil {
+		return nil, err
+	} else if !st.versioned {
+		return &DownPlan{}, nil // never migrated: nothing to roll back, and nothing to create
+	}
 	var plan *DownPlan
-	err = withProvider(ctx, pool, schema, func(p *goose.Provider) error {
+	err = withProvider(pool, schema, func(p *goose.Provider) error {
 		var err error
 		if plan, err = planDown(ctx, p, pool, schema); err != nil {
 			return err
@@ -186,11 +200,41 @@ func droppedTables(text string) []string {
 }
 
 // MigrateStatus writes one line per known migration of schema to w: version, state, file.
+// It creates nothing: a schema that does not exist, or that was never migrated, has every
+// migration pending, and a line before them says so.
 func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.Writer) error {
-	return withProvider(ctx, pool, schema, func(p *goose.Provider) error {
-		st, err := p.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("reading migration status: %w", err)
+	schema = cmp.Or(schema, SchemaDefault)
+	if err := CheckSchema(schema); err != nil {
+		return fmt.Errorf("checking schema name: %w", err)
+	}
+	st, err := migrationStateGet(ctx, pool, schema)
+	if err != nil {
+		return err
+	}
+	var note string
+	switch {
+	case !st.exists:
+		note = fmt.Sprintf("schema %s does not exist: every migration is pending (migrate up creates it)\n", schema)
+	case !st.versioned:
+		note = fmt.Sprintf("schema %s has never been migrated: every migration is pending\n", schema)
+	}
+	if note != "" {
+		if _, err := io.WriteString(w, note); err != nil {
+			return fmt.Errorf("writing migration status: %w", err)
+		}
+	}
+	return withProvider(pool, schema, func(p *goose.Provider) error {
+		var st []*goose.MigrationStatus
+		if note == "" {
+			var err error
+			if st, err = p.Status(ctx); err != nil {
+				return fmt.Errorf("reading migration status: %w", err)
+			}
+		} else {
+			// goose's Status would create its version table: list the sources instead.
+			for _, src := range p.ListSources() {
+				st = append(st, &goose.MigrationStatus{Source: src, State: goose.StatePending})
+			}
 		}
 		for _, m := range st {
 			applied := "pending"
@@ -205,22 +249,102 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 	})
 }
 
-// withProvider runs fn with a goose provider whose connections use schema as search_path.
-func withProvider(ctx context.Context, pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
+// MigratePending returns how many of the embedded migrations schema lacks (all of them when
+// the schema does not exist). It creates nothing.
+func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int, error) {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
+		return 0, fmt.Errorf("checking schema name: %w", err)
 	}
-	// CREATE SCHEMA IF NOT EXISTS races with itself: serialise it like the migrations.
+	st, err := migrationStateGet(ctx, pool, schema)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = withProvider(pool, schema, func(p *goose.Provider) error {
+		if !st.versioned {
+			n = len(p.ListSources())
+			return nil
+		}
+		ms, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("reading migration status: %w", err)
+		}
+		for _, m := range ms {
+			if m.State != goose.StateApplied {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// SchemaExists reports whether schema exists. Any role may ask: it reads the catalog.
+func SchemaExists(ctx context.Context, pool *pgxpool.Pool, schema string) (bool, error) {
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&ok); err != nil {
+		return false, fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	return ok, nil
+}
+
+// SchemaEnsure creates schema when it does not exist and reports whether it did. It checks
+// the catalog first: PostgreSQL checks CREATE SCHEMA IF NOT EXISTS against the database's
+// CREATE privilege even when the schema exists, which would refuse a role that owns its
+// schema but may not create schemas. Concurrent callers are serialised by an advisory lock.
+func SchemaEnsure(ctx context.Context, pool *pgxpool.Pool, schema string) (bool, error) {
+	if err := CheckSchema(schema); err != nil {
+		return false, fmt.Errorf("checking schema name: %w", err)
+	}
+	if ok, err := SchemaExists(ctx, pool, schema); err != nil || ok {
+		return false, err
+	}
+	created := false
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
-		return err
+		// Another caller may have created it while this one waited for the lock.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil || exists {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return err
+		}
+		created = true
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("creating schema: %w", err)
+		return false, fmt.Errorf("creating schema %s: %w", schema, err)
+	}
+	return created, nil
+}
+
+// migrationState is whether a schema exists and holds goose's version table.
+type migrationState struct {
+	exists, versioned bool
+}
+
+// migrationStateGet reads schema's migrationState from the catalog.
+func migrationStateGet(ctx context.Context, pool *pgxpool.Pool, schema string) (migrationState, error) {
+	var st migrationState
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),
+		EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = 'goose_db_version')`, schema).Scan(&st.exists, &st.versioned)
+	if err != nil {
+		return st, fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	return st, nil
+}
+
+// withProvider runs fn with a goose provider whose connections use schema as search_path. It
+// creates nothing itself; goose creates its version table when asked for anything but the
+// list of sources.
+func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
+	schema = cmp.Or(schema, SchemaDefault)
+	if err := CheckSchema(schema); err != nil {
+		return fmt.Errorf("checking schema name: %w", err)
 	}
 	cc := pool.Config().ConnConfig.Copy()
 	cc.RuntimeParams["search_path"] = schema

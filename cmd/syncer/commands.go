@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
@@ -234,7 +235,8 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	}
 	defer pool.Close()
 	o := syncOptions{Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual", LogProgress: len(selected) > 1}
-	results := a.syncTenants(ctx, pool, selected, !*noMigrate, o)
+	// A dry run creates nothing: it needs a migrated schema (syncTenants checks).
+	results := a.syncTenants(ctx, pool, selected, !*noMigrate && !*dryRun, o)
 	if len(results) == 1 {
 		r := results[0]
 		if a.cfg.MultiTenant() {
@@ -320,7 +322,10 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 	defer pool.Close()
 	switch verb {
 	case "up":
-		return a.migrateAll(ctx, pool, tenants, func(t Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
+		if err := a.migrateControl(ctx, pool); err != nil {
+			return err
+		}
+		return a.migrateTenants(ctx, pool, tenants, func(t Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
 	case "down":
 		if len(tenants) > 1 {
 			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))
@@ -336,6 +341,23 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 			}
 		}
 	}
+	return nil
+}
+
+// migrateControl keeps River's tables up to date in the control schema when it exists (the
+// daemon's first start creates it; `migrate up` before `run --no-migrate` must upgrade River
+// too), and leaves a missing one missing: use without the daemon needs neither the schema
+// nor the privilege to create it.
+func (a *app) migrateControl(ctx context.Context, pool *pgxpool.Pool) error {
+	control := a.cfg.Database.ControlSchema
+	ok, err := db.SchemaExists(ctx, pool, control)
+	if err != nil || !ok {
+		return err
+	}
+	if err := daemon.Migrate(ctx, pool, control); err != nil {
+		return err
+	}
+	a.tell("control schema %s (River's tables) is up to date\n", control)
 	return nil
 }
 

@@ -41,8 +41,23 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if !*noMigrate {
-		if err := a.migrateAll(octx, pool, tenants, nil); err != nil {
+	// River's control schema is the daemon's alone: run creates it (when missing) and
+	// migrates River into it; migrate up only keeps an existing one up to date.
+	control := a.cfg.Database.ControlSchema
+	if *noMigrate {
+		ok, err := db.SchemaExists(octx, pool, control)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("the control schema %s (database.control_schema) does not exist: start run without --no-migrate once, "+
+				"or create the schema and run 'syncer migrate up'", control)
+		}
+	} else {
+		if err := daemon.Migrate(octx, pool, control); err != nil {
+			return err
+		}
+		if err := a.migrateTenants(octx, pool, tenants, nil); err != nil {
 			return err
 		}
 	}
@@ -61,12 +76,8 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	return d.Run(ctx)
 }
 
-// migrateAll migrates the control schema (River's tables) first, then every tenant's schema,
-// calling done (when not nil) after each tenant's.
-func (a *app) migrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant, done func(Tenant)) error {
-	if err := daemon.Migrate(ctx, pool, a.cfg.Database.ControlSchema); err != nil {
-		return err
-	}
+// migrateTenants migrates every tenant's schema, calling done (when not nil) after each.
+func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant, done func(Tenant)) error {
 	for _, t := range tenants {
 		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
 			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)

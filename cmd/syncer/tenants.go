@@ -100,6 +100,19 @@ func tenantStore(ctx context.Context, pool *pgxpool.Pool, t Tenant, migrate bool
 	return db.NewStore(pool, t.Schema)
 }
 
+// migratedForDryRun fails when schema lacks migrations: a dry run creates nothing, so it
+// does not migrate, and it cannot compare against tables that are missing or out of date.
+func migratedForDryRun(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	n, err := db.MigratePending(ctx, pool, schema)
+	if err != nil {
+		return fmt.Errorf("reading the migrations of schema %s: %w", schema, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("schema %s lacks %d migrations, and a dry run creates nothing: run 'syncer migrate up' first", schema, n)
+	}
+	return nil
+}
+
 // tenantLogger is the app's logger with the tenant's name on every line.
 func (a *app) tenantLogger(t Tenant) *slog.Logger {
 	if a.logger == nil {
@@ -126,6 +139,9 @@ func (a *app) syncTenants(ctx context.Context, pool *pgxpool.Pool, ts []Tenant, 
 		g.Go(func() error {
 			out[i] = tenantResult{tenant: t}
 			store, err := tenantStore(ctx, pool, t, migrate)
+			if err == nil && o.DryRun {
+				err = migratedForDryRun(ctx, pool, t.Schema)
+			}
 			if err != nil {
 				out[i].err = err
 				return nil

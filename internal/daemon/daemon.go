@@ -294,7 +294,7 @@ type zoned struct {
 // Next is the schedule's next time after t, read in the zone.
 func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
 
-// Migrate creates the control schema if needed and applies River's migrations to it with
+// Migrate creates the control schema if it is missing and applies River's migrations to it with
 // rivermigrate, under an advisory lock of its own so that replicas starting together on a
 // fresh database migrate one after the other.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
@@ -318,7 +318,8 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 			_ = conn.Conn().Close(uctx) // the pool drops a closed connection; nothing to add
 		}
 	}()
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+	// Only when missing: a role that owns the schema but may not create schemas is enough.
+	if _, err := db.SchemaEnsure(ctx, pool, schema); err != nil {
 		return fmt.Errorf("creating the control schema %s: %w", schema, err)
 	}
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})

@@ -117,6 +117,46 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 }
 
+// A role that owns the control schema, with TEMP but no CREATE on the database, migrates
+// River's tables into it and runs a tenant (issue 21, #14).
+func TestMigrateAsControlSchemaOwnerOnly(t *testing.T) {
+	t.Parallel()
+	pool := openPool(t, dbtest.NewRole(t, dbtest.NewURL(t), controlSchema))
+	for i := range 2 {
+		if err := Migrate(t.Context(), pool, controlSchema); err != nil {
+			t.Fatalf("Migrate #%d as the control schema's owner: %v", i+1, err)
+		}
+	}
+	ran := make(chan struct{}, 1)
+	d, err := New(pool, Config{Schema: controlSchema, MaxWorkers: 1,
+		Tenants: []Tenant{{Name: "a", Schedule: every(t, "@hourly"), RunOnStart: true, Timeout: time.Minute}},
+		Run: func(context.Context, string, int) error {
+			select {
+			case ran <- struct{}{}:
+			default:
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Stop(ctx); err != nil {
+			t.Errorf("stopping: %v", err)
+		}
+	}()
+	select {
+	case <-ran:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the tenant did not run within 2 minutes")
+	}
+}
+
 // TestReplicasRunEveryTenantWithoutOverlap runs three tenants on two replicas with a 1 s
 // schedule and runs that take longer than the interval: every tenant runs repeatedly, no two
 // runs of a tenant overlap, a failed run is retried before the next tick, and a NoRetry error
