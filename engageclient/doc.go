@@ -63,6 +63,11 @@
 // the last two one request each. Per group: ListAgents, ListGateGroupSkills, and the
 // assignments, ListGateAssignedAgents and ListDialGroupAssignedAgents (paged with ListOptions).
 // Across the tenant: ListAccounts and ListUsers. A paged listing requests pages Page, Page+1, …
-// (0-based) until one is short or adds no item it has not returned; without ListOptions (or
-// with MaxRows 0) it is one request for the full list.
+// until one is short; without ListOptions (or with MaxRows 0) it is one request for the full
+// list. The page parameter is taken as 0-based, with maxRows items a page in the same order on
+// every request: a page that repeats an item of an earlier page shows that the server pages
+// otherwise (ignores page, counts it from 1, repeats a page, orders unstably), and the listing
+// fails with ErrPagingNotAsAssumed, naming the listing, its endpoint and the page, and returns
+// no items, since it cannot be known to be complete. A listing of more than
+// Config.MaxListingRows items (every page together) fails likewise with ErrListingTooLong.
 package engageclient

@@ -145,6 +145,17 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the underlying JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// Errors of a listing that cannot be returned whole, wrapped with the listing, its endpoint and
+// its page; neither is retryable, nor an *ItemsError: the listing returns no items.
+var (
+	// ErrPagingNotAsAssumed: a page of a paged listing (page taken as 0-based, maxRows items a
+	// page, one order) repeats an item of an earlier page, so the server does not page as
+	// assumed and the listing cannot be known to be complete.
+	ErrPagingNotAsAssumed = errors.New("the server is not paging as assumed (page taken as 0-based)")
+	// ErrListingTooLong: a listing holds more items than Config.MaxListingRows.
+	ErrListingTooLong = errors.New("listing too long")
+)
+
 // ItemsError reports the items of a listing that could not be decoded (no id, a value of the
 // wrong type, not an object), and the children of returned items that could not be (see
 // ItemError.Child). The listing's other items are returned with it, so a caller can keep them
