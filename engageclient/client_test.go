@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1088,6 +1089,17 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"retry-after wins over window", http.Header{"Retry-After": {"2"}, "X-Rate-Limit-Window": {"60"}}, 2 * time.Second},
 		{"unusable retry-after falls back to window", http.Header{"Retry-After": {"later"}, "X-Rate-Limit-Window": {"3"}}, 3 * time.Second},
 		{"fractional seconds", http.Header{"Retry-After": {"1.5"}}, 1500 * time.Millisecond},
+		// Past a day is still a wait (the caller fails fast past engage.max_retry_wait), and one
+		// beyond time.Duration saturates instead of overflowing or reading as none.
+		{"a day and more", http.Header{"Retry-After": {"99999"}}, 99999 * time.Second},
+		{"beyond a Duration", http.Header{"Retry-After": {"9999999999"}}, math.MaxInt64},
+		{"beyond a float", http.Header{"Retry-After": {"1" + strings.Repeat("0", 400)}}, math.MaxInt64},
+		{"far date", http.Header{"Retry-After": {"Fri, 31 Dec 9999 23:59:59 GMT"}}, math.MaxInt64},
+		{"window beyond a Duration", http.Header{"X-Rate-Limit-Window": {"9999999999"}}, math.MaxInt64},
+		{"not digits: Inf", http.Header{"Retry-After": {"Inf"}}, 0},
+		{"not digits: exponent", http.Header{"Retry-After": {"1e3"}}, 0},
+		{"not digits: hex", http.Header{"Retry-After": {"0x10"}}, 0},
+		{"not digits: sign", http.Header{"Retry-After": {"+5"}}, 0},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.h, now); got != tt.want {

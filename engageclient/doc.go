@@ -32,9 +32,11 @@
 // Config.BackoffCap, at most Config.MaxAttempts attempts and Config.MaxRetryDuration) on 429,
 // 408, 5xx, timeouts and transport errors only; a 429's Retry-After (seconds or HTTP date), or
 // its X-Rate-Limit-Window when no Retry-After came, is waited out by every request of the
-// client, up to Config.MaxRetryWait: a longer wait fails the request that got it and every
-// request behind its pause at once (unsent) with a *RateLimitError, until what is left of the
-// pause is short enough to wait. Every wait ends when the context does.
+// client, up to Config.MaxRetryWait: a longer wait, whatever its size (one beyond a
+// time.Duration saturates), fails the request that got it and every request behind its pause
+// at once (unsent) with a *RateLimitError, until what is left of the pause is short enough to
+// wait; a RingCentral 429 or 503 likewise fails its call. Every wait ends when the context
+// does.
 //
 // # Errors
 //

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -81,16 +82,25 @@ type RateLimitError struct {
 func (e *RateLimitError) Error() string {
 	if e.Unsent {
 		return fmt.Sprintf("engage API %s %s: not sent: rate limited: an earlier 429's Retry-After leaves %s to wait, which exceeds engage.max_retry_wait %s",
-			e.Method, e.URL, e.RetryAfter, e.MaxWait)
+			e.Method, e.URL, shownWait(e.RetryAfter), e.MaxWait)
 	}
 	s := e.APIError.Error()
 	switch {
 	case e.MaxWait > 0 && e.RetryAfter > e.MaxWait:
-		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", e.RetryAfter, e.MaxWait)
+		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", shownWait(e.RetryAfter), e.MaxWait)
 	case e.RetryAfter > 0:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return s
+}
+
+// shownWait renders a wait for an error: whole seconds from a minute up (a Retry-After beyond a
+// Duration saturates at one that does not end on a second).
+func shownWait(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Truncate(time.Second)
+	}
+	return d.String()
 }
 
 // Unwrap lets errors.As match a *RateLimitError as an *APIError.
@@ -312,14 +322,16 @@ func newAuthError(endpoint string, resp *http.Response, body []byte, redact func
 
 // retryAfter reads how long the server asked us to wait: Retry-After in seconds or as an HTTP
 // date; without a usable Retry-After, the X-Rate-Limit-Window (seconds) of a RingCentral-style
-// limit. Retry-After wins when both come, being the precise answer.
+// limit. Retry-After wins when both come, being the precise answer. A wait of any size counts,
+// one beyond a time.Duration saturating at the largest, so that a caller compares it with
+// Config.MaxRetryWait and fails fast, rather than read it as no wait.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
 			return secs
 		}
 		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
+			return max(t.Sub(now), 0) // Sub saturates
 		}
 	}
 	// No usable Retry-After: wait out the RingCentral-style rate-limit window.
@@ -331,10 +343,22 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// secondsRE is a number of seconds as Retry-After sends it (delay-seconds: digits), with an
+// optional fraction.
+var secondsRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// parseSeconds reads a number of seconds of any size; past the largest time.Duration it
+// returns that.
 func parseSeconds(v string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f > 24*3600 {
+	if !secondsRE.MatchString(v) {
 		return 0, fmt.Errorf("bad seconds value")
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("bad seconds value")
+	}
+	if err != nil || f*float64(time.Second) >= math.MaxInt64 { // ErrRange: beyond a float
+		return math.MaxInt64, nil
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,18 @@ func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
 			wantMsg: "rate limited: Retry-After 30s exceeds engage.max_retry_wait 1s"},
 		{name: "behind a pause beyond a configured max_retry_wait", retryAfter: "30", maxWait: time.Second, queued: true,
 			wantAfter: 30 * time.Second, wantMsg: "exceeds engage.max_retry_wait 1s"},
+		// Whatever its size: more than a day was read as no Retry-After (retried within
+		// seconds), and beyond a Duration it must not overflow.
+		{name: "more than a day", retryAfter: "99999", wantAfter: 99999 * time.Second,
+			wantMsg: "rate limited: Retry-After 27h46m39s exceeds engage.max_retry_wait 2m0s"},
+		{name: "more than a day, behind the pause", retryAfter: "99999", queued: true, wantAfter: 99999 * time.Second,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+		{name: "beyond a Duration", retryAfter: "9999999999", wantAfter: math.MaxInt64,
+			wantMsg: "rate limited: Retry-After 2562047h47m16s exceeds engage.max_retry_wait 2m0s"},
+		{name: "beyond a Duration, behind the pause", retryAfter: "9999999999", queued: true, wantAfter: math.MaxInt64,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+		{name: "a far HTTP date", retryAfter: "Fri, 31 Dec 9999 23:59:59 GMT", wantAfter: math.MaxInt64,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,8 +76,10 @@ func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatalf("the call outlived its deadline: %v", err)
 			}
-			// A queued request is told what is left of the pause (in whole seconds).
-			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) {
+			// A queued request is told what is left of the pause (in whole seconds); a pause
+			// beyond a Duration, nearly all of it.
+			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) &&
+				(tt.wantAfter != math.MaxInt64 || rl.RetryAfter < math.MaxInt64-time.Hour) {
 				t.Errorf("RetryAfter = %s, want about %s", rl.RetryAfter, tt.wantAfter)
 			}
 			t.Log(err)
@@ -100,20 +115,40 @@ func TestRetryAfterWithinMaxRetryWaitWaited(t *testing.T) {
 	}
 }
 
-// A token endpoint's Retry-After beyond MaxRetryWait is not waited out either.
+// A token endpoint's Retry-After beyond MaxRetryWait is not waited out either, whatever its
+// size: the RingCentral grant's (an *AuthError, 429 or 503) and the Engage exchange's (a
+// *RateLimitError).
 func TestAuthRetryAfterBeyondMaxRetryWait(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
-	e.fake.SetFault(engagefake.EndpointRCToken, engagefake.Fault{Status: 429, RetryAfter: "3600"})
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	_, err := e.c.Login(ctx)
-	e.err(err)
-	var au *AuthError
-	if !errors.As(err, &au) || au.StatusCode != 429 || ctx.Err() != nil {
-		t.Fatalf("err = %v, want the 429 *AuthError before the deadline", err)
-	}
-	if n := e.fake.Stats().Requests[engagefake.EndpointRCToken]; n != 1 {
-		t.Errorf("grants sent = %d, want 1", n)
+	for _, endpoint := range []string{engagefake.EndpointRCToken, engagefake.EndpointExchange} {
+		for _, status := range []int{429, 503} {
+			for _, retryAfter := range []string{"3600", "99999", "9999999999", "Fri, 31 Dec 9999 23:59:59 GMT"} {
+				if endpoint == engagefake.EndpointExchange && status == 503 {
+					continue // an Engage 503 is retried on the backoff: its Retry-After is not read
+				}
+				t.Run(fmt.Sprintf("%s/%d/%s", endpoint, status, retryAfter), func(t *testing.T) {
+					t.Parallel()
+					e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
+					e.fake.SetFault(endpoint, engagefake.Fault{Status: status, RetryAfter: retryAfter})
+					ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+					defer cancel()
+					_, err := e.c.Login(ctx)
+					e.err(err)
+					var au *AuthError
+					var rl *RateLimitError
+					switch {
+					case ctx.Err() != nil:
+						t.Fatalf("err = %v: the login waited until the deadline", err)
+					case endpoint == engagefake.EndpointRCToken && (!errors.As(err, &au) || au.StatusCode != status):
+						t.Fatalf("err = %v, want the %d *AuthError", err, status)
+					case endpoint == engagefake.EndpointExchange && (!errors.As(err, &rl) || rl.MaxWait == 0):
+						t.Fatalf("err = %v, want a *RateLimitError beyond MaxWait", err)
+					}
+					if n := e.fake.Stats().Requests[endpoint]; n != 1 {
+						t.Errorf("%s sent %d times, want 1", endpoint, n)
+					}
+				})
+			}
+		}
 	}
 }
