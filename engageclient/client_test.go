@@ -1135,6 +1135,10 @@ func TestJWTExpiry(t *testing.T) {
 		wantLifetime time.Duration
 	}{
 		{"exp and iat", enc(`{"iat":1800000000,"exp":1800000300}`), time.Unix(1_800_000_300, 0), 5 * time.Minute},
+		// With iat, the token lives exp − iat from its receipt, whatever the local clock says
+		// of exp: here 4.5 minutes ahead of the issuer's, then behind it.
+		{"issued 270 s ago by the local clock", enc(`{"iat":1799999730,"exp":1800000030}`), now.Add(5 * time.Minute), 5 * time.Minute},
+		{"issued 270 s ahead of the local clock", enc(`{"iat":1800000270,"exp":1800000570}`), now.Add(5 * time.Minute), 5 * time.Minute},
 		{"exp only", enc(`{"exp":1800000120}`), time.Unix(1_800_000_120, 0), 2 * time.Minute},
 		{"fractional exp", enc(`{"exp":1800000001.5,"iat":1800000000}`), time.Unix(1_800_000_001, 5e8), 1500 * time.Millisecond},
 		{"no exp", enc(`{"sub":"1"}`), now.Add(5 * time.Minute), 5 * time.Minute},
@@ -1144,9 +1148,9 @@ func TestJWTExpiry(t *testing.T) {
 		{"string exp", enc(`{"exp":"soon"}`), now.Add(5 * time.Minute), 5 * time.Minute},
 	}
 	for _, tt := range tests {
-		exp, life := jwtExpiry(tt.tok, now)
-		if !exp.Equal(tt.wantExpiry) || life != tt.wantLifetime {
-			t.Errorf("%s: jwtExpiry = %s, %s; want %s, %s", tt.name, exp.UTC(), life, tt.wantExpiry.UTC(), tt.wantLifetime)
+		l := jwtLife(tt.tok, now)
+		if !l.expiry.Equal(tt.wantExpiry) || l.lifetime != tt.wantLifetime {
+			t.Errorf("%s: jwtLife = %s, %s; want %s, %s", tt.name, l.expiry.UTC(), l.lifetime, tt.wantExpiry.UTC(), tt.wantLifetime)
 		}
 	}
 }

@@ -6,8 +6,10 @@
 //
 // Login runs the RingCentral JWT grant (POST {rc}/restapi/oauth/token, client id and secret as
 // HTTP Basic) and exchanges the RingCentral token for an Engage token pair
-// (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token's
-// expiry is read from its JWT exp claim (5 minutes when unreadable); it is refreshed
+// (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token
+// lives its own lifetime from its receipt, exp − iat of its JWT claims (without iat it ends at
+// exp; 5 minutes when unreadable), so a local clock off the issuer's does not shorten or
+// stretch it; a skew of more than a minute is logged once per client. It is refreshed
 // (POST {engage}/api/auth/token/refresh) when its remaining lifetime falls below
 // min(Config.RefreshMargin, 20% of its lifetime), single-flight across goroutines, and the
 // rotated refresh token replaces the old one. A 401 whose body says the JWT expired causes one
