@@ -7,9 +7,10 @@
 // Login runs the RingCentral JWT grant (POST {rc}/restapi/oauth/token, client id and secret as
 // HTTP Basic) and exchanges the RingCentral token for an Engage token pair
 // (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token
-// lives its own lifetime from its receipt, exp − iat of its JWT claims (without iat it ends at
-// exp; 5 minutes when unreadable), so a local clock off the issuer's does not shorten or
-// stretch it; a skew of more than a minute is logged once per client. It is refreshed
+// lives its own lifetime from its receipt, exp − iat of its JWT claims (without iat, an
+// expires_in of the response, else it ends at exp; 5 minutes when unreadable), so a local
+// clock off the issuer's does not shorten or stretch it; a skew of more than a minute is
+// logged once per client. It is refreshed
 // (POST {engage}/api/auth/token/refresh) when its remaining lifetime falls below
 // min(Config.RefreshMargin, 20% of its lifetime), single-flight across goroutines, and the
 // rotated refresh token replaces the old one. A 401 whose body says the JWT expired causes one

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -431,7 +432,7 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 	if w.AccessToken == "" {
 		return nil, &DecodeError{Endpoint: ts.endpoint(r), Err: errors.New("accessToken is missing")}
 	}
-	life := jwtLife(w.AccessToken, ts.now())
+	life := jwtLife(w.AccessToken, ts.now(), expiresIn(body))
 	d := w.details(body)
 	warn := false
 	defer func() { // after the unlock below
@@ -476,13 +477,33 @@ type tokenLife struct {
 	hasIat   bool
 }
 
+// expiresIn reads an expires_in (or expiresIn) number of seconds from a token response; 0
+// when there is none (the documented exchange and refresh answers have none) or it is not a
+// positive number, which does not fail the response.
+func expiresIn(body []byte) time.Duration {
+	var v struct {
+		Snake any `json:"expires_in"`
+		Camel any `json:"expiresIn"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return 0
+	}
+	for _, x := range []any{v.Snake, v.Camel} {
+		if f, ok := x.(float64); ok && f > 0 && f < 1e9 {
+			return time.Duration(f * float64(time.Second))
+		}
+	}
+	return 0
+}
+
 // jwtLife reads the exp and iat claims of a JWT received at now, without verifying it. With a
 // sane iat (0 < iat < exp) the token lives exp − iat from its receipt, whatever the local
 // clock says of exp: a clock minutes off the issuer's neither renews it on every request nor
-// keeps it past its end. Without iat, exp is the expiry; a token that cannot be read gets
-// now+5m.
-func jwtLife(tok string, now time.Time) tokenLife {
-	fallback := tokenLife{expiry: now.Add(fallbackEngageTTL), lifetime: fallbackEngageTTL}
+// keeps it past its end. Without iat it lives expiresIn from its receipt when the response
+// said (expiresIn > 0), else exp is the expiry; a token that cannot be read gets now+5m (or
+// expiresIn).
+func jwtLife(tok string, now time.Time, expiresIn time.Duration) tokenLife {
+	fallback := tokenLife{expiry: now.Add(cmp.Or(expiresIn, fallbackEngageTTL)), lifetime: cmp.Or(expiresIn, fallbackEngageTTL)}
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		return fallback
@@ -508,6 +529,9 @@ func jwtLife(tok string, now time.Time) tokenLife {
 			issued := time.UnixMilli(int64(iat * 1000))
 			return tokenLife{expiry: now.Add(lifetime), lifetime: lifetime, skew: now.Sub(issued), hasIat: true}
 		}
+	}
+	if expiresIn > 0 {
+		return fallback
 	}
 	l := tokenLife{expiry: time.UnixMilli(int64(exp * 1000))}
 	l.lifetime = max(l.expiry.Sub(now), time.Second)
