@@ -38,8 +38,9 @@
 // client, up to Config.MaxRetryWait: a longer wait, whatever its size (one beyond a
 // time.Duration saturates), fails the request that got it and every request behind its pause
 // at once (unsent) with a *RateLimitError, until what is left of the pause is short enough to
-// wait; a RingCentral 429 or 503 likewise fails its call. Every wait ends when the context
-// does.
+// wait. The Retry-After of a 503 (Engage's or RingCentral's) and of a RingCentral 429 is
+// waited out by the call that got it, and beyond Config.MaxRetryWait fails it at once
+// likewise. Every wait ends when the context does.
 //
 // # Errors
 //

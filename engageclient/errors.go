@@ -43,6 +43,9 @@ type APIError struct {
 	RequestURI     string // Errors.requestUri
 	ErrorCode      string // errorCode (e.g. "access.denied.exception")
 	Body           string // the body as received (truncated, secrets redacted), for text/plain bodies
+
+	retryAfter time.Duration // a 503's Retry-After (a 429's is RateLimitError.RetryAfter)
+	maxWait    time.Duration // set when retryAfter exceeded Config.MaxRetryWait: not retried
 }
 
 // Error implements error.
@@ -61,6 +64,9 @@ func (e *APIError) Error() string {
 	}
 	if e.ErrorCode != "" {
 		b.WriteString(" [" + e.ErrorCode + "]")
+	}
+	if e.maxWait > 0 && e.retryAfter > e.maxWait {
+		fmt.Fprintf(&b, ": Retry-After %s exceeds engage.max_retry_wait %s", shownWait(e.retryAfter), e.maxWait)
 	}
 	return b.String()
 }
@@ -287,8 +293,11 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) e
 		e.ErrorCode = redact(eb.ErrorCode)
 	}
 	e.Body = redactedBody(body, maxErrorBody, redact)
-	if resp.StatusCode == http.StatusTooManyRequests {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
 		return &RateLimitError{APIError: e, RetryAfter: retryAfter(resp.Header, time.Now())}
+	case http.StatusServiceUnavailable:
+		e.retryAfter = retryAfter(resp.Header, time.Now())
 	}
 	return &e
 }
