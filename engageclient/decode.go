@@ -400,7 +400,7 @@ func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptio
 		if err == nil || errors.As(err, new(*ItemsError)) {
 			// n is not at hand: the items returned, bad ones aside, are what is held.
 			if len(items) > c.cfg.MaxListingRows {
-				err = fmt.Errorf("%s: %s: %w", resp.Endpoint(), c.tooLong(), ErrListingTooLong)
+				err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
 				items = nil
 			}
 		}
@@ -432,10 +432,10 @@ func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptio
 		p.rows += n
 		if repeated, ok := p.add(items); !ok {
 			return nil, p.last, fmt.Errorf("%s (page %d): %s: id %d was on an earlier page: %w",
-				l.what, page, p.last.Endpoint(), repeated, ErrPagingNotAsAssumed)
+				l.what, page, c.redact(p.last.Endpoint()), repeated, ErrPagingNotAsAssumed)
 		}
 		if p.rows > c.cfg.MaxListingRows {
-			return nil, p.last, fmt.Errorf("%s (page %d): %s: %s: %w", l.what, page, p.last.Endpoint(), c.tooLong(), ErrListingTooLong)
+			return nil, p.last, fmt.Errorf("%s (page %d): %s: %s: %w", l.what, page, c.redact(p.last.Endpoint()), c.tooLong(), ErrListingTooLong)
 		}
 		if n < opts.MaxRows {
 			break
