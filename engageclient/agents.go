@@ -9,10 +9,12 @@ import (
 )
 
 // ListOptions pages a listing that supports it. With MaxRows > 0 the call requests page Page,
-// Page+1, … (0-based) with maxRows=MaxRows until a page comes back shorter than MaxRows, or
-// adds no item it has not already returned (a server that ignores paging repeats its page),
-// and returns all items, each once. With MaxRows == 0 one request without paging returns the
-// full list.
+// Page+1, … with maxRows=MaxRows until a page comes back shorter than MaxRows, and returns all
+// items. page is taken as 0-based: a page that repeats an item of an earlier page (a server
+// that ignores page, counts it from 1, repeats a page or changes its order) fails the listing
+// with ErrPagingNotAsAssumed and no items. With MaxRows == 0 one request without paging
+// returns the full list. Either way a listing of more than Config.MaxListingRows items fails
+// with ErrListingTooLong.
 type ListOptions struct {
 	Page    int
 	MaxRows int

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1088,6 +1089,17 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"retry-after wins over window", http.Header{"Retry-After": {"2"}, "X-Rate-Limit-Window": {"60"}}, 2 * time.Second},
 		{"unusable retry-after falls back to window", http.Header{"Retry-After": {"later"}, "X-Rate-Limit-Window": {"3"}}, 3 * time.Second},
 		{"fractional seconds", http.Header{"Retry-After": {"1.5"}}, 1500 * time.Millisecond},
+		// Past a day is still a wait (the caller fails fast past engage.max_retry_wait), and one
+		// beyond time.Duration saturates instead of overflowing or reading as none.
+		{"a day and more", http.Header{"Retry-After": {"99999"}}, 99999 * time.Second},
+		{"beyond a Duration", http.Header{"Retry-After": {"9999999999"}}, math.MaxInt64},
+		{"beyond a float", http.Header{"Retry-After": {"1" + strings.Repeat("0", 400)}}, math.MaxInt64},
+		{"far date", http.Header{"Retry-After": {"Fri, 31 Dec 9999 23:59:59 GMT"}}, math.MaxInt64},
+		{"window beyond a Duration", http.Header{"X-Rate-Limit-Window": {"9999999999"}}, math.MaxInt64},
+		{"not digits: Inf", http.Header{"Retry-After": {"Inf"}}, 0},
+		{"not digits: exponent", http.Header{"Retry-After": {"1e3"}}, 0},
+		{"not digits: hex", http.Header{"Retry-After": {"0x10"}}, 0},
+		{"not digits: sign", http.Header{"Retry-After": {"+5"}}, 0},
 	}
 	for _, tt := range tests {
 		if got := retryAfter(tt.h, now); got != tt.want {
@@ -1119,22 +1131,52 @@ func TestJWTExpiry(t *testing.T) {
 	tests := []struct {
 		name         string
 		tok          string
+		expiresIn    time.Duration // from the response, when it says
 		wantExpiry   time.Time
 		wantLifetime time.Duration
 	}{
-		{"exp and iat", enc(`{"iat":1800000000,"exp":1800000300}`), time.Unix(1_800_000_300, 0), 5 * time.Minute},
-		{"exp only", enc(`{"exp":1800000120}`), time.Unix(1_800_000_120, 0), 2 * time.Minute},
-		{"fractional exp", enc(`{"exp":1800000001.5,"iat":1800000000}`), time.Unix(1_800_000_001, 5e8), 1500 * time.Millisecond},
-		{"no exp", enc(`{"sub":"1"}`), now.Add(5 * time.Minute), 5 * time.Minute},
-		{"not a jwt", "opaque-token", now.Add(5 * time.Minute), 5 * time.Minute},
-		{"bad base64", "a.!!!.c", now.Add(5 * time.Minute), 5 * time.Minute},
-		{"bad json", enc(`{"exp":`), now.Add(5 * time.Minute), 5 * time.Minute},
-		{"string exp", enc(`{"exp":"soon"}`), now.Add(5 * time.Minute), 5 * time.Minute},
+		{"exp and iat", enc(`{"iat":1800000000,"exp":1800000300}`), 0, time.Unix(1_800_000_300, 0), 5 * time.Minute},
+		// With iat, the token lives exp − iat from its receipt, whatever the local clock says
+		// of exp: here 4.5 minutes ahead of the issuer's, then behind it.
+		{"issued 270 s ago by the local clock", enc(`{"iat":1799999730,"exp":1800000030}`), 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"issued 270 s ahead of the local clock", enc(`{"iat":1800000270,"exp":1800000570}`), 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"exp only", enc(`{"exp":1800000120}`), 0, time.Unix(1_800_000_120, 0), 2 * time.Minute},
+		{"fractional exp", enc(`{"exp":1800000001.5,"iat":1800000000}`), 0, time.Unix(1_800_000_001, 5e8), 1500 * time.Millisecond},
+		{"no exp", enc(`{"sub":"1"}`), 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"not a jwt", "opaque-token", 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"bad base64", "a.!!!.c", 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"bad json", enc(`{"exp":`), 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"string exp", enc(`{"exp":"soon"}`), 0, now.Add(5 * time.Minute), 5 * time.Minute},
+		// Without iat, an expires_in the response gave is the lifetime; iat wins over it.
+		{"exp and expires_in", enc(`{"exp":1800000030}`), 5 * time.Minute, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"iat wins over expires_in", enc(`{"iat":1799999730,"exp":1800000030}`), time.Hour, now.Add(5 * time.Minute), 5 * time.Minute},
+		{"unreadable, expires_in", "opaque-token", 2 * time.Minute, now.Add(2 * time.Minute), 2 * time.Minute},
 	}
 	for _, tt := range tests {
-		exp, life := jwtExpiry(tt.tok, now)
-		if !exp.Equal(tt.wantExpiry) || life != tt.wantLifetime {
-			t.Errorf("%s: jwtExpiry = %s, %s; want %s, %s", tt.name, exp.UTC(), life, tt.wantExpiry.UTC(), tt.wantLifetime)
+		l := jwtLife(tt.tok, now, tt.expiresIn)
+		if !l.expiry.Equal(tt.wantExpiry) || l.lifetime != tt.wantLifetime {
+			t.Errorf("%s: jwtLife = %s, %s; want %s, %s", tt.name, l.expiry.UTC(), l.lifetime, tt.wantExpiry.UTC(), tt.wantLifetime)
+		}
+	}
+}
+
+func TestExpiresIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body string
+		want time.Duration
+	}{
+		{`{"accessToken":"x"}`, 0},
+		{`{"expires_in":300}`, 5 * time.Minute},
+		{`{"expiresIn":120}`, 2 * time.Minute},
+		{`{"expires_in":"300"}`, 0},
+		{`{"expires_in":-5}`, 0},
+		{`{"expires_in":1e12}`, 0},
+		{`not json`, 0},
+	}
+	for _, tt := range tests {
+		if got := expiresIn([]byte(tt.body)); got != tt.want {
+			t.Errorf("expiresIn(%s) = %s, want %s", tt.body, got, tt.want)
 		}
 	}
 }

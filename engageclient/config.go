@@ -26,6 +26,8 @@ const (
 	DefaultBackoffCap        = 30 * time.Second
 	DefaultExchangePerMinute = 5
 	DefaultRequestTimeout    = 60 * time.Second
+	// DefaultMaxListingRows bounds the items of one listing (syncer's engage.max_listing_rows).
+	DefaultMaxListingRows = 1_000_000
 )
 
 // Config configures a Client. Zero values mean the defaults above; ClientID, ClientSecret and
@@ -46,6 +48,7 @@ type Config struct {
 	BackoffCap        time.Duration // cap on one backoff, default 30s
 	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
+	MaxListingRows    int           // most items one listing may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
 	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
 	UserAgent         string        // default DefaultUserAgent; syncer sends "evsync/<version>"
 	Logger            *slog.Logger  // optional; never receives secrets
@@ -67,6 +70,7 @@ func (cfg Config) withDefaults() Config {
 	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
+	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, DefaultMaxListingRows)
 	return cfg
 }
 
@@ -100,6 +104,7 @@ func (cfg Config) validate() error {
 		{"BackoffCap", cfg.BackoffCap < 0},
 		{"ExchangePerMinute", cfg.ExchangePerMinute < 0},
 		{"RequestTimeout", cfg.RequestTimeout < 0},
+		{"MaxListingRows", cfg.MaxListingRows < 0},
 	}
 	for _, c := range checks {
 		if c.bad {

@@ -385,14 +385,25 @@ type listing struct {
 
 // listPaged GETs a listing that takes page and maxRows. With opts nil or opts.MaxRows <= 0 it
 // sends one request without them (the full list: engage-api.md §5). Otherwise it requests page
-// opts.Page, opts.Page+1, … (0-based) with maxRows=opts.MaxRows until a page comes back
-// shorter than MaxRows, or adds no item whose key was not seen before (a server that ignores
-// paging would otherwise repeat the same page forever); an item whose key was seen is dropped.
-// Item errors do not end the listing: the first is returned with all the items. Any other
-// error does, and Response.Pages counts the pages read before it.
+// opts.Page, opts.Page+1, … with maxRows=opts.MaxRows until a page comes back shorter than
+// MaxRows. page is taken as 0-based, with MaxRows items a page in one order on every request:
+// a page that repeats an item of an earlier page (by key) proves otherwise (a server that
+// ignores page, counts it from 1, repeats a page or changes its order), and the listing fails
+// with ErrPagingNotAsAssumed, returning no items, since it cannot be known to be complete; an
+// item repeated within one page is returned once. A listing of more than
+// Config.MaxListingRows items fails with ErrListingTooLong. Item errors do not end the
+// listing: the first is returned with all the items. Any other error does, and Response.Pages
+// counts the pages read before it.
 func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptions, key func(*T) int64) ([]*T, *Response, error) {
 	if opts == nil || opts.MaxRows <= 0 {
 		items, resp, err := list[T](ctx, c, l.path, nil, l.ids...)
+		if err == nil || errors.As(err, new(*ItemsError)) {
+			// n is not at hand: the items returned, bad ones aside, are what is held.
+			if len(items) > c.cfg.MaxListingRows {
+				err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
+				items = nil
+			}
+		}
 		if err != nil {
 			return items, resp, fmt.Errorf("%s: %w", l.what, err)
 		}
@@ -416,34 +427,55 @@ func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptio
 			p.itemErr = fmt.Errorf("%s (page %d): %w", l.what, page, err)
 		}
 		p.pages++
+		p.last.Pages = p.pages
 		// n counts the bad items too: they take their places on the page.
-		if added := p.add(items); n < opts.MaxRows || added == 0 {
+		p.rows += n
+		if repeated, ok := p.add(items); !ok {
+			return nil, p.last, fmt.Errorf("%s (page %d): %s: id %d was on an earlier page: %w",
+				l.what, page, c.redact(p.last.Endpoint()), repeated, ErrPagingNotAsAssumed)
+		}
+		if p.rows > c.cfg.MaxListingRows {
+			return nil, p.last, fmt.Errorf("%s (page %d): %s: %s: %w", l.what, page, c.redact(p.last.Endpoint()), c.tooLong(), ErrListingTooLong)
+		}
+		if n < opts.MaxRows {
 			break
 		}
 	}
-	p.last.Pages = p.pages
 	return p.all, p.last, p.itemErr
+}
+
+// tooLong says why a listing failed with ErrListingTooLong.
+func (c *Client) tooLong() string {
+	return fmt.Sprintf("more than %d items (engage.max_listing_rows)", c.cfg.MaxListingRows)
 }
 
 // pager collects the pages of one listPaged call.
 type pager[T any] struct {
 	key     func(*T) int64
-	seen    map[int64]bool
+	seen    map[int64]bool // the keys of the earlier pages' items
 	all     []*T
 	last    *Response // the last page's response
 	pages   int
+	rows    int   // the items of the pages read, bad ones included
 	itemErr error // the first page's item errors
 }
 
-// add appends the items whose key was not seen before and returns how many it added.
-func (p *pager[T]) add(items []*T) int {
-	added := 0
+// add appends the items of one page, an item repeated within it once. When an item's key was
+// on an earlier page it returns that key and false, and the caller fails the listing.
+func (p *pager[T]) add(items []*T) (int64, bool) {
+	page := make(map[int64]bool, len(items))
 	for _, v := range items {
-		if k := p.key(v); !p.seen[k] {
-			p.seen[k] = true
+		k := p.key(v)
+		if p.seen[k] {
+			return k, false
+		}
+		if !page[k] {
+			page[k] = true
 			p.all = append(p.all, v)
-			added++
 		}
 	}
-	return added
+	for k := range page {
+		p.seen[k] = true
+	}
+	return 0, true
 }

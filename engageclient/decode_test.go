@@ -556,7 +556,7 @@ func FuzzDecode(f *testing.F) {
 				check(d.Raw)
 			}
 		}
-		_, _ = jwtExpiry(string(body), time.Unix(1e9, 0))
+		_ = jwtLife(string(body), time.Unix(1e9, 0), expiresIn(body))
 		_ = stripSecrets(body)
 	})
 }

@@ -6,8 +6,11 @@
 //
 // Login runs the RingCentral JWT grant (POST {rc}/restapi/oauth/token, client id and secret as
 // HTTP Basic) and exchanges the RingCentral token for an Engage token pair
-// (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token's
-// expiry is read from its JWT exp claim (5 minutes when unreadable); it is refreshed
+// (POST {engage}/api/auth/login/rc/accesstoken?includeRefresh=true). The Engage access token
+// lives its own lifetime from its receipt, exp − iat of its JWT claims (without iat, an
+// expires_in of the response, else it ends at exp; 5 minutes when unreadable), so a local
+// clock off the issuer's does not shorten or stretch it; a skew of more than a minute is
+// logged once per client. It is refreshed
 // (POST {engage}/api/auth/token/refresh) when its remaining lifetime falls below
 // min(Config.RefreshMargin, 20% of its lifetime), single-flight across goroutines, and the
 // rotated refresh token replaces the old one. A 401 whose body says the JWT expired causes one
@@ -32,9 +35,12 @@
 // Config.BackoffCap, at most Config.MaxAttempts attempts and Config.MaxRetryDuration) on 429,
 // 408, 5xx, timeouts and transport errors only; a 429's Retry-After (seconds or HTTP date), or
 // its X-Rate-Limit-Window when no Retry-After came, is waited out by every request of the
-// client, up to Config.MaxRetryWait: a longer wait fails the request that got it and every
-// request behind its pause at once (unsent) with a *RateLimitError, until what is left of the
-// pause is short enough to wait. Every wait ends when the context does.
+// client, up to Config.MaxRetryWait: a longer wait, whatever its size (one beyond a
+// time.Duration saturates), fails the request that got it and every request behind its pause
+// at once (unsent) with a *RateLimitError, until what is left of the pause is short enough to
+// wait. The Retry-After of a 503 (Engage's or RingCentral's) and of a RingCentral 429 is
+// waited out by the call that got it, and beyond Config.MaxRetryWait fails it at once
+// likewise. Every wait ends when the context does.
 //
 // # Errors
 //
@@ -63,6 +69,11 @@
 // the last two one request each. Per group: ListAgents, ListGateGroupSkills, and the
 // assignments, ListGateAssignedAgents and ListDialGroupAssignedAgents (paged with ListOptions).
 // Across the tenant: ListAccounts and ListUsers. A paged listing requests pages Page, Page+1, …
-// (0-based) until one is short or adds no item it has not returned; without ListOptions (or
-// with MaxRows 0) it is one request for the full list.
+// until one is short; without ListOptions (or with MaxRows 0) it is one request for the full
+// list. The page parameter is taken as 0-based, with maxRows items a page in the same order on
+// every request: a page that repeats an item of an earlier page shows that the server pages
+// otherwise (ignores page, counts it from 1, repeats a page, orders unstably), and the listing
+// fails with ErrPagingNotAsAssumed, naming the listing, its endpoint and the page, and returns
+// no items, since it cannot be known to be complete. A listing of more than
+// Config.MaxListingRows items (every page together) fails likewise with ErrListingTooLong.
 package engageclient

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type APIError struct {
 	RequestURI     string // Errors.requestUri
 	ErrorCode      string // errorCode (e.g. "access.denied.exception")
 	Body           string // the body as received (truncated, secrets redacted), for text/plain bodies
+
+	retryAfter time.Duration // a 503's Retry-After (a 429's is RateLimitError.RetryAfter)
+	maxWait    time.Duration // set when retryAfter exceeded Config.MaxRetryWait: not retried
 }
 
 // Error implements error.
@@ -60,6 +64,9 @@ func (e *APIError) Error() string {
 	}
 	if e.ErrorCode != "" {
 		b.WriteString(" [" + e.ErrorCode + "]")
+	}
+	if e.maxWait > 0 && e.retryAfter > e.maxWait {
+		fmt.Fprintf(&b, ": Retry-After %s exceeds engage.max_retry_wait %s", shownWait(e.retryAfter), e.maxWait)
 	}
 	return b.String()
 }
@@ -81,16 +88,25 @@ type RateLimitError struct {
 func (e *RateLimitError) Error() string {
 	if e.Unsent {
 		return fmt.Sprintf("engage API %s %s: not sent: rate limited: an earlier 429's Retry-After leaves %s to wait, which exceeds engage.max_retry_wait %s",
-			e.Method, e.URL, e.RetryAfter, e.MaxWait)
+			e.Method, e.URL, shownWait(e.RetryAfter), e.MaxWait)
 	}
 	s := e.APIError.Error()
 	switch {
 	case e.MaxWait > 0 && e.RetryAfter > e.MaxWait:
-		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", e.RetryAfter, e.MaxWait)
+		s += fmt.Sprintf(": rate limited: Retry-After %s exceeds engage.max_retry_wait %s", shownWait(e.RetryAfter), e.MaxWait)
 	case e.RetryAfter > 0:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return s
+}
+
+// shownWait renders a wait for an error: whole seconds from a minute up (a Retry-After beyond a
+// Duration saturates at one that does not end on a second).
+func shownWait(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Truncate(time.Second)
+	}
+	return d.String()
 }
 
 // Unwrap lets errors.As match a *RateLimitError as an *APIError.
@@ -144,6 +160,17 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the underlying JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Errors of a listing that cannot be returned whole, wrapped with the listing, its endpoint and
+// its page; neither is retryable, nor an *ItemsError: the listing returns no items.
+var (
+	// ErrPagingNotAsAssumed: a page of a paged listing (page taken as 0-based, maxRows items a
+	// page, one order) repeats an item of an earlier page, so the server does not page as
+	// assumed and the listing cannot be known to be complete.
+	ErrPagingNotAsAssumed = errors.New("the server is not paging as assumed (page taken as 0-based)")
+	// ErrListingTooLong: a listing holds more items than Config.MaxListingRows.
+	ErrListingTooLong = errors.New("listing too long")
+)
 
 // ItemsError reports the items of a listing that could not be decoded (no id, a value of the
 // wrong type, not an object), and the children of returned items that could not be (see
@@ -266,8 +293,11 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) e
 		e.ErrorCode = redact(eb.ErrorCode)
 	}
 	e.Body = redactedBody(body, maxErrorBody, redact)
-	if resp.StatusCode == http.StatusTooManyRequests {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
 		return &RateLimitError{APIError: e, RetryAfter: retryAfter(resp.Header, time.Now())}
+	case http.StatusServiceUnavailable:
+		e.retryAfter = retryAfter(resp.Header, time.Now())
 	}
 	return &e
 }
@@ -301,14 +331,16 @@ func newAuthError(endpoint string, resp *http.Response, body []byte, redact func
 
 // retryAfter reads how long the server asked us to wait: Retry-After in seconds or as an HTTP
 // date; without a usable Retry-After, the X-Rate-Limit-Window (seconds) of a RingCentral-style
-// limit. Retry-After wins when both come, being the precise answer.
+// limit. Retry-After wins when both come, being the precise answer. A wait of any size counts,
+// one beyond a time.Duration saturating at the largest, so that a caller compares it with
+// Config.MaxRetryWait and fails fast, rather than read it as no wait.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
 			return secs
 		}
 		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
+			return max(t.Sub(now), 0) // Sub saturates
 		}
 	}
 	// No usable Retry-After: wait out the RingCentral-style rate-limit window.
@@ -320,10 +352,22 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// secondsRE is a number of seconds as Retry-After sends it (delay-seconds: digits), with an
+// optional fraction.
+var secondsRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// parseSeconds reads a number of seconds of any size; past the largest time.Duration it
+// returns that.
 func parseSeconds(v string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f > 24*3600 {
+	if !secondsRE.MatchString(v) {
 		return 0, fmt.Errorf("bad seconds value")
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("bad seconds value")
+	}
+	if err != nil || f*float64(time.Second) >= math.MaxInt64 { // ErrRange: beyond a float
+		return math.MaxInt64, nil
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }

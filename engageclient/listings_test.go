@@ -37,7 +37,7 @@ type listServer struct {
 	errs []error
 }
 
-func newListServer(t *testing.T, h http.HandlerFunc) *listServer {
+func newListServer(t *testing.T, h http.HandlerFunc, mods ...func(*Config)) *listServer {
 	t.Helper()
 	s := &listServer{t: t, fake: engagefake.New(engagefake.Options{Seed: 1, Tenant: smallTenant()}), logs: &syncBuffer{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,10 +56,14 @@ func newListServer(t *testing.T, h http.HandlerFunc) *listServer {
 		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
+	cfg := Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
 		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000,
 		BackoffBase: time.Millisecond, BackoffCap: 5 * time.Millisecond, MaxAttempts: 3,
-		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,35 +160,32 @@ var assignedListings = []assignedListing{
 }
 
 // The assigned agents come paged when asked (pages from opts.Page, 0-based, with maxRows),
-// until a short page, an empty page after full ones, or a page with nothing new (a server that
-// ignores paging); in one request without paging when not.
+// until a short page or an empty page after full ones; in one request without paging when not.
+// (A server that does not page as assumed fails the listing: TestPagingNotAsAssumed.)
 func TestAssignedAgentsPaging(t *testing.T) {
 	t.Parallel()
 	type pg = string
 	tests := []struct {
-		name         string
-		agents       int
-		ignorePaging bool
-		opts         *ListOptions
-		wantQueries  []pg
-		wantIDs      [2]int // ids from..to-1
+		name        string
+		agents      int
+		opts        *ListOptions
+		wantQueries []pg
+		wantIDs     [2]int // ids from..to-1
 	}{
-		{"nil opts: one request", 5, false, nil, []pg{""}, [2]int{1, 6}},
-		{"maxRows 0: one request", 5, false, &ListOptions{Page: 3}, []pg{""}, [2]int{1, 6}},
-		{"short last page", 5, false, &ListOptions{MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{1, 6}},
-		{"full page then empty", 4, false, &ListOptions{MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{1, 5}},
-		{"one short page", 3, false, &ListOptions{MaxRows: 10}, []pg{"maxRows=10&page=0"}, [2]int{1, 4}},
-		{"no agents", 0, false, &ListOptions{MaxRows: 10}, []pg{"maxRows=10&page=0"}, [2]int{1, 1}},
-		{"from page 1", 5, false, &ListOptions{Page: 1, MaxRows: 2}, []pg{"maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{3, 6}},
-		{"negative page is 0", 3, false, &ListOptions{Page: -2, MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1"}, [2]int{1, 4}},
-		{"server ignores paging", 5, true, &ListOptions{MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1"}, [2]int{1, 6}},
-		{"server ignores paging, full page", 4, true, &ListOptions{MaxRows: 4}, []pg{"maxRows=4&page=0", "maxRows=4&page=1"}, [2]int{1, 5}},
+		{"nil opts: one request", 5, nil, []pg{""}, [2]int{1, 6}},
+		{"maxRows 0: one request", 5, &ListOptions{Page: 3}, []pg{""}, [2]int{1, 6}},
+		{"short last page", 5, &ListOptions{MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{1, 6}},
+		{"full page then empty", 4, &ListOptions{MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{1, 5}},
+		{"one short page", 3, &ListOptions{MaxRows: 10}, []pg{"maxRows=10&page=0"}, [2]int{1, 4}},
+		{"no agents", 0, &ListOptions{MaxRows: 10}, []pg{"maxRows=10&page=0"}, [2]int{1, 1}},
+		{"from page 1", 5, &ListOptions{Page: 1, MaxRows: 2}, []pg{"maxRows=2&page=1", "maxRows=2&page=2"}, [2]int{3, 6}},
+		{"negative page is 0", 3, &ListOptions{Page: -2, MaxRows: 2}, []pg{"maxRows=2&page=0", "maxRows=2&page=1"}, [2]int{1, 4}},
 	}
 	for _, l := range assignedListings {
 		for _, tt := range tests {
 			t.Run(l.name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
-				s := newListServer(t, pagedAgents(tt.agents, tt.ignorePaging))
+				s := newListServer(t, pagedAgents(tt.agents, false))
 				got, resp, err := l.call(t.Context(), s.c, "20001", tt.opts)
 				if err != nil {
 					t.Fatal(s.err(err))

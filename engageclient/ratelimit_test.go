@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,18 @@ func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
 			wantMsg: "rate limited: Retry-After 30s exceeds engage.max_retry_wait 1s"},
 		{name: "behind a pause beyond a configured max_retry_wait", retryAfter: "30", maxWait: time.Second, queued: true,
 			wantAfter: 30 * time.Second, wantMsg: "exceeds engage.max_retry_wait 1s"},
+		// Whatever its size: more than a day was read as no Retry-After (retried within
+		// seconds), and beyond a Duration it must not overflow.
+		{name: "more than a day", retryAfter: "99999", wantAfter: 99999 * time.Second,
+			wantMsg: "rate limited: Retry-After 27h46m39s exceeds engage.max_retry_wait 2m0s"},
+		{name: "more than a day, behind the pause", retryAfter: "99999", queued: true, wantAfter: 99999 * time.Second,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+		{name: "beyond a Duration", retryAfter: "9999999999", wantAfter: math.MaxInt64,
+			wantMsg: "rate limited: Retry-After 2562047h47m16s exceeds engage.max_retry_wait 2m0s"},
+		{name: "beyond a Duration, behind the pause", retryAfter: "9999999999", queued: true, wantAfter: math.MaxInt64,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+		{name: "a far HTTP date", retryAfter: "Fri, 31 Dec 9999 23:59:59 GMT", wantAfter: math.MaxInt64,
+			wantMsg: "exceeds engage.max_retry_wait 2m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,8 +76,10 @@ func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatalf("the call outlived its deadline: %v", err)
 			}
-			// A queued request is told what is left of the pause (in whole seconds).
-			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) {
+			// A queued request is told what is left of the pause (in whole seconds); a pause
+			// beyond a Duration, nearly all of it.
+			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) &&
+				(tt.wantAfter != math.MaxInt64 || rl.RetryAfter < math.MaxInt64-time.Hour) {
 				t.Errorf("RetryAfter = %s, want about %s", rl.RetryAfter, tt.wantAfter)
 			}
 			t.Log(err)
@@ -100,20 +115,88 @@ func TestRetryAfterWithinMaxRetryWaitWaited(t *testing.T) {
 	}
 }
 
-// A token endpoint's Retry-After beyond MaxRetryWait is not waited out either.
+// A token endpoint's Retry-After beyond MaxRetryWait is not waited out either, whatever its
+// size: the RingCentral grant's (an *AuthError, 429 or 503) and the Engage exchange's (a
+// *RateLimitError).
 func TestAuthRetryAfterBeyondMaxRetryWait(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
-	e.fake.SetFault(engagefake.EndpointRCToken, engagefake.Fault{Status: 429, RetryAfter: "3600"})
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	_, err := e.c.Login(ctx)
-	e.err(err)
-	var au *AuthError
-	if !errors.As(err, &au) || au.StatusCode != 429 || ctx.Err() != nil {
-		t.Fatalf("err = %v, want the 429 *AuthError before the deadline", err)
+	for _, endpoint := range []string{engagefake.EndpointRCToken, engagefake.EndpointExchange} {
+		for _, status := range []int{429, 503} {
+			for _, retryAfter := range []string{"3600", "99999", "9999999999", "Fri, 31 Dec 9999 23:59:59 GMT"} {
+				t.Run(fmt.Sprintf("%s/%d/%s", endpoint, status, retryAfter), func(t *testing.T) {
+					t.Parallel()
+					e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
+					e.fake.SetFault(endpoint, engagefake.Fault{Status: status, RetryAfter: retryAfter})
+					ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+					defer cancel()
+					_, err := e.c.Login(ctx)
+					e.err(err)
+					var au *AuthError
+					var rl *RateLimitError
+					switch {
+					case ctx.Err() != nil:
+						t.Fatalf("err = %v: the login waited until the deadline", err)
+					case endpoint == engagefake.EndpointRCToken && (!errors.As(err, &au) || au.StatusCode != status):
+						t.Fatalf("err = %v, want the %d *AuthError", err, status)
+					case endpoint == engagefake.EndpointExchange && status == 429 && (!errors.As(err, &rl) || rl.MaxWait == 0):
+						t.Fatalf("err = %v, want a *RateLimitError beyond MaxWait", err)
+					case endpoint == engagefake.EndpointExchange && status == 503 && !strings.Contains(fmt.Sprint(err), "503 Service Unavailable"):
+						t.Fatalf("err = %v, want the 503", err)
+					}
+					if n := e.fake.Stats().Requests[endpoint]; n != 1 {
+						t.Errorf("%s sent %d times, want 1", endpoint, n)
+					}
+				})
+			}
+		}
 	}
-	if n := e.fake.Stats().Requests[engagefake.EndpointRCToken]; n != 1 {
-		t.Errorf("grants sent = %d, want 1", n)
+}
+
+// An Engage 503's Retry-After is honoured too (engage-api.md: 429/5xx honour Retry-After): waited
+// out within MaxRetryWait, and failing the call at once beyond it, whatever its size.
+func TestServiceUnavailableRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		retryAfter string
+		wantSent   int64
+		wantMsg    string // "" for success
+		minElapsed time.Duration
+	}{
+		{name: "within max_retry_wait: waited", retryAfter: "1", wantSent: 2, minElapsed: time.Second},
+		{name: "more than a day", retryAfter: "99999", wantSent: 1,
+			wantMsg: "503 Service Unavailable: Service Unavailable (injected fault): Retry-After 27h46m39s exceeds engage.max_retry_wait 2m0s"},
+		{name: "beyond a Duration", retryAfter: "9999999999", wantSent: 1, wantMsg: "Retry-After 2562047h47m16s exceeds engage.max_retry_wait 2m0s"},
+		{name: "a far HTTP date", retryAfter: "Fri, 31 Dec 9999 23:59:59 GMT", wantSent: 1, wantMsg: "exceeds engage.max_retry_wait 2m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) { c.MaxRetryDuration = 2 * time.Hour })
+			sub := e.fake.SubAccountIDs()[0]
+			gid := e.fake.AgentGroupIDs(sub)[0]
+			if _, err := e.c.Login(t.Context()); err != nil {
+				t.Fatal(e.err(err))
+			}
+			e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 503, RetryAfter: tt.retryAfter, Times: 1})
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, _, err := e.c.ListAgents(ctx, sub, int64(gid))
+			e.err(err)
+			if ctx.Err() != nil {
+				t.Fatalf("the call outlived its deadline: %v", err)
+			}
+			if tt.wantMsg == "" {
+				if err != nil || time.Since(start) < tt.minElapsed {
+					t.Errorf("err = %v after %s, want success after at least %s", err, time.Since(start), tt.minElapsed)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantMsg)
+			}
+			if n := e.fake.Stats().Requests[engagefake.EndpointAgents]; n != tt.wantSent {
+				t.Errorf("agent listings sent = %d, want %d", n, tt.wantSent)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -64,13 +65,15 @@ type tokenSource struct {
 	basic      string         // the Authorization header of the RingCentral OAuth calls
 	window     *slidingWindow // the exchange limit
 	lock       chan struct{}
+	clock      func() time.Time // the local clock: time.Now, or a test's
 
-	mu      sync.Mutex
-	rc      *rcToken
-	engage  *engageToken
-	gen     uint64 // incremented on each new Engage token
-	details *AccessTokenUserDetails
-	past    []string // tokens replaced during this client's life, still redacted from errors
+	mu         sync.Mutex
+	rc         *rcToken
+	engage     *engageToken
+	gen        uint64 // incremented on each new Engage token
+	details    *AccessTokenUserDetails
+	skewWarned bool     // the clock skew warning was logged (once per token source)
+	past       []string // tokens replaced during this client's life, still redacted from errors
 }
 
 // exchangeWindow is the sliding window of the exchange limit: 60 s plus a little slack, so the
@@ -89,11 +92,12 @@ func newTokenSource(w *wire, rcBase, engageBase *url.URL) *tokenSource {
 		basic:      "Basic " + base64.StdEncoding.EncodeToString(creds),
 		window:     newSlidingWindow(w.cfg.ExchangePerMinute, exchangeWindow),
 		lock:       make(chan struct{}, 1),
+		clock:      time.Now,
 	}
 }
 
 // now is the clock of token lifetime decisions.
-func (ts *tokenSource) now() time.Time { return time.Now() }
+func (ts *tokenSource) now() time.Time { return ts.clock() }
 
 // current returns the Engage access token when it is fresh.
 func (ts *tokenSource) current() (string, uint64, bool) {
@@ -428,9 +432,15 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 	if w.AccessToken == "" {
 		return nil, &DecodeError{Endpoint: ts.endpoint(r), Err: errors.New("accessToken is missing")}
 	}
-	now := ts.now()
-	expiry, lifetime := jwtExpiry(w.AccessToken, now)
+	life := jwtLife(w.AccessToken, ts.now(), expiresIn(body))
 	d := w.details(body)
+	warn := false
+	defer func() { // after the unlock below
+		if warn {
+			ts.logger().Warn("engage: the local clock differs from the token issuer's; token lifetimes are counted from their receipt",
+				slog.Duration("local_minus_issuer", life.skew.Round(time.Second)))
+		}
+	}()
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	old := ts.engage
@@ -444,48 +454,88 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 			ts.addPast(old.refresh)
 		}
 	}
-	ts.engage = &engageToken{access: w.AccessToken, refresh: refresh, expiry: expiry, lifetime: lifetime}
+	ts.engage = &engageToken{access: w.AccessToken, refresh: refresh, expiry: life.expiry, lifetime: life.lifetime}
 	ts.gen++
+	if life.hasIat && (life.skew > clockSkewWarn || life.skew < -clockSkewWarn) && !ts.skewWarned {
+		ts.skewWarned, warn = true, true
+	}
 	if d.MainAccountID != "" || ts.details == nil {
 		ts.details = d
 	}
 	return d, nil
 }
 
-// jwtExpiry reads the exp (and iat) claims of a JWT without verifying it. The lifetime is
-// exp−iat when iat is sane, else exp−now. A token that cannot be read gets now+5m.
-func jwtExpiry(tok string, now time.Time) (expiry time.Time, lifetime time.Duration) {
-	fallback := func() (time.Time, time.Duration) { return now.Add(fallbackEngageTTL), fallbackEngageTTL }
+// clockSkewWarn is how far the local clock may be from the token issuer's (now − iat at
+// receipt, the request's latency included) before the token source warns, once.
+const clockSkewWarn = time.Minute
+
+// tokenLife is what an Engage access token says of its life, read when it was received.
+type tokenLife struct {
+	expiry   time.Time     // on the local clock
+	lifetime time.Duration // exp − iat (else expiry − receipt)
+	skew     time.Duration // the local clock at receipt minus iat; 0 without iat
+	hasIat   bool
+}
+
+// expiresIn reads an expires_in (or expiresIn) number of seconds from a token response; 0
+// when there is none (the documented exchange and refresh answers have none) or it is not a
+// positive number, which does not fail the response.
+func expiresIn(body []byte) time.Duration {
+	var v struct {
+		Snake any `json:"expires_in"`
+		Camel any `json:"expiresIn"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return 0
+	}
+	for _, x := range []any{v.Snake, v.Camel} {
+		if f, ok := x.(float64); ok && f > 0 && f < 1e9 {
+			return time.Duration(f * float64(time.Second))
+		}
+	}
+	return 0
+}
+
+// jwtLife reads the exp and iat claims of a JWT received at now, without verifying it. With a
+// sane iat (0 < iat < exp) the token lives exp − iat from its receipt, whatever the local
+// clock says of exp: a clock minutes off the issuer's neither renews it on every request nor
+// keeps it past its end. Without iat it lives expiresIn from its receipt when the response
+// said (expiresIn > 0), else exp is the expiry; a token that cannot be read gets now+5m (or
+// expiresIn).
+func jwtLife(tok string, now time.Time, expiresIn time.Duration) tokenLife {
+	fallback := tokenLife{expiry: now.Add(cmp.Or(expiresIn, fallbackEngageTTL)), lifetime: cmp.Or(expiresIn, fallbackEngageTTL)}
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return fallback()
+		return fallback
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return fallback()
+		return fallback
 	}
 	var claims struct {
 		Exp *json.Number `json:"exp"`
 		Iat *json.Number `json:"iat"`
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil || claims.Exp == nil {
-		return fallback()
+		return fallback
 	}
 	exp, err := claims.Exp.Float64()
 	if err != nil || exp <= 0 {
-		return fallback()
+		return fallback
 	}
-	expiry = time.UnixMilli(int64(exp * 1000))
-	lifetime = expiry.Sub(now)
 	if claims.Iat != nil {
 		if iat, err := claims.Iat.Float64(); err == nil && iat > 0 && iat < exp {
-			lifetime = time.Duration((exp - iat) * float64(time.Second))
+			lifetime := time.Duration((exp - iat) * float64(time.Second))
+			issued := time.UnixMilli(int64(iat * 1000))
+			return tokenLife{expiry: now.Add(lifetime), lifetime: lifetime, skew: now.Sub(issued), hasIat: true}
 		}
 	}
-	if lifetime <= 0 {
-		lifetime = time.Second
+	if expiresIn > 0 {
+		return fallback
 	}
-	return expiry, lifetime
+	l := tokenLife{expiry: time.UnixMilli(int64(exp * 1000))}
+	l.lifetime = max(l.expiry.Sub(now), time.Second)
+	return l
 }
 
 // slidingWindow allows at most n events in any window of length per.

@@ -157,14 +157,16 @@ func (w *wire) retry(ctx context.Context, r *request, maxAttempts int, attempt a
 }
 
 // retryWait reports whether the error of an attempt is retried, and the least wait before the
-// next attempt: the Retry-After of a 429 (or of a RingCentral 429/503). A Retry-After beyond
-// MaxRetryWait is not waited out; a *RateLimitError then records MaxWait.
+// next attempt: the Retry-After of a 429 or 503 (Engage's or RingCentral's). A Retry-After
+// beyond MaxRetryWait is not waited out; a *RateLimitError then records MaxWait, and an Engage
+// 503's *APIError says so.
 func (w *wire) retryWait(err error) (time.Duration, bool) {
 	var pe *permanentError
 	if errors.As(err, &pe) || !IsRetryable(err) {
 		return 0, false
 	}
 	var rl *RateLimitError
+	var ae *APIError
 	var au *AuthError
 	switch {
 	case errors.As(err, &rl):
@@ -173,6 +175,12 @@ func (w *wire) retryWait(err error) (time.Duration, bool) {
 			return 0, false
 		}
 		return rl.RetryAfter, true
+	case errors.As(err, &ae) && ae.retryAfter > 0: // an Engage 503's
+		if ae.retryAfter > w.cfg.MaxRetryWait {
+			ae.maxWait = w.cfg.MaxRetryWait
+			return 0, false
+		}
+		return ae.retryAfter, true
 	case errors.As(err, &au):
 		if au.RetryAfter > w.cfg.MaxRetryWait {
 			return 0, false

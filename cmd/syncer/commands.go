@@ -93,6 +93,7 @@ func (a *app) clientConfig(t Tenant) engageclient.Config {
 		RequestsPerMinute: t.Engage.RequestsPerMinute,
 		Concurrency:       t.Engage.Concurrency,
 		MaxRetryWait:      t.Engage.MaxRetryWait,
+		MaxListingRows:    t.Engage.MaxListingRows,
 		UserAgent:         "evsync/" + buildVersion(),
 		Logger:            a.tenantLogger(t),
 	}

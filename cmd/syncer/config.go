@@ -79,6 +79,8 @@ type EngageConfig struct {
 	MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
 	// AssignedAgentsPageSize pages the assigned-agents listings (0: full lists).
 	AssignedAgentsPageSize int `yaml:"assigned_agents_page_size"`
+	// MaxListingRows bounds one listing's items (all its pages); past it the listing fails.
+	MaxListingRows int `yaml:"max_listing_rows"`
 }
 
 // SyncConfig is the sync section: what a run syncs and its limits.
@@ -147,6 +149,7 @@ func defaultConfig() Config {
 	c.Engage.RequestsPerMinute = 120
 	c.Engage.Concurrency = engageclient.DefaultConcurrency
 	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
+	c.Engage.MaxListingRows = engageclient.DefaultMaxListingRows
 	c.Sync.Entities = entity.Names()
 	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
 	c.Sync.Timeout = time.Hour
@@ -651,6 +654,9 @@ func validateTenantKeys(t Tenant, bad problemFunc) {
 	}
 	if e.MaxRetryWait <= 0 {
 		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", e.MaxRetryWait)
+	}
+	if e.MaxListingRows <= 0 {
+		bad("engage.max_listing_rows", "must be a positive integer, got %d", e.MaxListingRows)
 	}
 	if n := e.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
 		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
