@@ -108,10 +108,12 @@ var ErrNotFound = errors.New("db: not found")
 // for as long as the run goes. Its methods are safe for concurrent use.
 type Lock struct {
 	s    *Store
-	conn *pgxpool.Conn
 	key  int64
-	pid  uint32 // the backend of conn
 	once sync.Once
+
+	mu   sync.Mutex    // guards conn and pid, which regain replaces
+	conn *pgxpool.Conn //
+	pid  uint32        // the backend of conn
 }
 
 // LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
@@ -140,6 +142,8 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 // drops its lock.
 func (l *Lock) Release() {
 	l.once.Do(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
 		var unlocked bool
@@ -160,6 +164,23 @@ var ErrLockLost = errors.New("db: the run lost its lock (session ended); nothing
 // (another session: the publish transaction's). The lock's own connection is not used: it may
 // be broken, and it belongs to Release.
 func (l *Lock) checkHeld(ctx context.Context, q pgx.Tx) error {
+	held, err := l.heldBy(ctx, q)
+	if err != nil {
+		return fmt.Errorf("checking the run lock: %w", err)
+	}
+	if !held {
+		return ErrLockLost
+	}
+	return nil
+}
+
+// heldBy reports whether the lock's session holds it, as seen by q.
+func (l *Lock) heldBy(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (bool, error) {
+	l.mu.Lock()
+	pid := l.pid
+	l.mu.Unlock()
 	var held bool
 	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
 	// 32 bits) and objsubid 1.
@@ -169,14 +190,8 @@ SELECT EXISTS (
   WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND classid::bigint = $2 AND objid::bigint = $3)`,
-		l.pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
-	if err != nil {
-		return fmt.Errorf("checking the run lock: %w", err)
-	}
-	if !held {
-		return ErrLockLost
-	}
-	return nil
+		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
+	return held, err
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state

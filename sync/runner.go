@@ -239,6 +239,10 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 		return fmt.Errorf("starting staging: %w", err)
 	}
 	defer stage.Close()
+	stage.SetReconnectFunc(func(i db.ReconnectInfo) {
+		logger.Warn("database connection lost; reconnected and restaged what was fetched", "err", i.Cause,
+			"attempts", i.Attempts, "took", i.Took.Round(time.Millisecond), "restaged_rows", i.Restaged, "reconnections", i.Count)
+	})
 	f := newFetcher(r, stage, logger)
 	f.progress.runID = res.RunID
 	if err := f.fetchAll(ctx, login); err != nil {
