@@ -224,11 +224,19 @@ const AbandonedError = "abandoned"
 // error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
 // while holding the schema's lock: no run of the schema is in progress then, so a running row
 // belongs to a process that died (or to a run that lost its lock, which cannot publish).
-func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
+// known holds the real errors of runs that ended without recording them (their database was
+// away), by run id: such a run's error is "abandoned: <its error>".
+func (s *Store) RunCloseAbandoned(ctx context.Context, known map[int64]string) (runIDs []int64, err error) {
+	ids, texts := make([]int64, 0, len(known)), make([]string, 0, len(known))
+	for id, text := range known {
+		ids = append(ids, id)
+		texts = append(texts, oneline.Of(AbandonedError+": "+text, oneline.Stored))
+	}
 	rows, err := s.pool.Query(ctx, s.sql(`
-UPDATE {{schema}}.sync_runs SET status = $2, error = $1, finished_at = clock_timestamp()
+UPDATE {{schema}}.sync_runs SET status = $2, finished_at = clock_timestamp(),
+  error = coalesce((SELECT k.error FROM unnest($4::bigint[], $5::text[]) AS k(run_id, error) WHERE k.run_id = sync_runs.run_id), $1)
 WHERE status = $3
-RETURNING run_id`), AbandonedError, RunFailed, RunRunning)
+RETURNING run_id`), AbandonedError, RunFailed, RunRunning, ids, texts)
 	if err != nil {
 		return nil, fmt.Errorf("closing abandoned runs: %w", err)
 	}
@@ -238,6 +246,19 @@ RETURNING run_id`), AbandonedError, RunFailed, RunRunning)
 	}
 	slices.Sort(runIDs)
 	return runIDs, nil
+}
+
+// Identity names the database and schema the store writes to, the same through any address:
+// the cluster's system identifier (when the role may read it), the database and the schema.
+func (s *Store) Identity(ctx context.Context) (string, error) {
+	var datname string
+	if err := s.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&datname); err != nil {
+		return "", fmt.Errorf("reading the database's identity: %w", err)
+	}
+	var sysid int64
+	// pg_control_system() may be revoked from the role: the name alone then.
+	_ = s.pool.QueryRow(ctx, `SELECT system_identifier FROM pg_control_system()`).Scan(&sysid)
+	return fmt.Sprintf("%d/%s/%s", sysid, datname, s.schema), nil
 }
 
 // RunFinishParams are the final record of a run that did not publish successfully.

@@ -6,6 +6,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,6 +111,84 @@ func TestRunSurvivesDatabaseRestartMidStaging(t *testing.T) {
 				t.Errorf("sync_runs (-want +got):\n%s", diff)
 			}
 			waitLockFree(t, e.store) // the lock taken again was released
+		})
+	}
+}
+
+// A run that could not record its end (its database away until its deadline passed) leaves
+// its error for the next run of its schema, which records it on the row it closes as
+// abandoned: the next run of this process (the daemon's) finds it in memory, the next process
+// in Config.StateDir. Without either, the row says only "abandoned".
+func TestAbandonedRunCarriesItsRealError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		down      func(p *dbtest.Proxy) // how the database goes away, mid-staging
+		stateDir  bool
+		dies      bool // the process dies after the run: what it kept in memory is lost
+		wantPlain bool // the abandoned row says only "abandoned"
+	}{
+		{name: "down, the next process", down: (*dbtest.Proxy).Close, stateDir: true, dies: true},
+		{name: "silent, the next process", down: (*dbtest.Proxy).Freeze, stateDir: true, dies: true},
+		{name: "down, the next run of this process", down: (*dbtest.Proxy).Close},
+		{name: "down, the next process, no state dir", down: (*dbtest.Proxy).Close, dies: true, wantPlain: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := engagefake.New(engagefake.Options{Seed: 223 + int64(i),
+				Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 3}})
+			fake.Start()
+			t.Cleanup(fake.Close)
+			dbURL := dbtest.NewURL(t)
+			direct := openPool(t, dbURL)
+			mustDo(t, db.MigrateUp(t.Context(), direct, "engage"))
+			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
+			away := dbtest.Store(t, openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
+			defer proxy.Close() // before the pool closes: see dbtest.Proxy
+			e := &env{t: t, fake: fake, pool: direct, store: dbtest.Store(t, direct, "engage")}
+			var dir string
+			if tt.stateDir {
+				dir = t.TempDir()
+			}
+
+			c := &hookClient{Client: e.client(nil), onListAgents: func(call int) {
+				if call == 2 {
+					tt.down(proxy)
+				}
+			}}
+			r, err := syncrun.NewRunner(c, away, syncrun.Config{Concurrency: 1, StateDir: dir}, nil)
+			mustDo(t, err)
+			ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			defer cancel()
+			failed, err := r.Run(ctx)
+			if err == nil || failed == nil || failed.Status != db.RunFailed {
+				t.Fatalf("Run = %+v, %v; want a failed run", failed, err)
+			}
+			if rows := e.runRows("engage"); len(rows) != 1 || rows[0].Status != db.RunRunning {
+				t.Fatalf("sync_runs = %+v; want the run left running (its end could not be recorded)", rows)
+			}
+			if tt.dies {
+				ident, err := e.store.Identity(t.Context())
+				mustDo(t, err)
+				syncrun.ForgetUnrecordedInMemory(ident)
+			}
+
+			waitLockFree(t, e.store)
+			next := e.mustRun(syncrun.Config{StateDir: dir}, db.RunSucceeded)
+			wantErr := db.AbandonedError + ": " + failed.Error
+			if tt.wantPlain {
+				wantErr = db.AbandonedError
+			}
+			want := []runRow{{failed.RunID, db.RunFailed, wantErr, true}, {next.RunID, db.RunSucceeded, "", true}}
+			if diff := cmp.Diff(want, e.runRows("engage")); diff != "" {
+				t.Errorf("sync_runs (-want +got):\n%s", diff)
+			}
+			if dir != "" {
+				if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+					t.Errorf("state files left once the run was closed: %v", left)
+				}
+			}
 		})
 	}
 }
