@@ -2,6 +2,7 @@ package db
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,13 +15,15 @@ import (
 // rows of each COPY and each staged row it deleted. The tables die with their session; after
 // a reconnection, replaying the spool rebuilds them exactly, so a run never fetches again what
 // it fetched once. It lives in a temporary file (memory stays bounded by a buffer), created on
-// the first write and removed by close.
+// the first write and removed by close. A spool that cannot be written (a full disk) does not
+// fail the run: it stops, and only a reconnection, which needs it, fails then (err).
 type spool struct {
 	dir string // where the file is created ("" for the system's temporary directory)
 	f   *os.File
 	w   *bufio.Writer
 	n   int64 // records written
 	buf []byte
+	err error // the write that failed: the spool is incomplete
 }
 
 // Spool record kinds.
@@ -60,8 +63,15 @@ func (sp *spool) open() error {
 	return nil
 }
 
-// write appends one record.
-func (sp *spool) write(kind byte, ent int, rows [][]any) error {
+// write appends one record; after an error it writes nothing more (sp.err).
+func (sp *spool) write(kind byte, ent int, rows [][]any) {
+	if sp.err != nil {
+		return
+	}
+	sp.err = sp.append(kind, ent, rows)
+}
+
+func (sp *spool) append(kind byte, ent int, rows [][]any) error {
 	if err := sp.open(); err != nil {
 		return err
 	}
@@ -99,7 +109,10 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, tagFalse), nil
 	case time.Time:
-		return binary.AppendVarint(append(b, tagTime), x.UnixMicro()), nil
+		// Seconds and nanoseconds: microseconds since 1970 overflow an int64 before the
+		// latest time Postgres holds.
+		b = binary.AppendVarint(append(b, tagTime), x.Unix())
+		return binary.AppendUvarint(b, uint64(x.Nanosecond())), nil
 	case []string:
 		if x == nil {
 			return append(b, tagNil), nil
@@ -125,6 +138,9 @@ func appendString(b []byte, s string) []byte {
 
 // replay calls fn with each record, in the order written.
 func (sp *spool) replay(fn func(r *spoolRecord) error) error {
+	if sp.err != nil {
+		return fmt.Errorf("the staging spool is incomplete: %w", sp.err)
+	}
 	if sp.f == nil {
 		return nil
 	}
@@ -208,8 +224,15 @@ func (rd *spoolReader) value() (any, error) {
 	case tagFalse:
 		return false, nil
 	case tagTime:
-		us, err := binary.ReadVarint(rd.r)
-		return time.UnixMicro(us).UTC(), err
+		sec, err := binary.ReadVarint(rd.r)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := binary.ReadUvarint(rd.r)
+		if err != nil || ns >= 1e9 {
+			return nil, cmp.Or(err, errSpoolCorrupt)
+		}
+		return time.Unix(sec, int64(ns)).UTC(), nil
 	case tagStrings:
 		n, err := binary.ReadUvarint(rd.r)
 		if err != nil {

@@ -358,9 +358,7 @@ func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, r
 	if err := st.waitRecover(ctx); err != nil {
 		return err
 	}
-	if err := st.spool.write(spoolRows, e.def.idx, b.rows); err != nil {
-		return b.fail(-1, rowKey{}, err)
-	}
+	st.spool.write(spoolRows, e.def.idx, b.rows)
 	st.copying = make(chan error, 1)
 	go b.copy(st.conn, st.copying)
 	return nil
@@ -670,9 +668,7 @@ func (st *Stage) unstage(ctx context.Context, e *stageEntity, sc *scopeStat, k r
 	}
 	// Copied by an earlier Add: wait for its COPY and delete the row from the staging table
 	// (spooled like the COPYs, in the order they run).
-	if err := st.spool.write(spoolDelete, e.def.idx, [][]any{e.def.keyArgs(k)}); err != nil {
-		return nil, nil, err
-	}
+	st.spool.write(spoolDelete, e.def.idx, [][]any{e.def.keyArgs(k)})
 	if err := st.waitRecover(ctx); err != nil {
 		return nil, nil, err
 	}
