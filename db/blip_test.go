@@ -90,6 +90,11 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 				}()
 				return func() { <-done }
 			}},
+		{name: "partitioned before the commit: the sessions live on, in its transaction", step: "commit",
+			// The old publish session holds its row locks until it is ended (idle in
+			// transaction: the server would end it only after a minute); the lock's session
+			// holds the lock with no connection left to release it.
+			blip: func(_ *testing.T, _ *fixture, p *dbtest.Proxy) func() { p.Partition(); return p.Cut }},
 		{name: "its lock taken meanwhile", step: "agents:insert", wantErr: "another session holds it",
 			blip: func(t *testing.T, f *fixture, p *dbtest.Proxy) func() {
 				p.Cut()
@@ -122,16 +127,22 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 			var once gosync.Once
 			var cleanup func()
 			hits := 0
-			res, runID, err := f.sync(tn, syncOpts{lock: true, hook: func(_ context.Context, step string) error {
+			// Far longer than a publish takes, shorter than the server's idle-in-transaction
+			// timeout (a minute): a publish waiting on a session it left behind fails.
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			res, runID, err := f.sync(tn, syncOpts{ctx: ctx, lock: true, hook: func(_ context.Context, step string) error {
 				if step == tt.step {
 					hits++
 					once.Do(func() { cleanup = tt.blip(t, f, proxy) })
 				}
 				return nil
 			}})
-			if cleanup != nil {
-				cleanup()
-			}
+			defer func() {
+				if cleanup != nil {
+					cleanup()
+				}
+			}()
 			if hits == 0 {
 				t.Fatalf("publish never reached step %s", tt.step)
 			}
@@ -166,7 +177,8 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 			if status != db.RunSucceeded || msg != "" || scopes != int64(len(want.Scopes)) {
 				t.Errorf("run recorded %s (%q) with %d scope rows; want succeeded with %d", status, msg, scopes, len(want.Scopes))
 			}
-			// The lock taken again was released with the run.
+			// The lock taken again was released with the run, and no session left behind
+			// holds it (before the test's cleanup cuts what the partition left open).
 			takeLockWhenFree(t, dbtest.Store(t, f.pool, f.schema)).Release()
 		})
 	}

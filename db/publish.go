@@ -259,7 +259,7 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams) (*PublishResult,
 		// The connection was lost under the publish: whether it committed is read back from
 		// the ledger before anything is done again.
 		if !dry {
-			committed, rerr := st.readBack(ctx, res)
+			committed, rerr := st.readBack(ctx, res, st.session)
 			if rerr != nil {
 				return nil, fmt.Errorf("%w (and reading back whether it committed: %w)", err, rerr)
 			}

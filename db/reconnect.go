@@ -31,6 +31,8 @@ const (
 	ReconnectMaxWait = 10 * time.Minute
 	// MaxReconnects is how many times one stage reconnects before it gives up.
 	MaxReconnects = 20
+	// lockPingTimeout bounds the check that the lock's own connection still answers.
+	lockPingTimeout = 5 * time.Second
 )
 
 // newReconnectBackoff returns a fresh backoff for one reconnection (go-retry backoffs are
@@ -143,6 +145,7 @@ func (st *Stage) recover(ctx context.Context, cause error) error {
 			return err
 		}
 		st.conn, restaged = conn, n
+		st.session = readSession(ctx, conn)
 		return nil
 	})
 	if err != nil {
@@ -209,7 +212,12 @@ func (st *Stage) rebuild(ctx context.Context) (*pgxpool.Conn, int64, error) {
 // res's. A run still recorded running did not commit; one recorded otherwise was closed by
 // another run (which took the lock meanwhile) and must not publish. Connection errors are
 // retried with backoff, within ctx.
-func (st *Stage) readBack(ctx context.Context, res *PublishResult) (bool, error) {
+func (st *Stage) readBack(ctx context.Context, res *PublishResult, old session) (bool, error) {
+	// The publish's session may outlive its connection (a half-open TCP connection, a COMMIT
+	// still running): its outcome is final only once it has ended.
+	if err := st.s.sessionEnd(ctx, old); err != nil {
+		return false, fmt.Errorf("ending the publish's session: %w", err)
+	}
 	var status RunStatus
 	var errText string
 	err := st.s.retryLost(ctx, func(ctx context.Context) error {
@@ -226,6 +234,43 @@ func (st *Stage) readBack(ctx context.Context, res *PublishResult) (bool, error)
 	return false, fmt.Errorf("checking run: run %d is not running", st.runID)
 }
 
+// session identifies a server session: its backend's pid and start (pids are reused). The
+// zero session is unknown.
+type session struct {
+	pid   uint32
+	start time.Time
+}
+
+// readSession returns conn's session, or the zero session when it cannot be read.
+func readSession(ctx context.Context, conn *pgxpool.Conn) session {
+	var s session
+	if err := conn.QueryRow(ctx, `SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&s.pid, &s.start); err != nil {
+		return session{}
+	}
+	return s
+}
+
+// errSessionAlive is sessionEnd's retryable state.
+var errSessionAlive = errors.New("the session is still running")
+
+// sessionEnd ends session old, if it still runs (a role may end its own sessions), and waits
+// until it is gone, with backoff within ctx. An unknown session is taken as ended.
+func (s *Store) sessionEnd(ctx context.Context, old session) error {
+	if old.pid == 0 {
+		return nil
+	}
+	return s.retryLost(ctx, func(ctx context.Context) error {
+		var alive bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2)`, old.pid, old.start).Scan(&alive)
+		if err != nil || !alive {
+			return err
+		}
+		// Terminating is asked, not awaited: the next attempt looks again.
+		_, _ = s.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2`, old.pid, old.start)
+		return retry.RetryableError(errSessionAlive)
+	})
+}
+
 // retryLost runs fn, a statement on the pool, again with backoff while it meets a lost
 // connection (the pool may hold connections a restart ended), within ctx.
 func (s *Store) retryLost(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -239,21 +284,39 @@ func (s *Store) retryLost(ctx context.Context, fn func(ctx context.Context) erro
 }
 
 // regain makes sure the lock is held after the stage reconnected: a database restart ends the
-// lock's session too, and the server drops the lock. It takes the lock again on a new
-// connection, or fails with ErrLockLost when another session holds it by then (another run
-// may be publishing). A run that took it meanwhile and ended has closed this run's row, which
-// the publish then finds not running.
+// lock's session too, and the server drops the lock; a partition may leave the session running
+// on the server, holding the lock, with no connection left to release it. A lock whose own
+// connection still answers is kept. Otherwise its old session is ended (if the server still
+// runs it) and the lock taken again on a new connection, or the run fails with ErrLockLost
+// when another session holds it by then (another run may be publishing). A run that took it
+// meanwhile and ended has closed this run's row, which the publish then finds not running.
 func (l *Lock) regain(ctx context.Context) error {
-	var held bool
-	err := l.s.retryLost(ctx, func(ctx context.Context) (err error) {
-		held, err = l.heldBy(ctx, l.s.pool)
-		return err
+	l.mu.Lock()
+	oldConn, oldPID := l.conn, l.pid
+	l.mu.Unlock()
+	pctx, cancel := context.WithTimeout(ctx, lockPingTimeout)
+	_, perr := oldConn.Exec(pctx, "SELECT 1")
+	cancel()
+	if perr == nil {
+		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
+		if err != nil {
+			return fmt.Errorf("checking the run lock: %w", err)
+		}
+		if held {
+			return nil
+		}
+	}
+	// The old session may hold the lock still: end it, and wait until it no longer does.
+	err := l.s.retryLost(ctx, func(ctx context.Context) error {
+		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
+		if err != nil || !held {
+			return err
+		}
+		_, _ = l.s.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, oldPID)
+		return retry.RetryableError(errSessionAlive)
 	})
 	if err != nil {
-		return fmt.Errorf("checking the run lock: %w", err)
-	}
-	if held {
-		return nil
+		return fmt.Errorf("taking the run lock again: ending its old session: %w", err)
 	}
 	conn, err := l.s.pool.Acquire(ctx)
 	if err != nil {
@@ -270,9 +333,8 @@ func (l *Lock) regain(ctx context.Context) error {
 		return fmt.Errorf("taking the run lock again after the database connection was lost: another session holds it: %w", ErrLockLost)
 	}
 	l.mu.Lock()
-	old := l.conn
 	l.conn, l.pid = conn, pid
 	l.mu.Unlock()
-	destroy(old) // its session is gone
+	destroy(oldConn) // its session is gone
 	return nil
 }

@@ -52,6 +52,7 @@ type Stage struct {
 	spool       spool
 	reconnects  int
 	reconnectFn func(ReconnectInfo)
+	session     session // conn's server session
 
 	// Schema drift (fields.go): whether paths are recorded (tests turn it off to measure
 	// it), the scratch they are recorded in, what api_fields held (read by Plan) and the
@@ -134,7 +135,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		}
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
-		track: true}
+		track: true, session: readSession(ctx, conn)}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}

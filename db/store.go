@@ -174,13 +174,21 @@ func (l *Lock) checkHeld(ctx context.Context, q pgx.Tx) error {
 	return nil
 }
 
-// heldBy reports whether the lock's session holds it, as seen by q.
-func (l *Lock) heldBy(ctx context.Context, q interface {
+// querier is a pool, a connection or a transaction.
+type querier interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}) (bool, error) {
+}
+
+// heldBy reports whether the lock's session holds it, as seen by q.
+func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
 	l.mu.Lock()
 	pid := l.pid
 	l.mu.Unlock()
+	return l.heldByPID(ctx, q, pid)
+}
+
+// heldByPID reports whether the session of backend pid holds the lock, as seen by q.
+func (l *Lock) heldByPID(ctx context.Context, q querier, pid uint32) (bool, error) {
 	var held bool
 	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
 	// 32 bits) and objsubid 1.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -23,6 +24,7 @@ type Proxy struct {
 	held   bool // HoldReplies: nothing is forwarded from the server
 	closed bool
 	closes []func() // one per proxied connection pair
+	hangUp []func() // likewise: hang up on the client only (Partition)
 	wg     gosync.WaitGroup
 }
 
@@ -66,12 +68,25 @@ func (p *Proxy) Freeze() {
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	closes := p.closes
-	p.closes = nil
+	p.closes, p.hangUp = nil, nil
 	p.held = false
 	p.cond.Broadcast()
 	p.mu.Unlock()
 	for _, c := range closes {
 		c()
+	}
+}
+
+// Partition hangs up on every client proxied so far and keeps their server sides open, as a
+// network partition leaves a half-open connection: the client sees its connection lost, and
+// the server's session lives on, idle (inside its transaction, if any) until Cut or Close.
+func (p *Proxy) Partition() {
+	p.mu.Lock()
+	hangUp := p.hangUp
+	p.hangUp = nil
+	p.mu.Unlock()
+	for _, h := range hangUp {
+		h()
 	}
 }
 
@@ -118,6 +133,18 @@ func (p *Proxy) accept() {
 			_ = client.Close()
 			_ = server.Close()
 		})
+		var half atomic.Bool // partitioned: an error closes the client side only
+		hangUp := func() {
+			half.Store(true)
+			_ = client.Close()
+		}
+		onErr := func() {
+			if half.Load() {
+				_ = client.Close()
+				return
+			}
+			closeBoth()
+		}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -125,12 +152,13 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.closes = append(p.closes, closeBoth)
+		p.hangUp = append(p.hangUp, hangUp)
 		p.mu.Unlock()
 		for i, dir := range [][2]net.Conn{{client, server}, {server, client}} {
 			q := &pending{fromServer: i == 1}
 			p.wg.Add(2)
-			go p.read(dir[0], q, closeBoth)
-			go p.write(dir[1], q, closeBoth)
+			go p.read(dir[0], q, onErr)
+			go p.write(dir[1], q, onErr)
 		}
 	}
 }
