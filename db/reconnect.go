@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"time"
 
 	"github.com/evsync/evsync/internal/oneline"
@@ -67,8 +69,9 @@ func connLostCode(code string) bool {
 	return len(code) == 5 && code[:2] == "08" || code == "57P01" || code == "57P02" || code == "57P03"
 }
 
-// connLost reports whether err says the connection is gone: a server error that says so, or
-// any other error once conn is closed. A server error of another kind (bad data, a statement
+// connLost reports whether err says the connection is gone: a server error that says so, a
+// connection that could not be made, a network error, or (for an error met on conn) any
+// other error once conn is closed. A server error of another kind (bad data, a statement
 // timeout) is not a lost connection, even when it closed it.
 func connLost(err error, conn *pgxpool.Conn) bool {
 	var pe *pgconn.PgError
@@ -76,10 +79,15 @@ func connLost(err error, conn *pgxpool.Conn) bool {
 		return connLostCode(pe.Code)
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.Is(err, pgconn.ErrConnClosed), pgconn.SafeToRetry(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
+	case errors.As(err, &ne):
+		return !pgconn.Timeout(err)
 	}
-	return conn == nil || conn.Conn().IsClosed()
+	return conn != nil && conn.Conn().IsClosed()
 }
 
 // lost reports whether err, met on the stage's connection, is a lost connection that a

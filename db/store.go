@@ -283,7 +283,8 @@ type RunFinishParams struct {
 // RunFinish records the end of a run that never reached a successful publish. A run that is
 // already finished (for example by a failed Publish) is left as it is; a run that does not
 // exist is ErrNotFound. It runs even when ctx is done (a run that was canceled or timed out is
-// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout).
+// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout), within
+// which a lost connection is tried again.
 func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 	ctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
@@ -291,7 +292,8 @@ func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 		return fmt.Errorf("finishing run %d: invalid status %q", p.RunID, p.Status)
 	}
 	var exists, updated bool
-	err := s.pool.QueryRow(ctx, s.sql(`
+	err := s.retryLost(ctx, func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, s.sql(`
 WITH u AS (
   UPDATE {{schema}}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
          api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7
@@ -299,7 +301,8 @@ WITH u AS (
   RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
-		p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning).Scan(&exists, &updated)
+			p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning).Scan(&exists, &updated)
+	})
 	if err != nil {
 		return fmt.Errorf("finishing run %d: %w", p.RunID, err)
 	}
