@@ -230,8 +230,14 @@ func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, string,
 		return nil, "", fmt.Errorf("recording the run: %w", err)
 	}
 	if len(closed) > 0 {
+		var withErr []int64 // closed with the error their run kept
+		for _, id := range closed {
+			if _, ok := known[id]; ok {
+				withErr = append(withErr, id)
+			}
+		}
 		r.logger.Warn("closed runs left running by a process that died or could not record their end",
-			"run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError)
+			"run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError, "with_their_error", withErr)
 	}
 	if len(known) > 0 {
 		if err := unrecordedErrors.clear(r.cfg.StateDir, ident); err != nil {
