@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -180,6 +181,73 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 			// The lock taken again was released with the run, and no session left behind
 			// holds it (before the test's cleanup cuts what the partition left open).
 			takeLockWhenFree(t, dbtest.Store(t, f.pool, f.schema)).Release()
+		})
+	}
+}
+
+// A stage whose connections are cut while it stages (as a restart cuts them) rebuilds its
+// staging tables from its spool, in the order it wrote them: the rows of every COPY, and the
+// staged copy of an agent listed twice that a better copy replaced (deleted from staging,
+// then listed again). The publish equals a clean one's. Adds go one row at a time: 1-10 are
+// the accounts, sub-accounts, users and groups, 11 the agent's copy from group 11, 12 its
+// copy from group 10 (which replaces it), 19 the last.
+func TestStageRestagesAfterLostConnection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cuts []int // cut every connection before these Adds (19: before the plan)
+	}{
+		{"before the first add", []int{1}},
+		{"before the copy that replaces one staged", []int{12}},
+		{"after it", []int{13}},
+		{"before the plan", []int{19}},
+		{"three times", []int{5, 12, 16}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clean := newFixture(t)
+			pool, schema := dbtest.New(t)
+			proxy, proxyURL := dbtest.NewProxy(t, pool.Config().ConnString())
+			viaProxy, err := db.Open(t.Context(), proxyURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(viaProxy.Close)
+			f := &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, viaProxy, schema)}
+
+			tn := newTenant(2)
+			for i := range tn.agents {
+				tn.agents[i].Rank = tn.agents[i].AgentGroupID
+			}
+			dup := tn.agents[0]
+			dup.AgentGroupID, dup.Rank = 11, 11
+			dup.Raw = []byte(`{"agentId":10000,"agentGroupId":11}`)
+			tn.agents = append([]db.AgentRow{dup}, tn.agents...)
+			if n := 1 + len(tn.subs) + len(tn.users) + len(tn.groups) + len(tn.agents); n != 19 {
+				t.Fatalf("fixture changed: %d adds, want 19", n-1)
+			}
+
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			res, _, err := f.sync(tn, syncOpts{ctx: ctx, lock: true, pageSize: 1, beforeAdd: func(n int) {
+				if slices.Contains(tt.cuts, n) {
+					proxy.Cut()
+				}
+			}})
+			if err != nil {
+				t.Fatalf("publish: %v", err)
+			}
+			want := clean.mustSync(tn, syncOpts{lock: true, pageSize: 1})
+			if diff := cmp.Diff(totals(want), totals(res)); diff != "" {
+				t.Errorf("counts after the cuts, against a clean run's (-clean +cut):\n%s", diff)
+			}
+			if diff := cmp.Diff(clean.digest(), f.digest()); diff != "" {
+				t.Errorf("tables after the cuts, against a clean run's (-clean +cut):\n%s", diff)
+			}
+			if g := f.count(`SELECT agent_group_id FROM %s.agents WHERE agent_id = 10000`); g != 10 {
+				t.Errorf("agent 10000 stored in group %d, want 10", g)
+			}
 		})
 	}
 }

@@ -119,6 +119,20 @@ type syncOpts struct {
 	someSubs bool
 	// lock publishes under the run's lock (PublishParams.Lock), as a run does.
 	lock bool
+	// beforeAdd, when set, is called before each Add with its number (from 1, over every
+	// entity).
+	beforeAdd func(n int)
+}
+
+// counted calls before(n) ahead of the n-th call of any add counted by n.
+func counted[T any](n *int, before func(int), add func(context.Context, string, []T) error) func(context.Context, string, []T) error {
+	return func(ctx context.Context, source string, rows []T) error {
+		*n++
+		if before != nil {
+			before(*n)
+		}
+		return add(ctx, source, rows)
+	}
 }
 
 // sync runs one complete run of tn: lock, ledger row, stage every row in pages, mark every
@@ -161,11 +175,15 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.fallback {
 		addAccounts = st.AccountsAddFallback
 	}
-	must(addPaged(ctx, tn.accounts, page, addAccounts))
-	must(addPaged(ctx, tn.subs, page, st.SubAccountsAdd))
-	must(addPaged(ctx, tn.users, page, st.UsersAdd))
-	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))
-	must(addPaged(ctx, tn.agents, page, st.AgentsAdd))
+	adds := 0
+	must(addPaged(ctx, tn.accounts, page, counted(&adds, o.beforeAdd, addAccounts)))
+	must(addPaged(ctx, tn.subs, page, counted(&adds, o.beforeAdd, st.SubAccountsAdd)))
+	must(addPaged(ctx, tn.users, page, counted(&adds, o.beforeAdd, st.UsersAdd)))
+	must(addPaged(ctx, tn.groups, page, counted(&adds, o.beforeAdd, st.AgentGroupsAdd)))
+	must(addPaged(ctx, tn.agents, page, counted(&adds, o.beforeAdd, st.AgentsAdd)))
+	if o.beforeAdd != nil {
+		o.beforeAdd(adds + 1) // after the last
+	}
 	mark := func(name entity.Name, scope string) {
 		if o.failed[string(name)+"/"+scope] {
 			st.ScopeFail(name, scope, fmt.Errorf("listing %s: HTTP 500", name))
