@@ -6,7 +6,7 @@
 // A run uses it in this order (DESIGN.md, "The sink"):
 //
 //	lock, err := store.LockTake(ctx)             // ErrLocked: another run holds the schema
-//	closed, err := store.RunCloseAbandoned(ctx)  // rows left 'running' by dead processes
+//	closed, err := store.RunCloseAbandoned(ctx, known) // rows left 'running' by dead processes
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
 //	st.Add(ctx, entity.Agents, source, rows)     // as pages arrive, from any goroutine
@@ -16,6 +16,11 @@
 //	                                             // commits only while locked; on an error the
 //	store.RunFinish(ctx, ...)                    // caller records the run's end
 //	st.Close(); lock.Release()
+//
+// A connection lost mid-run (a database restart) is re-established with backoff within the
+// run's context: the stage rebuilds its temporary tables from a local spool of what it staged,
+// a publish first reads back from sync_runs whether it committed, and a run whose lock's
+// session ended with the connections takes the lock again, or fails with ErrLockLost.
 //
 // Every entity is staged and published from its description (internal/entity): its table, key
 // (a text part and up to two bigint parts), typed columns and scope rule; a Row carries the key

@@ -117,6 +117,22 @@ type syncOpts struct {
 	fallback bool
 	// someSubs decides as a run restricted to some sub-accounts (Policy.SomeSubAccounts).
 	someSubs bool
+	// lock publishes under the run's lock (PublishParams.Lock), as a run does.
+	lock bool
+	// beforeAdd, when set, is called before each Add with its number (from 1, over every
+	// entity).
+	beforeAdd func(n int)
+}
+
+// counted calls before(n) ahead of the n-th call of any add counted by n.
+func counted[T any](n *int, before func(int), add func(context.Context, string, []T) error) func(context.Context, string, []T) error {
+	return func(ctx context.Context, source string, rows []T) error {
+		*n++
+		if before != nil {
+			before(*n)
+		}
+		return add(ctx, source, rows)
+	}
 }
 
 // sync runs one complete run of tn: lock, ledger row, stage every row in pages, mark every
@@ -159,11 +175,15 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.fallback {
 		addAccounts = st.AccountsAddFallback
 	}
-	must(addPaged(ctx, tn.accounts, page, addAccounts))
-	must(addPaged(ctx, tn.subs, page, st.SubAccountsAdd))
-	must(addPaged(ctx, tn.users, page, st.UsersAdd))
-	must(addPaged(ctx, tn.groups, page, st.AgentGroupsAdd))
-	must(addPaged(ctx, tn.agents, page, st.AgentsAdd))
+	adds := 0
+	must(addPaged(ctx, tn.accounts, page, counted(&adds, o.beforeAdd, addAccounts)))
+	must(addPaged(ctx, tn.subs, page, counted(&adds, o.beforeAdd, st.SubAccountsAdd)))
+	must(addPaged(ctx, tn.users, page, counted(&adds, o.beforeAdd, st.UsersAdd)))
+	must(addPaged(ctx, tn.groups, page, counted(&adds, o.beforeAdd, st.AgentGroupsAdd)))
+	must(addPaged(ctx, tn.agents, page, counted(&adds, o.beforeAdd, st.AgentsAdd)))
+	if o.beforeAdd != nil {
+		o.beforeAdd(adds + 1) // after the last
+	}
 	mark := func(name entity.Name, scope string) {
 		if o.failed[string(name)+"/"+scope] {
 			st.ScopeFail(name, scope, fmt.Errorf("listing %s: HTTP 500", name))
@@ -185,14 +205,18 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.hook != nil {
 		db.SetStageHook(st, o.hook)
 	}
-	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass, SomeSubAccounts: o.someSubs}, o.dryRun)
+	var held *db.Lock
+	if o.lock {
+		held = lock
+	}
+	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass, SomeSubAccounts: o.someSubs}, o.dryRun, held)
 	return res, runID, err
 }
 
 // publish publishes st as a run does: plan, decide by sync's policy, publish; and when that
 // fails, record the run's end as the runner does (status syncrun.StatusOf).
-func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol syncrun.Policy, dry bool) (*db.PublishResult, error) {
-	res, err := publishStage(ctx, st, pol, dry)
+func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol syncrun.Policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
+	res, err := publishStageLocked(ctx, st, pol, dry, lock)
 	if err != nil && runID != 0 {
 		ferr := f.s.RunFinish(ctx, &db.RunFinishParams{RunID: runID, Status: syncrun.StatusOf(ctx, err), Error: err.Error(), APIRequests: 7, TokenRefreshes: 1})
 		if ferr != nil {
@@ -204,13 +228,18 @@ func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol sy
 
 // publishStage plans st, decides the plan by pol and publishes the decisions.
 func publishStage(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry bool) (*db.PublishResult, error) {
+	return publishStageLocked(ctx, st, pol, dry, nil)
+}
+
+// publishStageLocked is publishStage under the run's lock, when not nil.
+func publishStageLocked(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
 	plan, err := st.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	dec := pol.Decide(plan, nil)
 	return st.Publish(ctx, &db.PublishParams{Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error,
-		DryRun: dry, APIRequests: 7, TokenRefreshes: 1, WholeEntities: dec.WholeEntities})
+		DryRun: dry, APIRequests: 7, TokenRefreshes: 1, WholeEntities: dec.WholeEntities, Lock: lock})
 }
 
 func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, string, []T) error) error {

@@ -102,7 +102,11 @@ func (st *Stage) Plan(ctx context.Context) (*Plan, error) {
 		return nil, ErrStageDone
 	}
 	if st.plan == nil {
-		plan, err := st.makePlan(ctx)
+		var plan *Plan
+		err := st.retry(ctx, func() (err error) {
+			plan, err = st.makePlan(ctx) // it reads only: made again after a reconnection
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("publishing run %d: %w", st.runID, err)
 		}
@@ -112,7 +116,7 @@ func (st *Stage) Plan(ctx context.Context) (*Plan, error) {
 }
 
 func (st *Stage) makePlan(ctx context.Context) (*Plan, error) {
-	if err := st.wait(); err != nil && st.err == nil {
+	if err := st.waitRecover(ctx); err != nil && st.err == nil {
 		st.err = fmt.Errorf("staging: %w", err)
 	}
 	if st.err != nil {
@@ -238,9 +242,45 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams) (*PublishResult,
 		return nil, err
 	}
 	dry := p.DryRun || st.runID == 0
+	for {
+		if st.reconnects > 0 && p.Lock != nil && !dry {
+			// The lock's session may have ended with the connections (a restart).
+			if err := p.Lock.regain(ctx); err != nil {
+				return nil, err
+			}
+		}
+		err := st.publishTx(ctx, p, res, dry)
+		if err == nil {
+			return res, nil
+		}
+		if !st.lost(ctx, err) {
+			return nil, err
+		}
+		// The connection was lost under the publish: whether it committed is read back from
+		// the ledger before anything is done again.
+		if !dry {
+			committed, rerr := st.readBack(ctx, res, st.session)
+			if rerr != nil {
+				return nil, fmt.Errorf("%w (and reading back whether it committed: %w)", err, rerr)
+			}
+			if committed {
+				return res, nil
+			}
+		}
+		if rerr := st.recover(ctx, err); rerr != nil {
+			return nil, rerr
+		}
+	}
+}
+
+// publishTx is one attempt at the publish transaction.
+func (st *Stage) publishTx(ctx context.Context, p *PublishParams, res *PublishResult, dry bool) error {
+	if st.conn == nil {
+		return errors.New("no staging connection")
+	}
 	tx, err := st.conn.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("beginning transaction: %w", err)
+		return fmt.Errorf("beginning transaction: %w", err)
 	}
 	defer func() {
 		rctx, cancel := st.s.cleanupContext(ctx)
@@ -251,33 +291,30 @@ func (st *Stage) publish(ctx context.Context, p *PublishParams) (*PublishResult,
 	if !dry {
 		runArg = st.runID
 		if err := st.checkRunning(ctx, tx); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, pl := range st.plans {
 		if err := st.apply(ctx, tx, pl, runArg); err != nil {
-			return nil, fmt.Errorf("publishing %s: %w", pl.e.def.name, err)
+			return fmt.Errorf("publishing %s: %w", pl.e.def.name, err)
 		}
 	}
 	if !dry {
 		if err := st.step(ctx, "fields"); err != nil {
-			return nil, err
+			return err
 		}
 		if err := st.writeFields(ctx, tx, st.fieldW, runArg); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := st.step(ctx, "ledger"); err != nil {
-		return nil, err
+		return err
 	}
 	if dry {
 		res.RunID = 0
-		return res, nil // the deferred rollback undoes everything
+		return nil // the deferred rollback undoes everything
 	}
-	if err := st.commit(ctx, tx, p, res); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return st.commit(ctx, tx, p, res)
 }
 
 // decide checks the decisions against the plan and returns the result they make; it sets

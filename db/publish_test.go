@@ -426,7 +426,7 @@ func TestStageRejectsBadRows(t *testing.T) {
 		t.Fatalf("bad raw: %v", err)
 	}
 	st.ScopeComplete(entity.Users, entity.ScopeAll)
-	if _, err := f.publish(ctx, st, runID, syncrun.Policy{}, false); err == nil {
+	if _, err := f.publish(ctx, st, runID, syncrun.Policy{}, false, nil); err == nil {
 		t.Fatal("publish after a staging error succeeded")
 	}
 	var status db.RunStatus

@@ -47,6 +47,13 @@ type Stage struct {
 	closed bool
 	err    error // first staging error; Publish refuses to run after one
 
+	// A connection lost mid-run (reconnect.go): what was staged is also spooled locally, so
+	// that a new connection can rebuild the staging tables without fetching anything again.
+	spool       spool
+	reconnects  int
+	reconnectFn func(ReconnectInfo)
+	session     session // conn's server session
+
 	// Schema drift (fields.go): whether paths are recorded (tests turn it off to measure
 	// it), the scratch they are recorded in, what api_fields held (read by Plan) and the
 	// writes the decisions made.
@@ -132,7 +139,7 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		}
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
-		track: true}
+		track: true, session: readSession(ctx, conn)}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
@@ -225,7 +232,11 @@ func (st *Stage) Close() {
 	st.closed = true
 	st.ents = nil
 	_ = st.wait()
-	destroy(st.conn)
+	if st.conn != nil {
+		destroy(st.conn)
+		st.conn = nil
+	}
+	st.spool.close()
 }
 
 // add classifies the rows of one entity against the stored hashes and COPYs the new, changed
@@ -316,14 +327,14 @@ func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, r
 	b := &addBatch{st: st, e: e, source: source, fallback: fallback, add: uint32(len(st.sources)),
 		rows: make([][]any, 0, len(rows)), items: make([]copiedItem, 0, len(rows))}
 	if !e.loaded || !e.created {
-		if err := st.wait(); err != nil {
+		if err := st.waitRecover(ctx); err != nil {
 			return err // an earlier Add's COPY, reported as itself
 		}
 	}
-	if err := st.load(ctx, e); err != nil {
+	if err := st.retry(ctx, func() error { return st.load(ctx, e) }); err != nil {
 		return b.fail(-1, rowKey{}, err)
 	}
-	if err := st.createTemp(ctx, e); err != nil {
+	if err := st.retry(ctx, func() error { return st.createTemp(ctx, e) }); err != nil {
 		return b.fail(-1, rowKey{}, err)
 	}
 	st.sources = append(st.sources, source)
@@ -347,12 +358,14 @@ func (st *Stage) addLocked(ctx context.Context, e *stageEntity, source string, r
 		return nil
 	}
 	// The COPY runs while the caller prepares its next page; the next use of the connection
-	// waits for it and reports its error, naming this Add's entity, source and item.
-	if err := st.wait(); err != nil {
+	// waits for it and reports its error, naming this Add's entity, source and item. Its rows
+	// are spooled first: a connection lost under it is rebuilt with them (recover).
+	if err := st.waitRecover(ctx); err != nil {
 		return err
 	}
+	st.spool.write(spoolRows, e.def.idx, b.rows)
 	st.copying = make(chan error, 1)
-	go b.copy(st.copying)
+	go b.copy(st.conn, st.copying)
 	return nil
 }
 
@@ -603,12 +616,12 @@ func (b *addBatch) classify(sc *scopeStat, k rowKey, old entry, found bool, h [3
 
 // copy COPYs the batch's rows into staging and sends the result to done, an error naming the
 // row's item and column when the server says which.
-func (b *addBatch) copy(done chan<- error) {
+func (b *addBatch) copy(conn *pgxpool.Conn, done chan<- error) {
 	// Under the stage's context (the run's), not the Add's: the caller may cancel that as soon
 	// as Add returns (a page is small), but a database that stops answering must not hold the
 	// COPY past the run's deadline.
 	d := b.e.def
-	_, err := b.st.conn.CopyFrom(b.st.ctx, pgx.Identifier{d.stagingTable()}, d.stageCols(), pgx.CopyFromRows(b.rows))
+	_, err := conn.CopyFrom(b.st.ctx, pgx.Identifier{d.stagingTable()}, d.stageCols(), pgx.CopyFromRows(b.rows))
 	if err != nil {
 		line, column := copyErrorPlace(err)
 		if line >= 1 && line <= len(b.items) {
@@ -658,11 +671,16 @@ func (st *Stage) unstage(ctx context.Context, e *stageEntity, sc *scopeStat, k r
 	if j := slices.IndexFunc(items, func(it copiedItem) bool { return it.key == k }); j >= 0 {
 		return slices.Delete(copyRows, j, j+1), slices.Delete(items, j, j+1), nil
 	}
-	// Copied by an earlier Add: wait for its COPY and delete the row from the staging table.
-	if err := st.wait(); err != nil {
+	// Copied by an earlier Add: wait for its COPY and delete the row from the staging table
+	// (spooled like the COPYs, in the order they run).
+	st.spool.write(spoolDelete, e.def.idx, [][]any{e.def.keyArgs(k)})
+	if err := st.waitRecover(ctx); err != nil {
 		return nil, nil, err
 	}
-	if _, err := st.conn.Exec(ctx, st.s.ents[e.def.idx].unstageRow, e.def.keyArgs(k)...); err != nil {
+	if err := st.retry(ctx, func() error {
+		_, err := st.conn.Exec(ctx, st.s.ents[e.def.idx].unstageRow, e.def.keyArgs(k)...)
+		return err
+	}); err != nil {
 		return nil, nil, fmt.Errorf("replacing a copy listed twice: %w", err)
 	}
 	return copyRows, items, nil
@@ -761,7 +779,10 @@ func (st *Stage) load(ctx context.Context, e *stageEntity) error {
 		return fmt.Errorf("reading stored hashes: %w", err)
 	}
 	defer rows.Close()
+	// Nothing of the entity is staged before its load: a load that a lost connection cut
+	// short starts over, counting from zero.
 	e.rows = map[rowKey]entry{}
+	e.scopes = map[string]*scopeStat{}
 	var (
 		k       rowKey
 		hash    []byte

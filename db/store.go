@@ -108,10 +108,12 @@ var ErrNotFound = errors.New("db: not found")
 // for as long as the run goes. Its methods are safe for concurrent use.
 type Lock struct {
 	s    *Store
-	conn *pgxpool.Conn
 	key  int64
-	pid  uint32 // the backend of conn
 	once sync.Once
+
+	mu   sync.Mutex    // guards conn and pid, which regain replaces
+	conn *pgxpool.Conn //
+	pid  uint32        // the backend of conn
 }
 
 // LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
@@ -140,6 +142,8 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 // drops its lock.
 func (l *Lock) Release() {
 	l.once.Do(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
 		var unlocked bool
@@ -160,6 +164,31 @@ var ErrLockLost = errors.New("db: the run lost its lock (session ended); nothing
 // (another session: the publish transaction's). The lock's own connection is not used: it may
 // be broken, and it belongs to Release.
 func (l *Lock) checkHeld(ctx context.Context, q pgx.Tx) error {
+	held, err := l.heldBy(ctx, q)
+	if err != nil {
+		return fmt.Errorf("checking the run lock: %w", err)
+	}
+	if !held {
+		return ErrLockLost
+	}
+	return nil
+}
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+// heldBy reports whether the lock's session holds it, as seen by q.
+func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
+	l.mu.Lock()
+	pid := l.pid
+	l.mu.Unlock()
+	return l.heldByPID(ctx, q, pid)
+}
+
+// heldByPID reports whether the session of backend pid holds the lock, as seen by q.
+func (l *Lock) heldByPID(ctx context.Context, q querier, pid uint32) (bool, error) {
 	var held bool
 	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
 	// 32 bits) and objsubid 1.
@@ -169,14 +198,8 @@ SELECT EXISTS (
   WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND classid::bigint = $2 AND objid::bigint = $3)`,
-		l.pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
-	if err != nil {
-		return fmt.Errorf("checking the run lock: %w", err)
-	}
-	if !held {
-		return ErrLockLost
-	}
-	return nil
+		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
+	return held, err
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state
@@ -209,11 +232,19 @@ const AbandonedError = "abandoned"
 // error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
 // while holding the schema's lock: no run of the schema is in progress then, so a running row
 // belongs to a process that died (or to a run that lost its lock, which cannot publish).
-func (s *Store) RunCloseAbandoned(ctx context.Context) (runIDs []int64, err error) {
+// known holds the real errors of runs that ended without recording them (their database was
+// away), by run id: such a run's error is "abandoned: <its error>".
+func (s *Store) RunCloseAbandoned(ctx context.Context, known map[int64]string) (runIDs []int64, err error) {
+	ids, texts := make([]int64, 0, len(known)), make([]string, 0, len(known))
+	for id, text := range known {
+		ids = append(ids, id)
+		texts = append(texts, oneline.Of(AbandonedError+": "+text, oneline.Stored))
+	}
 	rows, err := s.pool.Query(ctx, s.sql(`
-UPDATE {{schema}}.sync_runs SET status = $2, error = $1, finished_at = clock_timestamp()
+UPDATE {{schema}}.sync_runs SET status = $2, finished_at = clock_timestamp(),
+  error = coalesce((SELECT k.error FROM unnest($4::bigint[], $5::text[]) AS k(run_id, error) WHERE k.run_id = sync_runs.run_id), $1)
 WHERE status = $3
-RETURNING run_id`), AbandonedError, RunFailed, RunRunning)
+RETURNING run_id`), AbandonedError, RunFailed, RunRunning, ids, texts)
 	if err != nil {
 		return nil, fmt.Errorf("closing abandoned runs: %w", err)
 	}
@@ -223,6 +254,19 @@ RETURNING run_id`), AbandonedError, RunFailed, RunRunning)
 	}
 	slices.Sort(runIDs)
 	return runIDs, nil
+}
+
+// Identity names the database and schema the store writes to, the same through any address:
+// the cluster's system identifier (when the role may read it), the database and the schema.
+func (s *Store) Identity(ctx context.Context) (string, error) {
+	var datname string
+	if err := s.pool.QueryRow(ctx, `SELECT current_database()`).Scan(&datname); err != nil {
+		return "", fmt.Errorf("reading the database's identity: %w", err)
+	}
+	var sysid int64
+	// pg_control_system() may be revoked from the role: the name alone then.
+	_ = s.pool.QueryRow(ctx, `SELECT system_identifier FROM pg_control_system()`).Scan(&sysid)
+	return fmt.Sprintf("%d/%s/%s", sysid, datname, s.schema), nil
 }
 
 // RunFinishParams are the final record of a run that did not publish successfully.
@@ -239,7 +283,8 @@ type RunFinishParams struct {
 // RunFinish records the end of a run that never reached a successful publish. A run that is
 // already finished (for example by a failed Publish) is left as it is; a run that does not
 // exist is ErrNotFound. It runs even when ctx is done (a run that was canceled or timed out is
-// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout).
+// recorded so), bounded by the store's cleanup timeout instead (WithCleanupTimeout), within
+// which a lost connection is tried again.
 func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 	ctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
@@ -247,7 +292,8 @@ func (s *Store) RunFinish(ctx context.Context, p *RunFinishParams) error {
 		return fmt.Errorf("finishing run %d: invalid status %q", p.RunID, p.Status)
 	}
 	var exists, updated bool
-	err := s.pool.QueryRow(ctx, s.sql(`
+	err := s.retryLost(ctx, func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, s.sql(`
 WITH u AS (
   UPDATE {{schema}}.sync_runs SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
          api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7
@@ -255,7 +301,8 @@ WITH u AS (
   RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM {{schema}}.sync_runs WHERE run_id = $1), EXISTS (SELECT 1 FROM u)`),
-		p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning).Scan(&exists, &updated)
+			p.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning).Scan(&exists, &updated)
+	})
 	if err != nil {
 		return fmt.Errorf("finishing run %d: %w", p.RunID, err)
 	}

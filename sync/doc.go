@@ -11,5 +11,7 @@
 // failed or are withheld by the mass-delete breaker, which deletes go ahead, and the run's
 // status. db publishes exactly that. A run that publishes nothing ends in Runner.fail, the one
 // place that records such an end, with StatusOf mapping its error and context to failed or
-// canceled.
+// canceled; an end it cannot record (its database away) leaves its error for the next run of
+// the schema, which records it on the row it closes ("abandoned: <error>"). A database blip
+// mid-run is db's to mend (reconnect, restage from its spool, read a lost publish back).
 package sync

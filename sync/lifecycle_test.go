@@ -208,11 +208,12 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 			}
 
 			// The lock's session ended with the run: the next run takes the lock, closes the
-			// silent run's row (its end could not be recorded) and succeeds.
+			// silent run's row (its end could not be recorded) with the error it kept in this
+			// process, and succeeds.
 			waitLockFree(t, e.store)
 			res := e.mustRun(syncrun.Config{}, db.RunSucceeded)
 			want := []runRow{
-				{RunID: o.res.RunID, Status: db.RunFailed, Error: db.AbandonedError, Finished: true},
+				{RunID: o.res.RunID, Status: db.RunFailed, Error: db.AbandonedError + ": " + o.res.Error, Finished: true},
 				{RunID: res.RunID, Status: db.RunSucceeded, Finished: true},
 			}
 			if diff := cmp.Diff(want, e.runRows("engage")); diff != "" {

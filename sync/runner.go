@@ -65,6 +65,11 @@ type Config struct {
 	ProgressInterval time.Duration
 	// ProgressFunc, when set, receives progress snapshots during the run and once at its end.
 	ProgressFunc func(Progress)
+	// StateDir, when set, is where a run that cannot record its end (its database is away)
+	// leaves its error, for the next run of its schema to record on the row it closes as
+	// abandoned ("abandoned: <error>"); the error is also kept for the next run in this
+	// process. The directory is created when needed.
+	StateDir string
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -179,7 +184,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}
 	defer lock.Release()
-	logger, err := r.record(ctx, res)
+	logger, ident, err := r.record(ctx, res)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +194,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	// exchange refused) still revokes it; RingCentral allows about five sessions per user.
 	defer r.closeClient(ctx, logger)
 	if err := r.run(ctx, res, lock, logger); err != nil {
-		return r.fail(ctx, res, logger, err)
+		return r.fail(ctx, res, logger, ident, err)
 	}
 	logger.Info("run ended", "status", res.Status, "error", res.Error,
 		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
@@ -205,26 +210,46 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 // record closes the runs a dead process left running and records this one (not for a dry
 // run, which leaves the database exactly as it was, those rows too). It returns the run's
-// logger.
-func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, error) {
+// logger and its database's identity (db.Store.Identity; "" for a dry run).
+func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, string, error) {
 	if r.cfg.DryRun {
-		return r.logger, nil
+		return r.logger, "", nil
+	}
+	ident, err := r.store.Identity(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("recording the run: %w", err)
 	}
 	// Holding the lock, no other run of the schema is going: a row still running is a dead
-	// process's.
-	closed, err := r.store.RunCloseAbandoned(ctx)
+	// process's, or one whose end could not be recorded (its error kept, when known).
+	known, kerr := unrecordedErrors.load(r.cfg.StateDir, ident)
+	if kerr != nil {
+		r.logger.Warn("reading the errors of runs that could not record their end", "err", kerr)
+	}
+	closed, err := r.store.RunCloseAbandoned(ctx, known)
 	if err != nil {
-		return nil, fmt.Errorf("recording the run: %w", err)
+		return nil, "", fmt.Errorf("recording the run: %w", err)
 	}
 	if len(closed) > 0 {
-		r.logger.Warn("closed runs left running by a process that died", "run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError)
+		var withErr []int64 // closed with the error their run kept
+		for _, id := range closed {
+			if _, ok := known[id]; ok {
+				withErr = append(withErr, id)
+			}
+		}
+		r.logger.Warn("closed runs left running by a process that died or could not record their end",
+			"run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError, "with_their_error", withErr)
+	}
+	if len(known) > 0 {
+		if err := unrecordedErrors.clear(r.cfg.StateDir, ident); err != nil {
+			r.logger.Warn("forgetting the errors of runs now closed", "err", err)
+		}
 	}
 	id, err := r.store.RunCreate(ctx, r.cfg.Trigger)
 	if err != nil {
-		return nil, fmt.Errorf("recording the run: %w", err)
+		return nil, "", fmt.Errorf("recording the run: %w", err)
 	}
 	res.RunID = id
-	return r.logger.With("run_id", id), nil
+	return r.logger.With("run_id", id), ident, nil
 }
 
 // run authenticates, fetches and stages every selected scope, decides and publishes, filling
@@ -239,6 +264,10 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 		return fmt.Errorf("starting staging: %w", err)
 	}
 	defer stage.Close()
+	stage.SetReconnectFunc(func(i db.ReconnectInfo) {
+		logger.Warn("database connection lost; reconnected and restaged what was fetched", "err", i.Cause,
+			"attempts", i.Attempts, "took", i.Took.Round(time.Millisecond), "restaged_rows", i.Restaged, "reconnections", i.Count)
+	})
 	f := newFetcher(r, stage, logger)
 	f.progress.runID = res.RunID
 	if err := f.fetchAll(ctx, login); err != nil {
@@ -273,8 +302,9 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 }
 
 // fail ends a run that published nothing: its status is StatusOf(ctx, err), and this is the
-// one place that records such an end (RunFinish).
-func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err error) (*Result, error) {
+// one place that records such an end (RunFinish). An end that cannot be recorded leaves its
+// error for the next run of the schema (unrecorded).
+func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, ident string, err error) (*Result, error) {
 	if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, ctx.Err()) && !errors.Is(err, cause) {
 		err = fmt.Errorf("%w: %w", err, cause) // "run exceeded sync.timeout (1h0m0s)", unless err says it already
 	}
@@ -290,6 +320,9 @@ func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, err
 			Retries: res.API.Retries, RateLimited: res.API.RateLimited,
 		}); ferr != nil {
 			logger.Error("recording the run's end", "err", ferr)
+			if serr := unrecordedErrors.save(r.cfg.StateDir, ident, res.RunID, res.Error); serr != nil {
+				logger.Warn("keeping the run's error for the next run, in this process only", "err", serr)
+			}
 		}
 	}
 	logger.Error("run ended", "status", res.Status, "err", err)

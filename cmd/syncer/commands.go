@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,6 +130,7 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 		Concurrency:            ccfg.Concurrency,
 		RequestsPerMinute:      ccfg.RequestsPerMinute,
 		Trigger:                o.Trigger,
+		StateDir:               a.stateDir(),
 	}
 	logger := a.tenantLogger(t)
 	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter(logger, o.LogProgress)
@@ -137,6 +139,22 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 		return nil, usageErr("%v", err)
 	}
 	return runner.Run(ctx)
+}
+
+// stateDir is where a run that cannot record its end (its database away) leaves its error
+// for the next process's run to record (syncrun.Config.StateDir): $XDG_CACHE_HOME/evsync, else
+// $HOME/.cache/evsync, else nowhere (the next run of this process still gets it).
+func (a *app) stateDir() string {
+	if a.getenv == nil {
+		return ""
+	}
+	if d := a.getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "evsync")
+	}
+	if h := a.getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".cache", "evsync")
+	}
+	return ""
 }
 
 // progressReporter returns a live one-line display on a terminal, and a structured heartbeat in

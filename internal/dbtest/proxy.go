@@ -4,11 +4,13 @@ import (
 	"net"
 	"net/url"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 )
 
 // Proxy is a TCP proxy in front of a test database that a test can freeze, to play a database
-// that stops answering. A frozen proxy still accepts connections and reads whatever clients
+// that stops answering, or cut, to play a database that restarts (every session ends, and new
+// connections are served). A frozen proxy still accepts connections and reads whatever clients
 // send, but forwards nothing in either direction. A side that closes its connection closes the
 // other side too (at once while frozen, after forwarding what is pending otherwise), so the
 // server ends the session of a client that gave up, and drops its locks.
@@ -19,8 +21,10 @@ type Proxy struct {
 	mu     gosync.Mutex
 	cond   *gosync.Cond
 	frozen bool
+	held   bool // HoldReplies: nothing is forwarded from the server
 	closed bool
 	closes []func() // one per proxied connection pair
+	hangUp []func() // likewise: hang up on the client only (Partition)
 	wg     gosync.WaitGroup
 }
 
@@ -58,6 +62,43 @@ func (p *Proxy) Freeze() {
 	p.cond.Broadcast()
 }
 
+// Cut closes every connection proxied so far (and ends HoldReplies), as a database restart
+// does: the server ends their sessions, dropping their locks and temporary tables. New
+// connections are proxied as before.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	closes := p.closes
+	p.closes, p.hangUp = nil, nil
+	p.held = false
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	for _, c := range closes {
+		c()
+	}
+}
+
+// Partition hangs up on every client proxied so far and keeps their server sides open, as a
+// network partition leaves a half-open connection: the client sees its connection lost, and
+// the server's session lives on, idle (inside its transaction, if any) until Cut or Close.
+func (p *Proxy) Partition() {
+	p.mu.Lock()
+	hangUp := p.hangUp
+	p.hangUp = nil
+	p.mu.Unlock()
+	for _, h := range hangUp {
+		h()
+	}
+}
+
+// HoldReplies stops forwarding what the server sends, on every connection, until Cut: a
+// statement sent now runs on the server, and its client never hears the answer.
+func (p *Proxy) HoldReplies() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = true
+	p.cond.Broadcast()
+}
+
 // Close stops the proxy and closes every proxied connection.
 func (p *Proxy) Close() {
 	p.mu.Lock()
@@ -92,6 +133,18 @@ func (p *Proxy) accept() {
 			_ = client.Close()
 			_ = server.Close()
 		})
+		var half atomic.Bool // partitioned: an error closes the client side only
+		hangUp := func() {
+			half.Store(true)
+			_ = client.Close()
+		}
+		onErr := func() {
+			if half.Load() {
+				_ = client.Close()
+				return
+			}
+			closeBoth()
+		}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -99,21 +152,27 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.closes = append(p.closes, closeBoth)
+		p.hangUp = append(p.hangUp, hangUp)
 		p.mu.Unlock()
-		for _, dir := range [][2]net.Conn{{client, server}, {server, client}} {
-			q := &pending{}
+		for i, dir := range [][2]net.Conn{{client, server}, {server, client}} {
+			q := &pending{fromServer: i == 1}
 			p.wg.Add(2)
-			go p.read(dir[0], q, closeBoth)
-			go p.write(dir[1], q, closeBoth)
+			go p.read(dir[0], q, onErr)
+			go p.write(dir[1], q, onErr)
 		}
 	}
 }
 
 // pending is what one direction has read and not yet forwarded.
 type pending struct {
-	chunks [][]byte
-	eof    bool // the source side is gone
+	chunks     [][]byte
+	eof        bool // the source side is gone
+	fromServer bool // the server's side: held by HoldReplies
 }
+
+// stopped reports whether q forwards nothing for now (Freeze, HoldReplies). Called with p.mu
+// held.
+func (p *Proxy) stopped(q *pending) bool { return p.frozen || (q.fromServer && p.held) }
 
 func (p *Proxy) read(src net.Conn, q *pending, closeBoth func()) {
 	defer p.wg.Done()
@@ -127,7 +186,7 @@ func (p *Proxy) read(src net.Conn, q *pending, closeBoth func()) {
 		if err != nil {
 			q.eof = true
 		}
-		frozen := p.frozen
+		frozen := p.stopped(q)
 		p.cond.Broadcast()
 		p.mu.Unlock()
 		if err != nil {
@@ -144,8 +203,8 @@ func (p *Proxy) write(dst net.Conn, q *pending, closeBoth func()) {
 	for {
 		p.mu.Lock()
 		// Done when the proxy closed, or the source is gone and nothing more will be forwarded.
-		done := func() bool { return p.closed || (q.eof && (p.frozen || len(q.chunks) == 0)) }
-		for !done() && (p.frozen || len(q.chunks) == 0) {
+		done := func() bool { return p.closed || (q.eof && (p.stopped(q) || len(q.chunks) == 0)) }
+		for !done() && (p.stopped(q) || len(q.chunks) == 0) {
 			p.cond.Wait()
 		}
 		if done() {
