@@ -218,10 +218,10 @@ func TestStageRestagesAfterLostConnection(t *testing.T) {
 
 			tn := newTenant(2)
 			for i := range tn.agents {
-				tn.agents[i].Rank = tn.agents[i].AgentGroupID
+				tn.agents[i].Rank = db.Rank{N: tn.agents[i].AgentGroupID}
 			}
 			dup := tn.agents[0]
-			dup.AgentGroupID, dup.Rank = 11, 11
+			dup.AgentGroupID, dup.Rank = 11, db.Rank{N: 11}
 			dup.Raw = []byte(`{"agentId":10000,"agentGroupId":11}`)
 			tn.agents = append([]db.AgentRow{dup}, tn.agents...)
 			if n := 1 + len(tn.subs) + len(tn.users) + len(tn.groups) + len(tn.agents); n != 19 {
