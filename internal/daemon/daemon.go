@@ -42,7 +42,8 @@ type Tenant struct {
 	Retries int
 }
 
-// RunFunc performs one run of tenant; attempt counts from 1. It returns nil when the run
+// RunFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
+// those whose replica died (rescued: they did not fail). It returns nil when the run
 // succeeded or did not need to happen (another run held the tenant's lock), an error wrapped
 // with NoRetry when a retry cannot help (a partial run, a config or auth rejection), and any
 // other error for a failed run, which is retried.
@@ -96,7 +97,11 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger}
 	var maxTimeout time.Duration
 	var periodic []*river.PeriodicJob
 	for _, t := range cfg.Tenants {
@@ -109,10 +114,6 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Schema:            cfg.Schema,
@@ -179,11 +180,20 @@ var uniqueStates = []rivertype.JobState{
 	rivertype.JobStateScheduled,
 }
 
+// maxRescues is how many times a job is rescued (its replica died running it) before it is
+// given up: a run that kills every replica it runs on waits for the next tick.
+const maxRescues = 5
+
+// maxAttempts is River's limit on a job's attempts. The worker gives a job up itself, after
+// Retries failures or maxRescues rescues, and logs it; River's limit, above both (retries are
+// at most 10), only keeps it from discarding a job silently, as its rescuer does at the limit.
+const maxAttempts = 100
+
 // insertFor returns the periodic job constructor of t.
 func insertFor(t Tenant) river.PeriodicJobConstructor {
 	return func() (river.JobArgs, *river.InsertOpts) {
 		return SyncArgs{Tenant: t.Name}, &river.InsertOpts{
-			MaxAttempts: t.Retries + 1,
+			MaxAttempts: maxAttempts,
 			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
 		}
 	}
@@ -214,6 +224,7 @@ type syncWorker struct {
 	run         RunFunc
 	tenants     map[string]Tenant
 	rescueAfter time.Duration // River's RescueStuckJobsAfter
+	logger      *slog.Logger
 }
 
 // Timeout is the tenant's run timeout.
@@ -253,15 +264,55 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 
 // Work runs the job's tenant. A tenant this replica does not know (a config that differs
 // between replicas) is canceled: retrying on this replica cannot help.
+//
+// Only failed tries count against the tenant's Retries: a try whose replica died (River's
+// rescuer recorded it) runs again without using one up, at most maxRescues times. A job given
+// up is canceled with a warning.
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
-	if _, ok := w.tenants[job.Args.Tenant]; !ok {
+	t, ok := w.tenants[job.Args.Tenant]
+	if !ok {
 		return river.JobCancel(fmt.Errorf("tenant %q is not in this replica's config", job.Args.Tenant))
 	}
-	err := w.run(ctx, job.Args.Tenant, job.Attempt)
+	failed, rescued := pastTries(job.JobRow)
+	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
+	if rescued > 0 && len(job.Errors) > 0 && job.Errors[len(job.Errors)-1].Error == rescuedError {
+		if rescued > maxRescues {
+			logger.Warn("run given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
+			return river.JobCancel(fmt.Errorf("given up: the replicas running it died %d times", rescued))
+		}
+		logger.Warn("run rescued: the replica running it died; running it again", "rescues", rescued,
+			"died_on", lastOf(job.AttemptedBy), "failed_attempts", failed)
+	}
+	err := w.run(ctx, t.Name, failed+1)
 	if nr := (*noRetryError)(nil); errors.As(err, &nr) {
 		return river.JobCancel(nr.err)
 	}
+	if err != nil && failed+1 > t.Retries {
+		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
+		return river.JobCancel(err)
+	}
 	return err
+}
+
+// pastTries counts the job's earlier tries that failed and those whose replica died (River's
+// rescuer recorded rescuedError for them).
+func pastTries(job *rivertype.JobRow) (failed, rescued int) {
+	for _, e := range job.Errors {
+		if e.Error == rescuedError {
+			rescued++
+		} else {
+			failed++
+		}
+	}
+	return failed, rescued
+}
+
+// lastOf is the last element of s, or "".
+func lastOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
 }
 
 // warnOnly passes on River's warnings and errors and drops its routine messages.
@@ -337,3 +388,7 @@ func migrateLockKey(schema string) int64 {
 	_, _ = h.Write([]byte("evsync.rivermigrate." + schema)) // a hash's Write never fails
 	return int64(h.Sum64())                                 //nolint:gosec // a lock key: any 64 bits will do
 }
+
+// rescuedError is the error River's rescuer records in a job it hands back because the
+// replica running it stopped answering.
+const rescuedError = "Stuck job rescued by JobRescuer"

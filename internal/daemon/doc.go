@@ -14,7 +14,9 @@
 //   - A RunFunc error is retried Tenant.Retries times, spaced to fall before the next tick;
 //     an error wrapped with NoRetry cancels the job instead; nil (success, or the tenant's
 //     lock taken by another run) completes it.
-//   - A job whose replica died is rescued after the longest Timeout plus Config.Grace.
+//   - A job whose replica died is rescued after the longest Timeout plus Config.Grace and
+//     runs again without using up a retry (at most 5 times); a job given up, after its
+//     retries or its rescues, is logged at warn.
 //
 // The package knows nothing of what a run does: cmd/syncer gives it the RunFunc.
 package daemon
