@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
@@ -233,7 +234,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 		timeout    time.Duration
 		run        runFunc
 		wantStatus string
-		wantJob    string // the River job's state: completed, or cancelled (not retried), or discarded (retries used up)
+		wantJob    string // the River job's state: completed, or cancelled (not retried, or its retries used up)
 		check      func(t *testing.T, d *runDaemon)
 	}{
 		{
@@ -247,7 +248,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{}, ctx.Err()
 			},
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name:       "lock held elsewhere is skipped, not an error",
@@ -265,7 +266,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			name:       "panic is a failed run",
 			run:        func(context.Context, string) (runOutcome, error) { panic("boom") },
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name: "error without status",
@@ -273,7 +274,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{RunID: 3}, errors.New("listing agents: 500")
 			},
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name: "auth rejected is not retried",
@@ -602,5 +603,38 @@ func TestDaemonReadyzNamesTheStaleTenant(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// The daemon's tenant tells run_on_start when its latest run started, from its ledger.
+func TestDaemonTenantLastRun(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.topLevelTenant()
+	tn.Schema = schema
+	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.Job.LastRun == nil || !dt.Job.RunOnStart {
+		t.Fatal("the daemon's tenant has no LastRun, or no RunOnStart")
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || !last.IsZero() {
+		t.Fatalf("LastRun of an empty ledger = %s, %v; want zero", last, err)
+	}
+	store, err := db.NewStore(pool, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := store.RunCreate(t.Context(), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || last.Before(before.Add(-time.Second)) {
+		t.Errorf("LastRun after a run started at %s = %s, %v", before, last, err)
 	}
 }

@@ -103,11 +103,25 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
 	entities := t.Sync.Entities
 	return daemonTenant{
 		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
-			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries},
+			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries,
+			LastRun: func(ctx context.Context) (time.Time, error) { return lastRunStarted(ctx, store) }},
 		Cron:        t.Schedule.Cron,
 		Run:         run,
 		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
 	}, nil
+}
+
+// lastRunStarted is when the schema's latest run started, whatever its trigger and status
+// (zero: it never ran).
+func lastRunStarted(ctx context.Context, store *db.Store) (time.Time, error) {
+	st, err := store.StatusGet(ctx, 1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(st.Runs) == 0 {
+		return time.Time{}, nil
+	}
+	return st.Runs[0].StartedAt, nil
 }
 
 // parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and

@@ -33,13 +33,18 @@ type Tenant struct {
 	// Schedule gives the tenant's run times (a robfig/cron schedule, read in the tenant's
 	// time zone: see InZone).
 	Schedule river.PeriodicSchedule
-	// RunOnStart inserts a run when a replica becomes leader; the job being unique, a restart
-	// never queues a second one.
+	// RunOnStart inserts a run when the daemon starts (once per process, never when a replica
+	// becomes leader), unless LastRun shows a run since the schedule's latest tick; the job
+	// being unique, replicas starting together queue one.
 	RunOnStart bool
 	// Timeout bounds one run (its context ends then). It must be positive.
 	Timeout time.Duration
 	// Retries is how many times a failed run is retried (with backoff, before the next tick).
 	Retries int
+	// LastRun returns when the tenant's latest run started (zero if it never ran), so that
+	// RunOnStart skips a tenant that ran since its schedule's latest tick; nil means unknown
+	// (the run on start is inserted).
+	LastRun func(ctx context.Context) (time.Time, error)
 }
 
 // RunFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
@@ -86,7 +91,9 @@ type Config struct {
 
 // Daemon schedules and works the tenants' runs through River.
 type Daemon struct {
-	client *river.Client[pgx.Tx]
+	client  *river.Client[pgx.Tx]
+	tenants []Tenant
+	logger  *slog.Logger
 }
 
 // New checks cfg and builds the River client on pool: one periodic job per tenant, unique per
@@ -107,8 +114,8 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	for _, t := range cfg.Tenants {
 		w.tenants[t.Name] = t
 		maxTimeout = max(maxTimeout, t.Timeout)
-		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t),
-			&river.PeriodicJobOpts{ID: "sync:" + t.Name, RunOnStart: t.RunOnStart}))
+		// Not River's RunOnStart: it inserts on every leader election. Start inserts instead.
+		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: "sync:" + t.Name}))
 	}
 	w.rescueAfter = maxTimeout + cfg.Grace
 	workers := river.NewWorkers()
@@ -132,7 +139,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	return &Daemon{client: client}, nil
+	return &Daemon{client: client, tenants: cfg.Tenants, logger: logger}, nil
 }
 
 // checkConfig reports the first problem of cfg.
@@ -200,13 +207,40 @@ func insertFor(t Tenant) river.PeriodicJobConstructor {
 }
 
 // Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
-// tenants' runs. It returns once the client runs; ctx is the client's lifetime (ending it
-// stops the client softly; use Stop to cancel the running runs).
+// tenants' runs; then it inserts the runs on start (see Tenant.RunOnStart). It returns once
+// the client runs; ctx is the client's lifetime (ending it stops the client softly; use Stop
+// to cancel the running runs). Call it once.
 func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.client.Start(ctx); err != nil {
 		return fmt.Errorf("starting the daemon: %w", err)
 	}
+	for _, t := range d.tenants {
+		if t.RunOnStart {
+			d.insertStartRun(ctx, t)
+		}
+	}
 	return nil
+}
+
+// insertStartRun inserts t's run on start unless t ran since its schedule's latest tick. A
+// failure is logged: the tenant then runs at its next tick.
+func (d *Daemon) insertStartRun(ctx context.Context, t Tenant) {
+	logger := d.logger.With("tenant", t.Name)
+	if t.LastRun != nil {
+		since := periodStart(t.Schedule, time.Now())
+		last, err := t.LastRun(ctx)
+		switch {
+		case err != nil:
+			logger.Warn("reading the last run for run_on_start; running anyway", "err", err.Error())
+		case !last.IsZero() && !last.Before(since):
+			logger.Info("no run on start: the tenant ran in its current schedule period", "last_run", last, "period_start", since)
+			return
+		}
+	}
+	args, opts := insertFor(t)()
+	if _, err := d.client.Insert(ctx, args, opts); err != nil {
+		logger.Error("inserting the run on start", "err", err.Error())
+	}
 }
 
 // Stop stops fetching jobs, cancels the running runs and waits until they have returned and
@@ -392,3 +426,26 @@ func migrateLockKey(schema string) int64 {
 // rescuedError is the error River's rescuer records in a job it hands back because the
 // replica running it stopped answering.
 const rescuedError = "Stuck job rescued by JobRescuer"
+
+// periodStart is the latest time of s at or before now: the start of now's schedule period.
+// It is the zero time when s has no time within the last 10 years.
+func periodStart(s river.PeriodicSchedule, now time.Time) time.Time {
+	for back := time.Second; back <= 10*366*24*time.Hour; back *= 2 {
+		t := s.Next(now.Add(-back))
+		if t.IsZero() {
+			return time.Time{} // robfig/cron: no time within 5 years
+		}
+		if t.After(now) {
+			continue
+		}
+		// back is less than twice the gap before now's period: few ticks to walk.
+		for {
+			n := s.Next(t)
+			if n.After(now) || !n.After(t) {
+				return t
+			}
+			t = n
+		}
+	}
+	return time.Time{}
+}

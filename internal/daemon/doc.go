@@ -8,7 +8,9 @@
 // Contract:
 //   - A tenant's job is unique while available, scheduled, running or retryable, so no tenant
 //     ever has two runs queued or running across replicas, and a finished run never blocks
-//     the next tick. RunOnStart therefore never queues a duplicate on restart.
+//     the next tick. RunOnStart therefore never queues a duplicate when replicas start
+//     together; it inserts once per process start (Start), never on a leader election, and
+//     only for a tenant without a run since its schedule's latest tick (Tenant.LastRun).
 //   - At most Config.MaxWorkers runs are in flight per replica; each runs under its tenant's
 //     Timeout (River's 1-minute default is replaced).
 //   - A RunFunc error is retried Tenant.Retries times, spaced to fall before the next tick;

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -184,5 +185,113 @@ func TestGivingUpIsLoggedAtWarn(t *testing.T) {
 	}
 	if !strings.Contains(warn, `"tenant":"acme"`) || !strings.Contains(warn, `"failed_attempts":1`) || !strings.Contains(warn, "API down") {
 		t.Errorf("no warning naming the tenant, its 1 failure and the error when the job was given up; log:\n%s", logs)
+	}
+}
+
+// leaderID is the id of the River client that leads, or "" while none does.
+func leaderID(t *testing.T, pool *pgxpool.Pool) string {
+	t.Helper()
+	var id string
+	err := pool.QueryRow(context.Background(), "SELECT leader_id FROM evsync.river_leader").Scan(&id)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestRunOnStartOncePerProcess: run_on_start inserts a run when a process starts, not when a
+// replica becomes leader; and a replica that starts after the tenant's run in its current
+// period inserts none.
+func TestRunOnStartOncePerProcess(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	rec := &recorder{}
+	lastRun := func(context.Context) (time.Time, error) {
+		runs := rec.of("acme")
+		if len(runs) == 0 {
+			return time.Time{}, nil
+		}
+		return runs[len(runs)-1].start, nil
+	}
+	cfg := func(replica int) Config {
+		return Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+			Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Minute, LastRun: lastRun}},
+			Run: func(_ context.Context, tenant string, attempt int) error {
+				rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now(), replica: replica})
+				return nil
+			}}
+	}
+	a := startReplica(t, url, cfg(0))
+	if !waitFor(20*time.Second, func() bool { return len(rec.of("acme")) == 1 && leaderID(t, pool) == a.client.ID() }) {
+		t.Fatalf("replica a: %d runs, leader %q; want its run on start, and it the leader", len(rec.of("acme")), leaderID(t, pool))
+	}
+	b := startReplica(t, url, cfg(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(40*time.Second, func() bool { return leaderID(t, pool) == b.client.ID() }) {
+		t.Fatalf("replica b did not become leader; the leader is %q", leaderID(t, pool))
+	}
+	// A new leader inserts what it inserts at once, and the run would start within the fetch
+	// poll interval.
+	time.Sleep(3 * time.Second)
+	if runs := rec.of("acme"); len(runs) != 1 {
+		t.Errorf("acme ran %d times, want once: the new leader or the second process queued a run", len(runs))
+	}
+}
+
+// TestRunOnStartSkipsATenantThatRanThisPeriod: run_on_start inserts a run only for a tenant
+// without a run since its schedule's latest tick.
+func TestRunOnStartSkipsATenantThatRanThisPeriod(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	rec := &recorder{}
+	at := func(ts time.Time) func(context.Context) (time.Time, error) {
+		return func(context.Context) (time.Time, error) { return ts, nil }
+	}
+	now := time.Now()
+	var tenants []Tenant
+	for name, last := range map[string]time.Time{"fresh": now, "stale": now.Add(-49 * time.Hour), "never": {}} {
+		tenants = append(tenants, Tenant{Name: name, Schedule: every(t, "@daily"), RunOnStart: true, Timeout: time.Minute, LastRun: at(last)})
+	}
+	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 3, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+		Tenants: tenants, Run: func(_ context.Context, tenant string, attempt int) error {
+			rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now()})
+			return nil
+		}})
+	if !waitFor(20*time.Second, func() bool { return len(rec.of("stale")) == 1 && len(rec.of("never")) == 1 }) {
+		t.Fatalf("stale ran %d times, never %d times; want once each", len(rec.of("stale")), len(rec.of("never")))
+	}
+	time.Sleep(2 * time.Second) // the three jobs were inserted together
+	if n := len(rec.of("fresh")); n != 0 {
+		t.Errorf("fresh, which ran in its current period, ran %d times on start", n)
+	}
+}
+
+func TestPeriodStart(t *testing.T) {
+	t.Parallel()
+	at := func(s string) time.Time {
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	for _, tt := range []struct {
+		spec, now, want string
+	}{
+		{"@daily", "2026-12-02T10:00:00Z", "2026-12-02T00:00:00Z"},
+		{"0 2 * * *", "2026-12-02T01:00:00Z", "2026-12-01T02:00:00Z"},
+		{"*/15 * * * *", "2026-12-02T10:07:30Z", "2026-12-02T10:00:00Z"},
+		{"*/15 * * * *", "2026-12-02T10:15:00Z", "2026-12-02T10:15:00Z"},
+		{"@yearly", "2026-12-02T10:00:00Z", "2026-01-01T00:00:00Z"},
+		{"0 9 1 * *", "2026-12-01T08:59:59Z", "2026-11-01T09:00:00Z"},
+	} {
+		if got := periodStart(every(t, tt.spec), at(tt.now)); !got.Equal(at(tt.want)) {
+			t.Errorf("periodStart(%s, %s) = %s, want %s", tt.spec, tt.now, got.UTC().Format(time.RFC3339), tt.want)
+		}
 	}
 }
