@@ -606,11 +606,12 @@ func TestDaemonReadyzNamesTheStaleTenant(t *testing.T) {
 	}
 }
 
-// The daemon's tenant tells run_on_start when its latest run started, from its ledger.
-func TestDaemonTenantLastRun(t *testing.T) {
+// The daemon's tenant tells run_on_start when its latest run started, from its ledger, and
+// the replicas that lack it its schedule.
+func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
-	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n"), nil)
+	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,6 +623,18 @@ func TestDaemonTenantLastRun(t *testing.T) {
 	}
 	if dt.Job.LastRun == nil || !dt.Job.RunOnStart {
 		t.Fatal("the daemon's tenant has no LastRun, or no RunOnStart")
+	}
+	sched, err := parseSpec(dt.Job.Spec)
+	if err != nil {
+		t.Fatalf("parseSpec(%s): %v", dt.Job.Spec, err)
+	}
+	for _, from := range []time.Time{time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 2, 0, 30, 0, time.UTC)} {
+		if got, want := sched.Next(from), dt.Job.Schedule.Next(from); !got.Equal(want) {
+			t.Errorf("the schedule read from the spec %s: next after %s is %s, want %s", dt.Job.Spec, from, got, want)
+		}
+	}
+	if _, err := parseSpec("not json"); err == nil {
+		t.Error("parseSpec of a bad spec: nil error")
 	}
 	if last, err := dt.Job.LastRun(t.Context()); err != nil || !last.IsZero() {
 		t.Fatalf("LastRun of an empty ledger = %s, %v; want zero", last, err)

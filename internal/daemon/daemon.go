@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +43,9 @@ type Tenant struct {
 	Timeout time.Duration
 	// Retries is how many times a failed run is retried (with backoff, before the next tick).
 	Retries int
+	// Spec is the schedule as text, for the replicas that lack this tenant: their
+	// Config.ParseSchedule reads it back into a Schedule.
+	Spec string
 	// LastRun returns when the tenant's latest run started (zero if it never ran), so that
 	// RunOnStart skips a tenant that ran since its schedule's latest tick; nil means unknown
 	// (the run on start is inserted).
@@ -74,8 +79,9 @@ type Config struct {
 	Schema string
 	// MaxWorkers bounds the runs in flight on this replica (schedule.max_concurrent_runs).
 	MaxWorkers int
-	// Tenants are the tenants this replica schedules and works. Every replica must be given
-	// the same tenants: any of them may become the leader that enqueues.
+	// Tenants are the tenants this replica schedules and works. Replicas may differ (a rolling
+	// deploy): each lists its tenants in the control schema, and the leader enqueues every
+	// tenant of a live replica (see ParseSchedule), worked by a replica that has it.
 	Tenants []Tenant
 	// Run performs one run.
 	Run RunFunc
@@ -87,13 +93,23 @@ type Config struct {
 	// FetchPollInterval is how often an idle replica looks for jobs besides being notified;
 	// 0 means River's default (1 s).
 	FetchPollInterval time.Duration
+	// ParseSchedule reads the Spec of a tenant that another live replica has and this one
+	// lacks, so that this replica, when leader, enqueues it on its schedule; nil leaves such
+	// tenants unscheduled here (a warning names them).
+	ParseSchedule func(spec string) (river.PeriodicSchedule, error)
+	// Heartbeat is how often the replica registers its tenants in the control schema and reads
+	// the other replicas'; a replica not heard from for 3 heartbeats is gone. 0 means 10 s.
+	Heartbeat time.Duration
 }
 
 // Daemon schedules and works the tenants' runs through River.
 type Daemon struct {
-	client  *river.Client[pgx.Tx]
-	tenants []Tenant
-	logger  *slog.Logger
+	client   *river.Client[pgx.Tx]
+	tenants  []Tenant
+	logger   *slog.Logger
+	reg      *registry
+	stopBeat context.CancelFunc // ends the heartbeat (nil before Start)
+	beating  sync.WaitGroup
 }
 
 // New checks cfg and builds the River client on pool: one periodic job per tenant, unique per
@@ -115,7 +131,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 		w.tenants[t.Name] = t
 		maxTimeout = max(maxTimeout, t.Timeout)
 		// Not River's RunOnStart: it inserts on every leader election. Start inserts instead.
-		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: "sync:" + t.Name}))
+		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: periodicID(t.Name)}))
 	}
 	w.rescueAfter = maxTimeout + cfg.Grace
 	workers := river.NewWorkers()
@@ -139,7 +155,10 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	return &Daemon{client: client, tenants: cfg.Tenants, logger: logger}, nil
+	w.reg = &registry{pool: pool, table: pgx.Identifier{cfg.Schema, registryTable}.Sanitize(), replica: client.ID(),
+		interval: cmp.Or(cfg.Heartbeat, heartbeatDefault), tenants: cfg.Tenants, parse: cfg.ParseSchedule,
+		periodic: client.PeriodicJobs(), logger: logger, foreign: map[string]string{}, warned: map[string]bool{}}
+	return &Daemon{client: client, tenants: cfg.Tenants, logger: logger, reg: w.reg}, nil
 }
 
 // checkConfig reports the first problem of cfg.
@@ -211,9 +230,28 @@ func insertFor(t Tenant) river.PeriodicJobConstructor {
 // the client runs; ctx is the client's lifetime (ending it stops the client softly; use Stop
 // to cancel the running runs). Call it once.
 func (d *Daemon) Start(ctx context.Context) error {
+	// The tenants are registered before any job can be fetched: a replica never takes
+	// another's tenant for one that no live replica has.
+	d.reg.beat(ctx)
 	if err := d.client.Start(ctx); err != nil {
 		return fmt.Errorf("starting the daemon: %w", err)
 	}
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.stopBeat = cancel
+	d.beating.Add(1)
+	go func() {
+		defer d.beating.Done()
+		tick := time.NewTicker(d.reg.interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-bctx.Done():
+				return
+			case <-tick.C:
+				d.reg.beat(bctx)
+			}
+		}
+	}()
 	for _, t := range d.tenants {
 		if t.RunOnStart {
 			d.insertStartRun(ctx, t)
@@ -246,9 +284,14 @@ func (d *Daemon) insertStartRun(ctx context.Context, t Tenant) {
 // Stop stops fetching jobs, cancels the running runs and waits until they have returned and
 // their jobs are recorded, or ctx ends (the error says so).
 func (d *Daemon) Stop(ctx context.Context) error {
+	if d.stopBeat != nil {
+		d.stopBeat()
+		d.beating.Wait()
+	}
 	if err := d.client.StopAndCancel(ctx); err != nil {
 		return fmt.Errorf("stopping the daemon: %w", err)
 	}
+	d.reg.leave(ctx)
 	return nil
 }
 
@@ -259,6 +302,7 @@ type syncWorker struct {
 	tenants     map[string]Tenant
 	rescueAfter time.Duration // River's RescueStuckJobsAfter
 	logger      *slog.Logger
+	reg         *registry
 }
 
 // Timeout is the tenant's run timeout.
@@ -297,7 +341,8 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 }
 
 // Work runs the job's tenant. A tenant this replica does not know (a config that differs
-// between replicas) is canceled: retrying on this replica cannot help.
+// between replicas) is left to a replica that has it (snoozed), or canceled when no live
+// replica has it.
 //
 // Only failed tries count against the tenant's Retries: a try whose replica died (River's
 // rescuer recorded it) runs again without using one up, at most maxRescues times. A job given
@@ -305,7 +350,7 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	t, ok := w.tenants[job.Args.Tenant]
 	if !ok {
-		return river.JobCancel(fmt.Errorf("tenant %q is not in this replica's config", job.Args.Tenant))
+		return w.reg.leaveToOthers(ctx, job.Args.Tenant)
 	}
 	failed, rescued := pastTries(job.JobRow)
 	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
@@ -380,8 +425,8 @@ type zoned struct {
 func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
 
 // Migrate creates the control schema if needed and applies River's migrations to it with
-// rivermigrate, under an advisory lock of its own so that replicas starting together on a
-// fresh database migrate one after the other.
+// rivermigrate, then creates the replicas' registry table, under an advisory lock of its own
+// so that replicas starting together on a fresh database migrate one after the other.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err := db.CheckSchema(schema); err != nil {
 		return fmt.Errorf("migrating the control schema: %w", err)
@@ -413,7 +458,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
 	}
-	return nil
+	return createRegistry(ctx, conn, schema)
 }
 
 // migrateLockKey is the advisory lock key of migrating schema's River tables.

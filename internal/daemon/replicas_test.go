@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/internal/dbtest"
 )
@@ -293,5 +294,105 @@ func TestPeriodStart(t *testing.T) {
 		if got := periodStart(every(t, tt.spec), at(tt.now)); !got.Equal(at(tt.want)) {
 			t.Errorf("periodStart(%s, %s) = %s, want %s", tt.spec, tt.now, got.UTC().Format(time.RFC3339), tt.want)
 		}
+	}
+}
+
+// TestATenantOnlyAFollowerKnowsRuns: a tenant configured on a replica that is not the leader
+// (a rolling deploy that adds it) runs on its schedule, on that replica; the leader, which
+// lacks it, warns naming the tenant and itself, and leaves the tenant's jobs to the replica
+// that has it instead of canceling them.
+func TestATenantOnlyAFollowerKnowsRuns(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	rec := &recorder{}
+	parse := func(spec string) (river.PeriodicSchedule, error) { return cron.ParseStandard(spec) }
+	tenant := func(name, spec string) Tenant {
+		return Tenant{Name: name, Schedule: every(t, spec), Spec: spec, Timeout: time.Minute}
+	}
+	cfg := func(replica int, logs *logBuffer, tenants ...Tenant) Config {
+		return Config{Schema: controlSchema, MaxWorkers: 2, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+			Heartbeat: 200 * time.Millisecond, ParseSchedule: parse, Tenants: tenants,
+			Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+			Run: func(_ context.Context, tenant string, attempt int) error {
+				rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now(), replica: replica})
+				return nil
+			}}
+	}
+	logsA := &logBuffer{}
+	a := startReplica(t, url, cfg(0, logsA, tenant("acme", "@yearly")))
+	if !waitFor(20*time.Second, func() bool { return leaderID(t, pool) == a.client.ID() }) {
+		t.Fatalf("replica a did not become leader; the leader is %q", leaderID(t, pool))
+	}
+	startReplica(t, url, cfg(1, &logBuffer{}, tenant("acme", "@yearly"), tenant("newco", "@every 1s")))
+	if !waitFor(30*time.Second, func() bool { return len(rec.of("newco")) >= 3 }) {
+		t.Fatalf("newco, configured on the follower only, ran %d times in 30 s, want it on its 1 s schedule; jobs %v",
+			len(rec.of("newco")), jobStatesOf(t, pool, "newco"))
+	}
+	for _, iv := range rec.of("newco") {
+		if iv.replica != 1 {
+			t.Errorf("newco ran on replica %d, which lacks it", iv.replica)
+		}
+	}
+	for _, s := range jobStatesOf(t, pool, "newco") {
+		if s == "cancelled" || s == "discarded" {
+			t.Errorf("a job of newco was %s", s)
+		}
+	}
+	var warned bool
+	for _, l := range strings.Split(logsA.String(), "\n") {
+		warned = warned || strings.Contains(l, `"level":"WARN"`) && strings.Contains(l, `"tenant":"newco"`) &&
+			strings.Contains(l, `"replica":"`+a.client.ID()+`"`)
+	}
+	if !warned {
+		t.Errorf("the leader did not warn naming newco and itself; its log:\n%s", logsA)
+	}
+}
+
+// jobStatesOf is the states of tenant's jobs, oldest first.
+func jobStatesOf(t *testing.T, pool *pgxpool.Pool, tenant string) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT state::text FROM evsync.river_job WHERE args->>'tenant' = $1 ORDER BY id", tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return states
+}
+
+// A job of a tenant this replica lacks is snoozed while a live replica has the tenant, and
+// canceled with a warning when none does (that replica gone).
+func TestLeaveToOthers(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	if err := Migrate(context.Background(), pool, controlSchema); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	reg := &registry{pool: pool, table: "evsync." + registryTable, replica: "a", interval: time.Second,
+		logger: slog.New(slog.NewJSONHandler(logs, nil)), foreign: map[string]string{}, warned: map[string]bool{}}
+	b := &registry{pool: pool, table: reg.table, replica: "b", interval: time.Second, tenants: []Tenant{{Name: "newco"}},
+		logger: reg.logger, foreign: map[string]string{}, warned: map[string]bool{}}
+	b.beat(t.Context())
+	var snooze *river.JobSnoozeError
+	if err := reg.leaveToOthers(t.Context(), "newco"); !errors.As(err, &snooze) {
+		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
+	}
+	if !strings.Contains(logs.String(), `"tenant":"newco","replica":"a","configured_on":"b"`) {
+		t.Errorf("no warning naming newco, this replica and b:\n%s", logs)
+	}
+	if _, err := pool.Exec(t.Context(), "UPDATE evsync."+registryTable+" SET seen_at = now() - interval '1 minute'"); err != nil {
+		t.Fatal(err)
+	}
+	var cancel *river.JobCancelError
+	if err := reg.leaveToOthers(t.Context(), "newco"); !errors.As(err, &cancel) {
+		t.Errorf("a job of a tenant no live replica has: %v, want it canceled", err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"run canceled: the tenant is in no live replica's config","tenant":"newco","replica":"a"`) {
+		t.Errorf("no warning of the canceled run:\n%s", logs)
 	}
 }
