@@ -379,6 +379,31 @@ func TestParseCronErrors(t *testing.T) {
 	}
 }
 
+// An @every schedule ticks at fixed multiples of its interval, not counted from whenever a
+// replica became leader: a new leader keeps the phase, and replicas agree on it.
+func TestParseCronAnchorsEvery(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		spec     string
+		from     time.Time
+		wantNext time.Time
+	}{
+		{"@every 1h", time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 10, 59, 59, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)},
+		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
+		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
+	} {
+		sched, err := parseCron(ScheduleConfig{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.wantNext) {
+			t.Errorf("%s: next after %s = %s, want %s", tt.spec, tt.from.Format(time.TimeOnly), got.UTC().Format(time.TimeOnly), tt.wantNext.Format(time.TimeOnly))
+		}
+	}
+}
+
 func TestNewDaemonErrors(t *testing.T) {
 	t.Parallel()
 	pool := testPool(t)

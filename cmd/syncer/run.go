@@ -163,6 +163,9 @@ func parseCron(s ScheduleConfig) (river.PeriodicSchedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
 	}
+	if e, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return daemon.Every(e.Delay), nil // the same ticks whichever replica leads, and since when
+	}
 	return daemon.InZone(sched, loc), nil
 }
 

@@ -416,6 +416,19 @@ func InZone(s river.PeriodicSchedule, loc *time.Location) river.PeriodicSchedule
 	return zoned{s: s, loc: loc}
 }
 
+// Every returns a schedule that fires at every multiple of d (counted from Go's zero time, so
+// that "every 6h" fires at midnight UTC and every 6 hours after): unlike robfig/cron's
+// @every, which counts from the time it is given, its times do not depend on when a replica
+// became leader, and every replica agrees on them. d must be positive.
+func Every(d time.Duration) river.PeriodicSchedule { return everyInterval(d) }
+
+type everyInterval time.Duration
+
+// Next is the first multiple of the interval after t.
+func (e everyInterval) Next(t time.Time) time.Time {
+	return t.Truncate(time.Duration(e)).Add(time.Duration(e))
+}
+
 type zoned struct {
 	s   river.PeriodicSchedule
 	loc *time.Location

@@ -396,3 +396,11 @@ func TestLeaveToOthers(t *testing.T) {
 		t.Errorf("no warning of the canceled run:\n%s", logs)
 	}
 }
+
+func TestPeriodStartOfEvery(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC)
+	if got, want := periodStart(Every(time.Hour), now), time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("periodStart(Every(1h), 10:20) = %s, want %s", got, want)
+	}
+}
