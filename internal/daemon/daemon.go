@@ -366,7 +366,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if nr := (*noRetryError)(nil); errors.As(err, &nr) {
 		return river.JobCancel(nr.err)
 	}
-	if err != nil && failed+1 > t.Retries {
+	// A run canceled by Stop (not by its timeout) did not fail: River hands the job back.
+	stopped := errors.Is(ctx.Err(), context.Canceled)
+	if err != nil && failed+1 > t.Retries && !stopped {
 		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
 		return river.JobCancel(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -402,5 +403,39 @@ func TestPeriodStartOfEvery(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC)
 	if got, want := periodStart(Every(time.Hour), now), time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("periodStart(Every(1h), 10:20) = %s, want %s", got, want)
+	}
+}
+
+// A run canceled by Stop is no failure either, even with no retry left: River hands the job
+// back (available) for another replica, and it is not logged as given up.
+func TestStopIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	running := make(chan struct{})
+	logs := &logBuffer{}
+	d := startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Hour}},
+		Run: func(ctx context.Context, _ string, _ int) error {
+			close(running)
+			<-ctx.Done()
+			return fmt.Errorf("run canceled: %w", ctx.Err())
+		}})
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run on start did not begin within 10 s")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if got := jobStatesOf(t, pool, "acme"); len(got) != 1 || got[0] != "available" {
+		t.Errorf("the stopped run's job is %v, want [available]", got)
+	}
+	if strings.Contains(logs.String(), "given up") {
+		t.Errorf("a stopped run was logged as given up:\n%s", logs)
 	}
 }
