@@ -145,6 +145,7 @@ func newDaemon(cfg daemonConfig, pool *pgxpool.Pool, tenants []daemonTenant, log
 	if d.sched, err = daemon.New(pool, daemon.Config{
 		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: jobs, Run: d.runJob,
 		Grace: cfg.Grace, Logger: logger.With("component", "river"), FetchPollInterval: cfg.FetchPollInterval,
+		ParseSchedule: parseSpec,
 	}); err != nil {
 		return nil, err
 	}

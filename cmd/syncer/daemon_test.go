@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
@@ -234,7 +235,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 		timeout    time.Duration
 		run        runFunc
 		wantStatus string
-		wantJob    string // the River job's state: completed, or cancelled (not retried), or discarded (retries used up)
+		wantJob    string // the River job's state: completed, or cancelled (not retried, or its retries used up)
 		check      func(t *testing.T, d *runDaemon)
 	}{
 		{
@@ -248,7 +249,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{}, ctx.Err()
 			},
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name:       "lock held elsewhere is skipped, not an error",
@@ -266,7 +267,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			name:       "panic is a failed run",
 			run:        func(context.Context, string) (runOutcome, error) { panic("boom") },
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name: "error without status",
@@ -274,7 +275,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 				return runOutcome{RunID: 3}, errors.New("listing agents: 500")
 			},
 			wantStatus: "failed",
-			wantJob:    "discarded",
+			wantJob:    "cancelled",
 		},
 		{
 			name: "auth rejected is not retried",
@@ -376,6 +377,31 @@ func TestParseCronErrors(t *testing.T) {
 	}
 	if _, err := parseCron(ScheduleConfig{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
 		t.Errorf("six fields with Seconds: %v", err)
+	}
+}
+
+// An @every schedule ticks at fixed multiples of its interval, not counted from whenever a
+// replica became leader: a new leader keeps the phase, and replicas agree on it.
+func TestParseCronAnchorsEvery(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		spec     string
+		from     time.Time
+		wantNext time.Time
+	}{
+		{"@every 1h", time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 10, 59, 59, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)},
+		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
+		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
+	} {
+		sched, err := parseCron(ScheduleConfig{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.wantNext) {
+			t.Errorf("%s: next after %s = %s, want %s", tt.spec, tt.from.Format(time.TimeOnly), got.UTC().Format(time.TimeOnly), tt.wantNext.Format(time.TimeOnly))
+		}
 	}
 }
 
@@ -606,5 +632,51 @@ func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// The daemon's tenant tells run_on_start when its latest run started, from its ledger, and
+// the replicas that lack it its schedule.
+func TestDaemonTenantLastRunAndSpec(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.topLevelTenant()
+	tn.Schema = schema
+	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.Job.LastRun == nil || !dt.Job.RunOnStart {
+		t.Fatal("the daemon's tenant has no LastRun, or no RunOnStart")
+	}
+	sched, err := parseSpec(dt.Job.Spec)
+	if err != nil {
+		t.Fatalf("parseSpec(%s): %v", dt.Job.Spec, err)
+	}
+	for _, from := range []time.Time{time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 2, 0, 30, 0, time.UTC)} {
+		if got, want := sched.Next(from), dt.Job.Schedule.Next(from); !got.Equal(want) {
+			t.Errorf("the schedule read from the spec %s: next after %s is %s, want %s", dt.Job.Spec, from, got, want)
+		}
+	}
+	if _, err := parseSpec("not json"); err == nil {
+		t.Error("parseSpec of a bad spec: nil error")
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || !last.IsZero() {
+		t.Fatalf("LastRun of an empty ledger = %s, %v; want zero", last, err)
+	}
+	store, err := db.NewStore(pool, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := store.RunCreate(t.Context(), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || last.Before(before.Add(-time.Second)) {
+		t.Errorf("LastRun after a run started at %s = %s, %v", before, last, err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -114,11 +115,48 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
 	entities := t.Sync.Entities
 	return daemonTenant{
 		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
-			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries},
+			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries, Spec: specOf(t.Schedule),
+			LastRun: func(ctx context.Context) (time.Time, error) { return lastRunStarted(ctx, store) }},
 		Cron:        t.Schedule.Cron,
 		Run:         run,
 		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
 	}, nil
+}
+
+// lastRunStarted is when the schema's latest run started, whatever its trigger and status
+// (zero: it never ran).
+func lastRunStarted(ctx context.Context, store *db.Store) (time.Time, error) {
+	st, err := store.StatusGet(ctx, 1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(st.Runs) == 0 {
+		return time.Time{}, nil
+	}
+	return st.Runs[0].StartedAt, nil
+}
+
+// scheduleSpec is a tenant's schedule as a replica that lacks the tenant reads it
+// (daemon.Tenant.Spec), to enqueue its runs when it leads.
+type scheduleSpec struct {
+	Cron     string `json:"cron"`
+	Seconds  bool   `json:"seconds,omitempty"`
+	Timezone string `json:"timezone"`
+}
+
+// specOf is s as daemon.Tenant.Spec.
+func specOf(s ScheduleConfig) string {
+	b, _ := json.Marshal(scheduleSpec{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone}) // strings and a bool: never fails
+	return string(b)
+}
+
+// parseSpec reads a daemon.Tenant.Spec (specOf) back into a schedule.
+func parseSpec(spec string) (river.PeriodicSchedule, error) {
+	var s scheduleSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		return nil, fmt.Errorf("reading schedule %q: %w", spec, err)
+	}
+	return parseCron(ScheduleConfig{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
 }
 
 // parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and
@@ -135,6 +173,9 @@ func parseCron(s ScheduleConfig) (river.PeriodicSchedule, error) {
 	sched, err := cron.NewParser(fields).Parse(s.Cron)
 	if err != nil {
 		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
+	}
+	if e, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return daemon.Every(e.Delay), nil // the same ticks whichever replica leads, and since when
 	}
 	return daemon.InZone(sched, loc), nil
 }

@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,16 +35,25 @@ type Tenant struct {
 	// Schedule gives the tenant's run times (a robfig/cron schedule, read in the tenant's
 	// time zone: see InZone).
 	Schedule river.PeriodicSchedule
-	// RunOnStart inserts a run when a replica becomes leader; the job being unique, a restart
-	// never queues a second one.
+	// RunOnStart inserts a run when the daemon starts (once per process, never when a replica
+	// becomes leader), unless LastRun shows a run since the schedule's latest tick; the job
+	// being unique, replicas starting together queue one.
 	RunOnStart bool
 	// Timeout bounds one run (its context ends then). It must be positive.
 	Timeout time.Duration
 	// Retries is how many times a failed run is retried (with backoff, before the next tick).
 	Retries int
+	// Spec is the schedule as text, for the replicas that lack this tenant: their
+	// Config.ParseSchedule reads it back into a Schedule.
+	Spec string
+	// LastRun returns when the tenant's latest run started (zero if it never ran), so that
+	// RunOnStart skips a tenant that ran since its schedule's latest tick; nil means unknown
+	// (the run on start is inserted).
+	LastRun func(ctx context.Context) (time.Time, error)
 }
 
-// RunFunc performs one run of tenant; attempt counts from 1. It returns nil when the run
+// RunFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
+// those whose replica died (rescued: they did not fail). It returns nil when the run
 // succeeded or did not need to happen (another run held the tenant's lock), an error wrapped
 // with NoRetry when a retry cannot help (a partial run, a config or auth rejection), and any
 // other error for a failed run, which is retried.
@@ -68,8 +79,9 @@ type Config struct {
 	Schema string
 	// MaxWorkers bounds the runs in flight on this replica (schedule.max_concurrent_runs).
 	MaxWorkers int
-	// Tenants are the tenants this replica schedules and works. Every replica must be given
-	// the same tenants: any of them may become the leader that enqueues.
+	// Tenants are the tenants this replica schedules and works. Replicas may differ (a rolling
+	// deploy): each lists its tenants in the control schema, and the leader enqueues every
+	// tenant of a live replica (see ParseSchedule), worked by a replica that has it.
 	Tenants []Tenant
 	// Run performs one run.
 	Run RunFunc
@@ -81,11 +93,23 @@ type Config struct {
 	// FetchPollInterval is how often an idle replica looks for jobs besides being notified;
 	// 0 means River's default (1 s).
 	FetchPollInterval time.Duration
+	// ParseSchedule reads the Spec of a tenant that another live replica has and this one
+	// lacks, so that this replica, when leader, enqueues it on its schedule; nil leaves such
+	// tenants unscheduled here (a warning names them).
+	ParseSchedule func(spec string) (river.PeriodicSchedule, error)
+	// Heartbeat is how often the replica registers its tenants in the control schema and reads
+	// the other replicas'; a replica not heard from for 3 heartbeats is gone. 0 means 10 s.
+	Heartbeat time.Duration
 }
 
 // Daemon schedules and works the tenants' runs through River.
 type Daemon struct {
-	client *river.Client[pgx.Tx]
+	client   *river.Client[pgx.Tx]
+	tenants  []Tenant
+	logger   *slog.Logger
+	reg      *registry
+	stopBeat context.CancelFunc // ends the heartbeat (nil before Start)
+	beating  sync.WaitGroup
 }
 
 // New checks cfg and builds the River client on pool: one periodic job per tenant, unique per
@@ -96,23 +120,23 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger}
 	var maxTimeout time.Duration
 	var periodic []*river.PeriodicJob
 	for _, t := range cfg.Tenants {
 		w.tenants[t.Name] = t
 		maxTimeout = max(maxTimeout, t.Timeout)
-		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t),
-			&river.PeriodicJobOpts{ID: "sync:" + t.Name, RunOnStart: t.RunOnStart}))
+		// Not River's RunOnStart: it inserts on every leader election. Start inserts instead.
+		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: periodicID(t.Name)}))
 	}
 	w.rescueAfter = maxTimeout + cfg.Grace
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Schema:            cfg.Schema,
@@ -131,7 +155,10 @@ func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	return &Daemon{client: client}, nil
+	w.reg = &registry{pool: pool, table: pgx.Identifier{cfg.Schema, registryTable}.Sanitize(), replica: client.ID(),
+		interval: cmp.Or(cfg.Heartbeat, heartbeatDefault), tenants: cfg.Tenants, parse: cfg.ParseSchedule,
+		periodic: client.PeriodicJobs(), logger: logger, foreign: map[string]string{}, warned: map[string]bool{}}
+	return &Daemon{client: client, tenants: cfg.Tenants, logger: logger, reg: w.reg}, nil
 }
 
 // checkConfig reports the first problem of cfg.
@@ -179,32 +206,92 @@ var uniqueStates = []rivertype.JobState{
 	rivertype.JobStateScheduled,
 }
 
+// maxRescues is how many times a job is rescued (its replica died running it) before it is
+// given up: a run that kills every replica it runs on waits for the next tick.
+const maxRescues = 5
+
+// maxAttempts is River's limit on a job's attempts. The worker gives a job up itself, after
+// Retries failures or maxRescues rescues, and logs it; River's limit, above both (retries are
+// at most 10), only keeps it from discarding a job silently, as its rescuer does at the limit.
+const maxAttempts = 100
+
 // insertFor returns the periodic job constructor of t.
 func insertFor(t Tenant) river.PeriodicJobConstructor {
 	return func() (river.JobArgs, *river.InsertOpts) {
 		return SyncArgs{Tenant: t.Name}, &river.InsertOpts{
-			MaxAttempts: t.Retries + 1,
+			MaxAttempts: maxAttempts,
 			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
 		}
 	}
 }
 
 // Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
-// tenants' runs. It returns once the client runs; ctx is the client's lifetime (ending it
-// stops the client softly; use Stop to cancel the running runs).
+// tenants' runs; then it inserts the runs on start (see Tenant.RunOnStart). It returns once
+// the client runs; ctx is the client's lifetime (ending it stops the client softly; use Stop
+// to cancel the running runs). Call it once.
 func (d *Daemon) Start(ctx context.Context) error {
+	// The tenants are registered before any job can be fetched: a replica never takes
+	// another's tenant for one that no live replica has.
+	d.reg.beat(ctx)
 	if err := d.client.Start(ctx); err != nil {
 		return fmt.Errorf("starting the daemon: %w", err)
 	}
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.stopBeat = cancel
+	d.beating.Add(1)
+	go func() {
+		defer d.beating.Done()
+		tick := time.NewTicker(d.reg.interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-bctx.Done():
+				return
+			case <-tick.C:
+				d.reg.beat(bctx)
+			}
+		}
+	}()
+	for _, t := range d.tenants {
+		if t.RunOnStart {
+			d.insertStartRun(ctx, t)
+		}
+	}
 	return nil
+}
+
+// insertStartRun inserts t's run on start unless t ran since its schedule's latest tick. A
+// failure is logged: the tenant then runs at its next tick.
+func (d *Daemon) insertStartRun(ctx context.Context, t Tenant) {
+	logger := d.logger.With("tenant", t.Name)
+	if t.LastRun != nil {
+		since := periodStart(t.Schedule, time.Now())
+		last, err := t.LastRun(ctx)
+		switch {
+		case err != nil:
+			logger.Warn("reading the last run for run_on_start; running anyway", "err", err.Error())
+		case !last.IsZero() && !last.Before(since):
+			logger.Info("no run on start: the tenant ran in its current schedule period", "last_run", last, "period_start", since)
+			return
+		}
+	}
+	args, opts := insertFor(t)()
+	if _, err := d.client.Insert(ctx, args, opts); err != nil {
+		logger.Error("inserting the run on start", "err", err.Error())
+	}
 }
 
 // Stop stops fetching jobs, cancels the running runs and waits until they have returned and
 // their jobs are recorded, or ctx ends (the error says so).
 func (d *Daemon) Stop(ctx context.Context) error {
+	if d.stopBeat != nil {
+		d.stopBeat()
+		d.beating.Wait()
+	}
 	if err := d.client.StopAndCancel(ctx); err != nil {
 		return fmt.Errorf("stopping the daemon: %w", err)
 	}
+	d.reg.leave(ctx)
 	return nil
 }
 
@@ -214,6 +301,8 @@ type syncWorker struct {
 	run         RunFunc
 	tenants     map[string]Tenant
 	rescueAfter time.Duration // River's RescueStuckJobsAfter
+	logger      *slog.Logger
+	reg         *registry
 }
 
 // Timeout is the tenant's run timeout.
@@ -252,16 +341,59 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 }
 
 // Work runs the job's tenant. A tenant this replica does not know (a config that differs
-// between replicas) is canceled: retrying on this replica cannot help.
+// between replicas) is left to a replica that has it (snoozed), or canceled when no live
+// replica has it.
+//
+// Only failed tries count against the tenant's Retries: a try whose replica died (River's
+// rescuer recorded it) runs again without using one up, at most maxRescues times. A job given
+// up is canceled with a warning.
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
-	if _, ok := w.tenants[job.Args.Tenant]; !ok {
-		return river.JobCancel(fmt.Errorf("tenant %q is not in this replica's config", job.Args.Tenant))
+	t, ok := w.tenants[job.Args.Tenant]
+	if !ok {
+		return w.reg.leaveToOthers(ctx, job.Args.Tenant)
 	}
-	err := w.run(ctx, job.Args.Tenant, job.Attempt)
+	failed, rescued := pastTries(job.JobRow)
+	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
+	if rescued > 0 && len(job.Errors) > 0 && job.Errors[len(job.Errors)-1].Error == rescuedError {
+		if rescued > maxRescues {
+			logger.Warn("run given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
+			return river.JobCancel(fmt.Errorf("given up: the replicas running it died %d times", rescued))
+		}
+		logger.Warn("run rescued: the replica running it died; running it again", "rescues", rescued,
+			"died_on", lastOf(job.AttemptedBy), "failed_attempts", failed)
+	}
+	err := w.run(ctx, t.Name, failed+1)
 	if nr := (*noRetryError)(nil); errors.As(err, &nr) {
 		return river.JobCancel(nr.err)
 	}
+	// A run canceled by Stop (not by its timeout) did not fail: River hands the job back.
+	stopped := errors.Is(ctx.Err(), context.Canceled)
+	if err != nil && failed+1 > t.Retries && !stopped {
+		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
+		return river.JobCancel(err)
+	}
 	return err
+}
+
+// pastTries counts the job's earlier tries that failed and those whose replica died (River's
+// rescuer recorded rescuedError for them).
+func pastTries(job *rivertype.JobRow) (failed, rescued int) {
+	for _, e := range job.Errors {
+		if e.Error == rescuedError {
+			rescued++
+		} else {
+			failed++
+		}
+	}
+	return failed, rescued
+}
+
+// lastOf is the last element of s, or "".
+func lastOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
 }
 
 // warnOnly passes on River's warnings and errors and drops its routine messages.
@@ -286,6 +418,19 @@ func InZone(s river.PeriodicSchedule, loc *time.Location) river.PeriodicSchedule
 	return zoned{s: s, loc: loc}
 }
 
+// Every returns a schedule that fires at every multiple of d (counted from Go's zero time, so
+// that "every 6h" fires at midnight UTC and every 6 hours after): unlike robfig/cron's
+// @every, which counts from the time it is given, its times do not depend on when a replica
+// became leader, and every replica agrees on them. d must be positive.
+func Every(d time.Duration) river.PeriodicSchedule { return everyInterval(d) }
+
+type everyInterval time.Duration
+
+// Next is the first multiple of the interval after t.
+func (e everyInterval) Next(t time.Time) time.Time {
+	return t.Truncate(time.Duration(e)).Add(time.Duration(e))
+}
+
 type zoned struct {
 	s   river.PeriodicSchedule
 	loc *time.Location
@@ -295,8 +440,8 @@ type zoned struct {
 func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
 
 // Migrate creates the control schema if it is missing and applies River's migrations to it with
-// rivermigrate, under an advisory lock of its own so that replicas starting together on a
-// fresh database migrate one after the other.
+// rivermigrate, then creates the replicas' registry table, under an advisory lock of its own
+// so that replicas starting together on a fresh database migrate one after the other.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err := db.CheckSchema(schema); err != nil {
 		return fmt.Errorf("migrating the control schema: %w", err)
@@ -329,7 +474,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
 	}
-	return nil
+	return createRegistry(ctx, conn, schema)
 }
 
 // migrateLockKey is the advisory lock key of migrating schema's River tables.
@@ -337,4 +482,31 @@ func migrateLockKey(schema string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("evsync.rivermigrate." + schema)) // a hash's Write never fails
 	return int64(h.Sum64())                                 //nolint:gosec // a lock key: any 64 bits will do
+}
+
+// rescuedError is the error River's rescuer records in a job it hands back because the
+// replica running it stopped answering.
+const rescuedError = "Stuck job rescued by JobRescuer"
+
+// periodStart is the latest time of s at or before now: the start of now's schedule period.
+// It is the zero time when s has no time within the last 10 years.
+func periodStart(s river.PeriodicSchedule, now time.Time) time.Time {
+	for back := time.Second; back <= 10*366*24*time.Hour; back *= 2 {
+		t := s.Next(now.Add(-back))
+		if t.IsZero() {
+			return time.Time{} // robfig/cron: no time within 5 years
+		}
+		if t.After(now) {
+			continue
+		}
+		// back is less than twice the gap before now's period: few ticks to walk.
+		for {
+			n := s.Next(t)
+			if n.After(now) || !n.After(t) {
+				return t
+			}
+			t = n
+		}
+	}
+	return time.Time{}
 }
