@@ -81,7 +81,7 @@ func (a *app) migrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []Tena
 // daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
 // runs against its schema on pool, and its freshness.
 func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
-	store, err := db.NewStore(pool, t.Schema)
+	store, err := db.NewStore(pool, t.Schema, a.cfg.storeOptions()...)
 	if err != nil {
 		return daemonTenant{}, err
 	}
