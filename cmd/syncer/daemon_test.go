@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // waitFor polls cond until it holds; the bound only keeps a broken test from hanging.
@@ -250,10 +252,12 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			wantJob:    "discarded",
 		},
 		{
-			name:       "lock held elsewhere is skipped, not an error",
-			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{Status: "skipped"}, nil },
+			name: "lock held elsewhere is skipped and retried, not completed",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{Status: "skipped"}, fmt.Errorf("another run holds the lock on schema engage: %w", syncrun.ErrLocked)
+			},
 			wantStatus: "skipped",
-			wantJob:    "completed",
+			wantJob:    "discarded", // no retries left
 			check: func(t *testing.T, d *runDaemon) {
 				mfs := scrapeHandler(t, d.handler())
 				if _, ok := mfs["evsync_run_duration_seconds"]; ok {
@@ -346,7 +350,8 @@ func TestJobError(t *testing.T) {
 		wantFinal bool
 	}{
 		{runOutcome{Status: "succeeded"}, nil, true, false},
-		{runOutcome{Status: "skipped"}, nil, true, false},
+		{runOutcome{Status: "skipped"}, syncrun.ErrLocked, false, false},
+		{runOutcome{Status: "skipped"}, nil, false, false},
 		{runOutcome{Status: "partial"}, nil, false, true},
 		{runOutcome{Status: "failed", Final: true}, boom, false, true},
 		{runOutcome{Status: "failed"}, boom, false, false},
