@@ -6,6 +6,7 @@
 // A run uses it in this order (DESIGN.md, "The sink"):
 //
 //	lock, err := store.LockTake(ctx)             // ErrLocked: another run holds the schema
+//	<-lock.Lost()                                // the lock's session died: stop the run
 //	closed, err := store.RunCloseAbandoned(ctx, known) // rows left 'running' by dead processes
 //	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection

@@ -138,3 +138,7 @@ func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) 
 				r.RCUserID, r.CreatedAt, r.LastLoginAt}}
 	}))
 }
+
+// FreezeLock stops l's heartbeat, as a frozen process would: the lock's session goes silent
+// and l never learns of it. The lock is left as it is: Release still releases it.
+func FreezeLock(l *Lock) { l.stopHeartbeat() }

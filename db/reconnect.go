@@ -299,6 +299,8 @@ func (s *Store) retryLost(ctx context.Context, fn func(ctx context.Context) erro
 // when another session holds it by then (another run may be publishing). A run that took it
 // meanwhile and ended has closed this run's row, which the publish then finds not running.
 func (l *Lock) regain(ctx context.Context) error {
+	l.use.Lock() // one regain at a time (the heartbeat's and the publish's), none beside a beat
+	defer l.use.Unlock()
 	l.mu.Lock()
 	oldConn, oldPID := l.conn, l.pid
 	l.mu.Unlock()
@@ -330,19 +332,15 @@ func (l *Lock) regain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("taking the run lock again: acquiring lock connection: %w", err)
 	}
-	var ok bool
-	var pid uint32
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1), pg_backend_pid()", l.key).Scan(&ok, &pid); err != nil {
+	ok, err := l.take(ctx, conn)
+	if err != nil {
 		destroy(conn)
 		return fmt.Errorf("taking the run lock again: %w", err)
 	}
 	if !ok {
-		conn.Release()
+		closeConn(conn)
 		return fmt.Errorf("taking the run lock again after the database connection was lost: another session holds it: %w", ErrLockLost)
 	}
-	l.mu.Lock()
-	l.conn, l.pid = conn, pid
-	l.mu.Unlock()
 	destroy(oldConn) // its session is gone
 	return nil
 }

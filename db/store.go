@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type Store struct {
 	schema  string
 	q       string        // the schema, quoted for SQL text
 	cleanup time.Duration // see WithCleanupTimeout
+	lockTTL time.Duration // see WithLockTimeout
 	ents    []*entitySQL  // by entityDef.idx
 }
 
@@ -46,6 +48,23 @@ func WithCleanupTimeout(d time.Duration) StoreOption {
 	}
 }
 
+// LockTimeoutDefault is how long the server lets a lock's session stay silent before it ends
+// the session, and so frees the lock, unless WithLockTimeout says otherwise.
+const LockTimeoutDefault = time.Minute
+
+// WithLockTimeout sets how long the run lock outlives a holder that fell silent (a process
+// frozen, or cut off from the database): the lock's session sets idle_session_timeout to d
+// (PostgreSQL 14 and later) and TCP keepalives that give up within d, and the holder
+// heartbeats on it every d/3. A holder whose heartbeat fails learns that it lost the lock
+// (Lock.Lost). Default LockTimeoutDefault; at least a second.
+func WithLockTimeout(d time.Duration) StoreOption {
+	return func(s *Store) {
+		if d > 0 {
+			s.lockTTL = max(d, time.Second)
+		}
+	}
+}
+
 // NewStore returns a Store over pool for schema (default SchemaDefault), which must pass
 // CheckSchema (the error matches ErrBadSchema).
 func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) (*Store, error) {
@@ -53,7 +72,8 @@ func NewStore(pool *pgxpool.Pool, schema string, opts ...StoreOption) (*Store, e
 	if err := CheckSchema(schema); err != nil {
 		return nil, fmt.Errorf("checking schema name: %w", err)
 	}
-	s := &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize(), cleanup: CleanupTimeoutDefault}
+	s := &Store{pool: pool, schema: schema, q: pgx.Identifier{schema}.Sanitize(), cleanup: CleanupTimeoutDefault,
+		lockTTL: LockTimeoutDefault}
 	for _, o := range opts {
 		o(s)
 	}
@@ -105,45 +125,193 @@ var ErrLocked = errors.New("db: another run holds the lock")
 var ErrNotFound = errors.New("db: not found")
 
 // Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
-// for as long as the run goes. Its methods are safe for concurrent use.
+// for as long as the run goes. The lock dies with its holder: its session is ended by the
+// server once it has been silent for the store's lock timeout (WithLockTimeout), and the
+// holder heartbeats on it meanwhile; a heartbeat that fails closes Lost. Its methods are safe
+// for concurrent use.
 type Lock struct {
 	s    *Store
 	key  int64
 	once sync.Once
 
-	mu   sync.Mutex    // guards conn and pid, which regain replaces
+	use  sync.Mutex    // serializes statements on conn: the heartbeat, regain, Release
+	mu   sync.Mutex    // guards conn, pid and started, which regain replaces
 	conn *pgxpool.Conn //
 	pid  uint32        // the backend of conn
+	// started is the server's pg_postmaster_start_time when conn took the lock: a later one
+	// after a failed heartbeat means the server restarted, not that the holder was silent.
+	started time.Time
+
+	stopBeat context.CancelFunc // stops the heartbeat (and a heartbeat in flight)
+	beatDone chan struct{}      // closed when the heartbeat has returned
+	lost     chan struct{}      // closed when a heartbeat failed; lostErr is set before
+	lostErr  error
 }
 
 // LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
-// ErrLocked.
+// ErrLocked. The lock's session is set to be ended by the server after the lock timeout of
+// silence, and a heartbeat keeps it alive until Release.
 func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring lock connection: %w", err)
 	}
-	l := &Lock{s: s, conn: conn, key: lockKey("run", s.schema)}
-	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1), pg_backend_pid()", l.key).Scan(&ok, &l.pid); err != nil {
+	l := &Lock{s: s, conn: conn, key: lockKey("run", s.schema), beatDone: make(chan struct{}), lost: make(chan struct{})}
+	ok, err := l.take(ctx, conn)
+	if err != nil {
 		destroy(conn)
 		return nil, fmt.Errorf("taking advisory lock: %w", err)
 	}
 	if !ok {
-		conn.Release()
+		closeConn(conn)
 		return nil, ErrLocked
 	}
+	bctx, cancel := context.WithCancel(context.Background())
+	l.stopBeat = cancel
+	go l.heartbeat(bctx, s.lockTTL/3)
 	return l, nil
 }
 
-// Release unlocks and returns the connection; it is safe to call more than once and does not
-// depend on any context. An unlock that fails or does not answer within the cleanup timeout
-// closes the connection instead of returning it to the pool: the session ends, and the server
-// drops its lock.
+// take tries the lock on conn, a connection of its own, and sets up its session to die with
+// its holder; on success conn, its backend and the server's start time become the lock's.
+// The settings live as long as the session: Release closes it rather than return it to the
+// pool. The keepalives end the session of a holder cut off from the server even before
+// PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still answers
+// them, which only idle_session_timeout covers.
+func (l *Lock) take(ctx context.Context, conn *pgxpool.Conn) (bool, error) {
+	ttl := l.s.lockTTL
+	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
+	var (
+		ok      bool
+		pid     uint32
+		started time.Time
+	)
+	if err := conn.QueryRow(ctx, `
+SELECT pg_try_advisory_lock($1), pg_backend_pid(), pg_postmaster_start_time(),
+       CASE WHEN current_setting('server_version_num')::int >= 140000
+            THEN set_config('idle_session_timeout', $2, false) END,
+       set_config('tcp_keepalives_idle', $3, false),
+       set_config('tcp_keepalives_interval', $4, false),
+       set_config('tcp_keepalives_count', '3', false)`,
+		l.key, strconv.FormatInt(ttl.Milliseconds(), 10), strconv.Itoa(idle), strconv.Itoa(interval),
+	).Scan(&ok, &pid, &started, nil, nil, nil, nil); err != nil {
+		return false, err
+	}
+	if ok {
+		l.mu.Lock()
+		l.conn, l.pid, l.started = conn, pid, started
+		l.mu.Unlock()
+	}
+	return ok, nil
+}
+
+// heartbeat runs a trivial statement on the lock's session every interval, each bounded by
+// interval, until ctx ends: the server sees a live session, and a session that ended (or stops
+// answering) is noticed within two intervals, before the server would free the lock. The
+// first failure closes l.lost.
+func (l *Lock) heartbeat(ctx context.Context, interval time.Duration) {
+	defer close(l.beatDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := l.beat(ctx, interval)
+		if ctx.Err() != nil {
+			return // Release stopped it, mid-statement perhaps: not a loss
+		}
+		if err != nil {
+			l.lostErr = &lockLostError{schema: l.s.schema, cause: err.Error()}
+			close(l.lost)
+			return
+		}
+	}
+}
+
+// beat runs one heartbeat statement on the lock's session, bounded by interval. A session
+// that a server restart ended is not a silent holder: the server dropped the lock with every
+// session, so the lock is taken again (regain) within the lock timeout, and the run goes on;
+// if another run took it meanwhile, or closed this run's row, the run stops or its publish
+// fails. Any other failure is the loss of the lock.
+func (l *Lock) beat(ctx context.Context, interval time.Duration) error {
+	l.use.Lock()
+	hctx, cancel := context.WithTimeout(ctx, interval)
+	_, err := l.conn.Exec(hctx, "SELECT 1")
+	cancel()
+	l.use.Unlock()
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, l.s.lockTTL)
+	defer cancel()
+	if !l.serverRestarted(rctx) {
+		return err
+	}
+	if rerr := l.regain(rctx); rerr != nil {
+		return fmt.Errorf("%w; after the server restarted: %w", err, rerr)
+	}
+	return nil
+}
+
+// serverRestarted reports whether the server started after the lock was taken, reading its
+// start time through the pool, with a lost connection tried again within ctx.
+func (l *Lock) serverRestarted(ctx context.Context) bool {
+	var now time.Time
+	err := l.s.retryLost(ctx, func(ctx context.Context) error {
+		return l.s.pool.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&now)
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return err == nil && now.After(l.started)
+}
+
+// stopHeartbeat stops the heartbeat and waits until it has returned; the connection is then
+// Release's alone.
+func (l *Lock) stopHeartbeat() {
+	l.stopBeat()
+	<-l.beatDone
+}
+
+// Lost is closed when the lock's heartbeat failed: its session ended or stopped answering, and
+// the server frees (or has freed) the lock. A holder must stop then: another run may hold the
+// lock already. Err says why.
+func (l *Lock) Lost() <-chan struct{} { return l.lost }
+
+// Err is nil until Lost is closed, and then an error that matches ErrLockLost and says that
+// the advisory lock was lost.
+func (l *Lock) Err() error {
+	select {
+	case <-l.lost:
+		return l.lostErr
+	default:
+		return nil
+	}
+}
+
+// lockLostError is the error of a lock whose heartbeat failed.
+type lockLostError struct {
+	schema string
+	cause  string // the heartbeat's error
+}
+
+func (e *lockLostError) Error() string {
+	return fmt.Sprintf("lost the advisory lock of schema %s: its session stopped answering or ended (heartbeat: %s)", e.schema, e.cause)
+}
+
+func (e *lockLostError) Is(target error) bool { return target == ErrLockLost }
+
+// Release stops the heartbeat, unlocks and closes the lock's connection; it is safe to call
+// more than once and does not depend on any context. An unlock that fails or does not answer
+// within the cleanup timeout hangs up instead: the session ends, and the server drops its
+// lock.
 func (l *Lock) Release() {
 	l.once.Do(func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
+		l.stopHeartbeat()
+		l.use.Lock()
+		defer l.use.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
 		var unlocked bool
@@ -152,7 +320,8 @@ func (l *Lock) Release() {
 			destroy(l.conn)
 			return
 		}
-		l.conn.Release()
+		// Unlocked at once; the session, set up to die when idle, leaves with it.
+		closeConn(l.conn)
 	})
 }
 
@@ -200,6 +369,15 @@ SELECT EXISTS (
     AND classid::bigint = $2 AND objid::bigint = $3)`,
 		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
 	return held, err
+}
+
+// closeConn closes a pooled connection instead of returning it, politely: the server ends
+// its session at once. A lock's connection carries session settings the pool must not reuse.
+func closeConn(conn *pgxpool.Conn) {
+	c := conn.Hijack()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.Close(ctx) // the session ends either way: nothing to add
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state

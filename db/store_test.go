@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/dbtest"
@@ -360,5 +361,86 @@ func TestIsSecretKey(t *testing.T) {
 		if got := db.IsSecretKey(k); got != want {
 			t.Errorf("isSecretKey(%q) = %v, want %v", k, got, want)
 		}
+	}
+}
+
+// A lock whose holder falls silent (its process frozen: no heartbeat, no release) dies with
+// it: the server ends the holder's session within the lock timeout and another run takes the
+// lock. Before, the lock was held until TCP keepalive noticed, hours later.
+func TestLockDiesWithASilentHolder(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	frozen := dbtest.Store(t, pool, schema, db.WithLockTimeout(2*time.Second))
+	lock, err := frozen.LockTake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	db.FreezeLock(lock)
+	other := dbtest.Store(t, pool, schema)
+	deadline := time.Now().Add(time.Minute) // generous: the server ends the session after 2 s
+	for {
+		lk, err := other.LockTake(ctx)
+		if err == nil {
+			lk.Release()
+			break
+		}
+		if !errors.Is(err, db.ErrLocked) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lock of a silent holder is still held a minute later")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A live holder keeps its lock however long it holds it: its heartbeats keep its session from
+// being ended as idle.
+func TestLockHeldPastItsTimeoutByALiveHolder(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	const timeout = 3 * time.Second
+	lock, err := dbtest.Store(t, pool, schema, db.WithLockTimeout(timeout)).LockTake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	time.Sleep(3 * timeout) // the lock's session would have been ended twice over without heartbeats
+	select {
+	case <-lock.Lost():
+		t.Fatalf("a live holder lost its lock: %v", lock.Err())
+	default:
+	}
+	if _, err := dbtest.Store(t, pool, schema).LockTake(ctx); !errors.Is(err, db.ErrLocked) {
+		t.Fatalf("another locker: %v, want ErrLocked", err)
+	}
+}
+
+// A holder whose lock session ends (terminated, or its network lost) learns it from its next
+// heartbeat: Lost is closed and Err says so.
+func TestLockLostIsNoticed(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	lock, err := dbtest.Store(t, pool, schema, db.WithLockTimeout(3*time.Second)).LockTake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminating the lock's session: %d, %v", n, err)
+	}
+	select {
+	case <-lock.Lost():
+	case <-time.After(time.Minute): // generous: a heartbeat goes every second
+		t.Fatal("a lock whose session ended is not known lost a minute later")
+	}
+	if err := lock.Err(); !errors.Is(err, db.ErrLockLost) || !strings.Contains(err.Error(), "lost the advisory lock") {
+		t.Fatalf("Err = %v, want ErrLockLost saying it lost the advisory lock", err)
 	}
 }

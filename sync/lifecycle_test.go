@@ -479,3 +479,59 @@ func TestEntityFreshnessMeansComplete(t *testing.T) {
 		})
 	}
 }
+
+// stallingClient holds every agents listing until the run's context ends (a long fetch),
+// calling onStall once as the first one starts.
+type stallingClient struct {
+	syncrun.Client
+	once    gosync.Once
+	onStall func()
+}
+
+func (c *stallingClient) ListAgents(ctx context.Context, _ string, _ int64) ([]*engageclient.Agent, *engageclient.Response, error) {
+	c.once.Do(c.onStall)
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+
+// A run whose lock session ends while it is fetching learns it from its heartbeat and stops
+// there: it does not go on to publish (or wait out its deadline) thinking it holds the lock.
+// It is recorded failed, saying it lost the advisory lock, and publishes nothing.
+func TestRunStopsWhenItsLockIsLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 83})
+	e.mustRun(syncrun.Config{}, db.RunSucceeded)
+	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]
+	if err := e.fake.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateAgent(tn.AgentGroup(gid).Agents[0].ID, "firstName", "Renamed")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var hookErr error
+	c := &stallingClient{Client: e.client(nil), onStall: func() { hookErr = e.terminateLockSession(t.Context()) }}
+	store := dbtest.Store(t, e.pool, "engage", db.WithLockTimeout(3*time.Second))
+	r, err := syncrun.NewRunner(c, store, syncrun.Config{Concurrency: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // generous: a heartbeat goes every second
+	defer cancel()
+	res, err := r.Run(ctx)
+	if hookErr != nil {
+		t.Fatalf("terminating the lock's session: %v", hookErr)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the run waited for its deadline: %v", err)
+	}
+	const want = "lost the advisory lock of schema engage"
+	if err == nil || res == nil || res.Status != db.RunFailed || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Run = %+v, %v; want a failed run saying %q", res, err, want)
+	}
+	rows := e.runRows("engage")
+	if len(rows) != 2 || rows[1].Status != db.RunFailed || !strings.Contains(rows[1].Error, want) {
+		t.Errorf("sync_runs = %+v, want run 2 failed saying %q", rows, want)
+	}
+	if n := e.count(`SELECT count(*) FROM engage.agents WHERE first_name = 'Renamed' OR last_run_id = $1`, res.RunID); n != 0 {
+		t.Errorf("the run that lost its lock published %d rows", n)
+	}
+}

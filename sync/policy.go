@@ -83,9 +83,12 @@ func (p Policy) Decide(plan *db.Plan, problems []string) Decision {
 
 // StatusOf is the status of a run that ended with err under ctx: canceled when it was asked
 // to stop (ctx canceled, or err a cancellation), failed otherwise; a deadline (the run's
-// timeout) is a failure.
+// timeout) is a failure, and so is a run stopped because it lost its lock (ctx canceled with
+// a cause matching db.ErrLockLost).
 func StatusOf(ctx context.Context, err error) db.RunStatus {
 	switch {
+	case errors.Is(context.Cause(ctx), db.ErrLockLost):
+		return db.RunFailed // not a stop request: the run could not go on
 	case errors.Is(ctx.Err(), context.Canceled):
 		return db.RunCanceled // a stop request
 	case ctx.Err() == nil && errors.Is(err, context.Canceled):

@@ -184,6 +184,17 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}
 	defer lock.Release()
+	// A run that lost its lock (its session ended, or stopped answering its heartbeat) stops:
+	// another run may hold the lock by now, and nothing of this one may be published.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lock.Lost():
+			cancel(lock.Err())
+		case <-ctx.Done():
+		}
+	}()
 	logger, ident, err := r.record(ctx, res)
 	if err != nil {
 		return nil, err

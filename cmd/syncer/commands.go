@@ -73,7 +73,7 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := tenantStore(ctx, pool, a.cfg.topLevelTenant(), migrate)
+	store, err := tenantStore(ctx, pool, a.cfg.topLevelTenant(), migrate, a.cfg.storeOptions()...)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

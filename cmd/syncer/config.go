@@ -36,9 +36,10 @@ import (
 // jwt_file.
 type Config struct {
 	Database struct {
-		URL           string `yaml:"url"`
-		Schema        string `yaml:"schema"`
-		ControlSchema string `yaml:"control_schema"`
+		URL           string        `yaml:"url"`
+		Schema        string        `yaml:"schema"`
+		ControlSchema string        `yaml:"control_schema"`
+		LockTimeout   time.Duration `yaml:"lock_timeout"`
 	} `yaml:"database"`
 	RingCentral RingCentralConfig `yaml:"ringcentral"`
 	Engage      EngageConfig      `yaml:"engage"`
@@ -143,6 +144,7 @@ func defaultConfig() Config {
 	c.Database.URL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	c.Database.Schema = "engage"
 	c.Database.ControlSchema = "evsync"
+	c.Database.LockTimeout = db.LockTimeoutDefault
 	c.RingCentral.ServerURL = "https://platform.ringcentral.com"
 	c.Engage.ServerURL = "https://engage.ringcentral.com"
 	c.Engage.RefreshMargin = 60 * time.Second
@@ -575,6 +577,9 @@ func (c *Config) validate() error {
 		bad("database.control_schema", "%v", err)
 	} else if !c.MultiTenant() && c.Database.ControlSchema == c.Database.Schema {
 		bad("database.control_schema", "must differ from database.schema (%q): River's tables have a schema of their own", c.Database.Schema)
+	}
+	if d := c.Database.LockTimeout; d < time.Second || d > time.Hour {
+		bad("database.lock_timeout", "must be a duration from 1s to 1h like \"1m\", got %q", d)
 	}
 	validateTenantKeys(c.topLevelTenant(), bad)
 	if n := c.Sync.TenantConcurrency; n < 1 || n > 64 {

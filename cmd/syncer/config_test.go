@@ -391,6 +391,8 @@ func TestValidateErrors(t *testing.T) {
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `config: log.level: must be one of debug, info, warn, error, got "verbose"`},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, `config: log.format: must be one of auto, text, json, got "xml"`},
 		{"grace", func(c *Config) { c.Shutdown.GracePeriod = 0 }, `config: shutdown.grace_period: must be a positive duration`},
+		{"lock timeout short", func(c *Config) { c.Database.LockTimeout = 500 * time.Millisecond }, `config: database.lock_timeout: must be a duration from 1s to 1h like "1m", got "500ms"`},
+		{"lock timeout long", func(c *Config) { c.Database.LockTimeout = 2 * time.Hour }, `config: database.lock_timeout: must be a duration from 1s to 1h like "1m", got "2h0m0s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ import (
 
 // runFunc performs one sync run of a tenant; trigger is "schedule" for the daemon's runs. It
 // returns the outcome even with an error where it can (the run id, counters). A run that found
-// the advisory lock taken returns status "skipped".
+// the advisory lock taken returns status "skipped" and an error: it is retried.
 type runFunc func(ctx context.Context, trigger string) (runOutcome, error)
 
 // runOutcome is what the daemon logs and counts of one run.
@@ -235,9 +235,9 @@ func (d *runDaemon) addr() string {
 }
 
 // runJob performs one scheduled run of the tenant named name (River's worker calls it under the
-// tenant's timeout), logs and counts it, and tells River whether to retry it: a skipped or
-// successful run completes the job, a partial run or a final failure cancels it, any other
-// failure is retried.
+// tenant's timeout), logs and counts it, and tells River whether to retry it: a successful run
+// completes the job, a partial run or a final failure cancels it, any other failure is
+// retried, and so is a run skipped because another run held the lock.
 func (d *runDaemon) runJob(ctx context.Context, name string, attempt int) error {
 	t := d.byName[name]
 	logger := d.logger.With("tenant", name)
@@ -274,7 +274,7 @@ func (d *runDaemon) runJob(ctx context.Context, name string, attempt int) error 
 	jobErr := jobError(out, err)
 	var retry bool
 	if jobErr != nil && !errors.Is(jobErr, errNoRetry) {
-		retry = attempt <= t.Job.Retries
+		retry = attempt <= t.Job.Retries || out.Status == outcomeSkipped
 		attrs = append(attrs, "retry", retry)
 	}
 	attrs = append(attrs, "next_run", t.Job.Schedule.Next(time.Now()))
@@ -294,15 +294,20 @@ func (d *runDaemon) runJob(ctx context.Context, name string, attempt int) error 
 // errNoRetry marks the job errors that River is told not to retry.
 var errNoRetry = errors.New("not retried")
 
-// jobError is what River is told of a run: nil completes the job (success, or the lock taken
-// by another run); a partial run or a final failure is not retried (a retry cannot mend it);
-// any other failure, and a run canceled by shutdown, is retried.
+// jobError is what River is told of a run: nil completes the job (success); a partial run or a
+// final failure is not retried (a retry cannot mend it); any other failure, a run canceled by
+// shutdown, and a run skipped because another run held the lock (never counted done: its
+// holder may be a frozen replica, whose lock dies within database.lock_timeout) are retried.
 func jobError(out runOutcome, err error) error {
 	switch {
-	case out.Status == db.RunSucceeded || out.Status == outcomeSkipped:
+	case out.Status == db.RunSucceeded:
 		return nil
 	case err == nil:
 		err = fmt.Errorf("run %s", out.Status)
+	}
+	if out.Status == outcomeSkipped {
+		// Another process holds the tenant's lock: retried with backoff, not counted as failed.
+		return daemon.Busy(err)
 	}
 	if out.Status == db.RunPartial || out.Final {
 		return daemon.NoRetry(fmt.Errorf("%w: %w", errNoRetry, err))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // waitFor polls cond until it holds; the bound only keeps a broken test from hanging, and is
@@ -235,7 +237,7 @@ func TestDaemonRunOutcomes(t *testing.T) {
 		timeout    time.Duration
 		run        runFunc
 		wantStatus string
-		wantJob    string // the River job's state: completed, or cancelled (not retried, or its retries used up)
+		wantJob    string // the River job's state: completed, retryable, or cancelled (not retried, or its retries used up)
 		check      func(t *testing.T, d *runDaemon)
 	}{
 		{
@@ -252,10 +254,12 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			wantJob:    "cancelled",
 		},
 		{
-			name:       "lock held elsewhere is skipped, not an error",
-			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{Status: "skipped"}, nil },
+			name: "lock held elsewhere is skipped and retried, not completed",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{Status: "skipped"}, fmt.Errorf("another run holds the lock on schema engage: %w", syncrun.ErrLocked)
+			},
 			wantStatus: "skipped",
-			wantJob:    "completed",
+			wantJob:    "retryable", // with backoff, though the tenant has no retries: it did not fail
 			check: func(t *testing.T, d *runDaemon) {
 				mfs := scrapeHandler(t, d.handler())
 				if _, ok := mfs["evsync_run_duration_seconds"]; ok {
@@ -348,7 +352,8 @@ func TestJobError(t *testing.T) {
 		wantFinal bool
 	}{
 		{runOutcome{Status: "succeeded"}, nil, true, false},
-		{runOutcome{Status: "skipped"}, nil, true, false},
+		{runOutcome{Status: "skipped"}, syncrun.ErrLocked, false, false},
+		{runOutcome{Status: "skipped"}, nil, false, false},
 		{runOutcome{Status: "partial"}, nil, false, true},
 		{runOutcome{Status: "failed", Final: true}, boom, false, true},
 		{runOutcome{Status: "failed"}, boom, false, false},

@@ -93,7 +93,7 @@ func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []
 // daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
 // runs against its schema on pool, and its freshness.
 func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
-	store, err := db.NewStore(pool, t.Schema)
+	store, err := db.NewStore(pool, t.Schema, a.cfg.storeOptions()...)
 	if err != nil {
 		return daemonTenant{}, err
 	}
@@ -105,8 +105,11 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
 	run := func(ctx context.Context, trigger string) (runOutcome, error) {
 		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: trigger, LogProgress: true})
 		if errors.Is(err, syncrun.ErrLocked) {
+			// Not done: River retries it with backoff (the holder may be a frozen replica,
+			// whose lock dies within database.lock_timeout).
 			logger.Info("run skipped: another run holds the lock", "schema", t.Schema)
-			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()}, nil
+			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()},
+				fmt.Errorf("another run holds the lock on schema %s: %w", t.Schema, err)
 		}
 		out := outcomeOf(res)
 		out.Final = err != nil && finalError(err)

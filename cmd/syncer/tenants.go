@@ -89,15 +89,20 @@ func (a *app) openPool(ctx context.Context, runs int) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// tenantStore returns the store of t's schema on pool, migrating the schema first unless told
-// not to.
-func tenantStore(ctx context.Context, pool *pgxpool.Pool, t Tenant, migrate bool) (*db.Store, error) {
+// tenantStore returns the store of t's schema on pool (with opts: storeOptions), migrating the
+// schema first unless told not to.
+func tenantStore(ctx context.Context, pool *pgxpool.Pool, t Tenant, migrate bool, opts ...db.StoreOption) (*db.Store, error) {
 	if migrate {
 		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
 			return nil, fmt.Errorf("migrating schema %s: %w", t.Schema, err)
 		}
 	}
-	return db.NewStore(pool, t.Schema)
+	return db.NewStore(pool, t.Schema, opts...)
+}
+
+// storeOptions are the store options the config sets: the run lock's timeout.
+func (c *Config) storeOptions() []db.StoreOption {
+	return []db.StoreOption{db.WithLockTimeout(c.Database.LockTimeout)}
 }
 
 // migratedForDryRun fails when schema lacks migrations: a dry run creates nothing, so it
@@ -138,7 +143,7 @@ func (a *app) syncTenants(ctx context.Context, pool *pgxpool.Pool, ts []Tenant, 
 	for i, t := range ts {
 		g.Go(func() error {
 			out[i] = tenantResult{tenant: t}
-			store, err := tenantStore(ctx, pool, t, migrate)
+			store, err := tenantStore(ctx, pool, t, migrate, a.cfg.storeOptions()...)
 			if err == nil && o.DryRun {
 				err = migratedForDryRun(ctx, pool, t.Schema)
 			}

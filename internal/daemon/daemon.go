@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,23 @@ type Tenant struct {
 // with NoRetry when a retry cannot help (a partial run, a config or auth rejection), and any
 // other error for a failed run, which is retried.
 type RunFunc func(ctx context.Context, tenant string, attempt int) error
+
+// Busy marks err as a run that did not happen because the tenant was busy elsewhere (another
+// process held its lock): the job is retried with the failures' backoff, its error recorded,
+// but it does not use up one of the tenant's Retries (it did not fail), at most maxBusy times.
+func Busy(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s%w", busyPrefix, err)
+}
+
+// busyPrefix starts the recorded error of a try that found the tenant busy (Busy).
+const busyPrefix = "busy: "
+
+// maxBusy is how many tries of one job may find the tenant busy before it is given up (the
+// next tick enqueues it again).
+const maxBusy = 10
 
 // noRetryError marks an error that ends the job without a retry.
 type noRetryError struct{ err error }
@@ -352,7 +370,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if !ok {
 		return w.reg.leaveToOthers(ctx, job.Args.Tenant)
 	}
-	failed, rescued := pastTries(job.JobRow)
+	failed, rescued, busy := pastTries(job.JobRow)
 	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
 	if rescued > 0 && len(job.Errors) > 0 && job.Errors[len(job.Errors)-1].Error == rescuedError {
 		if rescued > maxRescues {
@@ -368,6 +386,13 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	// A run canceled by Stop (not by its timeout) did not fail: River hands the job back.
 	stopped := errors.Is(ctx.Err(), context.Canceled)
+	if err != nil && strings.HasPrefix(err.Error(), busyPrefix) {
+		if busy+1 >= maxBusy {
+			logger.Warn("run given up: the tenant stayed busy elsewhere", "busy_attempts", busy+1, "err", err.Error())
+			return river.JobCancel(err)
+		}
+		return err // retried with backoff, not counted as a failure
+	}
 	if err != nil && failed+1 > t.Retries && !stopped {
 		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
 		return river.JobCancel(err)
@@ -375,17 +400,20 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	return err
 }
 
-// pastTries counts the job's earlier tries that failed and those whose replica died (River's
-// rescuer recorded rescuedError for them).
-func pastTries(job *rivertype.JobRow) (failed, rescued int) {
+// pastTries counts the job's earlier tries that failed, those whose replica died (River's
+// rescuer recorded rescuedError for them) and those that found the tenant busy (Busy).
+func pastTries(job *rivertype.JobRow) (failed, rescued, busy int) {
 	for _, e := range job.Errors {
-		if e.Error == rescuedError {
+		switch {
+		case e.Error == rescuedError:
 			rescued++
-		} else {
+		case strings.HasPrefix(e.Error, busyPrefix):
+			busy++
+		default:
 			failed++
 		}
 	}
-	return failed, rescued
+	return failed, rescued, busy
 }
 
 // lastOf is the last element of s, or "".

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,5 +438,46 @@ func TestStopIsNotAFailure(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "given up") {
 		t.Errorf("a stopped run was logged as given up:\n%s", logs)
+	}
+}
+
+// A try that finds the tenant busy elsewhere (its lock held) is retried with backoff and its
+// error recorded, but it is no failure: a tenant without retries still runs again, as the
+// same attempt, and the job completes.
+func TestBusyIsRetriedWithoutUsingARetry(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	attempts := make(chan int, 10)
+	var calls atomic.Int32
+	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
+		FetchPollInterval: 100 * time.Millisecond,
+		Tenants:           []Tenant{{Name: "acme", Schedule: every(t, "@every 10s"), RunOnStart: true, Timeout: time.Minute, Retries: 0}},
+		Run: func(_ context.Context, _ string, attempt int) error {
+			attempts <- attempt
+			if calls.Add(1) <= 2 {
+				return Busy(errors.New("another run holds the lock on schema engage_acme"))
+			}
+			return nil
+		}})
+	for i := range 3 {
+		select {
+		case a := <-attempts:
+			if a != 1 {
+				t.Errorf("try %d ran as attempt %d, want 1: a busy try is no failure", i+1, a)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("try %d did not run; the jobs are %v", i+1, jobStatesOf(t, pool, "acme"))
+		}
+	}
+	if !waitFor(time.Minute, func() bool { s := jobStatesOf(t, pool, "acme"); return len(s) > 0 && s[0] == "completed" }) {
+		t.Fatalf("the job is %v, want completed", jobStatesOf(t, pool, "acme"))
+	}
+	var errs []string
+	if err := pool.QueryRow(t.Context(), `SELECT coalesce(array_agg(e->>'error'), '{}') FROM evsync.river_job, unnest(errors) e WHERE args->>'tenant' = 'acme'`).Scan(&errs); err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 2 || !strings.Contains(errs[0], "holds the lock") {
+		t.Errorf("the job recorded %q, want the two busy tries' errors", errs)
 	}
 }
