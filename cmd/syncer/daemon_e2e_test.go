@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // daemonProc is a `syncer run` child process whose JSON log lines are collected.
@@ -124,7 +125,16 @@ func (e *e2e) waitCount(t *testing.T, sql string, want int64, timeout time.Durat
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if e.count(sql) >= want {
+		// The daemon creates its control schema at start: a table it has not created yet
+		// counts as none.
+		var n int64
+		err := e.pool.QueryRow(t.Context(), sql).Scan(&n)
+		var pgErr *pgconn.PgError
+		switch {
+		case errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "3F000"):
+		case err != nil:
+			t.Fatalf("%s: %v", sql, err)
+		case n >= want:
 			return
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -39,8 +39,8 @@ func TestE2EHostileTextIsEscaped(t *testing.T) {
 	}
 	for cmd, want := range map[string][]string{
 		"sync": {`Agent group locked\x1b[31m RED \x1b]0;pwned\a time=2026-01-01T00:00:00Z level=ERROR msg=FORGED-ERROR`,
-			`see \u202edetails\u009b2J`, `bad.\x1b[2Jcode FORGED-CODE`, `evil\x1b[1m\u202ekey\a\nFORGED-PATH\u2028x`},
-		"status": {`Agent group locked\x1b[31m RED`, `evil\x1b[1m\u202ekey\a\nFORGED-PATH\u2028x`},
+			`see \u202edetails\u009b2J`, `bad.\x1b[2Jcode FORGED-CODE`, `evil\x1b\[1m\u202ekey\a\nFORGED-PATH\u2028x`},
+		"status": {`Agent group locked\x1b[31m RED`, `evil\x1b\[1m\u202ekey\a\nFORGED-PATH\u2028x`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(outs[cmd].stdout, w) {

@@ -139,7 +139,8 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 // not move it past the entities it left stale.
 func (m *metrics) observe(tenant string, o runOutcome) {
 	status := cmp.Or(o.Status, db.RunFailed)
-	m.runs.WithLabelValues(tenant, string(status)).Inc()
+	// The run is counted last: a scrape that sees it counted sees the rest of it too.
+	defer m.runs.WithLabelValues(tenant, string(status)).Inc()
 	if status == outcomeSkipped {
 		return
 	}

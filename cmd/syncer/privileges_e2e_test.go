@@ -52,7 +52,8 @@ func TestE2ERestrictedRoleRunsEveryCommand(t *testing.T) {
 	e.writeConfig(`engage:
   requests_per_minute: 6000
 schedule:
-  cron: "@hourly"
+  cron: "@every 3s" # the manual syncs below ran in this period: run_on_start would not fire
+  seconds: true
   run_on_start: true
 http:
   listen: 127.0.0.1:0

@@ -327,8 +327,9 @@ func TestATenantOnlyAFollowerKnowsRuns(t *testing.T) {
 		t.Fatalf("replica a did not become leader; the leader is %q", leaderID(t, pool))
 	}
 	startReplica(t, url, cfg(1, &logBuffer{}, tenant("acme", "@yearly"), tenant("newco", "@every 1s")))
-	if !waitFor(30*time.Second, func() bool { return len(rec.of("newco")) >= 3 }) {
-		t.Fatalf("newco, configured on the follower only, ran %d times in 30 s, want it on its 1 s schedule; jobs %v",
+	// A generous deadline: on a busy machine the put-backs between replicas take their time.
+	if !waitFor(2*time.Minute, func() bool { return len(rec.of("newco")) >= 3 }) {
+		t.Fatalf("newco, configured on the follower only, ran %d times in 2 min, want it on its 1 s schedule; jobs %v",
 			len(rec.of("newco")), jobStatesOf(t, pool, "newco"))
 	}
 	for _, iv := range rec.of("newco") {
