@@ -142,3 +142,18 @@ func (st *Stage) AgentsAdd(ctx context.Context, source string, rows []AgentRow) 
 // FreezeLock stops l's heartbeat, as a frozen process would: the lock's session goes silent
 // and l never learns of it. The lock is left as it is: Release still releases it.
 func FreezeLock(l *Lock) { l.stopHeartbeat() }
+
+// PretendServerRestarted makes l take the server's start time for later than when it took
+// the lock, as after a restart: a failed heartbeat then takes the lock again.
+func PretendServerRestarted(l *Lock) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.started = time.Time{}
+}
+
+// LockPID is the backend that holds l now.
+func LockPID(l *Lock) uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pid
+}

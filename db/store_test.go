@@ -444,3 +444,43 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 		t.Fatalf("Err = %v, want ErrLockLost saying it lost the advisory lock", err)
 	}
 }
+
+// A heartbeat that fails because the server restarted (every session ended, the lock freed
+// with them) takes the lock again on a new session: the run goes on, as a staging that lost
+// its connection does (issue 21, #17), instead of being lost (#8).
+func TestLockTakenAgainAfterAServerRestart(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	lock, err := dbtest.Store(t, pool, schema, db.WithLockTimeout(3*time.Second)).LockTake(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	db.PretendServerRestarted(lock)
+	old := db.LockPID(lock)
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend($1))`, int64(old)).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminating the lock's session: %d, %v", n, err)
+	}
+	deadline := time.Now().Add(time.Minute) // generous: a heartbeat goes every second
+	for db.LockPID(lock) == old && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case <-lock.Lost():
+		t.Fatalf("the lock was lost after a restart: %v", lock.Err())
+	default:
+	}
+	var holders []int64
+	if err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(pid), '{}') FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&holders); err != nil {
+		t.Fatal(err)
+	}
+	if now := db.LockPID(lock); now == old || len(holders) != 1 || holders[0] != int64(now) {
+		t.Fatalf("after the restart the lock is held by %v, want the lock's new session (was %d, now %d)", holders, old, now)
+	}
+	if _, err := dbtest.Store(t, pool, schema).LockTake(ctx); !errors.Is(err, db.ErrLocked) {
+		t.Fatalf("another run took the lock after the restart: %v", err)
+	}
+}
