@@ -3,11 +3,8 @@ package main
 import (
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/evsync/evsync/engageclient/engagefake"
 )
 
 // TestE2ETenantOnlyOnAFollower is a rolling deploy that adds a tenant: the replica that leads
@@ -58,61 +55,6 @@ schedule:
 	}
 	if got := m.count("SELECT count(*) FROM evsync.river_job WHERE args->>'tenant' = 'newco' AND state IN ('cancelled', 'discarded')"); got != 0 {
 		t.Errorf("%d jobs of newco canceled or discarded", got)
-	}
-}
-
-// TestE2EReplicaKilledMidRunWithoutRetries kills the replica running a tenant's run with
-// SIGKILL under schedule.retries 0: a rescue is not a failure, so the survivor runs the
-// tenant again (with a warning) instead of River discarding the job.
-func TestE2EReplicaKilledMidRunWithoutRetries(t *testing.T) {
-	t.Parallel()
-	m := newMultiE2E(t, []string{"acme"}, nil, func(string) engagefake.Options {
-		return engagefake.Options{Seed: 91, Tenant: smallTenant, Latency: 400 * time.Millisecond}
-	}, `engage:
-  requests_per_minute: 6000
-  concurrency: 1
-schedule:
-  cron: "@yearly"
-  run_on_start: true
-  timeout: 8s
-  retries: 0
-shutdown:
-  grace_period: 2s
-`)
-	m.mustRun(0, "migrate")
-	a := m.startDaemon(t)
-	b := m.startDaemon(t)
-	var victim, survivor *daemonProc
-	deadline := time.Now().Add(20 * time.Second)
-	for victim == nil && time.Now().Before(deadline) {
-		for _, p := range [][2]*daemonProc{{a, b}, {b, a}} {
-			if strings.Contains(p[0].log(), `"msg":"run starting"`) {
-				victim, survivor = p[0], p[1]
-				break
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if victim == nil {
-		t.Fatalf("no replica started the run; logs:\n%s\n%s", a.log(), b.log())
-	}
-	m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'running'", 1, 10*time.Second)
-	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-victim.done
-	// Rescued after timeout + grace (10 s), at the rescuer's next look (every 30 s).
-	m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'succeeded'", 1, 90*time.Second)
-	// The rescued job itself ran again (not a new job: the tick is @yearly).
-	m.waitCount(t, "SELECT count(*) FROM evsync.river_job WHERE state = 'completed'", 1, 10*time.Second)
-	if got := m.count("SELECT count(*) FROM evsync.river_job WHERE state <> 'completed'"); got != 0 {
-		t.Errorf("%d jobs not completed (the rescued one discarded?)", got)
-	}
-	if !strings.Contains(survivor.log(), `"msg":"run rescued: the replica running it died; running it again"`) {
-		t.Errorf("no warning of the rescue in the survivor's log:\n%s", survivor.log())
-	}
-	if code, _ := survivor.stop(t); code != 0 {
-		t.Errorf("the surviving replica exited %d; log:\n%s", code, survivor.log())
 	}
 }
 

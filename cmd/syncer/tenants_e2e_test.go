@@ -206,53 +206,69 @@ schedule:
 }
 
 // TestE2EReplicaKilledMidRun kills the replica running a tenant's run with SIGKILL: River
-// rescues the job after schedule.timeout + shutdown.grace_period, the tenant is synced again,
-// and its next run closes the stale running row.
+// rescues the job after schedule.timeout + shutdown.grace_period, the survivor runs the tenant
+// again with a warning (the same job: a rescue is no failure and uses up no retry, so this
+// holds with schedule.retries 0 too, where River used to discard it), and the next run closes
+// the stale running row.
 func TestE2EReplicaKilledMidRun(t *testing.T) {
 	t.Parallel()
-	m := newMultiE2E(t, []string{"acme"}, nil, func(string) engagefake.Options {
-		return engagefake.Options{Seed: 90, Tenant: smallTenant, Latency: 400 * time.Millisecond}
-	}, `engage:
+	for i, retries := range []int{3, 0} {
+		t.Run(fmt.Sprintf("retries %d", retries), func(t *testing.T) {
+			t.Parallel()
+			m := newMultiE2E(t, []string{"acme"}, nil, func(string) engagefake.Options {
+				return engagefake.Options{Seed: 90 + int64(i), Tenant: smallTenant, Latency: 400 * time.Millisecond}
+			}, fmt.Sprintf(`engage:
   requests_per_minute: 6000
   concurrency: 1
 schedule:
   cron: "@yearly"
   run_on_start: true
   timeout: 8s
-  retries: 3
+  retries: %d
 shutdown:
   grace_period: 2s
-`)
-	m.mustRun(0, "migrate")
-	a := m.startDaemon(t)
-	b := m.startDaemon(t)
-	var victim, survivor *daemonProc
-	deadline := time.Now().Add(20 * time.Second)
-	for victim == nil && time.Now().Before(deadline) {
-		for _, p := range [][2]*daemonProc{{a, b}, {b, a}} {
-			if strings.Contains(p[0].log(), `"msg":"run starting"`) {
-				victim, survivor = p[0], p[1]
-				break
+`, retries))
+			m.mustRun(0, "migrate")
+			a := m.startDaemon(t)
+			b := m.startDaemon(t)
+			var victim, survivor *daemonProc
+			deadline := time.Now().Add(20 * time.Second)
+			for victim == nil && time.Now().Before(deadline) {
+				for _, p := range [][2]*daemonProc{{a, b}, {b, a}} {
+					if strings.Contains(p[0].log(), `"msg":"run starting"`) {
+						victim, survivor = p[0], p[1]
+						break
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if victim == nil {
-		t.Fatalf("no replica started the run; logs:\n%s\n%s", a.log(), b.log())
-	}
-	m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'running'", 1, 10*time.Second)
-	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-victim.done
-	m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'succeeded'", 1, 90*time.Second)
-	if got := m.count("SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'running'"); got != 0 {
-		t.Errorf("%d runs left running after the rescued run", got)
-	}
-	if got := m.count("SELECT count(*) FROM engage_acme.sync_runs WHERE run_id = 1 AND status <> 'running'"); got != 1 {
-		t.Errorf("the killed replica's run 1 was not closed")
-	}
-	if code, _ := survivor.stop(t); code != 0 {
-		t.Errorf("the surviving replica exited %d; log:\n%s", code, survivor.log())
+			if victim == nil {
+				t.Fatalf("no replica started the run; logs:\n%s\n%s", a.log(), b.log())
+			}
+			m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'running'", 1, 10*time.Second)
+			if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-victim.done
+			// Rescued after timeout + grace (10 s), at the rescuer's next look (every 30 s).
+			m.waitCount(t, "SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'succeeded'", 1, 90*time.Second)
+			if got := m.count("SELECT count(*) FROM engage_acme.sync_runs WHERE status = 'running'"); got != 0 {
+				t.Errorf("%d runs left running after the rescued run", got)
+			}
+			if got := m.count("SELECT count(*) FROM engage_acme.sync_runs WHERE run_id = 1 AND status <> 'running'"); got != 1 {
+				t.Errorf("the killed replica's run 1 was not closed")
+			}
+			// The rescued job itself ran again (not a new job: the tick is @yearly).
+			m.waitCount(t, "SELECT count(*) FROM evsync.river_job WHERE state = 'completed'", 1, 10*time.Second)
+			if got := m.count("SELECT count(*) FROM evsync.river_job WHERE state <> 'completed'"); got != 0 {
+				t.Errorf("%d jobs not completed (the rescued one discarded?)", got)
+			}
+			if !strings.Contains(survivor.log(), `"msg":"run rescued: the replica running it died; running it again"`) {
+				t.Errorf("no warning of the rescue in the survivor's log:\n%s", survivor.log())
+			}
+			if code, _ := survivor.stop(t); code != 0 {
+				t.Errorf("the surviving replica exited %d; log:\n%s", code, survivor.log())
+			}
+		})
 	}
 }
