@@ -67,8 +67,15 @@ func Busy(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s%w", busyPrefix, err)
+	return &busyError{err: err}
 }
+
+// busyError marks a try that found the tenant busy (Busy). River records its text, which
+// starts with busyPrefix: that is how pastTries tells such tries from the failed ones.
+type busyError struct{ err error }
+
+func (e *busyError) Error() string { return busyPrefix + e.err.Error() }
+func (e *busyError) Unwrap() error { return e.err }
 
 // busyPrefix starts the recorded error of a try that found the tenant busy (Busy).
 const busyPrefix = "busy: "
@@ -386,7 +393,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	// A run canceled by Stop (not by its timeout) did not fail: River hands the job back.
 	stopped := errors.Is(ctx.Err(), context.Canceled)
-	if err != nil && strings.HasPrefix(err.Error(), busyPrefix) {
+	if be := (*busyError)(nil); errors.As(err, &be) {
 		if busy+1 >= maxBusy {
 			logger.Warn("run given up: the tenant stayed busy elsewhere", "busy_attempts", busy+1, "err", err.Error())
 			return river.JobCancel(err)
