@@ -379,7 +379,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	failed, rescued, busy := pastTries(job.JobRow)
 	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
-	if rescued > 0 && len(job.Errors) > 0 && job.Errors[len(job.Errors)-1].Error == rescuedError {
+	if n := len(job.Errors); n > 0 && job.Errors[n-1].Error == rescuedError {
 		if rescued > maxRescues {
 			logger.Warn("run given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
 			return river.JobCancel(fmt.Errorf("given up: the replicas running it died %d times", rescued))
