@@ -261,7 +261,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.client.Start(ctx); err != nil {
 		return fmt.Errorf("starting the daemon: %w", err)
 	}
-	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The heartbeat ends with the client (ctx) or at Stop: a replica that works no job must
+	// not keep its tenants' jobs snoozed for it on the others.
+	bctx, cancel := context.WithCancel(ctx)
 	d.stopBeat = cancel
 	d.beating.Add(1)
 	go func() {

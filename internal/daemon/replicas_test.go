@@ -482,3 +482,37 @@ func TestBusyIsRetriedWithoutUsingARetry(t *testing.T) {
 		t.Errorf("the job recorded %q, want the two busy tries' errors", errs)
 	}
 }
+
+// The heartbeat ends with Start's ctx, as the client does: a replica whose client stopped
+// does not keep listing its tenants (the others would keep snoozing their jobs for it).
+func TestHeartbeatEndsWithStartsContext(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	if err := Migrate(context.Background(), pool, controlSchema); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(pool, Config{Schema: controlSchema, MaxWorkers: 1, Heartbeat: 100 * time.Millisecond,
+		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), Timeout: time.Minute}},
+		Run:     func(context.Context, string, int) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = d.Stop(sctx)
+	})
+	cancel()
+	ended := make(chan struct{})
+	go func() { d.beating.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the heartbeat still runs 10 s after Start's ctx ended")
+	}
+}
