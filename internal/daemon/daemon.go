@@ -54,10 +54,11 @@ type Tenant struct {
 }
 
 // RunFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
-// those whose replica died (rescued: they did not fail). It returns nil when the run
-// succeeded or did not need to happen (another run held the tenant's lock), an error wrapped
-// with NoRetry when a retry cannot help (a partial run, a config or auth rejection), and any
-// other error for a failed run, which is retried.
+// those whose replica died (rescued: they did not fail) or found the tenant busy. It returns
+// nil when the run succeeded, an error wrapped with Busy when it did not happen because
+// another run held the tenant's lock, an error wrapped with NoRetry when a retry cannot help
+// (a partial run, a config or auth rejection), and any other error for a failed run, which is
+// retried.
 type RunFunc func(ctx context.Context, tenant string, attempt int) error
 
 // Busy marks err as a run that did not happen because the tenant was busy elsewhere (another

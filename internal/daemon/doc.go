@@ -15,8 +15,9 @@
 //   - At most Config.MaxWorkers runs are in flight per replica; each runs under its tenant's
 //     Timeout (River's 1-minute default is replaced).
 //   - A RunFunc error is retried Tenant.Retries times, spaced to fall before the next tick;
-//     an error wrapped with NoRetry cancels the job instead; nil (success, or the tenant's
-//     lock taken by another run) completes it.
+//     an error wrapped with NoRetry cancels the job instead; one wrapped with Busy (the
+//     tenant's lock held by another run) is retried with the same backoff without using up a
+//     retry (at most 10 tries); nil completes it.
 //   - A job whose replica died is rescued after the longest Timeout plus Config.Grace and
 //     runs again without using up a retry (at most 5 times); a job given up, after its
 //     retries or its rescues, is logged at warn.
