@@ -503,7 +503,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}()
 	// Only when missing: a role that owns the schema but may not create schemas is enough.
 	if _, err := db.SchemaEnsure(ctx, pool, schema); err != nil {
-		return fmt.Errorf("creating the control schema %s: %w", schema, err)
+		return fmt.Errorf("migrating the control schema %s: %w", schema, err) // err says "creating schema ..."
 	}
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -512,7 +512,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
 	}
-	return createRegistry(ctx, conn, schema)
+	if err := createRegistry(ctx, conn, schema); err != nil {
+		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+	}
+	return nil
 }
 
 // migrateLockKey is the advisory lock key of migrating schema's River tables.
