@@ -401,7 +401,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 			logger.Warn("run given up: the tenant stayed busy elsewhere", "busy_attempts", busy+1, "err", err.Error())
 			return river.JobCancel(err)
 		}
-		return err // retried with backoff, not counted as a failure
+		// Retried with backoff, not counted as a failure: River records be's text, which
+		// pastTries reads, whatever wrapped it.
+		return be
 	}
 	if err != nil && failed+1 > t.Retries && !stopped {
 		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/internal/dbtest"
@@ -514,5 +515,26 @@ func TestHeartbeatEndsWithStartsContext(t *testing.T) {
 	case <-ended:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the heartbeat still runs 10 s after Start's ctx ended")
+	}
+}
+
+// A Busy error that the run function wrapped once more is still a busy try: retried, not
+// given up as a failure, and recorded so that pastTries counts it as busy.
+func TestWrappedBusyIsBusy(t *testing.T) {
+	t.Parallel()
+	tn := Tenant{Name: "acme", Schedule: Every(time.Hour), Timeout: time.Minute, Retries: 0}
+	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, logger: slog.New(slog.DiscardHandler),
+		run: func(context.Context, string, int) error {
+			return fmt.Errorf("tenant acme: %w", Busy(errors.New("another run holds the lock")))
+		}}
+	job := &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1}, Args: SyncArgs{Tenant: "acme"}}
+	err := w.Work(t.Context(), job)
+	var cancel *river.JobCancelError
+	if err == nil || errors.As(err, &cancel) {
+		t.Fatalf("Work = %v, want the busy try handed back for a retry", err)
+	}
+	job.Errors = append(job.Errors, rivertype.AttemptError{Attempt: 1, Error: err.Error()})
+	if failed, _, busy := pastTries(job.JobRow); failed != 0 || busy != 1 {
+		t.Errorf("the recorded %q counts as %d failed, %d busy; want 0 failed, 1 busy", err, failed, busy)
 	}
 }
