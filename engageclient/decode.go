@@ -396,13 +396,11 @@ type listing struct {
 // counts the pages read before it.
 func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptions, key func(*T) int64) ([]*T, *Response, error) {
 	if opts == nil || opts.MaxRows <= 0 {
-		items, resp, err := list[T](ctx, c, l.path, nil, l.ids...)
-		if err == nil || errors.As(err, new(*ItemsError)) {
-			// n is not at hand: the items returned, bad ones aside, are what is held.
-			if len(items) > c.cfg.MaxListingRows {
-				err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
-				items = nil
-			}
+		items, n, resp, err := listPage[T](ctx, c, l.path, nil, l.ids...)
+		// n counts the bad items too, as the pages' rows do.
+		if (err == nil || errors.As(err, new(*ItemsError))) && n > c.cfg.MaxListingRows {
+			err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
+			items = nil
 		}
 		if err != nil {
 			return items, resp, fmt.Errorf("%s: %w", l.what, err)
