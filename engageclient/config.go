@@ -26,7 +26,7 @@ const (
 	DefaultBackoffCap        = 30 * time.Second
 	DefaultExchangePerMinute = 5
 	DefaultRequestTimeout    = 60 * time.Second
-	// DefaultMaxListingRows bounds the items of one listing (syncer's engage.max_listing_rows).
+	// DefaultMaxListingRows bounds the items of one paged listing (syncer's engage.max_listing_rows).
 	DefaultMaxListingRows = 1_000_000
 )
 
@@ -48,7 +48,7 @@ type Config struct {
 	BackoffCap        time.Duration // cap on one backoff, default 30s
 	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
-	MaxListingRows    int           // most items one listing may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
+	MaxListingRows    int           // most items a listing that takes ListOptions may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
 	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
 	UserAgent         string        // default DefaultUserAgent; syncer sends "evsync/<version>"
 	Logger            *slog.Logger  // optional; never receives secrets

@@ -396,20 +396,18 @@ type listing struct {
 // counts the pages read before it.
 func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptions, key func(*T) int64) ([]*T, *Response, error) {
 	if opts == nil || opts.MaxRows <= 0 {
-		items, resp, err := list[T](ctx, c, l.path, nil, l.ids...)
-		if err == nil || errors.As(err, new(*ItemsError)) {
-			// n is not at hand: the items returned, bad ones aside, are what is held.
-			if len(items) > c.cfg.MaxListingRows {
-				err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
-				items = nil
-			}
+		items, n, resp, err := listPage[T](ctx, c, l.path, nil, l.ids...)
+		// n counts the bad items too, as the pages' rows do.
+		if (err == nil || errors.As(err, new(*ItemsError))) && n > c.cfg.MaxListingRows {
+			err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
+			items = nil
 		}
 		if err != nil {
 			return items, resp, fmt.Errorf("%s: %w", l.what, err)
 		}
 		return items, resp, nil
 	}
-	p := pager[T]{key: key, seen: map[int64]bool{}, all: []*T{}}
+	p := pager[T]{key: key, seen: map[int64]int{}, all: []*T{}}
 	for page := max(opts.Page, 0); ; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "maxRows": {strconv.Itoa(opts.MaxRows)}}
 		items, n, resp, err := listPage[T](ctx, c, l.path, q, l.ids...)
@@ -452,7 +450,7 @@ func (c *Client) tooLong() string {
 // pager collects the pages of one listPaged call.
 type pager[T any] struct {
 	key     func(*T) int64
-	seen    map[int64]bool // the keys of the earlier pages' items
+	seen    map[int64]int // the page (counted from 1, as pages) each key was first on
 	all     []*T
 	last    *Response // the last page's response
 	pages   int
@@ -460,22 +458,19 @@ type pager[T any] struct {
 	itemErr error // the first page's item errors
 }
 
-// add appends the items of one page, an item repeated within it once. When an item's key was
-// on an earlier page it returns that key and false, and the caller fails the listing.
+// add appends the items of page p.pages, an item repeated within it once. When an item's key
+// was on an earlier page it returns that key and false, and the caller fails the listing.
 func (p *pager[T]) add(items []*T) (int64, bool) {
-	page := make(map[int64]bool, len(items))
 	for _, v := range items {
 		k := p.key(v)
-		if p.seen[k] {
+		switch p.seen[k] {
+		case 0:
+			p.seen[k] = p.pages
+			p.all = append(p.all, v)
+		case p.pages: // repeated within this page
+		default:
 			return k, false
 		}
-		if !page[k] {
-			page[k] = true
-			p.all = append(p.all, v)
-		}
-	}
-	for k := range page {
-		p.seen[k] = true
 	}
 	return 0, true
 }

@@ -362,11 +362,9 @@ func parseSeconds(v string) (time.Duration, error) {
 	if !secondsRE.MatchString(v) {
 		return 0, fmt.Errorf("bad seconds value")
 	}
+	// Digits parse, so the only error left is ErrRange: beyond a float (+Inf).
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("bad seconds value")
-	}
-	if err != nil || f*float64(time.Second) >= math.MaxInt64 { // ErrRange: beyond a float
+	if err != nil || f*float64(time.Second) >= math.MaxInt64 {
 		return math.MaxInt64, nil
 	}
 	return time.Duration(f * float64(time.Second)), nil

@@ -456,7 +456,7 @@ func (ts *tokenSource) store(r *request, body []byte) (*AccessTokenUserDetails, 
 	}
 	ts.engage = &engageToken{access: w.AccessToken, refresh: refresh, expiry: life.expiry, lifetime: life.lifetime}
 	ts.gen++
-	if life.hasIat && (life.skew > clockSkewWarn || life.skew < -clockSkewWarn) && !ts.skewWarned {
+	if (life.skew > clockSkewWarn || life.skew < -clockSkewWarn) && !ts.skewWarned {
 		ts.skewWarned, warn = true, true
 	}
 	if d.MainAccountID != "" || ts.details == nil {
@@ -474,7 +474,6 @@ type tokenLife struct {
 	expiry   time.Time     // on the local clock
 	lifetime time.Duration // exp − iat (else expiry − receipt)
 	skew     time.Duration // the local clock at receipt minus iat; 0 without iat
-	hasIat   bool
 }
 
 // expiresIn reads an expires_in (or expiresIn) number of seconds from a token response; 0
@@ -527,7 +526,7 @@ func jwtLife(tok string, now time.Time, expiresIn time.Duration) tokenLife {
 		if iat, err := claims.Iat.Float64(); err == nil && iat > 0 && iat < exp {
 			lifetime := time.Duration((exp - iat) * float64(time.Second))
 			issued := time.UnixMilli(int64(iat * 1000))
-			return tokenLife{expiry: now.Add(lifetime), lifetime: lifetime, skew: now.Sub(issued), hasIat: true}
+			return tokenLife{expiry: now.Add(lifetime), lifetime: lifetime, skew: now.Sub(issued)}
 		}
 	}
 	if expiresIn > 0 {

@@ -318,7 +318,7 @@ const pathSpecial = `.[]\`
 // by a backslash, so that no key reads as more segments than one, nor as another key.
 func escapeSeg(buf, key []byte) []byte {
 	for _, c := range key {
-		if c == '.' || c == '[' || c == ']' || c == '\\' {
+		if strings.IndexByte(pathSpecial, c) >= 0 {
 			buf = append(buf, '\\')
 		}
 		buf = append(buf, c)
