@@ -271,12 +271,9 @@ func (d *runDaemon) runJob(ctx context.Context, name string, attempt int) error 
 	if ctx.Err() != nil {
 		attrs = append(attrs, "cause", context.Cause(ctx).Error())
 	}
+	// Whether River runs it again is the daemon's to decide and log ("run to be retried",
+	// "run given up"), not this run's.
 	jobErr := jobError(out, err)
-	var retry bool
-	if jobErr != nil && !errors.Is(jobErr, errNoRetry) {
-		retry = attempt <= t.Job.Retries || out.Status == outcomeSkipped
-		attrs = append(attrs, "retry", retry)
-	}
 	attrs = append(attrs, "next_run", t.Job.Schedule.Next(time.Now()))
 	switch out.Status {
 	case db.RunSucceeded:

@@ -403,11 +403,15 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		}
 		// Retried with backoff, not counted as a failure: River records be's text, which
 		// pastTries reads, whatever wrapped it.
+		logger.Info("run to be retried: the tenant is busy elsewhere", "busy_attempts", busy+1)
 		return be
 	}
 	if err != nil && failed+1 > t.Retries && !stopped {
 		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
 		return river.JobCancel(err)
+	}
+	if err != nil && !stopped {
+		logger.Info("run to be retried", "failed_attempts", failed+1, "retries", t.Retries)
 	}
 	return err
 }

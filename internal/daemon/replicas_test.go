@@ -452,9 +452,10 @@ func TestBusyIsRetriedWithoutUsingARetry(t *testing.T) {
 	pool := openPool(t, url)
 	attempts := make(chan int, 10)
 	var calls atomic.Int32
+	logs := &logBuffer{}
 	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
-		FetchPollInterval: 100 * time.Millisecond,
-		Tenants:           []Tenant{{Name: "acme", Schedule: every(t, "@every 10s"), RunOnStart: true, Timeout: time.Minute, Retries: 0}},
+		FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@every 10s"), RunOnStart: true, Timeout: time.Minute, Retries: 0}},
 		Run: func(_ context.Context, _ string, attempt int) error {
 			attempts <- attempt
 			if calls.Add(1) <= 2 {
@@ -481,6 +482,9 @@ func TestBusyIsRetriedWithoutUsingARetry(t *testing.T) {
 	}
 	if len(errs) != 2 || !strings.Contains(errs[0], "holds the lock") {
 		t.Errorf("the job recorded %q, want the two busy tries' errors", errs)
+	}
+	if got := strings.Count(logs.String(), `"msg":"run to be retried: the tenant is busy elsewhere"`); got != 2 {
+		t.Errorf("%d busy tries logged as to be retried, want 2; log:\n%s", got, logs)
 	}
 }
 
