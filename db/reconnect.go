@@ -338,7 +338,7 @@ func (l *Lock) regain(ctx context.Context) error {
 		return fmt.Errorf("taking the run lock again: %w", err)
 	}
 	if !ok {
-		closeConn(conn)
+		destroy(conn)
 		return fmt.Errorf("taking the run lock again after the database connection was lost: another session holds it: %w", ErrLockLost)
 	}
 	destroy(oldConn) // its session is gone

@@ -163,7 +163,7 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 		return nil, fmt.Errorf("taking advisory lock: %w", err)
 	}
 	if !ok {
-		closeConn(conn)
+		destroy(conn) // its session settings are the lock's: the pool must not reuse it
 		return nil, ErrLocked
 	}
 	bctx, cancel := context.WithCancel(context.Background())
@@ -174,10 +174,10 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 
 // take tries the lock on conn, a connection of its own, and sets up its session to die with
 // its holder; on success conn, its backend and the server's start time become the lock's.
-// The settings live as long as the session: Release closes it rather than return it to the
-// pool. The keepalives end the session of a holder cut off from the server even before
-// PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still answers
-// them, which only idle_session_timeout covers.
+// The settings live as long as the session: Release closes it (destroy) rather than return
+// it to the pool. The keepalives end the session of a holder cut off from the server even
+// before PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still
+// answers them, which only idle_session_timeout covers.
 func (l *Lock) take(ctx context.Context, conn *pgxpool.Conn) (bool, error) {
 	ttl := l.s.lockTTL
 	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
@@ -305,8 +305,8 @@ func (e *lockLostError) Is(target error) bool { return target == ErrLockLost }
 
 // Release stops the heartbeat, unlocks and closes the lock's connection; it is safe to call
 // more than once and does not depend on any context. An unlock that fails or does not answer
-// within the cleanup timeout hangs up instead: the session ends, and the server drops its
-// lock.
+// within the cleanup timeout changes nothing: closing the connection ends the session, and the
+// server drops its lock.
 func (l *Lock) Release() {
 	l.once.Do(func() {
 		l.stopHeartbeat()
@@ -314,14 +314,10 @@ func (l *Lock) Release() {
 		defer l.use.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
-		var unlocked bool
-		if err := l.conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&unlocked); err != nil || !unlocked {
-			// Closing the session releases every lock it holds.
-			destroy(l.conn)
-			return
-		}
-		// Unlocked at once; the session, set up to die when idle, leaves with it.
-		closeConn(l.conn)
+		// Unlocked at once when the server answers. The session, set up to die when idle, is
+		// closed either way, and closing it releases every lock it holds.
+		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", l.key)
+		destroy(l.conn)
 	})
 }
 
@@ -369,15 +365,6 @@ SELECT EXISTS (
     AND classid::bigint = $2 AND objid::bigint = $3)`,
 		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
 	return held, err
-}
-
-// closeConn closes a pooled connection instead of returning it, politely: the server ends
-// its session at once. A lock's connection carries session settings the pool must not reuse.
-func closeConn(conn *pgxpool.Conn) {
-	c := conn.Hijack()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = c.Close(ctx) // the session ends either way: nothing to add
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state
