@@ -302,13 +302,13 @@ func (l *Lock) regain(ctx context.Context) error {
 	l.use.Lock() // one regain at a time (the heartbeat's and the publish's), none beside a beat
 	defer l.use.Unlock()
 	l.mu.Lock()
-	oldConn, oldPID := l.conn, l.pid
+	oldConn, old := l.conn, l.sess
 	l.mu.Unlock()
 	pctx, cancel := context.WithTimeout(ctx, lockPingTimeout)
 	_, perr := oldConn.Exec(pctx, "SELECT 1")
 	cancel()
 	if perr == nil {
-		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
+		held, err := l.heldByPID(ctx, l.s.pool, old.pid)
 		if err != nil {
 			return fmt.Errorf("checking the run lock: %w", err)
 		}
@@ -316,16 +316,10 @@ func (l *Lock) regain(ctx context.Context) error {
 			return nil
 		}
 	}
-	// The old session may hold the lock still: end it, and wait until it no longer does.
-	err := l.s.retryLost(ctx, func(ctx context.Context) error {
-		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
-		if err != nil || !held {
-			return err
-		}
-		_, _ = l.s.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, oldPID)
-		return retry.RetryableError(errSessionAlive)
-	})
-	if err != nil {
+	// The old session may hold the lock still: end it, and wait until it is gone (a session
+	// that ends releases its locks first). Its backend's pid alone could be another session's
+	// by now, after a restart: another run's that holds the lock.
+	if err := l.s.sessionEnd(ctx, old); err != nil {
 		return fmt.Errorf("taking the run lock again: ending its old session: %w", err)
 	}
 	conn, err := l.s.pool.Acquire(ctx)

@@ -135,9 +135,9 @@ type Lock struct {
 	once sync.Once
 
 	use  sync.Mutex    // serializes statements on conn: the heartbeat, regain, Release
-	mu   sync.Mutex    // guards conn, pid and started, which regain replaces
+	mu   sync.Mutex    // guards conn, sess and started, which regain replaces
 	conn *pgxpool.Conn //
-	pid  uint32        // the backend of conn
+	sess session       // conn's server session (its start is zero when it could not be read)
 	// started is the server's pg_postmaster_start_time when conn took the lock: a later one
 	// after a failed heartbeat means the server restarted, not that the holder was silent.
 	started time.Time
@@ -173,7 +173,7 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 }
 
 // take tries the lock on conn, a connection of its own, and sets up its session to die with
-// its holder; on success conn, its backend and the server's start time become the lock's.
+// its holder; on success conn, its session and the server's start time become the lock's.
 // The settings live as long as the session: Release closes it (destroy) rather than return
 // it to the pool. The keepalives end the session of a holder cut off from the server even
 // before PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still
@@ -183,23 +183,28 @@ func (l *Lock) take(ctx context.Context, conn *pgxpool.Conn) (bool, error) {
 	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
 	var (
 		ok      bool
-		pid     uint32
+		sess    session
+		start   *time.Time
 		started time.Time
 	)
 	if err := conn.QueryRow(ctx, `
-SELECT pg_try_advisory_lock($1), pg_backend_pid(), pg_postmaster_start_time(),
+SELECT pg_try_advisory_lock($1), pg_backend_pid(),
+       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), pg_postmaster_start_time(),
        CASE WHEN current_setting('server_version_num')::int >= 140000
             THEN set_config('idle_session_timeout', $2, false) END,
        set_config('tcp_keepalives_idle', $3, false),
        set_config('tcp_keepalives_interval', $4, false),
        set_config('tcp_keepalives_count', '3', false)`,
 		l.key, strconv.FormatInt(ttl.Milliseconds(), 10), strconv.Itoa(idle), strconv.Itoa(interval),
-	).Scan(&ok, &pid, &started, nil, nil, nil, nil); err != nil {
+	).Scan(&ok, &sess.pid, &start, &started, nil, nil, nil, nil); err != nil {
 		return false, err
+	}
+	if start != nil {
+		sess.start = *start
 	}
 	if ok {
 		l.mu.Lock()
-		l.conn, l.pid, l.started = conn, pid, started
+		l.conn, l.sess, l.started = conn, sess, started
 		l.mu.Unlock()
 	}
 	return ok, nil
@@ -347,7 +352,7 @@ type querier interface {
 // heldBy reports whether the lock's session holds it, as seen by q.
 func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
 	l.mu.Lock()
-	pid := l.pid
+	pid := l.sess.pid
 	l.mu.Unlock()
 	return l.heldByPID(ctx, q, pid)
 }
