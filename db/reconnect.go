@@ -176,8 +176,8 @@ func (st *Stage) rebuild(ctx context.Context) (*pgxpool.Conn, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("acquiring staging connection: %w", err)
 	}
-	// As StageBegin: before the session's first temporary table.
-	if _, err := conn.Exec(ctx, "SET temp_buffers = '256MB'"); err != nil {
+	// As StageBegin, and a connection lost already is tried again.
+	if err := configureStaging(ctx, conn); err != nil && (ctx.Err() != nil || connLost(err, conn)) {
 		return conn, 0, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	for _, e := range st.ents {
