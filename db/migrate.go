@@ -282,11 +282,18 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 
 // SchemaExists reports whether schema exists. Any role may ask: it reads the catalog.
 func SchemaExists(ctx context.Context, pool *pgxpool.Pool, schema string) (bool, error) {
-	var ok bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&ok); err != nil {
+	ok, err := schemaExists(ctx, pool, schema)
+	if err != nil {
 		return false, fmt.Errorf("looking up schema %s: %w", schema, err)
 	}
 	return ok, nil
+}
+
+// schemaExists reports whether schema exists, as seen by q.
+func schemaExists(ctx context.Context, q querier, schema string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&ok)
+	return ok, err
 }
 
 // SchemaEnsure creates schema when it does not exist and reports whether it did. It checks
@@ -306,8 +313,7 @@ func SchemaEnsure(ctx context.Context, pool *pgxpool.Pool, schema string) (bool,
 			return err
 		}
 		// Another caller may have created it while this one waited for the lock.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil || exists {
+		if exists, err := schemaExists(ctx, tx, schema); err != nil || exists {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
