@@ -224,19 +224,11 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 		}
 	}
 	return withProvider(pool, schema, func(p *goose.Provider) error {
-		var st []*goose.MigrationStatus
-		if note == "" {
-			var err error
-			if st, err = p.Status(ctx); err != nil {
-				return fmt.Errorf("reading migration status: %w", err)
-			}
-		} else {
-			// goose's Status would create its version table: list the sources instead.
-			for _, src := range p.ListSources() {
-				st = append(st, &goose.MigrationStatus{Source: src, State: goose.StatePending})
-			}
+		ms, err := migrationStatuses(ctx, p, st.versioned)
+		if err != nil {
+			return err
 		}
-		for _, m := range st {
+		for _, m := range ms {
 			applied := "pending"
 			if m.State == goose.StateApplied {
 				applied = "applied " + m.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
@@ -262,13 +254,9 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 	}
 	n := 0
 	err = withProvider(pool, schema, func(p *goose.Provider) error {
-		if !st.versioned {
-			n = len(p.ListSources())
-			return nil
-		}
-		ms, err := p.Status(ctx)
+		ms, err := migrationStatuses(ctx, p, st.versioned)
 		if err != nil {
-			return fmt.Errorf("reading migration status: %w", err)
+			return err
 		}
 		for _, m := range ms {
 			if m.State != goose.StateApplied {
@@ -278,6 +266,24 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 		return nil
 	})
 	return n, err
+}
+
+// migrationStatuses returns the state of every known migration of p's schema; versioned says
+// whether the schema holds goose's version table. One that does not has every migration
+// pending, and they are listed from the sources: goose's Status would create the table.
+func migrationStatuses(ctx context.Context, p *goose.Provider, versioned bool) ([]*goose.MigrationStatus, error) {
+	if !versioned {
+		var ms []*goose.MigrationStatus
+		for _, src := range p.ListSources() {
+			ms = append(ms, &goose.MigrationStatus{Source: src, State: goose.StatePending})
+		}
+		return ms, nil
+	}
+	ms, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading migration status: %w", err)
+	}
+	return ms, nil
 }
 
 // SchemaExists reports whether schema exists. Any role may ask: it reads the catalog.
