@@ -27,10 +27,7 @@ const SchemaDefault = "engage"
 // Concurrent callers are serialised by a Postgres session advisory lock.
 func MigrateUp(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	schema = cmp.Or(schema, SchemaDefault)
-	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
-	}
-	if _, err := SchemaEnsure(ctx, pool, schema); err != nil {
+	if _, err := SchemaEnsure(ctx, pool, schema); err != nil { // it checks the name first
 		return err
 	}
 	return withProvider(pool, schema, func(p *goose.Provider) error {
@@ -350,14 +347,10 @@ func migrationStateGet(ctx context.Context, pool *pgxpool.Pool, schema string) (
 	return st, nil
 }
 
-// withProvider runs fn with a goose provider whose connections use schema as search_path. It
-// creates nothing itself; goose creates its version table when asked for anything but the
-// list of sources.
+// withProvider runs fn with a goose provider whose connections use schema (its callers have
+// checked the name: CheckSchema) as search_path. It creates nothing itself; goose creates its
+// version table when asked for anything but the list of sources.
 func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
-	schema = cmp.Or(schema, SchemaDefault)
-	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
-	}
 	cc := pool.Config().ConnConfig.Copy()
 	cc.RuntimeParams["search_path"] = schema
 	// DDL on a big table can take a while; migrations are not subject to the pool's timeout.
