@@ -155,5 +155,5 @@ func PretendServerRestarted(l *Lock) {
 func LockPID(l *Lock) uint32 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.pid
+	return l.sess.pid
 }

@@ -27,10 +27,7 @@ const SchemaDefault = "engage"
 // Concurrent callers are serialised by a Postgres session advisory lock.
 func MigrateUp(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	schema = cmp.Or(schema, SchemaDefault)
-	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
-	}
-	if _, err := SchemaEnsure(ctx, pool, schema); err != nil {
+	if _, err := SchemaEnsure(ctx, pool, schema); err != nil { // it checks the name first
 		return err
 	}
 	return withProvider(pool, schema, func(p *goose.Provider) error {
@@ -224,19 +221,11 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 		}
 	}
 	return withProvider(pool, schema, func(p *goose.Provider) error {
-		var st []*goose.MigrationStatus
-		if note == "" {
-			var err error
-			if st, err = p.Status(ctx); err != nil {
-				return fmt.Errorf("reading migration status: %w", err)
-			}
-		} else {
-			// goose's Status would create its version table: list the sources instead.
-			for _, src := range p.ListSources() {
-				st = append(st, &goose.MigrationStatus{Source: src, State: goose.StatePending})
-			}
+		ms, err := migrationStatuses(ctx, p, st.versioned)
+		if err != nil {
+			return err
 		}
-		for _, m := range st {
+		for _, m := range ms {
 			applied := "pending"
 			if m.State == goose.StateApplied {
 				applied = "applied " + m.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
@@ -262,13 +251,9 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 	}
 	n := 0
 	err = withProvider(pool, schema, func(p *goose.Provider) error {
-		if !st.versioned {
-			n = len(p.ListSources())
-			return nil
-		}
-		ms, err := p.Status(ctx)
+		ms, err := migrationStatuses(ctx, p, st.versioned)
 		if err != nil {
-			return fmt.Errorf("reading migration status: %w", err)
+			return err
 		}
 		for _, m := range ms {
 			if m.State != goose.StateApplied {
@@ -280,13 +265,38 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 	return n, err
 }
 
+// migrationStatuses returns the state of every known migration of p's schema; versioned says
+// whether the schema holds goose's version table. One that does not has every migration
+// pending, and they are listed from the sources: goose's Status would create the table.
+func migrationStatuses(ctx context.Context, p *goose.Provider, versioned bool) ([]*goose.MigrationStatus, error) {
+	if !versioned {
+		var ms []*goose.MigrationStatus
+		for _, src := range p.ListSources() {
+			ms = append(ms, &goose.MigrationStatus{Source: src, State: goose.StatePending})
+		}
+		return ms, nil
+	}
+	ms, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading migration status: %w", err)
+	}
+	return ms, nil
+}
+
 // SchemaExists reports whether schema exists. Any role may ask: it reads the catalog.
 func SchemaExists(ctx context.Context, pool *pgxpool.Pool, schema string) (bool, error) {
-	var ok bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&ok); err != nil {
+	ok, err := schemaExists(ctx, pool, schema)
+	if err != nil {
 		return false, fmt.Errorf("looking up schema %s: %w", schema, err)
 	}
 	return ok, nil
+}
+
+// schemaExists reports whether schema exists, as seen by q.
+func schemaExists(ctx context.Context, q querier, schema string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&ok)
+	return ok, err
 }
 
 // SchemaEnsure creates schema when it does not exist and reports whether it did. It checks
@@ -306,8 +316,7 @@ func SchemaEnsure(ctx context.Context, pool *pgxpool.Pool, schema string) (bool,
 			return err
 		}
 		// Another caller may have created it while this one waited for the lock.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil || exists {
+		if exists, err := schemaExists(ctx, tx, schema); err != nil || exists {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
@@ -338,14 +347,10 @@ func migrationStateGet(ctx context.Context, pool *pgxpool.Pool, schema string) (
 	return st, nil
 }
 
-// withProvider runs fn with a goose provider whose connections use schema as search_path. It
-// creates nothing itself; goose creates its version table when asked for anything but the
-// list of sources.
+// withProvider runs fn with a goose provider whose connections use schema (its callers have
+// checked the name: CheckSchema) as search_path. It creates nothing itself; goose creates its
+// version table when asked for anything but the list of sources.
 func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
-	schema = cmp.Or(schema, SchemaDefault)
-	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
-	}
 	cc := pool.Config().ConnConfig.Copy()
 	cc.RuntimeParams["search_path"] = schema
 	// DDL on a big table can take a while; migrations are not subject to the pool's timeout.

@@ -176,8 +176,8 @@ func (st *Stage) rebuild(ctx context.Context) (*pgxpool.Conn, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("acquiring staging connection: %w", err)
 	}
-	// As StageBegin: before the session's first temporary table.
-	if _, err := conn.Exec(ctx, "SET temp_buffers = '256MB'"); err != nil {
+	// As StageBegin, and a connection lost already is tried again.
+	if err := configureStaging(ctx, conn); err != nil && (ctx.Err() != nil || connLost(err, conn)) {
 		return conn, 0, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	for _, e := range st.ents {
@@ -302,13 +302,13 @@ func (l *Lock) regain(ctx context.Context) error {
 	l.use.Lock() // one regain at a time (the heartbeat's and the publish's), none beside a beat
 	defer l.use.Unlock()
 	l.mu.Lock()
-	oldConn, oldPID := l.conn, l.pid
+	oldConn, old := l.conn, l.sess
 	l.mu.Unlock()
 	pctx, cancel := context.WithTimeout(ctx, lockPingTimeout)
 	_, perr := oldConn.Exec(pctx, "SELECT 1")
 	cancel()
 	if perr == nil {
-		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
+		held, err := l.heldByPID(ctx, l.s.pool, old.pid)
 		if err != nil {
 			return fmt.Errorf("checking the run lock: %w", err)
 		}
@@ -316,16 +316,10 @@ func (l *Lock) regain(ctx context.Context) error {
 			return nil
 		}
 	}
-	// The old session may hold the lock still: end it, and wait until it no longer does.
-	err := l.s.retryLost(ctx, func(ctx context.Context) error {
-		held, err := l.heldByPID(ctx, l.s.pool, oldPID)
-		if err != nil || !held {
-			return err
-		}
-		_, _ = l.s.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, oldPID)
-		return retry.RetryableError(errSessionAlive)
-	})
-	if err != nil {
+	// The old session may hold the lock still: end it, and wait until it is gone (a session
+	// that ends releases its locks first). Its backend's pid alone could be another session's
+	// by now, after a restart: another run's that holds the lock.
+	if err := l.s.sessionEnd(ctx, old); err != nil {
 		return fmt.Errorf("taking the run lock again: ending its old session: %w", err)
 	}
 	conn, err := l.s.pool.Acquire(ctx)
@@ -338,7 +332,7 @@ func (l *Lock) regain(ctx context.Context) error {
 		return fmt.Errorf("taking the run lock again: %w", err)
 	}
 	if !ok {
-		closeConn(conn)
+		destroy(conn)
 		return fmt.Errorf("taking the run lock again after the database connection was lost: another session holds it: %w", ErrLockLost)
 	}
 	destroy(oldConn) // its session is gone

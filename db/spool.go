@@ -15,8 +15,10 @@ import (
 // rows of each COPY and each staged row it deleted. The tables die with their session; after
 // a reconnection, replaying the spool rebuilds them exactly, so a run never fetches again what
 // it fetched once. It lives in a temporary file (memory stays bounded by a buffer), created on
-// the first write and removed by close. A spool that cannot be written (a full disk) does not
-// fail the run: it stops, and only a reconnection, which needs it, fails then (err).
+// the first write and unlinked at once where the system allows it (Unix): a process that dies
+// leaves none of the rows behind; close removes it otherwise. A spool that cannot be written
+// (a full disk) does not fail the run: it stops, and only a reconnection, which needs it,
+// fails then (err).
 type spool struct {
 	dir string // where the file is created ("" for the system's temporary directory)
 	f   *os.File
@@ -59,6 +61,7 @@ func (sp *spool) open() error {
 	if err != nil {
 		return fmt.Errorf("creating the staging spool: %w", err)
 	}
+	_ = os.Remove(f.Name()) // the open file lives on, nameless; close tries again where it could not
 	sp.f, sp.w = f, bufio.NewWriterSize(f, 256<<10)
 	return nil
 }
@@ -160,7 +163,7 @@ func (sp *spool) replay(fn func(r *spoolRecord) error) error {
 	return nil
 }
 
-// close removes the spool's file.
+// close closes the spool's file and removes it, if it still has a name.
 func (sp *spool) close() {
 	if sp.f == nil {
 		return

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -65,5 +66,26 @@ func TestSpoolIncompleteFailsOnlyTheReplay(t *testing.T) {
 	}
 	if err := sp.replay(func(*spoolRecord) error { return nil }); err == nil {
 		t.Fatal("an incomplete spool replayed")
+	}
+}
+
+// The spool's file has no name once created: a process that dies (SIGKILL, OOM) leaves none
+// of the rows it staged behind, and the spool still replays them.
+func TestSpoolLeavesNoFileBehind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sp := &spool{dir: dir}
+	defer sp.close()
+	sp.write(spoolRows, 0, [][]any{{"row"}})
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("spool directory holds %v (err %v), want nothing", entries, err)
+	}
+	var got []spoolRecord
+	if err := sp.replay(func(r *spoolRecord) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []spoolRecord{{kind: spoolRows, ent: 0, rows: [][]any{{"row"}}}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(spoolRecord{})); diff != "" {
+		t.Errorf("replayed (-written +read):\n%s", diff)
 	}
 }

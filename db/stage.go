@@ -129,14 +129,9 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
 	}
-	// Temporary tables live in local buffers: give them room. Postgres allows this only
-	// before the session's first use of a temporary table, so a session that already used
-	// one keeps its setting (slower for very large tenants, not wrong).
-	if _, err := conn.Exec(ctx, "SET temp_buffers = '256MB'"); err != nil {
-		if ctx.Err() != nil {
-			destroy(conn)
-			return nil, fmt.Errorf("configuring staging connection: %w", err)
-		}
+	if err := configureStaging(ctx, conn); err != nil && ctx.Err() != nil {
+		destroy(conn)
+		return nil, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
 		track: true, session: readSession(ctx, conn)}
@@ -144,6 +139,15 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
 	return st, nil
+}
+
+// configureStaging gives the temporary tables of conn's session room in local buffers.
+// Postgres allows this only before the session's first use of a temporary table, so a session
+// that already used one keeps its setting (slower for very large tenants, not wrong): a
+// refused setting does not fail the staging connection.
+func configureStaging(ctx context.Context, conn *pgxpool.Conn) error {
+	_, err := conn.Exec(ctx, "SET temp_buffers = '256MB'")
+	return err
 }
 
 // Duplicate is a row key added twice in one run: the same key twice in one listing, or an

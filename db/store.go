@@ -135,9 +135,9 @@ type Lock struct {
 	once sync.Once
 
 	use  sync.Mutex    // serializes statements on conn: the heartbeat, regain, Release
-	mu   sync.Mutex    // guards conn, pid and started, which regain replaces
+	mu   sync.Mutex    // guards conn, sess and started, which regain replaces
 	conn *pgxpool.Conn //
-	pid  uint32        // the backend of conn
+	sess session       // conn's server session (its start is zero when it could not be read)
 	// started is the server's pg_postmaster_start_time when conn took the lock: a later one
 	// after a failed heartbeat means the server restarted, not that the holder was silent.
 	started time.Time
@@ -163,7 +163,7 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 		return nil, fmt.Errorf("taking advisory lock: %w", err)
 	}
 	if !ok {
-		closeConn(conn)
+		destroy(conn) // its session settings are the lock's: the pool must not reuse it
 		return nil, ErrLocked
 	}
 	bctx, cancel := context.WithCancel(context.Background())
@@ -173,33 +173,38 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 }
 
 // take tries the lock on conn, a connection of its own, and sets up its session to die with
-// its holder; on success conn, its backend and the server's start time become the lock's.
-// The settings live as long as the session: Release closes it rather than return it to the
-// pool. The keepalives end the session of a holder cut off from the server even before
-// PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still answers
-// them, which only idle_session_timeout covers.
+// its holder; on success conn, its session and the server's start time become the lock's.
+// The settings live as long as the session: Release closes it (destroy) rather than return
+// it to the pool. The keepalives end the session of a holder cut off from the server even
+// before PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still
+// answers them, which only idle_session_timeout covers.
 func (l *Lock) take(ctx context.Context, conn *pgxpool.Conn) (bool, error) {
 	ttl := l.s.lockTTL
 	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
 	var (
 		ok      bool
-		pid     uint32
+		sess    session
+		start   *time.Time
 		started time.Time
 	)
 	if err := conn.QueryRow(ctx, `
-SELECT pg_try_advisory_lock($1), pg_backend_pid(), pg_postmaster_start_time(),
+SELECT pg_try_advisory_lock($1), pg_backend_pid(),
+       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), pg_postmaster_start_time(),
        CASE WHEN current_setting('server_version_num')::int >= 140000
             THEN set_config('idle_session_timeout', $2, false) END,
        set_config('tcp_keepalives_idle', $3, false),
        set_config('tcp_keepalives_interval', $4, false),
        set_config('tcp_keepalives_count', '3', false)`,
 		l.key, strconv.FormatInt(ttl.Milliseconds(), 10), strconv.Itoa(idle), strconv.Itoa(interval),
-	).Scan(&ok, &pid, &started, nil, nil, nil, nil); err != nil {
+	).Scan(&ok, &sess.pid, &start, &started, nil, nil, nil, nil); err != nil {
 		return false, err
+	}
+	if start != nil {
+		sess.start = *start
 	}
 	if ok {
 		l.mu.Lock()
-		l.conn, l.pid, l.started = conn, pid, started
+		l.conn, l.sess, l.started = conn, sess, started
 		l.mu.Unlock()
 	}
 	return ok, nil
@@ -305,8 +310,8 @@ func (e *lockLostError) Is(target error) bool { return target == ErrLockLost }
 
 // Release stops the heartbeat, unlocks and closes the lock's connection; it is safe to call
 // more than once and does not depend on any context. An unlock that fails or does not answer
-// within the cleanup timeout hangs up instead: the session ends, and the server drops its
-// lock.
+// within the cleanup timeout changes nothing: closing the connection ends the session, and the
+// server drops its lock.
 func (l *Lock) Release() {
 	l.once.Do(func() {
 		l.stopHeartbeat()
@@ -314,14 +319,10 @@ func (l *Lock) Release() {
 		defer l.use.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
-		var unlocked bool
-		if err := l.conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&unlocked); err != nil || !unlocked {
-			// Closing the session releases every lock it holds.
-			destroy(l.conn)
-			return
-		}
-		// Unlocked at once; the session, set up to die when idle, leaves with it.
-		closeConn(l.conn)
+		// Unlocked at once when the server answers. The session, set up to die when idle, is
+		// closed either way, and closing it releases every lock it holds.
+		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", l.key)
+		destroy(l.conn)
 	})
 }
 
@@ -351,7 +352,7 @@ type querier interface {
 // heldBy reports whether the lock's session holds it, as seen by q.
 func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
 	l.mu.Lock()
-	pid := l.pid
+	pid := l.sess.pid
 	l.mu.Unlock()
 	return l.heldByPID(ctx, q, pid)
 }
@@ -369,15 +370,6 @@ SELECT EXISTS (
     AND classid::bigint = $2 AND objid::bigint = $3)`,
 		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
 	return held, err
-}
-
-// closeConn closes a pooled connection instead of returning it, politely: the server ends
-// its session at once. A lock's connection carries session settings the pool must not reuse.
-func closeConn(conn *pgxpool.Conn) {
-	c := conn.Hijack()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = c.Close(ctx) // the session ends either way: nothing to add
 }
 
 // destroy closes a pooled connection instead of returning it, dropping its session state
