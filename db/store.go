@@ -386,6 +386,19 @@ func destroy(conn *pgxpool.Conn) {
 	_ = c.PgConn().Conn().Close()
 }
 
+// RunLastStarted returns when the schema's latest run started, whatever its trigger and
+// status; the zero time when it never ran.
+func (s *Store) RunLastStarted(ctx context.Context) (time.Time, error) {
+	var t *time.Time
+	if err := s.pool.QueryRow(ctx, s.sql(`SELECT max(started_at) FROM {{schema}}.sync_runs`)).Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("reading the latest run's start: %w", err)
+	}
+	if t == nil {
+		return time.Time{}, nil
+	}
+	return *t, nil
+}
+
 // RunCreate records a new run with status RunRunning and returns its id.
 func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err error) {
 	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id`), trigger, RunRunning).Scan(&runID)

@@ -484,3 +484,26 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 		t.Fatalf("another run took the lock after the restart: %v", err)
 	}
 }
+
+// RunLastStarted is when the latest run started, whatever its status; zero before any.
+func TestRunLastStarted(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	s := dbtest.Store(t, pool, schema)
+	if got, err := s.RunLastStarted(t.Context()); err != nil || !got.IsZero() {
+		t.Fatalf("RunLastStarted before any run = %v, %v; want the zero time", got, err)
+	}
+	before := time.Now().Add(-time.Minute) // the server's clock, not ours: generous
+	for range 2 {
+		if _, err := s.RunCreate(t.Context(), "manual"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want time.Time
+	if err := pool.QueryRow(t.Context(), "SELECT max(started_at) FROM "+schema+".sync_runs").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.RunLastStarted(t.Context()); err != nil || !got.Equal(want) || got.Before(before) {
+		t.Fatalf("RunLastStarted = %v, %v; want %v", got, err, want)
+	}
+}

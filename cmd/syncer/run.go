@@ -119,24 +119,11 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
 	return daemonTenant{
 		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
 			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries, Spec: specOf(t.Schedule),
-			LastRun: func(ctx context.Context) (time.Time, error) { return lastRunStarted(ctx, store) }},
+			LastRun: store.RunLastStarted},
 		Cron:        t.Schedule.Cron,
 		Run:         run,
 		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
 	}, nil
-}
-
-// lastRunStarted is when the schema's latest run started, whatever its trigger and status
-// (zero: it never ran).
-func lastRunStarted(ctx context.Context, store *db.Store) (time.Time, error) {
-	st, err := store.StatusGet(ctx, 1)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if len(st.Runs) == 0 {
-		return time.Time{}, nil
-	}
-	return st.Runs[0].StartedAt, nil
 }
 
 // scheduleSpec is a tenant's schedule as a replica that lacks the tenant reads it
