@@ -15,6 +15,7 @@ import (
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -447,8 +448,13 @@ func (s *Store) Identity(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("reading the database's identity: %w", err)
 	}
 	var sysid int64
-	// pg_control_system() may be revoked from the role: the name alone then.
-	_ = s.pool.QueryRow(ctx, `SELECT system_identifier FROM pg_control_system()`).Scan(&sysid)
+	// pg_control_system() may be revoked from the role: the name alone then. Any other error
+	// (a connection lost) is returned: a different identity would file a run's error where
+	// the next run does not look.
+	err := s.pool.QueryRow(ctx, `SELECT system_identifier FROM pg_control_system()`).Scan(&sysid)
+	if pe := (*pgconn.PgError)(nil); err != nil && (!errors.As(err, &pe) || pe.Code != "42501") {
+		return "", fmt.Errorf("reading the database's identity: %w", err)
+	}
 	return fmt.Sprintf("%d/%s/%s", sysid, datname, s.schema), nil
 }
 

@@ -5,7 +5,10 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -190,5 +193,21 @@ func TestAbandonedRunCarriesItsRealError(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A state file that is corrupt (or another database's) is removed by the next run, which
+// warns of it once, instead of being warned of by every run after.
+func TestCorruptUnrecordedFileIsRemoved(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 229})
+	ident, err := e.store.Identity(t.Context())
+	mustDo(t, err)
+	dir := t.TempDir()
+	file := syncrun.UnrecordedFile(dir, ident)
+	mustDo(t, os.WriteFile(file, []byte("{not json"), 0o600))
+	e.mustRun(syncrun.Config{StateDir: dir}, db.RunSucceeded)
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the corrupt state file is still there after a run: %v", err)
 	}
 }

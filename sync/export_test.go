@@ -7,3 +7,6 @@ func ForgetUnrecordedInMemory(identity string) {
 	defer unrecordedErrors.mu.Unlock()
 	delete(unrecordedErrors.m, identity)
 }
+
+// UnrecordedFile is where the errors of a database's unrecorded runs are kept in dir.
+func UnrecordedFile(dir, identity string) string { return unrecordedFile(dir, identity) }

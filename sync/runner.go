@@ -250,7 +250,8 @@ func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, string,
 		r.logger.Warn("closed runs left running by a process that died or could not record their end",
 			"run_ids", closed, "status", db.RunFailed, "error", db.AbandonedError, "with_their_error", withErr)
 	}
-	if len(known) > 0 {
+	// A file that is not this database's would be warned of on every run: it goes too.
+	if len(known) > 0 || errors.Is(kerr, errUnrecordedForeign) {
 		if err := unrecordedErrors.clear(r.cfg.StateDir, ident); err != nil {
 			r.logger.Warn("forgetting the errors of runs now closed", "err", err)
 		}

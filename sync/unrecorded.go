@@ -99,6 +99,10 @@ func (u *unrecorded) clear(dir, identity string) error {
 	return nil
 }
 
+// errUnrecordedForeign is readUnrecorded's error for a file that is corrupt or another
+// database's: it holds nothing this database's runs can use, and is removed.
+var errUnrecordedForeign = errors.New("corrupt, or another database's")
+
 func readUnrecorded(dir, identity string) (*unrecordedState, error) {
 	b, err := os.ReadFile(unrecordedFile(dir, identity))
 	if err != nil {
@@ -106,7 +110,7 @@ func readUnrecorded(dir, identity string) (*unrecordedState, error) {
 	}
 	var st unrecordedState
 	if err := json.Unmarshal(b, &st); err != nil || st.Identity != identity {
-		return nil, fmt.Errorf("reading the errors of unrecorded runs: %s is not this database's", unrecordedFile(dir, identity))
+		return nil, fmt.Errorf("reading the errors of unrecorded runs: %s: %w", unrecordedFile(dir, identity), errUnrecordedForeign)
 	}
 	if st.Runs == nil {
 		st.Runs = map[int64]string{}
