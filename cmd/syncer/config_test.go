@@ -29,6 +29,27 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
+// validatedConfig loads yaml as a config file and validates it. With wantErr set, validation
+// must fail with exactly that error, and ok is false; otherwise it must pass.
+func validatedConfig(t *testing.T, yaml, wantErr string) (c Config, ok bool) {
+	t.Helper()
+	c, err := loadConfig(writeFile(t, "c.yaml", yaml), nil)
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	err = c.validate()
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("validate = %v, want %q", err, wantErr)
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	return c, true
+}
+
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }

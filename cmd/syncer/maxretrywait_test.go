@@ -27,19 +27,9 @@ func TestEngageMaxRetryWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(writeFile(t, "c.yaml", tt.yaml), nil)
-			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
-			}
-			err = c.validate()
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("validate = %v, want %q", err, tt.wantErr)
-				}
+			c, ok := validatedConfig(t, tt.yaml, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("validate: %v", err)
 			}
 			if got := (&app{cfg: c}).clientConfig(c.topLevelTenant()).MaxRetryWait; got != tt.want {
 				t.Errorf("client MaxRetryWait = %s, want %s", got, tt.want)
