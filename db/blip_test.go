@@ -107,14 +107,7 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clean := newFixture(t)
-			pool, schema := dbtest.New(t)
-			proxy, proxyURL := dbtest.NewProxy(t, pool.Config().ConnString())
-			viaProxy, err := db.Open(t.Context(), proxyURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(viaProxy.Close)
-			f := &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, viaProxy, schema)}
+			f, proxy := newProxiedFixture(t)
 
 			tn := newTenant(3)
 			f.mustSync(tn, syncOpts{lock: true})
@@ -207,14 +200,7 @@ func TestStageRestagesAfterLostConnection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clean := newFixture(t)
-			pool, schema := dbtest.New(t)
-			proxy, proxyURL := dbtest.NewProxy(t, pool.Config().ConnString())
-			viaProxy, err := db.Open(t.Context(), proxyURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(viaProxy.Close)
-			f := &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, viaProxy, schema)}
+			f, proxy := newProxiedFixture(t)
 
 			tn := newTenant(2)
 			for i := range tn.agents {
@@ -250,4 +236,18 @@ func TestStageRestagesAfterLostConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newProxiedFixture is a fixture whose store reaches its database through a proxy the test
+// can cut; the fixture's pool reaches it directly.
+func newProxiedFixture(t *testing.T) (*fixture, *dbtest.Proxy) {
+	t.Helper()
+	pool, schema := dbtest.New(t)
+	proxy, proxyURL := dbtest.NewProxy(t, pool.Config().ConnString())
+	viaProxy, err := db.Open(t.Context(), proxyURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(viaProxy.Close)
+	return &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, viaProxy, schema)}, proxy
 }
