@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // digest is what the entity tables hold, row by row (a row's hash covers its key, values and

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5/pgxpool"
 )

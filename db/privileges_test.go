@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // pendingRE matches a pending migration's line of MigrateStatus.

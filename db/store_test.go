@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/migrations"
 	"golang.org/x/sync/errgroup"
 )

@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/evsync/evsync/internal/dbtest"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // TestVocabularyMatchesCheckConstraints: db.Entities, db.RunStatuses and db.ScopeStatuses

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/testing/apispec"
 )
 
 // configOperations are the official operations behind the configuration listings: the path

@@ -12,12 +12,12 @@ import (
 
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
-	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/testing/apispec"
 	"github.com/google/go-cmp/cmp"
 )
 
 // specEnv is a fake and the real client on it, every exchange between them held to the
-// official documents (with evsync's overrides: internal/apispec) by a validating transport.
+// official documents (with evsync's overrides: internal/testing/apispec) by a validating transport.
 type specEnv struct {
 	fake *engagefake.Server
 	tr   *apispec.Transport
@@ -69,7 +69,7 @@ func (e *specEnv) violations(t *testing.T) {
 // TestClientAndFakeHoldToTheSpec runs every client method that calls a documented endpoint,
 // and the error paths the fake serves for them, against a fake with a tenant of several
 // sub-accounts, groups, agents and users; every request and every response must match the
-// official documents (overrides: internal/apispec/overrides.go).
+// official documents (overrides: internal/testing/apispec/overrides.go).
 func TestClientAndFakeHoldToTheSpec(t *testing.T) {
 	t.Parallel()
 	spec := engagefake.TenantSpec{MainAccounts: 2, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 5, AgentsPerGroup: 8, Users: 40}

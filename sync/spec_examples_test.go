@@ -19,9 +19,9 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
-	"github.com/evsync/evsync/internal/apispec"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
+	"github.com/evsync/evsync/internal/testing/apispec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

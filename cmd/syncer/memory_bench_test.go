@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // syncPeakRSS syncs a generated tenant of spec into a fresh database with the real binary,

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 const (

@@ -121,7 +121,7 @@
 // (true for the 2nd, 6th, 10th ... sub-account); non-ASCII names ("Zoë", "Łukasz", "渡辺").
 //
 // What is generated matches the official spec (EV-SPEC's Account, AgentGroup, Agent, User,
-// AccessTokenUserDetails) as evsync reads it (internal/apispec: dates are strings, any
+// AccessTokenUserDetails) as evsync reads it (internal/testing/apispec: dates are strings, any
 // property may be null; engage-api.md wins where it differs): every declared property has its
 // declared JSON type and enum values, ids included (rcUserId an integer, agentGroupId and
 // groupId integers, accountId and mainAccountId numeric-looking strings). Unset values are

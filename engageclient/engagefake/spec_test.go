@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
-	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/testing/apispec"
 )
 
 // TestServesTheSpec sends the fake the documented requests that engageclient does not send
 // (includePermissions, a page past the end, activeOnly with flatten, a logout without Accept,
 // an exchange without includeRefresh, the fake's own rate limiter) through the validating
-// transport of internal/apispec: every answer must match the official documents (with
+// transport of internal/testing/apispec: every answer must match the official documents (with
 // evsync's overrides). engageclient/spec_test.go covers the client's own calls.
 func TestServesTheSpec(t *testing.T) {
 	t.Parallel()

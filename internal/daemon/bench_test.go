@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // BenchmarkFirstRunLatency measures how long after two replicas start on a fresh control

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // Check follows River's state: not ready before the client starts, ready once it runs, and not

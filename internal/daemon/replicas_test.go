@@ -19,7 +19,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 // logBuffer is a slog destination that tests read while the daemon writes.

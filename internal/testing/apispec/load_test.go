@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evsync/evsync/internal/apispec"
+	"github.com/evsync/evsync/internal/testing/apispec"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 

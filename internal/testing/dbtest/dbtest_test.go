@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evsync/evsync/internal/dbtest"
+	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/jackc/pgx/v5"
 )
 
