@@ -1,0 +1,448 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// stringList is a repeatable flag of comma-separated values. An empty value or element
+// ("", "1,,2") is an error: it would otherwise silently widen what the flag selects (an empty
+// --sub-account list means every sub-account).
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			return errors.New("got an empty value, want one or more comma-separated values")
+		}
+		*s = append(*s, p)
+	}
+	return nil
+}
+
+// repeated is a repeatable flag whose values are kept whole: a fault spec has commas of its
+// own ("agents:status=503,times=3").
+type repeated []string
+
+func (r *repeated) String() string { return strings.Join(*r, " ") }
+
+func (r *repeated) Set(v string) error {
+	*r = append(*r, v)
+	return nil
+}
+
+// parseEntities validates a comma-separated entity list named by key. Every element must be
+// an entity: an empty one ("", "agents,,users") is an error, not "the default".
+func parseEntities(key, v string) ([]entity.Name, error) {
+	var out []entity.Name
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, entityNames(","))
+		}
+		if _, err := entity.Parse(e); err != nil {
+			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, entityNames(","))
+		}
+		out = append(out, entity.Name(e))
+	}
+	return out, nil
+}
+
+// openStore connects to the database (failing fast with one line when it does not answer) and,
+// unless told not to, migrates the top level's schema: the store of demo.
+func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.Store, error) {
+	pool, err := a.openPool(ctx, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := tenantStore(ctx, pool, a.cfg.topLevelTenant(), migrate, a.cfg.storeOptions()...)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pool, store, nil
+}
+
+// clientConfig maps a tenant's config onto its client's: every tenant has its own client
+// (token source, limiter, exchange window).
+func (a *app) clientConfig(t Tenant) engageclient.Config {
+	return engageclient.Config{
+		RCServerURL:       t.RingCentral.ServerURL,
+		ClientID:          t.RingCentral.ClientID,
+		ClientSecret:      t.RingCentral.ClientSecret,
+		JWT:               t.RingCentral.JWT,
+		EngageServerURL:   t.Engage.ServerURL,
+		RefreshMargin:     t.Engage.RefreshMargin,
+		RequestsPerMinute: t.Engage.RequestsPerMinute,
+		Concurrency:       t.Engage.Concurrency,
+		MaxRetryWait:      t.Engage.MaxRetryWait,
+		MaxListingRows:    t.Engage.MaxListingRows,
+		UserAgent:         "evsync/" + buildVersion(),
+		Logger:            a.tenantLogger(t),
+	}
+}
+
+// syncOptions are the per-invocation choices of one run.
+type syncOptions struct {
+	Entities        []entity.Name
+	SubAccounts     []string
+	DryRun          bool
+	AllowMassDelete bool
+	Trigger         string
+	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
+}
+
+// syncOnce runs one sync of tenant t with a fresh client (ccfg) against store.
+func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t Tenant, o syncOptions) (*syncrun.Result, error) {
+	client, err := engageclient.New(ccfg)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	entities := o.Entities
+	if len(entities) == 0 {
+		entities = t.Sync.Entities
+	}
+	scfg := syncrun.Config{
+		Entities:               entities,
+		SubAccounts:            o.SubAccounts,
+		DryRun:                 o.DryRun,
+		AllowMassDelete:        o.AllowMassDelete,
+		MaxDeleteFraction:      t.Sync.MaxDeleteFraction,
+		AssignedAgentsPageSize: t.Engage.AssignedAgentsPageSize,
+		Concurrency:            ccfg.Concurrency,
+		RequestsPerMinute:      ccfg.RequestsPerMinute,
+		Trigger:                o.Trigger,
+		StateDir:               a.stateDir(),
+	}
+	logger := a.tenantLogger(t)
+	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter(logger, o.LogProgress)
+	runner, err := syncrun.NewRunner(client, store, scfg, logger)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return runner.Run(ctx)
+}
+
+// stateDir is where a run that cannot record its end (its database away) leaves its error
+// for the next process's run to record (syncrun.Config.StateDir): $XDG_CACHE_HOME/evsync, else
+// $HOME/.cache/evsync, else nowhere (the next run of this process still gets it).
+func (a *app) stateDir() string {
+	if a.getenv == nil {
+		return ""
+	}
+	if d := a.getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "evsync")
+	}
+	if h := a.getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".cache", "evsync")
+	}
+	return ""
+}
+
+// progressReporter returns a live one-line display on a terminal, and a structured heartbeat in
+// the log otherwise.
+func (a *app) progressReporter(logger *slog.Logger, logOnly bool) (func(syncrun.Progress), time.Duration) {
+	if isTerminal(a.stderr) && !logOnly {
+		lastPhase := ""
+		return func(p syncrun.Progress) {
+			if lastPhase != "" && p.Phase != lastPhase {
+				_, _ = fmt.Fprintln(a.stderr) // keep the finished phase's line; start a new one
+			}
+			lastPhase = p.Phase
+			eta := "-"
+			if p.ETA > 0 {
+				eta = p.ETA.Round(time.Second).String()
+			}
+			end := ""
+			if p.Done {
+				end = "\n"
+			}
+			// A progress line that cannot be shown is not worth failing the run for.
+			_, _ = fmt.Fprintf(a.stderr, "\r\033[K[%s] scopes %d/%d  rows %d  requests %d  429s %d  refreshes %d  elapsed %s  eta %s%s",
+				p.Phase, p.ScopesDone, p.ScopesTotal, p.Rows, p.Requests, p.RateLimited, p.Refreshes,
+				p.Elapsed.Round(time.Second), eta, end)
+		}, 500 * time.Millisecond
+	}
+	return func(p syncrun.Progress) {
+		if p.Done {
+			return
+		}
+		logger.Info("progress", "run_id", p.RunID, "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
+			"rows", p.Rows, "requests", p.Requests, "rate_limited", p.RateLimited, "refreshes", p.Refreshes,
+			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
+	}, 5 * time.Second
+}
+
+// syncExit turns a run's result into the command's exit: 0, 1 (failed/canceled), 3 (partial),
+// 4 (locked).
+func syncExit(res *syncrun.Result, err error, schema string) error {
+	if errors.Is(err, syncrun.ErrLocked) {
+		return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was done", schema)}
+	}
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		if res != nil && res.RunID != 0 {
+			return &exitError{code: exitFailed, err: fmt.Errorf("run %d %s: %w", res.RunID, res.Status, err)}
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	if res.Status == db.RunPartial {
+		return &exitError{code: exitPartial, err: fmt.Errorf("run %d partial: %s", res.RunID, res.Error)}
+	}
+	return nil
+}
+
+func cmdSync(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("sync", "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
+	var tenants stringList
+	fs.Var(&tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
+	entities := fs.String("entities", "", "comma-separated entities to sync ("+entityNames(",")+"); default sync.entities")
+	var subs stringList
+	fs.Var(&subs, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
+	dryRun := fs.Bool("dry-run", false, "fetch and stage, print what would change, write nothing")
+	allowMass := fs.Bool("allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations first")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("sync: unexpected argument %q", fs.Arg(0))
+	}
+	var ents []entity.Name
+	if flagSet(fs, "entities") {
+		var err error
+		if ents, err = parseEntities("--entities", *entities); err != nil {
+			return err
+		}
+	}
+	selected, err := a.selectTenants(tenants)
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.requireCredentials(); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	a.setupLogger()
+	// Every API and database call of the run, migrating included, stops at this deadline.
+	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
+	defer cancel()
+	runs := min(len(selected), max(a.cfg.Sync.TenantConcurrency, 1))
+	pool, err := a.openPool(ctx, runs)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	o := syncOptions{Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual", LogProgress: len(selected) > 1}
+	// A dry run creates nothing: it needs a migrated schema (syncTenants checks).
+	results := a.syncTenants(ctx, pool, selected, !*noMigrate && !*dryRun, o)
+	if len(results) == 1 {
+		r := results[0]
+		if a.cfg.MultiTenant() {
+			a.tell("tenant %s (schema %s):\n", r.tenant.Name, r.tenant.Schema)
+		}
+		if r.res != nil {
+			a.reportSummary(r.res)
+		}
+		err := syncExit(r.res, r.err, r.tenant.Schema)
+		if err != nil && a.cfg.MultiTenant() {
+			err = prefixTenant(r.tenant.Name, err)
+		}
+		return err
+	}
+	if err := printTenantLines(a.stdout, results); err != nil {
+		a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
+	}
+	return tenantsExit(results)
+}
+
+// reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is
+// published or not either way): a summary that cannot be written is logged.
+func (a *app) reportSummary(res *syncrun.Result) {
+	if err := printSummary(a.stdout, res); err != nil {
+		a.logger.Warn("the run's summary was not shown", "run_id", res.RunID, "err", err.Error())
+	}
+}
+
+// printSummary prints a run's outcome and its per-entity counts.
+func printSummary(w io.Writer, res *syncrun.Result) error {
+	o := &output{w: w}
+	dur := res.Finished.Sub(res.Started).Round(time.Millisecond)
+	if res.DryRun {
+		o.printf("dry run %s in %s: nothing was written; this is what a run would do\n", res.Status, dur)
+	} else {
+		o.printf("run %d %s in %s\n", res.RunID, res.Status, dur)
+	}
+	o.printf("api: %d requests, %d retries, %d rate-limited (429), %d token refreshes\n",
+		res.API.Requests, res.API.Retries, res.API.RateLimited, res.API.Refreshes)
+	if len(res.Scopes) > 0 {
+		tw := o.table(tabwriter.AlignRight)
+		if res.DryRun {
+			tw.printf("entity\tfetched\twould insert\twould update\tunchanged\twould delete\twould restore\t\n")
+		} else {
+			tw.printf("entity\tfetched\tinserted\tupdated\tunchanged\tdeleted\trestored\t\n")
+		}
+		totals := res.Totals()
+		for _, e := range entity.Names() {
+			t, ok := totals[e]
+			if !ok {
+				continue
+			}
+			tw.printf("%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", e, t.Fetched, t.Inserted, t.Updated, t.Unchanged, t.Deleted, t.Restored)
+		}
+		tw.flush()
+	}
+	printRunFields(o, res.DryRun, res.Fields, res.FieldChanges)
+	for _, s := range res.Scopes {
+		if s.Error != "" {
+			o.printf("scope %s/%s %s: %s\n", s.Entity, oneline.Escape(s.Scope), s.Status, oneline.Of(s.Error, 0))
+		}
+	}
+	if res.Error != "" {
+		o.printf("error: %s\n", oneline.Of(res.Error, 0))
+	}
+	return o.done("the run's summary")
+}
+
+func cmdMigrate(ctx context.Context, a *app, args []string) error {
+	verb, yes, names, err := parseMigrateArgs(a, args)
+	if err != nil {
+		return err
+	}
+	tenants, err := a.selectTenants(names)
+	if err != nil {
+		return err
+	}
+	a.setupLogger()
+	pool, err := a.openPool(ctx, 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	switch verb {
+	case "up":
+		if err := a.migrateControl(ctx, pool); err != nil {
+			return err
+		}
+		return a.migrateTenants(ctx, pool, tenants, func(t Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
+	case "down":
+		if len(tenants) > 1 {
+			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))
+		}
+		return a.migrateDown(ctx, pool, tenants[0].Schema, yes)
+	case "status":
+		for _, t := range tenants {
+			if len(tenants) > 1 {
+				a.tell("schema %s (tenant %s):\n", t.Schema, t.Name)
+			}
+			if err := db.MigrateStatus(ctx, pool, t.Schema, a.stdout); err != nil {
+				return fmt.Errorf("reading migration status of schema %s: %w", t.Schema, err)
+			}
+		}
+	}
+	return nil
+}
+
+// migrateControl keeps River's tables up to date in the control schema when it exists (the
+// daemon's first start creates it; `migrate up` before `run --no-migrate` must upgrade River
+// too), and leaves a missing one missing: use without the daemon needs neither the schema
+// nor the privilege to create it.
+func (a *app) migrateControl(ctx context.Context, pool *pgxpool.Pool) error {
+	control := a.cfg.Database.ControlSchema
+	ok, err := db.SchemaExists(ctx, pool, control)
+	if err != nil || !ok {
+		return err
+	}
+	if err := daemon.Migrate(ctx, pool, control); err != nil {
+		return err
+	}
+	a.tell("control schema %s (River's tables) is up to date\n", control)
+	return nil
+}
+
+// parseMigrateArgs returns the direction of `migrate` (up by default) and its --yes flag.
+func parseMigrateArgs(a *app, args []string) (verb string, yes bool, tenants []string, err error) {
+	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--tenant NAME]... [--yes]\n\n"+
+		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
+		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
+	yesFlag := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
+	var names stringList
+	fs.Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
+	if err := parseFlags(fs, args); err != nil {
+		return "", false, nil, err
+	}
+	verb = "up"
+	if fs.NArg() > 0 {
+		verb = fs.Arg(0)
+		// Flags may follow the direction too ("migrate down --yes").
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return "", false, nil, err
+		}
+		if fs.NArg() > 0 {
+			return "", false, nil, usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
+		}
+	}
+	if verb != "up" && verb != "down" && verb != "status" {
+		return "", false, nil, usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
+	}
+	return verb, *yesFlag, names, nil
+}
+
+// migrateDown rolls back the latest migration; yes allows it to drop tables that hold rows.
+func (a *app) migrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, yes bool) error {
+	plan, err := db.MigrateDown(ctx, pool, schema, yes)
+	var lost *db.RowsLostError
+	switch {
+	case errors.Is(err, db.ErrLocked):
+		return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was rolled back", schema)}
+	case errors.As(err, &lost):
+		return usageErr("migrate down: %v; nothing was rolled back: pass --yes to drop them", lost)
+	case err != nil:
+		return err
+	case plan.Version == 0:
+		a.tell("schema %s: no migration to roll back\n", schema)
+	default:
+		a.tell("schema %s: rolled back migration %d (%s), dropping %d tables and %d rows\n",
+			schema, plan.Version, plan.Path, len(plan.Tables), plan.Rows())
+	}
+	return nil
+}
+
+// tell prints a line about a change the command has made to the database. The exit code stays
+// the change's (it is made either way): a line that cannot be written is logged.
+func (a *app) tell(format string, args ...any) {
+	if _, err := fmt.Fprintf(a.stdout, format, args...); err != nil {
+		a.logger.Warn("writing to stdout", "err", err.Error())
+	}
+}
+
+func cmdConfig(_ context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("config", "config")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprint(a.stdout, a.cfg.masked()); err != nil {
+		return fmt.Errorf("writing the configuration: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,687 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// waitFor polls cond until it holds; the bound only keeps a broken test from hanging, and is
+// generous for a busy machine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
+// the test ended (a run the test abandoned) are dropped.
+func testLogger(t *testing.T) *slog.Logger {
+	w := &tWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.done = true
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+func startDaemon(t *testing.T, d *runDaemon) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after its context was canceled")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// testControlSchema is the control schema of the daemon tests' databases.
+const testControlSchema = "evsync"
+
+// newTestDaemon builds a daemon on a fresh database whose control schema is migrated, polling
+// for jobs every 100 ms.
+func newTestDaemon(t *testing.T, cfg daemonConfig, tenants ...daemonTenant) *runDaemon {
+	t.Helper()
+	pool := testPool(t)
+	cfg.ControlSchema = testControlSchema
+	cfg.FetchPollInterval = 100 * time.Millisecond
+	d, err := newDaemon(cfg, pool, tenants, testLogger(t), nil)
+	if err != nil {
+		t.Fatalf("newDaemon: %v", err)
+	}
+	return d
+}
+
+// testPool opens a pool on a fresh database with the control schema migrated.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// testTenant is a tenant named name on the cron spec, running run, with a minute's timeout and
+// no retries.
+func testTenant(t *testing.T, name, spec string, runOnStart bool, run runFunc) daemonTenant {
+	t.Helper()
+	sched, err := parseCron(ScheduleConfig{Cron: spec, Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return daemonTenant{Job: daemon.Tenant{Name: name, Schedule: sched, RunOnStart: runOnStart, Timeout: time.Minute},
+		Cron: spec, Run: run}
+}
+
+func counterValue(d *runDaemon, tenant, status string) float64 {
+	return testutil.ToFloat64(d.metrics.runs.WithLabelValues(tenant, status))
+}
+
+// jobStates returns the states of the tenant's River jobs, oldest first.
+func jobStates(t *testing.T, pool *pgxpool.Pool, tenant string) []string {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), "SELECT state::text FROM "+testControlSchema+".river_job WHERE args->>'tenant' = $1 ORDER BY id", tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return states
+}
+
+func TestDaemonRunsOnScheduleWithoutOverlap(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(ctx context.Context, trigger string) (runOutcome, error) {
+		if trigger != "schedule" {
+			t.Errorf("trigger = %q, want schedule", trigger)
+		}
+		if calls.Add(1) == 1 {
+			close(started)
+			select { // the first run outlasts several ticks
+			case <-release:
+			case <-ctx.Done():
+				return runOutcome{Status: "canceled"}, ctx.Err()
+			}
+		}
+		return runOutcome{Status: "succeeded"}, nil
+	}
+	d := newTestDaemon(t, daemonConfig{}, testTenant(t, "acme", "@every 1s", false, run))
+	stop := startDaemon(t, d)
+	select {
+	case <-started:
+	case <-time.After(time.Minute):
+		t.Fatal("the schedule did not fire within a minute")
+	}
+	time.Sleep(2500 * time.Millisecond) // two ticks or more while the first run is going
+	if n := calls.Load(); n != 1 {
+		t.Errorf("run was called %d times while the first run was going, want 1", n)
+	}
+	close(release)
+	waitFor(t, "the first run to be counted", func() bool { return counterValue(d, "acme", "succeeded") >= 1 })
+	waitFor(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestDaemonShutdownCancelsRun(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	runErr := make(chan error, 1)
+	run := func(ctx context.Context, _ string) (runOutcome, error) {
+		close(started)
+		<-ctx.Done()
+		runErr <- ctx.Err()
+		return runOutcome{RunID: 1, Status: "canceled"}, ctx.Err()
+	}
+	d := newTestDaemon(t, daemonConfig{Grace: 20 * time.Second}, testTenant(t, "acme", "@daily", true, run))
+	stop := startDaemon(t, d)
+	<-started
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v after a clean stop, want nil", err)
+	}
+	if err := <-runErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the run's context ended with %v, want context.Canceled", err)
+	}
+	if got := counterValue(d, "acme", "canceled"); got != 1 {
+		t.Errorf("runs_total{status=canceled} = %v, want 1", got)
+	}
+}
+
+func TestDaemonGracePeriodExceeded(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(context.Context, string) (runOutcome, error) {
+		close(started)
+		<-release // ignores its context
+		return runOutcome{Status: "canceled"}, context.Canceled
+	}
+	d := newTestDaemon(t, daemonConfig{Grace: 50 * time.Millisecond}, testTenant(t, "acme", "@daily", true, run))
+	stop := startDaemon(t, d)
+	<-started
+	err := stop()
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "did not end within shutdown.grace_period") {
+		t.Fatalf("Run = %v, want the grace period error", err)
+	}
+}
+
+func TestDaemonRunOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		timeout    time.Duration
+		run        runFunc
+		wantStatus string
+		wantJob    string // the River job's state: completed, retryable, or cancelled (not retried, or its retries used up)
+		check      func(t *testing.T, d *runDaemon)
+	}{
+		{
+			name:    "timeout fails the run",
+			timeout: 300 * time.Millisecond,
+			run: func(ctx context.Context, _ string) (runOutcome, error) {
+				<-ctx.Done()
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return runOutcome{}, errors.New("unexpected: " + ctx.Err().Error())
+				}
+				return runOutcome{}, ctx.Err()
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "lock held elsewhere is skipped and retried, not completed",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{Status: "skipped"}, fmt.Errorf("another run holds the lock on schema engage: %w", syncrun.ErrLocked)
+			},
+			wantStatus: "skipped",
+			wantJob:    "retryable", // with backoff, though the tenant has no retries: it did not fail
+			check: func(t *testing.T, d *runDaemon) {
+				mfs := scrapeHandler(t, d.handler())
+				if _, ok := mfs["evsync_run_duration_seconds"]; ok {
+					t.Errorf("a skipped run was timed: %v", mfs["evsync_run_duration_seconds"])
+				}
+			},
+		},
+		{
+			name:       "panic is a failed run",
+			run:        func(context.Context, string) (runOutcome, error) { panic("boom") },
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "error without status",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{RunID: 3}, errors.New("listing agents: 500")
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "auth rejected is not retried",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{RunID: 3, Status: "failed", Final: true}, errors.New("ringcentral jwt grant: 400 Bad Request: invalid_grant")
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "partial is not retried",
+			run: func(context.Context, string) (runOutcome, error) {
+				return runOutcome{Status: "partial"}, errors.New("1 scope failed")
+			},
+			wantStatus: "partial",
+			wantJob:    "cancelled",
+		},
+		{
+			name:       "nil error without status succeeded",
+			run:        func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil },
+			wantStatus: "succeeded",
+			wantJob:    "completed",
+			check: func(t *testing.T, d *runDaemon) {
+				// The last success is the database's to say (LastSuccess, nil here), not a run's.
+				if !d.metrics.lastSuccessTime("acme").IsZero() {
+					t.Error("a succeeded run set the last success by itself")
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tn := testTenant(t, "acme", "@yearly", true, tt.run)
+			if tt.timeout > 0 {
+				tn.Job.Timeout = tt.timeout
+			}
+			d := newTestDaemon(t, daemonConfig{Grace: time.Second}, tn)
+			stop := startDaemon(t, d)
+			waitFor(t, "the run to be counted", func() bool { return counterValue(d, "acme", tt.wantStatus) == 1 })
+			pool := d.pool
+			waitFor(t, "the job to be "+tt.wantJob, func() bool {
+				st := jobStates(t, pool, "acme")
+				return len(st) == 1 && st[0] == tt.wantJob
+			})
+			if err := stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			total := 0.0
+			for _, s := range runStatuses {
+				total += counterValue(d, "acme", string(s))
+			}
+			if total != 1 {
+				t.Errorf("%v runs counted, want 1", total)
+			}
+			if tt.check != nil {
+				tt.check(t, d)
+			}
+		})
+	}
+}
+
+func TestJobError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		out       runOutcome
+		err       error
+		wantNil   bool
+		wantFinal bool
+	}{
+		{runOutcome{Status: "succeeded"}, nil, true, false},
+		{runOutcome{Status: "skipped"}, syncrun.ErrLocked, false, false},
+		{runOutcome{Status: "skipped"}, nil, false, false},
+		{runOutcome{Status: "partial"}, nil, false, true},
+		{runOutcome{Status: "failed", Final: true}, boom, false, true},
+		{runOutcome{Status: "failed"}, boom, false, false},
+		{runOutcome{Status: "canceled"}, context.Canceled, false, false},
+	} {
+		err := jobError(tt.out, tt.err)
+		if (err == nil) != tt.wantNil || errors.Is(err, errNoRetry) != tt.wantFinal {
+			t.Errorf("jobError(%s, final %v, %v) = %v; want nil %v, not retried %v", tt.out.Status, tt.out.Final, tt.err, err, tt.wantNil, tt.wantFinal)
+		}
+	}
+}
+
+func TestParseCronErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s       ScheduleConfig
+		wantErr string
+	}{
+		{ScheduleConfig{Cron: "sometimes", Timezone: "UTC"}, `parsing schedule.cron "sometimes"`},
+		{ScheduleConfig{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
+		{ScheduleConfig{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
+	} {
+		if _, err := parseCron(tt.s); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("parseCron(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
+		}
+	}
+	if _, err := parseCron(ScheduleConfig{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
+		t.Errorf("six fields with Seconds: %v", err)
+	}
+}
+
+// An @every schedule ticks at fixed multiples of its interval, not counted from whenever a
+// replica became leader: a new leader keeps the phase, and replicas agree on it.
+func TestParseCronAnchorsEvery(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		spec     string
+		from     time.Time
+		wantNext time.Time
+	}{
+		{"@every 1h", time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 10, 59, 59, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)},
+		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
+		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
+	} {
+		sched, err := parseCron(ScheduleConfig{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.wantNext) {
+			t.Errorf("%s: next after %s = %s, want %s", tt.spec, tt.from.Format(time.TimeOnly), got.UTC().Format(time.TimeOnly), tt.wantNext.Format(time.TimeOnly))
+		}
+	}
+}
+
+func TestNewDaemonErrors(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	ok := testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	noRun := ok
+	noRun.Run = nil
+	tests := []struct {
+		name    string
+		cfg     daemonConfig
+		tenants []daemonTenant
+		wantErr string
+	}{
+		{"no run func", daemonConfig{ControlSchema: "evsync"}, []daemonTenant{noRun}, "no run function"},
+		{"no tenants", daemonConfig{ControlSchema: "evsync"}, nil, "no tenants"},
+		{"bad control schema", daemonConfig{ControlSchema: "Not A Schema"}, []daemonTenant{ok}, "control schema"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := newDaemon(tt.cfg, pool, tt.tenants, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("newDaemon = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDaemonListenError(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d := newTestDaemon(t, daemonConfig{Listen: ln.Addr().String()},
+		testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }))
+	err = d.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "listening on http.listen") {
+		t.Fatalf("Run = %v, want a listen error", err)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestDaemonHTTP(t *testing.T) {
+	t.Parallel()
+	// What the database says, changed by the test between probes.
+	var (
+		mu        sync.Mutex
+		pingErr   error
+		last      time.Time
+		lastErr   error
+		runCalled = make(chan struct{})
+		release   = make(chan struct{})
+	)
+	ready := func(context.Context) error { mu.Lock(); defer mu.Unlock(); return pingErr }
+	lastSuccess := func(context.Context) (freshness, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return freshness{Entity: "agents", RunID: 41, At: last}, lastErr
+	}
+	set := func(ping error, l time.Time, lerr error) {
+		mu.Lock()
+		defer mu.Unlock()
+		pingErr, last, lastErr = ping, l, lerr
+	}
+	run := func(ctx context.Context, _ string) (runOutcome, error) {
+		close(runCalled)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return runOutcome{Status: "canceled"}, ctx.Err()
+		}
+		now := time.Now()
+		return runOutcome{
+			RunID: 42, Status: "succeeded", Started: now.Add(-3 * time.Second), Finished: now,
+			Rows:        map[entity.Name]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
+			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
+		}, nil
+	}
+	tn := testTenant(t, defaultTenant, "@yearly", true, run)
+	tn.LastSuccess = lastSuccess
+	// Every probe of /healthz/data reads the database again, so that each sees what the test set.
+	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour, DataCheckInterval: time.Nanosecond}, tn)
+	d.ready = ready // the database as the test says it is
+	set(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), time.Time{}, nil)
+	stop := startDaemon(t, d)
+	<-d.listening
+	base := "http://" + d.addr()
+	<-runCalled
+
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz = %d %q, want 200 \"ok\\n\"", code, body)
+	}
+	probes := []struct {
+		name     string
+		path     string
+		ping     error
+		last     time.Time
+		lastErr  error
+		wantCode int
+		wantBody string
+	}{
+		{"database down", "/readyz", errors.New("connection refused"), time.Time{}, nil, 503, "not ready: database: connection refused\n"},
+		{"database up", "/readyz", nil, time.Time{}, nil, 200, "ready: the database and River answer\n"},
+		{"no success yet", "/healthz/data", nil, time.Time{}, nil, 503, "not fresh: agents has never been complete (a scope of it has not completed in any run)\n"},
+		{"last success unreadable", "/healthz/data", nil, time.Time{}, errors.New("relation sync_runs does not exist"), 503, "not fresh: reading the last successful run: relation sync_runs does not exist\n"},
+		{"stale", "/healthz/data", nil, time.Now().Add(-30 * time.Hour), nil, 503, "not fresh: agents is stale: its last complete run 41 finished 30h0m0s ago"},
+		{"fresh", "/healthz/data", nil, time.Now().Add(-time.Minute), nil, 200, "fresh: every synced entity is complete as of 1m0s ago"},
+	}
+	for _, p := range probes {
+		set(p.ping, p.last, p.lastErr)
+		code, body := get(t, base+p.path)
+		if code != p.wantCode || !strings.Contains(body, p.wantBody) {
+			t.Errorf("%s: %s = %d %q, want %d with %q", p.name, p.path, code, body, p.wantCode, p.wantBody)
+		}
+		if strings.Count(body, "\n") != 1 {
+			t.Errorf("%s: %s body is not one line: %q", p.name, p.path, body)
+		}
+	}
+
+	// Metrics before and after the run.
+	code, body := get(t, base+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	mfs := parseMetrics(t, strings.NewReader(body))
+	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}); got != 0 {
+		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
+	}
+	close(release)
+	waitFor(t, "the run to be counted", func() bool { return counterValue(d, defaultTenant, "succeeded") == 1 })
+	_, body = get(t, base+"/metrics")
+	mfs = parseMetrics(t, strings.NewReader(body))
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}, 1},
+		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "agents", "kind": "inserted"}, 12},
+		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "accounts", "kind": "unchanged"}, 1},
+		{"evsync_api_requests_total", map[string]string{"tenant": defaultTenant}, 9},
+		{"evsync_api_retries_total", map[string]string{"tenant": defaultTenant}, 1},
+		{"evsync_api_rate_limited_total", map[string]string{"tenant": defaultTenant}, 1},
+		{"evsync_token_refreshes_total", map[string]string{"tenant": defaultTenant}, 2},
+		{"evsync_run_duration_seconds", map[string]string{"tenant": defaultTenant}, 1},
+	}
+	for _, w := range want {
+		if got := metricValue(t, mfs, w.name, w.labels); got != w.value {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+		}
+	}
+	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": defaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
+		t.Errorf("last success timestamp %v is not the run just finished", ts)
+	}
+	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
+		t.Errorf("/nope = %d, want 404", code)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	// The server is down after Run returns.
+	if _, err := net.DialTimeout("tcp", d.addr(), time.Second); err == nil {
+		t.Error("the HTTP server still accepts connections after Run returned")
+	}
+}
+
+func TestDaemonSeedsLastSuccess(t *testing.T) {
+	t.Parallel()
+	seed := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	tn := testTenant(t, "acme", "@daily", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	tn.LastSuccess = func(context.Context) (freshness, error) { return freshness{Entity: "users", RunID: 3, At: seed}, nil }
+	d := newTestDaemon(t, daemonConfig{}, tn)
+	stop := startDaemon(t, d)
+	<-d.listening
+	waitFor(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime("acme").Equal(seed) })
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues("acme")); got != float64(seed.Unix()) {
+		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v", got, seed.Unix())
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
+	t.Parallel()
+	noop := func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil }
+	fresh := testTenant(t, "acme", "@daily", false, noop)
+	fresh.LastSuccess = func(context.Context) (freshness, error) {
+		return freshness{Entity: "agents", RunID: 9, At: time.Now().Add(-time.Hour)}, nil
+	}
+	stale := testTenant(t, "globex", "@daily", false, noop)
+	stale.LastSuccess = func(context.Context) (freshness, error) {
+		return freshness{Entity: "users", RunID: 4, At: time.Now().Add(-30 * time.Hour)}, nil
+	}
+	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour}, fresh, stale)
+	stop := startDaemon(t, d)
+	<-d.listening
+	code, body := get(t, "http://"+d.addr()+"/healthz/data")
+	if want := "not fresh: tenant globex: users is stale: its last complete run 4 finished 30h0m0s ago"; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
+	}
+	mfs := scrapeHandler(t, d.handler())
+	for _, tenant := range []string{"acme", "globex"} {
+		if v := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": tenant}); v == 0 {
+			t.Errorf("tenant %s's last success is not exported", tenant)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// The daemon's tenant tells run_on_start when its latest run started, from its ledger, and
+// the replicas that lack it its schedule.
+func TestDaemonTenantLastRunAndSpec(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.topLevelTenant()
+	tn.Schema = schema
+	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.Job.LastRun == nil || !dt.Job.RunOnStart {
+		t.Fatal("the daemon's tenant has no LastRun, or no RunOnStart")
+	}
+	sched, err := parseSpec(dt.Job.Spec)
+	if err != nil {
+		t.Fatalf("parseSpec(%s): %v", dt.Job.Spec, err)
+	}
+	for _, from := range []time.Time{time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 2, 0, 30, 0, time.UTC)} {
+		if got, want := sched.Next(from), dt.Job.Schedule.Next(from); !got.Equal(want) {
+			t.Errorf("the schedule read from the spec %s: next after %s is %s, want %s", dt.Job.Spec, from, got, want)
+		}
+	}
+	if _, err := parseSpec("not json"); err == nil {
+		t.Error("parseSpec of a bad spec: nil error")
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || !last.IsZero() {
+		t.Fatalf("LastRun of an empty ledger = %s, %v; want zero", last, err)
+	}
+	store, err := db.NewStore(pool, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := store.RunCreate(t.Context(), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := dt.Job.LastRun(t.Context()); err != nil || last.Before(before.Add(-time.Second)) {
+		t.Errorf("LastRun after a run started at %s = %s, %v", before, last, err)
+	}
+}

@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/oneline"
+)
+
+// sizeFlag is one size flag of the generated tenant: its name, the TenantSpec field, usage.
+type sizeFlag struct {
+	name  string
+	v     *int
+	usage string
+}
+
+// sizeFlags are the size flags of spec.
+func sizeFlags(spec *engagefake.TenantSpec) []sizeFlag {
+	return []sizeFlag{
+		{"main-accounts", &spec.MainAccounts, "main accounts"},
+		{"sub-accounts", &spec.SubAccountsPerMain, "sub-accounts per main account"},
+		{"agent-groups", &spec.AgentGroupsPerSubAccount, "agent groups per sub-account"},
+		{"agents", &spec.AgentsPerGroup, "agents per agent group"},
+		{"users", &spec.Users, "admin users"},
+		{"queue-groups", &spec.QueueGroupsPerSubAccount, "queue groups per sub-account"},
+		{"queues", &spec.QueuesPerGroup, "queues per queue group"},
+		{"skills", &spec.SkillsPerQueueGroup, "skills per queue group"},
+		{"queue-agents", &spec.AgentsPerQueue, "agents assigned to each queue (at most the sub-account's agents)"},
+		{"dial-groups", &spec.DialGroupsPerSubAccount, "dial groups per sub-account"},
+		{"campaigns", &spec.CampaignsPerDialGroup, "campaigns per dial group"},
+		{"dial-group-agents", &spec.AgentsPerDialGroup, "agents assigned to each dial group (at most the sub-account's agents)"},
+	}
+}
+
+// demoTenant is the size of the tenant demo and fake-engage generate by default.
+var demoTenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25, Users: 20,
+	QueueGroupsPerSubAccount: 2, QueuesPerGroup: 3, SkillsPerQueueGroup: 3, AgentsPerQueue: 10,
+	DialGroupsPerSubAccount: 2, CampaignsPerDialGroup: 2, AgentsPerDialGroup: 10}
+
+// tenantFlags registers the generated tenant's seed and size flags, defaulting to def.
+func tenantFlags(fs interface {
+	Int64Var(*int64, string, int64, string)
+	IntVar(*int, string, int, string)
+}, seed *int64, spec *engagefake.TenantSpec, def engagefake.TenantSpec) {
+	fs.Int64Var(seed, "seed", 1, "seed of the generated tenant (same seed and sizes, same data)")
+	defs := sizeFlags(&def)
+	for i, f := range sizeFlags(spec) {
+		fs.IntVar(f.v, f.name, *defs[i].v, f.usage)
+	}
+}
+
+// validateTenant checks the size flags: none negative (a zero size generates none), at least
+// one main account.
+func validateTenant(spec engagefake.TenantSpec) error {
+	for _, f := range sizeFlags(&spec) {
+		if *f.v < 0 {
+			return usageErr("--%s: must be zero or more, got %d", f.name, *f.v)
+		}
+	}
+	if spec.MainAccounts == 0 {
+		return usageErr("--main-accounts: must be at least 1")
+	}
+	return nil
+}
+
+func cmdDemo(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("demo", "demo [--seed N] [tenant sizes: --main-accounts N --sub-accounts N --agents N --queues N ...]")
+	var seed int64
+	var spec engagefake.TenantSpec
+	tenantFlags(fs, &seed, &spec, demoTenant)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("demo: unexpected argument %q", fs.Arg(0))
+	}
+	if err := validateTenant(spec); err != nil {
+		return err
+	}
+	a.setupLogger()
+
+	fake := engagefake.New(engagefake.Options{Seed: seed, Tenant: spec})
+	url := fake.Start()
+	defer fake.Close()
+	c := fake.Counts()
+	o := &output{w: a.stdout}
+	o.printf("demo: fake Engage Voice API on %s with a generated tenant: %s\n", url, tenantSummary(c))
+	o.printf("demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
+	if err := o.done("the demo's header"); err != nil {
+		return err
+	}
+
+	pool, store, err := a.openStore(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	opts := fake.Options()
+	t := a.cfg.topLevelTenant()
+	ccfg := a.clientConfig(t)
+	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
+	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
+	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
+	res, err := a.syncOnce(ctx, store, ccfg, t, syncOptions{Trigger: "demo"})
+	if res != nil {
+		a.reportSummary(res)
+	}
+	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
+		return err
+	}
+	return printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema)
+}
+
+// exampleQueries are shown after the demo run: the questions people answer with plain SQL.
+// They name their tables unqualified: printExampleQueries runs them with search_path set to the
+// demo's schema.
+var exampleQueries = []struct{ title, sql string }{
+	{"Live agents per sub-account", `SELECT main_account_name, sub_account_name, count(*) AS agents
+  FROM agents_current GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Agents by type and state", `SELECT agent_type, is_active, count(*) AS agents
+  FROM agents WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`},
+	{"Agents per queue", `SELECT sub_account_name, queue_group_name, name AS queue, assigned_agents
+  FROM queues_current ORDER BY 1, 2, 3`},
+	{"Freshness per entity", `SELECT * FROM entity_freshness`},
+	{"What the API sends, per entity (api_fields), and what changed in the last 30 days (api_field_changes)", `SELECT f.entity, count(*) AS paths,
+       count(*) FILTER (WHERE 'null' = ANY (f.json_types)) AS sometimes_null,
+       (SELECT count(*) FROM api_field_changes c JOIN sync_runs r USING (run_id)
+         WHERE c.entity = f.entity AND r.started_at > now() - interval '30 days') AS changes_30d
+  FROM api_fields f GROUP BY f.entity ORDER BY f.entity`},
+	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
+  FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
+}
+
+// printExampleQueries prints each of exampleQueries and its result, run in one read-only
+// transaction whose search_path is schema. The SET line it prints first makes the queries as
+// shown runnable in psql.
+func printExampleQueries(ctx context.Context, w io.Writer, pool *pgxpool.Pool, schema string) error {
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("running the example queries: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read-only: nothing to keep, and nothing to report
+	path := pgx.Identifier{schema}.Sanitize()
+	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", path); err != nil {
+		return fmt.Errorf("running the example queries: setting search_path: %w", err)
+	}
+	o := &output{w: w}
+	o.printf("\nSET search_path TO %s;\n\n", path)
+	for _, q := range exampleQueries {
+		o.printf("-- %s\n%s;\n", q.title, q.sql)
+		if err := printQuery(ctx, o, tx, q.sql); err != nil {
+			return fmt.Errorf("running example query %q: %w", q.title, err)
+		}
+		o.println()
+	}
+	return o.done("the example queries")
+}
+
+// printQuery runs sql and prints its result as a table on o (which keeps a write error).
+func printQuery(ctx context.Context, o *output, tx pgx.Tx, sql string) error {
+	rows, err := tx.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	tw := o.table(0)
+	var head []string
+	for _, fd := range rows.FieldDescriptions() {
+		head = append(head, fd.Name)
+	}
+	tw.printf("%s\n", strings.Join(head, "\t"))
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = formatCell(v)
+		}
+		tw.printf("%s\n", strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tw.flush()
+	return nil
+}
+
+// formatCell is a query result's value as a table cell, its control characters escaped.
+func formatCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05Z")
+	case time.Duration:
+		return x.Round(time.Millisecond).String()
+	case pgtype.Interval:
+		if !x.Valid {
+			return "NULL"
+		}
+		d := time.Duration(x.Microseconds)*time.Microsecond + time.Duration(x.Days)*24*time.Hour
+		return d.Round(time.Millisecond).String()
+	case []byte:
+		return oneline.Escape(string(x))
+	default:
+		return oneline.Escape(fmt.Sprint(x)) // text from the API: no control character reaches the terminal
+	}
+}
+
+func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := &app{stdout: stdout, stderr: stderr}
+	listen, opts, faults, err := parseFakeEngageFlags(a, args)
+	if err != nil {
+		return err
+	}
+	fake := engagefake.New(opts)
+	for _, f := range faults {
+		endpoint, fault, err := engagefake.ParseFault(f)
+		if err != nil {
+			return usageErr("--fault: %v", err)
+		}
+		fake.SetFault(endpoint, fault)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usageErr("--listen: %v", err)
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	if err := printFakeEngage(stdout, "http://"+ln.Addr().String(), fake); err != nil {
+		_ = ln.Close() // never served: its error says nothing more
+		return err
+	}
+	return serveUntilDone(ctx, srv, ln)
+}
+
+// parseFakeEngageFlags returns the address, the fake's options and the --fault specs that the
+// flags of fake-engage give.
+func parseFakeEngageFlags(a *app, args []string) (listen string, opts engagefake.Options, faults repeated, err error) {
+	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
+	listenFlag := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	tenantFlags(fs, &opts.Seed, &opts.Tenant, demoTenant)
+	fs.DurationVar(&opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
+	fs.IntVar(&opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
+	fs.BoolVar(&opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
+	fs.DurationVar(&opts.Latency, "latency", 0, "latency added to every admin API response")
+	fs.Var(&faults, "fault", "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return "", opts, nil, err
+	}
+	if err := validateTenant(opts.Tenant); err != nil {
+		return "", opts, nil, err
+	}
+	if opts.TokenTTL < time.Second {
+		return "", opts, nil, usageErr("--token-ttl: must be at least 1s, got %s", opts.TokenTTL)
+	}
+	if opts.RateLimit < 0 {
+		return "", opts, nil, usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
+	}
+	return *listenFlag, opts, faults, nil
+}
+
+// tenantSummary describes a generated tenant's size in one line.
+func tenantSummary(c engagefake.Counts) string {
+	return fmt.Sprintf("%d main account(s), %d sub-accounts, %d agent groups, %d agents, %d admin users; "+
+		"%d queue groups, %d queues (%d assignments), %d skills, %d dial groups (%d assignments), %d campaigns",
+		c.MainAccounts, c.SubAccounts, c.AgentGroups, c.Agents, c.Users,
+		c.QueueGroups, c.Queues, c.QueueAssignments, c.Skills, c.DialGroups, c.DialGroupAssignments, c.Campaigns)
+}
+
+// printFakeEngage tells where the fake serves, its tenant, and the environment that points
+// syncer at it.
+func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
+	opts := fake.Options()
+	c := fake.Counts()
+	o := &output{w: w}
+	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
+	o.printf("tenant: %s\n", tenantSummary(c))
+	o.printf("point syncer at it with:\n")
+	o.printf("  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
+	o.printf("  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",
+		opts.ClientID, opts.ClientSecret, opts.JWT)
+	return o.done("the fake's address and credentials")
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then shuts it down within 5 s.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

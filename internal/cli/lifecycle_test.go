@@ -1,0 +1,149 @@
+package cli
+
+// The life of a run beyond the happy path (issue 9): sync.timeout, freshness in /healthz/data and the
+// last-success metric.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/dbtest"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// sync.timeout: default 1h, read from the YAML, a positive duration or exit 2 naming the key.
+func TestConfigSyncTimeout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		yaml    string // "" = no file
+		want    time.Duration
+		wantErr string
+	}{
+		{name: "default", want: time.Hour},
+		{name: "set", yaml: "sync:\n  timeout: 90s\n", want: 90 * time.Second},
+		{name: "zero", yaml: "sync:\n  timeout: 0s\n", wantErr: `config: sync.timeout: must be a positive duration like "1h", got "0s"`},
+		{name: "negative", yaml: "sync:\n  timeout: -5m\n", wantErr: `config: sync.timeout: must be a positive duration like "1h", got "-5m0s"`},
+		{name: "not a duration", yaml: "sync:\n  timeout: soon\n", wantErr: `config: sync.timeout: must be a duration like "60s" or "1h30m", got "soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := ""
+			if tt.yaml != "" {
+				path = writeFile(t, "c.yaml", tt.yaml)
+			}
+			c, err := loadConfig(path, nil)
+			if err == nil {
+				err = c.validate()
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error = %v, want one line containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Sync.Timeout != tt.want {
+				t.Errorf("sync.timeout = %s, want %s", c.Sync.Timeout, tt.want)
+			}
+		})
+	}
+}
+
+// `syncer sync` runs under sync.timeout: an API that stops answering fails the run at the
+// deadline (exit 1, recorded as failed with the reason) instead of hanging it.
+func TestE2ESyncTimeoutFailsTheRun(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 61})
+	e.writeConfig("engage:\n  requests_per_minute: 6000\nsync:\n  timeout: 1s\n")
+	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Latency: time.Minute})
+	r := e.mustRun(1, "sync")
+	if !strings.Contains(r.stderr, "run exceeded sync.timeout (1s)") {
+		t.Errorf("stderr does not say the run exceeded sync.timeout:\n%s", r.stderr)
+	}
+	var status, errText string
+	if err := e.pool.QueryRow(t.Context(), "SELECT status, error FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&status, &errText); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || !strings.Contains(errText, "run exceeded sync.timeout (1s)") {
+		t.Errorf("run recorded %s with error %q, want failed naming sync.timeout", status, errText)
+	}
+}
+
+// /healthz/data and evsync_last_success_timestamp_seconds follow entity_freshness: after a run
+// whose agents scope failed for one sub-account, agents are as fresh as the run before (here
+// 30 h old), so the data is not fresh and /healthz/data says which entity is stale. Before,
+// the partial run counted as fresh and the endpoint (then /readyz) answered 200.
+func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
+	t.Parallel()
+	fake := engagefake.New(engagefake.Options{Seed: 67,
+		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 2, AgentsPerGroup: 3, Users: 3}})
+	fake.Start()
+	t.Cleanup(fake.Close)
+	pool, schema := dbtest.New(t)
+	store := dbtest.Store(t, pool, schema)
+	syncOnce := func(wantStatus db.RunStatus) int64 {
+		t.Helper()
+		o := fake.Options()
+		client, err := engageclient.New(engageclient.Config{RCServerURL: fake.URL(), EngageServerURL: fake.URL(),
+			ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT, RequestsPerMinute: 60000, MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := syncrun.NewRunner(client, store, syncrun.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := r.Run(t.Context())
+		if res == nil || res.Status != wantStatus {
+			t.Fatalf("run = %+v, want %s", res, wantStatus)
+		}
+		return res.RunID
+	}
+	old := syncOnce(db.RunSucceeded)
+	var oldAt time.Time
+	if err := pool.QueryRow(t.Context(), `UPDATE engage.sync_runs SET started_at = started_at - interval '30 hours',
+ finished_at = finished_at - interval '30 hours' WHERE run_id = $1 RETURNING finished_at`, old).Scan(&oldAt); err != nil {
+		t.Fatal(err)
+	}
+	fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 404, PathContains: "/accounts/" + fake.SubAccountIDs()[1] + "/"})
+	syncOnce(db.RunPartial)
+
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	tn := testTenant(t, defaultTenant, "@yearly", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	tn.LastSuccess = func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
+	d, err := newDaemon(daemonConfig{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
+		pool, []daemonTenant{tn}, testLogger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startDaemon(t, d)
+	<-d.listening
+	code, body := get(t, "http://"+d.addr()+"/healthz/data")
+	want := fmt.Sprintf("not fresh: agents is stale: its last complete run %d finished 30h", old)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
+		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
+	}
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(defaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
+		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

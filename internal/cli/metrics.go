@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"slices"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// runStatuses are the values of evsync_runs_total's status label: the final statuses of a
+// run (DESIGN.md) plus skipped, for a scheduled run that did not happen because another run
+// held the tenant's lock.
+var runStatuses = append(slices.DeleteFunc(db.RunStatuses(), func(s db.RunStatus) bool { return s == db.RunRunning }), outcomeSkipped)
+
+// rowKinds are the values of evsync_rows_total's kind label.
+var rowKinds = []string{"fetched", "inserted", "updated", "unchanged", "deleted", "restored"}
+
+// metrics holds the Prometheus metrics of syncer. All are registered on one registry, served
+// by the daemon's /metrics.
+type metrics struct {
+	runs           *prometheus.CounterVec
+	runDuration    *prometheus.HistogramVec
+	lastSuccess    *prometheus.GaugeVec
+	rows           *prometheus.CounterVec
+	apiRequests    *prometheus.CounterVec
+	apiRetries     *prometheus.CounterVec
+	apiRateLimited *prometheus.CounterVec
+	tokenRefreshes *prometheus.CounterVec
+	fieldChanges   *prometheus.CounterVec
+
+	mu            sync.Mutex
+	lastSuccessAt map[string]time.Time // tenant -> what lastSuccess shows
+}
+
+// newMetrics creates the metrics of tenants and registers them on reg, with the Go and process
+// collectors (left alone when reg already has them). Every run, row and API metric carries
+// the tenant label.
+func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
+	m := &metrics{
+		lastSuccessAt: map[string]time.Time{},
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_runs_total",
+			Help: "Sync runs by final status (succeeded, partial, failed, canceled, skipped).",
+		}, []string{"tenant", "status"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "evsync_run_duration_seconds",
+			Help:    "Wall time of sync runs that were not skipped.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
+		}, []string{"tenant"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "evsync_last_success_timestamp_seconds",
+			Help: "Unix time at which the least fresh synced entity was last complete (the run that completed its every scope finished; entity_freshness), 0 while one has never been complete.",
+		}, []string{"tenant"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_rows_total",
+			Help: "Rows handled by sync runs, by entity and kind (fetched, inserted, updated, unchanged, deleted, restored).",
+		}, []string{"tenant", "entity", "kind"}),
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_api_requests_total",
+			Help: "HTTP requests sent to the RingCentral and Engage APIs.",
+		}, []string{"tenant"}),
+		apiRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_api_retries_total",
+			Help: "API requests retried after a 429, 5xx or transport error.",
+		}, []string{"tenant"}),
+		apiRateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_api_rate_limited_total",
+			Help: "API responses with status 429.",
+		}, []string{"tenant"}),
+		tokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_token_refreshes_total",
+			Help: "Engage access token refreshes.",
+		}, []string{"tenant"}),
+		fieldChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_api_field_changes_total",
+			Help: "Paths of the API's objects that runs found added, removed or changed in type (api_field_changes), by entity and change.",
+		}, []string{"tenant", "entity", "change"}),
+	}
+	if err := m.register(reg); err != nil {
+		return nil, err
+	}
+	// Export every tenant's statuses, entity/kind pairs and counters from the start, so that
+	// rate() and absence alerts work before the first run.
+	for _, t := range tenants {
+		for _, s := range runStatuses {
+			m.runs.WithLabelValues(t, string(s))
+		}
+		for _, e := range entity.Names() {
+			for _, k := range rowKinds {
+				m.rows.WithLabelValues(t, string(e), k)
+			}
+			for _, c := range db.FieldChangeKinds() {
+				m.fieldChanges.WithLabelValues(t, string(e), string(c))
+			}
+		}
+		for _, c := range []*prometheus.CounterVec{m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes} {
+			c.WithLabelValues(t)
+		}
+		m.lastSuccess.WithLabelValues(t)
+	}
+	return m, nil
+}
+
+// register registers m's metrics on reg, with the Go and process collectors (left alone when
+// reg already has them).
+func (m *metrics) register(reg *prometheus.Registry) error {
+	for _, c := range []prometheus.Collector{
+		m.runs, m.runDuration, m.lastSuccess, m.rows,
+		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes, m.fieldChanges,
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
+				return fmt.Errorf("registering runtime metrics: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// observe records one run's outcome. A skipped run counts only in evsync_runs_total.
+// evsync_last_success_timestamp_seconds is not a run's: it follows the database
+// (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does
+// not move it past the entities it left stale.
+func (m *metrics) observe(tenant string, o runOutcome) {
+	status := cmp.Or(o.Status, db.RunFailed)
+	// The run is counted last: a scrape that sees it counted sees the rest of it too.
+	defer m.runs.WithLabelValues(tenant, string(status)).Inc()
+	if status == outcomeSkipped {
+		return
+	}
+	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
+		m.runDuration.WithLabelValues(tenant).Observe(o.Finished.Sub(o.Started).Seconds())
+	}
+	for entity, kinds := range o.Rows {
+		for kind, n := range kinds {
+			if n > 0 {
+				m.rows.WithLabelValues(tenant, string(entity), kind).Add(float64(n))
+			}
+		}
+	}
+	for _, c := range o.FieldChanges {
+		m.fieldChanges.WithLabelValues(tenant, string(c.Entity), string(c.Change)).Inc()
+	}
+	addPositive(m.apiRequests.WithLabelValues(tenant), o.APIRequests)
+	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)
+	addPositive(m.apiRateLimited.WithLabelValues(tenant), o.RateLimited)
+	addPositive(m.tokenRefreshes.WithLabelValues(tenant), o.TokenRefreshes)
+}
+
+// setLastSuccess sets the tenant's evsync_last_success_timestamp_seconds to t, the freshness
+// the database shows; the zero time (an entity never complete) shows as 0.
+func (m *metrics) setLastSuccess(tenant string, t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastSuccessAt[tenant] = t
+	if t.IsZero() {
+		m.lastSuccess.WithLabelValues(tenant).Set(0)
+		return
+	}
+	m.lastSuccess.WithLabelValues(tenant).Set(float64(t.UnixNano()) / 1e9)
+}
+
+// lastSuccessTime returns the time the tenant's evsync_last_success_timestamp_seconds shows
+// (zero if none).
+func (m *metrics) lastSuccessTime(tenant string) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastSuccessAt[tenant]
+}
+
+func addPositive(c prometheus.Counter, n int64) {
+	if n > 0 {
+		c.Add(float64(n))
+	}
+}

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/robfig/cron/v3"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+func cmdRun(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("run", "run [--no-migrate]")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("run: unexpected argument %q", fs.Arg(0))
+	}
+	if err := a.cfg.requireCredentials(); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	logger := a.setupLogger()
+	tenants := a.cfg.Tenants()
+	// Connecting and migrating at start get the time of a run: a database that does not
+	// answer fails the start instead of hanging it.
+	octx, cancel := context.WithTimeoutCause(ctx, a.cfg.Schedule.Timeout, fmt.Errorf("starting exceeded schedule.timeout (%s)", a.cfg.Schedule.Timeout))
+	defer cancel()
+	pool, err := a.openPool(octx, a.cfg.Schedule.MaxConcurrentRuns)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// River's control schema is the daemon's alone: run creates it (when missing) and
+	// migrates River into it; migrate up only keeps an existing one up to date.
+	control := a.cfg.Database.ControlSchema
+	if *noMigrate {
+		ok, err := db.SchemaExists(octx, pool, control)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("the control schema %s (database.control_schema) does not exist: start run without --no-migrate once, "+
+				"or create the schema and run 'syncer migrate up'", control)
+		}
+	} else {
+		if err := daemon.Migrate(octx, pool, control); err != nil {
+			return err
+		}
+		if err := a.migrateTenants(octx, pool, tenants, nil); err != nil {
+			return err
+		}
+	}
+	var dts []daemonTenant
+	for _, t := range tenants {
+		dt, err := a.daemonTenant(pool, t)
+		if err != nil {
+			return err
+		}
+		dts = append(dts, dt)
+	}
+	d, err := newDaemon(a.cfg.daemonConfig(), pool, dts, logger, prometheus.NewRegistry())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	return d.Run(ctx)
+}
+
+// migrateTenants migrates every tenant's schema, calling done (when not nil) after each.
+func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant, done func(Tenant)) error {
+	for _, t := range tenants {
+		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
+			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
+		}
+		if done != nil {
+			done(t)
+		}
+	}
+	return nil
+}
+
+// daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
+// runs against its schema on pool, and its freshness.
+func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
+	store, err := db.NewStore(pool, t.Schema, a.cfg.storeOptions()...)
+	if err != nil {
+		return daemonTenant{}, err
+	}
+	sched, err := parseCron(t.Schedule)
+	if err != nil {
+		return daemonTenant{}, usageErr("tenant %s: %v", t.Name, err)
+	}
+	logger := a.tenantLogger(t)
+	run := func(ctx context.Context, trigger string) (runOutcome, error) {
+		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: trigger, LogProgress: true})
+		if errors.Is(err, syncrun.ErrLocked) {
+			// Not done: River retries it with backoff (the holder may be a frozen replica,
+			// whose lock dies within database.lock_timeout).
+			logger.Info("run skipped: another run holds the lock", "schema", t.Schema)
+			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()},
+				fmt.Errorf("another run holds the lock on schema %s: %w", t.Schema, err)
+		}
+		out := outcomeOf(res)
+		out.Final = err != nil && finalError(err)
+		return out, err
+	}
+	entities := t.Sync.Entities
+	return daemonTenant{
+		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
+			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries, Spec: specOf(t.Schedule),
+			LastRun: store.RunLastStarted},
+		Cron:        t.Schedule.Cron,
+		Run:         run,
+		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
+	}, nil
+}
+
+// scheduleSpec is a tenant's schedule as a replica that lacks the tenant reads it
+// (daemon.Tenant.Spec), to enqueue its runs when it leads.
+type scheduleSpec struct {
+	Cron     string `json:"cron"`
+	Seconds  bool   `json:"seconds,omitempty"`
+	Timezone string `json:"timezone"`
+}
+
+// specOf is s as daemon.Tenant.Spec.
+func specOf(s ScheduleConfig) string {
+	b, _ := json.Marshal(scheduleSpec{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone}) // strings and a bool: never fails
+	return string(b)
+}
+
+// parseSpec reads a daemon.Tenant.Spec (specOf) back into a schedule.
+func parseSpec(spec string) (river.PeriodicSchedule, error) {
+	var s scheduleSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		return nil, fmt.Errorf("reading schedule %q: %w", spec, err)
+	}
+	return parseCron(ScheduleConfig{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
+}
+
+// parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and
+// reads it in schedule.timezone.
+func parseCron(s ScheduleConfig) (river.PeriodicSchedule, error) {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("loading schedule.timezone %q: %w", s.Timezone, err)
+	}
+	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
+	if s.Seconds {
+		fields |= cron.Second
+	}
+	sched, err := cron.NewParser(fields).Parse(s.Cron)
+	if err != nil {
+		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
+	}
+	if e, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return daemon.Every(e.Delay), nil // the same ticks whichever replica leads, and since when
+	}
+	return daemon.InZone(sched, loc), nil
+}
+
+// authRejected reports whether err is RingCentral refusing the credentials (a retry with the
+// same ones cannot help).
+func authRejected(err error) bool {
+	var ae *engageclient.AuthError
+	return errors.As(err, &ae) && ae.Fatal()
+}
+
+// outcomeOf turns a run's result into what the daemon's metrics observe.
+func outcomeOf(res *syncrun.Result) runOutcome {
+	if res == nil {
+		now := time.Now()
+		return runOutcome{Status: db.RunFailed, Started: now, Finished: now}
+	}
+	o := runOutcome{
+		RunID: res.RunID, Status: res.Status, Started: res.Started, Finished: res.Finished,
+		Rows:        make(map[entity.Name]map[string]int64),
+		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
+		TokenRefreshes: res.API.Refreshes,
+	}
+	if !res.DryRun {
+		o.FieldChanges = res.FieldChanges
+	}
+	for e, t := range res.Totals() {
+		o.Rows[e] = map[string]int64{
+			"fetched": t.Fetched, "inserted": t.Inserted, "updated": t.Updated,
+			"unchanged": t.Unchanged, "deleted": t.Deleted, "restored": t.Restored,
+		}
+	}
+	return o
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+func cmdStatus(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("status", "status [--tenant NAME]... [--runs N]")
+	runs := fs.Int("runs", 10, "how many of the latest runs to show")
+	var names stringList
+	fs.Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("status: unexpected argument %q", fs.Arg(0))
+	}
+	if *runs < 1 {
+		return usageErr("--runs: must be at least 1, got %d", *runs)
+	}
+	tenants, err := a.selectTenants(names)
+	if err != nil {
+		return err
+	}
+	a.setupLogger()
+	pool, err := a.openPool(ctx, 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	for i, t := range tenants {
+		store, err := db.NewStore(pool, t.Schema)
+		if err != nil {
+			return err
+		}
+		st, err := store.StatusGet(ctx, *runs)
+		if err != nil {
+			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
+		}
+		fs, err := store.FieldStatusGet(ctx)
+		if err != nil {
+			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
+		}
+		header := ""
+		if a.cfg.MultiTenant() {
+			header = "tenant " + t.Name + ", "
+			if i > 0 {
+				header = "\n" + header
+			}
+		}
+		if err := printStatus(a.stdout, header, t.Schema, st, fs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printStatus prints the per-entity counts and freshness, then the last runs and the latest
+// run's API field changes, under a line that names the schema after header ("tenant acme, "
+// or "").
+func printStatus(w io.Writer, header, schema string, st *db.Status, fs *db.FieldStatus) error {
+	o := &output{w: w}
+	o.printf("%sschema %s\n\nentities:\n", header, schema)
+	tw := o.table(0)
+	tw.printf("  entity\tlive\tdeleted\tlast complete run\tage\n")
+	for _, e := range st.Entities {
+		last, age := "never", "-"
+		if e.LastSuccessRunID != 0 && e.LastSuccessAt != nil {
+			last = fmt.Sprintf("%d at %s", e.LastSuccessRunID, e.LastSuccessAt.UTC().Format(time.RFC3339))
+			age = e.Age.Round(time.Second).String()
+		}
+		tw.printf("  %s\t%d\t%d\t%s\t%s\n", e.Entity, e.Live, e.Deleted, last, age)
+	}
+	tw.flush()
+	o.printf("\nlast runs:\n")
+	if len(st.Runs) == 0 {
+		o.println("  none yet: run 'syncer sync'")
+		return o.done("the status")
+	}
+	tw = o.table(0)
+	tw.printf("  run\ttrigger\tstatus\tstarted\ttook\trequests\t429s\tinserted\tupdated\tdeleted\trestored\terror\n")
+	for _, r := range st.Runs {
+		tw.printf("  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.RunID, r.Trigger, r.Status,
+			r.StartedAt.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond), r.APIRequests, r.RateLimited,
+			r.Inserted, r.Updated, r.Deleted, r.Restored, oneline.Of(r.Error, 0))
+	}
+	tw.flush()
+	printFieldStatus(o, fs)
+	return o.done("the status")
+}
+
+// lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
+// entity_freshness defines it: fresh means complete): the daemon is ready only while every one
+// of them is fresh. A zero At means that entity has never been complete.
+func lastSuccess(ctx context.Context, store *db.Store, entities []entity.Name) (freshness, error) {
+	st, err := store.StatusGet(ctx, 1)
+	if err != nil {
+		return freshness{}, err
+	}
+	sel := syncrun.Config{Entities: entities}
+	var f freshness
+	for _, e := range st.Entities {
+		if e.Entity == "" || !sel.Selects(e.Entity) {
+			continue
+		}
+		if e.LastSuccessAt == nil {
+			return freshness{Entity: e.Entity}, nil
+		}
+		if f.Entity == "" || e.LastSuccessAt.Before(f.At) {
+			f = freshness{Entity: e.Entity, RunID: e.LastSuccessRunID, At: *e.LastSuccessAt}
+		}
+	}
+	return f, nil
+}
