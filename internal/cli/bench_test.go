@@ -57,7 +57,7 @@ func madeRequests(st engagefake.Stats) int64 {
 }
 
 // benchBin is the syncer built without -race (the race detector would distort time and memory),
-// once per test binary, next to the e2e binary so TestMain removes it.
+// once per test binary, in binDir so TestMain removes it.
 var (
 	benchBinOnce sync.Once
 	benchBin     string
@@ -67,7 +67,7 @@ var (
 func buildBenchBinary(b *testing.B) string {
 	b.Helper()
 	benchBinOnce.Do(func() {
-		benchBin = filepath.Join(filepath.Dir(syncerBin), "syncer-norace")
+		benchBin = filepath.Join(binDir, "syncer-norace")
 		cmd := exec.Command("go", "build", "-o", benchBin, "../../cmd/syncer")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out

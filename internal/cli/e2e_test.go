@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,8 +22,37 @@ import (
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
-// syncerBin is the real binary, built once for the end-to-end tests.
-var syncerBin string
+// binDir holds the binaries the tests build; TestMain removes it.
+var binDir string
+
+var (
+	syncerBinOnce sync.Once
+	syncerBinPath string
+	syncerBinErr  error
+)
+
+// syncerBinary is the real binary for the end-to-end tests, built the first time a test asks
+// (with -race when the tests run with it), so that a run of only the unit tests builds nothing.
+func syncerBinary(tb testing.TB) string {
+	tb.Helper()
+	syncerBinOnce.Do(func() {
+		syncerBinPath = filepath.Join(binDir, "syncer")
+		args := []string{"build", "-o", syncerBinPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		build := exec.Command("go", append(args, "../../cmd/syncer")...)
+		var out bytes.Buffer
+		build.Stdout, build.Stderr = &out, &out
+		if err := build.Run(); err != nil {
+			syncerBinErr = fmt.Errorf("building syncer: %w\n%s", err, out.String())
+		}
+	})
+	if syncerBinErr != nil {
+		tb.Fatal(syncerBinErr)
+	}
+	return syncerBinPath
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "syncer-e2e-")
@@ -30,14 +60,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: making a temp dir:", err)
 		os.Exit(1)
 	}
-	syncerBin = filepath.Join(dir, "syncer")
-	build := exec.Command("go", "build", "-race", "-o", syncerBin, "../../cmd/syncer")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building syncer:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -118,7 +141,7 @@ func (e *e2e) command(ctx context.Context, args ...string) *exec.Cmd {
 	if e.config != "" {
 		args = append([]string{"--config", e.config}, args...)
 	}
-	cmd := exec.CommandContext(ctx, syncerBin, args...)
+	cmd := exec.CommandContext(ctx, syncerBinary(e.t), args...)
 	cmd.Env = e.env
 	return cmd
 }

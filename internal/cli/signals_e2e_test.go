@@ -60,7 +60,7 @@ func TestE2ESyncStartedWithSIGHUPIgnoredKeepsRunning(t *testing.T) {
 	e := newE2E(t, engagefake.Options{Seed: 73})
 	e.writeConfig("engage:\n  requests_per_minute: 6000\n")
 	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Latency: 500 * time.Millisecond})
-	cmd := exec.CommandContext(t.Context(), "sh", "-c", `trap "" HUP; exec "$0" "$@"`, syncerBin, "--config", e.config, "sync")
+	cmd := exec.CommandContext(t.Context(), "sh", "-c", `trap "" HUP; exec "$0" "$@"`, syncerBinary(t), "--config", e.config, "sync")
 	cmd.Env = e.env
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &errb

@@ -1,0 +1,7 @@
+//go:build race
+
+package cli
+
+// raceEnabled: the tests run with -race, so the binary they build for the end-to-end tests is
+// built with it too.
+const raceEnabled = true
