@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -30,37 +31,37 @@ func TestValidateRefusesConfigThatCannotWork(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		mutate  func(c *Config)
+		mutate  func(c *config.Config)
 		wantErr string // "" = valid
 	}{
-		{"every negative", func(c *Config) { c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1m (or 1s with schedule.seconds: true), got "@every -1h"`},
-		{"every zero", func(c *Config) { c.Schedule.Cron = "@every 0s" }, `config: schedule.cron: an @every interval must be at least 1m`},
-		{"every 1ms", func(c *Config) { c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1m`},
-		{"every 30s", func(c *Config) { c.Schedule.Cron = "@every 30s" }, `config: schedule.cron: an @every interval must be at least 1m`},
-		{"every negative after CRON_TZ", func(c *Config) { c.Schedule.Cron = "CRON_TZ=Europe/Berlin @every -5m" }, `config: schedule.cron: an @every interval must be at least 1m`},
-		{"every 1ms with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1s, got "@every 1ms"`},
-		{"every negative with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1s`},
-		{"february 30", func(c *Config) { c.Schedule.Cron = "0 0 30 2 *" }, `config: schedule.cron: matches no time in the next 5 years (a date like February 30), so it would never run, got "0 0 30 2 *"`},
-		{"april 31 with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "0 0 0 31 4 *" }, `config: schedule.cron: matches no time in the next 5 years`},
-		{"february 30 in a time zone", func(c *Config) { c.Schedule.Timezone = "America/New_York"; c.Schedule.Cron = "0 3 30 2 *" }, `config: schedule.cron: matches no time`},
-		{"schema information_schema", func(c *Config) { c.Database.Schema = "information_schema" }, `config: database.schema: must not be a PostgreSQL system schema (information_schema, pg_*), got "information_schema"`},
-		{"schema pg_catalog", func(c *Config) { c.Database.Schema = "pg_catalog" }, `config: database.schema: must not be a PostgreSQL system schema`},
-		{"schema pg_toast", func(c *Config) { c.Database.Schema = "pg_toast" }, `config: database.schema: must not be a PostgreSQL system schema`},
-		{"schema pg_temp", func(c *Config) { c.Database.Schema = "pg_temp" }, `config: database.schema: must not be a PostgreSQL system schema`},
+		{"every negative", func(c *config.Config) { c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1m (or 1s with schedule.seconds: true), got "@every -1h"`},
+		{"every zero", func(c *config.Config) { c.Schedule.Cron = "@every 0s" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 1ms", func(c *config.Config) { c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 30s", func(c *config.Config) { c.Schedule.Cron = "@every 30s" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every negative after CRON_TZ", func(c *config.Config) { c.Schedule.Cron = "CRON_TZ=Europe/Berlin @every -5m" }, `config: schedule.cron: an @every interval must be at least 1m`},
+		{"every 1ms with seconds", func(c *config.Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1ms" }, `config: schedule.cron: an @every interval must be at least 1s, got "@every 1ms"`},
+		{"every negative with seconds", func(c *config.Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every -1h" }, `config: schedule.cron: an @every interval must be at least 1s`},
+		{"february 30", func(c *config.Config) { c.Schedule.Cron = "0 0 30 2 *" }, `config: schedule.cron: matches no time in the next 5 years (a date like February 30), so it would never run, got "0 0 30 2 *"`},
+		{"april 31 with seconds", func(c *config.Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "0 0 0 31 4 *" }, `config: schedule.cron: matches no time in the next 5 years`},
+		{"february 30 in a time zone", func(c *config.Config) { c.Schedule.Timezone = "America/New_York"; c.Schedule.Cron = "0 3 30 2 *" }, `config: schedule.cron: matches no time`},
+		{"schema information_schema", func(c *config.Config) { c.Database.Schema = "information_schema" }, `config: database.schema: must not be a PostgreSQL system schema (information_schema, pg_*), got "information_schema"`},
+		{"schema pg_catalog", func(c *config.Config) { c.Database.Schema = "pg_catalog" }, `config: database.schema: must not be a PostgreSQL system schema`},
+		{"schema pg_toast", func(c *config.Config) { c.Database.Schema = "pg_toast" }, `config: database.schema: must not be a PostgreSQL system schema`},
+		{"schema pg_temp", func(c *config.Config) { c.Database.Schema = "pg_temp" }, `config: database.schema: must not be a PostgreSQL system schema`},
 
-		{"every 1m", func(c *Config) { c.Schedule.Cron = "@every 1m" }, ""},
-		{"every 1s with seconds", func(c *Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1s" }, ""},
-		{"leap day", func(c *Config) { c.Schedule.Cron = "0 0 29 2 *" }, ""},
-		{"yearly", func(c *Config) { c.Schedule.Cron = "@yearly" }, ""},
-		{"schema public", func(c *Config) { c.Database.Schema = "public" }, ""},
-		{"schema pg without underscore", func(c *Config) { c.Database.Schema = "pgsync" }, ""},
+		{"every 1m", func(c *config.Config) { c.Schedule.Cron = "@every 1m" }, ""},
+		{"every 1s with seconds", func(c *config.Config) { c.Schedule.Seconds = true; c.Schedule.Cron = "@every 1s" }, ""},
+		{"leap day", func(c *config.Config) { c.Schedule.Cron = "0 0 29 2 *" }, ""},
+		{"yearly", func(c *config.Config) { c.Schedule.Cron = "@yearly" }, ""},
+		{"schema public", func(c *config.Config) { c.Database.Schema = "public" }, ""},
+		{"schema pg without underscore", func(c *config.Config) { c.Database.Schema = "pgsync" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := defaultConfig()
+			c := config.Default()
 			tt.mutate(&c)
-			err := c.validate()
+			err := c.Validate()
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("validate: %v", err)
@@ -84,12 +85,12 @@ func TestValidateRefusesConfigThatCannotWork(t *testing.T) {
 func TestUnworkableConfigAndFlagsExit2(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
-		envDatabaseURL:    "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
-		envRCServerURL:    "http://127.0.0.1:1",
-		envEngageURL:      "http://127.0.0.1:1",
-		envRCClientID:     "id",
-		envRCClientSecret: testSecret,
-		envRCJWT:          testJWT,
+		config.EnvDatabaseURL:    "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
+		config.EnvRCServerURL:    "http://127.0.0.1:1",
+		config.EnvEngageURL:      "http://127.0.0.1:1",
+		config.EnvRCClientID:     "id",
+		config.EnvRCClientSecret: testSecret,
+		config.EnvRCJWT:          testJWT,
 	}
 	tests := []struct {
 		name string
@@ -202,7 +203,7 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 				defer lock.Release()
 			}
-			env := map[string]string{envDatabaseURL: pool.Config().ConnString()}
+			env := map[string]string{config.EnvDatabaseURL: pool.Config().ConnString()}
 			for _, s := range tt.steps {
 				code, stdout, stderr := runCLI(t, env, s.args...)
 				if code != s.wantCode {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
@@ -56,10 +57,10 @@ func parseEntities(key, v string) ([]entity.Name, error) {
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
-			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, entityNames(","))
+			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, config.EntityNames(","))
 		}
 		if _, err := entity.Parse(e); err != nil {
-			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, entityNames(","))
+			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, config.EntityNames(","))
 		}
 		out = append(out, entity.Name(e))
 	}
@@ -73,7 +74,7 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := tenantStore(ctx, pool, a.cfg.topLevelTenant(), migrate, a.cfg.storeOptions()...)
+	store, err := tenantStore(ctx, pool, a.cfg.TopLevelTenant(), migrate, storeOptions(a.cfg)...)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -83,7 +84,7 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 
 // clientConfig maps a tenant's config onto its client's: every tenant has its own client
 // (token source, limiter, exchange window).
-func (a *app) clientConfig(t Tenant) engageclient.Config {
+func (a *app) clientConfig(t config.Tenant) engageclient.Config {
 	return engageclient.Config{
 		RCServerURL:       t.RingCentral.ServerURL,
 		ClientID:          t.RingCentral.ClientID,
@@ -111,7 +112,7 @@ type syncOptions struct {
 }
 
 // syncOnce runs one sync of tenant t with a fresh client (ccfg) against store.
-func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t Tenant, o syncOptions) (*syncrun.Result, error) {
+func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t config.Tenant, o syncOptions) (*syncrun.Result, error) {
 	client, err := engageclient.New(ccfg)
 	if err != nil {
 		return nil, usageErr("%v", err)
@@ -217,7 +218,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("sync", "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
 	var tenants stringList
 	fs.Var(&tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
-	entities := fs.String("entities", "", "comma-separated entities to sync ("+entityNames(",")+"); default sync.entities")
+	entities := fs.String("entities", "", "comma-separated entities to sync ("+config.EntityNames(",")+"); default sync.entities")
 	var subs stringList
 	fs.Var(&subs, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
 	dryRun := fs.Bool("dry-run", false, "fetch and stage, print what would change, write nothing")
@@ -240,7 +241,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.requireCredentials(); err != nil {
+	if err := a.cfg.RequireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	a.setupLogger()
@@ -344,7 +345,7 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 		if err := a.migrateControl(ctx, pool); err != nil {
 			return err
 		}
-		return a.migrateTenants(ctx, pool, tenants, func(t Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
+		return a.migrateTenants(ctx, pool, tenants, func(t config.Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
 	case "down":
 		if len(tenants) > 1 {
 			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))
@@ -441,7 +442,7 @@ func cmdConfig(_ context.Context, a *app, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprint(a.stdout, a.cfg.masked()); err != nil {
+	if _, err := fmt.Fprint(a.stdout, a.cfg.Masked()); err != nil {
 		return fmt.Errorf("writing the configuration: %w", err)
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 )
 
 // repoRoot is where docker-compose.yml, Dockerfile and deploy/ live.
@@ -162,14 +163,14 @@ func TestComposeServiceConfigs(t *testing.T) {
 			}
 			c := loadServiceConfig(t, s, s.Command[i+1])
 			if name == "syncer-demo" {
-				if err := c.requireCredentials(); err != nil {
+				if err := c.RequireCredentials(); err != nil {
 					t.Errorf("syncer-demo lacks credentials: %v", err)
 				}
 				if !c.MultiTenant() {
 					t.Errorf("syncer-demo has no tenants; the demo shows several")
 				}
 				for _, tn := range c.Tenants() {
-					if tn.Schema == defaultConfig().Database.Schema {
+					if tn.Schema == config.Default().Database.Schema {
 						t.Errorf("syncer-demo tenant %s writes to schema %q, the real syncer's", tn.Name, tn.Schema)
 					}
 				}
@@ -205,7 +206,7 @@ func TestComposeServiceConfigs(t *testing.T) {
 // mounted at inContainer, with every path under one of the service's bind mounts (the config
 // itself, secret files) read from the host directory mounted there, and the service's
 // environment.
-func loadServiceConfig(t *testing.T, s types.ServiceConfig, inContainer string) Config {
+func loadServiceConfig(t *testing.T, s types.ServiceConfig, inContainer string) config.Config {
 	t.Helper()
 	var hostPath string // absolute: the loader resolves it against repoRoot
 	var mounts []string // container target, host source, ...
@@ -236,11 +237,11 @@ func loadServiceConfig(t *testing.T, s types.ServiceConfig, inContainer string) 
 	if err := os.WriteFile(local, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := loadConfig(local, serviceEnv(s))
+	c, err := config.Load(local, serviceEnv(s))
 	if err != nil {
 		t.Fatalf("loading %s: %v", hostPath, err)
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		t.Fatalf("validating %s: %v", hostPath, err)
 	}
 	return c

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
@@ -439,7 +440,7 @@ func (d *runDaemon) staleReason(f freshness) string {
 // tenantRef is "tenant acme: " in the messages of a daemon with named tenants, and "" for the
 // single tenant of a config without a tenants list.
 func (d *runDaemon) tenantRef(name string) string {
-	if len(d.tenants) == 1 && name == defaultTenant {
+	if len(d.tenants) == 1 && name == config.DefaultTenant {
 		return ""
 	}
 	return "tenant " + name + ": "

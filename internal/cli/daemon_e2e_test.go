@@ -17,8 +17,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/evsync/evsync/engageclient/engagefake"
 )
 
 // daemonProc is a `syncer run` child process whose JSON log lines are collected.

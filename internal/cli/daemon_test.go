@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
@@ -123,7 +124,7 @@ func testPool(t *testing.T) *pgxpool.Pool {
 // no retries.
 func testTenant(t *testing.T, name, spec string, runOnStart bool, run runFunc) daemonTenant {
 	t.Helper()
-	sched, err := parseCron(ScheduleConfig{Cron: spec, Timezone: "UTC"})
+	sched, err := parseCron(config.Schedule{Cron: spec, Timezone: "UTC"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,18 +370,18 @@ func TestJobError(t *testing.T) {
 func TestParseCronErrors(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		s       ScheduleConfig
+		s       config.Schedule
 		wantErr string
 	}{
-		{ScheduleConfig{Cron: "sometimes", Timezone: "UTC"}, `parsing schedule.cron "sometimes"`},
-		{ScheduleConfig{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
-		{ScheduleConfig{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
+		{config.Schedule{Cron: "sometimes", Timezone: "UTC"}, `parsing schedule.cron "sometimes"`},
+		{config.Schedule{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
+		{config.Schedule{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
 	} {
 		if _, err := parseCron(tt.s); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("parseCron(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
 		}
 	}
-	if _, err := parseCron(ScheduleConfig{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
+	if _, err := parseCron(config.Schedule{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
 		t.Errorf("six fields with Seconds: %v", err)
 	}
 }
@@ -400,7 +401,7 @@ func TestParseCronAnchorsEvery(t *testing.T) {
 		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
 		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
 	} {
-		sched, err := parseCron(ScheduleConfig{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		sched, err := parseCron(config.Schedule{Cron: tt.spec, Timezone: "Europe/Berlin"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,7 +507,7 @@ func TestDaemonHTTP(t *testing.T) {
 			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
 		}, nil
 	}
-	tn := testTenant(t, defaultTenant, "@yearly", true, run)
+	tn := testTenant(t, config.DefaultTenant, "@yearly", true, run)
 	tn.LastSuccess = lastSuccess
 	// Every probe of /healthz/data reads the database again, so that each sees what the test set.
 	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour, DataCheckInterval: time.Nanosecond}, tn)
@@ -553,11 +554,11 @@ func TestDaemonHTTP(t *testing.T) {
 		t.Fatalf("/metrics = %d", code)
 	}
 	mfs := parseMetrics(t, strings.NewReader(body))
-	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}); got != 0 {
+	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": config.DefaultTenant, "status": "succeeded"}); got != 0 {
 		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
 	}
 	close(release)
-	waitFor(t, "the run to be counted", func() bool { return counterValue(d, defaultTenant, "succeeded") == 1 })
+	waitFor(t, "the run to be counted", func() bool { return counterValue(d, config.DefaultTenant, "succeeded") == 1 })
 	_, body = get(t, base+"/metrics")
 	mfs = parseMetrics(t, strings.NewReader(body))
 	want := []struct {
@@ -565,21 +566,21 @@ func TestDaemonHTTP(t *testing.T) {
 		labels map[string]string
 		value  float64
 	}{
-		{"evsync_runs_total", map[string]string{"tenant": defaultTenant, "status": "succeeded"}, 1},
-		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "agents", "kind": "inserted"}, 12},
-		{"evsync_rows_total", map[string]string{"tenant": defaultTenant, "entity": "accounts", "kind": "unchanged"}, 1},
-		{"evsync_api_requests_total", map[string]string{"tenant": defaultTenant}, 9},
-		{"evsync_api_retries_total", map[string]string{"tenant": defaultTenant}, 1},
-		{"evsync_api_rate_limited_total", map[string]string{"tenant": defaultTenant}, 1},
-		{"evsync_token_refreshes_total", map[string]string{"tenant": defaultTenant}, 2},
-		{"evsync_run_duration_seconds", map[string]string{"tenant": defaultTenant}, 1},
+		{"evsync_runs_total", map[string]string{"tenant": config.DefaultTenant, "status": "succeeded"}, 1},
+		{"evsync_rows_total", map[string]string{"tenant": config.DefaultTenant, "entity": "agents", "kind": "inserted"}, 12},
+		{"evsync_rows_total", map[string]string{"tenant": config.DefaultTenant, "entity": "accounts", "kind": "unchanged"}, 1},
+		{"evsync_api_requests_total", map[string]string{"tenant": config.DefaultTenant}, 9},
+		{"evsync_api_retries_total", map[string]string{"tenant": config.DefaultTenant}, 1},
+		{"evsync_api_rate_limited_total", map[string]string{"tenant": config.DefaultTenant}, 1},
+		{"evsync_token_refreshes_total", map[string]string{"tenant": config.DefaultTenant}, 2},
+		{"evsync_run_duration_seconds", map[string]string{"tenant": config.DefaultTenant}, 1},
 	}
 	for _, w := range want {
 		if got := metricValue(t, mfs, w.name, w.labels); got != w.value {
 			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
 		}
 	}
-	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": defaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
+	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": config.DefaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
 		t.Errorf("last success timestamp %v is not the run just finished", ts)
 	}
 	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
@@ -645,11 +646,11 @@ func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
 func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
-	c, err := loadConfig(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
+	c, err := config.Load(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn := c.topLevelTenant()
+	tn := c.TopLevelTenant()
 	tn.Schema = schema
 	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
 	if err != nil {

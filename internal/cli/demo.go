@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
 )
 
@@ -96,7 +97,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	c := fake.Counts()
 	o := &output{w: a.stdout}
 	o.printf("demo: fake Engage Voice API on %s with a generated tenant: %s\n", url, tenantSummary(c))
-	o.printf("demo: syncing into %s (schema %s)\n\n", redactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
+	o.printf("demo: syncing into %s (schema %s)\n\n", config.RedactURL(a.cfg.Database.URL), a.cfg.Database.Schema)
 	if err := o.done("the demo's header"); err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	defer pool.Close()
 
 	opts := fake.Options()
-	t := a.cfg.topLevelTenant()
+	t := a.cfg.TopLevelTenant()
 	ccfg := a.clientConfig(t)
 	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
 	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT

@@ -16,6 +16,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
@@ -44,9 +45,9 @@ func TestConfigSyncTimeout(t *testing.T) {
 			if tt.yaml != "" {
 				path = writeFile(t, "c.yaml", tt.yaml)
 			}
-			c, err := loadConfig(path, nil)
+			c, err := config.Load(path, nil)
 			if err == nil {
-				err = c.validate()
+				err = c.Validate()
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
@@ -126,7 +127,7 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
 		t.Fatal(err)
 	}
-	tn := testTenant(t, defaultTenant, "@yearly", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
+	tn := testTenant(t, config.DefaultTenant, "@yearly", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
 	tn.LastSuccess = func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
 	d, err := newDaemon(daemonConfig{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
 		pool, []daemonTenant{tn}, testLogger(t), nil)
@@ -140,7 +141,7 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
 		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
 	}
-	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(defaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(config.DefaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
 	}
 	if err := stop(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -51,7 +52,7 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := defaultConfig()
+	cfg := config.Default()
 	o := fake.Options()
 	cfg.RingCentral.ServerURL, cfg.Engage.ServerURL = fake.URL(), fake.URL()
 	cfg.RingCentral.ClientID, cfg.RingCentral.ClientSecret, cfg.RingCentral.JWT = o.ClientID, o.ClientSecret, o.JWT
@@ -79,14 +80,14 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	job := func() (j riverJob) {
 		t.Helper()
 		err := pool.QueryRow(ctx, `SELECT state::text, attempt, coalesce(array_length(errors, 1), 0), coalesce(errors[array_length(errors, 1)]->>'error', '')
-FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMIT 1`, defaultTenant).
+FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMIT 1`, config.DefaultTenant).
 			Scan(&j.State, &j.Attempt, &j.Errors, &j.LastError)
 		if err != nil && !strings.Contains(err.Error(), "no rows") {
 			t.Fatal(err)
 		}
 		return j
 	}
-	eventually(t, "a run to find the lock held", func() bool { return counterValue(d, defaultTenant, "skipped") >= 1 })
+	eventually(t, "a run to find the lock held", func() bool { return counterValue(d, config.DefaultTenant, "skipped") >= 1 })
 	eventually(t, "the job to record the attempt", func() bool { return job().Errors >= 1 })
 	if j := job(); j.State == "completed" || !strings.Contains(j.LastError, "lock") {
 		t.Fatalf("job after a run found the lock held: %+v; want it not completed, its error naming the lock", j)
@@ -96,7 +97,7 @@ FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMI
 	if j := job(); j.Attempt < 2 {
 		t.Errorf("job %+v completed at attempt %d, want a retry", j, j.Attempt)
 	}
-	if n := counterValue(d, defaultTenant, "succeeded"); n < 1 {
+	if n := counterValue(d, config.DefaultTenant, "succeeded"); n < 1 {
 		t.Errorf("runs_total{status=succeeded} = %v, want the retry counted", n)
 	}
 	if err := stop(); err != nil {

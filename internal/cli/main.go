@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
 )
 
@@ -197,9 +198,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = fmt.Fprint(stderr, mainUsage)
 		return usageErr("unknown command %q", cmd)
 	}
-	cfg, err := loadConfig(*configPath, getenv)
+	cfg, err := config.Load(*configPath, getenv)
 	if err == nil {
-		err = cfg.validate()
+		err = cfg.Validate()
 	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -210,7 +211,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // app is what every command shares: the loaded config and the output streams.
 type app struct {
-	cfg    Config
+	cfg    config.Config
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
@@ -314,6 +315,6 @@ func (t table) flush() { _ = t.tw.Flush() }
 
 // setupLogger builds the slog logger from log.level and log.format.
 func (a *app) setupLogger() *slog.Logger {
-	a.logger = a.cfg.newLogger(a.stderr)
+	a.logger = newLogger(a.cfg, a.stderr)
 	return a.logger
 }

@@ -31,7 +31,7 @@ func TestEngageMaxRetryWait(t *testing.T) {
 			if !ok {
 				return
 			}
-			if got := (&app{cfg: c}).clientConfig(c.topLevelTenant()).MaxRetryWait; got != tt.want {
+			if got := (&app{cfg: c}).clientConfig(c.TopLevelTenant()).MaxRetryWait; got != tt.want {
 				t.Errorf("client MaxRetryWait = %s, want %s", got, tt.want)
 			}
 		})

@@ -9,10 +9,11 @@ import (
 
 	"slices"
 
-	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // runStatuses are the values of evsync_runs_total's status label: the final statuses of a

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/internal/entity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +16,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 )
 
 // parseMetrics parses a Prometheus text exposition.

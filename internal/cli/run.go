@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
@@ -28,7 +29,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("run: unexpected argument %q", fs.Arg(0))
 	}
-	if err := a.cfg.requireCredentials(); err != nil {
+	if err := a.cfg.RequireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	logger := a.setupLogger()
@@ -70,7 +71,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		}
 		dts = append(dts, dt)
 	}
-	d, err := newDaemon(a.cfg.daemonConfig(), pool, dts, logger, prometheus.NewRegistry())
+	d, err := newDaemon(daemonConfigOf(a.cfg), pool, dts, logger, prometheus.NewRegistry())
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -78,7 +79,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 }
 
 // migrateTenants migrates every tenant's schema, calling done (when not nil) after each.
-func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []Tenant, done func(Tenant)) error {
+func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []config.Tenant, done func(config.Tenant)) error {
 	for _, t := range tenants {
 		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
 			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
@@ -92,8 +93,8 @@ func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []
 
 // daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
 // runs against its schema on pool, and its freshness.
-func (a *app) daemonTenant(pool *pgxpool.Pool, t Tenant) (daemonTenant, error) {
-	store, err := db.NewStore(pool, t.Schema, a.cfg.storeOptions()...)
+func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemonTenant, error) {
+	store, err := db.NewStore(pool, t.Schema, storeOptions(a.cfg)...)
 	if err != nil {
 		return daemonTenant{}, err
 	}
@@ -135,7 +136,7 @@ type scheduleSpec struct {
 }
 
 // specOf is s as daemon.Tenant.Spec.
-func specOf(s ScheduleConfig) string {
+func specOf(s config.Schedule) string {
 	b, _ := json.Marshal(scheduleSpec{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone}) // strings and a bool: never fails
 	return string(b)
 }
@@ -146,12 +147,12 @@ func parseSpec(spec string) (river.PeriodicSchedule, error) {
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		return nil, fmt.Errorf("reading schedule %q: %w", spec, err)
 	}
-	return parseCron(ScheduleConfig{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
+	return parseCron(config.Schedule{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
 }
 
 // parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and
 // reads it in schedule.timezone.
-func parseCron(s ScheduleConfig) (river.PeriodicSchedule, error) {
+func parseCron(s config.Schedule) (river.PeriodicSchedule, error) {
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("loading schedule.timezone %q: %w", s.Timezone, err)

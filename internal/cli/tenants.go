@@ -14,12 +14,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
 )
-
-// defaultTenant is the name of the one tenant of a config without a tenants list.
-const defaultTenant = "default"
 
 // Connections a process's pool may open: connsPerRun for each run in flight (the run's
 // advisory lock holds one for the run, staging and publishing one more, and the ledger's
@@ -36,15 +34,8 @@ func poolSize(runs int) int32 {
 	return int32(min(connsPerRun*max(runs, 1)+connsSpare, 1000)) //nolint:gosec // bounded above
 }
 
-// topLevelTenant is the tenant the top level describes: the one tenant of a config without a
-// tenants list, and what demo syncs.
-func (c *Config) topLevelTenant() Tenant {
-	return Tenant{Name: defaultTenant, Schema: c.Database.Schema,
-		RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
-}
-
 // tenantNames lists the names of ts, for messages.
-func tenantNames(ts []Tenant) string {
+func tenantNames(ts []config.Tenant) string {
 	var names []string
 	for _, t := range ts {
 		names = append(names, t.Name)
@@ -54,17 +45,17 @@ func tenantNames(ts []Tenant) string {
 
 // selectTenants returns the tenants named by --tenant, in config order; every tenant when none
 // is named. An unknown name is a usage error.
-func (a *app) selectTenants(names []string) ([]Tenant, error) {
+func (a *app) selectTenants(names []string) ([]config.Tenant, error) {
 	all := a.cfg.Tenants()
 	if len(names) == 0 {
 		return all, nil
 	}
 	for _, n := range names {
-		if !slices.ContainsFunc(all, func(t Tenant) bool { return t.Name == n }) {
+		if !slices.ContainsFunc(all, func(t config.Tenant) bool { return t.Name == n }) {
 			return nil, usageErr("--tenant: unknown tenant %q (expected one of %s)", n, tenantNames(all))
 		}
 	}
-	var out []Tenant
+	var out []config.Tenant
 	for _, t := range all {
 		if slices.Contains(names, t.Name) {
 			out = append(out, t)
@@ -91,7 +82,7 @@ func (a *app) openPool(ctx context.Context, runs int) (*pgxpool.Pool, error) {
 
 // tenantStore returns the store of t's schema on pool (with opts: storeOptions), migrating the
 // schema first unless told not to.
-func tenantStore(ctx context.Context, pool *pgxpool.Pool, t Tenant, migrate bool, opts ...db.StoreOption) (*db.Store, error) {
+func tenantStore(ctx context.Context, pool *pgxpool.Pool, t config.Tenant, migrate bool, opts ...db.StoreOption) (*db.Store, error) {
 	if migrate {
 		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
 			return nil, fmt.Errorf("migrating schema %s: %w", t.Schema, err)
@@ -101,7 +92,7 @@ func tenantStore(ctx context.Context, pool *pgxpool.Pool, t Tenant, migrate bool
 }
 
 // storeOptions are the store options the config sets: the run lock's timeout.
-func (c *Config) storeOptions() []db.StoreOption {
+func storeOptions(c config.Config) []db.StoreOption {
 	return []db.StoreOption{db.WithLockTimeout(c.Database.LockTimeout)}
 }
 
@@ -119,7 +110,7 @@ func migratedForDryRun(ctx context.Context, pool *pgxpool.Pool, schema string) e
 }
 
 // tenantLogger is the app's logger with the tenant's name on every line.
-func (a *app) tenantLogger(t Tenant) *slog.Logger {
+func (a *app) tenantLogger(t config.Tenant) *slog.Logger {
 	if a.logger == nil {
 		a.setupLogger()
 	}
@@ -128,7 +119,7 @@ func (a *app) tenantLogger(t Tenant) *slog.Logger {
 
 // tenantResult is one tenant's outcome of a multi-tenant sync.
 type tenantResult struct {
-	tenant Tenant
+	tenant config.Tenant
 	res    *syncrun.Result
 	err    error
 }
@@ -136,14 +127,14 @@ type tenantResult struct {
 // syncTenants syncs each of ts on pool, at most sync.tenant_concurrency at once. Every tenant
 // has its own client, lock and run record: one tenant's failure neither stops nor rolls back
 // another's run.
-func (a *app) syncTenants(ctx context.Context, pool *pgxpool.Pool, ts []Tenant, migrate bool, o syncOptions) []tenantResult {
+func (a *app) syncTenants(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o syncOptions) []tenantResult {
 	out := make([]tenantResult, len(ts))
 	var g errgroup.Group
 	g.SetLimit(max(a.cfg.Sync.TenantConcurrency, 1))
 	for i, t := range ts {
 		g.Go(func() error {
 			out[i] = tenantResult{tenant: t}
-			store, err := tenantStore(ctx, pool, t, migrate, a.cfg.storeOptions()...)
+			store, err := tenantStore(ctx, pool, t, migrate, storeOptions(a.cfg)...)
 			if err == nil && o.DryRun {
 				err = migratedForDryRun(ctx, pool, t.Schema)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -105,7 +106,7 @@ tenants:
 		}
 		name := fmt.Sprintf("t%02d", i)
 		fmt.Fprintf(&cfg, "  - name: %s\n    ringcentral: {server_url: '%s'}\n    engage: {server_url: '%s'}\n", name, url, url)
-		env = append(env, tenantEnv(name, "RC_CLIENT_SECRET")+"="+f.Options().ClientSecret, tenantEnv(name, "RC_JWT")+"="+f.Options().JWT)
+		env = append(env, config.TenantEnv(name, "RC_CLIENT_SECRET")+"="+f.Options().ClientSecret, config.TenantEnv(name, "RC_JWT")+"="+f.Options().JWT)
 	}
 	cfgPath := writeConfigFile(b, cfg.String())
 	command := func(ctx context.Context, args ...string) *exec.Cmd {

@@ -1,8 +1,10 @@
-package cli
+package config_test
 
 import (
 	"net/url"
 	"testing"
+
+	"github.com/evsync/evsync/internal/config"
 )
 
 // redactURL masks the query parameters that the secret rule (internal/secretjson, the one
@@ -12,7 +14,7 @@ func TestRedactURLQuery(t *testing.T) {
 	t.Parallel()
 	in := "postgres://evsync:" + testPassword + "@db:5432/evsync?sslpassword=a1&api_key=b2&pin=c3&jwt=d4&passphrase=e5" +
 		"&authorization=f6&token2=g7&application_name=evsync&sslmode=require"
-	u, err := url.Parse(redactURL(in))
+	u, err := url.Parse(config.RedactURL(in))
 	if err != nil {
 		t.Fatal(err)
 	}

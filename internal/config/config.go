@@ -1,0 +1,161 @@
+// Package config is syncer's configuration: the defaults (each library's own), the YAML file
+// (strict: unknown keys, wrong types and inline secrets are errors naming the key, the file and
+// the line, with "did you mean"), the EVSYNC_* environment, the tenants list (each tenant
+// inherits the top level key by key), the secret files, validation, and masking for output.
+// One file per step: config.go (the types and defaults), load.go, yaml.go, tenants.go,
+// secrets.go, validate.go, schedule.go, mask.go.
+package config
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// Config is the effective configuration of syncer: Default, overlaid by the YAML file
+// (config.example.yaml documents every key), overlaid by the EVSYNC_* environment variables.
+// The secrets (ClientSecret, JWT) never come from the YAML itself: they come from
+// EVSYNC_RC_CLIENT_SECRET / EVSYNC_RC_JWT or from the files named by client_secret_file /
+// jwt_file.
+type Config struct {
+	Database struct {
+		URL           string        `yaml:"url"`
+		Schema        string        `yaml:"schema"`
+		ControlSchema string        `yaml:"control_schema"`
+		LockTimeout   time.Duration `yaml:"lock_timeout"`
+	} `yaml:"database"`
+	RingCentral RingCentral `yaml:"ringcentral"`
+	Engage      Engage      `yaml:"engage"`
+	Sync        Sync        `yaml:"sync"`
+	Schedule    Schedule    `yaml:"schedule"`
+	HTTP        struct {
+		Listen         string        `yaml:"listen"`
+		ReadyStaleness time.Duration `yaml:"ready_staleness"`
+	} `yaml:"http"`
+	Log struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	Shutdown struct {
+		GracePeriod time.Duration `yaml:"grace_period"`
+	} `yaml:"shutdown"`
+	// TenantList is the effective tenants list: each entry of the file's tenants, its keys
+	// taken from the top level where it leaves them out. Empty without a tenants list.
+	TenantList []Tenant `yaml:"tenants,omitempty"`
+}
+
+// RingCentral is the ringcentral section: a tenant's credentials and platform.
+type RingCentral struct {
+	ServerURL        string `yaml:"server_url"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	JWTFile          string `yaml:"jwt_file"`
+	ClientSecret     string `yaml:"-"` // from the environment or ClientSecretFile
+	JWT              string `yaml:"-"` // from the environment or JWTFile
+}
+
+// Engage is the engage section: the Engage Voice host and how a run talks to it.
+type Engage struct {
+	ServerURL         string        `yaml:"server_url"`
+	RefreshMargin     time.Duration `yaml:"refresh_margin"`
+	RequestsPerMinute int           `yaml:"requests_per_minute"`
+	Concurrency       int           `yaml:"concurrency"`
+	MaxRetryWait      time.Duration `yaml:"max_retry_wait"`
+	// AssignedAgentsPageSize pages the assigned-agents listings (0: full lists).
+	AssignedAgentsPageSize int `yaml:"assigned_agents_page_size"`
+	// MaxListingRows bounds one listing's items (all its pages); past it the listing fails.
+	MaxListingRows int `yaml:"max_listing_rows"`
+}
+
+// Sync is the sync section: what a run syncs and its limits.
+type Sync struct {
+	Entities          []entity.Name `yaml:"entities"`
+	MaxDeleteFraction float64       `yaml:"max_delete_fraction"`
+	Timeout           time.Duration `yaml:"timeout"`
+	// TenantConcurrency bounds the tenants `syncer sync` runs at once (top level only).
+	TenantConcurrency int `yaml:"tenant_concurrency"`
+}
+
+// Schedule is the schedule section: when and how the daemon runs a tenant.
+type Schedule struct {
+	Cron       string        `yaml:"cron"`
+	Seconds    bool          `yaml:"seconds"`
+	Timezone   string        `yaml:"timezone"`
+	RunOnStart bool          `yaml:"run_on_start"`
+	Timeout    time.Duration `yaml:"timeout"`
+	Retries    int           `yaml:"retries"`
+	// MaxConcurrentRuns bounds the runs in flight on one daemon replica (top level only).
+	MaxConcurrentRuns int `yaml:"max_concurrent_runs"`
+}
+
+// Tenant is one tenant's effective configuration: one RingCentral credential and the schema
+// its data lands in.
+type Tenant struct {
+	Name        string      `yaml:"name"`
+	Schema      string      `yaml:"schema"`
+	RingCentral RingCentral `yaml:"ringcentral"`
+	Engage      Engage      `yaml:"engage"`
+	Sync        Sync        `yaml:"sync"`
+	Schedule    Schedule    `yaml:"schedule"`
+}
+
+// Tenants returns the effective tenants in config order: the tenants list, or without one the
+// single tenant "default" made of the top level.
+func (c *Config) Tenants() []Tenant {
+	if len(c.TenantList) == 0 {
+		return []Tenant{c.TopLevelTenant()}
+	}
+	return slices.Clone(c.TenantList)
+}
+
+// MultiTenant reports whether the config has a tenants list.
+func (c *Config) MultiTenant() bool { return len(c.TenantList) > 0 }
+
+// EntityNames joins the names of every entity with sep, for messages.
+func EntityNames(sep string) string {
+	var names []string
+	for _, e := range entity.Names() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, sep)
+}
+
+// Default returns the configuration used when neither a file nor the environment says
+// otherwise.
+func Default() Config {
+	var c Config
+	c.Database.URL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	c.Database.Schema = "engage"
+	c.Database.ControlSchema = "evsync"
+	c.Database.LockTimeout = db.LockTimeoutDefault
+	c.RingCentral.ServerURL = "https://platform.ringcentral.com"
+	c.Engage.ServerURL = "https://engage.ringcentral.com"
+	c.Engage.RefreshMargin = 60 * time.Second
+	c.Engage.RequestsPerMinute = 120
+	c.Engage.Concurrency = engageclient.DefaultConcurrency
+	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
+	c.Engage.MaxListingRows = engageclient.DefaultMaxListingRows
+	c.Sync.Entities = entity.Names()
+	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
+	c.Sync.Timeout = time.Hour
+	c.Sync.TenantConcurrency = 4
+	c.Schedule.Cron = "@daily"
+	c.Schedule.Timezone = "UTC"
+	c.Schedule.Timeout = time.Hour
+	c.Schedule.Retries = 2
+	c.Schedule.MaxConcurrentRuns = 4
+	c.HTTP.ReadyStaleness = 26 * time.Hour
+	c.Log.Level = "info"
+	c.Log.Format = "auto"
+	c.Shutdown.GracePeriod = 30 * time.Second
+	return c
+}
+
+// maxPageSize bounds engage.assigned_agents_page_size (maxRows is an int32 upstream; a page
+// this large is a full list in practice).
+const maxPageSize = 100000

@@ -1,0 +1,204 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/evsync/evsync/internal/oneline"
+)
+
+// decodeDocument overlays the YAML document data onto c, keeping its tenants node for
+// decodeTenants. Decoding is strict: an unknown key, a value of the wrong type and an inline
+// secret are errors naming the dotted key, the file and the line.
+func (d *configDecoder) decodeDocument(data []byte, c *Config) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config: parsing %s: %s", d.file, oneline.Of(err.Error(), 0))
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil // an empty file keeps the defaults
+	}
+	d.decodeStruct(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+	return errors.Join(d.errs...)
+}
+
+// configDecoder decodes a config file strictly, collecting one error per problem.
+type configDecoder struct {
+	file       string
+	errs       []error
+	set        map[string]bool // the dotted keys the file set at the top level
+	tenants    *yaml.Node      // the top-level tenants value, decoded last
+	schemaLine int             // the line of database.schema, when set
+	tenant     bool            // decoding a tenant's entry
+}
+
+func (d *configDecoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.errs = append(d.errs, fmt.Errorf("config: "+format+" (%s line %d)", append(args, d.file, n.Line)...))
+}
+
+// decodeStruct decodes the mapping n into the struct v; path is the dotted key of v.
+func (d *configDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Tag == "!!null" {
+		return // "engage:" with nothing under it keeps the defaults
+	}
+	if n.Kind != yaml.MappingNode {
+		if path == "" {
+			d.errorf(n, "the top level of %s must be a mapping of sections (database, ringcentral, ...)", d.file)
+		} else {
+			d.errorf(n, "%s: must be a mapping of keys", path)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if path != "" {
+			key = path + "." + k.Value
+		}
+		if seen[k.Value] {
+			d.errs = append(d.errs, fmt.Errorf("config: duplicate key %q in %s line %d", key, d.file, k.Line))
+			continue
+		}
+		seen[k.Value] = true
+		if d.refused(k, key) {
+			continue
+		}
+		if path == "" && k.Value == "tenants" {
+			d.tenants = val
+			continue
+		}
+
+		f, ok := fieldByTag(v, k.Value)
+		if !ok {
+			err := fmt.Errorf("config: unknown key %q in %s line %d", key, d.file, k.Line)
+			if s := closestKey(v, k.Value); s != "" {
+				err = fmt.Errorf("%w (did you mean %q?)", err, s)
+			}
+			d.errs = append(d.errs, err)
+			continue
+		}
+		if f.Kind() == reflect.Struct {
+			d.decodeStruct(val, f, key)
+			continue
+		}
+		if !d.tenant && d.set != nil {
+			d.set[key] = true
+			if key == "database.schema" {
+				d.schemaLine = k.Line
+			}
+		}
+		d.decodeLeaf(val, f, key)
+	}
+}
+
+// refused reports (and records the error) whether the key k, dotted key, may not be written
+// where it is: an inline secret, or a per-process key in a tenant's entry.
+func (d *configDecoder) refused(k *yaml.Node, key string) bool {
+	rel := key
+	if d.tenant {
+		_, rel, _ = strings.Cut(key, ".") // the key within the tenant: ringcentral.jwt
+	}
+	if hint, ok := inlineSecrets[rel]; ok {
+		if d.tenant {
+			hint = tenantInlineSecrets[rel]
+		}
+		d.errorf(k, "%s must not be written in the config file: %s", key, hint)
+		return true
+	}
+	if d.tenant && perProcessKeys[rel] {
+		d.errorf(k, "%s: is per process, not per tenant: set %s at the top level", key, rel)
+		return true
+	}
+	return false
+}
+
+// decodeLeaf decodes the scalar or list n into the field f named key. A null keeps the default.
+func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Tag == "!!null" {
+		return
+	}
+	tmp := reflect.New(f.Type())
+	if err := n.Decode(tmp.Interface()); err == nil {
+		f.Set(tmp.Elem())
+		return
+	}
+	got := ""
+	if n.Kind == yaml.ScalarNode {
+		got = fmt.Sprintf(", got %q", n.Value)
+	}
+	switch {
+	case f.Type() == reflect.TypeOf(time.Duration(0)):
+		d.errorf(n, "%s: must be a duration like \"60s\" or \"1h30m\"%s", key, got)
+	case f.Kind() == reflect.Int:
+		d.errorf(n, "%s: must be an integer%s", key, got)
+	case f.Kind() == reflect.Float64:
+		d.errorf(n, "%s: must be a number%s", key, got)
+	case f.Kind() == reflect.Bool:
+		d.errorf(n, "%s: must be true or false%s", key, got)
+	case f.Kind() == reflect.Slice:
+		d.errorf(n, "%s: must be a list like [accounts, users]", key)
+	default:
+		d.errorf(n, "%s: must be a single value, not a list or mapping", key)
+	}
+}
+
+// fieldByTag returns the field of struct v whose yaml tag is name.
+func fieldByTag(v reflect.Value, name string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag != "" && tag != "-" && tag == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// closestKey suggests the known key of struct v nearest to name, or "" if none is close.
+func closestKey(v reflect.Value, name string) string {
+	best, bestDist := "", 4
+	t := v.Type()
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		if dist := editDistance(tag, name); dist < bestDist {
+			best, bestDist = tag, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
