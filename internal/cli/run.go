@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -150,25 +149,9 @@ func parseSpec(spec string) (river.PeriodicSchedule, error) {
 	return parseCron(config.Schedule{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
 }
 
-// parseCron parses the schedule's cron spec (with a seconds field when schedule.seconds) and
-// reads it in schedule.timezone.
+// parseCron is the schedule s as the daemon runs it (config.Schedule.Parse).
 func parseCron(s config.Schedule) (river.PeriodicSchedule, error) {
-	loc, err := time.LoadLocation(s.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("loading schedule.timezone %q: %w", s.Timezone, err)
-	}
-	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
-	if s.Seconds {
-		fields |= cron.Second
-	}
-	sched, err := cron.NewParser(fields).Parse(s.Cron)
-	if err != nil {
-		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
-	}
-	if e, ok := sched.(cron.ConstantDelaySchedule); ok {
-		return daemon.Every(e.Delay), nil // the same ticks whichever replica leads, and since when
-	}
-	return daemon.InZone(sched, loc), nil
+	return s.Parse()
 }
 
 // authRejected reports whether err is RingCentral refusing the credentials (a retry with the
