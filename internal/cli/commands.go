@@ -19,6 +19,7 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/tenant"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -74,7 +75,7 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := tenantStore(ctx, pool, a.cfg.TopLevelTenant(), migrate, storeOptions(a.cfg)...)
+	store, err := tenant.Store(ctx, pool, a.cfg.TopLevelTenant(), migrate, tenant.StoreOptions(a.cfg)...)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -82,64 +83,18 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 	return pool, store, nil
 }
 
-// clientConfig maps a tenant's config onto its client's: every tenant has its own client
-// (token source, limiter, exchange window).
+// clientConfig maps a tenant's config onto its client's (tenant.Runs.ClientConfig).
 func (a *app) clientConfig(t config.Tenant) engageclient.Config {
-	return engageclient.Config{
-		RCServerURL:       t.RingCentral.ServerURL,
-		ClientID:          t.RingCentral.ClientID,
-		ClientSecret:      t.RingCentral.ClientSecret,
-		JWT:               t.RingCentral.JWT,
-		EngageServerURL:   t.Engage.ServerURL,
-		RefreshMargin:     t.Engage.RefreshMargin,
-		RequestsPerMinute: t.Engage.RequestsPerMinute,
-		Concurrency:       t.Engage.Concurrency,
-		MaxRetryWait:      t.Engage.MaxRetryWait,
-		MaxListingRows:    t.Engage.MaxListingRows,
-		UserAgent:         "evsync/" + buildVersion(),
-		Logger:            a.tenantLogger(t),
-	}
+	return a.runs().ClientConfig(t)
 }
 
 // syncOptions are the per-invocation choices of one run.
-type syncOptions struct {
-	Entities        []entity.Name
-	SubAccounts     []string
-	DryRun          bool
-	AllowMassDelete bool
-	Trigger         string
-	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
-}
+type syncOptions = tenant.Options
 
-// syncOnce runs one sync of tenant t with a fresh client (ccfg) against store.
+// syncOnce runs one sync of tenant t with a fresh client (ccfg) against store
+// (tenant.Runs.Sync).
 func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t config.Tenant, o syncOptions) (*syncrun.Result, error) {
-	client, err := engageclient.New(ccfg)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	entities := o.Entities
-	if len(entities) == 0 {
-		entities = t.Sync.Entities
-	}
-	scfg := syncrun.Config{
-		Entities:               entities,
-		SubAccounts:            o.SubAccounts,
-		DryRun:                 o.DryRun,
-		AllowMassDelete:        o.AllowMassDelete,
-		MaxDeleteFraction:      t.Sync.MaxDeleteFraction,
-		AssignedAgentsPageSize: t.Engage.AssignedAgentsPageSize,
-		Concurrency:            ccfg.Concurrency,
-		RequestsPerMinute:      ccfg.RequestsPerMinute,
-		Trigger:                o.Trigger,
-		StateDir:               a.stateDir(),
-	}
-	logger := a.tenantLogger(t)
-	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter(logger, o.LogProgress)
-	runner, err := syncrun.NewRunner(client, store, scfg, logger)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	return runner.Run(ctx)
+	return a.runs().Sync(ctx, store, ccfg, t, o)
 }
 
 // stateDir is where a run that cannot record its end (its database away) leaves its error
@@ -203,6 +158,9 @@ func syncExit(res *syncrun.Result, err error, schema string) error {
 		if errors.As(err, &ee) {
 			return err
 		}
+		if errors.Is(err, tenant.ErrConfig) {
+			return &exitError{code: exitUsage, err: err}
+		}
 		if res != nil && res.RunID != 0 {
 			return &exitError{code: exitFailed, err: fmt.Errorf("run %d %s: %w", res.RunID, res.Status, err)}
 		}
@@ -255,19 +213,19 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	}
 	defer pool.Close()
 	o := syncOptions{Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual", LogProgress: len(selected) > 1}
-	// A dry run creates nothing: it needs a migrated schema (syncTenants checks).
-	results := a.syncTenants(ctx, pool, selected, !*noMigrate && !*dryRun, o)
+	// A dry run creates nothing: it needs a migrated schema (SyncAll checks).
+	results := a.runs().SyncAll(ctx, pool, selected, !*noMigrate && !*dryRun, o)
 	if len(results) == 1 {
 		r := results[0]
 		if a.cfg.MultiTenant() {
-			a.tell("tenant %s (schema %s):\n", r.tenant.Name, r.tenant.Schema)
+			a.tell("tenant %s (schema %s):\n", r.Tenant.Name, r.Tenant.Schema)
 		}
-		if r.res != nil {
-			a.reportSummary(r.res)
+		if r.Res != nil {
+			a.reportSummary(r.Res)
 		}
-		err := syncExit(r.res, r.err, r.tenant.Schema)
+		err := syncExit(r.Res, r.Err, r.Tenant.Schema)
 		if err != nil && a.cfg.MultiTenant() {
-			err = prefixTenant(r.tenant.Name, err)
+			err = prefixTenant(r.Tenant.Name, err)
 		}
 		return err
 	}
@@ -345,7 +303,7 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 		if err := a.migrateControl(ctx, pool); err != nil {
 			return err
 		}
-		return a.migrateTenants(ctx, pool, tenants, func(t config.Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
+		return tenant.MigrateAll(ctx, pool, tenants, func(t config.Tenant) { a.tell("schema %s is up to date\n", t.Schema) })
 	case "down":
 		if len(tenants) > 1 {
 			return usageErr("migrate down: name the one tenant to roll back with --tenant (the config has %s)", tenantNames(tenants))

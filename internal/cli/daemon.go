@@ -22,6 +22,7 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/tenant"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -458,7 +459,7 @@ func runRef(id int64) string {
 // error (exit 2) or RingCentral rejecting the credentials.
 func finalError(err error) bool {
 	var ee *exitError
-	if errors.As(err, &ee) && ee.code == exitUsage {
+	if errors.As(err, &ee) && ee.code == exitUsage || errors.Is(err, tenant.ErrConfig) {
 		return true
 	}
 	return authRejected(err)

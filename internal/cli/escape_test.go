@@ -13,6 +13,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/tenant"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -80,8 +81,8 @@ func TestPrintedAPITextIsEscaped(t *testing.T) {
 				StartedAt: now, Error: hostileText}}}, &db.FieldStatus{Paths: 3, Entities: 1, RunID: 2, Changes: changes})
 		}},
 		{"tenant line", func(b *bytes.Buffer) error {
-			return printTenantLines(b, []tenantResult{{tenant: config.Tenant{Name: "a"}, err: errors.New(hostileText)},
-				{tenant: config.Tenant{Name: "b"}, res: &syncrun.Result{RunID: 2, Status: db.RunPartial, Error: hostileText}}})
+			return printTenantLines(b, []tenant.Result{{Tenant: config.Tenant{Name: "a"}, Err: errors.New(hostileText)},
+				{Tenant: config.Tenant{Name: "b"}, Res: &syncrun.Result{RunID: 2, Status: db.RunPartial, Error: hostileText}}})
 		}},
 		{"demo cell", func(b *bytes.Buffer) error {
 			_, err := fmt.Fprintln(b, formatCell(hostileText), formatCell([]byte(hostileText)))

@@ -16,6 +16,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/tenant"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -58,7 +59,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		if err := daemon.Migrate(octx, pool, control); err != nil {
 			return err
 		}
-		if err := a.migrateTenants(octx, pool, tenants, nil); err != nil {
+		if err := tenant.MigrateAll(octx, pool, tenants, nil); err != nil {
 			return err
 		}
 	}
@@ -77,23 +78,10 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	return d.Run(ctx)
 }
 
-// migrateTenants migrates every tenant's schema, calling done (when not nil) after each.
-func (a *app) migrateTenants(ctx context.Context, pool *pgxpool.Pool, tenants []config.Tenant, done func(config.Tenant)) error {
-	for _, t := range tenants {
-		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
-			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
-		}
-		if done != nil {
-			done(t)
-		}
-	}
-	return nil
-}
-
 // daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
 // runs against its schema on pool, and its freshness.
 func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemonTenant, error) {
-	store, err := db.NewStore(pool, t.Schema, storeOptions(a.cfg)...)
+	store, err := db.NewStore(pool, t.Schema, tenant.StoreOptions(a.cfg)...)
 	if err != nil {
 		return daemonTenant{}, err
 	}

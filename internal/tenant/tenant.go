@@ -1,0 +1,224 @@
+// Package tenant is one tenant's run, for `sync`, `backfill` and the daemon alike: the client,
+// runner and store built from a tenant's configuration, every tenant of a command with bounded
+// concurrency, and the one connection pool they share, sized by the runs in flight (never by
+// the number of tenants).
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
+)
+
+// Connections a process's pool may open: connsPerRun for each run in flight (the run's
+// advisory lock holds one for the run, staging and publishing one more, and the ledger's
+// short statements a third at most), plus connsSpare for the daemon's River client (its
+// notifier's LISTEN, fetches, leader election) and /readyz. One pool serves every tenant, so
+// the bound follows the runs in flight, never the number of tenants.
+const (
+	connsPerRun = 3
+	connsSpare  = 4
+)
+
+// PoolSize is the pool bound for runs runs in flight.
+func PoolSize(runs int) int32 {
+	return int32(min(connsPerRun*max(runs, 1)+connsSpare, 1000)) //nolint:gosec // bounded above
+}
+
+// OpenPool connects to the database at url with a pool sized for runs runs in flight, failing
+// fast with one line when it does not answer.
+func OpenPool(ctx context.Context, url string, runs int) (*pgxpool.Pool, error) {
+	pool, err := db.Open(ctx, url, db.WithMaxConns(PoolSize(runs)))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+	}
+	return pool, nil
+}
+
+// StoreOptions are the store options the config sets: the run lock's timeout.
+func StoreOptions(c config.Config) []db.StoreOption {
+	return []db.StoreOption{db.WithLockTimeout(c.Database.LockTimeout)}
+}
+
+// Store returns the store of t's schema on pool (with opts: StoreOptions), migrating the
+// schema first unless told not to.
+func Store(ctx context.Context, pool *pgxpool.Pool, t config.Tenant, migrate bool, opts ...db.StoreOption) (*db.Store, error) {
+	if migrate {
+		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
+			return nil, fmt.Errorf("migrating schema %s: %w", t.Schema, err)
+		}
+	}
+	return db.NewStore(pool, t.Schema, opts...)
+}
+
+// MigrateAll migrates every tenant's schema, calling done (when not nil) after each.
+func MigrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []config.Tenant, done func(config.Tenant)) error {
+	for _, t := range tenants {
+		if err := db.MigrateUp(ctx, pool, t.Schema); err != nil {
+			return fmt.Errorf("migrating schema %s (tenant %s): %w", t.Schema, t.Name, err)
+		}
+		if done != nil {
+			done(t)
+		}
+	}
+	return nil
+}
+
+// CheckMigrated fails when schema lacks migrations: a dry run creates nothing, so it does not
+// migrate, and it cannot compare against tables that are missing or out of date.
+func CheckMigrated(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	n, err := db.MigratePending(ctx, pool, schema)
+	if err != nil {
+		return fmt.Errorf("reading the migrations of schema %s: %w", schema, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("schema %s lacks %d migrations, and a dry run creates nothing: run 'syncer migrate up' first", schema, n)
+	}
+	return nil
+}
+
+// ErrConfig is matched by the errors of a run that cannot start because its configuration is
+// refused (by the client or the runner): retrying it cannot help, and the CLI reports it as a
+// usage error.
+var ErrConfig = errors.New("the configuration is refused")
+
+// configError is an error of ErrConfig: its own text, matching ErrConfig.
+type configError struct{ err error }
+
+func (e *configError) Error() string        { return e.err.Error() }
+func (e *configError) Unwrap() error        { return e.err }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
+
+// Options are the per-invocation choices of one run.
+type Options struct {
+	Entities        []entity.Name
+	SubAccounts     []string
+	DryRun          bool
+	AllowMassDelete bool
+	Trigger         string
+	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
+}
+
+// ProgressFunc returns how a run reports its progress to logger (logOnly: in the log even on
+// a terminal), and how often.
+type ProgressFunc func(logger *slog.Logger, logOnly bool) (func(syncrun.Progress), time.Duration)
+
+// Runs runs tenants: what every run of a process shares.
+type Runs struct {
+	Config    config.Config
+	Logger    *slog.Logger // each tenant's lines get its name (Logger)
+	UserAgent string
+	// StateDir is where a run that cannot record its end leaves its error for the next
+	// process's run (syncrun.Config.StateDir); "" for nowhere.
+	StateDir string
+	Progress ProgressFunc // nil: no progress reports
+}
+
+// TenantLogger is the logger of t's lines: the process's, with the tenant's name on each.
+func (r *Runs) TenantLogger(t config.Tenant) *slog.Logger {
+	return r.Logger.With("tenant", t.Name)
+}
+
+// ClientConfig maps a tenant's config onto its client's: every tenant has its own client
+// (token source, limiter, exchange window).
+func (r *Runs) ClientConfig(t config.Tenant) engageclient.Config {
+	return engageclient.Config{
+		RCServerURL:       t.RingCentral.ServerURL,
+		ClientID:          t.RingCentral.ClientID,
+		ClientSecret:      t.RingCentral.ClientSecret,
+		JWT:               t.RingCentral.JWT,
+		EngageServerURL:   t.Engage.ServerURL,
+		RefreshMargin:     t.Engage.RefreshMargin,
+		RequestsPerMinute: t.Engage.RequestsPerMinute,
+		Concurrency:       t.Engage.Concurrency,
+		MaxRetryWait:      t.Engage.MaxRetryWait,
+		MaxListingRows:    t.Engage.MaxListingRows,
+		UserAgent:         r.UserAgent,
+		Logger:            r.TenantLogger(t),
+	}
+}
+
+// Sync runs one sync of tenant t with a fresh client (ccfg) against store. A configuration
+// the client or the runner refuses is an error of ErrConfig.
+func (r *Runs) Sync(ctx context.Context, store *db.Store, ccfg engageclient.Config, t config.Tenant, o Options) (*syncrun.Result, error) {
+	client, err := engageclient.New(ccfg)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	entities := o.Entities
+	if len(entities) == 0 {
+		entities = t.Sync.Entities
+	}
+	scfg := syncrun.Config{
+		Entities:               entities,
+		SubAccounts:            o.SubAccounts,
+		DryRun:                 o.DryRun,
+		AllowMassDelete:        o.AllowMassDelete,
+		MaxDeleteFraction:      t.Sync.MaxDeleteFraction,
+		AssignedAgentsPageSize: t.Engage.AssignedAgentsPageSize,
+		Concurrency:            ccfg.Concurrency,
+		RequestsPerMinute:      ccfg.RequestsPerMinute,
+		Trigger:                o.Trigger,
+		StateDir:               r.StateDir,
+	}
+	logger := r.TenantLogger(t)
+	if r.Progress != nil {
+		scfg.ProgressFunc, scfg.ProgressInterval = r.Progress(logger, o.LogProgress)
+	}
+	runner, err := syncrun.NewRunner(client, store, scfg, logger)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	return runner.Run(ctx)
+}
+
+// Result is one tenant's outcome of a multi-tenant sync.
+type Result struct {
+	Tenant config.Tenant
+	Res    *syncrun.Result
+	Err    error
+}
+
+// SyncAll syncs each of ts on pool, at most sync.tenant_concurrency at once, migrating each
+// schema first when migrate is set (a dry run instead requires a migrated schema). Every
+// tenant has its own client, lock and run record: one tenant's failure neither stops nor rolls
+// back another's run.
+func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o Options) []Result {
+	out := make([]Result, len(ts))
+	var g errgroup.Group
+	g.SetLimit(max(r.Config.Sync.TenantConcurrency, 1))
+	for i, t := range ts {
+		g.Go(func() error {
+			out[i] = Result{Tenant: t}
+			store, err := Store(ctx, pool, t, migrate, StoreOptions(r.Config)...)
+			if err == nil && o.DryRun {
+				err = CheckMigrated(ctx, pool, t.Schema)
+			}
+			if err != nil {
+				out[i].Err = err
+				return nil
+			}
+			out[i].Res, out[i].Err = r.Sync(ctx, store, r.ClientConfig(t), t, o)
+			return nil // one tenant's failure is its own
+		})
+	}
+	_ = g.Wait() // the functions return nil: each result holds its tenant's error
+	return out
+}
