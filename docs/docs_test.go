@@ -4,10 +4,14 @@
 package docs
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/evsync/evsync/internal/entity"
 )
@@ -48,6 +52,140 @@ func TestSchemaTablesMatchTheDescriptions(t *testing.T) {
 			if !strings.Contains(row, c.Name) {
 				t.Errorf("docs/schema.md's row for %s does not name its column %s", d.Name, c.Name)
 			}
+		}
+	}
+}
+
+// exampleKeys reads config.example.yaml: each leaf key's dotted path and its value as the
+// configuration doc writes it (a scalar as written, "" for an empty string, a list as
+// "[a, b]").
+func exampleKeys(t *testing.T) map[string]string {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(readDoc(t, "config.example.yaml")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{}
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(prefix, c)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i].Value
+				if prefix != "" {
+					key = prefix + "." + key
+				}
+				walk(key, n.Content[i+1])
+			}
+		case yaml.SequenceNode:
+			items := make([]string, len(n.Content))
+			for i, c := range n.Content {
+				items[i] = c.Value
+			}
+			keys[prefix] = "[" + strings.Join(items, ", ") + "]"
+		default:
+			v := n.Value
+			if v == "" {
+				v = `""`
+			}
+			keys[prefix] = v
+		}
+	}
+	walk("", &doc)
+	return keys
+}
+
+// docKeys reads the key table of docs/configuration.md (its "## Keys" section): each row's key
+// and its default cell.
+func docKeys(t *testing.T) map[string]string {
+	t.Helper()
+	text := readDoc(t, "docs/configuration.md")
+	_, section, ok := strings.Cut(text, "\n## Keys\n")
+	if !ok {
+		t.Fatal(`docs/configuration.md has no "## Keys" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	keys := map[string]string{}
+	for line := range strings.SplitSeq(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(line, "|") // "", key, env, default, meaning, ""
+		if len(cells) != 6 {
+			t.Errorf("docs/configuration.md: a key row not of key, env, default and meaning: %s", line)
+			continue
+		}
+		keys[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[3])
+	}
+	return keys
+}
+
+// The configuration doc is held to config.example.yaml: every key of the example has a row in
+// the doc's key table whose default is the example's value, and every row is a key of the
+// example, so the two cannot drift apart.
+func TestConfigurationDocMatchesTheExample(t *testing.T) {
+	t.Parallel()
+	example, doc := exampleKeys(t), docKeys(t)
+	if len(example) == 0 {
+		t.Fatal("config.example.yaml: no keys read")
+	}
+	for key, value := range example {
+		def, ok := doc[key]
+		if !ok {
+			t.Errorf("docs/configuration.md has no row for %s (in config.example.yaml)", key)
+			continue
+		}
+		if !strings.Contains(def, "`"+value+"`") {
+			t.Errorf("docs/configuration.md: %s's default is %s, config.example.yaml has `%s`", key, def, value)
+		}
+	}
+	for key := range doc {
+		if _, ok := example[key]; !ok {
+			t.Errorf("docs/configuration.md has a row for %s, a key config.example.yaml does not hold", key)
+		}
+	}
+}
+
+// envName is an EVSYNC_ variable's name as the code spells it.
+var envName = regexp.MustCompile(`EVSYNC_[A-Z_]+`)
+
+// Every EVSYNC_ variable the code (not its tests) names is in the configuration doc.
+func TestConfigurationDocListsTheEnvironment(t *testing.T) {
+	t.Parallel()
+	doc := readDoc(t, "docs/configuration.md")
+	seen := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, name := range envName.FindAllString(string(b), -1) {
+			seen[name] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 {
+		t.Fatal("no EVSYNC_ variable found in the code")
+	}
+	for name := range seen {
+		if !strings.Contains(doc, name) {
+			t.Errorf("docs/configuration.md does not name %s, which the code reads", name)
 		}
 	}
 }
