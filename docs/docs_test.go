@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -186,6 +188,169 @@ func TestConfigurationDocListsTheEnvironment(t *testing.T) {
 	for name := range seen {
 		if !strings.Contains(doc, name) {
 			t.Errorf("docs/configuration.md does not name %s, which the code reads", name)
+		}
+	}
+}
+
+// notYetClean are the folders whose files may still name the documents outside the
+// repository: they are being moved now, and each should leave this list once it is clean.
+var notYetClean = []string{
+	"cmd/syncer",
+	"internal/daemon",
+	"internal/cli",
+	"internal/config",
+	"internal/tenant",
+}
+
+// outsideDocs are the documents the repository does not hold: no doc or comment may send a
+// reader to them.
+var outsideDocs = []string{"DESIGN.md", "engage-api.md", "engage-reporting-api.md"}
+
+// repoFiles lists the repository's files (relative, slash-separated) whose name ends in one
+// of exts, .git excluded.
+func repoFiles(t *testing.T, exts ...string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
+		for _, ext := range exts {
+			if strings.HasSuffix(path, ext) {
+				rel, err := filepath.Rel(root, path)
+				if err != nil {
+					return err
+				}
+				files = append(files, filepath.ToSlash(rel))
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// No Go or Markdown file sends a reader to a document the repository does not hold.
+func TestNoMentionOfDocumentsOutsideTheRepository(t *testing.T) {
+	t.Parallel()
+	files := repoFiles(t, ".go", ".md")
+	if len(files) == 0 {
+		t.Fatal("no file found")
+	}
+	for _, f := range files {
+		if f == "docs/docs_test.go" {
+			continue // the list above
+		}
+		if slices.ContainsFunc(notYetClean, func(dir string) bool { return strings.HasPrefix(f, dir+"/") }) {
+			continue
+		}
+		for n, line := range strings.Split(readDoc(t, f), "\n") {
+			for _, doc := range outsideDocs {
+				if strings.Contains(line, doc) {
+					t.Errorf("%s:%d names %s, which the repository does not hold: write what the reader needs, or point to docs/", f, n+1, doc)
+				}
+			}
+		}
+	}
+}
+
+// The README stays a front page.
+func TestReadmeIsShort(t *testing.T) {
+	t.Parallel()
+	const maxLines = 200
+	if n := strings.Count(readDoc(t, "README.md"), "\n"); n > maxLines {
+		t.Errorf("README.md has %d lines, more than %d: move the rest to docs/", n, maxLines)
+	}
+}
+
+// readerDocs are the Markdown files written for readers, whose links and words are checked.
+func readerDocs(t *testing.T) []string {
+	t.Helper()
+	docs := []string{"README.md", "CONTRIBUTING.md", "CHANGELOG.md"}
+	for _, f := range repoFiles(t, ".md") {
+		if strings.HasPrefix(f, "docs/") {
+			docs = append(docs, f)
+		}
+	}
+	return docs
+}
+
+// mdLink is a Markdown link's target: [text](target).
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// anchors are the link targets of a Markdown file's headings, as GitHub makes them: lower
+// case, punctuation dropped, spaces as hyphens.
+func anchors(text string) map[string]bool {
+	set := map[string]bool{}
+	inCode := false
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#"))) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		set[b.String()] = true
+	}
+	return set
+}
+
+// Every relative link of the reader docs names a file or folder the repository holds, and a
+// heading of it when the link names one.
+func TestDocLinksExist(t *testing.T) {
+	t.Parallel()
+	for _, doc := range readerDocs(t) {
+		text := readDoc(t, doc)
+		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			file, anchor, _ := strings.Cut(target, "#")
+			rel := doc
+			if file != "" {
+				rel = filepath.ToSlash(filepath.Join(filepath.Dir(doc), filepath.FromSlash(file)))
+				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
+					t.Errorf("%s links to %s, which the repository does not hold", doc, target)
+					continue
+				}
+			}
+			if anchor != "" && strings.HasSuffix(rel, ".md") && !anchors(readDoc(t, rel))[anchor] {
+				t.Errorf("%s links to %s, a heading %s does not have", doc, target, rel)
+			}
+		}
+	}
+}
+
+// issueRef is a reference to an internal issue: "issue 12", "issues #4", "#13".
+var issueRef = regexp.MustCompile(`(?i)\bissues? #?\d+|(^|[\s(,])#\d+\b`)
+
+// The reader docs cite no internal issue numbers, which a reader cannot open.
+func TestDocsCiteNoIssueNumbers(t *testing.T) {
+	t.Parallel()
+	for _, doc := range readerDocs(t) {
+		for n, line := range strings.Split(readDoc(t, doc), "\n") {
+			if m := issueRef.FindString(line); m != "" {
+				t.Errorf("%s:%d cites an internal issue (%q): say what it changed instead", doc, n+1, strings.TrimSpace(m))
+			}
 		}
 	}
 }
