@@ -3,7 +3,7 @@
 // It knows nothing of HTTP, and it decides nothing: which scopes are complete, which deletes
 // go ahead and every status are handed to it (by sync), and it carries them out.
 //
-// A run uses it in this order (DESIGN.md, "The sink"):
+// A run uses it in this order (docs/schema.md, "How a run publishes"):
 //
 //	lock, err := store.LockTake(ctx)             // ErrLocked: another run holds the schema
 //	<-lock.Lost()                                // the lock's session died: stop the run

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Schema drift (DESIGN.md, "Schema drift, made queryable"): while rows are staged, Stage
+// Schema drift (docs/schema.md, "The API's fields"): while rows are staged, Stage
 // records per entity the JSON paths its API objects carried and their JSON types (the scrub
 // hashes each object's shape, secretjson.ScrubShape, and an object of a shape not seen before
 // is scanned for its paths, secretjson.ScrubPaths); Plan reads what api_fields holds; the

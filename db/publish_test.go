@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestPublishLifecycle walks one tenant through the rules of DESIGN.md, one run per step.
+// TestPublishLifecycle walks one tenant through the rules of docs/schema.md, one run per step.
 func TestPublishLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -400,7 +400,7 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its one marked scope failed: every scope failed, so the run is failed (DESIGN.md).
+	// Its one marked scope failed: every scope failed, so the run is failed (docs/schema.md).
 	if len(res.Scopes) != 1 || res.Scopes[0].Inserted != 1 || res.Status != db.RunFailed {
 		t.Fatalf("result: %+v", res)
 	}

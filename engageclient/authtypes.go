@@ -226,7 +226,7 @@ type rcTokenResponse struct {
 }
 
 // stripSecrets returns raw with every secret-bearing member (the rule of internal/secretjson,
-// DESIGN.md) removed at any depth, compacted. A body that is not valid JSON gives nil.
+// docs/schema.md) removed at any depth, compacted. A body that is not valid JSON gives nil.
 func stripSecrets(raw []byte) json.RawMessage {
 	out, err := secretjson.Scrub(raw)
 	if err != nil {

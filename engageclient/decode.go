@@ -209,7 +209,7 @@ func checkDepth(b []byte, limit int) error {
 }
 
 // decodeList decodes a bare JSON array of T, the documented shape of every listing
-// (engage-api.md §0.6; null gives an empty list). Any other body, an error object sent with a
+// (docs/api.md, Response bodies; null gives an empty list). Any other body, an error object sent with a
 // 200 included, is an error for the listing, never an empty list. An item that cannot be
 // decoded is left out and reported in an *ItemsError, returned with the others, and so is a
 // child a returned item left out (childErrorer). n is the number of items the array held
@@ -338,7 +338,7 @@ func decodeChildren[T any](v span, member string) ([]*T, []childError) {
 }
 
 // objectBodyError describes an object sent where a listing's array belongs: the API's error
-// object (engage-api.md §4: generalMessage, validationErrors, …) says so with its message.
+// object (docs/api.md: generalMessage, validationErrors, …) says so with its message.
 func objectBodyError(body []byte) error {
 	var e struct {
 		ErrorCode      string `json:"errorCode"`
@@ -384,7 +384,7 @@ type listing struct {
 }
 
 // listPaged GETs a listing that takes page and maxRows. With opts nil or opts.MaxRows <= 0 it
-// sends one request without them (the full list: engage-api.md §5). Otherwise it requests page
+// sends one request without them (the full list: docs/api.md, Paging). Otherwise it requests page
 // opts.Page, opts.Page+1, … with maxRows=opts.MaxRows until a page comes back shorter than
 // MaxRows. page is taken as 0-based, with MaxRows items a page in one order on every request:
 // a page that repeats an item of an earlier page (by key) proves otherwise (a server that

@@ -73,7 +73,7 @@ func TestTimeUnmarshal(t *testing.T) {
 		{"null", `null`, "", false},
 		{"empty string", `""`, "", false},
 		{"blank string", `"  "`, "", false},
-		// Not a date: stored as NULL (DESIGN.md), never a reason to fail the object.
+		// Not a date: stored as NULL (docs/schema.md), never a reason to fail the object.
 		{"garbage", `"yesterday"`, "", false},
 		{"bool", `true`, "", false},
 		{"object without millis", `{"year":2020}`, "", false},
@@ -437,7 +437,7 @@ func TestDecodeListShapes(t *testing.T) {
 		{"empty array", `[]`, []int64{}, ""},
 		{"null body", `null`, []int64{}, ""},
 		{"null element skipped", `[null,{"agentGroupId":3}]`, []int64{3}, ""},
-		// Listings are bare arrays (engage-api.md §0.6): an object is an error, even one that
+		// Listings are bare arrays (docs/api.md): an object is an error, even one that
 		// wraps a single array, and the API's error object says what it said.
 		{"envelope with one array", `{"items":[{"agentGroupId":4}],"total":1}`, nil, "expected a JSON array, got an object"},
 		{"error envelope", `{"generalMessage":"Agent group not found","validationErrors":[]}`, nil,

@@ -152,7 +152,7 @@ func TestAuthRetryAfterBeyondMaxRetryWait(t *testing.T) {
 	}
 }
 
-// An Engage 503's Retry-After is honoured too (engage-api.md: 429/5xx honour Retry-After): waited
+// An Engage 503's Retry-After is honoured too (docs/api.md: 429/5xx honour Retry-After): waited
 // out within MaxRetryWait, and failing the call at once beyond it, whatever its size.
 func TestServiceUnavailableRetryAfter(t *testing.T) {
 	t.Parallel()

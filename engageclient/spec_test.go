@@ -196,8 +196,8 @@ func TestClientAndFakeHoldToTheSpec(t *testing.T) {
 }
 
 // TestSpecCatchesOffSpecValues shows both sides of the line: the client tolerates values the
-// spec does not allow (ids as numeric strings, which GROKIFY's types suggest: engage-api.md §4
-// and §9.7; a date in RFC 3339; an unknown enum value), and the validation reports each of
+// spec does not allow (ids as numeric strings, which GROKIFY's types suggest: docs/api.md, Dates
+// and types; a date in RFC 3339; an unknown enum value), and the validation reports each of
 // them at its JSON path. The fake never generates them; this test sets them.
 func TestSpecCatchesOffSpecValues(t *testing.T) {
 	t.Parallel()

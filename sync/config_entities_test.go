@@ -77,7 +77,7 @@ func configTenant() engagefake.TenantSpec {
 }
 
 // The configuration entities' first load, paged as configured, makes exactly the requests
-// DESIGN.md's item 6 implies; a re-run writes no row versions and no history; the typed
+// docs/api.md's listings imply; a re-run writes no row versions and no history; the typed
 // columns hold what the API sent (campaigns' 0/1 isActive as a boolean).
 func TestConfigEntitiesLoadOnceAndReRunIsNoOp(t *testing.T) {
 	t.Parallel()

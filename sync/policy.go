@@ -41,7 +41,7 @@ type Decision struct {
 // they would remove more than the breaker's fraction of its live rows and mass deletes are not
 // allowed, when it is withheld. problems are the run's failures that belong to no scope. Any
 // failed or withheld scope, or any problem, makes the run partial, and a run in which every
-// scope failed is failed (DESIGN.md).
+// scope failed is failed (docs/schema.md).
 func (p Policy) Decide(plan *db.Plan, problems []string) Decision {
 	frac := p.MaxDeleteFraction
 	if frac <= 0 {

@@ -14,7 +14,7 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// The secret-bearing members of DESIGN.md's rule never reach raw, whatever their spelling or
+// The secret-bearing members of docs/schema.md's rule never reach raw, whatever their spelling or
 // depth; the look-alikes it keeps stay.
 func TestRunRawKeepsNoSecretBearingKeys(t *testing.T) {
 	t.Parallel()

@@ -215,7 +215,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 
 // handleLogout serves DELETE /api/auth/logout/{refreshToken}: the refresh token is used up
 // (an unknown one too: the answer is the same). 200, Content-Type text/plain, as EV-SPEC-ALL's
-// logoutEngageAuthUser documents (engage-api.md §0.9). The 200 body is empty: [I] assumption, no
+// logoutEngageAuthUser documents (docs/api.md, Authentication). The 200 body is empty: [I] assumption, no
 // source shows one. Like Spring's content negotiation for an endpoint that produces text/plain,
 // a request whose Accept header admits neither text/plain nor text/* nor */* gets 406 Not
 // Acceptable (empty body), as the real server answers "Accept: application/json".

@@ -11,7 +11,7 @@ import (
 
 // The contact center's configuration: queue groups (the API's gate groups) with their queues
 // (gates) and skills, dial groups with their campaigns, and the agents assigned to each queue
-// and dial group (engage-api.md §3 and §4; the shapes follow the official spec's GateGroup,
+// and dial group (docs/api.md, the listings; the shapes follow the official spec's GateGroup,
 // Gate, GateGroupSkill, DialGroup, Campaign and Agent schemas).
 
 // QueueGroup is a queue group (gate group) of a sub-account.
@@ -537,7 +537,7 @@ func permissionsOf(perms bool) []string {
 
 // Rendering.
 
-// pageQuery reads the optional page and maxRows of a paged listing (engage-api.md §5): page is
+// pageQuery reads the optional page and maxRows of a paged listing (docs/api.md, Paging): page is
 // 0-based; without a positive maxRows the whole list is one answer (page -1).
 func pageQuery(q url.Values) (page, maxRows int, err error) {
 	page, maxRows = -1, -1

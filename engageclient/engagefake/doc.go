@@ -122,7 +122,7 @@
 //
 // What is generated matches the official spec (EV-SPEC's Account, AgentGroup, Agent, User,
 // AccessTokenUserDetails) as evsync reads it (internal/testing/apispec: dates are strings, any
-// property may be null; engage-api.md wins where it differs): every declared property has its
+// property may be null; docs/api.md wins where it differs): every declared property has its
 // declared JSON type and enum values, ids included (rcUserId an integer, agentGroupId and
 // groupId integers, accountId and mainAccountId numeric-looking strings). Unset values are
 // null, as the server writes them: some agents' rcUserId, email and lastLoginDate,
@@ -142,9 +142,9 @@
 //
 // "parentPath" lists a user's ancestor userIds, root first, joined with ".", the user's own id
 // not included: "1000.1003" for a user whose parent is 1003, whose parent is the root 1000 (the
-// form of the spec's only example, "2181.2979.2983.3064"; engage-api.md §0.7). A root user has
+// form of the spec's only example, "2181.2979.2983.3064"; docs/api.md, parentPath). A root user has
 // "parentPath": null and "rootUser": true. [I] Assumption: no source shows a root user's
-// parentPath (null, absent or "", engage-api.md §0.7); null is what the server writes for an
+// parentPath (null, absent or "", docs/api.md, parentPath); null is what the server writes for an
 // unset value. A test of "" or of an absent key sets it with Tenant.UpdateUser inside Mutate
 // (Omit removes it).
 //

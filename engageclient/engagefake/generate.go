@@ -336,11 +336,11 @@ func regionalSettings(r *rand.Rand) any {
 // parentPath returns u's "parentPath": its ancestors' userIds, root first, joined with "."
 // ("1000.1003" for a user whose parent is 1003, whose parent is the root 1000), the user's own
 // id not included: the form of the spec's only example ("2181.2979.2983.3064", getUserList;
-// engage-api.md §0.7). A root user's is null.
+// docs/api.md, parentPath). A root user's is null.
 //
-// [I] Assumption: no source shows a root user's parentPath; engage-api.md §0.7 allows null,
+// [I] Assumption: no source shows a root user's parentPath; docs/api.md (parentPath) allows null,
 // absent or "". Null is chosen because the server writes unset values as null (the official
-// login sample's "agentGroupId": null, engage-api.md §8.7's "lastLoginDate": null), and a root
+// login sample's "agentGroupId": null, docs/api.md's "lastLoginDate": null), and a root
 // user has no path to set. Tests of the other two forms set them with UpdateUser.
 func (t *Tenant) parentPath(u *User) any {
 	var ids []int

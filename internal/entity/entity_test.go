@@ -8,7 +8,7 @@ import (
 	"github.com/evsync/evsync/internal/entity"
 )
 
-// TestExpandImplications: the implications of `--entities` as DESIGN.md lists them.
+// TestExpandImplications: the implications of `--entities` as docs/configuration.md lists them.
 func TestExpandImplications(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

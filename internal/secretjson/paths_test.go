@@ -28,7 +28,7 @@ func TestScrubPaths(t *testing.T) {
 	}{
 		{"top-level keys and their types", `{"a":"x","b":1.5e3,"c":true,"d":false,"e":null,"f":{},"g":[]}`,
 			[]string{"a [string]", "b [number]", "c [boolean]", "d [boolean]", "e [null]", "f [object]", "g [array]"}},
-		// DESIGN.md's examples: a nested key, and the keys of an array's objects.
+		// docs/schema.md's examples: a nested key, and the keys of an array's objects.
 		{"nested and array paths", `{"isActive":true,"mainAccount":{"rcAccountId":"400"},"roles":[{"roleType":"ADMIN"}]}`,
 			[]string{"isActive [boolean]", "mainAccount [object]", "mainAccount.rcAccountId [string]",
 				"roles [array]", "roles[] [object]", "roles[].roleType [string]"}},

@@ -1,6 +1,6 @@
 // Package secretjson removes secret-bearing keys from JSON objects, the one rule that both the
 // client (for what it keeps of a login response) and the sink (before anything reaches Postgres)
-// apply (DESIGN.md, "Small decisions"): a key is secret-bearing when, split into words
+// apply (docs/schema.md, "Secret-bearing keys"): a key is secret-bearing when, split into words
 // (camelCase, snake_case, kebab-case, acronyms as words: SIPPassword is "sip password"),
 // ignoring case, and dropping trailing words that are digits, a version (v2) or one of old,
 // new, encrypted, enc, hash, hashed, pem, value, its last word is password, passwd, pwd, pass,

@@ -14,8 +14,8 @@ func TestScrub(t *testing.T) {
 	}{
 		{"secret keys at any depth", `{"a":1,"password":"x","n":{"sipPassword":"y","l":[{"phoneLoginPin":"1","allowManualPass":true}]}}`,
 			`{"a":1,"n":{"l":[{"allowManualPass":true}]}}`},
-		// Every example of DESIGN.md's rule ("Small decisions", the raw bullet).
-		{"DESIGN.md examples", `{"phoneLoginPin":"1234","phoneRecordingPin":790000001,"sipPass":"s3cret","apiKey":"k-1",` +
+		// Every example of the rule in docs/schema.md ("Secret-bearing keys").
+		{"documented examples", `{"phoneLoginPin":"1234","phoneRecordingPin":790000001,"sipPass":"s3cret","apiKey":"k-1",` +
 			`"accessTokens":["t1","t2"],"credentials":{"user":"u","id":7},"allowManualPass":true,"campaignPass":3,"name":"n"}`,
 			`{"allowManualPass":true,"campaignPass":3,"name":"n"}`},
 		{"whole credentials object at depth", `{"x":[{"credentials":{"apiKey":"k","nested":[1,{"a":"b"}]},"keep":null}]}`,
@@ -29,8 +29,8 @@ func TestScrub(t *testing.T) {
 		{"look-alikes kept", `{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`,
 			`{"tokenType":"Bearer","pinned":1,"spinach":"x","bypass":"y","adminPasswordReset":false,"billingKey":"b","enableCallbacksAfterMaxpass":true,"key":"k"}`},
 		{"escaped secret key", `{"api\u004bey":"k","a":1}`, `{"a":1}`},
-		// Issue 21: every example DESIGN.md names, both ways.
-		{"DESIGN.md examples of issue 21", `{"password1":"a","sipPassword2":"b","apiKey2":"c","token1":"d","refreshToken2":"e",` +
+		// Every example the rule names, both ways.
+		{"documented examples, trailing words", `{"password1":"a","sipPassword2":"b","apiKey2":"c","token1":"d","refreshToken2":"e",` +
 			`"passwordEncrypted":"f","passphrase":"g","privateKeyPem":"h","jwt":"i","authorization":"j","apiKeyV2":"k",` +
 			`"accessTokens":["l"],"credentials":{"m":1},"phoneRecordingPin":2,"sipPass":"n",` +
 			`"allowManualPass":true,"campaignPass":3,"passwordExpirationDate":"2020-01-01"}`,
@@ -75,7 +75,7 @@ func TestScrub(t *testing.T) {
 	}
 }
 
-// TestIsSecret covers the rule of DESIGN.md word by word: the last word (or last two words) of
+// TestIsSecret covers the rule of docs/schema.md word by word: the last word (or last two words) of
 // the key split into words (camelCase, snake_case, kebab-case, acronyms), ignoring case; a
 // boolean value is never a secret; pass only for a string value.
 func TestIsSecret(t *testing.T) {
@@ -84,7 +84,7 @@ func TestIsSecret(t *testing.T) {
 		key, value string
 		want       bool
 	}{
-		// DESIGN.md's examples.
+		// docs/schema.md's examples.
 		{"phoneLoginPin", `"1234"`, true},
 		{"phoneRecordingPin", `790000001`, true},
 		{"sipPass", `"s3cret"`, true},
@@ -142,7 +142,7 @@ func TestIsSecret(t *testing.T) {
 		{"pinKey", `"x"`, false},
 		{"name", `"x"`, false},
 		{"", `"x"`, false},
-		// Issue 21: DESIGN.md's examples of the trailing words dropped and the words added.
+		// docs/schema.md's examples of the trailing words dropped and the words added.
 		{"password1", `"x"`, true},
 		{"sipPassword2", `"x"`, true},
 		{"apiKey2", `"x"`, true},

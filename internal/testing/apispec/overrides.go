@@ -65,14 +65,14 @@ var PlatformPaths = []string{"/restapi/oauth/token", "/restapi/oauth/revoke"}
 const NoContentExtension = "x-evsync-official-no-content"
 
 // DateTimePattern is the form of the dates the API sends ("2020-05-18T19:22:12.000+0000",
-// also "-0000"; engage-api.md §0.5), the schema the DateTime override gives.
+// also "-0000"; docs/api.md, Dates), the schema the DateTime override gives.
 const DateTimePattern = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$`
 
 // Load returns one OpenAPI document holding Operations (each with only its own method), the
 // component schemas they reference, the security schemes, and servers set to serverURL (the
 // fake's base URL, say), with the overrides below applied and the result validated.
 //
-// The overrides change exactly the parts where engage-api.md (which wins) documents what the
+// The overrides change exactly the parts where docs/api.md (which wins) documents what the
 // server does and the official documents say otherwise; nothing else is relaxed:
 //
 //   - DateTime is a string of DateTimePattern, not the Joda object (overrideDateTime);
@@ -239,8 +239,8 @@ func dig(m map[string]any, keys ...string) any {
 // overrideDateTime: DateTime is a string such as "2020-05-18T19:22:12.000+0000".
 //
 // EV-SPEC types every date as the component DateTime, an object (a Joda-Time serializer
-// artifact: millis, year, zone, ...). engage-api.md §0.5 and §4 (first caveat) [V]: the JSON in
-// every sample is a string in that form (one sample has "-0000"); §0.8 says the same. The
+// artifact: millis, year, zone, ...). docs/api.md, "Dates and types" [V]: the JSON in
+// every sample is a string in that form (one sample has "-0000"); EV-DOCS says the same. The
 // component is changed in place, so every property that references it follows.
 func overrideDateTime(doc *openapi3.T) error {
 	ref := doc.Components.Schemas["DateTime"]
@@ -248,19 +248,19 @@ func overrideDateTime(doc *openapi3.T) error {
 		return errors.New("no DateTime schema")
 	}
 	*ref.Value = *openapi3.NewStringSchema().WithPattern(DateTimePattern)
-	ref.Value.Description = "evsync override (engage-api.md §0.5, §4): a date string, e.g. 2020-05-18T19:22:12.000+0000, not the Joda DateTime object"
+	ref.Value.Description = "evsync override (docs/api.md, Dates): a date string, e.g. 2020-05-18T19:22:12.000+0000, not the Joda DateTime object"
 	return nil
 }
 
 // overrideFormBodies moves parameters EV-SPEC declares "in": "query" into an
 // application/x-www-form-urlencoded body:
 //
-//   - loginWithRcAccessToken: rcAccessToken and rcTokenType. engage-api.md §2.1 [V]: EV-DOCS
+//   - loginWithRcAccessToken: rcAccessToken and rcTokenType. docs/api.md, Authentication [V]: EV-DOCS
 //     posts them as a form body (rcTokenType must be "Bearer"), as every official SDK does.
 //     includeRefresh stays in the query (the documented URL carries ?includeRefresh=true).
 //   - refreshAccessToken: refresh_token (required, as the spec has it), plus rcTokenType
-//     ("Bearer"), which the pre-2026 docs and EV-JS/EV-PY send and engage-api.md §2.3 calls
-//     harmless. engage-api.md §2.3 [V]: the current docs post refresh_token as a form body.
+//     ("Bearer"), which the pre-2026 docs and EV-JS/EV-PY send and docs/api.md calls
+//     harmless. docs/api.md, Refresh [V]: the current docs post refresh_token as a form body.
 //     X-Auth-Token (query, optional, only for a simulated user) stays as it is.
 func overrideFormBodies(doc *openapi3.T) error {
 	bearer := openapi3.NewStringSchema().WithEnum("Bearer")
@@ -272,9 +272,9 @@ func overrideFormBodies(doc *openapi3.T) error {
 		why      string
 	}{
 		{opExchange, []string{"rcAccessToken", "rcTokenType"}, []string{"rcAccessToken", "rcTokenType"}, nil,
-			"engage-api.md §2.1: rcAccessToken and rcTokenType=Bearer travel in a form body"},
+			"docs/api.md, Exchange: rcAccessToken and rcTokenType=Bearer travel in a form body"},
 		{opRefresh, []string{"refresh_token"}, []string{"refresh_token"}, map[string]*openapi3.Schema{"rcTokenType": bearer},
-			"engage-api.md §2.3: refresh_token (and the harmless rcTokenType=Bearer) travel in a form body"},
+			"docs/api.md, Refresh: refresh_token (and the harmless rcTokenType=Bearer) travel in a form body"},
 	}
 	for _, m := range moves {
 		op := Find(doc, m.op)
@@ -289,7 +289,7 @@ func overrideFormBodies(doc *openapi3.T) error {
 			}
 			s := p.Schema.Value
 			if name == "rcTokenType" {
-				s = bearer // "rcTokenType must be Bearer" (engage-api.md §2.1)
+				s = bearer // "rcTokenType must be Bearer" (docs/api.md, Exchange)
 			}
 			body.WithProperty(name, s)
 			op.Parameters = slices.DeleteFunc(op.Parameters, func(r *openapi3.ParameterRef) bool {
@@ -311,7 +311,7 @@ func overrideFormBodies(doc *openapi3.T) error {
 // overrideExchangeSecurity: the exchange needs no Engage bearer token.
 //
 // EV-SPEC-ALL lists "security": [{"BearerAuth": []}] on loginWithRcAccessToken, but the
-// exchange is how a client gets its first Engage token: engage-api.md §2.1 [V] authenticates it
+// exchange is how a client gets its first Engage token: docs/api.md, Exchange [V] authenticates it
 // with the RingCentral token in the rcAccessToken form field, and the Bearer header belongs to
 // "the API calls afterwards".
 func overrideExchangeSecurity(doc *openapi3.T) error {
@@ -328,9 +328,9 @@ func overrideExchangeSecurity(doc *openapi3.T) error {
 // GET /voice/api/integration/v1/admin/users/{mainAccountId}): 401 text/plain (example "Jwt is
 // expired"), 400/403/404/500 application/json Errors.
 //
-// The listings declare 401/403/404 without content and 400/500 not at all. engage-api.md §2.4
-// and §5 "Error bodies" [V]: an expired token gets 401 text/plain "Jwt is expired"; 400, 403, 404
-// and 500 answer a JSON Errors object; §3 says the same for the integration API. A response
+// The listings declare 401/403/404 without content and 400/500 not at all. docs/api.md, Expiry
+// and "Response bodies" [V]: an expired token gets 401 text/plain "Jwt is expired"; 400, 403, 404
+// and 500 answer a JSON Errors object; EV-SPEC says the same for the integration API. A response
 // the official document lists without content keeps accepting an empty answer
 // (NoContentExtension).
 func overrideAdminErrors(doc *openapi3.T) error {
@@ -430,7 +430,7 @@ func integrationErrorResponses() (*integrationSource, error) {
 
 // overrideIncludePermissions: getDialGroupListWithChildren types its includePermissions query
 // parameter as a string with the boolean default false, which no validator accepts (a default
-// must be of its type). engage-api.md §3 lists it as "typed string, default false"; the other
+// must be of its type). docs/api.md says EV-SPEC types it "string, default false"; the other
 // listings (getGateGroupListWithChildren, getAgentGroupList) type the same parameter boolean,
 // and that is what it is given here.
 func overrideIncludePermissions(doc *openapi3.T) error {
@@ -449,7 +449,7 @@ func overrideIncludePermissions(doc *openapi3.T) error {
 
 // overrideCollectionCampaign: DialGroup.campaigns is typed CollectionCampaign, an object schema
 // without properties: the name of a Java Collection<Campaign>, which serializes as a JSON array.
-// [I] No source shows the serialized form (engage-api.md §3 says only "DialGroup[] (with
+// [I] No source shows the serialized form (EV-SPEC says only "DialGroup[] (with
 // campaigns)"); the array is an assumption, and engageclient tolerates anything else there as
 // an item error of the group, not of the listing.
 func overrideCollectionCampaign(doc *openapi3.T) error {
@@ -464,8 +464,8 @@ func overrideCollectionCampaign(doc *openapi3.T) error {
 }
 
 // override429 adds 429 Too Many Requests, without content, to the admin listings and the
-// exchange. No official document lists a 429 anywhere. engage-api.md §5 "Rate limits" [V]: on a
-// limit breach the API answers 429 (120 requests a minute for admin APIs); §0.2 [V]: the
+// exchange. No official document lists a 429 anywhere. docs/api.md, "Rate limits" [V]: on a
+// limit breach the API answers 429 (120 requests a minute for admin APIs); docs/api.md [V]: the
 // exchange is limited to 5 a minute. The body is not documented, so none is declared (nothing
 // checks it).
 func override429(doc *openapi3.T) error {
@@ -475,7 +475,7 @@ func override429(doc *openapi3.T) error {
 			return fmt.Errorf("%s is missing", o)
 		}
 		op.Responses.Set("429", &openapi3.ResponseRef{Value: openapi3.NewResponse().
-			WithDescription("Too Many Requests (evsync override, engage-api.md §5 Rate limits)")})
+			WithDescription("Too Many Requests (evsync override, docs/api.md, Rate limits)")})
 	}
 	return nil
 }
@@ -485,7 +485,7 @@ func override429(doc *openapi3.T) error {
 //
 // No schema says nullable, yet the server writes unset values as null: the official sample
 // code-samples/auth/rc-auth-response.json (samples/auth_rc-auth-response.json here) has
-// "agentGroupId": null for AgentV2's int32, and engage-api.md §8.7 records
+// "agentGroupId": null for AgentV2's int32, and docs/api.md records
 // "lastLoginDate": null (Agent's DateTime). Two unrelated properties of two object types and
 // two operations, of two types (an integer and a date), are the mark of the serializer's
 // inclusion rule (a Java server writing every unset field), not of one field: the documents
