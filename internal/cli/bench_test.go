@@ -34,7 +34,7 @@ const (
 	benchPageSize    = 40 // assigned agents per page: 2 pages per queue, 3 per dial group
 )
 
-// benchRequests is what a full sync of the bench tenant needs (DESIGN.md, "The source"):
+// benchRequests is what a full sync of the bench tenant needs (docs/api.md, "The listings a run makes"):
 // accounts and users; per sub-account its agent groups, queue groups and dial groups; per
 // agent group its agents, per queue group its skills; per queue and per dial group its
 // assigned agents in pages of benchPageSize, a short page ending each.

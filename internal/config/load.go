@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Environment variables that override the file (DESIGN.md, "The CLI contract").
+// Environment variables that override the file (docs/configuration.md, "Environment variables").
 const (
 	EnvDatabaseURL    = "EVSYNC_DATABASE_URL"
 	EnvRCServerURL    = "EVSYNC_RC_SERVER_URL"
