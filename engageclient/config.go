@@ -11,33 +11,33 @@ import (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultRCServerURL       = "https://platform.ringcentral.com"
-	DefaultEngageServerURL   = "https://engage.ringcentral.com"
-	DefaultRefreshMargin     = 60 * time.Second
-	DefaultRequestsPerMinute = 120
-	DefaultConcurrency       = 4
-	DefaultMaxAttempts       = 5
-	DefaultMaxRetryDuration  = 2 * time.Minute
-	DefaultMaxRetryWait      = 2 * time.Minute
-	// DefaultUserAgent is the User-Agent of a client whose Config names none (the syncer
+	RCServerURLDefault       = "https://platform.ringcentral.com"
+	EngageServerURLDefault   = "https://engage.ringcentral.com"
+	RefreshMarginDefault     = 60 * time.Second
+	RequestsPerMinuteDefault = 120
+	ConcurrencyDefault       = 4
+	MaxAttemptsDefault       = 5
+	MaxRetryDurationDefault  = 2 * time.Minute
+	MaxRetryWaitDefault      = 2 * time.Minute
+	// UserAgentDefault is the User-Agent of a client whose Config names none (the syncer
 	// names its own version).
-	DefaultUserAgent         = "evsync/dev"
-	DefaultBackoffBase       = time.Second
-	DefaultBackoffCap        = 30 * time.Second
-	DefaultExchangePerMinute = 5
-	DefaultRequestTimeout    = 60 * time.Second
-	// DefaultMaxListingRows bounds the items of one paged listing (syncer's engage.max_listing_rows).
-	DefaultMaxListingRows = 1_000_000
+	UserAgentDefault         = "evsync/dev"
+	BackoffBaseDefault       = time.Second
+	BackoffCapDefault        = 30 * time.Second
+	ExchangePerMinuteDefault = 5
+	RequestTimeoutDefault    = 60 * time.Second
+	// MaxListingRowsDefault bounds the items of one paged listing (syncer's engage.max_listing_rows).
+	MaxListingRowsDefault = 1_000_000
 )
 
 // Config configures a Client. Zero values mean the defaults above; ClientID, ClientSecret and
 // JWT are required.
 type Config struct {
-	RCServerURL       string        // RingCentral platform base URL, default DefaultRCServerURL
+	RCServerURL       string        // RingCentral platform base URL, default RCServerURLDefault
 	ClientID          string        // RingCentral app client id
 	ClientSecret      string        // RingCentral app client secret (never logged)
 	JWT               string        // RingCentral JWT credential (never logged)
-	EngageServerURL   string        // Engage base URL, default DefaultEngageServerURL (https://ringcx.ringcentral.com works too)
+	EngageServerURL   string        // Engage base URL, default EngageServerURLDefault (https://ringcx.ringcentral.com works too)
 	RefreshMargin     time.Duration // refresh when remaining < min(RefreshMargin, 20% of lifetime); default 60s
 	RequestsPerMinute int           // client-side limiter for admin API calls, default 120
 	Concurrency       int           // max in-flight admin API requests, default 4
@@ -50,27 +50,27 @@ type Config struct {
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
 	MaxListingRows    int           // most items a listing that takes ListOptions may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
 	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
-	UserAgent         string        // default DefaultUserAgent; syncer sends "evsync/<version>"
+	UserAgent         string        // default UserAgentDefault; syncer sends "evsync/<version>"
 	Logger            *slog.Logger  // optional; never receives secrets
 }
 
 // withDefaults returns cfg with every zero field set to its default.
 func (cfg Config) withDefaults() Config {
-	cfg.RCServerURL = cmp.Or(cfg.RCServerURL, DefaultRCServerURL)
-	cfg.EngageServerURL = cmp.Or(cfg.EngageServerURL, DefaultEngageServerURL)
-	cfg.RefreshMargin = cmp.Or(cfg.RefreshMargin, DefaultRefreshMargin)
-	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, DefaultRequestsPerMinute)
-	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
-	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
-	cfg.MaxRetryWait = cmp.Or(cfg.MaxRetryWait, DefaultMaxRetryWait)
+	cfg.RCServerURL = cmp.Or(cfg.RCServerURL, RCServerURLDefault)
+	cfg.EngageServerURL = cmp.Or(cfg.EngageServerURL, EngageServerURLDefault)
+	cfg.RefreshMargin = cmp.Or(cfg.RefreshMargin, RefreshMarginDefault)
+	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, RequestsPerMinuteDefault)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, ConcurrencyDefault)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, MaxAttemptsDefault)
+	cfg.MaxRetryWait = cmp.Or(cfg.MaxRetryWait, MaxRetryWaitDefault)
 	// A wait that MaxRetryWait allows fits in the default retry budget.
-	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, max(DefaultMaxRetryDuration, cfg.MaxRetryWait))
-	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, DefaultBackoffBase)
-	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, DefaultBackoffCap)
-	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
-	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
-	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
-	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, DefaultMaxListingRows)
+	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, max(MaxRetryDurationDefault, cfg.MaxRetryWait))
+	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, BackoffBaseDefault)
+	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, BackoffCapDefault)
+	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, ExchangePerMinuteDefault)
+	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, RequestTimeoutDefault)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, UserAgentDefault)
+	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, MaxListingRowsDefault)
 	return cfg
 }
 

@@ -49,7 +49,7 @@ type Config struct {
 	AllowMassDelete bool
 	// MaxDeleteFraction is the breaker's threshold per scope (default MaxDeleteFractionDefault).
 	MaxDeleteFraction float64
-	// Concurrency bounds the scopes fetched at once (default engageclient.DefaultConcurrency,
+	// Concurrency bounds the scopes fetched at once (default engageclient.ConcurrencyDefault,
 	// the client's own bound); the client paces requests.
 	Concurrency int
 	// AgentGroupPageSize pages agent-group listings when > 0.
@@ -85,7 +85,7 @@ func (c *Config) Validate() error {
 	if c.MaxDeleteFraction < 0 || c.MaxDeleteFraction > 1 {
 		return fmt.Errorf("max_delete_fraction: must be in (0,1], got %v", c.MaxDeleteFraction)
 	}
-	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.DefaultConcurrency)
+	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.ConcurrencyDefault)
 	c.Trigger = cmp.Or(c.Trigger, "manual")
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 2 * time.Second
