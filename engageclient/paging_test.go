@@ -186,7 +186,7 @@ func TestListingRowsBound(t *testing.T) {
 func TestMaxListingRowsConfig(t *testing.T) {
 	t.Parallel()
 	cfg := Config{ClientID: "id", ClientSecret: "secret", JWT: "jwt"}
-	if got := cfg.withDefaults().MaxListingRows; got != 1_000_000 {
+	if got := cfg.WithDefaults().MaxListingRows; got != 1_000_000 {
 		t.Errorf("default MaxListingRows = %d, want %d (1,000,000)", got, MaxListingRowsDefault)
 	}
 	cfg.MaxListingRows = -1
