@@ -53,15 +53,45 @@ func WithCleanupTimeout(d time.Duration) StoreOption {
 // the session, and so frees the lock, unless WithLockTimeout says otherwise.
 const LockTimeoutDefault = time.Minute
 
+// The lock timeouts CheckLockTimeout accepts. WithLockTimeout raises a shorter one to
+// LockTimeoutMin: the heartbeat needs whole seconds. A longer one than LockTimeoutMax keeps the
+// schema locked that long after its holder fell silent.
+const (
+	LockTimeoutMin = time.Second
+	LockTimeoutMax = time.Hour
+)
+
+// CheckLockTimeout returns nil when d is a lock timeout from LockTimeoutMin to LockTimeoutMax.
+// Its error reads after the setting's name ("database.lock_timeout: must ...").
+func CheckLockTimeout(d time.Duration) error {
+	if d < LockTimeoutMin || d > LockTimeoutMax {
+		return fmt.Errorf("must be a duration from %s to %s like %q, got %q",
+			shortDuration(LockTimeoutMin), shortDuration(LockTimeoutMax), shortDuration(LockTimeoutDefault), d)
+	}
+	return nil
+}
+
+// shortDuration writes d without its zero units: "1m", "1h" (time.Duration says "1m0s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // WithLockTimeout sets how long the run lock outlives a holder that fell silent (a process
 // frozen, or cut off from the database): the lock's session sets idle_session_timeout to d
 // (PostgreSQL 14 and later) and TCP keepalives that give up within d, and the holder
 // heartbeats on it every d/3. A holder whose heartbeat fails learns that it lost the lock
-// (Lock.Lost). Default LockTimeoutDefault; at least a second.
+// (Lock.Lost). Default LockTimeoutDefault; at least LockTimeoutMin.
 func WithLockTimeout(d time.Duration) StoreOption {
 	return func(s *Store) {
 		if d > 0 {
-			s.lockTTL = max(d, time.Second)
+			s.lockTTL = max(d, LockTimeoutMin)
 		}
 	}
 }

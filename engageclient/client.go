@@ -34,8 +34,8 @@ type Client struct {
 // New validates cfg, applies the defaults and returns a Client. It makes no request; the first
 // API call (or Login) authenticates.
 func New(cfg Config) (*Client, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	w := newWire(cfg)

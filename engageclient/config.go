@@ -2,6 +2,7 @@ package engageclient
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,35 +10,35 @@ import (
 	"time"
 )
 
-// Defaults applied by New to zero Config fields.
+// Defaults applied by Config.WithDefaults (and so by New) to zero Config fields.
 const (
-	DefaultRCServerURL       = "https://platform.ringcentral.com"
-	DefaultEngageServerURL   = "https://engage.ringcentral.com"
-	DefaultRefreshMargin     = 60 * time.Second
-	DefaultRequestsPerMinute = 120
-	DefaultConcurrency       = 4
-	DefaultMaxAttempts       = 5
-	DefaultMaxRetryDuration  = 2 * time.Minute
-	DefaultMaxRetryWait      = 2 * time.Minute
-	// DefaultUserAgent is the User-Agent of a client whose Config names none (the syncer
+	RCServerURLDefault       = "https://platform.ringcentral.com"
+	EngageServerURLDefault   = "https://engage.ringcentral.com"
+	RefreshMarginDefault     = 60 * time.Second
+	RequestsPerMinuteDefault = 120
+	ConcurrencyDefault       = 4
+	MaxAttemptsDefault       = 5
+	MaxRetryDurationDefault  = 2 * time.Minute
+	MaxRetryWaitDefault      = 2 * time.Minute
+	// UserAgentDefault is the User-Agent of a client whose Config names none (the syncer
 	// names its own version).
-	DefaultUserAgent         = "evsync/dev"
-	DefaultBackoffBase       = time.Second
-	DefaultBackoffCap        = 30 * time.Second
-	DefaultExchangePerMinute = 5
-	DefaultRequestTimeout    = 60 * time.Second
-	// DefaultMaxListingRows bounds the items of one paged listing (syncer's engage.max_listing_rows).
-	DefaultMaxListingRows = 1_000_000
+	UserAgentDefault         = "evsync/dev"
+	BackoffBaseDefault       = time.Second
+	BackoffCapDefault        = 30 * time.Second
+	ExchangePerMinuteDefault = 5
+	RequestTimeoutDefault    = 60 * time.Second
+	// MaxListingRowsDefault bounds the items of one paged listing (syncer's engage.max_listing_rows).
+	MaxListingRowsDefault = 1_000_000
 )
 
 // Config configures a Client. Zero values mean the defaults above; ClientID, ClientSecret and
 // JWT are required.
 type Config struct {
-	RCServerURL       string        // RingCentral platform base URL, default DefaultRCServerURL
+	RCServerURL       string        // RingCentral platform base URL, default RCServerURLDefault
 	ClientID          string        // RingCentral app client id
 	ClientSecret      string        // RingCentral app client secret (never logged)
 	JWT               string        // RingCentral JWT credential (never logged)
-	EngageServerURL   string        // Engage base URL, default DefaultEngageServerURL (https://ringcx.ringcentral.com works too)
+	EngageServerURL   string        // Engage base URL, default EngageServerURLDefault (https://ringcx.ringcentral.com works too)
 	RefreshMargin     time.Duration // refresh when remaining < min(RefreshMargin, 20% of lifetime); default 60s
 	RequestsPerMinute int           // client-side limiter for admin API calls, default 120
 	Concurrency       int           // max in-flight admin API requests, default 4
@@ -50,71 +51,103 @@ type Config struct {
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
 	MaxListingRows    int           // most items a listing that takes ListOptions may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
 	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
-	UserAgent         string        // default DefaultUserAgent; syncer sends "evsync/<version>"
+	UserAgent         string        // default UserAgentDefault; syncer sends "evsync/<version>"
 	Logger            *slog.Logger  // optional; never receives secrets
 }
 
-// withDefaults returns cfg with every zero field set to its default.
-func (cfg Config) withDefaults() Config {
-	cfg.RCServerURL = cmp.Or(cfg.RCServerURL, DefaultRCServerURL)
-	cfg.EngageServerURL = cmp.Or(cfg.EngageServerURL, DefaultEngageServerURL)
-	cfg.RefreshMargin = cmp.Or(cfg.RefreshMargin, DefaultRefreshMargin)
-	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, DefaultRequestsPerMinute)
-	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
-	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
-	cfg.MaxRetryWait = cmp.Or(cfg.MaxRetryWait, DefaultMaxRetryWait)
+// ConcurrencyMax is the largest Config.Concurrency: more requests in flight than this only
+// meet the server's rate limits sooner.
+const ConcurrencyMax = 64
+
+// WithDefaults returns cfg with every zero field set to its default (the <Field>Default
+// constants; MaxRetryDuration defaults to at least MaxRetryWait). New applies it.
+func (cfg Config) WithDefaults() Config {
+	cfg.RCServerURL = cmp.Or(cfg.RCServerURL, RCServerURLDefault)
+	cfg.EngageServerURL = cmp.Or(cfg.EngageServerURL, EngageServerURLDefault)
+	cfg.RefreshMargin = cmp.Or(cfg.RefreshMargin, RefreshMarginDefault)
+	cfg.RequestsPerMinute = cmp.Or(cfg.RequestsPerMinute, RequestsPerMinuteDefault)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, ConcurrencyDefault)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, MaxAttemptsDefault)
+	cfg.MaxRetryWait = cmp.Or(cfg.MaxRetryWait, MaxRetryWaitDefault)
 	// A wait that MaxRetryWait allows fits in the default retry budget.
-	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, max(DefaultMaxRetryDuration, cfg.MaxRetryWait))
-	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, DefaultBackoffBase)
-	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, DefaultBackoffCap)
-	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, DefaultExchangePerMinute)
-	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
-	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
-	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, DefaultMaxListingRows)
+	cfg.MaxRetryDuration = cmp.Or(cfg.MaxRetryDuration, max(MaxRetryDurationDefault, cfg.MaxRetryWait))
+	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, BackoffBaseDefault)
+	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, BackoffCapDefault)
+	cfg.ExchangePerMinute = cmp.Or(cfg.ExchangePerMinute, ExchangePerMinuteDefault)
+	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, RequestTimeoutDefault)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, UserAgentDefault)
+	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, MaxListingRowsDefault)
 	return cfg
 }
 
-// validate checks a defaulted Config and returns a one-line error naming the first bad field.
-func (cfg Config) validate() error {
-	switch {
-	case cfg.ClientID == "":
-		return fmt.Errorf("engageclient: Config.ClientID is required")
-	case cfg.ClientSecret == "":
-		return fmt.Errorf("engageclient: Config.ClientSecret is required")
-	case cfg.JWT == "":
-		return fmt.Errorf("engageclient: Config.JWT is required")
+// ConfigError is one problem Config.Validate found: the Go name of the field and what is
+// wrong with it.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "Concurrency"
+	Reason string // reads after the field's name: "must be from 1 to 64, got 65"
+}
+
+// Error returns "engageclient: Config.<Field> <Reason>".
+func (e *ConfigError) Error() string { return "engageclient: Config." + e.Field + " " + e.Reason }
+
+// Validate checks cfg as a Client would use it, so call it on WithDefaults' result (New does):
+// a zero field that has a default is reported like any other value out of range. It returns
+// one *ConfigError per problem, joined (errors.As finds the first); the URLs' errors never
+// repeat a credential.
+func (cfg Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
-	if err := checkBaseURL(cfg.RCServerURL); err != nil {
-		return fmt.Errorf("engageclient: Config.RCServerURL: %w", err)
-	}
-	if err := checkBaseURL(cfg.EngageServerURL); err != nil {
-		return fmt.Errorf("engageclient: Config.EngageServerURL: %w", err)
-	}
-	checks := []struct {
-		name string
-		bad  bool
-	}{
-		{"RefreshMargin", cfg.RefreshMargin < 0},
-		{"RequestsPerMinute", cfg.RequestsPerMinute < 0},
-		{"Concurrency", cfg.Concurrency < 0},
-		{"MaxAttempts", cfg.MaxAttempts < 0},
-		{"MaxRetryDuration", cfg.MaxRetryDuration < 0},
-		{"MaxRetryWait", cfg.MaxRetryWait < 0},
-		{"BackoffBase", cfg.BackoffBase < 0},
-		{"BackoffCap", cfg.BackoffCap < 0},
-		{"ExchangePerMinute", cfg.ExchangePerMinute < 0},
-		{"RequestTimeout", cfg.RequestTimeout < 0},
-		{"MaxListingRows", cfg.MaxListingRows < 0},
-	}
-	for _, c := range checks {
-		if c.bad {
-			return fmt.Errorf("engageclient: Config.%s must not be negative", c.name)
+	for _, r := range []struct{ field, v string }{
+		{"ClientID", cfg.ClientID}, {"ClientSecret", cfg.ClientSecret}, {"JWT", cfg.JWT},
+	} {
+		if r.v == "" {
+			bad(r.field, "is required")
 		}
 	}
-	if cfg.BackoffCap < cfg.BackoffBase {
-		return fmt.Errorf("engageclient: Config.BackoffCap (%s) must be at least BackoffBase (%s)", cfg.BackoffCap, cfg.BackoffBase)
+	for _, u := range []struct{ field, v string }{
+		{"RCServerURL", cfg.RCServerURL}, {"EngageServerURL", cfg.EngageServerURL},
+	} {
+		if err := checkBaseURL(u.v); err != nil {
+			bad(u.field, "must be an http or https base URL: %v", err)
+		}
 	}
-	return nil
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{
+		{"RefreshMargin", cfg.RefreshMargin},
+		{"MaxRetryDuration", cfg.MaxRetryDuration},
+		{"MaxRetryWait", cfg.MaxRetryWait},
+		{"BackoffBase", cfg.BackoffBase},
+		{"BackoffCap", cfg.BackoffCap},
+		{"RequestTimeout", cfg.RequestTimeout},
+	} {
+		if d.v <= 0 {
+			bad(d.field, "must be a positive duration, got %s", d.v)
+		}
+	}
+	for _, n := range []struct {
+		field string
+		v     int
+	}{
+		{"RequestsPerMinute", cfg.RequestsPerMinute},
+		{"MaxAttempts", cfg.MaxAttempts},
+		{"ExchangePerMinute", cfg.ExchangePerMinute},
+		{"MaxListingRows", cfg.MaxListingRows},
+	} {
+		if n.v <= 0 {
+			bad(n.field, "must be a positive integer, got %d", n.v)
+		}
+	}
+	if n := cfg.Concurrency; n < 1 || n > ConcurrencyMax {
+		bad("Concurrency", "must be an integer from 1 to %d, got %d", ConcurrencyMax, n)
+	}
+	if cfg.BackoffBase > 0 && cfg.BackoffCap < cfg.BackoffBase {
+		bad("BackoffCap", "(%s) must be at least BackoffBase (%s)", cfg.BackoffCap, cfg.BackoffBase)
+	}
+	return errors.Join(errs...)
 }
 
 // checkBaseURL accepts an absolute http(s) URL without query, fragment or user info.

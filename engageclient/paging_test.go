@@ -182,12 +182,12 @@ func TestListingRowsBound(t *testing.T) {
 	}
 }
 
-// MaxListingRows defaults to DefaultMaxListingRows and must not be negative.
+// MaxListingRows defaults to MaxListingRowsDefault and must not be negative.
 func TestMaxListingRowsConfig(t *testing.T) {
 	t.Parallel()
 	cfg := Config{ClientID: "id", ClientSecret: "secret", JWT: "jwt"}
-	if got := cfg.withDefaults().MaxListingRows; got != 1_000_000 {
-		t.Errorf("default MaxListingRows = %d, want %d (1,000,000)", got, DefaultMaxListingRows)
+	if got := cfg.WithDefaults().MaxListingRows; got != 1_000_000 {
+		t.Errorf("default MaxListingRows = %d, want %d (1,000,000)", got, MaxListingRowsDefault)
 	}
 	cfg.MaxListingRows = -1
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "Config.MaxListingRows") {

@@ -47,21 +47,23 @@ type Config struct {
 	DryRun bool
 	// AllowMassDelete overrides the mass-delete breaker.
 	AllowMassDelete bool
-	// MaxDeleteFraction is the breaker's threshold per scope (default MaxDeleteFractionDefault).
+	// MaxDeleteFraction is the breaker's threshold per scope, greater than 0 and at most 1
+	// (default MaxDeleteFractionDefault).
 	MaxDeleteFraction float64
-	// Concurrency bounds the scopes fetched at once (default engageclient.DefaultConcurrency,
-	// the client's own bound); the client paces requests.
+	// Concurrency bounds the scopes fetched at once, at most engageclient.ConcurrencyMax
+	// (default engageclient.ConcurrencyDefault, the client's own bound); the client paces
+	// requests.
 	Concurrency int
-	// AgentGroupPageSize pages agent-group listings when > 0.
+	// AgentGroupPageSize pages agent-group listings when > 0 (at most PageSizeMax).
 	AgentGroupPageSize int
 	// AssignedAgentsPageSize pages the assigned-agents listings of queues and dial groups when
-	// > 0 (stopping on a short page); 0 requests each full list at once.
+	// > 0 (stopping on a short page; at most PageSizeMax); 0 requests each full list at once.
 	AssignedAgentsPageSize int
-	// Trigger is recorded on the run: "schedule", "manual" or "demo" (default "manual").
+	// Trigger is recorded on the run: "schedule", "manual" or "demo" (default TriggerDefault).
 	Trigger string
 	// RequestsPerMinute is the client's pacing rate, used for the progress ETA.
 	RequestsPerMinute int
-	// ProgressInterval is how often Progress is called (default 2s).
+	// ProgressInterval is how often ProgressFunc is called (default ProgressIntervalDefault).
 	ProgressInterval time.Duration
 	// ProgressFunc, when set, receives progress snapshots during the run and once at its end.
 	ProgressFunc func(Progress)
@@ -72,25 +74,78 @@ type Config struct {
 	StateDir string
 }
 
-// Validate checks the configuration and fills in defaults.
-func (c *Config) Validate() error {
+// Defaults Config.WithDefaults applies (MaxDeleteFractionDefault is the breaker's, in
+// policy.go; Concurrency defaults to the client's own bound, engageclient.ConcurrencyDefault).
+const (
+	// TriggerDefault is the trigger recorded on a run whose Config names none.
+	TriggerDefault = "manual"
+	// ProgressIntervalDefault is how often ProgressFunc is called unless ProgressInterval says.
+	ProgressIntervalDefault = 2 * time.Second
+)
+
+// PageSizeMax is the largest AgentGroupPageSize and AssignedAgentsPageSize: Engage reads maxRows
+// as a 32-bit integer, and a page this large is a full list in practice.
+const PageSizeMax = 100000
+
+// WithDefaults returns c with its defaults in place: MaxDeleteFraction 0 becomes
+// MaxDeleteFractionDefault, Trigger "" TriggerDefault, a Concurrency below 1
+// engageclient.ConcurrencyDefault and a ProgressInterval that is not positive
+// ProgressIntervalDefault.
+// Entities stays as it is (empty means all). NewRunner applies it.
+func (c Config) WithDefaults() Config {
+	c.MaxDeleteFraction = cmp.Or(c.MaxDeleteFraction, MaxDeleteFractionDefault)
+	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.ConcurrencyDefault)
+	c.Trigger = cmp.Or(c.Trigger, TriggerDefault)
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = ProgressIntervalDefault
+	}
+	return c
+}
+
+// ConfigError is one problem Config.Validate found: the Go name of the field and what is
+// wrong with it.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "MaxDeleteFraction"
+	Reason string // reads after the field's name: "must be greater than 0 and at most 1, got 1.5"
+}
+
+// Error returns "sync: Config.<Field> <Reason>".
+func (e *ConfigError) Error() string { return "sync: Config." + e.Field + " " + e.Reason }
+
+// Validate checks c as a run would use it, so call it on WithDefaults' result (NewRunner
+// does): a zero MaxDeleteFraction or Concurrency is reported like any other value out of
+// range. It returns one *ConfigError per problem, joined (errors.As finds the first).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	}
 	for _, e := range c.Entities {
 		if _, err := entity.Parse(string(e)); err != nil {
-			return fmt.Errorf("entities: %w", err)
+			bad("Entities", "has an %v", err)
 		}
 	}
-	if c.MaxDeleteFraction == 0 {
-		c.MaxDeleteFraction = MaxDeleteFractionDefault
+	if f := c.MaxDeleteFraction; !(f > 0 && f <= 1) { // NaN too
+		bad("MaxDeleteFraction", "must be greater than 0 and at most 1, got %v", f)
 	}
-	if c.MaxDeleteFraction < 0 || c.MaxDeleteFraction > 1 {
-		return fmt.Errorf("max_delete_fraction: must be in (0,1], got %v", c.MaxDeleteFraction)
+	if n := c.Concurrency; n < 1 || n > engageclient.ConcurrencyMax {
+		bad("Concurrency", "must be an integer from 1 to %d, got %d", engageclient.ConcurrencyMax, n)
 	}
-	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.DefaultConcurrency)
-	c.Trigger = cmp.Or(c.Trigger, "manual")
+	for _, p := range []struct {
+		field string
+		n     int
+	}{{"AgentGroupPageSize", c.AgentGroupPageSize}, {"AssignedAgentsPageSize", c.AssignedAgentsPageSize}} {
+		if p.n < 0 || p.n > PageSizeMax {
+			bad(p.field, "must be 0 (full lists) or a page size from 1 to %d, got %d", PageSizeMax, p.n)
+		}
+	}
+	if c.RequestsPerMinute < 0 {
+		bad("RequestsPerMinute", "must not be negative, got %d", c.RequestsPerMinute)
+	}
 	if c.ProgressInterval <= 0 {
-		c.ProgressInterval = 2 * time.Second
+		bad("ProgressInterval", "must be a positive duration, got %s", c.ProgressInterval)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Selects reports whether an entity takes part in a run of c: it is selected, or implied by
@@ -148,8 +203,10 @@ type Runner struct {
 	listings []*entity.Listing
 }
 
-// NewRunner returns a Runner; cfg is validated.
+// NewRunner returns a Runner for cfg with its defaults in place (Config.WithDefaults), or
+// Config.Validate's error.
 func NewRunner(client Client, store *db.Store, cfg Config, logger *slog.Logger) (*Runner, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
