@@ -17,10 +17,10 @@ func TestConfigEngageMaxListingRows(t *testing.T) {
 		want    []int // per tenant
 		wantErr string
 	}{
-		{name: "default", yaml: "", want: []int{engageclient.DefaultMaxListingRows}},
+		{name: "default", yaml: "", want: []int{engageclient.MaxListingRowsDefault}},
 		{name: "set", yaml: "engage:\n  max_listing_rows: 5000\n", want: []int{5000}},
 		{name: "tenants inherit and override", yaml: "engage:\n  max_listing_rows: 5000\n" + tenants, want: []int{5000, 7}},
-		{name: "tenants inherit the default", yaml: tenants, want: []int{engageclient.DefaultMaxListingRows, 7}},
+		{name: "tenants inherit the default", yaml: tenants, want: []int{engageclient.MaxListingRowsDefault, 7}},
 		{name: "zero", yaml: "engage:\n  max_listing_rows: 0\n",
 			wantErr: `config: engage.max_listing_rows: must be a positive integer, got 0`},
 		{name: "negative", yaml: "engage:\n  max_listing_rows: -1\n",

@@ -17,7 +17,7 @@ func TestEngageMaxRetryWait(t *testing.T) {
 		want    time.Duration
 		wantErr string
 	}{
-		{name: "default", yaml: "", want: engageclient.DefaultMaxRetryWait},
+		{name: "default", yaml: "", want: engageclient.MaxRetryWaitDefault},
 		{name: "set", yaml: "engage:\n  max_retry_wait: 30s\n", want: 30 * time.Second},
 		{name: "zero", yaml: "engage:\n  max_retry_wait: 0s\n",
 			wantErr: `config: engage.max_retry_wait: must be a positive duration like "2m", got "0s"`},

@@ -125,25 +125,37 @@ func EntityNames(sep string) string {
 	return strings.Join(names, sep)
 }
 
+// Defaults and limits of the keys no library owns: they bound a command's runs (sync.timeout,
+// sync.tenant_concurrency). Every other default is its library's (db, engageclient, sync,
+// daemon); Default reads them.
+const (
+	// SyncTimeoutDefault bounds every API and database call of a `sync`.
+	SyncTimeoutDefault = time.Hour
+	// TenantConcurrencyDefault is how many tenants `sync` runs at once.
+	TenantConcurrencyDefault = 4
+	// TenantConcurrencyMax bounds sync.tenant_concurrency and schedule.max_concurrent_runs.
+	TenantConcurrencyMax = 64
+)
+
 // Default returns the configuration used when neither a file nor the environment says
 // otherwise.
 func Default() Config {
 	var c Config
 	c.Database.URL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	c.Database.Schema = "engage"
+	c.Database.Schema = db.SchemaDefault
 	c.Database.ControlSchema = "evsync"
 	c.Database.LockTimeout = db.LockTimeoutDefault
-	c.RingCentral.ServerURL = "https://platform.ringcentral.com"
-	c.Engage.ServerURL = "https://engage.ringcentral.com"
-	c.Engage.RefreshMargin = 60 * time.Second
-	c.Engage.RequestsPerMinute = 120
-	c.Engage.Concurrency = engageclient.DefaultConcurrency
-	c.Engage.MaxRetryWait = 2 * time.Minute // engageclient.DefaultMaxRetryWait
-	c.Engage.MaxListingRows = engageclient.DefaultMaxListingRows
+	c.RingCentral.ServerURL = engageclient.RCServerURLDefault
+	c.Engage.ServerURL = engageclient.EngageServerURLDefault
+	c.Engage.RefreshMargin = engageclient.RefreshMarginDefault
+	c.Engage.RequestsPerMinute = engageclient.RequestsPerMinuteDefault
+	c.Engage.Concurrency = engageclient.ConcurrencyDefault
+	c.Engage.MaxRetryWait = engageclient.MaxRetryWaitDefault
+	c.Engage.MaxListingRows = engageclient.MaxListingRowsDefault
 	c.Sync.Entities = entity.Names()
 	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
-	c.Sync.Timeout = time.Hour
-	c.Sync.TenantConcurrency = 4
+	c.Sync.Timeout = SyncTimeoutDefault
+	c.Sync.TenantConcurrency = TenantConcurrencyDefault
 	c.Schedule.Cron = "@daily"
 	c.Schedule.Timezone = "UTC"
 	c.Schedule.Timeout = time.Hour
@@ -155,7 +167,3 @@ func Default() Config {
 	c.Shutdown.GracePeriod = 30 * time.Second
 	return c
 }
-
-// maxPageSize bounds engage.assigned_agents_page_size (maxRows is an int32 upstream; a page
-// this large is a full list in practice).
-const maxPageSize = 100000

@@ -9,10 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/entity"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // Validate checks every key of c and returns one error line per problem, each naming the key
@@ -37,12 +38,12 @@ func (c *Config) Validate() error {
 	} else if !c.MultiTenant() && c.Database.ControlSchema == c.Database.Schema {
 		bad("database.control_schema", "must differ from database.schema (%q): River's tables have a schema of their own", c.Database.Schema)
 	}
-	if d := c.Database.LockTimeout; d < time.Second || d > time.Hour {
-		bad("database.lock_timeout", "must be a duration from 1s to 1h like \"1m\", got %q", d)
+	if err := db.CheckLockTimeout(c.Database.LockTimeout); err != nil {
+		bad("database.lock_timeout", "%v", err)
 	}
 	validateTenantKeys(c.TopLevelTenant(), bad)
-	if n := c.Sync.TenantConcurrency; n < 1 || n > 64 {
-		bad("sync.tenant_concurrency", "must be an integer from 1 to 64, got %d", n)
+	if n := c.Sync.TenantConcurrency; n < 1 || n > TenantConcurrencyMax {
+		bad("sync.tenant_concurrency", "must be an integer from 1 to %d, got %d", TenantConcurrencyMax, n)
 	}
 	if n := c.Schedule.MaxConcurrentRuns; n < 1 || n > 64 {
 		bad("schedule.max_concurrent_runs", "must be an integer from 1 to 64, got %d", n)
@@ -109,8 +110,8 @@ func validateTenantKeys(t Tenant, bad problemFunc) {
 	if e.RequestsPerMinute <= 0 {
 		bad("engage.requests_per_minute", "must be a positive integer, got %d", e.RequestsPerMinute)
 	}
-	if n := e.Concurrency; n < 1 || n > 64 {
-		bad("engage.concurrency", "must be an integer from 1 to 64, got %d", n)
+	if n := e.Concurrency; n < 1 || n > engageclient.ConcurrencyMax {
+		bad("engage.concurrency", "must be an integer from 1 to %d, got %d", engageclient.ConcurrencyMax, n)
 	}
 	if e.MaxRetryWait <= 0 {
 		bad("engage.max_retry_wait", "must be a positive duration like \"2m\", got %q", e.MaxRetryWait)
@@ -118,8 +119,8 @@ func validateTenantKeys(t Tenant, bad problemFunc) {
 	if e.MaxListingRows <= 0 {
 		bad("engage.max_listing_rows", "must be a positive integer, got %d", e.MaxListingRows)
 	}
-	if n := e.AssignedAgentsPageSize; n < 0 || n > maxPageSize {
-		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", maxPageSize, n)
+	if n := e.AssignedAgentsPageSize; n < 0 || n > syncrun.PageSizeMax {
+		bad("engage.assigned_agents_page_size", "must be 0 (full lists) or a page size from 1 to %d, got %d", syncrun.PageSizeMax, n)
 	}
 	if len(sc.Entities) == 0 {
 		bad("sync.entities", "must list at least one of %s", EntityNames(", "))
