@@ -14,7 +14,9 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/engagetest"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -22,8 +24,9 @@ import (
 type env struct {
 	t     *testing.T
 	fake  *engagefake.Server
-	pool  *pgxpool.Pool
-	store *db.Store
+	db    *storetest.DB
+	pool  *pgxpool.Pool // db's
+	store *db.Store     // db's
 }
 
 func newEnv(t *testing.T, opts engagefake.Options) *env {
@@ -39,30 +42,13 @@ func newEnv(t *testing.T, opts engagefake.Options) *env {
 	if opts.Tenant.DialGroupsPerSubAccount == 0 {
 		opts.Tenant.DialGroupsPerSubAccount = -1
 	}
-	fake := engagefake.New(opts)
-	fake.Start()
-	t.Cleanup(fake.Close)
-	pool, schema := dbtest.New(t)
-	return &env{t: t, fake: fake, pool: pool, store: dbtest.Store(t, pool, schema)}
+	d := storetest.New(t)
+	return &env{t: t, fake: fixture.Fake(t, opts), db: d, pool: d.Pool, store: d.Store}
 }
 
 func (e *env) client(mod func(*engageclient.Config)) *engageclient.Client {
 	e.t.Helper()
-	o := e.fake.Options()
-	cfg := engageclient.Config{
-		RCServerURL: e.fake.URL(), EngageServerURL: e.fake.URL(),
-		ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT,
-		RequestsPerMinute: 60000, BackoffBase: 5 * time.Millisecond, BackoffCap: 20 * time.Millisecond,
-		MaxAttempts: 3,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	c, err := engageclient.New(cfg)
-	if err != nil {
-		e.t.Fatalf("engageclient.New: %v", err)
-	}
-	return c
+	return engagetest.Client(e.t, e.fake, mod)
 }
 
 func (e *env) run(ctx context.Context, cfg syncrun.Config) (*syncrun.Result, error) {
