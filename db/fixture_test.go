@@ -13,13 +13,14 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // fixture is one test's database and store.
 type fixture struct {
 	t      *testing.T
+	db     *storetest.DB
 	pool   *pgxpool.Pool
 	schema string
 	s      *db.Store
@@ -27,8 +28,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool, schema := dbtest.New(t)
-	return &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, pool, schema)}
+	return fixtureOn(t, storetest.New(t))
+}
+
+// fixtureOn is the fixture of d.
+func fixtureOn(t *testing.T, d *storetest.DB) *fixture {
+	return &fixture{t: t, db: d, pool: d.Pool, schema: d.Schema, s: d.Store}
 }
 
 func ptr[T any](v T) *T { return &v }
