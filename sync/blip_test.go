@@ -64,7 +64,7 @@ func TestRunSurvivesDatabaseRestartMidStaging(t *testing.T) {
 			// One fake API, two databases: the blip's and a clean one's.
 			e := newEnv(t, engagefake.Options{Seed: 211 + int64(i)})
 			cleanDB := storetest.New(t)
-			clean := &env{t: t, fake: e.fake, db: cleanDB, pool: cleanDB.Pool, store: cleanDB.Store}
+			clean := newEnvOn(t, e.fake, cleanDB)
 			blip, proxy := e.db.Proxied(t)
 			defer proxy.Close()
 
@@ -144,7 +144,7 @@ func TestAbandonedRunCarriesItsRealError(t *testing.T) {
 			d := storetest.New(t)
 			away, proxy := d.Proxied(t, db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
-			e := &env{t: t, fake: fake, db: d, pool: d.Pool, store: d.Store}
+			e := newEnvOn(t, fake, d)
 			var dir string
 			if tt.stateDir {
 				dir = t.TempDir()

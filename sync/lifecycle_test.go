@@ -174,7 +174,7 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 			silent, proxy := d.Proxied(t, db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
 
-			e := &env{t: t, fake: fake, db: d, pool: d.Pool, store: d.Store}
+			e := newEnvOn(t, fake, d)
 			c := &hookClient{Client: e.client(nil)}
 			tt.freeze(proxy, c)
 			r, err := syncrun.NewRunner(c, silent, syncrun.Config{Concurrency: 1}, nil)

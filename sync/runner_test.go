@@ -20,13 +20,21 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// env is one test's fake API and database.
+// env is one test's fake API and database. The logs of its clients and runs, and the errors
+// of its runs, are checked for the fake's secrets when the test ends.
 type env struct {
 	t     *testing.T
 	fake  *engagefake.Server
 	db    *storetest.DB
 	pool  *pgxpool.Pool // db's
 	store *db.Store     // db's
+	watch *fixture.Watch
+}
+
+// newEnvOn is the env of fake and d.
+func newEnvOn(t *testing.T, fake *engagefake.Server, d *storetest.DB) *env {
+	t.Helper()
+	return &env{t: t, fake: fake, db: d, pool: d.Pool, store: d.Store, watch: fixture.NewWatch(t, fake)}
 }
 
 func newEnv(t *testing.T, opts engagefake.Options) *env {
@@ -42,22 +50,22 @@ func newEnv(t *testing.T, opts engagefake.Options) *env {
 	if opts.Tenant.DialGroupsPerSubAccount == 0 {
 		opts.Tenant.DialGroupsPerSubAccount = -1
 	}
-	d := storetest.New(t)
-	return &env{t: t, fake: fixture.Fake(t, opts), db: d, pool: d.Pool, store: d.Store}
+	return newEnvOn(t, fixture.Fake(t, opts), storetest.New(t))
 }
 
 func (e *env) client(mod func(*engageclient.Config)) *engageclient.Client {
 	e.t.Helper()
-	return engagetest.Client(e.t, e.fake, mod)
+	return engagetest.Client(e.t, e.fake, func(c *engageclient.Config) { c.Logger = e.watch.Logs.Logger() }, mod)
 }
 
 func (e *env) run(ctx context.Context, cfg syncrun.Config) (*syncrun.Result, error) {
 	e.t.Helper()
-	r, err := syncrun.NewRunner(e.client(nil), e.store, cfg, nil)
+	r, err := syncrun.NewRunner(e.client(nil), e.store, cfg, e.watch.Logs.Logger())
 	if err != nil {
 		e.t.Fatalf("NewRunner: %v", err)
 	}
-	return r.Run(ctx)
+	res, err := r.Run(ctx)
+	return res, e.watch.Err(err)
 }
 
 func (e *env) mustRun(cfg syncrun.Config, wantStatus db.RunStatus) *syncrun.Result {
