@@ -15,7 +15,6 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
-	syncrun "github.com/evsync/evsync/sync"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -180,7 +179,7 @@ func benchPublishTracked(ctx context.Context, b *testing.B, s *db.Store, bt *ben
 			return nil
 		})
 	}
-	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
+	res, err := publishStage(ctx, st, policy{}, false)
 	if err != nil {
 		b.Fatal(err)
 	}

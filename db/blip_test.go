@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 )
 
 // digest is what the entity tables hold, row by row (a row's hash covers its key, values and
@@ -242,12 +243,9 @@ func TestStageRestagesAfterLostConnection(t *testing.T) {
 // can cut; the fixture's pool reaches it directly.
 func newProxiedFixture(t *testing.T) (*fixture, *dbtest.Proxy) {
 	t.Helper()
-	pool, schema := dbtest.New(t)
-	proxy, proxyURL := dbtest.NewProxy(t, pool.Config().ConnString())
-	viaProxy, err := db.Open(t.Context(), proxyURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(viaProxy.Close)
-	return &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, viaProxy, schema)}, proxy
+	d := storetest.New(t)
+	viaProxy, proxy := d.Proxied(t)
+	f := fixtureOn(t, d)
+	f.s = viaProxy
+	return f, proxy
 }

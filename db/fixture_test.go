@@ -2,23 +2,25 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/testing/dbtest"
-	syncrun "github.com/evsync/evsync/sync"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // fixture is one test's database and store.
 type fixture struct {
 	t      *testing.T
+	db     *storetest.DB
 	pool   *pgxpool.Pool
 	schema string
 	s      *db.Store
@@ -26,8 +28,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool, schema := dbtest.New(t)
-	return &fixture{t: t, pool: pool, schema: schema, s: dbtest.Store(t, pool, schema)}
+	return fixtureOn(t, storetest.New(t))
+}
+
+// fixtureOn is the fixture of d.
+func fixtureOn(t *testing.T, d *storetest.DB) *fixture {
+	return &fixture{t: t, db: d, pool: d.Pool, schema: d.Schema, s: d.Store}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -209,16 +215,66 @@ func (f *fixture) sync(tn *tenant, o syncOpts) (*db.PublishResult, int64, error)
 	if o.lock {
 		held = lock
 	}
-	res, err := f.publish(ctx, st, runID, syncrun.Policy{AllowMassDelete: o.allowMass, SomeSubAccounts: o.someSubs}, o.dryRun, held)
+	res, err := f.publish(ctx, st, runID, policy{allowMass: o.allowMass, someSubs: o.someSubs}, o.dryRun, held)
 	return res, runID, err
 }
 
-// publish publishes st as a run does: plan, decide by sync's policy, publish; and when that
-// fails, record the run's end as the runner does (status syncrun.StatusOf).
-func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol syncrun.Policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
+// policy is how the fixture decides a plan, standing in for the run's caller: sync decides
+// (its Policy is tested in package sync) and db carries out what it is told. A scope marked
+// failed is failed; a complete scope deletes its missing rows, unless more than half of its
+// live rows would go and mass deletes are not allowed, when it is withheld. Any failed or
+// withheld scope makes the run partial, and a run whose every scope failed is failed.
+type policy struct {
+	allowMass bool // apply deletes even when a scope would lose more than half its rows
+	someSubs  bool // the run listed some sub-accounts: their scoped entities are not whole
+}
+
+// decide returns the publish of plan as pol decides it.
+func (pol policy) decide(plan *db.Plan) *db.PublishParams {
+	p := &db.PublishParams{Status: db.RunSucceeded}
+	var problems []string
+	for _, sp := range plan.Scopes {
+		d := db.ScopeDecision{Status: db.ScopeSucceeded}
+		switch {
+		case !sp.Complete:
+			d.Status, d.Error = db.ScopeFailed, sp.Error
+			problems = append(problems, fmt.Sprintf("%s/%s failed: %s", sp.Entity, sp.Scope, sp.Error))
+		case 2*sp.Missing > sp.Live && !pol.allowMass:
+			d.Status = db.ScopeWithheld
+			d.Error = fmt.Sprintf("deletes withheld: %d of %d live rows missing upstream", sp.Missing, sp.Live)
+			problems = append(problems, fmt.Sprintf("%s/%s %s", sp.Entity, sp.Scope, d.Error))
+		default:
+			d.Delete = sp.Missing > 0
+		}
+		p.Scopes = append(p.Scopes, d)
+		if !(pol.someSubs && entity.Of(sp.Entity).Scoped()) && !slices.Contains(p.WholeEntities, sp.Entity) {
+			p.WholeEntities = append(p.WholeEntities, sp.Entity)
+		}
+	}
+	if len(problems) > 0 {
+		p.Status, p.Error = db.RunPartial, strings.Join(problems, "; ")
+		if !slices.ContainsFunc(p.Scopes, func(d db.ScopeDecision) bool { return d.Status != db.ScopeFailed }) {
+			p.Status = db.RunFailed
+		}
+	}
+	return p
+}
+
+// endStatus is the status the fixture records for a publish that failed with err under ctx:
+// canceled when it was asked to stop (ctx canceled, or err a cancellation), failed otherwise.
+func endStatus(ctx context.Context, err error) db.RunStatus {
+	if errors.Is(ctx.Err(), context.Canceled) || (ctx.Err() == nil && errors.Is(err, context.Canceled)) {
+		return db.RunCanceled
+	}
+	return db.RunFailed
+}
+
+// publish publishes st as a run does: plan, decide by pol, publish; and when that fails,
+// record the run's end as a run does (status endStatus).
+func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
 	res, err := publishStageLocked(ctx, st, pol, dry, lock)
 	if err != nil && runID != 0 {
-		ferr := f.s.RunFinish(ctx, &db.RunFinishParams{RunID: runID, Status: syncrun.StatusOf(ctx, err), Error: err.Error(), APIRequests: 7, TokenRefreshes: 1})
+		ferr := f.s.RunFinish(ctx, &db.RunFinishParams{RunID: runID, Status: endStatus(ctx, err), Error: err.Error(), APIRequests: 7, TokenRefreshes: 1})
 		if ferr != nil {
 			f.t.Errorf("recording the run's end: %v", ferr)
 		}
@@ -227,19 +283,19 @@ func (f *fixture) publish(ctx context.Context, st *db.Stage, runID int64, pol sy
 }
 
 // publishStage plans st, decides the plan by pol and publishes the decisions.
-func publishStage(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry bool) (*db.PublishResult, error) {
+func publishStage(ctx context.Context, st *db.Stage, pol policy, dry bool) (*db.PublishResult, error) {
 	return publishStageLocked(ctx, st, pol, dry, nil)
 }
 
 // publishStageLocked is publishStage under the run's lock, when not nil.
-func publishStageLocked(ctx context.Context, st *db.Stage, pol syncrun.Policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
+func publishStageLocked(ctx context.Context, st *db.Stage, pol policy, dry bool, lock *db.Lock) (*db.PublishResult, error) {
 	plan, err := st.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dec := pol.Decide(plan, nil)
-	return st.Publish(ctx, &db.PublishParams{Scopes: dec.Scopes, Status: dec.Status, Error: dec.Error,
-		DryRun: dry, APIRequests: 7, TokenRefreshes: 1, WholeEntities: dec.WholeEntities, Lock: lock})
+	p := pol.decide(plan)
+	p.DryRun, p.APIRequests, p.TokenRefreshes, p.Lock = dry, 7, 1, lock
+	return st.Publish(ctx, p)
 }
 
 func addPaged[T any](ctx context.Context, rows []T, page int, add func(context.Context, string, []T) error) error {

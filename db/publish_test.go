@@ -12,7 +12,6 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
-	syncrun "github.com/evsync/evsync/sync"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -396,7 +395,7 @@ func TestUnmarkedScopeDoesNotPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.ScopeFail(entity.Agents, "1002", errors.New("listing agents: timeout"))
-	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
+	res, err := publishStage(ctx, st, policy{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +425,7 @@ func TestStageRejectsBadRows(t *testing.T) {
 		t.Fatalf("bad raw: %v", err)
 	}
 	st.ScopeComplete(entity.Users, entity.ScopeAll)
-	if _, err := f.publish(ctx, st, runID, syncrun.Policy{}, false, nil); err == nil {
+	if _, err := f.publish(ctx, st, runID, policy{}, false, nil); err == nil {
 		t.Fatal("publish after a staging error succeeded")
 	}
 	var status db.RunStatus
@@ -469,7 +468,7 @@ func TestStageConcurrentAdds(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	res, err := publishStage(ctx, st, syncrun.Policy{}, false)
+	res, err := publishStage(ctx, st, policy{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +488,7 @@ func TestPublishRejectsBadScopes(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.ScopeComplete(entity.Name(mark[0]), mark[1])
-		if _, err := publishStage(t.Context(), st, syncrun.Policy{}, false); err == nil {
+		if _, err := publishStage(t.Context(), st, policy{}, false); err == nil {
 			t.Errorf("mark %v accepted", mark)
 		}
 		st.Close()
@@ -573,7 +572,7 @@ func TestStageErrorNamesItsOwnRows(t *testing.T) {
 		t.Fatalf("err = %q\nwant prefix %q", err, want)
 	}
 	st.ScopeComplete(entity.Agents, "1001")
-	if _, err := publishStage(ctx, st, syncrun.Policy{}, false); err == nil || !strings.Contains(err.Error(), "staging agents from") {
+	if _, err := publishStage(ctx, st, policy{}, false); err == nil || !strings.Contains(err.Error(), "staging agents from") {
 		t.Fatalf("publish after a staging error: %v", err)
 	}
 }

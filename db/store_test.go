@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -246,17 +245,7 @@ func TestRunLedger(t *testing.T) {
 // of the whole test database for them.
 func TestSecretsNeverStored(t *testing.T) {
 	t.Parallel()
-	url := dbtest.NewURL(t)
-	ctx := t.Context()
-	pool, err := db.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, pool: pool, schema: "engage", s: dbtest.Store(t, pool, "engage")}
+	f := newFixture(t)
 	secrets := []string{}
 	secret := func(name string) string {
 		v := fmt.Sprintf("S3CR3T-%s-%d", name, len(secrets))
@@ -284,11 +273,7 @@ func TestSecretsNeverStored(t *testing.T) {
 	}
 	f.mustSync(tn, syncOpts{})
 
-	out, err := exec.CommandContext(ctx, "pg_dump", "--no-owner", "--dbname", url).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pg_dump: %v: %.500s", err, out)
-	}
-	dump := string(out)
+	dump := f.db.Dump(t)
 	if !strings.Contains(dump, "allowManualPass") || !strings.Contains(dump, "kept-not-a-secret-key") || !strings.Contains(dump, `"keep": 1`) {
 		t.Fatalf("dump lacks the non-secret keys; is the data there?")
 	}
@@ -298,7 +283,7 @@ func TestSecretsNeverStored(t *testing.T) {
 		}
 	}
 	var n int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM engage.agents_history WHERE raw ? 'allowManualPass'`).Scan(&n); err != nil || n != 4 {
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM engage.agents_history WHERE raw ? 'allowManualPass'`).Scan(&n); err != nil || n != 4 {
 		t.Fatalf("history rows with raw: %d, %v", n, err)
 	}
 }

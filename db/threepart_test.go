@@ -6,7 +6,6 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
-	syncrun "github.com/evsync/evsync/sync"
 )
 
 // TestThreePartKeys stages an entity keyed (sub_account_id, queue_id, agent_id) with no typed
@@ -37,7 +36,7 @@ func TestThreePartKeys(t *testing.T) {
 			rows = append(rows, db.Row{S: "s1", N: [2]int64{a.queue, a.agent}, Vals: []any{}, Raw: []byte(`{"agentId":1}`)})
 		}
 		add(entity.AgentQueues, rows...)
-		res, err := publishStage(ctx, st, syncrun.Policy{MaxDeleteFraction: 0.5}, false)
+		res, err := publishStage(ctx, st, policy{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

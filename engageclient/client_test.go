@@ -3,17 +3,13 @@ package engageclient
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
-	"slices"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -23,49 +19,29 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one test's fake server and client, with a log capture and the errors seen, both
-// checked for secrets when the test ends.
+// checked for the fake's secrets when the test ends (fixture.Watch).
 type env struct {
-	t    *testing.T
-	fake *engagefake.Server
-	c    *Client
-	logs *syncBuffer
-
-	mu   gosync.Mutex
-	errs []error
+	t     *testing.T
+	fake  *engagefake.Server
+	c     *Client
+	logs  *fixture.Logs
+	watch *fixture.Watch
 }
 
 // newEnv starts a fake with opts and a client on it, configured for fast tests; mod adjusts the
 // client config.
 func newEnv(t *testing.T, opts engagefake.Options, mod func(*Config)) *env {
 	t.Helper()
-	fake := engagefake.New(opts)
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	e := &env{t: t, fake: fake, logs: &syncBuffer{}}
+	fake := fixture.Fake(t, opts)
+	w := fixture.NewWatch(t, fake)
+	e := &env{t: t, fake: fake, logs: w.Logs, watch: w}
 	cfg := Config{
-		RCServerURL:       base,
-		EngageServerURL:   base,
+		RCServerURL:       fake.URL(),
+		EngageServerURL:   fake.URL(),
 		ClientID:          engagefake.DefaultClientID,
 		ClientSecret:      engagefake.DefaultClientSecret,
 		JWT:               engagefake.DefaultJWT,
@@ -75,7 +51,7 @@ func newEnv(t *testing.T, opts engagefake.Options, mod func(*Config)) *env {
 		BackoffCap:        100 * time.Millisecond,
 		MaxRetryDuration:  20 * time.Second,
 		RequestTimeout:    5 * time.Second,
-		Logger:            slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:            w.Logs.Logger(),
 	}
 	if opts.ClientSecret != "" {
 		cfg.ClientSecret = opts.ClientSecret
@@ -91,72 +67,11 @@ func newEnv(t *testing.T, opts engagefake.Options, mod func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.c = c
-	t.Cleanup(e.checkSecrets)
 	return e
 }
 
 // err records err for the secret check and returns it.
-func (e *env) err(err error) error {
-	if err != nil {
-		e.mu.Lock()
-		e.errs = append(e.errs, err)
-		e.mu.Unlock()
-	}
-	return err
-}
-
-// checkSecrets fails the test if any secret the fake knows (client secret, JWT, every token it
-// issued, every secret-bearing field), in any form a server or proxy may echo it (secretForms),
-// appears in a log line or an error.
-func (e *env) checkSecrets() {
-	e.t.Helper()
-	logs := e.logs.String()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var texts []string
-	for _, err := range e.errs {
-		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
-	}
-	o := e.fake.Options()
-	for _, secret := range secretForms(o.ClientID, o.ClientSecret, e.fake.SecretValues()) {
-		if strings.Contains(logs, secret) {
-			e.t.Errorf("a secret (%d chars) appears in the logs", len(secret))
-		}
-		for _, s := range texts {
-			if strings.Contains(s, secret) {
-				e.t.Errorf("a secret (%d chars) appears in an error: %.80s…", len(secret), s)
-			}
-		}
-	}
-}
-
-// secretForms lists what must never appear in logs or errors, for the secrets of 6 characters
-// or more: each secret as it is, query-escaped, path-escaped and JSON-escaped, and its first 16
-// characters (a secret cut short, by the server or by a truncation, is still a secret); and
-// base64 (standard and URL) of clientID:clientSecret, the Basic header's credentials.
-func secretForms(clientID, clientSecret string, secrets []string) []string {
-	var out []string
-	add := func(s string) {
-		out = append(out, s)
-		if len(s) > 24 {
-			out = append(out, s[:16])
-		}
-	}
-	for _, s := range secrets {
-		if len(s) < 6 {
-			continue
-		}
-		js, _ := json.Marshal(s)
-		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s), string(js[1 : len(js)-1])} {
-			add(f)
-		}
-	}
-	basic := []byte(clientID + ":" + clientSecret)
-	add(base64.StdEncoding.EncodeToString(basic))
-	add(base64.URLEncoding.EncodeToString(basic))
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+func (e *env) err(err error) error { return e.watch.Err(err) }
 
 func smallTenant() engagefake.TenantSpec {
 	return engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 8}
@@ -1271,11 +1186,11 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
+	logs := &fixture.Logs{}
 	newClient := func(base string) *Client {
 		c, err := New(Config{RCServerURL: base, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
 			ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 6000,
-			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			Logger: logs.Logger()})
 		if err != nil {
 			t.Fatal(err)
 		}

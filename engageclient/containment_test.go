@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // Secrets with characters that URL, path and JSON encoding change, and a credential that does
@@ -91,7 +92,7 @@ func TestErrorBodyRedactedBeforeTruncation(t *testing.T) {
 			if errors.As(err, &ae) {
 				text += ae.Body
 			}
-			for _, f := range secretForms("my-client", oddClientSecret, []string{oddClientSecret, oddJWT}) {
+			for _, f := range fixture.SecretForms("my-client", oddClientSecret, []string{oddClientSecret, oddJWT}) {
 				if strings.Contains(text, f) {
 					t.Errorf("error keeps %q of a secret: %.300s", f, text)
 				}

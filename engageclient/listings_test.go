@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // Client tests of the configuration listings (queue groups, skills, dial groups, assigned
@@ -27,19 +27,19 @@ import (
 // with a client on it. Errors the test records and the client's logs are checked for the
 // fake's secrets when the test ends.
 type listServer struct {
-	t    *testing.T
-	fake *engagefake.Server
-	c    *Client
-	logs *syncBuffer
+	t     *testing.T
+	fake  *engagefake.Server
+	c     *Client
+	watch *fixture.Watch
 
 	mu   gosync.Mutex
 	reqs []string // "GET /escaped/path?raw query"
-	errs []error
 }
 
 func newListServer(t *testing.T, h http.HandlerFunc, mods ...func(*Config)) *listServer {
 	t.Helper()
-	s := &listServer{t: t, fake: engagefake.New(engagefake.Options{Seed: 1, Tenant: smallTenant()}), logs: &syncBuffer{}}
+	fake := engagefake.New(engagefake.Options{Seed: 1, Tenant: smallTenant()}) // served by the test's server below
+	s := &listServer{t: t, fake: fake, watch: fixture.NewWatch(t, fake)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/voice/api/v1/admin/accounts/") {
 			s.fake.ServeHTTP(w, r)
@@ -59,7 +59,7 @@ func newListServer(t *testing.T, h http.HandlerFunc, mods ...func(*Config)) *lis
 	cfg := Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
 		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000,
 		BackoffBase: time.Millisecond, BackoffCap: 5 * time.Millisecond, MaxAttempts: 3,
-		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Logger: s.watch.Logs.Logger()}
 	for _, mod := range mods {
 		mod(&cfg)
 	}
@@ -68,7 +68,6 @@ func newListServer(t *testing.T, h http.HandlerFunc, mods ...func(*Config)) *lis
 		t.Fatal(err)
 	}
 	s.c = c
-	t.Cleanup(s.checkSecrets)
 	return s
 }
 
@@ -82,34 +81,7 @@ func (s *listServer) requests() []string {
 }
 
 // err records err for the secret check and returns it.
-func (s *listServer) err(err error) error {
-	if err != nil {
-		s.mu.Lock()
-		s.errs = append(s.errs, err)
-		s.mu.Unlock()
-	}
-	return err
-}
-
-// checkSecrets fails the test if a secret of the fake, in any form secretForms lists, is in
-// the logs or in an error recorded with err.
-func (s *listServer) checkSecrets() {
-	s.t.Helper()
-	logs := s.logs.String()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := s.fake.Options()
-	for _, secret := range secretForms(o.ClientID, o.ClientSecret, s.fake.SecretValues()) {
-		if strings.Contains(logs, secret) {
-			s.t.Errorf("a secret (%d chars) appears in the logs", len(secret))
-		}
-		for _, err := range s.errs {
-			if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
-				s.t.Errorf("a secret (%d chars) appears in an error: %.80s…", len(secret), err)
-			}
-		}
-	}
-}
+func (s *listServer) err(err error) error { return s.watch.Err(err) }
 
 // serveBody answers every listing with body.
 func serveBody(body string) http.HandlerFunc {

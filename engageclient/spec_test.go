@@ -13,6 +13,8 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/testing/apispec"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/engagetest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,10 +28,8 @@ type specEnv struct {
 
 func newSpecEnv(t *testing.T, opts engagefake.Options) *specEnv {
 	t.Helper()
-	fake := engagefake.New(opts)
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	doc, err := apispec.Load(t.Context(), base)
+	fake := fixture.Fake(t, opts)
+	doc, err := apispec.Load(t.Context(), fake.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,24 +37,11 @@ func newSpecEnv(t *testing.T, opts engagefake.Options) *specEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := engageclient.New(engageclient.Config{
-		RCServerURL:       base,
-		EngageServerURL:   base,
-		ClientID:          engagefake.DefaultClientID,
-		ClientSecret:      engagefake.DefaultClientSecret,
-		JWT:               engagefake.DefaultJWT,
-		RequestsPerMinute: 60000,
-		Concurrency:       4,
-		MaxAttempts:       4,
-		BackoffBase:       5 * time.Millisecond,
-		BackoffCap:        20 * time.Millisecond,
-		MaxRetryDuration:  10 * time.Second,
-		RequestTimeout:    10 * time.Second,
-		HTTPClient:        &http.Client{Transport: tr},
+	c := engagetest.Client(t, fake, func(c *engageclient.Config) {
+		c.Concurrency, c.MaxAttempts = 4, 4
+		c.MaxRetryDuration, c.RequestTimeout = 10*time.Second, 10*time.Second
+		c.HTTPClient = &http.Client{Transport: tr}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return &specEnv{fake: fake, tr: tr, c: c}
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -61,11 +63,9 @@ func TestRunSurvivesDatabaseRestartMidStaging(t *testing.T) {
 			t.Parallel()
 			// One fake API, two databases: the blip's and a clean one's.
 			e := newEnv(t, engagefake.Options{Seed: 211 + int64(i)})
-			clean := &env{t: t, fake: e.fake}
-			clean.pool, _ = dbtest.New(t)
-			clean.store = dbtest.Store(t, clean.pool, "engage")
-			proxy, proxyURL := dbtest.NewProxy(t, e.pool.Config().ConnString())
-			blip := dbtest.Store(t, openPool(t, proxyURL), "engage")
+			cleanDB := storetest.New(t)
+			clean := newEnvOn(t, e.fake, cleanDB)
+			blip, proxy := e.db.Proxied(t)
 			defer proxy.Close()
 
 			e.mustRun(syncrun.Config{}, db.RunSucceeded)
@@ -139,17 +139,12 @@ func TestAbandonedRunCarriesItsRealError(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := engagefake.New(engagefake.Options{Seed: 223 + int64(i),
+			fake := fixture.Fake(t, engagefake.Options{Seed: 223 + int64(i),
 				Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 3}})
-			fake.Start()
-			t.Cleanup(fake.Close)
-			dbURL := dbtest.NewURL(t)
-			direct := openPool(t, dbURL)
-			mustDo(t, db.MigrateUp(t.Context(), direct, "engage"))
-			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
-			away := dbtest.Store(t, openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
+			d := storetest.New(t)
+			away, proxy := d.Proxied(t, db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
-			e := &env{t: t, fake: fake, pool: direct, store: dbtest.Store(t, direct, "engage")}
+			e := newEnvOn(t, fake, d)
 			var dir string
 			if tt.stateDir {
 				dir = t.TempDir()

@@ -20,6 +20,8 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -166,20 +168,13 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := engagefake.New(engagefake.Options{Seed: 73 + int64(i),
+			fake := fixture.Fake(t, engagefake.Options{Seed: 73 + int64(i),
 				Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 3}})
-			fake.Start()
-			t.Cleanup(fake.Close)
-			dbURL := dbtest.NewURL(t)
-			direct := openPool(t, dbURL)
-			if err := db.MigrateUp(t.Context(), direct, "engage"); err != nil {
-				t.Fatal(err)
-			}
-			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
-			silent := dbtest.Store(t, openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
+			d := storetest.New(t)
+			silent, proxy := d.Proxied(t, db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
 
-			e := &env{t: t, fake: fake, pool: direct, store: dbtest.Store(t, direct, "engage")}
+			e := newEnvOn(t, fake, d)
 			c := &hookClient{Client: e.client(nil)}
 			tt.freeze(proxy, c)
 			r, err := syncrun.NewRunner(c, silent, syncrun.Config{Concurrency: 1}, nil)

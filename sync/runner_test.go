@@ -14,16 +14,27 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/engagetest"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// env is one test's fake API and database.
+// env is one test's fake API and database. The logs of its clients and runs, and the errors
+// of its runs, are checked for the fake's secrets when the test ends.
 type env struct {
 	t     *testing.T
 	fake  *engagefake.Server
-	pool  *pgxpool.Pool
-	store *db.Store
+	db    *storetest.DB
+	pool  *pgxpool.Pool // db's
+	store *db.Store     // db's
+	watch *fixture.Watch
+}
+
+// newEnvOn is the env of fake and d.
+func newEnvOn(t *testing.T, fake *engagefake.Server, d *storetest.DB) *env {
+	t.Helper()
+	return &env{t: t, fake: fake, db: d, pool: d.Pool, store: d.Store, watch: fixture.NewWatch(t, fake)}
 }
 
 func newEnv(t *testing.T, opts engagefake.Options) *env {
@@ -39,39 +50,22 @@ func newEnv(t *testing.T, opts engagefake.Options) *env {
 	if opts.Tenant.DialGroupsPerSubAccount == 0 {
 		opts.Tenant.DialGroupsPerSubAccount = -1
 	}
-	fake := engagefake.New(opts)
-	fake.Start()
-	t.Cleanup(fake.Close)
-	pool, schema := dbtest.New(t)
-	return &env{t: t, fake: fake, pool: pool, store: dbtest.Store(t, pool, schema)}
+	return newEnvOn(t, fixture.Fake(t, opts), storetest.New(t))
 }
 
 func (e *env) client(mod func(*engageclient.Config)) *engageclient.Client {
 	e.t.Helper()
-	o := e.fake.Options()
-	cfg := engageclient.Config{
-		RCServerURL: e.fake.URL(), EngageServerURL: e.fake.URL(),
-		ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT,
-		RequestsPerMinute: 60000, BackoffBase: 5 * time.Millisecond, BackoffCap: 20 * time.Millisecond,
-		MaxAttempts: 3,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	c, err := engageclient.New(cfg)
-	if err != nil {
-		e.t.Fatalf("engageclient.New: %v", err)
-	}
-	return c
+	return engagetest.Client(e.t, e.fake, func(c *engageclient.Config) { c.Logger = e.watch.Logs.Logger() }, mod)
 }
 
 func (e *env) run(ctx context.Context, cfg syncrun.Config) (*syncrun.Result, error) {
 	e.t.Helper()
-	r, err := syncrun.NewRunner(e.client(nil), e.store, cfg, nil)
+	r, err := syncrun.NewRunner(e.client(nil), e.store, cfg, e.watch.Logs.Logger())
 	if err != nil {
 		e.t.Fatalf("NewRunner: %v", err)
 	}
-	return r.Run(ctx)
+	res, err := r.Run(ctx)
+	return res, e.watch.Err(err)
 }
 
 func (e *env) mustRun(cfg syncrun.Config, wantStatus db.RunStatus) *syncrun.Result {
