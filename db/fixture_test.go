@@ -247,7 +247,7 @@ func (pol policy) decide(plan *db.Plan) *db.PublishParams {
 			d.Delete = sp.Missing > 0
 		}
 		p.Scopes = append(p.Scopes, d)
-		if !(pol.someSubs && entity.Of(sp.Entity).Scoped()) && !slices.Contains(p.WholeEntities, sp.Entity) {
+		if (!pol.someSubs || !entity.Of(sp.Entity).Scoped()) && !slices.Contains(p.WholeEntities, sp.Entity) {
 			p.WholeEntities = append(p.WholeEntities, sp.Entity)
 		}
 	}

@@ -57,7 +57,7 @@ const LockTimeoutDefault = time.Minute
 // LockTimeoutMin: the heartbeat needs whole seconds. A longer one than LockTimeoutMax keeps the
 // schema locked that long after its holder fell silent.
 const (
-	LockTimeoutMin = time.Second
+	LockTimeoutMin = time.Second //nolint:revive // Min names the bound (as Max does), not minutes
 	LockTimeoutMax = time.Hour
 )
 

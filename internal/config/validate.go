@@ -240,6 +240,7 @@ func checkListen(s string) error {
 	return nil
 }
 
+// ParseLevel reads log.level: debug, info, warn or error.
 func ParseLevel(s string) (slog.Level, error) {
 	switch s {
 	case "debug":
