@@ -57,8 +57,8 @@ type Config struct {
 	// AssignedAgentsPageSize pages the assigned-agents listings of queues and dial groups when
 	// > 0 (stopping on a short page); 0 requests each full list at once.
 	AssignedAgentsPageSize int
-	// Trigger is recorded on the run: "schedule", "manual" or "demo" (default "manual").
-	Trigger string
+	// Trigger is recorded on the run (default db.TriggerManual).
+	Trigger db.Trigger
 	// RequestsPerMinute is the client's pacing rate, used for the progress ETA.
 	RequestsPerMinute int
 	// ProgressInterval is how often Progress is called (default 2s).
@@ -86,7 +86,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max_delete_fraction: must be in (0,1], got %v", c.MaxDeleteFraction)
 	}
 	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.DefaultConcurrency)
-	c.Trigger = cmp.Or(c.Trigger, "manual")
+	c.Trigger = cmp.Or(c.Trigger, db.TriggerManual)
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 2 * time.Second
 	}
