@@ -122,12 +122,7 @@ func (r *Result) Totals() map[entity.Name]db.ScopeCounts {
 	for _, s := range r.Scopes {
 		t := out[s.Entity]
 		t.Entity = s.Entity
-		t.Fetched += s.Fetched
-		t.Inserted += s.Inserted
-		t.Updated += s.Updated
-		t.Unchanged += s.Unchanged
-		t.Deleted += s.Deleted
-		t.Restored += s.Restored
+		t.Add(s)
 		out[s.Entity] = t
 	}
 	return out
