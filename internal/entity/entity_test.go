@@ -72,7 +72,7 @@ func TestDescriptionsHold(t *testing.T) {
 }
 
 // AsOf is the registry as each migration knew it: the first five entities since the first
-// migration, the configuration entities since the fourth, every entity since the latest.
+// migration, the configuration entities since the fourth, and every entity at some version.
 func TestAsOf(t *testing.T) {
 	t.Parallel()
 	names := func(ds []*entity.Desc) []entity.Name {
@@ -83,6 +83,8 @@ func TestAsOf(t *testing.T) {
 		return out
 	}
 	first := []entity.Name{entity.Accounts, entity.SubAccounts, entity.Users, entity.AgentGroups, entity.Agents}
+	fourth := append(first, entity.QueueGroups, entity.Queues, entity.Skills, entity.DialGroups, entity.Campaigns,
+		entity.AgentQueues, entity.AgentDialGroups)
 	tests := []struct {
 		version int64
 		want    []entity.Name
@@ -90,8 +92,9 @@ func TestAsOf(t *testing.T) {
 		{0, nil},
 		{1, first},
 		{3, first},
-		{4, entity.Names()},
-		{99, entity.Names()},
+		{4, fourth},
+		{5, fourth},
+		{1 << 40, entity.Names()},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, names(entity.AsOf(tt.version))); diff != "" {
