@@ -8,7 +8,7 @@
 //	lock, err := store.LockTake(ctx)             // ErrLocked: another run holds the schema
 //	<-lock.Lost()                                // the lock's session died: stop the run
 //	closed, err := store.RunCloseAbandoned(ctx, known) // rows left 'running' by dead processes
-//	runID, err := store.RunCreate(ctx, "manual") // sync_runs row, status 'running'
+//	runID, err := store.RunCreate(ctx, db.TriggerManual) // sync_runs row, status 'running'
 //	st, err := store.StageBegin(ctx, runID)      // one dedicated connection
 //	st.Add(ctx, entity.Agents, source, rows)     // as pages arrive, from any goroutine
 //	st.ScopeComplete(entity.Agents, subID)       // or ScopeFail(entity, scope, err)

@@ -373,12 +373,7 @@ func totals(res *db.PublishResult) map[entity.Name]db.ScopeCounts {
 	for _, c := range res.Scopes {
 		t := out[c.Entity]
 		t.Entity = c.Entity
-		t.Fetched += c.Fetched
-		t.Inserted += c.Inserted
-		t.Updated += c.Updated
-		t.Unchanged += c.Unchanged
-		t.Deleted += c.Deleted
-		t.Restored += c.Restored
+		t.Add(c)
 		out[c.Entity] = t
 	}
 	return out

@@ -81,6 +81,16 @@ type ScopeCounts struct {
 	Fetched, Inserted, Updated, Unchanged, Deleted, Restored int64
 }
 
+// Add adds o's counts to c's; c keeps its entity, scope, status and error.
+func (c *ScopeCounts) Add(o ScopeCounts) {
+	c.Fetched += o.Fetched
+	c.Inserted += o.Inserted
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Deleted += o.Deleted
+	c.Restored += o.Restored
+}
+
 // entityPlan is what Publish does to one entity.
 type entityPlan struct {
 	e       *stageEntity
@@ -538,12 +548,7 @@ func (st *Stage) ledgerWrite(ctx context.Context, tx pgx.Tx, p *PublishParams, r
 		}
 		rows = append(rows, []any{st.runID, string(c.Entity), c.Scope, string(c.Status), errText,
 			c.Fetched, c.Inserted, c.Updated, c.Unchanged, c.Deleted, c.Restored})
-		tot.Fetched += c.Fetched
-		tot.Inserted += c.Inserted
-		tot.Updated += c.Updated
-		tot.Unchanged += c.Unchanged
-		tot.Deleted += c.Deleted
-		tot.Restored += c.Restored
+		tot.Add(c)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{st.s.schema, "sync_run_scopes"},
 		[]string{"run_id", "entity", "scope", "status", "error", "fetched", "inserted", "updated", "unchanged", "deleted", "restored"},

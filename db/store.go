@@ -431,7 +431,7 @@ func (s *Store) RunLastStarted(ctx context.Context) (time.Time, error) {
 }
 
 // RunCreate records a new run with status RunRunning and returns its id.
-func (s *Store) RunCreate(ctx context.Context, trigger string) (runID int64, err error) {
+func (s *Store) RunCreate(ctx context.Context, trigger Trigger) (runID int64, err error) {
 	err = s.pool.QueryRow(ctx, s.sql(`INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id`), trigger, RunRunning).Scan(&runID)
 	if err != nil {
 		return 0, fmt.Errorf("creating run: %w", err)
@@ -540,7 +540,7 @@ type Status struct {
 // RunInfo is one row of sync_runs.
 type RunInfo struct {
 	RunID          int64
-	Trigger        string
+	Trigger        Trigger
 	Status         RunStatus
 	Error          string
 	StartedAt      time.Time

@@ -1,9 +1,9 @@
 package db
 
-// The ledger's vocabulary. Each type below, and internal/entity's names, holds exactly the
-// values that the CHECK constraints of the migrations allow in the column named in its
-// comment, and nothing else restates them (TestVocabularyMatchesCheckConstraints compares the
-// two).
+// The ledger's vocabulary. Each type below but Trigger, and internal/entity's names, holds
+// exactly the values that the CHECK constraints of the migrations allow in the column named in
+// its comment, and nothing else restates them (TestVocabularyMatchesCheckConstraints compares
+// the two).
 
 // RunStatus is a run's status, sync_runs.status.
 type RunStatus string
@@ -39,6 +39,17 @@ const (
 
 // ScopeStatuses returns every scope status.
 func ScopeStatuses() []ScopeStatus { return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld} }
+
+// Trigger is what started a run, sync_runs.trigger. No CHECK constraint holds it: the column
+// has always taken any text, and a run recorded by another version keeps its trigger.
+type Trigger string
+
+// The triggers.
+const (
+	TriggerManual   Trigger = "manual"   // `syncer sync`
+	TriggerSchedule Trigger = "schedule" // the daemon's runs, its run on start included
+	TriggerDemo     Trigger = "demo"     // `syncer demo`
+)
 
 // FieldChangeKind is what happened to a path of an entity's API objects,
 // api_field_changes.change.

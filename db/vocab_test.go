@@ -2,16 +2,59 @@ package db_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
-// TestVocabularyMatchesCheckConstraints: db.Entities, db.RunStatuses and db.ScopeStatuses
+// TestVocabularyMatchesCheckConstraints: db.RunStatuses, db.ScopeStatuses and
+// db.FieldChangeKinds are the values the migrations' CHECK constraints allow (the entity names'
+// checks: TestEntityListSQLMatchesMigrations). Each constraint, replaced by one rendered from
+// the vocabulary in a transaction rolled back, leaves the schema's objects as they were.
+func TestVocabularyMatchesCheckConstraints(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	ctx := t.Context()
+	quoted := func(vs ...string) string { return "'" + strings.Join(vs, "', '") + "'" }
+	var runs, scopes, changes []string
+	for _, v := range db.RunStatuses() {
+		runs = append(runs, string(v))
+	}
+	for _, v := range db.ScopeStatuses() {
+		scopes = append(scopes, string(v))
+	}
+	for _, v := range db.FieldChangeKinds() {
+		changes = append(changes, string(v))
+	}
+	tests := []struct{ table, column, values string }{
+		{"sync_runs", "status", quoted(runs...)},
+		{"sync_run_scopes", "status", quoted(scopes...)},
+		{"api_field_changes", "change", quoted(changes...)},
+	}
+	shipped := dbtest.Objects(t, pool, schema)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // the rendered constraints are only looked at
+	for _, tt := range tests {
+		name := tt.table + "_" + tt.column + "_check"
+		tbl := schema + "." + tt.table
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+tbl+" DROP CONSTRAINT "+name+"; ALTER TABLE "+tbl+
+			" ADD CONSTRAINT "+name+" CHECK ("+tt.column+" IN ("+tt.values+"))"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if diff := cmp.Diff(shipped, dbtest.Objects(t, tx, schema)); diff != "" {
+		t.Errorf("the vocabulary's checks differ from the migrations' (-migrations +vocabulary):\n%s", diff)
+	}
+}
 
 // TestDescriptionsMatchTables: every entity description (internal/entity) is its migrated
 // table: the key is the primary key in order, each typed column has its description's type,

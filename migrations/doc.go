@@ -2,7 +2,10 @@
 //
 // The files use unqualified table names: db.MigrateUp runs them with search_path set to the
 // target schema (default "engage"), so one set of files serves any schema name.
-// Shipped migrations are never edited; add a new NNNNN_verb_noun.sql file instead.
+// Shipped migrations are never edited (shipped_test.go holds them to their sums); add a new
+// NNNNN_verb_noun.sql file instead. The SQL that lists every entity (the view entity_freshness,
+// the ledger's entity checks) is rendered from internal/entity: a change to the registry gets
+// its migration from `go run ./internal/tools/genmigration <verb_noun>`.
 package migrations
 
 import "embed"

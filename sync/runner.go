@@ -59,8 +59,8 @@ type Config struct {
 	// AssignedAgentsPageSize pages the assigned-agents listings of queues and dial groups when
 	// > 0 (stopping on a short page; at most PageSizeMax); 0 requests each full list at once.
 	AssignedAgentsPageSize int
-	// Trigger is recorded on the run: "schedule", "manual" or "demo" (default TriggerDefault).
-	Trigger string
+	// Trigger is recorded on the run (default TriggerDefault).
+	Trigger db.Trigger
 	// RequestsPerMinute is the client's pacing rate, used for the progress ETA.
 	RequestsPerMinute int
 	// ProgressInterval is how often ProgressFunc is called (default ProgressIntervalDefault).
@@ -78,7 +78,7 @@ type Config struct {
 // policy.go; Concurrency defaults to the client's own bound, engageclient.ConcurrencyDefault).
 const (
 	// TriggerDefault is the trigger recorded on a run whose Config names none.
-	TriggerDefault = "manual"
+	TriggerDefault = db.TriggerManual
 	// ProgressIntervalDefault is how often ProgressFunc is called unless ProgressInterval says.
 	ProgressIntervalDefault = 2 * time.Second
 )
@@ -177,12 +177,7 @@ func (r *Result) Totals() map[entity.Name]db.ScopeCounts {
 	for _, s := range r.Scopes {
 		t := out[s.Entity]
 		t.Entity = s.Entity
-		t.Fetched += s.Fetched
-		t.Inserted += s.Inserted
-		t.Updated += s.Updated
-		t.Unchanged += s.Unchanged
-		t.Deleted += s.Deleted
-		t.Restored += s.Restored
+		t.Add(s)
 		out[s.Entity] = t
 	}
 	return out

@@ -91,7 +91,7 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemonTenant, e
 	}
 	logger := a.tenantLogger(t)
 	run := func(ctx context.Context, trigger string) (runOutcome, error) {
-		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: trigger, LogProgress: true})
+		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: db.Trigger(trigger), LogProgress: true})
 		if errors.Is(err, syncrun.ErrLocked) {
 			// Not done: River retries it with backoff (the holder may be a frozen replica,
 			// whose lock dies within database.lock_timeout).

@@ -4,8 +4,10 @@
 // and db (staging, the publish SQL, history, the ledger's vocabulary) derive from these
 // descriptions, and so do `--entities` validation, `status` and the metrics.
 //
-// Adding an entity is: its description here, a migration with its tables, its client listing,
-// its fake endpoint, the row it is built into (sync/rows.go) and its tests.
+// Adding an entity is: its description here (Since: the next migration's number), the migration
+// `go run ./internal/tools/genmigration <verb_noun>` writes (the SQL that lists every entity,
+// rendered from these descriptions, and the new tables), its client listing, its fake
+// endpoint, the row it is built into (sync/rows.go) and its tests.
 package entity
 
 import (
@@ -104,6 +106,9 @@ type Desc struct {
 	// Fields maps a column to the paths of the entity's API object its value is read from,
 	// where From is not simply that path (Column.Paths).
 	Fields map[string][]string
+	// Since is the version of the migration that created the entity's tables: the SQL that
+	// lists every entity is rendered, as of any migration, from the entities it knew (AsOf).
+	Since int64
 }
 
 // pathRE matches a From that is a path of the API object: "gateName", "roles[].roleType".
@@ -196,7 +201,7 @@ func subAccountKey() Column {
 
 // descs is every entity in fetch and publish order (parents before children).
 var descs = []*Desc{
-	{Name: Accounts, Scope: OneScope, Listing: ListAccounts,
+	{Name: Accounts, Since: 1, Scope: OneScope, Listing: ListAccounts,
 		Key: []Column{{"main_account_id", Text, "mainAccountId"}},
 		Columns: []Column{
 			{"name", Text, "mainAccountName, else mainAccount.mainAccountName"},
@@ -204,7 +209,7 @@ var descs = []*Desc{
 		},
 		// The row's API object is the sub-account's nested mainAccount.
 		Fields: map[string][]string{"name": {"mainAccountName"}, "rc_account_id": {"rcAccountId"}}},
-	{Name: SubAccounts, Scope: OneScope, Listing: ListAccounts, Implies: []Name{Accounts},
+	{Name: SubAccounts, Since: 1, Scope: OneScope, Listing: ListAccounts, Implies: []Name{Accounts},
 		Key: []Column{{"sub_account_id", Text, "accountId"}},
 		Columns: []Column{
 			{"main_account_id", Text, "mainAccountId"},
@@ -213,7 +218,7 @@ var descs = []*Desc{
 			{"start_date", Time, "startDate"},
 			{"end_date", Time, "endDate"},
 		}},
-	{Name: Users, Scope: OneScope, Listing: ListUsers,
+	{Name: Users, Since: 1, Scope: OneScope, Listing: ListUsers,
 		Key: []Column{{"user_id", Int, "userId"}},
 		Columns: []Column{
 			{"parent_user_id", Int, "the hierarchy: the last id of parentPath, or the user whose children hold it"},
@@ -229,13 +234,13 @@ var descs = []*Desc{
 			{"created_at", Time, "creationDate"},
 		},
 		Fields: map[string][]string{"parent_user_id": {"parentPath"}}},
-	{Name: AgentGroups, Scope: PerSubAccount, Listing: ListAgentGroups,
+	{Name: AgentGroups, Since: 1, Scope: PerSubAccount, Listing: ListAgentGroups,
 		Key: []Column{subAccountKey(), {"agent_group_id", Int, "agentGroupId"}},
 		Columns: []Column{
 			{"name", Text, "groupName"},
 			{"is_default", Bool, "isDefault"},
 		}},
-	{Name: Agents, Scope: PerSubAccount, Listing: ListAgents, Implies: []Name{AgentGroups},
+	{Name: Agents, Since: 1, Scope: PerSubAccount, Listing: ListAgents, Implies: []Name{AgentGroups},
 		Key: []Column{subAccountKey(), {"agent_id", Int, "agentId"}},
 		Columns: []Column{
 			{"agent_group_id", Int, "the group the agent is listed under"},
@@ -250,13 +255,13 @@ var descs = []*Desc{
 			{"last_login_at", Time, "lastLoginDate"},
 		},
 		Fields: map[string][]string{"is_active": {"isActive", "active"}}},
-	{Name: QueueGroups, Scope: PerSubAccount, Listing: ListGateGroups,
+	{Name: QueueGroups, Since: 4, Scope: PerSubAccount, Listing: ListGateGroups,
 		Key: []Column{subAccountKey(), {"queue_group_id", Int, "gateGroupId"}},
 		Columns: []Column{
 			{"name", Text, "groupName"},
 			{"created_at", Time, "createdOn"},
 		}},
-	{Name: Queues, Scope: PerSubAccount, Listing: ListGateGroups, Implies: []Name{QueueGroups},
+	{Name: Queues, Since: 4, Scope: PerSubAccount, Listing: ListGateGroups, Implies: []Name{QueueGroups},
 		Key: []Column{subAccountKey(), {"queue_id", Int, "gates[].gateId"}},
 		Columns: []Column{
 			{"queue_group_id", Int, "the queue group whose gates hold it (gateGroupId)"},
@@ -268,7 +273,7 @@ var descs = []*Desc{
 		},
 		// The row's API object is the gate itself.
 		Fields: map[string][]string{"queue_id": {"gateId"}}},
-	{Name: Skills, Scope: PerSubAccount, Listing: ListGateGroupSkills, Implies: []Name{QueueGroups},
+	{Name: Skills, Since: 4, Scope: PerSubAccount, Listing: ListGateGroupSkills, Implies: []Name{QueueGroups},
 		Key: []Column{subAccountKey(), {"queue_group_id", Int, "the queue group listed (gateGroupId)"}, {"skill_id", Int, "skillId"}},
 		Columns: []Column{
 			{"name", Text, "skillName"},
@@ -276,7 +281,7 @@ var descs = []*Desc{
 			{"is_active", Bool, "active"},
 			{"created_at", Time, "createdOn"},
 		}},
-	{Name: DialGroups, Scope: PerSubAccount, Listing: ListDialGroups,
+	{Name: DialGroups, Since: 4, Scope: PerSubAccount, Listing: ListDialGroups,
 		Key: []Column{subAccountKey(), {"dial_group_id", Int, "dialGroupId"}},
 		Columns: []Column{
 			{"name", Text, "dialGroupName"},
@@ -284,7 +289,7 @@ var descs = []*Desc{
 			{"dial_mode", Text, "dialMode"},
 			{"is_active", Bool, "isActive"},
 		}},
-	{Name: Campaigns, Scope: PerSubAccount, Listing: ListDialGroups, Implies: []Name{DialGroups},
+	{Name: Campaigns, Since: 4, Scope: PerSubAccount, Listing: ListDialGroups, Implies: []Name{DialGroups},
 		Key: []Column{subAccountKey(), {"campaign_id", Int, "campaigns[].campaignId"}},
 		Columns: []Column{
 			{"dial_group_id", Int, "the dial group whose campaigns hold it (dialGroupId)"},
@@ -296,15 +301,27 @@ var descs = []*Desc{
 		},
 		// The row's API object is the campaign itself.
 		Fields: map[string][]string{"campaign_id": {"campaignId"}, "is_active": {"isActive"}}},
-	{Name: AgentQueues, Scope: PerSubAccount, Listing: ListGateAgents, Implies: []Name{Queues},
+	{Name: AgentQueues, Since: 4, Scope: PerSubAccount, Listing: ListGateAgents, Implies: []Name{Queues},
 		Key: []Column{subAccountKey(), {"queue_id", Int, "the queue listed (gateId)"}, {"agent_id", Int, "agentId"}}},
-	{Name: AgentDialGroups, Scope: PerSubAccount, Listing: ListDialGroupAgents, Implies: []Name{DialGroups},
+	{Name: AgentDialGroups, Since: 4, Scope: PerSubAccount, Listing: ListDialGroupAgents, Implies: []Name{DialGroups},
 		Key: []Column{subAccountKey(), {"dial_group_id", Int, "the dial group listed (dialGroupId)"}, {"agent_id", Int, "agentId"}}},
 }
 
 // All returns every entity's description in fetch and publish order (parents before children).
 // The descriptions are shared: do not change them.
 func All() []*Desc { return slices.Clone(descs) }
+
+// AsOf returns the description of every entity whose tables migration version created or
+// found (Since <= version), in All's order: the registry as that migration knew it.
+func AsOf(version int64) []*Desc {
+	var out []*Desc
+	for _, d := range descs {
+		if d.Since <= version {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 // Names returns every entity in fetch and publish order.
 func Names() []Name {

@@ -70,3 +70,35 @@ func TestDescriptionsHold(t *testing.T) {
 		}
 	}
 }
+
+// AsOf is the registry as each migration knew it: the first five entities since the first
+// migration, the configuration entities since the fourth, and every entity at some version.
+func TestAsOf(t *testing.T) {
+	t.Parallel()
+	names := func(ds []*entity.Desc) []entity.Name {
+		var out []entity.Name
+		for _, d := range ds {
+			out = append(out, d.Name)
+		}
+		return out
+	}
+	first := []entity.Name{entity.Accounts, entity.SubAccounts, entity.Users, entity.AgentGroups, entity.Agents}
+	fourth := append(first, entity.QueueGroups, entity.Queues, entity.Skills, entity.DialGroups, entity.Campaigns,
+		entity.AgentQueues, entity.AgentDialGroups)
+	tests := []struct {
+		version int64
+		want    []entity.Name
+	}{
+		{0, nil},
+		{1, first},
+		{3, first},
+		{4, fourth},
+		{5, fourth},
+		{1 << 40, entity.Names()},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, names(entity.AsOf(tt.version))); diff != "" {
+			t.Errorf("AsOf(%d) (-want +got):\n%s", tt.version, diff)
+		}
+	}
+}

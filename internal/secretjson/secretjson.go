@@ -10,7 +10,7 @@
 // phoneLoginPin, sipPass, apiKey, accessTokens, password1, apiKeyV2, passwordEncrypted,
 // privateKeyPem and a whole credentials object go; allowManualPass: true, campaignPass: 3 and
 // passwordExpirationDate stay. IsSecret is the rule; everything that judges a key uses it (or
-// IsSecretKey, its widest case).
+// IsSecretKey, its widest case; or IsSecretParam, which widens it for URL query parameters).
 package secretjson
 
 import (
@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -47,6 +48,16 @@ const (
 // IsSecretKey reports whether a JSON object key names a secret when its value is a string (the
 // widest case of the rule; see the package doc and IsSecret).
 func IsSecretKey(k string) bool { return kindOf([]byte(k)) != notSecret }
+
+// IsSecretParam reports whether a URL query parameter named k holds a secret: the rule for a
+// string value (IsSecretKey), and also any name that holds password, secret or token anywhere,
+// ignoring case, because parameter names run their words together (libpq's sslpassword). The
+// configuration's masking of the database URL applies it.
+func IsSecretParam(k string) bool {
+	lk := strings.ToLower(k)
+	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
+		IsSecretKey(k)
+}
 
 // IsSecret reports whether the member k: value (value being the raw JSON value, as it follows
 // the colon) is secret-bearing under the rule of the package doc.

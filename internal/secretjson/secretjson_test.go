@@ -218,6 +218,23 @@ func TestIsSecretKey(t *testing.T) {
 	}
 }
 
+// IsSecretParam is the rule for a string value and any name holding password, secret or token.
+func TestIsSecretParam(t *testing.T) {
+	t.Parallel()
+	got := map[string]bool{}
+	want := map[string]bool{
+		"sslpassword": true, "api_key": true, "pin": true, "jwt": true, "passphrase": true, "authorization": true,
+		"token2": true, "password": true, "client_secret": true, "tokenType": true, "passwordExpirationDate": true,
+		"application_name": false, "sslmode": false, "sslkey": false, "pinned": false, "key": false,
+	}
+	for k := range want {
+		got[k] = IsSecretParam(k)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("IsSecretParam (-want +got):\n%s", diff)
+	}
+}
+
 // BenchmarkScrub scrubs an agent-sized object (Scrub runs on every row's raw).
 func BenchmarkScrub(b *testing.B) {
 	in := []byte(benchObject)

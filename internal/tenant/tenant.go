@@ -112,7 +112,7 @@ type Options struct {
 	SubAccounts     []string
 	DryRun          bool
 	AllowMassDelete bool
-	Trigger         string
+	Trigger         db.Trigger
 	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
 }
 

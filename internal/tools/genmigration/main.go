@@ -1,0 +1,136 @@
+// Command genmigration writes the next migration of a change to the entity registry
+// (internal/entity): the SQL that lists every entity (the view entity_freshness and the CHECK
+// constraints on the ledger's entity columns), rendered by db from the registry.
+//
+//	go run ./internal/tools/genmigration [-dir migrations] <verb_noun>
+//
+// writes <dir>/NNNNN_<verb_noun>.sql, NNNNN being one more than the newest migration there. Its
+// Up section renders the SQL from the registry as it is; its Down section renders it from the
+// registry as of the migration before (entity.AsOf), with the checks NOT VALID when entities go
+// (their rows stay in the ledger). A new entity's description says Since: NNNNN; its tables
+// (CREATE TABLE in Up, before the view that reads them; DROP TABLE in Down, after it) are
+// written into the new file by hand. Shipped migrations are never edited: a change to the
+// registry gets a new file.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
+)
+
+func main() {
+	dir := flag.String("dir", "migrations", "the migrations directory")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: genmigration [-dir migrations] <verb_noun>")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	path, err := generate(*dir, flag.Arg(0), entity.All())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genmigration:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stdout, path)
+}
+
+// slugRE is a migration's verb_noun.
+var slugRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// migrationRE is a migration file's name; the version is group 1.
+var migrationRE = regexp.MustCompile(`^(\d{5})_[a-z0-9_]+\.sql$`)
+
+// generate writes the next migration of dir, named slug, for the registry ds, and returns its
+// path.
+func generate(dir, slug string, ds []*entity.Desc) (string, error) {
+	if !slugRE.MatchString(slug) {
+		return "", fmt.Errorf("bad name %q: want verb_noun in lower case (add_widgets)", slug)
+	}
+	latest, err := latestVersion(os.DirFS(dir))
+	if err != nil {
+		return "", err
+	}
+	text, err := render(latest+1, slug, ds)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%05d_%s.sql", latest+1, slug))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("creating the migration: %w", err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// latestVersion returns the version of the newest migration in fsys.
+func latestVersion(fsys fs.FS) (int64, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return 0, fmt.Errorf("listing the migrations: %w", err)
+	}
+	var latest int64
+	for _, e := range entries {
+		m := migrationRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseInt(m[1], 10, 64) // five digits
+		latest = max(latest, v)
+	}
+	if latest == 0 {
+		return 0, errors.New("listing the migrations: none found (run from the module root, or pass -dir)")
+	}
+	return latest, nil
+}
+
+// render renders migration version of the registry ds.
+func render(version int64, slug string, ds []*entity.Desc) (string, error) {
+	var before []*entity.Desc
+	var added []string
+	for _, d := range ds {
+		switch {
+		case d.Since > version:
+			return "", fmt.Errorf("entity %s has Since %d, but the next migration is %d", d.Name, d.Since, version)
+		case d.Since == version:
+			added = append(added, string(d.Name))
+		default:
+			before = append(before, d)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("-- +goose Up\n")
+	fmt.Fprintf(&b, "-- The SQL that lists every entity, rendered from internal/entity by\n"+
+		"-- `go run ./internal/tools/genmigration %s`.\n", slug)
+	if len(added) > 0 {
+		fmt.Fprintf(&b, "-- New entities: %s. Their tables are created before the view that reads them.\n",
+			strings.Join(added, ", "))
+	}
+	b.WriteString("\n" + db.EntityChecksSQL(ds, false) + "\n" + db.EntityViewsSQL(ds))
+	b.WriteString("\n-- +goose Down\n")
+	if len(added) > 0 {
+		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
+			"-- the entities rolled back: the checks hold for new rows only. Their tables are dropped after.\n")
+	}
+	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, len(added) > 0))
+	return b.String(), nil
+}
