@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/evsync/evsync/internal/tenant"
@@ -125,11 +126,12 @@ func tenantLine(r tenant.Result) string {
 		fmt.Fprintf(&b, "run %d %s", res.RunID, res.Status)
 	}
 	fmt.Fprintf(&b, " in %s; %d requests", res.Finished.Sub(res.Started).Round(time.Millisecond), res.API.Requests)
-	var fetched, ins, upd, del, rest int64
+	var sum db.ScopeCounts
 	for _, t := range res.Totals() {
-		fetched, ins, upd, del, rest = fetched+t.Fetched, ins+t.Inserted, upd+t.Updated, del+t.Deleted, rest+t.Restored
+		sum.Add(t)
 	}
-	fmt.Fprintf(&b, "; rows: %d fetched, %d inserted, %d updated, %d deleted, %d restored", fetched, ins, upd, del, rest)
+	fmt.Fprintf(&b, "; rows: %d fetched, %d inserted, %d updated, %d deleted, %d restored",
+		sum.Fetched, sum.Inserted, sum.Updated, sum.Deleted, sum.Restored)
 	errText := res.Error
 	if errText == "" && r.Err != nil {
 		errText = r.Err.Error()

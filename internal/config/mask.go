@@ -11,9 +11,9 @@ import (
 	"github.com/evsync/evsync/internal/secretjson"
 )
 
-// RedactURL masks the password of a URL and any query parameter that holds password, secret
-// or token, or that the secret rule names (secretjson.IsSecretKey: api_key, pin, jwt, ...). A
-// string that does not parse is Masked whole.
+// RedactURL masks the password of a URL and any query parameter the secret rule for URL
+// parameters names (secretjson.IsSecretParam: password, secret or token anywhere in the name,
+// or a secret key like api_key, pin, jwt). A string that does not parse is masked whole.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -27,9 +27,7 @@ func RedactURL(s string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			lk := strings.ToLower(k)
-			if strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
-				secretjson.IsSecretKey(k) {
+			if secretjson.IsSecretParam(k) {
 				q[k] = []string{"****"}
 			}
 		}
