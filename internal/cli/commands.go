@@ -114,7 +114,7 @@ type syncOptions struct {
 func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t Tenant, o syncOptions) (*syncrun.Result, error) {
 	client, err := engageclient.New(ccfg)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, usageErr("%w", daemon.NoRetry(err)) // a config error: the daemon does not retry it
 	}
 	entities := o.Entities
 	if len(entities) == 0 {
@@ -136,7 +136,7 @@ func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.C
 	scfg.ProgressFunc, scfg.ProgressInterval = a.progressReporter(logger, o.LogProgress)
 	runner, err := syncrun.NewRunner(client, store, scfg, logger)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, usageErr("%w", daemon.NoRetry(err)) // a config error: the daemon does not retry it
 	}
 	return runner.Run(ctx)
 }

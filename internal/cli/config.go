@@ -23,6 +23,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/evsync/evsync/internal/secretjson"
@@ -1029,8 +1030,8 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 
 // daemonConfig returns the process-wide settings of `syncer run` taken from c (which must be
 // valid); each tenant's schedule is its own (Tenant.Schedule).
-func (c Config) daemonConfig() daemonConfig {
-	return daemonConfig{
+func (c Config) daemonConfig() daemon.Config {
+	return daemon.Config{
 		ControlSchema:     c.Database.ControlSchema,
 		MaxConcurrentRuns: c.Schedule.MaxConcurrentRuns,
 		Grace:             c.Shutdown.GracePeriod,

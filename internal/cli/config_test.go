@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
@@ -610,7 +611,7 @@ func TestDaemonConfigFromConfig(t *testing.T) {
 	t.Parallel()
 	c := defaultConfig()
 	c.HTTP.Listen = ":9090"
-	want := daemonConfig{
+	want := daemon.Config{
 		ControlSchema: "evsync", MaxConcurrentRuns: 4,
 		Grace: 30 * time.Second, Listen: ":9090", ReadyStaleness: 26 * time.Hour,
 	}
