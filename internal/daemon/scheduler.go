@@ -18,7 +18,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/sqlident"
 )
 
 // SyncArgs is the job of one run of one tenant. Its only field is the tenant, so that a
@@ -188,7 +188,7 @@ func checkConfig(cfg schedulerConfig) error {
 	case cfg.Grace < 0:
 		return fmt.Errorf("negative grace period %s", cfg.Grace)
 	}
-	if err := db.CheckSchema(cfg.Schema); err != nil {
+	if err := sqlident.CheckSchema(cfg.Schema); err != nil {
 		return fmt.Errorf("control schema: %w", err)
 	}
 	seen := map[string]bool{}
@@ -480,7 +480,7 @@ func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
 // rivermigrate, then creates the replicas' registry table, under an advisory lock of its own
 // so that replicas starting together on a fresh database migrate one after the other.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	if err := db.CheckSchema(schema); err != nil {
+	if err := sqlident.CheckSchema(schema); err != nil {
 		return fmt.Errorf("migrating the control schema: %w", err)
 	}
 	conn, err := pool.Acquire(ctx)
@@ -501,7 +501,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		}
 	}()
 	// Only when missing: a role that owns the schema but may not create schemas is enough.
-	if _, err := db.SchemaEnsure(ctx, pool, schema); err != nil {
+	if err := schemaCreate(ctx, conn, schema); err != nil {
 		return fmt.Errorf("migrating the control schema %s: %w", schema, err) // err says "creating schema ..."
 	}
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
@@ -513,6 +513,25 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 	if err := createRegistry(ctx, conn, schema); err != nil {
 		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// schemaCreate creates schema when it does not exist. It looks in the catalog first:
+// PostgreSQL checks CREATE SCHEMA IF NOT EXISTS against the database's CREATE privilege even
+// when the schema exists, which would refuse a role that owns its schema but may not create
+// schemas. The caller holds the migration lock (migrateLockKey) on conn, so no other replica
+// creates it in between.
+func schemaCreate(ctx context.Context, conn *pgxpool.Conn, schema string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		return fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("creating schema %s: %w", schema, err)
 	}
 	return nil
 }
