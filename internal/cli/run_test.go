@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
@@ -243,5 +245,19 @@ func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 	}
 	if last, err := dt.LastRun(t.Context()); err != nil || last.Before(before.Add(-time.Second)) {
 		t.Errorf("LastRun after a run started at %s = %s, %v", before, last, err)
+	}
+}
+
+// A config error of a tenant's run is final for the daemon (it does not retry it) and a usage
+// error for `syncer sync` (exit 2), with its own text.
+func TestSyncOnceConfigErrorIsFinal(t *testing.T) {
+	t.Parallel()
+	_, err := (&app{}).syncOnce(t.Context(), nil, engageclient.Config{}, Tenant{}, syncOptions{})
+	var ee *exitError
+	if !errors.Is(err, daemon.ErrFinal) || !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Fatalf("syncOnce with no credentials = %v, want a usage error matching daemon.ErrFinal", err)
+	}
+	if want := "engageclient: Config.ClientID is required"; err.Error() != want {
+		t.Errorf("error text = %q, want %q", err, want)
 	}
 }
