@@ -5,18 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/sqlident"
 )
 
 // Store is the evsync sink in one schema of one database. It is safe for concurrent use.
@@ -120,34 +121,14 @@ func (s *Store) cleanupContext(ctx context.Context) (context.Context, context.Ca
 	return context.WithTimeout(context.WithoutCancel(ctx), s.cleanup)
 }
 
-var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
-// CheckSchema returns nil when name can hold evsync's tables: a plain lower-case SQL
-// identifier (a-z, 0-9, _, not starting with a digit, at most 63 characters) that is not one
-// of PostgreSQL's own schemas (information_schema, and pg_catalog, pg_toast and every other
-// pg_* name), where the migrations would create their tables among the system's. public is
-// fine. Its errors match ErrBadSchema and read after the setting's name ("database.schema:
-// must ...").
-func CheckSchema(name string) error {
-	switch {
-	case !schemaRE.MatchString(name):
-		return badSchemaError(fmt.Sprintf("must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters), got %q", name))
-	case strings.HasPrefix(name, "pg_") || name == "information_schema":
-		return badSchemaError(fmt.Sprintf("must not be a PostgreSQL system schema (information_schema, pg_*), got %q", name))
-	}
-	return nil
-}
-
-// badSchemaError is CheckSchema's error: its own text, matching ErrBadSchema.
-type badSchemaError string
-
-func (e badSchemaError) Error() string        { return string(e) }
-func (e badSchemaError) Is(target error) bool { return target == ErrBadSchema }
+// CheckSchema returns nil when name can hold evsync's tables: see sqlident.CheckSchema. Its
+// errors match ErrBadSchema.
+func CheckSchema(name string) error { return sqlident.CheckSchema(name) }
 
 // ErrBadSchema is matched by the errors of CheckSchema, the Store methods and the Migrate
 // functions when the schema name is not a plain lower-case identifier or names a PostgreSQL
-// system schema.
-var ErrBadSchema = errors.New("db: schema must be a lower-case identifier and not a PostgreSQL system schema")
+// system schema. It is sqlident.ErrBadSchema.
+var ErrBadSchema = sqlident.ErrBadSchema
 
 // ErrLocked is returned by Store.LockTake when another run holds the schema's advisory lock.
 var ErrLocked = errors.New("db: another run holds the lock")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evsync/evsync/internal/daemon"
+
 	"github.com/evsync/evsync/internal/config"
 )
 
@@ -117,7 +119,7 @@ func TestDaemonConfigFromConfig(t *testing.T) {
 	t.Parallel()
 	c := config.Default()
 	c.HTTP.Listen = ":9090"
-	want := daemonConfig{
+	want := daemon.Config{
 		ControlSchema: "evsync", MaxConcurrentRuns: 4,
 		Grace: 30 * time.Second, Listen: ":9090", ReadyStaleness: 26 * time.Hour,
 	}

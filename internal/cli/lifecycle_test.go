@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -127,21 +127,22 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
 		t.Fatal(err)
 	}
-	tn := testTenant(t, config.DefaultTenant, "@yearly", false, func(context.Context, string) (runOutcome, error) { return runOutcome{}, nil })
-	tn.LastSuccess = func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
-	d, err := newDaemon(daemonConfig{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour},
-		pool, []daemonTenant{tn}, testLogger(t), nil)
+	tn := testTenant(t, config.DefaultTenant, "@yearly", false, func(context.Context, string) (daemon.Outcome, error) { return daemon.Outcome{}, nil })
+	tn.LastSuccess = func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
+	reg := prometheus.NewRegistry()
+	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour,
+		DefaultTenant: config.DefaultTenant, Logger: testLogger(t), Registry: reg}, []daemon.Tenant{tn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := startDaemon(t, d)
-	<-d.listening
-	code, body := get(t, "http://"+d.addr()+"/healthz/data")
+	<-d.Listening()
+	code, body := httpGet(t, "http://"+d.Addr()+"/healthz/data")
 	want := fmt.Sprintf("not fresh: agents is stale: its last complete run %d finished 30h", old)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
 		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
 	}
-	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues(config.DefaultTenant)); got != float64(oldAt.UnixNano())/1e9 {
+	if got := metricValue(t, reg, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": config.DefaultTenant}); got != float64(oldAt.UnixNano())/1e9 {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
 	}
 	if err := stop(); err != nil {

@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -70,8 +73,9 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDaemon(daemonConfig{ControlSchema: testControlSchema, FetchPollInterval: 100 * time.Millisecond},
-		pool, []daemonTenant{tn}, testLogger(t), nil)
+	reg := prometheus.NewRegistry()
+	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, FetchPollInterval: 100 * time.Millisecond,
+		Logger: testLogger(t), Registry: reg}, []daemon.Tenant{tn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +91,7 @@ FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMI
 		}
 		return j
 	}
-	eventually(t, "a run to find the lock held", func() bool { return counterValue(d, config.DefaultTenant, "skipped") >= 1 })
+	eventually(t, "a run to find the lock held", func() bool { return counterValue(t, reg, config.DefaultTenant, "skipped") >= 1 })
 	eventually(t, "the job to record the attempt", func() bool { return job().Errors >= 1 })
 	if j := job(); j.State == "completed" || !strings.Contains(j.LastError, "lock") {
 		t.Fatalf("job after a run found the lock held: %+v; want it not completed, its error naming the lock", j)
@@ -97,7 +101,7 @@ FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMI
 	if j := job(); j.Attempt < 2 {
 		t.Errorf("job %+v completed at attempt %d, want a retry", j, j.Attempt)
 	}
-	if n := counterValue(d, config.DefaultTenant, "succeeded"); n < 1 {
+	if n := counterValue(t, reg, config.DefaultTenant, "succeeded"); n < 1 {
 		t.Errorf("runs_total{status=succeeded} = %v, want the retry counted", n)
 	}
 	if err := stop(); err != nil {

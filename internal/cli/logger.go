@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/daemon"
 )
 
 // newLogger returns the logger that log.level and log.format describe, writing to w. Format
@@ -39,8 +40,8 @@ func durationText(_ []string, a slog.Attr) slog.Attr {
 
 // daemonConfigOf returns the process-wide settings of `syncer run` taken from c (which must be
 // valid); each tenant's schedule is its own (Tenant.Schedule).
-func daemonConfigOf(c config.Config) daemonConfig {
-	return daemonConfig{
+func daemonConfigOf(c config.Config) daemon.Config {
+	return daemon.Config{
 		ControlSchema:     c.Database.ControlSchema,
 		MaxConcurrentRuns: c.Schedule.MaxConcurrentRuns,
 		Grace:             c.Shutdown.GracePeriod,

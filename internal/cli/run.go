@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/evsync/evsync/db"
@@ -63,7 +62,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	var dts []daemonTenant
+	var dts []daemon.Tenant
 	for _, t := range tenants {
 		dt, err := a.daemonTenant(pool, t)
 		if err != nil {
@@ -71,7 +70,9 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		}
 		dts = append(dts, dt)
 	}
-	d, err := newDaemon(daemonConfigOf(a.cfg), pool, dts, logger, prometheus.NewRegistry())
+	dcfg := daemonConfigOf(a.cfg)
+	dcfg.ParseSchedule, dcfg.DefaultTenant, dcfg.Logger = parseSpec, config.DefaultTenant, logger
+	d, err := daemon.New(pool, dcfg, dts)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -80,37 +81,35 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 
 // daemonTenant is tenant t as the daemon runs it: its schedule, read in its time zone, its
 // runs against its schema on pool, and its freshness.
-func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemonTenant, error) {
+func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, error) {
 	store, err := db.NewStore(pool, t.Schema, tenant.StoreOptions(a.cfg)...)
 	if err != nil {
-		return daemonTenant{}, err
+		return daemon.Tenant{}, err
 	}
 	sched, err := parseCron(t.Schedule)
 	if err != nil {
-		return daemonTenant{}, usageErr("tenant %s: %v", t.Name, err)
+		return daemon.Tenant{}, usageErr("tenant %s: %v", t.Name, err)
 	}
 	logger := a.tenantLogger(t)
-	run := func(ctx context.Context, trigger string) (runOutcome, error) {
+	run := func(ctx context.Context, trigger string) (daemon.Outcome, error) {
 		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: db.Trigger(trigger), LogProgress: true})
 		if errors.Is(err, syncrun.ErrLocked) {
-			// Not done: River retries it with backoff (the holder may be a frozen replica,
-			// whose lock dies within database.lock_timeout).
+			// Not done: the daemon retries it with backoff (the holder may be a frozen
+			// replica, whose lock dies within database.lock_timeout).
 			logger.Info("run skipped: another run holds the lock", "schema", t.Schema)
-			return runOutcome{Status: outcomeSkipped, Started: time.Now(), Finished: time.Now()},
+			return daemon.Outcome{Status: daemon.StatusSkipped, Started: time.Now(), Finished: time.Now()},
 				fmt.Errorf("another run holds the lock on schema %s: %w", t.Schema, err)
 		}
-		out := outcomeOf(res)
-		out.Final = err != nil && finalError(err)
-		return out, err
+		if authRejected(err) || errors.Is(err, tenant.ErrConfig) {
+			err = daemon.NoRetry(err) // a retry with the same credentials or config cannot help
+		}
+		return outcomeOf(res), err
 	}
 	entities := t.Sync.Entities
-	return daemonTenant{
-		Job: daemon.Tenant{Name: t.Name, Schedule: sched, RunOnStart: t.Schedule.RunOnStart,
-			Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries, Spec: specOf(t.Schedule),
-			LastRun: store.RunLastStarted},
-		Cron:        t.Schedule.Cron,
-		Run:         run,
-		LastSuccess: func(ctx context.Context) (freshness, error) { return lastSuccess(ctx, store, entities) },
+	return daemon.Tenant{Name: t.Name, Schedule: sched, Cron: t.Schedule.Cron, Spec: specOf(t.Schedule),
+		RunOnStart: t.Schedule.RunOnStart, Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries,
+		LastRun: store.RunLastStarted, Run: run,
+		LastSuccess: func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entities) },
 	}, nil
 }
 
@@ -150,19 +149,25 @@ func authRejected(err error) bool {
 }
 
 // outcomeOf turns a run's result into what the daemon's metrics observe.
-func outcomeOf(res *syncrun.Result) runOutcome {
+func outcomeOf(res *syncrun.Result) daemon.Outcome {
 	if res == nil {
 		now := time.Now()
-		return runOutcome{Status: db.RunFailed, Started: now, Finished: now}
+		return daemon.Outcome{Status: daemon.StatusFailed, Started: now, Finished: now}
 	}
-	o := runOutcome{
-		RunID: res.RunID, Status: res.Status, Started: res.Started, Finished: res.Finished,
+	o := daemon.Outcome{
+		RunID: res.RunID, Status: daemon.Status(res.Status), Started: res.Started, Finished: res.Finished,
 		Rows:        make(map[entity.Name]map[string]int64),
 		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
 		TokenRefreshes: res.API.Refreshes,
 	}
-	if !res.DryRun {
-		o.FieldChanges = res.FieldChanges
+	if !res.DryRun && len(res.FieldChanges) > 0 {
+		o.FieldChanges = make(map[entity.Name]map[string]int64)
+		for _, c := range res.FieldChanges {
+			if o.FieldChanges[c.Entity] == nil {
+				o.FieldChanges[c.Entity] = map[string]int64{}
+			}
+			o.FieldChanges[c.Entity][string(c.Change)]++
+		}
 	}
 	for e, t := range res.Totals() {
 		o.Rows[e] = map[string]int64{

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	syncrun "github.com/evsync/evsync/sync"
@@ -100,22 +101,22 @@ func printStatus(w io.Writer, header, schema string, st *db.Status, fs *db.Field
 // lastSuccess is the freshness of the least fresh entity that runs of entities sync (as
 // entity_freshness defines it: fresh means complete): the daemon is ready only while every one
 // of them is fresh. A zero At means that entity has never been complete.
-func lastSuccess(ctx context.Context, store *db.Store, entities []entity.Name) (freshness, error) {
+func lastSuccess(ctx context.Context, store *db.Store, entities []entity.Name) (daemon.Freshness, error) {
 	st, err := store.StatusGet(ctx, 1)
 	if err != nil {
-		return freshness{}, err
+		return daemon.Freshness{}, err
 	}
 	sel := syncrun.Config{Entities: entities}
-	var f freshness
+	var f daemon.Freshness
 	for _, e := range st.Entities {
 		if e.Entity == "" || !sel.Selects(e.Entity) {
 			continue
 		}
 		if e.LastSuccessAt == nil {
-			return freshness{Entity: e.Entity}, nil
+			return daemon.Freshness{Entity: e.Entity}, nil
 		}
 		if f.Entity == "" || e.LastSuccessAt.Before(f.At) {
-			f = freshness{Entity: e.Entity, RunID: e.LastSuccessRunID, At: *e.LastSuccessAt}
+			f = daemon.Freshness{Entity: e.Entity, RunID: e.LastSuccessRunID, At: *e.LastSuccessAt}
 		}
 	}
 	return f, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -143,7 +144,7 @@ func Default() Config {
 	var c Config
 	c.Database.URL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	c.Database.Schema = db.SchemaDefault
-	c.Database.ControlSchema = "evsync"
+	c.Database.ControlSchema = daemon.ControlSchemaDefault
 	c.Database.LockTimeout = db.LockTimeoutDefault
 	c.RingCentral.ServerURL = engageclient.RCServerURLDefault
 	c.Engage.ServerURL = engageclient.EngageServerURLDefault
@@ -156,14 +157,14 @@ func Default() Config {
 	c.Sync.MaxDeleteFraction = syncrun.MaxDeleteFractionDefault
 	c.Sync.Timeout = SyncTimeoutDefault
 	c.Sync.TenantConcurrency = TenantConcurrencyDefault
-	c.Schedule.Cron = "@daily"
-	c.Schedule.Timezone = "UTC"
-	c.Schedule.Timeout = time.Hour
-	c.Schedule.Retries = 2
-	c.Schedule.MaxConcurrentRuns = 4
-	c.HTTP.ReadyStaleness = 26 * time.Hour
+	c.Schedule.Cron = daemon.CronDefault
+	c.Schedule.Timezone = daemon.TimezoneDefault
+	c.Schedule.Timeout = daemon.TimeoutDefault
+	c.Schedule.Retries = daemon.RetriesDefault
+	c.Schedule.MaxConcurrentRuns = daemon.MaxConcurrentRunsDefault
+	c.HTTP.ReadyStaleness = daemon.ReadyStalenessDefault
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
-	c.Shutdown.GracePeriod = 30 * time.Second
+	c.Shutdown.GracePeriod = daemon.GraceDefault
 	return c
 }

@@ -18,7 +18,7 @@ func validateSchedule(s Schedule, bad problemFunc) {
 	if s.Timezone == "" || tzErr != nil {
 		loc = time.UTC // reported below; the cron check still runs
 	}
-	if _, err := parseCron(s.Cron, s.Seconds, time.Now().In(loc)); err != nil {
+	if err := s.checkCron(time.Now().In(loc)); err != nil {
 		bad("schedule.cron", "%v", err)
 	}
 	if s.Timezone == "" || tzErr != nil {
@@ -27,8 +27,8 @@ func validateSchedule(s Schedule, bad problemFunc) {
 	if s.Timeout <= 0 {
 		bad("schedule.timeout", "must be a positive duration like \"1h\", got %q", s.Timeout)
 	}
-	if n := s.Retries; n < 0 || n > 10 {
-		bad("schedule.retries", "must be an integer from 0 to 10, got %d", n)
+	if n := s.Retries; n < 0 || n > daemon.RetriesMax {
+		bad("schedule.retries", "must be an integer from 0 to %d, got %d", daemon.RetriesMax, n)
 	}
 }
 
@@ -42,17 +42,19 @@ const (
 )
 
 // Parse reads the schedule as the daemon runs it: the cron spec of Cron (with a leading
-// seconds field when Seconds), checked as validation checks it (parseCron), read in Timezone;
-// an "@every" interval ticks at its multiples (daemon.Every), the same whichever replica
-// leads. Validation and the daemon both read a schedule through it. Its errors name the key.
+// seconds field when Seconds) read in Timezone; an "@every" interval ticks at its multiples
+// (daemon.Every), the same whichever replica leads. It is the one reader of a schedule:
+// validation parses through it too (parseSpec) and adds the checks of what parses but cannot
+// work (checkCron), so Parse itself accepts what the daemon's tests and a replica lacking the
+// tenant (which reads the leader's Spec) hand it.
 func (s Schedule) Parse() (cron.Schedule, error) {
 	loc, err := time.LoadLocation(s.Timezone)
-	if s.Timezone == "" || err != nil {
-		return nil, fmt.Errorf("schedule.timezone: must be an IANA time zone name like UTC or Europe/Berlin, got %q", s.Timezone)
-	}
-	sched, err := parseCron(s.Cron, s.Seconds, time.Now().In(loc))
 	if err != nil {
-		return nil, fmt.Errorf("schedule.cron: %w", err)
+		return nil, fmt.Errorf("loading schedule.timezone %q: %w", s.Timezone, err)
+	}
+	sched, err := s.parseSpec()
+	if err != nil {
+		return nil, fmt.Errorf("parsing schedule.cron %q: %w", s.Cron, err)
 	}
 	if e, ok := sched.(cron.ConstantDelaySchedule); ok {
 		return daemon.Every(e.Delay), nil
@@ -60,36 +62,43 @@ func (s Schedule) Parse() (cron.Schedule, error) {
 	return daemon.InZone(sched, loc), nil
 }
 
-// parseCron parses the cron spec of schedule.cron, read with a leading seconds field when
-// seconds is true: it must parse, an "@every" interval must be at least minEvery (robfig/cron
-// would silently run "@every -1h" and "@every 1ms" every second), and the spec must match a
-// time after now (robfig/cron looks five years ahead: "0 0 30 2 *" matches none and would
-// never run). Its error reads after the key.
-func parseCron(spec string, seconds bool, now time.Time) (cron.Schedule, error) {
-	var sched cron.Schedule
-	var err error
-	if seconds {
-		sched, err = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(spec)
-		if err != nil {
-			return nil, fmt.Errorf("must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
-		}
-	} else if sched, err = cron.ParseStandard(spec); err != nil {
-		return nil, fmt.Errorf("must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
+// parseSpec parses the cron spec alone, with robfig/cron's own error.
+func (s Schedule) parseSpec() (cron.Schedule, error) {
+	fields := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
+	if s.Seconds {
+		fields |= cron.Second
+	}
+	return cron.NewParser(fields).Parse(s.Cron)
+}
+
+// checkCron checks the cron spec of schedule.cron, read with a leading seconds field when
+// s.Seconds: it must parse, an "@every" interval must be at least minEvery (robfig/cron would
+// silently run "@every -1h" and "@every 1ms" every second), and the spec must match a time
+// after now (robfig/cron looks five years ahead: "0 0 30 2 *" matches none and would never
+// run). Its error reads after the key.
+func (s Schedule) checkCron(now time.Time) error {
+	spec := s.Cron
+	sched, err := s.parseSpec()
+	switch {
+	case err != nil && s.Seconds:
+		return fmt.Errorf("must be 6 fields (second minute hour day-of-month month day-of-week, as schedule.seconds is true) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
+	case err != nil:
+		return fmt.Errorf("must be 5 fields (minute hour day-of-month month day-of-week) or a descriptor like @daily or @every 1h, got %q: %s", spec, oneline.Of(err.Error(), 0))
 	}
 	if d, ok := everyInterval(spec); ok {
 		low, want := minEvery, "at least 1m (or 1s with schedule.seconds: true)"
-		if seconds {
+		if s.Seconds {
 			low, want = minEveryWithSecondsField, "at least 1s"
 		}
 		if d < low {
-			return nil, fmt.Errorf("an @every interval must be %s, got %q", want, spec)
+			return fmt.Errorf("an @every interval must be %s, got %q", want, spec)
 		}
-		return sched, nil
+		return nil
 	}
 	if sched.Next(now).IsZero() {
-		return nil, fmt.Errorf("matches no time in the next 5 years (a date like February 30), so it would never run, got %q", spec)
+		return fmt.Errorf("matches no time in the next 5 years (a date like February 30), so it would never run, got %q", spec)
 	}
-	return sched, nil
+	return nil
 }
 
 // everyInterval returns the interval of an "@every D" spec (after an optional CRON_TZ= or TZ=

@@ -32,9 +32,9 @@ func BenchmarkFirstRunLatency(b *testing.B) {
 		}
 		tenants := []Tenant{{Name: "acme", Schedule: every(b, "@every 1s"), Timeout: time.Minute}}
 		started := time.Now()
-		var ds []*Daemon
+		var ds []*scheduler
 		for range 2 {
-			ds = append(ds, startReplica(b, url, Config{Schema: schema, MaxWorkers: 1, Tenants: tenants, Run: run,
+			ds = append(ds, startReplica(b, url, schedulerConfig{Schema: schema, MaxWorkers: 1, Tenants: tenants, Run: run,
 				Grace: time.Second, FetchPollInterval: 100 * time.Millisecond}))
 		}
 		select {

@@ -1,41 +1,128 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"strings"
-	"sync"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/singleflight"
 
-	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 )
 
-// SyncArgs is the job of one run of one tenant. Its only field is the tenant, so that a
-// unique job (ByArgs) is unique per tenant.
-type SyncArgs struct {
-	Tenant string `json:"tenant"`
+// Status is how a scheduled run ended, as the daemon logs and counts it
+// (evsync_runs_total's status label): a run's final status, or StatusSkipped.
+type Status string
+
+// The statuses of a scheduled run.
+const (
+	StatusSucceeded Status = "succeeded"
+	StatusPartial   Status = "partial" // not retried: a retry cannot mend the scopes that failed
+	StatusFailed    Status = "failed"
+	StatusCanceled  Status = "canceled"
+	// StatusSkipped is a run that did not happen because another run held the tenant's lock.
+	// It is not a run status (no run was recorded): only the daemon's metrics and logs carry
+	// it. The run is retried without using up a retry (Busy).
+	StatusSkipped Status = "skipped"
+)
+
+// Statuses lists every Status, the values of evsync_runs_total's status label.
+func Statuses() []Status {
+	return []Status{StatusSucceeded, StatusPartial, StatusFailed, StatusCanceled, StatusSkipped}
 }
 
-// Kind is the River job kind of a tenant's run.
-func (SyncArgs) Kind() string { return "evsync_sync" }
+// RunFunc performs one run of a tenant; trigger is "schedule" for the daemon's runs. It
+// returns the outcome even with an error where it can (the run id, counters). Whether the run
+// is retried follows from the outcome's Status and the error (see jobError): a run that found
+// the tenant's lock held returns StatusSkipped, or an error matching ErrBusy; one that
+// retrying cannot mend returns StatusPartial, or an error matching ErrFinal (NoRetry).
+type RunFunc func(ctx context.Context, trigger string) (Outcome, error)
 
-// Tenant is what the daemon needs of one tenant: when it runs, and for how long.
+// Outcome is what the daemon logs and counts of one run.
+type Outcome struct {
+	RunID          int64
+	Status         Status // "" means succeeded without an error, failed or canceled with one
+	Started        time.Time
+	Finished       time.Time
+	Rows           map[entity.Name]map[string]int64 // entity -> kind (fetched, inserted, updated, unchanged, deleted, restored) -> n
+	APIRequests    int64
+	Retries        int64
+	RateLimited    int64
+	TokenRefreshes int64
+	FieldChanges   map[entity.Name]map[string]int64 // entity -> change (added, removed, type_changed) -> paths
+}
+
+// Freshness is how fresh a tenant's synced data is: its least fresh entity, and the run that
+// last completed every scope of it (entity_freshness). A zero At means Entity has never been
+// complete.
+type Freshness struct {
+	Entity entity.Name
+	RunID  int64
+	At     time.Time
+}
+
+// The defaults of Config's zero fields, and of a tenant's schedule.
+const (
+	MaxConcurrentRunsDefault = 4
+	GraceDefault             = 30 * time.Second
+	ReadyStalenessDefault    = 26 * time.Hour
+	DataCheckIntervalDefault = time.Minute
+	// ControlSchemaDefault is the schema of River's tables.
+	ControlSchemaDefault = "evsync"
+	// CronDefault, TimezoneDefault, TimeoutDefault and RetriesDefault are a tenant's schedule
+	// unless its config says otherwise; RetriesMax bounds its retries.
+	CronDefault     = "@daily"
+	TimezoneDefault = "UTC"
+	TimeoutDefault  = time.Hour
+	RetriesDefault  = 2
+	RetriesMax      = 10
+)
+
+// Config are the process-wide settings of `syncer run`; each tenant's schedule is its own
+// (Tenant).
+type Config struct {
+	ControlSchema     string        // River's tables (database.control_schema); migrated by the caller (Migrate)
+	MaxConcurrentRuns int           // runs in flight on this replica; 0 = MaxConcurrentRunsDefault
+	Grace             time.Duration // how long shutdown waits for the canceled runs to return; 0 = GraceDefault
+	Listen            string        // address of /healthz, /healthz/data, /readyz, /metrics; "" = no HTTP server
+	ReadyStaleness    time.Duration // /healthz/data fails when a tenant's last success is older; 0 = ReadyStalenessDefault
+	DataCheckInterval time.Duration // how old /healthz/data's cached freshness may get before a probe reads it again; 0 = DataCheckIntervalDefault
+	FetchPollInterval time.Duration // how often an idle replica polls for jobs; 0 = River's 1s
+	// ParseSchedule reads the Spec of a tenant that another live replica has and this one
+	// lacks, so that this replica, when leader, enqueues it; nil leaves such tenants
+	// unscheduled here (a warning names them).
+	ParseSchedule func(spec string) (river.PeriodicSchedule, error)
+	// DefaultTenant is the name of the only tenant of a config that lists none: the health
+	// messages of a daemon whose one tenant has it leave the name out.
+	DefaultTenant string
+	// Logger receives the daemon's logs (nil: none), River's warnings and errors among them.
+	Logger *slog.Logger
+	// Registry receives the evsync_* metrics and the Go and process collectors, served by
+	// /metrics; nil means a new registry.
+	Registry *prometheus.Registry
+}
+
+// Tenant is one tenant of the daemon: when it runs, for how long, and how to run it and read
+// its data's freshness.
 type Tenant struct {
 	Name string
 	// Schedule gives the tenant's run times (a robfig/cron schedule, read in the tenant's
 	// time zone: see InZone).
 	Schedule river.PeriodicSchedule
+	// Cron is the schedule as configured, for the logs.
+	Cron string
+	// Spec is the schedule as text, for the replicas that lack this tenant: their
+	// Config.ParseSchedule reads it back into a Schedule.
+	Spec string
 	// RunOnStart inserts a run when the daemon starts (once per process, never when a replica
 	// becomes leader), unless LastRun shows a run since the schedule's latest tick; the job
 	// being unique, replicas starting together queue one.
@@ -44,516 +131,297 @@ type Tenant struct {
 	Timeout time.Duration
 	// Retries is how many times a failed run is retried (with backoff, before the next tick).
 	Retries int
-	// Spec is the schedule as text, for the replicas that lack this tenant: their
-	// Config.ParseSchedule reads it back into a Schedule.
-	Spec string
 	// LastRun returns when the tenant's latest run started (zero if it never ran), so that
 	// RunOnStart skips a tenant that ran since its schedule's latest tick; nil means unknown
 	// (the run on start is inserted).
 	LastRun func(ctx context.Context) (time.Time, error)
-}
-
-// RunFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
-// those whose replica died (rescued: they did not fail) or found the tenant busy. It returns
-// nil when the run succeeded, an error wrapped with Busy when it did not happen because
-// another run held the tenant's lock, an error wrapped with NoRetry when a retry cannot help
-// (a partial run, a config or auth rejection), and any other error for a failed run, which is
-// retried.
-type RunFunc func(ctx context.Context, tenant string, attempt int) error
-
-// Busy marks err as a run that did not happen because the tenant was busy elsewhere (another
-// process held its lock): the job is retried with the failures' backoff, its error recorded,
-// but it does not use up one of the tenant's Retries (it did not fail), at most maxBusy times.
-func Busy(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &busyError{err: err}
-}
-
-// busyError marks a try that found the tenant busy (Busy). River records its text, which
-// starts with busyPrefix: that is how pastTries tells such tries from the failed ones.
-type busyError struct{ err error }
-
-func (e *busyError) Error() string { return busyPrefix + e.err.Error() }
-func (e *busyError) Unwrap() error { return e.err }
-
-// busyPrefix starts the recorded error of a try that found the tenant busy (Busy).
-const busyPrefix = "busy: "
-
-// maxBusy is how many tries of one job may find the tenant busy before it is given up (the
-// next tick enqueues it again).
-const maxBusy = 10
-
-// noRetryError marks an error that ends the job without a retry.
-type noRetryError struct{ err error }
-
-func (e *noRetryError) Error() string { return e.err.Error() }
-func (e *noRetryError) Unwrap() error { return e.err }
-
-// NoRetry marks err as one that retrying cannot mend: the job is canceled, not retried.
-func NoRetry(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &noRetryError{err: err}
-}
-
-// Config is what New needs.
-type Config struct {
-	// Schema is the control schema that holds River's tables (database.control_schema).
-	Schema string
-	// MaxWorkers bounds the runs in flight on this replica (schedule.max_concurrent_runs).
-	MaxWorkers int
-	// Tenants are the tenants this replica schedules and works. Replicas may differ (a rolling
-	// deploy): each lists its tenants in the control schema, and the leader enqueues every
-	// tenant of a live replica (see ParseSchedule), worked by a replica that has it.
-	Tenants []Tenant
 	// Run performs one run.
 	Run RunFunc
-	// Grace is how long a run that reached its timeout, or was canceled, has to record its
-	// end; a job still running after Timeout + Grace is rescued (its replica is presumed dead).
-	Grace time.Duration
-	// Logger receives River's own warnings and errors (its routine messages are left out).
-	Logger *slog.Logger
-	// FetchPollInterval is how often an idle replica looks for jobs besides being notified;
-	// 0 means River's default (1 s).
-	FetchPollInterval time.Duration
-	// ParseSchedule reads the Spec of a tenant that another live replica has and this one
-	// lacks, so that this replica, when leader, enqueues it on its schedule; nil leaves such
-	// tenants unscheduled here (a warning names them).
-	ParseSchedule func(spec string) (river.PeriodicSchedule, error)
-	// Heartbeat is how often the replica registers its tenants in the control schema and reads
-	// the other replicas'; a replica not heard from for 3 heartbeats is gone. 0 means 10 s.
-	Heartbeat time.Duration
+	// LastSuccess reads its data's freshness; nil means the metric's, which only the runs of
+	// this process move.
+	LastSuccess func(ctx context.Context) (Freshness, error)
 }
 
-// Daemon schedules and works the tenants' runs through River.
+// Daemon runs every tenant on its schedule through River, and serves health and metrics over
+// HTTP.
 type Daemon struct {
-	client   *river.Client[pgx.Tx]
-	tenants  []Tenant
-	logger   *slog.Logger
-	reg      *registry
-	stopBeat context.CancelFunc // ends the heartbeat (nil before Start)
-	beating  sync.WaitGroup
+	cfg     Config
+	pool    *pgxpool.Pool
+	sched   *scheduler
+	tenants []Tenant
+	byName  map[string]Tenant
+	ready   func(ctx context.Context) error // does the database answer
+	logger  *slog.Logger
+	reg     *prometheus.Registry
+	metrics *metrics
+
+	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
+	boundAddr atomic.Value  // string: the bound HTTP address
+
+	riverReady func(ctx context.Context) error // can River work (its tables answer)
+	checks     singleflight.Group              // the database checks of the health endpoints, one in flight each
+	fresh      freshCache                      // what /healthz/data serves
 }
 
-// New checks cfg and builds the River client on pool: one periodic job per tenant, unique per
-// tenant while available, scheduled, running or retryable (a completed run never blocks the
-// next tick), worked by at most MaxWorkers workers. The control schema must be migrated
-// (Migrate).
-func New(pool *pgxpool.Pool, cfg Config) (*Daemon, error) {
-	if err := checkConfig(cfg); err != nil {
-		return nil, fmt.Errorf("creating the daemon: %w", err)
-	}
+// New checks cfg and the tenants, builds the River client on pool (whose control schema must
+// be migrated: Migrate) and registers the metrics on cfg.Registry. /readyz asks pool whether
+// the database answers and River whether its tables do.
+func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger}
-	var maxTimeout time.Duration
-	var periodic []*river.PeriodicJob
-	for _, t := range cfg.Tenants {
-		w.tenants[t.Name] = t
-		maxTimeout = max(maxTimeout, t.Timeout)
-		// Not River's RunOnStart: it inserts on every leader election. Start inserts instead.
-		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: periodicID(t.Name)}))
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
 	}
-	w.rescueAfter = maxTimeout + cfg.Grace
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, w); err != nil {
-		return nil, fmt.Errorf("creating the daemon: %w", err)
+	if cfg.MaxConcurrentRuns <= 0 {
+		cfg.MaxConcurrentRuns = MaxConcurrentRunsDefault
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Schema:            cfg.Schema,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:           workers,
-		PeriodicJobs:      periodic,
-		FetchPollInterval: cfg.FetchPollInterval,
-		// River's 1-minute default would kill every real run: each worker's Timeout is its
-		// tenant's, and the client-wide one covers the longest.
-		JobTimeout: maxTimeout,
-		// A job whose replica died stays running until rescued; a live one ends by its
-		// timeout and records its end within the grace period, so it is never rescued.
-		RescueStuckJobsAfter: w.rescueAfter,
-		Logger:               slog.New(warnOnly{logger.Handler()}),
-	})
+	if cfg.Grace <= 0 {
+		cfg.Grace = GraceDefault
+	}
+	if cfg.ReadyStaleness <= 0 {
+		cfg.ReadyStaleness = ReadyStalenessDefault
+	}
+	if cfg.DataCheckInterval <= 0 {
+		cfg.DataCheckInterval = DataCheckIntervalDefault
+	}
+	d := &Daemon{cfg: cfg, pool: pool, tenants: tenants, byName: map[string]Tenant{}, logger: logger, reg: reg,
+		listening: make(chan struct{})}
+	if pool != nil {
+		d.ready = pool.Ping
+	}
+	var names []string
+	for _, t := range tenants {
+		if t.Run == nil {
+			return nil, fmt.Errorf("creating the daemon: tenant %q has no run function", t.Name)
+		}
+		d.byName[t.Name] = t
+		names = append(names, t.Name)
+	}
+	m, err := newMetrics(reg, names)
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	w.reg = &registry{pool: pool, table: pgx.Identifier{cfg.Schema, registryTable}.Sanitize(), replica: client.ID(),
-		interval: cmp.Or(cfg.Heartbeat, heartbeatDefault), tenants: cfg.Tenants, parse: cfg.ParseSchedule,
-		periodic: client.PeriodicJobs(), logger: logger, foreign: map[string]string{}, warned: map[string]bool{}}
-	return &Daemon{client: client, tenants: cfg.Tenants, logger: logger, reg: w.reg}, nil
+	d.metrics = m
+	if d.sched, err = newScheduler(pool, schedulerConfig{
+		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: tenants, Run: d.runJob,
+		Grace: cfg.Grace, Logger: logger.With("component", "river"), FetchPollInterval: cfg.FetchPollInterval,
+		ParseSchedule: cfg.ParseSchedule,
+	}); err != nil {
+		return nil, err
+	}
+	d.riverReady = d.sched.Check
+	return d, nil
 }
 
-// checkConfig reports the first problem of cfg.
-func checkConfig(cfg Config) error {
-	switch {
-	case cfg.Run == nil:
-		return errors.New("no run function")
-	case cfg.MaxWorkers < 1:
-		return fmt.Errorf("max workers must be at least 1, got %d", cfg.MaxWorkers)
-	case len(cfg.Tenants) == 0:
-		return errors.New("no tenants")
-	case cfg.Grace < 0:
-		return fmt.Errorf("negative grace period %s", cfg.Grace)
+// Run serves HTTP and works the tenants' runs until ctx is done, then stops fetching jobs,
+// cancels the runs in progress, waits for them up to the grace period and shuts the HTTP
+// server down. It returns nil after a clean stop, and an error when the listener cannot be
+// bound, the server fails, or a run did not end within the grace period.
+func (d *Daemon) Run(ctx context.Context) error {
+	srv, serveErr, err := d.serve()
+	if err != nil {
+		return err
 	}
-	if err := db.CheckSchema(cfg.Schema); err != nil {
-		return fmt.Errorf("control schema: %w", err)
+	<-d.checkFreshness(ctx) // a restart does not look like a stale sync
+	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
+	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
+		return errors.Join(err, d.shutdownHTTP(ctx, srv))
 	}
-	seen := map[string]bool{}
-	for _, t := range cfg.Tenants {
-		switch {
-		case t.Name == "":
-			return errors.New("a tenant without a name")
-		case seen[t.Name]:
-			return fmt.Errorf("tenant %q is listed twice", t.Name)
-		case t.Schedule == nil:
-			return fmt.Errorf("tenant %q has no schedule", t.Name)
-		case t.Timeout <= 0:
-			return fmt.Errorf("tenant %q: the run timeout must be positive, got %s", t.Name, t.Timeout)
-		case t.Retries < 0:
-			return fmt.Errorf("tenant %q: negative retries %d", t.Name, t.Retries)
-		}
-		seen[t.Name] = true
-	}
-	return nil
-}
-
-// uniqueStates are the states in which a tenant's job blocks another insert for the same
-// tenant: every state but the finished ones (completed, cancelled, discarded), so that a
-// finished run never blocks the next tick.
-var uniqueStates = []rivertype.JobState{
-	rivertype.JobStateAvailable,
-	rivertype.JobStatePending,
-	rivertype.JobStateRetryable,
-	rivertype.JobStateRunning,
-	rivertype.JobStateScheduled,
-}
-
-// maxRescues is how many times a job is rescued (its replica died running it) before it is
-// given up: a run that kills every replica it runs on waits for the next tick.
-const maxRescues = 5
-
-// maxAttempts is River's limit on a job's attempts. The worker gives a job up itself, after
-// Retries failures or maxRescues rescues, and logs it; River's limit, above both (retries are
-// at most 10), only keeps it from discarding a job silently, as its rescuer does at the limit.
-const maxAttempts = 100
-
-// insertFor returns the periodic job constructor of t.
-func insertFor(t Tenant) river.PeriodicJobConstructor {
-	return func() (river.JobArgs, *river.InsertOpts) {
-		return SyncArgs{Tenant: t.Name}, &river.InsertOpts{
-			MaxAttempts: maxAttempts,
-			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
-		}
-	}
-}
-
-// Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
-// tenants' runs; then it inserts the runs on start (see Tenant.RunOnStart). It returns once
-// the client runs; ctx is the client's lifetime (ending it stops the client softly; use Stop
-// to cancel the running runs). Call it once.
-func (d *Daemon) Start(ctx context.Context) error {
-	// The tenants are registered before any job can be fetched: a replica never takes
-	// another's tenant for one that no live replica has.
-	d.reg.beat(ctx)
-	if err := d.client.Start(ctx); err != nil {
-		return fmt.Errorf("starting the daemon: %w", err)
-	}
-	// The heartbeat ends with the client (ctx) or at Stop: a replica that works no job must
-	// not keep its tenants' jobs snoozed for it on the others.
-	bctx, cancel := context.WithCancel(ctx)
-	d.stopBeat = cancel
-	d.beating.Add(1)
-	go func() {
-		defer d.beating.Done()
-		tick := time.NewTicker(d.reg.interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-bctx.Done():
-				return
-			case <-tick.C:
-				d.reg.beat(bctx)
-			}
-		}
-	}()
 	for _, t := range d.tenants {
-		if t.RunOnStart {
-			d.insertStartRun(ctx, t)
-		}
+		d.logger.Info("scheduled", "tenant", t.Name, "cron", t.Cron,
+			"next_run", t.Schedule.Next(time.Now()), "run_on_start", t.RunOnStart)
+	}
+
+	var errs []error
+	select {
+	case <-ctx.Done():
+		d.logger.Info("stopping", "reason", context.Cause(ctx).Error())
+	case err := <-serveErr:
+		errs = append(errs, fmt.Errorf("serving http: %w", err))
+	}
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
+	defer cancel()
+	if err := d.sched.Stop(gctx); err != nil {
+		d.logger.Error("the runs in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
+		errs = append(errs, fmt.Errorf("stopping: the runs in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace))
+	}
+	if err := d.shutdownHTTP(ctx, srv); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		d.logger.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// shutdownHTTP stops srv (nil: none) within 5 s.
+func (d *Daemon) shutdownHTTP(ctx context.Context, srv *http.Server) error {
+	if srv == nil {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down http: %w", err)
 	}
 	return nil
 }
 
-// insertStartRun inserts t's run on start unless t ran since its schedule's latest tick. A
-// failure is logged: the tenant then runs at its next tick.
-func (d *Daemon) insertStartRun(ctx context.Context, t Tenant) {
-	logger := d.logger.With("tenant", t.Name)
-	if t.LastRun != nil {
-		since := periodStart(t.Schedule, time.Now())
-		last, err := t.LastRun(ctx)
-		switch {
-		case err != nil:
-			logger.Warn("reading the last run for run_on_start; running anyway", "err", err.Error())
-		case !last.IsZero() && !last.Before(since):
-			logger.Info("no run on start: the tenant ran in its current schedule period", "last_run", last, "period_start", since)
-			return
+// serve binds http.listen and serves the handler on it (no server when Listen is ""), then
+// closes d.listening. The channel receives the error the server stops with.
+func (d *Daemon) serve() (*http.Server, <-chan error, error) {
+	serveErr := make(chan error, 1)
+	if d.cfg.Listen == "" {
+		close(d.listening)
+		return nil, serveErr, nil
+	}
+	ln, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listening on http.listen %q: %w", d.cfg.Listen, err)
+	}
+	d.boundAddr.Store(ln.Addr().String())
+	srv := newHTTPServer(d.Handler())
+	go func() { serveErr <- srv.Serve(ln) }()
+	d.logger.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	close(d.listening)
+	return srv, serveErr, nil
+}
+
+// Listening returns a channel closed once Run has bound the HTTP listener (at once when
+// Listen is "").
+func (d *Daemon) Listening() <-chan struct{} { return d.listening }
+
+// Addr returns the address the HTTP server is bound to ("" before Run binds it or when
+// Listen is "").
+func (d *Daemon) Addr() string {
+	s, _ := d.boundAddr.Load().(string)
+	return s
+}
+
+// runJob performs one scheduled run of the tenant named name (River's worker calls it under the
+// tenant's timeout), logs and counts it, and tells River whether to retry it: a successful run
+// completes the job, a partial run or a final failure cancels it, any other failure is
+// retried, and so is a run skipped because another run held the lock.
+func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
+	t := d.byName[name]
+	logger := d.logger.With("tenant", name)
+	started := time.Now()
+	logger.Info("run starting", "trigger", "schedule", "attempt", attempt)
+	out, err := d.callRun(ctx, t)
+	if out.Started.IsZero() {
+		out.Started = started
+	}
+	if out.Finished.IsZero() {
+		out.Finished = time.Now()
+	}
+	if out.Status == "" {
+		out.Status = statusOf(ctx, err)
+	}
+	d.metrics.observe(name, out)
+	d.refreshLastSuccess(ctx, t) // what the run completed, as the database now says
+
+	attrs := []any{
+		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
+		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond).String(),
+		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
+		"token_refreshes", out.TokenRefreshes,
+	}
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+	}
+	if ctx.Err() != nil {
+		attrs = append(attrs, "cause", context.Cause(ctx).Error())
+	}
+	// Whether River runs it again is the daemon's to decide and log ("run to be retried",
+	// "run given up"), not this run's.
+	jobErr := jobError(out, err)
+	attrs = append(attrs, "next_run", t.Schedule.Next(time.Now()))
+	switch out.Status {
+	case StatusSucceeded:
+		logger.Info("run finished", attrs...)
+	case StatusSkipped:
+		logger.Info("run skipped: another process holds the lock", attrs...)
+	case StatusPartial, StatusCanceled:
+		logger.Warn("run finished", attrs...)
+	default:
+		logger.Error("run finished", attrs...)
+	}
+	return jobErr
+}
+
+// statusOf is the status of a run that did not say its own: succeeded without an error;
+// skipped when err matches ErrBusy; canceled when shutdown canceled ctx, or when err says the
+// run was canceled before ctx ended; failed otherwise (the run's own failure, or its timeout).
+func statusOf(ctx context.Context, err error) Status {
+	switch {
+	case err == nil:
+		return StatusSucceeded
+	case errors.Is(err, ErrBusy):
+		return StatusSkipped
+	case errors.Is(ctx.Err(), context.Canceled):
+		return StatusCanceled // a stop request
+	case ctx.Err() == nil && errors.Is(err, context.Canceled):
+		return StatusCanceled // a stop that reached the error before the context
+	default:
+		return StatusFailed
+	}
+}
+
+// jobError is the retry rule, the one place that decides what River is told of a run: nil
+// completes the job (success); a run skipped because another run held the lock, or whose error
+// matches ErrBusy, is retried without using up a retry (never counted done: the lock's holder
+// may be a frozen replica, whose lock dies within database.lock_timeout); a partial run, or an
+// error matching ErrFinal, is not retried (a retry cannot mend it); any other failure, and a
+// run canceled by shutdown, is retried while the tenant's retries last. The worker carries the
+// answer out (syncWorker.Work).
+func jobError(out Outcome, err error) error {
+	switch {
+	case out.Status == StatusSucceeded:
+		return nil
+	case err == nil:
+		err = fmt.Errorf("run %s", out.Status)
+	}
+	if out.Status == StatusSkipped || errors.Is(err, ErrBusy) {
+		// Another process holds the tenant's lock: retried with backoff, not counted as failed.
+		if errors.Is(err, ErrBusy) {
+			return err
 		}
+		return Busy(err)
 	}
-	args, opts := insertFor(t)()
-	if _, err := d.client.Insert(ctx, args, opts); err != nil {
-		logger.Error("inserting the run on start", "err", err.Error())
-	}
-}
-
-// Stop stops fetching jobs, cancels the running runs and waits until they have returned and
-// their jobs are recorded, or ctx ends (the error says so).
-func (d *Daemon) Stop(ctx context.Context) error {
-	if d.stopBeat != nil {
-		d.stopBeat()
-		d.beating.Wait()
-	}
-	if err := d.client.StopAndCancel(ctx); err != nil {
-		return fmt.Errorf("stopping the daemon: %w", err)
-	}
-	d.reg.leave(ctx)
-	return nil
-}
-
-// syncWorker works SyncArgs jobs by calling run.
-type syncWorker struct {
-	river.WorkerDefaults[SyncArgs]
-	run         RunFunc
-	tenants     map[string]Tenant
-	rescueAfter time.Duration // River's RescueStuckJobsAfter
-	logger      *slog.Logger
-	reg         *registry
-}
-
-// Timeout is the tenant's run timeout.
-func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
-	if t, ok := w.tenants[job.Args.Tenant]; ok {
-		return t.Timeout
-	}
-	return 0 // the client's: the longest of any tenant
-}
-
-// NextRetry spaces the retries of a tenant's failed run so that they all fall before its next
-// tick: a tenth of the tenant's schedule interval, doubling with each attempt, from 1 s to
-// 10 min. A job River's rescuer hands back (its replica died mid-run: it was attempted longer
-// ago than any live run lasts) did not fail; it runs again at once, on any replica.
-func (w *syncWorker) NextRetry(job *river.Job[SyncArgs]) time.Time {
-	now := time.Now()
-	if job.AttemptedAt != nil && now.Sub(*job.AttemptedAt) >= w.rescueAfter {
-		return now.Add(time.Second)
-	}
-	t, ok := w.tenants[job.Args.Tenant]
-	if !ok {
-		return now.Add(time.Minute)
-	}
-	return now.Add(retryDelay(t.Schedule, now, job.Attempt))
-}
-
-// retryDelay is the wait before the retry that follows attempt (counted from 1).
-func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Duration {
-	next := s.Next(now)
-	interval := s.Next(next).Sub(next)
-	d := interval / 10
-	for i := 1; i < attempt && d < 10*time.Minute; i++ {
-		d *= 2
-	}
-	return min(max(d, time.Second), 10*time.Minute)
-}
-
-// Work runs the job's tenant. A tenant this replica does not know (a config that differs
-// between replicas) is left to a replica that has it (snoozed), or canceled when no live
-// replica has it.
-//
-// Only failed tries count against the tenant's Retries: a try whose replica died (River's
-// rescuer recorded it) runs again without using one up, at most maxRescues times. A job given
-// up is canceled with a warning.
-func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
-	t, ok := w.tenants[job.Args.Tenant]
-	if !ok {
-		return w.reg.leaveToOthers(ctx, job.Args.Tenant)
-	}
-	failed, rescued, busy := pastTries(job.JobRow)
-	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
-	if n := len(job.Errors); n > 0 && job.Errors[n-1].Error == rescuedError {
-		if rescued > maxRescues {
-			logger.Warn("run given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
-			return river.JobCancel(fmt.Errorf("given up: the replicas running it died %d times", rescued))
-		}
-		logger.Warn("run rescued: the replica running it died; running it again", "rescues", rescued,
-			"died_on", lastOf(job.AttemptedBy), "failed_attempts", failed)
-	}
-	err := w.run(ctx, t.Name, failed+1)
-	if nr := (*noRetryError)(nil); errors.As(err, &nr) {
-		return river.JobCancel(nr.err)
-	}
-	// A run canceled by Stop (not by its timeout) did not fail: River hands the job back.
-	stopped := errors.Is(ctx.Err(), context.Canceled)
-	if be := (*busyError)(nil); errors.As(err, &be) {
-		if busy+1 >= maxBusy {
-			logger.Warn("run given up: the tenant stayed busy elsewhere", "busy_attempts", busy+1, "err", err.Error())
-			return river.JobCancel(err)
-		}
-		// Retried with backoff, not counted as a failure: River records be's text, which
-		// pastTries reads, whatever wrapped it.
-		logger.Info("run to be retried: the tenant is busy elsewhere", "busy_attempts", busy+1)
-		return be
-	}
-	if err != nil && failed+1 > t.Retries && !stopped {
-		logger.Warn("run given up: no retry left", "failed_attempts", failed+1, "retries", t.Retries, "err", err.Error())
-		return river.JobCancel(err)
-	}
-	if err != nil && !stopped {
-		logger.Info("run to be retried", "failed_attempts", failed+1, "retries", t.Retries)
+	if out.Status == StatusPartial || errors.Is(err, ErrFinal) {
+		return NoRetry(fmt.Errorf("%w: %w", ErrFinal, err))
 	}
 	return err
 }
 
-// pastTries counts the job's earlier tries that failed, those whose replica died (River's
-// rescuer recorded rescuedError for them) and those that found the tenant busy (Busy).
-func pastTries(job *rivertype.JobRow) (failed, rescued, busy int) {
-	for _, e := range job.Errors {
-		switch {
-		case e.Error == rescuedError:
-			rescued++
-		case strings.HasPrefix(e.Error, busyPrefix):
-			busy++
-		default:
-			failed++
-		}
-	}
-	return failed, rescued, busy
-}
-
-// lastOf is the last element of s, or "".
-func lastOf(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[len(s)-1]
-}
-
-// warnOnly passes on River's warnings and errors and drops its routine messages.
-type warnOnly struct{ slog.Handler }
-
-// Enabled reports whether level is at least warn and enabled by the wrapped handler.
-func (h warnOnly) Enabled(ctx context.Context, level slog.Level) bool {
-	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
-}
-
-// WithAttrs keeps the filter on the derived handler.
-func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return warnOnly{h.Handler.WithAttrs(attrs)}
-}
-
-// WithGroup keeps the filter on the derived handler.
-func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }
-
-// InZone returns s read in loc: robfig/cron reads its fields in the location of the time it is
-// given, and River gives it the current time in UTC.
-func InZone(s river.PeriodicSchedule, loc *time.Location) river.PeriodicSchedule {
-	return zoned{s: s, loc: loc}
-}
-
-// Every returns a schedule that fires at every multiple of d (counted from Go's zero time, so
-// that "every 6h" fires at midnight UTC and every 6 hours after): unlike robfig/cron's
-// @every, which counts from the time it is given, its times do not depend on when a replica
-// became leader, and every replica agrees on them. d must be positive.
-func Every(d time.Duration) river.PeriodicSchedule { return everyInterval(d) }
-
-type everyInterval time.Duration
-
-// Next is the first multiple of the interval after t.
-func (e everyInterval) Next(t time.Time) time.Time {
-	return t.Truncate(time.Duration(e)).Add(time.Duration(e))
-}
-
-type zoned struct {
-	s   river.PeriodicSchedule
-	loc *time.Location
-}
-
-// Next is the schedule's next time after t, read in the zone.
-func (z zoned) Next(t time.Time) time.Time { return z.s.Next(t.In(z.loc)) }
-
-// Migrate creates the control schema if it is missing and applies River's migrations to it with
-// rivermigrate, then creates the replicas' registry table, under an advisory lock of its own
-// so that replicas starting together on a fresh database migrate one after the other.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	if err := db.CheckSchema(schema); err != nil {
-		return fmt.Errorf("migrating the control schema: %w", err)
-	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
-	}
-	defer conn.Release()
-	key := migrateLockKey(schema)
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		return fmt.Errorf("migrating the control schema %s: taking its lock: %w", schema, err)
-	}
+// callRun calls the tenant's run function, turning a panic into an error.
+func (d *Daemon) callRun(ctx context.Context, t Tenant) (out Outcome, err error) {
 	defer func() {
-		// A lock that cannot be released here is released with the session: close it.
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
-			_ = conn.Conn().Close(uctx) // the pool drops a closed connection; nothing to add
+		if r := recover(); r != nil {
+			d.logger.Error("run panicked", "tenant", t.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			out, err = Outcome{Status: StatusFailed}, fmt.Errorf("run panicked: %v", r)
 		}
 	}()
-	// Only when missing: a role that owns the schema but may not create schemas is enough.
-	if _, err := db.SchemaEnsure(ctx, pool, schema); err != nil {
-		return fmt.Errorf("migrating the control schema %s: %w", schema, err) // err says "creating schema ..."
+	return t.Run(ctx, "schedule")
+}
+
+// refreshLastSuccess reads the tenant's freshness into what /healthz/data serves, and sets its
+// evsync_last_success_timestamp_seconds to it (0 while an entity has never been complete); a
+// database that does not answer leaves the metric as it was, and /healthz/data says so.
+func (d *Daemon) refreshLastSuccess(ctx context.Context, t Tenant) {
+	if t.LastSuccess == nil {
+		return
 	}
-	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	f, err := t.LastSuccess(ctx)
+	d.fresh.set(t.Name, freshEntry{f: f, err: err})
 	if err != nil {
-		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
+		d.logger.Warn("reading the last successful run", "tenant", t.Name, "err", err.Error())
+		return
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
-	}
-	if err := createRegistry(ctx, conn, schema); err != nil {
-		return fmt.Errorf("migrating the control schema %s: %w", schema, err)
-	}
-	return nil
-}
-
-// migrateLockKey is the advisory lock key of migrating schema's River tables.
-func migrateLockKey(schema string) int64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte("evsync.rivermigrate." + schema)) // a hash's Write never fails
-	return int64(h.Sum64())                                 //nolint:gosec // a lock key: any 64 bits will do
-}
-
-// rescuedError is the error River's rescuer records in a job it hands back because the
-// replica running it stopped answering.
-const rescuedError = "Stuck job rescued by JobRescuer"
-
-// periodStart is the latest time of s at or before now: the start of now's schedule period.
-// It is the zero time when s has no time within the last 10 years.
-func periodStart(s river.PeriodicSchedule, now time.Time) time.Time {
-	for back := time.Second; back <= 10*366*24*time.Hour; back *= 2 {
-		t := s.Next(now.Add(-back))
-		if t.IsZero() {
-			return time.Time{} // robfig/cron: no time within 5 years
-		}
-		if t.After(now) {
-			continue
-		}
-		// back is less than twice the gap before now's period: few ticks to walk.
-		for {
-			n := s.Next(t)
-			if n.After(now) || !n.After(t) {
-				return t
-			}
-			t = n
-		}
-	}
-	return time.Time{}
+	d.metrics.setLastSuccess(t.Name, f.At)
 }

@@ -4,354 +4,588 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
-const controlSchema = "evsync"
-
-// openPool opens a pool on url, closed when the test ends.
-func openPool(t testing.TB, url string) *pgxpool.Pool {
+// waitUntil polls cond until it holds; the bound only keeps a broken test from hanging, and is
+// generous for a busy machine.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
-
-func every(t testing.TB, spec string) cron.Schedule {
-	t.Helper()
-	s, err := cron.ParseStandard(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// interval is one run of a tenant as the run function saw it.
-type interval struct {
-	tenant     string
-	attempt    int
-	start, end time.Time
-	replica    int
-}
-
-// recorder records the runs of every replica.
-type recorder struct {
-	mu   sync.Mutex
-	runs []interval
-}
-
-func (r *recorder) add(iv interval) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.runs = append(r.runs, iv)
-}
-
-func (r *recorder) of(tenant string) []interval {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []interval
-	for _, iv := range r.runs {
-		if iv.tenant == tenant {
-			out = append(out, iv)
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return out
 }
 
-// startReplica starts a daemon on its own pool; it is stopped when the test ends unless the
-// test stops it first.
-func startReplica(t testing.TB, url string, cfg Config) *Daemon {
-	t.Helper()
-	pool := openPool(t, url)
-	if err := Migrate(context.Background(), pool, cfg.Schema); err != nil {
-		t.Fatal(err)
-	}
-	d, err := New(pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
+// the test ended (a run the test abandoned) are dropped.
+func testLogger(t *testing.T) *slog.Logger {
+	w := &tWriter{t: t}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = d.Stop(ctx) // stopping twice is harmless; the test checked the first stop
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.done = true
 	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+func startDaemon(t *testing.T, d *Daemon) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after its context was canceled")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// newTestDaemon builds a daemon on a fresh database whose control schema is migrated, polling
+// for jobs every 100 ms.
+func newTestDaemon(t *testing.T, cfg Config, tenants ...Tenant) *Daemon {
+	t.Helper()
+	pool := testPool(t)
+	cfg.ControlSchema = controlSchema
+	cfg.FetchPollInterval = 100 * time.Millisecond
+	cfg.Logger = testLogger(t)
+	d, err := New(pool, cfg, tenants)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	return d
 }
 
-func TestMigrateConcurrently(t *testing.T) {
-	t.Parallel()
-	url := dbtest.NewURL(t)
-	pool := openPool(t, url)
-	errs := make(chan error, 3)
-	for range 3 {
-		go func() { errs <- Migrate(context.Background(), pool, controlSchema) }()
-	}
-	for range 3 {
-		if err := <-errs; err != nil {
-			t.Fatalf("Migrate: %v", err)
-		}
-	}
-	var n int
-	if err := pool.QueryRow(context.Background(),
-		"SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'river_job'", controlSchema).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("river_job in %s: %d tables, err %v", controlSchema, n, err)
-	}
-	if err := Migrate(context.Background(), pool, "bad-schema"); err == nil {
-		t.Fatal("Migrate with a bad schema name: got nil")
-	}
-}
-
-// A role that owns the control schema, with TEMP but no CREATE on the database, migrates
-// River's tables into it and runs a tenant (issue 21, #14).
-func TestMigrateAsControlSchemaOwnerOnly(t *testing.T) {
-	t.Parallel()
-	pool := openPool(t, dbtest.NewRole(t, dbtest.NewURL(t), controlSchema))
-	for i := range 2 {
-		if err := Migrate(t.Context(), pool, controlSchema); err != nil {
-			t.Fatalf("Migrate #%d as the control schema's owner: %v", i+1, err)
-		}
-	}
-	ran := make(chan struct{}, 1)
-	d, err := New(pool, Config{Schema: controlSchema, MaxWorkers: 1,
-		Tenants: []Tenant{{Name: "a", Schedule: every(t, "@hourly"), RunOnStart: true, Timeout: time.Minute}},
-		Run: func(context.Context, string, int) error {
-			select {
-			case ran <- struct{}{}:
-			default:
-			}
-			return nil
-		}})
-	if err != nil {
+// testPool opens a pool on a fresh database with the control schema migrated.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool := openPool(t, dbtest.NewURL(t))
+	if err := Migrate(t.Context(), pool, controlSchema); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := d.Stop(ctx); err != nil {
-			t.Errorf("stopping: %v", err)
-		}
-	}()
-	select {
-	case <-ran:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the tenant did not run within 2 minutes")
-	}
+	return pool
 }
 
-// TestReplicasRunEveryTenantWithoutOverlap runs three tenants on two replicas with a 1 s
-// schedule and runs that take longer than the interval: every tenant runs repeatedly, no two
-// runs of a tenant overlap, a failed run is retried before the next tick, and a NoRetry error
-// is not retried. How soon the first run starts is BenchmarkFirstRunLatency's to measure.
-func TestReplicasRunEveryTenantWithoutOverlap(t *testing.T) {
+// schedule reads spec as the CLI reads a tenant's schedule.cron in UTC: an @every interval
+// anchored (Every), anything else read in the zone (InZone).
+func schedule(t *testing.T, spec string) river.PeriodicSchedule {
+	t.Helper()
+	s := every(t, spec)
+	if e, ok := s.(cron.ConstantDelaySchedule); ok {
+		return Every(e.Delay)
+	}
+	return InZone(s, time.UTC)
+}
+
+// testTenant is a tenant named name on the cron spec, running run, with a minute's timeout and
+// no retries.
+func testTenant(t *testing.T, name, spec string, runOnStart bool, run RunFunc) Tenant {
+	t.Helper()
+	return Tenant{Name: name, Schedule: schedule(t, spec), RunOnStart: runOnStart, Timeout: time.Minute, Cron: spec, Run: run}
+}
+
+func counterValue(d *Daemon, tenant, status string) float64 {
+	return testutil.ToFloat64(d.metrics.runs.WithLabelValues(tenant, status))
+}
+
+// testDefaultTenant is the name the CLI gives the only tenant of a config that lists none.
+const testDefaultTenant = "default"
+
+// errLocked stands for the error of a run that found its tenant's lock held.
+var errLocked = errors.New("sync: another run holds the lock")
+
+func TestDaemonRunsOnScheduleWithoutOverlap(t *testing.T) {
 	t.Parallel()
-	url := dbtest.NewURL(t)
-	rec := &recorder{}
-	run := func(replica int) RunFunc {
-		return func(ctx context.Context, tenant string, attempt int) error {
-			iv := interval{tenant: tenant, attempt: attempt, start: time.Now(), replica: replica}
-			defer func() { iv.end = time.Now(); rec.add(iv) }()
-			select {
-			case <-time.After(1200 * time.Millisecond): // longer than the interval
+	var calls atomic.Int32
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(ctx context.Context, trigger string) (Outcome, error) {
+		if trigger != "schedule" {
+			t.Errorf("trigger = %q, want schedule", trigger)
+		}
+		if calls.Add(1) == 1 {
+			close(started)
+			select { // the first run outlasts several ticks
+			case <-release:
 			case <-ctx.Done():
-				return ctx.Err()
-			}
-			switch {
-			case tenant == "flaky" && attempt == 1:
-				return errors.New("API down")
-			case tenant == "partial":
-				return NoRetry(errors.New("run partial"))
-			}
-			return nil
-		}
-	}
-	var tenants []Tenant
-	for _, name := range []string{"acme", "flaky", "partial"} {
-		tenants = append(tenants, Tenant{Name: name, Schedule: every(t, "@every 1s"), Timeout: time.Minute, Retries: 2})
-	}
-	var ds []*Daemon
-	for i := range 2 {
-		ds = append(ds, startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 4, Tenants: tenants, Run: run(i),
-			Grace: time.Second, FetchPollInterval: 100 * time.Millisecond}))
-	}
-	// A generous bound, left at once when the runs are there: a busy machine is slow.
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if len(rec.of("acme")) >= 3 && len(rec.of("flaky")) >= 3 && len(rec.of("partial")) >= 2 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, d := range ds {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := d.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-		cancel()
-	}
-
-	for _, name := range []string{"acme", "flaky", "partial"} {
-		runs := rec.of(name)
-		if len(runs) < 2 {
-			t.Errorf("tenant %s ran %d times, want repeatedly", name, len(runs))
-			continue
-		}
-		for i := 1; i < len(runs); i++ {
-			if runs[i].start.Before(runs[i-1].end) {
-				t.Errorf("tenant %s: run %d started at %s, before run %d ended at %s", name, i, runs[i].start, i-1, runs[i-1].end)
+				return Outcome{Status: "canceled"}, ctx.Err()
 			}
 		}
+		return Outcome{Status: "succeeded"}, nil
 	}
-	// flaky's failed first attempt was retried (attempt 2) before a new job began (attempt 1).
-	flaky := rec.of("flaky")
-	if len(flaky) >= 2 && (flaky[0].attempt != 1 || flaky[1].attempt != 2) {
-		t.Errorf("flaky's first runs were attempts %d, %d; want 1 then its retry 2", flaky[0].attempt, flaky[1].attempt)
-	}
-	for _, iv := range rec.of("partial") {
-		if iv.attempt != 1 {
-			t.Errorf("partial was retried (attempt %d); a NoRetry error must not be", iv.attempt)
-		}
-	}
-}
-
-func TestStopCancelsTheRunningRun(t *testing.T) {
-	t.Parallel()
-	url := dbtest.NewURL(t)
-	running := make(chan struct{})
-	ended := make(chan error, 1)
-	run := func(ctx context.Context, _ string, _ int) error {
-		close(running)
-		<-ctx.Done()
-		ended <- ctx.Err()
-		return ctx.Err()
-	}
-	d := startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Run: run, Grace: time.Second,
-		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Hour}}})
+	d := newTestDaemon(t, Config{}, testTenant(t, "acme", "@every 1s", false, run))
+	stop := startDaemon(t, d)
 	select {
-	case <-running:
+	case <-started:
 	case <-time.After(time.Minute):
-		t.Fatal("the run on start did not begin within a minute")
+		t.Fatal("the schedule did not fire within a minute")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.Stop(ctx); err != nil {
-		t.Fatalf("Stop: %v", err)
+	time.Sleep(2500 * time.Millisecond) // two ticks or more while the first run is going
+	if n := calls.Load(); n != 1 {
+		t.Errorf("run was called %d times while the first run was going, want 1", n)
 	}
-	select {
-	case err := <-ended:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("the run ended with %v, want context.Canceled", err)
-		}
-	default:
-		t.Fatal("Stop returned before the run ended")
+	close(release)
+	waitUntil(t, "the first run to be counted", func() bool { return counterValue(d, "acme", "succeeded") >= 1 })
+	waitUntil(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }
 
-func TestRetryDelayFallsBeforeTheNextTick(t *testing.T) {
+func TestDaemonShutdownCancelsRun(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		spec    string
-		attempt int
-		want    time.Duration
+	started := make(chan struct{})
+	runErr := make(chan error, 1)
+	run := func(ctx context.Context, _ string) (Outcome, error) {
+		close(started)
+		<-ctx.Done()
+		runErr <- ctx.Err()
+		return Outcome{RunID: 1, Status: "canceled"}, ctx.Err()
+	}
+	d := newTestDaemon(t, Config{Grace: 20 * time.Second}, testTenant(t, "acme", "@daily", true, run))
+	stop := startDaemon(t, d)
+	<-started
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v after a clean stop, want nil", err)
+	}
+	if err := <-runErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the run's context ended with %v, want context.Canceled", err)
+	}
+	if got := counterValue(d, "acme", "canceled"); got != 1 {
+		t.Errorf("runs_total{status=canceled} = %v, want 1", got)
+	}
+}
+
+func TestDaemonGracePeriodExceeded(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	run := func(context.Context, string) (Outcome, error) {
+		close(started)
+		<-release // ignores its context
+		return Outcome{Status: "canceled"}, context.Canceled
+	}
+	d := newTestDaemon(t, Config{Grace: 50 * time.Millisecond}, testTenant(t, "acme", "@daily", true, run))
+	stop := startDaemon(t, d)
+	<-started
+	err := stop()
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "did not end within shutdown.grace_period") {
+		t.Fatalf("Run = %v, want the grace period error", err)
+	}
+}
+
+func TestDaemonRunOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		timeout    time.Duration
+		run        RunFunc
+		wantStatus string
+		wantJob    string // the River job's state: completed, retryable, or cancelled (not retried, or its retries used up)
+		check      func(t *testing.T, d *Daemon)
 	}{
-		{"@every 10s", 1, time.Second},
-		{"@every 1s", 3, time.Second},
-		{"@every 1m", 1, 6 * time.Second},
-		{"@every 1m", 2, 12 * time.Second},
-		{"@hourly", 1, 6 * time.Minute},
-		{"@daily", 1, 10 * time.Minute},
-		{"@daily", 5, 10 * time.Minute},
-	} {
-		if got := retryDelay(every(t, tt.spec), now, tt.attempt); got != tt.want {
-			t.Errorf("retryDelay(%s, attempt %d) = %s, want %s", tt.spec, tt.attempt, got, tt.want)
-		}
+		{
+			name:    "timeout fails the run",
+			timeout: 300 * time.Millisecond,
+			run: func(ctx context.Context, _ string) (Outcome, error) {
+				<-ctx.Done()
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return Outcome{}, errors.New("unexpected: " + ctx.Err().Error())
+				}
+				return Outcome{}, ctx.Err()
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "lock held elsewhere is skipped and retried, not completed",
+			run: func(context.Context, string) (Outcome, error) {
+				return Outcome{Status: "skipped"}, fmt.Errorf("another run holds the lock on schema engage: %w", errLocked)
+			},
+			wantStatus: "skipped",
+			wantJob:    "retryable", // with backoff, though the tenant has no retries: it did not fail
+			check: func(t *testing.T, d *Daemon) {
+				mfs := scrapeHandler(t, d.Handler())
+				if _, ok := mfs["evsync_run_duration_seconds"]; ok {
+					t.Errorf("a skipped run was timed: %v", mfs["evsync_run_duration_seconds"])
+				}
+			},
+		},
+		{
+			name:       "panic is a failed run",
+			run:        func(context.Context, string) (Outcome, error) { panic("boom") },
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "error without status",
+			run: func(context.Context, string) (Outcome, error) {
+				return Outcome{RunID: 3}, errors.New("listing agents: 500")
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "auth rejected is not retried",
+			run: func(context.Context, string) (Outcome, error) {
+				return Outcome{RunID: 3, Status: "failed"}, NoRetry(errors.New("ringcentral jwt grant: 400 Bad Request: invalid_grant"))
+			},
+			wantStatus: "failed",
+			wantJob:    "cancelled",
+		},
+		{
+			name: "partial is not retried",
+			run: func(context.Context, string) (Outcome, error) {
+				return Outcome{Status: "partial"}, errors.New("1 scope failed")
+			},
+			wantStatus: "partial",
+			wantJob:    "cancelled",
+		},
+		{
+			name:       "nil error without status succeeded",
+			run:        func(context.Context, string) (Outcome, error) { return Outcome{}, nil },
+			wantStatus: "succeeded",
+			wantJob:    "completed",
+			check: func(t *testing.T, d *Daemon) {
+				// The last success is the database's to say (LastSuccess, nil here), not a run's.
+				if !d.metrics.lastSuccessTime("acme").IsZero() {
+					t.Error("a succeeded run set the last success by itself")
+				}
+			},
+		},
 	}
-}
-
-// A job the rescuer hands back was attempted longer ago than any live run lasts: its replica
-// died, the run did not fail, and it runs again at once rather than after a daily backoff.
-func TestNextRetryOfARescuedJobIsImmediate(t *testing.T) {
-	t.Parallel()
-	tn := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
-	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
-	at := func(ago time.Duration) *river.Job[SyncArgs] {
-		attempted := time.Now().Add(-ago)
-		return &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{Attempt: 1, AttemptedAt: &attempted}, Args: SyncArgs{Tenant: "acme"}}
-	}
-	if d := time.Until(w.NextRetry(at(2 * time.Hour))); d > 2*time.Second {
-		t.Errorf("a rescued job retries in %s, want about 1s", d)
-	}
-	if d := time.Until(w.NextRetry(at(5 * time.Minute))); d < 9*time.Minute {
-		t.Errorf("a failed run retries in %s, want its backoff (10m for @daily)", d)
-	}
-}
-
-func TestInZoneReadsTheFieldsInTheZone(t *testing.T) {
-	t.Parallel()
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := InZone(every(t, "0 2 * * *"), berlin)
-	next := s.Next(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
-	if want := time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC); !next.Equal(want) {
-		t.Errorf("02:00 in Berlin after noon UTC = %s, want %s", next.UTC(), want)
-	}
-}
-
-func TestNewRejectsBadConfig(t *testing.T) {
-	t.Parallel()
-	ok := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
-	run := func(context.Context, string, int) error { return nil }
-	for _, tt := range []struct {
-		name string
-		cfg  Config
-		want string
-	}{
-		{"no run", Config{Schema: "evsync", MaxWorkers: 1, Tenants: []Tenant{ok}}, "no run function"},
-		{"no workers", Config{Schema: "evsync", Run: run, Tenants: []Tenant{ok}}, "max workers"},
-		{"no tenants", Config{Schema: "evsync", MaxWorkers: 1, Run: run}, "no tenants"},
-		{"bad schema", Config{Schema: "Bad Schema", MaxWorkers: 1, Run: run, Tenants: []Tenant{ok}}, "control schema"},
-		{"twice", Config{Schema: "evsync", MaxWorkers: 1, Run: run, Tenants: []Tenant{ok, ok}}, "listed twice"},
-		{"no timeout", Config{Schema: "evsync", MaxWorkers: 1, Run: run, Tenants: []Tenant{{Name: "x", Schedule: ok.Schedule}}}, "timeout must be positive"},
-	} {
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := New(nil, tt.cfg)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("New = %v, want an error containing %q", err, tt.want)
+			tn := testTenant(t, "acme", "@yearly", true, tt.run)
+			if tt.timeout > 0 {
+				tn.Timeout = tt.timeout
+			}
+			d := newTestDaemon(t, Config{Grace: time.Second}, tn)
+			stop := startDaemon(t, d)
+			waitUntil(t, "the run to be counted", func() bool { return counterValue(d, "acme", tt.wantStatus) == 1 })
+			pool := d.pool
+			waitUntil(t, "the job to be "+tt.wantJob, func() bool {
+				st := jobStatesOf(t, pool, "acme")
+				return len(st) == 1 && st[0] == tt.wantJob
+			})
+			if err := stop(); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			total := 0.0
+			for _, s := range Statuses() {
+				total += counterValue(d, "acme", string(s))
+			}
+			if total != 1 {
+				t.Errorf("%v runs counted, want 1", total)
+			}
+			if tt.check != nil {
+				tt.check(t, d)
 			}
 		})
 	}
 }
 
-func TestNoRetryKeepsTheError(t *testing.T) {
+func TestJobError(t *testing.T) {
 	t.Parallel()
-	base := fmt.Errorf("auth: %w", context.DeadlineExceeded)
-	err := NoRetry(base)
-	if !errors.Is(err, context.DeadlineExceeded) || err.Error() != base.Error() {
-		t.Errorf("NoRetry(%v) = %v", base, err)
-	}
-	if NoRetry(nil) != nil {
-		t.Error("NoRetry(nil) != nil")
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		out       Outcome
+		err       error
+		wantNil   bool
+		wantFinal bool
+	}{
+		{Outcome{Status: "succeeded"}, nil, true, false},
+		{Outcome{Status: "skipped"}, errLocked, false, false},
+		{Outcome{Status: "skipped"}, nil, false, false},
+		{Outcome{Status: "partial"}, nil, false, true},
+		{Outcome{Status: "failed"}, NoRetry(boom), false, true},
+		{Outcome{Status: "failed"}, boom, false, false},
+		{Outcome{Status: "canceled"}, context.Canceled, false, false},
+	} {
+		err := jobError(tt.out, tt.err)
+		if (err == nil) != tt.wantNil || errors.Is(err, ErrFinal) != tt.wantFinal {
+			t.Errorf("jobError(%s, %v) = %v; want nil %v, not retried %v", tt.out.Status, tt.err, err, tt.wantNil, tt.wantFinal)
+		}
 	}
 }
+
+// replica became leader: a new leader keeps the phase, and replicas agree on it.
+func TestNewDaemonErrors(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	ok := testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil })
+	noRun := ok
+	noRun.Run = nil
+	tests := []struct {
+		name    string
+		cfg     Config
+		tenants []Tenant
+		wantErr string
+	}{
+		{"no run func", Config{ControlSchema: "evsync"}, []Tenant{noRun}, "no run function"},
+		{"no tenants", Config{ControlSchema: "evsync"}, nil, "no tenants"},
+		{"bad control schema", Config{ControlSchema: "Not A Schema"}, []Tenant{ok}, "control schema"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := New(pool, tt.cfg, tt.tenants)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDaemonListenError(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d := newTestDaemon(t, Config{Listen: ln.Addr().String()},
+		testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil }))
+	err = d.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "listening on http.listen") {
+		t.Fatalf("Run = %v, want a listen error", err)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestDaemonHTTP(t *testing.T) {
+	t.Parallel()
+	// What the database says, changed by the test between probes.
+	var (
+		mu        sync.Mutex
+		pingErr   error
+		last      time.Time
+		lastErr   error
+		runCalled = make(chan struct{})
+		release   = make(chan struct{})
+	)
+	ready := func(context.Context) error { mu.Lock(); defer mu.Unlock(); return pingErr }
+	lastSuccess := func(context.Context) (Freshness, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return Freshness{Entity: "agents", RunID: 41, At: last}, lastErr
+	}
+	set := func(ping error, l time.Time, lerr error) {
+		mu.Lock()
+		defer mu.Unlock()
+		pingErr, last, lastErr = ping, l, lerr
+	}
+	run := func(ctx context.Context, _ string) (Outcome, error) {
+		close(runCalled)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return Outcome{Status: "canceled"}, ctx.Err()
+		}
+		now := time.Now()
+		return Outcome{
+			RunID: 42, Status: "succeeded", Started: now.Add(-3 * time.Second), Finished: now,
+			Rows:        map[entity.Name]map[string]int64{"agents": {"fetched": 12, "inserted": 12}, "accounts": {"fetched": 1, "unchanged": 1}},
+			APIRequests: 9, Retries: 1, RateLimited: 1, TokenRefreshes: 2,
+		}, nil
+	}
+	tn := testTenant(t, testDefaultTenant, "@yearly", true, run)
+	tn.LastSuccess = lastSuccess
+	// Every probe of /healthz/data reads the database again, so that each sees what the test set.
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour, DataCheckInterval: time.Nanosecond,
+		DefaultTenant: testDefaultTenant}, tn)
+	d.ready = ready // the database as the test says it is
+	set(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"), time.Time{}, nil)
+	stop := startDaemon(t, d)
+	<-d.listening
+	base := "http://" + d.Addr()
+	<-runCalled
+
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz = %d %q, want 200 \"ok\\n\"", code, body)
+	}
+	probes := []struct {
+		name     string
+		path     string
+		ping     error
+		last     time.Time
+		lastErr  error
+		wantCode int
+		wantBody string
+	}{
+		{"database down", "/readyz", errors.New("connection refused"), time.Time{}, nil, 503, "not ready: database: connection refused\n"},
+		{"database up", "/readyz", nil, time.Time{}, nil, 200, "ready: the database and River answer\n"},
+		{"no success yet", "/healthz/data", nil, time.Time{}, nil, 503, "not fresh: agents has never been complete (a scope of it has not completed in any run)\n"},
+		{"last success unreadable", "/healthz/data", nil, time.Time{}, errors.New("relation sync_runs does not exist"), 503, "not fresh: reading the last successful run: relation sync_runs does not exist\n"},
+		{"stale", "/healthz/data", nil, time.Now().Add(-30 * time.Hour), nil, 503, "not fresh: agents is stale: its last complete run 41 finished 30h0m0s ago"},
+		{"fresh", "/healthz/data", nil, time.Now().Add(-time.Minute), nil, 200, "fresh: every synced entity is complete as of 1m0s ago"},
+	}
+	for _, p := range probes {
+		set(p.ping, p.last, p.lastErr)
+		code, body := get(t, base+p.path)
+		if code != p.wantCode || !strings.Contains(body, p.wantBody) {
+			t.Errorf("%s: %s = %d %q, want %d with %q", p.name, p.path, code, body, p.wantCode, p.wantBody)
+		}
+		if strings.Count(body, "\n") != 1 {
+			t.Errorf("%s: %s body is not one line: %q", p.name, p.path, body)
+		}
+	}
+
+	// Metrics before and after the run.
+	code, body := get(t, base+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	mfs := parseMetrics(t, strings.NewReader(body))
+	if got := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": testDefaultTenant, "status": "succeeded"}); got != 0 {
+		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
+	}
+	close(release)
+	waitUntil(t, "the run to be counted", func() bool { return counterValue(d, testDefaultTenant, "succeeded") == 1 })
+	_, body = get(t, base+"/metrics")
+	mfs = parseMetrics(t, strings.NewReader(body))
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"evsync_runs_total", map[string]string{"tenant": testDefaultTenant, "status": "succeeded"}, 1},
+		{"evsync_rows_total", map[string]string{"tenant": testDefaultTenant, "entity": "agents", "kind": "inserted"}, 12},
+		{"evsync_rows_total", map[string]string{"tenant": testDefaultTenant, "entity": "accounts", "kind": "unchanged"}, 1},
+		{"evsync_api_requests_total", map[string]string{"tenant": testDefaultTenant}, 9},
+		{"evsync_api_retries_total", map[string]string{"tenant": testDefaultTenant}, 1},
+		{"evsync_api_rate_limited_total", map[string]string{"tenant": testDefaultTenant}, 1},
+		{"evsync_token_refreshes_total", map[string]string{"tenant": testDefaultTenant}, 2},
+		{"evsync_run_duration_seconds", map[string]string{"tenant": testDefaultTenant}, 1},
+	}
+	for _, w := range want {
+		if got := metricValue(t, mfs, w.name, w.labels); got != w.value {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+		}
+	}
+	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": testDefaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
+		t.Errorf("last success timestamp %v is not the run just finished", ts)
+	}
+	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
+		t.Errorf("/nope = %d, want 404", code)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	// The server is down after Run returns.
+	if _, err := net.DialTimeout("tcp", d.Addr(), time.Second); err == nil {
+		t.Error("the HTTP server still accepts connections after Run returned")
+	}
+}
+
+func TestDaemonSeedsLastSuccess(t *testing.T) {
+	t.Parallel()
+	seed := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	tn := testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil })
+	tn.LastSuccess = func(context.Context) (Freshness, error) { return Freshness{Entity: "users", RunID: 3, At: seed}, nil }
+	d := newTestDaemon(t, Config{}, tn)
+	stop := startDaemon(t, d)
+	<-d.listening
+	waitUntil(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime("acme").Equal(seed) })
+	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues("acme")); got != float64(seed.Unix()) {
+		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v", got, seed.Unix())
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
+	t.Parallel()
+	noop := func(context.Context, string) (Outcome, error) { return Outcome{}, nil }
+	fresh := testTenant(t, "acme", "@daily", false, noop)
+	fresh.LastSuccess = func(context.Context) (Freshness, error) {
+		return Freshness{Entity: "agents", RunID: 9, At: time.Now().Add(-time.Hour)}, nil
+	}
+	stale := testTenant(t, "globex", "@daily", false, noop)
+	stale.LastSuccess = func(context.Context) (Freshness, error) {
+		return Freshness{Entity: "users", RunID: 4, At: time.Now().Add(-30 * time.Hour)}, nil
+	}
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour}, fresh, stale)
+	stop := startDaemon(t, d)
+	<-d.listening
+	code, body := get(t, "http://"+d.Addr()+"/healthz/data")
+	if want := "not fresh: tenant globex: users is stale: its last complete run 4 finished 30h0m0s ago"; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
+	}
+	mfs := scrapeHandler(t, d.Handler())
+	for _, tenant := range []string{"acme", "globex"} {
+		if v := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": tenant}); v == 0 {
+			t.Errorf("tenant %s's last success is not exported", tenant)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// the replicas that lack it its schedule.

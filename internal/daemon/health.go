@@ -14,14 +14,14 @@ import (
 // answers. Each is one indexed query through River's own API. A control schema dropped or
 // emptied under a running daemon, or a daemon not started, fails it; River itself only logs
 // such failures and keeps trying, so nothing would run while the process looked healthy.
-func (d *Daemon) Check(ctx context.Context) error {
-	if _, err := d.client.QueueGet(ctx, river.QueueDefault); err != nil {
+func (s *scheduler) Check(ctx context.Context) error {
+	if _, err := s.client.QueueGet(ctx, river.QueueDefault); err != nil {
 		if errors.Is(err, rivertype.ErrNotFound) {
 			return errors.New("its queue is not registered (River has not started)")
 		}
 		return fmt.Errorf("reading its queue: %w", err)
 	}
-	if _, err := d.client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
+	if _, err := s.client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
 		return fmt.Errorf("reading its jobs: %w", err)
 	}
 	return nil

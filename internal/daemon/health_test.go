@@ -20,7 +20,7 @@ func TestCheckFollowsRiversHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(context.Context, string, int) error { return nil }
-	d, err := New(pool, Config{Schema: controlSchema, MaxWorkers: 1, Run: run, Grace: time.Second,
+	d, err := newScheduler(pool, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Run: run, Grace: time.Second,
 		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), Timeout: time.Minute}}})
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // has, and a replica that lacks a tenant leaves its jobs to one that has it.
 const registryTable = "evsync_replica_tenants"
 
-// heartbeatDefault is Config.Heartbeat's default.
+// heartbeatDefault is schedulerConfig.Heartbeat's default.
 const heartbeatDefault = 10 * time.Second
 
 // createRegistry creates the registry table in schema if it is missing.

@@ -115,7 +115,7 @@ func TestRescuedJobRunsAgain(t *testing.T) {
 			id := plantDeadJob(t, pool, tn, tt.attempt, tt.failures)
 			attempts := make(chan int, 10)
 			logs := &logBuffer{}
-			startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Tenants: []Tenant{tn}, Grace: time.Second,
+			startReplica(t, url, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Tenants: []Tenant{tn}, Grace: time.Second,
 				FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 				Run: func(_ context.Context, _ string, attempt int) error { attempts <- attempt; return nil }})
 			// River's rescuer looks for stuck jobs when its replica becomes leader, then
@@ -158,7 +158,7 @@ func TestGivingUpIsLoggedAtWarn(t *testing.T) {
 	id := plantDeadJob(t, pool, tn, 2, []string{rescuedError})
 	attempts := make(chan int, 10)
 	logs := &logBuffer{}
-	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Tenants: []Tenant{tn}, Grace: time.Second,
+	startReplica(t, url, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Tenants: []Tenant{tn}, Grace: time.Second,
 		FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Run: func(_ context.Context, _ string, attempt int) error {
 			attempts <- attempt
@@ -218,8 +218,8 @@ func TestRunOnStartOncePerProcess(t *testing.T) {
 		}
 		return runs[len(runs)-1].start, nil
 	}
-	cfg := func(replica int) Config {
-		return Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+	cfg := func(replica int) schedulerConfig {
+		return schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
 			Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Minute, LastRun: lastRun}},
 			Run: func(_ context.Context, tenant string, attempt int) error {
 				rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now(), replica: replica})
@@ -261,7 +261,7 @@ func TestRunOnStartSkipsATenantThatRanThisPeriod(t *testing.T) {
 	for name, last := range map[string]time.Time{"fresh": now, "stale": now.Add(-49 * time.Hour), "never": {}} {
 		tenants = append(tenants, Tenant{Name: name, Schedule: every(t, "@daily"), RunOnStart: true, Timeout: time.Minute, LastRun: at(last)})
 	}
-	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 3, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+	startReplica(t, url, schedulerConfig{Schema: controlSchema, MaxWorkers: 3, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
 		Tenants: tenants, Run: func(_ context.Context, tenant string, attempt int) error {
 			rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now()})
 			return nil
@@ -313,8 +313,8 @@ func TestATenantOnlyAFollowerKnowsRuns(t *testing.T) {
 	tenant := func(name, spec string) Tenant {
 		return Tenant{Name: name, Schedule: every(t, spec), Spec: spec, Timeout: time.Minute}
 	}
-	cfg := func(replica int, logs *logBuffer, tenants ...Tenant) Config {
-		return Config{Schema: controlSchema, MaxWorkers: 2, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+	cfg := func(replica int, logs *logBuffer, tenants ...Tenant) schedulerConfig {
+		return schedulerConfig{Schema: controlSchema, MaxWorkers: 2, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
 			Heartbeat: 200 * time.Millisecond, ParseSchedule: parse, Tenants: tenants,
 			Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 			Run: func(_ context.Context, tenant string, attempt int) error {
@@ -417,7 +417,7 @@ func TestStopIsNotAFailure(t *testing.T) {
 	pool := openPool(t, url)
 	running := make(chan struct{})
 	logs := &logBuffer{}
-	d := startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
+	d := startReplica(t, url, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), RunOnStart: true, Timeout: time.Hour}},
 		Run: func(ctx context.Context, _ string, _ int) error {
@@ -453,7 +453,7 @@ func TestBusyIsRetriedWithoutUsingARetry(t *testing.T) {
 	attempts := make(chan int, 10)
 	var calls atomic.Int32
 	logs := &logBuffer{}
-	startReplica(t, url, Config{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
+	startReplica(t, url, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Grace: time.Second,
 		FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@every 10s"), RunOnStart: true, Timeout: time.Minute, Retries: 0}},
 		Run: func(_ context.Context, _ string, attempt int) error {
@@ -497,7 +497,7 @@ func TestHeartbeatEndsWithStartsContext(t *testing.T) {
 	if err := Migrate(context.Background(), pool, controlSchema); err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(pool, Config{Schema: controlSchema, MaxWorkers: 1, Heartbeat: 100 * time.Millisecond,
+	d, err := newScheduler(pool, schedulerConfig{Schema: controlSchema, MaxWorkers: 1, Heartbeat: 100 * time.Millisecond,
 		Tenants: []Tenant{{Name: "acme", Schedule: every(t, "@yearly"), Timeout: time.Minute}},
 		Run:     func(context.Context, string, int) error { return nil }})
 	if err != nil {

@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"errors"
@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -97,7 +96,7 @@ func TestMetricsObserve(t *testing.T) {
 	// Before any run every tenant's status and entity/kind series exists at 0.
 	mfs := scrapeHandler(t, h)
 	for _, tenant := range []string{"acme", "globex"} {
-		for _, s := range runStatuses {
+		for _, s := range Statuses() {
 			if v := metricValue(t, mfs, "evsync_runs_total", map[string]string{"tenant": tenant, "status": string(s)}); v != 0 {
 				t.Errorf("runs_total{tenant=%q,status=%q} = %v before any run, want 0", tenant, s, v)
 			}
@@ -117,27 +116,26 @@ func TestMetricsObserve(t *testing.T) {
 	}
 
 	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
-	m.observe("acme", runOutcome{
+	m.observe("acme", Outcome{
 		RunID: 7, Status: "succeeded", Started: t0, Finished: t0.Add(90 * time.Second),
 		Rows: map[entity.Name]map[string]int64{
 			"agents": {"fetched": 100, "inserted": 40, "unchanged": 60},
 			"users":  {"fetched": 5, "deleted": 1},
 		},
 		APIRequests: 33, Retries: 2, RateLimited: 1, TokenRefreshes: 3,
-		FieldChanges: []db.FieldChange{
-			{Entity: entity.Agents, Path: "a", Change: db.FieldAdded, NewType: "string"},
-			{Entity: entity.Agents, Path: "b", Change: db.FieldAdded, NewType: "number"},
-			{Entity: entity.Users, Path: "c", Change: db.FieldRemoved, OldType: "string"},
+		FieldChanges: map[entity.Name]map[string]int64{ // agents: paths a and b added; users: c removed
+			entity.Agents: {"added": 2},
+			entity.Users:  {"removed": 1},
 		},
 	})
-	m.observe("acme", runOutcome{Status: "skipped"})
-	m.observe("acme", runOutcome{ // no status: counted as failed
+	m.observe("acme", Outcome{Status: "skipped"})
+	m.observe("acme", Outcome{ // no status: counted as failed
 		Started: t0.Add(-time.Hour), Finished: t0.Add(-time.Hour + 10*time.Second),
 		Rows:        map[entity.Name]map[string]int64{"agents": {"fetched": 7}},
 		APIRequests: 4, Retries: 3,
 	})
-	m.observe("acme", runOutcome{Status: "succeeded", Started: t0.Add(-2 * time.Hour), Finished: t0.Add(-2 * time.Hour)})
-	m.observe("globex", runOutcome{Status: "partial", Started: t0, Finished: t0.Add(time.Second), APIRequests: 1000,
+	m.observe("acme", Outcome{Status: "succeeded", Started: t0.Add(-2 * time.Hour), Finished: t0.Add(-2 * time.Hour)})
+	m.observe("globex", Outcome{Status: "partial", Started: t0, Finished: t0.Add(time.Second), APIRequests: 1000,
 		Rows: map[entity.Name]map[string]int64{"agents": {"fetched": 1000}}})
 
 	mfs = scrapeHandler(t, h)

@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type dbProbe struct {
 	calls, inFlight, maxInFlight atomic.Int32
 }
 
-func (p *dbProbe) lastSuccess(context.Context) (freshness, error) {
+func (p *dbProbe) lastSuccess(context.Context) (Freshness, error) {
 	p.calls.Add(1)
 	n := p.inFlight.Add(1)
 	defer p.inFlight.Add(-1)
@@ -45,15 +45,15 @@ func (p *dbProbe) lastSuccess(context.Context) (freshness, error) {
 		}
 	}
 	time.Sleep(2 * time.Millisecond) // a query's round trip, long enough for probes to pile up
-	return freshness{Entity: "agents", RunID: 1, At: time.Now().Add(-time.Hour)}, nil
+	return Freshness{Entity: "agents", RunID: 1, At: time.Now().Add(-time.Hour)}, nil
 }
 
 // probeTenants returns n tenants (never run: @yearly) whose freshness queries go to p.
-func probeTenants(t *testing.T, n int, p *dbProbe) []daemonTenant {
-	var tenants []daemonTenant
+func probeTenants(t *testing.T, n int, p *dbProbe) []Tenant {
+	var tenants []Tenant
 	for i := range n {
-		tn := testTenant(t, fmt.Sprintf("t%02d", i), "@yearly", false, func(context.Context, string) (runOutcome, error) {
-			return runOutcome{Status: "succeeded"}, nil
+		tn := testTenant(t, fmt.Sprintf("t%02d", i), "@yearly", false, func(context.Context, string) (Outcome, error) {
+			return Outcome{Status: "succeeded"}, nil
 		})
 		tn.LastSuccess = p.lastSuccess
 		tenants = append(tenants, tn)
@@ -87,11 +87,11 @@ func TestHealthzDataChecksTheDatabaseOnceAtATime(t *testing.T) {
 	t.Parallel()
 	const tenants, probes, rounds = 20, 40, 3
 	p := &dbProbe{}
-	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", DataCheckInterval: time.Nanosecond}, probeTenants(t, tenants, p)...)
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0", DataCheckInterval: time.Nanosecond}, probeTenants(t, tenants, p)...)
 	stop := startDaemon(t, d)
 	<-d.listening
 	for range rounds {
-		got := getAll(t, "http://"+d.addr()+"/healthz/data", probes)
+		got := getAll(t, "http://"+d.Addr()+"/healthz/data", probes)
 		if len(got[http.StatusOK]) != probes {
 			t.Errorf("/healthz/data answered %v, want %d × 200", got, probes)
 		}
@@ -117,15 +117,15 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 	p := &dbProbe{}
 	tenants := probeTenants(t, 3, p)
 	ran := make(chan struct{})
-	tenants[0] = testTenant(t, "t00", "@yearly", true, func(context.Context, string) (runOutcome, error) {
+	tenants[0] = testTenant(t, "t00", "@yearly", true, func(context.Context, string) (Outcome, error) {
 		<-ran
-		return runOutcome{Status: "succeeded"}, nil
+		return Outcome{Status: "succeeded"}, nil
 	})
 	tenants[0].LastSuccess = p.lastSuccess
-	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0", DataCheckInterval: time.Hour}, tenants...)
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0", DataCheckInterval: time.Hour}, tenants...)
 	stop := startDaemon(t, d)
 	<-d.listening
-	url := "http://" + d.addr() + "/healthz/data"
+	url := "http://" + d.Addr() + "/healthz/data"
 	if code, body := get(t, url); code != http.StatusOK {
 		t.Fatalf("/healthz/data = %d %q, want 200", code, body)
 	}
@@ -137,7 +137,7 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 		t.Errorf("%d freshness queries after 20 probes within the check interval, want still 3", c)
 	}
 	close(ran)
-	waitFor(t, "the run's end to read its tenant's freshness", func() bool { return p.calls.Load() == 4 })
+	waitUntil(t, "the run's end to read its tenant's freshness", func() bool { return p.calls.Load() == 4 })
 	d.fresh.mu.Lock()
 	d.fresh.checked = time.Now().Add(-2 * time.Hour) // the interval has passed
 	d.fresh.mu.Unlock()
@@ -154,18 +154,18 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 // only logs, nothing runs, and /readyz says not ready and why.
 func TestReadyzFollowsRiver(t *testing.T) {
 	t.Parallel()
-	tn := testTenant(t, "acme", "@yearly", false, func(context.Context, string) (runOutcome, error) {
-		return runOutcome{Status: "succeeded"}, nil
+	tn := testTenant(t, "acme", "@yearly", false, func(context.Context, string) (Outcome, error) {
+		return Outcome{Status: "succeeded"}, nil
 	})
-	tn.LastSuccess = func(context.Context) (freshness, error) {
-		return freshness{Entity: "agents", RunID: 1, At: time.Now().Add(-time.Hour)}, nil
+	tn.LastSuccess = func(context.Context) (Freshness, error) {
+		return Freshness{Entity: "agents", RunID: 1, At: time.Now().Add(-time.Hour)}, nil
 	}
-	d := newTestDaemon(t, daemonConfig{Listen: "127.0.0.1:0"}, tn)
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0"}, tn)
 	stop := startDaemon(t, d)
 	<-d.listening
-	url := "http://" + d.addr() + "/readyz"
-	waitFor(t, "/readyz to answer 200 once River runs", func() bool { code, _ := get(t, url); return code == http.StatusOK })
-	if _, err := d.pool.Exec(t.Context(), "DROP SCHEMA "+testControlSchema+" CASCADE"); err != nil {
+	url := "http://" + d.Addr() + "/readyz"
+	waitUntil(t, "/readyz to answer 200 once River runs", func() bool { code, _ := get(t, url); return code == http.StatusOK })
+	if _, err := d.pool.Exec(t.Context(), "DROP SCHEMA "+controlSchema+" CASCADE"); err != nil {
 		t.Fatal(err)
 	}
 	code, body := get(t, url)

@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"cmp"
@@ -7,22 +7,18 @@ import (
 	"sync"
 	"time"
 
-	"slices"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 )
 
-// runStatuses are the values of evsync_runs_total's status label: the final statuses of a
-// run (DESIGN.md) plus skipped, for a scheduled run that did not happen because another run
-// held the tenant's lock.
-var runStatuses = append(slices.DeleteFunc(db.RunStatuses(), func(s db.RunStatus) bool { return s == db.RunRunning }), outcomeSkipped)
-
 // rowKinds are the values of evsync_rows_total's kind label.
 var rowKinds = []string{"fetched", "inserted", "updated", "unchanged", "deleted", "restored"}
+
+// FieldChangeKinds lists the values of evsync_api_field_changes_total's change label: how a
+// path of the API's objects changed (api_field_changes.change).
+func FieldChangeKinds() []string { return []string{"added", "removed", "type_changed"} }
 
 // metrics holds the Prometheus metrics of syncer. All are registered on one registry, served
 // by the daemon's /metrics.
@@ -91,15 +87,15 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 	// Export every tenant's statuses, entity/kind pairs and counters from the start, so that
 	// rate() and absence alerts work before the first run.
 	for _, t := range tenants {
-		for _, s := range runStatuses {
+		for _, s := range Statuses() {
 			m.runs.WithLabelValues(t, string(s))
 		}
 		for _, e := range entity.Names() {
 			for _, k := range rowKinds {
 				m.rows.WithLabelValues(t, string(e), k)
 			}
-			for _, c := range db.FieldChangeKinds() {
-				m.fieldChanges.WithLabelValues(t, string(e), string(c))
+			for _, c := range FieldChangeKinds() {
+				m.fieldChanges.WithLabelValues(t, string(e), c)
 			}
 		}
 		for _, c := range []*prometheus.CounterVec{m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes} {
@@ -138,11 +134,11 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 // evsync_last_success_timestamp_seconds is not a run's: it follows the database
 // (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does
 // not move it past the entities it left stale.
-func (m *metrics) observe(tenant string, o runOutcome) {
-	status := cmp.Or(o.Status, db.RunFailed)
+func (m *metrics) observe(tenant string, o Outcome) {
+	status := cmp.Or(o.Status, StatusFailed)
 	// The run is counted last: a scrape that sees it counted sees the rest of it too.
 	defer m.runs.WithLabelValues(tenant, string(status)).Inc()
-	if status == outcomeSkipped {
+	if status == StatusSkipped {
 		return
 	}
 	if !o.Started.IsZero() && !o.Finished.IsZero() && !o.Finished.Before(o.Started) {
@@ -155,8 +151,12 @@ func (m *metrics) observe(tenant string, o runOutcome) {
 			}
 		}
 	}
-	for _, c := range o.FieldChanges {
-		m.fieldChanges.WithLabelValues(tenant, string(c.Entity), string(c.Change)).Inc()
+	for entity, changes := range o.FieldChanges {
+		for change, n := range changes {
+			if n > 0 {
+				m.fieldChanges.WithLabelValues(tenant, string(entity), change).Add(float64(n))
+			}
+		}
 	}
 	addPositive(m.apiRequests.WithLabelValues(tenant), o.APIRequests)
 	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)

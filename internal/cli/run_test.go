@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/testing/dbtest"
+)
+
+// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
+// the test ended (a run the test abandoned) are dropped.
+func testLogger(t *testing.T) *slog.Logger {
+	w := &tWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.done = true
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+func startDaemon(t *testing.T, d *daemon.Daemon) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after its context was canceled")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// testControlSchema is the control schema of the daemon tests' databases.
+const testControlSchema = "evsync"
+
+// testPool opens a pool on a fresh database with the control schema migrated.
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// testTenant is a tenant named name on the cron spec, running run, with a minute's timeout and
+// no retries.
+func testTenant(t *testing.T, name, spec string, runOnStart bool, run daemon.RunFunc) daemon.Tenant {
+	t.Helper()
+	sched, err := parseCron(config.Schedule{Cron: spec, Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return daemon.Tenant{Name: name, Schedule: sched, RunOnStart: runOnStart, Timeout: time.Minute, Cron: spec, Run: run}
+}
+
+// metricValue is the value of the counter or gauge name{labels} that reg holds, or 0.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue metrics
+				}
+			}
+			if m.Counter != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+// counterValue is evsync_runs_total{tenant, status} as reg holds it.
+func counterValue(t *testing.T, reg *prometheus.Registry, tenant, status string) float64 {
+	return metricValue(t, reg, "evsync_runs_total", map[string]string{"tenant": tenant, "status": status})
+}
+
+// The daemon's statuses and field changes are db's: evsync_runs_total and
+// evsync_api_field_changes_total export every one of them from the start.
+func TestDaemonVocabularyIsDBs(t *testing.T) {
+	t.Parallel()
+	statuses := map[daemon.Status]bool{}
+	for _, s := range daemon.Statuses() {
+		statuses[s] = true
+	}
+	for _, s := range db.RunStatuses() {
+		if s != db.RunRunning && !statuses[daemon.Status(s)] {
+			t.Errorf("run status %q is not a daemon.Status", s)
+		}
+	}
+	if !statuses[daemon.StatusSkipped] || len(statuses) != len(db.RunStatuses()) {
+		t.Errorf("daemon.Statuses() = %v, want db's final statuses %v and skipped", daemon.Statuses(), db.RunStatuses())
+	}
+	changes := map[string]bool{}
+	for _, c := range daemon.FieldChangeKinds() {
+		changes[c] = true
+	}
+	for _, c := range db.FieldChangeKinds() {
+		if !changes[string(c)] {
+			t.Errorf("field change %q is not in daemon.FieldChangeKinds()", c)
+		}
+	}
+	if len(changes) != len(db.FieldChangeKinds()) {
+		t.Errorf("daemon.FieldChangeKinds() = %v, want db's %v", daemon.FieldChangeKinds(), db.FieldChangeKinds())
+	}
+}
+
+func TestParseCronErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s       config.Schedule
+		wantErr string
+	}{
+		{config.Schedule{Cron: "sometimes", Timezone: "UTC"}, `parsing schedule.cron "sometimes"`},
+		{config.Schedule{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
+		{config.Schedule{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
+	} {
+		if _, err := parseCron(tt.s); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("parseCron(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
+		}
+	}
+	if _, err := parseCron(config.Schedule{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
+		t.Errorf("six fields with Seconds: %v", err)
+	}
+}
+
+// An @every schedule ticks at fixed multiples of its interval, not counted from whenever a
+// replica became leader: a new leader keeps the phase, and replicas agree on it.
+func TestParseCronAnchorsEvery(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		spec     string
+		from     time.Time
+		wantNext time.Time
+	}{
+		{"@every 1h", time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 10, 59, 59, 0, time.UTC), time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)},
+		{"@every 1h", time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)},
+		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
+		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
+	} {
+		sched, err := parseCron(config.Schedule{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.wantNext) {
+			t.Errorf("%s: next after %s = %s, want %s", tt.spec, tt.from.Format(time.TimeOnly), got.UTC().Format(time.TimeOnly), tt.wantNext.Format(time.TimeOnly))
+		}
+	}
+}
+
+// The daemon's tenant tells run_on_start when its latest run started, from its ledger, and
+// the replicas that lack it its schedule.
+func TestDaemonTenantLastRunAndSpec(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	c, err := config.Load(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.TopLevelTenant()
+	tn.Schema = schema
+	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.LastRun == nil || !dt.RunOnStart {
+		t.Fatal("the daemon's tenant has no LastRun, or no RunOnStart")
+	}
+	sched, err := parseSpec(dt.Spec)
+	if err != nil {
+		t.Fatalf("parseSpec(%s): %v", dt.Spec, err)
+	}
+	for _, from := range []time.Time{time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 2, 0, 30, 0, time.UTC)} {
+		if got, want := sched.Next(from), dt.Schedule.Next(from); !got.Equal(want) {
+			t.Errorf("the schedule read from the spec %s: next after %s is %s, want %s", dt.Spec, from, got, want)
+		}
+	}
+	if _, err := parseSpec("not json"); err == nil {
+		t.Error("parseSpec of a bad spec: nil error")
+	}
+	if last, err := dt.LastRun(t.Context()); err != nil || !last.IsZero() {
+		t.Fatalf("LastRun of an empty ledger = %s, %v; want zero", last, err)
+	}
+	store, err := db.NewStore(pool, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := store.RunCreate(t.Context(), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := dt.LastRun(t.Context()); err != nil || last.Before(before.Add(-time.Second)) {
+		t.Errorf("LastRun after a run started at %s = %s, %v", before, last, err)
+	}
+}
+
+// A config error of a tenant's run is final for the daemon (it does not retry it) and a usage
+// error for `syncer sync` (exit 2), with its own text.
+func TestSyncOnceConfigErrorIsFinal(t *testing.T) {
+	t.Parallel()
+	_, err := (&app{}).syncOnce(t.Context(), nil, engageclient.Config{}, config.Tenant{}, syncOptions{})
+	var ee *exitError
+	if !errors.Is(err, daemon.ErrFinal) || !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Fatalf("syncOnce with no credentials = %v, want a usage error matching daemon.ErrFinal", err)
+	}
+	if want := "engageclient: config.Config.ClientID is required"; err.Error() != want {
+		t.Errorf("error text = %q, want %q", err, want)
+	}
+}
