@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -40,16 +42,8 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
-// repeated is a repeatable flag whose values are kept whole: a fault spec has commas of its
-// own ("agents:status=503,times=3").
-type repeated []string
-
-func (r *repeated) String() string { return strings.Join(*r, " ") }
-
-func (r *repeated) Set(v string) error {
-	*r = append(*r, v)
-	return nil
-}
+// Type names the flag's value in the usage, as pflag's own lists do.
+func (s *stringList) Type() string { return "strings" }
 
 // parseEntities validates a comma-separated entity list named by key. Every element must be
 // an entity: an empty one ("", "agents,,users") is an error, not "the default".
@@ -172,30 +166,46 @@ func syncExit(res *syncrun.Result, err error, schema string) error {
 	return nil
 }
 
-func cmdSync(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("sync", "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]")
-	var tenants stringList
-	fs.Var(&tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
-	entities := fs.String("entities", "", "comma-separated entities to sync ("+config.EntityNames(",")+"); default sync.entities")
-	var subs stringList
-	fs.Var(&subs, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
-	dryRun := fs.Bool("dry-run", false, "fetch and stage, print what would change, write nothing")
-	allowMass := fs.Bool("allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
-	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations first")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+// syncFlags are the flags of sync.
+type syncFlags struct {
+	tenants         stringList
+	entities        string
+	subAccounts     stringList
+	dryRun          bool
+	allowMassDelete bool
+	noMigrate       bool
+}
+
+func newSyncCmd(a *app) *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]",
+		Short: "run one sync now (backfill, or the entry point for an external cron)",
+		Args:  noArgs,
+		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
+			var ents []entity.Name
+			if cmd.Flags().Changed("entities") { // an explicit empty list is an error
+				var err error
+				if ents, err = parseEntities("--entities", f.entities); err != nil {
+					return err
+				}
+			}
+			return cmdSync(cmd.Context(), a, &f, ents)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return usageErr("sync: unexpected argument %q", fs.Arg(0))
-	}
-	var ents []entity.Name
-	if flagSet(fs, "entities") {
-		var err error
-		if ents, err = parseEntities("--entities", *entities); err != nil {
-			return err
-		}
-	}
-	selected, err := a.selectTenants(tenants)
+	fs := cmd.Flags()
+	fs.Var(&f.tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
+	fs.StringVar(&f.entities, "entities", "", "comma-separated entities to sync ("+config.EntityNames(",")+"); default sync.entities")
+	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
+	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
+	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
+	return cmd
+}
+
+// cmdSync syncs the tenants f selects, the entities ents (nil: each tenant's sync.entities).
+func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) error {
+	selected, err := a.selectTenants(f.tenants)
 	if err != nil {
 		return err
 	}
@@ -212,9 +222,9 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	o := syncOptions{Entities: ents, SubAccounts: subs, DryRun: *dryRun, AllowMassDelete: *allowMass, Trigger: "manual", LogProgress: len(selected) > 1}
+	o := syncOptions{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
 	// A dry run creates nothing: it needs a migrated schema (SyncAll checks).
-	results := a.runs().SyncAll(ctx, pool, selected, !*noMigrate && !*dryRun, o)
+	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate && !f.dryRun, o)
 	if len(results) == 1 {
 		r := results[0]
 		if a.cfg.MultiTenant() {
@@ -283,11 +293,48 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 	return o.done("the run's summary")
 }
 
-func cmdMigrate(ctx context.Context, a *app, args []string) error {
-	verb, yes, names, err := parseMigrateArgs(a, args)
-	if err != nil {
-		return err
+// migrateVerbs are the directions of migrate; the first is the default.
+var migrateVerbs = []string{"up", "down", "status"}
+
+func newMigrateCmd(a *app) *cobra.Command {
+	var (
+		names stringList
+		yes   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "migrate [up|down|status] [--tenant NAME]... [--yes]",
+		Short: "apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations",
+		Long: "down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n" +
+			"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)",
+		ValidArgs: migrateVerbs,
+		Args:      migrateArgs,
+		RunE: a.withConfig(func(cmd *cobra.Command, args []string) error {
+			verb := migrateVerbs[0]
+			if len(args) > 0 {
+				verb = args[0]
+			}
+			return cmdMigrate(cmd.Context(), a, verb, yes, names)
+		}),
 	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
+	cmd.Flags().Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
+	return cmd
+}
+
+// migrateArgs accepts at most one argument, the direction of migrate.
+func migrateArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageErr("migrate: unexpected argument %q (expected one of up, down, status)", args[1])
+	}
+	if len(args) == 1 && !slices.Contains(migrateVerbs, args[0]) {
+		return usageErr("migrate: unknown direction %q (expected up, down or status)", args[0])
+	}
+	return nil
+}
+
+// cmdMigrate migrates the schemas of the tenants names selects in the direction verb; yes
+// allows down to drop tables that hold rows.
+func cmdMigrate(ctx context.Context, a *app, verb string, yes bool, names []string) error {
 	tenants, err := a.selectTenants(names)
 	if err != nil {
 		return err
@@ -339,34 +386,6 @@ func (a *app) migrateControl(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// parseMigrateArgs returns the direction of `migrate` (up by default) and its --yes flag.
-func parseMigrateArgs(a *app, args []string) (verb string, yes bool, tenants []string, err error) {
-	fs := a.newFlagSet("migrate", "migrate [up|down|status] [--tenant NAME]... [--yes]\n\n"+
-		"down rolls back the latest migration while holding the schema's run lock (exit 4 when a run\n"+
-		"holds it); when that drops tables that hold rows, it needs --yes (exit 2 without)")
-	yesFlag := fs.Bool("yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
-	var names stringList
-	fs.Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
-	if err := parseFlags(fs, args); err != nil {
-		return "", false, nil, err
-	}
-	verb = "up"
-	if fs.NArg() > 0 {
-		verb = fs.Arg(0)
-		// Flags may follow the direction too ("migrate down --yes").
-		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-			return "", false, nil, err
-		}
-		if fs.NArg() > 0 {
-			return "", false, nil, usageErr("migrate: unexpected argument %q (expected one of up, down, status)", fs.Arg(0))
-		}
-	}
-	if verb != "up" && verb != "down" && verb != "status" {
-		return "", false, nil, usageErr("migrate: unknown direction %q (expected up, down or status)", verb)
-	}
-	return verb, *yesFlag, names, nil
-}
-
 // migrateDown rolls back the latest migration; yes allows it to drop tables that hold rows.
 func (a *app) migrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, yes bool) error {
 	plan, err := db.MigrateDown(ctx, pool, schema, yes)
@@ -395,11 +414,17 @@ func (a *app) tell(format string, args ...any) {
 	}
 }
 
-func cmdConfig(_ context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("config", "config")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newConfigCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "print the effective configuration with secrets masked",
+		Args:  cobra.ArbitraryArgs, // ignored, as they always were
+		RunE:  a.withConfig(func(*cobra.Command, []string) error { return cmdConfig(a) }),
 	}
+}
+
+// cmdConfig prints the effective configuration, its secrets masked.
+func cmdConfig(a *app) error {
 	if _, err := fmt.Fprint(a.stdout, a.cfg.Masked()); err != nil {
 		return fmt.Errorf("writing the configuration: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
@@ -75,17 +76,24 @@ func validateTenant(spec engagefake.TenantSpec) error {
 	return nil
 }
 
-func cmdDemo(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("demo", "demo [--seed N] [tenant sizes: --main-accounts N --sub-accounts N --agents N --queues N ...]")
+func newDemoCmd(a *app) *cobra.Command {
 	var seed int64
 	var spec engagefake.TenantSpec
-	tenantFlags(fs, &seed, &spec, demoTenant)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "demo [--seed N] [tenant sizes: --main-accounts N --sub-accounts N --agents N --queues N ...]",
+		Short: "start a fake Engage Voice API with a generated tenant and sync it",
+		Args:  noArgs,
+		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
+			return cmdDemo(cmd.Context(), a, seed, spec)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return usageErr("demo: unexpected argument %q", fs.Arg(0))
-	}
+	tenantFlags(cmd.Flags(), &seed, &spec, demoTenant)
+	return cmd
+}
+
+// cmdDemo serves a fake API with a tenant of size spec generated from seed, syncs it and
+// shows what the example queries answer.
+func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec) error {
 	if err := validateTenant(spec); err != nil {
 		return err
 	}
@@ -222,56 +230,70 @@ func formatCell(v any) string {
 	}
 }
 
-func cmdFakeEngage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := &app{stdout: stdout, stderr: stderr}
-	listen, opts, faults, err := parseFakeEngageFlags(a, args)
-	if err != nil {
+// fakeEngageFlags are the flags of fake-engage.
+type fakeEngageFlags struct {
+	listen string
+	opts   engagefake.Options
+	faults []string // each kept whole: a fault spec has commas of its own
+}
+
+func newFakeEngageCmd(a *app) *cobra.Command {
+	var f fakeEngageFlags
+	cmd := &cobra.Command{
+		Use:   "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]",
+		Short: "serve the fake Engage Voice + RingCentral API standalone",
+		Args:  cobra.ArbitraryArgs, // ignored, as they always were
+		// No configuration: the fake is what a configuration points at.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmdFakeEngage(cmd.Context(), a, &f) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8090", "address to listen on")
+	tenantFlags(fs, &f.opts.Seed, &f.opts.Tenant, demoTenant)
+	fs.DurationVar(&f.opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
+	fs.IntVar(&f.opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
+	fs.BoolVar(&f.opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
+	fs.DurationVar(&f.opts.Latency, "latency", 0, "latency added to every admin API response")
+	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
+	return cmd
+}
+
+// cmdFakeEngage serves the fake API as f says until ctx is done.
+func cmdFakeEngage(ctx context.Context, a *app, f *fakeEngageFlags) error {
+	if err := validateFakeEngage(f.opts); err != nil {
 		return err
 	}
-	fake := engagefake.New(opts)
-	for _, f := range faults {
-		endpoint, fault, err := engagefake.ParseFault(f)
+	fake := engagefake.New(f.opts)
+	for _, spec := range f.faults {
+		endpoint, fault, err := engagefake.ParseFault(spec)
 		if err != nil {
 			return usageErr("--fault: %v", err)
 		}
 		fake.SetFault(endpoint, fault)
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return usageErr("--listen: %v", err)
 	}
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-	if err := printFakeEngage(stdout, "http://"+ln.Addr().String(), fake); err != nil {
+	if err := printFakeEngage(a.stdout, "http://"+ln.Addr().String(), fake); err != nil {
 		_ = ln.Close() // never served: its error says nothing more
 		return err
 	}
 	return serveUntilDone(ctx, srv, ln)
 }
 
-// parseFakeEngageFlags returns the address, the fake's options and the --fault specs that the
-// flags of fake-engage give.
-func parseFakeEngageFlags(a *app, args []string) (listen string, opts engagefake.Options, faults repeated, err error) {
-	fs := a.newFlagSet("fake-engage", "fake-engage [--listen ADDR] [--seed N] [tenant sizes] [faults]")
-	listenFlag := fs.String("listen", "127.0.0.1:8090", "address to listen on")
-	tenantFlags(fs, &opts.Seed, &opts.Tenant, demoTenant)
-	fs.DurationVar(&opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
-	fs.IntVar(&opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
-	fs.BoolVar(&opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
-	fs.DurationVar(&opts.Latency, "latency", 0, "latency added to every admin API response")
-	fs.Var(&faults, "fault", "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
-	if err := parseFlags(fs, args); err != nil {
-		return "", opts, nil, err
-	}
+// validateFakeEngage checks the options the flags of fake-engage give.
+func validateFakeEngage(opts engagefake.Options) error {
 	if err := validateTenant(opts.Tenant); err != nil {
-		return "", opts, nil, err
+		return err
 	}
 	if opts.TokenTTL < time.Second {
-		return "", opts, nil, usageErr("--token-ttl: must be at least 1s, got %s", opts.TokenTTL)
+		return usageErr("--token-ttl: must be at least 1s, got %s", opts.TokenTTL)
 	}
 	if opts.RateLimit < 0 {
-		return "", opts, nil, usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
+		return usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
 	}
-	return *listenFlag, opts, faults, nil
+	return nil
 }
 
 // tenantSummary describes a generated tenant's size in one line.

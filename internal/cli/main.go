@@ -6,7 +6,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
@@ -86,9 +87,6 @@ func exitCode(err error, stderr io.Writer) int {
 			return code
 		}
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	for _, line := range problemLines(err) {
 		_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
 	}
@@ -151,110 +149,127 @@ Global flags:
 Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.
 `
 
-// run is the whole program: it parses args, loads config and dispatches to a command.
+// run is the whole program: it parses args, loads config and runs a command.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("syncer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(stderr, mainUsage) }
-	configPath := fs.String("config", "", "YAML configuration file")
-	showVersion := fs.Bool("version", false, "print the version")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	root := newRoot(&app{stdout: stdout, stderr: stderr, getenv: getenv})
+	if args == nil {
+		args = []string{} // cobra would read os.Args instead
+	}
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// newRoot returns the syncer command, with its commands running on a (a's config is loaded
+// by the commands that need one, see withConfig).
+func newRoot(a *app) *cobra.Command {
+	var showVersion bool
+	root := &cobra.Command{
+		Use: "syncer",
+		// A word that names no command reaches RunE, which reports it.
+		Args: cobra.ArbitraryArgs,
+		// exitCode prints an error, one line per problem, and picks the exit code.
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if !showVersion {
+				return nil
+			}
+			if _, err := fmt.Fprintf(a.stdout, "syncer %s\n", buildVersion()); err != nil {
+				return fmt.Errorf("writing the version: %w", err)
+			}
+			return &exitError{code: exitOK} // the version is all that was asked for
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			_, _ = fmt.Fprint(a.stderr, mainUsage)
+			if len(args) == 0 {
+				return usageErr("no command given")
+			}
+			return usageErr("unknown command %q", args[0])
+		},
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration file")
+	root.PersistentFlags().BoolVar(&showVersion, "version", false, "print the version")
+	// Before the command's name, only the global flags: "syncer bogus --dry-run" is an
+	// unknown command, not an unknown flag.
+	root.Flags().SetInterspersed(false)
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { _, _ = fmt.Fprint(cmd.ErrOrStderr(), usage(cmd)) })
+	root.SetUsageFunc(func(cmd *cobra.Command) error {
+		_, err := fmt.Fprint(cmd.ErrOrStderr(), usage(cmd))
+		return err
+	})
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		if !cmd.HasParent() {
+			return usageErr("%v (see syncer --help)", err)
+		}
+		return usageErr("%s: %v (see %s --help)", cmd.Name(), err, cmd.CommandPath())
+	})
+	root.SetHelpCommand(&cobra.Command{
+		Use:                "help",
+		Short:              "print this help",
+		Args:               cobra.ArbitraryArgs,
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			if _, err := fmt.Fprint(a.stdout, mainUsage); err != nil {
+				return fmt.Errorf("writing the usage: %w", err)
+			}
 			return nil
+		},
+	})
+	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
+		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a))
+	return root
+}
+
+// usage is cmd's usage: mainUsage for syncer itself; a command's usage line, its Long
+// description, and its flags.
+func usage(cmd *cobra.Command) string {
+	if !cmd.HasParent() {
+		return mainUsage
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: syncer [--config FILE] %s\n\n", cmd.Use)
+	if cmd.Long != "" {
+		fmt.Fprintf(&b, "%s\n\n", cmd.Long)
+	}
+	b.WriteString(cmd.LocalFlags().FlagUsages())
+	return b.String()
+}
+
+// withConfig returns a command's RunE that loads and validates the configuration (exit 2 when
+// it cannot) into a, then runs body.
+func (a *app) withConfig(body func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		cfg, err := config.Load(a.configPath, a.getenv)
+		if err == nil {
+			err = cfg.Validate()
 		}
-		return &exitError{code: exitUsage}
-	}
-	if *showVersion {
-		if _, err := fmt.Fprintf(stdout, "syncer %s\n", buildVersion()); err != nil {
-			return fmt.Errorf("writing the version: %w", err)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
 		}
-		return nil
+		a.cfg = cfg
+		return body(cmd, args)
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		_, _ = fmt.Fprint(stderr, mainUsage)
-		return usageErr("no command given")
+}
+
+// noArgs refuses any argument: a command that takes none names the first one (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("%s: unexpected argument %q", cmd.Name(), args[0])
 	}
-	cmd, cmdArgs := rest[0], rest[1:]
-	if cmd == "help" {
-		if _, err := fmt.Fprint(stdout, mainUsage); err != nil {
-			return fmt.Errorf("writing the usage: %w", err)
-		}
-		return nil
-	}
-	if cmd == "fake-engage" {
-		return cmdFakeEngage(ctx, cmdArgs, stdout, stderr)
-	}
-	commands := map[string]func(context.Context, *app, []string) error{
-		"sync":    cmdSync,
-		"run":     cmdRun,
-		"migrate": cmdMigrate,
-		"status":  cmdStatus,
-		"demo":    cmdDemo,
-		"config":  cmdConfig,
-	}
-	fn, ok := commands[cmd]
-	if !ok {
-		_, _ = fmt.Fprint(stderr, mainUsage)
-		return usageErr("unknown command %q", cmd)
-	}
-	cfg, err := config.Load(*configPath, getenv)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	a := &app{cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv}
-	return fn(ctx, a, cmdArgs)
+	return nil
 }
 
 // app is what every command shares: the loaded config and the output streams.
 type app struct {
-	cfg    config.Config
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
-	logger *slog.Logger
-}
-
-// newFlagSet returns a command's flag set writing its usage to stderr.
-func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("syncer "+name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprintf(a.stderr, "Usage: syncer [--config FILE] %s\n\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses a command's flags. --help prints the usage and exits 0; a bad flag or
-// value exits 2 with one line naming the flag (the flag package would print its message and
-// the whole usage).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	out, usage := fs.Output(), fs.Usage
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(out)
-	fs.Usage = usage
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
-		return &exitError{code: exitOK}
-	}
-	return usageErr("%s: %v (see %s --help)", strings.TrimPrefix(fs.Name(), "syncer "), err, fs.Name())
-}
-
-// flagSet reports whether the flag name was given on the command line (an explicit empty
-// value included).
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+	configPath string // --config
+	cfg        config.Config
+	stdout     io.Writer
+	stderr     io.Writer
+	getenv     func(string) string
+	logger     *slog.Logger
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -19,15 +20,22 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-func cmdRun(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("run", "run [--no-migrate]")
-	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newRunCmd(a *app) *cobra.Command {
+	var noMigrate bool
+	cmd := &cobra.Command{
+		Use:   "run [--no-migrate]",
+		Short: "daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics",
+		Args:  noArgs,
+		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
+			return cmdRun(cmd.Context(), a, noMigrate)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return usageErr("run: unexpected argument %q", fs.Arg(0))
-	}
+	cmd.Flags().BoolVar(&noMigrate, "no-migrate", false, "do not apply pending migrations at start")
+	return cmd
+}
+
+// cmdRun runs the daemon until ctx is done; noMigrate leaves the schemas as they are.
+func cmdRun(ctx context.Context, a *app, noMigrate bool) error {
 	if err := a.cfg.RequireCredentials(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -45,7 +53,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	// River's control schema is the daemon's alone: run creates it (when missing) and
 	// migrates River into it; migrate up only keeps an existing one up to date.
 	control := a.cfg.Database.ControlSchema
-	if *noMigrate {
+	if noMigrate {
 		ok, err := db.SchemaExists(octx, pool, control)
 		if err != nil {
 			return err

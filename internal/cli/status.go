@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
@@ -13,19 +15,28 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-func cmdStatus(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("status", "status [--tenant NAME]... [--runs N]")
-	runs := fs.Int("runs", 10, "how many of the latest runs to show")
-	var names stringList
-	fs.Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newStatusCmd(a *app) *cobra.Command {
+	var (
+		names stringList
+		runs  int
+	)
+	cmd := &cobra.Command{
+		Use:   "status [--tenant NAME]... [--runs N]",
+		Short: "show the last runs and per-entity counts and freshness from the database",
+		Args:  noArgs,
+		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
+			return cmdStatus(cmd.Context(), a, names, runs)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return usageErr("status: unexpected argument %q", fs.Arg(0))
-	}
-	if *runs < 1 {
-		return usageErr("--runs: must be at least 1, got %d", *runs)
+	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the latest runs to show")
+	cmd.Flags().Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
+	return cmd
+}
+
+// cmdStatus prints the status of the tenants names selects, with their latest runs.
+func cmdStatus(ctx context.Context, a *app, names []string, runs int) error {
+	if runs < 1 {
+		return usageErr("--runs: must be at least 1, got %d", runs)
 	}
 	tenants, err := a.selectTenants(names)
 	if err != nil {
@@ -42,7 +53,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		st, err := store.StatusGet(ctx, *runs)
+		st, err := store.StatusGet(ctx, runs)
 		if err != nil {
 			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
 		}

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A usage error exits 2 with one line naming what was wrong, before any config is read (the
+// database and the APIs are unset: reaching them would be exit 1); no command and an unknown
+// one show the main usage first.
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		want      string // on the last stderr line
+		wantUsage bool   // the main usage comes first
+	}{
+		{"no command", nil, "syncer: no command given", true},
+		{"only flags", []string{"--config", "x.yaml"}, "syncer: no command given", true},
+		{"unknown command", []string{"bogus"}, `syncer: unknown command "bogus"`, true},
+		{"unknown command, flags after", []string{"bogus", "--dry-run"}, `syncer: unknown command "bogus"`, true},
+		{"unknown global flag", []string{"--bogus"}, "syncer: unknown flag: --bogus (see syncer --help)", false},
+		{"unknown flag", []string{"sync", "--bogus"}, "syncer: sync: unknown flag: --bogus (see syncer sync --help)", false},
+		{"one dash", []string{"sync", "-dry-run"}, "syncer: sync: unknown shorthand flag: 'd' in -dry-run", false},
+		{"another command's flag", []string{"status", "--dry-run"}, "syncer: status: unknown flag: --dry-run", false},
+		{"missing value", []string{"sync", "--tenant"}, "syncer: sync: flag needs an argument: --tenant (see syncer sync --help)", false},
+		{"bad value", []string{"status", "--runs", "many"}, `syncer: status: invalid argument "many" for "--runs" flag`, false},
+		{"bad bool", []string{"run", "--no-migrate=maybe"}, `syncer: run: invalid argument "maybe" for "--no-migrate" flag`, false},
+		{"bad duration", []string{"fake-engage", "--token-ttl", "soon"}, `syncer: fake-engage: invalid argument "soon" for "--token-ttl" flag`, false},
+		{"argument", []string{"sync", "agents"}, `syncer: sync: unexpected argument "agents"`, false},
+		{"argument after flags", []string{"status", "--runs", "3", "acme"}, `syncer: status: unexpected argument "acme"`, false},
+		{"argument of run", []string{"run", "now"}, `syncer: run: unexpected argument "now"`, false},
+		{"argument of demo", []string{"demo", "big"}, `syncer: demo: unexpected argument "big"`, false},
+		{"migrate direction", []string{"migrate", "sideways"}, `syncer: migrate: unknown direction "sideways" (expected up, down or status)`, false},
+		{"migrate two directions", []string{"migrate", "down", "--yes", "up"}, `syncer: migrate: unexpected argument "up" (expected one of up, down, status)`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCLI(t, nil, tt.args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, stdout, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			rest, last := "", strings.TrimSuffix(stderr, "\n")
+			if i := strings.LastIndex(last, "\n"); i >= 0 {
+				rest, last = last[:i+1], last[i+1:]
+			}
+			if !strings.HasPrefix(last, tt.want) {
+				t.Errorf("last stderr line = %q, want %q", last, tt.want)
+			}
+			if wantRest := map[bool]string{true: mainUsage}[tt.wantUsage]; rest != wantRest {
+				t.Errorf("stderr before the error = %q, want %q", rest, wantRest)
+			}
+		})
+	}
+}
+
+// --help prints a usage on stderr and exits 0, without reading the config (a broken one
+// cannot keep a user from the help); "syncer help" prints the main usage on stdout.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	broken := writeFile(t, "broken.yaml", "databse: {}\n")
+	tests := []struct {
+		name       string
+		args       []string
+		wantStdout string // exact; "" for none
+		wantStderr string // a regexp; "" for none
+	}{
+		{"help", []string{"help"}, mainUsage, ""},
+		{"help with arguments", []string{"--config", broken, "help", "sync", "--bogus"}, mainUsage, ""},
+		{"--help", []string{"--help"}, "", "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"-h", []string{"-h"}, "", "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"sync --help", []string{"--config", broken, "sync", "--help"}, "",
+			`^Usage: syncer \[--config FILE\] sync \[--tenant NAME\]\.\.\. .*\n\n(?s:.*)--dry-run.*fetch and stage(?s:.*)--tenant strings +sync this tenant only`},
+		{"migrate -h", []string{"migrate", "down", "-h"}, "",
+			`^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back the latest migration (?s:.*)--yes`},
+		{"status --help", []string{"status", "--help"}, "", `--runs int +how many of the latest runs to show \(default 10\)`},
+		{"run --help", []string{"run", "--help"}, "", `^Usage: syncer \[--config FILE\] run \[--no-migrate\]\n`},
+		{"demo --help", []string{"demo", "--help"}, "", `--agents int +agents per agent group \(default 25\)`},
+		{"config --help", []string{"config", "--help"}, "", `^Usage: syncer \[--config FILE\] config\n`},
+		{"fake-engage --help", []string{"fake-engage", "--help"}, "", `--listen string +address to listen on \(default "127\.0\.0\.1:8090"\)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCLI(t, nil, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			if stdout != tt.wantStdout {
+				t.Errorf("stdout = %q, want %q", stdout, tt.wantStdout)
+			}
+			if tt.wantStderr == "" && stderr != "" || tt.wantStderr != "" && !regexp.MustCompile(tt.wantStderr).MatchString(stderr) {
+				t.Errorf("stderr = %q, want it to match %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// The global flags may come before or after the command.
+func TestGlobalFlagsAfterTheCommand(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "c.yaml", "database:\n  schema: after_the_command\n")
+	for _, args := range [][]string{
+		{"--config", path, "config"},
+		{"config", "--config", path},
+		{"config", "--config=" + path},
+	} {
+		code, stdout, stderr := runCLI(t, nil, args...)
+		if code != exitOK || !strings.Contains(stdout, "schema: after_the_command\n") {
+			t.Errorf("%q: exit %d, want 0 and the file's schema\nstdout: %s\nstderr: %s", args, code, stdout, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"--version"},
+		{"--version", "sync"},
+		{"sync", "--version"},
+		{"--config", "/nonexistent", "--version"},
+	} {
+		code, stdout, stderr := runCLI(t, nil, args...)
+		if code != exitOK || stdout != "syncer "+buildVersion()+"\n" || stderr != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0 and the version alone", args, code, stdout, stderr)
+		}
+	}
+}
+
+// The main usage lists every command with its one-line description.
+func TestMainUsageListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	root := newRoot(&app{})
+	n := 0
+	for _, cmd := range root.Commands() {
+		if cmd.Name() == "help" {
+			continue // "syncer help" is the usage itself
+		}
+		n++
+		line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(cmd.Name()) + ` +(.*)$`).FindStringSubmatch(mainUsage)
+		if line == nil || line[1] != cmd.Short {
+			t.Errorf("main usage line of %s = %q, want its Short %q", cmd.Name(), line, cmd.Short)
+		}
+	}
+	if got := strings.Count(mainUsage[strings.Index(mainUsage, "Commands:"):strings.Index(mainUsage, "Global flags:")], "\n  "); got != n {
+		t.Errorf("main usage lists %d commands, syncer has %d", got, n)
+	}
+}
