@@ -31,7 +31,7 @@ import (
 func main() {
 	dir := flag.String("dir", "migrations", "the migrations directory")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: genmigration [-dir migrations] <verb_noun>")
+		_, _ = fmt.Fprintln(flag.CommandLine.Output(), "usage: genmigration [-dir migrations] <verb_noun>") // usage goes to stderr; nothing to do if it fails
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -44,7 +44,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "genmigration:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stdout, path)
+	if _, err := fmt.Fprintln(os.Stdout, path); err != nil {
+		os.Exit(1) // the file is written; only its name was lost
+	}
 }
 
 // slugRE is a migration's verb_noun.
