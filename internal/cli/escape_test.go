@@ -14,6 +14,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/tenant"
+	"github.com/evsync/evsync/internal/testing/fixture"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -97,7 +98,7 @@ func TestPrintedAPITextIsEscaped(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := b.String()
-			if i := strings.IndexFunc(out, hostileRune); i >= 0 {
+			if i := strings.IndexFunc(out, fixture.HostileRune); i >= 0 {
 				t.Errorf("output holds %q at %d:\n%s", []rune(out[i:])[0], i, out)
 			}
 			if !strings.Contains(out, `msg\x1b[31m\x1b]0;t\a\u202e`) {

@@ -19,7 +19,9 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/engagetest"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -65,46 +67,19 @@ func TestConfigSyncTimeout(t *testing.T) {
 	}
 }
 
-// `syncer sync` runs under sync.timeout: an API that stops answering fails the run at the
-// deadline (exit 1, recorded as failed with the reason) instead of hanging it.
-func TestE2ESyncTimeoutFailsTheRun(t *testing.T) {
-	t.Parallel()
-	e := newE2E(t, engagefake.Options{Seed: 61})
-	e.writeConfig("engage:\n  requests_per_minute: 6000\nsync:\n  timeout: 1s\n")
-	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Latency: time.Minute})
-	r := e.mustRun(1, "sync")
-	if !strings.Contains(r.stderr, "run exceeded sync.timeout (1s)") {
-		t.Errorf("stderr does not say the run exceeded sync.timeout:\n%s", r.stderr)
-	}
-	var status, errText string
-	if err := e.pool.QueryRow(t.Context(), "SELECT status, error FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&status, &errText); err != nil {
-		t.Fatal(err)
-	}
-	if status != "failed" || !strings.Contains(errText, "run exceeded sync.timeout (1s)") {
-		t.Errorf("run recorded %s with error %q, want failed naming sync.timeout", status, errText)
-	}
-}
-
 // /healthz/data and evsync_last_success_timestamp_seconds follow entity_freshness: after a run
 // whose agents scope failed for one sub-account, agents are as fresh as the run before (here
 // 30 h old), so the data is not fresh and /healthz/data says which entity is stale. Before,
 // the partial run counted as fresh and the endpoint (then /readyz) answered 200.
 func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	t.Parallel()
-	fake := engagefake.New(engagefake.Options{Seed: 67,
+	fake := fixture.Fake(t, engagefake.Options{Seed: 67,
 		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 2, AgentsPerGroup: 3, Users: 3}})
-	fake.Start()
-	t.Cleanup(fake.Close)
-	pool, schema := dbtest.New(t)
-	store := dbtest.Store(t, pool, schema)
+	sdb := storetest.New(t)
+	pool, store := sdb.Pool, sdb.Store
 	syncOnce := func(wantStatus db.RunStatus) int64 {
 		t.Helper()
-		o := fake.Options()
-		client, err := engageclient.New(engageclient.Config{RCServerURL: fake.URL(), EngageServerURL: fake.URL(),
-			ClientID: o.ClientID, ClientSecret: o.ClientSecret, JWT: o.JWT, RequestsPerMinute: 60000, MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		client := engagetest.Client(t, fake, func(c *engageclient.Config) { c.MaxAttempts = 1 })
 		r, err := syncrun.NewRunner(client, store, syncrun.Config{}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -137,7 +112,7 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	}
 	stop := startDaemon(t, d)
 	<-d.Listening()
-	code, body := httpGet(t, "http://"+d.Addr()+"/healthz/data")
+	code, body := fixture.HTTPGet(t, "http://"+d.Addr()+"/healthz/data")
 	want := fmt.Sprintf("not fresh: agents is stale: its last complete run %d finished 30h", old)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
 		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)

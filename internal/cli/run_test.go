@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/tenant"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -249,16 +251,30 @@ func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 	}
 }
 
-// A config error of a tenant's run is final for the daemon (it does not retry it) and a usage
-// error for `syncer sync` (exit 2), with its own text.
+// A configuration the client refuses is final: `sync` exits 2 (a usage error, as before) and the
+// daemon's run of the tenant is not retried.
 func TestSyncOnceConfigErrorIsFinal(t *testing.T) {
 	t.Parallel()
-	_, err := (&app{}).syncOnce(t.Context(), nil, engageclient.Config{}, config.Tenant{}, syncOptions{})
-	var ee *exitError
-	if !errors.Is(err, daemon.ErrFinal) || !errors.As(err, &ee) || ee.code != exitUsage {
-		t.Fatalf("syncOnce with no credentials = %v, want a usage error matching daemon.ErrFinal", err)
+	a := &app{cfg: config.Default(), stderr: io.Discard}
+	_, err := a.syncOnce(t.Context(), nil, engageclient.Config{}, config.Tenant{}, syncOptions{})
+	if !errors.Is(err, tenant.ErrConfig) {
+		t.Fatalf("syncOnce with no credentials = %v, want tenant.ErrConfig", err)
 	}
-	if want := "engageclient: config.Config.ClientID is required"; err.Error() != want {
-		t.Errorf("error text = %q, want %q", err, want)
+	var ee *exitError
+	if exit := syncExit(nil, err, "engage"); !errors.As(exit, &ee) || ee.code != exitUsage {
+		t.Errorf("sync's exit for it = %v, want a usage error", exit)
+	}
+	if want := "engageclient: Config.ClientID is required"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error text = %q, want it to start with %q", err, want)
+	}
+
+	tn := a.cfg.TopLevelTenant()
+	tn.RingCentral = config.RingCentral{} // no credentials: the client refuses its config
+	dt, err := a.daemonTenant(nil, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dt.Run(t.Context(), "schedule"); !errors.Is(err, daemon.ErrFinal) || !errors.Is(err, tenant.ErrConfig) {
+		t.Errorf("the daemon's run = %v, want an error matching daemon.ErrFinal", err)
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bufio"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // daemonProc is a `syncer run` child process whose JSON log lines are collected.
@@ -143,17 +143,6 @@ func (e *e2e) waitCount(t *testing.T, sql string, want int64, timeout time.Durat
 	t.Fatalf("%s stayed below %d for %s", sql, want, timeout)
 }
 
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func TestE2EDaemonRunsServesMetricsAndStopsCleanly(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, engagefake.Options{Seed: 61})
@@ -173,16 +162,16 @@ shutdown:
 	base := "http://" + addr
 	e.waitCount(t, "SELECT count(*) FROM engage.sync_runs WHERE status = 'succeeded'", 2, 2*time.Minute)
 
-	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
+	if code, _ := fixture.HTTPGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
 	}
-	if code, body := httpGet(t, base+"/readyz"); code != 200 {
+	if code, body := fixture.HTTPGet(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
-	if code, body := httpGet(t, base+"/healthz/data"); code != 200 {
+	if code, body := fixture.HTTPGet(t, base+"/healthz/data"); code != 200 {
 		t.Errorf("/healthz/data = %d %s", code, body)
 	}
-	code, body := httpGet(t, base+"/metrics")
+	code, body := fixture.HTTPGet(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
 	}

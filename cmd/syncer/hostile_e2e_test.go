@@ -1,12 +1,12 @@
-package cli
+package main
 
 import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // TestE2EHostileTextIsEscaped feeds the binary API text that tries to drive the terminal or
@@ -73,12 +73,12 @@ func TestE2EHostileTextIsEscaped(t *testing.T) {
 	}
 }
 
-// noHostileOutput checks what command cmd printed: no hostileRune, and no line that starts
+// noHostileOutput checks what command cmd printed: no fixture.HostileRune, and no line that starts
 // with the text a hostile input put after its newline.
 func noHostileOutput(t *testing.T, cmd string, r result) {
 	t.Helper()
 	for stream, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
-		if i := strings.IndexFunc(out, hostileRune); i >= 0 {
+		if i := strings.IndexFunc(out, fixture.HostileRune); i >= 0 {
 			t.Errorf("%s %s holds %q at %d:\n%s", cmd, stream, []rune(out[i:])[0], i, out)
 		}
 		for line := range strings.Lines(out) {
@@ -88,10 +88,4 @@ func noHostileOutput(t *testing.T, cmd string, r result) {
 			}
 		}
 	}
-}
-
-// hostileRune reports whether r may not appear in output for people: a control character
-// other than the newline ending a line, a bidi control, a line or paragraph separator.
-func hostileRune(r rune) bool {
-	return (unicode.IsControl(r) && r != '\n') || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // binDir holds the binaries the tests build; TestMain removes it.
@@ -35,13 +36,14 @@ var (
 // (with -race when the tests run with it), so that a run of only the unit tests builds nothing.
 func syncerBinary(tb testing.TB) string {
 	tb.Helper()
+	skipShort(tb)
 	syncerBinOnce.Do(func() {
 		syncerBinPath = filepath.Join(binDir, "syncer")
 		args := []string{"build", "-o", syncerBinPath}
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		build := exec.Command("go", append(args, "../../cmd/syncer")...)
+		build := exec.Command("go", append(args, ".")...)
 		var out bytes.Buffer
 		build.Stdout, build.Stderr = &out, &out
 		if err := build.Run(); err != nil {
@@ -52,6 +54,15 @@ func syncerBinary(tb testing.TB) string {
 		tb.Fatal(syncerBinErr)
 	}
 	return syncerBinPath
+}
+
+// skipShort skips an end-to-end test under -short: every test of this package runs the built
+// binary, and the fast loop (go test -short ./...) leaves them to the full suite.
+func skipShort(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("end-to-end test of the built binary: skipped with -short")
+	}
 }
 
 func TestMain(m *testing.M) {
@@ -78,6 +89,7 @@ type e2e struct {
 
 func newE2E(t *testing.T, opts engagefake.Options) *e2e {
 	t.Helper()
+	skipShort(t)
 	if opts.Tenant == (engagefake.TenantSpec{}) {
 		opts.Tenant = engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 3, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 6}
 	}
@@ -89,9 +101,8 @@ func newE2E(t *testing.T, opts engagefake.Options) *e2e {
 	if opts.Tenant.DialGroupsPerSubAccount == 0 {
 		opts.Tenant.DialGroupsPerSubAccount = -1
 	}
-	fake := engagefake.New(opts)
-	url := fake.Start()
-	t.Cleanup(fake.Close)
+	fake := fixture.Fake(t, opts)
+	url := fake.URL()
 	dbURL := dbtest.NewURL(t)
 	pool, err := pgxpool.New(t.Context(), dbURL)
 	if err != nil {

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -68,7 +68,7 @@ func buildBenchBinary(b *testing.B) string {
 	b.Helper()
 	benchBinOnce.Do(func() {
 		benchBin = filepath.Join(binDir, "syncer-norace")
-		cmd := exec.Command("go", "build", "-o", benchBin, "../../cmd/syncer")
+		cmd := exec.Command("go", "build", "-o", benchBin, ".")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"fmt"
@@ -30,6 +30,7 @@ type multiE2E struct {
 // The JWT of a tenant in badJWT is wrong. extra is YAML added at the top level.
 func newMultiE2E(t *testing.T, names []string, badJWT map[string]bool, opts func(name string) engagefake.Options, extra string) *multiE2E {
 	t.Helper()
+	skipShort(t)
 	first := opts(names[0])
 	e := newE2E(t, first)
 	m := &multiE2E{e2e: e, fakes: map[string]*engagefake.Server{names[0]: e.fake}, names: names}

@@ -1,6 +1,6 @@
 //go:build !race
 
-package cli
+package main
 
 // raceEnabled: the tests run without -race, and so does the binary they build.
 const raceEnabled = false

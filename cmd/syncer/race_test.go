@@ -1,6 +1,6 @@
 //go:build race
 
-package cli
+package main
 
 // raceEnabled: the tests run with -race, so the binary they build for the end-to-end tests is
 // built with it too.
