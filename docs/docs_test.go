@@ -193,10 +193,8 @@ func TestConfigurationDocListsTheEnvironment(t *testing.T) {
 }
 
 // notYetClean are the folders whose files may still name the documents outside the
-// repository: they are being moved now, and each should leave this list once it is clean.
-var notYetClean = []string{
-	"internal/cli", // metrics.go moves to internal/daemon
-}
+// repository; each should leave this list once it is clean. None is left.
+var notYetClean = []string{}
 
 // outsideDocs are the documents the repository does not hold: no doc or comment may send a
 // reader to them.
