@@ -7,7 +7,7 @@
 // the ledger's entity checks) is rendered from internal/entity: a change to the registry gets
 // its migration from `go run ./internal/tools/genmigration <verb_noun>`.
 //
-// The header comments of 00003–00005 cite "DESIGN.md", the design notes of the time, which the
+// The header comments of 00003–00005 cite the design notes of the time, which the
 // repository does not hold; being shipped, they stay as they are. What they refer to is in
 // docs/schema.md (freshness, the configuration entities, api_fields).
 package migrations
