@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
-	"github.com/jackc/pgx/v5"
 )
 
 // Schema drift (docs/schema.md, "The API's fields"): while rows are staged, Stage

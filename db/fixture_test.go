@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/fixture/storetest"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // fixture is one test's database and store.

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/evsync/evsync/internal/entity"
-	"github.com/evsync/evsync/internal/oneline"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // Publishing is two calls: Plan says what publishing the stage would do, scope by scope; the

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
-	"github.com/google/go-cmp/cmp"
 )
 
 // TestPublishLifecycle walks one tenant through the rules of docs/schema.md, one run per step.

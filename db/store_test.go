@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/secretjson"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/migrations"
-	"golang.org/x/sync/errgroup"
 )
 
 func TestOpenSetsSessionDefaults(t *testing.T) {

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/testing/apispec"
 	"github.com/evsync/evsync/internal/testing/fixture"
 	"github.com/evsync/evsync/internal/testing/fixture/engagetest"
-	"github.com/google/go-cmp/cmp"
 )
 
 // specEnv is a fake and the real client on it, every exchange between them held to the

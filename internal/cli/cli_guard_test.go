@@ -14,6 +14,7 @@ import (
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // runCLI runs syncer in-process with env as its whole environment and returns the exit code
@@ -21,7 +22,7 @@ import (
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb strings.Builder
-	err := run(t.Context(), args, envMap(env), &out, &errb)
+	err := run(t.Context(), args, fixture.Env(env), &out, &errb)
 	code = exitCode(err, &errb)
 	return code, out.String(), errb.String()
 }
@@ -114,7 +115,7 @@ func TestUnworkableConfigAndFlagsExit2(t *testing.T) {
 			t.Parallel()
 			args := tt.args
 			if tt.yaml != "" {
-				args = append([]string{"--config", writeFile(t, "config.yaml", tt.yaml)}, args...)
+				args = append([]string{"--config", fixture.WriteFile(t, "config.yaml", tt.yaml)}, args...)
 			}
 			code, stdout, stderr := runCLI(t, env, args...)
 			if code != exitUsage {
@@ -255,7 +256,7 @@ func TestFakeEngageHelpFaultExampleWorks(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		var stderr strings.Builder
-		done <- run(ctx, []string{"fake-engage", "--listen", "127.0.0.1:0", "--fault", example}, envMap(nil), pw, &stderr)
+		done <- run(ctx, []string{"fake-engage", "--listen", "127.0.0.1:0", "--fault", example}, fixture.Env(nil), pw, &stderr)
 		pw.Close()
 	}()
 	base := make(chan string, 1)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/evsync/evsync/internal/daemon"
-
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // Fake secrets: tests assert that none of them leaks into errors or masked output.
@@ -21,40 +21,6 @@ const (
 	testJWT      = "eyJhbGciOi.test-jwt-value.sig"
 	testPassword = "db-pa55word"
 )
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// validatedConfig loads yaml as a config file and validates it. With wantErr set, validation
-// must fail with exactly that error, and ok is false; otherwise it must pass.
-func validatedConfig(t *testing.T, yaml, wantErr string) (c config.Config, ok bool) {
-	t.Helper()
-	c, err := config.Load(writeFile(t, "c.yaml", yaml), nil)
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-	err = c.Validate()
-	if wantErr != "" {
-		if err == nil || err.Error() != wantErr {
-			t.Fatalf("validate = %v, want %q", err, wantErr)
-		}
-		return c, false
-	}
-	if err != nil {
-		t.Fatalf("validate: %v", err)
-	}
-	return c, true
-}
-
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
 
 // checkErr fails unless err has each of want, is one line per problem and holds no secret.
 func checkErr(t *testing.T, err error, want []string) {
@@ -188,8 +154,8 @@ func TestTenantsConfigErrors(t *testing.T) {
 			if !strings.HasPrefix(body, "tenants:") && !strings.HasPrefix(body, "database:") {
 				body = "tenants:\n" + body
 			}
-			path := writeFile(t, "c.yaml", body)
-			c, err := config.Load(path, envMap(tt.env))
+			path := fixture.WriteFile(t, "c.yaml", body)
+			c, err := config.Load(path, fixture.Env(tt.env))
 			if err == nil {
 				err = c.Validate()
 			}
@@ -203,7 +169,7 @@ func TestTenantsConfigErrors(t *testing.T) {
 
 			// The CLI: exit 2, the same lines, nothing else.
 			var stdout, stderr strings.Builder
-			code := exitCode(run(t.Context(), []string{"--config", path, "config"}, envMap(tt.env), &stdout, &stderr), &stderr)
+			code := exitCode(run(t.Context(), []string{"--config", path, "config"}, fixture.Env(tt.env), &stdout, &stderr), &stderr)
 			if code != exitUsage {
 				t.Errorf("syncer config exited %d, want %d; stderr %q", code, exitUsage, stderr.String())
 			}

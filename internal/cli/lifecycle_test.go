@@ -45,7 +45,7 @@ func TestConfigSyncTimeout(t *testing.T) {
 			t.Parallel()
 			path := ""
 			if tt.yaml != "" {
-				path = writeFile(t, "c.yaml", tt.yaml)
+				path = fixture.WriteFile(t, "c.yaml", tt.yaml)
 			}
 			c, err := config.Load(path, nil)
 			if err == nil {
@@ -106,7 +106,7 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	tn.LastSuccess = func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
 	reg := prometheus.NewRegistry()
 	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour,
-		DefaultTenant: config.DefaultTenant, Logger: testLogger(t), Registry: reg}, []daemon.Tenant{tn})
+		DefaultTenant: config.DefaultTenant, Logger: fixture.TestLogger(t), Registry: reg}, []daemon.Tenant{tn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	cfg.Engage.RequestsPerMinute = 60000
 	// Retries come a tenth of the interval apart, doubling: 1 s, 2 s, 4 s, ...
 	cfg.Schedule.Cron, cfg.Schedule.RunOnStart, cfg.Schedule.Retries = "@every 10s", true, 5
-	a := &app{cfg: cfg, stdout: io.Discard, stderr: io.Discard, logger: testLogger(t)}
+	a := &app{cfg: cfg, stdout: io.Discard, stderr: io.Discard, logger: fixture.TestLogger(t)}
 
 	holder, err := dbtest.Store(t, pool, "engage").LockTake(ctx)
 	if err != nil {
@@ -60,7 +60,7 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, FetchPollInterval: 100 * time.Millisecond,
-		Logger: testLogger(t), Registry: reg}, []daemon.Tenant{tn})
+		Logger: fixture.TestLogger(t), Registry: reg}, []daemon.Tenant{tn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 // engage.max_listing_rows reaches each tenant's client, defaults to the client's default
@@ -31,7 +32,7 @@ func TestConfigEngageMaxListingRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, ok := validatedConfig(t, tt.yaml, tt.wantErr)
+			c, ok := configtest.Validated(t, tt.yaml, tt.wantErr)
 			if !ok {
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 // engage.max_retry_wait reaches the client, defaults to the client's default, and must be a
@@ -27,7 +28,7 @@ func TestEngageMaxRetryWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, ok := validatedConfig(t, tt.yaml, tt.wantErr)
+			c, ok := configtest.Validated(t, tt.yaml, tt.wantErr)
 			if !ok {
 				return
 			}

@@ -19,34 +19,8 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/tenant"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
-
-// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
-// the test ended (a run the test abandoned) are dropped.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.done = true
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    *testing.T
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
 
 // startDaemon runs d in the background; stop cancels its context and returns Run's error.
 func startDaemon(t *testing.T, d *daemon.Daemon) (stop func() error) {
@@ -210,7 +184,7 @@ func TestParseCronAnchorsEvery(t *testing.T) {
 func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
-	c, err := config.Load(writeFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
+	c, err := config.Load(fixture.WriteFile(t, "c.yaml", "schedule:\n  run_on_start: true\n  cron: '*/20 3 * * * *'\n  seconds: true\n  timezone: Europe/Berlin\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // A usage error exits 2 with one line naming what was wrong, before any config is read (the
@@ -64,7 +66,7 @@ func TestUsageErrors(t *testing.T) {
 // cannot keep a user from the help); "syncer help" prints the main usage on stdout.
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	broken := writeFile(t, "broken.yaml", "databse: {}\n")
+	broken := fixture.WriteFile(t, "broken.yaml", "databse: {}\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -105,7 +107,7 @@ func TestHelp(t *testing.T) {
 // The global flags may come before or after the command.
 func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 	t.Parallel()
-	path := writeFile(t, "c.yaml", "database:\n  schema: after_the_command\n")
+	path := fixture.WriteFile(t, "c.yaml", "database:\n  schema: after_the_command\n")
 	for _, args := range [][]string{
 		{"--config", path, "config"},
 		{"config", "--config", path},

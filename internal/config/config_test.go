@@ -12,6 +12,7 @@ import (
 
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // Fake secrets: tests assert that none of them leaks into errors or masked output.
@@ -20,40 +21,6 @@ const (
 	testJWT      = "eyJhbGciOi.test-jwt-value.sig"
 	testPassword = "db-pa55word"
 )
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// validatedConfig loads yaml as a config file and validates it. With wantErr set, validation
-// must fail with exactly that error, and ok is false; otherwise it must pass.
-func validatedConfig(t *testing.T, yaml, wantErr string) (c config.Config, ok bool) {
-	t.Helper()
-	c, err := config.Load(writeFile(t, "c.yaml", yaml), nil)
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-	err = c.Validate()
-	if wantErr != "" {
-		if err == nil || err.Error() != wantErr {
-			t.Fatalf("validate = %v, want %q", err, wantErr)
-		}
-		return c, false
-	}
-	if err != nil {
-		t.Fatalf("validate: %v", err)
-	}
-	return c, true
-}
-
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
 
 func TestDefaultConfigIsValid(t *testing.T) {
 	t.Parallel()
@@ -113,7 +80,7 @@ func TestExampleConfigMatchesDefaults(t *testing.T) {
 
 func TestLoadConfigFileAndEnv(t *testing.T) {
 	t.Parallel()
-	file := writeFile(t, "c.yaml", `
+	file := fixture.WriteFile(t, "c.yaml", `
 database:
   url: postgres://file@db:5432/evsync
   schema: tenant_a
@@ -183,7 +150,7 @@ shutdown:
 		"EVSYNC_RC_JWT":            " " + testJWT + "\n",
 		"EVSYNC_ENGAGE_SERVER_URL": "",
 	}
-	got, err = config.Load(file, envMap(env))
+	got, err = config.Load(file, fixture.Env(env))
 	if err != nil {
 		t.Fatalf("config.Load with env: %v", err)
 	}
@@ -199,7 +166,7 @@ shutdown:
 		t.Errorf("requireCredentials: %v", err)
 	}
 
-	got, err = config.Load("", envMap(map[string]string{"EVSYNC_ENGAGE_SERVER_URL": "https://ringcx.ringcentral.com"}))
+	got, err = config.Load("", fixture.Env(map[string]string{"EVSYNC_ENGAGE_SERVER_URL": "https://ringcx.ringcentral.com"}))
 	if err != nil {
 		t.Fatalf("config.Load with env only: %v", err)
 	}
@@ -220,7 +187,7 @@ func TestLoadConfigNoFileEmptyFileAndNulls(t *testing.T) {
 			t.Parallel()
 			path := ""
 			if name != "no file" {
-				path = writeFile(t, "c.yaml", content)
+				path = fixture.WriteFile(t, "c.yaml", content)
 			}
 			got, err := config.Load(path, nil)
 			if err != nil {
@@ -249,7 +216,7 @@ func TestLoadConfigSecretFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgFile := func(secret, jwt string) string {
-		return writeFile(t, "c.yaml", "ringcentral:\n  client_id: id\n  client_secret_file: "+secret+"\n  jwt_file: "+jwt+"\n")
+		return fixture.WriteFile(t, "c.yaml", "ringcentral:\n  client_id: id\n  client_secret_file: "+secret+"\n  jwt_file: "+jwt+"\n")
 	}
 
 	got, err := config.Load(cfgFile(secretFile, jwtFile), nil)
@@ -264,7 +231,7 @@ func TestLoadConfigSecretFiles(t *testing.T) {
 	}
 
 	// The variable wins over the file, and then a bad file is not even read.
-	got, err = config.Load(cfgFile(filepath.Join(dir, "missing"), jwtFile), envMap(map[string]string{"EVSYNC_RC_CLIENT_SECRET": "from-env"}))
+	got, err = config.Load(cfgFile(filepath.Join(dir, "missing"), jwtFile), fixture.Env(map[string]string{"EVSYNC_RC_CLIENT_SECRET": "from-env"}))
 	if err != nil {
 		t.Fatalf("config.Load with env secret: %v", err)
 	}
@@ -342,7 +309,7 @@ func TestLoadConfigFileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := writeFile(t, "evsync.yaml", tt.yaml)
+			path := fixture.WriteFile(t, "evsync.yaml", tt.yaml)
 			_, err := config.Load(path, nil)
 			if err == nil {
 				t.Fatal("config.Load: got nil error")
@@ -550,7 +517,7 @@ func TestMasked(t *testing.T) {
 	}
 
 	// The output is a config file that loads back to the same settings (secrets aside).
-	back, err := config.Load(writeFile(t, "masked.yaml", out), nil)
+	back, err := config.Load(fixture.WriteFile(t, "masked.yaml", out), nil)
 	if err != nil {
 		t.Fatalf("loading the masked output: %v", err)
 	}

@@ -12,13 +12,14 @@ import (
 
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // Without a tenants list the top level is the one tenant "default", exactly as before tenants.
 func TestConfigWithoutTenantsIsTheDefaultTenant(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(writeFile(t, "c.yaml", "database: {schema: tenant_a}\nengage: {concurrency: 2}\n"),
-		envMap(map[string]string{"EVSYNC_RC_CLIENT_ID": "id", "EVSYNC_RC_CLIENT_SECRET": testSecret, "EVSYNC_RC_JWT": testJWT}))
+	c, err := config.Load(fixture.WriteFile(t, "c.yaml", "database: {schema: tenant_a}\nengage: {concurrency: 2}\n"),
+		fixture.Env(map[string]string{"EVSYNC_RC_CLIENT_ID": "id", "EVSYNC_RC_CLIENT_SECRET": testSecret, "EVSYNC_RC_JWT": testJWT}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestTenantsInheritKeyByKey(t *testing.T) {
 	if err := os.WriteFile(acmeSecret, []byte("acme-"+testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	file := writeFile(t, "c.yaml", `
+	file := fixture.WriteFile(t, "c.yaml", `
 ringcentral:
   client_id: shared-app
   jwt_file: `+sharedJWT+`
@@ -76,7 +77,7 @@ tenants:
     schedule: {cron: '30 3 * * *'}
     sync: {entities: [agents]}
 `)
-	c, err := config.Load(file, envMap(map[string]string{
+	c, err := config.Load(file, fixture.Env(map[string]string{
 		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": "globex-" + testSecret,
 		"EVSYNC_TENANT_ACME_RC_JWT":             "acme-" + testJWT, // wins over the shared file
 	}))
@@ -139,7 +140,7 @@ tenants:
 			t.Errorf("masked output lacks %q:\n%s", w, out)
 		}
 	}
-	back, err := config.Load(writeFile(t, "masked.yaml", out), nil)
+	back, err := config.Load(fixture.WriteFile(t, "masked.yaml", out), nil)
 	if err != nil {
 		t.Fatalf("loading the masked output: %v\n%s", err, out)
 	}
@@ -166,7 +167,7 @@ func TestExampleConfigTenantsBlockLoads(t *testing.T) {
 		t.Fatal("config.example.yaml has no commented tenants example")
 	}
 	block := regexp.MustCompile(`(?m)^# ?`).ReplaceAllString(text[i:], "")
-	c, err := config.Load(writeFile(t, "tenants.yaml", block), envMap(map[string]string{
+	c, err := config.Load(fixture.WriteFile(t, "tenants.yaml", block), fixture.Env(map[string]string{
 		"EVSYNC_TENANT_ACME_RC_CLIENT_SECRET": testSecret, "EVSYNC_TENANT_ACME_RC_JWT": testJWT,
 		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": testSecret, "EVSYNC_TENANT_GLOBEX_RC_JWT": testJWT,
 	}))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -21,47 +19,8 @@ import (
 
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
-
-// waitUntil polls cond until it holds; the bound only keeps a broken test from hanging, and is
-// generous for a busy machine.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// testLogger logs through t, so a failing test shows what the daemon said. Lines logged after
-// the test ended (a run the test abandoned) are dropped.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.done = true
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    *testing.T
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
 
 // startDaemon runs d in the background; stop cancels its context and returns Run's error.
 func startDaemon(t *testing.T, d *Daemon) (stop func() error) {
@@ -93,7 +52,7 @@ func newTestDaemon(t *testing.T, cfg Config, tenants ...Tenant) *Daemon {
 	pool := testPool(t)
 	cfg.ControlSchema = controlSchema
 	cfg.FetchPollInterval = 100 * time.Millisecond
-	cfg.Logger = testLogger(t)
+	cfg.Logger = fixture.TestLogger(t)
 	d, err := New(pool, cfg, tenants)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -170,8 +129,8 @@ func TestDaemonRunsOnScheduleWithoutOverlap(t *testing.T) {
 		t.Errorf("run was called %d times while the first run was going, want 1", n)
 	}
 	close(release)
-	waitUntil(t, "the first run to be counted", func() bool { return counterValue(d, "acme", "succeeded") >= 1 })
-	waitUntil(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
+	fixture.Eventually(t, "the first run to be counted", func() bool { return counterValue(d, "acme", "succeeded") >= 1 })
+	fixture.Eventually(t, "a later tick to run again", func() bool { return calls.Load() >= 2 })
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
 	}
@@ -309,9 +268,9 @@ func TestDaemonRunOutcomes(t *testing.T) {
 			}
 			d := newTestDaemon(t, Config{Grace: time.Second}, tn)
 			stop := startDaemon(t, d)
-			waitUntil(t, "the run to be counted", func() bool { return counterValue(d, "acme", tt.wantStatus) == 1 })
+			fixture.Eventually(t, "the run to be counted", func() bool { return counterValue(d, "acme", tt.wantStatus) == 1 })
 			pool := d.pool
-			waitUntil(t, "the job to be "+tt.wantJob, func() bool {
+			fixture.Eventually(t, "the job to be "+tt.wantJob, func() bool {
 				st := jobStatesOf(t, pool, "acme")
 				return len(st) == 1 && st[0] == tt.wantJob
 			})
@@ -399,24 +358,6 @@ func TestDaemonListenError(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading %s: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
 func TestDaemonHTTP(t *testing.T) {
 	t.Parallel()
 	// What the database says, changed by the test between probes.
@@ -465,7 +406,7 @@ func TestDaemonHTTP(t *testing.T) {
 	base := "http://" + d.Addr()
 	<-runCalled
 
-	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+	if code, body := fixture.HTTPGet(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz = %d %q, want 200 \"ok\\n\"", code, body)
 	}
 	probes := []struct {
@@ -486,7 +427,7 @@ func TestDaemonHTTP(t *testing.T) {
 	}
 	for _, p := range probes {
 		set(p.ping, p.last, p.lastErr)
-		code, body := get(t, base+p.path)
+		code, body := fixture.HTTPGet(t, base+p.path)
 		if code != p.wantCode || !strings.Contains(body, p.wantBody) {
 			t.Errorf("%s: %s = %d %q, want %d with %q", p.name, p.path, code, body, p.wantCode, p.wantBody)
 		}
@@ -496,7 +437,7 @@ func TestDaemonHTTP(t *testing.T) {
 	}
 
 	// Metrics before and after the run.
-	code, body := get(t, base+"/metrics")
+	code, body := fixture.HTTPGet(t, base+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
@@ -505,8 +446,8 @@ func TestDaemonHTTP(t *testing.T) {
 		t.Errorf("runs_total{succeeded} = %v before the run ended", got)
 	}
 	close(release)
-	waitUntil(t, "the run to be counted", func() bool { return counterValue(d, testDefaultTenant, "succeeded") == 1 })
-	_, body = get(t, base+"/metrics")
+	fixture.Eventually(t, "the run to be counted", func() bool { return counterValue(d, testDefaultTenant, "succeeded") == 1 })
+	_, body = fixture.HTTPGet(t, base+"/metrics")
 	mfs = parseMetrics(t, strings.NewReader(body))
 	want := []struct {
 		name   string
@@ -530,7 +471,7 @@ func TestDaemonHTTP(t *testing.T) {
 	if ts := metricValue(t, mfs, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": testDefaultTenant}); time.Since(time.Unix(int64(ts), 0)) > time.Hour {
 		t.Errorf("last success timestamp %v is not the run just finished", ts)
 	}
-	if code, _ := get(t, base+"/nope"); code != http.StatusNotFound {
+	if code, _ := fixture.HTTPGet(t, base+"/nope"); code != http.StatusNotFound {
 		t.Errorf("/nope = %d, want 404", code)
 	}
 	if err := stop(); err != nil {
@@ -550,7 +491,7 @@ func TestDaemonSeedsLastSuccess(t *testing.T) {
 	d := newTestDaemon(t, Config{}, tn)
 	stop := startDaemon(t, d)
 	<-d.listening
-	waitUntil(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime("acme").Equal(seed) })
+	fixture.Eventually(t, "the last success to be seeded", func() bool { return d.metrics.lastSuccessTime("acme").Equal(seed) })
 	if got := testutil.ToFloat64(d.metrics.lastSuccess.WithLabelValues("acme")); got != float64(seed.Unix()) {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v", got, seed.Unix())
 	}
@@ -573,7 +514,7 @@ func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
 	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour}, fresh, stale)
 	stop := startDaemon(t, d)
 	<-d.listening
-	code, body := get(t, "http://"+d.Addr()+"/healthz/data")
+	code, body := fixture.HTTPGet(t, "http://"+d.Addr()+"/healthz/data")
 	if want := "not fresh: tenant globex: users is stale: its last complete run 4 finished 30h0m0s ago"; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
 		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
 	}

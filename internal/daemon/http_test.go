@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
 // A client that sends its request slowly or keeps its connection idle cannot hold the
@@ -70,7 +72,7 @@ func getAll(t *testing.T, url string, n int) map[int][]string {
 	)
 	for range n {
 		wg.Go(func() {
-			code, body := get(t, url)
+			code, body := fixture.HTTPGet(t, url)
 			mu.Lock()
 			defer mu.Unlock()
 			got[code] = append(got[code], body)
@@ -126,7 +128,7 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 	stop := startDaemon(t, d)
 	<-d.listening
 	url := "http://" + d.Addr() + "/healthz/data"
-	if code, body := get(t, url); code != http.StatusOK {
+	if code, body := fixture.HTTPGet(t, url); code != http.StatusOK {
 		t.Fatalf("/healthz/data = %d %q, want 200", code, body)
 	}
 	if c := p.calls.Load(); c != 3 {
@@ -137,7 +139,7 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 		t.Errorf("%d freshness queries after 20 probes within the check interval, want still 3", c)
 	}
 	close(ran)
-	waitUntil(t, "the run's end to read its tenant's freshness", func() bool { return p.calls.Load() == 4 })
+	fixture.Eventually(t, "the run's end to read its tenant's freshness", func() bool { return p.calls.Load() == 4 })
 	d.fresh.mu.Lock()
 	d.fresh.checked = time.Now().Add(-2 * time.Hour) // the interval has passed
 	d.fresh.mu.Unlock()
@@ -164,11 +166,11 @@ func TestReadyzFollowsRiver(t *testing.T) {
 	stop := startDaemon(t, d)
 	<-d.listening
 	url := "http://" + d.Addr() + "/readyz"
-	waitUntil(t, "/readyz to answer 200 once River runs", func() bool { code, _ := get(t, url); return code == http.StatusOK })
+	fixture.Eventually(t, "/readyz to answer 200 once River runs", func() bool { code, _ := fixture.HTTPGet(t, url); return code == http.StatusOK })
 	if _, err := d.pool.Exec(t.Context(), "DROP SCHEMA "+controlSchema+" CASCADE"); err != nil {
 		t.Fatal(err)
 	}
-	code, body := get(t, url)
+	code, body := fixture.HTTPGet(t, url)
 	if want := "not ready: river: "; code != http.StatusServiceUnavailable || !strings.HasPrefix(body, want) || !strings.Contains(body, "does not exist") {
 		t.Errorf("/readyz with River's schema dropped = %d %q, want 503 with %q naming the missing table", code, body, want)
 	}

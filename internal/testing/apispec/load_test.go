@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evsync/evsync/internal/testing/apispec"
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/evsync/evsync/internal/testing/apispec"
 )
 
 func load(t *testing.T) *openapi3.T {

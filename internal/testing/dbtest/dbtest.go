@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evsync/evsync/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/db"
 )
 
 // DefaultURL is the server used when TEST_DATABASE_URL is not set.

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
 func TestNewIsMigratedAndDropped(t *testing.T) {
