@@ -13,6 +13,9 @@ import (
 // ready again when its control schema is dropped under it (River only logs that, and nothing
 // runs any more).
 func TestCheckFollowsRiversHealth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for River to turn unhealthy: skipped with -short")
+	}
 	t.Parallel()
 	url := dbtest.NewURL(t)
 	pool := openPool(t, url)

@@ -155,6 +155,9 @@ func TestHealthzDataServesTheCache(t *testing.T) {
 // /readyz follows River: with its control schema dropped under the running daemon, River
 // only logs, nothing runs, and /readyz says not ready and why.
 func TestReadyzFollowsRiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for River to turn unhealthy: skipped with -short")
+	}
 	t.Parallel()
 	tn := testTenant(t, "acme", "@yearly", false, func(context.Context, string) (Outcome, error) {
 		return Outcome{Status: "succeeded"}, nil

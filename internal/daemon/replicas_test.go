@@ -305,6 +305,9 @@ func TestPeriodStart(t *testing.T) {
 // lacks it, warns naming the tenant and itself, and leaves the tenant's jobs to the replica
 // that has it instead of canceling them.
 func TestATenantOnlyAFollowerKnowsRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two replicas, one lacking the tenant: skipped with -short")
+	}
 	t.Parallel()
 	url := dbtest.NewURL(t)
 	pool := openPool(t, url)

@@ -162,6 +162,9 @@ func TestMigrateAsControlSchemaOwnerOnly(t *testing.T) {
 // runs of a tenant overlap, a failed run is retried before the next tick, and a NoRetry error
 // is not retried. How soon the first run starts is BenchmarkFirstRunLatency's to measure.
 func TestReplicasRunEveryTenantWithoutOverlap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("several replicas: skipped with -short")
+	}
 	t.Parallel()
 	url := dbtest.NewURL(t)
 	rec := &recorder{}
