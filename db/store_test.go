@@ -246,16 +246,13 @@ func TestRunLedger(t *testing.T) {
 // of the whole test database for them.
 func TestSecretsNeverStored(t *testing.T) {
 	t.Parallel()
-	url := dbtest.NewURL(t)
+	url := dbtest.NewMigratedURL(t)
 	ctx := t.Context()
 	pool, err := db.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if err := db.MigrateUp(ctx, pool, "engage"); err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{t: t, pool: pool, schema: "engage", s: dbtest.Store(t, pool, "engage")}
 	secrets := []string{}
 	secret := func(name string) string {

@@ -170,11 +170,8 @@ func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 				Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 3, AgentsPerGroup: 4, Users: 3}})
 			fake.Start()
 			t.Cleanup(fake.Close)
-			dbURL := dbtest.NewURL(t)
+			dbURL := dbtest.NewMigratedURL(t)
 			direct := openPool(t, dbURL)
-			if err := db.MigrateUp(t.Context(), direct, "engage"); err != nil {
-				t.Fatal(err)
-			}
 			proxy, proxyURL := dbtest.NewProxy(t, dbURL)
 			silent := dbtest.Store(t, openPool(t, proxyURL), "engage", db.WithCleanupTimeout(300*time.Millisecond))
 			defer proxy.Close() // before the pool closes: see dbtest.Proxy
