@@ -143,7 +143,7 @@ func templateEnsure(ctx context.Context, admin string, tpl template) error {
 			return err
 		}
 	}
-	return templatesDropStale(ctx, conn, tpl.name, time.Now())
+	return templatesDropStale(ctx, conn, templatePrefix, tpl.name, time.Now())
 }
 
 // templateLockAndMake makes tpl under the template lock unless it exists by then.
@@ -213,11 +213,12 @@ func templateMake(ctx context.Context, conn *pgx.Conn, admin string, tpl templat
 	return nil
 }
 
-// templatesDropStale drops, besides keep, the templates (and half-built ones) that are older
-// than templateStaleAfter at now. It gives up quietly: another run will try again.
-func templatesDropStale(ctx context.Context, conn *pgx.Conn, keep string, now time.Time) error {
+// templatesDropStale drops the templates (and half-built ones) named prefix..., besides keep,
+// that are older than templateStaleAfter at now. It gives up quietly: another run will try
+// again.
+func templatesDropStale(ctx context.Context, conn *pgx.Conn, prefix, keep string, now time.Time) error {
 	rows, err := conn.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '')
-		FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2`, templatePrefix, keep)
+		FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2`, prefix, keep)
 	if err != nil {
 		return fmt.Errorf("listing templates: %w", err)
 	}

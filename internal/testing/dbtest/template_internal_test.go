@@ -76,12 +76,11 @@ func markerTemplate(name string) template {
 	}}
 }
 
-// newMarkerTemplate returns a markerTemplate with a fresh name, dropped when the test ends.
-func newMarkerTemplate(t *testing.T) template {
+// newMarkerTemplate returns a markerTemplate with a fresh name that starts with prefix,
+// dropped when the test ends.
+func newMarkerTemplate(t *testing.T, prefix string) template {
 	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	tpl := markerTemplate(templatePrefix + "test_" + hex.EncodeToString(b[:]))
+	tpl := markerTemplate(prefix + randomHex())
 	t.Cleanup(func() {
 		conn := adminConn(t)
 		if err := dropDatabase(context.Background(), conn, tpl.name); err != nil {
@@ -90,6 +89,15 @@ func newMarkerTemplate(t *testing.T) template {
 		forget(tpl.name)
 	})
 	return tpl
+}
+
+// testPrefix starts the names of the templates these tests make.
+const testPrefix = templatePrefix + "test_"
+
+func randomHex() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func adminConn(t *testing.T) *pgx.Conn {
@@ -119,7 +127,7 @@ func TestTemplateHelperProcess(t *testing.T) {
 // succeed; each clone holds what the template's migration made.
 func TestTemplateMadeOnceByRacers(t *testing.T) {
 	t.Parallel()
-	tpl := newMarkerTemplate(t)
+	tpl := newMarkerTemplate(t, testPrefix)
 	var g errgroup.Group
 	for range 2 {
 		g.Go(func() error {
@@ -176,7 +184,7 @@ func madeBy(t *testing.T, dbURL string) int {
 // made again by the next clone.
 func TestCloneRemakesADroppedTemplate(t *testing.T) {
 	t.Parallel()
-	tpl := newMarkerTemplate(t)
+	tpl := newMarkerTemplate(t, testPrefix)
 	if n := madeBy(t, newDatabase(t, &tpl)); n != 1 {
 		t.Fatalf("first clone: %d made_by rows", n)
 	}
@@ -192,7 +200,8 @@ func TestCloneRemakesADroppedTemplate(t *testing.T) {
 func TestTemplatesDropStale(t *testing.T) {
 	t.Parallel()
 	conn := adminConn(t)
-	old, recent, keep := newMarkerTemplate(t), newMarkerTemplate(t), newMarkerTemplate(t)
+	prefix := testPrefix + randomHex() + "_" // these three alone: others' templates stay
+	old, recent, keep := newMarkerTemplate(t, prefix), newMarkerTemplate(t, prefix), newMarkerTemplate(t, prefix)
 	for _, tpl := range []template{old, recent, keep} {
 		if err := templateEnsure(t.Context(), AdminURL(), tpl); err != nil {
 			t.Fatal(err)
@@ -205,7 +214,7 @@ func TestTemplatesDropStale(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), "COMMENT ON DATABASE "+pgx.Identifier{recent.name}.Sanitize()+" IS "+quoteLiteral(comment)); err != nil {
 		t.Fatal(err)
 	}
-	if err := templatesDropStale(t.Context(), conn, keep.name, later); err != nil {
+	if err := templatesDropStale(t.Context(), conn, prefix, keep.name, later); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
