@@ -61,6 +61,9 @@ func takeLockWhenFree(t *testing.T, s *db.Store) *db.Lock {
 // another session meanwhile, it fails and publishes nothing.
 func TestPublishSurvivesLostConnection(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name    string
 		step    string // the publish step at which the connections are lost
@@ -187,6 +190,9 @@ func TestPublishSurvivesLostConnection(t *testing.T) {
 // copy from group 10 (which replaces it), 19 the last.
 func TestStageRestagesAfterLostConnection(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name string
 		cuts []int // cut every connection before these Adds (19: before the plan)

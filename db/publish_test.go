@@ -232,6 +232,7 @@ func TestPublishFailureLeavesTablesUnchanged(t *testing.T) {
 		status     db.RunStatus
 		fail       func(ctx context.Context, f *fixture, cancel context.CancelFunc) error
 		wantErr    func(err error) bool
+		outage     bool // a database-outage scenario: skipped with -short
 	}{
 		{name: "forced error", step: "agents:insert", status: db.RunFailed,
 			fail:    func(context.Context, *fixture, context.CancelFunc) error { return errForced },
@@ -242,7 +243,7 @@ func TestPublishFailureLeavesTablesUnchanged(t *testing.T) {
 		{name: "canceled context", step: "agents:delete", status: db.RunCanceled,
 			fail:    func(_ context.Context, _ *fixture, cancel context.CancelFunc) error { cancel(); return nil },
 			wantErr: func(err error) bool { return errors.Is(err, context.Canceled) }},
-		{name: "killed backend", step: "agents:delete", status: db.RunFailed,
+		{name: "killed backend", step: "agents:delete", status: db.RunFailed, outage: true,
 			wantErr: func(err error) bool {
 				return !strings.Contains(err.Error(), "terminating the staging backend") && !errors.Is(err, context.Canceled)
 			},
@@ -260,6 +261,9 @@ WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.outage && testing.Short() {
+				t.Skip("a database-outage scenario: skipped with -short")
+			}
 			f := newFixture(t)
 			tn := newTenant(3)
 			f.mustSync(tn, syncOpts{})

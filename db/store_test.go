@@ -355,6 +355,9 @@ func TestIsSecretKey(t *testing.T) {
 // lock. Before, the lock was held until TCP keepalive noticed, hours later.
 func TestLockDiesWithASilentHolder(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("waits out the lock timeout: skipped with -short")
+	}
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	frozen := dbtest.Store(t, pool, schema, db.WithLockTimeout(2*time.Second))
@@ -386,6 +389,9 @@ func TestLockDiesWithASilentHolder(t *testing.T) {
 // being ended as idle.
 func TestLockHeldPastItsTimeoutByALiveHolder(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("holds a lock past its timeout: skipped with -short")
+	}
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	const timeout = 3 * time.Second
@@ -409,6 +415,9 @@ func TestLockHeldPastItsTimeoutByALiveHolder(t *testing.T) {
 // heartbeat: Lost is closed and Err says so.
 func TestLockLostIsNoticed(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	lock, err := dbtest.Store(t, pool, schema, db.WithLockTimeout(3*time.Second)).LockTake(ctx)
@@ -436,6 +445,9 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 // its connection does (issue 21, #17), instead of being lost (#8).
 func TestLockTakenAgainAfterAServerRestart(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	lock, err := dbtest.Store(t, pool, schema, db.WithLockTimeout(3*time.Second)).LockTake(ctx)

@@ -341,6 +341,9 @@ func TestLazyLoginAndPaging(t *testing.T) {
 // expired (its exp has whole seconds, so a 1 s token may live only a few ms) is replayed once.
 func TestTokenExpiresDuringListing(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("lists for seconds while tokens expire: skipped with -short")
+	}
 	for _, ttl := range []time.Duration{time.Second, 2 * time.Second} {
 		t.Run(ttl.String(), func(t *testing.T) {
 			t.Parallel()

@@ -50,6 +50,9 @@ func (e *env) tableDigest() map[string]string {
 // clean run, and the tables end as a clean run leaves them.
 func TestRunSurvivesDatabaseRestartMidStaging(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name string
 		cuts []int // cut every connection when the agents listing with this number returns
@@ -124,6 +127,9 @@ func TestRunSurvivesDatabaseRestartMidStaging(t *testing.T) {
 // in Config.StateDir. Without either, the row says only "abandoned".
 func TestAbandonedRunCarriesItsRealError(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name      string
 		down      func(p *dbtest.Proxy) // how the database goes away, mid-staging

@@ -152,6 +152,9 @@ func (c *hookClient) ListAgents(ctx context.Context, accountID string, agentGrou
 // the lock release included, and the lock's session ends so that the next run can take it.
 func TestRunSilentDatabaseFailsWithinTheDeadline(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name   string
 		freeze func(p *dbtest.Proxy, c *hookClient)
@@ -263,6 +266,9 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 // run that took the lock next): it fails, and nothing of it reaches the tables.
 func TestRunThatLostItsLockDoesNotPublish(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	tests := []struct {
 		name      string
 		secondRun bool // a second run takes the freed lock and completes while the first is fetching
@@ -494,6 +500,9 @@ func (c *stallingClient) ListAgents(ctx context.Context, _ string, _ int64) ([]*
 // It is recorded failed, saying it lost the advisory lock, and publishes nothing.
 func TestRunStopsWhenItsLockIsLost(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a database-outage scenario: skipped with -short")
+	}
 	e := newEnv(t, engagefake.Options{Seed: 83})
 	e.mustRun(syncrun.Config{}, db.RunSucceeded)
 	gid := e.fake.AgentGroupIDs(e.fake.SubAccountIDs()[0])[0]

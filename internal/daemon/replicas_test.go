@@ -92,6 +92,9 @@ func jobState(t *testing.T, pool *pgxpool.Pool, id int64) string {
 // with schedule.retries 0 and when the death hit the last attempt; the rescue does not use up
 // a failure's retry.
 func TestRescuedJobRunsAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for River's rescuer: skipped with -short")
+	}
 	t.Parallel()
 	for _, tt := range []struct {
 		name        string

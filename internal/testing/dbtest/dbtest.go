@@ -1,15 +1,14 @@
 // Package dbtest gives tests their own PostgreSQL database on the server named by
 // TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432). Every database is created
-// fresh, named uniquely, and dropped when the test ends (kept, with its URL logged, when the
-// test failed). Tests never skip for lack of a server: they fail with one line saying how to
-// start one.
+// fresh (a migrated one as a clone of a template database), named uniquely, and dropped when
+// the test ends (kept, with its URL logged, when the test failed). Tests never skip for lack
+// of a server: they fail with one line saying how to start one.
 package dbtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -35,22 +34,34 @@ func AdminURL() string {
 	return DefaultURL
 }
 
-// New creates a fresh database, migrates it (schema "engage") and returns a pool on it and
-// the schema name. The pool is closed and the database dropped when the test ends.
+// New creates a fresh database, migrated (schema "engage"), and returns a pool on it and
+// the schema name. The pool is closed and the database dropped when the test ends. The
+// database is a clone of a migrated template: see NewMigratedURL.
 func New(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
-	u := NewURL(t)
+	u := NewMigratedURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	pool, err := db.Open(ctx, u)
 	if err != nil {
 		t.Fatalf("dbtest: opening test database: %v", err)
 	}
-	t.Cleanup(pool.Close) // runs before the drop registered by NewURL
-	if err := db.MigrateUp(ctx, pool, Schema); err != nil {
-		t.Fatalf("dbtest: migrating test database: %v", err)
-	}
+	t.Cleanup(pool.Close) // runs before the drop registered by NewMigratedURL
 	return pool, Schema
+}
+
+// NewMigratedURL creates a fresh database in the state db.MigrateUp leaves (schema "engage")
+// and returns its URL, as NewURL does. It is a clone of a template database that the
+// first call of a test binary makes when the server lacks it, named by a hash of the
+// embedded migrations, so a changed migration makes a new one. The clone's goose version
+// table dates the migrations from when the template was made.
+func NewMigratedURL(t testing.TB) string {
+	t.Helper()
+	tpl, err := migrated()
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return newDatabase(t, &tpl)
 }
 
 // NewURL creates a fresh, empty (unmigrated) database and returns its URL. The database is
@@ -58,8 +69,14 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 // with t.Cleanup registered after this call, or before the test returns).
 func NewURL(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, nil)
+}
+
+// newDatabase creates a database, empty or a clone of tpl, as NewURL describes.
+func newDatabase(t testing.TB, tpl *template) string {
+	t.Helper()
 	admin := AdminURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // may make tpl
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
@@ -69,15 +86,17 @@ func NewURL(t testing.TB) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "evsync_test_" + sanitize(t.Name()) + "_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if tpl == nil {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			t.Fatalf("dbtest: creating database %s: %v", name, err)
+		}
+	} else if err := cloneTemplate(ctx, conn, admin, *tpl, name); err != nil {
 		t.Fatalf("dbtest: creating database %s: %v", name, err)
 	}
-	pu, err := url.Parse(admin)
+	dbURL, err := databaseURL(admin, name)
 	if err != nil {
-		t.Fatalf("dbtest: parsing TEST_DATABASE_URL: invalid URL")
+		t.Fatalf("dbtest: %v", err)
 	}
-	pu.Path = "/" + name
-	dbURL := pu.String()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("dbtest: keeping database of failed test: %s", dbURL)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -62,5 +63,46 @@ func TestNewURLIsEmptyAndUnique(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'engage'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("NewURL database is not empty: %d, %v", n, err)
+	}
+}
+
+// A clone of the template is what migrating a fresh database makes.
+func TestNewMigratedURLIsMigrateUp(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	shape := func(dbURL string, migrate bool) string {
+		pool, err := db.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		if migrate {
+			if err := db.MigrateUp(ctx, pool, dbtest.Schema); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := db.MigratePending(ctx, pool, dbtest.Schema); err != nil || n != 0 {
+			t.Fatalf("MigratePending = %d, %v; want 0, nil", n, err)
+		}
+		var s string
+		err = pool.QueryRow(ctx, `SELECT concat_ws(E'\n',
+			(SELECT string_agg(concat_ws(' ', table_name, column_name, data_type, is_nullable, column_default), E'\n' ORDER BY table_name, ordinal_position)
+				FROM information_schema.columns WHERE table_schema = $1),
+			(SELECT string_agg(concat_ws(' ', conrelid::regclass, conname, pg_get_constraintdef(oid)), E'\n' ORDER BY conrelid::regclass::text, conname)
+				FROM pg_constraint WHERE connamespace = $1::regnamespace),
+			(SELECT string_agg(concat_ws(' ', indexname, indexdef), E'\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = $1),
+			(SELECT string_agg(concat_ws(' ', viewname, definition), E'\n' ORDER BY viewname) FROM pg_views WHERE schemaname = $1),
+			(SELECT string_agg(concat_ws(' ', version_id, is_applied), E'\n' ORDER BY id) FROM engage.goose_db_version))`, dbtest.Schema).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	cloned, migrated := shape(dbtest.NewMigratedURL(t), false), shape(dbtest.NewURL(t), true)
+	if cloned != migrated {
+		t.Fatalf("clone differs from a migrated database:\n%s\n---\n%s", cloned, migrated)
+	}
+	if !strings.Contains(cloned, "agents") || !strings.Contains(cloned, "\n5 t") {
+		t.Fatalf("not migrated:\n%s", cloned)
 	}
 }
