@@ -31,7 +31,7 @@ func BenchmarkListTenantRateLimited(b *testing.B) {
 	defer fake.Close()
 	c, err := New(Config{
 		RCServerURL: base, EngageServerURL: base,
-		ClientID: engagefake.DefaultClientID, ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT,
+		ClientID: engagefake.ClientIDDefault, ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault,
 		RequestsPerMinute: rpm, Concurrency: 4, BackoffBase: 50 * time.Millisecond, BackoffCap: time.Second,
 		Logger: slog.New(slog.DiscardHandler),
 	})
@@ -96,8 +96,8 @@ func BenchmarkDecodeAgentsPage(b *testing.B) {
 		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 2000, Users: 1}})
 	base := fake.Start()
 	defer fake.Close()
-	c, err := New(Config{RCServerURL: base, EngageServerURL: base, ClientID: engagefake.DefaultClientID,
-		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000})
+	c, err := New(Config{RCServerURL: base, EngageServerURL: base, ClientID: engagefake.ClientIDDefault,
+		ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 60000})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -42,9 +42,9 @@ func newEnv(t *testing.T, opts engagefake.Options, mod func(*Config)) *env {
 	cfg := Config{
 		RCServerURL:       fake.URL(),
 		EngageServerURL:   fake.URL(),
-		ClientID:          engagefake.DefaultClientID,
-		ClientSecret:      engagefake.DefaultClientSecret,
-		JWT:               engagefake.DefaultJWT,
+		ClientID:          engagefake.ClientIDDefault,
+		ClientSecret:      engagefake.ClientSecretDefault,
+		JWT:               engagefake.JWTDefault,
 		RequestsPerMinute: 6000,
 		Concurrency:       4,
 		BackoffBase:       10 * time.Millisecond,
@@ -873,8 +873,8 @@ func TestConcurrencyBound(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Config{RCServerURL: srv.URL, EngageServerURL: srv.URL + "/", ClientID: engagefake.DefaultClientID,
-		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000, Concurrency: 3})
+	c, err := New(Config{RCServerURL: srv.URL, EngageServerURL: srv.URL + "/", ClientID: engagefake.ClientIDDefault,
+		ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 60000, Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1139,8 +1139,8 @@ func TestRateLimitWindowWaited(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
-		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 6000, BackoffBase: time.Millisecond, BackoffCap: time.Millisecond})
+	c, err := New(Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.ClientIDDefault,
+		ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 6000, BackoffBase: time.Millisecond, BackoffCap: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1191,8 +1191,8 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 	t.Cleanup(srv.Close)
 	logs := &fixture.Logs{}
 	newClient := func(base string) *Client {
-		c, err := New(Config{RCServerURL: base, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
-			ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 6000,
+		c, err := New(Config{RCServerURL: base, EngageServerURL: srv.URL, ClientID: engagefake.ClientIDDefault,
+			ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 6000,
 			Logger: logs.Logger()})
 		if err != nil {
 			t.Fatal(err)

@@ -20,9 +20,9 @@ func Example() {
 	c, err := engageclient.New(engageclient.Config{
 		RCServerURL:       base,
 		EngageServerURL:   base,
-		ClientID:          engagefake.DefaultClientID,
-		ClientSecret:      engagefake.DefaultClientSecret,
-		JWT:               engagefake.DefaultJWT,
+		ClientID:          engagefake.ClientIDDefault,
+		ClientSecret:      engagefake.ClientSecretDefault,
+		JWT:               engagefake.JWTDefault,
 		RequestsPerMinute: 6000,
 	})
 	if err != nil {

@@ -56,8 +56,8 @@ func newListServer(t *testing.T, h http.HandlerFunc, mods ...func(*Config)) *lis
 		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	cfg := Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.DefaultClientID,
-		ClientSecret: engagefake.DefaultClientSecret, JWT: engagefake.DefaultJWT, RequestsPerMinute: 60000,
+	cfg := Config{RCServerURL: srv.URL, EngageServerURL: srv.URL, ClientID: engagefake.ClientIDDefault,
+		ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 60000,
 		BackoffBase: time.Millisecond, BackoffCap: 5 * time.Millisecond, MaxAttempts: 3,
 		Logger: s.watch.Logs.Logger()}
 	for _, mod := range mods {

@@ -267,7 +267,7 @@ func TestSecretValues(t *testing.T) {
 	s, base := start(t, engagefake.Options{Seed: 5})
 	at, rt := login(t, base)
 	secrets := s.SecretValues()
-	for _, want := range []string{engagefake.DefaultClientSecret, engagefake.DefaultJWT, at, rt} {
+	for _, want := range []string{engagefake.ClientSecretDefault, engagefake.JWTDefault, at, rt} {
 		if !slices.Contains(secrets, want) {
 			t.Errorf("SecretValues lacks a credential or token (%d chars)", len(want))
 		}

@@ -35,7 +35,7 @@ func TestRCTokenResponse(t *testing.T) {
 func TestRCTokenErrors(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, engagefake.Options{})
-	jwtForm := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.DefaultJWT}}
+	jwtForm := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.JWTDefault}}
 	tests := []struct {
 		name       string
 		form       url.Values
@@ -45,16 +45,16 @@ func TestRCTokenErrors(t *testing.T) {
 		code       string
 	}{
 		{"no basic auth", jwtForm, "", "", 401, "invalid_client", "OAU-123"},
-		{"wrong secret", jwtForm, engagefake.DefaultClientID, "nope", 401, "invalid_client", "OAU-146"},
-		{"wrong client id", jwtForm, "other", engagefake.DefaultClientSecret, 401, "invalid_client", "OAU-146"},
+		{"wrong secret", jwtForm, engagefake.ClientIDDefault, "nope", 401, "invalid_client", "OAU-146"},
+		{"wrong client id", jwtForm, "other", engagefake.ClientSecretDefault, 401, "invalid_client", "OAU-146"},
 		{"wrong assertion", url.Values{"grant_type": jwtForm["grant_type"], "assertion": {"eyJ.bad.jwt"}},
-			engagefake.DefaultClientID, engagefake.DefaultClientSecret, 400, "invalid_grant", "OAU-213"},
+			engagefake.ClientIDDefault, engagefake.ClientSecretDefault, 400, "invalid_grant", "OAU-213"},
 		{"missing assertion", url.Values{"grant_type": jwtForm["grant_type"]},
-			engagefake.DefaultClientID, engagefake.DefaultClientSecret, 400, "invalid_request", "OAU-101"},
+			engagefake.ClientIDDefault, engagefake.ClientSecretDefault, 400, "invalid_request", "OAU-101"},
 		{"password grant", url.Values{"grant_type": {"password"}},
-			engagefake.DefaultClientID, engagefake.DefaultClientSecret, 400, "unsupported_grant_type", "OAU-250"},
+			engagefake.ClientIDDefault, engagefake.ClientSecretDefault, 400, "unsupported_grant_type", "OAU-250"},
 		{"bad refresh token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}},
-			engagefake.DefaultClientID, engagefake.DefaultClientSecret, 400, "invalid_grant", "OAU-211"},
+			engagefake.ClientIDDefault, engagefake.ClientSecretDefault, 400, "invalid_grant", "OAU-211"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestRCRefreshGrantRotates(t *testing.T) {
 	first := rcGrant(t, base)
 	refresh := func(tok string) response {
 		return postForm(t, base+"/restapi/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}},
-			engagefake.DefaultClientID, engagefake.DefaultClientSecret)
+			engagefake.ClientIDDefault, engagefake.ClientSecretDefault)
 	}
 	r := refresh(first["refresh_token"].(string))
 	if r.status != http.StatusOK {
@@ -145,8 +145,8 @@ func TestExchangeResponse(t *testing.T) {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
-	if claims.Exp-claims.Iat != int64(engagefake.DefaultTokenTTL/time.Second) {
-		t.Errorf("exp-iat = %d, want %d", claims.Exp-claims.Iat, int64(engagefake.DefaultTokenTTL/time.Second))
+	if claims.Exp-claims.Iat != int64(engagefake.TokenTTLDefault/time.Second) {
+		t.Errorf("exp-iat = %d, want %d", claims.Exp-claims.Iat, int64(engagefake.TokenTTLDefault/time.Second))
 	}
 	// Without includeRefresh there is no refresh token.
 	r = postForm(t, base+"/api/auth/login/rc/accesstoken", url.Values{"rcAccessToken": {rc["access_token"].(string)}, "rcTokenType": {"Bearer"}}, "", "")
@@ -164,7 +164,7 @@ func TestExchangeRejectsBadRCTokens(t *testing.T) {
 	clock := newClock()
 	_, base := start(t, engagefake.Options{Now: clock.Now, RCTokenTTL: time.Minute, ExchangePerMinute: -1})
 	revoked := rcGrant(t, base)["access_token"].(string)
-	if r := postForm(t, base+"/restapi/oauth/revoke", url.Values{"token": {revoked}}, engagefake.DefaultClientID, engagefake.DefaultClientSecret); r.status != http.StatusOK {
+	if r := postForm(t, base+"/restapi/oauth/revoke", url.Values{"token": {revoked}}, engagefake.ClientIDDefault, engagefake.ClientSecretDefault); r.status != http.StatusOK {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
 	expiring := rcGrant(t, base)["access_token"].(string)
@@ -339,7 +339,7 @@ func TestRevokeCounts(t *testing.T) {
 		t.Errorf("revoke without Basic auth: %d, want 401", r.status)
 	}
 	if r := postForm(t, base+"/restapi/oauth/revoke", url.Values{"token": {rc["refresh_token"].(string)}},
-		engagefake.DefaultClientID, engagefake.DefaultClientSecret); r.status != 200 {
+		engagefake.ClientIDDefault, engagefake.ClientSecretDefault); r.status != 200 {
 		t.Fatalf("revoke: %d", r.status)
 	}
 	// Revoking the refresh token revokes its access token too.

@@ -15,7 +15,7 @@
 //
 // StartAt serves on a chosen address instead (the standalone `syncer fake-engage`); the
 // Server can also be mounted as a plain http.Handler. Credentials accepted by default:
-// DefaultClientID, DefaultClientSecret, DefaultJWT (Options.ClientID, ClientSecret, JWT
+// ClientIDDefault, ClientSecretDefault, JWTDefault (Options.ClientID, ClientSecret, JWT
 // override them); Options.WithDefaults shows every effective value.
 //
 // # Endpoints

@@ -21,10 +21,10 @@ func TestFaultEcho(t *testing.T) {
 		{
 			name: "grant form and Basic header", endpoint: engagefake.EndpointRCToken,
 			send: func(t *testing.T, _ *engagefake.Server, base string) response {
-				form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.DefaultJWT}}
-				return postForm(t, base+"/restapi/oauth/token", form, engagefake.DefaultClientID, engagefake.DefaultClientSecret)
+				form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.JWTDefault}}
+				return postForm(t, base+"/restapi/oauth/token", form, engagefake.ClientIDDefault, engagefake.ClientSecretDefault)
 			},
-			want: []string{"POST /restapi/oauth/token", "Authorization: Basic ", "assertion=" + engagefake.DefaultJWT},
+			want: []string{"POST /restapi/oauth/token", "Authorization: Basic ", "assertion=" + engagefake.JWTDefault},
 		},
 		{
 			name: "admin bearer header", endpoint: engagefake.EndpointAccounts,

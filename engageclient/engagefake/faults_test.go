@@ -196,8 +196,8 @@ func TestFaultLatencyAndAuthEndpoints(t *testing.T) {
 		t.Fatalf("exchange fault: %d", r.status)
 	}
 	s.SetFault(engagefake.EndpointRCToken, engagefake.Fault{Status: 429, RetryAfter: "30", Times: 1})
-	r := postForm(t, base+"/restapi/oauth/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.DefaultJWT}},
-		engagefake.DefaultClientID, engagefake.DefaultClientSecret)
+	r := postForm(t, base+"/restapi/oauth/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {engagefake.JWTDefault}},
+		engagefake.ClientIDDefault, engagefake.ClientSecretDefault)
 	if r.status != 429 || r.header.Get("Retry-After") != "30" {
 		t.Fatalf("rc.token 429: %d %q", r.status, r.header.Get("Retry-After"))
 	}

@@ -124,8 +124,8 @@ func rcGrant(t testing.TB, base string) map[string]any {
 	t.Helper()
 	r := postForm(t, base+"/restapi/oauth/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-		"assertion":  {engagefake.DefaultJWT},
-	}, engagefake.DefaultClientID, engagefake.DefaultClientSecret)
+		"assertion":  {engagefake.JWTDefault},
+	}, engagefake.ClientIDDefault, engagefake.ClientSecretDefault)
 	if r.status != http.StatusOK {
 		t.Fatalf("JWT grant: status %d body %s", r.status, r.body)
 	}

@@ -8,30 +8,30 @@ import (
 // Credentials and lifetimes the fake accepts and uses when Options leaves them zero. The
 // standalone `syncer fake-engage` command prints these so a client can be configured against it.
 const (
-	DefaultClientID     = "fake-client-id"
-	DefaultClientSecret = "fake-client-secret"
-	// DefaultJWT is the JWT credential (the RingCentral "assertion") accepted by default. It
+	ClientIDDefault     = "fake-client-id"
+	ClientSecretDefault = "fake-client-secret"
+	// JWTDefault is the JWT credential (the RingCentral "assertion") accepted by default. It
 	// looks like a JWT but is only compared byte for byte.
-	DefaultJWT               = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3BsYXRmb3JtLnJpbmdjZW50cmFsLmNvbS9yZXN0YXBpL29hdXRoL3Rva2VuIiwic3ViIjoiNDAwMTMxMDA0IiwiaXNzIjoiZmFrZS1jbGllbnQtaWQifQ.ZmFrZS1zaWduYXR1cmUtZm9yLWVuZ2FnZWZha2U"
-	DefaultTokenTTL          = 5 * time.Minute    // Engage access token lifetime
-	DefaultRCTokenTTL        = time.Hour          // RingCentral access token lifetime
-	DefaultRefreshTokenTTL   = 24 * time.Hour     // Engage refresh token lifetime (undocumented upstream)
-	DefaultRCRefreshTokenTTL = 7 * 24 * time.Hour // RingCentral refresh token lifetime
-	DefaultExchangePerMinute = 5                  // documented limit of the token exchange
+	JWTDefault               = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3BsYXRmb3JtLnJpbmdjZW50cmFsLmNvbS9yZXN0YXBpL29hdXRoL3Rva2VuIiwic3ViIjoiNDAwMTMxMDA0IiwiaXNzIjoiZmFrZS1jbGllbnQtaWQifQ.ZmFrZS1zaWduYXR1cmUtZm9yLWVuZ2FnZWZha2U"
+	TokenTTLDefault          = 5 * time.Minute    // Engage access token lifetime
+	RCTokenTTLDefault        = time.Hour          // RingCentral access token lifetime
+	RefreshTokenTTLDefault   = 24 * time.Hour     // Engage refresh token lifetime (undocumented upstream)
+	RCRefreshTokenTTLDefault = 7 * 24 * time.Hour // RingCentral refresh token lifetime
+	ExchangePerMinuteDefault = 5                  // documented limit of the token exchange
 
-	DefaultMainAccounts             = 1
-	DefaultSubAccountsPerMain       = 2
-	DefaultAgentGroupsPerSubAccount = 3
-	DefaultAgentsPerGroup           = 5
-	DefaultUsers                    = 10
+	MainAccountsDefault             = 1
+	SubAccountsPerMainDefault       = 2
+	AgentGroupsPerSubAccountDefault = 3
+	AgentsPerGroupDefault           = 5
+	UsersDefault                    = 10
 
-	DefaultQueueGroupsPerSubAccount = 2
-	DefaultQueuesPerGroup           = 3
-	DefaultSkillsPerQueueGroup      = 2
-	DefaultAgentsPerQueue           = 3
-	DefaultDialGroupsPerSubAccount  = 2
-	DefaultCampaignsPerDialGroup    = 2
-	DefaultAgentsPerDialGroup       = 3
+	QueueGroupsPerSubAccountDefault = 2
+	QueuesPerGroupDefault           = 3
+	SkillsPerQueueGroupDefault      = 2
+	AgentsPerQueueDefault           = 3
+	DialGroupsPerSubAccountDefault  = 2
+	CampaignsPerDialGroupDefault    = 2
+	AgentsPerDialGroupDefault       = 3
 )
 
 // TenantSpec sizes the generated tenant. A zero field means its default; a negative field means
@@ -59,18 +59,18 @@ func (t TenantSpec) WithDefaults() TenantSpec {
 		}
 		return cmp.Or(v, def)
 	}
-	t.MainAccounts = fix(t.MainAccounts, DefaultMainAccounts)
-	t.SubAccountsPerMain = fix(t.SubAccountsPerMain, DefaultSubAccountsPerMain)
-	t.AgentGroupsPerSubAccount = fix(t.AgentGroupsPerSubAccount, DefaultAgentGroupsPerSubAccount)
-	t.AgentsPerGroup = fix(t.AgentsPerGroup, DefaultAgentsPerGroup)
-	t.Users = fix(t.Users, DefaultUsers)
-	t.QueueGroupsPerSubAccount = fix(t.QueueGroupsPerSubAccount, DefaultQueueGroupsPerSubAccount)
-	t.QueuesPerGroup = fix(t.QueuesPerGroup, DefaultQueuesPerGroup)
-	t.SkillsPerQueueGroup = fix(t.SkillsPerQueueGroup, DefaultSkillsPerQueueGroup)
-	t.AgentsPerQueue = fix(t.AgentsPerQueue, DefaultAgentsPerQueue)
-	t.DialGroupsPerSubAccount = fix(t.DialGroupsPerSubAccount, DefaultDialGroupsPerSubAccount)
-	t.CampaignsPerDialGroup = fix(t.CampaignsPerDialGroup, DefaultCampaignsPerDialGroup)
-	t.AgentsPerDialGroup = fix(t.AgentsPerDialGroup, DefaultAgentsPerDialGroup)
+	t.MainAccounts = fix(t.MainAccounts, MainAccountsDefault)
+	t.SubAccountsPerMain = fix(t.SubAccountsPerMain, SubAccountsPerMainDefault)
+	t.AgentGroupsPerSubAccount = fix(t.AgentGroupsPerSubAccount, AgentGroupsPerSubAccountDefault)
+	t.AgentsPerGroup = fix(t.AgentsPerGroup, AgentsPerGroupDefault)
+	t.Users = fix(t.Users, UsersDefault)
+	t.QueueGroupsPerSubAccount = fix(t.QueueGroupsPerSubAccount, QueueGroupsPerSubAccountDefault)
+	t.QueuesPerGroup = fix(t.QueuesPerGroup, QueuesPerGroupDefault)
+	t.SkillsPerQueueGroup = fix(t.SkillsPerQueueGroup, SkillsPerQueueGroupDefault)
+	t.AgentsPerQueue = fix(t.AgentsPerQueue, AgentsPerQueueDefault)
+	t.DialGroupsPerSubAccount = fix(t.DialGroupsPerSubAccount, DialGroupsPerSubAccountDefault)
+	t.CampaignsPerDialGroup = fix(t.CampaignsPerDialGroup, CampaignsPerDialGroupDefault)
+	t.AgentsPerDialGroup = fix(t.AgentsPerDialGroup, AgentsPerDialGroupDefault)
 	return t
 }
 
@@ -81,9 +81,9 @@ type Options struct {
 	TokenTTL            time.Duration    // Engage access token TTL, default 5m, may be 1s in tests
 	RCTokenTTL          time.Duration    // RingCentral access token TTL, default 1h
 	RefreshTokenTTL     time.Duration    // Engage refresh token TTL, default 24h
-	ClientID            string           // accepted RingCentral app client id, default DefaultClientID
-	ClientSecret        string           // accepted client secret, default DefaultClientSecret
-	JWT                 string           // accepted JWT credential (assertion), default DefaultJWT
+	ClientID            string           // accepted RingCentral app client id, default ClientIDDefault
+	ClientSecret        string           // accepted client secret, default ClientSecretDefault
+	JWT                 string           // accepted JWT credential (assertion), default JWTDefault
 	RateLimit           int              // admin API (/voice/api/...) requests per minute, token bucket; 0 = unlimited
 	RateBurst           int              // bucket size; default max(2, RateLimit/30)
 	RateLimitRetryAfter bool             // when true the fake's own 429s carry Retry-After (seconds until a token is free)
@@ -95,16 +95,16 @@ type Options struct {
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).
 func (o Options) WithDefaults() Options {
 	o.Tenant = o.Tenant.WithDefaults()
-	o.TokenTTL = cmp.Or(o.TokenTTL, DefaultTokenTTL)
-	o.RCTokenTTL = cmp.Or(o.RCTokenTTL, DefaultRCTokenTTL)
-	o.RefreshTokenTTL = cmp.Or(o.RefreshTokenTTL, DefaultRefreshTokenTTL)
-	o.ClientID = cmp.Or(o.ClientID, DefaultClientID)
-	o.ClientSecret = cmp.Or(o.ClientSecret, DefaultClientSecret)
-	o.JWT = cmp.Or(o.JWT, DefaultJWT)
+	o.TokenTTL = cmp.Or(o.TokenTTL, TokenTTLDefault)
+	o.RCTokenTTL = cmp.Or(o.RCTokenTTL, RCTokenTTLDefault)
+	o.RefreshTokenTTL = cmp.Or(o.RefreshTokenTTL, RefreshTokenTTLDefault)
+	o.ClientID = cmp.Or(o.ClientID, ClientIDDefault)
+	o.ClientSecret = cmp.Or(o.ClientSecret, ClientSecretDefault)
+	o.JWT = cmp.Or(o.JWT, JWTDefault)
 	if o.RateLimit > 0 && o.RateBurst <= 0 {
 		o.RateBurst = max(2, o.RateLimit/30)
 	}
-	o.ExchangePerMinute = cmp.Or(o.ExchangePerMinute, DefaultExchangePerMinute)
+	o.ExchangePerMinute = cmp.Or(o.ExchangePerMinute, ExchangePerMinuteDefault)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -43,7 +43,7 @@ const (
 const (
 	maxCacheBytes          = 64 << 20 // bound of the marshaled-response cache
 	exchangeWindow         = time.Minute
-	rcRefreshTokenLifetime = DefaultRCRefreshTokenTTL
+	rcRefreshTokenLifetime = RCRefreshTokenTTLDefault
 )
 
 // Server is the fake RingCentral + Engage Voice API. It implements http.Handler and is safe for

@@ -102,11 +102,11 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
 		t.Fatal(err)
 	}
-	tn := testTenant(t, config.DefaultTenant, "@yearly", false, func(context.Context, string) (daemon.Outcome, error) { return daemon.Outcome{}, nil })
+	tn := testTenant(t, config.TenantDefault, "@yearly", false, func(context.Context, string) (daemon.Outcome, error) { return daemon.Outcome{}, nil })
 	tn.LastSuccess = func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entity.Names()) }
 	reg := prometheus.NewRegistry()
 	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, Listen: "127.0.0.1:0", ReadyStaleness: 26 * time.Hour,
-		DefaultTenant: config.DefaultTenant, Logger: fixture.TestLogger(t), Registry: reg}, []daemon.Tenant{tn})
+		DefaultTenant: config.TenantDefault, Logger: fixture.TestLogger(t), Registry: reg}, []daemon.Tenant{tn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestHealthzDataNamesTheStaleEntity(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, "more than http.ready_staleness (26h0m0s)") {
 		t.Errorf("/healthz/data = %d %q, want 503 with %q", code, body, want)
 	}
-	if got := metricValue(t, reg, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": config.DefaultTenant}); got != float64(oldAt.UnixNano())/1e9 {
+	if got := metricValue(t, reg, "evsync_last_success_timestamp_seconds", map[string]string{"tenant": config.TenantDefault}); got != float64(oldAt.UnixNano())/1e9 {
 		t.Errorf("evsync_last_success_timestamp_seconds = %v, want %v (the run that last completed agents)", got, float64(oldAt.UnixNano())/1e9)
 	}
 	if err := stop(); err != nil {

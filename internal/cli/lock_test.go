@@ -69,14 +69,14 @@ func TestDaemonRetriesARunThatFoundTheLockHeld(t *testing.T) {
 	job := func() (j riverJob) {
 		t.Helper()
 		err := pool.QueryRow(ctx, `SELECT state::text, attempt, coalesce(array_length(errors, 1), 0), coalesce(errors[array_length(errors, 1)]->>'error', '')
-FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMIT 1`, config.DefaultTenant).
+FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMIT 1`, config.TenantDefault).
 			Scan(&j.State, &j.Attempt, &j.Errors, &j.LastError)
 		if err != nil && !strings.Contains(err.Error(), "no rows") {
 			t.Fatal(err)
 		}
 		return j
 	}
-	fixture.Eventually(t, "a run to find the lock held", func() bool { return counterValue(t, reg, config.DefaultTenant, "skipped") >= 1 })
+	fixture.Eventually(t, "a run to find the lock held", func() bool { return counterValue(t, reg, config.TenantDefault, "skipped") >= 1 })
 	fixture.Eventually(t, "the job to record the attempt", func() bool { return job().Errors >= 1 })
 	if j := job(); j.State == "completed" || !strings.Contains(j.LastError, "lock") {
 		t.Fatalf("job after a run found the lock held: %+v; want it not completed, its error naming the lock", j)
@@ -86,7 +86,7 @@ FROM `+testControlSchema+`.river_job WHERE args->>'tenant' = $1 ORDER BY id LIMI
 	if j := job(); j.Attempt < 2 {
 		t.Errorf("job %+v completed at attempt %d, want a retry", j, j.Attempt)
 	}
-	if n := counterValue(t, reg, config.DefaultTenant, "succeeded"); n < 1 {
+	if n := counterValue(t, reg, config.TenantDefault, "succeeded"); n < 1 {
 		t.Errorf("runs_total{status=succeeded} = %v, want the retry counted", n)
 	}
 	if err := stop(); err != nil {

@@ -79,7 +79,7 @@ func cmdRun(ctx context.Context, a *app, noMigrate bool) error {
 		dts = append(dts, dt)
 	}
 	dcfg := daemonConfigOf(a.cfg)
-	dcfg.ParseSchedule, dcfg.DefaultTenant, dcfg.Logger = parseSpec, config.DefaultTenant, logger
+	dcfg.ParseSchedule, dcfg.DefaultTenant, dcfg.Logger = parseSpec, config.TenantDefault, logger
 	d, err := daemon.New(pool, dcfg, dts)
 	if err != nil {
 		return usageErr("%v", err)

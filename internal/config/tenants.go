@@ -10,13 +10,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// DefaultTenant is the name of the one tenant of a config without a tenants list.
-const DefaultTenant = "default"
+// TenantDefault is the name of the one tenant of a config without a tenants list.
+const TenantDefault = "default"
 
 // TopLevelTenant is the tenant the top level describes: the one tenant of a config without a
 // tenants list, and what demo syncs.
 func (c *Config) TopLevelTenant() Tenant {
-	return Tenant{Name: DefaultTenant, Schema: c.Database.Schema,
+	return Tenant{Name: TenantDefault, Schema: c.Database.Schema,
 		RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
 }
 

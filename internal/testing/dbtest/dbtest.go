@@ -20,18 +20,18 @@ import (
 	"github.com/evsync/evsync/db"
 )
 
-// DefaultURL is the server used when TEST_DATABASE_URL is not set.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+// URLDefault is the server used when TEST_DATABASE_URL is not set.
+const URLDefault = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // Schema is the schema New migrates.
 const Schema = db.SchemaDefault
 
-// AdminURL returns TEST_DATABASE_URL, or DefaultURL when it is not set.
+// AdminURL returns TEST_DATABASE_URL, or URLDefault when it is not set.
 func AdminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return DefaultURL
+	return URLDefault
 }
 
 // New creates a fresh database, migrated (schema "engage"), and returns a pool on it and
@@ -80,7 +80,7 @@ func newDatabase(t testing.TB, tpl *template) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("dbtest: no PostgreSQL at TEST_DATABASE_URL (default %s): start one (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set TEST_DATABASE_URL: %v", DefaultURL, err)
+		t.Fatalf("dbtest: no PostgreSQL at TEST_DATABASE_URL (default %s): start one (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set TEST_DATABASE_URL: %v", URLDefault, err)
 	}
 	defer closeAdmin(ctx, conn)
 	var b [6]byte
