@@ -15,6 +15,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 // runCLI runs syncer in-process with env as its whole environment and returns the exit code
@@ -75,7 +76,7 @@ func TestValidateRefusesConfigThatCannotWork(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("one mutation gave several lines: %q", err)
 			}
-			checkErr(t, err, []string{tt.wantErr})
+			configtest.CheckErr(t, err, []string{tt.wantErr})
 		})
 	}
 }
@@ -90,8 +91,8 @@ func TestUnworkableConfigAndFlagsExit2(t *testing.T) {
 		config.EnvRCServerURL:    "http://127.0.0.1:1",
 		config.EnvEngageURL:      "http://127.0.0.1:1",
 		config.EnvRCClientID:     "id",
-		config.EnvRCClientSecret: testSecret,
-		config.EnvRCJWT:          testJWT,
+		config.EnvRCClientSecret: configtest.Secret,
+		config.EnvRCJWT:          configtest.JWT,
 	}
 	tests := []struct {
 		name string

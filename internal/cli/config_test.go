@@ -13,35 +13,8 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
-
-// Fake secrets: tests assert that none of them leaks into errors or masked output.
-const (
-	testSecret   = "s3cr3t-client-value"
-	testJWT      = "eyJhbGciOi.test-jwt-value.sig"
-	testPassword = "db-pa55word"
-)
-
-// checkErr fails unless err has each of want, is one line per problem and holds no secret.
-func checkErr(t *testing.T, err error, want []string) {
-	t.Helper()
-	msg := err.Error()
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not contain %q", msg, w)
-		}
-	}
-	for line := range strings.SplitSeq(msg, "\n") {
-		if !strings.HasPrefix(line, "config: ") {
-			t.Errorf("error line %q does not start with \"config: \"", line)
-		}
-	}
-	for _, s := range []string{testSecret, testJWT, testPassword} {
-		if strings.Contains(msg, s) {
-			t.Errorf("error %q leaks a secret", msg)
-		}
-	}
-}
 
 func TestNewLogger(t *testing.T) {
 	t.Parallel()
@@ -112,7 +85,7 @@ func TestTenantsConfigErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	jwt := filepath.Join(dir, "jwt")
-	if err := os.WriteFile(jwt, []byte(testJWT), 0o600); err != nil {
+	if err := os.WriteFile(jwt, []byte(configtest.JWT), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ok := "  - name: acme\n    ringcentral: {client_id: a, jwt_file: " + jwt + "}\n"
@@ -124,7 +97,7 @@ func TestTenantsConfigErrors(t *testing.T) {
 	}{
 		{"missing jwt file", ok + "  - name: globex\n  - name: initech\n    ringcentral: {jwt_file: " + filepath.Join(dir, "absent") + "}\n", nil,
 			[]string{`config: tenants[2].ringcentral.jwt_file: reading secret file "` + filepath.Join(dir, "absent") + `": no such file or directory`}},
-		{"inline secret", ok + "  - name: globex\n    ringcentral: {jwt: " + testJWT + "}\n", nil,
+		{"inline secret", ok + "  - name: globex\n    ringcentral: {jwt: " + configtest.JWT + "}\n", nil,
 			[]string{"config: tenants[1].ringcentral.jwt must not be written in the config file: set EVSYNC_TENANT_<NAME>_RC_JWT or the tenant's ringcentral.jwt_file instead"}},
 		{"duplicate name", ok + "  - name: globex\n  - name: acme\n    schema: other\n", nil,
 			[]string{`config: tenants[2].name: "acme" is already the name of tenants[0]`}},
@@ -140,7 +113,7 @@ func TestTenantsConfigErrors(t *testing.T) {
 			[]string{"config: tenants[1].schedule.max_concurrent_runs: is per process, not per tenant: set schedule.max_concurrent_runs at the top level"}},
 		{"top-level schema", "database: {schema: engage}\ntenants:\n" + ok, nil,
 			[]string{"config: database.schema: belongs to the single-tenant form"}},
-		{"single-tenant env", "tenants:\n" + ok, map[string]string{"EVSYNC_RC_JWT": testJWT},
+		{"single-tenant env", "tenants:\n" + ok, map[string]string{"EVSYNC_RC_JWT": configtest.JWT},
 			[]string{"config: EVSYNC_RC_JWT: is ambiguous with a tenants list"}},
 		{"schema is the control schema", "tenants:\n" + ok + "  - name: globex\n    schema: evsync\n", nil,
 			[]string{`config: tenants[1].schema: "evsync" is database.control_schema`}},
@@ -162,7 +135,7 @@ func TestTenantsConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error for:\n%s", body)
 			}
-			checkErr(t, err, tt.want)
+			configtest.CheckErr(t, err, tt.want)
 			if lines := strings.Count(err.Error(), "\n") + 1; lines != len(tt.want) {
 				t.Errorf("%d error lines, want %d: %v", lines, len(tt.want), err)
 			}

@@ -13,13 +13,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/fixture"
-)
-
-// Fake secrets: tests assert that none of them leaks into errors or masked output.
-const (
-	testSecret   = "s3cr3t-client-value"
-	testJWT      = "eyJhbGciOi.test-jwt-value.sig"
-	testPassword = "db-pa55word"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -146,8 +140,8 @@ shutdown:
 		"EVSYNC_DATABASE_URL":      "postgresql://env@127.0.0.1/x",
 		"EVSYNC_RC_SERVER_URL":     "http://127.0.0.1:8090",
 		"EVSYNC_RC_CLIENT_ID":      "env-client",
-		"EVSYNC_RC_CLIENT_SECRET":  testSecret,
-		"EVSYNC_RC_JWT":            " " + testJWT + "\n",
+		"EVSYNC_RC_CLIENT_SECRET":  configtest.Secret,
+		"EVSYNC_RC_JWT":            " " + configtest.JWT + "\n",
 		"EVSYNC_ENGAGE_SERVER_URL": "",
 	}
 	got, err = config.Load(file, fixture.Env(env))
@@ -157,8 +151,8 @@ shutdown:
 	want.Database.URL = "postgresql://env@127.0.0.1/x"
 	want.RingCentral.ServerURL = "http://127.0.0.1:8090"
 	want.RingCentral.ClientID = "env-client"
-	want.RingCentral.ClientSecret = testSecret
-	want.RingCentral.JWT = testJWT
+	want.RingCentral.ClientSecret = configtest.Secret
+	want.RingCentral.JWT = configtest.JWT
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("file + env (-want +got):\n%s", diff)
 	}
@@ -205,10 +199,10 @@ func TestLoadConfigSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "client_secret")
 	jwtFile := filepath.Join(dir, "jwt")
-	if err := os.WriteFile(secretFile, []byte("\n  "+testSecret+"  \n"), 0o600); err != nil {
+	if err := os.WriteFile(secretFile, []byte("\n  "+configtest.Secret+"  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(jwtFile, []byte(testJWT+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(jwtFile, []byte(configtest.JWT+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	emptyFile := filepath.Join(dir, "empty")
@@ -223,7 +217,7 @@ func TestLoadConfigSecretFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.Load: %v", err)
 	}
-	if got.RingCentral.ClientSecret != testSecret || got.RingCentral.JWT != testJWT {
+	if got.RingCentral.ClientSecret != configtest.Secret || got.RingCentral.JWT != configtest.JWT {
 		t.Errorf("secrets from files were not read and trimmed")
 	}
 	if err := got.RequireCredentials(); err != nil {
@@ -255,29 +249,8 @@ func TestLoadConfigSecretFiles(t *testing.T) {
 			if err == nil {
 				t.Fatal("config.Load: got nil error")
 			}
-			checkErr(t, err, tt.wantErr)
+			configtest.CheckErr(t, err, tt.wantErr)
 		})
-	}
-}
-
-// checkErr fails unless err has each of want, is one line per problem and holds no secret.
-func checkErr(t *testing.T, err error, want []string) {
-	t.Helper()
-	msg := err.Error()
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not contain %q", msg, w)
-		}
-	}
-	for line := range strings.SplitSeq(msg, "\n") {
-		if !strings.HasPrefix(line, "config: ") {
-			t.Errorf("error line %q does not start with \"config: \"", line)
-		}
-	}
-	for _, s := range []string{testSecret, testJWT, testPassword} {
-		if strings.Contains(msg, s) {
-			t.Errorf("error %q leaks a secret", msg)
-		}
 	}
 }
 
@@ -291,8 +264,8 @@ func TestLoadConfigFileErrors(t *testing.T) {
 		{"unknown key", "engage:\n  request_per_minute: 10\n", []string{`config: unknown key "engage.request_per_minute" in `, `(did you mean "requests_per_minute"?)`, "evsync.yaml line 2"}},
 		{"unknown section", "databse:\n  url: x\n", []string{`unknown key "databse"`, `did you mean "database"?`}},
 		{"unknown far key", "log:\n  colour: true\n", []string{`unknown key "log.colour"`}},
-		{"inline client secret", "ringcentral:\n  client_secret: " + testSecret + "\n", []string{"ringcentral.client_secret must not be written in the config file", "EVSYNC_RC_CLIENT_SECRET", "ringcentral.client_secret_file"}},
-		{"inline jwt", "ringcentral:\n  jwt: " + testJWT + "\n", []string{"ringcentral.jwt must not be written in the config file", "EVSYNC_RC_JWT", "ringcentral.jwt_file"}},
+		{"inline client secret", "ringcentral:\n  client_secret: " + configtest.Secret + "\n", []string{"ringcentral.client_secret must not be written in the config file", "EVSYNC_RC_CLIENT_SECRET", "ringcentral.client_secret_file"}},
+		{"inline jwt", "ringcentral:\n  jwt: " + configtest.JWT + "\n", []string{"ringcentral.jwt must not be written in the config file", "EVSYNC_RC_JWT", "ringcentral.jwt_file"}},
 		{"duration as number", "engage:\n  refresh_margin: 60\n", []string{`config: engage.refresh_margin: must be a duration like "60s"`, `got "60"`}},
 		{"bad duration", "schedule:\n  timeout: soon\n", []string{`schedule.timeout: must be a duration`, `got "soon"`}},
 		{"int as text", "engage:\n  concurrency: four\n", []string{`engage.concurrency: must be an integer, got "four"`}},
@@ -314,7 +287,7 @@ func TestLoadConfigFileErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("config.Load: got nil error")
 			}
-			checkErr(t, err, append(tt.wantErr, "evsync.yaml"))
+			configtest.CheckErr(t, err, append(tt.wantErr, "evsync.yaml"))
 		})
 	}
 
@@ -322,7 +295,7 @@ func TestLoadConfigFileErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("missing config file: got nil error")
 	}
-	checkErr(t, err, []string{"config: reading ", "absent.yaml: no such file or directory"})
+	configtest.CheckErr(t, err, []string{"config: reading ", "absent.yaml: no such file or directory"})
 	if strings.Contains(err.Error(), "open ") {
 		t.Errorf("error repeats the operation: %v", err)
 	}
@@ -345,8 +318,8 @@ func TestValidateErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"db url empty", func(c *config.Config) { c.Database.URL = "" }, `config: database.url: must be a postgres:// URL`},
-		{"db url scheme", func(c *config.Config) { c.Database.URL = "mysql://u:" + testPassword + "@h/db" }, `config: database.url: must be a postgres:// or postgresql:// URL, got scheme "mysql"`},
-		{"db url unparsable", func(c *config.Config) { c.Database.URL = "postgres://u:" + testPassword + "@h:port/db" }, `config: database.url: must be a postgres:// or postgresql:// URL, and this one does not parse`},
+		{"db url scheme", func(c *config.Config) { c.Database.URL = "mysql://u:" + configtest.Password + "@h/db" }, `config: database.url: must be a postgres:// or postgresql:// URL, got scheme "mysql"`},
+		{"db url unparsable", func(c *config.Config) { c.Database.URL = "postgres://u:" + configtest.Password + "@h:port/db" }, `config: database.url: must be a postgres:// or postgresql:// URL, and this one does not parse`},
 		{"schema upper", func(c *config.Config) { c.Database.Schema = "Engage" }, `config: database.schema: must be a lower-case SQL identifier`},
 		{"schema empty", func(c *config.Config) { c.Database.Schema = "" }, `config: database.schema: must be a lower-case SQL identifier`},
 		{"schema injection", func(c *config.Config) { c.Database.Schema = "a; drop" }, `config: database.schema: must be a lower-case SQL identifier`},
@@ -354,7 +327,7 @@ func TestValidateErrors(t *testing.T) {
 		{"schema pg_", func(c *config.Config) { c.Database.Schema = "pg_engage" }, `config: database.schema: must not be a PostgreSQL system schema (information_schema, pg_*), got "pg_engage"`},
 		{"rc url relative", func(c *config.Config) { c.RingCentral.ServerURL = "platform.ringcentral.com" }, `config: ringcentral.server_url: must be an absolute http:// or https:// URL, got "platform.ringcentral.com"`},
 		{"rc url ftp", func(c *config.Config) { c.RingCentral.ServerURL = "ftp://x" }, `config: ringcentral.server_url: must be an absolute http:// or https:// URL`},
-		{"engage url userinfo", func(c *config.Config) { c.Engage.ServerURL = "https://u:" + testPassword + "@engage.example" }, `config: engage.server_url: must not carry credentials, got "https://u:****@engage.example"`},
+		{"engage url userinfo", func(c *config.Config) { c.Engage.ServerURL = "https://u:" + configtest.Password + "@engage.example" }, `config: engage.server_url: must not carry credentials, got "https://u:****@engage.example"`},
 		{"engage url empty", func(c *config.Config) { c.Engage.ServerURL = "" }, `config: engage.server_url: must be an absolute http:// or https:// URL, got ""`},
 		{"refresh margin", func(c *config.Config) { c.Engage.RefreshMargin = 0 }, `config: engage.refresh_margin: must be a positive duration like "60s", got "0s"`},
 		{"rpm zero", func(c *config.Config) { c.Engage.RequestsPerMinute = 0 }, `config: engage.requests_per_minute: must be a positive integer, got 0`},
@@ -387,7 +360,7 @@ func TestValidateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := config.Default()
-			c.RingCentral.ClientSecret, c.RingCentral.JWT = testSecret, testJWT
+			c.RingCentral.ClientSecret, c.RingCentral.JWT = configtest.Secret, configtest.JWT
 			tt.mutate(&c)
 			err := c.Validate()
 			if err == nil {
@@ -396,7 +369,7 @@ func TestValidateErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("one mutation gave several lines: %q", err)
 			}
-			checkErr(t, err, []string{tt.wantErr})
+			configtest.CheckErr(t, err, []string{tt.wantErr})
 		})
 	}
 }
@@ -450,7 +423,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("got %d lines, want 3: %q", len(lines), err)
 	}
-	checkErr(t, err, []string{"engage.concurrency", "log.level", "schedule.timezone"})
+	configtest.CheckErr(t, err, []string{"engage.concurrency", "log.level", "schedule.timezone"})
 }
 
 func TestRequireCredentials(t *testing.T) {
@@ -461,10 +434,10 @@ func TestRequireCredentials(t *testing.T) {
 		wantErr         []string
 		wantLines       int
 	}{
-		{"all set", "id", testSecret, testJWT, nil, 0},
+		{"all set", "id", configtest.Secret, configtest.JWT, nil, 0},
 		{"none", "", "", "", []string{"ringcentral.client_id: missing; set EVSYNC_RC_CLIENT_ID", "EVSYNC_RC_CLIENT_SECRET or ringcentral.client_secret_file", "EVSYNC_RC_JWT or ringcentral.jwt_file"}, 3},
-		{"secret only missing", "id", "", testJWT, []string{"client secret: missing; set EVSYNC_RC_CLIENT_SECRET"}, 1},
-		{"jwt only missing", "id", testSecret, "", []string{"JWT: missing; set EVSYNC_RC_JWT"}, 1},
+		{"secret only missing", "id", "", configtest.JWT, []string{"client secret: missing; set EVSYNC_RC_CLIENT_SECRET"}, 1},
+		{"jwt only missing", "id", configtest.Secret, "", []string{"JWT: missing; set EVSYNC_RC_JWT"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -484,7 +457,7 @@ func TestRequireCredentials(t *testing.T) {
 			if n := len(strings.Split(err.Error(), "\n")); n != tt.wantLines {
 				t.Errorf("got %d lines, want %d: %q", n, tt.wantLines, err)
 			}
-			checkErr(t, err, tt.wantErr)
+			configtest.CheckErr(t, err, tt.wantErr)
 		})
 	}
 }
@@ -492,12 +465,12 @@ func TestRequireCredentials(t *testing.T) {
 func TestMasked(t *testing.T) {
 	t.Parallel()
 	c := config.Default()
-	c.Database.URL = "postgres://evsync:" + testPassword + "@db:5432/evsync?sslmode=require&sslpassword=" + testPassword
+	c.Database.URL = "postgres://evsync:" + configtest.Password + "@db:5432/evsync?sslmode=require&sslpassword=" + configtest.Password
 	c.RingCentral.ClientID = "visible-client-id"
-	c.RingCentral.ClientSecret = testSecret
-	c.RingCentral.JWT = testJWT
+	c.RingCentral.ClientSecret = configtest.Secret
+	c.RingCentral.JWT = configtest.JWT
 	out := c.Masked()
-	for _, s := range []string{testSecret, testJWT, testPassword} {
+	for _, s := range []string{configtest.Secret, configtest.JWT, configtest.Password} {
 		if strings.Contains(out, s) {
 			t.Fatalf("masked output leaks %q:\n%s", s, out)
 		}

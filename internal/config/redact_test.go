@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 // redactURL masks the query parameters that the secret rule (internal/secretjson, the one
@@ -12,7 +13,7 @@ import (
 // api_key, passphrase and authorization went through).
 func TestRedactURLQuery(t *testing.T) {
 	t.Parallel()
-	in := "postgres://evsync:" + testPassword + "@db:5432/evsync?sslpassword=a1&api_key=b2&pin=c3&jwt=d4&passphrase=e5" +
+	in := "postgres://evsync:" + configtest.Password + "@db:5432/evsync?sslpassword=a1&api_key=b2&pin=c3&jwt=d4&passphrase=e5" +
 		"&authorization=f6&token2=g7&application_name=evsync&sslmode=require"
 	u, err := url.Parse(config.RedactURL(in))
 	if err != nil {

@@ -13,13 +13,14 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/configtest"
 )
 
 // Without a tenants list the top level is the one tenant "default", exactly as before tenants.
 func TestConfigWithoutTenantsIsTheDefaultTenant(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load(fixture.WriteFile(t, "c.yaml", "database: {schema: tenant_a}\nengage: {concurrency: 2}\n"),
-		fixture.Env(map[string]string{"EVSYNC_RC_CLIENT_ID": "id", "EVSYNC_RC_CLIENT_SECRET": testSecret, "EVSYNC_RC_JWT": testJWT}))
+		fixture.Env(map[string]string{"EVSYNC_RC_CLIENT_ID": "id", "EVSYNC_RC_CLIENT_SECRET": configtest.Secret, "EVSYNC_RC_JWT": configtest.JWT}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestConfigWithoutTenantsIsTheDefaultTenant(t *testing.T) {
 	}
 	ts := c.Tenants()
 	if len(ts) != 1 || ts[0].Name != "default" || ts[0].Schema != "tenant_a" || ts[0].Engage.Concurrency != 2 ||
-		ts[0].RingCentral.ClientSecret != testSecret || ts[0].RingCentral.JWT != testJWT {
+		ts[0].RingCentral.ClientSecret != configtest.Secret || ts[0].RingCentral.JWT != configtest.JWT {
 		t.Errorf("Tenants() = %+v, want the top level as tenant default", ts)
 	}
 	if err := c.RequireCredentials(); err != nil {
@@ -45,11 +46,11 @@ func TestTenantsInheritKeyByKey(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sharedJWT := filepath.Join(dir, "jwt")
-	if err := os.WriteFile(sharedJWT, []byte(testJWT+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(sharedJWT, []byte(configtest.JWT+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	acmeSecret := filepath.Join(dir, "acme-secret")
-	if err := os.WriteFile(acmeSecret, []byte("acme-"+testSecret), 0o600); err != nil {
+	if err := os.WriteFile(acmeSecret, []byte("acme-"+configtest.Secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	file := fixture.WriteFile(t, "c.yaml", `
@@ -78,8 +79,8 @@ tenants:
     sync: {entities: [agents]}
 `)
 	c, err := config.Load(file, fixture.Env(map[string]string{
-		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": "globex-" + testSecret,
-		"EVSYNC_TENANT_ACME_RC_JWT":             "acme-" + testJWT, // wins over the shared file
+		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": "globex-" + configtest.Secret,
+		"EVSYNC_TENANT_ACME_RC_JWT":             "acme-" + configtest.JWT, // wins over the shared file
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ tenants:
 		{
 			Name: "acme", Schema: "engage_acme",
 			RingCentral: config.RingCentral{ServerURL: c.RingCentral.ServerURL, ClientID: "shared-app",
-				ClientSecretFile: acmeSecret, JWTFile: sharedJWT, ClientSecret: "acme-" + testSecret, JWT: "acme-" + testJWT},
+				ClientSecretFile: acmeSecret, JWTFile: sharedJWT, ClientSecret: "acme-" + configtest.Secret, JWT: "acme-" + configtest.JWT},
 			Engage:   withEngage(top, func(e *config.Engage) { e.Concurrency = 8 }),
 			Sync:     c.Sync,
 			Schedule: c.Schedule,
@@ -103,7 +104,7 @@ tenants:
 		{
 			Name: "globex", Schema: "globex_data",
 			RingCentral: config.RingCentral{ServerURL: "https://platform.devtest.ringcentral.com", ClientID: "globex-app",
-				JWTFile: sharedJWT, ClientSecret: "globex-" + testSecret, JWT: testJWT},
+				JWTFile: sharedJWT, ClientSecret: "globex-" + configtest.Secret, JWT: configtest.JWT},
 			Engage: withEngage(top, func(e *config.Engage) { e.ServerURL = "https://ringcx.ringcentral.com" }),
 			Sync: func() config.Sync {
 				s := c.Sync
@@ -129,7 +130,7 @@ tenants:
 
 	// `syncer config` shows every tenant, secrets masked, and loads back.
 	out := c.Masked()
-	for _, s := range []string{testSecret, testJWT} {
+	for _, s := range []string{configtest.Secret, configtest.JWT} {
 		if strings.Contains(out, s) {
 			t.Fatalf("masked output leaks a secret:\n%s", out)
 		}
@@ -168,8 +169,8 @@ func TestExampleConfigTenantsBlockLoads(t *testing.T) {
 	}
 	block := regexp.MustCompile(`(?m)^# ?`).ReplaceAllString(text[i:], "")
 	c, err := config.Load(fixture.WriteFile(t, "tenants.yaml", block), fixture.Env(map[string]string{
-		"EVSYNC_TENANT_ACME_RC_CLIENT_SECRET": testSecret, "EVSYNC_TENANT_ACME_RC_JWT": testJWT,
-		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": testSecret, "EVSYNC_TENANT_GLOBEX_RC_JWT": testJWT,
+		"EVSYNC_TENANT_ACME_RC_CLIENT_SECRET": configtest.Secret, "EVSYNC_TENANT_ACME_RC_JWT": configtest.JWT,
+		"EVSYNC_TENANT_GLOBEX_RC_CLIENT_SECRET": configtest.Secret, "EVSYNC_TENANT_GLOBEX_RC_JWT": configtest.JWT,
 	}))
 	if err != nil {
 		t.Fatalf("loading the example's tenants:\n%s\n%v", block, err)
