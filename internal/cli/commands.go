@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
@@ -75,20 +74,6 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 		return nil, nil, err
 	}
 	return pool, store, nil
-}
-
-// clientConfig maps a tenant's config onto its client's (tenant.Runs.ClientConfig).
-func (a *app) clientConfig(t config.Tenant) engageclient.Config {
-	return a.runs().ClientConfig(t)
-}
-
-// syncOptions are the per-invocation choices of one run.
-type syncOptions = tenant.Options
-
-// syncOnce runs one sync of tenant t with a fresh client (ccfg) against store
-// (tenant.Runs.Sync).
-func (a *app) syncOnce(ctx context.Context, store *db.Store, ccfg engageclient.Config, t config.Tenant, o syncOptions) (*syncrun.Result, error) {
-	return a.runs().Sync(ctx, store, ccfg, t, o)
 }
 
 // stateDir is where a run that cannot record its end (its database away) leaves its error
@@ -222,7 +207,7 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 		return err
 	}
 	defer pool.Close()
-	o := syncOptions{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
+	o := tenant.Options{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
 	// A dry run creates nothing: it needs a migrated schema (SyncAll checks).
 	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate && !f.dryRun, o)
 	if len(results) == 1 {

@@ -15,9 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/tenant"
 )
 
 // sizeFlag is one size flag of the generated tenant: its name, the TenantSpec field, usage.
@@ -118,11 +120,12 @@ func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 
 	opts := fake.Options()
 	t := a.cfg.TopLevelTenant()
-	ccfg := a.clientConfig(t)
+	runs := a.runs()
+	ccfg := runs.ClientConfig(t)
 	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
 	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
 	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
-	res, err := a.syncOnce(ctx, store, ccfg, t, syncOptions{Trigger: "demo"})
+	res, err := runs.Sync(ctx, store, ccfg, t, tenant.Options{Trigger: db.TriggerDemo})
 	if res != nil {
 		a.reportSummary(res)
 	}

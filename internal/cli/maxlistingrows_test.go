@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"testing"
 
 	"github.com/evsync/evsync/engageclient"
@@ -41,7 +42,7 @@ func TestConfigEngageMaxListingRows(t *testing.T) {
 				t.Fatalf("%d tenants, want %d", len(ts), len(tt.want))
 			}
 			for i, tn := range ts {
-				if got := (&app{cfg: c}).clientConfig(tn).MaxListingRows; got != tt.want[i] {
+				if got := (&app{cfg: c, stderr: io.Discard}).runs().ClientConfig(tn).MaxListingRows; got != tt.want[i] {
 					t.Errorf("tenant %s: client MaxListingRows = %d, want %d", tn.Name, got, tt.want[i])
 				}
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestEngageMaxRetryWait(t *testing.T) {
 			if !ok {
 				return
 			}
-			if got := (&app{cfg: c}).clientConfig(c.TopLevelTenant()).MaxRetryWait; got != tt.want {
+			if got := (&app{cfg: c, stderr: io.Discard}).runs().ClientConfig(c.TopLevelTenant()).MaxRetryWait; got != tt.want {
 				t.Errorf("client MaxRetryWait = %s, want %s", got, tt.want)
 			}
 		})

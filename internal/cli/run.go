@@ -94,13 +94,14 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 	if err != nil {
 		return daemon.Tenant{}, err
 	}
-	sched, err := parseCron(t.Schedule)
+	sched, err := t.Schedule.Parse()
 	if err != nil {
 		return daemon.Tenant{}, usageErr("tenant %s: %v", t.Name, err)
 	}
-	logger := a.tenantLogger(t)
+	runs := a.runs()
+	logger := runs.TenantLogger(t)
 	run := func(ctx context.Context, trigger string) (daemon.Outcome, error) {
-		res, err := a.syncOnce(ctx, store, a.clientConfig(t), t, syncOptions{Trigger: db.Trigger(trigger), LogProgress: true})
+		res, err := runs.Sync(ctx, store, runs.ClientConfig(t), t, tenant.Options{Trigger: db.Trigger(trigger), LogProgress: true})
 		if errors.Is(err, syncrun.ErrLocked) {
 			// Not done: the daemon retries it with backoff (the holder may be a frozen
 			// replica, whose lock dies within database.lock_timeout).
@@ -141,12 +142,7 @@ func parseSpec(spec string) (river.PeriodicSchedule, error) {
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		return nil, fmt.Errorf("reading schedule %q: %w", spec, err)
 	}
-	return parseCron(config.Schedule{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone})
-}
-
-// parseCron is the schedule s as the daemon runs it (config.Schedule.Parse).
-func parseCron(s config.Schedule) (river.PeriodicSchedule, error) {
-	return s.Parse()
+	return config.Schedule{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone}.Parse()
 }
 
 // authRejected reports whether err is RingCentral refusing the credentials (a retry with the

@@ -66,7 +66,7 @@ func testPool(t *testing.T) *pgxpool.Pool {
 // no retries.
 func testTenant(t *testing.T, name, spec string, runOnStart bool, run daemon.RunFunc) daemon.Tenant {
 	t.Helper()
-	sched, err := parseCron(config.Schedule{Cron: spec, Timezone: "UTC"})
+	sched, err := config.Schedule{Cron: spec, Timezone: "UTC"}.Parse()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +145,11 @@ func TestParseCronErrors(t *testing.T) {
 		{config.Schedule{Cron: "*/1 * * * * *", Timezone: "UTC"}, "parsing schedule.cron"},
 		{config.Schedule{Cron: "@daily", Timezone: "Atlantis/Capital"}, `loading schedule.timezone "Atlantis/Capital"`},
 	} {
-		if _, err := parseCron(tt.s); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-			t.Errorf("parseCron(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
+		if _, err := tt.s.Parse(); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("Parse(%+v) = %v, want an error containing %q", tt.s, err, tt.wantErr)
 		}
 	}
-	if _, err := parseCron(config.Schedule{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}); err != nil {
+	if _, err := (config.Schedule{Cron: "*/1 * * * * *", Seconds: true, Timezone: "Europe/Berlin"}).Parse(); err != nil {
 		t.Errorf("six fields with Seconds: %v", err)
 	}
 }
@@ -169,7 +169,7 @@ func TestParseCronAnchorsEvery(t *testing.T) {
 		{"@every 6h", time.Date(2026, 12, 2, 13, 5, 0, 0, time.UTC), time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)},
 		{"@every 90m", time.Date(2026, 12, 2, 0, 10, 0, 0, time.UTC), time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)},
 	} {
-		sched, err := parseCron(config.Schedule{Cron: tt.spec, Timezone: "Europe/Berlin"})
+		sched, err := config.Schedule{Cron: tt.spec, Timezone: "Europe/Berlin"}.Parse()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func TestDaemonTenantLastRunAndSpec(t *testing.T) {
 func TestSyncOnceConfigErrorIsFinal(t *testing.T) {
 	t.Parallel()
 	a := &app{cfg: config.Default(), stderr: io.Discard}
-	_, err := a.syncOnce(t.Context(), nil, engageclient.Config{}, config.Tenant{}, syncOptions{})
+	_, err := a.runs().Sync(t.Context(), nil, engageclient.Config{}, config.Tenant{}, tenant.Options{})
 	if !errors.Is(err, tenant.ErrConfig) {
 		t.Fatalf("syncOnce with no credentials = %v, want tenant.ErrConfig", err)
 	}
