@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,6 +73,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// The binary's children must start with SIGHUP at its default, as under a terminal or a
+	// service manager: the signal tests send it. A test run under nohup ignores it, and an
+	// ignored signal stays ignored across exec (which syncer then keeps, by design); one this
+	// process handles is reset to the default in each child instead.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
