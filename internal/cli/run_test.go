@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +20,11 @@ import (
 	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
-// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+// startDaemon runs d in the background (fixture.Start); stop cancels its context and
+// returns Run's error.
 func startDaemon(t *testing.T, d *daemon.Daemon) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-errc:
-			case <-time.After(30 * time.Second):
-				t.Fatal("Run did not return after its context was canceled")
-			}
-		})
-		return err
-	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
+	return fixture.Start(t, d.Run)
 }
 
 // testControlSchema is the control schema of the daemon tests' databases.

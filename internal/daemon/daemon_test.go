@@ -22,27 +22,11 @@ import (
 	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
-// startDaemon runs d in the background; stop cancels its context and returns Run's error.
+// startDaemon runs d in the background (fixture.Start); stop cancels its context and
+// returns Run's error.
 func startDaemon(t *testing.T, d *Daemon) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-errc:
-			case <-time.After(30 * time.Second):
-				t.Fatal("Run did not return after its context was canceled")
-			}
-		})
-		return err
-	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
+	return fixture.Start(t, d.Run)
 }
 
 // newTestDaemon builds a daemon on a fresh database whose control schema is migrated, polling
