@@ -119,7 +119,16 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 		RunOnStart: t.Schedule.RunOnStart, Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries,
 		LastRun: store.RunLastStarted, Run: run,
 		LastSuccess: func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entities) },
+		Migrated:    func(ctx context.Context) error { return migrated(ctx, pool, t.Schema) },
 	}, nil
+}
+
+// migrated is /readyz's check of a tenant's schema: it holds every embedded migration.
+func migrated(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	if err := db.MigrateCheck(ctx, pool, schema); err != nil {
+		return fmt.Errorf("%w: run 'syncer migrate up', or restart run without --no-migrate", err)
+	}
+	return nil
 }
 
 // scheduleSpec is a tenant's schedule as a replica that lacks the tenant reads it

@@ -234,3 +234,39 @@ func TestSyncOnceConfigErrorIsFinal(t *testing.T) {
 		t.Errorf("the daemon's run = %v, want an error matching daemon.ErrFinal", err)
 	}
 }
+
+// A daemon started on a migrated database is ready at once, before any run; a tenant schema
+// dropped under it makes /readyz answer 503 naming the tenant's schema.
+func TestReadyzChecksTheTenantSchemas(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	if err := daemon.Migrate(t.Context(), pool, testControlSchema); err != nil {
+		t.Fatal(err)
+	}
+	c := config.Default()
+	tn := c.TopLevelTenant()
+	tn.Schema = schema
+	dt, err := (&app{cfg: c, logger: slog.New(slog.DiscardHandler)}).daemonTenant(pool, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(pool, daemon.Config{ControlSchema: testControlSchema, Listen: "127.0.0.1:0",
+		DefaultTenant: config.TenantDefault, Logger: fixture.TestLogger(t), Registry: prometheus.NewRegistry()}, []daemon.Tenant{dt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startDaemon(t, d)
+	<-d.Listening()
+	url := "http://" + d.Addr() + "/readyz"
+	fixture.Eventually(t, "/readyz to answer 200", func() bool { code, _ := fixture.HTTPGet(t, url); return code == 200 })
+	if _, err := pool.Exec(t.Context(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := fixture.HTTPGet(t, url)
+	if want := "not ready: migrations: schema " + schema + " does not exist: run 'syncer migrate up'"; code != 503 || !strings.HasPrefix(body, want) {
+		t.Errorf("/readyz with the tenant's schema dropped = %d %q, want 503 %q...", code, body, want)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

@@ -140,6 +140,9 @@ type Tenant struct {
 	// LastSuccess reads its data's freshness; nil means the metric's, which only the runs of
 	// this process move.
 	LastSuccess func(ctx context.Context) (Freshness, error)
+	// Migrated fails, naming the schema, when the tenant's schema is not at the latest
+	// migration its runs need (missing, dropped, or behind): /readyz asks it. nil: not checked.
+	Migrated func(ctx context.Context) error
 }
 
 // Daemon runs every tenant on its schedule through River, and serves health and metrics over
@@ -159,13 +162,15 @@ type Daemon struct {
 	boundAddr atomic.Value  // string: the bound HTTP address
 
 	riverReady func(ctx context.Context) error // can River work (its tables answer)
+	started    atomic.Bool                     // this replica's River client runs (Run started it, and is not stopping)
 	checks     singleflight.Group              // the database checks of the health endpoints, one in flight each
 	fresh      freshCache                      // what /healthz/data serves
 }
 
 // New checks cfg and the tenants, builds the River client on pool (whose control schema must
 // be migrated: Migrate) and registers the metrics on cfg.Registry. /readyz asks pool whether
-// the database answers and River whether its tables do.
+// the database answers, each tenant whether its schema is migrated (Tenant.Migrated), and
+// River whether it runs and its tables answer.
 func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 	logger := cfg.Logger
 	if logger == nil {
@@ -227,7 +232,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	<-d.checkFreshness(ctx) // a restart does not look like a stale sync
 	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
+	// Marked before Start returns: River may work a job before then, and the probes must
+	// not say "not running" of a replica already running one.
+	d.started.Store(true)
 	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
+		d.started.Store(false)
 		return errors.Join(err, d.shutdownHTTP(ctx, srv))
 	}
 	for _, t := range d.tenants {
@@ -242,6 +251,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err := <-serveErr:
 		errs = append(errs, fmt.Errorf("serving http: %w", err))
 	}
+	d.started.Store(false) // not ready while stopping: a probe sends no new work here
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
 	defer cancel()
 	if err := d.sched.Stop(gctx); err != nil {

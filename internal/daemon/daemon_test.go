@@ -403,7 +403,7 @@ func TestDaemonHTTP(t *testing.T) {
 		wantBody string
 	}{
 		{"database down", "/readyz", errors.New("connection refused"), time.Time{}, nil, 503, "not ready: database: connection refused\n"},
-		{"database up", "/readyz", nil, time.Time{}, nil, 200, "ready: the database and River answer\n"},
+		{"database up", "/readyz", nil, time.Time{}, nil, 200, "ready: the database answers, its schemas are migrated and River runs\n"},
 		{"no success yet", "/healthz/data", nil, time.Time{}, nil, 503, "not fresh: agents has never been complete (a scope of it has not completed in any run)\n"},
 		{"last success unreadable", "/healthz/data", nil, time.Time{}, errors.New("relation sync_runs does not exist"), 503, "not fresh: reading the last successful run: relation sync_runs does not exist\n"},
 		{"stale", "/healthz/data", nil, time.Now().Add(-30 * time.Hour), nil, 503, "not fresh: agents is stale: its last complete run 41 finished 30h0m0s ago"},

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,9 +100,10 @@ func (d *Daemon) checkFreshness(ctx context.Context) <-chan singleflight.Result 
 	})
 }
 
-// checkReady asks whether the daemon can work: the database answers and River's tables do.
+// checkReady asks whether the daemon can work: the database answers, every tenant's schema is
+// migrated, this replica's River runs and its tables answer. Nothing in it waits for a run.
 // However many probes ask at once, one check is in flight; a probe waits for it until ctx
-// ends. The error names what failed ("database: ...", "river: ...").
+// ends. The error names what failed ("database: ...", "migrations: ...", "river: ...").
 func (d *Daemon) checkReady(ctx context.Context) error {
 	ch := d.checks.DoChan("ready", func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -110,6 +112,17 @@ func (d *Daemon) checkReady(ctx context.Context) error {
 			if err := d.ready(ctx); err != nil {
 				return nil, &checkError{what: "database", err: err}
 			}
+		}
+		for _, t := range d.tenants {
+			if t.Migrated == nil {
+				continue
+			}
+			if err := t.Migrated(ctx); err != nil {
+				return nil, &checkError{what: "migrations", err: fmt.Errorf("%s%w", d.tenantRef(t.Name), err)}
+			}
+		}
+		if !d.started.Load() {
+			return nil, &checkError{what: "river", err: errors.New("this replica's River client is not running (starting or stopping)")}
 		}
 		if d.riverReady != nil {
 			if err := d.riverReady(ctx); err != nil {
@@ -126,7 +139,7 @@ func (d *Daemon) checkReady(ctx context.Context) error {
 	}
 }
 
-// checkError is a failed readiness check: what failed (database, river) and why.
+// checkError is a failed readiness check: what failed (database, migrations, river) and why.
 type checkError struct {
 	what string
 	err  error
@@ -148,10 +161,12 @@ func (d *Daemon) Handler() http.Handler {
 	return mux
 }
 
-// handleReady answers 200 when the daemon can work: the database answers and River's tables
-// do (a control schema dropped under a running daemon leaves River retrying and logging, and
-// nothing runs); 503 with a one-line reason naming which failed otherwise. One check is in
-// flight however many probes ask. Whether the data is fresh is /healthz/data's.
+// handleReady answers 200 when the daemon can work: the database answers, every tenant's
+// schema is migrated, this replica's River runs and its tables answer (a control schema
+// dropped under a running daemon leaves River retrying and logging, and nothing runs); 503
+// with a one-line reason naming which failed otherwise. It never waits for a run: a replica
+// is ready seconds after it starts. One check is in flight however many probes ask. Whether
+// the data is fresh is /healthz/data's.
 func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -161,7 +176,7 @@ func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintf(w, "not ready: %s\n", oneline.Of(err.Error(), 0))
 		return
 	}
-	_, _ = io.WriteString(w, "ready: the database and River answer\n")
+	_, _ = io.WriteString(w, "ready: the database answers, its schemas are migrated and River runs\n")
 }
 
 // handleData answers 200 when every tenant's synced entities are fresh: each one's last

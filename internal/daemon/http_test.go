@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -178,4 +179,64 @@ func TestReadyzFollowsRiver(t *testing.T) {
 		t.Errorf("/readyz with River's schema dropped = %d %q, want 503 with %q naming the missing table", code, body, want)
 	}
 	_ = stop() // River may report its dropped tables while stopping; the test is about /readyz
+}
+
+// /readyz says whether the replica can work, never whether a run has happened: a daemon just
+// started on a migrated database is ready while its first run is still in flight; a tenant
+// schema that is not migrated makes it 503, naming the tenant and what its check said; and a
+// replica whose River has not started is not ready even when another replica's River has
+// registered the queue in the shared control schema.
+func TestReadyzBeforeTheFirstRunEnds(t *testing.T) {
+	t.Parallel()
+	var (
+		mu         sync.Mutex
+		migrateErr error
+		runCalled  = make(chan struct{})
+		release    = make(chan struct{})
+	)
+	run := func(ctx context.Context, _ string) (Outcome, error) {
+		close(runCalled)
+		select {
+		case <-release:
+			return Outcome{Status: StatusSucceeded}, nil
+		case <-ctx.Done():
+			return Outcome{Status: StatusCanceled}, ctx.Err()
+		}
+	}
+	tn := testTenant(t, "acme", "@yearly", true, run)
+	tn.Migrated = func(context.Context) error { mu.Lock(); defer mu.Unlock(); return migrateErr }
+	d := newTestDaemon(t, Config{Listen: "127.0.0.1:0"}, tn)
+	if err := d.checkReady(t.Context()); err == nil || !strings.HasPrefix(err.Error(), "river: ") {
+		t.Errorf("checkReady before Run = %v, want a river: error", err)
+	}
+	stop := startDaemon(t, d)
+	<-d.listening
+	url := "http://" + d.Addr() + "/readyz"
+	<-runCalled
+	fixture.Eventually(t, "/readyz to answer 200 during the first run", func() bool { code, _ := fixture.HTTPGet(t, url); return code == http.StatusOK })
+	if n := counterValue(d, "acme", string(StatusSucceeded)); n != 0 {
+		t.Fatalf("%v runs ended before the probe: the test is about a run in flight", n)
+	}
+
+	// A second replica on the same database, built but not started: the queue is registered
+	// (by the first), yet this one cannot work.
+	other, err := New(d.pool, Config{ControlSchema: controlSchema, Logger: fixture.TestLogger(t)}, []Tenant{testTenant(t, "acme", "@yearly", false, run)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.checkReady(t.Context()); err == nil || !strings.Contains(err.Error(), "river: this replica's River client is not running") {
+		t.Errorf("checkReady of a replica not started = %v, want it not ready (river)", err)
+	}
+
+	mu.Lock()
+	migrateErr = errors.New("schema engage_acme is not migrated: 3 migrations pending")
+	mu.Unlock()
+	code, body := fixture.HTTPGet(t, url)
+	if want := "not ready: migrations: tenant acme: schema engage_acme is not migrated: 3 migrations pending\n"; code != http.StatusServiceUnavailable || body != want {
+		t.Errorf("/readyz with the schema not migrated = %d %q, want 503 %q", code, body, want)
+	}
+	close(release)
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
 }
