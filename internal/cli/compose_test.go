@@ -198,7 +198,42 @@ func TestComposeServiceConfigs(t *testing.T) {
 			if err != nil || u.Host != "postgres:5432" {
 				t.Errorf("EVSYNC_DATABASE_URL does not point at the postgres service")
 			}
+			checkComposeHealthcheck(t, s, s.Command[i+1], c)
 		})
+	}
+}
+
+// checkComposeHealthcheck checks a syncer service's healthcheck: the image's binary (no shell,
+// no curl in it) running `healthcheck` with the service's own config, whose http.listen gives
+// it the /readyz to ask.
+func checkComposeHealthcheck(t *testing.T, s types.ServiceConfig, configPath string, c config.Config) {
+	t.Helper()
+	hc := s.HealthCheck
+	if hc == nil || hc.Disable || len(hc.Test) < 3 || hc.Test[0] != "CMD" {
+		t.Fatalf("healthcheck = %+v, want test: [CMD, /syncer, ..., healthcheck]", hc)
+	}
+	dockerfile, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entry := `ENTRYPOINT ["` + hc.Test[1] + `"]`; !strings.Contains(string(dockerfile), entry) {
+		t.Errorf("healthcheck runs %s, but the Dockerfile has no %s", hc.Test[1], entry)
+	}
+	args := hc.Test[2:]
+	if i := slices.Index(args, "--config"); i < 0 || i+1 >= len(args) || args[i+1] != configPath {
+		t.Errorf("healthcheck %q does not read the service's config %s", args, configPath)
+	}
+	cmd, rest, err := newRoot(&app{}).Find(args)
+	if err != nil || cmd.Name() != "healthcheck" || slices.ContainsFunc(rest, func(a string) bool { return !strings.HasPrefix(a, "-") && a != configPath }) {
+		t.Errorf("healthcheck %q is not `syncer healthcheck` (found %q, %v)", args, cmd.Name(), err)
+	}
+	if _, err := readyzURL(c.HTTP.Listen); err != nil {
+		t.Errorf("healthcheck cannot find /readyz in the service's config: %v", err)
+	}
+	for name, d := range map[string]*types.Duration{"interval": hc.Interval, "timeout": hc.Timeout, "start_period": hc.StartPeriod} {
+		if d == nil || *d <= 0 {
+			t.Errorf("healthcheck has no %s", name)
+		}
 	}
 }
 

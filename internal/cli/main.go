@@ -140,6 +140,7 @@ Commands:
   demo          start a fake Engage Voice API with a generated tenant and sync it
   fake-engage   serve the fake Engage Voice + RingCentral API standalone
   config        print the effective configuration with secrets masked
+  healthcheck   ask a running daemon's /readyz; exit 0 when ready (for container healthchecks)
 
 Global flags:
   --config FILE   YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
@@ -220,6 +221,7 @@ func newRoot(a *app) *cobra.Command {
 	})
 	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
 		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a))
+	root.AddCommand(newHealthcheckCmd(a))
 	return root
 }
 
