@@ -84,8 +84,8 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 	if err := m.register(reg); err != nil {
 		return nil, err
 	}
-	// Export every tenant's statuses, entity/kind pairs and counters from the start, so that
-	// rate() and absence alerts work before the first run.
+	// Export every tenant's statuses, entity/kind pairs, counters and run durations from the
+	// start, so that rate() and absence alerts work before the first run.
 	for _, t := range tenants {
 		for _, s := range Statuses() {
 			m.runs.WithLabelValues(t, string(s))
@@ -102,8 +102,20 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 			c.WithLabelValues(t)
 		}
 		m.lastSuccess.WithLabelValues(t)
+		m.runDuration.WithLabelValues(t)
 	}
 	return m, nil
+}
+
+// MetricsRegistry returns a registry holding the metrics a daemon of tenants serves on
+// /metrics before its first run (every series the daemon exports is there from the start):
+// the names that dashboards and alerts may use.
+func MetricsRegistry(tenants ...string) (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	if _, err := newMetrics(reg, tenants); err != nil {
+		return nil, err
+	}
+	return reg, nil
 }
 
 // register registers m's metrics on reg, with the Go and process collectors (left alone when

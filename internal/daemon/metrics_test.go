@@ -102,7 +102,7 @@ func TestMetricsObserve(t *testing.T) {
 			}
 		}
 		for _, name := range []string{"evsync_last_success_timestamp_seconds", "evsync_api_requests_total", "evsync_api_retries_total",
-			"evsync_api_rate_limited_total", "evsync_token_refreshes_total"} {
+			"evsync_api_rate_limited_total", "evsync_token_refreshes_total", "evsync_run_duration_seconds"} {
 			if v := metricValue(t, mfs, name, map[string]string{"tenant": tenant}); v != 0 {
 				t.Errorf("%s{tenant=%q} = %v before any run, want 0", name, tenant, v)
 			}
