@@ -27,7 +27,7 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "healthcheck [--url URL] [--timeout D]",
-		Short: "ask a running daemon's /readyz; exit 0 when it is ready (for images without curl)",
+		Short: "ask a running daemon's /readyz; exit 0 when ready (for container healthchecks)",
 		Long: "Sends one GET to the /readyz of the daemon on http.listen (the address made local:\n" +
 			"\":9090\" is http://127.0.0.1:9090/readyz), or to --url. Exits 0 on 200, 1 otherwise\n" +
 			"with a one-line reason, 2 on a usage or config error. For a container healthcheck:\n" +
