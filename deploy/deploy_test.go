@@ -206,6 +206,38 @@ func TestKubernetesRestricted(t *testing.T) {
 	}
 }
 
+// The Kubernetes examples of docs/operating.md (the CronJob) pass the restricted standard too,
+// with /tmp writable for the staging spool.
+func TestDocsKubernetesRestricted(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(path.Join("..", "docs", "operating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []map[string]any
+	for _, block := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(data, -1) {
+		var doc map[string]any
+		if err := yaml.Unmarshal(block[1], &doc); err != nil {
+			t.Fatalf("docs/operating.md: a yaml block does not parse: %v", err)
+		}
+		docs = append(docs, doc)
+	}
+	specs := podSpecs(docs)
+	if len(specs) == 0 {
+		t.Fatal("docs/operating.md shows no workload")
+	}
+	for name, spec := range specs {
+		for _, p := range restrictedProblems(spec) {
+			t.Errorf("docs/operating.md: %s: %s", name, p)
+		}
+		for _, c := range spec["containers"].([]any) {
+			if !slices.Contains(writablePaths(c), "/tmp") {
+				t.Errorf("docs/operating.md: %s: container %v: /tmp is not a writable mount", name, get(c, "name"))
+			}
+		}
+	}
+}
+
 // The checker finds each missing field of the restricted standard.
 func TestRestrictedProblems(t *testing.T) {
 	t.Parallel()
