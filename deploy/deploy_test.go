@@ -264,7 +264,9 @@ func TestRestrictedProblems(t *testing.T) {
 		{"escalation", func(s map[string]any) { containerSC(s)["allowPrivilegeEscalation"] = true }, "allowPrivilegeEscalation"},
 		{"capabilities", func(s map[string]any) { delete(containerSC(s), "capabilities") }, "capabilities.drop"},
 		{"writable root", func(s map[string]any) { delete(containerSC(s), "readOnlyRootFilesystem") }, "readOnlyRootFilesystem"},
-		{"host path", func(s map[string]any) { s["volumes"] = []any{map[string]any{"name": "h", "hostPath": map[string]any{"path": "/"}}} }, "hostPath"},
+		{"host path", func(s map[string]any) {
+			s["volumes"] = []any{map[string]any{"name": "h", "hostPath": map[string]any{"path": "/"}}}
+		}, "hostPath"},
 	}
 	for _, tt := range tests {
 		s := good()
@@ -401,10 +403,10 @@ func TestCheckExpr(t *testing.T) {
 		}
 	}
 	for expr, want := range map[string]string{
-		"sum by (tenant) (rate(evsync_run_total[5m]))":       "evsync_run_total, which the daemon does not export",
-		"evsync_run_duration_seconds":                        "evsync_run_duration_seconds, which the daemon does not export",
-		"sum by (tenant) (rate(evsync_runs_total[5m])":       "unclosed left parenthesis",
-		`{tenant="acme"}`:                                    "names no metric",
+		"sum by (tenant) (rate(evsync_run_total[5m]))":      "evsync_run_total, which the daemon does not export",
+		"evsync_run_duration_seconds":                       "evsync_run_duration_seconds, which the daemon does not export",
+		"sum by (tenant) (rate(evsync_runs_total[5m])":      "unclosed left parenthesis",
+		`{tenant="acme"}`:                                   "names no metric",
 		"sum by (tenant) (rate(evsync_runs_total[5m])) > 0": "",
 	} {
 		got := strings.Join(checkExpr(expr, exported), "; ")
@@ -507,8 +509,8 @@ func TestPrometheusRulesMatchTheDocs(t *testing.T) {
 
 // dashboard is the part of a Grafana dashboard the test reads.
 type dashboard struct {
-	Title  string  `json:"title"`
-	Panels []panel `json:"panels"`
+	Title      string  `json:"title"`
+	Panels     []panel `json:"panels"`
 	Templating struct {
 		List []struct {
 			Name  string          `json:"name"`
