@@ -331,6 +331,7 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 	fs.IntVar(&f.opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
 	fs.BoolVar(&f.opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
 	fs.DurationVar(&f.opts.Latency, "latency", 0, "latency added to every admin API response")
+	fs.IntVar(&f.opts.Churn, "churn", 0, "at every login after the first (each sync), rename, add and move N agents, delete some, and change an API field, so that the next sync records history, soft deletes and api_field_changes (0 = never)")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	return cmd
 }
@@ -371,6 +372,9 @@ func validateFakeEngage(opts engagefake.Options) error {
 	if opts.RateLimit < 0 {
 		return usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
 	}
+	if opts.Churn < 0 {
+		return usageErr("--churn: must be zero or more, got %d", opts.Churn)
+	}
 	return nil
 }
 
@@ -390,6 +394,9 @@ func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	o := &output{w: w}
 	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
 	o.printf("tenant: %s\n", tenantSummary(c))
+	if opts.Churn > 0 {
+		o.printf("churn: every login after the first (each sync) changes %d agents of each kind, some users, a group, a queue and an API field first\n", opts.Churn)
+	}
 	o.printf("point syncer at it with:\n")
 	o.printf("  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
 	o.printf("  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",
