@@ -368,15 +368,64 @@ func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) er
 		return fmt.Errorf("creating migration locker: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS,
-		goose.WithSessionLocker(locker),
-		goose.WithTableName(schema+".goose_db_version"),
-		goose.WithSlog(slog.New(slog.DiscardHandler)),
-	)
+		append(providerOptions(schema), goose.WithSessionLocker(locker))...)
 	if err != nil {
 		return fmt.Errorf("creating migration provider: %w", err)
 	}
 	defer func() { _ = p.Close() }() // releases the provider; its work is done or failed already
 	return fn(p)
+}
+
+// providerOptions are the goose provider options of schema's migrations, whatever runs them.
+func providerOptions(schema string) []goose.ProviderOption {
+	return []goose.ProviderOption{
+		goose.WithTableName(schema + ".goose_db_version"),
+		goose.WithSlog(slog.New(slog.DiscardHandler)),
+	}
+}
+
+// migrateInTx applies every pending migration of schema (its name checked: CheckSchema)
+// inside tx, creating the schema when it is missing, and returns how many it applied. It is
+// a dry run's: the migrations roll back with tx, goose's version table included, and nothing
+// of them is seen outside it. tx holds the schema's migration lock (the one MigrateUp takes)
+// until it ends, so that no migrate up of the schema runs meanwhile; tx's search_path and
+// statement_timeout are as they were once it returns.
+func migrateInTx(ctx context.Context, tx pgx.Tx, schema string) (int, error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
+		return 0, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	exists, err := schemaExists(ctx, tx, schema)
+	if err != nil {
+		return 0, fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return 0, fmt.Errorf("creating schema %s: %w", schema, err)
+		}
+	}
+	var path, timeout string
+	// As withProvider's connections: the migrations name their objects unqualified, and DDL
+	// is not subject to the pool's statement timeout.
+	if err := tx.QueryRow(ctx, `SELECT current_setting('search_path'), current_setting('statement_timeout'),
+		set_config('search_path', $1, true), set_config('statement_timeout', '0', true)`,
+		pgx.Identifier{schema}.Sanitize()).Scan(&path, &timeout, nil, nil); err != nil {
+		return 0, fmt.Errorf("setting the migrations' search_path: %w", err)
+	}
+	sqlDB := txDB(tx)
+	defer func() { _ = sqlDB.Close() }() // it closes nothing of tx
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, providerOptions(schema)...)
+	if err != nil {
+		return 0, fmt.Errorf("creating migration provider: %w", err)
+	}
+	res, err := p.Up(ctx)
+	_ = p.Close() // it closes sqlDB, which leaves tx alone
+	if err != nil {
+		return 0, fmt.Errorf("migrating up: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true), set_config('statement_timeout', $2, true)`, path, timeout); err != nil {
+		return 0, fmt.Errorf("restoring the search_path: %w", err)
+	}
+	return len(res), nil
 }
 
 // lockKey derives a stable advisory-lock key from a purpose and a schema name.

@@ -289,7 +289,13 @@ func (st *Stage) publishTx(ctx context.Context, p *PublishParams, res *PublishRe
 	if st.conn == nil {
 		return errors.New("no staging connection")
 	}
-	tx, err := st.conn.Begin(ctx)
+	var tx pgx.Tx
+	var err error
+	if st.dryTx != nil {
+		tx, err = st.dryTx.Begin(ctx) // a savepoint of the dry run's transaction
+	} else {
+		tx, err = st.conn.Begin(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}

@@ -128,7 +128,8 @@ func (st *Stage) waitRecover(ctx context.Context) error {
 // from the spool. Its error is final: the stage keeps no connection then.
 func (st *Stage) recover(ctx context.Context, cause error) error {
 	start := time.Now()
-	_ = st.wait() // a COPY in flight fails with the connection; its rows are spooled
+	_ = st.wait()  // a COPY in flight fails with the connection; its rows are spooled
+	st.dryTx = nil // it ended with its connection
 	if st.conn != nil {
 		destroy(st.conn)
 		st.conn = nil
@@ -153,7 +154,6 @@ func (st *Stage) recover(ctx context.Context, cause error) error {
 			return err
 		}
 		st.conn, restaged = conn, n
-		st.session = readSession(ctx, conn)
 		return nil
 	})
 	if err != nil {
@@ -179,6 +179,14 @@ func (st *Stage) rebuild(ctx context.Context) (*pgxpool.Conn, int64, error) {
 	// As StageBegin, and a connection lost already is tried again.
 	if err := configureStaging(ctx, conn); err != nil && (ctx.Err() != nil || connLost(err, conn)) {
 		return conn, 0, fmt.Errorf("configuring staging connection: %w", err)
+	}
+	st.session = readSession(ctx, conn)
+	if st.dryMigrate { // the dry run's transaction ended with its connection: begun again
+		tx, _, err := st.beginDry(ctx, conn)
+		if err != nil {
+			return conn, 0, err
+		}
+		st.dryTx = tx
 	}
 	for _, e := range st.ents {
 		if e.created {

@@ -64,6 +64,12 @@ type Stage struct {
 
 	// hook, when set (tests only), runs at named points of Publish; an error aborts it.
 	hook func(ctx context.Context, step string) error
+
+	// A dry run on a schema that lacks migrations runs in one transaction on conn, begun by
+	// StageBegin, that applied them (dryMigrated of them) and is rolled back by Close.
+	dryMigrate  bool
+	dryTx       pgx.Tx
+	dryMigrated int
 }
 
 type scopeID struct {
@@ -124,7 +130,21 @@ type stageEntity struct {
 // StageBegin acquires a dedicated connection for one run's staging. runID 0 means a dry run
 // (no ledger rows are written by Publish). ctx is the run's: the COPYs that run while the
 // caller fetches its next page stop when it is done.
+//
+// A dry run on a schema that lacks migrations (or does not exist) runs in one transaction on
+// that connection: StageBegin begins it and applies the pending migrations in it (creating
+// the schema), staging and publishing happen in it, and Close rolls it back, so that the dry
+// run creates nothing. Meanwhile it holds the schema's migration lock: a migrate up of the
+// schema waits for the dry run to end.
 func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
+	dryMigrate := false
+	if runID == 0 {
+		n, err := MigratePending(ctx, s.pool, s.schema)
+		if err != nil {
+			return nil, fmt.Errorf("reading the migrations of schema %s: %w", s.schema, err)
+		}
+		dryMigrate = n > 0
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
@@ -134,11 +154,45 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		return nil, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
-		track: true, session: readSession(ctx, conn)}
+		track: true, session: readSession(ctx, conn), dryMigrate: dryMigrate}
+	if dryMigrate {
+		if st.dryTx, st.dryMigrated, err = st.beginDry(ctx, conn); err != nil {
+			destroy(conn)
+			return nil, err
+		}
+	}
 	for _, d := range entityDefs {
 		st.ents = append(st.ents, &stageEntity{def: d, scopes: map[string]*scopeStat{}, strs: map[string]string{}})
 	}
 	return st, nil
+}
+
+// beginDry begins the transaction of a dry run on a schema that lacks migrations, on conn, and
+// applies them in it; it returns the transaction and how many it applied.
+func (st *Stage) beginDry(ctx context.Context, conn *pgxpool.Conn) (pgx.Tx, int, error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("beginning the dry run's transaction: %w", err)
+	}
+	// It stays open while the run fetches, idle between pages for as long as the API makes it
+	// wait: it ends with the stage (Close) or with its connection, never by a timeout.
+	if _, err := tx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0"); err != nil {
+		return nil, 0, fmt.Errorf("beginning the dry run's transaction: %w", err)
+	}
+	n, err := migrateInTx(ctx, tx, st.s.schema)
+	if err != nil {
+		return nil, 0, fmt.Errorf("applying the pending migrations of schema %s in the dry run's transaction: %w", st.s.schema, err)
+	}
+	return tx, n, nil
+}
+
+// DryMigrations returns how many pending migrations the dry run applied in its transaction
+// (StageBegin), which Close rolls back: 0 for a run that is not dry or a schema that lacked
+// none.
+func (st *Stage) DryMigrations() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.dryMigrated
 }
 
 // configureStaging gives the temporary tables of conn's session room in local buffers.
@@ -236,6 +290,14 @@ func (st *Stage) Close() {
 	st.closed = true
 	st.ents = nil
 	_ = st.wait()
+	if st.dryTx != nil {
+		// Closing the connection would roll it back too; rolled back first, the migration lock
+		// is free when Close returns.
+		rctx, cancel := st.s.cleanupContext(st.ctx)
+		_ = st.dryTx.Rollback(rctx)
+		cancel()
+		st.dryTx = nil
+	}
 	if st.conn != nil {
 		destroy(st.conn)
 		st.conn = nil

@@ -234,7 +234,7 @@ func (f *fetcher) subAccountScopes(ctx context.Context, acc accountsResult) ([]s
 	}
 	if len(cfg.SubAccounts) == 0 {
 		if accountsErr != nil && !itemsOnly(accountsErr) {
-			stored, err := f.r.store.SubAccountIDsWithLiveRows(ctx)
+			stored, err := f.stage.SubAccountIDsWithLiveRows(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -270,7 +270,7 @@ func (f *fetcher) vanishedSubAccounts(ctx context.Context, listed []string, acco
 	if accountsErr != nil || len(cfg.SubAccounts) > 0 {
 		return nil
 	}
-	stored, err := f.r.store.SubAccountIDsWithLiveRows(ctx)
+	stored, err := f.stage.SubAccountIDsWithLiveRows(ctx)
 	if err != nil {
 		return err
 	}

@@ -328,6 +328,9 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 		return fmt.Errorf("starting staging: %w", err)
 	}
 	defer stage.Close()
+	if n := stage.DryMigrations(); n > 0 {
+		logger.Info("dry run: the schema's pending migrations are applied in its transaction, and roll back with it", "migrations", n)
+	}
 	stage.SetReconnectFunc(func(i db.ReconnectInfo) {
 		logger.Warn("database connection lost; reconnected and restaged what was fetched", "err", i.Cause,
 			"attempts", i.Attempts, "took", i.Took.Round(time.Millisecond), "restaged_rows", i.Restaged, "reconnections", i.Count)

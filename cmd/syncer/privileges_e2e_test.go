@@ -66,9 +66,10 @@ log:
 	if !strings.Contains(r.stdout, "schema engage has never been migrated: every migration is pending") {
 		t.Errorf("migrate status of the empty schema:\n%s", r.stdout)
 	}
-	r = e.run("sync", "--dry-run")
-	if r.code != exitFailed || !strings.Contains(r.stderr, "syncer migrate up") {
-		t.Errorf("dry run on the empty schema: exit %d, want %d and a hint to migrate; stderr:\n%s", r.code, exitFailed, r.stderr)
+	// The dry run migrates in its own transaction, which it rolls back.
+	r = e.mustRun(0, "sync", "--dry-run")
+	if !strings.Contains(r.stdout, "dry run succeeded") {
+		t.Errorf("dry run on the empty schema:\n%s", r.stdout)
 	}
 	if e.exists("table", "engage", "goose_db_version") || e.exists("table", "engage", "sync_runs") {
 		t.Fatal("migrate status or the dry run created tables in schema engage")

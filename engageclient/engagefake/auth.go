@@ -56,6 +56,9 @@ func (s *Server) handleRCToken(w http.ResponseWriter, r *http.Request) {
 		rcError(w, status, errName, desc, code)
 		return
 	}
+	if r.PostForm.Get("grant_type") == grantJWT {
+		s.churnOnLogin() // before the run that logs in lists anything
+	}
 	writeJSON(w, http.StatusOK, appendJSON(nil, d))
 }
 

@@ -167,6 +167,18 @@
 // to; a removed user's children move up to its parent. Assign*/Unassign* change assignments. Counts reports the live rows; SubAccountIDs,
 // AgentGroupIDs, AgentIDs and UserIDs list ids (call them outside fn: they take the lock).
 //
+// # Churn
+//
+// Tenant.Churn(round, n) changes the tenant as an admin's day would, deterministically from
+// the seed and the round: n agents renamed, added and moved to another group, about n/3
+// removed, one agent group, queue and admin user renamed, one admin user removed, and
+// ChurnField set on the first sub-account, its JSON type flipping each round (a string, then
+// a number: the field is added, then its type changes). Server.Churn runs a round with
+// Options.Churn changes of each kind; with Options.Churn set, every RingCentral JWT grant
+// after the first (each run's login) runs the next round first, and Churns reports them
+// (`syncer fake-engage --churn N`), so that a second sync shows history rows, soft deletes and
+// api_field_changes.
+//
 // # Faults
 //
 // SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",

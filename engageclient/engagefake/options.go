@@ -90,6 +90,10 @@ type Options struct {
 	ExchangePerMinute   int              // token-exchange limit per sliding minute, default 5; negative = unlimited
 	Latency             time.Duration    // added to every admin API response
 	Now                 func() time.Time // optional clock, default time.Now
+	// Churn, when above 0, changes the tenant at every RingCentral JWT grant (a run's login)
+	// after the first, with this many changes of each kind (Tenant.Churn), so that each run
+	// after the first sees renames, additions, moves, deletions and a changed API field.
+	Churn int
 }
 
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).

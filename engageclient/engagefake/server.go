@@ -72,6 +72,8 @@ type Server struct {
 	exchangeTimes []time.Time
 	bucketTokens  float64
 	bucketLast    time.Time
+	logins        int           // JWT grants (churnOnLogin)
+	churns        []ChurnReport // the rounds of churn they set off
 
 	hs *httptest.Server
 }

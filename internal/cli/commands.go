@@ -208,8 +208,8 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 	}
 	defer pool.Close()
 	o := tenant.Options{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
-	// A dry run creates nothing: it needs a migrated schema (SyncAll checks).
-	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate && !f.dryRun, o)
+	// A dry run creates nothing: it migrates in its own transaction, which it rolls back.
+	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o)
 	if len(results) == 1 {
 		r := results[0]
 		if a.cfg.MultiTenant() {

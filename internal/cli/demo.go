@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
@@ -93,13 +95,37 @@ func newDemoCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// demoDatabase is the database demo syncs into when the configuration names none: a database
+// of its own on the default server, so that the demo never writes into the server's
+// maintenance database.
+type demoDatabase struct {
+	server string // URL of a database on the server to connect to for CREATE DATABASE
+	name   string
+}
+
+// demoDatabaseDefault is demo's own database: evsync_demo on the default server.
+var demoDatabaseDefault = demoDatabase{server: config.Default().Database.URL, name: "evsync_demo"}
+
 // cmdDemo serves a fake API with a tenant of size spec generated from seed, syncs it and
 // shows what the example queries answer.
 func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec) error {
+	return runDemo(ctx, a, seed, spec, demoDatabaseDefault)
+}
+
+// runDemo is cmdDemo syncing into demoDB unless the configuration names a database: database.url
+// set to anything but its default, or EVSYNC_DATABASE_URL set.
+func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec, demoDB demoDatabase) error {
 	if err := validateTenant(spec); err != nil {
 		return err
 	}
 	a.setupLogger()
+	if a.cfg.Database.URL == config.Default().Database.URL && (a.getenv == nil || a.getenv(config.EnvDatabaseURL) == "") {
+		u, err := demoDB.ensure(ctx)
+		if err != nil {
+			return err
+		}
+		a.cfg.Database.URL = u
+	}
 
 	fake := engagefake.New(engagefake.Options{Seed: seed, Tenant: spec})
 	url := fake.Start()
@@ -132,7 +158,56 @@ func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
 		return err
 	}
-	return printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema)
+	if err := printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema); err != nil {
+		return err
+	}
+	o.printf("demo: the data stays in schema %s; query it with\n  psql %s\n", a.cfg.Database.Schema, shellQuote(config.RedactURL(a.cfg.Database.URL)))
+	return o.done("the demo's psql line")
+}
+
+// ensure creates the demo's database when the server lacks it and returns its URL: the
+// server's URL naming the database instead.
+func (d demoDatabase) ensure(ctx context.Context) (string, error) {
+	u, err := neturl.Parse(d.server)
+	if err != nil || u.Scheme == "" {
+		return "", errors.New("parsing the demo's database url: invalid connection string") // it may hold a password
+	}
+	cfg, err := pgx.ParseConfig(d.server)
+	if err != nil {
+		return "", errors.New("parsing the demo's database url: invalid connection string")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = db.ConnectTimeoutDefault
+	}
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("creating the demo's database %s on %s:%d (point database.url or %s at a database to use instead): %w",
+			d.name, cfg.Host, cfg.Port, config.EnvDatabaseURL, err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }() // nothing left to report
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, d.name).Scan(&exists); err != nil {
+		return fail(err)
+	}
+	if !exists {
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{d.name}.Sanitize())
+		// Another demo may have created it meanwhile: duplicate_database (or the unique
+		// violation a concurrent CREATE DATABASE meets) is as good.
+		if pe := (*pgconn.PgError)(nil); err != nil && (!errors.As(err, &pe) || (pe.Code != "42P04" && pe.Code != "23505")) {
+			return fail(err)
+		}
+	}
+	u.Path = "/" + d.name
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // exampleQueries are shown after the demo run: the questions people answer with plain SQL.
@@ -256,6 +331,7 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 	fs.IntVar(&f.opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")
 	fs.BoolVar(&f.opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
 	fs.DurationVar(&f.opts.Latency, "latency", 0, "latency added to every admin API response")
+	fs.IntVar(&f.opts.Churn, "churn", 0, "at every login after the first (each sync), rename, add and move N agents, delete some, and change an API field, so that the next sync records history, soft deletes and api_field_changes (0 = never)")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	return cmd
 }
@@ -296,6 +372,9 @@ func validateFakeEngage(opts engagefake.Options) error {
 	if opts.RateLimit < 0 {
 		return usageErr("--rate-limit: must be zero or more, got %d", opts.RateLimit)
 	}
+	if opts.Churn < 0 {
+		return usageErr("--churn: must be zero or more, got %d", opts.Churn)
+	}
 	return nil
 }
 
@@ -315,6 +394,9 @@ func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	o := &output{w: w}
 	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
 	o.printf("tenant: %s\n", tenantSummary(c))
+	if opts.Churn > 0 {
+		o.printf("churn: every login after the first (each sync) changes %d agents of each kind, some users, a group, a queue and an API field first\n", opts.Churn)
+	}
 	o.printf("point syncer at it with:\n")
 	o.printf("  export EVSYNC_RC_SERVER_URL=%s\n  export EVSYNC_ENGAGE_SERVER_URL=%s\n", base, base)
 	o.printf("  export EVSYNC_RC_CLIENT_ID=%s\n  export EVSYNC_RC_CLIENT_SECRET=%s\n  export EVSYNC_RC_JWT=%s\n",

@@ -81,17 +81,30 @@ func MigrateAll(ctx context.Context, pool *pgxpool.Pool, tenants []config.Tenant
 	return nil
 }
 
-// CheckMigrated fails when schema lacks migrations: a dry run creates nothing, so it does not
-// migrate, and it cannot compare against tables that are missing or out of date.
+// CheckMigrated fails when schema lacks migrations: a run told not to migrate cannot write to
+// tables that are missing or out of date.
 func CheckMigrated(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	n, err := db.MigratePending(ctx, pool, schema)
 	if err != nil {
 		return fmt.Errorf("reading the migrations of schema %s: %w", schema, err)
 	}
 	if n > 0 {
-		return fmt.Errorf("schema %s lacks %d migrations, and a dry run creates nothing: run 'syncer migrate up' first", schema, n)
+		return fmt.Errorf("schema %s is not migrated (it lacks %d migrations); run 'syncer migrate up' or drop --no-migrate", schema, n)
 	}
 	return nil
+}
+
+// RunStore returns the store of t's schema on pool (with opts: StoreOptions) for a run:
+// migrated first when migrate is set, and required to be migrated already when it is not
+// (CheckMigrated). A dry run migrates nothing that lasts: its stage applies the pending
+// migrations in the dry run's own transaction, which it rolls back (db.Store.StageBegin).
+func RunStore(ctx context.Context, pool *pgxpool.Pool, t config.Tenant, migrate, dryRun bool, opts ...db.StoreOption) (*db.Store, error) {
+	if !migrate {
+		if err := CheckMigrated(ctx, pool, t.Schema); err != nil {
+			return nil, err
+		}
+	}
+	return Store(ctx, pool, t, migrate && !dryRun, opts...)
 }
 
 // ErrConfig is matched by the errors of a run that cannot start because its configuration is
@@ -197,7 +210,8 @@ type Result struct {
 }
 
 // SyncAll syncs each of ts on pool, at most sync.tenant_concurrency at once, migrating each
-// schema first when migrate is set (a dry run instead requires a migrated schema). Every
+// schema first when migrate is set and requiring it migrated when not (RunStore; a dry run
+// applies the migrations in its own transaction and rolls them back). Every
 // tenant has its own client, lock and run record: one tenant's failure neither stops nor rolls
 // back another's run.
 func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o Options) []Result {
@@ -207,10 +221,7 @@ func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tena
 	for i, t := range ts {
 		g.Go(func() error {
 			out[i] = Result{Tenant: t}
-			store, err := Store(ctx, pool, t, migrate, StoreOptions(r.Config)...)
-			if err == nil && o.DryRun {
-				err = CheckMigrated(ctx, pool, t.Schema)
-			}
+			store, err := RunStore(ctx, pool, t, migrate, o.DryRun, StoreOptions(r.Config)...)
 			if err != nil {
 				out[i].Err = err
 				return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/tenant"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/internal/testing/fixture"
@@ -41,7 +42,8 @@ func TestSyncRefusedConfigIsErrConfig(t *testing.T) {
 }
 
 // SyncAll runs every tenant against its own schema, each with its own outcome, migrating the
-// schemas first; a dry run instead refuses a schema that is not migrated.
+// schemas first; told not to migrate, a run refuses a schema that is not migrated, and a dry
+// run migrates only in its own transaction.
 func TestSyncAllRunsEachTenantOnItsOwn(t *testing.T) {
 	t.Parallel()
 	fake := fixture.Fake(t, engagefake.Options{Seed: 5, Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1,
@@ -63,9 +65,21 @@ func TestSyncAllRunsEachTenantOnItsOwn(t *testing.T) {
 		ts = append(ts, tn)
 	}
 	r := runs(c)
-	dry := r.SyncAll(t.Context(), pool, ts[:1], false, tenant.Options{DryRun: true})
-	if len(dry) != 1 || dry[0].Err == nil || !strings.Contains(dry[0].Err.Error(), "run 'syncer migrate up' first") {
-		t.Fatalf("dry run of an unmigrated schema = %+v, want it refused", dry)
+	for _, dryRun := range []bool{true, false} {
+		got := r.SyncAll(t.Context(), pool, ts[:1], false, tenant.Options{DryRun: dryRun})
+		want := "schema engage_acme is not migrated (it lacks "
+		if len(got) != 1 || got[0].Err == nil || !strings.HasPrefix(got[0].Err.Error(), want) ||
+			!strings.HasSuffix(got[0].Err.Error(), "migrations); run 'syncer migrate up' or drop --no-migrate") {
+			t.Fatalf("run (dry %v) told not to migrate an unmigrated schema = %+v, want it refused: %s...", dryRun, got, want)
+		}
+	}
+	// A dry run that may migrate does, in its own transaction, and rolls it all back.
+	dry := r.SyncAll(t.Context(), pool, ts[:1], true, tenant.Options{DryRun: true})
+	if len(dry) != 1 || dry[0].Err != nil || dry[0].Res == nil || dry[0].Res.Totals()[entity.Agents].Inserted != 2 {
+		t.Fatalf("dry run of an unmigrated schema = %+v, want it to count 2 agents to insert", dry)
+	}
+	if ok, err := db.SchemaExists(t.Context(), pool, "engage_acme"); err != nil || ok {
+		t.Fatalf("the dry run left schema engage_acme behind (%v)", err)
 	}
 
 	res := r.SyncAll(t.Context(), pool, ts, true, tenant.Options{Trigger: db.TriggerManual})

@@ -1,0 +1,169 @@
+package db_test
+
+import (
+	"context"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/testing/dbtest"
+	"github.com/evsync/evsync/migrations"
+)
+
+// catalog lists every schema and relation of the database outside PostgreSQL's own, and
+// the rows of goose's version table of schema when it has one.
+func catalog(t *testing.T, pool *pgxpool.Pool, schema string) []string {
+	t.Helper()
+	ctx := t.Context()
+	rows, err := pool.Query(ctx, `
+SELECT n.nspname || coalesce('.' || c.relname || ' ' || c.relkind::text, '')
+FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\_%temp\_%'
+ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versioned bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'goose_db_version')`, schema).Scan(&versioned); err != nil {
+		t.Fatal(err)
+	}
+	if versioned {
+		var v string
+		if err := pool.QueryRow(ctx, `SELECT string_agg(version_id::text, ',' ORDER BY id) FROM `+schema+`.goose_db_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, "versions "+v)
+	}
+	return out
+}
+
+// A dry run on a schema that lacks migrations (missing, empty or partly migrated) applies
+// them in a transaction of its own, stages and plans against the tables they make, and rolls
+// them back: while it runs, other sessions see none of it, and once it ends the catalog is
+// as it was (no schema, no table, no version row), and a migrate up is not kept waiting.
+func TestDryRunMigratesInItsTransaction(t *testing.T) {
+	t.Parallel()
+	all := len(migrationFiles(t))
+	tests := []struct {
+		name    string
+		setup   string // SQL run first
+		upTo    int64  // migrations applied first (0: none)
+		pending int
+	}{
+		{name: "missing schema", pending: all},
+		{name: "empty schema", setup: "CREATE SCHEMA engage", pending: all},
+		{name: "partly migrated", setup: "CREATE SCHEMA engage", upTo: 3, pending: all - 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			pool, err := db.Open(ctx, dbtest.NewURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(pool.Close)
+			if tt.setup != "" {
+				if _, err := pool.Exec(ctx, tt.setup); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.upTo > 0 {
+				if _, err := dbtest.Goose(t, pool, "engage", migrations.FS).UpTo(ctx, tt.upTo); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := catalog(t, pool, "engage")
+			s, err := db.NewStore(pool, "engage")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fixture{t: t, pool: pool, schema: "engage", s: s}
+			tn := newTenant(2)
+			var during []string
+			res, _, err := f.sync(tn, syncOpts{dryRun: true, beforeAdd: func(n int) {
+				if n == 2 {
+					during = catalog(t, pool, "engage")
+				}
+			}})
+			if err != nil {
+				t.Fatalf("dry run: %v", err)
+			}
+			if diff := cmp.Diff(before, during); diff != "" {
+				t.Errorf("another session saw the dry run's migrations (-before +during):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, catalog(t, pool, "engage")); diff != "" {
+				t.Errorf("the dry run left objects behind (-before +after):\n%s", diff)
+			}
+			got := totals(res)
+			if got[entity.Agents].Inserted != int64(len(tn.agents)) || got[entity.Users].Inserted != int64(len(tn.users)) {
+				t.Errorf("dry run would insert %+v, want every row fetched", got)
+			}
+			// The migration lock went with the transaction: migrate up runs at once (goose
+			// would wait for it up to 5 minutes).
+			lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if err := db.MigrateUp(lctx, pool, "engage"); err != nil {
+				t.Fatalf("MigrateUp after the dry run: %v", err)
+			}
+		})
+	}
+}
+
+// A dry run whose stage reports how many migrations it applied in its transaction: the
+// pending ones, none on a migrated schema (which it leaves to run as any dry run does).
+func TestDryRunMigrationsCount(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f := newFixture(t)
+	st, err := f.s.StageBegin(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := st.DryMigrations(); n != 0 {
+		t.Errorf("DryMigrations on a migrated schema = %d, want 0", n)
+	}
+
+	pool, err := db.Open(ctx, dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := db.NewStore(pool, "fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, err := s.StageBegin(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if n, want := st2.DryMigrations(), len(migrationFiles(t)); n != want {
+		t.Errorf("DryMigrations on a missing schema = %d, want %d", n, want)
+	}
+	ids, err := st2.SubAccountIDsWithLiveRows(ctx)
+	if err != nil || len(ids) != 0 {
+		t.Errorf("SubAccountIDsWithLiveRows in the dry run's transaction = %v, %v; want none", ids, err)
+	}
+}
+
+// migrationFiles lists the embedded migrations.
+func migrationFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
