@@ -73,7 +73,7 @@ func TestFakeEngageFaultFlagKeepsOptions(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
 	err := run(t.Context(), []string{"fake-engage", "--fault", "agents:status=503,times=3", "--fault", "users:status=401,no-body",
-		"--listen", "256.0.0.1:bad"}, func(string) string { return "" }, &stdout, &stderr)
+		"--listen", "256.0.0.1:bad"}, nil, &stdout, &stderr)
 	if err == nil || strings.Contains(err.Error(), "--fault") || !strings.Contains(err.Error(), "--listen") {
 		t.Fatalf("err = %v, want the --listen error after both faults parsed", err)
 	}
