@@ -115,6 +115,8 @@ func TestTenantsConfigErrors(t *testing.T) {
 			[]string{"config: database.schema: belongs to the single-tenant form"}},
 		{"single-tenant env", "tenants:\n" + ok, map[string]string{"EVSYNC_RC_JWT": configtest.JWT},
 			[]string{"config: EVSYNC_RC_JWT: is ambiguous with a tenants list"}},
+		{"unknown tenant's variable", "tenants:\n" + ok, map[string]string{"EVSYNC_TENANT_ACNE_RC_JWT": configtest.JWT},
+			[]string{"config: EVSYNC_TENANT_ACNE_RC_JWT: unknown variable (did you mean EVSYNC_TENANT_ACME_RC_JWT?)"}},
 		{"schema is the control schema", "tenants:\n" + ok + "  - name: globex\n    schema: evsync\n", nil,
 			[]string{`config: tenants[1].schema: "evsync" is database.control_schema`}},
 		{"empty list", "tenants: []\n", nil, []string{"config: tenants: must list at least one tenant"}},

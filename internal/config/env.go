@@ -142,9 +142,12 @@ func overlayEnv(c *Config, env map[string]string, multi bool) []error {
 			errs = append(errs, fmt.Errorf("config: %s (%s): %w", ev.Name, ev.Key, err))
 		}
 	}
-	for name, dst := range map[string]*string{EnvRCClientSecret: &c.RingCentral.ClientSecret, EnvRCJWT: &c.RingCentral.JWT} {
-		if s, ok := env[name]; ok && !ambiguous(name) {
-			*dst = s
+	for _, secret := range []struct {
+		name string
+		dst  *string
+	}{{EnvRCClientSecret, &c.RingCentral.ClientSecret}, {EnvRCJWT, &c.RingCentral.JWT}} {
+		if s, ok := env[secret.name]; ok && !ambiguous(secret.name) {
+			*secret.dst = s
 		}
 	}
 	return errs
@@ -171,7 +174,7 @@ func setFromEnv(f reflect.Value, s string) error {
 	tmp := reflect.New(f.Type())
 	if err := n.Decode(tmp.Interface()); err != nil || n.ShortTag() == "!!null" {
 		if f.Kind() == reflect.Slice {
-			return fmt.Errorf("must be a comma-separated list like accounts,users, got %q", s)
+			return fmt.Errorf("must be a comma-separated list, got %q", s)
 		}
 		return fmt.Errorf("%s, got %q", expectedValue(f.Type()), s)
 	}
