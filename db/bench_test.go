@@ -172,7 +172,7 @@ func benchPublishTracked(ctx context.Context, b *testing.B, s *db.Store, bt *ben
 		b.Fatal(err)
 	}
 	staged := time.Now()
-	if os.Getenv("EVSYNC_TRACE") != "" {
+	if os.Getenv("TEST_TRACE") != "" {
 		last := time.Now()
 		db.SetStageHook(st, func(_ context.Context, step string) error {
 			fmt.Fprintf(os.Stderr, "  %-20s %v\n", step, time.Since(last))
@@ -184,7 +184,7 @@ func benchPublishTracked(ctx context.Context, b *testing.B, s *db.Store, bt *ben
 	if err != nil {
 		b.Fatal(err)
 	}
-	if os.Getenv("EVSYNC_TRACE") != "" {
+	if os.Getenv("TEST_TRACE") != "" {
 		fmt.Fprintf(os.Stderr, "staging %v publish %v\n", staged.Sub(begin), time.Since(staged))
 	}
 	return peak, res
@@ -222,7 +222,7 @@ CREATE TABLE plain_agents (LIKE %s.agents INCLUDING DEFAULTS INCLUDING INDEXES)`
 	if err != nil {
 		b.Fatal(err)
 	}
-	if os.Getenv("EVSYNC_TRACE") != "" {
+	if os.Getenv("TEST_TRACE") != "" {
 		fmt.Fprintf(os.Stderr, "plain copy %v\n", time.Since(start))
 	}
 	return time.Since(start)

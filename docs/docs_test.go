@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -101,9 +102,12 @@ func exampleKeys(t *testing.T) map[string]string {
 	return keys
 }
 
+// docKeyRow is a row of the key table of docs/configuration.md: its env and default cells.
+type docKeyRow struct{ env, def string }
+
 // docKeys reads the key table of docs/configuration.md (its "## Keys" section): each row's key
-// and its default cell.
-func docKeys(t *testing.T) map[string]string {
+// and its env and default cells.
+func docKeys(t *testing.T) map[string]docKeyRow {
 	t.Helper()
 	text := readDoc(t, "docs/configuration.md")
 	_, section, ok := strings.Cut(text, "\n## Keys\n")
@@ -111,7 +115,7 @@ func docKeys(t *testing.T) map[string]string {
 		t.Fatal(`docs/configuration.md has no "## Keys" section`)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
-	keys := map[string]string{}
+	keys := map[string]docKeyRow{}
 	for line := range strings.SplitSeq(section, "\n") {
 		if !strings.HasPrefix(line, "| `") {
 			continue
@@ -121,7 +125,7 @@ func docKeys(t *testing.T) map[string]string {
 			t.Errorf("docs/configuration.md: a key row not of key, env, default and meaning: %s", line)
 			continue
 		}
-		keys[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[3])
+		keys[strings.Trim(strings.TrimSpace(cells[1]), "`")] = docKeyRow{env: strings.TrimSpace(cells[2]), def: strings.TrimSpace(cells[3])}
 	}
 	return keys
 }
@@ -136,13 +140,13 @@ func TestConfigurationDocMatchesTheExample(t *testing.T) {
 		t.Fatal("config.example.yaml: no keys read")
 	}
 	for key, value := range example {
-		def, ok := doc[key]
+		row, ok := doc[key]
 		if !ok {
 			t.Errorf("docs/configuration.md has no row for %s (in config.example.yaml)", key)
 			continue
 		}
-		if !strings.Contains(def, "`"+value+"`") {
-			t.Errorf("docs/configuration.md: %s's default is %s, config.example.yaml has `%s`", key, def, value)
+		if !strings.Contains(row.def, "`"+value+"`") {
+			t.Errorf("docs/configuration.md: %s's default is %s, config.example.yaml has `%s`", key, row.def, value)
 		}
 	}
 	for key := range doc {
@@ -189,6 +193,81 @@ func TestConfigurationDocListsTheEnvironment(t *testing.T) {
 		if !strings.Contains(doc, name) {
 			t.Errorf("docs/configuration.md does not name %s, which the code reads", name)
 		}
+	}
+}
+
+// The key table names each key's variable as the code derives it, and has a row for every key
+// the code has a variable for: the reflected table and the doc cannot drift apart.
+func TestConfigurationDocNamesEveryKeysVariable(t *testing.T) {
+	t.Parallel()
+	doc := docKeys(t)
+	vars := config.EnvVars()
+	if len(vars) == 0 {
+		t.Fatal("config.EnvVars is empty")
+	}
+	known := map[string]bool{}
+	for _, ev := range vars {
+		known[ev.Key] = true
+		row, ok := doc[ev.Key]
+		if !ok {
+			t.Errorf("docs/configuration.md has no row for %s (%s)", ev.Key, ev.Name)
+			continue
+		}
+		if want := "`" + ev.Name + "`"; row.env != want {
+			t.Errorf("docs/configuration.md: %s's env is %s, want %s", ev.Key, row.env, want)
+		}
+	}
+	for key := range doc {
+		if !known[key] {
+			t.Errorf("docs/configuration.md has a row for %s, which has no variable (config.EnvVars)", key)
+		}
+	}
+}
+
+// docTypos are the misspelt variables the docs show as examples of the error.
+var docTypos = []string{"EVSYNC_DATABSE_URL"}
+
+// tenantSecretEnv is a tenant's secret variable, as the docs and examples spell it.
+var tenantSecretEnv = regexp.MustCompile(`^EVSYNC_TENANT_[A-Z0-9_]+_RC_(CLIENT_SECRET|JWT)$`)
+
+// Every EVSYNC_ variable the repository's files (not the tests) name is one syncer reads, one
+// it knows to ignore (config.NotConfigEnv), or the start of such a name ("EVSYNC_RC_"), so no
+// doc, example or deploy file names a stale or misspelt variable, which syncer would refuse.
+func TestEveryNamedVariableIsKnown(t *testing.T) {
+	t.Parallel()
+	valid := []string{config.EnvRCClientSecret, config.EnvRCJWT}
+	valid = append(valid, config.NotConfigEnv...)
+	for _, ev := range config.EnvVars() {
+		valid = append(valid, ev.Name)
+	}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "testdata") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, name := range envName.FindAllString(string(b), -1) {
+			name = strings.TrimRight(name, "_")
+			switch {
+			case slices.Contains(valid, name), tenantSecretEnv.MatchString(name), slices.Contains(docTypos, name):
+			case slices.ContainsFunc(valid, func(v string) bool { return strings.HasPrefix(v, name+"_") }):
+			case name == "EVSYNC" || name == "EVSYNC_TENANT":
+			default:
+				t.Errorf("%s names %s, a variable syncer does not know", path, name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -134,14 +134,15 @@ func readCompose(t *testing.T) types.Services {
 	return p.Services
 }
 
-// serviceEnv is a service's environment as the getenv of loadConfig.
-func serviceEnv(s types.ServiceConfig) func(string) string {
-	return func(k string) string {
+// serviceEnv is a service's environment in os.Environ's form, for config.Load.
+func serviceEnv(s types.ServiceConfig) []string {
+	var env []string
+	for _, k := range slices.Sorted(maps.Keys(s.Environment)) {
 		if v := s.Environment[k]; v != nil {
-			return *v
+			env = append(env, k+"="+*v)
 		}
-		return ""
 	}
+	return env
 }
 
 // TestComposeServiceConfigs loads the config each syncer service mounts, with the service's

@@ -73,7 +73,7 @@ func TestFakeEngageFaultFlagKeepsOptions(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
 	err := run(t.Context(), []string{"fake-engage", "--fault", "agents:status=503,times=3", "--fault", "users:status=401,no-body",
-		"--listen", "256.0.0.1:bad"}, func(string) string { return "" }, &stdout, &stderr)
+		"--listen", "256.0.0.1:bad"}, nil, &stdout, &stderr)
 	if err == nil || strings.Contains(err.Error(), "--fault") || !strings.Contains(err.Error(), "--listen") {
 		t.Fatalf("err = %v, want the --listen error after both faults parsed", err)
 	}
@@ -115,6 +115,8 @@ func TestTenantsConfigErrors(t *testing.T) {
 			[]string{"config: database.schema: belongs to the single-tenant form"}},
 		{"single-tenant env", "tenants:\n" + ok, map[string]string{"EVSYNC_RC_JWT": configtest.JWT},
 			[]string{"config: EVSYNC_RC_JWT: is ambiguous with a tenants list"}},
+		{"unknown tenant's variable", "tenants:\n" + ok, map[string]string{"EVSYNC_TENANT_ACNE_RC_JWT": configtest.JWT},
+			[]string{"config: EVSYNC_TENANT_ACNE_RC_JWT: unknown variable (did you mean EVSYNC_TENANT_ACME_RC_JWT?)"}},
 		{"schema is the control schema", "tenants:\n" + ok + "  - name: globex\n    schema: evsync\n", nil,
 			[]string{`config: tenants[1].schema: "evsync" is database.control_schema`}},
 		{"empty list", "tenants: []\n", nil, []string{"config: tenants: must list at least one tenant"}},

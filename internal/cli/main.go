@@ -36,10 +36,11 @@ const (
 	exitLocked  = 4
 )
 
-// Main runs the syncer command line with args (without the program name) and returns the
-// process's exit code; ctx is canceled by the stop signals (StopSignals).
-func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return exitCode(run(ctx, args, getenv, stdout, stderr), stderr)
+// Main runs the syncer command line with args (without the program name) and environ (the
+// whole environment, in os.Environ's form) and returns the process's exit code; ctx is
+// canceled by the stop signals (StopSignals).
+func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	return exitCode(run(ctx, args, environ, stdout, stderr), stderr)
 }
 
 // StopSignals are the signals that end a command as cleanly as it can: `sync` cancels its run
@@ -151,8 +152,8 @@ Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another
 `
 
 // run is the whole program: it parses args, loads config and runs a command.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	root := newRoot(&app{stdout: stdout, stderr: stderr, getenv: getenv})
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	root := newRoot(&app{stdout: stdout, stderr: stderr, environ: environ, getenv: config.GetenvFunc(environ)})
 	if args == nil {
 		args = []string{} // cobra would read os.Args instead
 	}
@@ -244,7 +245,7 @@ func usage(cmd *cobra.Command) string {
 // it cannot) into a, then runs body.
 func (a *app) withConfig(body func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		cfg, err := config.Load(a.configPath, a.getenv)
+		cfg, err := config.Load(a.configPath, a.environ)
 		if err == nil {
 			err = cfg.Validate()
 		}
@@ -270,7 +271,8 @@ type app struct {
 	cfg        config.Config
 	stdout     io.Writer
 	stderr     io.Writer
-	getenv     func(string) string
+	environ    []string            // the whole environment, for config.Load
+	getenv     func(string) string // a variable of environ
 	logger     *slog.Logger
 }
 

@@ -1,8 +1,9 @@
 // Package config is syncer's configuration: the defaults (each library's own), the YAML file
 // (strict: unknown keys, wrong types and inline secrets are errors naming the key, the file and
-// the line, with "did you mean"), the EVSYNC_* environment, the tenants list (each tenant
-// inherits the top level key by key), the secret files, validation, and masking for output.
-// One file per step: config.go (the types and defaults), load.go, yaml.go, tenants.go,
+// the line, with "did you mean"), the EVSYNC_* environment (a variable for every key, derived
+// from the yaml tags; an unknown one is an error too), the tenants list (each tenant inherits
+// the top level key by key), the secret files, validation, and masking for output.
+// One file per step: config.go (the types and defaults), load.go, yaml.go, env.go, tenants.go,
 // secrets.go, validate.go, schedule.go, mask.go.
 package config
 

@@ -5,25 +5,16 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 )
 
-// Environment variables that override the file (docs/configuration.md, "Environment variables").
-const (
-	EnvDatabaseURL    = "EVSYNC_DATABASE_URL"
-	EnvRCServerURL    = "EVSYNC_RC_SERVER_URL"
-	EnvRCClientID     = "EVSYNC_RC_CLIENT_ID"
-	EnvRCClientSecret = "EVSYNC_RC_CLIENT_SECRET"
-	EnvRCJWT          = "EVSYNC_RC_JWT"
-	EnvEngageURL      = "EVSYNC_ENGAGE_SERVER_URL"
-)
-
-// Load builds the effective configuration: defaults, then the YAML file at path (none
-// when path is ""), then the EVSYNC_* variables read through getenv (an empty value counts as
-// unset), then the tenants (each on a copy of the top level) and the secret files. It does not
-// Validate: call Validate (and, for commands that talk to RingCentral, RequireCredentials) on
-// the result. Each error is one line naming the key; several are joined with newlines.
-func Load(path string, getenv func(string) string) (Config, error) {
+// Load builds the effective configuration: defaults, then the YAML file at path (none when
+// path is ""), then the EVSYNC_* variables of environ (os.Environ's form; an empty value counts
+// as unset; EnvVars lists them), then the tenants (each on a copy of the top level) and the
+// secret files. An EVSYNC_* variable that is not one of them is an error, with the nearest
+// valid name. It does not Validate: call Validate (and, for commands that talk to RingCentral,
+// RequireCredentials) on the result. Each error is one line naming the key or the variable;
+// several are joined with newlines.
+func Load(path string, environ []string) (Config, error) {
 	c := Default()
 	d := &configDecoder{file: path, set: map[string]bool{}}
 	if path != "" {
@@ -35,37 +26,15 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			return c, err
 		}
 	}
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
+	env := configEnv(environ)
 	multi := d.tenants != nil
-	var errs []error
-	for _, o := range []struct {
-		env    string
-		dst    *string
-		single string // with a tenants list the variable is ambiguous: what to set instead
-	}{
-		{EnvDatabaseURL, &c.Database.URL, ""},
-		{EnvRCServerURL, &c.RingCentral.ServerURL, ""},
-		{EnvRCClientID, &c.RingCentral.ClientID, "ringcentral.client_id (for every tenant) or tenants[I].ringcentral.client_id"},
-		{EnvRCClientSecret, &c.RingCentral.ClientSecret, "EVSYNC_TENANT_<NAME>_RC_CLIENT_SECRET or a client_secret_file"},
-		{EnvRCJWT, &c.RingCentral.JWT, "EVSYNC_TENANT_<NAME>_RC_JWT or tenants[I].ringcentral.jwt_file"},
-		{EnvEngageURL, &c.Engage.ServerURL, ""},
-	} {
-		v := strings.TrimSpace(getenv(o.env))
-		switch {
-		case v == "":
-		case multi && o.single != "":
-			errs = append(errs, fmt.Errorf("config: %s: is ambiguous with a tenants list; set %s instead", o.env, o.single))
-		default:
-			*o.dst = v
-		}
-	}
+	errs := overlayEnv(&c, env, multi)
 	if multi {
-		errs = append(errs, d.decodeTenants(&c, getenv)...)
-		return c, errors.Join(errs...)
+		errs = append(errs, d.decodeTenants(&c, env)...)
+	} else {
+		errs = append(errs, readSecrets(&c.RingCentral, "")...)
 	}
-	errs = append(errs, readSecrets(&c.RingCentral, "")...)
+	errs = append(unknownEnv(env, c.TenantList), errs...)
 	return c, errors.Join(errs...)
 }
 

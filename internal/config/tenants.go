@@ -20,15 +20,16 @@ func (c *Config) TopLevelTenant() Tenant {
 		RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
 }
 
-// TenantEnv is the name of a tenant's secret variable: EVSYNC_TENANT_<NAME>_<what>.
+// TenantEnv is the name of a tenant's secret variable: EVSYNC_TENANT_<NAME>_<what>, what being
+// RC_CLIENT_SECRET or RC_JWT.
 func TenantEnv(name, what string) string {
-	return "EVSYNC_TENANT_" + strings.ToUpper(name) + "_" + what
+	return tenantEnvPrefix + strings.ToUpper(name) + "_" + what
 }
 
 // decodeTenants builds c.TenantList from the tenants nodes the file held: each entry is decoded
 // onto a copy of the top level's sections (so every key it leaves out is the top level's),
 // gets its default schema, and its secrets from its variables or its files.
-func (d *configDecoder) decodeTenants(c *Config, getenv func(string) string) []error {
+func (d *configDecoder) decodeTenants(c *Config, env map[string]string) []error {
 	d.errs = nil
 	if d.set["database.schema"] {
 		d.errs = append(d.errs, fmt.Errorf("config: database.schema: belongs to the single-tenant form; with a tenants list set tenants[I].schema (default engage_<name>) (%s line %d)", d.file, d.schemaLine))
@@ -63,10 +64,10 @@ func (d *configDecoder) decodeTenants(c *Config, getenv func(string) string) []e
 			t.Schema = "engage_" + t.Name
 		}
 		if t.Name != "" {
-			if v := strings.TrimSpace(getenv(TenantEnv(t.Name, "RC_CLIENT_SECRET"))); v != "" {
+			if v := env[TenantEnv(t.Name, "RC_CLIENT_SECRET")]; v != "" {
 				t.RingCentral.ClientSecret = v
 			}
-			if v := strings.TrimSpace(getenv(TenantEnv(t.Name, "RC_JWT"))); v != "" {
+			if v := env[TenantEnv(t.Name, "RC_JWT")]; v != "" {
 				t.RingCentral.JWT = v
 			}
 		}

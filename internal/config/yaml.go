@@ -138,19 +138,25 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	if n.Kind == yaml.ScalarNode {
 		got = fmt.Sprintf(", got %q", n.Value)
 	}
+	d.errorf(n, "%s: %s%s", key, expectedValue(f.Type()), got)
+}
+
+// expectedValue says what a value of a key of type t must be, for the errors of the file and
+// of the environment.
+func expectedValue(t reflect.Type) string {
 	switch {
-	case f.Type() == reflect.TypeOf(time.Duration(0)):
-		d.errorf(n, "%s: must be a duration like \"60s\" or \"1h30m\"%s", key, got)
-	case f.Kind() == reflect.Int:
-		d.errorf(n, "%s: must be an integer%s", key, got)
-	case f.Kind() == reflect.Float64:
-		d.errorf(n, "%s: must be a number%s", key, got)
-	case f.Kind() == reflect.Bool:
-		d.errorf(n, "%s: must be true or false%s", key, got)
-	case f.Kind() == reflect.Slice:
-		d.errorf(n, "%s: must be a list like [accounts, users]", key)
+	case t == reflect.TypeFor[time.Duration]():
+		return `must be a duration like "60s" or "1h30m"`
+	case t.Kind() == reflect.Int:
+		return "must be an integer"
+	case t.Kind() == reflect.Float64:
+		return "must be a number"
+	case t.Kind() == reflect.Bool:
+		return "must be true or false"
+	case t.Kind() == reflect.Slice:
+		return "must be a list like [accounts, users]"
 	default:
-		d.errorf(n, "%s: must be a single value, not a list or mapping", key)
+		return "must be a single value, not a list or mapping"
 	}
 }
 
@@ -168,15 +174,24 @@ func fieldByTag(v reflect.Value, name string) (reflect.Value, bool) {
 
 // closestKey suggests the known key of struct v nearest to name, or "" if none is close.
 func closestKey(v reflect.Value, name string) string {
-	best, bestDist := "", 4
+	var tags []string
 	t := v.Type()
 	for i := range t.NumField() {
 		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if tag == "" || tag == "-" {
-			continue
+		if tag != "" && tag != "-" {
+			tags = append(tags, tag)
 		}
-		if dist := editDistance(tag, name); dist < bestDist {
-			best, bestDist = tag, dist
+	}
+	return closest(tags, name)
+}
+
+// closest returns the candidate nearest to name, the first of equals, or "" if none is within
+// three edits: the "did you mean" of an unknown key or variable.
+func closest(candidates []string, name string) string {
+	best, bestDist := "", 4
+	for _, c := range candidates {
+		if dist := editDistance(c, name); dist < bestDist {
+			best, bestDist = c, dist
 		}
 	}
 	return best
