@@ -38,7 +38,7 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 				return usageErr("healthcheck: --timeout must be positive, got %s", timeout)
 			}
 			if target == "" {
-				cfg, err := config.Load(a.configPath, a.getenv)
+				cfg, err := config.Load(a.configPath, a.environ)
 				if err == nil {
 					err = cfg.Validate()
 				}
