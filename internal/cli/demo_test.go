@@ -58,7 +58,7 @@ func TestDemoUsesItsOwnDatabase(t *testing.T) {
 
 	d := scratchDemoDatabase(t)
 	var out strings.Builder
-	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, getenv: fixture.Env(nil), logger: fixture.TestLogger(t)}
+	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(nil), logger: fixture.TestLogger(t)}
 	spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 4, Users: 2,
 		QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 	if err := runDemo(ctx, a, 3, spec, d); err != nil {
@@ -123,7 +123,7 @@ func TestDemoHonoursTheConfiguredDatabase(t *testing.T) {
 			cfg.Database.Schema = "demo_file"
 		}
 		var out strings.Builder
-		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, getenv: fixture.Env(env), logger: fixture.TestLogger(t)}
+		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(fixture.Env(env)), logger: fixture.TestLogger(t)}
 		spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 1, Users: 1,
 			QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 		if err := runDemo(t.Context(), a, 3, spec, d); err != nil {
