@@ -212,26 +212,34 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 	o := tenant.Options{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
 	// A dry run creates nothing: it needs a migrated schema (SyncAll checks).
 	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate && !f.dryRun, o)
+	// Each failure is printed once. A run logs its own ("scope failed", "run ended"); what
+	// went wrong before a run could start (the lock taken, a schema not migrated) is printed
+	// by the document, the tenants' lines, or else the exit's line on stderr.
 	exit := syncResultsExit(results, a.cfg.MultiTenant())
 	switch {
 	case f.output.is(formatJSON):
 		if err := writeJSON(a.stdout, "the run's summary", syncDocOf(results, exitOf(exit))); err != nil {
 			a.logger.Warn("the run's summary was not shown", "err", err.Error())
+			return exit
 		}
+		return quiet(exit)
 	case len(results) == 1:
 		r := results[0]
 		if a.cfg.MultiTenant() {
 			a.tell("tenant %s (schema %s):\n", r.Tenant.Name, r.Tenant.Schema)
 		}
-		if r.Res != nil {
-			a.reportSummary(r.Res)
+		if r.Res == nil {
+			return exit
 		}
+		a.reportSummary(r.Res)
+		return quiet(exit)
 	default:
 		if err := printTenantLines(a.stdout, results); err != nil {
 			a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
+			return exit
 		}
+		return quiet(exit)
 	}
-	return exit
 }
 
 // syncResultsExit is the exit of a sync: its one run's (syncExit; the tenant named when the
@@ -285,15 +293,31 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 		tw.flush()
 	}
 	printRunFields(o, res.DryRun, res.Fields, res.FieldChanges)
+	// Each failure is printed once: a failed scope's error is in its log line ("scope failed"),
+	// and the error that ended a run in "run ended", so the summary only names the failed
+	// scopes. A withheld scope's reason is logged nowhere else.
+	var failed []string
 	for _, s := range res.Scopes {
-		if s.Error != "" {
+		switch s.Status {
+		case db.ScopeFailed:
+			failed = append(failed, string(s.Entity)+"/"+oneline.Escape(s.Scope))
+		case db.ScopeWithheld:
 			o.printf("scope %s/%s %s: %s\n", s.Entity, oneline.Escape(s.Scope), s.Status, oneline.Of(s.Error, 0))
 		}
 	}
-	if res.Error != "" {
-		o.printf("error: %s\n", oneline.Of(res.Error, 0))
+	if len(failed) > 0 {
+		o.printf("failed scopes (each error is in its log line \"scope failed\"): %s\n", strings.Join(failed, ", "))
 	}
 	return o.done("the run's summary")
+}
+
+// quiet keeps err's exit code and drops its message: the exit of a failure already printed
+// once (in the run's log lines, a summary or a document).
+func quiet(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitOf(err)}
 }
 
 // migrateVerbs are the directions of migrate; the first is the default.
