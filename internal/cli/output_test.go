@@ -335,3 +335,66 @@ func jsonPaths(typ reflect.Type, prefix string) []string {
 	}
 	return out
 }
+
+// With a tenants list, sync and status --output json print one document holding every tenant;
+// a tenant that failed has its error and what to check, and the exit code is the worst.
+func TestOutputJSONSeveralTenants(t *testing.T) {
+	t.Parallel()
+	fake := fixture.Fake(t, engagefake.Options{Seed: 21, Tenant: smallTenant})
+	sdb := storetest.New(t)
+	env := fakeEnv(fake, sdb.URL())
+	delete(env, config.EnvRCJWT)
+	delete(env, config.EnvRCClientSecret)
+	delete(env, config.EnvRCClientID)
+	env[config.TenantEnv("acme", "RC_JWT")] = engagefake.JWTDefault
+	env[config.TenantEnv("acme", "RC_CLIENT_SECRET")] = engagefake.ClientSecretDefault
+	env[config.TenantEnv("globex", "RC_JWT")] = "not-the-jwt"
+	env[config.TenantEnv("globex", "RC_CLIENT_SECRET")] = engagefake.ClientSecretDefault
+	cfg := fixture.WriteFile(t, "c.yaml", fastYAML+"ringcentral:\n  client_id: "+engagefake.ClientIDDefault+"\ntenants:\n  - name: acme\n  - name: globex\n")
+
+	code, stdout, stderr := runCLI(t, env, "--config", cfg, "sync", "--output", "json")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	var sd syncDoc
+	decodeStrict(t, stdout, &sd)
+	if sd.ExitCode != exitFailed || len(sd.Tenants) != 2 {
+		t.Fatalf("document: exit_code %d, %d tenants; want 1 and 2:\n%s", sd.ExitCode, len(sd.Tenants), stdout)
+	}
+	acme, globex := sd.Tenants[0], sd.Tenants[1]
+	if acme.Tenant != "acme" || acme.Schema != "engage_acme" || acme.Status != "succeeded" || acme.ExitCode != exitOK || acme.Error != nil ||
+		len(acme.Entities) == 0 {
+		t.Errorf("acme: %+v, want succeeded in engage_acme", acme)
+	}
+	if globex.Tenant != "globex" || globex.Status != "failed" || globex.ExitCode != exitFailed || globex.Error == nil ||
+		!strings.Contains(*globex.Error, "invalid_grant") ||
+		!strings.Contains(*globex.Error, "check the JWT (EVSYNC_TENANT_GLOBEX_RC_JWT or tenant globex's ringcentral.jwt_file)") {
+		t.Errorf("globex: %+v, want failed on invalid_grant, naming its JWT", globex)
+	}
+	if strings.Contains(stderr, "syncer: ") {
+		t.Errorf("a final stderr line repeats the document:\n%s", stderr)
+	}
+
+	code, stdout, stderr = runCLI(t, env, "--config", cfg, "status", "--output", "json")
+	var st statusDoc
+	decodeStrict(t, stdout, &st)
+	if code != exitOK || len(st.Tenants) != 2 || st.Tenants[0].Tenant != "acme" || st.Tenants[1].Schema != "engage_globex" ||
+		len(st.Tenants[1].Runs) != 1 || st.Tenants[1].Runs[0].Status != "failed" {
+		t.Errorf("status: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+
+	code, stdout, _ = runCLI(t, env, "--config", cfg, "config", "--output", "json")
+	var doc map[string]any
+	decodeStrict(t, stdout, &doc)
+	ts, _ := doc["tenants"].([]any)
+	if code != exitOK || len(ts) != 2 || strings.Contains(stdout, engagefake.JWTDefault) || strings.Contains(stdout, engagefake.ClientSecretDefault) {
+		t.Fatalf("config: exit %d, want two tenants and no secret:\n%s", code, stdout)
+	}
+	rc := ts[1].(map[string]any)["ringcentral"].(map[string]any)
+	if rc["jwt_set"] != true || rc["client_secret_set"] != true {
+		t.Errorf("globex's ringcentral: %v, want its secrets set", rc)
+	}
+	if _, ok := doc["database"].(map[string]any)["schema"]; ok {
+		t.Errorf("database.schema is shown with a tenants list")
+	}
+}
