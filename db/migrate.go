@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/evsync/evsync/migrations"
 	"github.com/jackc/pgx/v5"
@@ -196,46 +197,82 @@ func droppedTables(text string) []string {
 	return out
 }
 
-// MigrateStatus writes one line per known migration of schema to w: version, state, file.
-// It creates nothing: a schema that does not exist, or that was never migrated, has every
-// migration pending, and a line before them says so.
-func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.Writer) error {
+// Migration is one known migration of a schema and whether the schema has it.
+type Migration struct {
+	Version   int64
+	Path      string     // its file, e.g. "00001_create_tables.sql"
+	Applied   bool       // the schema has it
+	AppliedAt *time.Time // when it was applied; nil when pending
+}
+
+// Migrations is the migration state of a schema: whether it exists, whether it was ever
+// migrated, and every known migration in version order.
+type Migrations struct {
+	Schema     string
+	Exists     bool // the schema exists
+	Versioned  bool // it has goose's version table (it was migrated at least once)
+	Migrations []Migration
+}
+
+// MigrationsGet reads the migration state of schema. It creates nothing: a schema that does
+// not exist, or that was never migrated, has every migration pending.
+func MigrationsGet(ctx context.Context, pool *pgxpool.Pool, schema string) (*Migrations, error) {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
-		return fmt.Errorf("checking schema name: %w", err)
+		return nil, fmt.Errorf("checking schema name: %w", err)
 	}
 	st, err := migrationStateGet(ctx, pool, schema)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var note string
-	switch {
-	case !st.exists:
-		note = fmt.Sprintf("schema %s does not exist: every migration is pending (migrate up creates it)\n", schema)
-	case !st.versioned:
-		note = fmt.Sprintf("schema %s has never been migrated: every migration is pending\n", schema)
-	}
-	if note != "" {
-		if _, err := io.WriteString(w, note); err != nil {
-			return fmt.Errorf("writing migration status: %w", err)
-		}
-	}
-	return withProvider(pool, schema, func(p *goose.Provider) error {
+	out := &Migrations{Schema: schema, Exists: st.exists, Versioned: st.versioned}
+	err = withProvider(pool, schema, func(p *goose.Provider) error {
 		ms, err := migrationStatuses(ctx, p, st.versioned)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			applied := "pending"
+			mi := Migration{Version: m.Source.Version, Path: m.Source.Path}
 			if m.State == goose.StateApplied {
-				applied = "applied " + m.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
+				at := m.AppliedAt.UTC()
+				mi.Applied, mi.AppliedAt = true, &at
 			}
-			if _, err := fmt.Fprintf(w, "%05d  %-28s  %s\n", m.Source.Version, applied, m.Source.Path); err != nil {
-				return fmt.Errorf("writing migration status: %w", err)
-			}
+			out.Migrations = append(out.Migrations, mi)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MigrateStatus writes one line per known migration of schema to w: version, state, file.
+// It creates nothing: a schema that does not exist, or that was never migrated, has every
+// migration pending, and a line before them says so.
+func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.Writer) error {
+	st, err := MigrationsGet(ctx, pool, schema)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	switch {
+	case !st.Exists:
+		fmt.Fprintf(&b, "schema %s does not exist: every migration is pending (migrate up creates it)\n", st.Schema)
+	case !st.Versioned:
+		fmt.Fprintf(&b, "schema %s has never been migrated: every migration is pending\n", st.Schema)
+	}
+	for _, m := range st.Migrations {
+		applied := "pending"
+		if m.Applied {
+			applied = "applied " + m.AppliedAt.Format("2006-01-02 15:04:05Z")
+		}
+		fmt.Fprintf(&b, "%05d  %-28s  %s\n", m.Version, applied, m.Path)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing migration status: %w", err)
+	}
+	return nil
 }
 
 // MigratePending returns how many of the embedded migrations schema lacks (all of them when

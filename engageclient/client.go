@@ -158,7 +158,7 @@ func (c *Client) sendAPI(ctx context.Context, r *request, tok string) (*http.Res
 	if err != nil || succeeded(resp) {
 		return resp, body, err
 	}
-	aerr := newAPIError(resp, body, c.redact)
+	aerr := newAPIError(r.step, resp, body, c.redact)
 	var rl *RateLimitError
 	if errors.As(aerr, &rl) {
 		c.pause(rl.RetryAfter)

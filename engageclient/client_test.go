@@ -1253,7 +1253,7 @@ func TestIsRetryable(t *testing.T) {
 		{&AuthError{StatusCode: 400, Code: "invalid_grant"}, false},
 		{&AuthError{StatusCode: 503}, true},
 		{&DecodeError{Endpoint: "GET /x", Err: errors.New("bad")}, false},
-		{&transportError{method: "GET", url: "u", err: errors.New("connection reset")}, true},
+		{&TransportError{Step: StepAPI, Method: "GET", URL: "u", Err: errors.New("connection reset")}, true},
 		{errors.New("something else"), false},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,7 @@ func redactedBody(body []byte, n int, redact func(string) string) string {
 // APIError is an unsuccessful (non-2xx) response from the Engage API. Its URL is sanitized and
 // its Body truncated, with every secret the client knows removed.
 type APIError struct {
+	Step           Step   // StepAPI, or the Engage auth call (StepExchange, StepRefresh, StepLogout)
 	StatusCode     int    // HTTP status code
 	Method         string // HTTP method
 	URL            string // request URL without query values that could carry secrets
@@ -113,8 +114,10 @@ func shownWait(d time.Duration) string {
 func (e *RateLimitError) Unwrap() error { return &e.APIError }
 
 // AuthError is an error answer from the RingCentral OAuth endpoints (token, revoke), decoded
-// from {"error", "error_description", "errors":[{"errorCode","message"}]}.
+// from {"error", "error_description", "errors":[{"errorCode","message"}]}. Code tells the
+// credential at fault: "invalid_grant" the JWT, "invalid_client" the client id or secret.
 type AuthError struct {
+	Step        Step     // StepGrant or StepRevoke
 	StatusCode  int      // HTTP status code
 	Endpoint    string   // "jwt grant" or "revoke"
 	Code        string   // the OAuth "error" field, e.g. "invalid_grant"
@@ -213,6 +216,34 @@ func (e *ItemsError) Error() string {
 	return b.String()
 }
 
+// Step is what a request of the client is for: a RingCentral OAuth call, an Engage auth call
+// or an admin API request. Typed errors carry it (TransportError.Step, APIError.Step,
+// AuthError.Step), so that a caller can say which host or credential to look at without
+// parsing URLs.
+type Step string
+
+// The steps of the client's requests.
+const (
+	StepGrant    Step = "ringcentral jwt grant" // POST {rc}/restapi/oauth/token: the JWT and the client credentials
+	StepRevoke   Step = "ringcentral revoke"    // POST {rc}/restapi/oauth/revoke
+	StepExchange Step = "engage token exchange" // the RingCentral token exchanged for an Engage one
+	StepRefresh  Step = "engage token refresh"  // the Engage refresh token
+	StepLogout   Step = "engage logout"         // the Engage refresh token logged out
+	StepAPI      Step = "engage api"            // an admin API request
+)
+
+// RingCentral reports whether requests of s go to the RingCentral platform
+// (Config.RCServerURL); the others go to Engage (Config.EngageServerURL).
+func (s Step) RingCentral() bool { return s == StepGrant || s == StepRevoke }
+
+// service is the prefix of the log lines about requests of s: "ringcentral" or "engage".
+func (s Step) service() string {
+	if s.RingCentral() {
+		return "ringcentral"
+	}
+	return "engage"
+}
+
 // IsRetryable reports whether err is worth retrying: 429, 5xx, 408, timeouts of one attempt
 // and transport errors. The end of the caller's context (canceled or past its deadline), other
 // 4xx, fatal auth failures and decoding errors are not.
@@ -236,7 +267,7 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &de) {
 		return false
 	}
-	var te *transportError
+	var te *TransportError
 	if errors.As(err, &te) {
 		return true
 	}
@@ -278,9 +309,10 @@ type rcErrorBody struct {
 	} `json:"errors"`
 }
 
-// newAPIError builds the typed error for an unsuccessful Engage response.
-func newAPIError(resp *http.Response, body []byte, redact func(string) string) error {
+// newAPIError builds the typed error for an unsuccessful Engage response to a request of step.
+func newAPIError(step Step, resp *http.Response, body []byte, redact func(string) string) error {
 	e := APIError{
+		Step:       step,
 		StatusCode: resp.StatusCode,
 		Method:     resp.Request.Method,
 		URL:        redact(sanitizeURL(resp.Request.URL)),
@@ -303,8 +335,8 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) e
 }
 
 // newAuthError builds the typed error for an unsuccessful RingCentral OAuth response.
-func newAuthError(endpoint string, resp *http.Response, body []byte, redact func(string) string) *AuthError {
-	e := &AuthError{StatusCode: resp.StatusCode, Endpoint: endpoint}
+func newAuthError(step Step, endpoint string, resp *http.Response, body []byte, redact func(string) string) *AuthError {
+	e := &AuthError{Step: step, StatusCode: resp.StatusCode, Endpoint: endpoint}
 	var eb rcErrorBody
 	if json.Unmarshal(body, &eb) == nil {
 		e.Code = redact(eb.Error)

@@ -300,7 +300,7 @@ func (ts *tokenSource) rcAttempt(name string, r *request) attemptFunc {
 	return func(ctx context.Context) (*http.Response, []byte, error) {
 		resp, body, err := ts.send(ctx, r, ts.basic)
 		if err == nil && !succeeded(resp) {
-			err = newAuthError(name, resp, body, ts.redact)
+			err = newAuthError(r.step, name, resp, body, ts.redact)
 		}
 		return resp, body, err
 	}
@@ -312,7 +312,7 @@ func (ts *tokenSource) engageAttempt(r *request) attemptFunc {
 	return func(ctx context.Context) (*http.Response, []byte, error) {
 		resp, body, err := ts.send(ctx, r, "")
 		if err == nil && !succeeded(resp) {
-			err = newAPIError(resp, body, ts.redact)
+			err = newAPIError(r.step, resp, body, ts.redact)
 		}
 		return resp, body, err
 	}
@@ -325,7 +325,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"assertion":  {ts.cfg.JWT},
 	}
-	r := &request{method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/token", nil), form: form}
+	r := &request{step: StepGrant, method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/token", nil), form: form}
 	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("jwt grant", r))
 	if err != nil {
 		return "", fmt.Errorf("requesting ringcentral token: %w", err)
@@ -349,7 +349,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 		ts.addPast(old.access)
 	}
 	ts.mu.Unlock()
-	ts.logger().Info("ringcentral: JWT grant succeeded", slog.String("expires_in", ttl.String()), slog.String("scope", tr.Scope))
+	ts.logger().Info("ringcentral: JWT grant succeeded", slog.Duration("expires_in", ttl), slog.String("scope", tr.Scope))
 	if old != nil && old.expiry.After(ts.now()) {
 		if err := ts.revoke(ctx, old.access); err != nil {
 			ts.logger().Warn("ringcentral: revoking the replaced token failed", slog.String("error", err.Error()))
@@ -360,7 +360,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 
 // revoke revokes a RingCentral access token.
 func (ts *tokenSource) revoke(ctx context.Context, tok string) error {
-	r := &request{method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/revoke", nil), form: url.Values{"token": {tok}}}
+	r := &request{step: StepRevoke, method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/revoke", nil), form: url.Values{"token": {tok}}}
 	if _, _, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("revoke", r)); err != nil {
 		return fmt.Errorf("revoking ringcentral token: %w", err)
 	}
@@ -371,7 +371,7 @@ func (ts *tokenSource) revoke(ctx context.Context, tok string) error {
 // in the exchange limit (at most ExchangePerMinute in any window).
 func (ts *tokenSource) exchange(ctx context.Context, rcAccess string) (*AccessTokenUserDetails, error) {
 	form := url.Values{"rcAccessToken": {rcAccess}, "rcTokenType": {"Bearer"}}
-	r := &request{method: http.MethodPost,
+	r := &request{step: StepExchange, method: http.MethodPost,
 		url:  newURL(ts.engageBase, "api/auth/login/rc/accesstoken", url.Values{"includeRefresh": {"true"}}),
 		form: form}
 	attempt := ts.engageAttempt(r)
@@ -397,7 +397,7 @@ func (ts *tokenSource) exchange(ctx context.Context, rcAccess string) (*AccessTo
 // the old one).
 func (ts *tokenSource) refresh(ctx context.Context, refresh string) error {
 	form := url.Values{"refresh_token": {refresh}, "rcTokenType": {"Bearer"}}
-	r := &request{method: http.MethodPost, url: newURL(ts.engageBase, "api/auth/token/refresh", nil), form: form}
+	r := &request{step: StepRefresh, method: http.MethodPost, url: newURL(ts.engageBase, "api/auth/token/refresh", nil), form: form}
 	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.engageAttempt(r))
 	if err != nil {
 		return err
@@ -414,7 +414,7 @@ func (ts *tokenSource) refresh(ctx context.Context, refresh string) error {
 // server has the endpoint), a failure is a warning. The documented answer is 200 text/plain
 // (or 204): asking for JSON gets 406.
 func (ts *tokenSource) logout(ctx context.Context, refresh string) {
-	r := &request{method: http.MethodDelete, url: newURL(ts.engageBase, "api/auth/logout/{}", nil, refresh),
+	r := &request{step: StepLogout, method: http.MethodDelete, url: newURL(ts.engageBase, "api/auth/logout/{}", nil, refresh),
 		accept: "text/plain, */*"}
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -63,6 +63,7 @@ type counters struct {
 
 // request is one HTTP request of a call: send makes it, retry repeats it.
 type request struct {
+	step   Step // what the request is for: its errors and log lines say it
 	method string
 	url    *url.URL
 	form   url.Values
@@ -83,18 +84,24 @@ func succeeded(resp *http.Response) bool {
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
 }
 
-// transportError is a failure to get a response at all (connection refused or dropped, read
-// error, per-attempt timeout).
-type transportError struct {
-	method, url string
-	err         error
+// TransportError is a request that got no response at all: the host refused the connection,
+// did not resolve, dropped it or did not answer within the attempt's timeout. Step says which
+// request it was, and so which host (Step.RingCentral): what a caller needs to point at the
+// server URL to check. Its URL is sanitized and its text redacted.
+type TransportError struct {
+	Step   Step
+	Method string
+	URL    string
+	Err    error
 }
 
-func (e *transportError) Error() string {
-	return fmt.Sprintf("%s %s: %v", e.method, e.url, e.err)
+// Error implements error.
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
 }
 
-func (e *transportError) Unwrap() error { return e.err }
+// Unwrap returns the cause, as text only (redacted).
+func (e *TransportError) Unwrap() error { return e.Err }
 
 // permanentError marks a failure inside an attempt that the call must not retry: obtaining a
 // token (the auth path has retried already) or a pacing wait that cannot fit in the context's
@@ -207,7 +214,7 @@ func (w *wire) newBackoff(maxAttempts int, minWait *time.Duration, lastErr *erro
 		if time.Since(start)+d > w.cfg.MaxRetryDuration {
 			return 0, true
 		}
-		w.logger().Warn("engage: retrying request",
+		w.logger().Warn(r.step.service()+": retrying request",
 			slog.String("endpoint", w.endpoint(r)),
 			slog.Duration("wait", d),
 			slog.String("error", errString(*lastErr)))
@@ -226,7 +233,7 @@ func errString(err error) string {
 // for none) as its credentials, and reads the body. It is the only place that sets headers on
 // a request. A response of any status comes with a nil error: each caller types an
 // unsuccessful one (newAPIError, newAuthError). A failure to get a response is a redacted
-// *transportError; the end of ctx is ctx.Err().
+// *TransportError; the end of ctx is ctx.Err().
 func (w *wire) send(ctx context.Context, r *request, authorization string) (*http.Response, []byte, error) {
 	actx, cancel := context.WithTimeout(ctx, w.cfg.RequestTimeout)
 	defer cancel()
@@ -260,7 +267,7 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("reading body: attempt timed out after %s", w.cfg.RequestTimeout)
 		}
-		return resp, nil, &transportError{method: r.method, url: w.redact(sanitizeURL(r.url)), err: fmt.Errorf("reading body: %w", err)}
+		return resp, nil, &TransportError{Step: r.step, Method: r.method, URL: w.redact(sanitizeURL(r.url)), Err: fmt.Errorf("reading body: %w", err)}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		w.stats.rateLimited.Add(1)
@@ -269,7 +276,7 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 }
 
 // transportError types the error of an HTTP exchange of r that got no response: ctx.Err()
-// when the caller's context ended, else a *transportError with its text redacted.
+// when the caller's context ended, else a *TransportError with its text redacted.
 func (w *wire) transportError(ctx context.Context, r *request, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -281,7 +288,7 @@ func (w *wire) transportError(ctx context.Context, r *request, err error) error 
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("attempt timed out after %s", w.cfg.RequestTimeout)
 	}
-	return &transportError{method: r.method, url: w.redact(sanitizeURL(r.url)), err: errors.New(w.redact(err.Error()))}
+	return &TransportError{Step: r.step, Method: r.method, URL: w.redact(sanitizeURL(r.url)), Err: errors.New(w.redact(err.Error()))}
 }
 
 // sleep waits d or until ctx ends.

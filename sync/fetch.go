@@ -317,6 +317,7 @@ func (f *fetcher) scopeDone(name entity.Name, scope string, err error) {
 }
 
 func (f *fetcher) scopeFail(name entity.Name, scope string, err error) {
+	err = f.r.cfg.explain(err)
 	f.logger.Warn("scope failed", "entity", name, "scope", scope, "err", err)
 	f.stage.ScopeFail(name, scope, err)
 }

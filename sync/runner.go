@@ -72,6 +72,21 @@ type Config struct {
 	// abandoned ("abandoned: <error>"); the error is also kept for the next run in this
 	// process. The directory is created when needed.
 	StateDir string
+	// ExplainFunc, when set, returns what to check for an error that ends a run or fails a
+	// scope (the configuration key or credential an API or network error points at), or ""
+	// when it knows nothing to add. The error is logged and recorded with it: "<error>; <hint>".
+	ExplainFunc func(error) string
+}
+
+// explain appends to err what cfg.ExplainFunc says to check for it.
+func (c *Config) explain(err error) error {
+	if err == nil || c.ExplainFunc == nil {
+		return err
+	}
+	if h := c.ExplainFunc(err); h != "" {
+		return fmt.Errorf("%w; %s", err, h)
+	}
+	return err
 }
 
 // Defaults Config.WithDefaults applies (MaxDeleteFractionDefault is the breaker's, in
@@ -259,10 +274,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	if err := r.run(ctx, res, lock, logger); err != nil {
 		return r.fail(ctx, res, logger, ident, err)
 	}
-	logger.Info("run ended", "status", res.Status, "error", res.Error,
-		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
-		"api_requests", res.API.Requests, "retries", res.API.Retries, "rate_limited", res.API.RateLimited,
-		"token_refreshes", res.API.Refreshes)
+	logEnd(ctx, logger, res, nil)
 	if res.Status == db.RunFailed {
 		// Every scope failed: what did publish (the items fetched) is recorded, and the run
 		// ends as failed.
@@ -378,6 +390,9 @@ func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, ide
 	res.Finished = time.Now()
 	res.API = r.client.Stats()
 	res.Status = StatusOf(ctx, err)
+	if res.Status != db.RunCanceled {
+		err = r.cfg.explain(err)
+	}
 	res.Error = err.Error()
 	if res.RunID != 0 {
 		// Even after ctx is done: RunFinish bounds itself by the store's cleanup timeout.
@@ -392,8 +407,40 @@ func (r *Runner) fail(ctx context.Context, res *Result, logger *slog.Logger, ide
 			}
 		}
 	}
-	logger.Error("run ended", "status", res.Status, "err", err)
+	logEnd(ctx, logger, res, err)
 	return res, err
+}
+
+// logEnd logs the end of a run, once, with the same attributes whatever its outcome: at info
+// when it published (succeeded or partial), warn when canceled, error when failed. Its error
+// is the run's own, err (one that ended it before publishing): a failed or withheld scope was
+// logged when it failed ("scope failed") and is only counted here, so no failure is logged
+// twice.
+func logEnd(ctx context.Context, logger *slog.Logger, res *Result, err error) {
+	level := slog.LevelInfo
+	switch res.Status {
+	case db.RunCanceled:
+		level = slog.LevelWarn
+	case db.RunFailed:
+		level = slog.LevelError
+	}
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	var failed, withheld int
+	for _, s := range res.Scopes {
+		switch s.Status {
+		case db.ScopeFailed:
+			failed++
+		case db.ScopeWithheld:
+			withheld++
+		}
+	}
+	logger.Log(ctx, level, "run ended", "status", res.Status, "error", errText, "dry_run", res.DryRun,
+		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
+		"api_requests", res.API.Requests, "retries", res.API.Retries, "rate_limited", res.API.RateLimited,
+		"token_refreshes", res.API.Refreshes, "scopes_failed", failed, "scopes_withheld", withheld)
 }
 
 // logFields logs the entities observed for the first time and each field change: at warn

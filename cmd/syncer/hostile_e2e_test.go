@@ -38,14 +38,19 @@ func TestE2EHostileTextIsEscaped(t *testing.T) {
 		noHostileOutput(t, cmd, r)
 	}
 	for cmd, want := range map[string][]string{
-		"sync": {`Agent group locked\x1b[31m RED \x1b]0;pwned\a time=2026-01-01T00:00:00Z level=ERROR msg=FORGED-ERROR`,
-			`see \u202edetails\u009b2J`, `bad.\x1b[2Jcode FORGED-CODE`, `evil\x1b\[1m\u202ekey\a\nFORGED-PATH\u2028x`},
+		"sync":   {`evil\x1b\[1m\u202ekey\a\nFORGED-PATH\u2028x`},
 		"status": {`Agent group locked\x1b[31m RED`, `evil\x1b\[1m\u202ekey\a\nFORGED-PATH\u2028x`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(outs[cmd].stdout, w) {
 				t.Errorf("%s does not print %s:\n%s", cmd, w, outs[cmd].stdout)
 			}
+		}
+	}
+	// The scope's error is printed once, escaped, in its log line ("scope failed").
+	for _, w := range []string{`Agent group locked\x1b[31m RED \x1b]0;pwned\a`, `see \u202edetails\u009b2J`, `bad.\x1b[2Jcode`} {
+		if n := strings.Count(outs["sync"].stdout+outs["sync"].stderr, w); n != 1 {
+			t.Errorf("sync prints %s %d times, want once:\nstdout: %s\nstderr: %s", w, n, outs["sync"].stdout, outs["sync"].stderr)
 		}
 	}
 	// An authentication refused with hostile text: the run's error reaches stderr as one line.
@@ -55,8 +60,8 @@ func TestE2EHostileTextIsEscaped(t *testing.T) {
 			`"errors":[{"errorCode":"OAU-\u001b]0;x\u0007\nFORGED-OAU","message":"m"}]}`)})
 	r := e.mustRun(1, "sync")
 	noHostileOutput(t, "failed sync", r)
-	if !strings.Contains(r.stderr, `syncer: run 3 failed: `) || !strings.Contains(r.stderr, `invalid_grant\x1b[31m syncer: FORGED-AUTH`) {
-		t.Errorf("failed sync does not print its escaped error on one line:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, `msg="run ended"`) || strings.Count(r.stderr, `invalid_grant\x1b[31m\nsyncer: FORGED-AUTH`) != 1 {
+		t.Errorf("failed sync does not log its escaped error once, in its run ended line:\n%s", r.stderr)
 	}
 
 	const control = `[\x01-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]`

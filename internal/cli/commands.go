@@ -159,6 +159,7 @@ type syncFlags struct {
 	dryRun          bool
 	allowMassDelete bool
 	noMigrate       bool
+	output          *formatFlag
 }
 
 func newSyncCmd(a *app) *cobra.Command {
@@ -185,6 +186,7 @@ func newSyncCmd(a *app) *cobra.Command {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
 	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
+	f.output = addFormatFlag(cmd, formatJSON)
 	return cmd
 }
 
@@ -210,24 +212,48 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 	o := tenant.Options{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
 	// A dry run creates nothing: it migrates in its own transaction, which it rolls back.
 	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o)
-	if len(results) == 1 {
+	// Each failure is printed once. A run logs its own ("scope failed", "run ended"); what
+	// went wrong before a run could start (the lock taken, a schema not migrated) is printed
+	// by the document, the tenants' lines, or else the exit's line on stderr.
+	exit := syncResultsExit(results, a.cfg.MultiTenant())
+	switch {
+	case f.output.is(formatJSON):
+		if err := writeJSON(a.stdout, "the run's summary", syncDocOf(results, exitOf(exit))); err != nil {
+			a.logger.Warn("the run's summary was not shown", "err", err.Error())
+			return exit
+		}
+		return quiet(exit)
+	case len(results) == 1:
 		r := results[0]
 		if a.cfg.MultiTenant() {
 			a.tell("tenant %s (schema %s):\n", r.Tenant.Name, r.Tenant.Schema)
 		}
-		if r.Res != nil {
-			a.reportSummary(r.Res)
+		if r.Res == nil {
+			return exit
 		}
-		err := syncExit(r.Res, r.Err, r.Tenant.Schema)
-		if err != nil && a.cfg.MultiTenant() {
-			err = prefixTenant(r.Tenant.Name, err)
+		a.reportSummary(r.Res)
+		return quiet(exit)
+	default:
+		if err := printTenantLines(a.stdout, results); err != nil {
+			a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
+			return exit
 		}
-		return err
+		return quiet(exit)
 	}
-	if err := printTenantLines(a.stdout, results); err != nil {
-		a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
+}
+
+// syncResultsExit is the exit of a sync: its one run's (syncExit; the tenant named when the
+// config has a tenants list), or that of several (tenantsExit).
+func syncResultsExit(results []tenant.Result, multiTenant bool) error {
+	if len(results) != 1 {
+		return tenantsExit(results)
 	}
-	return tenantsExit(results)
+	r := results[0]
+	err := syncExit(r.Res, r.Err, r.Tenant.Schema)
+	if err != nil && multiTenant {
+		err = prefixTenant(r.Tenant.Name, err)
+	}
+	return err
 }
 
 // reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is
@@ -267,15 +293,31 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 		tw.flush()
 	}
 	printRunFields(o, res.DryRun, res.Fields, res.FieldChanges)
+	// Each failure is printed once: a failed scope's error is in its log line ("scope failed"),
+	// and the error that ended a run in "run ended", so the summary only names the failed
+	// scopes. A withheld scope's reason is logged nowhere else.
+	var failed []string
 	for _, s := range res.Scopes {
-		if s.Error != "" {
+		switch s.Status {
+		case db.ScopeFailed:
+			failed = append(failed, string(s.Entity)+"/"+oneline.Escape(s.Scope))
+		case db.ScopeWithheld:
 			o.printf("scope %s/%s %s: %s\n", s.Entity, oneline.Escape(s.Scope), s.Status, oneline.Of(s.Error, 0))
 		}
 	}
-	if res.Error != "" {
-		o.printf("error: %s\n", oneline.Of(res.Error, 0))
+	if len(failed) > 0 {
+		o.printf("failed scopes (each error is in its log line \"scope failed\"): %s\n", strings.Join(failed, ", "))
 	}
 	return o.done("the run's summary")
+}
+
+// quiet keeps err's exit code and drops its message: the exit of a failure already printed
+// once (in the run's log lines, a summary or a document).
+func quiet(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitOf(err)}
 }
 
 // migrateVerbs are the directions of migrate; the first is the default.
@@ -283,8 +325,9 @@ var migrateVerbs = []string{"up", "down", "status"}
 
 func newMigrateCmd(a *app) *cobra.Command {
 	var (
-		names stringList
-		yes   bool
+		names  stringList
+		yes    bool
+		output *formatFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "migrate [up|down|status] [--tenant NAME]... [--yes]",
@@ -298,9 +341,13 @@ func newMigrateCmd(a *app) *cobra.Command {
 			if len(args) > 0 {
 				verb = args[0]
 			}
-			return cmdMigrate(cmd.Context(), a, verb, yes, names)
+			if verb != "status" && !output.is(formatText) {
+				return usageErr("migrate %s: --output is for migrate status only", verb)
+			}
+			return cmdMigrate(cmd.Context(), a, verb, yes, names, output)
 		}),
 	}
+	output = addFormatFlag(cmd, formatJSON)
 	cmd.Flags().BoolVar(&yes, "yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
 	cmd.Flags().Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
 	return cmd
@@ -318,8 +365,8 @@ func migrateArgs(_ *cobra.Command, args []string) error {
 }
 
 // cmdMigrate migrates the schemas of the tenants names selects in the direction verb; yes
-// allows down to drop tables that hold rows.
-func cmdMigrate(ctx context.Context, a *app, verb string, yes bool, names []string) error {
+// allows down to drop tables that hold rows; output is the format of status.
+func cmdMigrate(ctx context.Context, a *app, verb string, yes bool, names []string, output *formatFlag) error {
 	tenants, err := a.selectTenants(names)
 	if err != nil {
 		return err
@@ -342,6 +389,9 @@ func cmdMigrate(ctx context.Context, a *app, verb string, yes bool, names []stri
 		}
 		return a.migrateDown(ctx, pool, tenants[0].Schema, yes)
 	case "status":
+		if output.is(formatJSON) {
+			return a.migrateStatusJSON(ctx, pool, tenants)
+		}
 		for _, t := range tenants {
 			if len(tenants) > 1 {
 				a.tell("schema %s (tenant %s):\n", t.Schema, t.Name)
@@ -352,6 +402,19 @@ func cmdMigrate(ctx context.Context, a *app, verb string, yes bool, names []stri
 		}
 	}
 	return nil
+}
+
+// migrateStatusJSON writes the migrations of each tenant's schema as one document.
+func (a *app) migrateStatusJSON(ctx context.Context, pool *pgxpool.Pool, tenants []config.Tenant) error {
+	doc := migrateStatusDoc{Tenants: []migrateTenantDoc{}}
+	for _, t := range tenants {
+		ms, err := db.MigrationsGet(ctx, pool, t.Schema)
+		if err != nil {
+			return fmt.Errorf("reading migration status of schema %s: %w", t.Schema, err)
+		}
+		doc.Tenants = append(doc.Tenants, migrateTenantDocOf(t.Name, ms))
+	}
+	return writeJSON(a.stdout, "the migration status", doc)
 }
 
 // migrateControl keeps River's tables up to date in the control schema when it exists (the
@@ -400,16 +463,23 @@ func (a *app) tell(format string, args ...any) {
 }
 
 func newConfigCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var output *formatFlag
+	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "print the effective configuration with secrets masked",
 		Args:  cobra.ArbitraryArgs, // ignored, as they always were
-		RunE:  a.withConfig(func(*cobra.Command, []string) error { return cmdConfig(a) }),
+		RunE:  a.withConfig(func(*cobra.Command, []string) error { return cmdConfig(a, output) }),
 	}
+	output = addFormatFlag(cmd, formatJSON)
+	return cmd
 }
 
-// cmdConfig prints the effective configuration, its secrets masked.
-func cmdConfig(a *app) error {
+// cmdConfig prints the effective configuration, its secrets masked: as YAML, or (output json)
+// as one document.
+func cmdConfig(a *app, output *formatFlag) error {
+	if output.is(formatJSON) {
+		return writeJSON(a.stdout, "the configuration", a.cfg.MaskedJSON())
+	}
 	if _, err := fmt.Fprint(a.stdout, a.cfg.Masked()); err != nil {
 		return fmt.Errorf("writing the configuration: %w", err)
 	}

@@ -37,8 +37,14 @@ func TestNewLogger(t *testing.T) {
 			l.Debug("dbg")
 			l.Warn("wrn", "k", "v", "duration", 180*time.Millisecond, slog.Group("g", "wait", 2*time.Second))
 			out := buf.String()
-			// Durations are text in both formats, never nanoseconds.
-			if strings.Contains(out, "180000000") || !strings.Contains(out, "180ms") || !strings.Contains(out, "2s") {
+			// Durations are never nanoseconds: text in text logs, seconds (numbers) in JSON.
+			if strings.Contains(out, "180000000") {
+				t.Errorf("durations written as nanoseconds: %q", out)
+			}
+			if tt.wantJSON && (!strings.Contains(out, `"duration":0.18,`) || !strings.Contains(out, `"wait":2}`)) {
+				t.Errorf("durations not written as seconds: %q", out)
+			}
+			if !tt.wantJSON && (!strings.Contains(out, "duration=180ms") || !strings.Contains(out, "g.wait=2s")) {
 				t.Errorf("durations not written as text: %q", out)
 			}
 			if got := strings.HasPrefix(out, "{"); got != tt.wantJSON {

@@ -156,6 +156,9 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 		a.reportSummary(res)
 	}
 	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
+		if res != nil {
+			return quiet(err) // the run logged its failure
+		}
 		return err
 	}
 	if err := printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema); err != nil {

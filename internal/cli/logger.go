@@ -26,14 +26,23 @@ func newLogger(c config.Config, w io.Writer) *slog.Logger {
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
+	opts.ReplaceAttr = durationSeconds
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// durationText renders durations as text ("180ms"): JSON logs would print nanoseconds
-// ("duration":180000000).
+// durationText renders durations as text ("180ms") in text logs, for people.
 func durationText(_ []string, a slog.Attr) slog.Attr {
 	if a.Value.Kind() == slog.KindDuration {
 		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
+}
+
+// durationSeconds renders durations as numbers of seconds ("duration":0.18) in JSON logs, for
+// machines (slog would print nanoseconds, "duration":180000000), as --output json does.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
 	}
 	return a
 }

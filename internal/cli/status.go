@@ -17,24 +17,27 @@ import (
 
 func newStatusCmd(a *app) *cobra.Command {
 	var (
-		names stringList
-		runs  int
+		names  stringList
+		runs   int
+		output *formatFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "status [--tenant NAME]... [--runs N]",
 		Short: "show the last runs and per-entity counts and freshness from the database",
 		Args:  noArgs,
 		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
-			return cmdStatus(cmd.Context(), a, names, runs)
+			return cmdStatus(cmd.Context(), a, names, runs, output)
 		}),
 	}
+	output = addFormatFlag(cmd, formatJSON)
 	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the latest runs to show")
 	cmd.Flags().Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
 	return cmd
 }
 
-// cmdStatus prints the status of the tenants names selects, with their latest runs.
-func cmdStatus(ctx context.Context, a *app, names []string, runs int) error {
+// cmdStatus prints the status of the tenants names selects, with their latest runs, as text or
+// (output json) one document.
+func cmdStatus(ctx context.Context, a *app, names []string, runs int, output *formatFlag) error {
 	if runs < 1 {
 		return usageErr("--runs: must be at least 1, got %d", runs)
 	}
@@ -48,6 +51,7 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int) error {
 		return err
 	}
 	defer pool.Close()
+	doc := statusDoc{Tenants: []statusTenantDoc{}}
 	for i, t := range tenants {
 		store, err := db.NewStore(pool, t.Schema)
 		if err != nil {
@@ -61,6 +65,10 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int) error {
 		if err != nil {
 			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
 		}
+		if output.is(formatJSON) {
+			doc.Tenants = append(doc.Tenants, statusTenantDocOf(t.Name, t.Schema, st, fs))
+			continue
+		}
 		header := ""
 		if a.cfg.MultiTenant() {
 			header = "tenant " + t.Name + ", "
@@ -71,6 +79,9 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int) error {
 		if err := printStatus(a.stdout, header, t.Schema, st, fs); err != nil {
 			return err
 		}
+	}
+	if output.is(formatJSON) {
+		return writeJSON(a.stdout, "the status", doc)
 	}
 	return nil
 }

@@ -132,12 +132,24 @@ func tenantLine(r tenant.Result) string {
 	}
 	fmt.Fprintf(&b, "; rows: %d fetched, %d inserted, %d updated, %d deleted, %d restored",
 		sum.Fetched, sum.Inserted, sum.Updated, sum.Deleted, sum.Restored)
-	errText := res.Error
-	if errText == "" && r.Err != nil {
-		errText = r.Err.Error()
+	// The run logged its errors (tenant=NAME): the line counts the scopes that did not succeed.
+	var failed, withheld int
+	for _, s := range res.Scopes {
+		switch s.Status {
+		case db.ScopeFailed:
+			failed++
+		case db.ScopeWithheld:
+			withheld++
+		}
 	}
-	if errText != "" {
-		b.WriteString("; error: " + oneline.Of(errText, 0))
+	if failed > 0 {
+		fmt.Fprintf(&b, "; %d scopes failed", failed)
+	}
+	if withheld > 0 {
+		fmt.Fprintf(&b, "; %d scopes withheld their deletes", withheld)
+	}
+	if res.Status == db.RunFailed || res.Status == db.RunCanceled {
+		b.WriteString(" (the error is in the log)")
 	}
 	return b.String()
 }

@@ -255,7 +255,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
 	defer cancel()
 	if err := d.sched.Stop(gctx); err != nil {
-		d.logger.Error("the runs in progress did not end within the grace period", "grace_period", d.cfg.Grace.String())
+		d.logger.Error("the runs in progress did not end within the grace period", "grace_period", d.cfg.Grace)
 		errs = append(errs, fmt.Errorf("stopping: the runs in progress did not end within shutdown.grace_period (%s)", d.cfg.Grace))
 	}
 	if err := d.shutdownHTTP(ctx, srv); err != nil {
@@ -335,7 +335,7 @@ func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
 
 	attrs := []any{
 		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
-		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond).String(),
+		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond),
 		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
 		"token_refreshes", out.TokenRefreshes,
 	}

@@ -37,17 +37,17 @@ func PoolSize(runs int) int32 {
 }
 
 // OpenPool connects to the database at url with a pool sized for runs runs in flight, failing
-// fast with one line when it does not answer.
+// fast with one line, naming the key and variable to check, when it does not answer.
 func OpenPool(ctx context.Context, url string, runs int) (*pgxpool.Pool, error) {
 	pool, err := db.Open(ctx, url, db.WithMaxConns(PoolSize(runs)))
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+		return nil, fmt.Errorf("connecting to the database: %w; check database.url (%s)", err, config.EnvDatabaseURL)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connecting to the database (database.url): %w", err)
+		return nil, fmt.Errorf("connecting to the database: %w; check database.url (%s)", err, config.EnvDatabaseURL)
 	}
 	return pool, nil
 }
@@ -190,6 +190,7 @@ func (r *Runs) Sync(ctx context.Context, store *db.Store, ccfg engageclient.Conf
 		RequestsPerMinute:      ccfg.RequestsPerMinute,
 		Trigger:                o.Trigger,
 		StateDir:               r.StateDir,
+		ExplainFunc:            func(err error) string { return Explain(t, r.Config.MultiTenant(), err) },
 	}
 	logger := r.TenantLogger(t)
 	if r.Progress != nil {
