@@ -12,7 +12,8 @@ import (
 // Endpoints lists every endpoint name accepted by SetFault, in a fixed order.
 var Endpoints = []string{EndpointRCToken, EndpointRCRevoke, EndpointExchange, EndpointRefresh, EndpointLogout,
 	EndpointAccounts, EndpointUsers, EndpointAgentGroups, EndpointAgents,
-	EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents}
+	EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents,
+	EndpointAuditSearch, EndpointQueueStats}
 
 // ErrBadFaultSpec is wrapped by ParseFault's errors.
 var ErrBadFaultSpec = errors.New("bad fault spec")

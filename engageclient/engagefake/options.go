@@ -90,6 +90,11 @@ type Options struct {
 	ExchangePerMinute   int              // token-exchange limit per sliding minute, default 5; negative = unlimited
 	Latency             time.Duration    // added to every admin API response
 	Now                 func() time.Time // optional clock, default time.Now
+
+	// Entitlements the API user or the account lacks (all granted by default).
+	NoManageUsers    bool     // the user has neither MANAGE_USERS nor SUPER_USER: the users listing answers 403
+	NoAuditLogAccess bool     // the user lacks "Audit log access": the audit log search answers 403
+	NoWEMAccess      []string // sub-accounts without "WEM Access": their reporting endpoints answer 403
 }
 
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).
