@@ -120,7 +120,6 @@ func TestSearchAuditLogsRequestAndDecoding(t *testing.T) {
 	}
 }
 
-
 // agg-queue-stats is a POST to the RingCentral account's sub-account path with startDate and
 // endDate in the request's zone, timeInterval in seconds and the zone's name; the documented
 // row decodes, and a window over 3 hours is refused unsent.
