@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -340,5 +342,58 @@ func TestCheckDatabaseUnreachable(t *testing.T) {
 	}
 	if checks["schema"].Status != checkSkip || checks["reporting"].Status != checkOK {
 		t.Errorf("schema %+v, reporting %+v: want skipped and ok", checks["schema"], checks["reporting"])
+	}
+}
+
+// fake-engage's entitlement flags take the entitlements away, and check names each: run
+// against the standalone fake as a user would, check fails the users, audit and reporting
+// checks with what to ask for.
+func TestCheckAgainstFakeEngageWithoutEntitlements(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		var stderr strings.Builder
+		done <- run(ctx, []string{"fake-engage", "--listen", "127.0.0.1:0", "--sub-accounts", "2", "--no-manage-users",
+			"--no-audit-log-access", "--no-wem-access", "20001"}, fixture.Env(nil), pw, &stderr)
+		pw.Close()
+	}()
+	env := map[string]string{config.EnvDatabaseURL: dbtest.NewURL(t)}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "="); ok && strings.HasPrefix(k, "EVSYNC_") {
+			env[k] = v
+		}
+		if _, ok := env[config.EnvRCJWT]; ok {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if _, ok := env[config.EnvRCJWT]; !ok {
+		t.Fatalf("fake-engage ended without printing its environment: %v", <-done)
+	}
+	code, stdout, stderr := runCLI(t, env, "--config", fixture.WriteFile(t, "c.yaml", "engage:\n  requests_per_minute: 6000\n"), "check", "--output", "json")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailed {
+		t.Fatalf("exit %d, %v\nstdout: %s\nstderr: %s", code, err, stdout, stderr)
+	}
+	checks := byName(t, rep.Tenants[0], checkNames)
+	for name, want := range map[string]string{
+		"users":     "the user needs the MANAGE_USERS or SUPER_USER permission",
+		"audit_log": "the user needs the Audit log access permission",
+		"reporting": "not entitled: ask RingCentral for WEM Access on sub-account 20001",
+	} {
+		if c := checks[name]; c.Status != checkFail || !strings.Contains(c.Detail, want) {
+			t.Errorf("%s = %+v, want a failure saying %q", name, c, want)
+		}
+	}
+	if rep.Summary != (checkSummary{OK: len(checkNames) - 3, Failed: 3}) {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("fake-engage: %v", err)
 	}
 }
