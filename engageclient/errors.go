@@ -116,7 +116,7 @@ func (e *RateLimitError) Unwrap() error { return &e.APIError }
 // from {"error", "error_description", "errors":[{"errorCode","message"}]}.
 type AuthError struct {
 	StatusCode  int      // HTTP status code
-	Endpoint    string   // "jwt grant" or "revoke"
+	Endpoint    string   // "jwt grant", "revoke" or "account"
 	Code        string   // the OAuth "error" field, e.g. "invalid_grant"
 	Description string   // "error_description"
 	ErrorCodes  []string // errors[].errorCode, e.g. "OAU-146"

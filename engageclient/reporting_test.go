@@ -223,3 +223,38 @@ func checkStatus(t *testing.T, what string, err error, want int, detail string) 
 		t.Errorf("%s: err = %v, want a %d *APIError naming %q", what, err, want, detail)
 	}
 }
+
+// RCAccountID reads the RingCentral account id with the session's RingCentral token (no
+// second grant), the id the accounts listing gives the main account.
+func TestRCAccountIDAgainstFake(t *testing.T) {
+	t.Parallel()
+	fake := fixture.Fake(t, engagefake.Options{Seed: 8, Tenant: smallTenant()})
+	watch := fixture.NewWatch(t, fake)
+	c, err := New(Config{RCServerURL: fake.URL(), EngageServerURL: fake.URL(), ClientID: engagefake.ClientIDDefault,
+		ClientSecret: engagefake.ClientSecretDefault, JWT: engagefake.JWTDefault, RequestsPerMinute: 60000, MaxAttempts: 1,
+		Logger: watch.Logs.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accs, _, err := c.ListAccounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.RCAccountID(t.Context())
+	if err != nil || id != *accs[0].MainAccount.RCAccountID {
+		t.Errorf("RCAccountID = %q, %v; want %q", id, watch.Err(err), *accs[0].MainAccount.RCAccountID)
+	}
+	if st := fake.Stats(); st.Grants != 1 || st.Requests[engagefake.EndpointRCAccount] != 1 {
+		t.Errorf("grants %d, account requests %d; want 1 and 1", st.Grants, st.Requests[engagefake.EndpointRCAccount])
+	}
+	// Without a session it logs in (a grant) first.
+	if err := c.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if id2, err := c.RCAccountID(t.Context()); err != nil || id2 != id {
+		t.Errorf("RCAccountID after Close = %q, %v; want %q", id2, watch.Err(err), id)
+	}
+	if st := fake.Stats(); st.Grants != 2 {
+		t.Errorf("grants %d, want 2", st.Grants)
+	}
+}

@@ -34,6 +34,9 @@
 //	POST /restapi/oauth/revoke
 //	    Basic auth; form token=<access or refresh token>: revokes the token and its pair.
 //	    200 with an empty body (also for unknown tokens).
+//	GET /restapi/v1.0/account/~
+//	    Bearer <RC access token> (live: else 401 with a RingCentral error body). 200
+//	    {uri, id, status}: id is the first main account's generated rcAccountId, as a number.
 //	POST /api/auth/login/rc/accesstoken?includeRefresh=true
 //	    form (or query) rcAccessToken=<RC access token>, rcTokenType=Bearer. The RC token must
 //	    have been issued by this server and be neither expired nor revoked (else 401 with a JSON
@@ -193,7 +196,7 @@
 // # Faults
 //
 // SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",
-// "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
+// "rc.revoke", "rc.account", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
 // "agentGroups", "agents", "gateGroups", "gateGroupSkills", "gateAgents", "dialGroups",
 // "dialGroupAgents", "auditLogs", "aggQueueStats" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an

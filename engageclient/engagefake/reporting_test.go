@@ -2,6 +2,7 @@ package engagefake_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,4 +169,40 @@ func TestLiveRCTokens(t *testing.T) {
 	if n := s.LiveRCTokens(); n != 0 {
 		t.Errorf("LiveRCTokens after the revoke = %d, want 0", n)
 	}
+}
+
+// GET /restapi/v1.0/account/~ answers the RingCentral account of a live RingCentral token: the
+// rcAccountId the accounts listing gives its main account (as generated, even when a test
+// changes the listing); another token gets 401.
+func TestRCAccount(t *testing.T) {
+	t.Parallel()
+	s, base := start(t, engagefake.Options{Seed: 7})
+	rcTok := rcGrant(t, base)["access_token"].(string)
+	engTok := exchange(t, base, rcTok)
+	tok := decode[map[string]any](t, engTok)["accessToken"].(string)
+	_, rc := rcAccountID(t, base, tok)
+	if err := s.Mutate(func(tn *engagefake.Tenant) error {
+		return tn.UpdateMainAccount("10001", "rcAccountId", engagefake.Omit)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, base+"/restapi/v1.0/account/~", rcTok)
+	if m := decode[map[string]any](t, r); r.status != http.StatusOK || m["id"] != mustFloat(t, rc) {
+		t.Errorf("account/~ = %d %s, want id %s", r.status, r.body, rc)
+	}
+	if r := get(t, base+"/restapi/v1.0/account/~", tok); r.status != http.StatusUnauthorized {
+		t.Errorf("account/~ with an Engage token = %d, want 401", r.status)
+	}
+	if got := s.Stats().Requests[engagefake.EndpointRCAccount]; got != 2 {
+		t.Errorf("Requests[%s] = %d, want 2", engagefake.EndpointRCAccount, got)
+	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

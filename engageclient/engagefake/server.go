@@ -24,6 +24,7 @@ import (
 const (
 	EndpointRCToken     = "rc.token"
 	EndpointRCRevoke    = "rc.revoke"
+	EndpointRCAccount   = "rc.account" // GET /restapi/v1.0/account/~
 	EndpointExchange    = "engage.exchange"
 	EndpointRefresh     = "engage.refresh"
 	EndpointLogout      = "engage.logout"
@@ -414,6 +415,8 @@ func parseRoute(r *http.Request) route {
 		return route{endpoint: EndpointRCToken}
 	case "/restapi/oauth/revoke":
 		return route{endpoint: EndpointRCRevoke}
+	case "/restapi/v1.0/account/~", "/restapi/v1.0/account/%7E":
+		return route{endpoint: EndpointRCAccount}
 	case "/api/auth/login/rc/accesstoken":
 		return route{endpoint: EndpointExchange}
 	case "/api/auth/token/refresh":
@@ -516,6 +519,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleRCToken(w, r)
 	case EndpointRCRevoke:
 		s.handleRCRevoke(w, r)
+	case EndpointRCAccount:
+		s.handleRCAccount(w, r)
 	case EndpointExchange:
 		s.handleExchange(w, r)
 	case EndpointRefresh:

@@ -429,10 +429,18 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 		return fmt.Sprintf("200, %d audit log entries of sub-account %s from %s", len(entries), sub.AccountID, window), true
 	})
 	cs.run("reporting", func() (string, bool) {
-		if sub.MainAccount == nil || sub.MainAccount.RCAccountID == nil || *sub.MainAccount.RCAccountID == "" {
-			return fmt.Sprintf("the accounts listing gives sub-account %s no mainAccount.rcAccountId, which the reporting endpoints need", sub.AccountID), false
+		rcAccountID := ""
+		if m := sub.MainAccount; m != nil && m.RCAccountID != nil {
+			rcAccountID = *m.RCAccountID
 		}
-		rows, _, err := client.ListQueueStats(ctx, *sub.MainAccount.RCAccountID, sub.AccountID,
+		if rcAccountID == "" { // the listing lacks it: RingCentral says it
+			id, err := client.RCAccountID(ctx)
+			if err != nil {
+				return "the RingCentral account id, which the reporting endpoints need: " + oneline.Of(err.Error(), 300), false
+			}
+			rcAccountID = id
+		}
+		rows, _, err := client.ListQueueStats(ctx, rcAccountID, sub.AccountID,
 			&engageclient.StatsWindow{Start: start, End: end, Interval: time.Hour})
 		if err != nil {
 			return apiVerdict(err, "not entitled: ask RingCentral for WEM Access on sub-account "+sub.AccountID), false

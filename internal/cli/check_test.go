@@ -278,6 +278,8 @@ func TestCheckEntitlements(t *testing.T) {
 		want       string // in its detail
 		skipped    []string
 		unrequired []string // endpoints never requested
+		mutate     func(*engagefake.Tenant) error
+		requested  []string // endpoints requested once
 	}{
 		{name: "no WEM access", opts: engagefake.Options{NoWEMAccess: []string{"20001"}}, failed: "reporting",
 			want: "403: Forbidden (WEM Access is not enabled for sub-account 20001): not entitled: ask RingCentral for WEM Access on sub-account 20001"},
@@ -287,11 +289,20 @@ func TestCheckEntitlements(t *testing.T) {
 			want: "403: Forbidden (listing users needs the MANAGE_USERS or SUPER_USER permission): the user needs the MANAGE_USERS or SUPER_USER permission"},
 		{name: "users not selected", opts: engagefake.Options{NoManageUsers: true}, yaml: "sync:\n  entities: [agents]\n",
 			skipped: []string{"users", "queue_groups", "dial_groups"}, unrequired: []string{engagefake.EndpointUsers, engagefake.EndpointGateGroups, engagefake.EndpointDialGroups}},
+		{name: "listing without rcAccountId", mutate: func(tn *engagefake.Tenant) error {
+			return tn.UpdateMainAccount("10001", "rcAccountId", engagefake.Omit)
+		}, requested: []string{engagefake.EndpointRCAccount, engagefake.EndpointQueueStats}},
+		{name: "rcAccountId from the listing", unrequired: []string{engagefake.EndpointRCAccount}, requested: []string{engagefake.EndpointQueueStats}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			fake, env := checkSetup(t, tt.opts, dbURL)
+			if tt.mutate != nil {
+				if err := fake.Mutate(tt.mutate); err != nil {
+					t.Fatal(err)
+				}
+			}
 			code, rep, stderr := runCheck(t, fake, env, "engage:\n  requests_per_minute: 6000\n"+tt.yaml)
 			wantCode := exitOK
 			if tt.failed != "" {
@@ -319,6 +330,11 @@ func TestCheckEntitlements(t *testing.T) {
 				}
 				if !strings.Contains(stderr, "syncer: 1 of 13 checks failed") {
 					t.Errorf("stderr = %q", stderr)
+				}
+			}
+			for _, e := range tt.requested {
+				if n := fake.Stats().Requests[e]; n != 1 {
+					t.Errorf("%d requests to %s, want 1", n, e)
 				}
 			}
 			for _, e := range tt.unrequired {
