@@ -169,15 +169,15 @@ func auditBound(name string, iso *string, unixMillis *int64) (time.Time, error) 
 		}
 	}
 	return time.Time{}, fmt.Errorf("%s: %q is not an ISO-8601 date with an explicit UTC offset like 2025-11-20T00:00:00.000-08:00",
-		name, cut(v, auditMaxBodyText))
+		name, cut(v))
 }
 
-// cut shortens s to n bytes for an error message.
-func cut(s string, n int) string {
-	if len(s) <= n {
+// cut shortens a value sent for an error message.
+func cut(s string) string {
+	if len(s) <= auditMaxBodyText {
 		return s
 	}
-	return s[:n] + "..."
+	return s[:auditMaxBodyText] + "..."
 }
 
 // statsParams is the AggregatedIntegrationParams request object.
@@ -252,15 +252,15 @@ func (s *Server) checkStatsParams(p statsParams) string {
 	}
 	loc, err := time.LoadLocation(*p.TimeZone)
 	if err != nil {
-		return fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone, auditMaxBodyText))
+		return fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone))
 	}
 	start, err := time.ParseInLocation(statsDateLayout, *p.StartDate, loc)
 	if err != nil {
-		return fmt.Sprintf("startDate: %q is not a date like 2026-03-02 09:00:00", cut(*p.StartDate, auditMaxBodyText))
+		return fmt.Sprintf("startDate: %q is not a date like 2026-03-02 09:00:00", cut(*p.StartDate))
 	}
 	end, err := time.ParseInLocation(statsDateLayout, *p.EndDate, loc)
 	if err != nil {
-		return fmt.Sprintf("endDate: %q is not a date like 2026-03-02 12:00:00", cut(*p.EndDate, auditMaxBodyText))
+		return fmt.Sprintf("endDate: %q is not a date like 2026-03-02 12:00:00", cut(*p.EndDate))
 	}
 	var interval int64
 	if err := json.Unmarshal(*p.TimeInterval, &interval); err != nil || interval < 1 {

@@ -353,7 +353,7 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 		mains := map[string]bool{}
 		for _, acc := range accs {
 			mains[acc.MainAccountID] = true
-			if sub == nil || (sub.ArchivedAccount != nil && *sub.ArchivedAccount && (acc.ArchivedAccount == nil || !*acc.ArchivedAccount)) {
+			if sub == nil || (archived(sub) && !archived(acc)) {
 				sub = acc // the first sub-account that is not archived, else the first
 			}
 		}
@@ -377,6 +377,21 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 	case sub == nil:
 		reason = "the accounts listing has no sub-account"
 	}
+	checkGroups(ctx, cs, client, sel, sub, reason)
+	if reason != "" {
+		cs.skip("audit_log", reason)
+		cs.skip("reporting", reason)
+		return
+	}
+	checkWindows(ctx, cs, client, sub)
+}
+
+// archived reports whether a sub-account is archived.
+func archived(a *engageclient.Account) bool { return a.ArchivedAccount != nil && *a.ArchivedAccount }
+
+// checkGroups lists the agent, queue and dial groups of sub, each when a selected entity reads
+// them; all are skipped for reason when it is set.
+func checkGroups(ctx context.Context, cs *checks, client *engageclient.Client, sel syncrun.Config, sub *engageclient.Account, reason string) {
 	groupChecks := []struct {
 		name   string
 		entity entity.Name
@@ -412,12 +427,11 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 			})
 		}
 	}
-	if reason != "" {
-		cs.skip("audit_log", reason)
-		cs.skip("reporting", reason)
-		return
-	}
-	// The last whole hour that ended at least the reporting API's delay ago.
+}
+
+// checkWindows reads the last whole hour that ended at least the reporting API's delay ago
+// from sub's audit log (the default stream) and from one reporting endpoint.
+func checkWindows(ctx context.Context, cs *checks, client *engageclient.Client, sub *engageclient.Account) {
 	end := time.Now().UTC().Add(-engageclient.ReportingMinDelay).Truncate(time.Hour)
 	start := end.Add(-time.Hour)
 	window := fmt.Sprintf("%s to %s", start.Format(time.RFC3339), end.Format(time.RFC3339))
