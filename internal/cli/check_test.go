@@ -413,3 +413,35 @@ func TestCheckAgainstFakeEngageWithoutEntitlements(t *testing.T) {
 		t.Errorf("fake-engage: %v", err)
 	}
 }
+
+// A config error is exit 2 with one line naming the key or flag, and no check runs (nothing is
+// printed on stdout, no request reaches the API).
+func TestCheckConfigErrorsExit2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(env map[string]string)
+		args []string
+		want string
+	}{
+		{"no JWT", func(env map[string]string) { delete(env, config.EnvRCJWT) }, nil, "config: ringcentral JWT: missing; set EVSYNC_RC_JWT or ringcentral.jwt_file"},
+		{"unknown tenant", nil, []string{"--tenant", "acme"}, `--tenant: unknown tenant "acme"`},
+		{"bad output", nil, []string{"--output", "yaml"}, "--output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake, env := checkSetup(t, engagefake.Options{}, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+			if tt.edit != nil {
+				tt.edit(env)
+			}
+			code, stdout, stderr := runCLI(t, env, append([]string{"check"}, tt.args...)...)
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one line with %q", code, stdout, stderr, tt.want)
+			}
+			if n := len(fake.Stats().Requests); n != 0 {
+				t.Errorf("%d endpoints requested, want none", n)
+			}
+		})
+	}
+}
