@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -93,8 +94,10 @@ func cmdCheck(ctx context.Context, a *app, names []string, format *formatFlag) e
 	clients := make([]*engageclient.Client, len(tenants))
 	for i, t := range tenants {
 		ccfg := a.runs().ClientConfig(t)
-		// A check answers quickly: one retry at most, within 30 s.
+		// A check answers quickly: one retry at most, within 30 s. Its table says what the
+		// client's info lines would (grant, exchange): only its warnings are logged.
 		ccfg.MaxAttempts, ccfg.MaxRetryDuration = 2, 30*time.Second
+		ccfg.Logger = slog.New(minLevel{Handler: ccfg.Logger.Handler(), min: slog.LevelWarn})
 		c, err := engageclient.New(ccfg)
 		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("tenant %s: %w", t.Name, err)}
@@ -134,6 +137,27 @@ func cmdCheck(ctx context.Context, a *app, names []string, format *formatFlag) e
 			rep.Summary.OK+rep.Summary.Failed+rep.Summary.Skipped)}
 	}
 	return nil
+}
+
+// minLevel is a slog handler that drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+// Enabled reports whether level reaches min and the wrapped handler takes it.
+func (h minLevel) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= h.min && h.Handler.Enabled(ctx, level)
+}
+
+// WithAttrs keeps the level filter on the derived handler.
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+// WithGroup keeps the level filter on the derived handler.
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
 // printChecks prints a table of each tenant's checks and the summary.
@@ -357,7 +381,7 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 				sub = acc // the first sub-account that is not archived, else the first
 			}
 		}
-		return fmt.Sprintf("200, %d sub-accounts of %d main accounts", len(accs), len(mains)), true
+		return fmt.Sprintf("200, %s of %s", plural(len(accs), "sub-account"), plural(len(mains), "main account")), true
 	})
 	if !sel.Selects(entity.Users) {
 		cs.skip("users", "users is not among the selected entities")
@@ -384,6 +408,14 @@ func (a *app) checkListings(ctx context.Context, cs *checks, client *engageclien
 		return
 	}
 	checkWindows(ctx, cs, client, sub)
+}
+
+// plural is n and word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // archived reports whether a sub-account is archived.

@@ -144,7 +144,7 @@ func TestCheckAllPass(t *testing.T) {
 		for name, want := range map[string]string{
 			"database":     "PostgreSQL ",
 			"schema":       wantSchema,
-			"accounts":     "200, 2 sub-accounts of 1 main accounts",
+			"accounts":     "200, 2 sub-accounts of 1 main account",
 			"users":        "200, 3 users",
 			"agent_groups": "200, 2 agent groups in sub-account " + sub,
 			"audit_log":    "200, 0 audit log entries of sub-account " + sub,
