@@ -139,12 +139,14 @@ type AuditUser struct {
 	SimulatedByUserID *string // simulatedByUserId
 }
 
-// AuditLogChange is one attribute an UPDATE changed (an auditLogResultList item).
+// AuditLogChange is one attribute an UPDATE changed (an auditLogResultList item). The values
+// are kept as sent (the sample sends strings, the spec types them objects); nil when null or
+// absent.
 type AuditLogChange struct {
-	AttributeName string  // attributeName
-	OriginalValue *string // originalValue
-	NewValue      *string // newValue
-	ClassType     *string // classType
+	AttributeName string          // attributeName
+	OriginalValue json.RawMessage // originalValue
+	NewValue      json.RawMessage // newValue
+	ClassType     *string         // classType
 }
 
 // UnmarshalJSON implements json.Unmarshaler; Raw keeps the object as received.
@@ -154,8 +156,8 @@ func (a *AuditLog) UnmarshalJSON(b []byte) error {
 		AccountID                nullID    `json:"accountId"`
 		ActionType               nullStr   `json:"actionType"`
 		AuditedClass             nullStr   `json:"auditedClass"`
-		AuditedEntityID          nullID    `json:"auditedEntityId"`
-		AuditedEntityDescription nullStr   `json:"auditedEntityDescription"`
+		AuditedEntityID          looseStr  `json:"auditedEntityId"`
+		AuditedEntityDescription looseStr  `json:"auditedEntityDescription"`
 		CreateTime               nullInt64 `json:"createTime"`
 		AuthUser                 *struct {
 			UserID            nullID  `json:"userId"`
@@ -166,10 +168,10 @@ func (a *AuditLog) UnmarshalJSON(b []byte) error {
 			SimulatedByUserID nullID  `json:"simulatedByUserId"`
 		} `json:"authUser"`
 		Results []struct {
-			AttributeName nullStr `json:"attributeName"`
-			OriginalValue nullStr `json:"originalValue"`
-			NewValue      nullStr `json:"newValue"`
-			ClassType     nullStr `json:"classType"`
+			AttributeName nullStr         `json:"attributeName"`
+			OriginalValue json.RawMessage `json:"originalValue"`
+			NewValue      json.RawMessage `json:"newValue"`
+			ClassType     nullStr         `json:"classType"`
 		} `json:"auditLogResultList"`
 		AffectedEntity json.RawMessage `json:"affectedEntityJson"`
 	}
@@ -202,10 +204,30 @@ func (a *AuditLog) UnmarshalJSON(b []byte) error {
 	}
 	for _, r := range w.Results {
 		a.Changes = append(a.Changes, AuditLogChange{AttributeName: r.AttributeName.String,
-			OriginalValue: r.OriginalValue.Ptr(), NewValue: r.NewValue.Ptr(), ClassType: r.ClassType.Ptr()})
+			OriginalValue: rawValue(r.OriginalValue), NewValue: rawValue(r.NewValue), ClassType: r.ClassType.Ptr()})
 	}
-	if len(w.AffectedEntity) > 0 && string(w.AffectedEntity) != "null" {
-		a.AffectedEntity = json.RawMessage(append([]byte(nil), w.AffectedEntity...))
+	a.AffectedEntity = rawValue(w.AffectedEntity)
+	return nil
+}
+
+// rawValue is a copy of the JSON value v, or nil when it is null or absent.
+func rawValue(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 || string(v) == "null" {
+		return nil
+	}
+	return json.RawMessage(append([]byte(nil), v...))
+}
+
+// looseStr is a nullStr that never fails on valid JSON: a string, number or boolean is read as
+// its text, anything else (an object, an array) gives Valid == false, the item's Raw keeping
+// what was sent. For fields whose documents disagree on the type (the audit log's spec types
+// auditedEntityId an object, its sample sends a string).
+type looseStr struct{ nullStr }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *looseStr) UnmarshalJSON(b []byte) error {
+	if err := v.nullStr.UnmarshalJSON(b); err != nil {
+		v.nullStr = nullStr{}
 	}
 	return nil
 }

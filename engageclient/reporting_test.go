@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -97,7 +98,7 @@ func TestSearchAuditLogsRequestAndDecoding(t *testing.T) {
 		want := AuditLog{ID: "00000000-0000-0000-0000-000000000000", AccountID: ptr("00000000"), ActionType: ptr("UPDATE"),
 			AuditedClass: ptr("com.connectfirst.api.model.intelliqueue_globalcatalog.acd.Gate"), AuditedEntityID: ptr("000000"),
 			CreateTime: &created, AuthUser: &AuditUser{UserID: ptr("00000"), UserName: ptr("admin.user@example.com"), SourceID: ptr("0.0.0.0")},
-			Changes: []AuditLogChange{{AttributeName: "gatePriority", OriginalValue: ptr("0"), NewValue: ptr("1"),
+			Changes: []AuditLogChange{{AttributeName: "gatePriority", OriginalValue: json.RawMessage(`"0"`), NewValue: json.RawMessage(`"1"`),
 				ClassType: ptr("com.connectfirst.api.model.intelliqueue_globalcatalog.acd.Gate")}}}
 		e.Raw = nil
 		if diff := cmp.Diff(want, *e); diff != "" {
@@ -256,5 +257,23 @@ func TestRCAccountIDAgainstFake(t *testing.T) {
 	}
 	if st := fake.Stats(); st.Grants != 2 {
 		t.Errorf("grants %d, want 2", st.Grants)
+	}
+}
+
+// An audit entry whose auditedEntityId is an object (the spec's type; the sample sends a
+// string) still decodes, without it, and a change's values are kept as sent, objects too; an
+// entry without an id fails alone.
+func TestAuditLogTolerance(t *testing.T) {
+	t.Parallel()
+	body := []byte(`[{"id":"a","auditedEntityId":{"id":7},"auditedEntityDescription":["x"],"createTime":null,"auditLogResultList":[{"attributeName":"x","originalValue":{"a":1},"newValue":null}]},{"actionType":"UPDATE"},{"id":"b","auditedEntityId":123}]`)
+	items, _, err := decodeList[AuditLog](body)
+	var ie *ItemsError
+	if !errors.As(err, &ie) || len(ie.Items) != 1 || ie.Items[0].Index != 1 || !strings.Contains(ie.Items[0].Err.Error(), "id is missing") {
+		t.Errorf("err = %v, want item 1 without an id", err)
+	}
+	if len(items) != 2 || items[0].ID != "a" || items[0].AuditedEntityID != nil || items[0].CreateTime != nil ||
+		items[1].ID != "b" || items[1].AuditedEntityID == nil || *items[1].AuditedEntityID != "123" ||
+		len(items[0].Changes) != 1 || string(items[0].Changes[0].OriginalValue) != `{"a":1}` || items[0].Changes[0].NewValue != nil {
+		t.Errorf("items = %+v", items)
 	}
 }
