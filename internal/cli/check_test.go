@@ -445,3 +445,25 @@ func TestCheckConfigErrorsExit2(t *testing.T) {
 		})
 	}
 }
+
+// An exchange that Engage refuses fails its check with what to look at, skips every API check
+// after it, and the RingCentral token the grant obtained is still revoked.
+func TestCheckExchangeRefused(t *testing.T) {
+	t.Parallel()
+	fake, env := checkSetup(t, engagefake.Options{}, dbtest.NewURL(t))
+	fake.SetFault(engagefake.EndpointExchange, engagefake.Fault{Status: 403})
+	code, rep, _ := runCheck(t, fake, env, "")
+	checks := byName(t, rep.Tenants[0], checkNames)
+	if ex := checks["engage_exchange"]; code != exitFailed || ex.Status != checkFail || !strings.Contains(ex.Detail, "403: Forbidden") ||
+		!strings.Contains(ex.Detail, "needs a linked RingCX account") {
+		t.Errorf("exit %d, engage_exchange %+v", code, ex)
+	}
+	for _, name := range checkNames[5 : len(checkNames)-1] {
+		if c := checks[name]; c.Status != checkSkip || c.Detail != "the Engage exchange failed" {
+			t.Errorf("%s = %+v, want skipped after the exchange", name, c)
+		}
+	}
+	if c := checks["revoke"]; c.Status != checkOK || fake.Stats().Revokes != 1 {
+		t.Errorf("revoke = %+v, %d revokes; want ok and 1", c, fake.Stats().Revokes)
+	}
+}
