@@ -76,4 +76,15 @@
 // fails with ErrPagingNotAsAssumed, naming the listing, its endpoint and the page, and returns
 // no items, since it cannot be known to be complete. A listing of more than
 // Config.MaxListingRows items (every page together) fails likewise with ErrListingTooLong.
+//
+// # Windows
+//
+// SearchAuditLogs (PUT /voice/api/v1/admin/auditLogs/search) returns one sub-account's admin
+// audit log entries of a window, its bounds written with an explicit offset (AuditDateLayout;
+// the API refuses "Z"). ListQueueStats (POST .../cx/integration/v1/accounts/{rcAccountId}/
+// sub-accounts/{subAccountId}/agg-queue-stats) returns one sub-account's queue statistics of a
+// window of at most ReportingMaxWindow, ending ReportingMinDelay before now; rcAccountId is
+// the RingCentral account id (Account.MainAccount.RCAccountID). Both send a JSON body, are
+// paced by the admin limiter, and answer 403 when the user lacks "Audit log access" or the
+// sub-account "WEM Access".
 package engageclient

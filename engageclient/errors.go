@@ -117,9 +117,9 @@ func (e *RateLimitError) Unwrap() error { return &e.APIError }
 // from {"error", "error_description", "errors":[{"errorCode","message"}]}. Code tells the
 // credential at fault: "invalid_grant" the JWT, "invalid_client" the client id or secret.
 type AuthError struct {
-	Step        Step     // StepGrant or StepRevoke
+	Step        Step     // StepGrant, StepRevoke or StepAccount
 	StatusCode  int      // HTTP status code
-	Endpoint    string   // "jwt grant" or "revoke"
+	Endpoint    string   // "jwt grant", "revoke" or "account"
 	Code        string   // the OAuth "error" field, e.g. "invalid_grant"
 	Description string   // "error_description"
 	ErrorCodes  []string // errors[].errorCode, e.g. "OAU-146"
@@ -226,6 +226,7 @@ type Step string
 const (
 	StepGrant    Step = "ringcentral jwt grant" // POST {rc}/restapi/oauth/token: the JWT and the client credentials
 	StepRevoke   Step = "ringcentral revoke"    // POST {rc}/restapi/oauth/revoke
+	StepAccount  Step = "ringcentral account"   // GET {rc}/restapi/v1.0/account/~: the token's account
 	StepExchange Step = "engage token exchange" // the RingCentral token exchanged for an Engage one
 	StepRefresh  Step = "engage token refresh"  // the Engage refresh token
 	StepLogout   Step = "engage logout"         // the Engage refresh token logged out
@@ -234,7 +235,7 @@ const (
 
 // RingCentral reports whether requests of s go to the RingCentral platform
 // (Config.RCServerURL); the others go to Engage (Config.EngageServerURL).
-func (s Step) RingCentral() bool { return s == StepGrant || s == StepRevoke }
+func (s Step) RingCentral() bool { return s == StepGrant || s == StepRevoke || s == StepAccount }
 
 // service is the prefix of the log lines about requests of s: "ringcentral" or "engage".
 func (s Step) service() string {

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -67,6 +68,7 @@ type request struct {
 	method string
 	url    *url.URL
 	form   url.Values
+	json   []byte // a JSON body (sent as application/json); nil for none. form wins when both are set
 	accept string // the Accept header; "" means application/json
 }
 
@@ -238,8 +240,11 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 	actx, cancel := context.WithTimeout(ctx, w.cfg.RequestTimeout)
 	defer cancel()
 	var rd io.Reader
-	if r.form != nil {
+	switch {
+	case r.form != nil:
 		rd = strings.NewReader(r.form.Encode())
+	case r.json != nil:
+		rd = bytes.NewReader(r.json) // a fresh reader per attempt: retries resend the whole body
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), rd)
 	if err != nil {
@@ -247,8 +252,11 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 	}
 	req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
 	req.Header.Set("User-Agent", w.cfg.UserAgent)
-	if r.form != nil {
+	switch {
+	case r.form != nil:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case r.json != nil:
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)

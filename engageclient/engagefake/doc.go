@@ -34,6 +34,9 @@
 //	POST /restapi/oauth/revoke
 //	    Basic auth; form token=<access or refresh token>: revokes the token and its pair.
 //	    200 with an empty body (also for unknown tokens).
+//	GET /restapi/v1.0/account/~
+//	    Bearer <RC access token> (live: else 401 with a RingCentral error body). 200
+//	    {uri, id, status}: id is the first main account's generated rcAccountId, as a number.
 //	POST /api/auth/login/rc/accesstoken?includeRefresh=true
 //	    form (or query) rcAccessToken=<RC access token>, rcTokenType=Bearer. The RC token must
 //	    have been issued by this server and be neither expired nor revoked (else 401 with a JSON
@@ -83,6 +86,29 @@
 //	GET /voice/api/v1/admin/accounts/{accountId}/dialGroups/{dialGroupId}/assignedAgents[?page=&maxRows=]
 //	    the dial group's assigned agents; paged. An unknown account, group or gate, or one
 //	    that belongs to another account or group: 404 JSON Errors.
+//	PUT /voice/api/v1/admin/auditLogs/search
+//	    JSON body (AuditLogSearchCriteria): accountId (required, a string or a number),
+//	    startDateTime and endDateTime (ISO-8601 with an explicit offset,
+//	    "2025-11-20T00:00:00.000-08:00" or "-0800"; a "Z" suffix is refused, as the API does) or
+//	    startDateTimeAsUnix/endDateTimeAsUnix (milliseconds), optional auditActions (CREATE,
+//	    UPDATE, DELETE) and ascOrDesc (ASCENDING, DESCENDING). A missing or malformed field:
+//	    400 JSON Errors naming it; an unknown account: 404. 200: a bare array of the entries
+//	    created in [start, end), empty so far (the generated tenant has no admin history).
+//	    Options.NoAuditLogAccess: 403 (the user lacks "Audit log access").
+//	POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats
+//	    JSON body (AggregatedIntegrationParams): startDate and endDate ("YYYY-MM-DD HH:mm:ss" in
+//	    timeZone), timeInterval (a positive integer), timeZone (an IANA name), optional
+//	    outputFormat (CSV, XML), all required but the last; the end after the start, at most
+//	    3 hours (10800 s) later, and at least 5 minutes before now (Options.Now): else 400
+//	    JSON Errors. rcAccountId must be the rcAccountId of the sub-account's main account, as
+//	    the accounts listing gives it, and the sub-account must exist: else 404 ([I] the
+//	    documents do not say). 200: a bare array of queue stats rows, empty so far. A
+//	    sub-account in Options.NoWEMAccess: 403 (no "WEM Access"). The per-sub-account
+//	    reporting limits (3 requests a minute, 9 in 15) are not enforced.
+//
+// Entitlements: Options.NoManageUsers makes the users listing answer 403 (the user has neither
+// MANAGE_USERS nor SUPER_USER); NoAuditLogAccess and NoWEMAccess as above. They apply after
+// authentication.
 //
 // Paths are split on their escaped form (URL.EscapedPath) and each segment is unescaped once,
 // so an account id or a refresh token holding "/", "%" or a space is one segment and
@@ -182,9 +208,9 @@
 // # Faults
 //
 // SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",
-// "rc.revoke", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
+// "rc.revoke", "rc.account", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
 // "agentGroups", "agents", "gateGroups", "gateGroupSkills", "gateAgents", "dialGroups",
-// "dialGroupAgents" (the Endpoint* constants). A Fault may add Latency, answer a Status
+// "dialGroupAgents", "auditLogs", "aggQueueStats" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
 // /voice/api/ endpoint answers text/plain "Jwt is expired"; with NoBody, any Status comes with
 // no body and no Content-Type, as the spec documents 401 and the other error answers of the
@@ -205,5 +231,6 @@
 //
 // Stats reports requests per endpoint name (every request, faulted or not), 429s served
 // (limiter, exchange limit and injected), RingCentral grants, exchanges, refreshes, revokes,
-// Engage access tokens issued and 401s served.
+// Engage access tokens issued and 401s served; LiveRCTokens, the RingCentral tokens issued and
+// neither revoked nor expired (0 once every client revoked its own).
 package engagefake

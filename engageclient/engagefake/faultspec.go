@@ -10,9 +10,10 @@ import (
 )
 
 // Endpoints lists every endpoint name accepted by SetFault, in a fixed order.
-var Endpoints = []string{EndpointRCToken, EndpointRCRevoke, EndpointExchange, EndpointRefresh, EndpointLogout,
+var Endpoints = []string{EndpointRCToken, EndpointRCRevoke, EndpointRCAccount, EndpointExchange, EndpointRefresh, EndpointLogout,
 	EndpointAccounts, EndpointUsers, EndpointAgentGroups, EndpointAgents,
-	EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents}
+	EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents,
+	EndpointAuditSearch, EndpointQueueStats}
 
 // ErrBadFaultSpec is wrapped by ParseFault's errors.
 var ErrBadFaultSpec = errors.New("bad fault spec")

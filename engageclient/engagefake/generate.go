@@ -41,7 +41,18 @@ func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 func chance(r *rand.Rand, n int) bool { return r.IntN(n) == 0 }
 
 // mainDoc generates the nested MainAccount object.
-func (t *Tenant) mainDoc(m *MainAccount) doc {
+func (t *Tenant) mainDoc(m *MainAccount) doc { return t.mainDocGenerated(m).with(m.Set) }
+
+// rcAccountID is the RingCentral account id of main account m: the generated rcAccountId,
+// whatever a test's Set makes the listing say.
+func (t *Tenant) rcAccountID(m *MainAccount) string {
+	v, _ := t.mainDocGenerated(m).get("rcAccountId")
+	s, _ := v.(string)
+	return s
+}
+
+// mainDocGenerated is the MainAccount object as generated, without m.Set.
+func (t *Tenant) mainDocGenerated(m *MainAccount) doc {
 	id, _ := strconv.Atoi(m.ID)
 	r := entityRand(t.Seed, kindMain, id)
 	return doc{
@@ -54,7 +65,7 @@ func (t *Tenant) mainDoc(m *MainAccount) doc {
 		{"enableAmdProfiles", r.IntN(2) == 0},
 		{"enableConsultCall", r.IntN(2) == 0},
 		{"enablePhoneNumbersI18n", chance(r, 3)},
-	}.with(m.Set)
+	}
 }
 
 // subDoc generates the full Account object of a sub-account.

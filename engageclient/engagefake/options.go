@@ -94,6 +94,11 @@ type Options struct {
 	// after the first, with this many changes of each kind (Tenant.Churn), so that each run
 	// after the first sees renames, additions, moves, deletions and a changed API field.
 	Churn int
+
+	// Entitlements the API user or the account lacks (all granted by default).
+	NoManageUsers    bool     // the user has neither MANAGE_USERS nor SUPER_USER: the users listing answers 403
+	NoAuditLogAccess bool     // the user lacks "Audit log access": the audit log search answers 403
+	NoWEMAccess      []string // sub-accounts without "WEM Access": their reporting endpoints answer 403
 }
 
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).

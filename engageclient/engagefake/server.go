@@ -24,6 +24,7 @@ import (
 const (
 	EndpointRCToken     = "rc.token"
 	EndpointRCRevoke    = "rc.revoke"
+	EndpointRCAccount   = "rc.account" // GET /restapi/v1.0/account/~
 	EndpointExchange    = "engage.exchange"
 	EndpointRefresh     = "engage.refresh"
 	EndpointLogout      = "engage.logout"
@@ -37,7 +38,10 @@ const (
 	EndpointGateAgents      = "gateAgents"      // GET …/accounts/{id}/gateGroups/{ggid}/gates/{gid}/assignedAgents
 	EndpointDialGroups      = "dialGroups"      // GET …/accounts/{id}/dialGroups/withChildren
 	EndpointDialGroupAgents = "dialGroupAgents" // GET …/accounts/{id}/dialGroups/{dgid}/assignedAgents
-	EndpointUnknown         = "unknown"         // any other path (answered 404)
+	// The audit log search and the integration reporting API.
+	EndpointAuditSearch = "auditLogs"     // PUT /voice/api/v1/admin/auditLogs/search
+	EndpointQueueStats  = "aggQueueStats" // POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{id}/agg-queue-stats
+	EndpointUnknown     = "unknown"       // any other path (answered 404)
 )
 
 const (
@@ -413,6 +417,8 @@ func parseRoute(r *http.Request) route {
 		return route{endpoint: EndpointRCToken}
 	case "/restapi/oauth/revoke":
 		return route{endpoint: EndpointRCRevoke}
+	case "/restapi/v1.0/account/~", "/restapi/v1.0/account/%7E":
+		return route{endpoint: EndpointRCAccount}
 	case "/api/auth/login/rc/accesstoken":
 		return route{endpoint: EndpointExchange}
 	case "/api/auth/token/refresh":
@@ -421,6 +427,8 @@ func parseRoute(r *http.Request) route {
 		return route{endpoint: EndpointAccounts}
 	case "/voice/api/v1/admin/users":
 		return route{endpoint: EndpointUsers}
+	case "/voice/api/v1/admin/auditLogs/search":
+		return route{endpoint: EndpointAuditSearch}
 	}
 	unknown := route{endpoint: EndpointUnknown}
 	if rest, ok := strings.CutPrefix(p, "/api/auth/logout/"); ok {
@@ -429,6 +437,9 @@ func parseRoute(r *http.Request) route {
 			return unknown
 		}
 		return route{endpoint: EndpointLogout, arg: tok}
+	}
+	if rest, ok := strings.CutPrefix(p, "/voice/api/cx/integration/v1/accounts/"); ok {
+		return reportingRoute(rest, unknown)
 	}
 	rest, ok := strings.CutPrefix(p, "/voice/api/v1/admin/accounts/")
 	if !ok {
@@ -510,6 +521,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleRCToken(w, r)
 	case EndpointRCRevoke:
 		s.handleRCRevoke(w, r)
+	case EndpointRCAccount:
+		s.handleRCAccount(w, r)
 	case EndpointExchange:
 		s.handleExchange(w, r)
 	case EndpointRefresh:
@@ -518,9 +531,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleLogout(w, r, rt.arg)
 	case EndpointUnknown:
 		s.engageError(w, r, http.StatusNotFound, "Not Found", "no such endpoint in the fake")
+	case EndpointAuditSearch:
+		s.handleAuditSearch(w, r)
+	case EndpointQueueStats:
+		s.handleStats(w, r, rt)
 	default:
 		if r.Method != http.MethodGet {
 			s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "only GET is supported")
+			return
+		}
+		if rt.endpoint == EndpointUsers && s.opts.NoManageUsers {
+			s.engageError(w, r, http.StatusForbidden, "Forbidden",
+				"listing users needs the MANAGE_USERS or SUPER_USER permission")
 			return
 		}
 		status, body := s.render(r, rt)

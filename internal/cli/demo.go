@@ -335,6 +335,9 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 	fs.BoolVar(&f.opts.RateLimitRetryAfter, "rate-limit-retry-after", true, "send Retry-After with the rate limiter's 429s")
 	fs.DurationVar(&f.opts.Latency, "latency", 0, "latency added to every admin API response")
 	fs.IntVar(&f.opts.Churn, "churn", 0, "at every login after the first (each sync), rename, add and move N agents, delete some, and change an API field, so that the next sync records history, soft deletes and api_field_changes (0 = never)")
+	fs.BoolVar(&f.opts.NoManageUsers, "no-manage-users", false, "the user lacks MANAGE_USERS and SUPER_USER: the users listing answers 403")
+	fs.BoolVar(&f.opts.NoAuditLogAccess, "no-audit-log-access", false, "the user lacks Audit log access: the audit log search answers 403")
+	fs.Var((*stringList)(&f.opts.NoWEMAccess), "no-wem-access", "a sub-account without WEM Access, whose reporting endpoints answer 403 (repeatable)")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	return cmd
 }

@@ -138,6 +138,7 @@ Commands:
   run           daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics
   migrate       apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations
   status        show the last runs and per-entity counts and freshness from the database
+  check         check the config, database and API access a sync needs (run it before the first sync)
   demo          start a fake Engage Voice API with a generated tenant and sync it
   fake-engage   serve the fake Engage Voice + RingCentral API standalone
   config        print the effective configuration with secrets masked
@@ -221,7 +222,7 @@ func newRoot(a *app) *cobra.Command {
 		},
 	})
 	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
-		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a))
+		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newCheckCmd(a))
 	root.AddCommand(newHealthcheckCmd(a))
 	return root
 }

@@ -1,0 +1,331 @@
+package engagefake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The audit log search and the integration reporting API (the aggregate statistics), as the
+// reporting facts describe them. The generated tenant has no history yet: every window is
+// empty, so both answer [] once the request is valid.
+
+// Limits of the aggregate-statistics requests.
+const (
+	statsMaxWindow   = 3 * time.Hour   // endDate within 3 hours of startDate (10800 s)
+	statsMinDelay    = 5 * time.Minute // a window must end at least 5 minutes before now
+	statsDateLayout  = "2006-01-02 15:04:05"
+	maxRequestBody   = 1 << 20
+	auditMaxBodyText = 200
+)
+
+// reportingRoute classifies the integration reporting paths (the segments after
+// /voice/api/cx/integration/v1/accounts/): {rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats.
+func reportingRoute(rest string, unknown route) route {
+	parts := strings.Split(rest, "/")
+	for i, seg := range parts {
+		v, err := url.PathUnescape(seg)
+		if err != nil {
+			return unknown
+		}
+		parts[i] = v
+	}
+	if len(parts) == 4 && parts[0] != "" && parts[1] == "sub-accounts" && parts[2] != "" && parts[3] == "agg-queue-stats" {
+		return route{endpoint: EndpointQueueStats, accountID: parts[2], arg: parts[0]}
+	}
+	return unknown
+}
+
+// readObject reads a request's JSON object body into v; on failure it answers 400 and returns
+// false.
+func (s *Server) readObject(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	if err == nil {
+		body = bytes.TrimSpace(body)
+		if len(body) == 0 || body[0] != '{' {
+			err = fmt.Errorf("expected a JSON object")
+		} else {
+			err = json.Unmarshal(body, v)
+		}
+	}
+	if err != nil {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "unreadable request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// auditSearch is the AuditLogSearchCriteria request object.
+type auditSearch struct {
+	AccountID           *json.RawMessage `json:"accountId"`
+	StartDateTime       *string          `json:"startDateTime"`
+	EndDateTime         *string          `json:"endDateTime"`
+	StartDateTimeAsUnix *int64           `json:"startDateTimeAsUnix"`
+	EndDateTimeAsUnix   *int64           `json:"endDateTimeAsUnix"`
+	AuditActions        []string         `json:"auditActions"`
+	AscOrDesc           *string          `json:"ascOrDesc"`
+}
+
+// handleAuditSearch serves PUT /voice/api/v1/admin/auditLogs/search.
+func (s *Server) handleAuditSearch(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPut {
+		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use PUT")
+		return
+	}
+	if s.opts.NoAuditLogAccess {
+		s.engageError(w, r, http.StatusForbidden, "Forbidden", "the user lacks the Audit log access permission")
+		return
+	}
+	var q auditSearch
+	if !s.readObject(w, r, &q) {
+		return
+	}
+	bad := func(details string) { s.engageError(w, r, http.StatusBadRequest, "Bad Request", details) }
+	accountID := ""
+	if q.AccountID != nil {
+		accountID = jsonIDText(*q.AccountID)
+	}
+	if accountID == "" {
+		bad("accountId is required")
+		return
+	}
+	start, err := auditBound("startDateTime", q.StartDateTime, q.StartDateTimeAsUnix)
+	if err != nil {
+		bad(err.Error())
+		return
+	}
+	end, err := auditBound("endDateTime", q.EndDateTime, q.EndDateTimeAsUnix)
+	if err != nil {
+		bad(err.Error())
+		return
+	}
+	for _, a := range q.AuditActions {
+		if !slices.Contains([]string{"CREATE", "UPDATE", "DELETE"}, a) {
+			bad(fmt.Sprintf("auditActions: unknown action %q (expected CREATE, UPDATE or DELETE)", a))
+			return
+		}
+	}
+	if q.AscOrDesc != nil && *q.AscOrDesc != "ASCENDING" && *q.AscOrDesc != "DESCENDING" {
+		bad("ascOrDesc must be ASCENDING or DESCENDING")
+		return
+	}
+	s.tmu.RLock()
+	known := s.tenant.SubAccount(accountID) != nil
+	s.tmu.RUnlock()
+	if !known { // [I] as the listings answer an unknown account
+		s.engageError(w, r, http.StatusNotFound, "Not Found", "account "+accountID+" not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, auditEntries(accountID, start, end))
+}
+
+// auditEntries renders the audit log entries of a sub-account created in [start, end) ([I] the
+// documents do not say whether the bounds are inclusive). The generated tenant has no admin
+// history yet, so every window is empty.
+func auditEntries(string, time.Time, time.Time) []byte { return []byte("[]") }
+
+// jsonIDText is an id sent as a JSON string or number, as text ("" for anything else).
+func jsonIDText(raw json.RawMessage) string {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return strings.TrimSpace(str)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// auditDateLayouts are the ISO-8601 forms with an explicit offset the audit search reads.
+var auditDateLayouts = []string{
+	"2006-01-02T15:04:05.000-07:00", "2006-01-02T15:04:05-07:00",
+	"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700",
+}
+
+// auditBound reads one bound of the audit search: an ISO-8601 date with an explicit offset
+// (the "Z" suffix is refused, as the API does), else the *AsUnix milliseconds.
+func auditBound(name string, iso *string, unixMillis *int64) (time.Time, error) {
+	if iso == nil {
+		if unixMillis == nil {
+			return time.Time{}, fmt.Errorf("%s (or %sAsUnix) is required", name, name)
+		}
+		return time.UnixMilli(*unixMillis), nil
+	}
+	v := strings.TrimSpace(*iso)
+	if strings.HasSuffix(v, "Z") || strings.HasSuffix(v, "z") {
+		return time.Time{}, fmt.Errorf("%s: the Z suffix is not supported; give an explicit UTC offset like 2025-11-20T00:00:00.000-08:00", name)
+	}
+	for _, l := range auditDateLayouts {
+		if t, err := time.Parse(l, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%s: %q is not an ISO-8601 date with an explicit UTC offset like 2025-11-20T00:00:00.000-08:00",
+		name, cut(v))
+}
+
+// cut shortens a value sent for an error message.
+func cut(s string) string {
+	if len(s) <= auditMaxBodyText {
+		return s
+	}
+	return s[:auditMaxBodyText] + "..."
+}
+
+// statsParams is the AggregatedIntegrationParams request object.
+type statsParams struct {
+	StartDate    *string          `json:"startDate"`
+	EndDate      *string          `json:"endDate"`
+	TimeInterval *json.RawMessage `json:"timeInterval"`
+	TimeZone     *string          `json:"timeZone"`
+	OutputFormat *string          `json:"outputFormat"`
+}
+
+// handleStats serves POST .../accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rt route) {
+	if r.Method != http.MethodPost {
+		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use POST")
+		return
+	}
+	if status, details := s.statsAccount(rt.arg, rt.accountID); status != http.StatusOK {
+		s.engageError(w, r, status, http.StatusText(status), details)
+		return
+	}
+	if slices.Contains(s.opts.NoWEMAccess, rt.accountID) {
+		s.engageError(w, r, http.StatusForbidden, "Forbidden", "WEM Access is not enabled for sub-account "+rt.accountID)
+		return
+	}
+	var p statsParams
+	if !s.readObject(w, r, &p) {
+		return
+	}
+	if details := s.checkStatsParams(p); details != "" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", details)
+		return
+	}
+	writeJSON(w, http.StatusOK, []byte("[]"))
+}
+
+// statsAccount checks the path's accounts: the sub-account must exist and rcAccountID must be
+// its main account's RingCentral account id (the generated rcAccountId). [I] The documents do not say what a wrong id gets; the fake
+// answers 404, as the listings answer an unknown account, so a client that sends an Engage id
+// where the RingCentral one belongs fails loudly.
+func (s *Server) statsAccount(rcAccountID, subAccountID string) (int, string) {
+	s.tmu.RLock()
+	defer s.tmu.RUnlock()
+	t := s.tenant
+	sa := t.SubAccount(subAccountID)
+	if sa == nil {
+		return http.StatusNotFound, "sub-account " + subAccountID + " not found"
+	}
+	m := t.mainByID[sa.MainAccountID]
+	if m == nil {
+		return http.StatusNotFound, "sub-account " + subAccountID + " has no main account"
+	}
+	if t.rcAccountID(m) != rcAccountID {
+		return http.StatusNotFound, "RingCentral account " + rcAccountID + " has no sub-account " + subAccountID
+	}
+	return http.StatusOK, ""
+}
+
+// checkStatsParams validates an aggregate-statistics body; it returns the details of a 400,
+// or "".
+func (s *Server) checkStatsParams(p statsParams) string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"startDate", p.StartDate != nil}, {"endDate", p.EndDate != nil}, {"timeInterval", p.TimeInterval != nil}, {"timeZone", p.TimeZone != nil}} {
+		if !f.set {
+			return f.name + " is required"
+		}
+	}
+	if strings.TrimSpace(*p.TimeZone) == "" {
+		return "timeZone is required"
+	}
+	loc, err := time.LoadLocation(*p.TimeZone)
+	if err != nil {
+		return fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone))
+	}
+	start, err := time.ParseInLocation(statsDateLayout, *p.StartDate, loc)
+	if err != nil {
+		return fmt.Sprintf("startDate: %q is not a date like 2026-03-02 09:00:00", cut(*p.StartDate))
+	}
+	end, err := time.ParseInLocation(statsDateLayout, *p.EndDate, loc)
+	if err != nil {
+		return fmt.Sprintf("endDate: %q is not a date like 2026-03-02 12:00:00", cut(*p.EndDate))
+	}
+	var interval int64
+	if err := json.Unmarshal(*p.TimeInterval, &interval); err != nil || interval < 1 {
+		return "timeInterval must be a positive integer"
+	}
+	if p.OutputFormat != nil && *p.OutputFormat != "CSV" && *p.OutputFormat != "XML" {
+		return "outputFormat must be CSV or XML"
+	}
+	switch {
+	case !end.After(start):
+		return "endDate must be after startDate"
+	case end.Sub(start) > statsMaxWindow:
+		return "endDate must be within 3 hours (10800 seconds) of startDate"
+	case end.After(s.opts.Now().Add(-statsMinDelay)):
+		return "endDate must be at least 5 minutes before the current time"
+	}
+	return ""
+}
+
+// LiveRCTokens returns how many RingCentral access tokens this server issued that are neither
+// revoked nor expired: 0 once every client that logged in has revoked its token.
+func (s *Server) LiveRCTokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	n := 0
+	for _, t := range s.rcAccess {
+		if !t.revoked && now.Before(t.expires) {
+			n++
+		}
+	}
+	return n
+}
+
+// handleRCAccount serves GET /restapi/v1.0/account/~: the RingCentral account of the token's
+// user, {uri, id, status}; id is the first main account's RingCentral account id (the
+// generated rcAccountId), [I] sent as a number, as RingCentral's account ids are (the facts say
+// only that the answer's id is the rcAccountId). A token that is not a live RingCentral access
+// token: 401.
+func (s *Server) handleRCAccount(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		rcError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed", "CMN-405")
+		return
+	}
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	rc := s.rcAccess[tok]
+	valid := tok != "" && rc != nil && !rc.revoked && s.opts.Now().Before(rc.expires)
+	s.mu.Unlock()
+	if !valid {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		rcError(w, http.StatusUnauthorized, "invalid_token", "Invalid token", "TokenInvalid")
+		return
+	}
+	s.tmu.RLock()
+	id := ""
+	if len(s.tenant.MainAccounts) > 0 {
+		id = s.tenant.rcAccountID(s.tenant.MainAccounts[0])
+	}
+	s.tmu.RUnlock()
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		rcError(w, http.StatusNotFound, "not_found", "Account not found", "CMN-102")
+		return
+	}
+	d := doc{{"uri", "https://platform.ringcentral.com/restapi/v1.0/account/" + id}, {"id", n}, {"status", "Confirmed"}}
+	writeJSON(w, http.StatusOK, appendJSON(nil, d))
+}
