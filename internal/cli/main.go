@@ -140,6 +140,7 @@ Commands:
   demo          start a fake Engage Voice API with a generated tenant and sync it
   fake-engage   serve the fake Engage Voice + RingCentral API standalone
   config        print the effective configuration with secrets masked
+  tables        describe every table, view and column, and the API endpoint each entity reads
 
 Global flags:
   --config FILE   YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
@@ -219,7 +220,7 @@ func newRoot(a *app) *cobra.Command {
 		},
 	})
 	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
-		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a))
+		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newTablesCmd(a))
 	return root
 }
 
