@@ -322,13 +322,13 @@ func fixedRelations() []Relation {
 }
 
 // CommentsSQL renders the statements that set the comment of every relation rels lists and of
-// each of its columns to its Doc; clear sets them to NULL instead (a migration's Down, back to
+// each of its columns to its Doc; blank sets them to NULL instead (a migration's Down, back to
 // before CommentsSince). The names are unqualified: the migrations run with search_path set
 // to the target schema, so the text serves any schema.
-func CommentsSQL(rels []Relation, clear bool) string {
+func CommentsSQL(rels []Relation, blank bool) string {
 	var b strings.Builder
 	text := func(doc string) string {
-		if clear {
+		if blank {
 			return "NULL"
 		}
 		return quoteLiteral(doc)

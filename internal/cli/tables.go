@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -199,47 +200,50 @@ func tablesText(doc tablesDoc) string {
 		len(doc.Entities), len(doc.Tables))
 	for _, t := range doc.Tables {
 		fmt.Fprintf(&b, "\n%s (%s)\n  %s\n", t.Name, kindText(t.Kind), t.Description)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		var e *tablesEntity
-		if t.Entity != nil {
+		if t.Entity != nil && t.Kind == string(db.KindEntity) {
 			e = doc.entity(*t.Entity)
 		}
-		if e != nil && t.Kind == string(db.KindEntity) {
-			fmt.Fprintf(tw, "  reads\t%s (one request per %s)\n", e.Endpoint, e.Per)
+		var facts []string
+		if e != nil {
+			facts = append(facts, fmt.Sprintf("  reads\t%s (one request per %s)\n", e.Endpoint, e.Per))
 			if len(e.After) > 0 {
-				fmt.Fprintf(tw, "  after\t%s\n", strings.Join(e.After, ", "))
+				facts = append(facts, fmt.Sprintf("  after\t%s\n", strings.Join(e.After, ", ")))
 			}
 			if len(e.Implies) > 0 {
-				fmt.Fprintf(tw, "  implies\t%s (a run of %s lists and publishes them too)\n", strings.Join(e.Implies, ", "), e.Name)
+				facts = append(facts, fmt.Sprintf("  implies\t%s (a run of %s lists and publishes them too)\n", strings.Join(e.Implies, ", "), e.Name))
 			}
-			fmt.Fprintf(tw, "  scope\t%s\n  history\t%s\n  since\tmigration %d\n", scopeText(e.Scope), e.HistoryTable, e.SinceMigration)
+			facts = append(facts, fmt.Sprintf("  scope\t%s\n", scopeText(e.Scope)), fmt.Sprintf("  history\t%s\n", e.HistoryTable),
+				fmt.Sprintf("  since\tmigration %d\n", e.SinceMigration))
 		}
 		if t.Key != nil {
-			fmt.Fprintf(tw, "  key\t%s\n", strings.Join(t.Key, ", "))
+			facts = append(facts, fmt.Sprintf("  key\t%s\n", strings.Join(t.Key, ", ")))
 		}
-		_ = tw.Flush() // a strings.Builder does not fail
+		aligned(&b, facts)
 		b.WriteString("\n")
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		withFrom := e != nil && t.Kind == string(db.KindEntity)
-		if withFrom {
-			fmt.Fprintf(tw, "  COLUMN\tTYPE\tFROM THE API\tMEANING\n")
-		} else {
-			fmt.Fprintf(tw, "  COLUMN\tTYPE\tMEANING\n")
+		cols := []string{"  COLUMN\tTYPE\tMEANING\n"}
+		if e != nil {
+			cols = []string{"  COLUMN\tTYPE\tFROM THE API\tMEANING\n"}
 		}
 		for _, c := range t.Columns {
-			if withFrom {
-				from := e.from(c.Name)
-				if from == "" {
-					from = "-"
-				}
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Name, c.Type, from, c.Description)
-			} else {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, c.Type, c.Description)
+			if e == nil {
+				cols = append(cols, fmt.Sprintf("  %s\t%s\t%s\n", c.Name, c.Type, c.Description))
+				continue
 			}
+			cols = append(cols, fmt.Sprintf("  %s\t%s\t%s\t%s\n", c.Name, c.Type, cmp.Or(e.from(c.Name), "-"), c.Description))
 		}
-		_ = tw.Flush()
+		aligned(&b, cols)
 	}
 	return b.String()
+}
+
+// aligned writes lines of tab-separated cells to b, the cells of each column aligned.
+func aligned(b *strings.Builder, lines []string) {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, l := range lines {
+		_, _ = io.WriteString(tw, l) // a strings.Builder does not fail
+	}
+	_ = tw.Flush()
 }
 
 // kindText names a relation kind for people.
