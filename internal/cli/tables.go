@@ -98,7 +98,7 @@ func tablesOf(sel []entity.Name) tablesDoc {
 	picked := func(d *entity.Desc) bool { return sel == nil || slices.Contains(sel, d.Name) }
 	for _, d := range entity.All() {
 		if picked(d) {
-			doc.Entities = append(doc.Entities, entityOf(d))
+			doc.Entities = append(doc.Entities, tablesEntityOf(d))
 		}
 	}
 	for _, r := range db.Relations() {
@@ -123,8 +123,8 @@ func tablesOf(sel []entity.Name) tablesDoc {
 	return doc
 }
 
-// entityOf describes entity d.
-func entityOf(d *entity.Desc) tablesEntity {
+// tablesEntityOf describes entity d.
+func tablesEntityOf(d *entity.Desc) tablesEntity {
 	e := tablesEntity{Name: string(d.Name), Table: string(d.Name), HistoryTable: string(d.Name) + "_history",
 		Description: d.Doc, Scope: entity.ScopeAll, Endpoint: d.Listing.Path, Per: d.Listing.Per,
 		After: []string{}, Implies: []string{}, SinceMigration: d.Since}
@@ -185,8 +185,8 @@ func (e *tablesEntity) from(name string) string {
 	return ""
 }
 
-// scopeText says how an entity's rows divide into scopes.
-func scopeText(scope string) string {
+// tablesScope says how an entity's rows divide into scopes.
+func tablesScope(scope string) string {
 	if scope == entity.ScopeAll {
 		return "one scope per run"
 	}
@@ -196,10 +196,10 @@ func scopeText(scope string) string {
 // tablesText is the listing `syncer tables` prints: each relation, its facts and its columns.
 func tablesText(doc tablesDoc) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The tables and views evsync writes in its schema (database.schema, default engage): %d entities, %d relations.\n",
-		len(doc.Entities), len(doc.Tables))
+	fmt.Fprintf(&b, "The tables and views evsync writes in its schema (database.schema, default engage): %s, %s.\n",
+		tablesCount(len(doc.Entities), "entity", "entities"), tablesCount(len(doc.Tables), "relation", "relations"))
 	for _, t := range doc.Tables {
-		fmt.Fprintf(&b, "\n%s (%s)\n  %s\n", t.Name, kindText(t.Kind), t.Description)
+		fmt.Fprintf(&b, "\n%s (%s)\n  %s\n", t.Name, tablesKind(t.Kind), t.Description)
 		var e *tablesEntity
 		if t.Entity != nil && t.Kind == string(db.KindEntity) {
 			e = doc.entity(*t.Entity)
@@ -213,13 +213,13 @@ func tablesText(doc tablesDoc) string {
 			if len(e.Implies) > 0 {
 				facts = append(facts, fmt.Sprintf("  implies\t%s (a run of %s lists and publishes them too)\n", strings.Join(e.Implies, ", "), e.Name))
 			}
-			facts = append(facts, fmt.Sprintf("  scope\t%s\n", scopeText(e.Scope)), fmt.Sprintf("  history\t%s\n", e.HistoryTable),
+			facts = append(facts, fmt.Sprintf("  scope\t%s\n", tablesScope(e.Scope)), fmt.Sprintf("  history\t%s\n", e.HistoryTable),
 				fmt.Sprintf("  since\tmigration %d\n", e.SinceMigration))
 		}
 		if t.Key != nil {
 			facts = append(facts, fmt.Sprintf("  key\t%s\n", strings.Join(t.Key, ", ")))
 		}
-		aligned(&b, facts)
+		tablesAligned(&b, facts)
 		b.WriteString("\n")
 		cols := []string{"  COLUMN\tTYPE\tMEANING\n"}
 		if e != nil {
@@ -232,13 +232,21 @@ func tablesText(doc tablesDoc) string {
 			}
 			cols = append(cols, fmt.Sprintf("  %s\t%s\t%s\t%s\n", c.Name, c.Type, cmp.Or(e.from(c.Name), "-"), c.Description))
 		}
-		aligned(&b, cols)
+		tablesAligned(&b, cols)
 	}
 	return b.String()
 }
 
-// aligned writes lines of tab-separated cells to b, the cells of each column aligned.
-func aligned(b *strings.Builder, lines []string) {
+// tablesCount writes n and the noun: "1 entity", "12 entities".
+func tablesCount(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// tablesAligned writes lines of tab-separated cells to b, the cells of each column aligned.
+func tablesAligned(b *strings.Builder, lines []string) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, l := range lines {
 		_, _ = io.WriteString(tw, l) // a strings.Builder does not fail
@@ -246,8 +254,8 @@ func aligned(b *strings.Builder, lines []string) {
 	_ = tw.Flush()
 }
 
-// kindText names a relation kind for people.
-func kindText(kind string) string {
+// tablesKind names a relation kind for people.
+func tablesKind(kind string) string {
 	switch db.RelationKind(kind) {
 	case db.KindEntity:
 		return "entity table"
@@ -261,11 +269,11 @@ func kindText(kind string) string {
 	return kind
 }
 
-// mdCell is s as a Markdown table cell: its pipes escaped.
-func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// tablesCell is s as a Markdown table cell: its pipes escaped.
+func tablesCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// mdKey writes a key as docs/schema.md does: `a`, or `(a, b)`.
-func mdKey(key []string) string {
+// tablesKey writes a key as docs/schema.md does: `a`, or `(a, b)`.
+func tablesKey(key []string) string {
 	switch len(key) {
 	case 0:
 		return ""
@@ -293,13 +301,13 @@ func tablesMarkdown(doc tablesDoc) string {
 			for i, n := range e.Implies {
 				implies[i] = "`" + n + "`"
 			}
-			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | `%s` (%s) | %s | %s |\n", e.Name, e.Table, mdKey(e.Key), e.Endpoint, e.Per,
+			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | `%s` (%s) | %s | %s |\n", e.Name, e.Table, tablesKey(e.Key), e.Endpoint, e.Per,
 				strings.Join(after, ", "), strings.Join(implies, ", "))
 		}
 	}
 	b.WriteString("\n## Tables and views\n\n| table | kind | key | what it holds |\n|---|---|---|---|\n")
 	for _, t := range doc.Tables {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", t.Name, t.Name, t.Kind, mdKey(t.Key), mdCell(t.Description))
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", t.Name, t.Name, t.Kind, tablesKey(t.Key), tablesCell(t.Description))
 	}
 	for _, t := range doc.Tables {
 		fmt.Fprintf(&b, "\n### `%s`\n\n%s\n\n", t.Name, t.Description)
@@ -309,7 +317,7 @@ func tablesMarkdown(doc tablesDoc) string {
 		}
 		if e != nil {
 			fmt.Fprintf(&b, "Entity `%s`, %s: reads `%s`, one request per %s. History in [`%s`](#%s); since migration %d.\n\n",
-				e.Name, scopeText(e.Scope), e.Endpoint, e.Per, e.HistoryTable, e.HistoryTable, e.SinceMigration)
+				e.Name, tablesScope(e.Scope), e.Endpoint, e.Per, e.HistoryTable, e.HistoryTable, e.SinceMigration)
 			b.WriteString("| column | type | meaning | from the API |\n|---|---|---|---|\n")
 		} else {
 			b.WriteString("| column | type | meaning |\n|---|---|---|\n")
@@ -320,9 +328,9 @@ func tablesMarkdown(doc tablesDoc) string {
 				name += " (key)"
 			}
 			if e != nil {
-				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, c.Type, mdCell(c.Description), mdCell(e.from(c.Name)))
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, c.Type, tablesCell(c.Description), tablesCell(e.from(c.Name)))
 			} else {
-				fmt.Fprintf(&b, "| %s | %s | %s |\n", name, c.Type, mdCell(c.Description))
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", name, c.Type, tablesCell(c.Description))
 			}
 		}
 	}

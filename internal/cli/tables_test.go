@@ -32,12 +32,9 @@ func tablesJSON(t *testing.T, args ...string) tablesDoc {
 	return doc
 }
 
-// relColumn is a column of a migrated relation: name, type, and its comment.
-type relColumn struct{ Name, Type, Comment string }
-
-// migratedRelations reads every table and view of schema: its comment, its primary key and its
+// tablesMigrated reads every table and view of schema: its comment, its primary key and its
 // columns in order.
-func migratedRelations(t *testing.T, q dbtest.Querier, schema string) map[string]tablesRelation {
+func tablesMigrated(t *testing.T, q dbtest.Querier, schema string) map[string]tablesRelation {
 	t.Helper()
 	rows, err := q.Query(t.Context(), `
 SELECT c.relname::text, coalesce(obj_description(c.oid, 'pg_class'), ''),
@@ -93,7 +90,7 @@ func TestTablesJSONIsTheMigratedSchema(t *testing.T) {
 	}
 
 	pool, schema := dbtest.New(t)
-	migrated := migratedRelations(t, pool, schema)
+	migrated := tablesMigrated(t, pool, schema)
 	listed := map[string]tablesRelation{}
 	for _, r := range doc.Tables {
 		listed[r.Name] = r
@@ -241,9 +238,9 @@ func TestTablesMarkdownIsTheDoc(t *testing.T) {
 	}
 }
 
-// mdRows reads the rows of the first Markdown table after heading in text: the first
+// tablesMDRows reads the rows of the first Markdown table after heading in text: the first
 // backquoted word of the first cell, and the second cell.
-func mdRows(t *testing.T, text, heading string) map[string]string {
+func tablesMDRows(t *testing.T, text, heading string) map[string]string {
 	t.Helper()
 	_, section, ok := strings.Cut(text, "\n"+heading+"\n")
 	if !ok {
@@ -279,7 +276,7 @@ func TestTablesMarkdownAgreesWithTheSchemaDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	schemaDoc := string(b)
-	doc := mdRows(t, schemaDoc, "## Tables")
+	doc := tablesMDRows(t, schemaDoc, "## Tables")
 	type row struct{ kind, key string }
 	dict := map[string]row{}
 	for line := range strings.SplitSeq(tablesMarkdown(tablesOf(nil)), "\n") {
