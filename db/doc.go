@@ -42,4 +42,8 @@
 // changed_columns = the table columns whose values differ, raw included). The current version
 // (valid_to IS NULL) keeps raw NULL: its object is the entity row's raw, and is copied into
 // the history row when the version is superseded. So each object is stored once.
+//
+// The data dictionary: Relations describes every table and view the migrations create, column
+// by column (catalog.go: what each holds, from the entity descriptions and db's own text), for
+// `syncer tables`; CommentsSQL renders it as the schema's comments, which the migrations set.
 package db

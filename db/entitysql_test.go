@@ -14,7 +14,8 @@ import (
 )
 
 // TestEntityListSQLGolden pins the SQL that lists every entity, as rendered from the current
-// registry, in testdata/entity_views.golden and testdata/entity_checks.golden.
+// registry, in testdata/entity_views.golden and testdata/entity_checks.golden, and the comments
+// of the schema's relations and columns in testdata/comments.golden.
 func TestEntityListSQLGolden(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -22,6 +23,7 @@ func TestEntityListSQLGolden(t *testing.T) {
 	}{
 		{"entity_views", EntityViewsSQL(entity.All())},
 		{"entity_checks", EntityChecksSQL(entity.All(), false)},
+		{"comments", CommentsSQL(Relations(), false)},
 	}
 	for _, tt := range tests {
 		path := filepath.Join("testdata", tt.name+".golden")

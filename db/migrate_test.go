@@ -112,8 +112,15 @@ func TestMigrateDownGuards(t *testing.T) {
 				defer lock.Release()
 			}
 			// The drift tables and the configuration entities' tables are empty, and the
-			// views steps drop no table: no rows are at stake until the first migration's.
+			// comments and views steps drop no table: no rows are at stake until the first
+			// migration's.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			if err == nil {
+				if diff := cmp.Diff(&db.DownPlan{Version: 6, Path: "00006_comment_schema.sql"}, plan); diff != "" {
+					t.Errorf("comments step (-want +got):\n%s", diff)
+				}
+				plan, err = db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			}
 			if err == nil {
 				if plan.Version != 5 || plan.Rows() != 0 || len(plan.Tables) != 2 {
 					t.Errorf("drift step: version %d, %d rows in %d tables, want 5, 0, 2", plan.Version, plan.Rows(), len(plan.Tables))

@@ -143,6 +143,7 @@ Commands:
   fake-engage   serve the fake Engage Voice + RingCentral API standalone
   config        print the effective configuration with secrets masked
   healthcheck   ask a running daemon's /readyz; exit 0 when ready (for container healthchecks)
+  tables        describe every table, view and column, and the API endpoint each entity reads
 
 Global flags:
   --config FILE   YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
@@ -222,7 +223,7 @@ func newRoot(a *app) *cobra.Command {
 		},
 	})
 	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
-		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newCheckCmd(a))
+		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newCheckCmd(a), newTablesCmd(a))
 	root.AddCommand(newHealthcheckCmd(a))
 	return root
 }

@@ -73,6 +73,9 @@ type Column struct {
 	// From says how the value is read from the API object: its field ("gateName"), or where
 	// else it comes from ("the listing's sub-account").
 	From string
+	// Doc is what the column holds, in a sentence for its users: the database's comment on
+	// the column and `syncer tables` show it.
+	Doc string
 }
 
 // ScopeRule says how an entity's rows divide into scopes (the unit that completes, fails and
@@ -93,6 +96,9 @@ const ScopeAll = "all"
 // Desc describes one entity.
 type Desc struct {
 	Name Name
+	// Doc is what the entity's table holds, in a sentence for its users: the database's
+	// comment on the table and `syncer tables` show it.
+	Doc string
 	// Key is the primary key: a text part first when there is one (the sub-account id of a
 	// PerSubAccount entity), then up to two bigint parts.
 	Key     []Column
@@ -196,115 +202,135 @@ func (l *Listing) Under(a *Listing) bool {
 }
 
 func subAccountKey() Column {
-	return Column{Name: "sub_account_id", Kind: Text, From: "the listing's sub-account (accountId)"}
+	return Column{Name: "sub_account_id", Kind: Text, From: "the listing's sub-account (accountId)",
+		Doc: "The sub-account the row belongs to (sub_accounts.sub_account_id)."}
 }
 
 // descs is every entity in fetch and publish order (parents before children).
 var descs = []*Desc{
 	{Name: Accounts, Since: 1, Scope: OneScope, Listing: ListAccounts,
-		Key: []Column{{"main_account_id", Text, "mainAccountId"}},
+		Doc: "Main accounts: one row per main account that the accounts listing's sub-accounts belong to.",
+		Key: []Column{{"main_account_id", Text, "mainAccountId", "The main account's id."}},
 		Columns: []Column{
-			{"name", Text, "mainAccountName, else mainAccount.mainAccountName"},
-			{"rc_account_id", Text, "mainAccount.rcAccountId"},
+			{"name", Text, "mainAccountName, else mainAccount.mainAccountName", "The main account's name."},
+			{"rc_account_id", Text, "mainAccount.rcAccountId", "The RingCentral account the main account belongs to."},
 		},
 		// The row's API object is the sub-account's nested mainAccount.
 		Fields: map[string][]string{"name": {"mainAccountName"}, "rc_account_id": {"rcAccountId"}}},
 	{Name: SubAccounts, Since: 1, Scope: OneScope, Listing: ListAccounts, Implies: []Name{Accounts},
-		Key: []Column{{"sub_account_id", Text, "accountId"}},
+		Doc: "Sub-accounts: one row per account the accounts listing returns.",
+		Key: []Column{{"sub_account_id", Text, "accountId", "The sub-account's id (the API's accountId)."}},
 		Columns: []Column{
-			{"main_account_id", Text, "mainAccountId"},
-			{"name", Text, "accountName"},
-			{"archived", Bool, "archivedAccount"},
-			{"start_date", Time, "startDate"},
-			{"end_date", Time, "endDate"},
+			{"main_account_id", Text, "mainAccountId", "The main account it belongs to (accounts.main_account_id)."},
+			{"name", Text, "accountName", "The sub-account's name."},
+			{"archived", Bool, "archivedAccount", "Whether the sub-account is archived."},
+			{"start_date", Time, "startDate", "When the sub-account starts."},
+			{"end_date", Time, "endDate", "When the sub-account ends."},
 		}},
 	{Name: Users, Since: 1, Scope: OneScope, Listing: ListUsers,
-		Key: []Column{{"user_id", Int, "userId"}},
+		Doc: "Admin users: one row per user of the user hierarchy, flattened.",
+		Key: []Column{{"user_id", Int, "userId", "The user's id."}},
 		Columns: []Column{
-			{"parent_user_id", Int, "the hierarchy: the last id of parentPath, or the user whose children hold it"},
-			{"user_name", Text, "userName"},
-			{"first_name", Text, "firstName"},
-			{"last_name", Text, "lastName"},
-			{"full_name", Text, "fullName"},
-			{"enabled", Bool, "enabled"},
-			{"root_user", Bool, "rootUser"},
-			{"rc_user_id", Int, "rcUserId"},
-			{"rc_account_id", Text, "rcAccountId"},
-			{"roles", TextArray, "roles[].roleType"},
-			{"created_at", Time, "creationDate"},
+			{"parent_user_id", Int, "the hierarchy: the last id of parentPath, or the user whose children hold it",
+				"The user above this one in the hierarchy (users.user_id); NULL for a root user."},
+			{"user_name", Text, "userName", "The user's login name."},
+			{"first_name", Text, "firstName", "The user's first name."},
+			{"last_name", Text, "lastName", "The user's last name."},
+			{"full_name", Text, "fullName", "The user's full name."},
+			{"enabled", Bool, "enabled", "Whether the user is enabled."},
+			{"root_user", Bool, "rootUser", "Whether the user is a root user of the hierarchy."},
+			{"rc_user_id", Int, "rcUserId", "The RingCentral user the user is linked to."},
+			{"rc_account_id", Text, "rcAccountId", "The RingCentral account of the user."},
+			{"roles", TextArray, "roles[].roleType", "The user's roles: the roleType of each."},
+			{"created_at", Time, "creationDate", "When the user was created."},
 		},
 		Fields: map[string][]string{"parent_user_id": {"parentPath"}}},
 	{Name: AgentGroups, Since: 1, Scope: PerSubAccount, Listing: ListAgentGroups,
-		Key: []Column{subAccountKey(), {"agent_group_id", Int, "agentGroupId"}},
+		Doc: "Agent groups: one row per agent group of each sub-account.",
+		Key: []Column{subAccountKey(), {"agent_group_id", Int, "agentGroupId", "The agent group's id."}},
 		Columns: []Column{
-			{"name", Text, "groupName"},
-			{"is_default", Bool, "isDefault"},
+			{"name", Text, "groupName", "The agent group's name."},
+			{"is_default", Bool, "isDefault", "Whether it is the sub-account's default agent group."},
 		}},
 	{Name: Agents, Since: 1, Scope: PerSubAccount, Listing: ListAgents, Implies: []Name{AgentGroups},
-		Key: []Column{subAccountKey(), {"agent_id", Int, "agentId"}},
+		Doc: "Agents: one row per agent of each sub-account, listed per agent group.",
+		Key: []Column{subAccountKey(), {"agent_id", Int, "agentId", "The agent's id."}},
 		Columns: []Column{
-			{"agent_group_id", Int, "the group the agent is listed under"},
-			{"username", Text, "username"},
-			{"first_name", Text, "firstName"},
-			{"last_name", Text, "lastName"},
-			{"email", Text, "email"},
-			{"agent_type", Text, "agentType"},
-			{"is_active", Bool, "isActive (boolean or 0/1), else active"},
-			{"rc_user_id", Int, "rcUserId"},
-			{"created_at", Time, "createdOn"},
-			{"last_login_at", Time, "lastLoginDate"},
+			{"agent_group_id", Int, "the group the agent is listed under", "The agent group the agent is in (agent_groups.agent_group_id)."},
+			{"username", Text, "username", "The agent's login name."},
+			{"first_name", Text, "firstName", "The agent's first name."},
+			{"last_name", Text, "lastName", "The agent's last name."},
+			{"email", Text, "email", "The agent's email address."},
+			{"agent_type", Text, "agentType", "The agent's type as the API names it (AGENT, SUPERVISOR, ...)."},
+			{"is_active", Bool, "isActive (boolean or 0/1), else active", "Whether the agent is active."},
+			{"rc_user_id", Int, "rcUserId", "The RingCentral user the agent is linked to."},
+			{"created_at", Time, "createdOn", "When the agent was created."},
+			{"last_login_at", Time, "lastLoginDate", "When the agent last logged in; NULL when never."},
 		},
 		Fields: map[string][]string{"is_active": {"isActive", "active"}}},
 	{Name: QueueGroups, Since: 4, Scope: PerSubAccount, Listing: ListGateGroups,
-		Key: []Column{subAccountKey(), {"queue_group_id", Int, "gateGroupId"}},
+		Doc: "Queue groups (the API's gate groups): one row per queue group of each sub-account.",
+		Key: []Column{subAccountKey(), {"queue_group_id", Int, "gateGroupId", "The queue group's id (the API's gateGroupId)."}},
 		Columns: []Column{
-			{"name", Text, "groupName"},
-			{"created_at", Time, "createdOn"},
+			{"name", Text, "groupName", "The queue group's name."},
+			{"created_at", Time, "createdOn", "When the queue group was created."},
 		}},
 	{Name: Queues, Since: 4, Scope: PerSubAccount, Listing: ListGateGroups, Implies: []Name{QueueGroups},
-		Key: []Column{subAccountKey(), {"queue_id", Int, "gates[].gateId"}},
+		Doc: "Queues (the API's gates): one row per queue of each queue group.",
+		Key: []Column{subAccountKey(), {"queue_id", Int, "gates[].gateId", "The queue's id (the API's gateId)."}},
 		Columns: []Column{
-			{"queue_group_id", Int, "the queue group whose gates hold it (gateGroupId)"},
-			{"name", Text, "gateName"},
-			{"description", Text, "gateDesc"},
-			{"is_active", Bool, "isActive"},
-			{"priority", Int, "gatePriority"},
-			{"created_at", Time, "createdOn"},
+			{"queue_group_id", Int, "the queue group whose gates hold it (gateGroupId)", "The queue group the queue is in (queue_groups.queue_group_id)."},
+			{"name", Text, "gateName", "The queue's name."},
+			{"description", Text, "gateDesc", "The queue's description."},
+			{"is_active", Bool, "isActive", "Whether the queue is active."},
+			{"priority", Int, "gatePriority", "The queue's priority."},
+			{"created_at", Time, "createdOn", "When the queue was created."},
 		},
 		// The row's API object is the gate itself.
 		Fields: map[string][]string{"queue_id": {"gateId"}}},
 	{Name: Skills, Since: 4, Scope: PerSubAccount, Listing: ListGateGroupSkills, Implies: []Name{QueueGroups},
-		Key: []Column{subAccountKey(), {"queue_group_id", Int, "the queue group listed (gateGroupId)"}, {"skill_id", Int, "skillId"}},
+		Doc: "Skills: one row per skill of each queue group.",
+		Key: []Column{subAccountKey(),
+			{"queue_group_id", Int, "the queue group listed (gateGroupId)", "The queue group the skill belongs to (queue_groups.queue_group_id)."},
+			{"skill_id", Int, "skillId", "The skill's id."}},
 		Columns: []Column{
-			{"name", Text, "skillName"},
-			{"description", Text, "skillDesc"},
-			{"is_active", Bool, "active"},
-			{"created_at", Time, "createdOn"},
+			{"name", Text, "skillName", "The skill's name."},
+			{"description", Text, "skillDesc", "The skill's description."},
+			{"is_active", Bool, "active", "Whether the skill is active."},
+			{"created_at", Time, "createdOn", "When the skill was created."},
 		}},
 	{Name: DialGroups, Since: 4, Scope: PerSubAccount, Listing: ListDialGroups,
-		Key: []Column{subAccountKey(), {"dial_group_id", Int, "dialGroupId"}},
+		Doc: "Dial groups: one row per dial group of each sub-account.",
+		Key: []Column{subAccountKey(), {"dial_group_id", Int, "dialGroupId", "The dial group's id."}},
 		Columns: []Column{
-			{"name", Text, "dialGroupName"},
-			{"description", Text, "dialGroupDesc"},
-			{"dial_mode", Text, "dialMode"},
-			{"is_active", Bool, "isActive"},
+			{"name", Text, "dialGroupName", "The dial group's name."},
+			{"description", Text, "dialGroupDesc", "The dial group's description."},
+			{"dial_mode", Text, "dialMode", "How the dial group dials, as the API names it (PREVIEW, PREDICTIVE, ...)."},
+			{"is_active", Bool, "isActive", "Whether the dial group is active."},
 		}},
 	{Name: Campaigns, Since: 4, Scope: PerSubAccount, Listing: ListDialGroups, Implies: []Name{DialGroups},
-		Key: []Column{subAccountKey(), {"campaign_id", Int, "campaigns[].campaignId"}},
+		Doc: "Campaigns: one row per campaign of each dial group.",
+		Key: []Column{subAccountKey(), {"campaign_id", Int, "campaigns[].campaignId", "The campaign's id."}},
 		Columns: []Column{
-			{"dial_group_id", Int, "the dial group whose campaigns hold it (dialGroupId)"},
-			{"name", Text, "campaignName"},
-			{"description", Text, "campaignDesc"},
-			{"is_active", Bool, "isActive (the API sends 0/1 here)"},
-			{"start_date", Time, "startDate"},
-			{"end_date", Time, "endDate"},
+			{"dial_group_id", Int, "the dial group whose campaigns hold it (dialGroupId)", "The dial group the campaign is in (dial_groups.dial_group_id)."},
+			{"name", Text, "campaignName", "The campaign's name."},
+			{"description", Text, "campaignDesc", "The campaign's description."},
+			{"is_active", Bool, "isActive (the API sends 0/1 here)", "Whether the campaign is active."},
+			{"start_date", Time, "startDate", "When the campaign starts."},
+			{"end_date", Time, "endDate", "When the campaign ends."},
 		},
 		// The row's API object is the campaign itself.
 		Fields: map[string][]string{"campaign_id": {"campaignId"}, "is_active": {"isActive"}}},
 	{Name: AgentQueues, Since: 4, Scope: PerSubAccount, Listing: ListGateAgents, Implies: []Name{Queues},
-		Key: []Column{subAccountKey(), {"queue_id", Int, "the queue listed (gateId)"}, {"agent_id", Int, "agentId"}}},
+		Doc: "Who is assigned to which queue: one row per agent assigned to a queue.",
+		Key: []Column{subAccountKey(),
+			{"queue_id", Int, "the queue listed (gateId)", "The queue (queues.queue_id)."},
+			{"agent_id", Int, "agentId", "The agent assigned to it (agents.agent_id)."}}},
 	{Name: AgentDialGroups, Since: 4, Scope: PerSubAccount, Listing: ListDialGroupAgents, Implies: []Name{DialGroups},
-		Key: []Column{subAccountKey(), {"dial_group_id", Int, "the dial group listed (dialGroupId)"}, {"agent_id", Int, "agentId"}}},
+		Doc: "Who is assigned to which dial group: one row per agent assigned to a dial group.",
+		Key: []Column{subAccountKey(),
+			{"dial_group_id", Int, "the dial group listed (dialGroupId)", "The dial group (dial_groups.dial_group_id)."},
+			{"agent_id", Int, "agentId", "The agent assigned to it (agents.agent_id)."}}},
 }
 
 // All returns every entity's description in fetch and publish order (parents before children).

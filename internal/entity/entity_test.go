@@ -1,6 +1,7 @@
 package entity_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -42,6 +43,9 @@ func TestExpandImplications(t *testing.T) {
 func TestDescriptionsHold(t *testing.T) {
 	t.Parallel()
 	for i, d := range entity.All() {
+		if !isSentence(d.Doc) {
+			t.Errorf("%s: Doc %q is not a sentence (the table's comment in the database)", d.Name, d.Doc)
+		}
 		if len(d.Key) == 0 || len(d.Key) > 3 {
 			t.Errorf("%s: %d key columns", d.Name, len(d.Key))
 		}
@@ -67,8 +71,16 @@ func TestDescriptionsHold(t *testing.T) {
 			if c.From == "" || c.Kind.SQL() == "unknown" {
 				t.Errorf("%s.%s: no source or kind", d.Name, c.Name)
 			}
+			if !isSentence(c.Doc) {
+				t.Errorf("%s.%s: Doc %q is not a sentence (the column's comment in the database)", d.Name, c.Name, c.Doc)
+			}
 		}
 	}
+}
+
+// isSentence reports whether s reads as a sentence: a capital first, a full stop last.
+func isSentence(s string) bool {
+	return s != "" && strings.ToUpper(s[:1]) == s[:1] && strings.HasSuffix(s, ".")
 }
 
 // AsOf is the registry as each migration knew it: the first five entities since the first

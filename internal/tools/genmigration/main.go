@@ -1,13 +1,16 @@
 // Command genmigration writes the next migration of a change to the entity registry
-// (internal/entity): the SQL that lists every entity (the view entity_freshness and the CHECK
-// constraints on the ledger's entity columns), rendered by db from the registry.
+// (internal/entity) or to the schema's data dictionary (db.Relations): the SQL that lists
+// every entity (the view entity_freshness and the CHECK constraints on the ledger's entity
+// columns) and the comments of every table, view and column, rendered by db from the registry.
 //
 //	go run ./internal/tools/genmigration [-dir migrations] <verb_noun>
 //
 // writes <dir>/NNNNN_<verb_noun>.sql, NNNNN being one more than the newest migration there. Its
 // Up section renders the SQL from the registry as it is; its Down section renders it from the
 // registry as of the migration before (entity.AsOf), with the checks NOT VALID when entities go
-// (their rows stay in the ledger). A new entity's description says Since: NNNNN; its tables
+// (their rows stay in the ledger). Comments are not versioned: a Down leaves the current text
+// on the relations that stay (they describe, they hold nothing), except that rolling back the
+// migration that first set them (db.CommentsSince) clears them. A new entity's description says Since: NNNNN; its tables
 // (CREATE TABLE in Up, before the view that reads them; DROP TABLE in Down, after it) are
 // written into the new file by hand. Shipped migrations are never edited: a change to the
 // registry gets a new file.
@@ -121,18 +124,27 @@ func render(version int64, slug string, ds []*entity.Desc) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("-- +goose Up\n")
-	fmt.Fprintf(&b, "-- The SQL that lists every entity, rendered from internal/entity by\n"+
+	fmt.Fprintf(&b, "-- The SQL that lists every entity, and the comments of every table, view and column,\n"+
+		"-- rendered from internal/entity and db's data dictionary by\n"+
 		"-- `go run ./internal/tools/genmigration %s`.\n", slug)
 	if len(added) > 0 {
 		fmt.Fprintf(&b, "-- New entities: %s. Their tables are created before the view that reads them.\n",
 			strings.Join(added, ", "))
 	}
 	b.WriteString("\n" + db.EntityChecksSQL(ds, false) + "\n" + db.EntityViewsSQL(ds))
+	b.WriteString("\n-- The data dictionary: every table, view and column described (psql's \\d+ shows it).\n")
+	b.WriteString(db.CommentsSQL(db.RelationsOf(ds, version), false))
 	b.WriteString("\n-- +goose Down\n")
 	if len(added) > 0 {
 		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
 			"-- the entities rolled back: the checks hold for new rows only. Their tables are dropped after.\n")
 	}
 	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, len(added) > 0))
+	if version-1 < db.CommentsSince {
+		b.WriteString("\n-- No comments before this migration.\n")
+		b.WriteString(db.CommentsSQL(db.RelationsOf(before, version-1), true))
+	} else {
+		b.WriteString("\n" + db.CommentsSQL(db.RelationsOf(before, version-1), false))
+	}
 	return b.String(), nil
 }

@@ -182,3 +182,35 @@ func TestGenerateRefuses(t *testing.T) {
 		t.Errorf("the refused generations wrote files: %v, %v", entries, err)
 	}
 }
+
+// A changed description reaches the schema's comments through the next migration.
+func TestGenerateComments(t *testing.T) {
+	t.Parallel()
+	dir, latest := shippedDir(t)
+	ds := entity.All()
+	first := *ds[0]
+	first.Doc = "Main accounts, described anew: it's quoted."
+	ds[0] = &first
+	if _, err := generate(dir, "update_comments", ds); err != nil {
+		t.Fatal(err)
+	}
+	pool := migrated(t, dir, latest)
+	ctx := t.Context()
+	comment := func() string {
+		var s string
+		if err := pool.QueryRow(ctx, `SELECT obj_description(($1 || '.' || $2)::regclass, 'pg_class')`,
+			dbtest.Schema, string(first.Name)).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := comment(); got == first.Doc {
+		t.Fatalf("the shipped migrations already say %q", got)
+	}
+	if _, err := dbtest.Goose(t, pool, dbtest.Schema, os.DirFS(dir)).Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := comment(); got != first.Doc {
+		t.Errorf("comment on %s after the generated migration = %q, want %q", first.Name, got, first.Doc)
+	}
+}

@@ -1,0 +1,351 @@
+package db
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/evsync/evsync/internal/entity"
+)
+
+// The catalog describes every relation of the schema the migrations create (tables and views)
+// and what each of their columns holds: the data dictionary. An entity's table and its key
+// and typed columns are described by internal/entity (Desc.Doc, Column.Doc); the rest, which
+// db owns (the system columns every entity row has, the history tables, the run ledger, the
+// drift tables and the views), here. `syncer tables` prints it, and the migrations set it as
+// the comments of the tables, views and columns (CommentsSQL), so that psql's \d+ and BI tools
+// show the same text. A test holds the catalog to a migrated schema, column by column, and the
+// comments there to the catalog.
+
+// RelationKind is what a relation of the schema is for.
+type RelationKind string
+
+// The relation kinds.
+const (
+	KindEntity  RelationKind = "entity"  // an entity's table: its rows as the API lists them
+	KindHistory RelationKind = "history" // an entity's history table: one row per version of a row
+	KindLedger  RelationKind = "ledger"  // the runs, the API's fields, the applied migrations
+	KindView    RelationKind = "view"    // a view over the tables
+)
+
+// ColumnRole is what a column of an entity's table is.
+type ColumnRole string
+
+// The column roles.
+const (
+	RoleKey    ColumnRole = "key"    // part of the primary key, read from the API
+	RoleTyped  ColumnRole = "typed"  // a typed column read from the API
+	RoleSystem ColumnRole = "system" // written by evsync: raw, row_hash, first_seen_at, ...
+)
+
+// Relation is one table or view of the schema.
+type Relation struct {
+	Name string
+	Kind RelationKind
+	Doc  string   // what it holds, in a sentence or two: its comment
+	Key  []string // the primary key, in order; nil for a view
+	// Entity is the entity whose table or history table it is; nil for the others.
+	Entity  *entity.Desc
+	Columns []RelColumn // in table order
+	Since   int64       // the migration that created it
+}
+
+// RelColumn is one column of a relation.
+type RelColumn struct {
+	Name string
+	Type string // as PostgreSQL's format_type prints it: "bigint", "timestamp with time zone"
+	Doc  string // what it holds: its comment
+	// Role is the column's part in an entity's table or history table ("" elsewhere).
+	Role ColumnRole
+	// From is, for a key or typed column of an entity's table, how its value is read from the
+	// API object (entity.Column.From).
+	From string
+}
+
+// CommentsSince is the migration that first set the comments: the schema has none before.
+const CommentsSince = 6
+
+// Relations returns every relation of the schema as the latest migration leaves it.
+func Relations() []Relation { return RelationsOf(entity.All(), math.MaxInt64) }
+
+// RelationsOf returns the relations of the schema as migration version leaves it, for the
+// entities ds (entity.AsOf(version), or entity.All() for the latest): for each entity its
+// table and history table, then the ledger tables, then the views.
+func RelationsOf(ds []*entity.Desc, version int64) []Relation {
+	var out []Relation
+	for _, d := range ds {
+		out = append(out, entityRelation(d), historyRelation(d))
+	}
+	cols := columnIndex(out)
+next:
+	for _, r := range fixedRelations() {
+		if r.Since > version {
+			continue
+		}
+		for i, c := range r.Columns {
+			var ok bool
+			if r.Columns[i], ok = c.resolve(cols); !ok {
+				continue next // a view over a table ds lacks: not in that schema
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// entityRelation is the table of entity d.
+func entityRelation(d *entity.Desc) Relation {
+	r := Relation{Name: string(d.Name), Kind: KindEntity, Doc: d.Doc, Entity: d, Since: d.Since}
+	for _, c := range d.Key {
+		r.Key = append(r.Key, c.Name)
+		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey, From: c.From})
+	}
+	for _, c := range d.Columns {
+		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleTyped, From: c.From})
+	}
+	r.Columns = append(r.Columns, systemColumns...)
+	return r
+}
+
+// systemColumns are the columns every entity table has after its typed ones.
+var systemColumns = []RelColumn{
+	{Name: "raw", Type: "jsonb", Role: RoleSystem,
+		Doc: "The API object as received, null values and unknown fields included, minus every secret-bearing key."},
+	{Name: "row_hash", Type: "bytea", Role: RoleSystem,
+		Doc: "SHA-256 of the typed values and raw: a row whose hash is unchanged is not rewritten."},
+	{Name: "first_seen_at", Type: "timestamp with time zone", Role: RoleSystem,
+		Doc: "When a run first stored the row."},
+	{Name: "last_changed_at", Type: "timestamp with time zone", Role: RoleSystem,
+		Doc: "When a run last inserted, changed, deleted or restored the row."},
+	{Name: "deleted_at", Type: "timestamp with time zone", Role: RoleSystem,
+		Doc: "When a run found the row gone upstream (a soft delete); NULL while it exists upstream."},
+	{Name: "last_run_id", Type: "bigint", Role: RoleSystem,
+		Doc: "The run that last inserted, changed, deleted or restored the row (sync_runs.run_id)."},
+}
+
+// historyColumns are the columns of a history table after the entity's key.
+var historyColumns = []RelColumn{
+	{Name: "valid_from", Type: "timestamp with time zone", Role: RoleSystem,
+		Doc: "When this version of the row began: the run's publish."},
+	{Name: "valid_to", Type: "timestamp with time zone", Role: RoleSystem,
+		Doc: "When this version was superseded; NULL for the current version."},
+	{Name: "change", Type: "text", Role: RoleSystem,
+		Doc: "What began this version: insert, update, delete or restore."},
+	{Name: "changed_columns", Type: "text[]", Role: RoleSystem,
+		Doc: "The columns the change set (raw among them when the object changed); empty for an insert."},
+	{Name: "run_id", Type: "bigint", Role: RoleSystem,
+		Doc: "The run that made the change (sync_runs.run_id)."},
+	{Name: "raw", Type: "jsonb", Role: RoleSystem,
+		Doc: "The API object of this version once superseded; NULL for the current version, whose object is the entity row's raw."},
+}
+
+// historyRelation is the history table of entity d.
+func historyRelation(d *entity.Desc) Relation {
+	r := Relation{Name: string(d.Name) + "_history", Kind: KindHistory, Entity: d, Since: d.Since,
+		Doc: fmt.Sprintf("History of %s: one row per version of a row (insert, update, delete, restore), valid from valid_from to valid_to.", d.Name)}
+	for _, c := range d.Key {
+		r.Key = append(r.Key, c.Name)
+		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey})
+	}
+	r.Key = append(r.Key, "valid_from")
+	r.Columns = append(r.Columns, historyColumns...)
+	return r
+}
+
+// columnIndex maps "table.column" to the column, for the views' columns that show one.
+func columnIndex(rels []Relation) map[string]RelColumn {
+	m := map[string]RelColumn{}
+	for _, r := range rels {
+		for _, c := range r.Columns {
+			m[r.Name+"."+c.Name] = c
+		}
+	}
+	return m
+}
+
+// resolve fills in a view column that shows a table's column ("=agents.username" as its Doc):
+// its type and its Doc from that column, after its name. It reports false when cols lacks
+// that column.
+func (c RelColumn) resolve(cols map[string]RelColumn) (RelColumn, bool) {
+	src, ok := strings.CutPrefix(c.Doc, "=")
+	if !ok {
+		return c, true
+	}
+	s, found := cols[src]
+	if !found {
+		return c, false
+	}
+	return RelColumn{Name: c.Name, Type: s.Type, Doc: src + ": " + s.Doc}, true
+}
+
+// shows is a view column that shows column src ("agents.username") of a table.
+func shows(name, src string) RelColumn { return RelColumn{Name: name, Doc: "=" + src} }
+
+// countColumns are the row counts sync_runs and sync_run_scopes share.
+func countColumns(of string) []RelColumn {
+	return []RelColumn{
+		{Name: "fetched", Type: "bigint", Doc: "Rows fetched from the API" + of + "."},
+		{Name: "inserted", Type: "bigint", Doc: "Rows inserted: new" + of + "."},
+		{Name: "updated", Type: "bigint", Doc: "Rows updated: changed" + of + "."},
+		{Name: "unchanged", Type: "bigint", Doc: "Rows listed and left as they were" + of + "."},
+		{Name: "deleted", Type: "bigint", Doc: "Rows soft-deleted: gone upstream" + of + "."},
+		{Name: "restored", Type: "bigint", Doc: "Deleted rows that came back" + of + "."},
+	}
+}
+
+// orList writes vs, but skip, as "a, b or c".
+func orList[T ~string](vs []T, skip ...T) string {
+	var s []string
+	for _, v := range vs {
+		if !slices.Contains(skip, v) {
+			s = append(s, string(v))
+		}
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// fixedRelations are the relations that are not an entity's: the ledger tables and the views.
+func fixedRelations() []Relation {
+	return []Relation{
+		{Name: "sync_runs", Kind: KindLedger, Since: 1, Key: []string{"run_id"},
+			Doc: "One row per run: what started it, when, how it ended, its requests and row counts.",
+			Columns: slices.Concat([]RelColumn{
+				{Name: "run_id", Type: "bigint", Doc: "The run's id, in the order runs started."},
+				{Name: "trigger", Type: "text", Doc: "What started the run: manual (syncer sync), schedule (the daemon) or demo."},
+				{Name: "started_at", Type: "timestamp with time zone", Doc: "When the run started."},
+				{Name: "finished_at", Type: "timestamp with time zone", Doc: "When the run ended; NULL while it runs."},
+				{Name: "status", Type: "text", Doc: "How the run ended: " + orList(RunStatuses(), RunRunning) + "; running while it runs."},
+				{Name: "error", Type: "text", Doc: "Why the run failed or was partial; NULL when it succeeded."},
+				{Name: "api_requests", Type: "bigint", Doc: "Requests the run sent to the APIs."},
+				{Name: "token_refreshes", Type: "bigint", Doc: "Access tokens the run obtained."},
+				{Name: "retries", Type: "bigint", Doc: "Requests the run sent again after a failure."},
+				{Name: "rate_limited", Type: "bigint", Doc: "Answers that said the rate limit was reached (HTTP 429)."},
+			}, countColumns(", over every entity"))},
+		{Name: "sync_run_scopes", Kind: KindLedger, Since: 1, Key: []string{"run_id", "entity", "scope"},
+			Doc: "One row per entity and scope of each run: how the scope ended and its row counts.",
+			Columns: slices.Concat([]RelColumn{
+				{Name: "run_id", Type: "bigint", Doc: "The run (sync_runs.run_id)."},
+				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities."},
+				{Name: "scope", Type: "text", Doc: "The scope: all for an entity with one, else the sub-account's id."},
+				{Name: "status", Type: "text", Doc: "How the scope ended: " + orList(ScopeStatuses()) +
+					" (listed, but its deletes held back by the mass-delete breaker)."},
+				{Name: "error", Type: "text", Doc: "Why the scope failed or was withheld; NULL when it succeeded."},
+			}, countColumns(" in the scope"))},
+		{Name: "api_fields", Kind: KindLedger, Since: 5, Key: []string{"entity", "path"},
+			Doc: "The JSON paths each entity's API objects carried at their latest observation, and their JSON types: names only, never values.",
+			Columns: []RelColumn{
+				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities."},
+				{Name: "path", Type: "text", Doc: "The path: a key (isActive), a nested key (mainAccount.rcAccountId) or an array's elements (roles[].roleType)."},
+				{Name: "json_types", Type: "text[]", Doc: "The JSON types the path held, sorted (array, boolean, null, number, object, string)."},
+				{Name: "first_seen_run_id", Type: "bigint", Doc: "The run that first recorded the path (sync_runs.run_id)."},
+				{Name: "last_seen_run_id", Type: "bigint", Doc: "The run that last saw the path (sync_runs.run_id)."},
+			}},
+		{Name: "api_field_changes", Kind: KindLedger, Since: 5, Key: []string{"run_id", "entity", "path"},
+			Doc: "One row per path that, in a run, appeared, vanished or changed type against the entity's previous observation.",
+			Columns: []RelColumn{
+				{Name: "run_id", Type: "bigint", Doc: "The run that found the change (sync_runs.run_id)."},
+				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities."},
+				{Name: "path", Type: "text", Doc: "The path (as in api_fields)."},
+				{Name: "change", Type: "text", Doc: "What happened to the path: " + orList(FieldChangeKinds()) + "."},
+				{Name: "old_type", Type: "text", Doc: "The path's non-null types before, sorted and joined with |; null when it held only nulls; NULL when it was added."},
+				{Name: "new_type", Type: "text", Doc: "The path's non-null types after, as old_type; NULL when it was removed."},
+			}},
+		{Name: "goose_db_version", Kind: KindLedger, Since: 1, Key: []string{"id"},
+			Doc: "The migrations applied to the schema (goose's table: syncer migrate status reads it).",
+			Columns: []RelColumn{
+				{Name: "id", Type: "integer", Doc: "The row's id, in the order migrations were applied or rolled back."},
+				{Name: "version_id", Type: "bigint", Doc: "The migration's number (its file's NNNNN)."},
+				{Name: "is_applied", Type: "boolean", Doc: "Whether the migration was applied (false: rolled back)."},
+				{Name: "tstamp", Type: "timestamp without time zone", Doc: "When, in the server's time zone."},
+			}},
+		{Name: "agents_current", Kind: KindView, Since: 2,
+			Doc: "Live agents with their agent group, sub-account and main account names.",
+			Columns: []RelColumn{
+				shows("sub_account_id", "agents.sub_account_id"), shows("sub_account_name", "sub_accounts.name"),
+				shows("main_account_id", "sub_accounts.main_account_id"), shows("main_account_name", "accounts.name"),
+				shows("agent_group_id", "agents.agent_group_id"), shows("agent_group_name", "agent_groups.name"),
+				shows("agent_id", "agents.agent_id"), shows("username", "agents.username"),
+				shows("first_name", "agents.first_name"), shows("last_name", "agents.last_name"),
+				shows("email", "agents.email"), shows("agent_type", "agents.agent_type"),
+				shows("is_active", "agents.is_active"), shows("rc_user_id", "agents.rc_user_id"),
+				shows("created_at", "agents.created_at"), shows("last_login_at", "agents.last_login_at"),
+				shows("first_seen_at", "agents.first_seen_at"), shows("last_changed_at", "agents.last_changed_at"),
+			}},
+		{Name: "entity_freshness", Kind: KindView, Since: 2,
+			Doc: "Per entity: the last committed run that completed its least fresh current scope, its age, and the live and deleted row counts.",
+			Columns: []RelColumn{
+				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities."},
+				{Name: "last_success_run_id", Type: "bigint", Doc: "The last committed run that completed the entity's least fresh current scope; NULL while one of them was never completed."},
+				{Name: "last_success_at", Type: "timestamp with time zone", Doc: "When that run finished."},
+				{Name: "last_success_age", Type: "interval", Doc: "How long ago that run finished."},
+				{Name: "live", Type: "bigint", Doc: "The entity's rows that exist upstream (deleted_at NULL)."},
+				{Name: "deleted", Type: "bigint", Doc: "The entity's soft-deleted rows."},
+			}},
+		{Name: "queues_current", Kind: KindView, Since: 4,
+			Doc: "Live queues with their queue group and sub-account names and the number of live agents assigned.",
+			Columns: []RelColumn{
+				shows("sub_account_id", "queues.sub_account_id"), shows("sub_account_name", "sub_accounts.name"),
+				shows("queue_group_id", "queues.queue_group_id"), shows("queue_group_name", "queue_groups.name"),
+				shows("queue_id", "queues.queue_id"), shows("name", "queues.name"),
+				shows("description", "queues.description"), shows("is_active", "queues.is_active"),
+				shows("priority", "queues.priority"), shows("created_at", "queues.created_at"),
+				{Name: "assigned_agents", Type: "bigint", Doc: "The live agent_queues rows of the queue: the agents assigned to it."},
+				shows("first_seen_at", "queues.first_seen_at"), shows("last_changed_at", "queues.last_changed_at"),
+			}},
+		{Name: "agent_queues_current", Kind: KindView, Since: 4,
+			Doc: "Live assignments of agents to live queues, with the queue, its group and sub-account, and the agent (NULL when the agent is not a live agents row).",
+			Columns: []RelColumn{
+				shows("sub_account_id", "agent_queues.sub_account_id"), shows("sub_account_name", "sub_accounts.name"),
+				shows("queue_group_id", "queues.queue_group_id"), shows("queue_group_name", "queue_groups.name"),
+				shows("queue_id", "agent_queues.queue_id"), shows("queue_name", "queues.name"),
+				shows("agent_id", "agent_queues.agent_id"), shows("username", "agents.username"),
+				shows("first_name", "agents.first_name"), shows("last_name", "agents.last_name"),
+				shows("agent_is_active", "agents.is_active"), shows("last_login_at", "agents.last_login_at"),
+				shows("first_seen_at", "agent_queues.first_seen_at"),
+			}},
+		{Name: "campaigns_current", Kind: KindView, Since: 4,
+			Doc: "Live campaigns with their dial group.",
+			Columns: []RelColumn{
+				shows("sub_account_id", "campaigns.sub_account_id"), shows("sub_account_name", "sub_accounts.name"),
+				shows("dial_group_id", "campaigns.dial_group_id"), shows("dial_group_name", "dial_groups.name"),
+				shows("dial_mode", "dial_groups.dial_mode"), shows("dial_group_is_active", "dial_groups.is_active"),
+				shows("campaign_id", "campaigns.campaign_id"), shows("name", "campaigns.name"),
+				shows("description", "campaigns.description"), shows("is_active", "campaigns.is_active"),
+				shows("start_date", "campaigns.start_date"), shows("end_date", "campaigns.end_date"),
+				shows("first_seen_at", "campaigns.first_seen_at"), shows("last_changed_at", "campaigns.last_changed_at"),
+			}},
+	}
+}
+
+// CommentsSQL renders the statements that set the comment of every relation rels lists and of
+// each of its columns to its Doc; blank sets them to NULL instead (a migration's Down, back to
+// before CommentsSince). The names are unqualified: the migrations run with search_path set
+// to the target schema, so the text serves any schema.
+func CommentsSQL(rels []Relation, blank bool) string {
+	var b strings.Builder
+	text := func(doc string) string {
+		if blank {
+			return "NULL"
+		}
+		return quoteLiteral(doc)
+	}
+	for _, r := range rels {
+		what := "TABLE"
+		if r.Kind == KindView {
+			what = "VIEW"
+		}
+		fmt.Fprintf(&b, "COMMENT ON %s %s IS %s;\n", what, r.Name, text(r.Doc))
+		for _, c := range r.Columns {
+			fmt.Fprintf(&b, "COMMENT ON COLUMN %s.%s IS %s;\n", r.Name, c.Name, text(c.Doc))
+		}
+	}
+	return b.String()
+}
+
+// quoteLiteral quotes s as an SQL string literal (standard_conforming_strings, the default
+// since PostgreSQL 9.1: a backslash is itself).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
