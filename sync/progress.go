@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"slices"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -101,7 +102,7 @@ type etaInput struct {
 	Planned, Done int64         // listing requests in all (0: unknown) and made
 	PerMinute     int           // the client's pacing rate (0: unknown)
 	Concurrency   int           // requests in flight at once
-	Latency       time.Duration // the mean time a request took, its pacing included (0: none made)
+	Latency       time.Duration // the time a request takes, its pacing included (0: none made)
 	Wait          time.Duration // what is left of a wait the server imposed
 }
 
@@ -138,8 +139,14 @@ type plan struct {
 	known map[*entity.Listing]int64 // requests known to come, the made ones included
 	made  map[*entity.Listing]int64
 	set   map[*entity.Listing]bool // counted by settle
-	took  time.Duration            // the made requests' time, summed
+	// took holds the time of the latest requests made (a ring of recentRequests), whose
+	// median is the latency: the few requests that waited out a 429's pause do not make it.
+	took     [recentRequests]time.Duration
+	recorded int64 // requests recorded
 }
+
+// recentRequests is how many of the latest requests the latency is taken from.
+const recentRequests = 32
 
 func newPlan(listings []*entity.Listing) *plan {
 	return &plan{listings: listings, known: map[*entity.Listing]int64{}, made: map[*entity.Listing]int64{},
@@ -168,8 +175,9 @@ func (p *plan) settleBelow(parent *entity.Listing, n int) {
 func (p *plan) record(l *entity.Listing, found children, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.took[p.recorded%recentRequests] = took
+	p.recorded++
 	p.made[l]++
-	p.took += took
 	for _, c := range p.listings {
 		if c.Parent == l {
 			p.known[c] += int64(len(found[c]))
@@ -181,7 +189,7 @@ func (p *plan) record(l *entity.Listing, found children, took time.Duration) {
 type planCount struct {
 	made, planned int64
 	estimated     bool          // planned includes an estimate
-	latency       time.Duration // the mean time of a made request (0: none made)
+	latency       time.Duration // the median time of the latest requests made (0: none made)
 }
 
 // count returns the requests made and planned (planned 0 while unknown).
@@ -197,8 +205,10 @@ func (p *plan) count() planCount {
 		c.estimated = c.estimated || !exact
 		c.planned += n
 	}
-	if c.made > 0 {
-		c.latency = p.took / time.Duration(c.made)
+	if p.recorded > 0 {
+		recent := slices.Clone(p.took[:min(p.recorded, recentRequests)])
+		slices.Sort(recent)
+		c.latency = recent[len(recent)/2]
 	}
 	if !known {
 		c.planned, c.estimated = 0, false

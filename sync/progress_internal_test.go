@@ -93,7 +93,32 @@ func TestPlanCount(t *testing.T) {
 	}
 	check("agents listed", got{Made: 14, Planned: 22})
 	if c := p.count(); c.latency != time.Second {
-		t.Errorf("latency = %s, want the mean, 1s", c.latency)
+		t.Errorf("latency = %s, want 1s", c.latency)
+	}
+}
+
+// The latency is the median of the latest requests: the few that waited out a 429's pause
+// (also counted as the wait) do not stretch it, and the oldest requests are forgotten.
+func TestPlanLatency(t *testing.T) {
+	t.Parallel()
+	p := newPlan([]*entity.Listing{entity.ListAgents})
+	if c := p.count(); c.latency != 0 {
+		t.Errorf("latency before any request = %s, want 0 (unknown)", c.latency)
+	}
+	for range 10 {
+		p.record(entity.ListAgents, nil, 2*time.Second)
+	}
+	for range 4 { // the requests in flight during a 28 s pause
+		p.record(entity.ListAgents, nil, 30*time.Second)
+	}
+	if c := p.count(); c.latency != 2*time.Second {
+		t.Errorf("latency after a pause = %s, want 2s", c.latency)
+	}
+	for range recentRequests {
+		p.record(entity.ListAgents, nil, 500*time.Millisecond)
+	}
+	if c := p.count(); c.latency != 500*time.Millisecond {
+		t.Errorf("latency = %s, want 500ms, the latest requests'", c.latency)
 	}
 }
 
