@@ -190,7 +190,7 @@ func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient
 func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTokenUserDetails) (accountsResult, error) {
 	start := time.Now()
 	accounts, resp, err := f.r.client.ListAccounts(ctx)
-	f.progress.plan.record(entity.ListAccounts, nil, time.Since(start))
+	f.progress.made(ctx, entity.ListAccounts, nil, start)
 	f.progress.scopeDone()
 	acc := accountsResult{accounts: accounts, err: err}
 	if err != nil {
@@ -208,7 +208,7 @@ func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTo
 func (f *fetcher) listUsers(ctx context.Context) error {
 	start := time.Now()
 	users, resp, err := f.r.client.ListUsers(ctx, &engageclient.UserListOptions{Flatten: true})
-	f.progress.plan.record(entity.ListUsers, nil, time.Since(start))
+	f.progress.made(ctx, entity.ListUsers, nil, start)
 	f.progress.scopeDone()
 	if err != nil {
 		if stop := runStopped(ctx); stop != nil {

@@ -125,7 +125,7 @@ func (f *fetcher) runLevel(ctx context.Context, level []*call) error {
 		g.Go(func() (err error) {
 			start := time.Now()
 			c.found, c.err, err = listers[c.l](f, gctx, c.it)
-			f.progress.plan.record(c.l, c.found, time.Since(start))
+			f.progress.made(gctx, c.l, c.found, start)
 			f.progress.scopeDone()
 			return err
 		})

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"slices"
 	gosync "sync"
 	"sync/atomic"
@@ -69,6 +70,14 @@ func (p *progress) setPhase(name string, total int) {
 }
 
 func (p *progress) scopeDone() { p.done.Add(1) }
+
+// made records a listing request of l, started at start, that found found; not when the run
+// is stopping, since the request may have been cut short or not sent at all.
+func (p *progress) made(ctx context.Context, l *entity.Listing, found children, start time.Time) {
+	if ctx.Err() == nil {
+		p.plan.record(l, found, time.Since(start))
+	}
+}
 
 func (p *progress) finish() { p.finished.Store(true) }
 

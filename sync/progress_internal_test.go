@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -157,5 +158,18 @@ func TestSnapshotCarriesTheWait(t *testing.T) {
 	api.Wait.Until = now.Add(-time.Second) // over
 	if got := p.snapshot(api, &Config{RequestsPerMinute: 60}, now); got.Wait != 0 || got.WaitReason != "" {
 		t.Errorf("a wait that is over: Wait %s %q, want none", got.Wait, got.WaitReason)
+	}
+}
+
+// A request made while the run stops is not counted: it may have been cut short or not sent.
+func TestProgressMadeNotCountedWhenStopping(t *testing.T) {
+	t.Parallel()
+	p := newProgress([]*entity.Listing{entity.ListUsers})
+	p.made(t.Context(), entity.ListUsers, nil, time.Now())
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	p.made(ctx, entity.ListUsers, nil, time.Now())
+	if c := p.plan.count(); c.made != 1 {
+		t.Errorf("%d requests counted, want 1: not the one made while stopping", c.made)
 	}
 }

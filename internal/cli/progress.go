@@ -200,7 +200,7 @@ func progressLine(p syncrun.Progress, width int) string {
 func progressFields(p syncrun.Progress) []lineField {
 	phase := fmt.Sprintf("[%s %d/%d]", p.Phase, p.ScopesDone, p.ScopesTotal)
 	if p.Done {
-		phase = "[done]"
+		phase = "[ended]" // succeeded or not: the summary says
 	}
 	fields := []lineField{{text: phase, rank: 3, shortens: true}}
 	if p.Wait > 0 && !p.Done {
@@ -208,7 +208,7 @@ func progressFields(p syncrun.Progress) []lineField {
 		fields = append(fields, lineField{text: fmt.Sprintf("waiting %d s: %s", secs, p.WaitReason), rank: 0})
 	}
 	requests := fmt.Sprintf("requests %d", p.Listed)
-	if p.Planned > 0 && !p.Done {
+	if p.Planned > 0 && (!p.Done || p.Listed < p.Planned) { // a run that stopped short shows it
 		approx := ""
 		if p.PlanEstimated {
 			approx = "~"

@@ -69,6 +69,8 @@ func TestProgressLine(t *testing.T) {
 	t.Parallel()
 	done := busy
 	done.Done = true
+	complete := done
+	complete.Listed, complete.Planned, complete.PlanEstimated = 4800, 4800, false
 	tests := []struct {
 		name  string
 		p     syncrun.Progress
@@ -91,8 +93,9 @@ func TestProgressLine(t *testing.T) {
 			"[accounts+users 0/2]  requests 1  rows 0  elapsed 1s"},
 		{"exact plan", syncrun.Progress{Phase: "agents", ScopesDone: 3, ScopesTotal: 9, Listed: 17, Planned: 23, ETA: 3 * time.Second}, 79,
 			"[agents 3/9]  requests 17/23  eta 3s  rows 0  elapsed 0s"},
-		{"done", done, 80, "[done]  requests 130  rows 123456  elapsed 1m35s  429s 2  retries 3  refreshes 1"},
-		{"done, 79 columns: the refreshes go", done, 79, "[done]  requests 130  rows 123456  elapsed 1m35s  429s 2  retries 3"},
+		{"done", complete, 83, "[ended]  requests 4800  rows 123456  elapsed 1m35s  429s 2  retries 3  refreshes 1"},
+		{"done, 79 columns: the refreshes go", complete, 79, "[ended]  requests 4800  rows 123456  elapsed 1m35s  429s 2  retries 3"},
+		{"stopped short", done, 79, "[ended]  requests 130/~4800  rows 123456  elapsed 1m35s  429s 2  retries 3"},
 		{"no width", busy, 0, ""},
 	}
 	for _, tt := range tests {
