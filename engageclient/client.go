@@ -27,8 +27,9 @@ type Client struct {
 	limiter *rate.Limiter // admin API pacing, burst 1
 	sem     chan struct{} // admin API concurrency
 
-	pauseMu    sync.Mutex
-	pauseUntil time.Time // admin API requests wait until then after a 429
+	pauseMu     sync.Mutex
+	pauseUntil  time.Time // admin API requests wait until then after a 429
+	pauseReason string    // the header that asked for the pause (Wait.Reason)
 }
 
 // New validates cfg, applies the defaults and returns a Client. It makes no request; the first
@@ -62,7 +63,7 @@ func (c *Client) SetLogger(l *slog.Logger) {
 	c.log.Store(l)
 }
 
-// Stats are the client's counters since New.
+// Stats are the client's counters since New, and the wait its admin API requests are in.
 type Stats struct {
 	Grants      int64 // successful RingCentral JWT grants
 	Exchanges   int64 // successful RingCentral → Engage token exchanges
@@ -70,9 +71,18 @@ type Stats struct {
 	Requests    int64 // admin API HTTP requests sent (attempts, retries and replays included)
 	Retries     int64 // retried attempts (all endpoints)
 	RateLimited int64 // 429 responses received (all endpoints)
+	// Wait is the pause a 429 imposed on every admin API request, while they wait it out
+	// (the zero Wait otherwise, and while a pause longer than Config.MaxRetryWait fails them).
+	Wait Wait
 }
 
-// Stats returns a snapshot of the counters.
+// Wait is a pause of every admin API request that the server asked for.
+type Wait struct {
+	Until  time.Time // when requests may be sent again
+	Reason string    // the header that asked for it: "Retry-After" or "X-Rate-Limit-Window"
+}
+
+// Stats returns a snapshot of the counters and of the current wait.
 func (c *Client) Stats() Stats {
 	return Stats{
 		Grants:      c.stats.grants.Load(),
@@ -81,7 +91,19 @@ func (c *Client) Stats() Stats {
 		Requests:    c.stats.requests.Load(),
 		Retries:     c.stats.retries.Load(),
 		RateLimited: c.stats.rateLimited.Load(),
+		Wait:        c.wait(time.Now()),
 	}
+}
+
+// wait is the pause requests are waiting out at now: none once it has ended, nor while it
+// lasts longer than MaxRetryWait (requests fail then instead of waiting).
+func (c *Client) wait(now time.Time) Wait {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if left := c.pauseUntil.Sub(now); left <= 0 || left > c.cfg.MaxRetryWait {
+		return Wait{}
+	}
+	return Wait{Until: c.pauseUntil, Reason: c.pauseReason}
 }
 
 // Response is the last HTTP response of a call (its body already read and closed) and how many
@@ -161,7 +183,8 @@ func (c *Client) sendAPI(ctx context.Context, r *request, tok string) (*http.Res
 	aerr := newAPIError(r.step, resp, body, c.redact)
 	var rl *RateLimitError
 	if errors.As(aerr, &rl) {
-		c.pause(rl.RetryAfter)
+		_, reason := waitAsked(resp.Header, time.Now())
+		c.pause(rl.RetryAfter, reason)
 	}
 	return resp, body, aerr
 }
@@ -215,15 +238,15 @@ func (c *Client) paused() time.Duration {
 }
 
 // pause makes every admin API request wait d from now (a 429's Retry-After applies to the
-// shared limit, not just to the request that got it).
-func (c *Client) pause(d time.Duration) {
+// shared limit, not just to the request that got it); reason names the header that asked.
+func (c *Client) pause(d time.Duration, reason string) {
 	if d <= 0 {
 		return
 	}
 	until := time.Now().Add(d)
 	c.pauseMu.Lock()
 	if until.After(c.pauseUntil) {
-		c.pauseUntil = until
+		c.pauseUntil, c.pauseReason = until, reason
 	}
 	c.pauseMu.Unlock()
 }

@@ -40,7 +40,8 @@
 // at once (unsent) with a *RateLimitError, until what is left of the pause is short enough to
 // wait. The Retry-After of a 503 (Engage's or RingCentral's) and of a RingCentral 429 is
 // waited out by the call that got it, and beyond Config.MaxRetryWait fails it at once
-// likewise. Every wait ends when the context does.
+// likewise. Every wait ends when the context does. While requests wait out a 429's pause,
+// Client.Stats says so (Stats.Wait: until when, and which header asked for it).
 //
 // # Errors
 //

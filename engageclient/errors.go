@@ -368,21 +368,28 @@ func newAuthError(step Step, endpoint string, resp *http.Response, body []byte, 
 // one beyond a time.Duration saturating at the largest, so that a caller compares it with
 // Config.MaxRetryWait and fails fast, rather than read it as no wait.
 func retryAfter(h http.Header, now time.Time) time.Duration {
+	d, _ := waitAsked(h, now)
+	return d
+}
+
+// waitAsked is retryAfter, and the header it was read from: "Retry-After" or
+// "X-Rate-Limit-Window" ("" when neither asked for a wait).
+func waitAsked(h http.Header, now time.Time) (time.Duration, string) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
-			return secs
+			return secs, "Retry-After"
 		}
 		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0) // Sub saturates
+			return max(t.Sub(now), 0), "Retry-After" // Sub saturates
 		}
 	}
 	// No usable Retry-After: wait out the RingCentral-style rate-limit window.
 	if v := strings.TrimSpace(h.Get("X-Rate-Limit-Window")); v != "" {
 		if secs, err := parseSeconds(v); err == nil {
-			return secs
+			return secs, "X-Rate-Limit-Window"
 		}
 	}
-	return 0
+	return 0, ""
 }
 
 // secondsRE is a number of seconds as Retry-After sends it (delay-seconds: digits), with an

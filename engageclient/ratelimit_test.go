@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,71 @@ func TestServiceUnavailableRetryAfter(t *testing.T) {
 				t.Errorf("agent listings sent = %d, want %d", n, tt.wantSent)
 			}
 		})
+	}
+}
+
+// While requests wait out a 429's pause, Stats says until when and which header asked for it,
+// so a progress display can say "waiting 28 s: Retry-After"; before the 429 and once the pause
+// has ended it says nothing.
+func TestStatsWaitDuringRetryAfter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 1, Tenant: smallTenant()}, func(c *Config) {
+		c.MaxRetryDuration = time.Hour // the retry budget allows the wait
+	})
+	sub := e.fake.SubAccountIDs()[0]
+	gid := int64(e.fake.AgentGroupIDs(sub)[0])
+	if w := e.c.Stats().Wait; w != (Wait{}) {
+		t.Fatalf("Stats().Wait before any 429 = %+v, want none", w)
+	}
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 429, RetryAfter: "60", Times: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	sent := time.Now()
+	go func() {
+		_, _, err := e.c.ListAgents(ctx, sub, gid)
+		done <- err
+	}()
+	var w Wait
+	for w == (Wait{}) {
+		select {
+		case err := <-done:
+			t.Fatalf("the call ended before waiting: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		w = e.c.Stats().Wait
+	}
+	cancel()
+	<-done
+	if w.Reason != "Retry-After" {
+		t.Errorf("Wait.Reason = %q, want Retry-After", w.Reason)
+	}
+	if w.Until.Before(sent.Add(59*time.Second)) || w.Until.After(time.Now().Add(61*time.Second)) {
+		t.Errorf("Wait.Until = %s, want about 60 s after the request (%s)", w.Until, sent)
+	}
+	if got := e.c.wait(w.Until.Add(time.Millisecond)); got != (Wait{}) {
+		t.Errorf("wait after the pause ended = %+v, want none", got)
+	}
+}
+
+// The wait names the header it was read from.
+func TestWaitAskedNamesItsHeader(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		h    http.Header
+		want string
+	}{
+		{"none", http.Header{}, ""},
+		{"seconds", http.Header{"Retry-After": {"28"}}, "Retry-After"},
+		{"http date", http.Header{"Retry-After": {now.Add(time.Minute).Format(http.TimeFormat)}}, "Retry-After"},
+		{"window only", http.Header{"X-Rate-Limit-Window": {"60"}}, "X-Rate-Limit-Window"},
+		{"unusable retry-after falls back to window", http.Header{"Retry-After": {"later"}, "X-Rate-Limit-Window": {"3"}}, "X-Rate-Limit-Window"},
+		{"garbage", http.Header{"Retry-After": {"soon"}}, ""},
+	}
+	for _, tt := range tests {
+		if _, got := waitAsked(tt.h, now); got != tt.want {
+			t.Errorf("%s: waitAsked names %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

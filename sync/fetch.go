@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	gosync "sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -42,7 +41,7 @@ type stageWrite struct {
 	write func(ctx context.Context) error
 }
 
-func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger) *fetcher {
+func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger, p *progress) *fetcher {
 	stage.SetDuplicateFunc(func(d db.Duplicate) {
 		logger.Warn("listed twice in one run; one copy kept", "entity", d.Entity, "key", d.Key,
 			"kept", d.Kept, "dropped", d.Dropped)
@@ -51,7 +50,7 @@ func newFetcher(r *Runner, stage *db.Stage, logger *slog.Logger) *fetcher {
 		r:        r,
 		stage:    stage,
 		logger:   logger,
-		progress: newProgress(),
+		progress: p,
 		writes:   make(chan stageWrite, r.cfg.Concurrency),
 	}
 }
@@ -160,6 +159,11 @@ func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient
 	needAccounts := r.selects(entity.Accounts) || r.selects(entity.SubAccounts) ||
 		(r.selectsScoped() && len(r.cfg.SubAccounts) == 0)
 	f.progress.setPhase("accounts+users", btoi(needAccounts)+btoi(r.selects(entity.Users)))
+	f.progress.plan.settle(entity.ListAccounts, btoi(needAccounts))
+	f.progress.plan.settle(entity.ListUsers, btoi(r.selects(entity.Users)))
+	if n := len(r.cfg.SubAccounts); n > 0 {
+		f.progress.plan.settleBelow(entity.ListAccounts, n) // known now: the ETA is too
+	}
 	var acc accountsResult
 	g, gctx := errgroup.WithContext(ctx)
 	if needAccounts {
@@ -184,7 +188,9 @@ func (f *fetcher) fetchAccountsAndUsers(ctx context.Context, login *engageclient
 
 // listAccounts lists and stages the accounts (the caller marks their scopes).
 func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTokenUserDetails) (accountsResult, error) {
+	start := time.Now()
 	accounts, resp, err := f.r.client.ListAccounts(ctx)
+	f.progress.made(ctx, entity.ListAccounts, nil, start)
 	f.progress.scopeDone()
 	acc := accountsResult{accounts: accounts, err: err}
 	if err != nil {
@@ -200,7 +206,9 @@ func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTo
 
 // listUsers lists and stages the users, and marks their scope.
 func (f *fetcher) listUsers(ctx context.Context) error {
+	start := time.Now()
 	users, resp, err := f.r.client.ListUsers(ctx, &engageclient.UserListOptions{Flatten: true})
+	f.progress.made(ctx, entity.ListUsers, nil, start)
 	f.progress.scopeDone()
 	if err != nil {
 		if stop := runStopped(ctx); stop != nil {
@@ -350,61 +358,4 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// Progress is a snapshot of a run in flight.
-type Progress struct {
-	RunID       int64 // 0 for a dry run
-	Phase       string
-	ScopesDone  int64
-	ScopesTotal int64
-	Rows        int64
-	Requests    int64
-	Retries     int64
-	RateLimited int64
-	Refreshes   int64
-	Elapsed     time.Duration
-	// ETA is the time the current phase still needs at the client's pacing rate (0 = unknown).
-	ETA  time.Duration
-	Done bool
-}
-
-type progress struct {
-	reportMu    gosync.Mutex // serializes ProgressFunc calls
-	runID       int64
-	start       time.Time
-	mu          gosync.Mutex
-	phase       string
-	done, total atomic.Int64
-	rows        atomic.Int64
-	finished    atomic.Bool
-}
-
-func newProgress() *progress { return &progress{start: time.Now()} }
-
-func (p *progress) setPhase(name string, total int) {
-	p.mu.Lock()
-	p.phase = name
-	p.mu.Unlock()
-	p.done.Store(0)
-	p.total.Store(int64(total))
-}
-
-func (p *progress) scopeDone() { p.done.Add(1) }
-
-func (p *progress) finish() { p.finished.Store(true) }
-
-func (p *progress) snapshot(api engageclient.Stats, perMinute int) Progress {
-	p.mu.Lock()
-	phase := p.phase
-	p.mu.Unlock()
-	var eta time.Duration
-	if left := p.total.Load() - p.done.Load(); left > 0 && perMinute > 0 {
-		eta = time.Duration(left) * time.Minute / time.Duration(perMinute)
-	}
-	return Progress{RunID: p.runID, ETA: eta,
-		Phase: phase, ScopesDone: p.done.Load(), ScopesTotal: p.total.Load(), Rows: p.rows.Load(),
-		Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited, Refreshes: api.Refreshes,
-		Elapsed: time.Since(p.start), Done: p.finished.Load(),
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -56,6 +57,7 @@ type call struct {
 // fetchSubAccounts makes the listings below the accounts listing for subIDs, level by level,
 // and marks every selected scoped entity's scope of each sub-account.
 func (f *fetcher) fetchSubAccounts(ctx context.Context, subIDs []string) error {
+	f.progress.plan.settleBelow(entity.ListAccounts, len(subIDs))
 	var level []*call
 	for _, l := range f.r.listings {
 		if l.Parent == entity.ListAccounts {
@@ -121,7 +123,9 @@ func (f *fetcher) runLevel(ctx context.Context, level []*call) error {
 	g.SetLimit(f.r.cfg.Concurrency)
 	for _, c := range level {
 		g.Go(func() (err error) {
+			start := time.Now()
 			c.found, c.err, err = listers[c.l](f, gctx, c.it)
+			f.progress.made(gctx, c.l, c.found, start)
 			f.progress.scopeDone()
 			return err
 		})

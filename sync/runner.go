@@ -65,7 +65,8 @@ type Config struct {
 	RequestsPerMinute int
 	// ProgressInterval is how often ProgressFunc is called (default ProgressIntervalDefault).
 	ProgressInterval time.Duration
-	// ProgressFunc, when set, receives progress snapshots during the run and once at its end.
+	// ProgressFunc, when set, receives progress snapshots during the run, and one with Done set
+	// at its end, whatever the end (once the run lock is taken).
 	ProgressFunc func(Progress)
 	// StateDir, when set, is where a run that cannot record its end (its database is away)
 	// leaves its error, for the next run of its schema to record on the row it closes as
@@ -262,16 +263,23 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		case <-ctx.Done():
 		}
 	}()
+	prog := newProgress(r.listings)
+	// A run's last progress report says Done, whatever its end: a display can close its line.
+	defer func() {
+		prog.finish()
+		r.report(prog)
+	}()
 	logger, ident, err := r.record(ctx, res)
 	if err != nil {
 		return nil, err
 	}
+	prog.runID = res.RunID
 	r.client.SetLogger(logger) // the client's log lines carry the run id too
 	logger.Info("run started", "trigger", r.cfg.Trigger, "dry_run", r.cfg.DryRun)
 	// Deferred before Login: a login that got a RingCentral token and then failed (the
 	// exchange refused) still revokes it; RingCentral allows about five sessions per user.
 	defer r.closeClient(ctx, logger)
-	if err := r.run(ctx, res, lock, logger); err != nil {
+	if err := r.run(ctx, res, lock, logger, prog); err != nil {
 		return r.fail(ctx, res, logger, ident, err)
 	}
 	logEnd(ctx, logger, res, nil)
@@ -330,7 +338,7 @@ func (r *Runner) record(ctx context.Context, res *Result) (*slog.Logger, string,
 
 // run authenticates, fetches and stages every selected scope, decides and publishes, filling
 // in res. An error means the run published nothing.
-func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *slog.Logger) error {
+func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *slog.Logger, prog *progress) error {
 	login, err := r.client.Login(ctx)
 	if err != nil {
 		return fmt.Errorf("authenticating: %w", err)
@@ -347,8 +355,7 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 		logger.Warn("database connection lost; reconnected and restaged what was fetched", "err", i.Cause,
 			"attempts", i.Attempts, "took", i.Took.Round(time.Millisecond), "restaged_rows", i.Restaged, "reconnections", i.Count)
 	})
-	f := newFetcher(r, stage, logger)
-	f.progress.runID = res.RunID
+	f := newFetcher(r, stage, logger, prog)
 	if err := f.fetchAll(ctx, login); err != nil {
 		return err
 	}
@@ -375,8 +382,6 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 	res.Fields, res.FieldChanges = pres.Fields, pres.FieldChanges
 	logFields(logger, res)
 	sort.SliceStable(res.Scopes, func(i, j int) bool { return res.Scopes[i].Entity.Order() < res.Scopes[j].Entity.Order() })
-	f.progress.finish()
-	r.report(f.progress)
 	return nil
 }
 
@@ -490,5 +495,5 @@ func (r *Runner) report(p *progress) {
 	}
 	p.reportMu.Lock()
 	defer p.reportMu.Unlock()
-	r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), r.cfg.RequestsPerMinute))
+	r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), &r.cfg, time.Now()))
 }

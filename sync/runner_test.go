@@ -423,6 +423,63 @@ func TestRunReportsProgressPerPhase(t *testing.T) {
 	if last := got[len(got)-1]; !last.Done || last.Rows != int64(c.MainAccounts+c.SubAccounts+c.Users+c.AgentGroups+c.Agents) {
 		t.Errorf("last progress %+v: want Done and every row counted", last)
 	}
+	// The plan: accounts, users, three listings per sub-account, the agents of each group.
+	planned := int64(2 + 3*c.SubAccounts + c.AgentGroups)
+	if last := got[len(got)-1]; last.Planned != planned || last.Listed != planned || last.PlanEstimated || last.ETA != 0 {
+		t.Errorf("last progress: %d/%d listing requests (estimated %t), ETA %s; want %d/%d, exact, no ETA",
+			last.Listed, last.Planned, last.PlanEstimated, last.ETA, planned, planned)
+	}
+	for _, p := range got {
+		if p.Planned != 0 && p.Planned != planned && !p.PlanEstimated {
+			t.Errorf("progress %+v: an exact plan of %d requests, want %d", p, p.Planned, planned)
+		}
+	}
+}
+
+// A run that fails still ends its progress with a Done snapshot, so a display can close its
+// line before the error is printed.
+func TestRunReportsDoneWhenItFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 29})
+	c := e.client(func(c *engageclient.Config) { c.ClientSecret = "wrong-secret-value" })
+	var got []syncrun.Progress
+	r, err := syncrun.NewRunner(c, e.store, syncrun.Config{ProgressFunc: func(p syncrun.Progress) { got = append(got, p) }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(t.Context()); err == nil {
+		t.Fatal("Run succeeded with a wrong client secret")
+	}
+	if len(got) == 0 || !got[len(got)-1].Done {
+		t.Errorf("progress reports %+v: want the last one Done", got)
+	}
+}
+
+// While the client waits out a 429's Retry-After, the progress says so.
+func TestRunProgressSaysRetryAfter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engagefake.Options{Seed: 31})
+	e.fake.SetFault(engagefake.EndpointAgents, engagefake.Fault{Status: 429, RetryAfter: "1", Times: 1})
+	var mu gosync.Mutex
+	var waits []syncrun.Progress
+	e.mustRun(syncrun.Config{ProgressInterval: time.Millisecond, ProgressFunc: func(p syncrun.Progress) {
+		if p.Wait > 0 {
+			mu.Lock()
+			waits = append(waits, p)
+			mu.Unlock()
+		}
+	}}, db.RunSucceeded)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) == 0 {
+		t.Fatal("no progress report during the Retry-After wait")
+	}
+	for _, p := range waits {
+		if p.WaitReason != "Retry-After" || p.Wait > time.Second || p.RateLimited != 1 {
+			t.Errorf("progress during the wait: %s %q after %d 429s; want at most 1s, Retry-After, after one 429",
+				p.Wait, p.WaitReason, p.RateLimited)
+		}
+	}
 }
 
 func TestRunMalformedResponseFailsOnlyItsScope(t *testing.T) {

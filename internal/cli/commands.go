@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -90,40 +89,6 @@ func (a *app) stateDir() string {
 		return filepath.Join(h, ".cache", "evsync")
 	}
 	return ""
-}
-
-// progressReporter returns a live one-line display on a terminal, and a structured heartbeat in
-// the log otherwise.
-func (a *app) progressReporter(logger *slog.Logger, logOnly bool) (func(syncrun.Progress), time.Duration) {
-	if isTerminal(a.stderr) && !logOnly {
-		lastPhase := ""
-		return func(p syncrun.Progress) {
-			if lastPhase != "" && p.Phase != lastPhase {
-				_, _ = fmt.Fprintln(a.stderr) // keep the finished phase's line; start a new one
-			}
-			lastPhase = p.Phase
-			eta := "-"
-			if p.ETA > 0 {
-				eta = p.ETA.Round(time.Second).String()
-			}
-			end := ""
-			if p.Done {
-				end = "\n"
-			}
-			// A progress line that cannot be shown is not worth failing the run for.
-			_, _ = fmt.Fprintf(a.stderr, "\r\033[K[%s] scopes %d/%d  rows %d  requests %d  429s %d  refreshes %d  elapsed %s  eta %s%s",
-				p.Phase, p.ScopesDone, p.ScopesTotal, p.Rows, p.Requests, p.RateLimited, p.Refreshes,
-				p.Elapsed.Round(time.Second), eta, end)
-		}, 500 * time.Millisecond
-	}
-	return func(p syncrun.Progress) {
-		if p.Done {
-			return
-		}
-		logger.Info("progress", "run_id", p.RunID, "phase", p.Phase, "scopes_done", p.ScopesDone, "scopes_total", p.ScopesTotal,
-			"rows", p.Rows, "requests", p.Requests, "rate_limited", p.RateLimited, "refreshes", p.Refreshes,
-			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
-	}, 5 * time.Second
 }
 
 // syncExit turns a run's result into the command's exit: 0, 1 (failed/canceled), 3 (partial),

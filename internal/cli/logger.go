@@ -8,8 +8,9 @@ import (
 	"github.com/evsync/evsync/internal/daemon"
 )
 
-// newLogger returns the logger that log.level and log.format describe, writing to w. Format
-// auto means text when w is a terminal and JSON otherwise (containers, files, pipes).
+// newLogger returns the logger that log.level and log.format describe, writing to w (through
+// its progress display when w is a terminal: logWriter). Format auto means text when w is a
+// terminal and JSON otherwise (containers, files, pipes).
 func newLogger(c config.Config, w io.Writer) *slog.Logger {
 	level, err := config.ParseLevel(c.Log.Level)
 	if err != nil {
@@ -23,6 +24,7 @@ func newLogger(c config.Config, w io.Writer) *slog.Logger {
 			format = "text"
 		}
 	}
+	w = logWriter(w)
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}

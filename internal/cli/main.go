@@ -278,16 +278,6 @@ type app struct {
 	logger     *slog.Logger
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // output writes a command's output to w and keeps the first write error, so that a command
 // prints everything and checks once, with done. After a failed write it writes nothing more.
 type output struct {
