@@ -132,7 +132,7 @@ Global flags:
   --log-level LEVEL      debug, info, warn or error; overrides log.level
   --log-format FORMAT    auto, text or json; overrides log.format
   --version              print the version
-  --help                 this help; "syncer help COMMAND" or "syncer COMMAND --help" for a command's
+  --help                 this help; "syncer help COMMAND" for a command's flags
 
 Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.
 `
