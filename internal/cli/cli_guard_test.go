@@ -240,7 +240,7 @@ func TestMigrateDownGuards(t *testing.T) {
 // (it was split on its commas: `parsing fault "times=3"`) (issue 9, #15).
 func TestFakeEngageHelpFaultExampleWorks(t *testing.T) {
 	t.Parallel()
-	code, _, help := runCLI(t, nil, "fake-engage", "--help")
+	code, help, _ := runCLI(t, nil, "fake-engage", "--help") // help is on stdout
 	if code != exitOK {
 		t.Fatalf("fake-engage --help: exit %d: %s", code, help)
 	}

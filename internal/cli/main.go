@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -21,11 +20,6 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
 )
-
-// version is set at build time with
-// -ldflags "-X github.com/evsync/evsync/internal/cli.version=..."; otherwise it comes from the
-// module's build info.
-var version = ""
 
 // Exit codes, as in the CLI contract.
 const (
@@ -119,16 +113,6 @@ func problemLines(err error) []string {
 	return nil
 }
 
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 const mainUsage = `Usage: syncer [--config FILE] COMMAND [flags]
 
 Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
@@ -144,11 +128,15 @@ Commands:
   config        print the effective configuration with secrets masked
   healthcheck   ask a running daemon's /readyz; exit 0 when ready (for container healthchecks)
   tables        describe every table, view and column, and the API endpoint each entity reads
+  completion    print the shell completion script for bash, zsh, fish or powershell
+  version       print the version, VCS revision and time, and Go version (as --version)
 
 Global flags:
-  --config FILE   YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
-  --version       print the version
-  --help          this help; "syncer COMMAND --help" for a command's flags
+  --config FILE          YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
+  --log-level LEVEL      debug, info, warn or error; overrides log.level
+  --log-format FORMAT    auto, text or json; overrides log.format
+  --version              print the version
+  --help                 this help; "syncer help COMMAND" for a command's flags
 
 Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.
 `
@@ -179,52 +167,41 @@ func newRoot(a *app) *cobra.Command {
 			if !showVersion {
 				return nil
 			}
-			if _, err := fmt.Fprintf(a.stdout, "syncer %s\n", buildVersion()); err != nil {
-				return fmt.Errorf("writing the version: %w", err)
+			if err := writeVersion(a); err != nil {
+				return err
 			}
 			return &exitError{code: exitOK} // the version is all that was asked for
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			_, _ = fmt.Fprint(a.stderr, mainUsage)
 			if len(args) == 0 {
 				return usageErr("no command given")
 			}
-			return usageErr("unknown command %q", args[0])
+			return unknownCommand(cmd, args[0])
 		},
+		SuggestionsMinimumDistance: 2,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration file")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration `FILE` (EVSYNC_* variables override it)")
+	a.logFlags.add(root)
 	root.PersistentFlags().BoolVar(&showVersion, "version", false, "print the version")
 	// Before the command's name, only the global flags: "syncer bogus --dry-run" is an
 	// unknown command, not an unknown flag.
 	root.Flags().SetInterspersed(false)
-	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { _, _ = fmt.Fprint(cmd.ErrOrStderr(), usage(cmd)) })
+	// Help that was asked for goes to stdout; the usage that comes with a usage error, to
+	// stderr.
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { _, _ = fmt.Fprint(cmd.OutOrStdout(), usage(cmd)) })
 	root.SetUsageFunc(func(cmd *cobra.Command) error {
 		_, err := fmt.Fprint(cmd.ErrOrStderr(), usage(cmd))
 		return err
 	})
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		if !cmd.HasParent() {
-			return usageErr("%v (see syncer --help)", err)
-		}
-		return usageErr("%s: %v (see %s --help)", cmd.Name(), err, cmd.CommandPath())
-	})
-	root.SetHelpCommand(&cobra.Command{
-		Use:                "help",
-		Short:              "print this help",
-		Args:               cobra.ArbitraryArgs,
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			if _, err := fmt.Fprint(a.stdout, mainUsage); err != nil {
-				return fmt.Errorf("writing the usage: %w", err)
-			}
-			return nil
-		},
-	})
+	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newHelpCmd(a))
 	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
 		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newCheckCmd(a), newTablesCmd(a))
-	root.AddCommand(newHealthcheckCmd(a))
+	root.AddCommand(newHealthcheckCmd(a), newCompletionCmd(a), newVersionCmd(a))
+	completeFlagValues(root)
 	return root
 }
 
@@ -239,7 +216,10 @@ func usage(cmd *cobra.Command) string {
 	if cmd.Long != "" {
 		fmt.Fprintf(&b, "%s\n\n", cmd.Long)
 	}
-	b.WriteString(cmd.LocalFlags().FlagUsages())
+	fmt.Fprintf(&b, "Flags:\n%s", flagUsages(cmd.LocalFlags()))
+	if global := flagUsages(cmd.InheritedFlags()); global != "" {
+		fmt.Fprintf(&b, "\nGlobal flags:\n%s", global)
+	}
 	return b.String()
 }
 
@@ -249,6 +229,7 @@ func (a *app) withConfig(body func(cmd *cobra.Command, args []string) error) fun
 	return func(cmd *cobra.Command, args []string) error {
 		cfg, err := config.Load(a.configPath, a.environ)
 		if err == nil {
+			a.logFlags.apply(&cfg)
 			err = cfg.Validate()
 		}
 		if err != nil {
@@ -269,7 +250,8 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // app is what every command shares: the loaded config and the output streams.
 type app struct {
-	configPath string // --config
+	configPath string   // --config
+	logFlags   logFlags // --log-level, --log-format
 	cfg        config.Config
 	stdout     io.Writer
 	stderr     io.Writer
@@ -324,8 +306,10 @@ func (t table) printf(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, for
 // flush writes the aligned rows to the output.
 func (t table) flush() { _ = t.tw.Flush() }
 
-// setupLogger builds the slog logger from log.level and log.format.
+// setupLogger builds the slog logger from log.level and log.format, or the flags that
+// override them.
 func (a *app) setupLogger() *slog.Logger {
+	a.logFlags.apply(&a.cfg)
 	a.logger = newLogger(a.cfg, a.stderr)
 	return a.logger
 }

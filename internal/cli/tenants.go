@@ -66,7 +66,7 @@ func (a *app) runs() *tenant.Runs {
 	if a.logger == nil {
 		a.setupLogger()
 	}
-	return &tenant.Runs{Config: a.cfg, Logger: a.logger, UserAgent: "evsync/" + buildVersion(),
+	return &tenant.Runs{Config: a.cfg, Logger: a.logger, UserAgent: userAgent(),
 		StateDir: a.stateDir(), Progress: a.progressReporter}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
@@ -62,30 +64,32 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// --help prints a usage on stderr and exits 0, without reading the config (a broken one
-// cannot keep a user from the help); "syncer help" prints the main usage on stdout.
+// --help, -h and "syncer help [COMMAND]" print a usage on stdout and exit 0, without reading
+// the config (a broken one cannot keep a user from the help).
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	broken := fixture.WriteFile(t, "broken.yaml", "databse: {}\n")
+	syncHelp := `^Usage: syncer \[--config FILE\] sync \[--tenant NAME\]\.\.\. .*\n\nFlags:\n(?s:.*)--dry-run +fetch and stage(?s:.*)--tenant strings +sync this tenant only`
 	tests := []struct {
 		name       string
 		args       []string
-		wantStdout string // exact; "" for none
-		wantStderr string // a regexp; "" for none
+		wantStdout string // a regexp
 	}{
-		{"help", []string{"help"}, mainUsage, ""},
-		{"help with arguments", []string{"--config", broken, "help", "sync", "--bogus"}, mainUsage, ""},
-		{"--help", []string{"--help"}, "", "^" + regexp.QuoteMeta(mainUsage) + "$"},
-		{"-h", []string{"-h"}, "", "^" + regexp.QuoteMeta(mainUsage) + "$"},
-		{"sync --help", []string{"--config", broken, "sync", "--help"}, "",
-			`^Usage: syncer \[--config FILE\] sync \[--tenant NAME\]\.\.\. .*\n\n(?s:.*)--dry-run.*fetch and stage(?s:.*)--tenant strings +sync this tenant only`},
-		{"migrate -h", []string{"migrate", "down", "-h"}, "",
-			`^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back the latest migration (?s:.*)--yes`},
-		{"status --help", []string{"status", "--help"}, "", `--runs int +how many of the latest runs to show \(default 10\)`},
-		{"run --help", []string{"run", "--help"}, "", `^Usage: syncer \[--config FILE\] run \[--no-migrate\]\n`},
-		{"demo --help", []string{"demo", "--help"}, "", `--agents int +agents per agent group \(default 25\)`},
-		{"config --help", []string{"config", "--help"}, "", `^Usage: syncer \[--config FILE\] config\n`},
-		{"fake-engage --help", []string{"fake-engage", "--help"}, "", `--listen string +address to listen on \(default "127\.0\.0\.1:8090"\)`},
+		{"help", []string{"help"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"--help", []string{"--help"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"-h", []string{"-h"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"help sync", []string{"help", "sync"}, syncHelp},
+		{"help with flags", []string{"--config", broken, "help", "sync", "--bogus"}, syncHelp},
+		{"sync --help", []string{"--config", broken, "sync", "--help"}, syncHelp},
+		{"help migrate down", []string{"help", "migrate", "down"}, `^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back`},
+		{"migrate -h", []string{"migrate", "down", "-h"}, `^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back the latest migration (?s:.*)--yes`},
+		{"status --help", []string{"status", "--help"}, `--runs int +how many of the latest runs to show \(default 10\)`},
+		{"run --help", []string{"run", "--help"}, `^Usage: syncer \[--config FILE\] run \[--no-migrate\]\n`},
+		{"demo --help", []string{"demo", "--help"}, `--agents int +agents per agent group \(default 25\)`},
+		{"config --help", []string{"config", "--help"}, `^Usage: syncer \[--config FILE\] config\n`},
+		{"fake-engage --help", []string{"fake-engage", "--help"}, `--listen string +address to listen on \(default "127\.0\.0\.1:8090"\)`},
+		{"switches show no value", []string{"help", "sync"}, `\n      --no-migrate +do not apply`},
+		{"help help", []string{"help", "help"}, `^Usage: syncer \[--config FILE\] help \[COMMAND\]\n`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,11 +98,38 @@ func TestHelp(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout, stderr)
 			}
-			if stdout != tt.wantStdout {
-				t.Errorf("stdout = %q, want %q", stdout, tt.wantStdout)
+			if !regexp.MustCompile(tt.wantStdout).MatchString(stdout) {
+				t.Errorf("stdout = %q, want it to match %q", stdout, tt.wantStdout)
 			}
-			if tt.wantStderr == "" && stderr != "" || tt.wantStderr != "" && !regexp.MustCompile(tt.wantStderr).MatchString(stderr) {
-				t.Errorf("stderr = %q, want it to match %q", stderr, tt.wantStderr)
+			if stderr != "" {
+				t.Errorf("stderr = %q, want nothing", stderr)
+			}
+		})
+	}
+}
+
+// Every command's help lists its own flags, then the global ones, in --flag spelling.
+func TestHelpListsGlobalFlags(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range newRoot(&app{}).Commands() {
+		if cmd.Hidden {
+			continue
+		}
+		t.Run(cmd.Name(), func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCLI(t, nil, "help", cmd.Name())
+			if code != exitOK {
+				t.Fatalf("exit %d\nstderr: %s", code, stderr)
+			}
+			flags, global, ok := strings.Cut(stdout, "\nGlobal flags:\n")
+			if !ok || !strings.Contains(flags, "\nFlags:\n") || !strings.Contains(flags, "  -h, --help ") {
+				t.Fatalf("help of %s has no Flags section with --help, then a Global flags section:\n%s", cmd.Name(), stdout)
+			}
+			for _, re := range []string{`(?m)^      --config FILE +YAML configuration`, `(?m)^      --log-level LEVEL +`,
+				`(?m)^      --log-format FORMAT +`, `(?m)^      --version +print the version$`} {
+				if !regexp.MustCompile(re).MatchString(global) {
+					t.Errorf("global flags of %s do not match %q:\n%s", cmd.Name(), re, global)
+				}
 			}
 		})
 	}
@@ -125,7 +156,7 @@ func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 		{"--config", "/nonexistent", "--version"},
 	} {
 		code, stdout, stderr := runCLI(t, nil, args...)
-		if code != exitOK || stdout != "syncer "+buildVersion()+"\n" || stderr != "" {
+		if code != exitOK || stdout != versionLine(build()) || stderr != "" {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0 and the version alone", args, code, stdout, stderr)
 		}
 	}
@@ -148,5 +179,24 @@ func TestMainUsageListsEveryCommand(t *testing.T) {
 	}
 	if got := strings.Count(mainUsage[strings.Index(mainUsage, "Commands:"):strings.Index(mainUsage, "Global flags:")], "\n  "); got != n {
 		t.Errorf("main usage lists %d commands, syncer has %d", got, n)
+	}
+}
+
+// The main usage's global flags are the root's persistent flags, each in --flag spelling.
+func TestMainUsageListsEveryGlobalFlag(t *testing.T) {
+	t.Parallel()
+	section := mainUsage[strings.Index(mainUsage, "Global flags:"):]
+	section = section[:strings.Index(section, "\n\n")]
+	var want []string
+	newRoot(&app{}).PersistentFlags().VisitAll(func(f *pflag.Flag) { want = append(want, f.Name) })
+	want = append(want, "help")
+	got := regexp.MustCompile(`(?m)^  --([a-z-]+)`).FindAllStringSubmatch(section, -1)
+	if len(got) != len(want) {
+		t.Errorf("main usage lists %d global flags, want %d (%v):\n%s", len(got), len(want), want, section)
+	}
+	for _, name := range want {
+		if !strings.Contains(section, "\n  --"+name+" ") {
+			t.Errorf("main usage does not list --%s:\n%s", name, section)
+		}
 	}
 }

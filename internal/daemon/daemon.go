@@ -109,6 +109,16 @@ type Config struct {
 	// Registry receives the evsync_* metrics and the Go and process collectors, served by
 	// /metrics; nil means a new registry.
 	Registry *prometheus.Registry
+	// Build labels evsync_build_info: the binary's version, VCS revision and Go version.
+	Build BuildInfo
+}
+
+// BuildInfo is what evsync_build_info says of the running binary (the caller reads it from
+// the binary's build info); an empty field is exported as an empty label.
+type BuildInfo struct {
+	Version   string
+	Revision  string
+	GoVersion string
 }
 
 // Tenant is one tenant of the daemon: when it runs, for how long, and how to run it and read
@@ -206,6 +216,9 @@ func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 		names = append(names, t.Name)
 	}
 	m, err := newMetrics(reg, names)
+	if err == nil {
+		err = registerBuildInfo(reg, cfg.Build)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}

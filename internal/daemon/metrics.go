@@ -142,6 +142,20 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 	return nil
 }
 
+// registerBuildInfo registers evsync_build_info on reg: a gauge at 1 whose labels name the
+// running binary's build, the usual way to put a version on dashboards and alerts.
+func registerBuildInfo(reg *prometheus.Registry, b BuildInfo) error {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "evsync_build_info",
+		Help: "Always 1; its labels name the running binary's version, VCS revision and Go version.",
+	}, []string{"version", "revision", "goversion"})
+	g.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
+	if err := reg.Register(g); err != nil {
+		return fmt.Errorf("registering the build info metric: %w", err)
+	}
+	return nil
+}
+
 // observe records one run's outcome. A skipped run counts only in evsync_runs_total.
 // evsync_last_success_timestamp_seconds is not a run's: it follows the database
 // (setLastSuccess), where fresh means complete, so a run restricted to one sub-account does

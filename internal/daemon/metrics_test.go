@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -208,5 +209,20 @@ func TestNewMetricsRegistration(t *testing.T) {
 	var are prometheus.AlreadyRegisteredError
 	if !errors.As(err, &are) {
 		t.Fatalf("second newMetrics on one registry: got %v, want AlreadyRegisteredError", err)
+	}
+}
+
+// The daemon exports evsync_build_info at 1, labelled with the build its caller passed in.
+func TestBuildInfoMetric(t *testing.T) {
+	t.Parallel()
+	build := BuildInfo{Version: "v1.2.0", Revision: "4b29380c1f2e9d8a7b6c5d4e3f2a1b0c9d8e7f6a", GoVersion: "go1.26.0"}
+	d := newTestDaemon(t, Config{Build: build}, testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil }))
+	mfs := scrapeHandler(t, d.Handler())
+	want := map[string]string{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion}
+	if v := metricValue(t, mfs, "evsync_build_info", want); v != 1 {
+		t.Errorf("evsync_build_info%v = %v, want 1", want, v)
+	}
+	if got := mfs["evsync_build_info"]; got.GetType() != dto.MetricType_GAUGE || len(got.GetMetric()) != 1 {
+		t.Errorf("evsync_build_info = %v, want one gauge series", got)
 	}
 }
