@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/suggest"
 )
 
 // decodeDocument overlays the YAML document data onto c, keeping its tenants node for
@@ -190,30 +191,9 @@ func closestKey(v reflect.Value, name string) string {
 func closest(candidates []string, name string) string {
 	best, bestDist := "", 4
 	for _, c := range candidates {
-		if dist := editDistance(c, name); dist < bestDist {
+		if dist := suggest.Distance(c, name); dist < bestDist {
 			best, bestDist = c, dist
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
