@@ -9,9 +9,15 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# The build context has no .git, so no VCS revision is stamped: pass the release's version
+# (docker build --build-arg VERSION=v1.2.0 .) for `syncer --version`, the User-Agent and
+# evsync_build_info; without it they show "dev" and the Go version.
+ARG VERSION=""
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/syncer ./cmd/syncer
+    CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X github.com/evsync/evsync/internal/cli.version=${VERSION}" \
+      -o /out/syncer ./cmd/syncer
 
 # distroless static: CA certificates and tzdata, no shell, runs as uid 65532 (nonroot).
 FROM gcr.io/distroless/static-debian12:nonroot
