@@ -352,7 +352,9 @@ func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
 		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
 		"token_refreshes", out.TokenRefreshes,
 	}
-	if err != nil {
+	// A run that has an id logged its own end, its error included ("run ended"); the error is
+	// repeated here only for one that never started (the lock taken, a schema not migrated).
+	if err != nil && out.RunID == 0 {
 		attrs = append(attrs, "err", err.Error())
 	}
 	if ctx.Err() != nil {

@@ -514,3 +514,41 @@ func TestDaemonHealthzDataNamesTheStaleTenant(t *testing.T) {
 }
 
 // the replicas that lack it its schedule.
+
+// A failed run that has an id logged its own error when it ended: "run finished" does not
+// print it a second time. One that never started (no id) has no other line that says why.
+func TestRunFinishedPrintsAFailureOnce(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		out     Outcome
+		wantErr bool
+	}{
+		{name: "run recorded", out: Outcome{RunID: 7, Status: StatusFailed}, wantErr: false},
+		{name: "never started", out: Outcome{Status: StatusFailed}, wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tn := Tenant{Name: "acme", Schedule: Every(time.Hour), Timeout: time.Minute,
+				Run: func(context.Context, string) (Outcome, error) { return tt.out, errors.New("the boom of acme") }}
+			d := newTestDaemon(t, Config{}, tn)
+			var logs fixture.Logs
+			d.logger = logs.Logger()
+			if err := d.runJob(t.Context(), "acme", 1); err == nil {
+				t.Fatal("runJob of a failed run returned nil")
+			}
+			var finished string
+			for line := range strings.Lines(logs.String()) {
+				if strings.Contains(line, `msg="run finished"`) {
+					finished = line
+				}
+			}
+			if finished == "" {
+				t.Fatalf("no run finished line:\n%s", logs.String())
+			}
+			if got := strings.Contains(finished, "the boom of acme"); got != tt.wantErr {
+				t.Errorf("run finished holds the error: %v, want %v:\n%s", got, tt.wantErr, finished)
+			}
+		})
+	}
+}
