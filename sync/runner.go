@@ -187,6 +187,20 @@ type Result struct {
 	FieldChanges []db.FieldChange
 }
 
+// ScopesAmiss counts the run's scopes that failed and those whose deletes were withheld (the
+// mass-delete guard): what its end and its summary report.
+func (r *Result) ScopesAmiss() (failed, withheld int) {
+	for _, s := range r.Scopes {
+		switch s.Status {
+		case db.ScopeFailed:
+			failed++
+		case db.ScopeWithheld:
+			withheld++
+		}
+	}
+	return failed, withheld
+}
+
 // Totals sums the scope counts per entity.
 func (r *Result) Totals() map[entity.Name]db.ScopeCounts {
 	out := make(map[entity.Name]db.ScopeCounts)
@@ -433,15 +447,7 @@ func logEnd(ctx context.Context, logger *slog.Logger, res *Result, err error) {
 	if err != nil {
 		errText = err.Error()
 	}
-	var failed, withheld int
-	for _, s := range res.Scopes {
-		switch s.Status {
-		case db.ScopeFailed:
-			failed++
-		case db.ScopeWithheld:
-			withheld++
-		}
-	}
+	failed, withheld := res.ScopesAmiss()
 	logger.Log(ctx, level, "run ended", "status", res.Status, "error", errText, "dry_run", res.DryRun,
 		"duration", res.Finished.Sub(res.Started).Round(time.Millisecond),
 		"api_requests", res.API.Requests, "retries", res.API.Retries, "rate_limited", res.API.RateLimited,

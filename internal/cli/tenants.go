@@ -133,15 +133,7 @@ func tenantLine(r tenant.Result) string {
 	fmt.Fprintf(&b, "; rows: %d fetched, %d inserted, %d updated, %d deleted, %d restored",
 		sum.Fetched, sum.Inserted, sum.Updated, sum.Deleted, sum.Restored)
 	// The run logged its errors (tenant=NAME): the line counts the scopes that did not succeed.
-	var failed, withheld int
-	for _, s := range res.Scopes {
-		switch s.Status {
-		case db.ScopeFailed:
-			failed++
-		case db.ScopeWithheld:
-			withheld++
-		}
-	}
+	failed, withheld := res.ScopesAmiss()
 	if failed > 0 {
 		fmt.Fprintf(&b, "; %d scopes failed", failed)
 	}
