@@ -13,17 +13,20 @@ import (
 func TestE2ESyncTimeoutFailsTheRun(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, engagefake.Options{Seed: 61})
-	e.writeConfig("engage:\n  requests_per_minute: 6000\nsync:\n  timeout: 1s\n")
+	e.writeConfig("engage:\n  requests_per_minute: 6000\nsync:\n  timeout: 3s\n")
+	// Migrated first, so that the deadline falls on the API that hangs, not on the
+	// migrations of a loaded machine (sync.timeout bounds those too).
+	e.mustRun(0, "migrate", "up")
 	e.fake.SetFault(engagefake.EndpointAgentGroups, engagefake.Fault{Latency: time.Minute})
 	r := e.mustRun(1, "sync")
-	if !strings.Contains(r.stderr, "run exceeded sync.timeout (1s)") {
+	if !strings.Contains(r.stderr, "run exceeded sync.timeout (3s)") {
 		t.Errorf("stderr does not say the run exceeded sync.timeout:\n%s", r.stderr)
 	}
 	var status, errText string
 	if err := e.pool.QueryRow(t.Context(), "SELECT status, error FROM engage.sync_runs ORDER BY run_id DESC LIMIT 1").Scan(&status, &errText); err != nil {
 		t.Fatal(err)
 	}
-	if status != "failed" || !strings.Contains(errText, "run exceeded sync.timeout (1s)") {
+	if status != "failed" || !strings.Contains(errText, "run exceeded sync.timeout (3s)") {
 		t.Errorf("run recorded %s with error %q, want failed naming sync.timeout", status, errText)
 	}
 }
