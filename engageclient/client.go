@@ -125,7 +125,12 @@ func (r *Response) Endpoint() string {
 // do runs the admin API request r: every attempt takes a slot of the concurrency bound and
 // passes the pacing (pace), carries the token source's bearer token, and a 401 gets one
 // renewal and one replay per call; attempts are retried under the shared policy (wire.retry).
+// r's step is StepAPI unless it names another, so that every error and log line of an admin
+// API request says so.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, []byte, error) {
+	if r.step == "" {
+		r.step = StepAPI
+	}
 	replayed := false
 	return c.retry(ctx, r, c.cfg.MaxAttempts, func(ctx context.Context) (*http.Response, []byte, error) {
 		return c.attempt(ctx, r, &replayed)
@@ -223,7 +228,7 @@ func (c *Client) pace(ctx context.Context, r *request) error {
 // more than MaxRetryWait.
 func (c *Client) pausedError(r *request, d time.Duration) *RateLimitError {
 	return &RateLimitError{
-		APIError:   APIError{StatusCode: http.StatusTooManyRequests, Method: r.method, URL: c.redact(sanitizeURL(r.url))},
+		APIError:   APIError{Step: r.step, StatusCode: http.StatusTooManyRequests, Method: r.method, URL: c.redact(sanitizeURL(r.url))},
 		RetryAfter: d.Round(time.Second),
 		MaxWait:    c.cfg.MaxRetryWait,
 		Unsent:     true,

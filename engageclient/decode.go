@@ -360,7 +360,7 @@ func list[T any](ctx context.Context, c *Client, path string, q url.Values, ids 
 
 // listPage is list, also returning how many items the array held (for paging).
 func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, int, *Response, error) {
-	r := &request{step: StepAPI, method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...)}
+	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...)}
 	httpResp, body, err := c.do(ctx, r)
 	var resp *Response
 	if httpResp != nil {

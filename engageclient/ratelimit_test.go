@@ -77,6 +77,9 @@ func TestRetryAfterBeyondMaxRetryWait(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatalf("the call outlived its deadline: %v", err)
 			}
+			if rl.Step != StepAPI {
+				t.Errorf("Step = %q, want %q (sent or not, an admin API request)", rl.Step, StepAPI)
+			}
 			// A queued request is told what is left of the pause (in whole seconds); a pause
 			// beyond a Duration, nearly all of it.
 			if got := rl.RetryAfter.Round(time.Minute); got != tt.wantAfter.Round(time.Minute) &&

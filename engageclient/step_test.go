@@ -2,9 +2,11 @@ package engageclient_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
@@ -97,5 +99,54 @@ func TestErrorsNameTheirStep(t *testing.T) {
 				t.Errorf("log line %q:\n%s", tt.forbidLog, logs.String())
 			}
 		})
+	}
+}
+
+// The audit search and the aggregate statistics are admin API requests like the listings:
+// their refusals and transport errors carry StepAPI (a caller's hint for a 403 depends on it),
+// and their retries are logged as engage's.
+func TestBodyRequestsNameTheAPIStep(t *testing.T) {
+	t.Parallel()
+	end := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	calls := []struct {
+		name, endpoint string
+		call           func(*engageclient.Client) error
+	}{
+		{"audit search", engagefake.EndpointAuditSearch, func(c *engageclient.Client) error {
+			_, _, err := c.SearchAuditLogs(t.Context(), &engageclient.AuditLogSearch{AccountID: "20001", Start: end.Add(-time.Hour), End: end})
+			return err
+		}},
+		{"queue stats", engagefake.EndpointQueueStats, func(c *engageclient.Client) error {
+			_, _, err := c.ListQueueStats(t.Context(), "980634004", "20001",
+				&engageclient.StatsWindow{Start: end.Add(-time.Hour), End: end, Interval: time.Hour})
+			return err
+		}},
+	}
+	for _, call := range calls {
+		for _, fault := range []engagefake.Fault{{Status: 403}, {Drop: true}} {
+			t.Run(fmt.Sprintf("%s drop=%t status=%d", call.name, fault.Drop, fault.Status), func(t *testing.T) {
+				t.Parallel()
+				fake := fixture.Fake(t, engagefake.Options{Seed: 3})
+				fake.SetFault(call.endpoint, fault)
+				var logs fixture.Logs
+				c := engagetest.Client(t, fake, func(c *engageclient.Config) { c.Logger = logs.Logger() })
+				err := call.call(c)
+				var (
+					te *engageclient.TransportError
+					pe *engageclient.APIError
+				)
+				switch {
+				case fault.Drop:
+					if !errors.As(err, &te) || te.Step != engageclient.StepAPI {
+						t.Errorf("error %v (%T): want a *TransportError of step %q", err, err, engageclient.StepAPI)
+					}
+					if !strings.Contains(logs.String(), `msg="engage: retrying request"`) {
+						t.Errorf("no engage retry logged:\n%s", logs.String())
+					}
+				case !errors.As(err, &pe) || pe.StatusCode != 403 || pe.Step != engageclient.StepAPI:
+					t.Errorf("error %v: want a 403 *APIError of step %q", err, engageclient.StepAPI)
+				}
+			})
+		}
 	}
 }
