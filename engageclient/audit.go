@@ -63,7 +63,7 @@ func (c *Client) SearchAuditLogs(ctx context.Context, s *AuditLogSearch) ([]*Aud
 		return nil, nil, fmt.Errorf("searching audit logs: %w", err)
 	}
 	r := &request{method: http.MethodPut, url: newURL(c.engageBase, "voice/api/v1/admin/auditLogs/search", nil), json: body}
-	items, resp, err := post[AuditLog](ctx, c, r)
+	items, _, resp, err := listPage[AuditLog](ctx, c, r)
 	if err != nil {
 		return items, resp, fmt.Errorf("searching audit logs of sub-account %s: %w", s.AccountID, err)
 	}
@@ -93,24 +93,6 @@ func (s *AuditLogSearch) order() string {
 		return AuditAscending
 	}
 	return s.Order
-}
-
-// post sends r, a request with a JSON body, through the admin API's do and decodes the bare
-// array it answers, as list does for a GET.
-func post[T any](ctx context.Context, c *Client, r *request) ([]*T, *Response, error) {
-	httpResp, body, err := c.do(ctx, r)
-	var resp *Response
-	if httpResp != nil {
-		resp = &Response{Response: httpResp, Pages: 1}
-	}
-	if err != nil {
-		return nil, resp, err
-	}
-	items, _, err := decodeList[T](body)
-	if err != nil {
-		return items, resp, &DecodeError{Endpoint: c.endpoint(r), Err: c.redactErr(err)}
-	}
-	return items, resp, nil
 }
 
 // AuditLog is one entry of the audit log search: one change an admin made. Unknown fields are

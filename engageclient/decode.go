@@ -354,13 +354,20 @@ func objectBodyError(body []byte) error {
 // When some items cannot be decoded, the others are returned with a *DecodeError wrapping an
 // *ItemsError.
 func list[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, *Response, error) {
-	items, _, resp, err := listPage[T](ctx, c, path, q, ids...)
+	items, _, resp, err := listPage[T](ctx, c, c.getRequest(path, q, ids...))
 	return items, resp, err
 }
 
-// listPage is list, also returning how many items the array held (for paging).
-func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, ids ...string) ([]*T, int, *Response, error) {
-	r := &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...)}
+// getRequest is the admin API GET of path (as for newURL, with ids) and query q.
+func (c *Client) getRequest(path string, q url.Values, ids ...string) *request {
+	return &request{method: http.MethodGet, url: newURL(c.engageBase, path, q, ids...)}
+}
+
+// listPage sends the admin API request r (a listing's GET, or a search with a JSON body)
+// through do and decodes the bare array it answers, also returning how many items the array
+// held (for paging). When some items cannot be decoded, the others are returned with a
+// *DecodeError wrapping an *ItemsError.
+func listPage[T any](ctx context.Context, c *Client, r *request) ([]*T, int, *Response, error) {
 	httpResp, body, err := c.do(ctx, r)
 	var resp *Response
 	if httpResp != nil {
@@ -396,7 +403,7 @@ type listing struct {
 // counts the pages read before it.
 func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptions, key func(*T) int64) ([]*T, *Response, error) {
 	if opts == nil || opts.MaxRows <= 0 {
-		items, n, resp, err := listPage[T](ctx, c, l.path, nil, l.ids...)
+		items, n, resp, err := listPage[T](ctx, c, c.getRequest(l.path, nil, l.ids...))
 		// n counts the bad items too, as the pages' rows do.
 		if (err == nil || errors.As(err, new(*ItemsError))) && n > c.cfg.MaxListingRows {
 			err = fmt.Errorf("%s: %s: %w", c.redact(resp.Endpoint()), c.tooLong(), ErrListingTooLong)
@@ -410,7 +417,7 @@ func listPaged[T any](ctx context.Context, c *Client, l listing, opts *ListOptio
 	p := pager[T]{key: key, seen: map[int64]int{}, all: []*T{}}
 	for page := max(opts.Page, 0); ; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "maxRows": {strconv.Itoa(opts.MaxRows)}}
-		items, n, resp, err := listPage[T](ctx, c, l.path, q, l.ids...)
+		items, n, resp, err := listPage[T](ctx, c, c.getRequest(l.path, q, l.ids...))
 		if resp != nil {
 			p.last = resp
 		}

@@ -53,7 +53,7 @@ func (c *Client) ListQueueStats(ctx context.Context, rcAccountID, subAccountID s
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing queue stats: %w", err)
 	}
-	items, resp, err := post[QueueStats](ctx, c, r)
+	items, _, resp, err := listPage[QueueStats](ctx, c, r)
 	if err != nil {
 		return items, resp, fmt.Errorf("listing queue stats of sub-account %s: %w", subAccountID, err)
 	}
