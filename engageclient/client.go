@@ -188,8 +188,7 @@ func (c *Client) sendAPI(ctx context.Context, r *request, tok string) (*http.Res
 	aerr := newAPIError(r.step, resp, body, c.redact)
 	var rl *RateLimitError
 	if errors.As(aerr, &rl) {
-		_, reason := waitAsked(resp.Header, time.Now())
-		c.pause(rl.RetryAfter, reason)
+		c.pause(rl.RetryAfter, rl.waitHeader)
 	}
 	return resp, body, aerr
 }

@@ -83,6 +83,8 @@ type RateLimitError struct {
 	RetryAfter time.Duration
 	MaxWait    time.Duration
 	Unsent     bool
+
+	waitHeader string // the header RetryAfter was read from (waitAsked), for Wait.Reason
 }
 
 // Error implements error.
@@ -328,7 +330,8 @@ func newAPIError(step Step, resp *http.Response, body []byte, redact func(string
 	e.Body = redactedBody(body, maxErrorBody, redact)
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
-		return &RateLimitError{APIError: e, RetryAfter: retryAfter(resp.Header, time.Now())}
+		d, header := waitAsked(resp.Header, time.Now())
+		return &RateLimitError{APIError: e, RetryAfter: d, waitHeader: header}
 	case http.StatusServiceUnavailable:
 		e.retryAfter = retryAfter(resp.Header, time.Now())
 	}
