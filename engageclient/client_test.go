@@ -1234,6 +1234,26 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 	}
 }
 
+// An *AuthError names its RingCentral call in Endpoint and in its text, one name per step.
+func TestAuthErrorNamesItsCall(t *testing.T) {
+	t.Parallel()
+	req, _ := http.NewRequest(http.MethodPost, "https://example.test/restapi/oauth/token", nil)
+	resp := &http.Response{StatusCode: 401, Header: http.Header{}, Request: req}
+	for _, tt := range []struct {
+		step           Step
+		endpoint, text string
+	}{
+		{StepGrant, "jwt grant", "ringcentral jwt grant: 401 Unauthorized: invalid_client"},
+		{StepRevoke, "revoke", "ringcentral revoke: 401 Unauthorized: invalid_client"},
+		{StepAccount, "account", "ringcentral account: 401 Unauthorized: invalid_client"},
+	} {
+		e := newAuthError(tt.step, resp, []byte(`{"error":"invalid_client"}`), func(s string) string { return s })
+		if e.Step != tt.step || e.Endpoint != tt.endpoint || e.Error() != tt.text {
+			t.Errorf("step %q: Endpoint %q, text %q; want %q, %q", tt.step, e.Endpoint, e.Error(), tt.endpoint, tt.text)
+		}
+	}
+}
+
 func TestIsRetryable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -79,7 +79,7 @@ func TestErrorBodyRedactedBeforeTruncation(t *testing.T) {
 		err  func(body []byte) error
 		pad  int // bytes before " assertion " and the secret: the error's cut falls inside it
 	}{
-		{"auth error, text/plain", func(b []byte) error { return newAuthError(StepGrant, "jwt grant", resp(400), b, c.redact) }, 200 - 40},
+		{"auth error, text/plain", func(b []byte) error { return newAuthError(StepGrant, resp(400), b, c.redact) }, 200 - 40},
 		{"API error, text/plain", func(b []byte) error { return newAPIError(StepAPI, resp(403), b, c.redact) }, maxErrorBody - 40},
 	}
 	for _, tt := range tests {

@@ -121,7 +121,7 @@ func (e *RateLimitError) Unwrap() error { return &e.APIError }
 type AuthError struct {
 	Step        Step     // StepGrant, StepRevoke or StepAccount
 	StatusCode  int      // HTTP status code
-	Endpoint    string   // "jwt grant", "revoke" or "account"
+	Endpoint    string   // "jwt grant", "revoke" or "account": Step without "ringcentral "
 	Code        string   // the OAuth "error" field, e.g. "invalid_grant"
 	Description string   // "error_description"
 	ErrorCodes  []string // errors[].errorCode, e.g. "OAU-146"
@@ -338,9 +338,10 @@ func newAPIError(step Step, resp *http.Response, body []byte, redact func(string
 	return &e
 }
 
-// newAuthError builds the typed error for an unsuccessful RingCentral OAuth response.
-func newAuthError(step Step, endpoint string, resp *http.Response, body []byte, redact func(string) string) *AuthError {
-	e := &AuthError{Step: step, StatusCode: resp.StatusCode, Endpoint: endpoint}
+// newAuthError builds the typed error for an unsuccessful RingCentral response to a request of
+// step; its Endpoint is the step without the "ringcentral " prefix ("jwt grant").
+func newAuthError(step Step, resp *http.Response, body []byte, redact func(string) string) *AuthError {
+	e := &AuthError{Step: step, StatusCode: resp.StatusCode, Endpoint: strings.TrimPrefix(string(step), "ringcentral ")}
 	var eb rcErrorBody
 	if json.Unmarshal(body, &eb) == nil {
 		e.Code = redact(eb.Error)

@@ -27,13 +27,7 @@ func (ts *tokenSource) rcAccountID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	r := &request{step: StepAccount, method: http.MethodGet, url: newURL(ts.rcBase, "restapi/v1.0/account/~", nil)}
-	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, func(ctx context.Context) (*http.Response, []byte, error) {
-		resp, body, err := ts.send(ctx, r, "Bearer "+tok)
-		if err == nil && !succeeded(resp) {
-			err = newAuthError(StepAccount, "account", resp, body, ts.redact)
-		}
-		return resp, body, err
-	})
+	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt(r, "Bearer "+tok))
 	if err != nil {
 		return "", err
 	}

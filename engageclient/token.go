@@ -293,14 +293,14 @@ func (ts *tokenSource) grantAndExchange(ctx context.Context) (*AccessTokenUserDe
 	return ts.exchange(ctx, rc)
 }
 
-// rcAttempt is one attempt of a RingCentral OAuth call r (name, "jwt grant" or "revoke", is
-// the Endpoint of its errors): the client credentials as HTTP Basic, an unsuccessful answer
-// typed *AuthError.
-func (ts *tokenSource) rcAttempt(name string, r *request) attemptFunc {
+// rcAttempt is one attempt of a RingCentral call r with the Authorization header auth (the
+// OAuth calls send the client credentials as HTTP Basic, ts.basic; the account read, the
+// session's bearer token): an unsuccessful answer is typed *AuthError.
+func (ts *tokenSource) rcAttempt(r *request, auth string) attemptFunc {
 	return func(ctx context.Context) (*http.Response, []byte, error) {
-		resp, body, err := ts.send(ctx, r, ts.basic)
+		resp, body, err := ts.send(ctx, r, auth)
 		if err == nil && !succeeded(resp) {
-			err = newAuthError(r.step, name, resp, body, ts.redact)
+			err = newAuthError(r.step, resp, body, ts.redact)
 		}
 		return resp, body, err
 	}
@@ -326,7 +326,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 		"assertion":  {ts.cfg.JWT},
 	}
 	r := &request{step: StepGrant, method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/token", nil), form: form}
-	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("jwt grant", r))
+	_, body, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt(r, ts.basic))
 	if err != nil {
 		return "", fmt.Errorf("requesting ringcentral token: %w", err)
 	}
@@ -361,7 +361,7 @@ func (ts *tokenSource) grant(ctx context.Context) (string, error) {
 // revoke revokes a RingCentral access token.
 func (ts *tokenSource) revoke(ctx context.Context, tok string) error {
 	r := &request{step: StepRevoke, method: http.MethodPost, url: newURL(ts.rcBase, "restapi/oauth/revoke", nil), form: url.Values{"token": {tok}}}
-	if _, _, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt("revoke", r)); err != nil {
+	if _, _, err := ts.retry(ctx, r, ts.cfg.MaxAttempts, ts.rcAttempt(r, ts.basic)); err != nil {
 		return fmt.Errorf("revoking ringcentral token: %w", err)
 	}
 	return nil
