@@ -171,8 +171,7 @@ type Daemon struct {
 	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
 	boundAddr atomic.Value  // string: the bound HTTP address
 
-	riverReady func(ctx context.Context) error // can River work (its tables answer)
-	started    atomic.Bool                     // this replica's River client runs (Run started it, and is not stopping)
+	riverReady func(ctx context.Context) error // can River work (this replica's client runs, its tables answer)
 	checks     singleflight.Group              // the database checks of the health endpoints, one in flight each
 	fresh      freshCache                      // what /healthz/data serves
 }
@@ -245,11 +244,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	<-d.checkFreshness(ctx) // a restart does not look like a stale sync
 	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
-	// Marked before Start returns: River may work a job before then, and the probes must
-	// not say "not running" of a replica already running one.
-	d.started.Store(true)
 	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
-		d.started.Store(false)
 		return errors.Join(err, d.shutdownHTTP(ctx, srv))
 	}
 	for _, t := range d.tenants {
@@ -264,7 +259,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err := <-serveErr:
 		errs = append(errs, fmt.Errorf("serving http: %w", err))
 	}
-	d.started.Store(false) // not ready while stopping: a probe sends no new work here
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
 	defer cancel()
 	if err := d.sched.Stop(gctx); err != nil {
