@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -109,16 +110,9 @@ type Config struct {
 	// Registry receives the evsync_* metrics and the Go and process collectors, served by
 	// /metrics; nil means a new registry.
 	Registry *prometheus.Registry
-	// Build labels evsync_build_info: the binary's version, VCS revision and Go version.
-	Build BuildInfo
-}
-
-// BuildInfo is what evsync_build_info says of the running binary (the caller reads it from
-// the binary's build info); an empty field is exported as an empty label.
-type BuildInfo struct {
-	Version   string
-	Revision  string
-	GoVersion string
+	// Build labels evsync_build_info with the binary's version, VCS revision and Go version
+	// (the caller reads it: buildinfo.Read); an empty field is exported as an empty label.
+	Build buildinfo.Info
 }
 
 // Tenant is one tenant of the daemon: when it runs, for how long, and how to run it and read

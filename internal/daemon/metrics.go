@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -144,7 +145,7 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 
 // registerBuildInfo registers evsync_build_info on reg: a gauge at 1 whose labels name the
 // running binary's build, the usual way to put a version on dashboards and alerts.
-func registerBuildInfo(reg *prometheus.Registry, b BuildInfo) error {
+func registerBuildInfo(reg *prometheus.Registry, b buildinfo.Info) error {
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "evsync_build_info",
 		Help: "Always 1; its labels name the running binary's version, VCS revision and Go version.",

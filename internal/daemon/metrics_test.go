@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -215,7 +216,7 @@ func TestNewMetricsRegistration(t *testing.T) {
 // The daemon exports evsync_build_info at 1, labelled with the build its caller passed in.
 func TestBuildInfoMetric(t *testing.T) {
 	t.Parallel()
-	build := BuildInfo{Version: "v1.2.0", Revision: "4b29380c1f2e9d8a7b6c5d4e3f2a1b0c9d8e7f6a", GoVersion: "go1.26.0"}
+	build := buildinfo.Info{Version: "v1.2.0", Revision: "4b29380c1f2e9d8a7b6c5d4e3f2a1b0c9d8e7f6a", GoVersion: "go1.26.0"}
 	d := newTestDaemon(t, Config{Build: build}, testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil }))
 	mfs := scrapeHandler(t, d.Handler())
 	want := map[string]string{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion}
