@@ -208,10 +208,7 @@ func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 		d.byName[t.Name] = t
 		names = append(names, t.Name)
 	}
-	m, err := newMetrics(reg, names)
-	if err == nil {
-		err = registerBuildInfo(reg, cfg.Build)
-	}
+	m, err := newMetrics(reg, names, cfg.Build)
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
