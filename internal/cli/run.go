@@ -80,8 +80,7 @@ func cmdRun(ctx context.Context, a *app, noMigrate bool) error {
 	}
 	dcfg := daemonConfigOf(a.cfg)
 	dcfg.ParseSchedule, dcfg.DefaultTenant, dcfg.Logger = parseSpec, config.TenantDefault, logger
-	b := build()
-	dcfg.Build = daemon.BuildInfo{Version: b.Version, Revision: b.Revision, GoVersion: b.GoVersion}
+	dcfg.Build = build()
 	d, err := daemon.New(pool, dcfg, dts)
 	if err != nil {
 		return usageErr("%v", err)

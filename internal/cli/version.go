@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	gosync "sync"
 
 	"github.com/spf13/cobra"
 
@@ -14,8 +15,9 @@ import (
 var version = ""
 
 // build is what the binary knows of its build: --version, the User-Agent and the daemon's
-// evsync_build_info show it.
-func build() buildinfo.Info { return buildinfo.Read(version) }
+// evsync_build_info show it. It is read once: the build info and version (set at link time)
+// do not change while the process runs.
+var build = gosync.OnceValue(func() buildinfo.Info { return buildinfo.Read(version) })
 
 // userAgent is the User-Agent of the API requests: "evsync/VERSION (REVISION; GOVERSION)".
 func userAgent() string { return build().UserAgent("evsync") }

@@ -4,7 +4,7 @@
 // from the yaml tags; an unknown one is an error too), the tenants list (each tenant inherits
 // the top level key by key), the secret files, validation, and masking for output.
 // One file per step: config.go (the types and defaults), load.go, yaml.go, env.go, tenants.go,
-// secrets.go, validate.go, schedule.go, mask.go.
+// secrets.go, validate.go, schedule.go, mask.go (YAML), maskjson.go (JSON).
 package config
 
 import (

@@ -82,24 +82,28 @@ func EnvName(key string) string {
 }
 
 // GetenvFunc returns a getenv function over environ, an environment in os.Environ's form
-// ("KEY=value"); of two entries of one variable the later wins, as os/exec has it.
+// ("KEY=value"), that reads it as Load does: a value is trimmed of surrounding white space,
+// and one left empty reads as unset (""); of two entries of one variable the later wins, as
+// os/exec has it.
 func GetenvFunc(environ []string) func(string) string {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
-	return func(k string) string { return m[k] }
+	env := parseEnviron(environ, func(string) bool { return true })
+	return func(k string) string { return env[k] }
 }
 
 // configEnv returns the EVSYNC_ variables of environ that are set, trimmed: an empty value
 // counts as unset.
 func configEnv(environ []string) map[string]string {
+	return parseEnviron(environ, func(k string) bool { return strings.HasPrefix(k, envPrefix) })
+}
+
+// parseEnviron returns the variables of environ that keep selects and that are set, their
+// values trimmed: an empty value counts as unset, and a later empty entry unsets an earlier
+// one.
+func parseEnviron(environ []string, keep func(name string) bool) map[string]string {
 	env := map[string]string{}
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, envPrefix) {
+		if !ok || !keep(k) {
 			continue
 		}
 		if v = strings.TrimSpace(v); v == "" {

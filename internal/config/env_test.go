@@ -318,3 +318,26 @@ func TestGetenvFunc(t *testing.T) {
 		}
 	}
 }
+
+// GetenvFunc reads a variable as Load does: trimmed, a value of white space unset.
+func TestGetenvFuncTrimsAsLoad(t *testing.T) {
+	t.Parallel()
+	environ := []string{config.EnvDatabaseURL + "=  ", config.EnvEngageURL + "= https://engage.example.com\t", "HOME= /home/x "}
+	getenv := config.GetenvFunc(environ)
+	c, err := config.Load("", environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getenv(config.EnvDatabaseURL); got != "" || c.Database.URL != config.Default().Database.URL {
+		t.Errorf("%s of white space: getenv = %q, Load's database.url = %q; want both unset", config.EnvDatabaseURL, got, c.Database.URL)
+	}
+	if got := getenv(config.EnvEngageURL); got != c.Engage.ServerURL || got != "https://engage.example.com" {
+		t.Errorf("%s: getenv = %q, Load's engage.server_url = %q; want both https://engage.example.com", config.EnvEngageURL, got, c.Engage.ServerURL)
+	}
+	if got := getenv("HOME"); got != "/home/x" {
+		t.Errorf("getenv(HOME) = %q, want /home/x", got)
+	}
+	if got := config.GetenvFunc([]string{"A=1", "A= "})("A"); got != "" {
+		t.Errorf("getenv(A) after a later empty entry = %q, want unset", got)
+	}
+}

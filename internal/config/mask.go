@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,10 +37,25 @@ func RedactURL(s string) string {
 	return strings.ReplaceAll(u.String(), "%2A%2A%2A%2A", "****")
 }
 
-// Masked renders the effective configuration as YAML with the secrets Masked: the database
-// URL's password shows as ****, and the client secret and JWT only as set or unset (in a
-// comment, so the output is still a loadable config file).
-func (c Config) Masked() string {
+// maskedView is the configuration as `syncer config` shows it, whatever the format: Masked
+// renders it as YAML, MaskedJSON as JSON. What is masked and what is left out is decided here,
+// once; the renderers only write it out, each saying in its own way whether the secrets are
+// set.
+type maskedView struct {
+	// cfg is the configuration with the database URL redacted (RedactURL) and every
+	// tenant's secrets (client secret, JWT) cleared.
+	cfg Config
+	// omit are the dotted keys left out of the top level: with a tenants list,
+	// database.schema, which the tenants list forbids (each tenant has its schema).
+	omit []string
+	// tenantOmit are the dotted keys left out of each tenant of the tenants list: the
+	// process-wide keys (perProcessKeys), which a tenant may not set.
+	tenantOmit []string
+}
+
+// maskedView returns c's masked view. Leaving out the keys a tenants list forbids keeps the
+// output loadable.
+func (c Config) maskedView() maskedView {
 	m := c
 	m.Database.URL = RedactURL(c.Database.URL)
 	m.RingCentral.ClientSecret, m.RingCentral.JWT = "", ""
@@ -47,27 +63,36 @@ func (c Config) Masked() string {
 	for i := range m.TenantList {
 		m.TenantList[i].RingCentral.ClientSecret, m.TenantList[i].RingCentral.JWT = "", ""
 	}
+	v := maskedView{cfg: m}
+	if c.MultiTenant() {
+		v.omit = []string{"database.schema"}
+		v.tenantOmit = slices.Sorted(maps.Keys(perProcessKeys))
+	}
+	return v
+}
+
+// Masked renders the effective configuration as YAML with the secrets Masked: the database
+// URL's password shows as ****, and the client secret and JWT only as set or unset (in a
+// comment, so the output is still a loadable config file).
+func (c Config) Masked() string {
+	v := c.maskedView()
 	var doc yaml.Node
-	if err := doc.Encode(m); err != nil {
+	if err := doc.Encode(v.cfg); err != nil {
 		return fmt.Sprintf("# rendering config: %v\n", err)
+	}
+	for _, key := range v.omit {
+		deletePath(&doc, key)
 	}
 	if _, rc := mappingEntry(&doc, "ringcentral"); rc != nil && !c.MultiTenant() {
 		annotateSecrets(rc, c.RingCentral, "EVSYNC_RC_CLIENT_SECRET", "EVSYNC_RC_JWT")
 	}
 	if _, ts := mappingEntry(&doc, "tenants"); ts != nil && ts.Kind == yaml.SequenceNode {
-		// The keys a tenants list forbids are left out, so the output loads back.
-		if _, db := mappingEntry(&doc, "database"); db != nil {
-			deleteEntry(db, "schema")
-		}
 		for i, tn := range ts.Content {
 			if i >= len(c.TenantList) {
 				break
 			}
-			for key := range perProcessKeys {
-				section, name, _ := strings.Cut(key, ".")
-				if _, sec := mappingEntry(tn, section); sec != nil {
-					deleteEntry(sec, name)
-				}
+			for _, key := range v.tenantOmit {
+				deletePath(tn, key)
 			}
 			t := c.TenantList[i]
 			if _, rc := mappingEntry(tn, "ringcentral"); rc != nil {
@@ -85,6 +110,18 @@ func (c Config) Masked() string {
 		return fmt.Sprintf("# rendering config: %v\n", err)
 	}
 	return out.String()
+}
+
+// deletePath removes the dotted key (such as database.schema) and its value from the mapping
+// n (or the mapping a document n holds), if it is there.
+func deletePath(n *yaml.Node, key string) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		if _, n = mappingEntry(n, p); n == nil {
+			return
+		}
+	}
+	deleteEntry(n, parts[len(parts)-1])
 }
 
 // mappingEntry returns the key node named name in the mapping n (or in the mapping a

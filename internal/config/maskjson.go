@@ -11,31 +11,42 @@ import (
 // secret and JWT only as whether they are set (ringcentral.client_secret_set, jwt_set). Keys
 // are the YAML keys; durations are numbers of seconds. Without a tenants list, tenants is
 // null; with one, database.schema and each tenant's per-process keys are left out, as in
-// Masked.
+// Masked (both render one masked view: maskedView).
 func (c Config) MaskedJSON() map[string]any {
-	m := c
-	m.Database.URL = RedactURL(c.Database.URL)
-	out := jsonOf(reflect.ValueOf(m)).(map[string]any)
+	v := c.maskedView()
+	out := jsonOf(reflect.ValueOf(v.cfg)).(map[string]any)
+	for _, key := range v.omit {
+		deleteJSONPath(out, key)
+	}
 	out["ringcentral"] = withSecretsSet(out["ringcentral"], c.RingCentral)
 	if !c.MultiTenant() {
 		out["tenants"] = nil
 		return out
 	}
-	delete(out["database"].(map[string]any), "schema")
-	tenants := make([]any, 0, len(c.TenantList))
-	for _, t := range c.TenantList {
+	tenants := make([]any, 0, len(v.cfg.TenantList))
+	for i, t := range v.cfg.TenantList {
 		tm := jsonOf(reflect.ValueOf(t)).(map[string]any)
-		tm["ringcentral"] = withSecretsSet(tm["ringcentral"], t.RingCentral)
-		for key := range perProcessKeys {
-			section, name, _ := strings.Cut(key, ".")
-			if sec, ok := tm[section].(map[string]any); ok {
-				delete(sec, name)
-			}
+		tm["ringcentral"] = withSecretsSet(tm["ringcentral"], c.TenantList[i].RingCentral)
+		for _, key := range v.tenantOmit {
+			deleteJSONPath(tm, key)
 		}
 		tenants = append(tenants, tm)
 	}
 	out["tenants"] = tenants
 	return out
+}
+
+// deleteJSONPath removes the dotted key (such as database.schema) from the object m, if it is
+// there.
+func deleteJSONPath(m map[string]any, key string) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		var ok bool
+		if m, ok = m[p].(map[string]any); !ok {
+			return
+		}
+	}
+	delete(m, parts[len(parts)-1])
 }
 
 // withSecretsSet adds to the ringcentral object v whether rc's secrets are set.

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -109,16 +110,9 @@ type Config struct {
 	// Registry receives the evsync_* metrics and the Go and process collectors, served by
 	// /metrics; nil means a new registry.
 	Registry *prometheus.Registry
-	// Build labels evsync_build_info: the binary's version, VCS revision and Go version.
-	Build BuildInfo
-}
-
-// BuildInfo is what evsync_build_info says of the running binary (the caller reads it from
-// the binary's build info); an empty field is exported as an empty label.
-type BuildInfo struct {
-	Version   string
-	Revision  string
-	GoVersion string
+	// Build labels evsync_build_info with the binary's version, VCS revision and Go version
+	// (the caller reads it: buildinfo.Read); an empty field is exported as an empty label.
+	Build buildinfo.Info
 }
 
 // Tenant is one tenant of the daemon: when it runs, for how long, and how to run it and read
@@ -171,8 +165,7 @@ type Daemon struct {
 	listening chan struct{} // closed when the HTTP listener is bound, or Listen is ""
 	boundAddr atomic.Value  // string: the bound HTTP address
 
-	riverReady func(ctx context.Context) error // can River work (its tables answer)
-	started    atomic.Bool                     // this replica's River client runs (Run started it, and is not stopping)
+	riverReady func(ctx context.Context) error // can River work (this replica's client runs, its tables answer)
 	checks     singleflight.Group              // the database checks of the health endpoints, one in flight each
 	fresh      freshCache                      // what /healthz/data serves
 }
@@ -215,10 +208,7 @@ func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 		d.byName[t.Name] = t
 		names = append(names, t.Name)
 	}
-	m, err := newMetrics(reg, names)
-	if err == nil {
-		err = registerBuildInfo(reg, cfg.Build)
-	}
+	m, err := newMetrics(reg, names, cfg.Build)
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
@@ -245,11 +235,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	<-d.checkFreshness(ctx) // a restart does not look like a stale sync
 	// The client's lifetime is ours, not ctx's: Stop below cancels the runs and waits.
-	// Marked before Start returns: River may work a job before then, and the probes must
-	// not say "not running" of a replica already running one.
-	d.started.Store(true)
 	if err := d.sched.Start(context.WithoutCancel(ctx)); err != nil {
-		d.started.Store(false)
 		return errors.Join(err, d.shutdownHTTP(ctx, srv))
 	}
 	for _, t := range d.tenants {
@@ -264,7 +250,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err := <-serveErr:
 		errs = append(errs, fmt.Errorf("serving http: %w", err))
 	}
-	d.started.Store(false) // not ready while stopping: a probe sends no new work here
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Grace)
 	defer cancel()
 	if err := d.sched.Stop(gctx); err != nil {

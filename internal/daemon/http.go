@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,9 +119,6 @@ func (d *Daemon) checkReady(ctx context.Context) error {
 			if err := t.Migrated(ctx); err != nil {
 				return nil, &checkError{what: "migrations", err: fmt.Errorf("%s%w", d.tenantRef(t.Name), err)}
 			}
-		}
-		if !d.started.Load() {
-			return nil, &checkError{what: "river", err: errors.New("this replica's River client is not running (starting or stopping)")}
 		}
 		if d.riverReady != nil {
 			if err := d.riverReady(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -32,6 +33,7 @@ type metrics struct {
 	apiRateLimited *prometheus.CounterVec
 	tokenRefreshes *prometheus.CounterVec
 	fieldChanges   *prometheus.CounterVec
+	buildInfo      *prometheus.GaugeVec
 
 	mu            sync.Mutex
 	lastSuccessAt map[string]time.Time // tenant -> what lastSuccess shows
@@ -39,8 +41,9 @@ type metrics struct {
 
 // newMetrics creates the metrics of tenants and registers them on reg, with the Go and process
 // collectors (left alone when reg already has them). Every run, row and API metric carries
-// the tenant label.
-func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
+// the tenant label; evsync_build_info, a gauge at 1, names build in its labels (the usual way
+// to put a version on dashboards and alerts).
+func newMetrics(reg *prometheus.Registry, tenants []string, build buildinfo.Info) (*metrics, error) {
 	m := &metrics{
 		lastSuccessAt: map[string]time.Time{},
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -80,10 +83,15 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 			Name: "evsync_api_field_changes_total",
 			Help: "Paths of the API's objects that runs found added, removed or changed in type (api_field_changes), by entity and change.",
 		}, []string{"tenant", "entity", "change"}),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "evsync_build_info",
+			Help: "Always 1; its labels name the running binary's version, VCS revision and Go version.",
+		}, []string{"version", "revision", "goversion"}),
 	}
 	if err := m.register(reg); err != nil {
 		return nil, err
 	}
+	m.buildInfo.WithLabelValues(build.Version, build.Revision, build.GoVersion).Set(1)
 	// Export every tenant's statuses, entity/kind pairs, counters and run durations from the
 	// start, so that rate() and absence alerts work before the first run.
 	for _, t := range tenants {
@@ -109,10 +117,11 @@ func newMetrics(reg *prometheus.Registry, tenants []string) (*metrics, error) {
 
 // MetricsRegistry returns a registry holding the metrics a daemon of tenants serves on
 // /metrics before its first run (every series the daemon exports is there from the start):
-// the names that dashboards and alerts may use.
+// the names that dashboards and alerts may use. evsync_build_info's labels are empty; the
+// /metrics handler's own promhttp_metric_handler_errors_total is not there.
 func MetricsRegistry(tenants ...string) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	if _, err := newMetrics(reg, tenants); err != nil {
+	if _, err := newMetrics(reg, tenants, buildinfo.Info{}); err != nil {
 		return nil, err
 	}
 	return reg, nil
@@ -123,7 +132,7 @@ func MetricsRegistry(tenants ...string) (*prometheus.Registry, error) {
 func (m *metrics) register(reg *prometheus.Registry) error {
 	for _, c := range []prometheus.Collector{
 		m.runs, m.runDuration, m.lastSuccess, m.rows,
-		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes, m.fieldChanges,
+		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes, m.fieldChanges, m.buildInfo,
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("registering metrics: %w", err)
@@ -138,20 +147,6 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 				return fmt.Errorf("registering runtime metrics: %w", err)
 			}
 		}
-	}
-	return nil
-}
-
-// registerBuildInfo registers evsync_build_info on reg: a gauge at 1 whose labels name the
-// running binary's build, the usual way to put a version on dashboards and alerts.
-func registerBuildInfo(reg *prometheus.Registry, b BuildInfo) error {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "evsync_build_info",
-		Help: "Always 1; its labels name the running binary's version, VCS revision and Go version.",
-	}, []string{"version", "revision", "goversion"})
-	g.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-	if err := reg.Register(g); err != nil {
-		return fmt.Errorf("registering the build info metric: %w", err)
 	}
 	return nil
 }

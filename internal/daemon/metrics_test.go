@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
 )
 
@@ -88,7 +89,7 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 func TestMetricsObserve(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	m, err := newMetrics(reg, []string{"acme", "globex"})
+	m, err := newMetrics(reg, []string{"acme", "globex"}, buildinfo.Info{})
 	if err != nil {
 		t.Fatalf("newMetrics: %v", err)
 	}
@@ -201,11 +202,11 @@ func TestNewMetricsRegistration(t *testing.T) {
 	// A registry that already has the Go collector is fine.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector())
-	if _, err := newMetrics(reg, []string{"default"}); err != nil {
+	if _, err := newMetrics(reg, []string{"default"}, buildinfo.Info{}); err != nil {
 		t.Fatalf("newMetrics with a Go collector already registered: %v", err)
 	}
 	// Registering evsync's metrics twice is an error.
-	_, err := newMetrics(reg, []string{"default"})
+	_, err := newMetrics(reg, []string{"default"}, buildinfo.Info{})
 	var are prometheus.AlreadyRegisteredError
 	if !errors.As(err, &are) {
 		t.Fatalf("second newMetrics on one registry: got %v, want AlreadyRegisteredError", err)
@@ -215,7 +216,7 @@ func TestNewMetricsRegistration(t *testing.T) {
 // The daemon exports evsync_build_info at 1, labelled with the build its caller passed in.
 func TestBuildInfoMetric(t *testing.T) {
 	t.Parallel()
-	build := BuildInfo{Version: "v1.2.0", Revision: "4b29380c1f2e9d8a7b6c5d4e3f2a1b0c9d8e7f6a", GoVersion: "go1.26.0"}
+	build := buildinfo.Info{Version: "v1.2.0", Revision: "4b29380c1f2e9d8a7b6c5d4e3f2a1b0c9d8e7f6a", GoVersion: "go1.26.0"}
 	d := newTestDaemon(t, Config{Build: build}, testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil }))
 	mfs := scrapeHandler(t, d.Handler())
 	want := map[string]string{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion}
@@ -224,5 +225,26 @@ func TestBuildInfoMetric(t *testing.T) {
 	}
 	if got := mfs["evsync_build_info"]; got.GetType() != dto.MetricType_GAUGE || len(got.GetMetric()) != 1 {
 		t.Errorf("evsync_build_info = %v, want one gauge series", got)
+	}
+}
+
+// MetricsRegistry holds every metric a daemon of the same tenants registers, evsync_build_info
+// among them: dashboards and alerts are checked against it.
+func TestMetricsRegistryHasTheDaemonsMetrics(t *testing.T) {
+	t.Parallel()
+	reg, err := MetricsRegistry("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := scrapeHandler(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	d := newTestDaemon(t, Config{}, testTenant(t, "acme", "@daily", false, func(context.Context, string) (Outcome, error) { return Outcome{}, nil }))
+	// The daemon's registry, not its /metrics: the handler adds promhttp's own counter.
+	for name := range scrapeHandler(t, promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{})) {
+		if _, ok := have[name]; !ok {
+			t.Errorf("the daemon registers %s, which MetricsRegistry lacks", name)
+		}
+	}
+	if _, ok := have["evsync_build_info"]; !ok {
+		t.Error("MetricsRegistry lacks evsync_build_info")
 	}
 }

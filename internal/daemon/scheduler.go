@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -125,6 +126,11 @@ type scheduler struct {
 	reg      *registry
 	stopBeat context.CancelFunc // ends the heartbeat (nil before Start)
 	beating  sync.WaitGroup
+	// running says this replica's client runs: set as Start begins (River may work a job
+	// before Start returns, and the probes must not say "not running" of a replica running
+	// one), cleared when Start fails and as Stop begins (a stopping replica takes no new
+	// work). Check fails without it.
+	running atomic.Bool
 }
 
 // newScheduler checks cfg and builds the River client on pool: one periodic job per tenant, unique per
@@ -247,8 +253,10 @@ func insertFor(t Tenant) river.PeriodicJobConstructor {
 func (s *scheduler) Start(ctx context.Context) error {
 	// The tenants are registered before any job can be fetched: a replica never takes
 	// another's tenant for one that no live replica has.
+	s.running.Store(true)
 	s.reg.beat(ctx)
 	if err := s.client.Start(ctx); err != nil {
+		s.running.Store(false)
 		return fmt.Errorf("starting the daemon: %w", err)
 	}
 	// The heartbeat ends with the client (ctx) or at Stop: a replica that works no job must
@@ -301,6 +309,7 @@ func (s *scheduler) insertStartRun(ctx context.Context, t Tenant) {
 // Stop stops fetching jobs, cancels the running runs and waits until they have returned and
 // their jobs are recorded, or ctx ends (the error says so).
 func (s *scheduler) Stop(ctx context.Context) error {
+	s.running.Store(false) // not ready while stopping: a probe sends no new work here
 	if s.stopBeat != nil {
 		s.stopBeat()
 		s.beating.Wait()
