@@ -30,7 +30,8 @@ type fetcher struct {
 }
 
 // runProblem records a failure that belongs to no scope: the run is partial, or failed when no
-// scope succeeded. It is called between phases, by the goroutine that runs them.
+// scope succeeded. It is called between phases, by the goroutine that runs them. An API error
+// in err comes explained already (listingErr).
 func (f *fetcher) runProblem(err error) {
 	f.logger.Warn("run problem", "err", err)
 	f.problems = append(f.problems, err.Error())
@@ -197,6 +198,7 @@ func (f *fetcher) listAccounts(ctx context.Context, login *engageclient.AccessTo
 		if stop := runStopped(ctx); stop != nil {
 			return acc, stop
 		}
+		acc.err = f.listingErr(err)
 		if !itemsOnly(err) {
 			return acc, nil
 		}
@@ -214,6 +216,7 @@ func (f *fetcher) listUsers(ctx context.Context) error {
 		if stop := runStopped(ctx); stop != nil {
 			return stop
 		}
+		err = f.listingErr(err)
 		if !itemsOnly(err) {
 			f.scopeFail(entity.Users, entity.ScopeAll, err)
 			return nil
@@ -324,11 +327,18 @@ func (f *fetcher) scopeDone(name entity.Name, scope string, err error) {
 	f.stage.ScopeComplete(name, scope)
 }
 
+// scopeFail marks a scope failed with err. An API error in err comes explained already
+// (listingErr): a listing's error fails the scopes of every entity it yields, or of every
+// entity of a sub-account, and each says the hint once.
 func (f *fetcher) scopeFail(name entity.Name, scope string, err error) {
-	err = f.r.cfg.explain(err)
 	f.logger.Warn("scope failed", "entity", name, "scope", scope, "err", err)
 	f.stage.ScopeFail(name, scope, err)
 }
+
+// listingErr is the error of a listing as the scopes it fails, and the run when none can, record
+// it: with what Config.ExplainFunc says to check. Each listing's error is explained once, where
+// it is first classified, not again for each scope or problem it ends up in.
+func (f *fetcher) listingErr(err error) error { return f.r.cfg.explain(err) }
 
 // subAccountFail fails every selected scope of one sub-account with err.
 func (f *fetcher) subAccountFail(sub string, err error) {

@@ -87,7 +87,7 @@ func (f *fetcher) nextLevel(level []*call, failed map[listingScope]error) []*cal
 	var next []*call
 	for _, c := range level {
 		if k := (listingScope{c.l, c.it.sub}); c.err != nil && failed[k] == nil {
-			failed[k] = c.err
+			failed[k] = f.listingErr(c.err)
 		}
 		for _, l := range f.r.listings {
 			for _, it := range c.found[l] {

@@ -74,8 +74,10 @@ type Config struct {
 	// process. The directory is created when needed.
 	StateDir string
 	// ExplainFunc, when set, returns what to check for an error that ends a run or fails a
-	// scope (the configuration key or credential an API or network error points at), or ""
+	// listing (the configuration key or credential an API or network error points at), or ""
 	// when it knows nothing to add. The error is logged and recorded with it: "<error>; <hint>".
+	// It is asked once for each listing's error, which then fails each of the scopes it spoils
+	// (or, when it leaves the sub-accounts unknown and none is stored, the run) with the hint.
 	ExplainFunc func(error) string
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
+	"github.com/evsync/evsync/internal/tenant"
 	syncrun "github.com/evsync/evsync/sync"
 )
 
@@ -210,12 +211,11 @@ func (c *checks) skip(name, reason string) {
 // then the API with client, whose session it closes (revoking the tokens) before returning.
 func (a *app) checkTenant(ctx context.Context, pool *pgxpool.Pool, poolErr error, client *engageclient.Client, t config.Tenant) tenantCheck {
 	var cs checks
-	hints := a.credentialHints(t)
 	cs.run("config", func() (string, bool) {
 		return fmt.Sprintf("valid; entities: %s", entityList(t.Sync.Entities)), true
 	})
 	a.checkDatabase(ctx, &cs, pool, poolErr, t.Schema)
-	a.checkAPI(ctx, &cs, client, t, hints)
+	a.checkAPI(ctx, &cs, client, t)
 	tc := tenantCheck{Tenant: t.Name, Schema: t.Schema, OK: true, Checks: cs.out}
 	for _, c := range cs.out {
 		if c.Status == checkFail {
@@ -240,7 +240,7 @@ func (a *app) checkDatabase(ctx context.Context, cs *checks, pool *pgxpool.Pool,
 	var probe *db.ServerProbe
 	ok := cs.run("database", func() (string, bool) {
 		if poolErr != nil {
-			return oneline.Of(poolErr.Error(), 300) + ": check database.url (or EVSYNC_DATABASE_URL) and that the server runs", false
+			return oneline.Of(poolErr.Error(), 300) + ": check database.url (or " + config.EnvDatabaseURL + ") and that the server runs", false
 		}
 		var err error
 		if probe, err = db.ProbeServer(ctx, pool, schema); err != nil {
@@ -282,47 +282,19 @@ func schemaVerdict(p *db.ServerProbe, schema string) (string, bool) {
 	return detail, true
 }
 
-// credentialHints are where a tenant's settings come from, for what to do after a failure.
-type credentialHints struct {
-	jwt, secret, clientID, rcURL, engageURL string
-}
-
-// credentialHints names the keys and variables of t's credentials and hosts.
-func (a *app) credentialHints(t config.Tenant) credentialHints {
-	if !a.cfg.MultiTenant() {
-		return credentialHints{
-			jwt:       "EVSYNC_RC_JWT or ringcentral.jwt_file",
-			secret:    "EVSYNC_RC_CLIENT_SECRET or ringcentral.client_secret_file",
-			clientID:  "ringcentral.client_id (or EVSYNC_RC_CLIENT_ID)",
-			rcURL:     "ringcentral.server_url (or EVSYNC_RC_SERVER_URL)",
-			engageURL: "engage.server_url (or EVSYNC_ENGAGE_SERVER_URL)",
-		}
-	}
-	p := "tenants[?]"
-	for i, x := range a.cfg.TenantList {
-		if x.Name == t.Name {
-			p = fmt.Sprintf("tenants[%d]", i)
-		}
-	}
-	return credentialHints{
-		jwt:       config.TenantEnv(t.Name, "RC_JWT") + " or " + p + ".ringcentral.jwt_file",
-		secret:    config.TenantEnv(t.Name, "RC_CLIENT_SECRET") + " or " + p + ".ringcentral.client_secret_file",
-		clientID:  p + ".ringcentral.client_id",
-		rcURL:     p + ".ringcentral.server_url",
-		engageURL: p + ".engage.server_url",
-	}
-}
-
 // checkAPI checks the auth chain and one request per endpoint family t needs, then closes the
 // client's session, revoking its tokens.
-func (a *app) checkAPI(ctx context.Context, cs *checks, client *engageclient.Client, t config.Tenant, h credentialHints) {
+func (a *app) checkAPI(ctx context.Context, cs *checks, client *engageclient.Client, t config.Tenant) {
 	apiChecks := []string{"accounts", "users", "agent_groups", "queue_groups", "dial_groups", "audit_log", "reporting"}
 	var details *engageclient.AccessTokenUserDetails
 	var loginErr error
 	granted := cs.run("ringcentral_jwt", func() (string, bool) {
 		details, loginErr = client.Login(ctx)
 		if client.Stats().Grants == 0 {
-			return grantVerdict(loginErr, h), false
+			if loginErr == nil {
+				return "no token granted", false
+			}
+			return a.authVerdict(t, loginErr), false
 		}
 		return "200, RingCentral access token granted", true
 	})
@@ -346,7 +318,7 @@ func (a *app) checkAPI(ctx context.Context, cs *checks, client *engageclient.Cli
 	}
 	if !cs.run("engage_exchange", func() (string, bool) {
 		if loginErr != nil {
-			return exchangeVerdict(loginErr, h), false
+			return a.authVerdict(t, loginErr), false
 		}
 		return fmt.Sprintf("200, Engage token for main account %s", details.MainAccountID), true
 	}) {
@@ -502,6 +474,23 @@ func apiVerdict(err error, forbidden string) string {
 	if !errors.As(err, &ae) {
 		return oneline.Of(err.Error(), 300)
 	}
+	detail := apiAnswer(ae)
+	switch ae.StatusCode {
+	case http.StatusForbidden:
+		return detail + ": " + forbidden
+	case http.StatusUnauthorized:
+		return detail + ": the Engage token was refused"
+	case http.StatusTooManyRequests:
+		return detail + rateLimited
+	}
+	return detail
+}
+
+// rateLimited is what to do after a 429.
+const rateLimited = ": rate limited; run check again in a minute"
+
+// apiAnswer is the status and message of an Engage error answer.
+func apiAnswer(ae *engageclient.APIError) string {
 	msg := ae.GeneralMessage
 	if ae.Details != "" && ae.Details != msg {
 		msg = strings.TrimPrefix(msg+" ("+ae.Details+")", " ")
@@ -509,51 +498,36 @@ func apiVerdict(err error, forbidden string) string {
 	if msg == "" {
 		msg = http.StatusText(ae.StatusCode)
 	}
-	detail := fmt.Sprintf("%d: %s", ae.StatusCode, oneline.Of(msg, 200))
-	switch ae.StatusCode {
-	case http.StatusForbidden:
-		return detail + ": " + forbidden
-	case http.StatusUnauthorized:
-		return detail + ": the Engage token was refused"
-	case http.StatusTooManyRequests:
-		return detail + ": rate limited; run check again in a minute"
+	return fmt.Sprintf("%d: %s", ae.StatusCode, oneline.Of(msg, 200))
+}
+
+// authVerdict is the detail of a failed RingCentral JWT grant or Engage exchange of tenant t:
+// what the server answered (the status and OAuth code of a RingCentral answer, the status and
+// message of an Engage one, else the error), then what to check, as a sync's error says it
+// (tenant.Explain).
+func (a *app) authVerdict(t config.Tenant, err error) string {
+	var (
+		au     *engageclient.AuthError
+		ae     *engageclient.APIError
+		detail string
+		status int
+	)
+	switch {
+	case errors.As(err, &au):
+		detail, status = strings.TrimSuffix(fmt.Sprintf("%d %s", au.StatusCode, au.Code), " "), au.StatusCode
+		if au.Description != "" {
+			detail += ": " + oneline.Of(au.Description, 200)
+		}
+	case errors.As(err, &ae):
+		detail, status = apiAnswer(ae), ae.StatusCode
+	default:
+		detail = oneline.Of(err.Error(), 300)
+	}
+	if status == http.StatusTooManyRequests {
+		detail += rateLimited
+	}
+	if h := tenant.Explain(t, a.cfg.MultiTenant(), err); h != "" {
+		detail += ": " + h
 	}
 	return detail
-}
-
-// grantVerdict is the detail of a failed RingCentral JWT grant, naming the setting to look at.
-func grantVerdict(err error, h credentialHints) string {
-	if err == nil {
-		return "no token granted"
-	}
-	var au *engageclient.AuthError
-	if !errors.As(err, &au) {
-		return oneline.Of(err.Error(), 300) + ": check " + h.rcURL
-	}
-	detail := fmt.Sprintf("%d %s", au.StatusCode, au.Code)
-	if au.Description != "" {
-		detail += ": " + oneline.Of(au.Description, 200)
-	}
-	switch {
-	case au.Code == "invalid_client" || au.StatusCode == http.StatusUnauthorized:
-		return detail + ": RingCentral refused the app's credentials: check " + h.clientID + " and the client secret (" + h.secret + ")"
-	case au.Code == "invalid_grant" || au.StatusCode == http.StatusBadRequest:
-		return detail + ": RingCentral refused the JWT credential: check " + h.jwt + " (a JWT of this app's user, not expired)"
-	}
-	return detail + ": check " + h.rcURL
-}
-
-// exchangeVerdict is the detail of a failed Engage exchange.
-func exchangeVerdict(err error, h credentialHints) string {
-	var ae *engageclient.APIError
-	if !errors.As(err, &ae) {
-		return oneline.Of(err.Error(), 300) + ": check " + h.engageURL
-	}
-	switch ae.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return apiVerdict(err, "") + ": Engage refused the RingCentral token: the RingCentral user needs a linked RingCX account (a production account; app scope ReadAccounts)"
-	case http.StatusNotFound:
-		return apiVerdict(err, "") + ": check " + h.engageURL
-	}
-	return apiVerdict(err, "")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/internal/testing/fixture"
+	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 )
 
 // checkNames are the checks of a tenant that selects every entity, in order.
@@ -211,7 +212,8 @@ func TestCheckBadJWT(t *testing.T) {
 	}
 }
 
-// With a tenants list, a refused JWT names the tenant's variable and key.
+// With a tenants list, a refused JWT names the tenant's variable and key, as a sync's error
+// does.
 func TestCheckBadJWTOfATenant(t *testing.T) {
 	t.Parallel()
 	fake, env := checkSetup(t, engagefake.Options{}, dbtest.NewURL(t))
@@ -226,7 +228,7 @@ func TestCheckBadJWTOfATenant(t *testing.T) {
 		t.Fatalf("exit %d, report %+v", code, rep)
 	}
 	jwt := byName(t, rep.Tenants[0], checkNames[:len(checkNames)-1])["ringcentral_jwt"]
-	if want := "EVSYNC_TENANT_ACME_RC_JWT or tenants[0].ringcentral.jwt_file"; jwt.Status != checkFail || !strings.Contains(jwt.Detail, want) {
+	if want := "EVSYNC_TENANT_ACME_RC_JWT or tenant acme's ringcentral.jwt_file"; jwt.Status != checkFail || !strings.Contains(jwt.Detail, want) {
 		t.Errorf("ringcentral_jwt = %+v, want a failure naming %s", jwt, want)
 	}
 }
@@ -465,5 +467,95 @@ func TestCheckExchangeRefused(t *testing.T) {
 	}
 	if c := checks["revoke"]; c.Status != checkOK || fake.Stats().Revokes != 1 {
 		t.Errorf("revoke = %+v, %d revokes; want ok and 1", c, fake.Stats().Revokes)
+	}
+}
+
+// A refused grant or exchange gets the same hint in check's detail and in a sync's recorded
+// error (sync_runs.error), both from tenant.Explain. The OAuth code names the credential at
+// fault whatever the status: a 401 invalid_grant is the JWT (check blamed the client id and
+// secret, testing the status first), unauthorized_client the app's JWT flow (which check never
+// said); a status without a known code falls back on what it means. With a tenants list both
+// name the tenant's keys the same way.
+func TestAuthFailureHintSameInCheckAndSync(t *testing.T) {
+	t.Parallel()
+	rcError := func(code string) []byte {
+		return []byte(`{"error":"` + code + `","error_description":"refused","errors":[{"errorCode":"OAU-999","message":"refused"}]}`)
+	}
+	jwt := "RingCentral refused the JWT: check the JWT (" + config.EnvRCJWT + " or ringcentral.jwt_file)"
+	client := "RingCentral refused the app's credentials: check ringcentral.client_id (" + config.EnvRCClientID +
+		") and the client secret (" + config.EnvRCClientSecret + " or ringcentral.client_secret_file)"
+	grant := "RingCentral refused the JWT grant to this app: check that the app of ringcentral.client_id (" + config.EnvRCClientID +
+		") has the JWT auth flow"
+	tests := []struct {
+		name     string
+		endpoint string
+		status   int
+		body     []byte
+		multi    bool
+		check    string // check's detail of the failed check begins with it
+		want     string // in check's detail and in the run's error
+	}{
+		{"400 invalid_grant", engagefake.EndpointRCToken, 400, rcError("invalid_grant"), false, "400 invalid_grant: refused", jwt},
+		{"401 invalid_grant", engagefake.EndpointRCToken, 401, rcError("invalid_grant"), false, "401 invalid_grant: refused", jwt},
+		{"401 invalid_client", engagefake.EndpointRCToken, 401, rcError("invalid_client"), false, "401 invalid_client", client},
+		{"401 unauthorized_client", engagefake.EndpointRCToken, 401, rcError("unauthorized_client"), false, "401 unauthorized_client", grant},
+		{"400 unauthorized_client", engagefake.EndpointRCToken, 400, rcError("unauthorized_client"), false, "400 unauthorized_client", grant},
+		{"401 without a code", engagefake.EndpointRCToken, 401, []byte(`{}`), false, "401", client},
+		{"403 without a code", engagefake.EndpointRCToken, 403, []byte(`{}`), false, "403", grant},
+		{"404 at the token endpoint", engagefake.EndpointRCToken, 404, []byte(`{}`), false, "404",
+			"RingCentral has no OAuth endpoint there: check ringcentral.server_url (" + config.EnvRCServerURL + ")"},
+		{"exchange refused", engagefake.EndpointExchange, 403, nil, false, "403: Forbidden (injected fault)",
+			"Engage refused the RingCentral token: check that the user of the JWT (" + config.EnvRCJWT + " or ringcentral.jwt_file) has RingCX"},
+		{"no exchange there", engagefake.EndpointExchange, 404, nil, false, "404: Not Found (injected fault)",
+			"Engage has no token exchange there: check engage.server_url (" + config.EnvEngageURL + ")"},
+		{"401 invalid_grant of a tenant", engagefake.EndpointRCToken, 401, rcError("invalid_grant"), true, "401 invalid_grant",
+			"RingCentral refused the JWT: check the JWT (EVSYNC_TENANT_ACME_RC_JWT or tenant acme's ringcentral.jwt_file)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sdb := storetest.New(t)
+			fake, env := checkSetup(t, engagefake.Options{}, sdb.URL())
+			fake.SetFault(tt.endpoint, engagefake.Fault{Status: tt.status, Body: tt.body})
+			yaml := fastYAML + "database:\n  schema: " + sdb.Schema + "\n"
+			if tt.multi {
+				env[config.TenantEnv("acme", "RC_JWT")] = env[config.EnvRCJWT]
+				env[config.TenantEnv("acme", "RC_CLIENT_SECRET")] = env[config.EnvRCClientSecret]
+				yaml = fastYAML + "ringcentral:\n  client_id: " + env[config.EnvRCClientID] + "\ntenants:\n  - name: acme\n    schema: " + sdb.Schema + "\n"
+				delete(env, config.EnvRCJWT)
+				delete(env, config.EnvRCClientSecret)
+				delete(env, config.EnvRCClientID)
+			}
+
+			name := "ringcentral_jwt"
+			if tt.endpoint == engagefake.EndpointExchange {
+				name = "engage_exchange"
+			}
+			code, rep, _ := runCheck(t, fake, env, yaml)
+			if code != exitFailed || len(rep.Tenants) != 1 {
+				t.Fatalf("check: exit %d, report %+v", code, rep)
+			}
+			var got checkResult
+			for _, c := range rep.Tenants[0].Checks {
+				if c.Name == name {
+					got = c
+				}
+			}
+			if got.Status != checkFail || !strings.HasPrefix(got.Detail, tt.check+": ") || !strings.Contains(got.Detail, tt.want) {
+				t.Errorf("check %s = %+v\nwant a failure beginning %q, saying %q", name, got, tt.check, tt.want)
+			}
+
+			cfg := fixture.WriteFile(t, "s.yaml", yaml)
+			if code, stdout, stderr := runCLI(t, env, "--config", cfg, "sync"); code != exitFailed {
+				t.Fatalf("sync: exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			var runErr string
+			if err := sdb.Pool.QueryRow(t.Context(), "SELECT error FROM "+sdb.Schema+".sync_runs").Scan(&runErr); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(runErr, "; "+tt.want) {
+				t.Errorf("sync_runs.error = %q\nwant the hint %q", runErr, tt.want)
+			}
+		})
 	}
 }

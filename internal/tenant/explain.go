@@ -10,10 +10,13 @@ import (
 
 // Explain returns what to check for err, an error of a run of tenant t (multi: the config has
 // a tenants list), naming the configuration key or the credential an API or network error
-// points at: the RingCentral or Engage server URL for a host that did not answer, the JWT for
-// a refused grant, the client id and secret for a refused client, the user's access for a
-// refused exchange or listing. It returns "" when it knows nothing to add. The client reports
-// which host and which step failed (engageclient.Step); only this package knows the keys.
+// points at: the RingCentral or Engage server URL for a host that did not answer or has no
+// such endpoint, the JWT for a refused grant, the client id and secret for a refused client,
+// the app's JWT flow for a grant refused to the app, the user's access for a refused exchange
+// or listing. It returns "" when it knows nothing to add. The client reports which host and
+// which step failed (engageclient.Step); only this package knows the keys. Both sync (the
+// run's and each scope's recorded error) and check (the detail of a failed check) take their
+// hint from here.
 func Explain(t config.Tenant, multi bool, err error) string {
 	k := keysOf(t, multi)
 	var (
@@ -27,18 +30,12 @@ func Explain(t config.Tenant, multi bool, err error) string {
 	case errors.As(err, &te):
 		return "Engage did not answer: check " + k.engageURL
 	case errors.As(err, &ae):
-		switch {
-		case ae.Code == "invalid_grant":
-			return "RingCentral refused the JWT: check " + k.jwt
-		case ae.Code == "invalid_client" || ae.StatusCode == http.StatusUnauthorized:
-			return "RingCentral refused the app's credentials: check " + k.client
-		case ae.StatusCode == http.StatusForbidden || ae.Code == "unauthorized_client":
-			return "RingCentral refused the JWT grant to this app: check that the app of " + k.clientID + " has the JWT auth flow and the ReadAccounts scope"
-		}
+		return explainAuth(ae, k)
 	case errors.As(err, &pe) && pe.Step == engageclient.StepExchange:
 		switch pe.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return "Engage refused the RingCentral token: check that the user of " + k.jwt + " has RingCX (Engage Voice) access, and " + k.engageURL
+			return "Engage refused the RingCentral token: check that the user of " + k.jwt + " has RingCX (Engage Voice) access" +
+				" (the user needs a linked RingCX account, on a production RingCentral account, and the app the ReadAccounts scope), and " + k.engageURL
 		case http.StatusNotFound:
 			return "Engage has no token exchange there: check " + k.engageURL
 		}
@@ -46,6 +43,34 @@ func Explain(t config.Tenant, multi bool, err error) string {
 		if pe.StatusCode == http.StatusForbidden {
 			return "Engage refused the listing: check the permissions of the user of " + k.jwt
 		}
+	}
+	return ""
+}
+
+// explainAuth is Explain for an answer of the RingCentral OAuth endpoints. The OAuth error
+// code names the credential at fault, whatever status came with it: invalid_grant is the JWT
+// assertion (even with a 401), invalid_client the app's client id or secret, and
+// unauthorized_client an app that may not use the JWT grant (OAU-125, a 401). Only an answer
+// without one of these codes falls back on its status.
+func explainAuth(ae *engageclient.AuthError, k keys) string {
+	const (
+		jwt    = "RingCentral refused the JWT: check "
+		client = "RingCentral refused the app's credentials: check "
+		grant  = "RingCentral refused the JWT grant to this app: check that the app of "
+	)
+	switch {
+	case ae.Code == "invalid_grant":
+		return jwt + k.jwt + " (a JWT of this app's user, not expired)"
+	case ae.Code == "invalid_client":
+		return client + k.client
+	case ae.Code == "unauthorized_client":
+		return grant + k.clientID + " has the JWT auth flow and the ReadAccounts scope"
+	case ae.StatusCode == http.StatusUnauthorized:
+		return client + k.client
+	case ae.StatusCode == http.StatusForbidden:
+		return grant + k.clientID + " has the JWT auth flow and the ReadAccounts scope"
+	case ae.StatusCode == http.StatusNotFound:
+		return "RingCentral has no OAuth endpoint there: check " + k.rcURL
 	}
 	return ""
 }

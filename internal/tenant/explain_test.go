@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -99,5 +100,45 @@ func TestOpenPoolNamesTheDatabaseURL(t *testing.T) {
 	_, err := tenant.OpenPool(t.Context(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", 1)
 	if err == nil || !strings.Contains(err.Error(), "check database.url ("+config.EnvDatabaseURL+")") {
 		t.Errorf("error = %v, want it to name database.url and %s", err, config.EnvDatabaseURL)
+	}
+}
+
+// A RingCentral OAuth answer is explained by its code whatever its status (invalid_grant the
+// JWT even with a 401, unauthorized_client the app's JWT flow even with a 401), and by its
+// status only without a known code.
+func TestExplainAuthCodeBeforeStatus(t *testing.T) {
+	t.Parallel()
+	const (
+		jwt    = "RingCentral refused the JWT: check the JWT"
+		client = "RingCentral refused the app's credentials: check ringcentral.client_id"
+		grant  = "RingCentral refused the JWT grant to this app: check that the app of ringcentral.client_id"
+		rcURL  = "RingCentral has no OAuth endpoint there: check ringcentral.server_url"
+	)
+	tests := []struct {
+		status int
+		code   string
+		want   string
+	}{
+		{400, "invalid_grant", jwt},
+		{401, "invalid_grant", jwt},
+		{400, "invalid_client", client},
+		{401, "invalid_client", client},
+		{400, "unauthorized_client", grant},
+		{401, "unauthorized_client", grant},
+		{403, "unauthorized_client", grant},
+		{401, "", client},
+		{403, "", grant},
+		{404, "", rcURL},
+		{400, "", ""},
+		{400, "invalid_request", ""},
+		{500, "", ""},
+		{429, "", ""},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("logging in: %w", &engageclient.AuthError{Step: engageclient.StepGrant, StatusCode: tt.status, Code: tt.code})
+		got := tenant.Explain(config.Tenant{Name: "acme"}, false, err)
+		if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Explain(%d %s) = %q, want %q…", tt.status, tt.code, got, tt.want)
+		}
 	}
 }
