@@ -215,7 +215,8 @@ type Migrations struct {
 }
 
 // MigrationsGet reads the migration state of schema. It creates nothing: a schema that does
-// not exist, or that was never migrated, has every migration pending.
+// not exist, or that was never migrated, has every migration pending. It takes no lock: a
+// migration in progress, or a dry run holding the migration lock, does not make it wait.
 func MigrationsGet(ctx context.Context, pool *pgxpool.Pool, schema string) (*Migrations, error) {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
@@ -226,7 +227,7 @@ func MigrationsGet(ctx context.Context, pool *pgxpool.Pool, schema string) (*Mig
 		return nil, err
 	}
 	out := &Migrations{Schema: schema, Exists: st.exists, Versioned: st.versioned}
-	err = withProvider(pool, schema, func(p *goose.Provider) error {
+	err = withReadProvider(pool, schema, func(p *goose.Provider) error {
 		ms, err := migrationStatuses(ctx, p, st.versioned)
 		if err != nil {
 			return err
@@ -276,7 +277,7 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 }
 
 // MigratePending returns how many of the embedded migrations schema lacks (all of them when
-// the schema does not exist). It creates nothing.
+// the schema does not exist). It creates nothing and takes no lock (as MigrationsGet).
 func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int, error) {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
@@ -287,7 +288,7 @@ func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int
 		return 0, err
 	}
 	n := 0
-	err = withProvider(pool, schema, func(p *goose.Provider) error {
+	err = withReadProvider(pool, schema, func(p *goose.Provider) error {
 		ms, err := migrationStatuses(ctx, p, st.versioned)
 		if err != nil {
 			return err
@@ -406,6 +407,23 @@ func withProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) er
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS,
 		append(providerOptions(schema), goose.WithSessionLocker(locker))...)
+	if err != nil {
+		return fmt.Errorf("creating migration provider: %w", err)
+	}
+	defer func() { _ = p.Close() }() // releases the provider; its work is done or failed already
+	return fn(p)
+}
+
+// withReadProvider runs fn with a goose provider of schema (its name checked: CheckSchema)
+// that only reads its migrations (Status, HasPending, GetVersions, ListSources). It takes
+// none of goose's locks: the migration lock may be held for long, by a migrate up or by a
+// dry run's transaction for as long as the run goes (migrateInTx), and goose's session locker
+// would wait for it up to 5 minutes. It borrows one of pool's connections (the version table
+// is named with its schema: no search_path is needed).
+func withReadProvider(pool *pgxpool.Pool, schema string, fn func(*goose.Provider) error) error {
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer func() { _ = sqlDB.Close() }() // leaves the pool open; nothing to report
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, providerOptions(schema)...)
 	if err != nil {
 		return fmt.Errorf("creating migration provider: %w", err)
 	}
