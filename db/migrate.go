@@ -376,25 +376,40 @@ func SchemaEnsure(ctx context.Context, pool *pgxpool.Pool, schema string) (bool,
 	if ok, err := SchemaExists(ctx, pool, schema); err != nil || ok {
 		return false, err
 	}
-	created := false
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
-			return err
-		}
-		// Another caller may have created it while this one waited for the lock.
-		if exists, err := schemaExists(ctx, tx, schema); err != nil || exists {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return err
-		}
-		created = true
-		return nil
-	})
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("creating schema %s: %w", schema, err)
 	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op; on error, nothing to add
+	created, err := createSchemaLocked(ctx, tx, schema)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("creating schema %s: %w", schema, err)
+	}
 	return created, nil
+}
+
+// createSchemaLocked takes schema's migration lock (the one MigrateUp takes) in tx, until tx
+// ends, and then creates schema (its name checked: CheckSchema) when it does not exist; it
+// reports whether it did. Concurrent callers are serialised by the lock: one that waited
+// finds the schema another created.
+func createSchemaLocked(ctx context.Context, tx pgx.Tx, schema string) (bool, error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
+		return false, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	exists, err := schemaExists(ctx, tx, schema)
+	if err != nil {
+		return false, fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	if exists {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return false, fmt.Errorf("creating schema %s: %w", schema, err)
+	}
+	return true, nil
 }
 
 // migrationState is whether a schema exists and holds goose's version table.
@@ -457,17 +472,8 @@ func providerOptions(schema string) []goose.ProviderOption {
 // until it ends, so that no migrate up of the schema runs meanwhile; tx's search_path and
 // statement_timeout are as they were once it returns.
 func migrateInTx(ctx context.Context, tx pgx.Tx, schema string) (int, error) {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
-		return 0, fmt.Errorf("taking the migration lock: %w", err)
-	}
-	exists, err := schemaExists(ctx, tx, schema)
-	if err != nil {
-		return 0, fmt.Errorf("looking up schema %s: %w", schema, err)
-	}
-	if !exists {
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return 0, fmt.Errorf("creating schema %s: %w", schema, err)
-		}
+	if _, err := createSchemaLocked(ctx, tx, schema); err != nil {
+		return 0, err
 	}
 	var path, timeout string
 	// As withProvider's connections: the migrations name their objects unqualified, and DDL
