@@ -466,14 +466,25 @@ func providerOptions(schema string) []goose.ProviderOption {
 }
 
 // migrateInTx applies every pending migration of schema (its name checked: CheckSchema)
-// inside tx, creating the schema when it is missing, and returns how many it applied. It is
-// a dry run's: the migrations roll back with tx, goose's version table included, and nothing
-// of them is seen outside it. tx holds the schema's migration lock (the one MigrateUp takes)
-// until it ends, so that no migrate up of the schema runs meanwhile; tx's search_path and
-// statement_timeout are as they were once it returns.
+// inside tx, creating the schema when it is missing, and returns how many it applied: none,
+// having created nothing, when the schema lacks none. It is a dry run's: the migrations roll
+// back with tx, goose's version table included, and nothing of them is seen outside it. tx
+// holds the schema's migration lock (the one MigrateUp takes) until it ends, so that no
+// migrate up of the schema runs meanwhile; tx's search_path and statement_timeout are as they
+// were once it returns.
 func migrateInTx(ctx context.Context, tx pgx.Tx, schema string) (int, error) {
-	if _, err := createSchemaLocked(ctx, tx, schema); err != nil {
+	created, err := createSchemaLocked(ctx, tx, schema)
+	if err != nil {
 		return 0, err
+	}
+	if !created { // a schema just created lacks every migration
+		ms, err := migrationsRead(ctx, tx, schema)
+		if err != nil {
+			return 0, err
+		}
+		if ms.pending() == 0 {
+			return 0, nil
+		}
 	}
 	var path, timeout string
 	// As withProvider's connections: the migrations name their objects unqualified, and DDL
