@@ -167,3 +167,55 @@ func migrationFiles(t *testing.T) []string {
 	}
 	return files
 }
+
+// A dry run on a schema that lacks migrations holds the schema's migration lock until it
+// ends; reading the schema's migrations takes no lock, so migrate status and the check of
+// --no-migrate answer meanwhile (goose's locked Status would wait for the lock up to 5
+// minutes, and fail).
+func TestMigrationsReadDuringDryRun(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, err := db.Open(ctx, dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA engage"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dbtest.Goose(t, pool, "engage", migrations.FS).UpTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.NewStore(pool, "engage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.StageBegin(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all := len(migrationFiles(t))
+	if n := st.DryMigrations(); n != all-3 {
+		t.Fatalf("DryMigrations = %d, want %d (the dry run holds the migration lock)", n, all-3)
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := db.MigratePending(rctx, pool, "engage"); err != nil || n != all-3 {
+		t.Errorf("MigratePending during the dry run = %d, %v; want %d, nil", n, err, all-3)
+	}
+	ms, err := db.MigrationsGet(rctx, pool, "engage")
+	if err != nil {
+		t.Fatalf("MigrationsGet during the dry run: %v", err)
+	}
+	applied := 0
+	for _, m := range ms.Migrations {
+		if m.Applied {
+			applied++
+		}
+	}
+	if !ms.Exists || !ms.Versioned || len(ms.Migrations) != all || applied != 3 {
+		t.Errorf("MigrationsGet during the dry run = %+v; want %d migrations, 3 applied", ms, all)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evsync/evsync/migrations"
@@ -215,37 +217,99 @@ type Migrations struct {
 }
 
 // MigrationsGet reads the migration state of schema. It creates nothing: a schema that does
-// not exist, or that was never migrated, has every migration pending.
+// not exist, or that was never migrated, has every migration pending. It takes no lock: a
+// migration in progress, or a dry run holding the migration lock, does not make it wait.
 func MigrationsGet(ctx context.Context, pool *pgxpool.Pool, schema string) (*Migrations, error) {
 	schema = cmp.Or(schema, SchemaDefault)
 	if err := CheckSchema(schema); err != nil {
 		return nil, fmt.Errorf("checking schema name: %w", err)
 	}
-	st, err := migrationStateGet(ctx, pool, schema)
+	return migrationsRead(ctx, pool, schema)
+}
+
+// pending returns how many of ms's migrations the schema lacks.
+func (ms *Migrations) pending() int {
+	n := 0
+	for _, m := range ms.Migrations {
+		if !m.Applied {
+			n++
+		}
+	}
+	return n
+}
+
+// migrationsRead reads the migration state of schema (its name checked: CheckSchema) as q
+// sees it: the catalog, then the versions goose's version table records, when the schema has
+// one, against the embedded migrations. It is every reader's (MigrationsGet, MigratePending,
+// MigrateCheck, a dry run's StageBegin): two queries, no lock taken (goose's session locker
+// would wait for the migration lock, which a migrate up or a dry run may hold for long), and
+// nothing created (goose's Status would create the version table).
+func migrationsRead(ctx context.Context, q rowsQuerier, schema string) (*Migrations, error) {
+	st, err := migrationStateGet(ctx, q, schema)
 	if err != nil {
 		return nil, err
 	}
-	out := &Migrations{Schema: schema, Exists: st.exists, Versioned: st.versioned}
-	err = withProvider(pool, schema, func(p *goose.Provider) error {
-		ms, err := migrationStatuses(ctx, p, st.versioned)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			mi := Migration{Version: m.Source.Version, Path: m.Source.Path}
-			if m.State == goose.StateApplied {
-				at := m.AppliedAt.UTC()
-				mi.Applied, mi.AppliedAt = true, &at
-			}
-			out.Migrations = append(out.Migrations, mi)
-		}
-		return nil
-	})
+	embedded, err := embeddedMigrations()
 	if err != nil {
 		return nil, err
+	}
+	var applied map[int64]time.Time
+	if st.versioned {
+		if applied, err = appliedVersions(ctx, q, schema); err != nil {
+			return nil, fmt.Errorf("reading the migrations of schema %s: %w", schema, err)
+		}
+	}
+	out := &Migrations{Schema: schema, Exists: st.exists, Versioned: st.versioned}
+	for _, m := range embedded {
+		if at, ok := applied[m.Version]; ok {
+			at = at.UTC()
+			m.Applied, m.AppliedAt = true, &at
+		}
+		out.Migrations = append(out.Migrations, m)
 	}
 	return out, nil
 }
+
+// appliedVersions returns the versions goose's version table of schema records, each with
+// when it was last applied (as goose's Status reads them: a version with a row is applied).
+func appliedVersions(ctx context.Context, q rowsQuerier, schema string) (map[int64]time.Time, error) {
+	rows, err := q.Query(ctx, `SELECT version_id, max(tstamp) FROM `+
+		pgx.Identifier{schema, "goose_db_version"}.Sanitize()+` GROUP BY version_id`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]time.Time{}
+	var v int64
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&v, &at}, func() error {
+		out[v] = at
+		return nil
+	})
+	return out, err
+}
+
+// embeddedMigrations lists the embedded migrations (migrations.FS holds SQL files only) in
+// version order, as goose collects them: a file whose name has no version is none, and two
+// files of one version are an error.
+var embeddedMigrations = sync.OnceValues(func() ([]Migration, error) {
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("listing the embedded migrations: %w", err)
+	}
+	var out []Migration
+	for _, f := range files {
+		if v, err := goose.NumericComponent(f); err == nil {
+			out = append(out, Migration{Version: v, Path: f})
+		}
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("listing the embedded migrations: %s and %s have one version", out[i-1].Path, out[i].Path)
+		}
+	}
+	return out, nil
+})
 
 // MigrateStatus writes one line per known migration of schema to w: version, state, file.
 // It creates nothing: a schema that does not exist, or that was never migrated, has every
@@ -276,48 +340,13 @@ func MigrateStatus(ctx context.Context, pool *pgxpool.Pool, schema string, w io.
 }
 
 // MigratePending returns how many of the embedded migrations schema lacks (all of them when
-// the schema does not exist). It creates nothing.
+// the schema does not exist). It creates nothing and takes no lock (as MigrationsGet).
 func MigratePending(ctx context.Context, pool *pgxpool.Pool, schema string) (int, error) {
-	schema = cmp.Or(schema, SchemaDefault)
-	if err := CheckSchema(schema); err != nil {
-		return 0, fmt.Errorf("checking schema name: %w", err)
-	}
-	st, err := migrationStateGet(ctx, pool, schema)
+	ms, err := MigrationsGet(ctx, pool, schema)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	err = withProvider(pool, schema, func(p *goose.Provider) error {
-		ms, err := migrationStatuses(ctx, p, st.versioned)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			if m.State != goose.StateApplied {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
-// migrationStatuses returns the state of every known migration of p's schema; versioned says
-// whether the schema holds goose's version table. One that does not has every migration
-// pending, and they are listed from the sources: goose's Status would create the table.
-func migrationStatuses(ctx context.Context, p *goose.Provider, versioned bool) ([]*goose.MigrationStatus, error) {
-	if !versioned {
-		var ms []*goose.MigrationStatus
-		for _, src := range p.ListSources() {
-			ms = append(ms, &goose.MigrationStatus{Source: src, State: goose.StatePending})
-		}
-		return ms, nil
-	}
-	ms, err := p.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading migration status: %w", err)
-	}
-	return ms, nil
+	return ms.pending(), nil
 }
 
 // SchemaExists reports whether schema exists. Any role may ask: it reads the catalog.
@@ -347,25 +376,40 @@ func SchemaEnsure(ctx context.Context, pool *pgxpool.Pool, schema string) (bool,
 	if ok, err := SchemaExists(ctx, pool, schema); err != nil || ok {
 		return false, err
 	}
-	created := false
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
-			return err
-		}
-		// Another caller may have created it while this one waited for the lock.
-		if exists, err := schemaExists(ctx, tx, schema); err != nil || exists {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return err
-		}
-		created = true
-		return nil
-	})
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("creating schema %s: %w", schema, err)
 	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op; on error, nothing to add
+	created, err := createSchemaLocked(ctx, tx, schema)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("creating schema %s: %w", schema, err)
+	}
 	return created, nil
+}
+
+// createSchemaLocked takes schema's migration lock (the one MigrateUp takes) in tx, until tx
+// ends, and then creates schema (its name checked: CheckSchema) when it does not exist; it
+// reports whether it did. Concurrent callers are serialised by the lock: one that waited
+// finds the schema another created.
+func createSchemaLocked(ctx context.Context, tx pgx.Tx, schema string) (bool, error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
+		return false, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	exists, err := schemaExists(ctx, tx, schema)
+	if err != nil {
+		return false, fmt.Errorf("looking up schema %s: %w", schema, err)
+	}
+	if exists {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return false, fmt.Errorf("creating schema %s: %w", schema, err)
+	}
+	return true, nil
 }
 
 // migrationState is whether a schema exists and holds goose's version table.
@@ -373,10 +417,10 @@ type migrationState struct {
 	exists, versioned bool
 }
 
-// migrationStateGet reads schema's migrationState from the catalog.
-func migrationStateGet(ctx context.Context, pool *pgxpool.Pool, schema string) (migrationState, error) {
+// migrationStateGet reads schema's migrationState from the catalog, as q sees it.
+func migrationStateGet(ctx context.Context, q querier, schema string) (migrationState, error) {
 	var st migrationState
-	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),
 		EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = 'goose_db_version')`, schema).Scan(&st.exists, &st.versioned)
 	if err != nil {
 		return st, fmt.Errorf("looking up schema %s: %w", schema, err)
@@ -422,22 +466,24 @@ func providerOptions(schema string) []goose.ProviderOption {
 }
 
 // migrateInTx applies every pending migration of schema (its name checked: CheckSchema)
-// inside tx, creating the schema when it is missing, and returns how many it applied. It is
-// a dry run's: the migrations roll back with tx, goose's version table included, and nothing
-// of them is seen outside it. tx holds the schema's migration lock (the one MigrateUp takes)
-// until it ends, so that no migrate up of the schema runs meanwhile; tx's search_path and
-// statement_timeout are as they were once it returns.
+// inside tx, creating the schema when it is missing, and returns how many it applied: none,
+// having created nothing, when the schema lacks none. It is a dry run's: the migrations roll
+// back with tx, goose's version table included, and nothing of them is seen outside it. tx
+// holds the schema's migration lock (the one MigrateUp takes) until it ends, so that no
+// migrate up of the schema runs meanwhile; tx's search_path and statement_timeout are as they
+// were once it returns.
 func migrateInTx(ctx context.Context, tx pgx.Tx, schema string) (int, error) {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("goose", schema)); err != nil {
-		return 0, fmt.Errorf("taking the migration lock: %w", err)
-	}
-	exists, err := schemaExists(ctx, tx, schema)
+	created, err := createSchemaLocked(ctx, tx, schema)
 	if err != nil {
-		return 0, fmt.Errorf("looking up schema %s: %w", schema, err)
+		return 0, err
 	}
-	if !exists {
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return 0, fmt.Errorf("creating schema %s: %w", schema, err)
+	if !created { // a schema just created lacks every migration
+		ms, err := migrationsRead(ctx, tx, schema)
+		if err != nil {
+			return 0, err
+		}
+		if ms.pending() == 0 {
+			return 0, nil
 		}
 	}
 	var path, timeout string

@@ -181,7 +181,7 @@ func (st *Stage) rebuild(ctx context.Context) (*pgxpool.Conn, int64, error) {
 		return conn, 0, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	st.session = readSession(ctx, conn)
-	if st.dryMigrate { // the dry run's transaction ended with its connection: begun again
+	if st.dryMigrated > 0 { // the dry run's transaction ended with its connection: begun again
 		tx, _, err := st.beginDry(ctx, conn)
 		if err != nil {
 			return conn, 0, err

@@ -66,8 +66,8 @@ type Stage struct {
 	hook func(ctx context.Context, step string) error
 
 	// A dry run on a schema that lacks migrations runs in one transaction on conn, begun by
-	// StageBegin, that applied them (dryMigrated of them) and is rolled back by Close.
-	dryMigrate  bool
+	// StageBegin, that applied them (dryMigrated of them: more than none) and is rolled back by
+	// Close.
 	dryTx       pgx.Tx
 	dryMigrated int
 }
@@ -132,19 +132,11 @@ type stageEntity struct {
 // caller fetches its next page stop when it is done.
 //
 // A dry run on a schema that lacks migrations (or does not exist) runs in one transaction on
-// that connection: StageBegin begins it and applies the pending migrations in it (creating
-// the schema), staging and publishing happen in it, and Close rolls it back, so that the dry
-// run creates nothing. Meanwhile it holds the schema's migration lock: a migrate up of the
+// that connection: StageBegin begins it, finds in it which migrations the schema lacks and
+// applies them (creating the schema), staging and publishing happen in it, and Close rolls it
+// back, so that the dry run creates nothing. Meanwhile it holds the schema's migration lock: a migrate up of the
 // schema waits for the dry run to end.
 func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
-	dryMigrate := false
-	if runID == 0 {
-		n, err := MigratePending(ctx, s.pool, s.schema)
-		if err != nil {
-			return nil, fmt.Errorf("reading the migrations of schema %s: %w", s.schema, err)
-		}
-		dryMigrate = n > 0
-	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring staging connection: %w", err)
@@ -154,8 +146,8 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 		return nil, fmt.Errorf("configuring staging connection: %w", err)
 	}
 	st := &Stage{s: s, runID: runID, ctx: ctx, conn: conn, marks: map[scopeID]*scopeMark{}, hasher: newRowHasher(),
-		track: true, session: readSession(ctx, conn), dryMigrate: dryMigrate}
-	if dryMigrate {
+		track: true, session: readSession(ctx, conn)}
+	if runID == 0 {
 		if st.dryTx, st.dryMigrated, err = st.beginDry(ctx, conn); err != nil {
 			destroy(conn)
 			return nil, err
@@ -167,8 +159,10 @@ func (s *Store) StageBegin(ctx context.Context, runID int64) (*Stage, error) {
 	return st, nil
 }
 
-// beginDry begins the transaction of a dry run on a schema that lacks migrations, on conn, and
-// applies them in it; it returns the transaction and how many it applied.
+// beginDry begins the transaction of a dry run on conn and, holding the schema's migration
+// lock, applies in it the migrations the schema lacks; it returns the transaction and how many
+// it applied. A schema that lacks none is the common case: the transaction ends at once, having
+// created nothing, and beginDry returns nil and 0 (the dry run runs as any other).
 func (st *Stage) beginDry(ctx context.Context, conn *pgxpool.Conn) (pgx.Tx, int, error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
@@ -182,6 +176,12 @@ func (st *Stage) beginDry(ctx context.Context, conn *pgxpool.Conn) (pgx.Tx, int,
 	n, err := migrateInTx(ctx, tx, st.s.schema)
 	if err != nil {
 		return nil, 0, fmt.Errorf("applying the pending migrations of schema %s in the dry run's transaction: %w", st.s.schema, err)
+	}
+	if n == 0 {
+		if err := tx.Rollback(ctx); err != nil { // it releases the migration lock
+			return nil, 0, fmt.Errorf("ending the dry run's transaction: %w", err)
+		}
+		return nil, 0, nil
 	}
 	return tx, n, nil
 }

@@ -361,6 +361,12 @@ type querier interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }
 
+// rowsQuerier is a pool, a connection or a transaction, asked for rows too.
+type rowsQuerier interface {
+	querier
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}
+
 // heldBy reports whether the lock's session holds it, as seen by q.
 func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
 	l.mu.Lock()
