@@ -61,6 +61,39 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
+// A password or token in --url never reaches the error: the URL shows as config.RedactURL
+// masks it, whether the daemon answers not ready, nobody answers, or the URL is refused.
+func TestHealthcheckMasksURLSecrets(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprint(w, "not ready\n")
+	}))
+	t.Cleanup(srv.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	withSecrets := func(base string) string {
+		return strings.Replace(base, "http://", "http://u:s3cretpw@", 1) + "/readyz?token=t0ken&x=1"
+	}
+	tests := []struct {
+		name, url, wantStderr string
+		wantCode              int
+	}{
+		{"not ready", withSecrets(srv.URL), "syncer: healthcheck: GET " + strings.Replace(srv.URL, "http://", "http://u:****@", 1) + "/readyz?token=****&x=1: 503 Service Unavailable: not ready\n", exitFailed},
+		{"nothing listens", withSecrets(closed.URL), strings.Replace(closed.URL, "http://", "http://u:****@", 1) + "/readyz?token=****&x=1", exitFailed},
+		{"bad url", "ftp://u:s3cretpw@host/readyz?token=t0ken", `got "ftp://u:****@host/readyz?token=****"`, exitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, nil, "healthcheck", "--url", tt.url)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) || strings.Contains(stderr, "s3cretpw") || strings.Contains(stderr, "t0ken") {
+				t.Errorf("syncer healthcheck --url %s = exit %d, stderr %q; want exit %d, stderr with %q and neither secret", tt.url, code, stderr, tt.wantCode, tt.wantStderr)
+			}
+		})
+	}
+}
+
 // The daemon's address made local: a wildcard host is 127.0.0.1, a named one is kept.
 func TestReadyzURL(t *testing.T) {
 	t.Parallel()
