@@ -38,12 +38,9 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 				return usageErr("healthcheck: --timeout must be positive, got %s", timeout)
 			}
 			if target == "" {
-				cfg, err := config.Load(a.configPath, a.environ)
-				if err == nil {
-					err = cfg.Validate()
-				}
+				cfg, err := a.loadConfig()
 				if err != nil {
-					return &exitError{code: exitUsage, err: err}
+					return err
 				}
 				if target, err = readyzURL(cfg.HTTP.Listen); err != nil {
 					return &exitError{code: exitUsage, err: err}

@@ -41,6 +41,9 @@ func TestHealthcheck(t *testing.T) {
 	}{
 		{"ready", []string{"healthcheck", "--url", srv.URL + "/readyz"}, exitOK, "ready: the database answers\n", ""},
 		{"ready from http.listen", []string{"--config", cfgWith(listen), "healthcheck"}, exitOK, "ready: the database answers\n", ""},
+		// The config is loaded as every command loads it: --log-level overrides log.level first.
+		{"--log-level overrides log.level", []string{"--config", fixture.WriteFile(t, "l.yaml", fmt.Sprintf("http:\n  listen: %q\nlog:\n  level: loud\n", listen)),
+			"--log-level", "info", "healthcheck"}, exitOK, "ready: the database answers\n", ""},
 		{"not ready", []string{"healthcheck", "--url", srv.URL + "/down/readyz"}, exitFailed, "",
 			"syncer: healthcheck: GET " + srv.URL + "/down/readyz: 503 Service Unavailable: not ready: database: connection refused\n"},
 		{"a redirect is not ready", []string{"healthcheck", "--url", srv.URL + "/elsewhere"}, exitFailed, "", "302 Found"},

@@ -227,17 +227,27 @@ func usage(cmd *cobra.Command) string {
 // it cannot) into a, then runs body.
 func (a *app) withConfig(body func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		cfg, err := config.Load(a.configPath, a.environ)
-		if err == nil {
-			a.logFlags.apply(&cfg)
-			err = cfg.Validate()
-		}
+		cfg, err := a.loadConfig()
 		if err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return err
 		}
 		a.cfg = cfg
 		return body(cmd, args)
 	}
+}
+
+// loadConfig loads the configuration (--config and the environment), applies the
+// --log-level and --log-format flags and validates it: a usage error (exit 2) when it cannot.
+func (a *app) loadConfig() (config.Config, error) {
+	cfg, err := config.Load(a.configPath, a.environ)
+	if err == nil {
+		a.logFlags.apply(&cfg)
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return config.Config{}, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
 }
 
 // noArgs refuses any argument: a command that takes none names the first one (exit 2).
