@@ -112,14 +112,14 @@ func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	return runDemo(ctx, a, seed, spec, demoDatabaseDefault)
 }
 
-// runDemo is cmdDemo syncing into demoDB unless the configuration names a database: database.url
-// set to anything but its default, or EVSYNC_DATABASE_URL set.
+// runDemo is cmdDemo syncing into demoDB unless the configuration names a database
+// (namesDatabase).
 func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec, demoDB demoDatabase) error {
 	if err := validateTenant(spec); err != nil {
 		return err
 	}
 	a.setupLogger()
-	if a.cfg.Database.URL == config.Default().Database.URL && (a.getenv == nil || a.getenv(config.EnvDatabaseURL) == "") {
+	if !namesDatabase(&a.cfg) {
 		u, err := demoDB.ensure(ctx)
 		if err != nil {
 			return err
@@ -167,6 +167,10 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	o.printf("demo: the data stays in schema %s; query it with\n  psql %s\n", a.cfg.Database.Schema, shellQuote(config.RedactURL(a.cfg.Database.URL)))
 	return o.done("the demo's psql line")
 }
+
+// namesDatabase reports whether c names the database demo syncs into: the file or
+// EVSYNC_DATABASE_URL set database.url, even to its default. Otherwise demo uses its own.
+func namesDatabase(c *config.Config) bool { return c.IsSet("database.url") }
 
 // ensure creates the demo's database when the server lacks it and returns its URL: the
 // server's URL naming the database instead.
