@@ -179,28 +179,22 @@ func (d demoDatabase) ensure(ctx context.Context) (string, error) {
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("parsing the demo's database url: invalid connection string") // it may hold a password
 	}
-	cfg, err := pgx.ParseConfig(d.server)
-	if err != nil {
-		return "", errors.New("parsing the demo's database url: invalid connection string")
+	const instead = "point database.url or " + config.EnvDatabaseURL + " at a database to use instead"
+	pool, err := db.Open(ctx, d.server, db.WithMaxConns(1))
+	if err != nil { // its error names the server
+		return "", fmt.Errorf("creating the demo's database %s (%s): %w", d.name, instead, err)
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = db.ConnectTimeoutDefault
-	}
+	defer pool.Close()
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("creating the demo's database %s on %s:%d (point database.url or %s at a database to use instead): %w",
-			d.name, cfg.Host, cfg.Port, config.EnvDatabaseURL, err)
+		cc := pool.Config().ConnConfig
+		return "", fmt.Errorf("creating the demo's database %s on %s:%d (%s): %w", d.name, cc.Host, cc.Port, instead, err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }() // nothing left to report
 	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, d.name).Scan(&exists); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, d.name).Scan(&exists); err != nil {
 		return fail(err)
 	}
 	if !exists {
-		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{d.name}.Sanitize())
+		_, err := pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{d.name}.Sanitize())
 		// Another demo may have created it meanwhile: duplicate_database (or the unique
 		// violation a concurrent CREATE DATABASE meets) is as good.
 		if pe := (*pgconn.PgError)(nil); err != nil && (!errors.As(err, &pe) || (pe.Code != "42P04" && pe.Code != "23505")) {
