@@ -70,17 +70,25 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-func exitCode(err error, stderr io.Writer) int {
+// exitOf is the exit code of a command that returned err: 0 for nil, an exitError's code,
+// else 1.
+func exitOf(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitFailed
 	var ee *exitError
 	if errors.As(err, &ee) {
-		code = ee.code
-		if ee.err == nil {
-			return code
-		}
+		return ee.code
+	}
+	return exitFailed
+}
+
+// exitCode is exitOf(err), after printing err on stderr unless it is nil or an exitError
+// without a message.
+func exitCode(err error, stderr io.Writer) int {
+	code := exitOf(err)
+	if ee := (*exitError)(nil); err == nil || (errors.As(err, &ee) && ee.err == nil) {
+		return code
 	}
 	for _, line := range problemLines(err) {
 		_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
