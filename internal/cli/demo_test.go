@@ -59,7 +59,7 @@ func TestDemoUsesItsOwnDatabase(t *testing.T) {
 
 	d := scratchDemoDatabase(t)
 	var out strings.Builder
-	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(nil), logger: fixture.TestLogger(t)}
+	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, logger: fixture.TestLogger(t)}
 	spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 4, Users: 2,
 		QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 	if err := runDemo(ctx, a, 3, spec, d); err != nil {
@@ -124,7 +124,7 @@ func TestDemoHonoursTheConfiguredDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out strings.Builder
-		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(fixture.Env(env)), logger: fixture.TestLogger(t)}
+		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, environ: fixture.Env(env), logger: fixture.TestLogger(t)}
 		spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 1, Users: 1,
 			QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 		if err := runDemo(t.Context(), a, 3, spec, d); err != nil {
@@ -169,8 +169,7 @@ func TestDemoNamesDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			environ := fixture.Env(tt.env)
-			a := &app{environ: environ, getenv: config.GetenvFunc(environ)}
+			a := &app{environ: fixture.Env(tt.env)}
 			if tt.file != "" {
 				a.configPath = fixture.WriteFile(t, "c.yaml", tt.file)
 			}

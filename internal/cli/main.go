@@ -151,7 +151,7 @@ Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another
 
 // run is the whole program: it parses args, loads config and runs a command.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	root := newRoot(&app{stdout: stdout, stderr: stderr, environ: environ, getenv: config.GetenvFunc(environ)})
+	root := newRoot(&app{stdout: stdout, stderr: stderr, environ: environ})
 	if args == nil {
 		args = []string{} // cobra would read os.Args instead
 	}
@@ -273,10 +273,12 @@ type app struct {
 	cfg        config.Config
 	stdout     io.Writer
 	stderr     io.Writer
-	environ    []string            // the whole environment, for config.Load
-	getenv     func(string) string // a variable of environ
+	environ    []string // the whole environment, for config.Load and getenv
 	logger     *slog.Logger
 }
+
+// getenv is the variable key of a's environment ("" when unset, as without one).
+func (a *app) getenv(key string) string { return config.GetenvFunc(a.environ)(key) }
 
 // output writes a command's output to w and keeps the first write error, so that a command
 // prints everything and checks once, with done. After a failed write it writes nothing more.
@@ -324,10 +326,9 @@ func (t table) printf(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, for
 // flush writes the aligned rows to the output.
 func (t table) flush() { _ = t.tw.Flush() }
 
-// setupLogger builds the slog logger from log.level and log.format, or the flags that
-// override them.
+// setupLogger builds the slog logger from log.level and log.format (which loadConfig set
+// from the flags that override them).
 func (a *app) setupLogger() *slog.Logger {
-	a.logFlags.apply(&a.cfg)
 	a.logger = newLogger(a.cfg, a.stderr)
 	return a.logger
 }
