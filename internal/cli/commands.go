@@ -79,9 +79,6 @@ func (a *app) openStore(ctx context.Context, migrate bool) (*pgxpool.Pool, *db.S
 // for the next process's run to record (syncrun.Config.StateDir): $XDG_CACHE_HOME/evsync, else
 // $HOME/.cache/evsync, else nowhere (the next run of this process still gets it).
 func (a *app) stateDir() string {
-	if a.getenv == nil {
-		return ""
-	}
 	if d := a.getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "evsync")
 	}

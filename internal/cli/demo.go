@@ -112,14 +112,14 @@ func cmdDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	return runDemo(ctx, a, seed, spec, demoDatabaseDefault)
 }
 
-// runDemo is cmdDemo syncing into demoDB unless the configuration names a database: database.url
-// set to anything but its default, or EVSYNC_DATABASE_URL set.
+// runDemo is cmdDemo syncing into demoDB unless the configuration names a database
+// (namesDatabase).
 func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec, demoDB demoDatabase) error {
 	if err := validateTenant(spec); err != nil {
 		return err
 	}
 	a.setupLogger()
-	if a.cfg.Database.URL == config.Default().Database.URL && (a.getenv == nil || a.getenv(config.EnvDatabaseURL) == "") {
+	if !namesDatabase(&a.cfg) {
 		u, err := demoDB.ensure(ctx)
 		if err != nil {
 			return err
@@ -168,6 +168,10 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	return o.done("the demo's psql line")
 }
 
+// namesDatabase reports whether c names the database demo syncs into: the file or
+// EVSYNC_DATABASE_URL set database.url, even to its default. Otherwise demo uses its own.
+func namesDatabase(c *config.Config) bool { return c.IsSet("database.url") }
+
 // ensure creates the demo's database when the server lacks it and returns its URL: the
 // server's URL naming the database instead.
 func (d demoDatabase) ensure(ctx context.Context) (string, error) {
@@ -175,28 +179,22 @@ func (d demoDatabase) ensure(ctx context.Context) (string, error) {
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("parsing the demo's database url: invalid connection string") // it may hold a password
 	}
-	cfg, err := pgx.ParseConfig(d.server)
-	if err != nil {
-		return "", errors.New("parsing the demo's database url: invalid connection string")
+	const instead = "point database.url or " + config.EnvDatabaseURL + " at a database to use instead"
+	pool, err := db.Open(ctx, d.server, db.WithMaxConns(1))
+	if err != nil { // its error names the server
+		return "", fmt.Errorf("creating the demo's database %s (%s): %w", d.name, instead, err)
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = db.ConnectTimeoutDefault
-	}
+	defer pool.Close()
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("creating the demo's database %s on %s:%d (point database.url or %s at a database to use instead): %w",
-			d.name, cfg.Host, cfg.Port, config.EnvDatabaseURL, err)
+		cc := pool.Config().ConnConfig
+		return "", fmt.Errorf("creating the demo's database %s on %s:%d (%s): %w", d.name, cc.Host, cc.Port, instead, err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }() // nothing left to report
 	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, d.name).Scan(&exists); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, d.name).Scan(&exists); err != nil {
 		return fail(err)
 	}
 	if !exists {
-		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{d.name}.Sanitize())
+		_, err := pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{d.name}.Sanitize())
 		// Another demo may have created it meanwhile: duplicate_database (or the unique
 		// violation a concurrent CREATE DATABASE meets) is as good.
 		if pe := (*pgconn.PgError)(nil); err != nil && (!errors.As(err, &pe) || (pe.Code != "42P04" && pe.Code != "23505")) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func TestDemoUsesItsOwnDatabase(t *testing.T) {
 
 	d := scratchDemoDatabase(t)
 	var out strings.Builder
-	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(nil), logger: fixture.TestLogger(t)}
+	a := &app{cfg: config.Default(), stdout: &out, stderr: io.Discard, logger: fixture.TestLogger(t)}
 	spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 4, Users: 2,
 		QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 	if err := runDemo(ctx, a, 3, spec, d); err != nil {
@@ -112,18 +113,18 @@ func TestDemoHonoursTheConfiguredDatabase(t *testing.T) {
 	url := dbtest.NewURL(t)
 	for _, viaEnv := range []bool{false, true} {
 		d := scratchDemoDatabase(t)
-		cfg := config.Default()
-		env := map[string]string{}
-		if viaEnv {
-			env[config.EnvDatabaseURL] = url // what config.Load read into cfg, and the variable set
-		}
-		cfg.Database.URL = url
-		cfg.Database.Schema = "demo_env"
+		env := map[string]string{config.EnvDatabaseURL: url, "EVSYNC_DATABASE_SCHEMA": "demo_env"}
+		path := ""
 		if !viaEnv {
-			cfg.Database.Schema = "demo_file"
+			env = nil
+			path = fixture.WriteFile(t, "c.yaml", fmt.Sprintf("database:\n  url: %q\n  schema: demo_file\n", url))
+		}
+		cfg, err := config.Load(path, fixture.Env(env))
+		if err != nil {
+			t.Fatal(err)
 		}
 		var out strings.Builder
-		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, getenv: config.GetenvFunc(fixture.Env(env)), logger: fixture.TestLogger(t)}
+		a := &app{cfg: cfg, stdout: &out, stderr: io.Discard, environ: fixture.Env(env), logger: fixture.TestLogger(t)}
 		spec := engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 1, AgentGroupsPerSubAccount: 1, AgentsPerGroup: 1, Users: 1,
 			QueueGroupsPerSubAccount: 0, DialGroupsPerSubAccount: 0}
 		if err := runDemo(t.Context(), a, 3, spec, d); err != nil {
@@ -142,5 +143,43 @@ func TestDemoHonoursTheConfiguredDatabase(t *testing.T) {
 		if err != nil || exists {
 			t.Errorf("demo made its database %s though one was configured (%v)", d.name, err)
 		}
+	}
+}
+
+// Whether demo uses its own database is whether the configuration set database.url: a file
+// that sets it to the default's value names that database; a blank EVSYNC_DATABASE_URL, which
+// the configuration takes as unset, names none (before, demo took it as set and synced into
+// the server's maintenance database).
+func TestDemoNamesDatabase(t *testing.T) {
+	t.Parallel()
+	def := config.Default().Database.URL
+	tests := []struct {
+		name string
+		file string // "" = no file
+		env  map[string]string
+		want bool
+	}{
+		{"defaults", "", nil, false},
+		{"blank variable", "", map[string]string{config.EnvDatabaseURL: " "}, false},
+		{"variable", "", map[string]string{config.EnvDatabaseURL: def}, true},
+		{"file sets the default", fmt.Sprintf("database:\n  url: %q\n", def), nil, true},
+		{"file sets another", "database:\n  url: postgres://db.example/evsync\n", nil, true},
+		{"file sets another key", "database:\n  schema: other\n", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := &app{environ: fixture.Env(tt.env)}
+			if tt.file != "" {
+				a.configPath = fixture.WriteFile(t, "c.yaml", tt.file)
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := namesDatabase(&cfg); got != tt.want {
+				t.Errorf("namesDatabase = %v, want %v (database.url %s)", got, tt.want, config.RedactURL(cfg.Database.URL))
+			}
+		})
 	}
 }

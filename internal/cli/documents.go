@@ -136,18 +136,6 @@ func syncDocOf(results []tenant.Result, code int) syncDoc {
 	return d
 }
 
-// exitOf is the exit code of a command that returned err.
-func exitOf(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return exitFailed
-}
-
 // syncTenantDocOf is one tenant's result as a document.
 func syncTenantDocOf(r tenant.Result) syncTenantDoc {
 	d := syncTenantDoc{Tenant: r.Tenant.Name, Schema: r.Tenant.Schema, ExitCode: exitOf(syncExit(r.Res, r.Err, r.Tenant.Schema)),

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,39 +19,16 @@ const (
 )
 
 // formatFlag is a command's --output: one of the formats it offers, checked when parsed (an
-// unknown one is a usage error naming the flag and the formats).
-type formatFlag struct {
-	value   string
-	allowed []string
-}
+// unknown one is a usage error naming the flag, the value and the formats).
+type formatFlag = choiceFlag
 
 // addFormatFlag gives cmd an --output flag offering text and formats (text is the default),
 // with shell completion of its values, and returns it.
 func addFormatFlag(cmd *cobra.Command, formats ...string) *formatFlag {
-	f := &formatFlag{value: formatText, allowed: append([]string{formatText}, formats...)}
-	cmd.Flags().Var(f, "output", "output format: "+strings.Join(f.allowed, "|"))
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return f.allowed, cobra.ShellCompDirectiveNoFileComp
-	})
+	f := &formatFlag{value: formatText, allowed: append([]string{formatText}, formats...), placeholder: "FORMAT"}
+	addChoiceFlag(cmd, cmd.Flags(), f, "output", "output format: "+strings.Join(f.allowed, "|"))
 	return f
 }
-
-func (f *formatFlag) String() string { return f.value }
-
-// Set accepts one of the formats offered.
-func (f *formatFlag) Set(v string) error {
-	if !slices.Contains(f.allowed, v) {
-		return fmt.Errorf("must be one of %s, got %q", strings.Join(f.allowed, ", "), v)
-	}
-	f.value = v
-	return nil
-}
-
-// Type is the placeholder the flag's help shows.
-func (f *formatFlag) Type() string { return "FORMAT" }
-
-// is reports whether the chosen format is format.
-func (f *formatFlag) is(format string) bool { return f != nil && f.value == format }
 
 // writeJSON writes v to w as one indented JSON document and a newline: a command's whole
 // --output json answer.

@@ -18,8 +18,8 @@ func TestFormatFlag(t *testing.T) {
 		{args: nil, want: formatText},
 		{args: []string{"--output", "json"}, want: formatJSON},
 		{args: []string{"--output=text"}, want: formatText},
-		{args: []string{"--output", "yaml"}, wantErr: `must be one of text, json, got "yaml"`},
-		{args: []string{"--output", "markdown"}, wantErr: `must be one of text, json, got "markdown"`},
+		{args: []string{"--output", "yaml"}, wantErr: `invalid argument "yaml" for "--output" flag: must be one of text, json`},
+		{args: []string{"--output", "markdown"}, wantErr: `invalid argument "markdown" for "--output" flag: must be one of text, json`},
 	} {
 		cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
 		f := addFormatFlag(cmd, formatJSON)

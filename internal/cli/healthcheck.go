@@ -38,18 +38,15 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 				return usageErr("healthcheck: --timeout must be positive, got %s", timeout)
 			}
 			if target == "" {
-				cfg, err := config.Load(a.configPath, a.environ)
-				if err == nil {
-					err = cfg.Validate()
-				}
+				cfg, err := a.loadConfig()
 				if err != nil {
-					return &exitError{code: exitUsage, err: err}
+					return err
 				}
 				if target, err = readyzURL(cfg.HTTP.Listen); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
 			} else if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return usageErr("healthcheck: --url: want an http:// or https:// URL, got %q", target)
+				return usageErr("healthcheck: --url: want an http:// or https:// URL, got %q", config.RedactURL(target))
 			}
 			return cmdHealthcheck(cmd.Context(), a.stdout, target, timeout)
 		},
@@ -83,21 +80,31 @@ func cmdHealthcheck(ctx context.Context, stdout io.Writer, target string, timeou
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
+		return fmt.Errorf("healthcheck: %w", redactURLError(err))
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
+		return fmt.Errorf("healthcheck: %w", redactURLError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024)) // the reason, when there is one; a short read still has the status
 	line := oneline.Of(strings.TrimSpace(string(body)), 200)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: GET %s: %s: %s", target, resp.Status, line)
+		return fmt.Errorf("healthcheck: GET %s: %s: %s", config.RedactURL(target), resp.Status, line)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
 	}
 	return nil
+}
+
+// redactURLError masks the URL a *url.Error names (the password and secret query parameters
+// of --url, as config.RedactURL does): net/http strips the password but keeps the query.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = config.RedactURL(ue.URL)
+	}
+	return err
 }

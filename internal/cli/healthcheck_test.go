@@ -41,6 +41,9 @@ func TestHealthcheck(t *testing.T) {
 	}{
 		{"ready", []string{"healthcheck", "--url", srv.URL + "/readyz"}, exitOK, "ready: the database answers\n", ""},
 		{"ready from http.listen", []string{"--config", cfgWith(listen), "healthcheck"}, exitOK, "ready: the database answers\n", ""},
+		// The config is loaded as every command loads it: --log-level overrides log.level first.
+		{"--log-level overrides log.level", []string{"--config", fixture.WriteFile(t, "l.yaml", fmt.Sprintf("http:\n  listen: %q\nlog:\n  level: loud\n", listen)),
+			"--log-level", "info", "healthcheck"}, exitOK, "ready: the database answers\n", ""},
 		{"not ready", []string{"healthcheck", "--url", srv.URL + "/down/readyz"}, exitFailed, "",
 			"syncer: healthcheck: GET " + srv.URL + "/down/readyz: 503 Service Unavailable: not ready: database: connection refused\n"},
 		{"a redirect is not ready", []string{"healthcheck", "--url", srv.URL + "/elsewhere"}, exitFailed, "", "302 Found"},
@@ -56,6 +59,39 @@ func TestHealthcheck(t *testing.T) {
 			if code != tt.wantCode || stdout != tt.wantStdout || !strings.Contains(stderr, tt.wantStderr) || strings.Count(stderr, "\n") > 1 {
 				t.Errorf("syncer %s = exit %d, stdout %q, stderr %q; want exit %d, stdout %q, one stderr line with %q",
 					strings.Join(tt.args, " "), code, stdout, stderr, tt.wantCode, tt.wantStdout, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// A password or token in --url never reaches the error: the URL shows as config.RedactURL
+// masks it, whether the daemon answers not ready, nobody answers, or the URL is refused.
+func TestHealthcheckMasksURLSecrets(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprint(w, "not ready\n")
+	}))
+	t.Cleanup(srv.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	withSecrets := func(base string) string {
+		return strings.Replace(base, "http://", "http://u:s3cretpw@", 1) + "/readyz?token=t0ken&x=1"
+	}
+	tests := []struct {
+		name, url, wantStderr string
+		wantCode              int
+	}{
+		{"not ready", withSecrets(srv.URL), "syncer: healthcheck: GET " + strings.Replace(srv.URL, "http://", "http://u:****@", 1) + "/readyz?token=****&x=1: 503 Service Unavailable: not ready\n", exitFailed},
+		{"nothing listens", withSecrets(closed.URL), strings.Replace(closed.URL, "http://", "http://u:****@", 1) + "/readyz?token=****&x=1", exitFailed},
+		{"bad url", "ftp://u:s3cretpw@host/readyz?token=t0ken", `got "ftp://u:****@host/readyz?token=****"`, exitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, nil, "healthcheck", "--url", tt.url)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) || strings.Contains(stderr, "s3cretpw") || strings.Contains(stderr, "t0ken") {
+				t.Errorf("syncer healthcheck --url %s = exit %d, stderr %q; want exit %d, stderr with %q and neither secret", tt.url, code, stderr, tt.wantCode, tt.wantStderr)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/evsync/evsync/internal/config"
 )
@@ -32,14 +33,8 @@ func (f *logFlags) add(root *cobra.Command) {
 		return err == nil
 	}}
 	f.format = choiceFlag{allowed: logFormats, placeholder: "FORMAT"}
-	fs := root.PersistentFlags()
-	fs.Var(&f.level, "log-level", "log level: "+strings.Join(logLevels, "|")+"; overrides log.level")
-	fs.Var(&f.format, "log-format", "log format: "+strings.Join(logFormats, "|")+"; overrides log.format")
-	for name, values := range map[string][]string{"log-level": logLevels, "log-format": logFormats} {
-		_ = root.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return values, cobra.ShellCompDirectiveNoFileComp
-		})
-	}
+	addChoiceFlag(root, root.PersistentFlags(), &f.level, "log-level", "log level: "+strings.Join(logLevels, "|")+"; overrides log.level")
+	addChoiceFlag(root, root.PersistentFlags(), &f.format, "log-format", "log format: "+strings.Join(logFormats, "|")+"; overrides log.format")
 }
 
 // apply sets c's log.level and log.format to the flags that were given.
@@ -53,7 +48,8 @@ func (f *logFlags) apply(c *config.Config) {
 }
 
 // choiceFlag is a flag whose value is one of a few words, checked when parsed: another is a
-// usage error naming the flag and the words. Its value is "" until it is given.
+// usage error naming the flag, the value and the words. Its value is its default ("" unless
+// set before it is added) until it is given.
 type choiceFlag struct {
 	value       string
 	allowed     []string
@@ -61,7 +57,19 @@ type choiceFlag struct {
 	valid       func(string) bool // nil: the allowed words
 }
 
+// addChoiceFlag adds f to fs (cmd's flags or persistent flags) as name, with shell completion
+// of its allowed words.
+func addChoiceFlag(cmd *cobra.Command, fs *pflag.FlagSet, f *choiceFlag, name, usage string) {
+	fs.Var(f, name, usage)
+	_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return f.allowed, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
 func (f *choiceFlag) String() string { return f.value }
+
+// is reports whether the flag's value is v.
+func (f *choiceFlag) is(v string) bool { return f != nil && f.value == v }
 
 // Set accepts one of the allowed words.
 func (f *choiceFlag) Set(v string) error {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/fixture"
 )
 
@@ -48,12 +47,12 @@ func TestLogFlags(t *testing.T) {
 	}
 }
 
-// The logger that the commands set up follows the flags over the config.
+// The logger that the commands set up follows the flags over the config (as loadConfig,
+// which withConfig calls, applies them).
 func TestLogFlagsReachTheLogger(t *testing.T) {
 	t.Parallel()
 	var buf strings.Builder
-	a := &app{stderr: &buf, cfg: config.Default()} // info, auto (a buffer: JSON)
-	a.cfg.Log.Format = "json"
+	a := &app{stderr: &buf, environ: []string{"EVSYNC_LOG_FORMAT=json"}} // info, json
 	flags := newRoot(a).PersistentFlags()
 	if err := flags.Set("log-level", "debug"); err != nil {
 		t.Fatal(err)
@@ -61,6 +60,11 @@ func TestLogFlagsReachTheLogger(t *testing.T) {
 	if err := flags.Set("log-format", "text"); err != nil {
 		t.Fatal(err)
 	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cfg = cfg
 	a.setupLogger().Debug("hello")
 	if got := buf.String(); !strings.HasPrefix(got, "time=") || !strings.Contains(got, "level=DEBUG msg=hello") {
 		t.Errorf("log = %q, want a text line at debug", got)

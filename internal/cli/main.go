@@ -70,17 +70,25 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-func exitCode(err error, stderr io.Writer) int {
+// exitOf is the exit code of a command that returned err: 0 for nil, an exitError's code,
+// else 1.
+func exitOf(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitFailed
 	var ee *exitError
 	if errors.As(err, &ee) {
-		code = ee.code
-		if ee.err == nil {
-			return code
-		}
+		return ee.code
+	}
+	return exitFailed
+}
+
+// exitCode is exitOf(err), after printing err on stderr unless it is nil or an exitError
+// without a message.
+func exitCode(err error, stderr io.Writer) int {
+	code := exitOf(err)
+	if ee := (*exitError)(nil); err == nil || (errors.As(err, &ee) && ee.err == nil) {
+		return code
 	}
 	for _, line := range problemLines(err) {
 		_, _ = fmt.Fprintf(stderr, "syncer: %s\n", line) // stderr is the last place to report to
@@ -143,7 +151,7 @@ Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another
 
 // run is the whole program: it parses args, loads config and runs a command.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	root := newRoot(&app{stdout: stdout, stderr: stderr, environ: environ, getenv: config.GetenvFunc(environ)})
+	root := newRoot(&app{stdout: stdout, stderr: stderr, environ: environ})
 	if args == nil {
 		args = []string{} // cobra would read os.Args instead
 	}
@@ -227,17 +235,27 @@ func usage(cmd *cobra.Command) string {
 // it cannot) into a, then runs body.
 func (a *app) withConfig(body func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		cfg, err := config.Load(a.configPath, a.environ)
-		if err == nil {
-			a.logFlags.apply(&cfg)
-			err = cfg.Validate()
-		}
+		cfg, err := a.loadConfig()
 		if err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return err
 		}
 		a.cfg = cfg
 		return body(cmd, args)
 	}
+}
+
+// loadConfig loads the configuration (--config and the environment), applies the
+// --log-level and --log-format flags and validates it: a usage error (exit 2) when it cannot.
+func (a *app) loadConfig() (config.Config, error) {
+	cfg, err := config.Load(a.configPath, a.environ)
+	if err == nil {
+		a.logFlags.apply(&cfg)
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return config.Config{}, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
 }
 
 // noArgs refuses any argument: a command that takes none names the first one (exit 2).
@@ -255,10 +273,12 @@ type app struct {
 	cfg        config.Config
 	stdout     io.Writer
 	stderr     io.Writer
-	environ    []string            // the whole environment, for config.Load
-	getenv     func(string) string // a variable of environ
+	environ    []string // the whole environment, for config.Load and getenv
 	logger     *slog.Logger
 }
+
+// getenv is the variable key of a's environment ("" when unset, as without one).
+func (a *app) getenv(key string) string { return config.GetenvFunc(a.environ)(key) }
 
 // output writes a command's output to w and keeps the first write error, so that a command
 // prints everything and checks once, with done. After a failed write it writes nothing more.
@@ -306,10 +326,9 @@ func (t table) printf(format string, args ...any) { _, _ = fmt.Fprintf(t.tw, for
 // flush writes the aligned rows to the output.
 func (t table) flush() { _ = t.tw.Flush() }
 
-// setupLogger builds the slog logger from log.level and log.format, or the flags that
-// override them.
+// setupLogger builds the slog logger from log.level and log.format (which loadConfig set
+// from the flags that override them).
 func (a *app) setupLogger() *slog.Logger {
-	a.logFlags.apply(&a.cfg)
 	a.logger = newLogger(a.cfg, a.stderr)
 	return a.logger
 }

@@ -211,7 +211,7 @@ func TestTablesUsageErrors(t *testing.T) {
 	}{
 		{[]string{"tables", "--entities", "gates"}, `syncer: --entities: unknown entity "gates"`},
 		{[]string{"tables", "--entities", ""}, `syncer: --entities: empty entity`},
-		{[]string{"tables", "--output", "yaml"}, `must be one of text, json, markdown, got "yaml"`},
+		{[]string{"tables", "--output", "yaml"}, `invalid argument "yaml" for "--output" flag: must be one of text, json, markdown`},
 		{[]string{"tables", "agents"}, `tables: unexpected argument "agents"`},
 	} {
 		code, out, errs := runCLI(t, nil, tt.args...)

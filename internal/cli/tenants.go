@@ -82,11 +82,7 @@ func tenantsExit(results []tenant.Result) error {
 		if err == nil {
 			continue
 		}
-		c := exitFailed
-		var ee *exitError
-		if errors.As(err, &ee) {
-			c = ee.code
-		}
+		c := exitOf(err)
 		if rank[c] > rank[code] {
 			code = c
 		}

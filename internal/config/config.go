@@ -49,7 +49,24 @@ type Config struct {
 	// TenantList is the effective tenants list: each entry of the file's tenants, its keys
 	// taken from the top level where it leaves them out. Empty without a tenants list.
 	TenantList []Tenant `yaml:"tenants,omitempty"`
+	// Given is the keys that the file (at its top level) or the environment gave a value,
+	// for IsSet. It is where the values came from, not one of them: no output shows it and it
+	// never makes two configurations differ (keySet.Equal).
+	Given keySet `yaml:"-"`
 }
+
+// IsSet reports whether the file (at its top level, not in a tenant's entry) or the
+// environment gave the dotted key (database.url) a value, rather than leaving its default; a
+// null in the file and an empty variable give none.
+func (c *Config) IsSet(key string) bool { return c.Given[key] }
+
+// keySet is a set of dotted keys.
+type keySet map[string]bool
+
+// Equal reports true: which keys were given is where a configuration's values came from,
+// not part of them, so comparing two configurations (go-cmp calls Equal) compares their
+// values.
+func (keySet) Equal(keySet) bool { return true }
 
 // RingCentral is the ringcentral section: a tenant's credentials and platform.
 type RingCentral struct {

@@ -144,6 +144,8 @@ func overlayEnv(c *Config, env map[string]string, multi bool) []error {
 		}
 		if err := setFromEnv(v.FieldByIndex(ev.index), s); err != nil {
 			errs = append(errs, fmt.Errorf("config: %s (%s): %w", ev.Name, ev.Key, err))
+		} else if c.Given != nil {
+			c.Given[ev.Key] = true
 		}
 	}
 	for _, secret := range []struct {

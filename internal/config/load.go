@@ -16,7 +16,8 @@ import (
 // several are joined with newlines.
 func Load(path string, environ []string) (Config, error) {
 	c := Default()
-	d := &configDecoder{file: path, set: map[string]bool{}}
+	c.Given = keySet{}
+	d := &configDecoder{file: path, set: map[string]bool{}, given: c.Given}
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {

@@ -33,6 +33,7 @@ type configDecoder struct {
 	file       string
 	errs       []error
 	set        map[string]bool // the dotted keys the file set at the top level
+	given      keySet          // of those, the ones it gave a value (not null): Config.Given
 	tenants    *yaml.Node      // the top-level tenants value, decoded last
 	schemaLine int             // the line of database.schema, when set
 	tenant     bool            // decoding a tenant's entry
@@ -122,7 +123,8 @@ func (d *configDecoder) refused(k *yaml.Node, key string) bool {
 	return false
 }
 
-// decodeLeaf decodes the scalar or list n into the field f named key. A null keeps the default.
+// decodeLeaf decodes the scalar or list n into the field f named key, recording a top-level
+// key in given. A null keeps the default.
 func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
@@ -133,6 +135,9 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	tmp := reflect.New(f.Type())
 	if err := n.Decode(tmp.Interface()); err == nil {
 		f.Set(tmp.Elem())
+		if !d.tenant && d.given != nil {
+			d.given[key] = true
+		}
 		return
 	}
 	got := ""
