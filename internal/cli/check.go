@@ -240,7 +240,8 @@ func (a *app) checkDatabase(ctx context.Context, cs *checks, pool *pgxpool.Pool,
 	var probe *db.ServerProbe
 	ok := cs.run("database", func() (string, bool) {
 		if poolErr != nil {
-			return oneline.Of(poolErr.Error(), 300) + ": check database.url (or " + config.EnvDatabaseURL + ") and that the server runs", false
+			// tenant.OpenPool's error already names database.url and its variable.
+			return oneline.Of(poolErr.Error(), 0), false
 		}
 		var err error
 		if probe, err = db.ProbeServer(ctx, pool, schema); err != nil {
