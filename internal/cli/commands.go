@@ -88,29 +88,43 @@ func (a *app) stateDir() string {
 	return ""
 }
 
-// syncExit turns a run's result into the command's exit: 0, 1 (failed/canceled), 3 (partial),
-// 4 (locked).
+// syncCode is the exit code of a run that returned res and err: 4 when it found its lock
+// taken, an exitError's own code, 2 for a configuration it refused, 1 when it failed or was
+// canceled, 3 when partial, else 0.
+func syncCode(res *syncrun.Result, err error) int {
+	var ee *exitError
+	switch {
+	case errors.Is(err, syncrun.ErrLocked):
+		return exitLocked
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, tenant.ErrConfig):
+		return exitUsage
+	case err != nil:
+		return exitFailed
+	case res != nil && res.Status == db.RunPartial:
+		return exitPartial
+	}
+	return exitOK
+}
+
+// syncExit turns a run's result into the command's exit (syncCode). A run that has a result
+// logged its end, its error included ("run ended"), so its exit is the code alone; one that
+// never started (the lock taken, a schema not migrated) says why.
 func syncExit(res *syncrun.Result, err error, schema string) error {
-	if errors.Is(err, syncrun.ErrLocked) {
-		return &exitError{code: exitLocked, err: fmt.Errorf("another run holds the lock on schema %s; nothing was done", schema)}
+	code := syncCode(res, err)
+	var ee *exitError
+	switch {
+	case code == exitOK:
+		return nil
+	case res != nil:
+		return &exitError{code: code}
+	case errors.Is(err, syncrun.ErrLocked):
+		return &exitError{code: code, err: fmt.Errorf("another run holds the lock on schema %s; nothing was done", schema)}
+	case errors.As(err, &ee):
+		return err
 	}
-	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		if errors.Is(err, tenant.ErrConfig) {
-			return &exitError{code: exitUsage, err: err}
-		}
-		if res != nil && res.RunID != 0 {
-			return &exitError{code: exitFailed, err: fmt.Errorf("run %d %s: %w", res.RunID, res.Status, err)}
-		}
-		return &exitError{code: exitFailed, err: err}
-	}
-	if res.Status == db.RunPartial {
-		return &exitError{code: exitPartial, err: fmt.Errorf("run %d partial: %s", res.RunID, res.Error)}
-	}
-	return nil
+	return &exitError{code: code, err: err}
 }
 
 // syncFlags are the flags of sync.
@@ -176,46 +190,54 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o)
 	// Each failure is printed once. A run logs its own ("scope failed", "run ended"); what
 	// went wrong before a run could start (the lock taken, a schema not migrated) is printed
-	// by the document, the tenants' lines, or else the exit's line on stderr.
-	exit := syncResultsExit(results, a.cfg.MultiTenant())
+	// by the document, the tenants' lines, or else the exit's line on stderr (unloggedExit).
+	codes, exit := tenantsExit(results)
+	multi := a.cfg.MultiTenant()
 	switch {
 	case f.output.is(formatJSON):
-		if err := writeJSON(a.stdout, "the run's summary", syncDocOf(results, exitOf(exit))); err != nil {
+		if err := writeJSON(a.stdout, "the run's summary", syncDocOf(results, codes, exitOf(exit))); err != nil {
 			a.logger.Warn("the run's summary was not shown", "err", err.Error())
-			return exit
+			return unloggedExit(results, exit, multi)
 		}
-		return quiet(exit)
+		return exit
 	case len(results) == 1:
 		r := results[0]
-		if a.cfg.MultiTenant() {
+		if multi {
 			a.tell("tenant %s (schema %s):\n", r.Tenant.Name, r.Tenant.Schema)
 		}
 		if r.Res == nil {
-			return exit
+			return unloggedExit(results, exit, multi)
 		}
 		a.reportSummary(r.Res)
-		return quiet(exit)
+		return exit
 	default:
 		if err := printTenantLines(a.stdout, results); err != nil {
 			a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
-			return exit
+			return unloggedExit(results, exit, multi)
 		}
-		return quiet(exit)
+		return exit
 	}
 }
 
-// syncResultsExit is the exit of a sync: its one run's (syncExit; the tenant named when the
-// config has a tenants list), or that of several (tenantsExit).
-func syncResultsExit(results []tenant.Result, multiTenant bool) error {
-	if len(results) != 1 {
-		return tenantsExit(results)
+// unloggedExit is exit (a sync's, code only) with the failures of results that no run logged
+// (syncExit's messages; each naming its tenant when the config has a tenants list): the exit
+// of a sync whose results were not otherwise printed.
+func unloggedExit(results []tenant.Result, exit error, multiTenant bool) error {
+	if exit == nil {
+		return nil
 	}
-	r := results[0]
-	err := syncExit(r.Res, r.Err, r.Tenant.Schema)
-	if err != nil && multiTenant {
-		err = prefixTenant(r.Tenant.Name, err)
+	var lines []error
+	for _, r := range results {
+		err := syncExit(r.Res, r.Err, r.Tenant.Schema)
+		if err == nil || r.Res != nil {
+			continue
+		}
+		if multiTenant {
+			err = prefixTenant(r.Tenant.Name, err)
+		}
+		lines = append(lines, err)
 	}
-	return err
+	return &exitError{code: exitOf(exit), err: errors.Join(lines...)}
 }
 
 // reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is
@@ -271,15 +293,6 @@ func printSummary(w io.Writer, res *syncrun.Result) error {
 		o.printf("failed scopes (each error is in its log line \"scope failed\"): %s\n", strings.Join(failed, ", "))
 	}
 	return o.done("the run's summary")
-}
-
-// quiet keeps err's exit code and drops its message: the exit of a failure already printed
-// once (in the run's log lines, a summary or a document).
-func quiet(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &exitError{code: exitOf(err)}
 }
 
 // migrateVerbs are the directions of migrate; the first is the default.

@@ -156,10 +156,7 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 		a.reportSummary(res)
 	}
 	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
-		if res != nil {
-			return quiet(err) // the run logged its failure
-		}
-		return err
+		return err // code only when the run logged its failure
 	}
 	if err := printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema); err != nil {
 		return err

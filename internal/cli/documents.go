@@ -127,18 +127,19 @@ func fieldChangeDocs(changes []db.FieldChange) []fieldChangeDoc {
 // statusSkipped is the status of a tenant whose run found its lock taken (exit 4).
 const statusSkipped = "skipped"
 
-// syncDocOf is the document of the results of a sync that exits with code.
-func syncDocOf(results []tenant.Result, code int) syncDoc {
+// syncDocOf is the document of the results of a sync that exits with code, each tenant's
+// exiting with its codes (tenantsExit).
+func syncDocOf(results []tenant.Result, codes []int, code int) syncDoc {
 	d := syncDoc{ExitCode: code, Tenants: make([]syncTenantDoc, 0, len(results))}
-	for _, r := range results {
-		d.Tenants = append(d.Tenants, syncTenantDocOf(r))
+	for i, r := range results {
+		d.Tenants = append(d.Tenants, syncTenantDocOf(r, codes[i]))
 	}
 	return d
 }
 
-// syncTenantDocOf is one tenant's result as a document.
-func syncTenantDocOf(r tenant.Result) syncTenantDoc {
-	d := syncTenantDoc{Tenant: r.Tenant.Name, Schema: r.Tenant.Schema, ExitCode: exitOf(syncExit(r.Res, r.Err, r.Tenant.Schema)),
+// syncTenantDocOf is one tenant's result, which exits with code, as a document.
+func syncTenantDocOf(r tenant.Result, code int) syncTenantDoc {
+	d := syncTenantDoc{Tenant: r.Tenant.Name, Schema: r.Tenant.Schema, ExitCode: code,
 		Entities: []countsDoc{}, FailedScopes: []scopeDoc{}, FieldChanges: []fieldChangeDoc{}}
 	res := r.Res
 	switch {

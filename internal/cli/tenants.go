@@ -70,28 +70,24 @@ func (a *app) runs() *tenant.Runs {
 		StateDir: a.stateDir(), Progress: a.progressReporter}
 }
 
-// tenantsExit is the exit of a multi-tenant sync: 1 if any tenant failed, else 3 if any was
-// partial, else 4 if any found its lock taken, else 0. Its message has one line per tenant
-// that did not succeed.
-func tenantsExit(results []tenant.Result) error {
+// tenantsExit is each tenant's exit code (syncCode) and the exit of the sync, code only: 2 if
+// any tenant's configuration was refused, else 1 if any failed, else 3 if any was partial,
+// else 4 if any found its lock taken, else 0 (nil). Each failure is printed by its run's log,
+// its tenant's line or document, or unloggedExit.
+func tenantsExit(results []tenant.Result) (codes []int, exit error) {
 	code := exitOK
 	rank := map[int]int{exitOK: 0, exitLocked: 1, exitPartial: 2, exitFailed: 3, exitUsage: 4}
-	var lines []error
-	for _, r := range results {
-		err := syncExit(r.Res, r.Err, r.Tenant.Schema)
-		if err == nil {
-			continue
+	codes = make([]int, len(results))
+	for i, r := range results {
+		codes[i] = syncCode(r.Res, r.Err)
+		if rank[codes[i]] > rank[code] {
+			code = codes[i]
 		}
-		c := exitOf(err)
-		if rank[c] > rank[code] {
-			code = c
-		}
-		lines = append(lines, prefixTenant(r.Tenant.Name, err))
 	}
 	if code == exitOK {
-		return nil
+		return codes, nil
 	}
-	return &exitError{code: code, err: errors.Join(lines...)}
+	return codes, &exitError{code: code}
 }
 
 // printTenantLines prints one summary line per tenant of a multi-tenant sync.
