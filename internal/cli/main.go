@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,11 +12,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/oneline"
@@ -121,33 +124,59 @@ func problemLines(err error) []string {
 	return nil
 }
 
-const mainUsage = `Usage: syncer [--config FILE] COMMAND [flags]
+// mainCommands is the order of the commands in the main usage: a sync, the daemon and the
+// schema first, the tools after. A command missing from it comes last.
+var mainCommands = []string{"sync", "run", "migrate", "status", "check", "demo", "fake-engage",
+	"config", "healthcheck", "tables", "completion", "version"}
 
-Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.
+// mainUsage is syncer's own usage: its visible commands (in mainCommands' order) with their
+// Short, and the global flags (root's persistent flags, in the order added, and --help) with
+// their usage.
+func mainUsage(root *cobra.Command) string {
+	var b strings.Builder
+	b.WriteString("Usage: syncer [--config FILE] COMMAND [flags]\n\n" +
+		"Keeps a Postgres copy of a RingCentral Engage Voice contact center's admin data.\n\n" +
+		"Commands:\n")
+	cmds := slices.Clone(root.Commands())
+	slices.SortStableFunc(cmds, func(c, d *cobra.Command) int {
+		return cmp.Compare(mainCommandRank(c), mainCommandRank(d))
+	})
+	tw := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
+	for _, c := range cmds {
+		if c.IsAvailableCommand() { // not hidden, deprecated or "help" (the usage itself)
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\n", c.Name(), c.Short) // a strings.Builder does not fail
+		}
+	}
+	_ = tw.Flush()
+	b.WriteString("\nGlobal flags:\n")
+	tw = tabwriter.NewWriter(&b, 0, 0, 4, ' ', 0)
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		left := "  --" + f.Name
+		placeholder, text := pflag.UnquoteUsage(f)
+		if placeholder != "" {
+			left += " " + placeholder
+		}
+		if d := flagDefault(f); d != "" {
+			text += " (default " + d + ")"
+		}
+		_, _ = fmt.Fprintf(tw, "%s\t%s\n", left, text)
+	})
+	_, _ = fmt.Fprintf(tw, "  --help\t%s\n", `this help; "syncer help COMMAND" for a command's flags`)
+	_ = tw.Flush()
+	b.WriteString("\nExit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.\n")
+	return b.String()
+}
 
-Commands:
-  sync          run one sync now (backfill, or the entry point for an external cron)
-  run           daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics
-  migrate       apply (up), roll back one (down; --yes when it drops rows) or list (status) the migrations
-  status        show the last runs and per-entity counts and freshness from the database
-  check         check the config, database and API access a sync needs (run it before the first sync)
-  demo          start a fake Engage Voice API with a generated tenant and sync it
-  fake-engage   serve the fake Engage Voice + RingCentral API standalone
-  config        print the effective configuration with secrets masked
-  healthcheck   ask a running daemon's /readyz; exit 0 when ready (for container healthchecks)
-  tables        describe every table, view and column, and the API endpoint each entity reads
-  completion    print the shell completion script for bash, zsh, fish or powershell
-  version       print the version, VCS revision and time, and Go version (as --version)
-
-Global flags:
-  --config FILE          YAML configuration (see config.example.yaml); EVSYNC_* env vars override it
-  --log-level LEVEL      debug, info, warn or error; overrides log.level
-  --log-format FORMAT    auto, text or json; overrides log.format
-  --version              print the version
-  --help                 this help; "syncer help COMMAND" for a command's flags
-
-Exit codes: 0 succeeded, 1 failed, 2 usage or config error, 3 partial, 4 another run holds the lock.
-`
+// mainCommandRank is c's place in mainCommands; len(mainCommands) when it has none.
+func mainCommandRank(c *cobra.Command) int {
+	if i := slices.Index(mainCommands, c.Name()); i >= 0 {
+		return i
+	}
+	return len(mainCommands)
+}
 
 // run is the whole program: it parses args, loads config and runs a command.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
@@ -181,7 +210,7 @@ func newRoot(a *app) *cobra.Command {
 			return &exitError{code: exitOK} // the version is all that was asked for
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _ = fmt.Fprint(a.stderr, mainUsage)
+			_, _ = fmt.Fprint(a.stderr, mainUsage(cmd))
 			if len(args) == 0 {
 				return usageErr("no command given")
 			}
@@ -194,6 +223,8 @@ func newRoot(a *app) *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration `FILE` (EVSYNC_* variables override it)")
 	a.logFlags.add(root)
 	root.PersistentFlags().BoolVar(&showVersion, "version", false, "print the version")
+	// The main usage lists the global flags in the order added (a command's help, sorted).
+	root.PersistentFlags().SortFlags = false
 	// Before the command's name, only the global flags: "syncer bogus --dry-run" is an
 	// unknown command, not an unknown flag.
 	root.Flags().SetInterspersed(false)
@@ -217,7 +248,7 @@ func newRoot(a *app) *cobra.Command {
 // description, and its flags.
 func usage(cmd *cobra.Command) string {
 	if !cmd.HasParent() {
-		return mainUsage
+		return mainUsage(cmd)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: syncer [--config FILE] %s\n\n", cmd.Use)

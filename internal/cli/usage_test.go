@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/evsync/evsync/internal/testing/fixture"
@@ -57,7 +60,7 @@ func TestUsageErrors(t *testing.T) {
 			if !strings.HasPrefix(last, tt.want) {
 				t.Errorf("last stderr line = %q, want %q", last, tt.want)
 			}
-			if wantRest := map[bool]string{true: mainUsage}[tt.wantUsage]; rest != wantRest {
+			if wantRest := map[bool]string{true: mainUsage(newRoot(&app{}))}[tt.wantUsage]; rest != wantRest {
 				t.Errorf("stderr before the error = %q, want %q", rest, wantRest)
 			}
 		})
@@ -75,9 +78,9 @@ func TestHelp(t *testing.T) {
 		args       []string
 		wantStdout string // a regexp
 	}{
-		{"help", []string{"help"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
-		{"--help", []string{"--help"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
-		{"-h", []string{"-h"}, "^" + regexp.QuoteMeta(mainUsage) + "$"},
+		{"help", []string{"help"}, "^" + regexp.QuoteMeta(mainUsage(newRoot(&app{}))) + "$"},
+		{"--help", []string{"--help"}, "^" + regexp.QuoteMeta(mainUsage(newRoot(&app{}))) + "$"},
+		{"-h", []string{"-h"}, "^" + regexp.QuoteMeta(mainUsage(newRoot(&app{}))) + "$"},
 		{"help sync", []string{"help", "sync"}, syncHelp},
 		{"help with flags", []string{"--config", broken, "help", "sync", "--bogus"}, syncHelp},
 		{"sync --help", []string{"--config", broken, "sync", "--help"}, syncHelp},
@@ -162,41 +165,79 @@ func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 	}
 }
 
-// The main usage lists every command with its one-line description.
+// mainUsageSection is the lines of the main usage's section title (up to the blank line).
+func mainUsageSection(t *testing.T, usage, title string) []string {
+	t.Helper()
+	_, section, ok := strings.Cut(usage, "\n"+title+"\n")
+	if !ok {
+		t.Fatalf("main usage has no %q section:\n%s", title, usage)
+	}
+	section, _, _ = strings.Cut(section, "\n\n")
+	return strings.Split(section, "\n")
+}
+
+// The main usage lists every visible command with its one-line description, in mainCommands'
+// order; a hidden command stays out of it.
 func TestMainUsageListsEveryCommand(t *testing.T) {
 	t.Parallel()
 	root := newRoot(&app{})
-	n := 0
-	for _, cmd := range root.Commands() {
-		if cmd.Name() == "help" {
-			continue // "syncer help" is the usage itself
+	root.AddCommand(&cobra.Command{Use: "secret", Short: "not for users", Hidden: true, Run: func(*cobra.Command, []string) {}})
+	lines := mainUsageSection(t, mainUsage(root), "Commands:")
+	line := regexp.MustCompile(`^  ([a-z-]+) +(.*)$`)
+	var names []string
+	for _, l := range lines {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("main usage command line %q is not \"  NAME  SHORT\"", l)
 		}
-		n++
-		line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(cmd.Name()) + ` +(.*)$`).FindStringSubmatch(mainUsage)
-		if line == nil || line[1] != cmd.Short {
-			t.Errorf("main usage line of %s = %q, want its Short %q", cmd.Name(), line, cmd.Short)
+		names = append(names, m[1])
+		cmd, _, err := root.Find([]string{m[1]})
+		if err != nil || cmd == root {
+			t.Errorf("main usage lists %s, which syncer does not have", m[1])
+			continue
+		}
+		if m[2] != cmd.Short {
+			t.Errorf("main usage line of %s says %q, want its Short %q", m[1], m[2], cmd.Short)
 		}
 	}
-	if got := strings.Count(mainUsage[strings.Index(mainUsage, "Commands:"):strings.Index(mainUsage, "Global flags:")], "\n  "); got != n {
-		t.Errorf("main usage lists %d commands, syncer has %d", got, n)
+	var want []string
+	for _, cmd := range root.Commands() {
+		if cmd.Name() != "help" && !cmd.Hidden { // "syncer help" is the usage itself
+			want = append(want, cmd.Name())
+		}
+	}
+	slices.SortFunc(want, func(a, b string) int {
+		return cmp.Compare(slices.Index(mainCommands, a), slices.Index(mainCommands, b))
+	})
+	if !slices.Equal(names, want) || !slices.Equal(names, mainCommands) {
+		t.Errorf("main usage lists commands %q, want every visible one %q in mainCommands' order %q", names, want, mainCommands)
 	}
 }
 
-// The main usage's global flags are the root's persistent flags, each in --flag spelling.
+// The main usage's global flags are the root's persistent flags, each in --flag spelling with
+// its placeholder and its own usage, and --help last.
 func TestMainUsageListsEveryGlobalFlag(t *testing.T) {
 	t.Parallel()
-	section := mainUsage[strings.Index(mainUsage, "Global flags:"):]
-	section = section[:strings.Index(section, "\n\n")]
+	root := newRoot(&app{})
+	lines := mainUsageSection(t, mainUsage(root), "Global flags:")
 	var want []string
-	newRoot(&app{}).PersistentFlags().VisitAll(func(f *pflag.Flag) { want = append(want, f.Name) })
-	want = append(want, "help")
-	got := regexp.MustCompile(`(?m)^  --([a-z-]+)`).FindAllStringSubmatch(section, -1)
-	if len(got) != len(want) {
-		t.Errorf("main usage lists %d global flags, want %d (%v):\n%s", len(got), len(want), want, section)
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		placeholder, text := pflag.UnquoteUsage(f)
+		want = append(want, strings.TrimSpace("--"+f.Name+" "+placeholder)+"\x00"+text)
+	})
+	want = append(want, "--help\x00"+`this help; "syncer help COMMAND" for a command's flags`)
+	if len(lines) != len(want) {
+		t.Errorf("main usage lists %d global flags, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
 	}
-	for _, name := range want {
-		if !strings.Contains(section, "\n  --"+name+" ") {
-			t.Errorf("main usage does not list --%s:\n%s", name, section)
+	flagLine := regexp.MustCompile(`^  (--[a-z-]+(?: [A-Z]+)?) +(.*)$`)
+	for i, l := range lines {
+		m := flagLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("main usage flag line %q is not \"  --NAME [PLACEHOLDER]  USAGE\"", l)
+			continue
+		}
+		if i < len(want) && m[1]+"\x00"+m[2] != want[i] {
+			t.Errorf("main usage flag line %d = %q, want %q", i, l, strings.ReplaceAll(want[i], "\x00", "  "))
 		}
 	}
 }
