@@ -73,7 +73,7 @@ func newCheckCmd(a *app) *cobra.Command {
 		Args: noArgs,
 	}
 	format := addFormatFlag(cmd, formatJSON)
-	cmd.Flags().Var(&names, "tenant", "check this tenant only (repeatable); default every tenant")
+	cmd.Flags().Var(&names, "tenant", "check tenant `NAME` only (repeatable); default every tenant")
 	cmd.RunE = a.withConfig(func(cmd *cobra.Command, _ []string) error {
 		return cmdCheck(cmd.Context(), a, names, format)
 	})

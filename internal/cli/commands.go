@@ -156,9 +156,9 @@ func newSyncCmd(a *app) *cobra.Command {
 		}),
 	}
 	fs := cmd.Flags()
-	fs.Var(&f.tenants, "tenant", "sync this tenant only (repeatable); default every tenant")
-	fs.StringVar(&f.entities, "entities", "", "comma-separated entities to sync ("+config.EntityNames(",")+"); default sync.entities")
-	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities of this sub-account only (repeatable)")
+	fs.Var(&f.tenants, "tenant", "sync tenant `NAME` only (repeatable); default every tenant")
+	fs.StringVar(&f.entities, "entities", "", "comma-separated `LIST` of entities to sync ("+config.EntityNames(",")+"); default sync.entities")
+	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities of sub-account `ID` only (repeatable)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
 	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
@@ -324,7 +324,7 @@ func newMigrateCmd(a *app) *cobra.Command {
 	}
 	output = addFormatFlag(cmd, formatJSON)
 	cmd.Flags().BoolVar(&yes, "yes", false, "migrate down: drop tables even when they hold rows (the rows and their history are lost)")
-	cmd.Flags().Var(&names, "tenant", "migrate this tenant's schema only (repeatable); default every tenant")
+	cmd.Flags().Var(&names, "tenant", "migrate the schema of tenant `NAME` only (repeatable); default every tenant")
 	return cmd
 }
 

@@ -59,7 +59,7 @@ func tenantFlags(fs interface {
 	Int64Var(*int64, string, int64, string)
 	IntVar(*int, string, int, string)
 }, seed *int64, spec *engagefake.TenantSpec, def engagefake.TenantSpec) {
-	fs.Int64Var(seed, "seed", 1, "seed of the generated tenant (same seed and sizes, same data)")
+	fs.Int64Var(seed, "seed", 1, "seed `N` of the generated tenant (same seed and sizes, same data)")
 	defs := sizeFlags(&def)
 	for i, f := range sizeFlags(spec) {
 		fs.IntVar(f.v, f.name, *defs[i].v, f.usage)
@@ -323,7 +323,7 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmdFakeEngage(cmd.Context(), a, &f) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:8090", "address to listen on")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8090", "`ADDR` to listen on (host:port)")
 	tenantFlags(fs, &f.opts.Seed, &f.opts.Tenant, demoTenant)
 	fs.DurationVar(&f.opts.TokenTTL, "token-ttl", 5*time.Minute, "Engage access token lifetime")
 	fs.IntVar(&f.opts.RateLimit, "rate-limit", 0, "admin API requests per minute before 429s (0 = unlimited)")

@@ -51,8 +51,8 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 			return cmdHealthcheck(cmd.Context(), a.stdout, target, timeout)
 		},
 	}
-	cmd.Flags().StringVar(&target, "url", "", "the URL to ask (default: /readyz on http.listen)")
-	cmd.Flags().DurationVar(&timeout, "timeout", healthcheckTimeoutDefault, "how long to wait for the answer")
+	cmd.Flags().StringVar(&target, "url", "", "the `URL` to ask (default: /readyz on http.listen)")
+	cmd.Flags().DurationVar(&timeout, "timeout", healthcheckTimeoutDefault, "how long to wait for the answer (a `DURATION`: 5s, 1m)")
 	return cmd
 }
 

@@ -220,7 +220,7 @@ func newRoot(a *app) *cobra.Command {
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration `FILE` (EVSYNC_* variables override it)")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML configuration `FILE` (see config.example.yaml); EVSYNC_* variables override it")
 	a.logFlags.add(root)
 	root.PersistentFlags().BoolVar(&showVersion, "version", false, "print the version")
 	// The main usage lists the global flags in the order added (a command's help, sorted).

@@ -30,8 +30,8 @@ func newStatusCmd(a *app) *cobra.Command {
 		}),
 	}
 	output = addFormatFlag(cmd, formatJSON)
-	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the latest runs to show")
-	cmd.Flags().Var(&names, "tenant", "show this tenant only (repeatable); default every tenant")
+	cmd.Flags().IntVar(&runs, "runs", 10, "show the latest `N` runs")
+	cmd.Flags().Var(&names, "tenant", "show tenant `NAME` only (repeatable); default every tenant")
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func newTablesCmd(a *app) *cobra.Command {
 		Args: noArgs,
 	}
 	format := addFormatFlag(cmd, formatJSON, formatMarkdown)
-	cmd.Flags().StringVar(&entities, "entities", "", "comma-separated entities to describe ("+config.EntityNames(",")+
+	cmd.Flags().StringVar(&entities, "entities", "", "comma-separated `LIST` of entities to describe ("+config.EntityNames(",")+
 		"), with their history tables only; default every table and view")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var sel []entity.Name

@@ -72,7 +72,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	broken := fixture.WriteFile(t, "broken.yaml", "databse: {}\n")
-	syncHelp := `^Usage: syncer \[--config FILE\] sync \[--tenant NAME\]\.\.\. .*\n\nFlags:\n(?s:.*)--dry-run +fetch and stage(?s:.*)--tenant strings +sync this tenant only`
+	syncHelp := `^Usage: syncer \[--config FILE\] sync \[--tenant NAME\]\.\.\. .*\n\nFlags:\n(?s:.*)--dry-run +fetch and stage(?s:.*)--tenant NAME +sync tenant NAME only`
 	tests := []struct {
 		name       string
 		args       []string
@@ -86,11 +86,11 @@ func TestHelp(t *testing.T) {
 		{"sync --help", []string{"--config", broken, "sync", "--help"}, syncHelp},
 		{"help migrate down", []string{"help", "migrate", "down"}, `^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back`},
 		{"migrate -h", []string{"migrate", "down", "-h"}, `^Usage: syncer \[--config FILE\] migrate \[up\|down\|status\] .*\n\ndown rolls back the latest migration (?s:.*)--yes`},
-		{"status --help", []string{"status", "--help"}, `--runs int +how many of the latest runs to show \(default 10\)`},
+		{"status --help", []string{"status", "--help"}, `--runs N +show the latest N runs \(default 10\)`},
 		{"run --help", []string{"run", "--help"}, `^Usage: syncer \[--config FILE\] run \[--no-migrate\]\n`},
 		{"demo --help", []string{"demo", "--help"}, `--agents int +agents per agent group \(default 25\)`},
 		{"config --help", []string{"config", "--help"}, `^Usage: syncer \[--config FILE\] config\n`},
-		{"fake-engage --help", []string{"fake-engage", "--help"}, `--listen string +address to listen on \(default "127\.0\.0\.1:8090"\)`},
+		{"fake-engage --help", []string{"fake-engage", "--help"}, `--listen ADDR +ADDR to listen on \(host:port\) \(default "127\.0\.0\.1:8090"\)`},
 		{"switches show no value", []string{"help", "sync"}, `\n      --no-migrate +do not apply`},
 		{"help help", []string{"help", "help"}, `^Usage: syncer \[--config FILE\] help \[COMMAND\]\n`},
 	}
