@@ -7,45 +7,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/migrations"
 )
-
-// catalog lists every schema and relation of the database outside PostgreSQL's own, and
-// the rows of goose's version table of schema when it has one.
-func catalog(t *testing.T, pool *pgxpool.Pool, schema string) []string {
-	t.Helper()
-	ctx := t.Context()
-	rows, err := pool.Query(ctx, `
-SELECT n.nspname || coalesce('.' || c.relname || ' ' || c.relkind::text, '')
-FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\_%temp\_%'
-ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var versioned bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'goose_db_version')`, schema).Scan(&versioned); err != nil {
-		t.Fatal(err)
-	}
-	if versioned {
-		var v string
-		if err := pool.QueryRow(ctx, `SELECT string_agg(version_id::text, ',' ORDER BY id) FROM `+schema+`.goose_db_version`).Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, "versions "+v)
-	}
-	return out
-}
 
 // A dry run on a schema that lacks migrations (missing, empty or partly migrated) applies
 // them in a transaction of its own, stages and plans against the tables they make, and rolls
@@ -83,7 +50,7 @@ func TestDryRunMigratesInItsTransaction(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			before := catalog(t, pool, "engage")
+			before := dbtest.Catalog(t, pool, "engage")
 			s, err := db.NewStore(pool, "engage")
 			if err != nil {
 				t.Fatal(err)
@@ -93,7 +60,7 @@ func TestDryRunMigratesInItsTransaction(t *testing.T) {
 			var during []string
 			res, _, err := f.sync(tn, syncOpts{dryRun: true, beforeAdd: func(n int) {
 				if n == 2 {
-					during = catalog(t, pool, "engage")
+					during = dbtest.Catalog(t, pool, "engage")
 				}
 			}})
 			if err != nil {
@@ -102,7 +69,7 @@ func TestDryRunMigratesInItsTransaction(t *testing.T) {
 			if diff := cmp.Diff(before, during); diff != "" {
 				t.Errorf("another session saw the dry run's migrations (-before +during):\n%s", diff)
 			}
-			if diff := cmp.Diff(before, catalog(t, pool, "engage")); diff != "" {
+			if diff := cmp.Diff(before, dbtest.Catalog(t, pool, "engage")); diff != "" {
 				t.Errorf("the dry run left objects behind (-before +after):\n%s", diff)
 			}
 			got := totals(res)

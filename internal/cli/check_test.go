@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -80,8 +79,7 @@ func byName(t *testing.T, tc tenantCheck, names []string) map[string]checkResult
 	return out
 }
 
-// catalog is what a database holds outside the system schemas: each schema and each relation,
-// with the row counts of evsync's ledger where it exists.
+// catalog is what the database at dbURL holds outside the system schemas (dbtest.Catalog).
 func catalog(t *testing.T, dbURL string) []string {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), dbURL)
@@ -89,27 +87,7 @@ func catalog(t *testing.T, dbURL string) []string {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(t.Context(), `
-SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
-UNION ALL
-SELECT c.relkind::text || ' ' || n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
-ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if slices.Contains(out, "r engage.sync_runs") {
-		var n int
-		if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM engage.sync_runs").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, "sync_runs rows: "+strconv.Itoa(n))
-	}
-	return out
+	return dbtest.Catalog(t, conn, "engage")
 }
 
 // Against the fake and a fresh database every check passes (exit 0), each with the answer it

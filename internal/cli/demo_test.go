@@ -55,7 +55,7 @@ func TestDemoUsesItsOwnDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(maint.Close)
-	before := catalogObjects(t, maint)
+	before := dbtest.Catalog(t, maint, "engage")
 
 	d := scratchDemoDatabase(t)
 	var out strings.Builder
@@ -65,7 +65,7 @@ func TestDemoUsesItsOwnDatabase(t *testing.T) {
 	if err := runDemo(ctx, a, 3, spec, d); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	if diff := cmp.Diff(before, catalogObjects(t, maint)); diff != "" {
+	if diff := cmp.Diff(before, dbtest.Catalog(t, maint, "engage")); diff != "" {
 		t.Errorf("demo wrote into the maintenance database (-before +after):\n%s", diff)
 	}
 	want := strings.Replace(dbtest.AdminURL(), "/postgres?", "/"+d.name+"?", 1)

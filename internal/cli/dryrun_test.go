@@ -2,52 +2,16 @@ package cli
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/internal/testing/fixture"
 )
-
-// catalogObjects lists every schema, relation and goose version row of the database outside
-// PostgreSQL's own schemas, and the runs recorded in schema engage.
-func catalogObjects(t *testing.T, pool *pgxpool.Pool) []string {
-	t.Helper()
-	ctx := t.Context()
-	rows, err := pool.Query(ctx, `
-SELECT n.nspname || coalesce('.' || c.relname || ' ' || c.relkind::text, '')
-FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\_%temp\_%'
-ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, table := range []string{"goose_db_version", "sync_runs"} {
-		var exists bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'engage' AND tablename = $1)`, table).Scan(&exists); err != nil {
-			t.Fatal(err)
-		}
-		if exists {
-			var n int
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM engage.`+table).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, table+" rows "+strconv.Itoa(n))
-		}
-	}
-	return out
-}
 
 // sync --dry-run writes nothing at all: on a database where schema engage does not exist it
 // migrates only inside its own transaction and rolls that back (no schema, no table, no
@@ -74,12 +38,12 @@ func TestSyncDryRunWritesNothing(t *testing.T) {
 	}
 	agentsLine := regexp.MustCompile(`(?m)^\s*agents\s+3\s+3\s+0\s+0\s+0\s+0\s*$`) // fetched 3, would insert 3
 
-	before := catalogObjects(t, pool)
+	before := dbtest.Catalog(t, pool, "engage")
 	code, stdout, stderr := sync("--dry-run")
 	if code != exitOK || !strings.Contains(stdout, "dry run succeeded") || !agentsLine.MatchString(stdout) {
 		t.Errorf("sync --dry-run on a fresh database: exit %d, want 0 and 3 agents to insert; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if diff := cmp.Diff(before, catalogObjects(t, pool)); diff != "" {
+	if diff := cmp.Diff(before, dbtest.Catalog(t, pool, "engage")); diff != "" {
 		t.Errorf("sync --dry-run created objects (-before +after):\n%s", diff)
 	}
 
@@ -88,18 +52,18 @@ func TestSyncDryRunWritesNothing(t *testing.T) {
 	if code != exitFailed || !want.MatchString(stderr) {
 		t.Errorf("sync --dry-run --no-migrate on a fresh database: exit %d, stderr %q; want %d and %s", code, stderr, exitFailed, want)
 	}
-	if diff := cmp.Diff(before, catalogObjects(t, pool)); diff != "" {
+	if diff := cmp.Diff(before, dbtest.Catalog(t, pool, "engage")); diff != "" {
 		t.Errorf("sync --dry-run --no-migrate created objects (-before +after):\n%s", diff)
 	}
 
 	if code, _, stderr := runCLI(t, env, "--config", cfgFile, "migrate", "up"); code != exitOK {
 		t.Fatalf("migrate up: exit %d: %s", code, stderr)
 	}
-	migrated := catalogObjects(t, pool)
+	migrated := dbtest.Catalog(t, pool, "engage")
 	if code, stdout, stderr := sync("--dry-run", "--no-migrate"); code != exitOK || !agentsLine.MatchString(stdout) {
 		t.Errorf("sync --dry-run --no-migrate on a migrated schema: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if diff := cmp.Diff(migrated, catalogObjects(t, pool)); diff != "" {
+	if diff := cmp.Diff(migrated, dbtest.Catalog(t, pool, "engage")); diff != "" {
 		t.Errorf("sync --dry-run on a migrated schema changed it (-before +after):\n%s", diff)
 	}
 }

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"testing"
 
@@ -59,4 +60,54 @@ func Goose(t testing.TB, pool *pgxpool.Pool, schema string, fsys fs.FS) *goose.P
 	}
 	t.Cleanup(func() { _ = p.Close() })
 	return p
+}
+
+// CatalogQuerier is a pool or a connection.
+type CatalogQuerier interface {
+	Querier
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Catalog lists what a database holds outside PostgreSQL's own schemas, sorted: each schema
+// ("schema NAME"), each relation ("KIND SCHEMA.NAME", KIND being pg_class.relkind), and, in
+// each of schemas that has them, the versions goose_db_version records and the rows of
+// sync_runs. Taken before and after a command, it shows whether the command wrote anything.
+func Catalog(t testing.TB, q CatalogQuerier, schemas ...string) []string {
+	t.Helper()
+	ctx := t.Context()
+	rows, err := q.Query(ctx, `
+SELECT 'schema ' || nspname FROM pg_namespace
+WHERE nspname NOT IN ('information_schema', 'pg_toast', 'pg_catalog') AND nspname NOT LIKE 'pg\_%temp\_%'
+UNION ALL
+SELECT c.relkind::text || ' ' || n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('information_schema', 'pg_toast', 'pg_catalog') AND n.nspname NOT LIKE 'pg\_%temp\_%'
+ORDER BY 1`)
+	if err != nil {
+		t.Fatalf("dbtest: reading the catalog: %v", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("dbtest: reading the catalog: %v", err)
+	}
+	for _, schema := range schemas {
+		for _, ledger := range []struct{ table, sql string }{
+			{"goose_db_version", "SELECT coalesce(string_agg(version_id::text || ':' || is_applied::text, ',' ORDER BY id), '') FROM %s.goose_db_version"},
+			{"sync_runs", "SELECT count(*)::text FROM %s.sync_runs"},
+		} {
+			var exists bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2)`,
+				schema, ledger.table).Scan(&exists); err != nil {
+				t.Fatalf("dbtest: looking for %s.%s: %v", schema, ledger.table, err)
+			}
+			if !exists {
+				continue
+			}
+			var v string
+			if err := q.QueryRow(ctx, fmt.Sprintf(ledger.sql, pgx.Identifier{schema}.Sanitize())).Scan(&v); err != nil {
+				t.Fatalf("dbtest: reading %s.%s: %v", schema, ledger.table, err)
+			}
+			out = append(out, schema+"."+ledger.table+" "+v)
+		}
+	}
+	return out
 }

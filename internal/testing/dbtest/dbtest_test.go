@@ -3,6 +3,7 @@ package dbtest_test
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,5 +105,33 @@ func TestNewMigratedURLIsMigrateUp(t *testing.T) {
 	}
 	if !strings.Contains(cloned, "agents") || !strings.Contains(cloned, "\n5 t") {
 		t.Fatalf("not migrated:\n%s", cloned)
+	}
+}
+
+// Catalog sees each kind of write a "writes nothing" test must catch: a schema, a relation, a
+// goose version and a sync_runs row.
+func TestCatalogSeesEveryWrite(t *testing.T) {
+	t.Parallel()
+	conn, err := pgx.Connect(t.Context(), dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	prev := dbtest.Catalog(t, conn, "engage")
+	for _, step := range []struct{ sql, want string }{
+		{"CREATE SCHEMA engage", "schema engage"},
+		{"CREATE TABLE engage.goose_db_version (id serial, version_id bigint, is_applied boolean)", "r engage.goose_db_version"},
+		{"INSERT INTO engage.goose_db_version (version_id, is_applied) VALUES (1, true)", "engage.goose_db_version 1:true"},
+		{"CREATE TABLE engage.sync_runs (run_id bigint)", "engage.sync_runs 0"},
+		{"INSERT INTO engage.sync_runs VALUES (1)", "engage.sync_runs 1"},
+	} {
+		if _, err := conn.Exec(t.Context(), step.sql); err != nil {
+			t.Fatal(err)
+		}
+		got := dbtest.Catalog(t, conn, "engage")
+		if slices.Equal(prev, got) || !slices.Contains(got, step.want) {
+			t.Errorf("after %s: catalog %q, want it changed and holding %q", step.sql, got, step.want)
+		}
+		prev = got
 	}
 }
