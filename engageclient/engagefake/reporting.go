@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,13 +28,9 @@ const (
 // reportingRoute classifies the integration reporting paths (the segments after
 // /voice/api/cx/integration/v1/accounts/): {rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats.
 func reportingRoute(rest string, unknown route) route {
-	parts := strings.Split(rest, "/")
-	for i, seg := range parts {
-		v, err := url.PathUnescape(seg)
-		if err != nil {
-			return unknown
-		}
-		parts[i] = v
+	parts, ok := pathSegments(rest)
+	if !ok {
+		return unknown
 	}
 	if len(parts) == 4 && parts[0] != "" && parts[1] == "sub-accounts" && parts[2] != "" && parts[3] == "agg-queue-stats" {
 		return route{endpoint: EndpointQueueStats, accountID: parts[2], arg: parts[0]}

@@ -445,13 +445,9 @@ func parseRoute(r *http.Request) route {
 	if !ok {
 		return unknown
 	}
-	parts := strings.Split(rest, "/")
-	for i, seg := range parts {
-		v, err := url.PathUnescape(seg)
-		if err != nil {
-			return unknown
-		}
-		parts[i] = v
+	parts, ok := pathSegments(rest)
+	if !ok {
+		return unknown
 	}
 	switch {
 	case len(parts) == 2 && parts[0] != "" && parts[1] == "agentGroups":
@@ -678,4 +674,18 @@ func rcError(w http.ResponseWriter, status int, errName, description, code strin
 		{"errors", []doc{{{"errorCode", code}, {"message", description}}}},
 	}
 	writeJSON(w, status, appendJSON(nil, d))
+}
+
+// pathSegments splits an escaped path into its unescaped segments; ok is false when a segment
+// is not a valid escape.
+func pathSegments(rest string) (parts []string, ok bool) {
+	parts = strings.Split(rest, "/")
+	for i, seg := range parts {
+		v, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = v
+	}
+	return parts, true
 }
