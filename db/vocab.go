@@ -35,10 +35,15 @@ const (
 	// ScopeWithheld: the scope's listing completed, but its deletes tripped the mass-delete
 	// breaker and were not applied.
 	ScopeWithheld ScopeStatus = "withheld"
+	// ScopeNotEntitled: a stream's (stream, sub-account) that the API refused with 403: neither
+	// failed nor partial.
+	ScopeNotEntitled ScopeStatus = "not_entitled"
 )
 
 // ScopeStatuses returns every scope status.
-func ScopeStatuses() []ScopeStatus { return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld} }
+func ScopeStatuses() []ScopeStatus {
+	return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld, ScopeNotEntitled}
+}
 
 // Trigger is what started a run, sync_runs.trigger. No CHECK constraint holds it: the column
 // has always taken any text, and a run recorded by another version keeps its trigger.
@@ -49,7 +54,37 @@ const (
 	TriggerManual   Trigger = "manual"   // `syncer sync`
 	TriggerSchedule Trigger = "schedule" // the daemon's runs, its run on start included
 	TriggerDemo     Trigger = "demo"     // `syncer demo`
+	// TriggerStreams: a run of the streams' due windows (`syncer sync` and `demo` after their
+	// entities, the daemon on streams.schedule). A stream run holds its run's key while it goes
+	// (StreamRunBegin), so it is never taken for abandoned while alive.
+	TriggerStreams Trigger = "streams"
+	// TriggerBackfill: a run of `syncer backfill`, a stream run too.
+	TriggerBackfill Trigger = "backfill"
 )
+
+// StreamTriggers are the triggers of stream runs.
+func StreamTriggers() []Trigger { return []Trigger{TriggerStreams, TriggerBackfill} }
+
+// WindowStatus is a stream window's status, stream_windows.status.
+type WindowStatus string
+
+// The window statuses.
+const (
+	// WindowPending: recorded, not read yet (or left due by a run's deadline).
+	WindowPending WindowStatus = "pending"
+	// WindowSucceeded: its last read published (first_read_at, and settled_at once settled).
+	WindowSucceeded WindowStatus = "succeeded"
+	// WindowFailed: its last read failed; it is read again, with backoff.
+	WindowFailed WindowStatus = "failed"
+	// WindowNotEntitled: the API answered 403 (the sub-account or user lacks the entitlement
+	// the stream needs); read again after a day.
+	WindowNotEntitled WindowStatus = "not_entitled"
+)
+
+// WindowStatuses returns every window status.
+func WindowStatuses() []WindowStatus {
+	return []WindowStatus{WindowPending, WindowSucceeded, WindowFailed, WindowNotEntitled}
+}
 
 // FieldChangeKind is what happened to a path of an entity's API objects,
 // api_field_changes.change.

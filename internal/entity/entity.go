@@ -47,6 +47,7 @@ const (
 	Bool                      // boolean
 	Time                      // timestamptz
 	TextArray                 // text[]
+	JSON                      // jsonb
 )
 
 // SQL returns the kind's Postgres type name.
@@ -62,6 +63,8 @@ func (k Kind) SQL() string {
 		return "timestamp with time zone"
 	case TextArray:
 		return "text[]"
+	case JSON:
+		return "jsonb"
 	}
 	return "unknown"
 }
