@@ -1,0 +1,689 @@
+package sync
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
+	"github.com/evsync/evsync/internal/entity"
+)
+
+// The streams' engine (DESIGN.md "Streams"): a stream run reads the due windows of the
+// enabled streams for each sub-account, each window published whole with its ledger row. It
+// knows streams only by their descriptions (internal/entity) and their readers
+// (streamReaders): the ledger, the due rules, the locks, the deadline and the progress are the
+// same for every stream.
+
+// StreamClient is the part of *engageclient.Client a stream run uses.
+type StreamClient interface {
+	Login(ctx context.Context) (*engageclient.AccessTokenUserDetails, error)
+	Close(ctx context.Context) error
+	Stats() engageclient.Stats
+	SetLogger(l *slog.Logger)
+	ListAccounts(ctx context.Context) ([]*engageclient.Account, *engageclient.Response, error)
+	SearchAuditLogs(ctx context.Context, s *engageclient.AuditLogSearch) ([]*engageclient.AuditLog, *engageclient.Response, error)
+}
+
+// StreamsConfig says what one stream run reads and how.
+type StreamsConfig struct {
+	// Streams are the streams to read, in any order (read in the registry's).
+	Streams []entity.Name
+	// SubAccounts restricts the run to these sub-accounts; empty means every one the accounts
+	// listing returns.
+	SubAccounts []string
+	// Start is where a stream without ledger rows for a sub-account begins: the window that
+	// holds it.
+	Start time.Time
+	// AuditWindow and Window size the windows of the streams (entity.AuditWindow and
+	// entity.ReportingWindow); each divides a day.
+	AuditWindow time.Duration
+	Window      time.Duration
+	// FirstDelay: a window is due for its first read once closed this long; SettleAfter: for
+	// its settle read once closed this long (0: no settle reads).
+	FirstDelay  time.Duration
+	SettleAfter time.Duration
+	// Redact lists the columns stored as NULL and removed from raw (streams.redact).
+	Redact []string
+	// Backfill, when set, makes the run a backfill: it records the windows of the range and
+	// reads those not read yet (all of them with Refetch), newest first.
+	Backfill *Backfill
+	// Concurrency bounds the sub-accounts read at once (default engageclient.ConcurrencyDefault).
+	Concurrency int
+	// RequestsPerMinute is the admin limiter's rate, for the deadline rule and the ETA.
+	RequestsPerMinute int
+	// Trigger is recorded on the run (default db.TriggerStreams; db.TriggerBackfill for a
+	// backfill).
+	Trigger db.Trigger
+	// Now is the clock the due rules read (default time.Now).
+	Now func() time.Time
+	// ProgressInterval and ProgressFunc: as Config's; ScopesDone/ScopesTotal and Listed/Planned
+	// count windows.
+	ProgressInterval time.Duration
+	ProgressFunc     func(Progress)
+	// ExplainFunc: as Config's.
+	ExplainFunc func(error) string
+}
+
+// Backfill is the range of a backfill: windows from the one holding Since to the one ending
+// at or after Until (Until zero: up to the last window due).
+type Backfill struct {
+	Since, Until time.Time
+	Refetch      bool
+}
+
+func (c *StreamsConfig) explain(err error) error {
+	return (&Config{ExplainFunc: c.ExplainFunc}).explain(err)
+}
+
+// windowOf is the window size of stream s.
+func (c *StreamsConfig) windowOf(s *entity.Stream) time.Duration {
+	if s.Window == entity.AuditWindow {
+		return c.AuditWindow
+	}
+	return c.Window
+}
+
+// Defaults of StreamsConfig.
+const (
+	AuditWindowDefault = time.Hour
+	WindowDefault      = 3 * time.Hour
+	FirstDelayDefault  = 20 * time.Minute
+	SettleAfterDefault = 24 * time.Hour
+	// FirstDelayMin: the API refuses windows that end less than 5 minutes ago.
+	FirstDelayMin = 5 * time.Minute
+)
+
+// withDefaults fills in c's zero fields.
+func (c StreamsConfig) withDefaults() StreamsConfig {
+	c.AuditWindow = cmp.Or(c.AuditWindow, AuditWindowDefault)
+	c.Window = cmp.Or(c.Window, WindowDefault)
+	c.FirstDelay = cmp.Or(c.FirstDelay, FirstDelayDefault)
+	c.Concurrency = cmp.Or(max(c.Concurrency, 0), engageclient.ConcurrencyDefault)
+	if c.Trigger == "" {
+		c.Trigger = db.TriggerStreams
+		if c.Backfill != nil {
+			c.Trigger = db.TriggerBackfill
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = ProgressIntervalDefault
+	}
+	return c
+}
+
+// validate rejects a configuration the engine cannot run.
+func (c *StreamsConfig) validate() error {
+	if len(c.Streams) == 0 {
+		return &ConfigError{"Streams", "is empty: no stream to read"}
+	}
+	for _, n := range c.Streams {
+		if entity.StreamOf(n) == nil {
+			return &ConfigError{"Streams", fmt.Sprintf("names an unknown stream %q", n)}
+		}
+		if streamReaders[n] == nil {
+			return &ConfigError{"Streams", fmt.Sprintf("names stream %q, which this version cannot read", n)}
+		}
+	}
+	for name, w := range map[string]time.Duration{"AuditWindow": c.AuditWindow, "Window": c.Window} {
+		if w <= 0 || (24*time.Hour)%w != 0 {
+			return &ConfigError{name, fmt.Sprintf("is %s: it must divide a day", w)}
+		}
+	}
+	if c.FirstDelay < FirstDelayMin {
+		return &ConfigError{"FirstDelay", fmt.Sprintf("is %s: at least %s", c.FirstDelay, FirstDelayMin)}
+	}
+	if c.SettleAfter != 0 && c.SettleAfter < c.FirstDelay {
+		return &ConfigError{"SettleAfter", fmt.Sprintf("is %s: 0 or at least FirstDelay (%s)", c.SettleAfter, c.FirstDelay)}
+	}
+	if b := c.Backfill; b != nil && !b.Until.IsZero() && !b.Until.After(b.Since) {
+		return &ConfigError{"Backfill", "ends before it starts: Until must be after Since"}
+	}
+	return nil
+}
+
+// StreamScope is what a run did for one (stream, sub-account).
+type StreamScope struct {
+	Stream       entity.Name
+	SubAccountID string
+	// Status: db.ScopeSucceeded, db.ScopeFailed (a window failed) or db.ScopeNotEntitled.
+	Status db.ScopeStatus
+	// Windows read and published, windows whose read failed, and windows due that the run
+	// left for the next one (its deadline, or the sub-account's failures).
+	Read, Failed, Left int
+	Counts             db.WindowCounts
+	Error              string // the last failed window's error
+}
+
+// StreamResult is what one stream run did.
+type StreamResult struct {
+	RunID    int64
+	Status   db.RunStatus
+	Error    string
+	Started  time.Time
+	Finished time.Time
+	Scopes   []StreamScope
+	// Locked are the sub-accounts another process was reading: skipped.
+	Locked []string
+	API    engageclient.Stats
+}
+
+// Windows sums the scopes' windows: read, failed and left due.
+func (r *StreamResult) Windows() (read, failed, left int) {
+	for _, s := range r.Scopes {
+		read, failed, left = read+s.Read, failed+s.Failed, left+s.Left
+	}
+	return read, failed, left
+}
+
+// StreamRunner runs the streams of one tenant into one schema.
+type StreamRunner struct {
+	client  StreamClient
+	store   *db.Store
+	cfg     StreamsConfig
+	logger  *slog.Logger
+	streams []*entity.Stream // cfg.Streams in the registry's order
+}
+
+// NewStreamRunner returns a StreamRunner for cfg with its defaults in place, or an error of
+// *ConfigError.
+func NewStreamRunner(client StreamClient, store *db.Store, cfg StreamsConfig, logger *slog.Logger) (*StreamRunner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger}
+	for _, s := range entity.Streams() {
+		if slices.Contains(cfg.Streams, s.Name) {
+			r.streams = append(r.streams, s)
+		}
+	}
+	return r, nil
+}
+
+// Run performs one stream run: record it, authenticate, list the sub-accounts, and read each
+// one's due windows (under its lock) until done or the deadline. It returns ErrLocked when
+// another process was reading every sub-account the run needed (the run is not recorded
+// then), a Result with a nil error when the run succeeded or was partial (a window failed),
+// and a Result with the error when it failed or was canceled.
+func (r *StreamRunner) Run(ctx context.Context) (*StreamResult, error) {
+	res := &StreamResult{Started: time.Now()}
+	lock, abandoned, err := r.store.StreamRunBegin(ctx, r.cfg.Trigger)
+	if err != nil {
+		return nil, fmt.Errorf("recording the stream run: %w", err)
+	}
+	res.RunID = lock.RunID
+	logger := r.logger.With("run_id", res.RunID)
+	if len(abandoned) > 0 {
+		logger.Warn("closed stream runs left running by a process that died", "run_ids", abandoned,
+			"status", db.RunFailed, "error", db.AbandonedError)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lock.Lost():
+			cancel(lock.Err())
+		case <-ctx.Done():
+		}
+	}()
+	r.client.SetLogger(logger)
+	logger.Info("stream run started", "trigger", r.cfg.Trigger, "streams", r.cfg.Streams)
+	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute)
+	stopReports := r.reportProgress(prog)
+	runErr := r.run(ctx, res, lock, logger, prog)
+	stopReports()
+	r.closeClient(ctx, logger)
+	res.Finished, res.API = time.Now(), r.client.Stats()
+	if runErr == nil && len(res.Locked) > 0 && len(res.Scopes) == 0 {
+		// Another process reads every sub-account: this run did nothing, and leaves no row.
+		if err := lock.Discard(ctx); err != nil {
+			logger.Warn("removing the record of a stream run that read nothing", "err", err)
+		}
+		logger.Info("stream run skipped: another process is reading the windows of every sub-account it needs",
+			"sub_accounts", res.Locked)
+		return nil, ErrLocked
+	}
+	res.Status = db.RunSucceeded
+	switch {
+	case runErr != nil:
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(runErr, cause) {
+			runErr = fmt.Errorf("%w: %w", runErr, cause)
+		}
+		res.Status = StatusOf(ctx, runErr)
+		if res.Status != db.RunCanceled {
+			runErr = r.cfg.explain(runErr)
+		}
+		res.Error = runErr.Error()
+	case slices.ContainsFunc(res.Scopes, func(s StreamScope) bool { return s.Status == db.ScopeFailed }):
+		res.Status = db.RunPartial
+		_, failed, _ := res.Windows()
+		res.Error = fmt.Sprintf("%d windows failed", failed)
+	}
+	ferr := lock.Finish(ctx, &db.RunFinishParams{RunID: res.RunID, Status: res.Status, Error: res.Error,
+		APIRequests: res.API.Requests, TokenRefreshes: res.API.Refreshes, Retries: res.API.Retries, RateLimited: res.API.RateLimited})
+	if ferr != nil {
+		logger.Error("recording the stream run's end", "err", ferr)
+	}
+	read, failed, left := res.Windows()
+	attrs := []any{"status", res.Status, "windows_read", read, "windows_failed", failed, "windows_left", left,
+		"took", res.Finished.Sub(res.Started).Round(time.Millisecond), "api_requests", res.API.Requests}
+	switch {
+	case runErr != nil && res.Status == db.RunCanceled:
+		logger.Warn("stream run ended", attrs...)
+		return res, runErr
+	case runErr != nil:
+		logger.Error("stream run ended", append(attrs, "err", res.Error)...)
+		return res, runErr
+	case ferr != nil:
+		return res, fmt.Errorf("recording the stream run's end: %w", ferr)
+	}
+	logger.Info("stream run ended", attrs...)
+	return res, nil
+}
+
+// closeClient logs the client out (its tokens revoked), even after ctx ended.
+func (r *StreamRunner) closeClient(ctx context.Context, logger *slog.Logger) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.client.Close(cctx); err != nil {
+		logger.Warn("logging out", "err", err)
+	}
+}
+
+// subAccount is a sub-account a run reads, from the accounts listing.
+type subAccount struct {
+	id string
+	// retention is how far back the API keeps data (dataRetentionDays; 0 when not said).
+	retention time.Duration
+}
+
+// run authenticates, lists the sub-accounts and reads each one's windows, side by side.
+func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.StreamLock, logger *slog.Logger, prog *streamProgress) error {
+	if _, err := r.client.Login(ctx); err != nil {
+		return fmt.Errorf("authenticating: %w", err)
+	}
+	subs, err := r.subAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		mu     gosync.Mutex
+		g, gctx = errgroup.WithContext(ctx)
+	)
+	g.SetLimit(r.cfg.Concurrency)
+	for _, sub := range subs {
+		g.Go(func() error {
+			ok, err := lock.TrySubAccount(gctx, sub.id)
+			if err != nil {
+				return fmt.Errorf("locking sub-account %s: %w", sub.id, err)
+			}
+			if !ok {
+				logger.Info("another process is reading this sub-account's windows; skipped", "sub_account_id", sub.id)
+				mu.Lock()
+				res.Locked = append(res.Locked, sub.id)
+				mu.Unlock()
+				return nil
+			}
+			defer func() {
+				if err := lock.ReleaseSubAccount(context.WithoutCancel(gctx), sub.id); err != nil {
+					logger.Warn("releasing a sub-account's lock", "sub_account_id", sub.id, "err", err)
+				}
+			}()
+			for _, st := range r.streams {
+				sc, err := r.readStream(gctx, lock, logger, prog, st, sub)
+				if sc != nil {
+					mu.Lock()
+					res.Scopes = append(res.Scopes, *sc)
+					mu.Unlock()
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	slices.SortFunc(res.Scopes, func(a, b StreamScope) int {
+		return cmp.Or(cmp.Compare(entity.StreamOrder(a.Stream), entity.StreamOrder(b.Stream)), cmp.Compare(a.SubAccountID, b.SubAccountID))
+	})
+	slices.Sort(res.Locked)
+	return err
+}
+
+// subAccounts lists the sub-accounts (one request), restricted to cfg.SubAccounts; a
+// restriction naming a sub-account the listing lacks is an error.
+func (r *StreamRunner) subAccounts(ctx context.Context) ([]subAccount, error) {
+	accts, _, err := r.client.ListAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the sub-accounts: %w", err)
+	}
+	var out []subAccount
+	seen := map[string]bool{}
+	for _, a := range accts {
+		if seen[a.AccountID] || (len(r.cfg.SubAccounts) > 0 && !slices.Contains(r.cfg.SubAccounts, a.AccountID)) {
+			continue
+		}
+		seen[a.AccountID] = true
+		out = append(out, subAccount{id: a.AccountID, retention: retentionOf(a.Raw)})
+	}
+	for _, id := range r.cfg.SubAccounts {
+		if !seen[id] {
+			return nil, fmt.Errorf("sub-account %s: the accounts listing does not return it", id)
+		}
+	}
+	slices.SortFunc(out, func(a, b subAccount) int { return cmp.Compare(a.id, b.id) })
+	return out, nil
+}
+
+// retentionOf reads dataRetentionDays from an account's raw JSON: a positive number of days,
+// as a number or a numeric string ([I] the spec types it an integer); 0 when absent or not so.
+func retentionOf(raw []byte) time.Duration {
+	var a struct {
+		Days json.RawMessage `json:"dataRetentionDays"`
+	}
+	if json.Unmarshal(raw, &a) != nil || len(a.Days) == 0 {
+		return 0
+	}
+	text := string(a.Days)
+	if uq, err := strconv.Unquote(text); err == nil {
+		text = uq
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * 24 * time.Hour
+}
+
+// windowRead is one read of one window, as a stream's reader sees it.
+type windowRead struct {
+	subAccountID string
+	span         db.Span
+	redact       []string
+}
+
+// dueWindow is a window a run reads, and which read it is.
+type dueWindow struct {
+	span db.Span
+	kind readKind
+}
+
+// plan records the windows of (st, sub) that have closed since the ledger's last and returns
+// those due, in the order to read them (oldest first; newest first for a backfill). until is
+// set when the (stream, sub-account) was refused with 403 recently: nothing is due before it.
+func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccount, logger *slog.Logger) (due []dueWindow, until time.Time, err error) {
+	now := r.cfg.Now()
+	w := r.cfg.windowOf(st)
+	rules := windowRules{firstDelay: r.cfg.FirstDelay, settleAfter: r.cfg.SettleAfter}
+	last := lastClosedEnd(now, w, r.cfg.FirstDelay)
+	if b := r.cfg.Backfill; b != nil {
+		since := b.Since
+		if sub.retention > 0 && since.Before(now.Add(-sub.retention)) {
+			since = now.Add(-sub.retention)
+			logger.Warn("the backfill starts later than asked: the API keeps this sub-account's data for its dataRetentionDays",
+				"stream", st.Name, "sub_account_id", sub.id, "retention_days", int(sub.retention/(24*time.Hour)), "starts", alignUp(since, w))
+			since = alignUp(since, w) // the first window wholly within the retention
+		}
+		from, to := alignDown(since, w), last
+		if !b.Until.IsZero() {
+			if u := alignUp(b.Until, w); u.Before(to) {
+				to = u
+			}
+		}
+		if !from.Before(to) {
+			return nil, time.Time{}, nil
+		}
+		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w)); err != nil {
+			return nil, time.Time{}, err
+		}
+		ws, err := r.store.WindowsIn(ctx, st.Name, sub.id, from, to)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		for i := len(ws) - 1; i >= 0; i-- { // newest first
+			k := rules.kindAt(now, &ws[i])
+			if b.Refetch {
+				k = firstRead
+				if rules.settles(now, ws[i].End) {
+					k = settleRead
+				}
+			}
+			if k != notDue {
+				due = append(due, dueWindow{db.Span{Start: ws[i].Start, End: ws[i].End}, k})
+			}
+		}
+		return due, time.Time{}, nil
+	}
+	from, ok, err := r.store.WindowsLastEnd(ctx, st.Name, sub.id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if !ok {
+		from = alignDown(r.cfg.Start, w)
+	}
+	if from.Before(last) {
+		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, last, w)); err != nil {
+			return nil, time.Time{}, err
+		}
+	}
+	ws, err := r.store.WindowsOpen(ctx, st.Name, sub.id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if until := refusedUntil(now, ws); !until.IsZero() {
+		return nil, until, nil
+	}
+	for i := range ws {
+		if k := rules.kindAt(now, &ws[i]); k != notDue {
+			due = append(due, dueWindow{db.Span{Start: ws[i].Start, End: ws[i].End}, k})
+		}
+	}
+	return due, time.Time{}, nil
+}
+
+// maxConsecutiveFailures: a (stream, sub-account) whose windows fail this many times in a row
+// leaves the rest of its due windows for the next run, so a broken sub-account does not spend
+// the budget.
+const maxConsecutiveFailures = 3
+
+// readStream reads the due windows of one (stream, sub-account). The scope it returns is nil
+// when nothing was due. An error ends the run (the database failed, or the run was stopped);
+// a window's failed read is recorded and does not.
+func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logger *slog.Logger, prog *streamProgress,
+	st *entity.Stream, sub subAccount) (*StreamScope, error) {
+	logger = logger.With("stream", st.Name, "sub_account_id", sub.id)
+	due, refused, err := r.plan(ctx, st, sub, logger)
+	if err != nil {
+		return nil, fmt.Errorf("planning the windows of %s for sub-account %s: %w", st.Name, sub.id, err)
+	}
+	if !refused.IsZero() {
+		logger.Info("not entitled: tried again later", "after", refused.Format(time.RFC3339), "missing", st.NotEntitled)
+		return &StreamScope{Stream: st.Name, SubAccountID: sub.id, Status: db.ScopeNotEntitled}, nil
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	prog.plan(len(due))
+	sc := &StreamScope{Stream: st.Name, SubAccountID: sub.id, Status: db.ScopeSucceeded}
+	deadline, hasDeadline := ctx.Deadline()
+	failures := 0
+	for i, dw := range due {
+		if err := ctx.Err(); err != nil {
+			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
+		}
+		if hasDeadline && time.Now().Add(prog.estimate()).After(deadline) {
+			sc.Left = len(due) - i
+			prog.leave(sc.Left)
+			logger.Info("left windows due for the next run: this run's deadline comes before they could be read",
+				"windows", sc.Left, "deadline", deadline.Format(time.RFC3339))
+			break
+		}
+		start := time.Now()
+		counts, err := r.readWindow(ctx, lock, st, sub, dw)
+		prog.read(time.Since(start), counts.Fetched, err == nil)
+		if err == nil {
+			sc.Read++
+			sc.Counts.Fetched += counts.Fetched
+			sc.Counts.Inserted += counts.Inserted
+			sc.Counts.Updated += counts.Updated
+			sc.Counts.Unchanged += counts.Unchanged
+			sc.Counts.Missing += counts.Missing
+			failures = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
+		}
+		status := db.WindowFailed
+		var ae *engageclient.APIError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden {
+			status = db.WindowNotEntitled
+		} else {
+			err = r.cfg.explain(err)
+		}
+		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
+			Span: dw.span, Status: status, Error: err.Error()})
+		if ferr != nil {
+			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
+		}
+		if status == db.WindowNotEntitled {
+			logger.Warn("not entitled: the API refused the stream with 403; tried again in a day",
+				"missing", st.NotEntitled, "err", err)
+			sc.Status = db.ScopeNotEntitled
+			sc.Left = len(due) - i - 1
+			prog.leave(sc.Left)
+			return sc, nil
+		}
+		logger.Warn("window failed; read again at a later run", "window_start", dw.span.Start.Format(time.RFC3339), "err", err)
+		sc.Status, sc.Error = db.ScopeFailed, err.Error()
+		sc.Failed++
+		if failures++; failures >= maxConsecutiveFailures && i+1 < len(due) {
+			sc.Left = len(due) - i - 1
+			prog.leave(sc.Left)
+			logger.Warn("windows keep failing: the rest are left for the next run", "failed_in_a_row", failures, "windows", sc.Left)
+			break
+		}
+	}
+	return sc, nil
+}
+
+// readWindow reads one window and publishes it with its ledger row.
+func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount, dw dueWindow) (db.WindowCounts, error) {
+	rows, err := streamReaders[st.Name](ctx, r.client, &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact})
+	if err != nil {
+		return db.WindowCounts{}, err
+	}
+	return r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
+		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock})
+}
+
+// reportProgress calls cfg.ProgressFunc every interval until the returned stop, which sends
+// the last report (Done).
+func (r *StreamRunner) reportProgress(p *streamProgress) (stop func()) {
+	if r.cfg.ProgressFunc == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(r.cfg.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), false))
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), true))
+	}
+}
+
+// streamProgress counts a stream run's windows and paces its ETA and deadline estimate.
+type streamProgress struct {
+	runID    int64
+	start    time.Time
+	interval time.Duration // the admin limiter's interval between requests
+	planned  atomic.Int64
+	done     atomic.Int64 // read or failed
+	left     atomic.Int64
+	rows     atomic.Int64
+	mu       gosync.Mutex
+	avg      time.Duration // a moving average of a window's read and publish
+}
+
+func newStreamProgress(runID int64, rpm int) *streamProgress {
+	p := &streamProgress{runID: runID, start: time.Now()}
+	if rpm > 0 {
+		p.interval = time.Minute / time.Duration(rpm)
+	}
+	return p
+}
+
+func (p *streamProgress) plan(n int)  { p.planned.Add(int64(n)) }
+func (p *streamProgress) leave(n int) { p.left.Add(int64(n)) }
+
+// read records one window's read that took d.
+func (p *streamProgress) read(d time.Duration, rows int64, _ bool) {
+	p.done.Add(1)
+	p.rows.Add(rows)
+	p.mu.Lock()
+	if p.avg == 0 {
+		p.avg = d
+	} else {
+		p.avg = (3*p.avg + d) / 4
+	}
+	p.mu.Unlock()
+}
+
+// estimate is how long the next window's read is expected to take: the slower of the pace so
+// far and the limiter's interval, with a margin for the publish.
+func (p *streamProgress) estimate() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.avg, p.interval) + time.Second
+}
+
+// snapshot is the run's progress now; ETA is the windows left at the limiter's pace or at the
+// pace so far, whichever is slower.
+func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
+	planned, read := p.planned.Load(), p.done.Load()
+	remaining := max(planned-read-p.left.Load(), 0)
+	elapsed := time.Since(p.start)
+	eta := time.Duration(remaining) * p.interval
+	if read > 0 {
+		eta = max(eta, time.Duration(float64(elapsed)/float64(read)*float64(remaining)))
+	}
+	pr := Progress{RunID: p.runID, Phase: "windows", ScopesDone: read, ScopesTotal: planned, Listed: read, Planned: planned,
+		Rows: p.rows.Load(), Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
+		Refreshes: api.Refreshes, Elapsed: elapsed, ETA: eta, Done: done}
+	if wt := time.Until(api.Wait.Until); wt > 0 {
+		pr.Wait, pr.WaitReason = wt, api.Wait.Reason
+	}
+	return pr
+}
