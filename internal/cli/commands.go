@@ -131,6 +131,7 @@ func syncExit(res *syncrun.Result, err error, schema string) error {
 type syncFlags struct {
 	tenants         stringList
 	entities        string
+	streams         string
 	subAccounts     stringList
 	dryRun          bool
 	allowMassDelete bool
@@ -141,24 +142,34 @@ type syncFlags struct {
 func newSyncCmd(a *app) *cobra.Command {
 	var f syncFlags
 	cmd := &cobra.Command{
-		Use:   "sync [--tenant NAME]... [--entities LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]",
+		Use:   "sync [--tenant NAME]... [--entities LIST] [--streams LIST] [--sub-account ID]... [--dry-run] [--allow-mass-delete] [--no-migrate]",
 		Short: "run one sync now (backfill, or the entry point for an external cron)",
 		Args:  noArgs,
 		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
-			var ents []entity.Name
-			if cmd.Flags().Changed("entities") { // an explicit empty list is an error
+			var ents, streams []entity.Name
+			entsSet, streamsSet := cmd.Flags().Changed("entities"), cmd.Flags().Changed("streams")
+			if entsSet { // an explicit empty list is an error
 				var err error
 				if ents, err = parseEntities("--entities", f.entities); err != nil {
 					return err
 				}
 			}
-			return cmdSync(cmd.Context(), a, &f, ents)
+			if streamsSet {
+				var err error
+				if streams, err = parseStreams("--streams", f.streams); err != nil {
+					return err
+				}
+			}
+			// Naming one kind only syncs that kind; naming both, both; neither, the config's.
+			o := tenant.Options{Entities: ents, Streams: streams, NoEntities: streamsSet && !entsSet, NoStreams: entsSet && !streamsSet}
+			return cmdSync(cmd.Context(), a, &f, o)
 		}),
 	}
 	fs := cmd.Flags()
 	fs.Var(&f.tenants, "tenant", "sync tenant `NAME` only (repeatable); default every tenant")
 	fs.StringVar(&f.entities, "entities", "", "comma-separated `LIST` of entities to sync ("+config.EntityNames(",")+"); default sync.entities")
-	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities of sub-account `ID` only (repeatable)")
+	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams whose due windows to read ("+streamNames(",")+"); default streams.enabled")
+	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities and streams of sub-account `ID` only (repeatable)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
 	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
@@ -166,8 +177,9 @@ func newSyncCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// cmdSync syncs the tenants f selects, the entities ents (nil: each tenant's sync.entities).
-func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) error {
+// cmdSync syncs the tenants f selects: the entities and streams o selects (nil: each tenant's
+// sync.entities and streams.enabled).
+func cmdSync(ctx context.Context, a *app, f *syncFlags, o tenant.Options) error {
 	selected, err := a.selectTenants(f.tenants)
 	if err != nil {
 		return err
@@ -185,7 +197,7 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 		return err
 	}
 	defer pool.Close()
-	o := tenant.Options{Entities: ents, SubAccounts: f.subAccounts, DryRun: f.dryRun, AllowMassDelete: f.allowMassDelete, Trigger: "manual", LogProgress: len(selected) > 1}
+	o.SubAccounts, o.DryRun, o.AllowMassDelete, o.Trigger, o.LogProgress = f.subAccounts, f.dryRun, f.allowMassDelete, db.TriggerManual, len(selected) > 1
 	// A dry run creates nothing: it migrates in its own transaction, which it rolls back.
 	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o)
 	// Each failure is printed once. A run logs its own ("scope failed", "run ended"); what
@@ -205,11 +217,15 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, ents []entity.Name) erro
 		if multi {
 			a.tell("tenant %s (schema %s):\n", r.Tenant.Name, r.Tenant.Schema)
 		}
-		if r.Res == nil {
-			return unloggedExit(results, exit, multi)
+		if r.Res != nil {
+			a.reportSummary(r.Res)
 		}
-		a.reportSummary(r.Res)
-		return exit
+		if r.Streams != nil {
+			if err := printStreamSummary(a.stdout, r.Streams); err != nil {
+				a.logger.Warn("the stream run's summary was not shown", "run_id", r.Streams.RunID, "err", err.Error())
+			}
+		}
+		return unloggedExit(results, exit, multi)
 	default:
 		if err := printTenantLines(a.stdout, results); err != nil {
 			a.logger.Warn("the tenants' summary was not shown", "err", err.Error())
@@ -228,16 +244,25 @@ func unloggedExit(results []tenant.Result, exit error, multiTenant bool) error {
 	}
 	var lines []error
 	for _, r := range results {
-		err := syncExit(r.Res, r.Err, r.Tenant.Schema)
-		if err == nil || r.Res != nil {
-			continue
+		for _, err := range []error{unloggedSyncExit(r), streamExit(r.Streams, r.StreamsErr)} {
+			if err == nil {
+				continue
+			}
+			if multiTenant {
+				err = prefixTenant(r.Tenant.Name, err)
+			}
+			lines = append(lines, err)
 		}
-		if multiTenant {
-			err = prefixTenant(r.Tenant.Name, err)
-		}
-		lines = append(lines, err)
 	}
 	return &exitError{code: exitOf(exit), err: errors.Join(lines...)}
+}
+
+// unloggedSyncExit is the line of r's entity run when it never started (syncExit's), else nil.
+func unloggedSyncExit(r tenant.Result) error {
+	if r.Res != nil || r.Err == nil {
+		return nil
+	}
+	return syncExit(r.Res, r.Err, r.Tenant.Schema)
 }
 
 // reportSummary prints a run's summary on stdout. The exit code stays the run's (the data is

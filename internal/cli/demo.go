@@ -158,6 +158,18 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	if err := syncExit(res, err, a.cfg.Database.Schema); err != nil {
 		return err // code only when the run logged its failure
 	}
+	// Then the streams' windows: the fake's history of the last few days.
+	if so := (tenant.StreamOptions{Trigger: db.TriggerStreams}); len(tenant.StreamsOf(t, so)) > 0 {
+		sres, err := runs.Streams(ctx, store, ccfg, t, so)
+		if sres != nil {
+			if perr := printStreamSummary(a.stdout, sres); perr != nil {
+				a.logger.Warn("the stream run's summary was not shown", "err", perr.Error())
+			}
+		}
+		if code := streamCode(sres, err); code != exitOK {
+			return codeExit(code, streamExit(sres, err))
+		}
+	}
 	if err := printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema); err != nil {
 		return err
 	}
@@ -224,6 +236,16 @@ var exampleQueries = []struct{ title, sql string }{
        (SELECT count(*) FROM api_field_changes c JOIN sync_runs r USING (run_id)
          WHERE c.entity = f.entity AND r.started_at > now() - interval '30 days') AS changes_30d
   FROM api_fields f GROUP BY f.entity ORDER BY f.entity`},
+	{"Who changed what in the admin audit log, per day and kind of object", `SELECT created_at::date AS day, audited_class, action_type, count(*) AS changes,
+       count(DISTINCT user_name) AS admins
+  FROM audit_log GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3 LIMIT 8`},
+	{"Agents disabled in the audit log, and by whom", `SELECT a.created_at, a.user_name AS changed_by, ag.username AS agent
+  FROM audit_log a CROSS JOIN LATERAL jsonb_array_elements(a.changes) c
+  LEFT JOIN agents ag ON ag.sub_account_id = a.sub_account_id AND ag.agent_id::text = a.audited_entity_id
+ WHERE a.audited_class = 'Agent' AND c->>'attribute' = 'isActive' AND c->>'new_value' = 'false'
+ ORDER BY a.created_at DESC LIMIT 5`},
+	{"Freshness per stream", `SELECT stream, sub_account_id, high_water_mark, lag, windows_pending, windows_failed
+  FROM stream_freshness ORDER BY 1, 2`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
   FROM sync_runs ORDER BY run_id DESC LIMIT 3`},
 }

@@ -71,6 +71,8 @@ type syncTenantDoc struct {
 	Entities        []countsDoc      `json:"entities"`
 	FailedScopes    []scopeDoc       `json:"failed_scopes"`
 	FieldChanges    []fieldChangeDoc `json:"field_changes"`
+	// Streams is the stream run after the entities; nil when none was made.
+	Streams *streamRunDoc `json:"streams"`
 }
 
 // apiDoc is a run's API counters.
@@ -140,9 +142,12 @@ func syncDocOf(results []tenant.Result, codes []int, code int) syncDoc {
 // syncTenantDocOf is one tenant's result, which exits with code, as a document.
 func syncTenantDocOf(r tenant.Result, code int) syncTenantDoc {
 	d := syncTenantDoc{Tenant: r.Tenant.Name, Schema: r.Tenant.Schema, ExitCode: code,
-		Entities: []countsDoc{}, FailedScopes: []scopeDoc{}, FieldChanges: []fieldChangeDoc{}}
+		Entities: []countsDoc{}, FailedScopes: []scopeDoc{}, FieldChanges: []fieldChangeDoc{},
+		Streams: streamRunDocOf(r.StreamsRan, r.Streams, r.StreamsErr)}
 	res := r.Res
 	switch {
+	case res == nil && r.Err == nil && d.Streams != nil: // streams only
+		d.Status = d.Streams.Status
 	case errors.Is(r.Err, syncrun.ErrLocked):
 		d.Status = statusSkipped
 	case res == nil:
@@ -192,8 +197,38 @@ type statusTenantDoc struct {
 	Tenant    string       `json:"tenant"`
 	Schema    string       `json:"schema"`
 	Entities  []entityDoc  `json:"entities"`
+	Streams   []streamDoc  `json:"streams"`
 	Runs      []runDoc     `json:"runs"`
 	APIFields apiFieldsDoc `json:"api_fields"`
+}
+
+// streamDoc is the freshness of one (stream, sub-account), as stream_freshness has it.
+type streamDoc struct {
+	Stream         entity.Name `json:"stream"`
+	SubAccountID   string      `json:"sub_account_id"`
+	HighWaterMark  *string     `json:"high_water_mark"`
+	LagSeconds     *float64    `json:"lag_seconds"`
+	WindowsPending int64       `json:"windows_pending"`
+	WindowsFailed  int64       `json:"windows_failed"`
+	NotEntitled    bool        `json:"not_entitled"`
+	Rows           int64       `json:"rows"`
+	LastReadAt     *string     `json:"last_read_at"`
+}
+
+// streamDocsOf is the streams' freshness as documents.
+func streamDocsOf(ss []db.StreamStatus) []streamDoc {
+	out := make([]streamDoc, 0, len(ss))
+	for _, s := range ss {
+		d := streamDoc{Stream: s.Stream, SubAccountID: s.SubAccountID, HighWaterMark: jsonTimePtr(s.HighWater),
+			WindowsPending: s.WindowsPending, WindowsFailed: s.WindowsFailed, NotEntitled: s.NotEntitled, Rows: s.Rows,
+			LastReadAt: jsonTimePtr(s.LastReadAt)}
+		if s.HighWater != nil {
+			lag := s.Lag.Seconds()
+			d.LagSeconds = &lag
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // entityDoc is one entity's counts and freshness.
@@ -238,8 +273,8 @@ type apiFieldsDoc struct {
 }
 
 // statusTenantDocOf is a tenant's status as a document.
-func statusTenantDocOf(name, schema string, st *db.Status, fs *db.FieldStatus) statusTenantDoc {
-	d := statusTenantDoc{Tenant: name, Schema: schema, Entities: []entityDoc{}, Runs: []runDoc{},
+func statusTenantDocOf(name, schema string, st *db.Status, ss []db.StreamStatus, fs *db.FieldStatus) statusTenantDoc {
+	d := statusTenantDoc{Tenant: name, Schema: schema, Entities: []entityDoc{}, Streams: streamDocsOf(ss), Runs: []runDoc{},
 		APIFields: apiFieldsDoc{Paths: fs.Paths, Entities: fs.Entities, LatestRunID: nonZero(fs.RunID),
 			Changes: fieldChangeDocs(fs.Changes), LastChangeRunID: nonZero(fs.LastChangeRunID), LastChangeAt: jsonTimePtr(fs.LastChangeAt)}}
 	for _, e := range st.Entities {

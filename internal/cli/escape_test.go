@@ -79,7 +79,8 @@ func TestPrintedAPITextIsEscaped(t *testing.T) {
 		}},
 		{"status", func(b *bytes.Buffer) error {
 			return printStatus(b, "", "engage", &db.Status{Runs: []db.RunInfo{{RunID: 2, Trigger: "cli", Status: db.RunPartial,
-				StartedAt: now, Error: hostileText}}}, &db.FieldStatus{Paths: 3, Entities: 1, RunID: 2, Changes: changes})
+				StartedAt: now, Error: hostileText}}}, []db.StreamStatus{{Stream: entity.AuditLog, SubAccountID: hostileText}},
+				&db.FieldStatus{Paths: 3, Entities: 1, RunID: 2, Changes: changes})
 		}},
 		{"tenant line", func(b *bytes.Buffer) error {
 			return printTenantLines(b, []tenant.Result{{Tenant: config.Tenant{Name: "a"}, Err: errors.New(hostileText)},

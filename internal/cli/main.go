@@ -126,7 +126,7 @@ func problemLines(err error) []string {
 
 // mainCommands is the order of the commands in the main usage: a sync, the daemon and the
 // schema first, the tools after. A command missing from it comes last.
-var mainCommands = []string{"sync", "run", "migrate", "status", "check", "demo", "fake-engage",
+var mainCommands = []string{"sync", "backfill", "run", "migrate", "status", "check", "demo", "fake-engage",
 	"config", "healthcheck", "tables", "completion", "version"}
 
 // mainUsage is syncer's own usage: its visible commands (in mainCommands' order) with their
@@ -237,7 +237,7 @@ func newRoot(a *app) *cobra.Command {
 	})
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpCommand(newHelpCmd(a))
-	root.AddCommand(newSyncCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
+	root.AddCommand(newSyncCmd(a), newBackfillCmd(a), newRunCmd(a), newMigrateCmd(a), newStatusCmd(a),
 		newDemoCmd(a), newFakeEngageCmd(a), newConfigCmd(a), newCheckCmd(a), newTablesCmd(a))
 	root.AddCommand(newHealthcheckCmd(a), newCompletionCmd(a), newVersionCmd(a))
 	completeFlagValues(root)

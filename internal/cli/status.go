@@ -65,8 +65,12 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int, output *fo
 		if err != nil {
 			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
 		}
+		ss, err := store.StreamStatusGet(ctx)
+		if err != nil {
+			return fmt.Errorf("reading status from schema %s (has it been migrated? try 'syncer migrate'): %w", t.Schema, err)
+		}
 		if output.is(formatJSON) {
-			doc.Tenants = append(doc.Tenants, statusTenantDocOf(t.Name, t.Schema, st, fs))
+			doc.Tenants = append(doc.Tenants, statusTenantDocOf(t.Name, t.Schema, st, ss, fs))
 			continue
 		}
 		header := ""
@@ -76,7 +80,7 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int, output *fo
 				header = "\n" + header
 			}
 		}
-		if err := printStatus(a.stdout, header, t.Schema, st, fs); err != nil {
+		if err := printStatus(a.stdout, header, t.Schema, st, ss, fs); err != nil {
 			return err
 		}
 	}
@@ -86,10 +90,10 @@ func cmdStatus(ctx context.Context, a *app, names []string, runs int, output *fo
 	return nil
 }
 
-// printStatus prints the per-entity counts and freshness, then the last runs and the latest
-// run's API field changes, under a line that names the schema after header ("tenant acme, "
-// or "").
-func printStatus(w io.Writer, header, schema string, st *db.Status, fs *db.FieldStatus) error {
+// printStatus prints the per-entity counts and freshness, the streams' freshness, then the last
+// runs and the latest run's API field changes, under a line that names the schema after header
+// ("tenant acme, " or "").
+func printStatus(w io.Writer, header, schema string, st *db.Status, ss []db.StreamStatus, fs *db.FieldStatus) error {
 	o := &output{w: w}
 	o.printf("%sschema %s\n\nentities:\n", header, schema)
 	tw := o.table(0)
@@ -103,6 +107,7 @@ func printStatus(w io.Writer, header, schema string, st *db.Status, fs *db.Field
 		tw.printf("  %s\t%d\t%d\t%s\t%s\n", e.Entity, e.Live, e.Deleted, last, age)
 	}
 	tw.flush()
+	printStreamStatus(o, ss)
 	o.printf("\nlast runs:\n")
 	if len(st.Runs) == 0 {
 		o.println("  none yet: run 'syncer sync'")
@@ -142,4 +147,31 @@ func lastSuccess(ctx context.Context, store *db.Store, entities []entity.Name) (
 		}
 	}
 	return f, nil
+}
+
+// printStreamStatus prints each (stream, sub-account)'s high-water mark, lag and windows.
+func printStreamStatus(o *output, ss []db.StreamStatus) {
+	o.printf("\nstreams:\n")
+	if len(ss) == 0 {
+		o.println("  no window read yet: 'syncer sync' reads the enabled streams, 'syncer backfill' their history")
+		return
+	}
+	tw := o.table(0)
+	tw.printf("  stream\tsub-account\tread up to\tlag\tpending\tfailed\trows\tnote\n")
+	for _, s := range ss {
+		mark, lag := "never", "-"
+		if s.HighWater != nil {
+			mark, lag = s.HighWater.UTC().Format(time.RFC3339), s.Lag.Round(time.Second).String()
+		}
+		note := ""
+		if s.NotEntitled {
+			note = "not entitled (403)"
+			if d := entity.StreamOf(s.Stream); d != nil {
+				note += ": " + d.NotEntitled
+			}
+		}
+		tw.printf("  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.Stream, oneline.Escape(s.SubAccountID), mark, lag,
+			s.WindowsPending, s.WindowsFailed, s.Rows, note)
+	}
+	tw.flush()
 }

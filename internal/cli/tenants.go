@@ -80,6 +80,9 @@ func tenantsExit(results []tenant.Result) (codes []int, exit error) {
 	codes = make([]int, len(results))
 	for i, r := range results {
 		codes[i] = syncCode(r.Res, r.Err)
+		if r.StreamsRan {
+			codes[i] = worseCode(codes[i], streamCode(r.Streams, r.StreamsErr))
+		}
 		if rank[codes[i]] > rank[code] {
 			code = codes[i]
 		}

@@ -127,6 +127,11 @@ type Options struct {
 	AllowMassDelete bool
 	Trigger         db.Trigger
 	LogProgress     bool // report progress in the log even on a terminal (several runs at once)
+	// Streams are the streams read after the entities (nil: the tenant's streams.enabled);
+	// NoEntities syncs no entity, NoStreams reads no stream. A dry run reads no stream.
+	Streams    []entity.Name
+	NoEntities bool
+	NoStreams  bool
 }
 
 // ProgressFunc returns how a run reports its progress to logger (logOnly: in the log even on
@@ -206,8 +211,13 @@ func (r *Runs) Sync(ctx context.Context, store *db.Store, ccfg engageclient.Conf
 // Result is one tenant's outcome of a multi-tenant sync.
 type Result struct {
 	Tenant config.Tenant
-	Res    *syncrun.Result
+	Res    *syncrun.Result // nil when no entity run was made (or it could not start: Err)
 	Err    error
+	// Streams and StreamsErr are the stream run's, when one was made.
+	Streams    *syncrun.StreamResult
+	StreamsErr error
+	// StreamsRan says a stream run was made (Streams may still be nil: StreamsErr).
+	StreamsRan bool
 }
 
 // SyncAll syncs each of ts on pool, at most sync.tenant_concurrency at once, migrating each
@@ -227,10 +237,70 @@ func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tena
 				out[i].Err = err
 				return nil
 			}
-			out[i].Res, out[i].Err = r.Sync(ctx, store, r.ClientConfig(t), t, o)
+			if !o.NoEntities {
+				out[i].Res, out[i].Err = r.Sync(ctx, store, r.ClientConfig(t), t, o)
+			}
+			so := StreamOptions{Streams: o.Streams, SubAccounts: o.SubAccounts, Trigger: db.TriggerStreams, LogProgress: o.LogProgress}
+			if !o.NoStreams && !o.DryRun && len(StreamsOf(t, so)) > 0 {
+				out[i].StreamsRan = true
+				out[i].Streams, out[i].StreamsErr = r.Streams(ctx, store, r.ClientConfig(t), t, so)
+			}
 			return nil // one tenant's failure is its own
 		})
 	}
 	_ = g.Wait() // the functions return nil: each result holds its tenant's error
 	return out
+}
+
+// StreamOptions are the per-invocation choices of one stream run.
+type StreamOptions struct {
+	// Streams to read; nil means the tenant's streams.enabled.
+	Streams     []entity.Name
+	SubAccounts []string
+	// Backfill, when set, makes the run a backfill of that range.
+	Backfill    *syncrun.Backfill
+	Trigger     db.Trigger
+	LogProgress bool // report progress in the log even on a terminal (several runs at once)
+}
+
+// StreamsOf returns the streams a stream run of t with options o reads.
+func StreamsOf(t config.Tenant, o StreamOptions) []entity.Name {
+	if o.Streams != nil {
+		return o.Streams
+	}
+	return t.Streams.Enabled
+}
+
+// Streams runs one stream run of tenant t with a fresh client (ccfg) against store: the due
+// windows of its streams (or a backfill). A configuration the client or the engine refuses is
+// an error of ErrConfig.
+func (r *Runs) Streams(ctx context.Context, store *db.Store, ccfg engageclient.Config, t config.Tenant, o StreamOptions) (*syncrun.StreamResult, error) {
+	client, err := engageclient.New(ccfg)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	scfg := syncrun.StreamsConfig{
+		Streams:           StreamsOf(t, o),
+		SubAccounts:       o.SubAccounts,
+		Start:             t.Streams.Start.Time(time.Now()),
+		AuditWindow:       t.Streams.AuditWindow,
+		Window:            t.Streams.Window,
+		FirstDelay:        t.Streams.FirstDelay,
+		SettleAfter:       t.Streams.SettleAfter,
+		Redact:            t.Streams.Redact,
+		Backfill:          o.Backfill,
+		Concurrency:       ccfg.Concurrency,
+		RequestsPerMinute: ccfg.RequestsPerMinute,
+		Trigger:           o.Trigger,
+		ExplainFunc:       func(err error) string { return Explain(t, r.Config.MultiTenant(), err) },
+	}
+	logger := r.TenantLogger(t)
+	if r.Progress != nil {
+		scfg.ProgressFunc, scfg.ProgressInterval = r.Progress(logger, o.LogProgress)
+	}
+	runner, err := syncrun.NewStreamRunner(client, store, scfg, logger)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	return runner.Run(ctx)
 }
