@@ -88,7 +88,7 @@ func (d *configDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string)
 			d.errs = append(d.errs, err)
 			continue
 		}
-		if f.Kind() == reflect.Struct {
+		if isSection(f.Type()) {
 			d.decodeStruct(val, f, key)
 			continue
 		}
@@ -133,11 +133,16 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 		return
 	}
 	tmp := reflect.New(f.Type())
-	if err := n.Decode(tmp.Interface()); err == nil {
+	err := n.Decode(tmp.Interface())
+	if err == nil {
 		f.Set(tmp.Elem())
 		if !d.tenant && d.given != nil {
 			d.given[key] = true
 		}
+		return
+	}
+	if msg, ok := asValueError(err); ok { // a typed key's own message, with what it got
+		d.errorf(n, "%s: %s", key, msg)
 		return
 	}
 	got := ""
@@ -153,6 +158,10 @@ func expectedValue(t reflect.Type) string {
 	switch {
 	case t == reflect.TypeFor[time.Duration]():
 		return `must be a duration like "60s" or "1h30m"`
+	case t == reflect.TypeFor[StreamStart]():
+		return streamStartExpected
+	case t == reflect.TypeFor[[]RateLimit]():
+		return rateLimitExpected
 	case t.Kind() == reflect.Int:
 		return "must be an integer"
 	case t.Kind() == reflect.Float64:
@@ -164,6 +173,12 @@ func expectedValue(t reflect.Type) string {
 	default:
 		return "must be a single value, not a list or mapping"
 	}
+}
+
+// isSection reports whether a field of type t is a section of keys (a struct), not a key whose
+// value is a struct read from one scalar (StreamStart, which reads its own YAML).
+func isSection(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]())
 }
 
 // fieldByTag returns the field of struct v whose yaml tag is name.
