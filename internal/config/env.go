@@ -181,6 +181,7 @@ func setFromEnv(f reflect.Value, s string) error {
 			}
 		}
 	}
+	n = zeroDuration(n, f.Type())
 	tmp := reflect.New(f.Type())
 	if err := n.Decode(tmp.Interface()); err != nil || n.ShortTag() == "!!null" {
 		if msg, ok := asValueError(err); ok {

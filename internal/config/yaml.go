@@ -132,6 +132,7 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	if n.Tag == "!!null" {
 		return
 	}
+	n = zeroDuration(n, f.Type())
 	tmp := reflect.New(f.Type())
 	err := n.Decode(tmp.Interface())
 	if err == nil {
@@ -150,6 +151,17 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 		got = fmt.Sprintf(", got %q", n.Value)
 	}
 	d.errorf(n, "%s: %s%s", key, expectedValue(f.Type()), got)
+}
+
+// zeroDuration returns n, or for a duration written 0 the node "0s": YAML reads a bare 0 as
+// an integer, which it refuses as a duration, yet 0 is how streams.settle_after says "none".
+func zeroDuration(n *yaml.Node, t reflect.Type) *yaml.Node {
+	if t != durationType || n.Kind != yaml.ScalarNode || n.Value != "0" {
+		return n
+	}
+	z := *n
+	z.Value, z.Tag, z.Style = "0s", "!!str", 0
+	return &z
 }
 
 // expectedValue says what a value of a key of type t must be, for the errors of the file and
