@@ -4,7 +4,8 @@
 // from the yaml tags; an unknown one is an error too), the tenants list (each tenant inherits
 // the top level key by key), the secret files, validation, and masking for output.
 // One file per step: config.go (the types and defaults), load.go, yaml.go, env.go, tenants.go,
-// secrets.go, validate.go, schedule.go, mask.go (YAML), maskjson.go (JSON).
+// secrets.go, validate.go, schedule.go, streams.go (the streams section's types and checks),
+// mask.go (YAML), maskjson.go (JSON).
 package config
 
 import (
@@ -35,6 +36,7 @@ type Config struct {
 	Engage      Engage      `yaml:"engage"`
 	Sync        Sync        `yaml:"sync"`
 	Schedule    Schedule    `yaml:"schedule"`
+	Streams     Streams     `yaml:"streams"`
 	HTTP        struct {
 		Listen         string        `yaml:"listen"`
 		ReadyStaleness time.Duration `yaml:"ready_staleness"`
@@ -121,6 +123,7 @@ type Tenant struct {
 	Engage      Engage      `yaml:"engage"`
 	Sync        Sync        `yaml:"sync"`
 	Schedule    Schedule    `yaml:"schedule"`
+	Streams     Streams     `yaml:"streams"`
 }
 
 // Tenants returns the effective tenants in config order: the tenants list, or without one the
@@ -180,6 +183,7 @@ func Default() Config {
 	c.Schedule.Timeout = daemon.TimeoutDefault
 	c.Schedule.Retries = daemon.RetriesDefault
 	c.Schedule.MaxConcurrentRuns = daemon.MaxConcurrentRunsDefault
+	c.Streams = defaultStreams()
 	c.HTTP.ReadyStaleness = daemon.ReadyStalenessDefault
 	c.Log.Level = "info"
 	c.Log.Format = "auto"

@@ -61,7 +61,7 @@ func collectEnvVars(t reflect.Type, index []int, prefix string) []EnvVar {
 			key = prefix + "." + tag
 		}
 		idx := append(slices.Clone(index), i)
-		if f.Type.Kind() == reflect.Struct {
+		if isSection(f.Type) {
 			vars = append(vars, collectEnvVars(f.Type, idx, key)...)
 			continue
 		}
@@ -160,7 +160,8 @@ func overlayEnv(c *Config, env map[string]string, multi bool) []error {
 }
 
 // setFromEnv sets the field f to the variable's value s, read as YAML reads the key's value: a
-// duration, an integer, a number, a bool, a string as it is, a list as comma-separated items.
+// duration, an integer, a number, a bool, a string as it is, a list as comma-separated items
+// ("[]" the empty list).
 // Its error says what was expected and repeats s, which is never a secret's (those are
 // strings).
 func setFromEnv(f reflect.Value, s string) error {
@@ -171,14 +172,21 @@ func setFromEnv(f reflect.Value, s string) error {
 		return nil
 	case reflect.Slice:
 		n = &yaml.Node{Kind: yaml.SequenceNode}
+		if s == "[]" { // the empty list: an empty variable counts as unset
+			break
+		}
 		for item := range strings.SplitSeq(s, ",") {
 			if item = strings.TrimSpace(item); item != "" {
 				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: item})
 			}
 		}
 	}
+	n = zeroDuration(n, f.Type())
 	tmp := reflect.New(f.Type())
 	if err := n.Decode(tmp.Interface()); err != nil || n.ShortTag() == "!!null" {
+		if msg, ok := asValueError(err); ok {
+			return errors.New(msg)
+		}
 		if f.Kind() == reflect.Slice {
 			return fmt.Errorf("must be a comma-separated list, got %q", s)
 		}

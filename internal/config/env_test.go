@@ -107,6 +107,19 @@ func TestEnvSetsEveryKey(t *testing.T) {
 		"http.listen":                    "127.0.0.1:9090",
 		"log.level":                      "debug",
 		"log.format":                     "json",
+		"streams.time_zone":              "America/New_York",
+		"streams.schedule":               "*/5 * * * *",
+	}
+	// The keys whose kind's sample below they would refuse: each's variable and file values.
+	special := map[string][2]string{
+		"streams.enabled":          {"[]", "[]"},
+		"streams.start":            {"30d", "30d"},
+		"streams.window":           {"1h", "1h"},
+		"streams.audit_window":     {"15m", "15m"},
+		"streams.first_delay":      {"10m", "10m"},
+		"streams.settle_after":     {"0s", "0s"},
+		"streams.reporting_limits": {" 5/1m , 20/1h ,", `["5/1m", "20/1h"]`},
+		"streams.redact":           {"ani, source_ip", "[ani, source_ip]"},
 	}
 	def := reflect.ValueOf(config.Default())
 	for _, ev := range config.EnvVars() {
@@ -114,25 +127,27 @@ func TestEnvSetsEveryKey(t *testing.T) {
 			t.Parallel()
 			section, name, _ := strings.Cut(ev.Key, ".")
 			var envValue, yamlValue string
-			switch kind := fieldKind(def, ev.Key); kind {
-			case reflect.String:
+			switch kind := fieldKind(def, ev.Key); {
+			case special[ev.Key] != [2]string{}:
+				envValue, yamlValue = special[ev.Key][0], special[ev.Key][1]
+			case kind == reflect.String:
 				s, ok := strs[ev.Key]
 				if !ok {
 					t.Fatalf("no test value for the string key %s", ev.Key)
 				}
 				envValue, yamlValue = s, strconv.Quote(s)
-			case reflect.Int64: // durations
+			case kind == reflect.Int64: // durations
 				envValue, yamlValue = "17m", "17m"
-			case reflect.Int:
+			case kind == reflect.Int:
 				envValue, yamlValue = "7", "7"
-			case reflect.Float64:
+			case kind == reflect.Float64:
 				envValue, yamlValue = "0.25", "0.25"
-			case reflect.Bool:
+			case kind == reflect.Bool:
 				envValue, yamlValue = "true", "true"
-			case reflect.Slice:
+			case kind == reflect.Slice:
 				envValue, yamlValue = " agents, users ,", "[agents, users]"
 			default:
-				t.Fatalf("no test value for %s of kind %s", ev.Key, kind)
+				t.Fatalf("no test value for %s of kind %s", ev.Key, fieldKind(def, ev.Key))
 			}
 			got, err := config.Load("", []string{"PATH=/bin", ev.Name + "=" + envValue})
 			if err != nil {

@@ -60,13 +60,20 @@ func withSecretsSet(v any, rc RingCentral) any {
 	return m
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType    = reflect.TypeFor[time.Duration]()
+	streamStartType = reflect.TypeFor[StreamStart]()
+)
 
 // jsonOf renders v for encoding/json: a struct as an object of its YAML keys (fields tagged
-// "-" left out), a duration as seconds, a slice as an array (never null), anything else as is.
+// "-" left out), a duration as seconds, streams.start as its text, a slice as an array (never
+// null), anything else as is: a rate limit is an object {count, per}, per in seconds.
 func jsonOf(v reflect.Value) any {
 	if v.Type() == durationType {
 		return time.Duration(v.Int()).Seconds()
+	}
+	if v.Type() == streamStartType { // one value, a duration or a date: as the file writes it
+		return v.Interface().(StreamStart).String()
 	}
 	switch v.Kind() {
 	case reflect.Struct:

@@ -17,7 +17,7 @@ const TenantDefault = "default"
 // tenants list, and what demo syncs.
 func (c *Config) TopLevelTenant() Tenant {
 	return Tenant{Name: TenantDefault, Schema: c.Database.Schema,
-		RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule}
+		RingCentral: c.RingCentral, Engage: c.Engage, Sync: c.Sync, Schedule: c.Schedule, Streams: c.Streams.clone()}
 }
 
 // TenantEnv is the name of a tenant's secret variable: EVSYNC_TENANT_<NAME>_<what>, what being

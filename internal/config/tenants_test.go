@@ -100,6 +100,7 @@ tenants:
 			Engage:   withEngage(top, func(e *config.Engage) { e.Concurrency = 8 }),
 			Sync:     c.Sync,
 			Schedule: c.Schedule,
+			Streams:  c.Streams,
 		},
 		{
 			Name: "globex", Schema: "globex_data",
@@ -116,6 +117,7 @@ tenants:
 				s.Cron = "30 3 * * *"
 				return s
 			}(),
+			Streams: c.Streams,
 		},
 	}
 	if diff := cmp.Diff(want, c.Tenants()); diff != "" {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
@@ -142,6 +143,7 @@ func validateTenantKeys(t Tenant, bad problemFunc) {
 		bad("sync.timeout", "must be a positive duration like \"1h\", got %q", sc.Timeout)
 	}
 	validateSchedule(t.Schedule, bad)
+	validateStreams(t, time.Now(), bad)
 }
 
 // problemFunc reports one problem of the config key; Validate collects them.

@@ -88,7 +88,7 @@ func (d *configDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string)
 			d.errs = append(d.errs, err)
 			continue
 		}
-		if f.Kind() == reflect.Struct {
+		if isSection(f.Type()) {
 			d.decodeStruct(val, f, key)
 			continue
 		}
@@ -132,12 +132,18 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	if n.Tag == "!!null" {
 		return
 	}
+	n = zeroDuration(n, f.Type())
 	tmp := reflect.New(f.Type())
-	if err := n.Decode(tmp.Interface()); err == nil {
+	err := n.Decode(tmp.Interface())
+	if err == nil {
 		f.Set(tmp.Elem())
 		if !d.tenant && d.given != nil {
 			d.given[key] = true
 		}
+		return
+	}
+	if msg, ok := asValueError(err); ok { // a typed key's own message, with what it got
+		d.errorf(n, "%s: %s", key, msg)
 		return
 	}
 	got := ""
@@ -147,12 +153,27 @@ func (d *configDecoder) decodeLeaf(n *yaml.Node, f reflect.Value, key string) {
 	d.errorf(n, "%s: %s%s", key, expectedValue(f.Type()), got)
 }
 
+// zeroDuration returns n, or for a duration written 0 the node "0s": YAML reads a bare 0 as
+// an integer, which it refuses as a duration, yet 0 is how streams.settle_after says "none".
+func zeroDuration(n *yaml.Node, t reflect.Type) *yaml.Node {
+	if t != durationType || n.Kind != yaml.ScalarNode || n.Value != "0" {
+		return n
+	}
+	z := *n
+	z.Value, z.Tag, z.Style = "0s", "!!str", 0
+	return &z
+}
+
 // expectedValue says what a value of a key of type t must be, for the errors of the file and
 // of the environment.
 func expectedValue(t reflect.Type) string {
 	switch {
 	case t == reflect.TypeFor[time.Duration]():
 		return `must be a duration like "60s" or "1h30m"`
+	case t == reflect.TypeFor[StreamStart]():
+		return streamStartExpected
+	case t == reflect.TypeFor[[]RateLimit]():
+		return rateLimitExpected
 	case t.Kind() == reflect.Int:
 		return "must be an integer"
 	case t.Kind() == reflect.Float64:
@@ -164,6 +185,12 @@ func expectedValue(t reflect.Type) string {
 	default:
 		return "must be a single value, not a list or mapping"
 	}
+}
+
+// isSection reports whether a field of type t is a section of keys (a struct), not a key whose
+// value is a struct read from one scalar (StreamStart, which reads its own YAML).
+func isSection(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]())
 }
 
 // fieldByTag returns the field of struct v whose yaml tag is name.
