@@ -21,7 +21,7 @@ import (
 	"github.com/evsync/evsync/internal/entity"
 )
 
-// The streams' engine (DESIGN.md "Streams"): a stream run reads the due windows of the
+// The streams' engine (docs/streams.md): a stream run reads the due windows of the
 // enabled streams for each sub-account, each window published whole with its ledger row. It
 // knows streams only by their descriptions (internal/entity) and their readers
 // (streamReaders): the ledger, the due rules, the locks, the deadline and the progress are the
@@ -326,7 +326,7 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 		return err
 	}
 	var (
-		mu     gosync.Mutex
+		mu      gosync.Mutex
 		g, gctx = errgroup.WithContext(ctx)
 	)
 	g.SetLimit(r.cfg.Concurrency)

@@ -6,7 +6,7 @@ import (
 	"github.com/evsync/evsync/db"
 )
 
-// The window arithmetic of the streams (DESIGN.md "Streams", Windows): fixed windows aligned
+// The window arithmetic of the streams (docs/streams.md, "Windows"): fixed windows aligned
 // in UTC from midnight, due for a first read once they have been closed for first_delay and
 // for a settle read once closed for settle_after. Pure functions of the clock, the ledger rows
 // and the configuration, so that every rule is tested on its own.

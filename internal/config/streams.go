@@ -13,6 +13,7 @@ import (
 
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/suggest"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // Streams is the streams section (docs/configuration.md): which streams a run reads, how their
@@ -44,23 +45,23 @@ type Streams struct {
 	Schedule string `yaml:"schedule"`
 }
 
-// The streams' defaults and bounds (docs/configuration.md). No library owns them yet: the
-// engine takes its values from the CLI, which reads them here.
+// The streams' defaults and bounds (docs/configuration.md): the engine's own (sync), and those
+// of the keys only the application reads.
 const (
 	// StreamsStartDefault is how far back a stream with no ledger begins.
 	StreamsStartDefault = 72 * time.Hour
 	// StreamsWindowDefault is the reporting streams' window, also its maximum: the
 	// reporting API's timeInterval is at most 10800 seconds.
-	StreamsWindowDefault = 3 * time.Hour
+	StreamsWindowDefault = syncrun.WindowDefault
 	// StreamsAuditWindowDefault is audit_log's window.
-	StreamsAuditWindowDefault = time.Hour
+	StreamsAuditWindowDefault = syncrun.AuditWindowDefault
 	// StreamsFirstDelayDefault is how long after its end a window is first read.
-	StreamsFirstDelayDefault = 20 * time.Minute
+	StreamsFirstDelayDefault = syncrun.FirstDelayDefault
 	// StreamsFirstDelayMin is the least first delay: the API refuses windows that end less
 	// than 5 minutes ago.
-	StreamsFirstDelayMin = 5 * time.Minute
+	StreamsFirstDelayMin = syncrun.FirstDelayMin
 	// StreamsSettleAfterDefault is how long after its end a window is read again, settled.
-	StreamsSettleAfterDefault = 24 * time.Hour
+	StreamsSettleAfterDefault = syncrun.SettleAfterDefault
 	// StreamsTimeZoneDefault is the zone the reporting requests are written in.
 	StreamsTimeZoneDefault = "UTC"
 	// StreamsScheduleDefault is when the daemon looks for each tenant's due windows.
