@@ -51,7 +51,7 @@ func TestGlobalFlagsAfterEachCommand(t *testing.T) {
 	t.Parallel()
 	missing := fixture.WriteFile(t, "here.yaml", "") + ".missing"
 	for _, args := range [][]string{
-		{"sync"}, {"run"}, {"migrate"}, {"migrate", "status"}, {"status"}, {"demo"}, {"config"}, {"check"}, {"healthcheck"},
+		{"sync"}, {"backfill", "--since", "1d"}, {"run"}, {"migrate"}, {"migrate", "status"}, {"status"}, {"demo"}, {"config"}, {"check"}, {"healthcheck"},
 	} {
 		for _, where := range []string{"before", "after", "after, with ="} {
 			var full []string

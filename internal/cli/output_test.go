@@ -293,6 +293,7 @@ func TestOutputJSONDocumented(t *testing.T) {
 	}{
 		{"## syncer status", reflect.TypeFor[statusDoc]()},
 		{"## syncer sync", reflect.TypeFor[syncDoc]()},
+		{"## syncer backfill", reflect.TypeFor[syncDoc]()},
 		{"## syncer migrate status", reflect.TypeFor[migrateStatusDoc]()},
 	}
 	for _, tt := range tests {
