@@ -30,8 +30,8 @@ import (
 // auth for User).
 var auditClasses = map[string]string{
 	"Gate":       "com.connectfirst.api.model.intelliqueue_globalcatalog.acd.Gate",
-	"Agent":      "com.connectfirst.api.model.intelliqueue_globalcatalog.agent.Agent",      // [I]
-	"AgentGroup": "com.connectfirst.api.model.intelliqueue_globalcatalog.agent.AgentGroup", // [I]
+	"Agent":      "com.connectfirst.api.model.intelliqueue_globalcatalog.agent.Agent",        // [I]
+	"AgentGroup": "com.connectfirst.api.model.intelliqueue_globalcatalog.agent.AgentGroup",   // [I]
 	"Campaign":   "com.connectfirst.api.model.intelliqueue_globalcatalog.outbound.Campaign",  // [I]
 	"DialGroup":  "com.connectfirst.api.model.intelliqueue_globalcatalog.outbound.DialGroup", // [I]
 	"User":       "com.connectfirst.api.model.intelliqueue_globalcatalog.auth.User",          // [I]
@@ -72,6 +72,9 @@ func (e AuditEntry) VisibleBy(now time.Time) bool { return !now.Before(e.Visible
 // the options generate no audit log. The cost is proportional to the window's hours.
 func (s *Server) AuditLog(subAccountID string, start, end time.Time) []AuditEntry {
 	items := s.audit.window(subAccountID, start, end)
+	if len(items) == 0 {
+		return nil
+	}
 	out := make([]AuditEntry, 0, len(items))
 	for i := range items {
 		it := &items[i]
@@ -124,7 +127,7 @@ type auditItem struct {
 	class    string
 	entityID int
 	desc     string
-	user     int // admin user id; 0: none (a tenant without users)
+	user     int   // admin user id; 0: none (a tenant without users)
 	changes  []doc // auditLogResultList items (UPDATE)
 	entity   doc   // affectedEntityJson (CREATE, DELETE)
 }
@@ -333,9 +336,9 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 			case 0:
 				set("isActive", "true", "false") // the agent disabled
 			case 1:
-				set("firstName", pick(r, firstNames), first)
+				set("firstName", pickOther(r, firstNames, first), first)
 			case 2:
-				set("lastName", pick(r, lastNames), last)
+				set("lastName", pickOther(r, lastNames, last), last)
 			case 3:
 				set("agentRank", strconv.Itoa(r.IntN(5)), strconv.Itoa(5+r.IntN(5)))
 			default:
@@ -365,7 +368,7 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 		if !upd {
 			it.entity = doc{{"agentGroupId", g}, {"groupName", name}, {"isDefault", false}}
 		} else {
-			set("groupName", pick(r, teamNames), name)
+			set("groupName", pickOther(r, teamNames, name), name)
 		}
 	case "Campaign":
 		c := ref(as.campaigns)
@@ -405,13 +408,22 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 		case r.IntN(2) == 0:
 			set("enabled", "true", "false")
 		default:
-			set("firstName", pick(r, firstNames), first)
+			set("firstName", pickOther(r, firstNames, first), first)
 		}
 	}
 	if !upd {
 		it.changes = nil
 	}
 	return it
+}
+
+// pickOther picks an element of s other than cur (s has two distinct elements or more).
+func pickOther(r *rand.Rand, s []string, cur string) string {
+	i := r.IntN(len(s))
+	if s[i] == cur {
+		i = (i + 1) % len(s)
+	}
+	return s[i]
 }
 
 // change is an auditLogResultList item; values as strings, as both samples send them.
