@@ -81,7 +81,7 @@ func (s *Server) AuditLog(subAccountID string, start, end time.Time) []AuditEntr
 		out = append(out, AuditEntry{
 			ID: it.id, AccountID: subAccountID, Action: it.action, Class: it.class, EntityID: strconv.Itoa(it.entityID),
 			UserID: it.userID(), CreateTime: time.UnixMilli(it.createMs).UTC(), VisibleAt: s.audit.visibleAt(it),
-			Late: it.late, PasswordChange: it.password, JSON: s.audit.render(subAccountID, it, nil),
+			Late: it.late, PasswordChange: it.password, JSON: s.audit.render(subAccountID, it, make([]byte, 0, 1024)),
 		})
 	}
 	return out
@@ -243,8 +243,12 @@ func (h *auditHistory) window(sub string, start, end time.Time) []auditItem {
 		return nil
 	}
 	lo, hi := start.UnixMilli(), end.UnixMilli()
-	var out []auditItem
-	for hour := max(floorHour(lo), h.fromHour); hour <= floorHour(hi-1); hour++ {
+	first, last := max(floorHour(lo), h.fromHour), floorHour(hi-1)
+	if last < first {
+		return nil
+	}
+	out := make([]auditItem, 0, min(1<<16, (last-first+1)*int64(h.perHour+1)))
+	for hour := first; hour <= last; hour++ {
 		for _, it := range h.hour(as, hour) {
 			if it.createMs >= lo && it.createMs < hi {
 				out = append(out, it)

@@ -596,3 +596,32 @@ func TestAuditEntriesMatchTheSpec(t *testing.T) {
 		check("AuditLog", it)
 	}
 }
+
+// A large history is cheap and has the options' volume: 20 sub-accounts x 90 days, about
+// AuditPerHour entries per sub-account and hour, one password change each.
+func TestAuditLogVolume(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	now := clock.Now()
+	s := engagefake.New(engagefake.Options{Seed: 39, Now: clock.Now, AuditDays: 90, AuditPerHour: 3,
+		Tenant: engagefake.TenantSpec{MainAccounts: 2, SubAccountsPerMain: 10, AgentsPerGroup: 2, Users: 3}})
+	subs := s.SubAccountIDs()
+	began := time.Now()
+	total := 0
+	for _, sub := range subs {
+		pw := 0
+		for _, e := range s.AuditLog(sub, now.Add(-90*24*time.Hour-time.Hour), now) {
+			total++
+			if e.PasswordChange {
+				pw++
+			}
+		}
+		if pw != 1 {
+			t.Errorf("%s: %d password changes, want 1", sub, pw)
+		}
+	}
+	t.Logf("%d entries of %d sub-accounts x 90 days generated and rendered in %v", total, len(subs), time.Since(began))
+	if want := len(subs) * 90 * 24 * 3; total < want*9/10 || total > want*11/10 {
+		t.Errorf("%d entries, want about %d", total, want)
+	}
+}

@@ -152,7 +152,8 @@ func (s *Server) auditEntries(accountID string, start, end time.Time, q auditSea
 	if q.AscOrDesc != nil && *q.AscOrDesc == "DESCENDING" {
 		slices.Reverse(items)
 	}
-	b := []byte{'['}
+	b := make([]byte, 1, 1+1024*len(items))
+	b[0] = '['
 	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
