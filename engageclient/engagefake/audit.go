@@ -57,8 +57,8 @@ type AuditEntry struct {
 	// Options.AuditPropagation, or plus Options.AuditLateDelay when Late.
 	VisibleAt time.Time
 	Late      bool // the entry propagates late (Options.AuditLateFraction of them)
-	// PasswordChange marks the one UPDATE of an agent's "password" of each sub-account: its
-	// originalValue and newValue are secrets (both are in SecretValues).
+	// PasswordChange marks the one UPDATE of an agent's "password" of each sub-account (never
+	// late): its originalValue and newValue are secrets (both are in SecretValues).
 	PasswordChange bool
 	JSON           json.RawMessage // the entry exactly as the search serves it
 }
@@ -132,6 +132,7 @@ type auditItem struct {
 	entity   doc   // affectedEntityJson (CREATE, DELETE)
 }
 
+// userID is authUser.userId ("" without a user).
 func (it *auditItem) userID() string {
 	if it.user == 0 {
 		return ""

@@ -196,7 +196,8 @@
 //
 // Exactly one entry per sub-account with agents, in the history's first AuditDays days, is an
 // agent password change: an UPDATE of an Agent whose attributeName is "password" and whose
-// originalValue and newValue are secrets ("sEcReT-<16 hex>", in SecretValues).
+// originalValue and newValue are secrets ("sEcReT-<16 hex>", in SecretValues); it is never
+// late. No other entry mentions a password, and affectedEntityJson holds no secret.
 //
 // Propagation: the search returns an entry only once Options.Now >= createTime + delay. The
 // delay is Options.AuditPropagation (default 5 minutes, the documented propagation delay)
