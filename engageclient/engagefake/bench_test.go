@@ -102,3 +102,18 @@ func BenchmarkNew100k(b *testing.B) {
 	b.ReportMetric(float64(gen)/float64(group), "gen_vs_group200")
 	runtime.KeepAlive(s)
 }
+
+// BenchmarkAuditHistory generates (and renders) 90 days of audit log of 20 sub-accounts, 2
+// entries per hour each: ns/op is the whole history.
+func BenchmarkAuditHistory(b *testing.B) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := engagefake.New(engagefake.Options{Now: func() time.Time { return now }, AuditDays: 90,
+		Tenant: engagefake.TenantSpec{MainAccounts: 2, SubAccountsPerMain: 10}})
+	subs := s.SubAccountIDs()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, sub := range subs {
+			_ = s.AuditLog(sub, now.Add(-91*24*time.Hour), now)
+		}
+	}
+}

@@ -91,10 +91,13 @@
 //	    startDateTime and endDateTime (ISO-8601 with an explicit offset,
 //	    "2025-11-20T00:00:00.000-08:00" or "-0800"; a "Z" suffix is refused, as the API does) or
 //	    startDateTimeAsUnix/endDateTimeAsUnix (milliseconds), optional auditActions (CREATE,
-//	    UPDATE, DELETE) and ascOrDesc (ASCENDING, DESCENDING). A missing or malformed field:
-//	    400 JSON Errors naming it; an unknown account: 404. 200: a bare array of the entries
-//	    created in [start, end), empty so far (the generated tenant has no admin history).
-//	    Options.NoAuditLogAccess: 403 (the user lacks "Audit log access").
+//	    UPDATE, DELETE) and ascOrDesc (ASCENDING, DESCENDING); optional searchEntities (class
+//	    names: Agent, Gate, ...), auditedEntityId and createUserId narrow the answer. A missing
+//	    or malformed field: 400 JSON Errors naming it; an unknown account: 404. 200: a bare
+//	    array of the generated audit log entries (see "Audit log") created in [start, end) that
+//	    have propagated by Options.Now, ordered by createTime as ascOrDesc says (ascending
+//	    without it). Options.NoAuditLogAccess: 403 (the user lacks "Audit log access"). The
+//	    admin rate limiter applies, as to the listings.
 //	POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats
 //	    JSON body (AggregatedIntegrationParams): startDate and endDate ("YYYY-MM-DD HH:mm:ss" in
 //	    timeZone), timeInterval (a positive integer), timeZone (an IANA name), optional
@@ -163,6 +166,50 @@
 // Only the skeleton (ids and links) is stored; objects are generated on demand and the
 // marshaled list responses are cached (bounded) until the next mutation, so a 100,000-agent
 // tenant costs a few megabytes.
+//
+// # Audit log
+//
+// The audit search serves a generated history, deterministic per Options.Seed (the reporting
+// facts §1.4 and audit-logs.md's samples give the form). Each (sub-account, hour) has its own
+// random stream, so a window costs only its hours: 20 sub-accounts x 90 days generate in a
+// fraction of a second. The history starts Options.AuditDays (default 3) days before the hour
+// of Options.Now at New and goes on as the clock advances; each hour holds on average
+// Options.AuditPerHour (default 2) entries per sub-account (uniform 0..2xAuditPerHour).
+// Negative AuditDays or AuditPerHour: no audit log.
+//
+// An entry is an UPDATE (7 in 10: one attribute, e.g. a gate's gatePriority "3" -> "4", an
+// agent's isActive "true" -> "false", a name, values as strings), a CREATE (auditLogResultList
+// null, affectedEntityJson the object as a JSON string) or a DELETE (auditLogResultList [],
+// affectedEntityJson set) of the sub-account's agents, agent groups, queues (Gate), campaigns,
+// dial groups, or an admin user (User). CREATEs and UPDATEs name the objects the tenant had at
+// New (ids and generated names as the listings give them; later mutations do not rewrite the
+// history); a DELETE names an object already gone, an id from 9000000 up that no listing has.
+// authUser is one of the tenant's admin users (userId a string, userName, firstName,
+// lastName, sourceId an address in 203.0.113.0/24, fullJson and the simulatedBy* fields
+// null). Fields and their order follow the samples: id (a UUID), authUser, createTime (epoch
+// ms), auditLogResultList, auditedClass (a Java class name,
+// "com.connectfirst.api.model.intelliqueue_globalcatalog.acd.Gate" as documented; the other
+// classes' packages are [I] guesses in the same form), auditedEntityId (a string, as the
+// sample sends it; the spec says object), auditedEntityDescription, actionType,
+// affectedEntityJson, accountId, createTimeAsDateTime ("2026-01-13T00:00:00.000+0000"),
+// _class ("com.connectfirst.api.model.documents.AuditLog").
+//
+// Exactly one entry per sub-account with agents, in the history's first AuditDays days, is an
+// agent password change: an UPDATE of an Agent whose attributeName is "password" and whose
+// originalValue and newValue are secrets ("sEcReT-<16 hex>", in SecretValues); it is never
+// late. No other entry mentions a password, and affectedEntityJson holds no secret.
+//
+// Propagation: the search returns an entry only once Options.Now >= createTime + delay. The
+// delay is Options.AuditPropagation (default 5 minutes, the documented propagation delay)
+// for most entries; a deterministic Options.AuditLateFraction (default 0.05) of them are late,
+// with Options.AuditLateDelay (default 3 hours): a read at a window's end + 20 minutes misses
+// them, a settle read a day later finds them. [I] The documents speak of 5 minutes only; the
+// late entries model what a sync's settle read is for. The window is [start, end) ([I] the
+// bounds' inclusiveness is undocumented).
+//
+// Server.AuditLog(subAccountID, start, end) lists the generated entries of a window whatever
+// their propagation, each with its VisibleAt, Late and PasswordChange and the JSON the search
+// serves, so a test can check that every entry of a covered window lands exactly once.
 //
 // # Users and parentPath
 //

@@ -32,6 +32,13 @@ const (
 	DialGroupsPerSubAccountDefault  = 2
 	CampaignsPerDialGroupDefault    = 2
 	AgentsPerDialGroupDefault       = 3
+
+	// The generated admin audit log (see the package doc, "Audit log").
+	AuditDaysDefault         = 3               // days of history before the server's start
+	AuditPerHourDefault      = 2               // entries per sub-account and hour, on average
+	AuditPropagationDefault  = 5 * time.Minute // an entry's delay before the search returns it
+	AuditLateFractionDefault = 0.05            // the share of entries that are late
+	AuditLateDelayDefault    = 3 * time.Hour   // a late entry's delay
 )
 
 // TenantSpec sizes the generated tenant. A zero field means its default; a negative field means
@@ -99,6 +106,16 @@ type Options struct {
 	NoManageUsers    bool     // the user has neither MANAGE_USERS nor SUPER_USER: the users listing answers 403
 	NoAuditLogAccess bool     // the user lacks "Audit log access": the audit log search answers 403
 	NoWEMAccess      []string // sub-accounts without "WEM Access": their reporting endpoints answer 403
+
+	// The generated admin audit log (the package doc, "Audit log"). Zero values mean the
+	// defaults; a negative AuditDays or AuditPerHour means no audit log at all (every search
+	// answers []), a negative AuditPropagation or AuditLateDelay no delay, a negative
+	// AuditLateFraction no late entries.
+	AuditDays         int           // days of history before Now at New, default 3
+	AuditPerHour      int           // entries per sub-account and hour on average, default 2
+	AuditPropagation  time.Duration // delay after createTime before the search returns an entry, default 5m
+	AuditLateFraction float64       // share of entries that are late, default 0.05
+	AuditLateDelay    time.Duration // a late entry's delay, default 3h
 }
 
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).
@@ -117,5 +134,12 @@ func (o Options) WithDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	// Negative audit values stay negative (so that WithDefaults is idempotent); the audit log
+	// reads them as none.
+	o.AuditDays = cmp.Or(o.AuditDays, AuditDaysDefault)
+	o.AuditPerHour = cmp.Or(o.AuditPerHour, AuditPerHourDefault)
+	o.AuditPropagation = cmp.Or(o.AuditPropagation, AuditPropagationDefault)
+	o.AuditLateFraction = cmp.Or(o.AuditLateFraction, AuditLateFractionDefault)
+	o.AuditLateDelay = cmp.Or(o.AuditLateDelay, AuditLateDelayDefault)
 	return o
 }

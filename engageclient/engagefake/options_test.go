@@ -25,6 +25,11 @@ func TestOptionsWithDefaults(t *testing.T) {
 		RateLimit:         120,
 		RateBurst:         4,
 		ExchangePerMinute: 5,
+		AuditDays:         3,
+		AuditPerHour:      2,
+		AuditPropagation:  5 * time.Minute,
+		AuditLateFraction: 0.05,
+		AuditLateDelay:    3 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(engagefake.Options{}, "Now")); diff != "" {
 		t.Errorf("WithDefaults (-want +got):\n%s", diff)
@@ -38,9 +43,12 @@ func TestOptionsWithDefaults(t *testing.T) {
 	if b := (engagefake.Options{}).WithDefaults().RateBurst; b != 0 {
 		t.Errorf("RateBurst without a limit = %d, want 0", b)
 	}
-	kept := engagefake.Options{TokenTTL: time.Second, ExchangePerMinute: -1, ClientID: "x"}.WithDefaults()
-	if kept.TokenTTL != time.Second || kept.ExchangePerMinute != -1 || kept.ClientID != "x" {
+	kept := engagefake.Options{TokenTTL: time.Second, ExchangePerMinute: -1, ClientID: "x", AuditDays: -1, AuditLateFraction: -1}.WithDefaults()
+	if kept.TokenTTL != time.Second || kept.ExchangePerMinute != -1 || kept.ClientID != "x" || kept.AuditDays != -1 || kept.AuditLateFraction != -1 {
 		t.Errorf("explicit values not kept: %+v", kept)
+	}
+	if again := kept.WithDefaults(); !cmp.Equal(again, kept, cmpopts.IgnoreFields(engagefake.Options{}, "Now")) {
+		t.Errorf("WithDefaults is not idempotent: %+v, then %+v", kept, again)
 	}
 }
 

@@ -37,10 +37,12 @@ func rcAccountID(t testing.TB, base, token string) (sub, rc string) {
 }
 
 // The audit log search validates its body as the facts describe (accountId required, dates
-// with an explicit offset, "Z" refused) and answers the window's entries: none yet.
+// with an explicit offset, "Z" refused) and answers the window's entries: none in these
+// windows, which are after the clock or before the history (audit_test.go has the rest).
 func TestAuditSearch(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, engagefake.Options{Seed: 3})
+	clock := newClock() // 2026-01-02 03:04:05 UTC: the history starts 2025-12-30 03:00
+	s, base := start(t, engagefake.Options{Seed: 3, Now: clock.Now})
 	tok, _ := login(t, base)
 	sub := s.SubAccountIDs()[0]
 	tests := []struct {

@@ -59,6 +59,8 @@ type Server struct {
 	tmu    sync.RWMutex // guards tenant
 	tenant *Tenant
 
+	audit *auditHistory // the generated audit log (immutable)
+
 	cmu        sync.Mutex // guards cache
 	cache      map[string][]byte
 	cacheBytes int
@@ -110,6 +112,7 @@ func New(opts Options) *Server {
 		rcRefresh:  make(map[string]*rcToken),
 		engRefresh: make(map[string]*engRefresh),
 	}
+	s.audit = newAuditHistory(s.tenant, opts)
 	s.stats.Requests = make(map[string]int64)
 	s.bucketTokens = float64(opts.RateBurst)
 	s.bucketLast = opts.Now()
@@ -309,7 +312,8 @@ func (s *Server) UserIDs() []int {
 
 // SecretValues returns every secret-bearing field value in the tenant (password, sipPassword,
 // phoneLoginPin, crmPwd, ftpPwd, securityKey, phoneRecordingPin, and httpPassword and ftpPwd
-// nested in queues and campaigns), the client secret, the JWT
+// nested in queues and campaigns), both values of each audit log password change, the client
+// secret, the JWT
 // credential and every token issued so far.
 func (s *Server) SecretValues() []string {
 	out := []string{s.opts.ClientSecret, s.opts.JWT}
@@ -336,6 +340,7 @@ func (s *Server) SecretValues() []string {
 		}
 	}
 	s.tmu.RUnlock()
+	out = append(out, s.audit.secrets()...)
 	s.mu.Lock()
 	out = append(out, s.issued...)
 	s.mu.Unlock()

@@ -333,6 +333,8 @@ type fakeEngageFlags struct {
 	listen string
 	opts   engagefake.Options
 	faults []string // each kept whole: a fault spec has commas of its own
+	// The generated audit log; 0 means none (engagefake's -1), not engagefake's default.
+	auditDays, auditPerHour int
 }
 
 func newFakeEngageCmd(a *app) *cobra.Command {
@@ -355,12 +357,27 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 	fs.BoolVar(&f.opts.NoManageUsers, "no-manage-users", false, "the user lacks MANAGE_USERS and SUPER_USER: the users listing answers 403")
 	fs.BoolVar(&f.opts.NoAuditLogAccess, "no-audit-log-access", false, "the user lacks Audit log access: the audit log search answers 403")
 	fs.Var((*stringList)(&f.opts.NoWEMAccess), "no-wem-access", "a sub-account without WEM Access, whose reporting endpoints answer 403 (repeatable)")
+	fs.IntVar(&f.auditDays, "audit-days", engagefake.AuditDaysDefault, "generate `N` days of admin audit log before the start (it goes on while serving; 0 = no audit log)")
+	fs.IntVar(&f.auditPerHour, "audit-per-hour", engagefake.AuditPerHourDefault, "`N` audit log entries per sub-account and hour, on average (0 = no audit log)")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	return cmd
 }
 
 // cmdFakeEngage serves the fake API as f says until ctx is done.
 func cmdFakeEngage(ctx context.Context, a *app, f *fakeEngageFlags) error {
+	for _, v := range []struct {
+		name string
+		n    int
+		opt  *int
+	}{{"audit-days", f.auditDays, &f.opts.AuditDays}, {"audit-per-hour", f.auditPerHour, &f.opts.AuditPerHour}} {
+		if v.n < 0 {
+			return usageErr("--%s: must be zero or more, got %d", v.name, v.n)
+		}
+		*v.opt = v.n
+		if v.n == 0 {
+			*v.opt = -1 // none
+		}
+	}
 	if err := validateFakeEngage(f.opts); err != nil {
 		return err
 	}
@@ -417,6 +434,9 @@ func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	o := &output{w: w}
 	o.printf("fake Engage Voice + RingCentral API on %s\n", base)
 	o.printf("tenant: %s\n", tenantSummary(c))
+	if opts.AuditDays > 0 && opts.AuditPerHour > 0 {
+		o.printf("audit log: %d day(s) before the start and on while serving, about %d entries per sub-account and hour\n", opts.AuditDays, opts.AuditPerHour)
+	}
 	if opts.Churn > 0 {
 		o.printf("churn: every login after the first (each sync) changes %d agents of each kind, some users, a group, a queue and an API field first\n", opts.Churn)
 	}
