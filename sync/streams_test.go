@@ -153,8 +153,10 @@ func (e *streamEnv) visible(start, end, at time.Time) map[string][]string {
 	return out
 }
 
-func mustRun(t *testing.T, res *syncrun.StreamResult, err error) *syncrun.StreamResult {
+func (e *streamEnv) mustRun(ctx context.Context, cfg syncrun.StreamsConfig) *syncrun.StreamResult {
+	t := e.t
 	t.Helper()
+	res, err := e.run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("stream run: %v", err)
 	}
@@ -171,7 +173,7 @@ func TestAuditWindowsAlignedContiguousOnce(t *testing.T) {
 	t.Parallel()
 	e := newStreamEnv(t, engagefake.Options{})
 	cfg := e.streamCfg()
-	res := mustRun(t, e.run(t.Context(), cfg))
+	res := e.mustRun(t.Context(), cfg)
 	from, to := time.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC), time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC) // 10:30 - 20m = 10:10 → 10:00
 	subs := e.fake.SubAccountIDs()
 	if read, failed, left := res.Windows(); read != 12*len(subs) || failed != 0 || left != 0 {
@@ -206,13 +208,13 @@ func TestAuditWindowsAlignedContiguousOnce(t *testing.T) {
 		t.Errorf("stored entries differ from those visible in the fake:\n got %v\nwant %v", got, want)
 	}
 	before := e.searches.all.Load()
-	mustRun(t, e.run(t.Context(), cfg))
+	e.mustRun(t.Context(), cfg)
 	if n := e.searches.all.Load() - before; n != 0 {
 		t.Errorf("a second run at the same time sent %d searches, want 0", n)
 	}
 	// An hour later, one more window per sub-account is due.
 	e.clock.Add(time.Hour)
-	res = mustRun(t, e.run(t.Context(), cfg))
+	res = e.mustRun(t.Context(), cfg)
 	if read, _, _ := res.Windows(); read != len(subs) {
 		t.Errorf("an hour later: %d windows read, want %d", read, len(subs))
 	}
@@ -261,7 +263,7 @@ func TestAuditSettleReadAddsLateOnly(t *testing.T) {
 	t.Parallel()
 	e := newStreamEnv(t, engagefake.Options{AuditLateFraction: 0.3})
 	cfg := e.streamCfg()
-	mustRun(t, e.run(t.Context(), cfg))
+	e.mustRun(t.Context(), cfg)
 	first := e.xmins()
 	from, to := time.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC), time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	late := 0
@@ -276,7 +278,7 @@ func TestAuditSettleReadAddsLateOnly(t *testing.T) {
 		t.Fatal("the fake generated no late entry in the range: the test proves nothing")
 	}
 	e.clock.Add(25 * time.Hour)
-	res := mustRun(t, e.run(t.Context(), cfg))
+	res := e.mustRun(t.Context(), cfg)
 	var inserted, unchanged int64
 	for _, s := range res.Scopes {
 		inserted += s.Counts.Inserted
@@ -307,7 +309,7 @@ func TestAuditSettleReadAddsLateOnly(t *testing.T) {
 	before := e.xmins()
 	bf := e.streamCfg()
 	bf.Backfill = &syncrun.Backfill{Since: from, Until: to, Refetch: true}
-	mustRun(t, e.run(t.Context(), bf))
+	e.mustRun(t.Context(), bf)
 	if after := e.xmins(); !mapsEqual(before, after) {
 		t.Error("a settle read that found nothing new wrote row versions")
 	}
@@ -343,7 +345,7 @@ func TestAuditSecretChangeNowhere(t *testing.T) {
 	e := newStreamEnv(t, engagefake.Options{AuditDays: 1})
 	cfg := e.streamCfg()
 	cfg.Start = now0.Add(-30 * time.Hour)
-	mustRun(t, e.run(t.Context(), cfg))
+	e.mustRun(t.Context(), cfg)
 	var pw int
 	for _, sub := range e.fake.SubAccountIDs() {
 		for _, a := range e.fake.AuditLog(sub, now0.Add(-30*time.Hour), now0) {
@@ -377,7 +379,7 @@ func TestAuditNotEntitled(t *testing.T) {
 	t.Parallel()
 	e := newStreamEnv(t, engagefake.Options{NoAuditLogAccess: true})
 	cfg := e.streamCfg()
-	res := mustRun(t, e.run(t.Context(), cfg))
+	res := e.mustRun(t.Context(), cfg)
 	if len(res.Scopes) != len(e.fake.SubAccountIDs()) {
 		t.Fatalf("scopes = %+v, want one per sub-account", res.Scopes)
 	}
@@ -400,7 +402,7 @@ func TestAuditNotEntitled(t *testing.T) {
 	}
 	before := e.searches.all.Load()
 	e.clock.Add(2 * time.Hour)
-	mustRun(t, e.run(t.Context(), cfg))
+	e.mustRun(t.Context(), cfg)
 	if n := e.searches.all.Load() - before; n != 0 {
 		t.Errorf("within a day of the 403, %d searches were sent, want 0", n)
 	}
@@ -426,7 +428,7 @@ func TestAuditFailedWindowRetriedLater(t *testing.T) {
 		t.Fatalf("read/failed = %d/%d, want 11/1", read, failed)
 	}
 	e.clock.Add(10 * time.Minute)
-	res = mustRun(t, e.run(t.Context(), cfg))
+	res = e.mustRun(t.Context(), cfg)
 	if read, failed, _ := res.Windows(); read != 1 || failed != 0 {
 		t.Errorf("after the backoff: read/failed = %d/%d, want 1/0", read, failed)
 	}
@@ -476,7 +478,7 @@ func TestStreamsDeadlineLeavesWindowsDue(t *testing.T) {
 	cfg := e.streamCfg()
 	ctx, cancel := context.WithTimeout(t.Context(), 2500*time.Millisecond)
 	defer cancel()
-	res := mustRun(t, e.run(ctx, cfg))
+	res := e.mustRun(ctx, cfg)
 	read, failed, left := res.Windows()
 	if left == 0 || failed != 0 || read+left != 12 {
 		t.Fatalf("read/failed/left = %d/%d/%d: want some left due, none failed, 12 in all", read, failed, left)
@@ -488,7 +490,7 @@ func TestStreamsDeadlineLeavesWindowsDue(t *testing.T) {
 	if len(st) != 1 || st[0].WindowsPending != int64(left) || st[0].WindowsFailed != 0 {
 		t.Errorf("status %+v, want %d pending, 0 failed", st, left)
 	}
-	res = mustRun(t, e.run(t.Context(), cfg))
+	res = e.mustRun(t.Context(), cfg)
 	if n, _, _ := res.Windows(); n != left {
 		t.Errorf("the next run read %d windows, want the %d left", n, left)
 	}
@@ -501,19 +503,19 @@ func TestBackfillTwiceNoSecondRequest(t *testing.T) {
 	e := newStreamEnv(t, engagefake.Options{AuditDays: 3})
 	cfg := e.streamCfg()
 	cfg.Backfill = &syncrun.Backfill{Since: now0.Add(-48 * time.Hour)}
-	res := mustRun(t, e.run(t.Context(), cfg))
+	res := e.mustRun(t.Context(), cfg)
 	subs := len(e.fake.SubAccountIDs())
 	first, _, _ := res.Windows()
 	if first < 47*subs {
 		t.Fatalf("backfill read %d windows, want about 48 per sub-account", first)
 	}
 	before := e.searches.all.Load()
-	mustRun(t, e.run(t.Context(), cfg))
+	e.mustRun(t.Context(), cfg)
 	if n := e.searches.all.Load() - before; n != 0 {
 		t.Errorf("a second backfill sent %d searches, want 0", n)
 	}
 	cfg.Backfill.Refetch = true
-	res = mustRun(t, e.run(t.Context(), cfg))
+	res = e.mustRun(t.Context(), cfg)
 	if n, _, _ := res.Windows(); n != first {
 		t.Errorf("--refetch read %d windows, want %d", n, first)
 	}
