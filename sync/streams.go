@@ -168,6 +168,9 @@ type StreamScope struct {
 	Read, Failed, Left int
 	Counts             db.WindowCounts
 	Error              string // the last failed window's error
+	// Publish is the time spent writing the windows read (their rows and ledger rows), the
+	// database's share of the scope's time.
+	Publish time.Duration
 }
 
 // StreamResult is what one stream run did.
@@ -539,8 +542,9 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			break
 		}
 		start := time.Now()
-		counts, err := r.readWindow(ctx, lock, st, sub, dw)
+		counts, publish, err := r.readWindow(ctx, lock, st, sub, dw)
 		prog.read(time.Since(start), counts.Fetched, err == nil)
+		sc.Publish += publish
 		if err == nil {
 			sc.Read++
 			sc.Counts.Fetched += counts.Fetched
@@ -587,14 +591,18 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 	return sc, nil
 }
 
-// readWindow reads one window and publishes it with its ledger row.
-func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount, dw dueWindow) (db.WindowCounts, error) {
+// readWindow reads one window and publishes it with its ledger row; publish is the time the
+// publish took.
+func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount,
+	dw dueWindow) (_ db.WindowCounts, publish time.Duration, _ error) {
 	rows, err := streamReaders[st.Name](ctx, r.client, &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact})
 	if err != nil {
-		return db.WindowCounts{}, err
+		return db.WindowCounts{}, 0, err
 	}
-	return r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
+	start := time.Now()
+	counts, err := r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
 		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock})
+	return counts, time.Since(start), err
 }
 
 // reportProgress calls cfg.ProgressFunc every interval until the returned stop, which sends
