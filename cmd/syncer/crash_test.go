@@ -191,3 +191,86 @@ func lockTable(t *testing.T, e *e2e, table string) (release func()) {
 		}
 	}
 }
+
+// SIGKILL of the real binary in the middle of a window's publish (its rows and ledger row
+// written, its run's counts waiting on a lock) leaves every window all-or-nothing against its
+// ledger row: a window has rows only if its ledger says it was read. The next run closes the
+// killed one as abandoned, reads what is left, and stores every entry the fake serves.
+func TestE2EStreamCrashLeavesWindowsWhole(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, engagefake.Options{Seed: 81, AuditPerHour: 6})
+	e.writeConfig("engage:\n  requests_per_minute: 60000\nstreams:\n  start: 12h\n")
+	release := lockTable(t, e, "engage.sync_run_scopes")
+	cmd := e.command(t.Context(), "sync", "--streams", "audit_log")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// A window's publish waits on the lock, having written its rows and its ledger row.
+	deadline := time.Now().Add(60 * time.Second)
+	for e.count(`SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE NOT l.granted AND l.relation = 'engage.sync_run_scopes'::regclass AND a.application_name = 'evsync' AND a.backend_xid IS NOT NULL`) == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("sync ended (%v) before its publish waited:\n%s", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Fatalf("sync never reached its publish:\n%s", out.String())
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	release()
+	// No window has rows without its ledger row saying it was read.
+	whole := `SELECT count(*) FROM (SELECT DISTINCT sub_account_id, window_start FROM engage.audit_log) r
+  LEFT JOIN engage.stream_windows w ON w.stream = 'audit_log' AND w.sub_account_id = r.sub_account_id AND w.window_start = r.window_start
+ WHERE w.first_read_at IS NULL`
+	if n := e.count(whole); n != 0 {
+		t.Fatalf("%d windows have rows but no read in the ledger after the kill", n)
+	}
+	if n := e.count("SELECT count(*) FROM engage.stream_windows WHERE first_read_at IS NOT NULL"); n != 0 {
+		t.Errorf("%d windows recorded as read by the killed run, whose transaction never committed", n)
+	}
+	var killed int64
+	if err := e.pool.QueryRow(t.Context(), "SELECT run_id FROM engage.sync_runs WHERE trigger = 'streams' AND status = 'running'").Scan(&killed); err != nil {
+		t.Fatalf("the killed stream run's row: %v", err)
+	}
+
+	e.mustRun(0, "sync", "--streams", "audit_log")
+	var status, errText string
+	if err := e.pool.QueryRow(t.Context(), "SELECT status, coalesce(error, '') FROM engage.sync_runs WHERE run_id = $1", killed).Scan(&status, &errText); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || errText != "abandoned" {
+		t.Errorf("after the next run, the killed run is %s (%q), want failed, abandoned", status, errText)
+	}
+	if n := e.count(whole); n != 0 {
+		t.Errorf("%d windows have rows but no read in the ledger", n)
+	}
+	if n := e.count("SELECT count(*) FROM engage.stream_windows WHERE status <> 'succeeded'"); n != 0 {
+		t.Errorf("%d windows not read after the next run", n)
+	}
+	var want int64
+	var from, to time.Time
+	if err := e.pool.QueryRow(t.Context(), "SELECT min(window_start), max(window_end) FROM engage.stream_windows").Scan(&from, &to); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range e.fake.SubAccountIDs() {
+		for _, a := range e.fake.AuditLog(sub, from, to) {
+			if a.VisibleBy(time.Now().Add(-time.Minute)) {
+				want++
+			}
+		}
+	}
+	if got := e.count("SELECT count(*) FROM engage.audit_log"); got < want {
+		t.Errorf("%d audit rows stored, want the %d the fake serves", got, want)
+	}
+}
