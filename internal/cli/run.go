@@ -25,7 +25,7 @@ func newRunCmd(a *app) *cobra.Command {
 	var noMigrate bool
 	cmd := &cobra.Command{
 		Use:   "run [--no-migrate]",
-		Short: "daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics",
+		Short: "daemon: sync on schedule.cron, the streams on streams.schedule; serve /healthz, /healthz/data, /readyz and /metrics",
 		Args:  noArgs,
 		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
 			return cmdRun(cmd.Context(), a, noMigrate)

@@ -38,9 +38,10 @@ func newHTTPServer(h http.Handler) *http.Server {
 // dataCheckTimeout bounds one check of every tenant's freshness.
 const dataCheckTimeout = time.Minute
 
-// freshCache is every tenant's data freshness as the database last said it: read at start,
-// after each of the tenant's runs, and by /healthz/data when the last check of every tenant
-// is older than the data check interval (a run on another replica freshens the data too).
+// freshCache is every tenant's data freshness and streams' lag as the database last said
+// them: read at start, after each of the tenant's runs (stream runs: the lag), and by
+// /healthz/data when the last check of every tenant is older than the data check interval (a
+// run on another replica freshens the data too).
 type freshCache struct {
 	mu       sync.Mutex
 	byTenant map[string]freshEntry
@@ -206,8 +207,9 @@ func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleData answers 200 when every tenant's synced entities are fresh: each one's last
-// complete run (entity_Freshness) finished less than ReadyStaleness ago; 503 with a one-line
-// reason naming the stale tenant and entity otherwise. It answers from the Freshness read at
+// complete run (entity_Freshness) finished less than ReadyStaleness ago, and no stream of the
+// tenant's (StreamLag) lags more than ReadyStaleness; 503 with a one-line reason naming the
+// stale tenant and entity or stream otherwise. It answers from the Freshness read at
 // start and after each run; when the last read of every tenant is older than
 // DataCheckInterval it has them read again first, one check in flight however many probes
 // ask, and waits for it up to 5 s.
