@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/robfig/cron/v3"
 
 	"github.com/evsync/evsync/internal/buildinfo"
 	"github.com/evsync/evsync/internal/entity"
@@ -362,5 +363,54 @@ func TestLeaveStreamsToOthers(t *testing.T) {
 	}
 	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &snooze) {
 		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
+	}
+}
+
+// The streams of a tenant that only a follower has (the leader has the tenant, not its
+// streams: a rolling deploy that enables them) run on their schedule, on that follower; the
+// leader schedules them from the follower's spec and leaves their jobs to it.
+func TestStreamsOnlyAFollowerHasRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two replicas and a leader election (about 25 s): skipped with -short, as TestATenantOnlyAFollowerKnowsRuns")
+	}
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	pool := openPool(t, url)
+	rec := &recorder{}
+	parse := func(spec string) (river.PeriodicSchedule, error) { return cron.ParseStandard(spec) }
+	noop := func(context.Context, string) (Outcome, error) { return Outcome{}, nil }
+	cfg := func(replica int, logs *logBuffer, tn Tenant) schedulerConfig {
+		return schedulerConfig{Schema: controlSchema, MaxWorkers: 2, Grace: time.Second, FetchPollInterval: 100 * time.Millisecond,
+			Heartbeat: 200 * time.Millisecond, ParseSchedule: parse, Tenants: []Tenant{tn},
+			Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+			Run: func(_ context.Context, tenant string, _ int) error {
+				t.Errorf("replica %d ran %s's entity run", replica, tenant)
+				return nil
+			},
+			RunStreams: func(_ context.Context, tenant string, attempt int) error {
+				rec.add(interval{tenant: tenant, attempt: attempt, start: time.Now(), end: time.Now(), replica: replica})
+				return nil
+			}}
+	}
+	acme := Tenant{Name: "acme", Schedule: every(t, "@yearly"), Spec: "@yearly", Timeout: time.Minute}
+	logsA := &logBuffer{}
+	a := startReplica(t, url, cfg(0, logsA, acme))
+	if !waitFor(20*time.Second, func() bool { return leaderID(t, pool) == a.client.ID() }) {
+		t.Fatalf("replica a did not become leader; the leader is %q", leaderID(t, pool))
+	}
+	withStreams := acme
+	withStreams.RunStreams, withStreams.StreamsSchedule, withStreams.StreamsSpec = noop, every(t, "@every 1s"), "@every 1s"
+	startReplica(t, url, cfg(1, &logBuffer{}, withStreams))
+	if !waitFor(2*time.Minute, func() bool { return len(rec.of("acme")) >= 2 }) {
+		t.Fatalf("acme's streams, configured on the follower only, ran %d times in 2 min, want them on their 1 s schedule; jobs %v",
+			len(rec.of("acme")), streamJobStatesOf(t, pool, "acme"))
+	}
+	for _, iv := range rec.of("acme") {
+		if iv.replica != 1 {
+			t.Errorf("acme's streams ran on replica %d, which lacks them", iv.replica)
+		}
+	}
+	if !strings.Contains(logsA.String(), `the streams of a tenant of another replica are not in this replica's config; scheduled here`) {
+		t.Errorf("the leader did not warn that it schedules acme's streams from the follower's spec; its log:\n%s", logsA)
 	}
 }
