@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,7 +25,7 @@ func newRunCmd(a *app) *cobra.Command {
 	var noMigrate bool
 	cmd := &cobra.Command{
 		Use:   "run [--no-migrate]",
-		Short: "daemon: sync on schedule.cron, serve /healthz, /healthz/data, /readyz and /metrics",
+		Short: "daemon: sync on schedule.cron, the streams on streams.schedule; serve /healthz, /healthz/data, /readyz and /metrics",
 		Args:  noArgs,
 		RunE: a.withConfig(func(cmd *cobra.Command, _ []string) error {
 			return cmdRun(cmd.Context(), a, noMigrate)
@@ -116,12 +117,84 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 		return outcomeOf(res), err
 	}
 	entities := t.Sync.Entities
-	return daemon.Tenant{Name: t.Name, Schedule: sched, Cron: t.Schedule.Cron, Spec: specOf(t.Schedule),
+	dt := daemon.Tenant{Name: t.Name, Schedule: sched, Cron: t.Schedule.Cron, Spec: specOf(t.Schedule),
 		RunOnStart: t.Schedule.RunOnStart, Timeout: t.Schedule.Timeout, Retries: t.Schedule.Retries,
 		LastRun: store.RunLastStarted, Run: run,
 		LastSuccess: func(ctx context.Context) (daemon.Freshness, error) { return lastSuccess(ctx, store, entities) },
 		Migrated:    func(ctx context.Context) error { return migrated(ctx, pool, t.Schema) },
-	}, nil
+	}
+	if len(t.Streams.Enabled) == 0 {
+		return dt, nil // no stream job
+	}
+	ss := t.StreamsSchedule()
+	if dt.StreamsSchedule, err = ss.Parse(); err != nil {
+		return daemon.Tenant{}, usageErr("tenant %s: streams.schedule: %v", t.Name, err)
+	}
+	streams := slices.Clone(t.Streams.Enabled)
+	dt.StreamsCron, dt.StreamsSpec, dt.Streams = ss.Cron, specOf(ss), streams
+	dt.RunStreams = func(ctx context.Context, trigger string) (daemon.Outcome, error) {
+		res, err := runs.Streams(ctx, store, runs.ClientConfig(t), t, tenant.StreamOptions{Trigger: db.Trigger(trigger), LogProgress: true})
+		if errors.Is(err, syncrun.ErrLocked) {
+			// Done, not failed: other processes read every sub-account's windows (each
+			// sub-account is one process's at a time), and the next tick is minutes away.
+			now := time.Now()
+			return daemon.Outcome{Status: daemon.StatusSkipped, Started: now, Finished: now}, nil
+		}
+		if authRejected(err) || errors.Is(err, tenant.ErrConfig) {
+			err = daemon.NoRetry(err) // as the runs': a stream job is never retried anyway
+		}
+		return streamOutcomeOf(res), err
+	}
+	dt.StreamLag = func(ctx context.Context) (map[entity.Name]time.Duration, error) {
+		return streamLag(ctx, store, streams)
+	}
+	return dt, nil
+}
+
+// streamLag is a tenant's streams' lag as the daemon exports and checks it: per stream of
+// streams (streams.enabled), the worst lag over its sub-accounts, leaving out the
+// sub-accounts not entitled to it and those never read (no high-water mark: no lag to
+// measure yet).
+func streamLag(ctx context.Context, store *db.Store, streams []entity.Name) (map[entity.Name]time.Duration, error) {
+	rows, err := store.StreamStatusGet(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
+	}
+	return worstLag(rows, streams), nil
+}
+
+// worstLag is streamLag's reading of stream_freshness's rows.
+func worstLag(rows []db.StreamStatus, streams []entity.Name) map[entity.Name]time.Duration {
+	lags := map[entity.Name]time.Duration{}
+	for _, r := range rows {
+		if r.HighWater == nil || r.NotEntitled || !slices.Contains(streams, r.Stream) {
+			continue
+		}
+		if l, ok := lags[r.Stream]; !ok || r.Lag > l {
+			lags[r.Stream] = r.Lag
+		}
+	}
+	return lags
+}
+
+// streamOutcomeOf turns a stream run's result into what the daemon's metrics observe.
+func streamOutcomeOf(res *syncrun.StreamResult) daemon.Outcome {
+	if res == nil {
+		now := time.Now()
+		return daemon.Outcome{Status: daemon.StatusFailed, Started: now, Finished: now}
+	}
+	o := daemon.Outcome{
+		RunID: res.RunID, Status: daemon.Status(res.Status), Started: res.Started, Finished: res.Finished,
+		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
+		TokenRefreshes: res.API.Refreshes,
+		Windows:        map[entity.Name]daemon.StreamWindows{},
+	}
+	for _, sc := range res.Scopes {
+		w := o.Windows[sc.Stream]
+		w.Read, w.Failed, w.Left = w.Read+int64(sc.Read), w.Failed+int64(sc.Failed), w.Left+int64(sc.Left)
+		o.Windows[sc.Stream] = w
+	}
+	return o
 }
 
 // migrated is /readyz's check of a tenant's schema: it holds every embedded migration.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +17,11 @@ import (
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/tenant"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 	"github.com/evsync/evsync/internal/testing/fixture"
+	syncrun "github.com/evsync/evsync/sync"
 )
 
 // startDaemon runs d in the background (fixture.Start); stop cancels its context and
@@ -268,5 +272,85 @@ func TestReadyzChecksTheTenantSchemas(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// A tenant with streams has the daemon's stream job: its streams schedule (which the replicas
+// that lack it read back from its spec), its stream run, whose config errors are final, and
+// its lag; a tenant with streams.enabled empty has none.
+func TestDaemonTenantStreams(t *testing.T) {
+	t.Parallel()
+	a := &app{cfg: config.Default(), stderr: io.Discard, logger: slog.New(slog.DiscardHandler)}
+	tn := a.cfg.TopLevelTenant()
+	tn.RingCentral = config.RingCentral{} // no credentials: the client refuses its config
+	dt, err := a.daemonTenant(nil, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt.RunStreams == nil || dt.StreamLag == nil || dt.StreamsSchedule == nil {
+		t.Fatal("a tenant with streams.enabled has no RunStreams, StreamLag or StreamsSchedule")
+	}
+	if !slices.Equal(dt.Streams, tn.Streams.Enabled) || dt.StreamsCron != config.StreamsScheduleDefault {
+		t.Errorf("streams %v on %q, want %v on %q", dt.Streams, dt.StreamsCron, tn.Streams.Enabled, config.StreamsScheduleDefault)
+	}
+	sched, err := parseSpec(dt.StreamsSpec)
+	if err != nil {
+		t.Fatalf("parseSpec(%s): %v", dt.StreamsSpec, err)
+	}
+	from := time.Date(2026, 12, 2, 1, 7, 0, 0, time.UTC)
+	if got, want := sched.Next(from), time.Date(2026, 12, 2, 1, 15, 0, 0, time.UTC); !got.Equal(want) || !dt.StreamsSchedule.Next(from).Equal(want) {
+		t.Errorf("the streams schedule's next after %s: %s from the spec, %s from the tenant; want %s", from, got, dt.StreamsSchedule.Next(from), want)
+	}
+	if _, err := dt.RunStreams(t.Context(), "streams"); !errors.Is(err, daemon.ErrFinal) || !errors.Is(err, tenant.ErrConfig) {
+		t.Errorf("the daemon's stream run = %v, want an error matching daemon.ErrFinal", err)
+	}
+	tn.Streams.Enabled = nil
+	if dt, err = a.daemonTenant(nil, tn); err != nil {
+		t.Fatal(err)
+	}
+	if dt.RunStreams != nil || dt.StreamLag != nil {
+		t.Error("a tenant without streams has a stream run or a lag")
+	}
+}
+
+// The lag the daemon exports and checks is each enabled stream's worst sub-account's, leaving
+// out the sub-accounts not entitled, those never read, and the streams not enabled.
+func TestWorstLag(t *testing.T) {
+	t.Parallel()
+	hw := time.Now()
+	rows := []db.StreamStatus{
+		{Stream: entity.AuditLog, SubAccountID: "1", HighWater: &hw, Lag: time.Hour},
+		{Stream: entity.AuditLog, SubAccountID: "2", HighWater: &hw, Lag: 3 * time.Hour},
+		{Stream: entity.AuditLog, SubAccountID: "3", HighWater: &hw, Lag: 90 * time.Hour, NotEntitled: true},
+		{Stream: entity.AuditLog, SubAccountID: "4", Lag: 0}, // never read
+		{Stream: "interaction_segments", SubAccountID: "1", HighWater: &hw, Lag: 5 * time.Hour},
+		{Stream: "agent_stats", SubAccountID: "1"}, // never read
+	}
+	got := worstLag(rows, []entity.Name{entity.AuditLog, "agent_stats"})
+	want := map[entity.Name]time.Duration{entity.AuditLog: 3 * time.Hour}
+	if !maps.Equal(got, want) {
+		t.Errorf("worstLag = %v, want %v", got, want)
+	}
+}
+
+// A stream run's result becomes the daemon's outcome: its status, API counters and windows
+// per stream summed over the sub-accounts.
+func TestStreamOutcomeOf(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	o := streamOutcomeOf(&syncrun.StreamResult{RunID: 9, Status: db.RunPartial, Started: t0, Finished: t0.Add(time.Minute),
+		Scopes: []syncrun.StreamScope{
+			{Stream: entity.AuditLog, SubAccountID: "1", Read: 2, Failed: 1},
+			{Stream: entity.AuditLog, SubAccountID: "2", Read: 3, Left: 4},
+		},
+		API: engageclient.Stats{Requests: 7, RateLimited: 1}})
+	if o.RunID != 9 || o.Status != daemon.StatusPartial || o.APIRequests != 7 || o.RateLimited != 1 || !o.Finished.Equal(t0.Add(time.Minute)) {
+		t.Errorf("outcome = %+v", o)
+	}
+	if got, want := o.Windows[entity.AuditLog], (daemon.StreamWindows{Read: 5, Failed: 1, Left: 4}); got != want || len(o.Windows) != 1 {
+		t.Errorf("windows = %v, want audit_log %v", o.Windows, want)
+	}
+	if o := streamOutcomeOf(nil); o.Status != daemon.StatusFailed {
+		t.Errorf("the outcome of no result: status %s, want failed", o.Status)
 	}
 }

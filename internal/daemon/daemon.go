@@ -60,7 +60,19 @@ type Outcome struct {
 	RateLimited    int64
 	TokenRefreshes int64
 	FieldChanges   map[entity.Name]map[string]int64 // entity -> change (added, removed, type_changed) -> paths
+	// Windows are a stream run's windows, per stream (nil for an entity run).
+	Windows map[entity.Name]StreamWindows
 }
+
+// StreamWindows counts one stream's windows in a stream run: read and published, whose read
+// failed, and due but left for the next run (its deadline, or the sub-account's failures).
+type StreamWindows struct {
+	Read, Failed, Left int64
+}
+
+// WindowResults lists the values of evsync_stream_windows_total's result label, in
+// StreamWindows' order.
+func WindowResults() []string { return []string{"read", "failed", "left"} }
 
 // Freshness is how fresh a tenant's synced data is: its least fresh entity, and the run that
 // last completed every scope of it (entity_freshness). A zero At means Entity has never been
@@ -147,6 +159,29 @@ type Tenant struct {
 	// Migrated fails, naming the schema, when the tenant's schema is not at the latest
 	// migration its runs need (missing, dropped, or behind): /readyz asks it. nil: not checked.
 	Migrated func(ctx context.Context) error
+
+	// RunStreams performs one stream run (the due windows of the tenant's streams; trigger is
+	// "streams"); nil means the tenant has no streams, and no stream job. Its runs are apart
+	// from Run's, on StreamsSchedule, under Timeout. A run that found every sub-account being
+	// read by another process returns StatusSkipped (or an error matching ErrBusy): its job
+	// completes, the next tick comes soon. A stream job is never retried: a failed run waits
+	// for the next tick, which reads the windows it left.
+	RunStreams RunFunc
+	// StreamsSchedule, StreamsCron and StreamsSpec are the streams schedule (streams.schedule)
+	// as Schedule, Cron and Spec are the runs'; StreamsSchedule is required with RunStreams.
+	StreamsSchedule river.PeriodicSchedule
+	StreamsCron     string
+	StreamsSpec     string
+	// Streams are the streams RunStreams reads (streams.enabled): their counters are exported
+	// from the start.
+	Streams []entity.Name
+	// StreamLag reads each enabled stream's lag from the database: the worst over the
+	// sub-accounts of now minus its high-water mark, leaving out the streams never read and the
+	// sub-accounts not entitled to them. It feeds evsync_stream_lag_seconds and /healthz/data
+	// (a lag beyond Config.ReadyStaleness is not fresh), read at start, after each stream run
+	// of this replica, and when /healthz/data finds its reads older than DataCheckInterval.
+	// nil: no lag is exported or checked.
+	StreamLag func(ctx context.Context) (map[entity.Name]time.Duration, error)
 }
 
 // Daemon runs every tenant on its schedule through River, and serves health and metrics over
@@ -212,9 +247,14 @@ func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
+	for _, t := range tenants {
+		if t.RunStreams != nil {
+			m.addStreams(t.Name, t.Streams)
+		}
+	}
 	d.metrics = m
 	if d.sched, err = newScheduler(pool, schedulerConfig{
-		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: tenants, Run: d.runJob,
+		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: tenants, Run: d.runJob, RunStreams: d.runStreamsJob,
 		Grace: cfg.Grace, Logger: logger.With("component", "river"), FetchPollInterval: cfg.FetchPollInterval,
 		ParseSchedule: cfg.ParseSchedule,
 	}); err != nil {
@@ -241,6 +281,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, t := range d.tenants {
 		d.logger.Info("scheduled", "tenant", t.Name, "cron", t.Cron,
 			"next_run", t.Schedule.Next(time.Now()), "run_on_start", t.RunOnStart)
+		if t.RunStreams != nil {
+			d.logger.Info("streams scheduled", "tenant", t.Name, "cron", t.StreamsCron,
+				"next_run", t.StreamsSchedule.Next(time.Now()), "streams", t.Streams)
+		}
 	}
 
 	var errs []error
@@ -318,7 +362,7 @@ func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
 	logger := d.logger.With("tenant", name)
 	started := time.Now()
 	logger.Info("run starting", "trigger", "schedule", "attempt", attempt)
-	out, err := d.callRun(ctx, t)
+	out, err := d.callRun(ctx, t, t.Run, "schedule")
 	if out.Started.IsZero() {
 		out.Started = started
 	}
@@ -407,15 +451,77 @@ func jobError(out Outcome, err error) error {
 	return err
 }
 
-// callRun calls the tenant's run function, turning a panic into an error.
-func (d *Daemon) callRun(ctx context.Context, t Tenant) (out Outcome, err error) {
+// runStreamsJob performs one stream run of the tenant named name (River's worker calls it
+// under the tenant's timeout), logs and counts it, and reads the streams' lag again. It
+// returns nil when the job is done: the run succeeded or was partial (its failed windows are
+// due again at the next tick), or it was skipped because other processes were reading every
+// sub-account (not a failure: the next tick comes in minutes). It returns the run's error
+// when it failed or was canceled: the job is canceled then, not retried (streamsWorker).
+func (d *Daemon) runStreamsJob(ctx context.Context, name string, attempt int) error {
+	t := d.byName[name]
+	logger := d.logger.With("tenant", name)
+	started := time.Now()
+	logger.Info("stream run starting", "trigger", "streams", "attempt", attempt)
+	out, err := d.callRun(ctx, t, t.RunStreams, "streams")
+	if out.Started.IsZero() {
+		out.Started = started
+	}
+	if out.Finished.IsZero() {
+		out.Finished = time.Now()
+	}
+	if out.Status == "" {
+		out.Status = statusOf(ctx, err)
+	}
+	d.metrics.observeStreams(name, out)
+	d.refreshStreamLag(ctx, t)
+
+	var read, failed, left int64
+	for _, w := range out.Windows {
+		read, failed, left = read+w.Read, failed+w.Failed, left+w.Left
+	}
+	attrs := []any{
+		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
+		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond),
+		"windows_read", read, "windows_failed", failed, "windows_left", left,
+		"api_requests", out.APIRequests, "rate_limited", out.RateLimited,
+	}
+	if err != nil && out.RunID == 0 && out.Status != StatusSkipped {
+		attrs = append(attrs, "err", err.Error()) // as runJob: a recorded run logged its own error
+	}
+	if ctx.Err() != nil {
+		attrs = append(attrs, "cause", context.Cause(ctx).Error())
+	}
+	attrs = append(attrs, "next_run", t.StreamsSchedule.Next(time.Now()))
+	switch out.Status {
+	case StatusSucceeded:
+		logger.Info("stream run finished", attrs...)
+		return nil
+	case StatusSkipped:
+		logger.Info("stream run skipped: other processes are reading every sub-account", attrs...)
+		return nil
+	case StatusPartial:
+		logger.Warn("stream run finished", attrs...)
+		return nil
+	case StatusCanceled:
+		logger.Warn("stream run finished", attrs...)
+	default:
+		logger.Error("stream run finished", attrs...)
+	}
+	if err == nil {
+		err = fmt.Errorf("stream run %s", out.Status)
+	}
+	return err
+}
+
+// callRun calls run, one of the tenant's run functions, turning a panic into an error.
+func (d *Daemon) callRun(ctx context.Context, t Tenant, run RunFunc, trigger string) (out Outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.logger.Error("run panicked", "tenant", t.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			d.logger.Error("run panicked", "tenant", t.Name, "trigger", trigger, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			out, err = Outcome{Status: StatusFailed}, fmt.Errorf("run panicked: %v", r)
 		}
 	}()
-	return t.Run(ctx, "schedule")
+	return run(ctx, trigger)
 }
 
 // refreshLastSuccess reads the tenant's freshness into what /healthz/data serves, and sets its
@@ -434,4 +540,35 @@ func (d *Daemon) refreshLastSuccess(ctx context.Context, t Tenant) {
 		return
 	}
 	d.metrics.setLastSuccess(t.Name, f.At)
+}
+
+// refreshStreamLag reads the tenant's stream lag into what /healthz/data serves, and sets its
+// evsync_stream_lag_seconds to it; a database that does not answer leaves the metric as it
+// was, and /healthz/data says so.
+func (d *Daemon) refreshStreamLag(ctx context.Context, t Tenant) {
+	if t.StreamLag == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	lags, err := t.StreamLag(ctx)
+	now := time.Now()
+	if err != nil {
+		d.fresh.setStreams(t.Name, streamEntry{err: err})
+		d.logger.Warn("reading the streams' lag", "tenant", t.Name, "err", err.Error())
+		return
+	}
+	high := highWaters(lags, now)
+	d.fresh.setStreams(t.Name, streamEntry{high: high})
+	d.metrics.setStreamLag(t.Name, high)
+}
+
+// highWaters turns lags read at now into the high-water marks they stand for, so that a lag
+// shown later grows with the time since the read.
+func highWaters(lags map[entity.Name]time.Duration, now time.Time) map[entity.Name]time.Time {
+	high := make(map[entity.Name]time.Time, len(lags))
+	for s, l := range lags {
+		high[s] = now.Add(-l)
+	}
+	return high
 }

@@ -33,6 +33,13 @@
 //     leader enqueues a tenant that any live replica has. A replica that fetches a job of a
 //     tenant it lacks snoozes it for a replica that has it, or cancels it when none does;
 //     both warn naming the tenant and the replica.
+//   - A tenant with RunStreams has a second periodic job (StreamsArgs, kind evsync_streams) on
+//     its StreamsSchedule, unique per tenant in the same states, under the same Timeout,
+//     registered (StreamsSpec) and left to other replicas the same way. It is never retried: a
+//     run that found every sub-account being read elsewhere (StatusSkipped), a partial one and
+//     a succeeded one complete the job; a failed one cancels it, and the next tick is its
+//     retry. Its outcome counts in the evsync_stream_* metrics (and the API counters), not in
+//     the runs'; its lag (Tenant.StreamLag) in evsync_stream_lag_seconds and /healthz/data.
 //
 // The package knows nothing of what a run does: the CLI gives it each Tenant's RunFunc and
 // LastSuccess, and maps the sync's results and errors onto Outcome, ErrBusy and ErrFinal.

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 )
 
@@ -35,13 +38,40 @@ func newHTTPServer(h http.Handler) *http.Server {
 // dataCheckTimeout bounds one check of every tenant's freshness.
 const dataCheckTimeout = time.Minute
 
-// freshCache is every tenant's data freshness as the database last said it: read at start,
-// after each of the tenant's runs, and by /healthz/data when the last check of every tenant
-// is older than the data check interval (a run on another replica freshens the data too).
+// freshCache is every tenant's data freshness and streams' lag as the database last said
+// them: read at start, after each of the tenant's runs (stream runs: the lag), and by
+// /healthz/data when the last check of every tenant is older than the data check interval (a
+// run on another replica freshens the data too).
 type freshCache struct {
 	mu       sync.Mutex
 	byTenant map[string]freshEntry
-	checked  time.Time // when the last check of every tenant ended; zero before the first
+	streams  map[string]streamEntry // tenants with StreamLag
+	checked  time.Time              // when the last check of every tenant ended; zero before the first
+}
+
+// streamEntry is one tenant's streams' high-water marks (highWaters), or the error their last
+// read failed with.
+type streamEntry struct {
+	high map[entity.Name]time.Time
+	err  error
+}
+
+// setStreams records the tenant's last read of its streams' lag.
+func (c *freshCache) setStreams(tenant string, e streamEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.streams == nil {
+		c.streams = map[string]streamEntry{}
+	}
+	c.streams[tenant] = e
+}
+
+// getStreams returns the tenant's last read of its streams' lag, and whether there is one.
+func (c *freshCache) getStreams(tenant string) (streamEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.streams[tenant]
+	return e, ok
 }
 
 // freshEntry is one tenant's freshness, or the error its last read failed with.
@@ -93,6 +123,7 @@ func (d *Daemon) checkFreshness(ctx context.Context) <-chan singleflight.Result 
 		defer cancel()
 		for _, t := range d.tenants {
 			d.refreshLastSuccess(ctx, t)
+			d.refreshStreamLag(ctx, t)
 		}
 		d.fresh.markChecked()
 		return nil, nil
@@ -176,8 +207,9 @@ func (d *Daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleData answers 200 when every tenant's synced entities are fresh: each one's last
-// complete run (entity_Freshness) finished less than ReadyStaleness ago; 503 with a one-line
-// reason naming the stale tenant and entity otherwise. It answers from the Freshness read at
+// complete run (entity_Freshness) finished less than ReadyStaleness ago, and no stream of the
+// tenant's (StreamLag) lags more than ReadyStaleness; 503 with a one-line reason naming the
+// stale tenant and entity or stream otherwise. It answers from the Freshness read at
 // start and after each run; when the last read of every tenant is older than
 // DataCheckInterval it has them read again first, one check in flight however many probes
 // ask, and waits for it up to 5 s.
@@ -216,6 +248,10 @@ func (d *Daemon) handleData(w http.ResponseWriter, r *http.Request) {
 			notFresh("%s%s", d.tenantRef(name), reason)
 			return
 		}
+		if reason := d.streamsStaleReason(t); reason != "" {
+			notFresh("%s%s", d.tenantRef(name), reason)
+			return
+		}
 		if leastTenant == "" || f.At.Before(least.At) {
 			least, leastTenant = f, name
 		}
@@ -237,6 +273,36 @@ func (d *Daemon) staleReason(f Freshness) string {
 	if age := time.Since(f.At); age > d.cfg.ReadyStaleness {
 		return fmt.Sprintf("%s is stale: its last complete run%s finished %s ago (%s), more than http.ready_staleness (%s)",
 			f.Entity, runRef(f.RunID), age.Round(time.Second), f.At.UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
+	}
+	return ""
+}
+
+// streamsStaleReason says why t's streams are not fresh (their lag was not read, or the worst
+// one lags more than ReadyStaleness), or "" when they are or t has no StreamLag. The lag is
+// the time since the high-water mark last read: it grows between reads.
+func (d *Daemon) streamsStaleReason(t Tenant) string {
+	if t.StreamLag == nil {
+		return ""
+	}
+	e, ok := d.fresh.getStreams(t.Name)
+	switch {
+	case !ok:
+		return "the streams' lag not read yet: the database has not answered"
+	case e.err != nil:
+		return "reading the streams' lag: " + oneline.Of(e.err.Error(), 0)
+	}
+	var worst entity.Name
+	for _, s := range slices.Sorted(maps.Keys(e.high)) {
+		if worst == "" || e.high[s].Before(e.high[worst]) {
+			worst = s
+		}
+	}
+	if worst == "" {
+		return ""
+	}
+	if lag := time.Since(e.high[worst]); lag > d.cfg.ReadyStaleness {
+		return fmt.Sprintf("stream %s lags %s: its windows are read up to %s, more than http.ready_staleness (%s) ago",
+			worst, lag.Round(time.Second), e.high[worst].UTC().Format(time.RFC3339), d.cfg.ReadyStaleness)
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -34,6 +35,9 @@ type metrics struct {
 	tokenRefreshes *prometheus.CounterVec
 	fieldChanges   *prometheus.CounterVec
 	buildInfo      *prometheus.GaugeVec
+	streamRuns     *prometheus.CounterVec
+	streamWindows  *prometheus.CounterVec
+	streamLag      *lagCollector
 
 	mu            sync.Mutex
 	lastSuccessAt map[string]time.Time // tenant -> what lastSuccess shows
@@ -87,6 +91,15 @@ func newMetrics(reg *prometheus.Registry, tenants []string, build buildinfo.Info
 			Name: "evsync_build_info",
 			Help: "Always 1; its labels name the running binary's version, VCS revision and Go version.",
 		}, []string{"version", "revision", "goversion"}),
+		streamRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_stream_runs_total",
+			Help: "Stream runs (the due windows of a tenant's streams) by final status (succeeded, partial, failed, canceled, skipped: other processes were reading every sub-account).",
+		}, []string{"tenant", "status"}),
+		streamWindows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evsync_stream_windows_total",
+			Help: "Windows of the streams handled by stream runs, by stream and result (read and published, failed, left due for the next run).",
+		}, []string{"tenant", "stream", "result"}),
+		streamLag: newLagCollector(),
 	}
 	if err := m.register(reg); err != nil {
 		return nil, err
@@ -115,15 +128,42 @@ func newMetrics(reg *prometheus.Registry, tenants []string, build buildinfo.Info
 	return m, nil
 }
 
+// addStreams exports from the start the stream series of a tenant that has streams: its
+// stream runs by status, and its streams' windows by result. evsync_stream_lag_seconds comes
+// with the first read of the lag (setStreamLag).
+func (m *metrics) addStreams(tenant string, streams []entity.Name) {
+	for _, s := range Statuses() {
+		m.streamRuns.WithLabelValues(tenant, string(s))
+	}
+	for _, st := range streams {
+		for _, r := range WindowResults() {
+			m.streamWindows.WithLabelValues(tenant, string(st), r)
+		}
+	}
+}
+
 // MetricsRegistry returns a registry holding the metrics a daemon of tenants serves on
 // /metrics before its first run (every series the daemon exports is there from the start):
-// the names that dashboards and alerts may use. evsync_build_info's labels are empty; the
-// /metrics handler's own promhttp_metric_handler_errors_total is not there.
+// the names that dashboards and alerts may use. Every tenant has every stream there, and
+// evsync_stream_lag_seconds, which a daemon exports once it has read its streams' lag, is
+// there at 0. evsync_build_info's labels are empty; the /metrics handler's own
+// promhttp_metric_handler_errors_total is not there.
 func MetricsRegistry(tenants ...string) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	if _, err := newMetrics(reg, tenants, buildinfo.Info{}); err != nil {
+	m, err := newMetrics(reg, tenants, buildinfo.Info{})
+	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
+	for _, t := range tenants {
+		m.addStreams(t, entity.StreamNames())
+		high := map[entity.Name]time.Time{}
+		for _, s := range entity.StreamNames() {
+			high[s] = now
+		}
+		m.setStreamLag(t, high)
+	}
+	m.streamLag.now = func() time.Time { return now }
 	return reg, nil
 }
 
@@ -133,6 +173,7 @@ func (m *metrics) register(reg *prometheus.Registry) error {
 	for _, c := range []prometheus.Collector{
 		m.runs, m.runDuration, m.lastSuccess, m.rows,
 		m.apiRequests, m.apiRetries, m.apiRateLimited, m.tokenRefreshes, m.fieldChanges, m.buildInfo,
+		m.streamRuns, m.streamWindows, m.streamLag,
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("registering metrics: %w", err)
@@ -183,6 +224,90 @@ func (m *metrics) observe(tenant string, o Outcome) {
 	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)
 	addPositive(m.apiRateLimited.WithLabelValues(tenant), o.RateLimited)
 	addPositive(m.tokenRefreshes.WithLabelValues(tenant), o.TokenRefreshes)
+}
+
+// observeStreams records one stream run's outcome: its status, its windows, and its API
+// requests in the tenant's API counters (they are the tenant's requests, whatever the run).
+// A skipped run counts only in evsync_stream_runs_total. The entity runs' metrics
+// (evsync_runs_total, evsync_run_duration_seconds, evsync_rows_total) are not a stream run's.
+func (m *metrics) observeStreams(tenant string, o Outcome) {
+	status := cmp.Or(o.Status, StatusFailed)
+	defer m.streamRuns.WithLabelValues(tenant, string(status)).Inc()
+	if status == StatusSkipped {
+		return
+	}
+	for st, w := range o.Windows {
+		for i, n := range []int64{w.Read, w.Failed, w.Left} {
+			addPositive(m.streamWindows.WithLabelValues(tenant, string(st), WindowResults()[i]), n)
+		}
+	}
+	addPositive(m.apiRequests.WithLabelValues(tenant), o.APIRequests)
+	addPositive(m.apiRetries.WithLabelValues(tenant), o.Retries)
+	addPositive(m.apiRateLimited.WithLabelValues(tenant), o.RateLimited)
+	addPositive(m.tokenRefreshes.WithLabelValues(tenant), o.TokenRefreshes)
+}
+
+// setStreamLag sets the tenant's streams' high-water marks, as the database last said them:
+// evsync_stream_lag_seconds{tenant,stream} then shows the time since each (a stream left
+// out, never read, has no series).
+func (m *metrics) setStreamLag(tenant string, high map[entity.Name]time.Time) {
+	m.streamLag.set(tenant, high)
+}
+
+// lagCollector exports evsync_stream_lag_seconds: the time since each stream's high-water
+// mark, computed at each scrape from the marks last read, so that a lag grows between reads
+// as it does in the database. A replica that reads rarely (the stream runs ran elsewhere,
+// /healthz/data is not probed) shows a larger lag than one that just read: take the min()
+// across replicas.
+type lagCollector struct {
+	desc *prometheus.Desc
+	now  func() time.Time
+
+	mu   sync.Mutex
+	high map[string]map[entity.Name]time.Time // tenant -> stream -> high-water mark
+}
+
+func newLagCollector() *lagCollector {
+	return &lagCollector{
+		desc: prometheus.NewDesc("evsync_stream_lag_seconds",
+			"Time since the high-water mark of a stream (the end of the last window such that every window before it has been read), the worst of the tenant's sub-accounts entitled to it; streams never read have none. Read from the database after stream runs and by /healthz/data: min() across replicas.",
+			[]string{"tenant", "stream"}, nil),
+		now:  time.Now,
+		high: map[string]map[entity.Name]time.Time{},
+	}
+}
+
+// set replaces the tenant's marks.
+func (c *lagCollector) set(tenant string, high map[entity.Name]time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.high[tenant] = maps.Clone(high)
+}
+
+// lag returns the lag of the tenant's stream as the metric shows it, and whether it has one.
+func (c *lagCollector) lag(tenant string, stream entity.Name) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.high[tenant][stream]
+	if !ok {
+		return 0, false
+	}
+	return c.now().Sub(h), true
+}
+
+// Describe sends the metric's description.
+func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect sends every tenant's streams' lag, as of now.
+func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for tenant, streams := range c.high {
+		for stream, h := range streams {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, max(now.Sub(h), 0).Seconds(), tenant, string(stream))
+		}
+	}
 }
 
 // setLastSuccess sets the tenant's evsync_last_success_timestamp_seconds to t, the freshness

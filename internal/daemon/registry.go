@@ -33,6 +33,12 @@ func createRegistry(ctx context.Context, conn *pgxpool.Conn, schema string) erro
 	if err != nil {
 		return fmt.Errorf("creating %s.%s: %w", schema, registryTable, err)
 	}
+	// streams_spec came with the streams: the schedule of the tenant's stream runs on that
+	// replica, NULL when it has none (the rows of a replica older than it too).
+	if _, err := conn.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, registryTable}.Sanitize()+
+		` ADD COLUMN IF NOT EXISTS streams_spec text`); err != nil {
+		return fmt.Errorf("adding streams_spec to %s.%s: %w", schema, registryTable, err)
+	}
 	return nil
 }
 
@@ -50,34 +56,93 @@ type registry struct {
 	mu      sync.Mutex
 	foreign map[string]string // tenant -> the spec it is scheduled with here, for tenants this replica lacks
 	warned  map[string]bool   // tenants whose jobs this replica left to others, warned of once
+	// foreignStreams and warnedStreams are foreign and warned for the stream runs of the
+	// tenants whose streams this replica lacks (nil until needed).
+	foreignStreams map[string]string
+	warnedStreams  map[string]bool
+}
+
+// jobKind is one of the two kinds of a tenant's jobs as the registry handles them: the
+// tenant's runs, or its stream runs.
+type jobKind struct {
+	streams bool
+	what    string                                           // for the logs: "a tenant", "the streams of a tenant"
+	lacking string                                           // for the logs: what this replica lacks
+	id      func(tenant string) string                       // the periodic job's id
+	insert  func(tenant string) river.PeriodicJobConstructor // its constructor
+}
+
+var (
+	runsKind = jobKind{what: "a tenant", lacking: "a tenant of another replica is not in this replica's config",
+		id: periodicID, insert: func(n string) river.PeriodicJobConstructor { return insertFor(Tenant{Name: n}) }}
+	streamsKind = jobKind{streams: true, what: "the streams of a tenant",
+		lacking: "the streams of a tenant of another replica are not in this replica's config",
+		id:      streamsPeriodicID, insert: insertStreamsFor}
+)
+
+// maps returns the foreign and warned maps of kind k (r.mu held).
+func (r *registry) maps(k jobKind) (foreign map[string]string, warned map[string]bool) {
+	if !k.streams {
+		if r.foreign == nil {
+			r.foreign, r.warned = map[string]string{}, map[string]bool{}
+		}
+		return r.foreign, r.warned
+	}
+	if r.foreignStreams == nil {
+		r.foreignStreams, r.warnedStreams = map[string]string{}, map[string]bool{}
+	}
+	return r.foreignStreams, r.warnedStreams
 }
 
 // live is the SQL condition of a row of a replica heard from within 3 heartbeats ($1).
 const live = "seen_at > now() - $1::interval"
 
-// beat lists this replica's tenants (seen now), forgets replicas gone for long, and schedules
-// here the tenants that other live replicas have and this one lacks (removing those no live
-// replica has any more). Errors are logged: the next beat tries again.
+// beat lists this replica's tenants (seen now) with their schedules, forgets replicas gone
+// for long, and schedules here the tenants that other live replicas have and this one lacks
+// (removing those no live replica has any more), and likewise the stream runs of the tenants
+// whose streams other live replicas have and this one lacks. Errors are logged: the next beat
+// tries again.
 func (r *registry) beat(ctx context.Context) {
 	names := make([]string, len(r.tenants))
 	specs := make([]string, len(r.tenants))
+	streamSpecs := make([]*string, len(r.tenants))
+	var withStreams []string
 	for i, t := range r.tenants {
 		names[i], specs[i] = t.Name, t.Spec
+		if t.RunStreams != nil {
+			streamSpecs[i] = &t.StreamsSpec
+			withStreams = append(withStreams, t.Name)
+		}
 	}
 	if _, err := r.pool.Exec(ctx, `
-INSERT INTO `+r.table+` (replica, tenant, spec, seen_at)
-SELECT $1, t, s, now() FROM unnest($2::text[], $3::text[]) AS u(t, s)
-ON CONFLICT (replica, tenant) DO UPDATE SET spec = excluded.spec, seen_at = excluded.seen_at`, r.replica, names, specs); err != nil {
+INSERT INTO `+r.table+` (replica, tenant, spec, streams_spec, seen_at)
+SELECT $1, t, s, ss, now() FROM unnest($2::text[], $3::text[], $4::text[]) AS u(t, s, ss)
+ON CONFLICT (replica, tenant) DO UPDATE SET spec = excluded.spec, streams_spec = excluded.streams_spec, seen_at = excluded.seen_at`,
+		r.replica, names, specs, streamSpecs); err != nil {
 		r.logger.Warn("registering this replica's tenants", "replica", r.replica, "err", err.Error())
 		return
 	}
 	if _, err := r.pool.Exec(ctx, `DELETE FROM `+r.table+` WHERE seen_at < now() - $1::interval`, 100*r.interval); err != nil {
 		r.logger.Warn("forgetting the replicas gone", "replica", r.replica, "err", err.Error())
 	}
-	rows, err := r.pool.Query(ctx, `
+	r.scheduleOthers(ctx, runsKind, `
 SELECT tenant, replica, spec FROM `+r.table+`
 WHERE `+live+` AND replica <> $2 AND tenant <> ALL($3::text[])
-ORDER BY tenant, replica`, 3*r.interval, r.replica, names)
+ORDER BY tenant, replica`, names)
+	r.scheduleOthers(ctx, streamsKind, `
+SELECT tenant, replica, streams_spec FROM `+r.table+`
+WHERE `+live+` AND replica <> $2 AND streams_spec IS NOT NULL AND tenant <> ALL($3::text[])
+ORDER BY tenant, replica`, withStreams)
+}
+
+// scheduleOthers schedules here the jobs of kind k of the tenants that query lists (tenant,
+// replica, spec: those of other live replicas, but for the ones this replica has, mine), and
+// removes those it scheduled that no live replica has any more.
+func (r *registry) scheduleOthers(ctx context.Context, k jobKind, query string, mine []string) {
+	if mine == nil {
+		mine = []string{}
+	}
+	rows, err := r.pool.Query(ctx, query, 3*r.interval, r.replica, mine)
 	if err != nil {
 		r.logger.Warn("reading the other replicas' tenants", "replica", r.replica, "err", err.Error())
 		return
@@ -102,38 +167,39 @@ ORDER BY tenant, replica`, 3*r.interval, r.replica, names)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for name, spec := range r.foreign {
+	foreign, warned := r.maps(k)
+	for name, spec := range foreign {
 		if o := others[name]; o == nil || o.spec != spec {
-			r.periodic.RemoveByID(periodicID(name))
-			delete(r.foreign, name)
-			delete(r.warned, name)
+			r.periodic.RemoveByID(k.id(name))
+			delete(foreign, name)
+			delete(warned, name)
 		}
 	}
 	for name, o := range others {
-		if _, ok := r.foreign[name]; ok {
+		if _, ok := foreign[name]; ok {
 			continue
 		}
 		logger := r.logger.With("tenant", name, "replica", r.replica, "configured_on", strings.Join(o.on, ","))
 		if r.parse == nil || o.spec == "" {
-			logger.Warn("a tenant of another replica is not in this replica's config; it is not scheduled from here")
-			r.foreign[name] = o.spec
+			logger.Warn(k.lacking + "; it is not scheduled from here")
+			foreign[name] = o.spec
 			continue
 		}
 		sched, err := r.parse(o.spec)
 		if err != nil {
-			logger.Warn("a tenant of another replica is not in this replica's config, and its schedule cannot be read here",
+			logger.Warn(k.lacking+", and its schedule cannot be read here",
 				"spec", o.spec, "err", err.Error())
-			r.foreign[name] = o.spec
+			foreign[name] = o.spec
 			continue
 		}
-		if _, err := r.periodic.AddSafely(river.NewPeriodicJob(sched, insertFor(Tenant{Name: name}),
-			&river.PeriodicJobOpts{ID: periodicID(name)})); err != nil {
-			logger.Warn("scheduling a tenant of another replica", "err", err.Error())
+		if _, err := r.periodic.AddSafely(river.NewPeriodicJob(sched, k.insert(name),
+			&river.PeriodicJobOpts{ID: k.id(name)})); err != nil {
+			logger.Warn("scheduling "+k.what+" of another replica", "err", err.Error())
 			continue
 		}
-		logger.Warn("a tenant of another replica is not in this replica's config; scheduled here from that replica's, run there",
+		logger.Warn(k.lacking+"; scheduled here from that replica's, run there",
 			"spec", o.spec)
-		r.foreign[name] = o.spec
+		foreign[name] = o.spec
 	}
 }
 
@@ -146,9 +212,14 @@ func (r *registry) leave(ctx context.Context) {
 	}
 }
 
-// replicasWith lists the live replicas other than this one that have tenant.
-func (r *registry) replicasWith(ctx context.Context, tenant string) ([]string, error) {
-	rows, err := r.pool.Query(ctx, `SELECT replica FROM `+r.table+` WHERE `+live+` AND tenant = $2 AND replica <> $3 ORDER BY replica`,
+// replicasWith lists the live replicas other than this one that have tenant (with streams:
+// the tenant's streams).
+func (r *registry) replicasWith(ctx context.Context, tenant string, streams bool) ([]string, error) {
+	cond := ""
+	if streams {
+		cond = " AND streams_spec IS NOT NULL"
+	}
+	rows, err := r.pool.Query(ctx, `SELECT replica FROM `+r.table+` WHERE `+live+` AND tenant = $2 AND replica <> $3`+cond+` ORDER BY replica`,
 		3*r.interval, tenant, r.replica)
 	if err != nil {
 		return nil, fmt.Errorf("reading the replicas of tenant %q: %w", tenant, err)
@@ -160,31 +231,48 @@ func (r *registry) replicasWith(ctx context.Context, tenant string) ([]string, e
 	return on, nil
 }
 
-// leaveToOthers is what the worker does with a job of a tenant this replica lacks: it snoozes
-// the job (a replica that has the tenant takes it; the first time, with a warning naming the
-// tenant and this replica), or, when no live replica has the tenant, cancels it with a
-// warning.
-func (r *registry) leaveToOthers(ctx context.Context, tenant string) error {
-	on, err := r.replicasWith(ctx, tenant)
+// leaveToOthers is what the worker does with a job of a tenant this replica lacks (with
+// streams: a stream job of a tenant whose streams this replica lacks): it snoozes the job (a
+// replica that has the tenant takes it; the first time, with a warning naming the tenant and
+// this replica), or, when no live replica has the tenant, cancels it with a warning.
+func (r *registry) leaveToOthers(ctx context.Context, tenant string, streams bool) error {
+	k := runsKind
+	if streams {
+		k = streamsKind
+	}
+	on, err := r.replicasWith(ctx, tenant, streams)
 	if err != nil {
-		r.logger.Warn("a job of a tenant not in this replica's config; left for later", "tenant", tenant, "replica", r.replica, "err", err.Error())
+		r.logger.Warn("a job of "+k.what+" not in this replica's config; left for later", "tenant", tenant, "replica", r.replica, "err", err.Error())
 		return river.JobSnooze(r.interval)
 	}
 	logger := r.logger.With("tenant", tenant, "replica", r.replica)
 	if len(on) == 0 {
+		if streams {
+			logger.Warn("stream run canceled: the tenant's streams are in no live replica's config")
+			return river.JobCancel(fmt.Errorf("the streams of tenant %q are in no live replica's config", tenant))
+		}
 		logger.Warn("run canceled: the tenant is in no live replica's config")
 		return river.JobCancel(fmt.Errorf("tenant %q is in no live replica's config", tenant))
 	}
 	r.mu.Lock()
-	first := !r.warned[tenant]
-	r.warned[tenant] = true
+	_, warned := r.maps(k)
+	first := !warned[tenant]
+	warned[tenant] = true
 	r.mu.Unlock()
 	if first {
-		logger.Warn("a run of a tenant not in this replica's config: left to the replicas that have it",
-			"configured_on", strings.Join(on, ","))
+		if streams {
+			logger.Warn("a stream run of a tenant whose streams are not in this replica's config: left to the replicas that have them",
+				"configured_on", strings.Join(on, ","))
+		} else {
+			logger.Warn("a run of a tenant not in this replica's config: left to the replicas that have it",
+				"configured_on", strings.Join(on, ","))
+		}
 	}
 	return river.JobSnooze(time.Second)
 }
 
 // periodicID is the River periodic job id of tenant's schedule.
 func periodicID(tenant string) string { return "sync:" + tenant }
+
+// streamsPeriodicID is the River periodic job id of tenant's streams schedule.
+func streamsPeriodicID(tenant string) string { return "streams:" + tenant }

@@ -389,7 +389,7 @@ func TestLeaveToOthers(t *testing.T) {
 		logger: reg.logger, foreign: map[string]string{}, warned: map[string]bool{}}
 	b.beat(t.Context())
 	var snooze *river.JobSnoozeError
-	if err := reg.leaveToOthers(t.Context(), "newco"); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &snooze) {
 		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
 	}
 	if !strings.Contains(logs.String(), `"tenant":"newco","replica":"a","configured_on":"b"`) {
@@ -399,7 +399,7 @@ func TestLeaveToOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cancel *river.JobCancelError
-	if err := reg.leaveToOthers(t.Context(), "newco"); !errors.As(err, &cancel) {
+	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &cancel) {
 		t.Errorf("a job of a tenant no live replica has: %v, want it canceled", err)
 	}
 	if !strings.Contains(logs.String(), `"msg":"run canceled: the tenant is in no live replica's config","tenant":"newco","replica":"a"`) {

@@ -31,6 +31,26 @@ type SyncArgs struct {
 // Kind is the River job kind of a tenant's run.
 func (SyncArgs) Kind() string { return "evsync_sync" }
 
+func (a SyncArgs) tenantName() string { return a.Tenant }
+
+// StreamsArgs is the job of one stream run of one tenant (the due windows of its enabled
+// streams), on the tenant's streams schedule, apart from its entity runs (SyncArgs). Like
+// SyncArgs, its only field is the tenant: unique per tenant.
+type StreamsArgs struct {
+	Tenant string `json:"tenant"`
+}
+
+// Kind is the River job kind of a tenant's stream run.
+func (StreamsArgs) Kind() string { return "evsync_streams" }
+
+func (a StreamsArgs) tenantName() string { return a.Tenant }
+
+// tenantArgs is the args of a job of one tenant: SyncArgs or StreamsArgs.
+type tenantArgs interface {
+	river.JobArgs
+	tenantName() string
+}
+
 // jobFunc performs one run of tenant; attempt counts the job's tries from 1, leaving out
 // those whose replica died (rescued: they did not fail) or found the tenant busy. Its error
 // tells the worker what to do with the job, as jobError decides it: nil completes the job, an
@@ -101,6 +121,10 @@ type schedulerConfig struct {
 	Tenants []Tenant
 	// Run performs one run.
 	Run jobFunc
+	// RunStreams performs one stream run of a tenant that has RunStreams (its error completes
+	// the job when nil, and cancels it otherwise: a stream job is never retried, its next tick
+	// is its retry); nil when no tenant has streams.
+	RunStreams jobFunc
 	// Grace is how long a run that reached its timeout, or was canceled, has to record its
 	// end; a job still running after Timeout + Grace is rescued (its replica is presumed dead).
 	Grace time.Duration
@@ -146,6 +170,7 @@ func newScheduler(pool *pgxpool.Pool, cfg schedulerConfig) (*scheduler, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger}
+	sw := &streamsWorker{run: cfg.RunStreams, tenants: map[string]Tenant{}, logger: logger, streams: true}
 	var maxTimeout time.Duration
 	var periodic []*river.PeriodicJob
 	for _, t := range cfg.Tenants {
@@ -153,10 +178,21 @@ func newScheduler(pool *pgxpool.Pool, cfg schedulerConfig) (*scheduler, error) {
 		maxTimeout = max(maxTimeout, t.Timeout)
 		// Not River's RunOnStart: it inserts on every leader election. Start inserts instead.
 		periodic = append(periodic, river.NewPeriodicJob(t.Schedule, insertFor(t), &river.PeriodicJobOpts{ID: periodicID(t.Name)}))
+		if t.RunStreams != nil {
+			sw.tenants[t.Name] = t
+			periodic = append(periodic, river.NewPeriodicJob(t.StreamsSchedule, insertStreamsFor(t.Name),
+				&river.PeriodicJobOpts{ID: streamsPeriodicID(t.Name)}))
+		}
 	}
 	w.rescueAfter = maxTimeout + cfg.Grace
+	sw.rescueAfter = w.rescueAfter
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, fmt.Errorf("creating the daemon: %w", err)
+	}
+	// Registered on every replica, with or without streams: a replica that lacks a tenant's
+	// streams leaves their jobs to one that has them, as it does a tenant's runs.
+	if err := river.AddWorkerSafely(workers, sw); err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -176,9 +212,10 @@ func newScheduler(pool *pgxpool.Pool, cfg schedulerConfig) (*scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the daemon: %w", err)
 	}
-	w.reg = &registry{pool: pool, table: pgx.Identifier{cfg.Schema, registryTable}.Sanitize(), replica: client.ID(),
+	sw.reg = &registry{pool: pool, table: pgx.Identifier{cfg.Schema, registryTable}.Sanitize(), replica: client.ID(),
 		interval: cmp.Or(cfg.Heartbeat, heartbeatDefault), tenants: cfg.Tenants, parse: cfg.ParseSchedule,
 		periodic: client.PeriodicJobs(), logger: logger, foreign: map[string]string{}, warned: map[string]bool{}}
+	w.reg = sw.reg
 	return &scheduler{client: client, tenants: cfg.Tenants, logger: logger, reg: w.reg}, nil
 }
 
@@ -210,6 +247,10 @@ func checkConfig(cfg schedulerConfig) error {
 			return fmt.Errorf("tenant %q: the run timeout must be positive, got %s", t.Name, t.Timeout)
 		case t.Retries < 0:
 			return fmt.Errorf("tenant %q: negative retries %d", t.Name, t.Retries)
+		case t.RunStreams != nil && t.StreamsSchedule == nil:
+			return fmt.Errorf("tenant %q has streams but no streams schedule", t.Name)
+		case t.RunStreams != nil && cfg.RunStreams == nil:
+			return fmt.Errorf("tenant %q has streams but the daemon no stream run function", t.Name)
 		}
 		seen[t.Name] = true
 	}
@@ -240,6 +281,19 @@ const maxAttempts = 100
 func insertFor(t Tenant) river.PeriodicJobConstructor {
 	return func() (river.JobArgs, *river.InsertOpts) {
 		return SyncArgs{Tenant: t.Name}, &river.InsertOpts{
+			MaxAttempts: maxAttempts,
+			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+		}
+	}
+}
+
+// insertStreamsFor returns the periodic job constructor of tenant's stream runs: unique per
+// tenant in the same states as its runs (uniqueStates), so a stream run that outlasts its
+// next tick is not queued twice. Its job is never retried (streamsWorker), so River's limit
+// only bounds the rescues.
+func insertStreamsFor(tenant string) river.PeriodicJobConstructor {
+	return func() (river.JobArgs, *river.InsertOpts) {
+		return StreamsArgs{Tenant: tenant}, &river.InsertOpts{
 			MaxAttempts: maxAttempts,
 			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
 		}
@@ -321,19 +375,36 @@ func (s *scheduler) Stop(ctx context.Context) error {
 	return nil
 }
 
-// syncWorker works SyncArgs jobs by calling run.
-type syncWorker struct {
-	river.WorkerDefaults[SyncArgs]
+// tenantWorker works the jobs of one kind (SyncArgs or StreamsArgs) by calling run.
+type tenantWorker[T tenantArgs] struct {
+	river.WorkerDefaults[T]
 	run         jobFunc
-	tenants     map[string]Tenant
-	rescueAfter time.Duration // River's RescueStuckJobsAfter
+	tenants     map[string]Tenant // those whose jobs of this kind this replica works
+	rescueAfter time.Duration     // River's RescueStuckJobsAfter
 	logger      *slog.Logger
 	reg         *registry
+	// streams: the jobs are stream runs, never retried (a failed one waits for its next tick,
+	// a few minutes away, which reads the windows it left), only rescued.
+	streams bool
 }
 
-// Timeout is the tenant's run timeout.
-func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
-	if t, ok := w.tenants[job.Args.Tenant]; ok {
+// syncWorker works SyncArgs jobs: a tenant's runs.
+type syncWorker = tenantWorker[SyncArgs]
+
+// streamsWorker works StreamsArgs jobs: a tenant's stream runs.
+type streamsWorker = tenantWorker[StreamsArgs]
+
+// schedule is the schedule t's jobs of this kind follow.
+func (w *tenantWorker[T]) schedule(t Tenant) river.PeriodicSchedule {
+	if w.streams {
+		return t.StreamsSchedule
+	}
+	return t.Schedule
+}
+
+// Timeout is the tenant's run timeout (schedule.timeout, for its stream runs too).
+func (w *tenantWorker[T]) Timeout(job *river.Job[T]) time.Duration {
+	if t, ok := w.tenants[job.Args.tenantName()]; ok {
 		return t.Timeout
 	}
 	return 0 // the client's: the longest of any tenant
@@ -343,16 +414,16 @@ func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
 // tick: a tenth of the tenant's schedule interval, doubling with each attempt, from 1 s to
 // 10 min. A job River's rescuer hands back (its replica died mid-run: it was attempted longer
 // ago than any live run lasts) did not fail; it runs again at once, on any replica.
-func (w *syncWorker) NextRetry(job *river.Job[SyncArgs]) time.Time {
+func (w *tenantWorker[T]) NextRetry(job *river.Job[T]) time.Time {
 	now := time.Now()
 	if job.AttemptedAt != nil && now.Sub(*job.AttemptedAt) >= w.rescueAfter {
 		return now.Add(time.Second)
 	}
-	t, ok := w.tenants[job.Args.Tenant]
+	t, ok := w.tenants[job.Args.tenantName()]
 	if !ok {
 		return now.Add(time.Minute)
 	}
-	return now.Add(retryDelay(t.Schedule, now, job.Attempt))
+	return now.Add(retryDelay(w.schedule(t), now, job.Attempt))
 }
 
 // retryDelay is the wait before the retry that follows attempt (counted from 1).
@@ -368,27 +439,38 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 
 // Work runs the job's tenant. A tenant this replica does not know (a config that differs
 // between replicas) is left to a replica that has it (snoozed), or canceled when no live
-// replica has it.
+// replica has it; so is a stream job of a tenant whose streams this replica lacks.
 //
 // Only failed tries count against the tenant's Retries: a try whose replica died (River's
 // rescuer recorded it) runs again without using one up, at most maxRescues times. A job given
-// up is canceled with a warning.
-func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
-	t, ok := w.tenants[job.Args.Tenant]
+// up is canceled with a warning. A stream job is never retried: run's error cancels it (River
+// records the error), nil completes it.
+func (w *tenantWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	t, ok := w.tenants[job.Args.tenantName()]
 	if !ok {
-		return w.reg.leaveToOthers(ctx, job.Args.Tenant)
+		return w.reg.leaveToOthers(ctx, job.Args.tenantName(), w.streams)
 	}
 	failed, rescued, busy := pastTries(job.JobRow)
 	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
+	what := "run"
+	if w.streams {
+		logger, what = logger.With("kind", job.Args.Kind()), "stream run"
+	}
 	if n := len(job.Errors); n > 0 && job.Errors[n-1].Error == rescuedError {
 		if rescued > maxRescues {
-			logger.Warn("run given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
+			logger.Warn(what+" given up: the replicas running it died", "rescues", rescued, "failed_attempts", failed)
 			return river.JobCancel(fmt.Errorf("given up: the replicas running it died %d times", rescued))
 		}
-		logger.Warn("run rescued: the replica running it died; running it again", "rescues", rescued,
+		logger.Warn(what+" rescued: the replica running it died; running it again", "rescues", rescued,
 			"died_on", lastOf(job.AttemptedBy), "failed_attempts", failed)
 	}
 	err := w.run(ctx, t.Name, failed+1)
+	if w.streams {
+		if err != nil {
+			return river.JobCancel(err) // the next tick is its retry; runStreamsJob logged it
+		}
+		return nil
+	}
 	if errors.Is(err, ErrFinal) {
 		return river.JobCancel(err)
 	}
