@@ -102,8 +102,8 @@ const (
 	WindowDefault      = 3 * time.Hour
 	FirstDelayDefault  = 20 * time.Minute
 	SettleAfterDefault = 24 * time.Hour
-	// FirstDelayMin: the API refuses windows that end less than 5 minutes ago.
-	FirstDelayMin = 5 * time.Minute
+	// FirstDelayFloor: the API refuses windows that end less than 5 minutes ago.
+	FirstDelayFloor = 5 * time.Minute
 )
 
 // withDefaults fills in c's zero fields.
@@ -145,8 +145,8 @@ func (c *StreamsConfig) validate() error {
 			return &ConfigError{name, fmt.Sprintf("is %s: it must divide a day", w)}
 		}
 	}
-	if c.FirstDelay < FirstDelayMin {
-		return &ConfigError{"FirstDelay", fmt.Sprintf("is %s: at least %s", c.FirstDelay, FirstDelayMin)}
+	if c.FirstDelay < FirstDelayFloor {
+		return &ConfigError{"FirstDelay", fmt.Sprintf("is %s: at least %s", c.FirstDelay, FirstDelayFloor)}
 	}
 	if c.SettleAfter != 0 && c.SettleAfter < c.FirstDelay {
 		return &ConfigError{"SettleAfter", fmt.Sprintf("is %s: 0 or at least FirstDelay (%s)", c.SettleAfter, c.FirstDelay)}
@@ -439,43 +439,9 @@ func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccou
 	w := r.cfg.windowOf(st)
 	rules := windowRules{firstDelay: r.cfg.FirstDelay, settleAfter: r.cfg.SettleAfter}
 	last := lastClosedEnd(now, w, r.cfg.FirstDelay)
-	if b := r.cfg.Backfill; b != nil {
-		since := b.Since
-		if sub.retention > 0 && since.Before(now.Add(-sub.retention)) {
-			since = now.Add(-sub.retention)
-			logger.Warn("the backfill starts later than asked: the API keeps this sub-account's data for its dataRetentionDays",
-				"stream", st.Name, "sub_account_id", sub.id, "retention_days", int(sub.retention/(24*time.Hour)), "starts", alignUp(since, w))
-			since = alignUp(since, w) // the first window wholly within the retention
-		}
-		from, to := alignDown(since, w), last
-		if !b.Until.IsZero() {
-			if u := alignUp(b.Until, w); u.Before(to) {
-				to = u
-			}
-		}
-		if !from.Before(to) {
-			return nil, time.Time{}, nil
-		}
-		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w)); err != nil {
-			return nil, time.Time{}, err
-		}
-		ws, err := r.store.WindowsIn(ctx, st.Name, sub.id, from, to)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		for i := len(ws) - 1; i >= 0; i-- { // newest first
-			k := rules.kindAt(now, &ws[i])
-			if b.Refetch {
-				k = firstRead
-				if rules.settles(now, ws[i].End) {
-					k = settleRead
-				}
-			}
-			if k != notDue {
-				due = append(due, dueWindow{db.Span{Start: ws[i].Start, End: ws[i].End}, k})
-			}
-		}
-		return due, time.Time{}, nil
+	if r.cfg.Backfill != nil {
+		due, err := r.planBackfill(ctx, st, sub, logger, now, w, rules, last)
+		return due, time.Time{}, err
 	}
 	from, ok, err := r.store.WindowsLastEnd(ctx, st.Name, sub.id)
 	if err != nil {
@@ -502,6 +468,51 @@ func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccou
 		}
 	}
 	return due, time.Time{}, nil
+}
+
+// planBackfill records the windows of the backfill's range (from its Since, or the oldest
+// the sub-account's retention keeps, to its Until or the last window due) and returns those
+// to read, newest first: those not read yet, or every one with Refetch.
+func (r *StreamRunner) planBackfill(ctx context.Context, st *entity.Stream, sub subAccount, logger *slog.Logger,
+	now time.Time, w time.Duration, rules windowRules, last time.Time) ([]dueWindow, error) {
+	b := r.cfg.Backfill
+	var due []dueWindow
+	since := b.Since
+	if sub.retention > 0 && since.Before(now.Add(-sub.retention)) {
+		since = now.Add(-sub.retention)
+		logger.Warn("the backfill starts later than asked: the API keeps this sub-account's data for its dataRetentionDays",
+			"stream", st.Name, "sub_account_id", sub.id, "retention_days", int(sub.retention/(24*time.Hour)), "starts", alignUp(since, w))
+		since = alignUp(since, w) // the first window wholly within the retention
+	}
+	from, to := alignDown(since, w), last
+	if !b.Until.IsZero() {
+		if u := alignUp(b.Until, w); u.Before(to) {
+			to = u
+		}
+	}
+	if !from.Before(to) {
+		return nil, nil
+	}
+	if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w)); err != nil {
+		return nil, err
+	}
+	ws, err := r.store.WindowsIn(ctx, st.Name, sub.id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(ws) - 1; i >= 0; i-- { // newest first
+		k := rules.kindAt(now, &ws[i])
+		if b.Refetch {
+			k = firstRead
+			if rules.settles(now, ws[i].End) {
+				k = settleRead
+			}
+		}
+		if k != notDue {
+			due = append(due, dueWindow{db.Span{Start: ws[i].Start, End: ws[i].End}, k})
+		}
+	}
+	return due, nil
 }
 
 // maxConsecutiveFailures: a (stream, sub-account) whose windows fail this many times in a row

@@ -168,7 +168,7 @@ func newSyncCmd(a *app) *cobra.Command {
 	fs := cmd.Flags()
 	fs.Var(&f.tenants, "tenant", "sync tenant `NAME` only (repeatable); default every tenant")
 	fs.StringVar(&f.entities, "entities", "", "comma-separated `LIST` of entities to sync ("+config.EntityNames(",")+"); default sync.entities")
-	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams whose due windows to read ("+streamNames(",")+"); default streams.enabled")
+	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams whose due windows to read ("+streamNames()+"); default streams.enabled")
 	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities and streams of sub-account `ID` only (repeatable)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
 	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")

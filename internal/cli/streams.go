@@ -19,13 +19,13 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// streamNames lists the streams, joined by sep, for usages and errors.
-func streamNames(sep string) string {
+// streamNames lists the streams, comma-separated, for usages and errors.
+func streamNames() string {
 	var names []string
 	for _, n := range entity.StreamNames() {
 		names = append(names, string(n))
 	}
-	return strings.Join(names, sep)
+	return strings.Join(names, ",")
 }
 
 // parseStreams validates a comma-separated stream list named by key; every element must be a
@@ -35,10 +35,10 @@ func parseStreams(key, v string) ([]entity.Name, error) {
 	for _, s := range strings.Split(v, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return nil, usageErr("%s: empty stream in %q (expected a comma-separated subset of %s)", key, v, streamNames(","))
+			return nil, usageErr("%s: empty stream in %q (expected a comma-separated subset of %s)", key, v, streamNames())
 		}
 		if _, err := entity.ParseStream(s); err != nil {
-			return nil, usageErr("%s: unknown stream %q (expected a comma-separated subset of %s)", key, s, streamNames(","))
+			return nil, usageErr("%s: unknown stream %q (expected a comma-separated subset of %s)", key, s, streamNames())
 		}
 		out = append(out, entity.Name(s))
 	}
@@ -204,7 +204,7 @@ func newBackfillCmd(a *app) *cobra.Command {
 	fs.Var(&f.tenants, "tenant", "backfill tenant `NAME` only (repeatable); default every tenant")
 	fs.StringVar(&f.since, "since", "", "read from `WHEN`: a duration back from now (30d, 72h), a date (2026-11-01, UTC) or an RFC 3339 time (required)")
 	fs.StringVar(&f.until, "until", "", "read up to `WHEN` (as --since); default up to the last window due")
-	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams ("+streamNames(",")+"); default streams.enabled")
+	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams ("+streamNames()+"); default streams.enabled")
 	fs.Var(&f.subAccounts, "sub-account", "backfill sub-account `ID` only (repeatable); default every sub-account")
 	fs.BoolVar(&f.refetch, "refetch", false, "read again the windows already read")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
@@ -228,24 +228,32 @@ func parseWhen(key, v string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// cmdBackfill runs a backfill of each tenant f selects.
-func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool) error {
+// backfill is the range --since and --until name, seen at now.
+func (f *backfillFlags) backfill(now time.Time) (*syncrun.Backfill, error) {
 	if f.since == "" {
-		return usageErr("--since is required: a duration back from now (30d) or a date (2026-11-01)")
+		return nil, usageErr("--since is required: a duration back from now (30d) or a date (2026-11-01)")
 	}
-	now := time.Now()
 	b := &syncrun.Backfill{Refetch: f.refetch}
 	var err error
 	if b.Since, err = parseWhen("--since", f.since, now); err != nil {
-		return err
+		return nil, err
 	}
 	if f.until != "" {
 		if b.Until, err = parseWhen("--until", f.until, now); err != nil {
-			return err
+			return nil, err
 		}
 		if !b.Until.After(b.Since) {
-			return usageErr("--until: %q is not after --since %q", f.until, f.since)
+			return nil, usageErr("--until: %q is not after --since %q", f.until, f.since)
 		}
+	}
+	return b, nil
+}
+
+// cmdBackfill runs a backfill of each tenant f selects.
+func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool) error {
+	b, err := f.backfill(time.Now())
+	if err != nil {
+		return err
 	}
 	var streams []entity.Name
 	if streamsSet {
@@ -259,7 +267,7 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 	}
 	for _, t := range selected {
 		if len(tenant.StreamsOf(t, tenant.StreamOptions{Streams: streams})) == 0 {
-			return usageErr("tenant %s: no stream to backfill: streams.enabled is empty; name them with --streams (%s)", t.Name, streamNames(","))
+			return usageErr("tenant %s: no stream to backfill: streams.enabled is empty; name them with --streams (%s)", t.Name, streamNames())
 		}
 	}
 	if err := a.cfg.RequireCredentials(); err != nil {
@@ -294,18 +302,7 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 				Streams: streamRunDocOf(true, res, err)})
 			continue
 		}
-		if a.cfg.MultiTenant() {
-			a.tell("tenant %s (schema %s):\n", t.Name, t.Schema)
-		}
-		if res != nil {
-			if perr := printStreamSummary(a.stdout, res); perr != nil {
-				a.logger.Warn("the backfill's summary was not shown", "err", perr.Error())
-			}
-		}
-		if line := streamExit(res, err); line != nil {
-			if a.cfg.MultiTenant() {
-				line = prefixTenant(t.Name, line)
-			}
+		if line := a.reportBackfill(t, res, err); line != nil {
 			lines = append(lines, line)
 		}
 	}
@@ -317,6 +314,24 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 		return codeExit(code, nil)
 	}
 	return codeExit(code, errors.Join(lines...))
+}
+
+// reportBackfill prints tenant t's backfill summary and returns the line of a backfill that
+// never started (nil otherwise), naming the tenant when the config has a tenants list.
+func (a *app) reportBackfill(t config.Tenant, res *syncrun.StreamResult, err error) error {
+	if a.cfg.MultiTenant() {
+		a.tell("tenant %s (schema %s):\n", t.Name, t.Schema)
+	}
+	if res != nil {
+		if perr := printStreamSummary(a.stdout, res); perr != nil {
+			a.logger.Warn("the backfill's summary was not shown", "err", perr.Error())
+		}
+	}
+	line := streamExit(res, err)
+	if line != nil && a.cfg.MultiTenant() {
+		line = prefixTenant(t.Name, line)
+	}
+	return line
 }
 
 // codeExit is the exit of a command with code and the lines err holds (nil: code alone).

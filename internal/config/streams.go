@@ -59,7 +59,7 @@ const (
 	StreamsFirstDelayDefault = syncrun.FirstDelayDefault
 	// StreamsFirstDelayMin is the least first delay: the API refuses windows that end less
 	// than 5 minutes ago.
-	StreamsFirstDelayMin = syncrun.FirstDelayMin
+	StreamsFirstDelayMin = syncrun.FirstDelayFloor
 	// StreamsSettleAfterDefault is how long after its end a window is read again, settled.
 	StreamsSettleAfterDefault = syncrun.SettleAfterDefault
 	// StreamsTimeZoneDefault is the zone the reporting requests are written in.
