@@ -10,7 +10,7 @@ import (
 	"github.com/evsync/evsync/internal/entity"
 )
 
-// The streams' side of the store (DESIGN.md "Streams"): the window ledger stream_windows, the
+// The streams' side of the store (docs/schema.md, stream tables): the window ledger stream_windows, the
 // publish of one window's rows together with its ledger row, the locks that keep two
 // processes off one sub-account's windows, and the streams' freshness.
 //

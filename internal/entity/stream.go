@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// A stream is what happened, read through time windows (DESIGN.md "Streams"): the API offers
+// A stream is what happened, read through time windows (docs/schema.md, stream tables): the API offers
 // it only as windows of one sub-account, with no paging and no "changed since". A stream's
 // name is its table's name, like an entity's, and its name in `--streams`, in
 // stream_windows.stream and in sync_run_scopes.entity.
@@ -43,7 +43,7 @@ const (
 	ReportingWindow                          // streams.window (default and maximum 3h)
 )
 
-// PublishRule is how a window's rows are written (DESIGN.md "Publish").
+// PublishRule is how a window's rows are written (docs/schema.md, stream tables).
 type PublishRule uint8
 
 // The publish rules.

@@ -58,7 +58,7 @@ func migrated(t *testing.T, dir string, version int64) *pgxpool.Pool {
 func TestGenerateNoChange(t *testing.T) {
 	t.Parallel()
 	dir, latest := shippedDir(t)
-	path, err := generate(dir, "refresh_entity_lists", entity.All())
+	path, err := generate(dir, "refresh_entity_lists", entity.All(), entity.Streams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestGenerateNoChange(t *testing.T) {
 		t.Errorf("Down changed the schema (-before +after):\n%s", diff)
 	}
 	// A second migration is the one after.
-	next, err := generate(dir, "again", entity.All())
+	next, err := generate(dir, "again", entity.All(), entity.Streams())
 	if want := filepath.Join(dir, fmt.Sprintf("%05d_again.sql", latest+2)); err != nil || next != want {
 		t.Errorf("generate again = %s, %v; want %s", next, err, want)
 	}
@@ -101,7 +101,7 @@ func TestGenerateNewEntity(t *testing.T) {
 	last := *ds[len(ds)-1]
 	last.Since = latest + 1
 	ds[len(ds)-1] = &last
-	path, err := generate(dir, "create_widgets", ds)
+	path, err := generate(dir, "create_widgets", ds, entity.Streams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestGenerateRefuses(t *testing.T) {
 		{"Since past the next migration", dir, "add_widgets", append(ds[1:], &ahead), "has Since"},
 	}
 	for _, tt := range tests {
-		if _, err := generate(tt.dir, tt.slug, tt.ds); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := generate(tt.dir, tt.slug, tt.ds, entity.Streams()); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: generate = %v, want an error with %q", tt.name, err, tt.want)
 		}
 	}
@@ -191,7 +191,7 @@ func TestGenerateComments(t *testing.T) {
 	first := *ds[0]
 	first.Doc = "Main accounts, described anew: it's quoted."
 	ds[0] = &first
-	if _, err := generate(dir, "update_comments", ds); err != nil {
+	if _, err := generate(dir, "update_comments", ds, entity.Streams()); err != nil {
 		t.Fatal(err)
 	}
 	pool := migrated(t, dir, latest)
