@@ -78,11 +78,17 @@ func Relations() []Relation { return RelationsOf(entity.All(), math.MaxInt64) }
 // table and history table, then the table of each stream as of version (entity.StreamsAsOf),
 // then the ledger tables, then the views.
 func RelationsOf(ds []*entity.Desc, version int64) []Relation {
+	return RelationsWith(ds, entity.StreamsAsOf(version), version)
+}
+
+// RelationsWith is RelationsOf with the streams ss (entity.StreamsAsOf(version), or a registry
+// being changed: genmigration's) instead of the registry's.
+func RelationsWith(ds []*entity.Desc, ss []*entity.Stream, version int64) []Relation {
 	var out []Relation
 	for _, d := range ds {
 		out = append(out, entityRelation(d), historyRelation(d))
 	}
-	for _, st := range entity.StreamsAsOf(version) {
+	for _, st := range ss {
 		out = append(out, streamRelation(st))
 	}
 	cols := columnIndex(out)

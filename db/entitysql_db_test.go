@@ -89,6 +89,9 @@ func TestEntityListSQLMatchesMigrations(t *testing.T) {
 			if renderedDiff(t, pool, dbtest.Schema, all[:len(all)-1], entity.Streams(), true) == "" {
 				t.Error("the SQL rendered without the last entity matches the migrations too")
 			}
+			if renderedDiff(t, pool, dbtest.Schema, all, nil, true) == "" {
+				t.Error("the SQL rendered without the streams matches the migrations too")
+			}
 		})
 	}
 }

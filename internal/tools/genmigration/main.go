@@ -162,7 +162,7 @@ func render(version int64, slug string, ds []*entity.Desc, ss []*entity.Stream) 
 	}
 	b.WriteString("\n" + db.EntityChecksSQL(ds, ss, false) + "\n" + db.EntityViewsSQL(ds))
 	b.WriteString("\n-- The data dictionary: every table, view and column described (psql's \\d+ shows it).\n")
-	b.WriteString(db.CommentsSQL(db.RelationsOf(ds, version), false))
+	b.WriteString(db.CommentsSQL(db.RelationsWith(ds, ss, version), false))
 	b.WriteString("\n-- +goose Down\n")
 	rollsBack := len(added) > 0 || len(streamsAdded) > 0
 	if rollsBack {
@@ -178,9 +178,9 @@ func render(version int64, slug string, ds []*entity.Desc, ss []*entity.Stream) 
 	}
 	if version-1 < db.CommentsSince {
 		b.WriteString("\n-- No comments before this migration.\n")
-		b.WriteString(db.CommentsSQL(db.RelationsOf(before, version-1), true))
+		b.WriteString(db.CommentsSQL(db.RelationsWith(before, streamsBefore, version-1), true))
 	} else {
-		b.WriteString("\n" + db.CommentsSQL(db.RelationsOf(before, version-1), false))
+		b.WriteString("\n" + db.CommentsSQL(db.RelationsWith(before, streamsBefore, version-1), false))
 	}
 	return b.String(), nil
 }

@@ -214,3 +214,56 @@ func TestGenerateComments(t *testing.T) {
 		t.Errorf("comment on %s after the generated migration = %q, want %q", first.Name, got, first.Doc)
 	}
 }
+
+// A stream whose Since is the next migration is new: Up creates its table, rendered from its
+// description, and lists it in the ledger's checks; Down drops the table and leaves its scopes
+// in the ledger (NOT VALID). The test plays it with a stream made up for it.
+func TestGenerateNewStream(t *testing.T) {
+	t.Parallel()
+	dir, latest := shippedDir(t)
+	widgets := &entity.Stream{Name: "test_widgets", Since: latest + 1, Publish: entity.PublishAppend,
+		Doc: "Widgets, for the test.",
+		Key: []entity.Column{{Name: "sub_account_id", Kind: entity.Text, Doc: "The sub-account."},
+			{Name: "widget_id", Kind: entity.Int, Doc: "The widget."}},
+		Columns: []entity.Column{{Name: "made_at", Kind: entity.Time, Doc: "When."}, {Name: "parts", Kind: entity.JSON, Doc: "Its parts."}}}
+	path, err := generate(dir, "create_widgets", entity.All(), append(entity.Streams(), widgets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, down, _ := strings.Cut(string(text), "-- +goose Down")
+	if !strings.Contains(up, "New streams: test_widgets.") || !strings.Contains(up, db.StreamTableSQL(widgets)) ||
+		!strings.Contains(down, "DROP TABLE test_widgets;") || !strings.Contains(down, "NOT VALID") {
+		t.Errorf("the migration does not create and drop the new stream's table, or its Down checks are valid:\n%s", text)
+	}
+	pool := migrated(t, dir, latest)
+	ctx := t.Context()
+	p := dbtest.Goose(t, pool, dbtest.Schema, os.DirFS(dir))
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("applying %s: %v", path, err)
+	}
+	var comment string
+	if err := pool.QueryRow(ctx, `SELECT obj_description(($1 || '.test_widgets')::regclass, 'pg_class')`, dbtest.Schema).Scan(&comment); err != nil || comment != widgets.Doc {
+		t.Errorf("the new stream's table: comment %q, %v; want %q", comment, err, widgets.Doc)
+	}
+	q := dbtest.Schema
+	if _, err := pool.Exec(ctx, `INSERT INTO `+q+`.sync_runs (trigger) VALUES ('streams');
+INSERT INTO `+q+`.sync_run_scopes (run_id, entity, scope, status) SELECT max(run_id), 'test_widgets', 's1', 'not_entitled' FROM `+q+`.sync_runs;
+INSERT INTO `+q+`.stream_windows (stream, sub_account_id, window_start, window_end) VALUES ('test_widgets', 's1', now(), now() + interval '1 hour')`); err != nil {
+		t.Fatalf("recording the new stream in the ledger: %v", err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("rolling back %s: %v", path, err)
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1 || '.test_widgets') IS NOT NULL`, q).Scan(&exists); err != nil || exists {
+		t.Errorf("the new stream's table after Down: exists %v, %v", exists, err)
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO `+q+`.sync_run_scopes (run_id, entity, scope, status) SELECT max(run_id), 'test_widgets', 's2', 'succeeded' FROM `+q+`.sync_runs`)
+	if err == nil || !strings.Contains(err.Error(), "sync_run_scopes_entity_check") {
+		t.Errorf("a new scope of the rolled-back stream: %v, want the entity check to refuse it", err)
+	}
+}
