@@ -25,6 +25,7 @@ type RelationKind string
 const (
 	KindEntity  RelationKind = "entity"  // an entity's table: its rows as the API lists them
 	KindHistory RelationKind = "history" // an entity's history table: one row per version of a row
+	KindStream  RelationKind = "stream"  // a stream's table: what happened, read through time windows
 	KindLedger  RelationKind = "ledger"  // the runs, the API's fields, the applied migrations
 	KindView    RelationKind = "view"    // a view over the tables
 )
@@ -46,7 +47,9 @@ type Relation struct {
 	Doc  string   // what it holds, in a sentence or two: its comment
 	Key  []string // the primary key, in order; nil for a view
 	// Entity is the entity whose table or history table it is; nil for the others.
-	Entity  *entity.Desc
+	Entity *entity.Desc
+	// Stream is the stream whose table it is; nil for the others.
+	Stream  *entity.Stream
 	Columns []RelColumn // in table order
 	Since   int64       // the migration that created it
 }
@@ -56,10 +59,11 @@ type RelColumn struct {
 	Name string
 	Type string // as PostgreSQL's format_type prints it: "bigint", "timestamp with time zone"
 	Doc  string // what it holds: its comment
-	// Role is the column's part in an entity's table or history table ("" elsewhere).
+	// Role is the column's part in an entity's or a stream's table or an entity's history
+	// table ("" elsewhere).
 	Role ColumnRole
-	// From is, for a key or typed column of an entity's table, how its value is read from the
-	// API object (entity.Column.From).
+	// From is, for a key or typed column of an entity's or a stream's table, how its value is
+	// read from the API object (entity.Column.From).
 	From string
 }
 
@@ -71,11 +75,21 @@ func Relations() []Relation { return RelationsOf(entity.All(), math.MaxInt64) }
 
 // RelationsOf returns the relations of the schema as migration version leaves it, for the
 // entities ds (entity.AsOf(version), or entity.All() for the latest): for each entity its
-// table and history table, then the ledger tables, then the views.
+// table and history table, then the table of each stream as of version (entity.StreamsAsOf),
+// then the ledger tables, then the views.
 func RelationsOf(ds []*entity.Desc, version int64) []Relation {
+	return RelationsWith(ds, entity.StreamsAsOf(version), version)
+}
+
+// RelationsWith is RelationsOf with the streams ss (entity.StreamsAsOf(version), or a registry
+// being changed: genmigration's) instead of the registry's.
+func RelationsWith(ds []*entity.Desc, ss []*entity.Stream, version int64) []Relation {
 	var out []Relation
 	for _, d := range ds {
 		out = append(out, entityRelation(d), historyRelation(d))
+	}
+	for _, st := range ss {
+		out = append(out, streamRelation(st))
 	}
 	cols := columnIndex(out)
 next:
@@ -122,6 +136,47 @@ var systemColumns = []RelColumn{
 		Doc: "When a run found the row gone upstream (a soft delete); NULL while it exists upstream."},
 	{Name: "last_run_id", Type: "bigint", Role: RoleSystem,
 		Doc: "The run that last inserted, changed, deleted or restored the row (sync_runs.run_id)."},
+}
+
+// streamRelation is the table of stream st.
+func streamRelation(st *entity.Stream) Relation {
+	r := Relation{Name: string(st.Name), Kind: KindStream, Doc: st.Doc, Stream: st, Since: st.Since}
+	for _, c := range st.Key {
+		r.Key = append(r.Key, c.Name)
+		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey, From: c.From})
+	}
+	for _, c := range st.Columns {
+		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleTyped, From: c.From})
+	}
+	r.Columns = append(r.Columns, streamSystemColumns(st)...)
+	return r
+}
+
+// streamSystemColumns are the columns of stream st's table after its typed ones: an entity's
+// but deleted_at (a stream's rows are never deleted upstream), after the window that wrote
+// the row; and missing_since for a stream published by PublishUpsert.
+func streamSystemColumns(st *entity.Stream) []RelColumn {
+	cols := []RelColumn{
+		{Name: "window_start", Type: "timestamp with time zone", Role: RoleSystem,
+			Doc: "The start of the window whose read last wrote the row (stream_windows.window_start)."},
+	}
+	for _, c := range systemColumns {
+		if c.Name == "deleted_at" {
+			continue
+		}
+		if c.Name == "last_changed_at" {
+			c.Doc = "When a run first stored the row or last changed it."
+		}
+		if c.Name == "last_run_id" {
+			c.Doc = "The run that first stored the row or last changed it (sync_runs.run_id)."
+		}
+		cols = append(cols, c)
+	}
+	if st.Publish == entity.PublishUpsert {
+		cols = append(cols, RelColumn{Name: "missing_since", Type: "timestamp with time zone", Role: RoleSystem,
+			Doc: "When a settle read of the row's window no longer returned it; NULL while the API returns it."})
+	}
+	return cols
 }
 
 // historyColumns are the columns of a history table after the entity's key.
@@ -215,7 +270,7 @@ func fixedRelations() []Relation {
 			Doc: "One row per run: what started it, when, how it ended, its requests and row counts.",
 			Columns: slices.Concat([]RelColumn{
 				{Name: "run_id", Type: "bigint", Doc: "The run's id, in the order runs started."},
-				{Name: "trigger", Type: "text", Doc: "What started the run: manual (syncer sync), schedule (the daemon) or demo."},
+				{Name: "trigger", Type: "text", Doc: "What started the run: manual (syncer sync), schedule (the daemon), demo, streams (a run of the streams' due windows) or backfill (syncer backfill)."},
 				{Name: "started_at", Type: "timestamp with time zone", Doc: "When the run started."},
 				{Name: "finished_at", Type: "timestamp with time zone", Doc: "When the run ended; NULL while it runs."},
 				{Name: "status", Type: "text", Doc: "How the run ended: " + orList(RunStatuses(), RunRunning) + "; running while it runs."},
@@ -226,14 +281,14 @@ func fixedRelations() []Relation {
 				{Name: "rate_limited", Type: "bigint", Doc: "Answers that said the rate limit was reached (HTTP 429)."},
 			}, countColumns(", over every entity"))},
 		{Name: "sync_run_scopes", Kind: KindLedger, Since: 1, Key: []string{"run_id", "entity", "scope"},
-			Doc: "One row per entity and scope of each run: how the scope ended and its row counts.",
+			Doc: "One row per entity or stream and scope of each run: how the scope ended and its row counts.",
 			Columns: slices.Concat([]RelColumn{
 				{Name: "run_id", Type: "bigint", Doc: "The run (sync_runs.run_id)."},
-				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities."},
-				{Name: "scope", Type: "text", Doc: "The scope: all for an entity with one, else the sub-account's id."},
+				{Name: "entity", Type: "text", Doc: "The entity, named as in --entities, or the stream, named as in --streams."},
+				{Name: "scope", Type: "text", Doc: "The scope: all for an entity with one, else the sub-account's id (a stream's scopes are sub-accounts)."},
 				{Name: "status", Type: "text", Doc: "How the scope ended: " + orList(ScopeStatuses()) +
-					" (listed, but its deletes held back by the mass-delete breaker)."},
-				{Name: "error", Type: "text", Doc: "Why the scope failed or was withheld; NULL when it succeeded."},
+					" (withheld: listed, but its deletes held back by the mass-delete breaker; not_entitled: a stream the API refused with 403)."},
+				{Name: "error", Type: "text", Doc: "Why the scope failed, was withheld or was not entitled; NULL when it succeeded."},
 			}, countColumns(" in the scope"))},
 		{Name: "api_fields", Kind: KindLedger, Since: 5, Key: []string{"entity", "path"},
 			Doc: "The JSON paths each entity's API objects carried at their latest observation, and their JSON types: names only, never values.",
@@ -253,6 +308,22 @@ func fixedRelations() []Relation {
 				{Name: "change", Type: "text", Doc: "What happened to the path: " + orList(FieldChangeKinds()) + "."},
 				{Name: "old_type", Type: "text", Doc: "The path's non-null types before, sorted and joined with |; null when it held only nulls; NULL when it was added."},
 				{Name: "new_type", Type: "text", Doc: "The path's non-null types after, as old_type; NULL when it was removed."},
+			}},
+		{Name: "stream_windows", Kind: KindLedger, Since: 7, Key: []string{"stream", "sub_account_id", "window_start"},
+			Doc: "The streams' ledger: one row per time window of a stream and sub-account, read once when it has closed and once more when it has settled.",
+			Columns: []RelColumn{
+				{Name: "stream", Type: "text", Doc: "The stream, named as in --streams."},
+				{Name: "sub_account_id", Type: "text", Doc: "The sub-account whose window it is (sub_accounts.sub_account_id)."},
+				{Name: "window_start", Type: "timestamp with time zone", Doc: "The window's start (included)."},
+				{Name: "window_end", Type: "timestamp with time zone", Doc: "The window's end (excluded)."},
+				{Name: "first_read_at", Type: "timestamp with time zone", Doc: "When a read of the window first published; NULL until then."},
+				{Name: "settled_at", Type: "timestamp with time zone", Doc: "When the read that counts as the window's settle read published; NULL until then."},
+				{Name: "status", Type: "text", Doc: "The window's last read: " + orList(WindowStatuses()) + " (pending: not read yet)."},
+				{Name: "attempts", Type: "integer", Doc: "Reads of the window attempted, published or not."},
+				{Name: "rows", Type: "bigint", Doc: "Items the last published read returned."},
+				{Name: "error", Type: "text", Doc: "Why the last read failed or was refused; NULL when it published."},
+				{Name: "attempted_at", Type: "timestamp with time zone", Doc: "When the last read was attempted (a failed window's backoff counts from it)."},
+				{Name: "last_run_id", Type: "bigint", Doc: "The run of the last attempt (sync_runs.run_id)."},
 			}},
 		{Name: "goose_db_version", Kind: KindLedger, Since: 1, Key: []string{"id"},
 			Doc: "The migrations applied to the schema (goose's table: syncer migrate status reads it).",
@@ -284,6 +355,19 @@ func fixedRelations() []Relation {
 				{Name: "last_success_age", Type: "interval", Doc: "How long ago that run finished."},
 				{Name: "live", Type: "bigint", Doc: "The entity's rows that exist upstream (deleted_at NULL)."},
 				{Name: "deleted", Type: "bigint", Doc: "The entity's soft-deleted rows."},
+			}},
+		{Name: "stream_freshness", Kind: KindView, Since: 7,
+			Doc: "Per stream and sub-account with windows in the ledger: its high-water mark, lag, pending and failed windows, and whether the API refused it.",
+			Columns: []RelColumn{
+				{Name: "stream", Type: "text", Doc: "The stream, named as in --streams."},
+				{Name: "sub_account_id", Type: "text", Doc: "The sub-account (sub_accounts.sub_account_id)."},
+				{Name: "high_water_mark", Type: "timestamp with time zone", Doc: "The end of the last window such that every window recorded before it has had its first read; NULL while no window has been read."},
+				{Name: "lag", Type: "interval", Doc: "How far the high-water mark is behind now; NULL while no window has been read."},
+				{Name: "windows_pending", Type: "bigint", Doc: "Windows recorded and not read yet (status pending)."},
+				{Name: "windows_failed", Type: "bigint", Doc: "Windows whose last read failed."},
+				{Name: "not_entitled", Type: "boolean", Doc: "Whether the latest read attempted was refused with 403 (the entitlement the stream needs is missing)."},
+				{Name: "rows", Type: "bigint", Doc: "Items the windows' last published reads returned, summed."},
+				{Name: "last_read_at", Type: "timestamp with time zone", Doc: "When a read last published (a first or a settle read)."},
 			}},
 		{Name: "queues_current", Kind: KindView, Since: 4,
 			Doc: "Live queues with their queue group and sub-account names and the number of live agents assigned.",

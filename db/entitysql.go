@@ -1,6 +1,8 @@
 package db
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/evsync/evsync/internal/entity"
@@ -99,13 +101,19 @@ LEFT JOIN entity_fresh f ON f.entity = c.entity;
 `
 
 // EntityChecksSQL renders the statements that replace the CHECK constraints on the ledger's
-// entity columns (sync_run_scopes, api_fields, api_field_changes) with ones that allow the
-// entities ds. notValid adds them NOT VALID, for rows already there are not checked: a
-// migration's Down that rolls entities back leaves their rows in the ledger.
-func EntityChecksSQL(ds []*entity.Desc, notValid bool) string {
-	names := make([]string, len(ds))
-	for i, d := range ds {
-		names[i] = "'" + string(d.Name) + "'"
+// entity columns with ones that allow the entities ds and the streams ss (entity.AsOf and
+// entity.StreamsAsOf a migration): sync_run_scopes.entity lists both, entities first (as
+// entity.Ledgered); api_fields and api_field_changes the entities only; and, when ss is not
+// empty, stream_windows.stream the streams. notValid adds them NOT VALID, for rows already
+// there are not checked: a migration's Down that rolls entities or streams back leaves their
+// rows in the ledger.
+func EntityChecksSQL(ds []*entity.Desc, ss []*entity.Stream, notValid bool) string {
+	var names, streamNames []string
+	for _, d := range ds {
+		names = append(names, "'"+string(d.Name)+"'")
+	}
+	for _, st := range ss {
+		streamNames = append(streamNames, "'"+string(st.Name)+"'")
 	}
 	suffix := ""
 	if notValid {
@@ -113,8 +121,18 @@ func EntityChecksSQL(ds []*entity.Desc, notValid bool) string {
 	}
 	var b strings.Builder
 	for _, c := range entityChecks {
+		list := names
+		if c[0] == "sync_run_scopes" {
+			list = append(slices.Clone(names), streamNames...)
+		}
 		b.WriteString(expand(entityCheckSQL, map[string]string{
-			"table": c[0], "constraint": c[1], "names": strings.Join(names, ", "), "not_valid": suffix,
+			"table": c[0], "constraint": c[1], "column": "entity", "names": strings.Join(list, ", "), "not_valid": suffix,
+		}))
+	}
+	if len(ss) > 0 {
+		b.WriteString(expand(entityCheckSQL, map[string]string{
+			"table": "stream_windows", "constraint": "stream_windows_stream_check", "column": "stream",
+			"names": strings.Join(streamNames, ", "), "not_valid": suffix,
 		}))
 	}
 	return b.String()
@@ -123,5 +141,51 @@ func EntityChecksSQL(ds []*entity.Desc, notValid bool) string {
 // entityCheckSQL replaces one CHECK constraint on an entity column, as migration 00004 did.
 const entityCheckSQL = `ALTER TABLE {{table}} DROP CONSTRAINT {{constraint}};
 ALTER TABLE {{table}} ADD CONSTRAINT {{constraint}}
-    CHECK (entity IN ({{names}})){{not_valid}};
+    CHECK ({{column}} IN ({{names}})){{not_valid}};
 `
+
+// ScopeStatusCheckSQL renders the statements that replace the CHECK constraint on
+// sync_run_scopes.status with one that allows statuses (ScopeStatusesAsOf a migration);
+// notValid as for EntityChecksSQL.
+func ScopeStatusCheckSQL(statuses []ScopeStatus, notValid bool) string {
+	vals := make([]string, len(statuses))
+	for i, v := range statuses {
+		vals[i] = quoteLiteral(string(v))
+	}
+	suffix := ""
+	if notValid {
+		suffix = " NOT VALID"
+	}
+	return expand(entityCheckSQL, map[string]string{
+		"table": "sync_run_scopes", "constraint": "sync_run_scopes_status_check", "column": "status",
+		"names": strings.Join(vals, ", "), "not_valid": suffix,
+	})
+}
+
+// StreamTableSQL renders the statement that creates stream st's table, as its description
+// and the catalog (streamRelation) say: the key columns, the typed columns, then the system
+// columns. Its indexes are the migration's own.
+func StreamTableSQL(st *entity.Stream) string {
+	r := streamRelation(st)
+	width := 0
+	for _, c := range r.Columns {
+		width = max(width, len(c.Name))
+	}
+	var lines []string
+	for _, c := range r.Columns {
+		typ := c.Type
+		if typ == "timestamp with time zone" {
+			typ = "timestamptz"
+		}
+		switch {
+		case c.Role == RoleKey, c.Name == "raw", c.Name == "row_hash", c.Name == "window_start",
+			c.Name == "first_seen_at", c.Name == "last_changed_at":
+			typ += " NOT NULL"
+		case c.Name == "last_run_id":
+			typ += " REFERENCES sync_runs (run_id) ON DELETE SET NULL"
+		}
+		lines = append(lines, fmt.Sprintf("    %-*s %s", width, c.Name, typ))
+	}
+	lines = append(lines, "    PRIMARY KEY ("+strings.Join(r.Key, ", ")+")")
+	return "CREATE TABLE " + r.Name + " (\n" + strings.Join(lines, ",\n") + "\n);\n"
+}

@@ -34,7 +34,7 @@ func latestMigration(t *testing.T) int64 {
 // renderedDiff applies the SQL rendered for ds (the view; the checks too when checks) to the
 // migrated schema in a transaction it rolls back, and returns how the schema's objects then
 // differ from what the migrations created ("" when not at all).
-func renderedDiff(t *testing.T, pool *pgxpool.Pool, schema string, ds []*entity.Desc, checks bool) string {
+func renderedDiff(t *testing.T, pool *pgxpool.Pool, schema string, ds []*entity.Desc, ss []*entity.Stream, checks bool) string {
 	t.Helper()
 	ctx := t.Context()
 	shipped := dbtest.Objects(t, pool, schema)
@@ -45,7 +45,7 @@ func renderedDiff(t *testing.T, pool *pgxpool.Pool, schema string, ds []*entity.
 	defer func() { _ = tx.Rollback(ctx) }() // the rendered objects are only looked at
 	text := db.EntityViewsSQL(ds)
 	if checks {
-		text += db.EntityChecksSQL(ds, false)
+		text += db.EntityChecksSQL(ds, ss, false)
 	}
 	// pg_get_viewdef qualifies the names that the search path does not find: read both sides
 	// with the same path.
@@ -78,7 +78,7 @@ func TestEntityListSQLMatchesMigrations(t *testing.T) {
 				t.Fatal(err)
 			}
 			checks := v >= 5 // the drift tables, with their entity checks, came in 00005
-			if diff := renderedDiff(t, pool, dbtest.Schema, entity.AsOf(v), checks); diff != "" {
+			if diff := renderedDiff(t, pool, dbtest.Schema, entity.AsOf(v), entity.StreamsAsOf(v), checks); diff != "" {
 				t.Errorf("the SQL rendered as of migration %d changes what the migrations created (-migrations +rendered):\n%s", v, diff)
 			}
 			if v != latest {
@@ -86,8 +86,11 @@ func TestEntityListSQLMatchesMigrations(t *testing.T) {
 			}
 			// The comparison sees a registry that disagrees with the migrations.
 			all := entity.All()
-			if renderedDiff(t, pool, dbtest.Schema, all[:len(all)-1], true) == "" {
+			if renderedDiff(t, pool, dbtest.Schema, all[:len(all)-1], entity.Streams(), true) == "" {
 				t.Error("the SQL rendered without the last entity matches the migrations too")
+			}
+			if renderedDiff(t, pool, dbtest.Schema, all, nil, true) == "" {
+				t.Error("the SQL rendered without the streams matches the migrations too")
 			}
 		})
 	}

@@ -22,7 +22,7 @@ func TestEntityListSQLGolden(t *testing.T) {
 		name, got string
 	}{
 		{"entity_views", EntityViewsSQL(entity.All())},
-		{"entity_checks", EntityChecksSQL(entity.All(), false)},
+		{"entity_checks", EntityChecksSQL(entity.All(), entity.Streams(), false)},
 		{"comments", CommentsSQL(Relations(), false)},
 	}
 	for _, tt := range tests {
@@ -63,9 +63,9 @@ func TestEntityListSQLIsMigration00004(t *testing.T) {
 		section, text, want string
 	}{
 		{"Up", up, EntityViewsSQL(entity.AsOf(4))},
-		{"Up", up, firstCheck(EntityChecksSQL(entity.AsOf(4), false))},
+		{"Up", up, firstCheck(EntityChecksSQL(entity.AsOf(4), nil, false))},
 		{"Down", down, EntityViewsSQL(entity.AsOf(3))},
-		{"Down", down, firstCheck(EntityChecksSQL(entity.AsOf(3), true))},
+		{"Down", down, firstCheck(EntityChecksSQL(entity.AsOf(3), nil, true))},
 	} {
 		if !strings.Contains(tt.text, tt.want) {
 			t.Errorf("00004's %s section does not hold the rendered text:\n%s", tt.section, tt.want)

@@ -157,3 +157,6 @@ func LockPID(l *Lock) uint32 {
 	defer l.mu.Unlock()
 	return l.sess.pid
 }
+
+// StreamLockPID is the backend of l's session.
+func StreamLockPID(l *StreamLock) uint32 { return l.pid() }

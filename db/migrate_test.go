@@ -111,10 +111,18 @@ func TestMigrateDownGuards(t *testing.T) {
 				}
 				defer lock.Release()
 			}
-			// The drift tables and the configuration entities' tables are empty, and the
-			// comments and views steps drop no table: no rows are at stake until the first
-			// migration's.
+			// The streams' tables, the drift tables and the configuration entities' tables are
+			// empty, and the comments and views steps drop no table: no rows are at stake until
+			// the first migration's.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			if err == nil {
+				want := &db.DownPlan{Version: 7, Path: "00007_create_streams.sql",
+					Tables: []db.TableRows{{Table: "audit_log"}, {Table: "stream_windows"}}}
+				if diff := cmp.Diff(want, plan); diff != "" {
+					t.Errorf("streams step (-want +got):\n%s", diff)
+				}
+				plan, err = db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			}
 			if err == nil {
 				if diff := cmp.Diff(&db.DownPlan{Version: 6, Path: "00006_comment_schema.sql"}, plan); diff != "" {
 					t.Errorf("comments step (-want +got):\n%s", diff)
@@ -143,8 +151,8 @@ func TestMigrateDownGuards(t *testing.T) {
 				if !errors.Is(err, db.ErrLocked) {
 					t.Fatalf("MigrateDown while locked = %v, want ErrLocked", err)
 				}
-				if n := tableCount(t, pool, schema); n != 33 {
-					t.Errorf("a locked-out MigrateDown left %d tables and views, want 33", n)
+				if n := tableCount(t, pool, schema); n != 36 {
+					t.Errorf("a locked-out MigrateDown left %d tables and views, want 36", n)
 				}
 				return
 			}

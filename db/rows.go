@@ -3,6 +3,7 @@ package db
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"time"
@@ -156,6 +157,10 @@ func (rh *rowHasher) sum(vals []any, raw []byte) [32]byte {
 				b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 				b = append(b, s...)
 			}
+		case []byte: // a JSON column's value, scrubbed
+			b = appendHashBytes(b, x)
+		case json.RawMessage:
+			b = appendHashBytes(b, x)
 		default:
 			panic("db: unhashable value type")
 		}
@@ -178,6 +183,12 @@ func appendHashString(b []byte, s string) []byte {
 	b = append(b, 1)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 	return append(b, s...)
+}
+
+func appendHashBytes(b, x []byte) []byte {
+	b = append(b, 7)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(x)))
+	return append(b, x...)
 }
 
 func appendHashBool(b []byte, v bool) []byte {

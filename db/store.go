@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,17 +135,15 @@ var ErrLocked = errors.New("db: another run holds the lock")
 // ErrNotFound is returned by Store.RunFinish when the run does not exist.
 var ErrNotFound = errors.New("db: not found")
 
-// Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
-// for as long as the run goes. The lock dies with its holder: its session is ended by the
-// server once it has been silent for the store's lock timeout (WithLockTimeout), and the
-// holder heartbeats on it meanwhile; a heartbeat that fails closes Lost. Its methods are safe
-// for concurrent use.
-type Lock struct {
-	s    *Store
-	key  int64
-	once sync.Once
+// heldSession is a connection of its own whose session holds advisory locks for as long as
+// its holder goes, and dies with its holder: the server ends it once it has been silent for
+// the store's lock timeout (WithLockTimeout), and the holder heartbeats on it meanwhile; a
+// heartbeat that fails closes lost. The schema's run lock (Lock) and a stream run's hold
+// (StreamLock) are one each.
+type heldSession struct {
+	s *Store
 
-	use  sync.Mutex    // serializes statements on conn: the heartbeat, regain, Release
+	use  sync.Mutex    // serializes statements on conn: the heartbeat, regain, the holder's
 	mu   sync.Mutex    // guards conn, sess and started, which regain replaces
 	conn *pgxpool.Conn //
 	sess session       // conn's server session (its start is zero when it could not be read)
@@ -158,6 +155,84 @@ type Lock struct {
 	beatDone chan struct{}      // closed when the heartbeat has returned
 	lost     chan struct{}      // closed when a heartbeat failed; lostErr is set before
 	lostErr  error
+
+	// recover is called with the error of a heartbeat that failed while the holder goes: it
+	// returns nil when it got the session's locks back, else the loss. nil: every failure is
+	// the loss.
+	recover func(ctx context.Context, err error) error
+	// lostError is Err's error, from the failed heartbeat's text.
+	lostError func(cause string) error
+}
+
+// newHeldSession returns the heldSession of conn (set up by sessionSetupSQL's statement).
+func (s *Store) newHeldSession(conn *pgxpool.Conn, lostError func(cause string) error) heldSession {
+	return heldSession{s: s, conn: conn, beatDone: make(chan struct{}), lost: make(chan struct{}), lostError: lostError}
+}
+
+// sessionSetupSQL is the select list that reads a lock session's identity (its backend's pid
+// and start, the server's start time) and sets the session up to die with its holder; its
+// values scan into sessionSetup.dest. The settings live as long as the session: its holder
+// closes it (destroy) rather than return it to the pool. The keepalives end the session of a
+// holder cut off from the server even before PostgreSQL 14, which lacks idle_session_timeout;
+// a frozen holder's kernel still answers them, which only idle_session_timeout covers.
+func (s *Store) sessionSetupSQL() string {
+	ttl := s.lockTTL
+	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
+	return fmt.Sprintf(`pg_backend_pid(),
+       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), pg_postmaster_start_time(),
+       CASE WHEN current_setting('server_version_num')::int >= 140000
+            THEN set_config('idle_session_timeout', '%d', false) END,
+       set_config('tcp_keepalives_idle', '%d', false),
+       set_config('tcp_keepalives_interval', '%d', false),
+       set_config('tcp_keepalives_count', '3', false)`, ttl.Milliseconds(), idle, interval)
+}
+
+// sessionSetup is what sessionSetupSQL reads.
+type sessionSetup struct {
+	sess    session
+	start   *time.Time
+	started time.Time
+}
+
+// dest is the scan destinations of sessionSetupSQL's values.
+func (u *sessionSetup) dest() []any {
+	return []any{&u.sess.pid, &u.start, &u.started, nil, nil, nil, nil}
+}
+
+// adopt makes conn, the session u read and the server's start time h's.
+func (h *heldSession) adopt(conn *pgxpool.Conn, u *sessionSetup) {
+	sess := u.sess
+	if u.start != nil {
+		sess.start = *u.start
+	}
+	h.mu.Lock()
+	h.conn, h.sess, h.started = conn, sess, u.started
+	h.mu.Unlock()
+}
+
+// startHeartbeat starts the heartbeat, every third of the lock timeout.
+func (h *heldSession) startHeartbeat() {
+	bctx, cancel := context.WithCancel(context.Background())
+	h.stopBeat = cancel
+	go h.heartbeat(bctx, h.s.lockTTL/3)
+}
+
+// pid is the backend pid of h's session.
+func (h *heldSession) pid() uint32 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sess.pid
+}
+
+// Lock is a schema's run lock: a session-level advisory lock, held by a connection of its own
+// for as long as the run goes. The lock dies with its holder: its session is ended by the
+// server once it has been silent for the store's lock timeout (WithLockTimeout), and the
+// holder heartbeats on it meanwhile; a heartbeat that fails closes Lost. Its methods are safe
+// for concurrent use.
+type Lock struct {
+	heldSession
+	key  int64
+	once sync.Once
 }
 
 // LockTake takes the per-schema advisory lock (try-lock, on a dedicated connection) or returns
@@ -168,7 +243,9 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acquiring lock connection: %w", err)
 	}
-	l := &Lock{s: s, conn: conn, key: lockKey("run", s.schema), beatDone: make(chan struct{}), lost: make(chan struct{})}
+	l := &Lock{key: lockKey("run", s.schema)}
+	l.heldSession = s.newHeldSession(conn, func(cause string) error { return &lockLostError{schema: s.schema, cause: cause} })
+	l.recover = l.recoverRestart
 	ok, err := l.take(ctx, conn)
 	if err != nil {
 		destroy(conn)
@@ -178,56 +255,34 @@ func (s *Store) LockTake(ctx context.Context) (*Lock, error) {
 		destroy(conn) // its session settings are the lock's: the pool must not reuse it
 		return nil, ErrLocked
 	}
-	bctx, cancel := context.WithCancel(context.Background())
-	l.stopBeat = cancel
-	go l.heartbeat(bctx, s.lockTTL/3)
+	l.startHeartbeat()
 	return l, nil
 }
 
 // take tries the lock on conn, a connection of its own, and sets up its session to die with
-// its holder; on success conn, its session and the server's start time become the lock's.
-// The settings live as long as the session: Release closes it (destroy) rather than return
-// it to the pool. The keepalives end the session of a holder cut off from the server even
-// before PostgreSQL 14, which lacks idle_session_timeout; a frozen holder's kernel still
-// answers them, which only idle_session_timeout covers.
+// its holder (sessionSetupSQL); on success conn, its session and the server's start time
+// become the lock's.
 func (l *Lock) take(ctx context.Context, conn *pgxpool.Conn) (bool, error) {
-	ttl := l.s.lockTTL
-	idle, interval := max(int(ttl/3/time.Second), 1), max(int(ttl/6/time.Second), 1)
 	var (
-		ok      bool
-		sess    session
-		start   *time.Time
-		started time.Time
+		ok bool
+		u  sessionSetup
 	)
-	if err := conn.QueryRow(ctx, `
-SELECT pg_try_advisory_lock($1), pg_backend_pid(),
-       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), pg_postmaster_start_time(),
-       CASE WHEN current_setting('server_version_num')::int >= 140000
-            THEN set_config('idle_session_timeout', $2, false) END,
-       set_config('tcp_keepalives_idle', $3, false),
-       set_config('tcp_keepalives_interval', $4, false),
-       set_config('tcp_keepalives_count', '3', false)`,
-		l.key, strconv.FormatInt(ttl.Milliseconds(), 10), strconv.Itoa(idle), strconv.Itoa(interval),
-	).Scan(&ok, &sess.pid, &start, &started, nil, nil, nil, nil); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1), `+l.s.sessionSetupSQL(), l.key).
+		Scan(append([]any{&ok}, u.dest()...)...); err != nil {
 		return false, err
 	}
-	if start != nil {
-		sess.start = *start
-	}
 	if ok {
-		l.mu.Lock()
-		l.conn, l.sess, l.started = conn, sess, started
-		l.mu.Unlock()
+		l.adopt(conn, &u)
 	}
 	return ok, nil
 }
 
-// heartbeat runs a trivial statement on the lock's session every interval, each bounded by
-// interval, until ctx ends: the server sees a live session, and a session that ended (or stops
-// answering) is noticed within two intervals, before the server would free the lock. The
-// first failure closes l.lost.
-func (l *Lock) heartbeat(ctx context.Context, interval time.Duration) {
-	defer close(l.beatDone)
+// heartbeat runs a trivial statement on the session every interval, each bounded by interval,
+// until ctx ends: the server sees a live session, and a session that ended (or stops
+// answering) is noticed within two intervals, before the server would free its locks. The
+// first failure closes h.lost.
+func (h *heldSession) heartbeat(ctx context.Context, interval time.Duration) {
+	defer close(h.beatDone)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -236,32 +291,38 @@ func (l *Lock) heartbeat(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		err := l.beat(ctx, interval)
+		err := h.beat(ctx, interval)
 		if ctx.Err() != nil {
-			return // Release stopped it, mid-statement perhaps: not a loss
+			return // the holder stopped it, mid-statement perhaps: not a loss
 		}
 		if err != nil {
-			l.lostErr = &lockLostError{schema: l.s.schema, cause: err.Error()}
-			close(l.lost)
+			h.lostErr = h.lostError(err.Error())
+			close(h.lost)
 			return
 		}
 	}
 }
 
-// beat runs one heartbeat statement on the lock's session, bounded by interval. A session
-// that a server restart ended is not a silent holder: the server dropped the lock with every
-// session, so the lock is taken again (regain) within the lock timeout, and the run goes on;
-// if another run took it meanwhile, or closed this run's row, the run stops or its publish
-// fails. Any other failure is the loss of the lock.
-func (l *Lock) beat(ctx context.Context, interval time.Duration) error {
-	l.use.Lock()
+// beat runs one heartbeat statement on the session, bounded by interval; a failure is handed
+// to recover, when set.
+func (h *heldSession) beat(ctx context.Context, interval time.Duration) error {
+	h.use.Lock()
 	hctx, cancel := context.WithTimeout(ctx, interval)
-	_, err := l.conn.Exec(hctx, "SELECT 1")
+	_, err := h.conn.Exec(hctx, "SELECT 1")
 	cancel()
-	l.use.Unlock()
-	if err == nil || ctx.Err() != nil {
+	h.use.Unlock()
+	if err == nil || ctx.Err() != nil || h.recover == nil {
 		return err
 	}
+	return h.recover(ctx, err)
+}
+
+// recoverRestart handles a failed heartbeat of the run lock. A session that a server restart
+// ended is not a silent holder: the server dropped the lock with every session, so the lock
+// is taken again (regain) within the lock timeout, and the run goes on; if another run took
+// it meanwhile, or closed this run's row, the run stops or its publish fails. Any other
+// failure is the loss of the lock.
+func (l *Lock) recoverRestart(ctx context.Context, err error) error {
 	rctx, cancel := context.WithTimeout(ctx, l.s.lockTTL)
 	defer cancel()
 	if !l.serverRestarted(rctx) {
@@ -286,23 +347,23 @@ func (l *Lock) serverRestarted(ctx context.Context) bool {
 }
 
 // stopHeartbeat stops the heartbeat and waits until it has returned; the connection is then
-// Release's alone.
-func (l *Lock) stopHeartbeat() {
-	l.stopBeat()
-	<-l.beatDone
+// the holder's alone.
+func (h *heldSession) stopHeartbeat() {
+	h.stopBeat()
+	<-h.beatDone
 }
 
 // Lost is closed when the lock's heartbeat failed: its session ended or stopped answering, and
 // the server frees (or has freed) the lock. A holder must stop then: another run may hold the
 // lock already. Err says why.
-func (l *Lock) Lost() <-chan struct{} { return l.lost }
+func (h *heldSession) Lost() <-chan struct{} { return h.lost }
 
 // Err is nil until Lost is closed, and then an error that matches ErrLockLost and says that
 // the advisory lock was lost.
-func (l *Lock) Err() error {
+func (h *heldSession) Err() error {
 	select {
-	case <-l.lost:
-		return l.lostErr
+	case <-h.lost:
+		return h.lostErr
 	default:
 		return nil
 	}
@@ -369,24 +430,27 @@ type rowsQuerier interface {
 
 // heldBy reports whether the lock's session holds it, as seen by q.
 func (l *Lock) heldBy(ctx context.Context, q querier) (bool, error) {
-	l.mu.Lock()
-	pid := l.sess.pid
-	l.mu.Unlock()
-	return l.heldByPID(ctx, q, pid)
+	return l.heldByPID(ctx, q, l.pid())
 }
 
 // heldByPID reports whether the session of backend pid holds the lock, as seen by q.
 func (l *Lock) heldByPID(ctx context.Context, q querier, pid uint32) (bool, error) {
-	var held bool
 	// pg_locks shows an advisory lock on a bigint key as classid (high 32 bits), objid (low
 	// 32 bits) and objsubid 1.
+	return advisoryHeld(ctx, q, pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff), 1)
+}
+
+// advisoryHeld reports whether the session of backend pid holds the advisory lock that
+// pg_locks shows as (classid, objid, objsubid) in the current database, as seen by q.
+func advisoryHeld(ctx context.Context, q querier, pid uint32, classid, objid int64, objsubid int) (bool, error) {
+	var held bool
 	err := q.QueryRow(ctx, `
 SELECT EXISTS (
   SELECT 1 FROM pg_locks
-  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = $4
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND classid::bigint = $2 AND objid::bigint = $3)`,
-		pid, int64(uint64(l.key)>>32), int64(uint64(l.key)&0xffffffff)).Scan(&held)
+		pid, classid, objid, objsubid).Scan(&held)
 	return held, err
 }
 
@@ -431,8 +495,10 @@ const AbandonedError = "abandoned"
 
 // RunCloseAbandoned closes the schema's runs still recorded as running as RunFailed with
 // error AbandonedError (finished_at set) and returns their ids, oldest first. Call it only
-// while holding the schema's lock: no run of the schema is in progress then, so a running row
-// belongs to a process that died (or to a run that lost its lock, which cannot publish).
+// while holding the schema's lock: no entity run of the schema is in progress then, so a
+// running row belongs to a process that died (or to a run that lost its lock, which cannot
+// publish). A stream run (StreamTriggers) runs beside the lock: it is closed only when its run
+// key is free (StreamRunBegin), its holder's session gone.
 // known holds the real errors of runs that ended without recording them (their database was
 // away), by run id: such a run's error is "abandoned: <its error>".
 func (s *Store) RunCloseAbandoned(ctx context.Context, known map[int64]string) (runIDs []int64, err error) {
@@ -444,8 +510,8 @@ func (s *Store) RunCloseAbandoned(ctx context.Context, known map[int64]string) (
 	rows, err := s.pool.Query(ctx, s.sql(`
 UPDATE {{schema}}.sync_runs SET status = $2, finished_at = clock_timestamp(),
   error = coalesce((SELECT k.error FROM unnest($4::bigint[], $5::text[]) AS k(run_id, error) WHERE k.run_id = sync_runs.run_id), $1)
-WHERE status = $3
-RETURNING run_id`), AbandonedError, RunFailed, RunRunning, ids, texts)
+WHERE status = $3 AND (trigger <> ALL ($6::text[]) OR NOT `+streamRunHeldSQL("$7", "sync_runs.run_id")+`)
+RETURNING run_id`), AbandonedError, RunFailed, RunRunning, ids, texts, StreamTriggers(), s.streamRunClass())
 	if err != nil {
 		return nil, fmt.Errorf("closing abandoned runs: %w", err)
 	}

@@ -1,13 +1,20 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
 )
 
 // The streams' side of the store (docs/streams.md): the window ledger stream_windows, the
@@ -19,9 +26,6 @@ import (
 // run it does not take the schema's run lock (it runs beside one); it holds a key of its own
 // run instead, on a session of its own (StreamLock), taken in the statement that creates the
 // run's row: a running stream run whose key is free is abandoned.
-
-// errStreamsTODO is what the API below answers until it is built.
-var errStreamsTODO = errors.New("db: streams: not implemented")
 
 // Span is a window's bounds, [Start, End).
 type Span struct{ Start, End time.Time }
@@ -44,25 +48,100 @@ type Window struct {
 // WindowsRecord records spans of (stream, subAccountID) in the ledger as pending, leaving the
 // windows already recorded as they are, and returns how many it added.
 func (s *Store) WindowsRecord(ctx context.Context, stream entity.Name, subAccountID string, spans []Span) (int, error) {
-	return 0, errStreamsTODO
+	if err := checkStreamScope(stream, subAccountID); err != nil {
+		return 0, fmt.Errorf("recording windows: %w", err)
+	}
+	starts, ends := make([]time.Time, len(spans)), make([]time.Time, len(spans))
+	for i, sp := range spans {
+		if !sp.End.After(sp.Start) {
+			return 0, fmt.Errorf("recording windows of %s/%s: span %d ends (%s) before it starts (%s)",
+				stream, subAccountID, i, sp.End.Format(time.RFC3339), sp.Start.Format(time.RFC3339))
+		}
+		starts[i], ends[i] = sp.Start, sp.End
+	}
+	tag, err := s.pool.Exec(ctx, s.sql(`
+INSERT INTO {{schema}}.stream_windows (stream, sub_account_id, window_start, window_end)
+SELECT $1, $2, w.s, w.e FROM unnest($3::timestamptz[], $4::timestamptz[]) AS w(s, e)
+ON CONFLICT (stream, sub_account_id, window_start) DO NOTHING`), stream, subAccountID, starts, ends)
+	if err != nil {
+		return 0, fmt.Errorf("recording windows of %s/%s: %w", stream, subAccountID, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// checkStreamScope returns an error unless stream is a stream and subAccountID not empty.
+func checkStreamScope(stream entity.Name, subAccountID string) error {
+	if _, err := entity.ParseStream(string(stream)); err != nil {
+		return err
+	}
+	if subAccountID == "" {
+		return errors.New("empty sub-account id")
+	}
+	return nil
+}
+
+// windowColumns are the columns scanWindow reads, of stream_windows.
+const windowColumns = `stream, sub_account_id, window_start, window_end, first_read_at, settled_at, status,
+       attempts, rows, coalesce(error, ''), attempted_at, coalesce(last_run_id, 0)`
+
+// scanWindows reads rows of windowColumns.
+func scanWindows(rows pgx.Rows) ([]Window, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Window, error) {
+		var w Window
+		err := r.Scan(&w.Stream, &w.SubAccountID, &w.Start, &w.End, &w.FirstReadAt, &w.SettledAt, &w.Status,
+			&w.Attempts, &w.Rows, &w.Error, &w.AttemptedAt, &w.LastRunID)
+		return w, err
+	})
 }
 
 // WindowsLastEnd returns the end of the latest window recorded for (stream, subAccountID);
 // ok is false when none is.
 func (s *Store) WindowsLastEnd(ctx context.Context, stream entity.Name, subAccountID string) (end time.Time, ok bool, err error) {
-	return time.Time{}, false, errStreamsTODO
+	var t *time.Time
+	if err := s.pool.QueryRow(ctx, s.sql(`
+SELECT max(window_end) FROM {{schema}}.stream_windows WHERE stream = $1 AND sub_account_id = $2`),
+		stream, subAccountID).Scan(&t); err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the last window of %s/%s: %w", stream, subAccountID, err)
+	}
+	if t == nil {
+		return time.Time{}, false, nil
+	}
+	return *t, true, nil
 }
 
 // WindowsOpen returns the windows of (stream, subAccountID) that may still need a read: those
 // not succeeded, and those succeeded but not settled; oldest first.
 func (s *Store) WindowsOpen(ctx context.Context, stream entity.Name, subAccountID string) ([]Window, error) {
-	return nil, errStreamsTODO
+	// The condition is the partial index's (stream_windows_open_idx).
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT `+windowColumns+` FROM {{schema}}.stream_windows
+WHERE stream = $1 AND sub_account_id = $2 AND (status <> 'succeeded' OR settled_at IS NULL)
+ORDER BY window_start`), stream, subAccountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the open windows of %s/%s: %w", stream, subAccountID, err)
+	}
+	ws, err := scanWindows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading the open windows of %s/%s: %w", stream, subAccountID, err)
+	}
+	return ws, nil
 }
 
 // WindowsIn returns the windows of (stream, subAccountID) whose start lies in [from, to),
 // oldest first.
 func (s *Store) WindowsIn(ctx context.Context, stream entity.Name, subAccountID string, from, to time.Time) ([]Window, error) {
-	return nil, errStreamsTODO
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT `+windowColumns+` FROM {{schema}}.stream_windows
+WHERE stream = $1 AND sub_account_id = $2 AND window_start >= $3 AND window_start < $4
+ORDER BY window_start`), stream, subAccountID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("reading the windows of %s/%s: %w", stream, subAccountID, err)
+	}
+	ws, err := scanWindows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading the windows of %s/%s: %w", stream, subAccountID, err)
+	}
+	return ws, nil
 }
 
 // StreamRow is one item of a window, to publish: its key after sub_account_id, its typed
@@ -119,8 +198,24 @@ type WindowCounts struct {
 // WindowPublish writes one window's rows by the stream's publish rule and its ledger row
 // (succeeded; first_read_at set if unset, settled_at if p.Settle; attempts + 1), and adds its
 // counts to the run's sync_run_scopes row of (stream, sub-account), in one transaction.
+//
+// The rows stream into a temporary table (COPY), their raw scrubbed of secret-bearing keys and
+// hashed; a key the read returned twice counts once, its last copy kept. p.Stream.Publish then
+// decides what is written: PublishAppend inserts the keys not stored and leaves the stored rows
+// untouched (no row version is written for them); PublishUpsert and PublishReplace rewrite a
+// stored row only when its row_hash differs. The commit happens only while p.Lock still holds
+// the run's key (ErrLockLost otherwise).
 func (s *Store) WindowPublish(ctx context.Context, p *WindowPublishParams) (WindowCounts, error) {
-	return WindowCounts{}, errStreamsTODO
+	c, err := s.windowPublish(ctx, p)
+	if err != nil {
+		name := entity.Name("?")
+		if p.Stream != nil {
+			name = p.Stream.Name
+		}
+		return WindowCounts{}, fmt.Errorf("publishing window %s of %s/%s: %w",
+			p.Span.Start.UTC().Format(time.RFC3339), name, p.SubAccountID, err)
+	}
+	return c, nil
 }
 
 // WindowFailParams are a read of one window that did not publish.
@@ -138,7 +233,46 @@ type WindowFailParams struct {
 // run's sync_run_scopes row of (stream, sub-account) (ScopeFailed or ScopeNotEntitled, with
 // the error; a scope failed once stays failed).
 func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
-	return errStreamsTODO
+	fail := func(err error) error {
+		return fmt.Errorf("recording the failed read of window %s of %s/%s: %w",
+			p.Span.Start.UTC().Format(time.RFC3339), p.Stream, p.SubAccountID, err)
+	}
+	if err := checkStreamScope(p.Stream, p.SubAccountID); err != nil {
+		return fail(err)
+	}
+	var scope ScopeStatus
+	switch p.Status {
+	case WindowFailed:
+		scope = ScopeFailed
+	case WindowNotEntitled:
+		scope = ScopeNotEntitled
+	default:
+		return fail(fmt.Errorf("status %q (expected %s or %s)", p.Status, WindowFailed, WindowNotEntitled))
+	}
+	if !p.Span.End.After(p.Span.Start) {
+		return fail(errors.New("the span ends before it starts"))
+	}
+	// One statement: the ledger row and the scope commit together. A scope failed once stays
+	// failed, with its first error.
+	_, err := s.pool.Exec(ctx, s.sql(`
+WITH w AS (
+  INSERT INTO {{schema}}.stream_windows AS sw
+    (stream, sub_account_id, window_start, window_end, status, attempts, error, attempted_at, last_run_id)
+  VALUES ($1, $2, $3, $4, $5, 1, $6, now(), $7)
+  ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
+    SET status = EXCLUDED.status, attempts = sw.attempts + 1, error = EXCLUDED.error,
+        attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id
+)
+INSERT INTO {{schema}}.sync_run_scopes AS sc (run_id, entity, scope, status, error)
+VALUES ($7, $1, $2, $8, $6)
+ON CONFLICT (run_id, entity, scope) DO UPDATE
+  SET status = CASE WHEN sc.status = 'failed' THEN sc.status ELSE EXCLUDED.status END,
+      error = CASE WHEN sc.status = 'failed' THEN sc.error ELSE EXCLUDED.error END`),
+		p.Stream, p.SubAccountID, p.Span.Start, p.Span.End, p.Status, oneline.Of(p.Error, oneline.Stored), p.RunID, scope)
+	if err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // StreamLock is a stream run's hold on the database: a session of its own that holds the
@@ -146,37 +280,223 @@ func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 // given sub-account's windows at a time). The session dies with its holder, as a Lock's does.
 type StreamLock struct {
 	RunID int64
+
+	heldSession
+	once      sync.Once
+	finishErr error
+	subs      map[string]int64 // the sub-accounts' keys held, guarded by use
 }
 
 // StreamRunBegin records a stream run (status running, trigger) and takes its key, in one
 // statement on a session of its own, after closing the stream runs a dead process left
 // running (their key free). It returns the closed runs' ids too.
 func (s *Store) StreamRunBegin(ctx context.Context, trigger Trigger) (l *StreamLock, abandoned []int64, err error) {
-	return nil, nil, errStreamsTODO
+	if !slices.Contains(StreamTriggers(), trigger) {
+		return nil, nil, fmt.Errorf("beginning a stream run: trigger %q (expected one of %s)", trigger, orList(StreamTriggers()))
+	}
+	abandoned, err = s.streamRunsCloseAbandoned(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, abandoned, fmt.Errorf("beginning a stream run: acquiring its connection: %w", err)
+	}
+	l = &StreamLock{subs: map[string]int64{}}
+	l.heldSession = s.newHeldSession(conn, func(cause string) error {
+		return &streamLockLostError{schema: s.schema, runID: l.RunID, cause: cause}
+	})
+	var u sessionSetup
+	if err := conn.QueryRow(ctx, `SELECT `+s.sessionSetupSQL()).Scan(u.dest()...); err != nil {
+		destroy(conn)
+		return nil, abandoned, fmt.Errorf("beginning a stream run: setting up its session: %w", err)
+	}
+	l.adopt(conn, &u)
+	// The row is never visible without its key held: both in one statement, which commits
+	// when the key is held.
+	if err := conn.QueryRow(ctx, s.sql(`
+WITH r AS (INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id)
+SELECT run_id, pg_advisory_lock($3::int4, `+streamRunObjSQL("run_id")+`)::text FROM r`),
+		trigger, RunRunning, s.streamRunClass()).Scan(&l.RunID, nil); err != nil {
+		destroy(conn)
+		return nil, abandoned, fmt.Errorf("beginning a stream run: %w", err)
+	}
+	l.startHeartbeat()
+	return l, abandoned, nil
+}
+
+// streamRunClass is the first key of a stream run's advisory lock (the two-key form, whose
+// second key is the run's id: streamRunObjSQL), the same for every run of the schema. The
+// two-key form lets SQL find a run's key from its row (streamRunHeldSQL); pg_locks shows it
+// with objsubid 2, apart from the one-key locks.
+func (s *Store) streamRunClass() int32 { return int32(lockKey("streamrun", s.schema)) } //nolint:gosec // a hash, truncated on purpose
+
+// streamRunObjSQL is the second key of the stream run whose id is the SQL expression run: its
+// low 32 bits as an int4 (a schema's run ids stay far below 2^32; past it two runs 2^32 apart
+// would share a key, which only makes a dead one look alive while the other runs).
+func streamRunObjSQL(run string) string {
+	return "((" + run + " & 4294967295) - ((" + run + " & 2147483648) << 1))::int4"
+}
+
+// streamRunHeldSQL is the SQL condition that a session holds the key of the stream run whose
+// id is the SQL expression run, class being the SQL parameter of streamRunClass. pg_locks
+// shows the keys as unsigned: classid and objid are their 32 bits.
+func streamRunHeldSQL(class, run string) string {
+	return `EXISTS (
+  SELECT 1 FROM pg_locks k
+  WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2
+    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND k.classid::bigint = (` + class + `::int4::bigint & 4294967295) AND k.objid::bigint = (` + run + ` & 4294967295))`
+}
+
+// streamRunsCloseAbandoned closes the stream runs recorded as running whose key no session
+// holds, as RunFailed with error AbandonedError, and returns their ids, oldest first.
+func (s *Store) streamRunsCloseAbandoned(ctx context.Context) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, s.sql(`
+UPDATE {{schema}}.sync_runs SET status = $1, finished_at = clock_timestamp(), error = $2
+WHERE status = $3 AND trigger = ANY ($4::text[]) AND NOT `+streamRunHeldSQL("$5", "sync_runs.run_id")+`
+RETURNING run_id`), RunFailed, AbandonedError, RunRunning, StreamTriggers(), s.streamRunClass())
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned stream runs: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("closing abandoned stream runs: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// streamLockLostError is the error of a stream run whose session's heartbeat failed.
+type streamLockLostError struct {
+	schema string
+	runID  int64
+	cause  string // the heartbeat's error
+}
+
+func (e *streamLockLostError) Error() string {
+	return fmt.Sprintf("stream run %d of schema %s lost its session, and with it its keys (heartbeat: %s)", e.runID, e.schema, e.cause)
+}
+
+func (e *streamLockLostError) Is(target error) bool { return target == ErrLockLost }
+
+// subAccountKey is the advisory lock key of a sub-account's windows.
+func (l *StreamLock) subAccountKey(subAccountID string) int64 {
+	return lockKey("streams", l.s.schema+"/"+subAccountID)
+}
+
+// checkHeld returns ErrLockLost unless the run's session still holds the run's key, as seen
+// by q (another session: a publish's transaction).
+func (l *StreamLock) checkHeld(ctx context.Context, q querier) error {
+	var held bool
+	err := q.QueryRow(ctx, `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 2
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = ($2::int4::bigint & 4294967295) AND objid::bigint = ($3::bigint & 4294967295))`,
+		l.pid(), l.s.streamRunClass(), l.RunID).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("checking the run's key: %w", err)
+	}
+	if !held {
+		return ErrLockLost
+	}
+	return nil
 }
 
 // TrySubAccount takes the sub-account's key for the run, or reports false when another
 // process holds it.
 func (l *StreamLock) TrySubAccount(ctx context.Context, subAccountID string) (bool, error) {
-	return false, errStreamsTODO
+	l.use.Lock()
+	defer l.use.Unlock()
+	if _, ok := l.subs[subAccountID]; ok {
+		return true, nil // held already: not taken twice, one unlock releases it
+	}
+	key := l.subAccountKey(subAccountID)
+	var ok bool
+	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+		return false, fmt.Errorf("taking the lock of sub-account %s's windows: %w", subAccountID, err)
+	}
+	if ok {
+		l.subs[subAccountID] = key
+	}
+	return ok, nil
 }
 
 // ReleaseSubAccount lets another process read the sub-account's windows.
 func (l *StreamLock) ReleaseSubAccount(ctx context.Context, subAccountID string) error {
-	return errStreamsTODO
+	l.use.Lock()
+	defer l.use.Unlock()
+	key, ok := l.subs[subAccountID]
+	if !ok {
+		return nil
+	}
+	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
+		return fmt.Errorf("releasing the lock of sub-account %s's windows: %w", subAccountID, err)
+	}
+	delete(l.subs, subAccountID)
+	return nil
 }
 
 // Lost is closed when the lock's session was lost: the run must stop.
-func (l *StreamLock) Lost() <-chan struct{} { return nil }
+func (l *StreamLock) Lost() <-chan struct{} { return l.heldSession.Lost() }
 
-// Err is why the lock was lost (nil while it holds).
-func (l *StreamLock) Err() error { return nil }
+// Err is why the lock was lost (nil while it holds): an error that matches ErrLockLost.
+func (l *StreamLock) Err() error { return l.heldSession.Err() }
 
 // Finish records the run's end (RunFinish's params; its counts are the sums of its
 // sync_run_scopes rows) and releases every key the lock holds. It runs even when ctx is done,
 // bounded by the store's cleanup timeout.
+//
+// p.RunID is the lock's run (0 says the same). The run's row is updated before its session
+// closes, so that a run recorded as running always has its key held. Finish is safe to call
+// more than once: the first call's result is returned.
 func (l *StreamLock) Finish(ctx context.Context, p *RunFinishParams) error {
-	return errStreamsTODO
+	l.once.Do(func() { l.finishErr = l.finish(ctx, p) })
+	return l.finishErr
+}
+
+// finish is Finish's one run.
+func (l *StreamLock) finish(ctx context.Context, p *RunFinishParams) error {
+	l.stopHeartbeat()
+	ctx, cancel := l.s.cleanupContext(ctx)
+	defer cancel()
+	defer func() {
+		l.use.Lock()
+		defer l.use.Unlock()
+		// Released at once when the server answers; closing the session releases every key
+		// it holds either way, but the server may see the connection close a moment later.
+		_, _ = l.conn.Exec(ctx, "SELECT pg_advisory_unlock_all()")
+		destroy(l.conn)
+	}()
+	switch {
+	case p.RunID != 0 && p.RunID != l.RunID:
+		return fmt.Errorf("finishing stream run %d: the lock is run %d's", p.RunID, l.RunID)
+	case !slices.Contains(RunStatuses(), p.Status) || p.Status == RunRunning:
+		return fmt.Errorf("finishing stream run %d: invalid status %q", l.RunID, p.Status)
+	}
+	err := l.s.retryLost(ctx, func(ctx context.Context) error {
+		_, err := l.s.pool.Exec(ctx, l.s.sql(`
+WITH c AS (
+  SELECT coalesce(sum(fetched), 0) AS fetched, coalesce(sum(inserted), 0) AS inserted,
+         coalesce(sum(updated), 0) AS updated, coalesce(sum(unchanged), 0) AS unchanged,
+         coalesce(sum(deleted), 0) AS deleted, coalesce(sum(restored), 0) AS restored
+  FROM {{schema}}.sync_run_scopes WHERE run_id = $1
+)
+UPDATE {{schema}}.sync_runs r SET status = $2, error = NULLIF($3, ''), finished_at = clock_timestamp(),
+       api_requests = $4, token_refreshes = $5, retries = $6, rate_limited = $7,
+       fetched = c.fetched, inserted = c.inserted, updated = c.updated, unchanged = c.unchanged,
+       deleted = c.deleted, restored = c.restored
+FROM c
+WHERE r.run_id = $1 AND r.status = $8`),
+			l.RunID, p.Status, oneline.Of(p.Error, oneline.Stored), p.APIRequests, p.TokenRefreshes, p.Retries, p.RateLimited, RunRunning)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finishing stream run %d: %w", l.RunID, err)
+	}
+	return nil
 }
 
 // StreamStatus is the freshness of one (stream, sub-account), as the view stream_freshness
@@ -198,5 +518,25 @@ type StreamStatus struct {
 // StreamStatusGet returns stream_freshness: one row per (stream, sub-account) with a window
 // recorded, in stream then sub-account order.
 func (s *Store) StreamStatusGet(ctx context.Context) ([]StreamStatus, error) {
-	return nil, errStreamsTODO
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT stream, sub_account_id, high_water_mark, coalesce(lag, '0'::interval), windows_pending, windows_failed,
+       not_entitled, coalesce(rows, 0), last_read_at
+FROM {{schema}}.stream_freshness`))
+	if err != nil {
+		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StreamStatus, error) {
+		var st StreamStatus
+		err := r.Scan(&st.Stream, &st.SubAccountID, &st.HighWater, &st.Lag, &st.WindowsPending, &st.WindowsFailed,
+			&st.NotEntitled, &st.Rows, &st.LastReadAt)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
+	}
+	slices.SortFunc(out, func(a, b StreamStatus) int {
+		return cmp.Or(cmp.Compare(entity.StreamOrder(a.Stream), entity.StreamOrder(b.Stream)),
+			strings.Compare(string(a.Stream), string(b.Stream)), strings.Compare(a.SubAccountID, b.SubAccountID))
+	})
+	return out, nil
 }

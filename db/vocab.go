@@ -45,6 +45,19 @@ func ScopeStatuses() []ScopeStatus {
 	return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld, ScopeNotEntitled}
 }
 
+// StreamsSince is the migration that created the streams' ledger (stream_windows) and
+// allowed ScopeNotEntitled.
+const StreamsSince = 7
+
+// ScopeStatusesAsOf returns the scope statuses that migration version allows: ScopeNotEntitled
+// came with the streams (StreamsSince). genmigration renders the check from it.
+func ScopeStatusesAsOf(version int64) []ScopeStatus {
+	if version < StreamsSince {
+		return []ScopeStatus{ScopeSucceeded, ScopeFailed, ScopeWithheld}
+	}
+	return ScopeStatuses()
+}
+
 // Trigger is what started a run, sync_runs.trigger. No CHECK constraint holds it: the column
 // has always taken any text, and a run recorded by another version keeps its trigger.
 type Trigger string

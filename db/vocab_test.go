@@ -13,8 +13,8 @@ import (
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
-// TestVocabularyMatchesCheckConstraints: db.RunStatuses, db.ScopeStatuses and
-// db.FieldChangeKinds are the values the migrations' CHECK constraints allow (the entity names'
+// TestVocabularyMatchesCheckConstraints: db.RunStatuses, db.ScopeStatuses,
+// db.FieldChangeKinds, db.WindowStatuses and the stream names are the values the migrations' CHECK constraints allow (the entity names'
 // checks: TestEntityListSQLMatchesMigrations). Each constraint, replaced by one rendered from
 // the vocabulary in a transaction rolled back, leaves the schema's objects as they were.
 func TestVocabularyMatchesCheckConstraints(t *testing.T) {
@@ -22,7 +22,7 @@ func TestVocabularyMatchesCheckConstraints(t *testing.T) {
 	pool, schema := dbtest.New(t)
 	ctx := t.Context()
 	quoted := func(vs ...string) string { return "'" + strings.Join(vs, "', '") + "'" }
-	var runs, scopes, changes []string
+	var runs, scopes, changes, windows, streams []string
 	for _, v := range db.RunStatuses() {
 		runs = append(runs, string(v))
 	}
@@ -32,10 +32,18 @@ func TestVocabularyMatchesCheckConstraints(t *testing.T) {
 	for _, v := range db.FieldChangeKinds() {
 		changes = append(changes, string(v))
 	}
+	for _, v := range db.WindowStatuses() {
+		windows = append(windows, string(v))
+	}
+	for _, n := range entity.StreamNames() {
+		streams = append(streams, string(n))
+	}
 	tests := []struct{ table, column, values string }{
 		{"sync_runs", "status", quoted(runs...)},
 		{"sync_run_scopes", "status", quoted(scopes...)},
 		{"api_field_changes", "change", quoted(changes...)},
+		{"stream_windows", "status", quoted(windows...)},
+		{"stream_windows", "stream", quoted(streams...)},
 	}
 	shipped := dbtest.Objects(t, pool, schema)
 	tx, err := pool.Begin(ctx)

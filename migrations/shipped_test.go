@@ -19,6 +19,7 @@ var shipped = map[string]string{
 	"00003_replace_entity_freshness.sql": "01a844e7052f2d7b6a1a9e5955197054f7862900ac74c051aa4403694af8910c",
 	"00004_create_config_entities.sql":   "cbe7237fd4ef79cfbc421702fc479a04d71228f16d1bad1c47ce9f60ba20d2ad",
 	"00005_create_api_fields.sql":        "9263159011526c1478dd1780b5e0aa041f0da971ec06c36347864bc199b0e7d9",
+	"00006_comment_schema.sql":           "38dd40f8eddb04a1989f8832a6086632aae79079df95e31ca29fba90b5889e30",
 }
 
 // TestShippedMigrationsUnchanged: every shipped migration is embedded as it shipped.

@@ -261,6 +261,8 @@ func tablesKind(kind string) string {
 		return "entity table"
 	case db.KindHistory:
 		return "history table"
+	case db.KindStream:
+		return "stream table"
 	case db.KindLedger:
 		return "ledger table"
 	case db.KindView:

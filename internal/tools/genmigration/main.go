@@ -12,8 +12,11 @@
 // on the relations that stay (they describe, they hold nothing), except that rolling back the
 // migration that first set them (db.CommentsSince) clears them. A new entity's description says Since: NNNNN; its tables
 // (CREATE TABLE in Up, before the view that reads them; DROP TABLE in Down, after it) are
-// written into the new file by hand. Shipped migrations are never edited: a change to the
-// registry gets a new file.
+// written into the new file by hand. A new stream's (internal/entity's Streams, Since: NNNNN)
+// table is rendered from its description (db.StreamTableSQL) at the top of Up and dropped at
+// the end of Down; its indexes are written in by hand. A change to the scope statuses
+// (db.ScopeStatusesAsOf) replaces the check of sync_run_scopes.status. Shipped migrations are
+// never edited: a change to the registry gets a new file.
 package main
 
 import (
@@ -24,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,7 +46,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	path, err := generate(*dir, flag.Arg(0), entity.All())
+	path, err := generate(*dir, flag.Arg(0), entity.All(), entity.Streams())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmigration:", err)
 		os.Exit(1)
@@ -58,9 +62,9 @@ var slugRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 // migrationRE is a migration file's name; the version is group 1.
 var migrationRE = regexp.MustCompile(`^(\d{5})_[a-z0-9_]+\.sql$`)
 
-// generate writes the next migration of dir, named slug, for the registry ds, and returns its
-// path.
-func generate(dir, slug string, ds []*entity.Desc) (string, error) {
+// generate writes the next migration of dir, named slug, for the registry (the entities ds and
+// the streams ss), and returns its path.
+func generate(dir, slug string, ds []*entity.Desc, ss []*entity.Stream) (string, error) {
 	if !slugRE.MatchString(slug) {
 		return "", fmt.Errorf("bad name %q: want verb_noun in lower case (add_widgets)", slug)
 	}
@@ -68,7 +72,7 @@ func generate(dir, slug string, ds []*entity.Desc) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err := render(latest+1, slug, ds)
+	text, err := render(latest+1, slug, ds, ss)
 	if err != nil {
 		return "", err
 	}
@@ -108,8 +112,8 @@ func latestVersion(fsys fs.FS) (int64, error) {
 	return latest, nil
 }
 
-// render renders migration version of the registry ds.
-func render(version int64, slug string, ds []*entity.Desc) (string, error) {
+// render renders migration version of the registry: the entities ds and the streams ss.
+func render(version int64, slug string, ds []*entity.Desc, ss []*entity.Stream) (string, error) {
 	var before []*entity.Desc
 	var added []string
 	for _, d := range ds {
@@ -122,29 +126,61 @@ func render(version int64, slug string, ds []*entity.Desc) (string, error) {
 			before = append(before, d)
 		}
 	}
+	var streamsBefore, streamsAdded []*entity.Stream
+	var addedStreams []string
+	for _, st := range ss {
+		switch {
+		case st.Since > version:
+			return "", fmt.Errorf("stream %s has Since %d, but the next migration is %d", st.Name, st.Since, version)
+		case st.Since == version:
+			streamsAdded = append(streamsAdded, st)
+			addedStreams = append(addedStreams, string(st.Name))
+		default:
+			streamsBefore = append(streamsBefore, st)
+		}
+	}
+	statuses, statusesBefore := db.ScopeStatusesAsOf(version), db.ScopeStatusesAsOf(version-1)
+	statusesChanged := !slices.Equal(statuses, statusesBefore)
 	var b strings.Builder
 	b.WriteString("-- +goose Up\n")
-	fmt.Fprintf(&b, "-- The SQL that lists every entity, and the comments of every table, view and column,\n"+
+	fmt.Fprintf(&b, "-- The SQL that lists every entity and stream, and the comments of every table, view and column,\n"+
 		"-- rendered from internal/entity and db's data dictionary by\n"+
 		"-- `go run ./internal/tools/genmigration %s`.\n", slug)
 	if len(added) > 0 {
 		fmt.Fprintf(&b, "-- New entities: %s. Their tables are created before the view that reads them.\n",
 			strings.Join(added, ", "))
 	}
-	b.WriteString("\n" + db.EntityChecksSQL(ds, false) + "\n" + db.EntityViewsSQL(ds))
-	b.WriteString("\n-- The data dictionary: every table, view and column described (psql's \\d+ shows it).\n")
-	b.WriteString(db.CommentsSQL(db.RelationsOf(ds, version), false))
-	b.WriteString("\n-- +goose Down\n")
-	if len(added) > 0 {
-		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
-			"-- the entities rolled back: the checks hold for new rows only. Their tables are dropped after.\n")
+	if len(streamsAdded) > 0 {
+		fmt.Fprintf(&b, "-- New streams: %s. Their tables are rendered from their descriptions.\n",
+			strings.Join(addedStreams, ", "))
+		for _, st := range streamsAdded {
+			b.WriteString("\n" + db.StreamTableSQL(st))
+		}
 	}
-	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, len(added) > 0))
+	if statusesChanged {
+		b.WriteString("\n" + db.ScopeStatusCheckSQL(statuses, false))
+	}
+	b.WriteString("\n" + db.EntityChecksSQL(ds, ss, false) + "\n" + db.EntityViewsSQL(ds))
+	b.WriteString("\n-- The data dictionary: every table, view and column described (psql's \\d+ shows it).\n")
+	b.WriteString(db.CommentsSQL(db.RelationsWith(ds, ss, version), false))
+	b.WriteString("\n-- +goose Down\n")
+	rollsBack := len(added) > 0 || len(streamsAdded) > 0
+	if rollsBack {
+		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
+			"-- the entities and streams rolled back: the checks hold for new rows only. Their tables are dropped after.\n")
+	}
+	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, streamsBefore, rollsBack))
+	if statusesChanged {
+		b.WriteString("\n" + db.ScopeStatusCheckSQL(statusesBefore, true))
+	}
+	for i := len(streamsAdded) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "\nDROP TABLE %s;\n", streamsAdded[i].Name)
+	}
 	if version-1 < db.CommentsSince {
 		b.WriteString("\n-- No comments before this migration.\n")
-		b.WriteString(db.CommentsSQL(db.RelationsOf(before, version-1), true))
+		b.WriteString(db.CommentsSQL(db.RelationsWith(before, streamsBefore, version-1), true))
 	} else {
-		b.WriteString("\n" + db.CommentsSQL(db.RelationsOf(before, version-1), false))
+		b.WriteString("\n" + db.CommentsSQL(db.RelationsWith(before, streamsBefore, version-1), false))
 	}
 	return b.String(), nil
 }

@@ -58,7 +58,7 @@ func migrated(t *testing.T, dir string, version int64) *pgxpool.Pool {
 func TestGenerateNoChange(t *testing.T) {
 	t.Parallel()
 	dir, latest := shippedDir(t)
-	path, err := generate(dir, "refresh_entity_lists", entity.All())
+	path, err := generate(dir, "refresh_entity_lists", entity.All(), entity.Streams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestGenerateNoChange(t *testing.T) {
 		t.Errorf("Down changed the schema (-before +after):\n%s", diff)
 	}
 	// A second migration is the one after.
-	next, err := generate(dir, "again", entity.All())
+	next, err := generate(dir, "again", entity.All(), entity.Streams())
 	if want := filepath.Join(dir, fmt.Sprintf("%05d_again.sql", latest+2)); err != nil || next != want {
 		t.Errorf("generate again = %s, %v; want %s", next, err, want)
 	}
@@ -101,7 +101,7 @@ func TestGenerateNewEntity(t *testing.T) {
 	last := *ds[len(ds)-1]
 	last.Since = latest + 1
 	ds[len(ds)-1] = &last
-	path, err := generate(dir, "create_widgets", ds)
+	path, err := generate(dir, "create_widgets", ds, entity.Streams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestGenerateRefuses(t *testing.T) {
 		{"Since past the next migration", dir, "add_widgets", append(ds[1:], &ahead), "has Since"},
 	}
 	for _, tt := range tests {
-		if _, err := generate(tt.dir, tt.slug, tt.ds); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := generate(tt.dir, tt.slug, tt.ds, entity.Streams()); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: generate = %v, want an error with %q", tt.name, err, tt.want)
 		}
 	}
@@ -191,7 +191,7 @@ func TestGenerateComments(t *testing.T) {
 	first := *ds[0]
 	first.Doc = "Main accounts, described anew: it's quoted."
 	ds[0] = &first
-	if _, err := generate(dir, "update_comments", ds); err != nil {
+	if _, err := generate(dir, "update_comments", ds, entity.Streams()); err != nil {
 		t.Fatal(err)
 	}
 	pool := migrated(t, dir, latest)
@@ -212,5 +212,58 @@ func TestGenerateComments(t *testing.T) {
 	}
 	if got := comment(); got != first.Doc {
 		t.Errorf("comment on %s after the generated migration = %q, want %q", first.Name, got, first.Doc)
+	}
+}
+
+// A stream whose Since is the next migration is new: Up creates its table, rendered from its
+// description, and lists it in the ledger's checks; Down drops the table and leaves its scopes
+// in the ledger (NOT VALID). The test plays it with a stream made up for it.
+func TestGenerateNewStream(t *testing.T) {
+	t.Parallel()
+	dir, latest := shippedDir(t)
+	widgets := &entity.Stream{Name: "test_widgets", Since: latest + 1, Publish: entity.PublishAppend,
+		Doc: "Widgets, for the test.",
+		Key: []entity.Column{{Name: "sub_account_id", Kind: entity.Text, Doc: "The sub-account."},
+			{Name: "widget_id", Kind: entity.Int, Doc: "The widget."}},
+		Columns: []entity.Column{{Name: "made_at", Kind: entity.Time, Doc: "When."}, {Name: "parts", Kind: entity.JSON, Doc: "Its parts."}}}
+	path, err := generate(dir, "create_widgets", entity.All(), append(entity.Streams(), widgets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, down, _ := strings.Cut(string(text), "-- +goose Down")
+	if !strings.Contains(up, "New streams: test_widgets.") || !strings.Contains(up, db.StreamTableSQL(widgets)) ||
+		!strings.Contains(down, "DROP TABLE test_widgets;") || !strings.Contains(down, "NOT VALID") {
+		t.Errorf("the migration does not create and drop the new stream's table, or its Down checks are valid:\n%s", text)
+	}
+	pool := migrated(t, dir, latest)
+	ctx := t.Context()
+	p := dbtest.Goose(t, pool, dbtest.Schema, os.DirFS(dir))
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("applying %s: %v", path, err)
+	}
+	var comment string
+	if err := pool.QueryRow(ctx, `SELECT obj_description(($1 || '.test_widgets')::regclass, 'pg_class')`, dbtest.Schema).Scan(&comment); err != nil || comment != widgets.Doc {
+		t.Errorf("the new stream's table: comment %q, %v; want %q", comment, err, widgets.Doc)
+	}
+	q := dbtest.Schema
+	if _, err := pool.Exec(ctx, `INSERT INTO `+q+`.sync_runs (trigger) VALUES ('streams');
+INSERT INTO `+q+`.sync_run_scopes (run_id, entity, scope, status) SELECT max(run_id), 'test_widgets', 's1', 'not_entitled' FROM `+q+`.sync_runs;
+INSERT INTO `+q+`.stream_windows (stream, sub_account_id, window_start, window_end) VALUES ('test_widgets', 's1', now(), now() + interval '1 hour')`); err != nil {
+		t.Fatalf("recording the new stream in the ledger: %v", err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("rolling back %s: %v", path, err)
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1 || '.test_widgets') IS NOT NULL`, q).Scan(&exists); err != nil || exists {
+		t.Errorf("the new stream's table after Down: exists %v, %v", exists, err)
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO `+q+`.sync_run_scopes (run_id, entity, scope, status) SELECT max(run_id), 'test_widgets', 's2', 'succeeded' FROM `+q+`.sync_runs`)
+	if err == nil || !strings.Contains(err.Error(), "sync_run_scopes_entity_check") {
+		t.Errorf("a new scope of the rolled-back stream: %v, want the entity check to refuse it", err)
 	}
 }
