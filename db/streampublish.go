@@ -322,13 +322,13 @@ func (s *Store) windowSucceeded(ctx context.Context, tx pgx.Tx, p *WindowPublish
 	if _, err := tx.Exec(ctx, s.sql(`
 INSERT INTO {{schema}}.stream_windows AS sw
   (stream, sub_account_id, window_start, window_end, first_read_at, settled_at, status, attempts, rows, error, attempted_at, last_run_id)
-VALUES ($1, $2, $3, $4, now(), CASE WHEN $5 THEN now() END, $6, 1, $7, NULL, now(), $8)
+VALUES ($1, $2, $3, $4, coalesce($9, now()), CASE WHEN $5 THEN coalesce($9, now()) END, $6, 1, $7, NULL, coalesce($9, now()), $8)
 ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
   SET window_end = EXCLUDED.window_end, first_read_at = coalesce(sw.first_read_at, EXCLUDED.first_read_at),
       settled_at = CASE WHEN $5 THEN EXCLUDED.settled_at ELSE sw.settled_at END,
       status = EXCLUDED.status, attempts = sw.attempts + 1, rows = EXCLUDED.rows, error = NULL,
       attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id`),
-		p.Stream.Name, p.SubAccountID, p.Span.Start, p.Span.End, p.Settle, WindowSucceeded, c.Fetched, p.RunID); err != nil {
+		p.Stream.Name, p.SubAccountID, p.Span.Start, p.Span.End, p.Settle, WindowSucceeded, c.Fetched, p.RunID, readAt(p.At)); err != nil {
 		return fmt.Errorf("recording the window: %w", err)
 	}
 	// A scope failed by another window of the run stays failed.

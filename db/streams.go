@@ -182,6 +182,10 @@ type WindowPublishParams struct {
 	Rows iter.Seq2[StreamRow, error]
 	// Lock is the run's lock: a run that lost it publishes nothing.
 	Lock *StreamLock
+	// At is when the read was made by the run's clock, recorded as the window's
+	// first_read_at, settled_at and attempted_at (the due rules compare them with that clock);
+	// zero for the database's now().
+	At time.Time
 }
 
 // WindowCounts is what publishing one window did to the stream's table.
@@ -226,6 +230,7 @@ type WindowFailParams struct {
 	Span         Span
 	Status       WindowStatus // WindowFailed or WindowNotEntitled
 	Error        string
+	At           time.Time // as WindowPublishParams.At: the window's attempted_at
 }
 
 // WindowFail records a read that did not publish on the window's ledger row (its status and
@@ -258,7 +263,7 @@ func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 WITH w AS (
   INSERT INTO {{schema}}.stream_windows AS sw
     (stream, sub_account_id, window_start, window_end, status, attempts, error, attempted_at, last_run_id)
-  VALUES ($1, $2, $3, $4, $5, 1, $6, now(), $7)
+  VALUES ($1, $2, $3, $4, $5, 1, $6, coalesce($9, now()), $7)
   ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
     SET status = EXCLUDED.status, attempts = sw.attempts + 1, error = EXCLUDED.error,
         attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id
@@ -268,7 +273,7 @@ VALUES ($7, $1, $2, $8, $6)
 ON CONFLICT (run_id, entity, scope) DO UPDATE
   SET status = CASE WHEN sc.status = 'failed' THEN sc.status ELSE EXCLUDED.status END,
       error = CASE WHEN sc.status = 'failed' THEN sc.error ELSE EXCLUDED.error END`),
-		p.Stream, p.SubAccountID, p.Span.Start, p.Span.End, p.Status, oneline.Of(p.Error, oneline.Stored), p.RunID, scope)
+		p.Stream, p.SubAccountID, p.Span.Start, p.Span.End, p.Status, oneline.Of(p.Error, oneline.Stored), p.RunID, scope, readAt(p.At))
 	if err != nil {
 		return fail(err)
 	}
@@ -539,4 +544,12 @@ FROM {{schema}}.stream_freshness`))
 			strings.Compare(string(a.Stream), string(b.Stream)), strings.Compare(a.SubAccountID, b.SubAccountID))
 	})
 	return out, nil
+}
+
+// readAt is a read's time for the ledger: nil (the database's now()) when zero.
+func readAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -577,7 +577,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			err = r.cfg.explain(err)
 		}
 		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
-			Span: dw.span, Status: status, Error: err.Error()})
+			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now()})
 		if ferr != nil {
 			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
 		}
@@ -612,7 +612,7 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *
 	}
 	start := time.Now()
 	counts, err := r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
-		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock})
+		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock, At: r.cfg.Now()})
 	return counts, time.Since(start), err
 }
 
