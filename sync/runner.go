@@ -79,6 +79,10 @@ type Config struct {
 	// It is asked once for each listing's error, which then fails each of the scopes it spoils
 	// (or, when it leaves the sub-accounts unknown and none is stored, the run) with the hint.
 	ExplainFunc func(error) string
+	// KeepSession leaves the client logged in at the run's end, for a run that follows with
+	// the same client (the streams after the entities: one authentication, one session);
+	// the caller closes it then.
+	KeepSession bool
 }
 
 // explain appends to err what cfg.ExplainFunc says to check for it.
@@ -482,6 +486,9 @@ func logFields(logger *slog.Logger, res *Result) {
 
 // closeClient revokes the run's tokens, even after ctx is done.
 func (r *Runner) closeClient(ctx context.Context, logger *slog.Logger) {
+	if r.cfg.KeepSession {
+		return
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := r.client.Close(cctx); err != nil {

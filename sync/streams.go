@@ -250,12 +250,15 @@ func (r *StreamRunner) Run(ctx context.Context) (*StreamResult, error) {
 	}()
 	r.client.SetLogger(logger)
 	logger.Info("stream run started", "trigger", r.cfg.Trigger, "streams", r.cfg.Streams)
-	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute)
+	// The client may have served a run before this one (the entities of the same sync): the
+	// run's counters are what it adds.
+	base := r.client.Stats()
+	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute, base)
 	stopReports := r.reportProgress(prog)
 	runErr := r.run(ctx, res, lock, logger, prog)
 	stopReports()
 	r.closeClient(ctx, logger)
-	res.Finished, res.API = time.Now(), r.client.Stats()
+	res.Finished, res.API = time.Now(), statsSince(r.client.Stats(), base)
 	if runErr == nil && len(res.Locked) > 0 && len(res.Scopes) == 0 {
 		// Another process reads every sub-account: this run did nothing, and leaves no row.
 		if err := lock.Discard(ctx); err != nil {
@@ -646,6 +649,7 @@ func (r *StreamRunner) reportProgress(p *streamProgress) (stop func()) {
 // streamProgress counts a stream run's windows and paces its ETA and deadline estimate.
 type streamProgress struct {
 	runID    int64
+	base     engageclient.Stats // the client's counters when the run started
 	start    time.Time
 	interval time.Duration // the admin limiter's interval between requests
 	planned  atomic.Int64
@@ -656,8 +660,8 @@ type streamProgress struct {
 	avg      time.Duration // a moving average of a window's read and publish
 }
 
-func newStreamProgress(runID int64, rpm int) *streamProgress {
-	p := &streamProgress{runID: runID, start: time.Now()}
+func newStreamProgress(runID int64, rpm int, base engageclient.Stats) *streamProgress {
+	p := &streamProgress{runID: runID, start: time.Now(), base: base}
 	if rpm > 0 {
 		p.interval = time.Minute / time.Duration(rpm)
 	}
@@ -691,6 +695,8 @@ func (p *streamProgress) estimate() time.Duration {
 // snapshot is the run's progress now; ETA is the windows left at the limiter's pace or at the
 // pace so far, whichever is slower.
 func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
+	wait := api.Wait
+	api = statsSince(api, p.base)
 	planned, read := p.planned.Load(), p.done.Load()
 	remaining := max(planned-read-p.left.Load(), 0)
 	elapsed := time.Since(p.start)
@@ -701,8 +707,15 @@ func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
 	pr := Progress{RunID: p.runID, Phase: "windows", ScopesDone: read, ScopesTotal: planned, Listed: read, Planned: planned,
 		Rows: p.rows.Load(), Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
 		Refreshes: api.Refreshes, Elapsed: elapsed, ETA: eta, Done: done}
-	if wt := time.Until(api.Wait.Until); wt > 0 {
-		pr.Wait, pr.WaitReason = wt, api.Wait.Reason
+	if wt := time.Until(wait.Until); wt > 0 {
+		pr.Wait, pr.WaitReason = wt, wait.Reason
 	}
 	return pr
+}
+
+// statsSince is what a client's counters added since base (its Wait is now's).
+func statsSince(now, base engageclient.Stats) engageclient.Stats {
+	return engageclient.Stats{Grants: now.Grants - base.Grants, Exchanges: now.Exchanges - base.Exchanges,
+		Refreshes: now.Refreshes - base.Refreshes, Requests: now.Requests - base.Requests, Retries: now.Retries - base.Retries,
+		RateLimited: now.RateLimited - base.RateLimited, Wait: now.Wait}
 }

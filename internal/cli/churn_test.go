@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,13 +83,15 @@ func TestFakeEngageChurn(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(`SELECT count(*) FROM engage.agents_history WHERE change = 'update' AND run_id = 2`); n < 2 {
-		t.Errorf("%d agent updates in run 2's history, want the renamed and moved agents", n)
+	// The second sync's entity run (each sync's streams are a run of their own).
+	run2 := strconv.Itoa(count(`SELECT max(run_id) FROM engage.sync_runs WHERE trigger = 'manual'`))
+	if n := count(`SELECT count(*) FROM engage.agents_history WHERE change = 'update' AND run_id = ` + run2); n < 2 {
+		t.Errorf("%d agent updates in the second run's history, want the renamed and moved agents", n)
 	}
-	if n := count(`SELECT count(*) FROM engage.agents WHERE deleted_at IS NOT NULL AND last_run_id = 2`); n < 1 {
-		t.Errorf("%d agents soft-deleted by run 2, want the removed one", n)
+	if n := count(`SELECT count(*) FROM engage.agents WHERE deleted_at IS NOT NULL AND last_run_id = ` + run2); n < 1 {
+		t.Errorf("%d agents soft-deleted by the second run, want the removed one", n)
 	}
-	if n := count(`SELECT count(*) FROM engage.api_field_changes WHERE run_id = 2 AND entity = 'sub_accounts' AND path = '` + engagefake.ChurnField + `' AND change = 'added'`); n != 1 {
-		t.Errorf("%d api_field_changes rows of run 2 for %s, want 1", n, engagefake.ChurnField)
+	if n := count(`SELECT count(*) FROM engage.api_field_changes WHERE run_id = ` + run2 + ` AND entity = 'sub_accounts' AND path = '` + engagefake.ChurnField + `' AND change = 'added'`); n != 1 {
+		t.Errorf("%d api_field_changes rows of the second run for %s, want 1", n, engagefake.ChurnField)
 	}
 }

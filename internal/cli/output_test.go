@@ -21,7 +21,8 @@ import (
 )
 
 // fastYAML lets a test's runs go as fast as the fake answers.
-const fastYAML = "engage:\n  requests_per_minute: 60000\n  concurrency: 4\n"
+// The entities' tests read no stream (streams_test.go reads them: streamsYAML).
+const fastYAML = "engage:\n  requests_per_minute: 60000\n  concurrency: 4\nstreams:\n  enabled: []\n"
 
 // fakeEnv is the environment of a CLI run against fake and the database at dbURL.
 func fakeEnv(fake *engagefake.Server, dbURL string) map[string]string {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
-	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
@@ -111,7 +110,7 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 			return daemon.Outcome{Status: daemon.StatusSkipped, Started: time.Now(), Finished: time.Now()},
 				fmt.Errorf("another run holds the lock on schema %s: %w", t.Schema, err)
 		}
-		if authRejected(err) || errors.Is(err, tenant.ErrConfig) {
+		if tenant.Final(err) {
 			err = daemon.NoRetry(err) // a retry with the same credentials or config cannot help
 		}
 		return outcomeOf(res), err
@@ -140,7 +139,7 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 			now := time.Now()
 			return daemon.Outcome{Status: daemon.StatusSkipped, Started: now, Finished: now}, nil
 		}
-		if authRejected(err) || errors.Is(err, tenant.ErrConfig) {
+		if tenant.Final(err) {
 			err = daemon.NoRetry(err) // as the runs': a stream job is never retried anyway
 		}
 		return streamOutcomeOf(res), err
@@ -226,13 +225,6 @@ func parseSpec(spec string) (river.PeriodicSchedule, error) {
 		return nil, fmt.Errorf("reading schedule %q: %w", spec, err)
 	}
 	return config.Schedule{Cron: s.Cron, Seconds: s.Seconds, Timezone: s.Timezone}.Parse()
-}
-
-// authRejected reports whether err is RingCentral refusing the credentials (a retry with the
-// same ones cannot help).
-func authRejected(err error) bool {
-	var ae *engageclient.AuthError
-	return errors.As(err, &ae) && ae.Fatal()
 }
 
 // outcomeOf turns a run's result into what the daemon's metrics observe.

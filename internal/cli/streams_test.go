@@ -10,7 +10,7 @@ import (
 )
 
 // streamsYAML reads the audit log of the last 6 hours, fast.
-const streamsYAML = fastYAML + "streams:\n  start: 6h\n"
+const streamsYAML = "engage:\n  requests_per_minute: 60000\n  concurrency: 4\nstreams:\n  start: 6h\n"
 
 // Without "Audit log access" the audit search answers 403: sync exits 0, the scope says
 // not_entitled, the log says what to ask for, and status shows it.
@@ -41,7 +41,7 @@ func TestBackfillOnceThenRefetch(t *testing.T) {
 	t.Parallel()
 	fake := fixture.Fake(t, engagefake.Options{Seed: 32, Tenant: smallTenant})
 	env := fakeEnv(fake, storetest.New(t).URL())
-	cfg := fixture.WriteFile(t, "c.yaml", fastYAML)
+	cfg := fixture.WriteFile(t, "c.yaml", streamsYAML)
 	var doc syncDoc
 	code, stdout, stderr := runCLI(t, env, "--config", cfg, "backfill", "--since", "1d", "--streams", "audit_log", "--output", "json")
 	if code != exitOK {

@@ -180,6 +180,12 @@ func (r *Runs) Sync(ctx context.Context, store *db.Store, ccfg engageclient.Conf
 	if err != nil {
 		return nil, &configError{err}
 	}
+	return r.sync(ctx, store, client, ccfg, t, o, false)
+}
+
+// sync is Sync with client; keep leaves its session open for a stream run to follow.
+func (r *Runs) sync(ctx context.Context, store *db.Store, client *engageclient.Client, ccfg engageclient.Config,
+	t config.Tenant, o Options, keep bool) (*syncrun.Result, error) {
 	entities := o.Entities
 	if len(entities) == 0 {
 		entities = t.Sync.Entities
@@ -195,6 +201,7 @@ func (r *Runs) Sync(ctx context.Context, store *db.Store, ccfg engageclient.Conf
 		RequestsPerMinute:      ccfg.RequestsPerMinute,
 		Trigger:                o.Trigger,
 		StateDir:               r.StateDir,
+		KeepSession:            keep,
 		ExplainFunc:            func(err error) string { return Explain(t, r.Config.MultiTenant(), err) },
 	}
 	logger := r.TenantLogger(t)
@@ -237,19 +244,56 @@ func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tena
 				out[i].Err = err
 				return nil
 			}
-			if !o.NoEntities {
-				out[i].Res, out[i].Err = r.Sync(ctx, store, r.ClientConfig(t), t, o)
-			}
-			so := StreamOptions{Streams: o.Streams, SubAccounts: o.SubAccounts, Trigger: db.TriggerStreams, LogProgress: o.LogProgress}
-			if !o.NoStreams && !o.DryRun && len(StreamsOf(t, so)) > 0 {
-				out[i].StreamsRan = true
-				out[i].Streams, out[i].StreamsErr = r.Streams(ctx, store, r.ClientConfig(t), t, so)
-			}
+			out[i] = r.syncTenant(ctx, store, t, o)
 			return nil // one tenant's failure is its own
 		})
 	}
 	_ = g.Wait() // the functions return nil: each result holds its tenant's error
 	return out
+}
+
+// syncTenant runs t's entities and then its streams' due windows (as o selects) with one
+// client: one authentication, one session, closed at the end. The streams are not read after
+// an entity run that was stopped, or whose configuration or credentials were refused: they
+// would fail the same way.
+func (r *Runs) syncTenant(ctx context.Context, store *db.Store, t config.Tenant, o Options) Result {
+	out := Result{Tenant: t}
+	ccfg := r.ClientConfig(t)
+	client, err := engageclient.New(ccfg)
+	if err != nil {
+		out.Err = &configError{err}
+		return out
+	}
+	so := StreamOptions{Streams: o.Streams, SubAccounts: o.SubAccounts, Trigger: db.TriggerStreams, LogProgress: o.LogProgress}
+	streams := !o.NoStreams && !o.DryRun && len(StreamsOf(t, so)) > 0
+	if !o.NoEntities {
+		out.Res, out.Err = r.sync(ctx, store, client, ccfg, t, o, streams)
+		if streams && (ctx.Err() != nil || Final(out.Err)) {
+			streams = false
+			r.closeClient(ctx, client, t)
+		}
+	}
+	if streams {
+		out.StreamsRan = true
+		out.Streams, out.StreamsErr = r.streams(ctx, store, client, ccfg, t, so)
+	}
+	return out
+}
+
+// Final reports whether err is a run's refusal that another try cannot mend: its
+// configuration refused (ErrConfig), or RingCentral refusing its credentials.
+func Final(err error) bool {
+	var ae *engageclient.AuthError
+	return errors.Is(err, ErrConfig) || (errors.As(err, &ae) && ae.Fatal())
+}
+
+// closeClient ends client's session, even after ctx is done.
+func (r *Runs) closeClient(ctx context.Context, client *engageclient.Client, t config.Tenant) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := client.Close(cctx); err != nil {
+		r.TenantLogger(t).Warn("revoking the RingCentral token", "err", err)
+	}
 }
 
 // StreamOptions are the per-invocation choices of one stream run.
@@ -279,6 +323,12 @@ func (r *Runs) Streams(ctx context.Context, store *db.Store, ccfg engageclient.C
 	if err != nil {
 		return nil, &configError{err}
 	}
+	return r.streams(ctx, store, client, ccfg, t, o)
+}
+
+// streams is Streams with client, which the run logs out at its end.
+func (r *Runs) streams(ctx context.Context, store *db.Store, client *engageclient.Client, ccfg engageclient.Config,
+	t config.Tenant, o StreamOptions) (*syncrun.StreamResult, error) {
 	scfg := syncrun.StreamsConfig{
 		Streams:           StreamsOf(t, o),
 		SubAccounts:       o.SubAccounts,
