@@ -160,3 +160,6 @@ func LockPID(l *Lock) uint32 {
 
 // StreamLockPID is the backend of l's session.
 func StreamLockPID(l *StreamLock) uint32 { return l.pid() }
+
+// FreezeStreamLock stops l's heartbeat: l never learns that its session ended.
+func FreezeStreamLock(l *StreamLock) { l.stopHeartbeat() }

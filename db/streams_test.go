@@ -230,6 +230,10 @@ func TestWindowPublishAppend(t *testing.T) {
 	if status, _, counts := f.scope(t, entity.AuditLog, "s1"); status != string(db.ScopeSucceeded) || counts != [5]int64{10, 4, 0, 6, 0} {
 		t.Errorf("the run's scope: %s %v", status, counts)
 	}
+	var attr string
+	if err := f.pool.QueryRow(ctx, "SELECT changes->0->>'attribute' FROM "+f.schema+".audit_log WHERE audit_id = 'a'").Scan(&attr); err != nil || attr != "gateName" {
+		t.Errorf("changes stored as jsonb: %q, %v", attr, err)
+	}
 	var ws time.Time
 	if err := f.pool.QueryRow(ctx, "SELECT window_start FROM "+f.schema+".audit_log WHERE audit_id = 'd'").Scan(&ws); err != nil || !ws.Equal(sp.Start) {
 		t.Errorf("window_start = %s, %v; want %s", ws, err, sp.Start)
@@ -374,43 +378,69 @@ func TestStreamRunAbandoned(t *testing.T) {
 	if err != nil || !cmp.Equal(closed, []int64{entityRun}) {
 		t.Fatalf("RunCloseAbandoned = %v, %v; want only the entity run %d", closed, err, entityRun)
 	}
-	dead, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Finish closes its connection, which the pool waits for.
-	defer func() { _ = dead.Finish(context.Background(), &db.RunFinishParams{Status: db.RunFailed}) }()
-	pid := db.StreamLockPID(dead)
-	if _, err := f.pool.Exec(ctx, `SELECT pg_terminate_backend($1, 5000)`, int64(pid)); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-dead.Lost():
-		if !errors.Is(dead.Err(), db.ErrLockLost) {
-			t.Errorf("Err = %v, want ErrLockLost", dead.Err())
+	// die begins a stream run and ends its session; frozen: its heartbeat stopped first, so
+	// that the run never learns of it. The run cannot publish: the publish sees its key free.
+	die := func(frozen bool) *db.StreamLock {
+		t.Helper()
+		l, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
+		if err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(30 * time.Second):
-		t.Error("the dead run's lock never noticed its session ended")
+		if frozen {
+			db.FreezeStreamLock(l)
+		}
+		if _, err := f.pool.Exec(ctx, `SELECT pg_terminate_backend($1, 5000)`, int64(db.StreamLockPID(l))); err != nil {
+			t.Fatal(err)
+		}
+		if !frozen {
+			select {
+			case <-l.Lost():
+				if !errors.Is(l.Err(), db.ErrLockLost) {
+					t.Errorf("Err = %v, want ErrLockLost", l.Err())
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("the dead run's lock never noticed its session ended")
+			}
+		}
+		_, err = f.s.WindowPublish(ctx, &db.WindowPublishParams{RunID: l.RunID, Stream: entity.StreamOf(entity.AuditLog),
+			SubAccountID: "s1", Span: hour(4, 0), Rows: db.RowsOf([]db.StreamRow{auditRow("a", `{}`)}), Lock: l})
+		if !errors.Is(err, db.ErrLockLost) {
+			t.Errorf("a dead run's publish = %v, want ErrLockLost", err)
+		}
+		if frozen && l.Err() != nil {
+			t.Errorf("a frozen run learned of its loss (%v): the publish did not check the key itself", l.Err())
+		}
+		return l
 	}
-	// Its publish fails: the key is gone.
-	_, err = f.s.WindowPublish(ctx, &db.WindowPublishParams{RunID: dead.RunID, Stream: entity.StreamOf(entity.AuditLog),
-		SubAccountID: "s1", Span: hour(4, 0), Rows: db.RowsOf(nil), Lock: dead})
-	if !errors.Is(err, db.ErrLockLost) {
-		t.Errorf("a dead run's publish = %v, want ErrLockLost", err)
+	for _, frozen := range []bool{false, true} {
+		dead := die(frozen)
+		// The next stream run closes it. (A lock holds one of the pool's 4 connections until
+		// Finish.)
+		l, abandoned, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Equal(abandoned, []int64{dead.RunID}) {
+			t.Errorf("StreamRunBegin closed %v; want the dead run %d", abandoned, dead.RunID)
+		}
+		if err := l.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+			t.Fatal(err)
+		}
+		if err := dead.Finish(ctx, &db.RunFinishParams{Status: db.RunCanceled}); err != nil {
+			t.Fatal(err)
+		}
+		var status, text string
+		if err := f.pool.QueryRow(ctx, "SELECT status, error FROM "+f.schema+".sync_runs WHERE run_id = $1", dead.RunID).Scan(&status, &text); err != nil ||
+			status != string(db.RunFailed) || text != db.AbandonedError {
+			t.Errorf("the dead run: %s %q, %v", status, text, err)
+		}
 	}
-	l, abandoned, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
-	if err != nil || !cmp.Equal(abandoned, []int64{dead.RunID}) {
-		t.Fatalf("StreamRunBegin = %v, %v; want the dead run %d closed", abandoned, err, dead.RunID)
-	}
-	if err := l.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
-		t.Fatal(err)
-	}
-	var status, text string
-	if err := f.pool.QueryRow(ctx, "SELECT status, error FROM "+f.schema+".sync_runs WHERE run_id = $1", dead.RunID).Scan(&status, &text); err != nil ||
-		status != string(db.RunFailed) || text != db.AbandonedError {
-		t.Errorf("the dead run: %s %q, %v", status, text, err)
+	var n int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM "+f.schema+".stream_windows").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the dead runs' publishes left %d windows, %v", n, err)
 	}
 	// The live run of the fixture is still running.
+	var status string
 	if err := f.pool.QueryRow(ctx, "SELECT status FROM "+f.schema+".sync_runs WHERE run_id = $1", f.lock.RunID).Scan(&status); err != nil || status != string(db.RunRunning) {
 		t.Errorf("the live run: %s, %v", status, err)
 	}
