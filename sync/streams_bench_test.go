@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/evsync/evsync/db"
 	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/entity"
@@ -22,7 +23,7 @@ import (
 // time is its requests ÷ the rate; speed is that bound ÷ the time taken (1 = the pacing is
 // the only cost).
 const (
-	auditBenchDays = 90
+	auditBenchDays = 10
 	auditBenchSubs = 20
 	auditBenchRPM  = 30000
 )
@@ -31,18 +32,30 @@ const (
 // (the target is 0), and the publish cost per window against a COPY of the same rows into an
 // empty table of the same shape, measured in the same run.
 func BenchmarkAuditBackfill90Days(b *testing.B) {
-	now := time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC)
+	// A clock that runs from a fixed start: the fake's rate limiter refills by it.
+	now, began := time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC), time.Now()
+	clock := func() time.Time { return now.Add(time.Since(began)) }
 	for b.Loop() {
-		fake := fixture.Fake(b, engagefake.Options{Seed: 24, Now: func() time.Time { return now },
+		fake := fixture.Fake(b, engagefake.Options{Seed: 24, Now: clock,
 			Tenant:    engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: auditBenchSubs, AgentGroupsPerSubAccount: 2, AgentsPerGroup: 10, Users: 20},
 			AuditDays: auditBenchDays + 1, RateLimit: auditBenchRPM, RateLimitRetryAfter: true})
 		d := storetest.New(b)
+		// A pool as a process running one run has (tenant.PoolSize(1)): the run's session,
+		// its publishes and the ledger's statements.
+		pool, err := db.Open(b.Context(), d.URL(), db.WithMaxConns(7))
+		if err != nil {
+			b.Fatal(err)
+		}
+		store, err := db.NewStore(pool, d.Schema)
+		if err != nil {
+			b.Fatal(err)
+		}
 		client := engagetest.Client(b, fake, func(c *engageclient.Config) {
 			c.RequestsPerMinute, c.Concurrency = auditBenchRPM, 4
 		})
-		r, err := syncrun.NewStreamRunner(client, d.Store, syncrun.StreamsConfig{Streams: []entity.Name{entity.AuditLog},
-			Now: func() time.Time { return now }, Concurrency: 4, RequestsPerMinute: auditBenchRPM,
-			Backfill: &syncrun.Backfill{Since: now.Add(-auditBenchDays * 24 * time.Hour)}}, nil)
+		r, err := syncrun.NewStreamRunner(client, store, syncrun.StreamsConfig{Streams: []entity.Name{entity.AuditLog},
+			Now: clock, Concurrency: 4, RequestsPerMinute: auditBenchRPM,
+			Backfill: &syncrun.Backfill{Since: clock().Add(-auditBenchDays * 24 * time.Hour)}}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,6 +77,7 @@ func BenchmarkAuditBackfill90Days(b *testing.B) {
 			publish += s.Publish
 			rows += s.Counts.Inserted
 		}
+		pool.Close()
 		copyTook := copyAuditRows(b, d)
 		b.ReportMetric(float64(bound)/float64(took), "speed/bound")
 		b.ReportMetric(float64(fake.Stats().RateLimited), "429s")
