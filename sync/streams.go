@@ -201,7 +201,17 @@ type StreamRunner struct {
 	cfg     StreamsConfig
 	logger  *slog.Logger
 	streams []*entity.Stream // cfg.Streams in the registry's order
+	// refused holds, per stream, the run's one warning of a 403 (the audit log's
+	// entitlement is the user's: every sub-account is refused alike).
+	refused map[entity.Name]*gosync.Once
 }
+
+// refusedOnce calls warn the first time stream n is refused with 403 in the run.
+func (r *StreamRunner) refusedOnce(n entity.Name, warn func()) { r.refused[n].Do(warn) }
+
+// lockStatementTimeout bounds a statement on the run's lock session (taking or releasing a
+// sub-account), which runs whatever the run's context says.
+const lockStatementTimeout = 30 * time.Second
 
 // NewStreamRunner returns a StreamRunner for cfg with its defaults in place, or an error of
 // *ConfigError.
@@ -213,10 +223,11 @@ func NewStreamRunner(client StreamClient, store *db.Store, cfg StreamsConfig, lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger}
+	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger, refused: map[entity.Name]*gosync.Once{}}
 	for _, s := range entity.Streams() {
 		if slices.Contains(cfg.Streams, s.Name) {
 			r.streams = append(r.streams, s)
+			r.refused[s.Name] = &gosync.Once{}
 		}
 	}
 	return r, nil
@@ -231,6 +242,7 @@ func (r *StreamRunner) Run(ctx context.Context) (*StreamResult, error) {
 	res := &StreamResult{Started: time.Now()}
 	lock, abandoned, err := r.store.StreamRunBegin(ctx, r.cfg.Trigger)
 	if err != nil {
+		r.closeClient(ctx, r.logger) // a session an entity run left to this one ends here too
 		return nil, fmt.Errorf("recording the stream run: %w", err)
 	}
 	res.RunID = lock.RunID
@@ -253,7 +265,7 @@ func (r *StreamRunner) Run(ctx context.Context) (*StreamResult, error) {
 	// The client may have served a run before this one (the entities of the same sync): the
 	// run's counters are what it adds.
 	base := r.client.Stats()
-	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute, base)
+	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute, r.cfg.Concurrency, base)
 	stopReports := r.reportProgress(prog)
 	runErr := r.run(ctx, res, lock, logger, prog)
 	stopReports()
@@ -327,9 +339,17 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 	if _, err := r.client.Login(ctx); err != nil {
 		return fmt.Errorf("authenticating: %w", err)
 	}
-	subs, err := r.subAccounts(ctx)
+	subs, missing, err := r.subAccounts(ctx, logger)
 	if err != nil {
 		return err
+	}
+	// A sub-account asked for (--sub-account) that the listing lacks fails its scopes, as the
+	// entities' do: the others are read.
+	for _, id := range missing {
+		for _, st := range r.streams {
+			res.Scopes = append(res.Scopes, StreamScope{Stream: st.Name, SubAccountID: id, Status: db.ScopeFailed,
+				Error: "--sub-account " + id + ": the accounts listing does not return it"})
+		}
 	}
 	var (
 		mu      gosync.Mutex
@@ -338,7 +358,14 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 	g.SetLimit(r.cfg.Concurrency)
 	for _, sub := range subs {
 		g.Go(func() error {
-			ok, err := lock.TrySubAccount(gctx, sub.id)
+			if gctx.Err() != nil {
+				return nil // stopping: the run's end says why
+			}
+			// The lock's statements run on the run's own session: never cut short by a
+			// cancellation (pgx closes a connection whose query is canceled), but bounded.
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), lockStatementTimeout)
+			ok, err := lock.TrySubAccount(lctx, sub.id)
+			cancel()
 			if err != nil {
 				return fmt.Errorf("locking sub-account %s: %w", sub.id, err)
 			}
@@ -350,7 +377,9 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 				return nil
 			}
 			defer func() {
-				if err := lock.ReleaseSubAccount(context.WithoutCancel(gctx), sub.id); err != nil {
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), lockStatementTimeout)
+				defer cancel()
+				if err := lock.ReleaseSubAccount(lctx, sub.id); err != nil {
 					logger.Warn("releasing a sub-account's lock", "sub_account_id", sub.id, "err", err)
 				}
 			}()
@@ -376,29 +405,33 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 	return err
 }
 
-// subAccounts lists the sub-accounts (one request), restricted to cfg.SubAccounts; a
-// restriction naming a sub-account the listing lacks is an error.
-func (r *StreamRunner) subAccounts(ctx context.Context) ([]subAccount, error) {
+// subAccounts lists the sub-accounts (one request), restricted to cfg.SubAccounts, and returns
+// the ids of that restriction the listing lacks. Accounts the listing sent but that could not
+// be decoded are left out with a warning, as the entities' runs do.
+func (r *StreamRunner) subAccounts(ctx context.Context, logger *slog.Logger) (subs []subAccount, missing []string, _ error) {
 	accts, _, err := r.client.ListAccounts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing the sub-accounts: %w", err)
+	var ie *engageclient.ItemsError
+	switch {
+	case errors.As(err, &ie):
+		logger.Warn("some accounts of the listing could not be read: their windows are not read", "err", err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("listing the sub-accounts: %w", err)
 	}
-	var out []subAccount
 	seen := map[string]bool{}
 	for _, a := range accts {
-		if seen[a.AccountID] || (len(r.cfg.SubAccounts) > 0 && !slices.Contains(r.cfg.SubAccounts, a.AccountID)) {
+		if a == nil || seen[a.AccountID] || (len(r.cfg.SubAccounts) > 0 && !slices.Contains(r.cfg.SubAccounts, a.AccountID)) {
 			continue
 		}
 		seen[a.AccountID] = true
-		out = append(out, subAccount{id: a.AccountID, retention: retentionOf(a.Raw)})
+		subs = append(subs, subAccount{id: a.AccountID, retention: retentionOf(a.Raw)})
 	}
 	for _, id := range r.cfg.SubAccounts {
-		if !seen[id] {
-			return nil, fmt.Errorf("sub-account %s: the accounts listing does not return it", id)
+		if !seen[id] && !slices.Contains(missing, id) {
+			missing = append(missing, id)
 		}
 	}
-	slices.SortFunc(out, func(a, b subAccount) int { return cmp.Compare(a.id, b.id) })
-	return out, nil
+	slices.SortFunc(subs, func(a, b subAccount) int { return cmp.Compare(a.id, b.id) })
+	return subs, missing, nil
 }
 
 // retentionOf reads dataRetentionDays from an account's raw JSON: a positive number of days,
@@ -454,7 +487,7 @@ func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccou
 		from = alignDown(r.cfg.Start, w)
 	}
 	if from.Before(last) {
-		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, last, w)); err != nil {
+		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, gridFrom(from, last, w)); err != nil {
 			return nil, time.Time{}, err
 		}
 	}
@@ -480,6 +513,14 @@ func (r *StreamRunner) planBackfill(ctx context.Context, st *entity.Stream, sub 
 	now time.Time, w time.Duration, rules windowRules, last time.Time) ([]dueWindow, error) {
 	b := r.cfg.Backfill
 	var due []dueWindow
+	open, err := r.store.WindowsOpen(ctx, st.Name, sub.id)
+	if err != nil {
+		return nil, err
+	}
+	if until := refusedUntil(now, open); !until.IsZero() {
+		logger.Info("not entitled: the backfill of this sub-account waits until a day after the 403", "after", until.Format(time.RFC3339))
+		return nil, nil
+	}
 	since := b.Since
 	if sub.retention > 0 && since.Before(now.Add(-sub.retention)) {
 		since = now.Add(-sub.retention)
@@ -545,10 +586,14 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 	deadline, hasDeadline := ctx.Deadline()
 	failures := 0
 	for i, dw := range due {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+			sc.Left = len(due) - i
+			prog.leave(sc.Left)
+			return sc, nil
+		} else if err != nil {
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
-		if hasDeadline && time.Now().Add(prog.estimate()).After(deadline) {
+		if hasDeadline && time.Now().Add(prog.estimate(r.client.Stats())).After(deadline) {
 			sc.Left = len(due) - i
 			prog.leave(sc.Left)
 			logger.Info("left windows due for the next run: this run's deadline comes before they could be read",
@@ -569,7 +614,16 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			failures = 0
 			continue
 		}
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// The run's deadline came during the read: this window and the rest stay due.
+			sc.Left = len(due) - i
+			prog.leave(sc.Left)
+			logger.Info("left windows due for the next run: this run's deadline came during a read", "windows", sc.Left)
+			return sc, nil
+		case ctx.Err() != nil:
+			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
+		case errors.Is(err, db.ErrLockLost):
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
 		status := db.WindowFailed
@@ -585,8 +639,10 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
 		}
 		if status == db.WindowNotEntitled {
-			logger.Warn("not entitled: the API refused the stream with 403; tried again in a day",
-				"missing", st.NotEntitled, "err", err)
+			r.refusedOnce(st.Name, func() {
+				logger.Warn("not entitled: the API refused the stream with 403; tried again in a day",
+					"missing", st.NotEntitled, "err", err)
+			})
 			sc.Status = db.ScopeNotEntitled
 			sc.Left = len(due) - i - 1
 			prog.leave(sc.Left)
@@ -648,20 +704,21 @@ func (r *StreamRunner) reportProgress(p *streamProgress) (stop func()) {
 
 // streamProgress counts a stream run's windows and paces its ETA and deadline estimate.
 type streamProgress struct {
-	runID    int64
-	base     engageclient.Stats // the client's counters when the run started
-	start    time.Time
-	interval time.Duration // the admin limiter's interval between requests
-	planned  atomic.Int64
-	done     atomic.Int64 // read or failed
-	left     atomic.Int64
-	rows     atomic.Int64
-	mu       gosync.Mutex
-	avg      time.Duration // a moving average of a window's read and publish
+	runID       int64
+	concurrency int                // sub-accounts read at once
+	base        engageclient.Stats // the client's counters when the run started
+	start       time.Time
+	interval    time.Duration // the admin limiter's interval between requests
+	planned     atomic.Int64
+	done        atomic.Int64 // read or failed
+	left        atomic.Int64
+	rows        atomic.Int64
+	mu          gosync.Mutex
+	avg         time.Duration // a moving average of a window's read and publish
 }
 
-func newStreamProgress(runID int64, rpm int, base engageclient.Stats) *streamProgress {
-	p := &streamProgress{runID: runID, start: time.Now(), base: base}
+func newStreamProgress(runID int64, rpm, concurrency int, base engageclient.Stats) *streamProgress {
+	p := &streamProgress{runID: runID, start: time.Now(), base: base, concurrency: concurrency}
 	if rpm > 0 {
 		p.interval = time.Minute / time.Duration(rpm)
 	}
@@ -685,31 +742,36 @@ func (p *streamProgress) read(d time.Duration, rows int64, _ bool) {
 }
 
 // estimate is how long the next window's read is expected to take: the slower of the pace so
-// far and the limiter's interval, with a margin for the publish.
-func (p *streamProgress) estimate() time.Duration {
+// far and the limiter's interval, after what is left of a wait the server imposed (api.Wait),
+// with a margin for the publish.
+func (p *streamProgress) estimate(api engageclient.Stats) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return max(p.avg, p.interval) + time.Second
+	return max(time.Until(api.Wait.Until), 0) + max(p.avg, p.interval) + time.Second
 }
 
-// snapshot is the run's progress now; ETA is the windows left at the limiter's pace or at the
-// pace so far, whichever is slower.
+// snapshot is the run's progress now: its ETA is runETA's, the windows left at the limiter's
+// pace or at the pace so far, whichever is slower, after the server's wait.
 func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
 	wait := api.Wait
 	api = statsSince(api, p.base)
-	planned, read := p.planned.Load(), p.done.Load()
-	remaining := max(planned-read-p.left.Load(), 0)
-	elapsed := time.Since(p.start)
-	eta := time.Duration(remaining) * p.interval
-	if read > 0 {
-		eta = max(eta, time.Duration(float64(elapsed)/float64(read)*float64(remaining)))
-	}
+	planned, read, left := p.planned.Load(), p.done.Load(), p.left.Load()
+	p.mu.Lock()
+	avg := p.avg
+	p.mu.Unlock()
 	pr := Progress{RunID: p.runID, Phase: "windows", ScopesDone: read, ScopesTotal: planned, Listed: read, Planned: planned,
 		Rows: p.rows.Load(), Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
-		Refreshes: api.Refreshes, Elapsed: elapsed, ETA: eta, Done: done}
+		Refreshes: api.Refreshes, Elapsed: time.Since(p.start)}
 	if wt := time.Until(wait.Until); wt > 0 {
 		pr.Wait, pr.WaitReason = wt, wait.Reason
 	}
+	var perMinute int
+	if p.interval > 0 {
+		perMinute = int(time.Minute / p.interval)
+	}
+	// Each sub-account's windows are read one after another, up to concurrency sub-accounts at
+	// once, their requests paced by the one limiter: avg is one window's read and publish.
+	pr.ETA = runETA(etaInput{Planned: planned, Done: read + left, PerMinute: perMinute, Concurrency: p.concurrency, Latency: avg, Wait: pr.Wait})
 	return pr
 }
 

@@ -50,6 +50,20 @@ func spans(from, to time.Time, w time.Duration) []db.Span {
 	return out
 }
 
+// gridFrom cuts [from, to) into windows of size w as spans does, from a from that may lie off
+// the grid (the ledger's last end after the window size changed): its first window then ends
+// at the next aligned time, and every one after it is aligned.
+func gridFrom(from, to time.Time, w time.Duration) []db.Span {
+	a := alignUp(from, w)
+	if a.Equal(from.UTC()) || !a.Before(to) {
+		if !a.Equal(from.UTC()) {
+			return []db.Span{{Start: from, End: to}}
+		}
+		return spans(from, to, w)
+	}
+	return append([]db.Span{{Start: from, End: a}}, spans(a, to, w)...)
+}
+
 // readKind is what a due read of a window is.
 type readKind uint8
 

@@ -155,3 +155,26 @@ func TestAuditRowSecretChange(t *testing.T) {
 		}
 	}
 }
+
+// TestGridFromOffTheGrid: after the window size changed, the ledger's last end may lie off the
+// new grid: one short window reaches the grid, and every window after it is aligned.
+func TestGridFromOffTheGrid(t *testing.T) {
+	t.Parallel()
+	got := gridFrom(at("2026-12-01T01:30:00Z"), at("2026-12-01T06:00:00Z"), 3*time.Hour)
+	want := []db.Span{{Start: at("2026-12-01T01:30:00Z"), End: at("2026-12-01T03:00:00Z")},
+		{Start: at("2026-12-01T03:00:00Z"), End: at("2026-12-01T06:00:00Z")}}
+	if len(got) != len(want) {
+		t.Fatalf("gridFrom = %v, want %v", got, want)
+	}
+	for i := range want {
+		if !got[i].Start.Equal(want[i].Start) || !got[i].End.Equal(want[i].End) {
+			t.Errorf("window %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if got := gridFrom(at("2026-12-01T01:30:00Z"), at("2026-12-01T03:00:00Z"), 3*time.Hour); len(got) != 1 || !got[0].End.Equal(at("2026-12-01T03:00:00Z")) {
+		t.Errorf("gridFrom to the next aligned time = %v, want one window [01:30, 03:00)", got)
+	}
+	if got := gridFrom(at("2026-12-01T00:00:00Z"), at("2026-12-01T02:00:00Z"), time.Hour); len(got) != 2 {
+		t.Errorf("gridFrom on the grid = %v, want two windows", got)
+	}
+}

@@ -350,6 +350,7 @@ func (r *Runs) streams(ctx context.Context, store *db.Store, client *engageclien
 	}
 	runner, err := syncrun.NewStreamRunner(client, store, scfg, logger)
 	if err != nil {
+		r.closeClient(ctx, client, t) // an entity run may have left its session to this one
 		return nil, &configError{err}
 	}
 	return runner.Run(ctx)
