@@ -88,10 +88,20 @@ func (a *app) stateDir() string {
 	return ""
 }
 
-// syncCode is the exit code of a run that returned res and err: 4 when it found its lock
-// taken, an exitError's own code, 2 for a configuration it refused, 1 when it failed or was
-// canceled, 3 when partial, else 0.
+// syncCode is the exit code of a run that returned res and err (runCode).
 func syncCode(res *syncrun.Result, err error) int {
+	var status db.RunStatus
+	if res != nil {
+		status = res.Status
+	}
+	return runCode(status, err)
+}
+
+// runCode is the exit code of a run, of the entities or the streams, that ended with status
+// (when it has a result) and err: 4 when it found its lock taken (a stream run: every
+// sub-account it needed), an exitError's own code, 2 for a configuration it refused, 1 when
+// it failed or was canceled, 3 when partial, else 0.
+func runCode(status db.RunStatus, err error) int {
 	var ee *exitError
 	switch {
 	case errors.Is(err, syncrun.ErrLocked):
@@ -102,7 +112,7 @@ func syncCode(res *syncrun.Result, err error) int {
 		return exitUsage
 	case err != nil:
 		return exitFailed
-	case res != nil && res.Status == db.RunPartial:
+	case status == db.RunPartial:
 		return exitPartial
 	}
 	return exitOK
@@ -184,29 +194,47 @@ func cmdSync(ctx context.Context, a *app, f *syncFlags, o tenant.Options) error 
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.RequireCredentials(); err != nil {
-		return &exitError{code: exitUsage, err: err}
+	if o.NoEntities && f.dryRun {
+		return usageErr("--dry-run reads no stream: with --streams alone it would do nothing (add --entities, or drop --dry-run)")
 	}
-	a.setupLogger()
-	// Every API and database call of the run, migrating included, stops at this deadline.
-	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
-	defer cancel()
-	runs := min(len(selected), max(a.cfg.Sync.TenantConcurrency, 1))
-	pool, err := a.openPool(ctx, runs)
+	ctx, cancel, pool, err := a.startRuns(ctx, selected)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer pool.Close()
 	o.SubAccounts, o.DryRun, o.AllowMassDelete, o.Trigger, o.LogProgress = f.subAccounts, f.dryRun, f.allowMassDelete, db.TriggerManual, len(selected) > 1
 	// A dry run creates nothing: it migrates in its own transaction, which it rolls back.
-	results := a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o)
-	// Each failure is printed once. A run logs its own ("scope failed", "run ended"); what
-	// went wrong before a run could start (the lock taken, a schema not migrated) is printed
-	// by the document, the tenants' lines, or else the exit's line on stderr (unloggedExit).
+	return a.reportRuns(a.runs().SyncAll(ctx, pool, selected, !f.noMigrate, o), f.output)
+}
+
+// startRuns prepares the runs of the tenants selected: the credentials required, the logger,
+// the deadline of sync.timeout (every API and database call of the runs, migrating included,
+// stops at it; cancel releases it) and a pool sized for the runs at once.
+func (a *app) startRuns(ctx context.Context, selected []config.Tenant) (context.Context, context.CancelFunc, *pgxpool.Pool, error) {
+	if err := a.cfg.RequireCredentials(); err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	a.setupLogger()
+	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
+	pool, err := a.openPool(ctx, min(len(selected), max(a.cfg.Sync.TenantConcurrency, 1)))
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, cancel, pool, nil
+}
+
+// reportRuns prints the results of a sync or a backfill (as output asks: a document, one
+// tenant's summaries, or a line per tenant) and returns the command's exit. Each failure is
+// printed once. A run logs its own ("scope failed", "run ended"); what went wrong before a run
+// could start (the lock taken, a schema not migrated) is printed by the document, the
+// tenants' lines, or else the exit's line on stderr (unloggedExit).
+func (a *app) reportRuns(results []tenant.Result, output *formatFlag) error {
 	codes, exit := tenantsExit(results)
 	multi := a.cfg.MultiTenant()
 	switch {
-	case f.output.is(formatJSON):
+	case output.is(formatJSON):
 		if err := writeJSON(a.stdout, "the run's summary", syncDocOf(results, codes, exitOf(exit))); err != nil {
 			a.logger.Warn("the run's summary was not shown", "err", err.Error())
 			return unloggedExit(results, exit, multi)

@@ -166,8 +166,9 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 				a.logger.Warn("the stream run's summary was not shown", "err", perr.Error())
 			}
 		}
-		if code := streamCode(sres, err); code != exitOK {
-			return codeExit(code, streamExit(sres, err))
+		results := []tenant.Result{{Tenant: t, Streams: sres, StreamsErr: err, StreamsRan: true}}
+		if _, exit := tenantsExit(results); exit != nil {
+			return unloggedExit(results, exit, false)
 		}
 	}
 	if err := printExampleQueries(ctx, a.stdout, pool, a.cfg.Database.Schema); err != nil {

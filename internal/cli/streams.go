@@ -45,21 +45,13 @@ func parseStreams(key, v string) ([]entity.Name, error) {
 	return out, nil
 }
 
-// streamCode is the exit code of a stream run that returned res and err, as syncCode's: 4
-// when another process read every sub-account it needed, 2 for a configuration it refused, 1
-// when it failed or was canceled, 3 when a window failed, else 0.
+// streamCode is the exit code of a stream run that returned res and err (runCode).
 func streamCode(res *syncrun.StreamResult, err error) int {
-	switch {
-	case errors.Is(err, syncrun.ErrLocked):
-		return exitLocked
-	case errors.Is(err, tenant.ErrConfig):
-		return exitUsage
-	case err != nil:
-		return exitFailed
-	case res != nil && res.Status == db.RunPartial:
-		return exitPartial
+	var status db.RunStatus
+	if res != nil {
+		status = res.Status
 	}
-	return exitOK
+	return runCode(status, err)
 }
 
 // worseCode is the worse of two exit codes: 2, then 1, 3, 4 and 0 (tenantsExit's order).
@@ -249,7 +241,7 @@ func (f *backfillFlags) backfill(now time.Time) (*syncrun.Backfill, error) {
 	return b, nil
 }
 
-// cmdBackfill runs a backfill of each tenant f selects.
+// cmdBackfill runs a backfill of each tenant f selects, as sync runs its tenants.
 func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool) error {
 	b, err := f.backfill(time.Now())
 	if err != nil {
@@ -270,77 +262,13 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 			return usageErr("tenant %s: no stream to backfill: streams.enabled is empty; name them with --streams (%s)", t.Name, streamNames())
 		}
 	}
-	if err := a.cfg.RequireCredentials(); err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	a.setupLogger()
-	ctx, cancel := context.WithTimeoutCause(ctx, a.cfg.Sync.Timeout, fmt.Errorf("run exceeded sync.timeout (%s)", a.cfg.Sync.Timeout))
-	defer cancel()
-	pool, err := a.openPool(ctx, min(len(selected), max(a.cfg.Sync.TenantConcurrency, 1)))
+	ctx, cancel, pool, err := a.startRuns(ctx, selected)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer pool.Close()
-	runs := a.runs()
-	doc := syncDoc{Tenants: []syncTenantDoc{}}
-	code := exitOK
-	var lines []error
-	for _, t := range selected {
-		res, err := func() (*syncrun.StreamResult, error) {
-			store, err := tenant.RunStore(ctx, pool, t, !f.noMigrate, false, tenant.StoreOptions(a.cfg)...)
-			if err != nil {
-				return nil, err
-			}
-			return runs.Streams(ctx, store, runs.ClientConfig(t), t, tenant.StreamOptions{Streams: streams,
-				SubAccounts: f.subAccounts, Backfill: b, Trigger: db.TriggerBackfill, LogProgress: len(selected) > 1})
-		}()
-		c := streamCode(res, err)
-		code = worseCode(code, c)
-		if f.output.is(formatJSON) {
-			doc.Tenants = append(doc.Tenants, syncTenantDoc{Tenant: t.Name, Schema: t.Schema, Status: streamRunDocOf(true, res, err).Status,
-				ExitCode: c, Entities: []countsDoc{}, FailedScopes: []scopeDoc{}, FieldChanges: []fieldChangeDoc{},
-				Streams: streamRunDocOf(true, res, err)})
-			continue
-		}
-		if line := a.reportBackfill(t, res, err); line != nil {
-			lines = append(lines, line)
-		}
-	}
-	if f.output.is(formatJSON) {
-		doc.ExitCode = code
-		if err := writeJSON(a.stdout, "the backfill's summary", doc); err != nil {
-			return &exitError{code: code, err: err}
-		}
-		return codeExit(code, nil)
-	}
-	return codeExit(code, errors.Join(lines...))
+	o := tenant.StreamOptions{Streams: streams, SubAccounts: f.subAccounts, Backfill: b, Trigger: db.TriggerBackfill, LogProgress: len(selected) > 1}
+	return a.reportRuns(a.runs().StreamsAll(ctx, pool, selected, !f.noMigrate, o), f.output)
 }
 
-// reportBackfill prints tenant t's backfill summary and returns the line of a backfill that
-// never started (nil otherwise), naming the tenant when the config has a tenants list.
-func (a *app) reportBackfill(t config.Tenant, res *syncrun.StreamResult, err error) error {
-	if a.cfg.MultiTenant() {
-		a.tell("tenant %s (schema %s):\n", t.Name, t.Schema)
-	}
-	if res != nil {
-		if perr := printStreamSummary(a.stdout, res); perr != nil {
-			a.logger.Warn("the backfill's summary was not shown", "err", perr.Error())
-		}
-	}
-	line := streamExit(res, err)
-	if line != nil && a.cfg.MultiTenant() {
-		line = prefixTenant(t.Name, line)
-	}
-	return line
-}
-
-// codeExit is the exit of a command with code and the lines err holds (nil: code alone).
-func codeExit(code int, err error) error {
-	if code == exitOK && err == nil {
-		return nil
-	}
-	if code == exitOK {
-		code = exitFailed
-	}
-	return &exitError{code: code, err: err}
-}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
+	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/testing/fixture"
 	"github.com/evsync/evsync/internal/testing/fixture/storetest"
 )
@@ -112,5 +113,37 @@ func TestSyncEntitiesOrDryRunReadNoStream(t *testing.T) {
 	decodeStrict(t, stdout, &doc)
 	if code != exitOK || doc.Tenants[0].Streams == nil || doc.Tenants[0].Streams.WindowsRead == 0 || len(doc.Tenants[0].Entities) == 0 {
 		t.Errorf("plain sync: exit %d, want the entities and the streams\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// With several tenants, sync --streams prints each tenant's stream run on its line, and a
+// backfill runs them as sync does.
+func TestStreamsSeveralTenantsLines(t *testing.T) {
+	t.Parallel()
+	fake := fixture.Fake(t, engagefake.Options{Seed: 34, Tenant: smallTenant})
+	env := fakeEnv(fake, storetest.New(t).URL())
+	for _, k := range []string{config.EnvRCJWT, config.EnvRCClientSecret, config.EnvRCClientID} {
+		delete(env, k)
+	}
+	for _, name := range []string{"acme", "globex"} {
+		env[config.TenantEnv(name, "RC_JWT")] = engagefake.JWTDefault
+		env[config.TenantEnv(name, "RC_CLIENT_SECRET")] = engagefake.ClientSecretDefault
+	}
+	cfg := fixture.WriteFile(t, "c.yaml", streamsYAML+"ringcentral:\n  client_id: "+engagefake.ClientIDDefault+
+		"\ntenants:\n  - name: acme\n  - name: globex\n")
+	for _, args := range [][]string{{"sync", "--streams", "audit_log"}, {"backfill", "--since", "12h"}} {
+		code, stdout, stderr := runCLI(t, env, append([]string{"--config", cfg}, args...)...)
+		if code != exitOK {
+			t.Fatalf("%q: exit %d\nstdout: %s\nstderr: %s", args, code, stdout, stderr)
+		}
+		for _, name := range []string{"acme", "globex"} {
+			if !strings.Contains(stdout, "tenant "+name+": stream run ") || strings.Contains(stdout, "no run") {
+				t.Errorf("%q: want tenant %s's stream run on its line:\n%s", args, name, stdout)
+			}
+		}
+	}
+	code, _, stderr := runCLI(t, env, "--config", cfg, "sync", "--streams", "audit_log", "--dry-run")
+	if code != exitUsage || !strings.Contains(stderr, "--dry-run reads no stream") {
+		t.Errorf("sync --streams --dry-run: exit %d, stderr %q; want a usage error", code, stderr)
 	}
 }

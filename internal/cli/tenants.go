@@ -76,16 +76,13 @@ func (a *app) runs() *tenant.Runs {
 // its tenant's line or document, or unloggedExit.
 func tenantsExit(results []tenant.Result) (codes []int, exit error) {
 	code := exitOK
-	rank := map[int]int{exitOK: 0, exitLocked: 1, exitPartial: 2, exitFailed: 3, exitUsage: 4}
 	codes = make([]int, len(results))
 	for i, r := range results {
 		codes[i] = syncCode(r.Res, r.Err)
 		if r.StreamsRan {
 			codes[i] = worseCode(codes[i], streamCode(r.Streams, r.StreamsErr))
 		}
-		if rank[codes[i]] > rank[code] {
-			code = codes[i]
-		}
+		code = worseCode(code, codes[i])
 	}
 	if code == exitOK {
 		return codes, nil
@@ -102,9 +99,47 @@ func printTenantLines(w io.Writer, results []tenant.Result) error {
 	return o.done("the tenants' summary")
 }
 
-// tenantLine is one tenant's outcome in one line: the run, its status and time, its requests
-// and rows, and its error.
+// tenantLine is one tenant's outcome in one line: its entity run and its stream run, each with
+// its status and time, its requests and rows, and its error.
 func tenantLine(r tenant.Result) string {
+	var parts []string
+	if r.Res != nil || r.Err != nil {
+		parts = append(parts, entityLine(r))
+	}
+	if r.StreamsRan {
+		parts = append(parts, streamLine(r.Streams, r.StreamsErr))
+	}
+	if len(parts) == 0 {
+		return "no run"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// streamLine is a stream run's outcome in tenantLine.
+func streamLine(res *syncrun.StreamResult, err error) string {
+	switch {
+	case errors.Is(err, syncrun.ErrLocked):
+		return "streams skipped: another process is reading the windows of every sub-account needed"
+	case res == nil && err != nil:
+		return "streams failed: " + oneline.Of(err.Error(), 0)
+	case res == nil:
+		return "no stream run"
+	}
+	read, failed, left := res.Windows()
+	var sum db.WindowCounts
+	for _, s := range res.Scopes {
+		sum.Fetched, sum.Inserted = sum.Fetched+s.Counts.Fetched, sum.Inserted+s.Counts.Inserted
+	}
+	line := fmt.Sprintf("stream run %d %s in %s; %d windows read, %d failed, %d left due; rows: %d fetched, %d inserted",
+		res.RunID, res.Status, res.Finished.Sub(res.Started).Round(time.Millisecond), read, failed, left, sum.Fetched, sum.Inserted)
+	if res.Status == db.RunFailed || res.Status == db.RunCanceled {
+		line += " (the error is in the log)"
+	}
+	return line
+}
+
+// entityLine is an entity run's outcome in tenantLine.
+func entityLine(r tenant.Result) string {
 	res := r.Res
 	switch {
 	case errors.Is(r.Err, syncrun.ErrLocked):

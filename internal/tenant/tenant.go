@@ -252,6 +252,29 @@ func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tena
 	return out
 }
 
+// StreamsAll runs one stream run of each of ts on pool (a backfill when o.Backfill is set), at
+// most sync.tenant_concurrency at once, each schema migrated first when migrate is set and
+// required migrated when not (RunStore). Each tenant's result holds its stream run.
+func (r *Runs) StreamsAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o StreamOptions) []Result {
+	out := make([]Result, len(ts))
+	var g errgroup.Group
+	g.SetLimit(max(r.Config.Sync.TenantConcurrency, 1))
+	for i, t := range ts {
+		g.Go(func() error {
+			out[i] = Result{Tenant: t, StreamsRan: true}
+			store, err := RunStore(ctx, pool, t, migrate, false, StoreOptions(r.Config)...)
+			if err != nil {
+				out[i].StreamsErr = err
+				return nil
+			}
+			out[i].Streams, out[i].StreamsErr = r.Streams(ctx, store, r.ClientConfig(t), t, o)
+			return nil // one tenant's failure is its own
+		})
+	}
+	_ = g.Wait() // the functions return nil: each result holds its tenant's error
+	return out
+}
+
 // syncTenant runs t's entities and then its streams' due windows (as o selects) with one
 // client: one authentication, one session, closed at the end. The streams are not read after
 // an entity run that was stopped, or whose configuration or credentials were refused: they
