@@ -761,7 +761,7 @@ func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
 	p.mu.Unlock()
 	pr := Progress{RunID: p.runID, Phase: "windows", ScopesDone: read, ScopesTotal: planned, Listed: read, Planned: planned,
 		Rows: p.rows.Load(), Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
-		Refreshes: api.Refreshes, Elapsed: time.Since(p.start)}
+		Refreshes: api.Refreshes, Elapsed: time.Since(p.start), Done: done}
 	if wt := time.Until(wait.Until); wt > 0 {
 		pr.Wait, pr.WaitReason = wt, wait.Reason
 	}

@@ -271,4 +271,3 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 	o := tenant.StreamOptions{Streams: streams, SubAccounts: f.subAccounts, Backfill: b, Trigger: db.TriggerBackfill, LogProgress: len(selected) > 1}
 	return a.reportRuns(a.runs().StreamsAll(ctx, pool, selected, !f.noMigrate, o), f.output)
 }
-
