@@ -520,3 +520,35 @@ func TestBackfillTwiceNoSecondRequest(t *testing.T) {
 		t.Errorf("--refetch read %d windows, want %d", n, first)
 	}
 }
+
+// A stream run reports its progress in windows, and its last report says Done with every
+// window counted.
+func TestStreamsProgress(t *testing.T) {
+	t.Parallel()
+	e := newStreamEnv(t, engagefake.Options{})
+	cfg := e.streamCfg()
+	var mu gosync.Mutex
+	var got []syncrun.Progress
+	cfg.ProgressInterval = time.Millisecond
+	cfg.ProgressFunc = func(p syncrun.Progress) {
+		mu.Lock()
+		got = append(got, p)
+		mu.Unlock()
+	}
+	res := e.mustRun(t.Context(), cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 {
+		t.Fatal("no progress reported")
+	}
+	last := got[len(got)-1]
+	read, _, _ := res.Windows()
+	if !last.Done || last.Phase != "windows" || last.ScopesDone != int64(read) || last.ScopesTotal != int64(read) || last.RunID != res.RunID {
+		t.Errorf("last progress %+v, want Done with %d of %d windows of run %d", last, read, read, res.RunID)
+	}
+	for _, p := range got[:len(got)-1] {
+		if p.Done {
+			t.Errorf("a report before the last says Done: %+v", p)
+		}
+	}
+}
