@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -66,22 +65,11 @@ const (
 func CheckLockTimeout(d time.Duration) error {
 	if d < LockTimeoutMin || d > LockTimeoutMax {
 		return fmt.Errorf("must be a duration from %s to %s like %q, got %q",
-			shortDuration(LockTimeoutMin), shortDuration(LockTimeoutMax), shortDuration(LockTimeoutDefault), d)
+			oneline.Duration(LockTimeoutMin), oneline.Duration(LockTimeoutMax), oneline.Duration(LockTimeoutDefault), d)
 	}
 	return nil
 }
 
-// shortDuration writes d without its zero units: "1m", "1h" (time.Duration says "1m0s").
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
 
 // WithLockTimeout sets how long the run lock outlives a holder that fell silent (a process
 // frozen, or cut off from the database): the lock's session sets idle_session_timeout to d

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	gosync "sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -100,23 +99,7 @@ func (f *fetcher) heartbeat(ctx context.Context) (stop func()) {
 	if f.r.cfg.ProgressFunc == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg gosync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(f.r.cfg.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				f.r.report(f.progress)
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
+	return every(ctx, f.r.cfg.ProgressInterval, func() { f.r.report(f.progress) })
 }
 
 // send queues a write for the staging writer, or gives up when the run is canceled.

@@ -247,3 +247,25 @@ func (p *plan) expected(l *entity.Listing) (n int64, exact, ok bool) {
 	}
 	return p.known[l] + (pending*p.known[l]+made/2)/made, false, true
 }
+
+// every calls fn every interval until ctx ends or the returned stop is called; stop returns
+// once fn is no longer running.
+func every(ctx context.Context, interval time.Duration, fn func()) (stop func()) {
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}

@@ -266,7 +266,7 @@ func (r *StreamRunner) Run(ctx context.Context) (*StreamResult, error) {
 	// run's counters are what it adds.
 	base := r.client.Stats()
 	prog := newStreamProgress(res.RunID, r.cfg.RequestsPerMinute, r.cfg.Concurrency, base)
-	stopReports := r.reportProgress(prog)
+	stopReports := r.reportProgress(ctx, prog)
 	runErr := r.run(ctx, res, lock, logger, prog)
 	stopReports()
 	r.closeClient(ctx, logger)
@@ -677,27 +677,13 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *
 
 // reportProgress calls cfg.ProgressFunc every interval until the returned stop, which sends
 // the last report (Done).
-func (r *StreamRunner) reportProgress(p *streamProgress) (stop func()) {
+func (r *StreamRunner) reportProgress(ctx context.Context, p *streamProgress) (stop func()) {
 	if r.cfg.ProgressFunc == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg gosync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(r.cfg.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), false))
-			}
-		}
-	})
+	stopTicks := every(ctx, r.cfg.ProgressInterval, func() { r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), false)) })
 	return func() {
-		close(done)
-		wg.Wait()
+		stopTicks()
 		r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), true))
 	}
 }

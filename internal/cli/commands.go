@@ -46,14 +46,20 @@ func (s *stringList) Type() string { return "strings" }
 // parseEntities validates a comma-separated entity list named by key. Every element must be
 // an entity: an empty one ("", "agents,,users") is an error, not "the default".
 func parseEntities(key, v string) ([]entity.Name, error) {
+	return parseNames(key, "entity", v, entity.Parse, config.EntityNames(","))
+}
+
+// parseNames validates a comma-separated list of kind's names (entities, streams) named by
+// key: each element must be one that parse accepts (names lists them, for the error).
+func parseNames(key, kind, v string, parse func(string) (entity.Name, error), names string) ([]entity.Name, error) {
 	var out []entity.Name
 	for _, e := range strings.Split(v, ",") {
 		e = strings.TrimSpace(e)
 		if e == "" {
-			return nil, usageErr("%s: empty entity in %q (expected a comma-separated subset of %s)", key, v, config.EntityNames(","))
+			return nil, usageErr("%s: empty %s in %q (expected a comma-separated subset of %s)", key, kind, v, names)
 		}
-		if _, err := entity.Parse(e); err != nil {
-			return nil, usageErr("%s: unknown entity %q (expected a comma-separated subset of %s)", key, e, config.EntityNames(","))
+		if _, err := parse(e); err != nil {
+			return nil, usageErr("%s: unknown %s %q (expected a comma-separated subset of %s)", key, kind, e, names)
 		}
 		out = append(out, entity.Name(e))
 	}
@@ -178,7 +184,7 @@ func newSyncCmd(a *app) *cobra.Command {
 	fs := cmd.Flags()
 	fs.Var(&f.tenants, "tenant", "sync tenant `NAME` only (repeatable); default every tenant")
 	fs.StringVar(&f.entities, "entities", "", "comma-separated `LIST` of entities to sync ("+config.EntityNames(",")+"); default sync.entities")
-	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams whose due windows to read ("+streamNames()+"); default streams.enabled")
+	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams whose due windows to read ("+config.StreamNames(",")+"); default streams.enabled")
 	fs.Var(&f.subAccounts, "sub-account", "sync the per-sub-account entities and streams of sub-account `ID` only (repeatable)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "fetch and stage, print what would change, write nothing")
 	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false, "publish deletes even where a scope would lose more than sync.max_delete_fraction of its rows")

@@ -19,30 +19,10 @@ import (
 	syncrun "github.com/evsync/evsync/sync"
 )
 
-// streamNames lists the streams, comma-separated, for usages and errors.
-func streamNames() string {
-	var names []string
-	for _, n := range entity.StreamNames() {
-		names = append(names, string(n))
-	}
-	return strings.Join(names, ",")
-}
-
 // parseStreams validates a comma-separated stream list named by key; every element must be a
 // stream.
 func parseStreams(key, v string) ([]entity.Name, error) {
-	var out []entity.Name
-	for _, s := range strings.Split(v, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil, usageErr("%s: empty stream in %q (expected a comma-separated subset of %s)", key, v, streamNames())
-		}
-		if _, err := entity.ParseStream(s); err != nil {
-			return nil, usageErr("%s: unknown stream %q (expected a comma-separated subset of %s)", key, s, streamNames())
-		}
-		out = append(out, entity.Name(s))
-	}
-	return out, nil
+	return parseNames(key, "stream", v, entity.ParseStream, config.StreamNames(","))
 }
 
 // streamCode is the exit code of a stream run that returned res and err (runCode).
@@ -196,7 +176,7 @@ func newBackfillCmd(a *app) *cobra.Command {
 	fs.Var(&f.tenants, "tenant", "backfill tenant `NAME` only (repeatable); default every tenant")
 	fs.StringVar(&f.since, "since", "", "read from `WHEN`: a duration back from now (30d, 72h), a date (2026-11-01, UTC) or an RFC 3339 time (required)")
 	fs.StringVar(&f.until, "until", "", "read up to `WHEN` (as --since); default up to the last window due")
-	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams ("+streamNames()+"); default streams.enabled")
+	fs.StringVar(&f.streams, "streams", "", "comma-separated `LIST` of streams ("+config.StreamNames(",")+"); default streams.enabled")
 	fs.Var(&f.subAccounts, "sub-account", "backfill sub-account `ID` only (repeatable); default every sub-account")
 	fs.BoolVar(&f.refetch, "refetch", false, "read again the windows already read")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending migrations first")
@@ -259,7 +239,7 @@ func cmdBackfill(ctx context.Context, a *app, f *backfillFlags, streamsSet bool)
 	}
 	for _, t := range selected {
 		if len(tenant.StreamsOf(t, tenant.StreamOptions{Streams: streams})) == 0 {
-			return usageErr("tenant %s: no stream to backfill: streams.enabled is empty; name them with --streams (%s)", t.Name, streamNames())
+			return usageErr("tenant %s: no stream to backfill: streams.enabled is empty; name them with --streams (%s)", t.Name, config.StreamNames(","))
 		}
 	}
 	ctx, cancel, pool, err := a.startRuns(ctx, selected)

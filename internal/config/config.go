@@ -139,12 +139,18 @@ func (c *Config) Tenants() []Tenant {
 func (c *Config) MultiTenant() bool { return len(c.TenantList) > 0 }
 
 // EntityNames joins the names of every entity with sep, for messages.
-func EntityNames(sep string) string {
-	var names []string
-	for _, e := range entity.Names() {
-		names = append(names, string(e))
+func EntityNames(sep string) string { return joinNames(entity.Names(), sep) }
+
+// StreamNames lists the streams, joined by sep, for usages and errors.
+func StreamNames(sep string) string { return joinNames(entity.StreamNames(), sep) }
+
+// joinNames joins names with sep.
+func joinNames(names []entity.Name, sep string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
 	}
-	return strings.Join(names, sep)
+	return strings.Join(out, sep)
 }
 
 // Defaults and limits of the keys no library owns: they bound a command's runs (sync.timeout,

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evsync/evsync/internal/entity"
+	"github.com/evsync/evsync/internal/oneline"
 	"github.com/evsync/evsync/internal/suggest"
 	syncrun "github.com/evsync/evsync/sync"
 )
@@ -154,7 +155,7 @@ func (s StreamStart) String() string {
 	case !s.At.IsZero():
 		return s.At.Format(time.RFC3339)
 	default:
-		return shortDuration(s.Ago)
+		return oneline.Duration(s.Ago)
 	}
 }
 
@@ -217,18 +218,6 @@ func parseDurationDays(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// shortDuration writes d as time.Duration does without its trailing zero units: "1h", "15m",
-// "1h30m", "90s" stays "1m30s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
 
 // RateLimit is one limit of a request budget: at most Count requests in any Per. In a file
 // or a variable it is "COUNT/DURATION": "3/60s", "9/15m".
@@ -238,7 +227,7 @@ type RateLimit struct {
 }
 
 // String writes l as the file would: "3/1m".
-func (l RateLimit) String() string { return strconv.Itoa(l.Count) + "/" + shortDuration(l.Per) }
+func (l RateLimit) String() string { return strconv.Itoa(l.Count) + "/" + oneline.Duration(l.Per) }
 
 // MarshalYAML writes l as String does, so the masked output loads back.
 func (l RateLimit) MarshalYAML() (any, error) { return l.String(), nil }
@@ -298,7 +287,7 @@ func validateStreams(t Tenant, now time.Time, bad problemFunc) {
 		switch _, err := entity.ParseStream(string(n)); {
 		case err != nil:
 			bad("streams.enabled", "unknown stream %q%s, expected some of %s (or [] for none)", n,
-				didYouMean(string(n), streamNames()), strings.Join(streamNames(), ", "))
+				didYouMean(string(n), strings.Split(StreamNames(","), ",")), StreamNames(", "))
 		case seen[n]:
 			bad("streams.enabled", "stream %q is listed twice", n)
 		}
@@ -354,14 +343,6 @@ func validateStreams(t Tenant, now time.Time, bad problemFunc) {
 	}
 }
 
-// streamNames are the names of the streams, for messages.
-func streamNames() []string {
-	var out []string
-	for _, n := range entity.StreamNames() {
-		out = append(out, string(n))
-	}
-	return out
-}
 
 // didYouMean is ` (did you mean "x"?)` for the candidate nearest to name, or "".
 func didYouMean(name string, candidates []string) string {

@@ -5,6 +5,7 @@ package oneline
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,4 +68,17 @@ func Cut(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// Duration writes d as time.Duration does without its trailing zero units, as a person writes
+// it in a file or a flag: "1m", "1h", "1h30m", "90s" stays "1m30s".
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package oneline
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -73,6 +74,15 @@ func TestEscapeLeavesNoControl(t *testing.T) {
 		}
 		if !strings.HasPrefix(out, "<") || !strings.HasSuffix(out, ">") {
 			t.Fatalf("Escape(%U) = %q", r, out)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Minute: "1m", time.Hour: "1h", 90 * time.Minute: "1h30m",
+		90 * time.Second: "1m30s", 15 * time.Second: "15s", 24 * time.Hour: "24h"} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
