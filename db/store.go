@@ -70,7 +70,6 @@ func CheckLockTimeout(d time.Duration) error {
 	return nil
 }
 
-
 // WithLockTimeout sets how long the run lock outlives a holder that fell silent (a process
 // frozen, or cut off from the database): the lock's session sets idle_session_timeout to d
 // (PostgreSQL 14 and later) and TCP keepalives that give up within d, and the holder

@@ -218,7 +218,6 @@ func parseDurationDays(s string) (time.Duration, error) {
 	return d, nil
 }
 
-
 // RateLimit is one limit of a request budget: at most Count requests in any Per. In a file
 // or a variable it is "COUNT/DURATION": "3/60s", "9/15m".
 type RateLimit struct {
@@ -342,7 +341,6 @@ func validateStreams(t Tenant, now time.Time, bad problemFunc) {
 		bad("streams.schedule", "%v", err)
 	}
 }
-
 
 // didYouMean is ` (did you mean "x"?)` for the candidate nearest to name, or "".
 func didYouMean(name string, candidates []string) string {
