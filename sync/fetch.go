@@ -26,6 +26,9 @@ type fetcher struct {
 	writes   chan stageWrite
 
 	problems []string // failures that belong to no scope (PublishParams.Problems)
+	// accounts is what the accounts listing returned, when it was made and completed (a
+	// stream run after this one reads it instead of listing again: Result.Accounts).
+	accounts []*engageclient.Account
 }
 
 // runProblem records a failure that belongs to no scope: the run is partial, or failed when no
@@ -117,6 +120,9 @@ func (f *fetcher) send(ctx context.Context, rows int, write func(ctx context.Con
 // error only for what makes the whole run fail.
 func (f *fetcher) phases(ctx context.Context, login *engageclient.AccessTokenUserDetails) error {
 	acc, err := f.fetchAccountsAndUsers(ctx, login)
+	if err == nil && acc.err == nil {
+		f.accounts = acc.accounts
+	}
 	if err != nil || !f.r.selectsScoped() {
 		return err
 	}

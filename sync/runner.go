@@ -191,6 +191,9 @@ type Result struct {
 	// dry run).
 	Fields       []db.EntityFields
 	FieldChanges []db.FieldChange
+	// Accounts is what the run's accounts listing returned, when it made one and it completed
+	// (nil otherwise): a stream run after it reads them instead of listing again.
+	Accounts []*engageclient.Account
 }
 
 // ScopesAmiss counts the run's scopes that failed and those whose deletes were withheld (the
@@ -379,6 +382,7 @@ func (r *Runner) run(ctx context.Context, res *Result, lock *db.Lock, logger *sl
 	if err := f.fetchAll(ctx, login); err != nil {
 		return err
 	}
+	res.Accounts = f.accounts
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("fetching: %w", err)
 	}

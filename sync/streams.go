@@ -57,6 +57,9 @@ type StreamsConfig struct {
 	SettleAfter time.Duration
 	// Redact lists the columns stored as NULL and removed from raw (streams.redact).
 	Redact []string
+	// Accounts, when set, are the accounts listing's answer of a run just made with the same
+	// client (the entities of the same sync): the run reads them instead of listing again.
+	Accounts []*engageclient.Account
 	// Backfill, when set, makes the run a backfill: it records the windows of the range and
 	// reads those not read yet (all of them with Refetch), newest first.
 	Backfill *Backfill
@@ -409,7 +412,10 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 // the ids of that restriction the listing lacks. Accounts the listing sent but that could not
 // be decoded are left out with a warning, as the entities' runs do.
 func (r *StreamRunner) subAccounts(ctx context.Context, logger *slog.Logger) (subs []subAccount, missing []string, _ error) {
-	accts, _, err := r.client.ListAccounts(ctx)
+	accts, err := r.cfg.Accounts, error(nil)
+	if accts == nil {
+		accts, _, err = r.client.ListAccounts(ctx)
+	}
 	var ie *engageclient.ItemsError
 	switch {
 	case errors.As(err, &ie):

@@ -108,11 +108,16 @@ func TestSyncEntitiesOrDryRunReadNoStream(t *testing.T) {
 			t.Errorf("%q: %d audit searches, want 0", args, n)
 		}
 	}
+	fake.ResetStats()
 	code, stdout, stderr := runCLI(t, env, "--config", cfg, "sync", "--output", "json")
 	var doc syncDoc
 	decodeStrict(t, stdout, &doc)
 	if code != exitOK || doc.Tenants[0].Streams == nil || doc.Tenants[0].Streams.WindowsRead == 0 || len(doc.Tenants[0].Entities) == 0 {
 		t.Errorf("plain sync: exit %d, want the entities and the streams\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	// One session and one accounts listing serve both runs of the sync.
+	if st := fake.Stats(); st.Requests[engagefake.EndpointAccounts] != 1 || st.Grants != 1 {
+		t.Errorf("plain sync: %d accounts listings and %d grants, want 1 and 1", st.Requests[engagefake.EndpointAccounts], st.Grants)
 	}
 }
 

@@ -297,6 +297,9 @@ func (r *Runs) syncTenant(ctx context.Context, store *db.Store, t config.Tenant,
 		}
 	}
 	if streams {
+		if out.Res != nil {
+			so.accounts = out.Res.Accounts // listed once per sync
+		}
 		out.StreamsRan = true
 		out.Streams, out.StreamsErr = r.streams(ctx, store, client, ccfg, t, so)
 	}
@@ -328,6 +331,8 @@ type StreamOptions struct {
 	Backfill    *syncrun.Backfill
 	Trigger     db.Trigger
 	LogProgress bool // report progress in the log even on a terminal (several runs at once)
+	// accounts are the entity run's accounts, for a stream run after it (syncTenant).
+	accounts []*engageclient.Account
 }
 
 // StreamsOf returns the streams a stream run of t with options o reads.
@@ -362,6 +367,7 @@ func (r *Runs) streams(ctx context.Context, store *db.Store, client *engageclien
 		SettleAfter:       t.Streams.SettleAfter,
 		Redact:            t.Streams.Redact,
 		Backfill:          o.Backfill,
+		Accounts:          o.accounts,
 		Concurrency:       ccfg.Concurrency,
 		RequestsPerMinute: ccfg.RequestsPerMinute,
 		Trigger:           o.Trigger,
