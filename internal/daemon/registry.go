@@ -21,23 +21,45 @@ const registryTable = "evsync_replica_tenants"
 // heartbeatDefault is schedulerConfig.Heartbeat's default.
 const heartbeatDefault = 10 * time.Second
 
-// createRegistry creates the registry table in schema if it is missing.
+// createRegistry creates the registry table in schema if it is missing, and adds the columns
+// that came after it (streams_spec) if they are missing. It looks in the catalog first, as
+// schemaCreate does: PostgreSQL checks CREATE TABLE IF NOT EXISTS against the schema's CREATE
+// privilege, and ALTER TABLE ... ADD COLUMN IF NOT EXISTS against the table's ownership, even
+// when there is nothing to do, which would refuse a replica's role that only reads and writes
+// a registry table another role created. The caller holds the migration lock
+// (migrateLockKey) on conn, so no other replica creates them in between.
 func createRegistry(ctx context.Context, conn *pgxpool.Conn, schema string) error {
-	_, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+pgx.Identifier{schema, registryTable}.Sanitize()+` (
+	table := pgx.Identifier{schema, registryTable}.Sanitize()
+	var tableExists, columnExists bool
+	if err := conn.QueryRow(ctx, `
+SELECT c.oid IS NOT NULL, EXISTS (
+	SELECT 1 FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = c.oid AND a.attname = 'streams_spec' AND NOT a.attisdropped)
+FROM (SELECT (SELECT r.oid FROM pg_catalog.pg_class r
+	JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+	WHERE n.nspname = $1 AND r.relname = $2) AS oid) c`, schema, registryTable).Scan(&tableExists, &columnExists); err != nil {
+		return fmt.Errorf("looking up %s.%s: %w", schema, registryTable, err)
+	}
+	if !tableExists {
+		_, err := conn.Exec(ctx, `CREATE TABLE `+table+` (
 	replica text NOT NULL,
 	tenant text NOT NULL,
 	spec text NOT NULL,
 	seen_at timestamptz NOT NULL DEFAULT now(),
+	streams_spec text,
 	PRIMARY KEY (replica, tenant)
 )`)
-	if err != nil {
-		return fmt.Errorf("creating %s.%s: %w", schema, registryTable, err)
+		if err != nil {
+			return fmt.Errorf("creating %s.%s: %w", schema, registryTable, err)
+		}
+		return nil
 	}
 	// streams_spec came with the streams: the schedule of the tenant's stream runs on that
 	// replica, NULL when it has none (the rows of a replica older than it too).
-	if _, err := conn.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, registryTable}.Sanitize()+
-		` ADD COLUMN IF NOT EXISTS streams_spec text`); err != nil {
-		return fmt.Errorf("adding streams_spec to %s.%s: %w", schema, registryTable, err)
+	if !columnExists {
+		if _, err := conn.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN streams_spec text`); err != nil {
+			return fmt.Errorf("adding streams_spec to %s.%s: %w", schema, registryTable, err)
+		}
 	}
 	return nil
 }
