@@ -288,16 +288,32 @@ func insertFor(t Tenant) river.PeriodicJobConstructor {
 }
 
 // insertStreamsFor returns the periodic job constructor of tenant's stream runs: unique per
-// tenant in the same states as its runs (uniqueStates), so a stream run that outlasts its
-// next tick is not queued twice. Its job is never retried (streamsWorker), so River's limit
-// only bounds the rescues.
+// tenant while available, scheduled or running (streamsUniqueStates), so a stream run that
+// outlasts its next tick is not queued twice. Its job is never retried (streamsWorker), so
+// River's limit only bounds the rescues.
 func insertStreamsFor(tenant string) river.PeriodicJobConstructor {
 	return func() (river.JobArgs, *river.InsertOpts) {
 		return StreamsArgs{Tenant: tenant}, &river.InsertOpts{
 			MaxAttempts: maxAttempts,
-			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: streamsUniqueStates},
 		}
 	}
+}
+
+// streamsUniqueStates are uniqueStates but retryable, the only state River lets a unique job
+// leave out. A stream job becomes retryable only when a replica died running it (rescued,
+// retried within a second) or when a replica older than the streams fetched it: River,
+// which fetches by queue and not by kind, fails the attempt there (no worker for the kind)
+// and retries it with its own backoff, growing to hours. Such a job must not hold back the
+// next tick's: a tick inserts a new job whatever retryable one waits, and River's scheduler
+// discards the retryable one if, once due, another of the tenant's stream jobs is queued or
+// running (two stream runs of a tenant in a row are harmless: each reads only the windows
+// due then).
+var streamsUniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
 }
 
 // Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
