@@ -377,7 +377,7 @@ func TestRetryDelayFallsBeforeTheNextTick(t *testing.T) {
 func TestNextRetryOfARescuedJobIsImmediate(t *testing.T) {
 	t.Parallel()
 	tn := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
-	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
+	w := &syncWorker{kind: runsKind, tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
 	at := func(ago time.Duration) *river.Job[SyncArgs] {
 		attempted := time.Now().Add(-ago)
 		return &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{Attempt: 1, AttemptedAt: &attempted}, Args: SyncArgs{Tenant: "acme"}}

@@ -391,17 +391,17 @@ func TestLeaveStreamsToOthers(t *testing.T) {
 		tenants: []Tenant{{Name: "newco"}, {Name: "initech", RunStreams: noop, StreamsSpec: `{"cron":"*/15 * * * *"}`}}}
 	b.beat(t.Context())
 	var snooze *river.JobSnoozeError
-	if err := reg.leaveToOthers(t.Context(), "initech", true); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "initech", streamsKind); !errors.As(err, &snooze) {
 		t.Errorf("a stream job of a tenant whose streams live replica b has: %v, want a snooze", err)
 	}
 	if !strings.Contains(logs.String(), `"tenant":"initech","replica":"a","configured_on":"b"`) {
 		t.Errorf("no warning naming initech, this replica and b:\n%s", logs)
 	}
 	var cancel *river.JobCancelError
-	if err := reg.leaveToOthers(t.Context(), "newco", true); !errors.As(err, &cancel) {
+	if err := reg.leaveToOthers(t.Context(), "newco", streamsKind); !errors.As(err, &cancel) {
 		t.Errorf("a stream job of a tenant whose streams no live replica has: %v, want it canceled", err)
 	}
-	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "newco", runsKind); !errors.As(err, &snooze) {
 		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
 	}
 }
