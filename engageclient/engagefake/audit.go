@@ -330,7 +330,7 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 	switch it.class {
 	case "Agent":
 		a := ref(as.agents)
-		first, last := agentNames(seed, a.id)
+		first, last, _ := agentStart(seed, a.id)
 		it.entityID, it.desc = a.id, agentUsername(a.id)
 		switch {
 		case !upd:
@@ -352,7 +352,7 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 		}
 	case "Gate":
 		q := ref(as.gates)
-		name := gateName(seed, q.id)
+		name, _, _ := queueStart(seed, q.id)
 		it.entityID, it.desc = q.id, name
 		switch p := r.IntN(10); {
 		case !upd:
@@ -392,7 +392,7 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 		}
 	case "DialGroup":
 		d := id(as.dialGroups)
-		name := dialGroupName(seed, d)
+		name, _ := dialGroupStart(seed, d)
 		it.entityID, it.desc = d, name
 		m := r.IntN(len(dialModes))
 		switch {
@@ -405,7 +405,7 @@ func (h *auditHistory) entry(r *rand.Rand, as *auditSub, hour int64) auditItem {
 		}
 	case "User":
 		u := id(h.users)
-		first, last := userNames(seed, u)
+		first, last, _ := userStart(seed, u)
 		it.entityID, it.desc = u, userName(u)
 		switch {
 		case !upd:
@@ -440,7 +440,7 @@ func change(attr, from, to, class string) doc {
 func (h *auditHistory) render(sub string, it *auditItem, b []byte) []byte {
 	var user any
 	if it.user != 0 {
-		first, last := userNames(h.seed, it.user)
+		first, last, _ := userStart(h.seed, it.user)
 		user = doc{{"sourceId", userIP(it.user)}, {"firstName", first}, {"lastName", last}, {"userName", userName(it.user)},
 			{"userId", strconv.Itoa(it.user)}, {"fullJson", nil}, {"simulatedByUserId", nil}, {"simulatedByUserName", nil},
 			{"simulatedFromIP", nil}}
@@ -477,41 +477,11 @@ func (h *auditHistory) render(sub string, it *auditItem, b []byte) []byte {
 	})
 }
 
-// Generated names, drawn as the tenant's documents draw them (their first draws), so an entry
-// names an object as the listings do without generating the whole object.
-
-func agentUsername(id int) string { return fmt.Sprintf("agent%d@example.com", id) }
-
-func agentNames(seed int64, id int) (first, last string) {
-	r := entityRand(seed, kindAgent, id)
-	return pick(r, firstNames), pick(r, lastNames)
-}
-
-func userName(id int) string { return fmt.Sprintf("admin%d@example.com", id) }
-
-func userNames(seed int64, id int) (first, last string) {
-	r := entityRand(seed, kindUser, id)
-	return pick(r, firstNames), pick(r, lastNames)
-}
-
 // userIP is the address an admin user works from (TEST-NET-3, RFC 5737).
 func userIP(id int) string { return "203.0.113." + strconv.Itoa(1+id%254) }
 
-func gateName(seed int64, id int) string {
-	return fmt.Sprintf("%s %d", pick(entityRand(seed, kindQueue, id), queueTopics), id%1000)
-}
-
-func groupName(seed int64, id int, isDefault bool) string {
-	if isDefault {
-		return "Default Group"
-	}
-	return fmt.Sprintf("%s %d", pick(entityRand(seed, kindGroup, id), teamNames), id)
-}
-
-func dialGroupName(seed int64, id int) string {
-	return fmt.Sprintf("%s Outbound %d", pick(entityRand(seed, kindDialGroup, id), cityNames), id%1000)
-}
-
+// campaignName is campaign id's campaignName, as its listing has it. It is not the first draw
+// of the campaign's generator: the whole campaign is generated for it.
 func campaignName(seed int64, id int) string {
 	v, _ := (&Tenant{Seed: seed}).campaignDoc(&Campaign{ID: id}, false).get("campaignName")
 	s, _ := v.(string)

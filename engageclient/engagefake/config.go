@@ -2,6 +2,7 @@ package engagefake
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -430,11 +431,27 @@ func (t *Tenant) queueGroupDoc(g *QueueGroup, perms bool) doc {
 	}.with(g.Set)
 }
 
+// queueStart starts queue (gate) id's generator: its topic is its first draw, and its
+// gateName the topic and id; queueDoc draws the rest from r. The audit log names a gate
+// with it (see agentUsername).
+func queueStart(seed int64, id int) (name, topic string, r *rand.Rand) {
+	r = entityRand(seed, kindQueue, id)
+	topic = pick(r, queueTopics)
+	return fmt.Sprintf("%s %d", topic, id%1000), topic, r
+}
+
+// dialGroupStart starts dial group id's generator: its dialGroupName is its first draw;
+// dialGroupDoc draws the rest from r. The audit log names a dial group with it (see
+// agentUsername).
+func dialGroupStart(seed int64, id int) (name string, r *rand.Rand) {
+	r = entityRand(seed, kindDialGroup, id)
+	return fmt.Sprintf("%s Outbound %d", pick(r, cityNames), id%1000), r
+}
+
 // queueDoc generates a Gate object, with a nested RemoteHttpService (its httpPassword is a
 // secret-bearing key at depth).
 func (t *Tenant) queueDoc(q *Queue, perms bool) doc {
-	r := entityRand(t.Seed, kindQueue, q.ID)
-	topic := pick(r, queueTopics)
+	name, topic, r := queueStart(t.Seed, q.ID)
 	var soap any
 	if chance(r, 2) {
 		soap = doc{{"serviceId", 900000 + q.ID}, {"serviceDescription", "CRM lookup"}, {"serviceType", "HTTP_POST"},
@@ -443,7 +460,7 @@ func (t *Tenant) queueDoc(q *Queue, perms bool) doc {
 	return doc{
 		{"permissions", permissionsOf(perms)},
 		{"gateId", q.ID},
-		{"gateName", fmt.Sprintf("%s %d", topic, q.ID%1000)},
+		{"gateName", name},
 		{"gateDesc", fmt.Sprintf("%s calls", topic)},
 		{"gateOpen", !chance(r, 10)},
 		{"isActive", !chance(r, 8)},
@@ -476,7 +493,7 @@ func (t *Tenant) skillDoc(s *Skill) doc {
 
 // dialGroupDoc generates the DialGroup object, its campaigns nested (dialGroups/withChildren).
 func (t *Tenant) dialGroupDoc(d *DialGroup, perms bool) doc {
-	r := entityRand(t.Seed, kindDialGroup, d.ID)
+	name, r := dialGroupStart(t.Seed, d.ID)
 	campaigns := make([]doc, 0, len(d.Campaigns))
 	for _, c := range d.Campaigns {
 		campaigns = append(campaigns, t.campaignDoc(c, perms))
@@ -484,7 +501,7 @@ func (t *Tenant) dialGroupDoc(d *DialGroup, perms bool) doc {
 	return doc{
 		{"permissions", permissionsOf(perms)},
 		{"dialGroupId", d.ID},
-		{"dialGroupName", fmt.Sprintf("%s Outbound %d", pick(r, cityNames), d.ID%1000)},
+		{"dialGroupName", name},
 		{"dialGroupDesc", "Outbound dialing"},
 		{"dialMode", pick(r, dialModes)},
 		{"isActive", !chance(r, 6)},

@@ -179,14 +179,48 @@ func (t *Tenant) subDoc(sa *SubAccount) doc {
 	}.with(sa.Set)
 }
 
+// The names of the generated objects come from the functions below (and queueStart and
+// dialGroupStart), each the start of its object's generator: the doc builder calls it first,
+// and draws the rest of the object from the generator it returns, if any; the audit log names
+// the object with it (without generating all of it), so an audit entry always names an
+// object as the listings do.
+
+// agentUsername is agent id's username (and email address).
+func agentUsername(id int) string { return fmt.Sprintf("agent%d@example.com", id) }
+
+// userName is admin user id's userName.
+func userName(id int) string { return fmt.Sprintf("admin%d@example.com", id) }
+
+// agentStart starts agent id's generator: the agent's first and last names are its first
+// draws; agentDoc draws the rest from r.
+func agentStart(seed int64, id int) (first, last string, r *rand.Rand) {
+	r = entityRand(seed, kindAgent, id)
+	first, last = pick(r, firstNames), pick(r, lastNames)
+	return first, last, r
+}
+
+// userStart starts admin user id's generator: the user's first and last names are its first
+// draws; userDoc draws the rest from r.
+func userStart(seed int64, id int) (first, last string, r *rand.Rand) {
+	r = entityRand(seed, kindUser, id)
+	first, last = pick(r, firstNames), pick(r, lastNames)
+	return first, last, r
+}
+
+// groupName is agent group id's groupName, the only draw of its generator ("Default Group"
+// for the default group, though the draw is made).
+func groupName(seed int64, id int, isDefault bool) string {
+	name := fmt.Sprintf("%s %d", pick(entityRand(seed, kindGroup, id), teamNames), id)
+	if isDefault {
+		return "Default Group"
+	}
+	return name
+}
+
 // groupDoc generates an AgentGroup object.
 func (t *Tenant) groupDoc(g *AgentGroup) doc {
-	r := entityRand(t.Seed, kindGroup, g.ID)
+	name := groupName(t.Seed, g.ID, g.isDefault)
 	var id any = g.ID
-	name := fmt.Sprintf("%s %d", pick(r, teamNames), g.ID)
-	if g.isDefault {
-		name = "Default Group"
-	}
 	return doc{
 		{"permissions", []string{}},
 		{"agentGroupId", id},
@@ -197,9 +231,8 @@ func (t *Tenant) groupDoc(g *AgentGroup) doc {
 
 // agentDoc generates the full Agent object.
 func (t *Tenant) agentDoc(a *Agent) doc {
-	r := entityRand(t.Seed, kindAgent, a.ID)
-	first, last := pick(r, firstNames), pick(r, lastNames)
-	username := fmt.Sprintf("agent%d@example.com", a.ID)
+	first, last, r := agentStart(t.Seed, a.ID)
+	username := agentUsername(a.ID)
 	var email any = username
 	if chance(r, 10) {
 		email = nil
@@ -375,8 +408,7 @@ func (t *Tenant) parentPath(u *User) any {
 
 // userDoc generates a User object without "children" (the caller adds it).
 func (t *Tenant) userDoc(u *User) doc {
-	r := entityRand(t.Seed, kindUser, u.ID)
-	first, last := pick(r, firstNames), pick(r, lastNames)
+	first, last, r := userStart(t.Seed, u.ID)
 	root := t.userByID[u.ParentID] == nil
 	// rcUserId is an int64 (EV-SPEC User.rcUserId). The draw that once picked a string form
 	// stays, so that the other generated values are unchanged.
@@ -396,7 +428,7 @@ func (t *Tenant) userDoc(u *User) doc {
 	}
 	return doc{
 		{"userId", u.ID},
-		{"userName", fmt.Sprintf("admin%d@example.com", u.ID)},
+		{"userName", userName(u.ID)},
 		{"firstName", first},
 		{"lastName", last},
 		{"fullName", first + " " + last},

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/internal/config"
 	"github.com/evsync/evsync/internal/daemon"
 	"github.com/evsync/evsync/internal/entity"
@@ -179,21 +180,33 @@ func worstLag(rows []db.StreamStatus, streams []entity.Name) map[entity.Name]tim
 // streamOutcomeOf turns a stream run's result into what the daemon's metrics observe.
 func streamOutcomeOf(res *syncrun.StreamResult) daemon.Outcome {
 	if res == nil {
-		now := time.Now()
-		return daemon.Outcome{Status: daemon.StatusFailed, Started: now, Finished: now}
+		return noResult()
 	}
-	o := daemon.Outcome{
-		RunID: res.RunID, Status: daemon.Status(res.Status), Started: res.Started, Finished: res.Finished,
-		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
-		TokenRefreshes: res.API.Refreshes,
-		Windows:        map[entity.Name]daemon.StreamWindows{},
-	}
+	o := runOutcome(res.RunID, res.Status, res.Started, res.Finished, res.API)
+	o.Windows = map[entity.Name]daemon.StreamWindows{}
 	for _, sc := range res.Scopes {
 		w := o.Windows[sc.Stream]
 		w.Read, w.Failed, w.Left = w.Read+int64(sc.Read), w.Failed+int64(sc.Failed), w.Left+int64(sc.Left)
 		o.Windows[sc.Stream] = w
 	}
 	return o
+}
+
+// noResult is the daemon.Outcome of a run, an entity run or a stream run, that returned no
+// result: failed, started and finished now.
+func noResult() daemon.Outcome {
+	now := time.Now()
+	return daemon.Outcome{Status: daemon.StatusFailed, Started: now, Finished: now}
+}
+
+// runOutcome is the daemon.Outcome of a run's result, an entity run's or a stream run's, with
+// what both kinds have: its id, status, times and API counters.
+func runOutcome(id int64, status db.RunStatus, started, finished time.Time, api engageclient.Stats) daemon.Outcome {
+	return daemon.Outcome{
+		RunID: id, Status: daemon.Status(status), Started: started, Finished: finished,
+		APIRequests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
+		TokenRefreshes: api.Refreshes,
+	}
 }
 
 // migrated is /readyz's check of a tenant's schema: it holds every embedded migration.
@@ -230,15 +243,10 @@ func parseSpec(spec string) (river.PeriodicSchedule, error) {
 // outcomeOf turns a run's result into what the daemon's metrics observe.
 func outcomeOf(res *syncrun.Result) daemon.Outcome {
 	if res == nil {
-		now := time.Now()
-		return daemon.Outcome{Status: daemon.StatusFailed, Started: now, Finished: now}
+		return noResult()
 	}
-	o := daemon.Outcome{
-		RunID: res.RunID, Status: daemon.Status(res.Status), Started: res.Started, Finished: res.Finished,
-		Rows:        make(map[entity.Name]map[string]int64),
-		APIRequests: res.API.Requests, Retries: res.API.Retries, RateLimited: res.API.RateLimited,
-		TokenRefreshes: res.API.Refreshes,
-	}
+	o := runOutcome(res.RunID, res.Status, res.Started, res.Finished, res.API)
+	o.Rows = make(map[entity.Name]map[string]int64)
 	if !res.DryRun && len(res.FieldChanges) > 0 {
 		o.FieldChanges = make(map[entity.Name]map[string]int64)
 		for _, c := range res.FieldChanges {

@@ -254,7 +254,7 @@ func New(pool *pgxpool.Pool, cfg Config, tenants []Tenant) (*Daemon, error) {
 	}
 	d.metrics = m
 	if d.sched, err = newScheduler(pool, schedulerConfig{
-		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: tenants, Run: d.runJob, RunStreams: d.runStreamsJob,
+		Schema: cfg.ControlSchema, MaxWorkers: cfg.MaxConcurrentRuns, Tenants: tenants, Run: d.jobOf(runsKind), RunStreams: d.jobOf(streamsKind),
 		Grace: cfg.Grace, Logger: logger.With("component", "river"), FetchPollInterval: cfg.FetchPollInterval,
 		ParseSchedule: cfg.ParseSchedule,
 	}); err != nil {
@@ -353,16 +353,18 @@ func (d *Daemon) Addr() string {
 	return s
 }
 
-// runJob performs one scheduled run of the tenant named name (River's worker calls it under the
-// tenant's timeout), logs and counts it, and tells River whether to retry it: a successful run
-// completes the job, a partial run or a final failure cancels it, any other failure is
-// retried, and so is a run skipped because another run held the lock.
-func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
+// runJob performs one job of kind k (a run or a stream run) of the tenant named name (River's
+// worker calls it under the tenant's timeout), logs and counts it, reads again what the run
+// changes (k.refresh), and tells River what to do with the job (k.jobError): for a run, a
+// successful run completes the job, a partial run or a final failure cancels it, any other
+// failure is retried, and so is a run skipped because another run held the lock; for a
+// stream run, see streamJobError.
+func (d *Daemon) runJob(ctx context.Context, k jobKind, name string, attempt int) error {
 	t := d.byName[name]
 	logger := d.logger.With("tenant", name)
 	started := time.Now()
-	logger.Info("run starting", "trigger", "schedule", "attempt", attempt)
-	out, err := d.callRun(ctx, t, t.Run, "schedule")
+	logger.Info(k.run+" starting", "trigger", k.trigger, "attempt", attempt)
+	out, err := d.callRun(ctx, t, k.fn(t), k.trigger)
 	if out.Started.IsZero() {
 		out.Started = started
 	}
@@ -372,15 +374,13 @@ func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
 	if out.Status == "" {
 		out.Status = statusOf(ctx, err)
 	}
-	d.metrics.observe(name, out)
-	d.refreshLastSuccess(ctx, t) // what the run completed, as the database now says
+	k.observe(d.metrics, name, out)
+	k.refresh(d, ctx, t) // what the run changed, as the database now says
 
-	attrs := []any{
+	attrs := append([]any{
 		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
 		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond),
-		"api_requests", out.APIRequests, "retries", out.Retries, "rate_limited", out.RateLimited,
-		"token_refreshes", out.TokenRefreshes,
-	}
+	}, k.counters(out)...)
 	// A run that has an id logged its own end, its error included ("run ended"); the error is
 	// repeated here only for one that never started (the lock taken, a schema not migrated).
 	if err != nil && out.RunID == 0 {
@@ -391,19 +391,23 @@ func (d *Daemon) runJob(ctx context.Context, name string, attempt int) error {
 	}
 	// Whether River runs it again is the daemon's to decide and log ("run to be retried",
 	// "run given up"), not this run's.
-	jobErr := jobError(out, err)
-	attrs = append(attrs, "next_run", t.Schedule.Next(time.Now()))
+	attrs = append(attrs, "next_run", k.schedule(t).Next(time.Now()))
 	switch out.Status {
 	case StatusSucceeded:
-		logger.Info("run finished", attrs...)
+		logger.Info(k.run+" finished", attrs...)
 	case StatusSkipped:
-		logger.Info("run skipped: another process holds the lock", attrs...)
+		logger.Info(k.skipped, attrs...)
 	case StatusPartial, StatusCanceled:
-		logger.Warn("run finished", attrs...)
+		logger.Warn(k.run+" finished", attrs...)
 	default:
-		logger.Error("run finished", attrs...)
+		logger.Error(k.run+" finished", attrs...)
 	}
-	return jobErr
+	return k.jobError(out, err)
+}
+
+// jobOf is the jobFunc of the jobs of kind k: runJob.
+func (d *Daemon) jobOf(k jobKind) jobFunc {
+	return func(ctx context.Context, name string, attempt int) error { return d.runJob(ctx, k, name, attempt) }
 }
 
 // statusOf is the status of a run that did not say its own: succeeded without an error;
@@ -447,68 +451,6 @@ func jobError(out Outcome, err error) error {
 	}
 	if out.Status == StatusPartial || errors.Is(err, ErrFinal) {
 		return NoRetry(fmt.Errorf("%w: %w", ErrFinal, err))
-	}
-	return err
-}
-
-// runStreamsJob performs one stream run of the tenant named name (River's worker calls it
-// under the tenant's timeout), logs and counts it, and reads the streams' lag again. It
-// returns nil when the job is done: the run succeeded or was partial (its failed windows are
-// due again at the next tick), or it was skipped because other processes were reading every
-// sub-account (not a failure: the next tick comes in minutes). It returns the run's error
-// when it failed or was canceled: the job is canceled then, not retried (streamsWorker).
-func (d *Daemon) runStreamsJob(ctx context.Context, name string, attempt int) error {
-	t := d.byName[name]
-	logger := d.logger.With("tenant", name)
-	started := time.Now()
-	logger.Info("stream run starting", "trigger", "streams", "attempt", attempt)
-	out, err := d.callRun(ctx, t, t.RunStreams, "streams")
-	if out.Started.IsZero() {
-		out.Started = started
-	}
-	if out.Finished.IsZero() {
-		out.Finished = time.Now()
-	}
-	if out.Status == "" {
-		out.Status = statusOf(ctx, err)
-	}
-	d.metrics.observeStreams(name, out)
-	d.refreshStreamLag(ctx, t)
-
-	var read, failed, left int64
-	for _, w := range out.Windows {
-		read, failed, left = read+w.Read, failed+w.Failed, left+w.Left
-	}
-	attrs := []any{
-		"run_id", out.RunID, "status", out.Status, "attempt", attempt,
-		"duration", out.Finished.Sub(out.Started).Round(time.Millisecond),
-		"windows_read", read, "windows_failed", failed, "windows_left", left,
-		"api_requests", out.APIRequests, "rate_limited", out.RateLimited,
-	}
-	if err != nil && out.RunID == 0 && out.Status != StatusSkipped {
-		attrs = append(attrs, "err", err.Error()) // as runJob: a recorded run logged its own error
-	}
-	if ctx.Err() != nil {
-		attrs = append(attrs, "cause", context.Cause(ctx).Error())
-	}
-	attrs = append(attrs, "next_run", t.StreamsSchedule.Next(time.Now()))
-	switch out.Status {
-	case StatusSucceeded:
-		logger.Info("stream run finished", attrs...)
-		return nil
-	case StatusSkipped:
-		logger.Info("stream run skipped: other processes are reading every sub-account", attrs...)
-		return nil
-	case StatusPartial:
-		logger.Warn("stream run finished", attrs...)
-		return nil
-	case StatusCanceled:
-		logger.Warn("stream run finished", attrs...)
-	default:
-		logger.Error("stream run finished", attrs...)
-	}
-	if err == nil {
-		err = fmt.Errorf("stream run %s", out.Status)
 	}
 	return err
 }

@@ -534,7 +534,7 @@ func TestRunFinishedPrintsAFailureOnce(t *testing.T) {
 			d := newTestDaemon(t, Config{}, tn)
 			var logs fixture.Logs
 			d.logger = logs.Logger()
-			if err := d.runJob(t.Context(), "acme", 1); err == nil {
+			if err := d.runJob(t.Context(), runsKind, "acme", 1); err == nil {
 				t.Fatal("runJob of a failed run returned nil")
 			}
 			var finished string

@@ -34,7 +34,9 @@
 //     tenant it lacks snoozes it for a replica that has it, or cancels it when none does;
 //     both warn naming the tenant and the replica.
 //   - A tenant with RunStreams has a second periodic job (StreamsArgs, kind evsync_streams) on
-//     its StreamsSchedule, unique per tenant in the same states, under the same Timeout,
+//     its StreamsSchedule, unique per tenant in the same states but retryable (a job an older
+//     replica failed, having no worker for the kind, never holds back the next tick), under
+//     the same Timeout,
 //     registered (StreamsSpec) and left to other replicas the same way. It is never retried: a
 //     run that found every sub-account being read elsewhere (StatusSkipped), a partial one and
 //     a succeeded one complete the job; a failed one cancels it, and the next tick is its

@@ -21,23 +21,45 @@ const registryTable = "evsync_replica_tenants"
 // heartbeatDefault is schedulerConfig.Heartbeat's default.
 const heartbeatDefault = 10 * time.Second
 
-// createRegistry creates the registry table in schema if it is missing.
+// createRegistry creates the registry table in schema if it is missing, and adds the columns
+// that came after it (streams_spec) if they are missing. It looks in the catalog first, as
+// schemaCreate does: PostgreSQL checks CREATE TABLE IF NOT EXISTS against the schema's CREATE
+// privilege, and ALTER TABLE ... ADD COLUMN IF NOT EXISTS against the table's ownership, even
+// when there is nothing to do, which would refuse a replica's role that only reads and writes
+// a registry table another role created. The caller holds the migration lock
+// (migrateLockKey) on conn, so no other replica creates them in between.
 func createRegistry(ctx context.Context, conn *pgxpool.Conn, schema string) error {
-	_, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+pgx.Identifier{schema, registryTable}.Sanitize()+` (
+	table := pgx.Identifier{schema, registryTable}.Sanitize()
+	var tableExists, columnExists bool
+	if err := conn.QueryRow(ctx, `
+SELECT c.oid IS NOT NULL, EXISTS (
+	SELECT 1 FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = c.oid AND a.attname = 'streams_spec' AND NOT a.attisdropped)
+FROM (SELECT (SELECT r.oid FROM pg_catalog.pg_class r
+	JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+	WHERE n.nspname = $1 AND r.relname = $2) AS oid) c`, schema, registryTable).Scan(&tableExists, &columnExists); err != nil {
+		return fmt.Errorf("looking up %s.%s: %w", schema, registryTable, err)
+	}
+	if !tableExists {
+		_, err := conn.Exec(ctx, `CREATE TABLE `+table+` (
 	replica text NOT NULL,
 	tenant text NOT NULL,
 	spec text NOT NULL,
 	seen_at timestamptz NOT NULL DEFAULT now(),
+	streams_spec text,
 	PRIMARY KEY (replica, tenant)
 )`)
-	if err != nil {
-		return fmt.Errorf("creating %s.%s: %w", schema, registryTable, err)
+		if err != nil {
+			return fmt.Errorf("creating %s.%s: %w", schema, registryTable, err)
+		}
+		return nil
 	}
 	// streams_spec came with the streams: the schedule of the tenant's stream runs on that
 	// replica, NULL when it has none (the rows of a replica older than it too).
-	if _, err := conn.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, registryTable}.Sanitize()+
-		` ADD COLUMN IF NOT EXISTS streams_spec text`); err != nil {
-		return fmt.Errorf("adding streams_spec to %s.%s: %w", schema, registryTable, err)
+	if !columnExists {
+		if _, err := conn.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN streams_spec text`); err != nil {
+			return fmt.Errorf("adding streams_spec to %s.%s: %w", schema, registryTable, err)
+		}
 	}
 	return nil
 }
@@ -61,24 +83,6 @@ type registry struct {
 	foreignStreams map[string]string
 	warnedStreams  map[string]bool
 }
-
-// jobKind is one of the two kinds of a tenant's jobs as the registry handles them: the
-// tenant's runs, or its stream runs.
-type jobKind struct {
-	streams bool
-	what    string                                           // for the logs: "a tenant", "the streams of a tenant"
-	lacking string                                           // for the logs: what this replica lacks
-	id      func(tenant string) string                       // the periodic job's id
-	insert  func(tenant string) river.PeriodicJobConstructor // its constructor
-}
-
-var (
-	runsKind = jobKind{what: "a tenant", lacking: "a tenant of another replica is not in this replica's config",
-		id: periodicID, insert: func(n string) river.PeriodicJobConstructor { return insertFor(Tenant{Name: n}) }}
-	streamsKind = jobKind{streams: true, what: "the streams of a tenant",
-		lacking: "the streams of a tenant of another replica are not in this replica's config",
-		id:      streamsPeriodicID, insert: insertStreamsFor}
-)
 
 // maps returns the foreign and warned maps of kind k (r.mu held).
 func (r *registry) maps(k jobKind) (foreign map[string]string, warned map[string]bool) {
@@ -212,12 +216,12 @@ func (r *registry) leave(ctx context.Context) {
 	}
 }
 
-// replicasWith lists the live replicas other than this one that have tenant (with streams:
-// the tenant's streams).
-func (r *registry) replicasWith(ctx context.Context, tenant string, streams bool) ([]string, error) {
+// replicasWith lists the live replicas other than this one that have the jobs of kind k of
+// tenant.
+func (r *registry) replicasWith(ctx context.Context, tenant string, k jobKind) ([]string, error) {
 	cond := ""
-	if streams {
-		cond = " AND streams_spec IS NOT NULL"
+	if k.has != "" {
+		cond = " AND " + k.has
 	}
 	rows, err := r.pool.Query(ctx, `SELECT replica FROM `+r.table+` WHERE `+live+` AND tenant = $2 AND replica <> $3`+cond+` ORDER BY replica`,
 		3*r.interval, tenant, r.replica)
@@ -231,28 +235,20 @@ func (r *registry) replicasWith(ctx context.Context, tenant string, streams bool
 	return on, nil
 }
 
-// leaveToOthers is what the worker does with a job of a tenant this replica lacks (with
-// streams: a stream job of a tenant whose streams this replica lacks): it snoozes the job (a
-// replica that has the tenant takes it; the first time, with a warning naming the tenant and
-// this replica), or, when no live replica has the tenant, cancels it with a warning.
-func (r *registry) leaveToOthers(ctx context.Context, tenant string, streams bool) error {
-	k := runsKind
-	if streams {
-		k = streamsKind
-	}
-	on, err := r.replicasWith(ctx, tenant, streams)
+// leaveToOthers is what the worker does with a job of kind k of a tenant whose jobs of that
+// kind this replica lacks: it snoozes the job (a replica that has them takes it; the first
+// time, with a warning naming the tenant and this replica), or, when no live replica has
+// them, cancels it with a warning.
+func (r *registry) leaveToOthers(ctx context.Context, tenant string, k jobKind) error {
+	on, err := r.replicasWith(ctx, tenant, k)
 	if err != nil {
 		r.logger.Warn("a job of "+k.what+" not in this replica's config; left for later", "tenant", tenant, "replica", r.replica, "err", err.Error())
 		return river.JobSnooze(r.interval)
 	}
 	logger := r.logger.With("tenant", tenant, "replica", r.replica)
 	if len(on) == 0 {
-		if streams {
-			logger.Warn("stream run canceled: the tenant's streams are in no live replica's config")
-			return river.JobCancel(fmt.Errorf("the streams of tenant %q are in no live replica's config", tenant))
-		}
-		logger.Warn("run canceled: the tenant is in no live replica's config")
-		return river.JobCancel(fmt.Errorf("tenant %q is in no live replica's config", tenant))
+		logger.Warn(k.canceled)
+		return river.JobCancel(fmt.Errorf(k.gone, tenant))
 	}
 	r.mu.Lock()
 	_, warned := r.maps(k)
@@ -260,13 +256,7 @@ func (r *registry) leaveToOthers(ctx context.Context, tenant string, streams boo
 	warned[tenant] = true
 	r.mu.Unlock()
 	if first {
-		if streams {
-			logger.Warn("a stream run of a tenant whose streams are not in this replica's config: left to the replicas that have them",
-				"configured_on", strings.Join(on, ","))
-		} else {
-			logger.Warn("a run of a tenant not in this replica's config: left to the replicas that have it",
-				"configured_on", strings.Join(on, ","))
-		}
+		logger.Warn(k.leftToOne, "configured_on", strings.Join(on, ","))
 	}
 	return river.JobSnooze(time.Second)
 }

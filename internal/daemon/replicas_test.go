@@ -389,7 +389,7 @@ func TestLeaveToOthers(t *testing.T) {
 		logger: reg.logger, foreign: map[string]string{}, warned: map[string]bool{}}
 	b.beat(t.Context())
 	var snooze *river.JobSnoozeError
-	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "newco", runsKind); !errors.As(err, &snooze) {
 		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
 	}
 	if !strings.Contains(logs.String(), `"tenant":"newco","replica":"a","configured_on":"b"`) {
@@ -399,7 +399,7 @@ func TestLeaveToOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cancel *river.JobCancelError
-	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &cancel) {
+	if err := reg.leaveToOthers(t.Context(), "newco", runsKind); !errors.As(err, &cancel) {
 		t.Errorf("a job of a tenant no live replica has: %v, want it canceled", err)
 	}
 	if !strings.Contains(logs.String(), `"msg":"run canceled: the tenant is in no live replica's config","tenant":"newco","replica":"a"`) {
@@ -533,7 +533,7 @@ func TestHeartbeatEndsWithStartsContext(t *testing.T) {
 func TestWrappedBusyIsBusy(t *testing.T) {
 	t.Parallel()
 	tn := Tenant{Name: "acme", Schedule: Every(time.Hour), Timeout: time.Minute, Retries: 0}
-	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, logger: slog.New(slog.DiscardHandler),
+	w := &syncWorker{kind: runsKind, tenants: map[string]Tenant{"acme": tn}, logger: slog.New(slog.DiscardHandler),
 		run: func(context.Context, string, int) error {
 			return fmt.Errorf("tenant acme: %w", Busy(errors.New("another run holds the lock")))
 		}}

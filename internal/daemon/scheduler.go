@@ -169,8 +169,8 @@ func newScheduler(pool *pgxpool.Pool, cfg schedulerConfig) (*scheduler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger}
-	sw := &streamsWorker{run: cfg.RunStreams, tenants: map[string]Tenant{}, logger: logger, streams: true}
+	w := &syncWorker{run: cfg.Run, tenants: map[string]Tenant{}, logger: logger, kind: runsKind}
+	sw := &streamsWorker{run: cfg.RunStreams, tenants: map[string]Tenant{}, logger: logger, kind: streamsKind}
 	var maxTimeout time.Duration
 	var periodic []*river.PeriodicJob
 	for _, t := range cfg.Tenants {
@@ -288,16 +288,32 @@ func insertFor(t Tenant) river.PeriodicJobConstructor {
 }
 
 // insertStreamsFor returns the periodic job constructor of tenant's stream runs: unique per
-// tenant in the same states as its runs (uniqueStates), so a stream run that outlasts its
-// next tick is not queued twice. Its job is never retried (streamsWorker), so River's limit
-// only bounds the rescues.
+// tenant while available, scheduled or running (streamsUniqueStates), so a stream run that
+// outlasts its next tick is not queued twice. Its job is never retried (streamsWorker), so
+// River's limit only bounds the rescues.
 func insertStreamsFor(tenant string) river.PeriodicJobConstructor {
 	return func() (river.JobArgs, *river.InsertOpts) {
 		return StreamsArgs{Tenant: tenant}, &river.InsertOpts{
 			MaxAttempts: maxAttempts,
-			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: streamsUniqueStates},
 		}
 	}
+}
+
+// streamsUniqueStates are uniqueStates but retryable, the only state River lets a unique job
+// leave out. A stream job becomes retryable only when a replica died running it (rescued,
+// retried within a second) or when a replica older than the streams fetched it: River,
+// which fetches by queue and not by kind, fails the attempt there (no worker for the kind)
+// and retries it with its own backoff, growing to hours. Such a job must not hold back the
+// next tick's: a tick inserts a new job whatever retryable one waits, and River's scheduler
+// discards the retryable one if, once due, another of the tenant's stream jobs is queued or
+// running (two stream runs of a tenant in a row are harmless: each reads only the windows
+// due then).
+var streamsUniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
 }
 
 // Start starts fetching and working jobs, and, on the replica elected leader, enqueuing the
@@ -383,9 +399,9 @@ type tenantWorker[T tenantArgs] struct {
 	rescueAfter time.Duration     // River's RescueStuckJobsAfter
 	logger      *slog.Logger
 	reg         *registry
-	// streams: the jobs are stream runs, never retried (a failed one waits for its next tick,
-	// a few minutes away, which reads the windows it left), only rescued.
-	streams bool
+	// kind is the jobs' kind; a stream run is never retried (a failed one waits for its next
+	// tick, a few minutes away, which reads the windows it left), only rescued.
+	kind jobKind
 }
 
 // syncWorker works SyncArgs jobs: a tenant's runs.
@@ -393,14 +409,6 @@ type syncWorker = tenantWorker[SyncArgs]
 
 // streamsWorker works StreamsArgs jobs: a tenant's stream runs.
 type streamsWorker = tenantWorker[StreamsArgs]
-
-// schedule is the schedule t's jobs of this kind follow.
-func (w *tenantWorker[T]) schedule(t Tenant) river.PeriodicSchedule {
-	if w.streams {
-		return t.StreamsSchedule
-	}
-	return t.Schedule
-}
 
 // Timeout is the tenant's run timeout (schedule.timeout, for its stream runs too).
 func (w *tenantWorker[T]) Timeout(job *river.Job[T]) time.Duration {
@@ -423,7 +431,7 @@ func (w *tenantWorker[T]) NextRetry(job *river.Job[T]) time.Time {
 	if !ok {
 		return now.Add(time.Minute)
 	}
-	return now.Add(retryDelay(w.schedule(t), now, job.Attempt))
+	return now.Add(retryDelay(w.kind.schedule(t), now, job.Attempt))
 }
 
 // retryDelay is the wait before the retry that follows attempt (counted from 1).
@@ -448,13 +456,13 @@ func retryDelay(s river.PeriodicSchedule, now time.Time, attempt int) time.Durat
 func (w *tenantWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	t, ok := w.tenants[job.Args.tenantName()]
 	if !ok {
-		return w.reg.leaveToOthers(ctx, job.Args.tenantName(), w.streams)
+		return w.reg.leaveToOthers(ctx, job.Args.tenantName(), w.kind)
 	}
 	failed, rescued, busy := pastTries(job.JobRow)
 	logger := w.logger.With("tenant", t.Name, "job_id", job.ID)
-	what := "run"
-	if w.streams {
-		logger, what = logger.With("kind", job.Args.Kind()), "stream run"
+	what := w.kind.run
+	if w.kind.streams {
+		logger = logger.With("kind", job.Args.Kind())
 	}
 	if n := len(job.Errors); n > 0 && job.Errors[n-1].Error == rescuedError {
 		if rescued > maxRescues {
@@ -465,9 +473,9 @@ func (w *tenantWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 			"died_on", lastOf(job.AttemptedBy), "failed_attempts", failed)
 	}
 	err := w.run(ctx, t.Name, failed+1)
-	if w.streams {
+	if w.kind.streams {
 		if err != nil {
-			return river.JobCancel(err) // the next tick is its retry; runStreamsJob logged it
+			return river.JobCancel(err) // the next tick is its retry; runJob logged it
 		}
 		return nil
 	}

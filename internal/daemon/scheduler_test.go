@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -157,6 +158,87 @@ func TestMigrateAsControlSchemaOwnerOnly(t *testing.T) {
 	}
 }
 
+// A replica's role that only reads and writes the control schema's tables, created by another
+// role (an operator's `migrate up`), migrates again and registers its tenants: Migrate asks
+// neither CREATE nor ownership for what exists already (the registry's streams_spec column
+// included).
+func TestMigrateAsReaderWriterOfAnotherRolesTables(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	admin := openPool(t, url)
+	if err := Migrate(t.Context(), admin, controlSchema); err != nil {
+		t.Fatal(err)
+	}
+	role := dbtest.NewRole(t, url) // owns no schema: the tables and the schema are the admin's
+	pool := openPool(t, role)      // NewRole drops the role, its grants with it, when the test ends
+	var name string
+	if err := pool.QueryRow(t.Context(), "SELECT current_user").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	r := pgx.Identifier{name}.Sanitize()
+	s := pgx.Identifier{controlSchema}.Sanitize()
+	for _, stmt := range []string{
+		"GRANT USAGE ON SCHEMA " + s + " TO " + r,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + r,
+		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + s + " TO " + r,
+	} {
+		if _, err := admin.Exec(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := Migrate(t.Context(), pool, controlSchema); err != nil {
+		t.Fatalf("Migrate as a reader and writer of the admin's tables: %v", err)
+	}
+	d, err := newScheduler(pool, schedulerConfig{Schema: controlSchema, MaxWorkers: 1,
+		Tenants: []Tenant{{Name: "a", Schedule: every(t, "@hourly"), Timeout: time.Minute,
+			RunStreams:  func(context.Context, string) (Outcome, error) { return Outcome{}, nil },
+			StreamsSpec: "*/15 * * * *", StreamsSchedule: every(t, "*/15 * * * *")}},
+		Run:        func(context.Context, string, int) error { return nil },
+		RunStreams: func(context.Context, string, int) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.reg.beat(t.Context())
+	var spec *string
+	if err := admin.QueryRow(t.Context(), "SELECT streams_spec FROM "+s+"."+registryTable+" WHERE tenant = 'a'").Scan(&spec); err != nil {
+		t.Fatalf("reading the registry: %v", err)
+	}
+	if spec == nil || *spec != "*/15 * * * *" {
+		t.Fatalf("streams_spec registered: %v, want */15 * * * *", spec)
+	}
+}
+
+// A registry table of a release before the streams (no streams_spec) gets the column.
+func TestMigrateAddsStreamsSpecToAnOldRegistry(t *testing.T) {
+	t.Parallel()
+	pool := openPool(t, dbtest.NewURL(t))
+	s := pgx.Identifier{controlSchema}.Sanitize()
+	for _, stmt := range []string{"CREATE SCHEMA " + s, `CREATE TABLE ` + s + `.` + registryTable + ` (
+	replica text NOT NULL,
+	tenant text NOT NULL,
+	spec text NOT NULL,
+	seen_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (replica, tenant)
+)`, "INSERT INTO " + s + "." + registryTable + " (replica, tenant, spec) VALUES ('old', 'a', '@hourly')"} {
+		if _, err := pool.Exec(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for i := range 2 {
+		if err := Migrate(t.Context(), pool, controlSchema); err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+	}
+	var spec *string
+	if err := pool.QueryRow(t.Context(), "SELECT streams_spec FROM "+s+"."+registryTable+" WHERE replica = 'old'").Scan(&spec); err != nil {
+		t.Fatalf("reading streams_spec: %v", err)
+	}
+	if spec != nil {
+		t.Fatalf("an old replica's streams_spec: %q, want NULL", *spec)
+	}
+}
+
 // TestReplicasRunEveryTenantWithoutOverlap runs three tenants on two replicas with a 1 s
 // schedule and runs that take longer than the interval: every tenant runs repeatedly, no two
 // runs of a tenant overlap, a failed run is retried before the next tick, and a NoRetry error
@@ -295,7 +377,7 @@ func TestRetryDelayFallsBeforeTheNextTick(t *testing.T) {
 func TestNextRetryOfARescuedJobIsImmediate(t *testing.T) {
 	t.Parallel()
 	tn := Tenant{Name: "acme", Schedule: every(t, "@daily"), Timeout: time.Hour}
-	w := &syncWorker{tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
+	w := &syncWorker{kind: runsKind, tenants: map[string]Tenant{"acme": tn}, rescueAfter: time.Hour + 30*time.Second}
 	at := func(ago time.Duration) *river.Job[SyncArgs] {
 		attempted := time.Now().Add(-ago)
 		return &river.Job[SyncArgs]{JobRow: &rivertype.JobRow{Attempt: 1, AttemptedAt: &attempted}, Args: SyncArgs{Tenant: "acme"}}

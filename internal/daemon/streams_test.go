@@ -71,6 +71,46 @@ func insertStreamsJob(t *testing.T, pool *pgxpool.Pool, tenant string) {
 	}
 }
 
+// A stream job left retryable, as a replica older than the streams leaves it (River fails
+// the attempt of a kind without a worker and retries it with a backoff growing to hours),
+// does not hold back the next tick's job; one queued does.
+func TestStreamsRetryableJobDoesNotBlockTheNextTick(t *testing.T) {
+	t.Parallel()
+	pool := openPool(t, dbtest.NewURL(t))
+	if err := Migrate(t.Context(), pool, controlSchema); err != nil {
+		t.Fatal(err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: controlSchema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert := func() bool {
+		t.Helper()
+		args, opts := insertStreamsFor("acme")()
+		res, err := client.Insert(t.Context(), args, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !res.UniqueSkippedAsDuplicate
+	}
+	if !insert() {
+		t.Fatal("the first stream job was not inserted")
+	}
+	if insert() {
+		t.Fatal("a second stream job was inserted beside an available one")
+	}
+	if _, err := pool.Exec(t.Context(), `UPDATE evsync.river_job SET state = 'retryable', attempt = 3,
+	scheduled_at = now() + interval '2 hours' WHERE kind = $1`, StreamsArgs{}.Kind()); err != nil {
+		t.Fatal(err)
+	}
+	if !insert() {
+		t.Fatal("the next tick's stream job was not inserted beside a retryable one")
+	}
+	if got := streamJobStatesOf(t, pool, "acme"); strings.Join(got, ",") != "retryable,available" {
+		t.Fatalf("stream jobs: %v, want [retryable available]", got)
+	}
+}
+
 // Each tenant's stream runs come on its streams schedule, apart from its entity runs (which
 // never come here), with the trigger "streams"; a stream run that outlasts its ticks is not
 // queued again meanwhile (its job is unique per tenant).
@@ -351,17 +391,17 @@ func TestLeaveStreamsToOthers(t *testing.T) {
 		tenants: []Tenant{{Name: "newco"}, {Name: "initech", RunStreams: noop, StreamsSpec: `{"cron":"*/15 * * * *"}`}}}
 	b.beat(t.Context())
 	var snooze *river.JobSnoozeError
-	if err := reg.leaveToOthers(t.Context(), "initech", true); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "initech", streamsKind); !errors.As(err, &snooze) {
 		t.Errorf("a stream job of a tenant whose streams live replica b has: %v, want a snooze", err)
 	}
 	if !strings.Contains(logs.String(), `"tenant":"initech","replica":"a","configured_on":"b"`) {
 		t.Errorf("no warning naming initech, this replica and b:\n%s", logs)
 	}
 	var cancel *river.JobCancelError
-	if err := reg.leaveToOthers(t.Context(), "newco", true); !errors.As(err, &cancel) {
+	if err := reg.leaveToOthers(t.Context(), "newco", streamsKind); !errors.As(err, &cancel) {
 		t.Errorf("a stream job of a tenant whose streams no live replica has: %v, want it canceled", err)
 	}
-	if err := reg.leaveToOthers(t.Context(), "newco", false); !errors.As(err, &snooze) {
+	if err := reg.leaveToOthers(t.Context(), "newco", runsKind); !errors.As(err, &snooze) {
 		t.Errorf("a job of a tenant that live replica b has: %v, want a snooze", err)
 	}
 }
