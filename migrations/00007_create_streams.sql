@@ -639,7 +639,10 @@ COMMENT ON COLUMN campaigns_current.last_changed_at IS 'campaigns.last_changed_a
 DROP VIEW stream_freshness;
 
 -- The view and checks as of the migration before. The ledger keeps the scopes and fields of
--- the entities and streams rolled back: the checks hold for new rows only. Their tables are dropped after.
+-- the entities rolled back: the checks hold for new rows only. The scopes of the streams
+-- rolled back go, as their tables do after: an older migration's Down adds the checks back valid.
+DELETE FROM sync_run_scopes WHERE entity IN ('audit_log');
+
 CREATE OR REPLACE VIEW entity_freshness AS
 WITH counts AS (
     SELECT 'accounts' AS entity, count(*) FILTER (WHERE deleted_at IS NULL) AS live,
