@@ -468,11 +468,13 @@ func destroy(conn *pgxpool.Conn) {
 	_ = c.PgConn().Conn().Close()
 }
 
-// RunLastStarted returns when the schema's latest run started, whatever its trigger and
-// status; the zero time when it never ran.
+// RunLastStarted returns when the schema's latest entity run started, whatever its status;
+// the zero time when it never ran. Stream runs (StreamTriggers) do not count: they run on a
+// schedule of their own, beside the entity runs.
 func (s *Store) RunLastStarted(ctx context.Context) (time.Time, error) {
 	var t *time.Time
-	if err := s.pool.QueryRow(ctx, s.sql(`SELECT max(started_at) FROM {{schema}}.sync_runs`)).Scan(&t); err != nil {
+	if err := s.pool.QueryRow(ctx, s.sql(`SELECT max(started_at) FROM {{schema}}.sync_runs WHERE trigger <> ALL ($1::text[])`),
+		StreamTriggers()).Scan(&t); err != nil {
 		return time.Time{}, fmt.Errorf("reading the latest run's start: %w", err)
 	}
 	if t == nil {
