@@ -118,13 +118,13 @@ func TestWindowsRecord(t *testing.T) {
 	if _, ok, err := f.s.WindowsLastEnd(ctx, entity.AuditLog, "s1"); ok || err != nil {
 		t.Fatalf("WindowsLastEnd of no window = %v, %v", ok, err)
 	}
-	n, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 1), hour(1, 2)})
+	n, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 1), hour(1, 2)}, false)
 	if err != nil || n != 3 {
 		t.Fatalf("WindowsRecord = %d, %v; want 3", n, err)
 	}
 	// Recording again adds only the new windows and leaves the others as they are.
 	f.publish(t, "s1", hour(1, 0), false, auditRow("a", `{"id":"a"}`))
-	if n, err = f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 2), hour(1, 3)}); err != nil || n != 1 {
+	if n, err = f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 2), hour(1, 3)}, true); err != nil || n != 1 {
 		t.Fatalf("WindowsRecord again = %d, %v; want 1", n, err)
 	}
 	if w := f.window(t, entity.AuditLog, "s1", hour(1, 0)); w.Status != db.WindowSucceeded || w.Attempts != 1 {
@@ -145,6 +145,11 @@ func TestWindowsRecord(t *testing.T) {
 	// The published window is open until settled: all four, oldest first.
 	if diff := cmp.Diff([]int{0, 1, 2, 3}, starts); diff != "" {
 		t.Errorf("WindowsOpen (-want +got):\n%s", diff)
+	}
+	// A window keeps the origin of its first record: only the one the backfill added is its.
+	if len(open) == 4 && (open[0].Backfill || open[2].Backfill || !open[3].Backfill) {
+		t.Errorf("the windows' backfill: %v %v %v %v; want false false false true",
+			open[0].Backfill, open[1].Backfill, open[2].Backfill, open[3].Backfill)
 	}
 	f.publish(t, "s1", hour(1, 1), true)
 	if open, err = f.s.WindowsOpen(ctx, entity.AuditLog, "s1"); err != nil || len(open) != 3 {
@@ -167,7 +172,7 @@ func TestWindowsRecord(t *testing.T) {
 		{"bogus", "s1", []db.Span{hour(1, 5)}, "unknown stream"},
 		{entity.AuditLog, "", []db.Span{hour(1, 5)}, "empty sub-account"},
 	} {
-		if _, err := f.s.WindowsRecord(ctx, bad.stream, bad.sub, bad.spans); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := f.s.WindowsRecord(ctx, bad.stream, bad.sub, bad.spans, false); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("WindowsRecord(%s, %q) = %v, want an error with %q", bad.stream, bad.sub, err, bad.want)
 		}
 	}
@@ -286,7 +291,7 @@ func TestWindowPublishIsOneTransaction(t *testing.T) {
 	f := newStreamFixture(t)
 	ctx := t.Context()
 	sp := hour(3, 0)
-	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{sp}); err != nil {
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{sp}, false); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("connection reset")
@@ -452,7 +457,7 @@ func TestStreamFreshness(t *testing.T) {
 	ctx := t.Context()
 	spans := []db.Span{hour(5, 0), hour(5, 1), hour(5, 2), hour(5, 3), hour(5, 4)}
 	for _, sub := range []string{"s1", "s2"} {
-		if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, sub, spans); err != nil {
+		if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, sub, spans, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -480,7 +485,9 @@ func TestStreamFreshness(t *testing.T) {
 	if lag := time.Since(spans[2].Start); s1.Lag < lag-time.Minute || s1.Lag > lag+time.Minute {
 		t.Errorf("s1 lag %s, want about %s", s1.Lag, lag)
 	}
-	if s2.SubAccountID != "s2" || s2.HighWater != nil || s2.Lag != 0 || s2.WindowsPending != 4 || !s2.NotEntitled || s2.LastReadAt != nil {
+	// A sub-account never read has a mark all the same, its first window's start: its lag grows.
+	if s2.SubAccountID != "s2" || s2.HighWater == nil || !s2.HighWater.Equal(spans[0].Start) || s2.Lag < time.Since(spans[0].Start)-time.Minute ||
+		s2.WindowsPending != 4 || !s2.NotEntitled || s2.LastReadAt != nil || !s2.Live {
 		t.Errorf("s2: %+v", s2)
 	}
 	// Once every window is read, the mark is the last one's end; a later success clears
@@ -497,6 +504,75 @@ func TestStreamFreshness(t *testing.T) {
 	// s2's first window was never read: its mark stays at its start.
 	if s2 := got[1]; s2.NotEntitled || s2.HighWater == nil || !s2.HighWater.Equal(spans[0].Start) {
 		t.Errorf("s2 after a success: %+v", s2)
+	}
+}
+
+// A backfill's windows do not drag the mark back once the stream has windows of its own; a
+// sub-account deleted in sub_accounts is not live, one it does not hold is.
+func TestStreamFreshnessBackfillAndLive(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	mark := func(sub string) db.StreamStatus {
+		t.Helper()
+		got, err := f.s.StreamStatusGet(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range got {
+			if st.SubAccountID == sub {
+				if st.HighWater == nil {
+					t.Fatalf("%s: no mark: %+v", sub, st)
+				}
+				return st
+			}
+		}
+		t.Fatalf("no row of %s in %+v", sub, got)
+		return db.StreamStatus{}
+	}
+	// Only backfill windows: they count, the oldest unread one holds the mark.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(2, 0), hour(2, 1), hour(2, 2)}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(2, 2), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(2, 0).Start) || !st.Live {
+		t.Errorf("backfill only: %+v; want the mark at %s", st, hour(2, 0).Start)
+	}
+	// Windows of the stream's own after them: the backfill's unread ones no longer count.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(3, 0), hour(3, 1)}, false); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(3, 0), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 1).Start) {
+		t.Errorf("with windows of its own: mark %s, want %s", st.HighWater, hour(3, 1).Start)
+	}
+	// A later backfill window (a gap filled after the first own window) counts.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(3, 2)}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(3, 1), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 2).Start) {
+		t.Errorf("a backfill window after the first own one: mark %s, want %s", st.HighWater, hour(3, 2).Start)
+	}
+	f.publish(t, "s1", hour(3, 2), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 2).End) {
+		t.Errorf("all read: mark %s, want %s", st.HighWater, hour(3, 2).End)
+	}
+	// Deleted in sub_accounts: not live.
+	if _, err := f.pool.Exec(ctx, `INSERT INTO `+f.schema+`.accounts (main_account_id, raw, row_hash, first_seen_at, last_changed_at)
+VALUES ('m1', '{}', '\x00', now(), now());
+INSERT INTO `+f.schema+`.sub_accounts (sub_account_id, main_account_id, raw, row_hash, first_seen_at, last_changed_at, deleted_at)
+VALUES ('s1', 'm1', '{}', '\x00', now(), now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if st := mark("s1"); st.Live {
+		t.Errorf("a deleted sub-account: %+v; want not live", st)
+	}
+	if _, err := f.pool.Exec(ctx, `UPDATE `+f.schema+`.sub_accounts SET deleted_at = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if st := mark("s1"); !st.Live {
+		t.Errorf("a live sub-account: %+v; want live", st)
 	}
 }
 

@@ -454,7 +454,7 @@ func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccou
 		from = alignDown(r.cfg.Start, w)
 	}
 	if from.Before(last) {
-		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, last, w)); err != nil {
+		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, last, w), false); err != nil {
 			return nil, time.Time{}, err
 		}
 	}
@@ -496,7 +496,7 @@ func (r *StreamRunner) planBackfill(ctx context.Context, st *entity.Stream, sub 
 	if !from.Before(to) {
 		return nil, nil
 	}
-	if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w)); err != nil {
+	if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w), true); err != nil {
 		return nil, err
 	}
 	ws, err := r.store.WindowsIn(ctx, st.Name, sub.id, from, to)
