@@ -266,7 +266,7 @@ func TestMigrateDownAfterStreamRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: entity.AuditLog, SubAccountID: "s2",
-		Span: sp, Status: db.WindowNotEntitled, Error: "403"}); err != nil {
+		Span: sp, Status: db.WindowNotEntitled, Error: "403", Lock: lock}); err != nil {
 		t.Fatal(err)
 	}
 	if err := lock.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {

@@ -234,12 +234,18 @@ type WindowFailParams struct {
 	Status       WindowStatus // WindowFailed or WindowNotEntitled
 	Error        string
 	At           time.Time // as WindowPublishParams.At: the window's attempted_at
+	// Lock is the run's lock (required): a run that lost it records nothing, for another run
+	// may have published the window since.
+	Lock *StreamLock
 }
 
 // WindowFail records a read that did not publish on the window's ledger row (its status and
-// error, attempts + 1, attempted_at; first_read_at and settled_at as they were) and on the
-// run's sync_run_scopes row of (stream, sub-account) (ScopeFailed or ScopeNotEntitled, with
-// the error; a scope failed once stays failed).
+// error, attempts + 1, attempted_at, last_run_id; first_read_at and settled_at as they were)
+// and on the run's sync_run_scopes row of (stream, sub-account) (ScopeFailed or
+// ScopeNotEntitled, with the error; a scope failed once stays failed). A window already read
+// and settled keeps its status (succeeded): its rows are whole, and a failed refetch must not
+// leave it failed for good (the due rules never read a settled window again). The commit
+// happens only while p.Lock still holds the run's key (ErrLockLost otherwise).
 func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 	fail := func(err error) error {
 		return fmt.Errorf("recording the failed read of window %s of %s/%s: %w",
@@ -260,15 +266,24 @@ func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 	if !p.Span.End.After(p.Span.Start) {
 		return fail(errors.New("the span ends before it starts"))
 	}
-	// One statement: the ledger row and the scope commit together. A scope failed once stays
-	// failed, with its first error.
-	_, err := s.pool.Exec(ctx, s.sql(`
+	if p.Lock == nil {
+		return fail(errors.New("no lock"))
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after a commit, a no-op
+	// One statement: the ledger row and the scope together. A scope failed once stays failed,
+	// with its first error.
+	_, err = tx.Exec(ctx, s.sql(`
 WITH w AS (
   INSERT INTO {{schema}}.stream_windows AS sw
     (stream, sub_account_id, window_start, window_end, status, attempts, error, attempted_at, last_run_id)
   VALUES ($1, $2, $3, $4, $5, 1, $6, coalesce($9, now()), $7)
   ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
-    SET status = EXCLUDED.status, attempts = sw.attempts + 1, error = EXCLUDED.error,
+    SET status = CASE WHEN sw.first_read_at IS NOT NULL AND sw.settled_at IS NOT NULL THEN sw.status ELSE EXCLUDED.status END,
+        attempts = sw.attempts + 1, error = EXCLUDED.error,
         attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id
 )
 INSERT INTO {{schema}}.sync_run_scopes AS sc (run_id, entity, scope, status, error)
@@ -279,6 +294,12 @@ ON CONFLICT (run_id, entity, scope) DO UPDATE
 		p.Stream, p.SubAccountID, p.Span.Start, p.Span.End, p.Status, oneline.Of(p.Error, oneline.Stored), p.RunID, scope, readAt(p.At))
 	if err != nil {
 		return fail(err)
+	}
+	if err := p.Lock.checkHeld(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fail(fmt.Errorf("committing: %w", err))
 	}
 	return nil
 }

@@ -254,7 +254,7 @@ func TestWindowFailThenPublish(t *testing.T) {
 	fail := func(status db.WindowStatus, text string) {
 		t.Helper()
 		if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
-			Span: sp, Status: status, Error: text}); err != nil {
+			Span: sp, Status: status, Error: text, Lock: f.lock}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,8 +280,20 @@ func TestWindowFailThenPublish(t *testing.T) {
 		t.Errorf("the scope after a publish: %s %q %v", status, text, counts)
 	}
 	if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
-		Span: sp, Status: db.WindowSucceeded}); err == nil {
+		Span: sp, Status: db.WindowSucceeded, Lock: f.lock}); err == nil {
 		t.Error("WindowFail took status succeeded")
+	}
+	if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
+		Span: sp, Status: db.WindowFailed, Error: "x"}); err == nil || !strings.Contains(err.Error(), "no lock") {
+		t.Errorf("WindowFail without a lock = %v", err)
+	}
+	// Once read and settled, a failed read (a refetch) is recorded but leaves it succeeded:
+	// the due rules never read a settled window again.
+	f.publish(t, "s1", sp, true, auditRow("a", `{"id":"a"}`))
+	fail(db.WindowFailed, "HTTP 500")
+	w = f.window(t, entity.AuditLog, "s1", sp)
+	if w.Status != db.WindowSucceeded || w.Attempts != 6 || w.Error != "HTTP 500" || w.SettledAt == nil || w.FirstReadAt == nil {
+		t.Errorf("a settled window after a failed refetch: %+v", w)
 	}
 }
 
@@ -412,6 +424,11 @@ func TestStreamRunAbandoned(t *testing.T) {
 		if !errors.Is(err, db.ErrLockLost) {
 			t.Errorf("a dead run's publish = %v, want ErrLockLost", err)
 		}
+		err = f.s.WindowFail(ctx, &db.WindowFailParams{RunID: l.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
+			Span: hour(4, 0), Status: db.WindowFailed, Error: "late", Lock: l})
+		if !errors.Is(err, db.ErrLockLost) {
+			t.Errorf("a dead run's failure = %v, want ErrLockLost", err)
+		}
 		if frozen && l.Err() != nil {
 			t.Errorf("a frozen run learned of its loss (%v): the publish did not check the key itself", l.Err())
 		}
@@ -467,7 +484,7 @@ func TestStreamFreshness(t *testing.T) {
 	fail := func(sub string, sp db.Span, st db.WindowStatus) {
 		t.Helper()
 		if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: sub,
-			Span: sp, Status: st, Error: "x"}); err != nil {
+			Span: sp, Status: st, Error: "x", Lock: f.lock}); err != nil {
 			t.Fatal(err)
 		}
 	}

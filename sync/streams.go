@@ -580,7 +580,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			err = r.cfg.explain(err)
 		}
 		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
-			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now()})
+			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now(), Lock: lock})
 		if ferr != nil {
 			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
 		}
