@@ -716,3 +716,28 @@ ALTER TABLE stream_windows DROP CONSTRAINT stream_windows_stream_check; RESET se
 		t.Errorf("stats after the settle read: %v, %v", got, err)
 	}
 }
+
+// Only the run's own ledger rows reference sync_runs: the streams' tables and their ledger
+// carry last_run_id without a foreign key, as the entity tables do, so that deleting a run
+// (Discard) does not scan them.
+func TestStreamTablesHaveNoRunForeignKey(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	var refs []string
+	rows, err := pool.Query(t.Context(), `SELECT conrelid::regclass::text FROM pg_constraint
+WHERE contype = 'f' AND confrelid = ($1 || '.sync_runs')::regclass ORDER BY 1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		if strings.HasSuffix(r, "audit_log") || strings.HasSuffix(r, "stream_windows") {
+			t.Errorf("%s references sync_runs (all: %v)", r, refs)
+		}
+	}
+	if strings.Contains(db.StreamTableSQL(entity.StreamOf(entity.AuditLog)), "REFERENCES") {
+		t.Errorf("StreamTableSQL renders a reference:\n%s", db.StreamTableSQL(entity.StreamOf(entity.AuditLog)))
+	}
+}

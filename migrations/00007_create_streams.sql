@@ -21,7 +21,7 @@ CREATE TABLE audit_log (
     row_hash                   bytea NOT NULL,
     first_seen_at              timestamptz NOT NULL,
     last_changed_at            timestamptz NOT NULL,
-    last_run_id                bigint REFERENCES sync_runs (run_id) ON DELETE SET NULL,
+    last_run_id                bigint,
     PRIMARY KEY (sub_account_id, audit_id)
 );
 CREATE INDEX audit_log_created_idx ON audit_log (sub_account_id, created_at);
@@ -43,7 +43,7 @@ CREATE TABLE stream_windows (
     rows           bigint      NOT NULL DEFAULT 0,
     error          text,
     attempted_at   timestamptz,
-    last_run_id    bigint REFERENCES sync_runs (run_id) ON DELETE SET NULL,
+    last_run_id    bigint,
     PRIMARY KEY (stream, sub_account_id, window_start),
     CHECK (window_end > window_start)
 );
