@@ -392,9 +392,10 @@ func (l *Lock) Release() {
 		defer l.use.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
-		// Unlocked at once when the server answers. The session, set up to die when idle, is
-		// closed either way, and closing it releases every lock it holds.
-		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", l.key)
+		// Unlocked at once when the server answers (the run lock, and the streams key that
+		// MigrateDown takes on the session). The session, set up to die when idle, is closed
+		// either way, and closing it releases every lock it holds.
+		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock_all()")
 		destroy(l.conn)
 	})
 }

@@ -316,9 +316,10 @@ type StreamLock struct {
 	subs      map[string]int64 // the sub-accounts' keys held, guarded by use
 }
 
-// StreamRunBegin records a stream run (status running, trigger) and takes its key, in one
-// statement on a session of its own, after closing the stream runs a dead process left
-// running (their key free). It returns the closed runs' ids too.
+// StreamRunBegin records a stream run (status running, trigger) and takes its key and the
+// schema's streams key (shared), in one statement on a session of its own, after closing the
+// stream runs a dead process left running (their key free). It returns the closed runs' ids
+// too. While MigrateDown holds the streams key, it returns an error that matches ErrLocked.
 func (s *Store) StreamRunBegin(ctx context.Context, trigger Trigger) (l *StreamLock, abandoned []int64, err error) {
 	if !slices.Contains(StreamTriggers(), trigger) {
 		return nil, nil, fmt.Errorf("beginning a stream run: trigger %q (expected one of %s)", trigger, orList(StreamTriggers()))
@@ -341,17 +342,48 @@ func (s *Store) StreamRunBegin(ctx context.Context, trigger Trigger) (l *StreamL
 		return nil, abandoned, fmt.Errorf("beginning a stream run: setting up its session: %w", err)
 	}
 	l.adopt(conn, &u)
-	// The row is never visible without its key held: both in one statement, which commits
-	// when the key is held.
-	if err := conn.QueryRow(ctx, s.sql(`
+	// The row is never visible without its keys held: the row and the keys in one statement,
+	// committed only when both keys were taken. The keys are the session's: a rollback keeps
+	// them, and closing the session releases them.
+	var streamsTaken, runTaken bool
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, s.sql(`
 WITH r AS (INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id)
-SELECT run_id, pg_advisory_lock($3::int4, `+streamRunObjSQL("run_id")+`)::text FROM r`),
-		trigger, RunRunning, s.streamRunClass()).Scan(&l.RunID, nil); err != nil {
+SELECT run_id, pg_try_advisory_lock_shared($4), pg_try_advisory_lock($3::int4, `+streamRunObjSQL("run_id")+`) FROM r`),
+			trigger, RunRunning, s.streamRunClass(), s.streamsKey()).Scan(&l.RunID, &streamsTaken, &runTaken); err != nil {
+			return err
+		}
+		switch {
+		case !streamsTaken:
+			return fmt.Errorf("the schema's streams are being migrated (migrate down holds their key): %w", ErrLocked)
+		case !runTaken:
+			return fmt.Errorf("another session holds the key of run %d (a collision of two runs' keys: one of another process whose run id has the same low 32 bits)", l.RunID)
+		}
+		return nil
+	})
+	if err != nil {
 		destroy(conn)
 		return nil, abandoned, fmt.Errorf("beginning a stream run: %w", err)
 	}
 	l.startHeartbeat()
 	return l, abandoned, nil
+}
+
+// streamsKey is the advisory lock key of the schema's streams: every stream run holds it
+// shared for its whole run, and MigrateDown takes it exclusively (as well as the run lock, which
+// stream runs do not take), so that no stream run writes into a table being dropped.
+func (s *Store) streamsKey() int64 { return lockKey("streams", s.schema) }
+
+// tryStreams takes the schema's streams key exclusively on the lock's session, or reports
+// false when a stream run holds it; the lock's Release frees it (with the session).
+func (l *Lock) tryStreams(ctx context.Context) (bool, error) {
+	l.use.Lock()
+	defer l.use.Unlock()
+	var ok bool
+	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.s.streamsKey()).Scan(&ok); err != nil {
+		return false, fmt.Errorf("taking the streams' key: %w", err)
+	}
+	return ok, nil
 }
 
 // streamRunClass is the first key of a stream run's advisory lock (the two-key form, whose

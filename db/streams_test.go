@@ -741,3 +741,89 @@ WHERE contype = 'f' AND confrelid = ($1 || '.sync_runs')::regclass ORDER BY 1`, 
 		t.Errorf("StreamTableSQL renders a reference:\n%s", db.StreamTableSQL(entity.StreamOf(entity.AuditLog)))
 	}
 }
+
+// A stream run holds the schema's streams key shared: MigrateDown, which stream runs do not
+// otherwise exclude (they take no run lock), is refused while one runs; and a stream run is
+// refused while MigrateDown holds it. Either way nothing changes.
+func TestStreamRunsAndMigrateDownExclude(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	other, _, err := f.s.StreamRunBegin(ctx, db.TriggerBackfill) // shared: two runs at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MigrateDown(ctx, f.pool, f.schema, true); !errors.Is(err, db.ErrLocked) {
+		t.Fatalf("MigrateDown during a stream run = %v, want ErrLocked", err)
+	}
+	var exists bool
+	if err := f.pool.QueryRow(ctx, `SELECT to_regclass($1 || '.stream_windows') IS NOT NULL`, f.schema).Scan(&exists); err != nil || !exists {
+		t.Fatalf("the ledger after a refused MigrateDown: %v, %v", exists, err)
+	}
+	if err := f.lock.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	// As MigrateDown holds it: exclusively, on a session of its own.
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, db.StreamsKey(f.s)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams); !errors.Is(err, db.ErrLocked) || !strings.Contains(err.Error(), "migrat") {
+		t.Errorf("StreamRunBegin during MigrateDown = %v, want ErrLocked naming the migration", err)
+	}
+	var running int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM "+f.schema+".sync_runs WHERE status = 'running'").Scan(&running); err != nil || running != 0 {
+		t.Errorf("a refused stream run left %d runs running, %v", running, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, db.StreamsKey(f.s)); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := db.MigrateDown(ctx, f.pool, f.schema, true); err != nil || plan.Version != 7 {
+		t.Fatalf("MigrateDown once the stream runs finished = %+v, %v", plan, err)
+	}
+}
+
+// A run's key that another session holds (two runs' keys colliding) fails the run's begin
+// clearly, instead of waiting for the other run, and leaves no run recorded.
+func TestStreamRunBeginKeyCollision(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// The next few runs' keys (a failed insert still uses up its id).
+	for id := f.lock.RunID + 1; id <= f.lock.RunID+3; id++ {
+		class, obj := db.StreamRunKey(f.s, id)
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, class, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() { _, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`) }()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, db.ErrLocked) || !strings.Contains(err.Error(), "collision") {
+			t.Errorf("StreamRunBegin with its key held = %v, want a collision error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("StreamRunBegin waited for a key another session holds")
+	}
+	var n int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM "+f.schema+".sync_runs").Scan(&n); err != nil || n != 1 {
+		t.Errorf("sync_runs holds %d runs after the collision, %v; want the fixture's only", n, err)
+	}
+}
