@@ -450,14 +450,7 @@ func (l *StreamLock) subAccountKey(subAccountID string) int64 {
 // by q (another session: a publish's transaction).
 func (l *StreamLock) checkHeld(ctx context.Context, q querier) error {
 	var held bool
-	err := q.QueryRow(ctx, `
-SELECT EXISTS (
-  SELECT 1 FROM pg_locks
-  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 2
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND classid::bigint = ($2::int4::bigint & 4294967295) AND objid::bigint = ($3::bigint & 4294967295))`,
-		l.pid(), l.s.streamRunClass(), l.RunID).Scan(&held)
-	if err != nil {
+	if err := q.QueryRow(ctx, streamHeldSQL, l.heldArgs()...).Scan(&held); err != nil {
 		return fmt.Errorf("checking the run's key: %w", err)
 	}
 	if !held {
@@ -465,6 +458,18 @@ SELECT EXISTS (
 	}
 	return nil
 }
+
+// streamHeldSQL is the query of checkHeld, whose arguments are heldArgs: whether the session
+// of a backend holds a stream run's key.
+const streamHeldSQL = `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 2
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = ($2::int4::bigint & 4294967295) AND objid::bigint = ($3::bigint & 4294967295))`
+
+// heldArgs are streamHeldSQL's arguments for the run's key and session.
+func (l *StreamLock) heldArgs() []any { return []any{l.pid(), l.s.streamRunClass(), l.RunID} }
 
 // TrySubAccount takes the sub-account's key for the run, or reports false when another
 // process holds it.
