@@ -688,8 +688,8 @@ COMMENT ON COLUMN campaigns_current.last_changed_at IS 'campaigns.last_changed_a
 DROP VIEW stream_freshness;
 
 -- The view and checks as of the migration before. The ledger keeps the scopes and fields of
--- the entities rolled back: the checks hold for new rows only. The scopes of the streams
--- rolled back go, as their tables do after: an older migration's Down adds the checks back valid.
+-- the entities rolled back: the checks hold for new rows only. The scopes and windows of the
+-- streams rolled back go, as their tables do after: an older migration's Down adds the checks back valid.
 DELETE FROM sync_run_scopes WHERE entity IN ('audit_log');
 
 CREATE OR REPLACE VIEW entity_freshness AS

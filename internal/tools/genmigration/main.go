@@ -168,15 +168,19 @@ func render(version int64, slug string, ds []*entity.Desc, ss []*entity.Stream) 
 	rollsBack := len(added) > 0 || len(streamsAdded) > 0
 	if rollsBack {
 		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
-			"-- the entities rolled back: the checks hold for new rows only. The scopes of the streams\n" +
-			"-- rolled back go, as their tables do after: an older migration's Down adds the checks back valid.\n")
+			"-- the entities rolled back: the checks hold for new rows only. The scopes and windows of the\n" +
+			"-- streams rolled back go, as their tables do after: an older migration's Down adds the checks back valid.\n")
 	}
 	if len(streamsAdded) > 0 {
 		quoted := make([]string, len(addedStreams))
 		for i, n := range addedStreams {
 			quoted[i] = "'" + n + "'"
 		}
-		fmt.Fprintf(&b, "DELETE FROM sync_run_scopes WHERE entity IN (%s);\n\n", strings.Join(quoted, ", "))
+		fmt.Fprintf(&b, "DELETE FROM sync_run_scopes WHERE entity IN (%s);\n", strings.Join(quoted, ", "))
+		if len(streamsBefore) > 0 { // the ledger stays (the first streams' migration drops it)
+			fmt.Fprintf(&b, "DELETE FROM stream_windows WHERE stream IN (%s);\n", strings.Join(quoted, ", "))
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, streamsBefore, rollsBack))
 	if statusesChanged {
