@@ -164,7 +164,8 @@ func ScopeStatusCheckSQL(statuses []ScopeStatus, notValid bool) string {
 
 // StreamTableSQL renders the statement that creates stream st's table, as its description
 // and the catalog (streamRelation) say: the key columns, the typed columns, then the system
-// columns. Its indexes are the migration's own.
+// columns. Its indexes are the migration's own. last_run_id has no foreign key, as an entity
+// table's has none: deleting a run (StreamLock.Discard) would scan the table for it.
 func StreamTableSQL(st *entity.Stream) string {
 	r := streamRelation(st)
 	width := 0
@@ -181,8 +182,6 @@ func StreamTableSQL(st *entity.Stream) string {
 		case c.Role == RoleKey, c.Name == "raw", c.Name == "row_hash", c.Name == "window_start",
 			c.Name == "first_seen_at", c.Name == "last_changed_at":
 			typ += " NOT NULL"
-		case c.Name == "last_run_id":
-			typ += " REFERENCES sync_runs (run_id) ON DELETE SET NULL"
 		}
 		lines = append(lines, fmt.Sprintf("    %-*s %s", width, c.Name, typ))
 	}

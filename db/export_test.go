@@ -163,3 +163,11 @@ func StreamLockPID(l *StreamLock) uint32 { return l.pid() }
 
 // FreezeStreamLock stops l's heartbeat: l never learns that its session ended.
 func FreezeStreamLock(l *StreamLock) { l.stopHeartbeat() }
+
+// StreamsKey is the advisory lock key of s's schema's streams (held shared by stream runs).
+func StreamsKey(s *Store) int64 { return s.streamsKey() }
+
+// StreamRunKey is the two-key advisory lock of stream run runID of s's schema.
+func StreamRunKey(s *Store, runID int64) (class, obj int32) {
+	return s.streamRunClass(), int32(uint32(runID)) //nolint:gosec // the low 32 bits, as streamRunObjSQL
+}

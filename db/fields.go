@@ -315,8 +315,8 @@ func nullIfEmpty(s string) any {
 // FieldStatus is what `syncer status` shows of schema drift.
 type FieldStatus struct {
 	Paths, Entities int64 // api_fields rows, and the entities they cover
-	// RunID is the latest run (0 when there is none) and Changes its api_field_changes, in
-	// entity order then by path.
+	// RunID is the latest entity run (0 when there is none; stream runs record no drift) and
+	// Changes its api_field_changes, in entity order then by path.
 	RunID   int64
 	Changes []FieldChange
 	// LastChangeRunID is the latest run that recorded any change (0 when none has), and
@@ -325,16 +325,16 @@ type FieldStatus struct {
 	LastChangeAt    *time.Time
 }
 
-// FieldStatusGet reads the drift tables' summary and the latest run's changes.
+// FieldStatusGet reads the drift tables' summary and the latest entity run's changes.
 func (s *Store) FieldStatusGet(ctx context.Context) (*FieldStatus, error) {
 	var fs FieldStatus
 	err := s.pool.QueryRow(ctx, s.sql(`
 WITH last AS (SELECT max(run_id) AS run_id FROM {{schema}}.api_field_changes)
 SELECT (SELECT count(*) FROM {{schema}}.api_fields),
        (SELECT count(DISTINCT entity) FROM {{schema}}.api_fields),
-       coalesce((SELECT max(run_id) FROM {{schema}}.sync_runs), 0),
+       coalesce((SELECT max(run_id) FROM {{schema}}.sync_runs WHERE trigger <> ALL ($1::text[])), 0),
        coalesce((SELECT run_id FROM last), 0),
-       (SELECT r.started_at FROM {{schema}}.sync_runs r, last WHERE r.run_id = last.run_id)`)).Scan(
+       (SELECT r.started_at FROM {{schema}}.sync_runs r, last WHERE r.run_id = last.run_id)`), StreamTriggers()).Scan(
 		&fs.Paths, &fs.Entities, &fs.RunID, &fs.LastChangeRunID, &fs.LastChangeAt)
 	if err != nil {
 		return nil, fmt.Errorf("reading api_fields: %w", err)

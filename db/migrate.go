@@ -81,8 +81,9 @@ func (e *RowsLostError) Error() string {
 }
 
 // MigrateDown rolls back the latest applied migration of schema (one step) and returns what
-// it dropped. It holds the schema's run lock throughout (ErrLocked when a run, or another
-// MigrateDown, holds it), so no run writes to a table as it goes. When the step would drop
+// it dropped. It holds the schema's run lock and its streams key throughout (ErrLocked when
+// a run, a stream run or another MigrateDown holds one), so no run writes to a table as it
+// goes. When the step would drop
 // tables that hold rows and dropRows is false, it rolls nothing back and returns a
 // *RowsLostError naming them.
 func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRows bool) (*DownPlan, error) {
@@ -96,6 +97,12 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, schema string, dropRow
 		return nil, fmt.Errorf("migrating down: %w", err)
 	}
 	defer lock.Release()
+	// The stream runs do not take the run lock: they hold the streams key shared instead.
+	if ok, err := lock.tryStreams(ctx); err != nil {
+		return nil, fmt.Errorf("migrating down: %w", err)
+	} else if !ok {
+		return nil, fmt.Errorf("migrating down: a stream run is under way: %w", ErrLocked)
+	}
 	if st, err := migrationStateGet(ctx, pool, schema); err != nil {
 		return nil, err
 	} else if !st.versioned {

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/testing/dbtest"
 )
 
@@ -238,6 +240,49 @@ func TestMigrateDownPlanMatchesCatalog(t *testing.T) {
 		slices.Sort(planned)
 		if diff := cmp.Diff(gone, planned); diff != "" {
 			t.Errorf("migration %d (%s): tables dropped (-catalog +plan):\n%s", plan.Version, plan.Path, diff)
+		}
+	}
+	if n := tableCount(t, pool, schema); n != 0 {
+		t.Errorf("%d tables left after rolling everything back", n)
+	}
+}
+
+// A stream run's scopes (not_entitled among them, a status only streams use) do not hold up
+// rolling back: the streams migration's Down deletes them with the streams' tables, and the
+// migration before it adds the checks back valid.
+func TestMigrateDownAfterStreamRun(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, schema := dbtest.New(t)
+	s := dbtest.Store(t, pool, schema)
+	lock, _, err := s.StreamRunBegin(ctx, db.TriggerStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := db.Span{Start: time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)}
+	sp.End = sp.Start.Add(time.Hour)
+	if _, err := s.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: entity.StreamOf(entity.AuditLog),
+		SubAccountID: "s1", Span: sp, Rows: db.RowsOf(nil), Lock: lock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: entity.AuditLog, SubAccountID: "s2",
+		Span: sp, Status: db.WindowNotEntitled, Error: "403", Lock: lock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	var scopes int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".sync_run_scopes WHERE entity = 'audit_log'").Scan(&scopes); err != nil || scopes != 2 {
+		t.Fatalf("the stream run's scopes: %d, %v; want 2", scopes, err)
+	}
+	for {
+		plan, err := db.MigrateDown(ctx, pool, schema, true)
+		if err != nil {
+			t.Fatalf("MigrateDown: %v", err)
+		}
+		if plan.Version == 0 {
+			break
 		}
 	}
 	if n := tableCount(t, pool, schema); n != 0 {

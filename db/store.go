@@ -379,9 +379,10 @@ func (l *Lock) Release() {
 		defer l.use.Unlock()
 		uctx, cancel := l.s.cleanupContext(context.Background())
 		defer cancel()
-		// Unlocked at once when the server answers. The session, set up to die when idle, is
-		// closed either way, and closing it releases every lock it holds.
-		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", l.key)
+		// Unlocked at once when the server answers (the run lock, and the streams key that
+		// MigrateDown takes on the session). The session, set up to die when idle, is closed
+		// either way, and closing it releases every lock it holds.
+		_, _ = l.conn.Exec(uctx, "SELECT pg_advisory_unlock_all()")
 		destroy(l.conn)
 	})
 }
@@ -455,11 +456,13 @@ func destroy(conn *pgxpool.Conn) {
 	_ = c.PgConn().Conn().Close()
 }
 
-// RunLastStarted returns when the schema's latest run started, whatever its trigger and
-// status; the zero time when it never ran.
+// RunLastStarted returns when the schema's latest entity run started, whatever its status;
+// the zero time when it never ran. Stream runs (StreamTriggers) do not count: they run on a
+// schedule of their own, beside the entity runs.
 func (s *Store) RunLastStarted(ctx context.Context) (time.Time, error) {
 	var t *time.Time
-	if err := s.pool.QueryRow(ctx, s.sql(`SELECT max(started_at) FROM {{schema}}.sync_runs`)).Scan(&t); err != nil {
+	if err := s.pool.QueryRow(ctx, s.sql(`SELECT max(started_at) FROM {{schema}}.sync_runs WHERE trigger <> ALL ($1::text[])`),
+		StreamTriggers()).Scan(&t); err != nil {
 		return time.Time{}, fmt.Errorf("reading the latest run's start: %w", err)
 	}
 	if t == nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evsync/evsync/db"
@@ -483,7 +484,8 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 	}
 }
 
-// RunLastStarted is when the latest run started, whatever its status; zero before any.
+// RunLastStarted is when the latest entity run started, whatever its status; zero before any.
+// A stream run does not count (the daemon's run_on_start of the entities looks at it).
 func TestRunLastStarted(t *testing.T) {
 	t.Parallel()
 	pool, schema := dbtest.New(t)
@@ -503,5 +505,48 @@ func TestRunLastStarted(t *testing.T) {
 	}
 	if got, err := s.RunLastStarted(t.Context()); err != nil || !got.Equal(want) || got.Before(before) {
 		t.Fatalf("RunLastStarted = %v, %v; want %v", got, err, want)
+	}
+	for _, tr := range db.StreamTriggers() {
+		l, _, err := s.StreamRunBegin(t.Context(), tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Finish(t.Context(), &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.RunLastStarted(t.Context()); err != nil || !got.Equal(want) {
+		t.Fatalf("RunLastStarted after stream runs = %v, %v; want the entity run's %v", got, err, want)
+	}
+}
+
+// The drift status is the latest entity run's: a stream run after it records no drift and
+// does not hide its changes.
+func TestFieldStatusGetSkipsStreamRuns(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, schema := dbtest.New(t)
+	s := dbtest.Store(t, pool, schema)
+	run, err := s.RunCreate(ctx, db.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO "+schema+".api_field_changes (run_id, entity, path, change, new_type) VALUES ($1, 'agents', 'team', 'added', 'object')", run); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := s.StreamRunBegin(ctx, db.TriggerStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := s.FieldStatusGet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []db.FieldChange{{Entity: entity.Agents, Path: "team", Change: db.FieldAdded, NewType: "object"}}
+	if fs.RunID != run || fs.LastChangeRunID != run || !cmp.Equal(fs.Changes, want) {
+		t.Errorf("FieldStatusGet after a stream run = %+v; want run %d's changes %v", fs, run, want)
 	}
 }

@@ -210,9 +210,15 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 		return c, err
 	}
 	d := newStreamDef(p.Stream)
-	tx, err := s.pool.Begin(ctx)
+	// A window committed and then lost in a server crash is one whose ledger row is lost with
+	// it (the WAL replays in order): it is read again. So a window's commit need not wait for
+	// the disk, which costs more than its rows; what follows it (the run's end) does. The
+	// transaction's setup and the staging table take the BEGIN's round trip (no arguments: the
+	// simple protocol runs them together; a connection left in a failed transaction by them is
+	// closed by the pool, not reused).
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off; " + d.createStage()})
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("beginning, with the staging table: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -221,70 +227,69 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 			_ = tx.Rollback(rctx) // a connection that fails it is closed by pgx: nothing was written
 		}
 	}()
-	// A window committed and then lost in a server crash is one whose ledger row is lost with
-	// it (the WAL replays in order): it is read again. So a window's commit need not wait for
-	// the disk, which costs more than its rows; what follows it (the run's end) does.
-	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-		return c, err
-	}
-	if _, err := tx.Exec(ctx, d.createStage()); err != nil {
-		return c, fmt.Errorf("creating the staging table: %w", err)
-	}
 	staged, err := s.streamStage(ctx, tx, d, p)
 	if err != nil {
 		return c, err
 	}
 	dedupe, update, insert, missing, drop := d.statements(s.q)
-	tag, err := tx.Exec(ctx, dedupe)
-	if err != nil {
-		return c, fmt.Errorf("dropping the items read twice: %w", err)
+	// The statements that write the table, each one's count wanted, in order; sent together
+	// (a batch: one round trip) unless the staging table needs its statistics first.
+	type step struct {
+		what, stmt string
+		n          *int64
 	}
-	c.Fetched = staged - tag.RowsAffected()
-	// The set-based statements need the staging table's statistics once it is large (an
-	// empty-looking table gets a plan that never ends); a small window's is not worth one.
-	if c.Fetched >= analyzeStagedRows {
-		if _, err := tx.Exec(ctx, "ANALYZE "+d.stage); err != nil {
-			return c, fmt.Errorf("analyzing the staging table: %w", err)
-		}
-	}
-	exec := func(what, stmt string, n *int64) error {
-		stmt, args := bindWindow(stmt, p)
-		tag, err := tx.Exec(ctx, stmt, args...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		*n = tag.RowsAffected()
-		return nil
-	}
+	var duplicates int64
+	steps := []step{{"dropping the items read twice", dedupe, &duplicates}}
 	switch p.Stream.Publish {
 	case entity.PublishAppend: // the keys not stored only
 	case entity.PublishUpsert:
-		if err := exec("updating the changed rows", update, &c.Updated); err != nil {
-			return c, err
-		}
+		steps = append(steps, step{"updating the changed rows", update, &c.Updated})
 		if p.Settle && missing != "" {
-			if err := exec("marking the rows missing", missing, &c.Missing); err != nil {
-				return c, err
-			}
+			steps = append(steps, step{"marking the rows missing", missing, &c.Missing})
 		}
 	case entity.PublishReplace:
-		if err := exec("deleting the rows no longer read", drop, &c.Missing); err != nil {
-			return c, err
-		}
-		if err := exec("updating the changed rows", update, &c.Updated); err != nil {
-			return c, err
-		}
+		steps = append(steps, step{"deleting the rows no longer read", drop, &c.Missing},
+			step{"updating the changed rows", update, &c.Updated})
 	default:
 		return c, fmt.Errorf("unknown publish rule %d", p.Stream.Publish)
 	}
-	if err := exec("inserting the new rows", insert, &c.Inserted); err != nil {
+	steps = append(steps, step{"inserting the new rows", insert, &c.Inserted})
+	run := func(steps []step) error {
+		b := &pgx.Batch{}
+		for _, st := range steps {
+			stmt, args := bindWindow(st.stmt, p)
+			b.Queue(stmt, args...)
+		}
+		br := tx.SendBatch(ctx, b)
+		for _, st := range steps {
+			tag, err := br.Exec()
+			if err != nil {
+				_ = br.Close() // the first error is the one to report
+				return fmt.Errorf("%s: %w", st.what, err)
+			}
+			*st.n = tag.RowsAffected()
+		}
+		return br.Close()
+	}
+	// The set-based statements need the staging table's statistics once it is large (an
+	// empty-looking table gets a plan that never ends); a small window's is not worth one.
+	if staged >= analyzeStagedRows {
+		if err := run(steps[:1]); err != nil {
+			return c, err
+		}
+		if staged-duplicates >= analyzeStagedRows {
+			if _, err := tx.Exec(ctx, "ANALYZE "+d.stage); err != nil {
+				return c, fmt.Errorf("analyzing the staging table: %w", err)
+			}
+		}
+		steps = steps[1:]
+	}
+	if err := run(steps); err != nil {
 		return c, err
 	}
+	c.Fetched = staged - duplicates
 	c.Unchanged = c.Fetched - c.Inserted - c.Updated
 	if err := s.windowSucceeded(ctx, tx, p, c); err != nil {
-		return c, err
-	}
-	if err := p.Lock.checkHeld(ctx, tx); err != nil {
 		return c, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -334,9 +339,12 @@ func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, d *streamDef, p *Win
 // oneLineCopyError is err on one line.
 func oneLineCopyError(err error) error { return errors.New(oneline.Of(err.Error(), oneline.Stored)) }
 
-// windowSucceeded records a published read: the window's ledger row and the run's scope.
+// windowSucceeded records a published read, the window's ledger row and the run's scope, and
+// checks that p.Lock still holds the run's key (ErrLockLost otherwise): in one round trip (a
+// batch), before the commit.
 func (s *Store) windowSucceeded(ctx context.Context, tx pgx.Tx, p *WindowPublishParams, c WindowCounts) error {
-	if _, err := tx.Exec(ctx, s.sql(`
+	b := &pgx.Batch{}
+	b.Queue(s.sql(`
 INSERT INTO {{schema}}.stream_windows AS sw
   (stream, sub_account_id, window_start, window_end, first_read_at, settled_at, status, attempts, rows, error, attempted_at, last_run_id)
 VALUES ($1, $2, $3, $4, coalesce($9, now()), CASE WHEN $5 THEN coalesce($9, now()) END, $6, 1, $7, NULL, coalesce($9, now()), $8)
@@ -345,11 +353,9 @@ ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
       settled_at = CASE WHEN $5 THEN EXCLUDED.settled_at ELSE sw.settled_at END,
       status = EXCLUDED.status, attempts = sw.attempts + 1, rows = EXCLUDED.rows, error = NULL,
       attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id`),
-		p.Stream.Name, p.SubAccountID, p.Span.Start, p.Span.End, p.Settle, WindowSucceeded, c.Fetched, p.RunID, readAt(p.At)); err != nil {
-		return fmt.Errorf("recording the window: %w", err)
-	}
+		p.Stream.Name, p.SubAccountID, p.Span.Start, p.Span.End, p.Settle, WindowSucceeded, c.Fetched, p.RunID, readAt(p.At))
 	// A scope failed by another window of the run stays failed.
-	if _, err := tx.Exec(ctx, s.sql(`
+	b.Queue(s.sql(`
 INSERT INTO {{schema}}.sync_run_scopes AS sc (run_id, entity, scope, status, fetched, inserted, updated, unchanged, deleted)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (run_id, entity, scope) DO UPDATE
@@ -358,8 +364,25 @@ ON CONFLICT (run_id, entity, scope) DO UPDATE
       deleted = sc.deleted + EXCLUDED.deleted,
       status = CASE WHEN sc.status = 'failed' THEN sc.status ELSE EXCLUDED.status END,
       error = CASE WHEN sc.status = 'failed' THEN sc.error END`),
-		p.RunID, p.Stream.Name, p.SubAccountID, ScopeSucceeded, c.Fetched, c.Inserted, c.Updated, c.Unchanged, c.Missing); err != nil {
+		p.RunID, p.Stream.Name, p.SubAccountID, ScopeSucceeded, c.Fetched, c.Inserted, c.Updated, c.Unchanged, c.Missing)
+	b.Queue(streamHeldSQL, p.Lock.heldArgs()...)
+	br := tx.SendBatch(ctx, b)
+	defer func() { _ = br.Close() }() // after the results are read, it only reports them again
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("recording the window: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("recording the run's scope: %w", err)
+	}
+	var held bool
+	if err := br.QueryRow().Scan(&held); err != nil {
+		return fmt.Errorf("checking the run's key: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	if !held {
+		return ErrLockLost
 	}
 	return nil
 }

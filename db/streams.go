@@ -35,6 +35,7 @@ type Window struct {
 	Stream       entity.Name
 	SubAccountID string
 	Start, End   time.Time
+	Backfill     bool       // a backfill recorded the window (WindowsRecord)
 	FirstReadAt  *time.Time // the first read that published; nil until then
 	SettledAt    *time.Time // the read that counted as the settle read; nil until then
 	Status       WindowStatus
@@ -46,8 +47,10 @@ type Window struct {
 }
 
 // WindowsRecord records spans of (stream, subAccountID) in the ledger as pending, leaving the
-// windows already recorded as they are, and returns how many it added.
-func (s *Store) WindowsRecord(ctx context.Context, stream entity.Name, subAccountID string, spans []Span) (int, error) {
+// windows already recorded as they are, and returns how many it added. backfill says a
+// backfill records them: the high-water mark counts only from the first window a backfill did
+// not record (a window keeps the origin of its first record).
+func (s *Store) WindowsRecord(ctx context.Context, stream entity.Name, subAccountID string, spans []Span, backfill bool) (int, error) {
 	if err := checkStreamScope(stream, subAccountID); err != nil {
 		return 0, fmt.Errorf("recording windows: %w", err)
 	}
@@ -60,9 +63,9 @@ func (s *Store) WindowsRecord(ctx context.Context, stream entity.Name, subAccoun
 		starts[i], ends[i] = sp.Start, sp.End
 	}
 	tag, err := s.pool.Exec(ctx, s.sql(`
-INSERT INTO {{schema}}.stream_windows (stream, sub_account_id, window_start, window_end)
-SELECT $1, $2, w.s, w.e FROM unnest($3::timestamptz[], $4::timestamptz[]) AS w(s, e)
-ON CONFLICT (stream, sub_account_id, window_start) DO NOTHING`), stream, subAccountID, starts, ends)
+INSERT INTO {{schema}}.stream_windows (stream, sub_account_id, window_start, window_end, backfill)
+SELECT $1, $2, w.s, w.e, $5 FROM unnest($3::timestamptz[], $4::timestamptz[]) AS w(s, e)
+ON CONFLICT (stream, sub_account_id, window_start) DO NOTHING`), stream, subAccountID, starts, ends, backfill)
 	if err != nil {
 		return 0, fmt.Errorf("recording windows of %s/%s: %w", stream, subAccountID, err)
 	}
@@ -81,14 +84,14 @@ func checkStreamScope(stream entity.Name, subAccountID string) error {
 }
 
 // windowColumns are the columns scanWindow reads, of stream_windows.
-const windowColumns = `stream, sub_account_id, window_start, window_end, first_read_at, settled_at, status,
+const windowColumns = `stream, sub_account_id, window_start, window_end, backfill, first_read_at, settled_at, status,
        attempts, rows, coalesce(error, ''), attempted_at, coalesce(last_run_id, 0)`
 
 // scanWindows reads rows of windowColumns.
 func scanWindows(rows pgx.Rows) ([]Window, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Window, error) {
 		var w Window
-		err := r.Scan(&w.Stream, &w.SubAccountID, &w.Start, &w.End, &w.FirstReadAt, &w.SettledAt, &w.Status,
+		err := r.Scan(&w.Stream, &w.SubAccountID, &w.Start, &w.End, &w.Backfill, &w.FirstReadAt, &w.SettledAt, &w.Status,
 			&w.Attempts, &w.Rows, &w.Error, &w.AttemptedAt, &w.LastRunID)
 		return w, err
 	})
@@ -231,12 +234,18 @@ type WindowFailParams struct {
 	Status       WindowStatus // WindowFailed or WindowNotEntitled
 	Error        string
 	At           time.Time // as WindowPublishParams.At: the window's attempted_at
+	// Lock is the run's lock (required): a run that lost it records nothing, for another run
+	// may have published the window since.
+	Lock *StreamLock
 }
 
 // WindowFail records a read that did not publish on the window's ledger row (its status and
-// error, attempts + 1, attempted_at; first_read_at and settled_at as they were) and on the
-// run's sync_run_scopes row of (stream, sub-account) (ScopeFailed or ScopeNotEntitled, with
-// the error; a scope failed once stays failed).
+// error, attempts + 1, attempted_at, last_run_id; first_read_at and settled_at as they were)
+// and on the run's sync_run_scopes row of (stream, sub-account) (ScopeFailed or
+// ScopeNotEntitled, with the error; a scope failed once stays failed). A window already read
+// and settled keeps its status (succeeded): its rows are whole, and a failed refetch must not
+// leave it failed for good (the due rules never read a settled window again). The commit
+// happens only while p.Lock still holds the run's key (ErrLockLost otherwise).
 func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 	fail := func(err error) error {
 		return fmt.Errorf("recording the failed read of window %s of %s/%s: %w",
@@ -257,15 +266,24 @@ func (s *Store) WindowFail(ctx context.Context, p *WindowFailParams) error {
 	if !p.Span.End.After(p.Span.Start) {
 		return fail(errors.New("the span ends before it starts"))
 	}
-	// One statement: the ledger row and the scope commit together. A scope failed once stays
-	// failed, with its first error.
-	_, err := s.pool.Exec(ctx, s.sql(`
+	if p.Lock == nil {
+		return fail(errors.New("no lock"))
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after a commit, a no-op
+	// One statement: the ledger row and the scope together. A scope failed once stays failed,
+	// with its first error.
+	_, err = tx.Exec(ctx, s.sql(`
 WITH w AS (
   INSERT INTO {{schema}}.stream_windows AS sw
     (stream, sub_account_id, window_start, window_end, status, attempts, error, attempted_at, last_run_id)
   VALUES ($1, $2, $3, $4, $5, 1, $6, coalesce($9, now()), $7)
   ON CONFLICT (stream, sub_account_id, window_start) DO UPDATE
-    SET status = EXCLUDED.status, attempts = sw.attempts + 1, error = EXCLUDED.error,
+    SET status = CASE WHEN sw.first_read_at IS NOT NULL AND sw.settled_at IS NOT NULL THEN sw.status ELSE EXCLUDED.status END,
+        attempts = sw.attempts + 1, error = EXCLUDED.error,
         attempted_at = EXCLUDED.attempted_at, last_run_id = EXCLUDED.last_run_id
 )
 INSERT INTO {{schema}}.sync_run_scopes AS sc (run_id, entity, scope, status, error)
@@ -276,6 +294,12 @@ ON CONFLICT (run_id, entity, scope) DO UPDATE
 		p.Stream, p.SubAccountID, p.Span.Start, p.Span.End, p.Status, oneline.Of(p.Error, oneline.Stored), p.RunID, scope, readAt(p.At))
 	if err != nil {
 		return fail(err)
+	}
+	if err := p.Lock.checkHeld(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fail(fmt.Errorf("committing: %w", err))
 	}
 	return nil
 }
@@ -292,9 +316,10 @@ type StreamLock struct {
 	subs      map[string]int64 // the sub-accounts' keys held, guarded by use
 }
 
-// StreamRunBegin records a stream run (status running, trigger) and takes its key, in one
-// statement on a session of its own, after closing the stream runs a dead process left
-// running (their key free). It returns the closed runs' ids too.
+// StreamRunBegin records a stream run (status running, trigger) and takes its key and the
+// schema's streams key (shared), in one statement on a session of its own, after closing the
+// stream runs a dead process left running (their key free). It returns the closed runs' ids
+// too. While MigrateDown holds the streams key, it returns an error that matches ErrLocked.
 func (s *Store) StreamRunBegin(ctx context.Context, trigger Trigger) (l *StreamLock, abandoned []int64, err error) {
 	if !slices.Contains(StreamTriggers(), trigger) {
 		return nil, nil, fmt.Errorf("beginning a stream run: trigger %q (expected one of %s)", trigger, orList(StreamTriggers()))
@@ -317,17 +342,48 @@ func (s *Store) StreamRunBegin(ctx context.Context, trigger Trigger) (l *StreamL
 		return nil, abandoned, fmt.Errorf("beginning a stream run: setting up its session: %w", err)
 	}
 	l.adopt(conn, &u)
-	// The row is never visible without its key held: both in one statement, which commits
-	// when the key is held.
-	if err := conn.QueryRow(ctx, s.sql(`
+	// The row is never visible without its keys held: the row and the keys in one statement,
+	// committed only when both keys were taken. The keys are the session's: a rollback keeps
+	// them, and closing the session releases them.
+	var streamsTaken, runTaken bool
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, s.sql(`
 WITH r AS (INSERT INTO {{schema}}.sync_runs (trigger, status) VALUES ($1, $2) RETURNING run_id)
-SELECT run_id, pg_advisory_lock($3::int4, `+streamRunObjSQL("run_id")+`)::text FROM r`),
-		trigger, RunRunning, s.streamRunClass()).Scan(&l.RunID, nil); err != nil {
+SELECT run_id, pg_try_advisory_lock_shared($4), pg_try_advisory_lock($3::int4, `+streamRunObjSQL("run_id")+`) FROM r`),
+			trigger, RunRunning, s.streamRunClass(), s.streamsKey()).Scan(&l.RunID, &streamsTaken, &runTaken); err != nil {
+			return err
+		}
+		switch {
+		case !streamsTaken:
+			return fmt.Errorf("the schema's streams are being migrated (migrate down holds their key): %w", ErrLocked)
+		case !runTaken:
+			return fmt.Errorf("another session holds the key of run %d (a collision of two runs' keys: one of another process whose run id has the same low 32 bits)", l.RunID)
+		}
+		return nil
+	})
+	if err != nil {
 		destroy(conn)
 		return nil, abandoned, fmt.Errorf("beginning a stream run: %w", err)
 	}
 	l.startHeartbeat()
 	return l, abandoned, nil
+}
+
+// streamsKey is the advisory lock key of the schema's streams: every stream run holds it
+// shared for its whole run, and MigrateDown takes it exclusively (as well as the run lock, which
+// stream runs do not take), so that no stream run writes into a table being dropped.
+func (s *Store) streamsKey() int64 { return lockKey("streams", s.schema) }
+
+// tryStreams takes the schema's streams key exclusively on the lock's session, or reports
+// false when a stream run holds it; the lock's Release frees it (with the session).
+func (l *Lock) tryStreams(ctx context.Context) (bool, error) {
+	l.use.Lock()
+	defer l.use.Unlock()
+	var ok bool
+	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.s.streamsKey()).Scan(&ok); err != nil {
+		return false, fmt.Errorf("taking the streams' key: %w", err)
+	}
+	return ok, nil
 }
 
 // streamRunClass is the first key of a stream run's advisory lock (the two-key form, whose
@@ -394,14 +450,7 @@ func (l *StreamLock) subAccountKey(subAccountID string) int64 {
 // by q (another session: a publish's transaction).
 func (l *StreamLock) checkHeld(ctx context.Context, q querier) error {
 	var held bool
-	err := q.QueryRow(ctx, `
-SELECT EXISTS (
-  SELECT 1 FROM pg_locks
-  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 2
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND classid::bigint = ($2::int4::bigint & 4294967295) AND objid::bigint = ($3::bigint & 4294967295))`,
-		l.pid(), l.s.streamRunClass(), l.RunID).Scan(&held)
-	if err != nil {
+	if err := q.QueryRow(ctx, streamHeldSQL, l.heldArgs()...).Scan(&held); err != nil {
 		return fmt.Errorf("checking the run's key: %w", err)
 	}
 	if !held {
@@ -409,6 +458,18 @@ SELECT EXISTS (
 	}
 	return nil
 }
+
+// streamHeldSQL is the query of checkHeld, whose arguments are heldArgs: whether the session
+// of a backend holds a stream run's key.
+const streamHeldSQL = `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 2
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = ($2::int4::bigint & 4294967295) AND objid::bigint = ($3::bigint & 4294967295))`
+
+// heldArgs are streamHeldSQL's arguments for the run's key and session.
+func (l *StreamLock) heldArgs() []any { return []any{l.pid(), l.s.streamRunClass(), l.RunID} }
 
 // TrySubAccount takes the sub-account's key for the run, or reports false when another
 // process holds it.
@@ -509,23 +570,38 @@ WHERE r.run_id = $1 AND r.status = $8`),
 type StreamStatus struct {
 	Stream       entity.Name
 	SubAccountID string
-	// HighWater is the end of the last window such that every window recorded before it has
-	// had its first read; nil when no window has been read.
+	// HighWater is the start of the oldest window not read yet, or the end of the newest
+	// window when every one was read; the windows before the first one a backfill did not
+	// record do not count (a backfill does not drag the mark back). It is set on every row (a
+	// row has a window); a pointer for the callers' null.
 	HighWater      *time.Time
-	Lag            time.Duration // now - HighWater (0 when HighWater is nil)
+	Lag            time.Duration // now - HighWater
 	WindowsPending int64         // recorded, never read (status pending)
 	WindowsFailed  int64
 	NotEntitled    bool // the latest attempt was refused with 403
 	Rows           int64
 	LastReadAt     *time.Time
+	// Live is false when sub_accounts holds the sub-account as deleted (a sub-account it does
+	// not hold, as with a tenant that syncs only streams, is live).
+	Live bool
 }
 
 // StreamStatusGet returns stream_freshness: one row per (stream, sub-account) with a window
 // recorded, in stream then sub-account order.
 func (s *Store) StreamStatusGet(ctx context.Context) ([]StreamStatus, error) {
-	rows, err := s.pool.Query(ctx, s.sql(`
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to keep
+	// The view is index lookups per (stream, sub-account), which the planner prices high on a
+	// large ledger: JIT compiling would cost more than the query (0.2 s of 0.4 s at 1M windows).
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
+	}
+	rows, err := tx.Query(ctx, s.sql(`
 SELECT stream, sub_account_id, high_water_mark, coalesce(lag, '0'::interval), windows_pending, windows_failed,
-       not_entitled, coalesce(rows, 0), last_read_at
+       not_entitled, coalesce(rows, 0), last_read_at, live
 FROM {{schema}}.stream_freshness`))
 	if err != nil {
 		return nil, fmt.Errorf("reading the streams' freshness: %w", err)
@@ -533,7 +609,7 @@ FROM {{schema}}.stream_freshness`))
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StreamStatus, error) {
 		var st StreamStatus
 		err := r.Scan(&st.Stream, &st.SubAccountID, &st.HighWater, &st.Lag, &st.WindowsPending, &st.WindowsFailed,
-			&st.NotEntitled, &st.Rows, &st.LastReadAt)
+			&st.NotEntitled, &st.Rows, &st.LastReadAt, &st.Live)
 		return st, err
 	})
 	if err != nil {

@@ -118,13 +118,13 @@ func TestWindowsRecord(t *testing.T) {
 	if _, ok, err := f.s.WindowsLastEnd(ctx, entity.AuditLog, "s1"); ok || err != nil {
 		t.Fatalf("WindowsLastEnd of no window = %v, %v", ok, err)
 	}
-	n, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 1), hour(1, 2)})
+	n, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 1), hour(1, 2)}, false)
 	if err != nil || n != 3 {
 		t.Fatalf("WindowsRecord = %d, %v; want 3", n, err)
 	}
 	// Recording again adds only the new windows and leaves the others as they are.
 	f.publish(t, "s1", hour(1, 0), false, auditRow("a", `{"id":"a"}`))
-	if n, err = f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 2), hour(1, 3)}); err != nil || n != 1 {
+	if n, err = f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(1, 0), hour(1, 2), hour(1, 3)}, true); err != nil || n != 1 {
 		t.Fatalf("WindowsRecord again = %d, %v; want 1", n, err)
 	}
 	if w := f.window(t, entity.AuditLog, "s1", hour(1, 0)); w.Status != db.WindowSucceeded || w.Attempts != 1 {
@@ -145,6 +145,11 @@ func TestWindowsRecord(t *testing.T) {
 	// The published window is open until settled: all four, oldest first.
 	if diff := cmp.Diff([]int{0, 1, 2, 3}, starts); diff != "" {
 		t.Errorf("WindowsOpen (-want +got):\n%s", diff)
+	}
+	// A window keeps the origin of its first record: only the one the backfill added is its.
+	if len(open) == 4 && (open[0].Backfill || open[2].Backfill || !open[3].Backfill) {
+		t.Errorf("the windows' backfill: %v %v %v %v; want false false false true",
+			open[0].Backfill, open[1].Backfill, open[2].Backfill, open[3].Backfill)
 	}
 	f.publish(t, "s1", hour(1, 1), true)
 	if open, err = f.s.WindowsOpen(ctx, entity.AuditLog, "s1"); err != nil || len(open) != 3 {
@@ -167,7 +172,7 @@ func TestWindowsRecord(t *testing.T) {
 		{"bogus", "s1", []db.Span{hour(1, 5)}, "unknown stream"},
 		{entity.AuditLog, "", []db.Span{hour(1, 5)}, "empty sub-account"},
 	} {
-		if _, err := f.s.WindowsRecord(ctx, bad.stream, bad.sub, bad.spans); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := f.s.WindowsRecord(ctx, bad.stream, bad.sub, bad.spans, false); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("WindowsRecord(%s, %q) = %v, want an error with %q", bad.stream, bad.sub, err, bad.want)
 		}
 	}
@@ -249,7 +254,7 @@ func TestWindowFailThenPublish(t *testing.T) {
 	fail := func(status db.WindowStatus, text string) {
 		t.Helper()
 		if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
-			Span: sp, Status: status, Error: text}); err != nil {
+			Span: sp, Status: status, Error: text, Lock: f.lock}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,8 +280,20 @@ func TestWindowFailThenPublish(t *testing.T) {
 		t.Errorf("the scope after a publish: %s %q %v", status, text, counts)
 	}
 	if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
-		Span: sp, Status: db.WindowSucceeded}); err == nil {
+		Span: sp, Status: db.WindowSucceeded, Lock: f.lock}); err == nil {
 		t.Error("WindowFail took status succeeded")
+	}
+	if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
+		Span: sp, Status: db.WindowFailed, Error: "x"}); err == nil || !strings.Contains(err.Error(), "no lock") {
+		t.Errorf("WindowFail without a lock = %v", err)
+	}
+	// Once read and settled, a failed read (a refetch) is recorded but leaves it succeeded:
+	// the due rules never read a settled window again.
+	f.publish(t, "s1", sp, true, auditRow("a", `{"id":"a"}`))
+	fail(db.WindowFailed, "HTTP 500")
+	w = f.window(t, entity.AuditLog, "s1", sp)
+	if w.Status != db.WindowSucceeded || w.Attempts != 6 || w.Error != "HTTP 500" || w.SettledAt == nil || w.FirstReadAt == nil {
+		t.Errorf("a settled window after a failed refetch: %+v", w)
 	}
 }
 
@@ -286,7 +303,7 @@ func TestWindowPublishIsOneTransaction(t *testing.T) {
 	f := newStreamFixture(t)
 	ctx := t.Context()
 	sp := hour(3, 0)
-	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{sp}); err != nil {
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{sp}, false); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("connection reset")
@@ -407,6 +424,11 @@ func TestStreamRunAbandoned(t *testing.T) {
 		if !errors.Is(err, db.ErrLockLost) {
 			t.Errorf("a dead run's publish = %v, want ErrLockLost", err)
 		}
+		err = f.s.WindowFail(ctx, &db.WindowFailParams{RunID: l.RunID, Stream: entity.AuditLog, SubAccountID: "s1",
+			Span: hour(4, 0), Status: db.WindowFailed, Error: "late", Lock: l})
+		if !errors.Is(err, db.ErrLockLost) {
+			t.Errorf("a dead run's failure = %v, want ErrLockLost", err)
+		}
 		if frozen && l.Err() != nil {
 			t.Errorf("a frozen run learned of its loss (%v): the publish did not check the key itself", l.Err())
 		}
@@ -452,7 +474,7 @@ func TestStreamFreshness(t *testing.T) {
 	ctx := t.Context()
 	spans := []db.Span{hour(5, 0), hour(5, 1), hour(5, 2), hour(5, 3), hour(5, 4)}
 	for _, sub := range []string{"s1", "s2"} {
-		if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, sub, spans); err != nil {
+		if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, sub, spans, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -462,7 +484,7 @@ func TestStreamFreshness(t *testing.T) {
 	fail := func(sub string, sp db.Span, st db.WindowStatus) {
 		t.Helper()
 		if err := f.s.WindowFail(ctx, &db.WindowFailParams{RunID: f.lock.RunID, Stream: entity.AuditLog, SubAccountID: sub,
-			Span: sp, Status: st, Error: "x"}); err != nil {
+			Span: sp, Status: st, Error: "x", Lock: f.lock}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -480,7 +502,9 @@ func TestStreamFreshness(t *testing.T) {
 	if lag := time.Since(spans[2].Start); s1.Lag < lag-time.Minute || s1.Lag > lag+time.Minute {
 		t.Errorf("s1 lag %s, want about %s", s1.Lag, lag)
 	}
-	if s2.SubAccountID != "s2" || s2.HighWater != nil || s2.Lag != 0 || s2.WindowsPending != 4 || !s2.NotEntitled || s2.LastReadAt != nil {
+	// A sub-account never read has a mark all the same, its first window's start: its lag grows.
+	if s2.SubAccountID != "s2" || s2.HighWater == nil || !s2.HighWater.Equal(spans[0].Start) || s2.Lag < time.Since(spans[0].Start)-time.Minute ||
+		s2.WindowsPending != 4 || !s2.NotEntitled || s2.LastReadAt != nil || !s2.Live {
 		t.Errorf("s2: %+v", s2)
 	}
 	// Once every window is read, the mark is the last one's end; a later success clears
@@ -497,6 +521,75 @@ func TestStreamFreshness(t *testing.T) {
 	// s2's first window was never read: its mark stays at its start.
 	if s2 := got[1]; s2.NotEntitled || s2.HighWater == nil || !s2.HighWater.Equal(spans[0].Start) {
 		t.Errorf("s2 after a success: %+v", s2)
+	}
+}
+
+// A backfill's windows do not drag the mark back once the stream has windows of its own; a
+// sub-account deleted in sub_accounts is not live, one it does not hold is.
+func TestStreamFreshnessBackfillAndLive(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	mark := func(sub string) db.StreamStatus {
+		t.Helper()
+		got, err := f.s.StreamStatusGet(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range got {
+			if st.SubAccountID == sub {
+				if st.HighWater == nil {
+					t.Fatalf("%s: no mark: %+v", sub, st)
+				}
+				return st
+			}
+		}
+		t.Fatalf("no row of %s in %+v", sub, got)
+		return db.StreamStatus{}
+	}
+	// Only backfill windows: they count, the oldest unread one holds the mark.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(2, 0), hour(2, 1), hour(2, 2)}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(2, 2), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(2, 0).Start) || !st.Live {
+		t.Errorf("backfill only: %+v; want the mark at %s", st, hour(2, 0).Start)
+	}
+	// Windows of the stream's own after them: the backfill's unread ones no longer count.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(3, 0), hour(3, 1)}, false); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(3, 0), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 1).Start) {
+		t.Errorf("with windows of its own: mark %s, want %s", st.HighWater, hour(3, 1).Start)
+	}
+	// A later backfill window (a gap filled after the first own window) counts.
+	if _, err := f.s.WindowsRecord(ctx, entity.AuditLog, "s1", []db.Span{hour(3, 2)}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, "s1", hour(3, 1), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 2).Start) {
+		t.Errorf("a backfill window after the first own one: mark %s, want %s", st.HighWater, hour(3, 2).Start)
+	}
+	f.publish(t, "s1", hour(3, 2), false)
+	if st := mark("s1"); !st.HighWater.Equal(hour(3, 2).End) {
+		t.Errorf("all read: mark %s, want %s", st.HighWater, hour(3, 2).End)
+	}
+	// Deleted in sub_accounts: not live.
+	if _, err := f.pool.Exec(ctx, `INSERT INTO `+f.schema+`.accounts (main_account_id, raw, row_hash, first_seen_at, last_changed_at)
+VALUES ('m1', '{}', '\x00', now(), now());
+INSERT INTO `+f.schema+`.sub_accounts (sub_account_id, main_account_id, raw, row_hash, first_seen_at, last_changed_at, deleted_at)
+VALUES ('s1', 'm1', '{}', '\x00', now(), now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if st := mark("s1"); st.Live {
+		t.Errorf("a deleted sub-account: %+v; want not live", st)
+	}
+	if _, err := f.pool.Exec(ctx, `UPDATE `+f.schema+`.sub_accounts SET deleted_at = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if st := mark("s1"); !st.Live {
+		t.Errorf("a live sub-account: %+v; want live", st)
 	}
 }
 
@@ -621,5 +714,116 @@ ALTER TABLE stream_windows DROP CONSTRAINT stream_windows_stream_check; RESET se
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || !cmp.Equal(got, []string{"q1=5", "q3=3", "q9=9"}) {
 		t.Errorf("stats after the settle read: %v, %v", got, err)
+	}
+}
+
+// Only the run's own ledger rows reference sync_runs: the streams' tables and their ledger
+// carry last_run_id without a foreign key, as the entity tables do, so that deleting a run
+// (Discard) does not scan them.
+func TestStreamTablesHaveNoRunForeignKey(t *testing.T) {
+	t.Parallel()
+	pool, schema := dbtest.New(t)
+	var refs []string
+	rows, err := pool.Query(t.Context(), `SELECT conrelid::regclass::text FROM pg_constraint
+WHERE contype = 'f' AND confrelid = ($1 || '.sync_runs')::regclass ORDER BY 1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		if strings.HasSuffix(r, "audit_log") || strings.HasSuffix(r, "stream_windows") {
+			t.Errorf("%s references sync_runs (all: %v)", r, refs)
+		}
+	}
+	if strings.Contains(db.StreamTableSQL(entity.StreamOf(entity.AuditLog)), "REFERENCES") {
+		t.Errorf("StreamTableSQL renders a reference:\n%s", db.StreamTableSQL(entity.StreamOf(entity.AuditLog)))
+	}
+}
+
+// A stream run holds the schema's streams key shared: MigrateDown, which stream runs do not
+// otherwise exclude (they take no run lock), is refused while one runs; and a stream run is
+// refused while MigrateDown holds it. Either way nothing changes.
+func TestStreamRunsAndMigrateDownExclude(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	other, _, err := f.s.StreamRunBegin(ctx, db.TriggerBackfill) // shared: two runs at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MigrateDown(ctx, f.pool, f.schema, true); !errors.Is(err, db.ErrLocked) {
+		t.Fatalf("MigrateDown during a stream run = %v, want ErrLocked", err)
+	}
+	var exists bool
+	if err := f.pool.QueryRow(ctx, `SELECT to_regclass($1 || '.stream_windows') IS NOT NULL`, f.schema).Scan(&exists); err != nil || !exists {
+		t.Fatalf("the ledger after a refused MigrateDown: %v, %v", exists, err)
+	}
+	if err := f.lock.Finish(ctx, &db.RunFinishParams{Status: db.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	// As MigrateDown holds it: exclusively, on a session of its own.
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, db.StreamsKey(f.s)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams); !errors.Is(err, db.ErrLocked) || !strings.Contains(err.Error(), "migrat") {
+		t.Errorf("StreamRunBegin during MigrateDown = %v, want ErrLocked naming the migration", err)
+	}
+	var running int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM "+f.schema+".sync_runs WHERE status = 'running'").Scan(&running); err != nil || running != 0 {
+		t.Errorf("a refused stream run left %d runs running, %v", running, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, db.StreamsKey(f.s)); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := db.MigrateDown(ctx, f.pool, f.schema, true); err != nil || plan.Version != 7 {
+		t.Fatalf("MigrateDown once the stream runs finished = %+v, %v", plan, err)
+	}
+}
+
+// A run's key that another session holds (two runs' keys colliding) fails the run's begin
+// clearly, instead of waiting for the other run, and leaves no run recorded.
+func TestStreamRunBeginKeyCollision(t *testing.T) {
+	t.Parallel()
+	f := newStreamFixture(t)
+	ctx := t.Context()
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// The next few runs' keys (a failed insert still uses up its id).
+	for id := f.lock.RunID + 1; id <= f.lock.RunID+3; id++ {
+		class, obj := db.StreamRunKey(f.s, id)
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, class, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() { _, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`) }()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.s.StreamRunBegin(ctx, db.TriggerStreams)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, db.ErrLocked) || !strings.Contains(err.Error(), "collision") {
+			t.Errorf("StreamRunBegin with its key held = %v, want a collision error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("StreamRunBegin waited for a key another session holds")
+	}
+	var n int
+	if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM "+f.schema+".sync_runs").Scan(&n); err != nil || n != 1 {
+		t.Errorf("sync_runs holds %d runs after the collision, %v; want the fixture's only", n, err)
 	}
 }

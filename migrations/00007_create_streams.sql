@@ -21,7 +21,7 @@ CREATE TABLE audit_log (
     row_hash                   bytea NOT NULL,
     first_seen_at              timestamptz NOT NULL,
     last_changed_at            timestamptz NOT NULL,
-    last_run_id                bigint REFERENCES sync_runs (run_id) ON DELETE SET NULL,
+    last_run_id                bigint,
     PRIMARY KEY (sub_account_id, audit_id)
 );
 CREATE INDEX audit_log_created_idx ON audit_log (sub_account_id, created_at);
@@ -34,6 +34,7 @@ CREATE TABLE stream_windows (
     sub_account_id text        NOT NULL,
     window_start   timestamptz NOT NULL,
     window_end     timestamptz NOT NULL,
+    backfill       boolean     NOT NULL DEFAULT false,
     first_read_at  timestamptz,
     settled_at     timestamptz,
     status         text        NOT NULL DEFAULT 'pending'
@@ -42,44 +43,90 @@ CREATE TABLE stream_windows (
     rows           bigint      NOT NULL DEFAULT 0,
     error          text,
     attempted_at   timestamptz,
-    last_run_id    bigint REFERENCES sync_runs (run_id) ON DELETE SET NULL,
+    last_run_id    bigint,
     PRIMARY KEY (stream, sub_account_id, window_start),
     CHECK (window_end > window_start)
 );
 -- The windows that may still need a read (WindowsOpen), a small part of the ledger.
 CREATE INDEX stream_windows_open_idx ON stream_windows (stream, sub_account_id, window_start)
     WHERE status <> 'succeeded' OR settled_at IS NULL;
+-- The latest attempted read of a stream and sub-account (stream_freshness.not_entitled); it
+-- carries the columns stream_freshness sums over every window, for an index-only scan.
+CREATE INDEX stream_windows_attempted_idx ON stream_windows (stream, sub_account_id, attempted_at, window_start)
+    INCLUDE (status, rows, first_read_at, settled_at);
 
--- The streams' freshness (written by hand): per (stream, sub-account) the high-water mark
--- (the start of the oldest window never read, or the end of the newest window when all were
--- read; NULL while none was read), the lag behind now, the windows pending and failed, and
+-- The streams' freshness (written by hand): per (stream, sub-account) the high-water mark (the
+-- start of the oldest window never read, or the end of the newest window when all were read;
+-- only the windows from the first one not recorded by a backfill count, when there is one: a
+-- backfill does not drag the mark back), the lag behind now, the windows pending and failed,
 -- whether the latest attempted read (by attempted_at, then the newest window) was refused with
--- 403.
+-- 403, and whether the sub-account is live (not deleted in sub_accounts; a sub-account that
+-- table does not hold counts as live). Index lookups per (stream, sub-account), but for the
+-- rows summed, an index-only scan of its windows.
 CREATE VIEW stream_freshness AS
-SELECT stream,
-       sub_account_id,
-       hwm AS high_water_mark,
-       now() - hwm AS lag,
-       windows_pending,
-       windows_failed,
-       coalesce(latest_status = 'not_entitled', false) AS not_entitled,
-       rows,
-       last_read_at
-FROM (
-    SELECT stream,
-           sub_account_id,
-           CASE WHEN count(first_read_at) > 0
-                THEN coalesce(min(window_start) FILTER (WHERE first_read_at IS NULL), max(window_end))
-           END AS hwm,
-           count(*) FILTER (WHERE status = 'pending') AS windows_pending,
-           count(*) FILTER (WHERE status = 'failed') AS windows_failed,
-           (array_agg(status ORDER BY attempted_at DESC, window_start DESC)
-               FILTER (WHERE attempted_at IS NOT NULL))[1] AS latest_status,
-           sum(rows)::bigint AS rows,
-           greatest(max(first_read_at), max(settled_at)) AS last_read_at
-    FROM stream_windows
-    GROUP BY stream, sub_account_id
-) w;
+WITH RECURSIVE pairs AS (
+    -- The distinct (stream, sub-account), one index lookup each (a skip scan of the key).
+    (SELECT stream, sub_account_id FROM stream_windows ORDER BY stream, sub_account_id LIMIT 1)
+    UNION ALL
+    SELECT n.stream, n.sub_account_id
+    FROM pairs p
+    CROSS JOIN LATERAL (
+        SELECT w.stream, w.sub_account_id FROM stream_windows w
+        WHERE (w.stream, w.sub_account_id) > (p.stream, p.sub_account_id)
+        ORDER BY w.stream, w.sub_account_id
+        LIMIT 1
+    ) n
+)
+SELECT p.stream,
+       p.sub_account_id,
+       m.hwm AS high_water_mark,
+       now() - m.hwm AS lag,
+       o.windows_pending,
+       o.windows_failed,
+       coalesce(a.status = 'not_entitled', false) AS not_entitled,
+       t.rows,
+       t.last_read_at,
+       sa.deleted_at IS NULL AS live
+FROM pairs p
+-- The first window not recorded by a backfill: the mark counts from it.
+CROSS JOIN LATERAL (
+    SELECT min(w.window_start) AS since FROM stream_windows w
+    WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id AND NOT w.backfill
+) f
+-- The oldest window never read (from the open windows' index), else the newest window's end.
+CROSS JOIN LATERAL (
+    SELECT coalesce(
+        (SELECT w.window_start FROM stream_windows w
+         WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id
+           AND (w.status <> 'succeeded' OR w.settled_at IS NULL) AND w.first_read_at IS NULL
+           AND w.window_start >= coalesce(f.since, '-infinity')
+         ORDER BY w.window_start
+         LIMIT 1),
+        (SELECT w.window_end FROM stream_windows w
+         WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id
+         ORDER BY w.window_start DESC
+         LIMIT 1)) AS hwm
+) m
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE w.status = 'pending') AS windows_pending,
+           count(*) FILTER (WHERE w.status = 'failed') AS windows_failed
+    FROM stream_windows w
+    WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id
+      AND (w.status <> 'succeeded' OR w.settled_at IS NULL)
+) o
+LEFT JOIN LATERAL (
+    SELECT w.status FROM stream_windows w
+    WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id AND w.attempted_at IS NOT NULL
+    ORDER BY w.attempted_at DESC, w.window_start DESC
+    LIMIT 1
+) a ON true
+-- Over every window: an index-only scan of stream_windows_attempted_idx, which carries them.
+CROSS JOIN LATERAL (
+    SELECT sum(w.rows)::bigint AS rows, max(greatest(w.first_read_at, w.settled_at)) AS last_read_at
+    FROM stream_windows w
+    WHERE w.stream = p.stream AND w.sub_account_id = p.sub_account_id
+) t
+LEFT JOIN sub_accounts sa ON sa.sub_account_id = p.sub_account_id;
 
 ALTER TABLE sync_run_scopes DROP CONSTRAINT sync_run_scopes_status_check;
 ALTER TABLE sync_run_scopes ADD CONSTRAINT sync_run_scopes_status_check
@@ -542,6 +589,7 @@ COMMENT ON COLUMN stream_windows.stream IS 'The stream, named as in --streams.';
 COMMENT ON COLUMN stream_windows.sub_account_id IS 'The sub-account whose window it is (sub_accounts.sub_account_id).';
 COMMENT ON COLUMN stream_windows.window_start IS 'The window''s start (included).';
 COMMENT ON COLUMN stream_windows.window_end IS 'The window''s end (excluded).';
+COMMENT ON COLUMN stream_windows.backfill IS 'Whether a backfill recorded the window (the high-water mark counts from the first window that is not).';
 COMMENT ON COLUMN stream_windows.first_read_at IS 'When a read of the window first published; NULL until then.';
 COMMENT ON COLUMN stream_windows.settled_at IS 'When the read that counts as the window''s settle read published; NULL until then.';
 COMMENT ON COLUMN stream_windows.status IS 'The window''s last read: pending, succeeded, failed or not_entitled (pending: not read yet).';
@@ -581,16 +629,17 @@ COMMENT ON COLUMN entity_freshness.last_success_at IS 'When that run finished.';
 COMMENT ON COLUMN entity_freshness.last_success_age IS 'How long ago that run finished.';
 COMMENT ON COLUMN entity_freshness.live IS 'The entity''s rows that exist upstream (deleted_at NULL).';
 COMMENT ON COLUMN entity_freshness.deleted IS 'The entity''s soft-deleted rows.';
-COMMENT ON VIEW stream_freshness IS 'Per stream and sub-account with windows in the ledger: its high-water mark, lag, pending and failed windows, and whether the API refused it.';
+COMMENT ON VIEW stream_freshness IS 'Per stream and sub-account with windows in the ledger: its high-water mark, lag, pending and failed windows, whether the API refused it, and whether the sub-account is live.';
 COMMENT ON COLUMN stream_freshness.stream IS 'The stream, named as in --streams.';
 COMMENT ON COLUMN stream_freshness.sub_account_id IS 'The sub-account (sub_accounts.sub_account_id).';
-COMMENT ON COLUMN stream_freshness.high_water_mark IS 'The end of the last window such that every window recorded before it has had its first read; NULL while no window has been read.';
-COMMENT ON COLUMN stream_freshness.lag IS 'How far the high-water mark is behind now; NULL while no window has been read.';
+COMMENT ON COLUMN stream_freshness.high_water_mark IS 'The start of the oldest window not read yet, or the end of the newest window when every one was read; the windows before the first one a backfill did not record do not count.';
+COMMENT ON COLUMN stream_freshness.lag IS 'How far the high-water mark is behind now.';
 COMMENT ON COLUMN stream_freshness.windows_pending IS 'Windows recorded and not read yet (status pending).';
 COMMENT ON COLUMN stream_freshness.windows_failed IS 'Windows whose last read failed.';
 COMMENT ON COLUMN stream_freshness.not_entitled IS 'Whether the latest read attempted was refused with 403 (the entitlement the stream needs is missing).';
 COMMENT ON COLUMN stream_freshness.rows IS 'Items the windows'' last published reads returned, summed.';
 COMMENT ON COLUMN stream_freshness.last_read_at IS 'When a read last published (a first or a settle read).';
+COMMENT ON COLUMN stream_freshness.live IS 'Whether the sub-account is live: false once sub_accounts holds it as deleted (a sub-account that table does not hold counts as live).';
 COMMENT ON VIEW queues_current IS 'Live queues with their queue group and sub-account names and the number of live agents assigned.';
 COMMENT ON COLUMN queues_current.sub_account_id IS 'queues.sub_account_id: The sub-account the row belongs to (sub_accounts.sub_account_id).';
 COMMENT ON COLUMN queues_current.sub_account_name IS 'sub_accounts.name: The sub-account''s name.';
@@ -639,7 +688,10 @@ COMMENT ON COLUMN campaigns_current.last_changed_at IS 'campaigns.last_changed_a
 DROP VIEW stream_freshness;
 
 -- The view and checks as of the migration before. The ledger keeps the scopes and fields of
--- the entities and streams rolled back: the checks hold for new rows only. Their tables are dropped after.
+-- the entities rolled back: the checks hold for new rows only. The scopes and windows of the
+-- streams rolled back go, as their tables do after: an older migration's Down adds the checks back valid.
+DELETE FROM sync_run_scopes WHERE entity IN ('audit_log');
+
 CREATE OR REPLACE VIEW entity_freshness AS
 WITH counts AS (
     SELECT 'accounts' AS entity, count(*) FILTER (WHERE deleted_at IS NULL) AS live,

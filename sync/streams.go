@@ -493,7 +493,7 @@ func (r *StreamRunner) plan(ctx context.Context, st *entity.Stream, sub subAccou
 		from = alignDown(r.cfg.Start, w)
 	}
 	if from.Before(last) {
-		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, gridFrom(from, last, w)); err != nil {
+		if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, gridFrom(from, last, w), false); err != nil {
 			return nil, time.Time{}, err
 		}
 	}
@@ -543,7 +543,7 @@ func (r *StreamRunner) planBackfill(ctx context.Context, st *entity.Stream, sub 
 	if !from.Before(to) {
 		return nil, nil
 	}
-	if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w)); err != nil {
+	if _, err := r.store.WindowsRecord(ctx, st.Name, sub.id, spans(from, to, w), true); err != nil {
 		return nil, err
 	}
 	ws, err := r.store.WindowsIn(ctx, st.Name, sub.id, from, to)
@@ -640,7 +640,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			err = r.cfg.explain(err)
 		}
 		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
-			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now()})
+			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now(), Lock: lock})
 		if ferr != nil {
 			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
 		}

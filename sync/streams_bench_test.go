@@ -23,7 +23,7 @@ import (
 // time is its requests ÷ the rate; speed is that bound ÷ the time taken (1 = the pacing is
 // the only cost).
 const (
-	auditBenchDays = 10
+	auditBenchDays = 90
 	auditBenchSubs = 20
 	auditBenchRPM  = 30000
 )

@@ -8,9 +8,10 @@
 // writes <dir>/NNNNN_<verb_noun>.sql, NNNNN being one more than the newest migration there. Its
 // Up section renders the SQL from the registry as it is; its Down section renders it from the
 // registry as of the migration before (entity.AsOf), with the checks NOT VALID when entities go
-// (their rows stay in the ledger). Comments are not versioned: a Down leaves the current text
-// on the relations that stay (they describe, they hold nothing), except that rolling back the
-// migration that first set them (db.CommentsSince) clears them. A new entity's description says Since: NNNNN; its tables
+// (their rows stay in the ledger; a stream's scopes are deleted, as its table is dropped).
+// Comments are not versioned: a Down leaves the current text on the relations that stay (they
+// describe, they hold nothing), except that rolling back the migration that first set them
+// (db.CommentsSince) clears them. A new entity's description says Since: NNNNN; its tables
 // (CREATE TABLE in Up, before the view that reads them; DROP TABLE in Down, after it) are
 // written into the new file by hand. A new stream's (internal/entity's Streams, Since: NNNNN)
 // table is rendered from its description (db.StreamTableSQL) at the top of Up and dropped at
@@ -167,7 +168,19 @@ func render(version int64, slug string, ds []*entity.Desc, ss []*entity.Stream) 
 	rollsBack := len(added) > 0 || len(streamsAdded) > 0
 	if rollsBack {
 		b.WriteString("-- The view and checks as of the migration before. The ledger keeps the scopes and fields of\n" +
-			"-- the entities and streams rolled back: the checks hold for new rows only. Their tables are dropped after.\n")
+			"-- the entities rolled back: the checks hold for new rows only. The scopes and windows of the\n" +
+			"-- streams rolled back go, as their tables do after: an older migration's Down adds the checks back valid.\n")
+	}
+	if len(streamsAdded) > 0 {
+		quoted := make([]string, len(addedStreams))
+		for i, n := range addedStreams {
+			quoted[i] = "'" + n + "'"
+		}
+		fmt.Fprintf(&b, "DELETE FROM sync_run_scopes WHERE entity IN (%s);\n", strings.Join(quoted, ", "))
+		if len(streamsBefore) > 0 { // the ledger stays (the first streams' migration drops it)
+			fmt.Fprintf(&b, "DELETE FROM stream_windows WHERE stream IN (%s);\n", strings.Join(quoted, ", "))
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString(db.EntityViewsSQL(before) + "\n" + db.EntityChecksSQL(before, streamsBefore, rollsBack))
 	if statusesChanged {

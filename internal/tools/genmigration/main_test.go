@@ -236,7 +236,9 @@ func TestGenerateNewStream(t *testing.T) {
 	}
 	up, down, _ := strings.Cut(string(text), "-- +goose Down")
 	if !strings.Contains(up, "New streams: test_widgets.") || !strings.Contains(up, db.StreamTableSQL(widgets)) ||
-		!strings.Contains(down, "DROP TABLE test_widgets;") || !strings.Contains(down, "NOT VALID") {
+		!strings.Contains(down, "DROP TABLE test_widgets;") || !strings.Contains(down, "NOT VALID") ||
+		!strings.Contains(down, "DELETE FROM sync_run_scopes WHERE entity IN ('test_widgets');") ||
+		!strings.Contains(down, "DELETE FROM stream_windows WHERE stream IN ('test_widgets');") {
 		t.Errorf("the migration does not create and drop the new stream's table, or its Down checks are valid:\n%s", text)
 	}
 	pool := migrated(t, dir, latest)
@@ -261,6 +263,11 @@ INSERT INTO `+q+`.stream_windows (stream, sub_account_id, window_start, window_e
 	var exists bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass($1 || '.test_widgets') IS NOT NULL`, q).Scan(&exists); err != nil || exists {
 		t.Errorf("the new stream's table after Down: exists %v, %v", exists, err)
+	}
+	var scopes int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM `+q+`.sync_run_scopes WHERE entity = 'test_widgets') +
+  (SELECT count(*) FROM `+q+`.stream_windows WHERE stream = 'test_widgets')`).Scan(&scopes); err != nil || scopes != 0 {
+		t.Errorf("the rolled-back stream's scopes and windows after Down: %d, %v; want none", scopes, err)
 	}
 	_, err = pool.Exec(ctx, `INSERT INTO `+q+`.sync_run_scopes (run_id, entity, scope, status) SELECT max(run_id), 'test_widgets', 's2', 'succeeded' FROM `+q+`.sync_runs`)
 	if err == nil || !strings.Contains(err.Error(), "sync_run_scopes_entity_check") {
