@@ -535,7 +535,7 @@ COMMENT ON COLUMN audit_log.created_at IS 'When the change was made (createTime,
 COMMENT ON COLUMN audit_log.user_id IS 'The id of the admin user who made the change (users.user_id).';
 COMMENT ON COLUMN audit_log.user_name IS 'The login name of the admin user who made the change.';
 COMMENT ON COLUMN audit_log.source_ip IS 'The IP address the change came from; NULL when streams.redact lists source_ip.';
-COMMENT ON COLUMN audit_log.changes IS 'The attributes an UPDATE changed: an array of {attribute, old, new, class}; a secret-bearing attribute keeps its name and loses both values.';
+COMMENT ON COLUMN audit_log.changes IS 'The attributes an UPDATE changed: an array of {attribute, original_value, new_value, class_type}; a secret-bearing attribute keeps its name and loses both values.';
 COMMENT ON COLUMN audit_log.window_start IS 'The start of the window whose read last wrote the row (stream_windows.window_start).';
 COMMENT ON COLUMN audit_log.raw IS 'The API object as received, null values and unknown fields included, minus every secret-bearing key.';
 COMMENT ON COLUMN audit_log.row_hash IS 'SHA-256 of the typed values and raw: a row whose hash is unchanged is not rewritten.';

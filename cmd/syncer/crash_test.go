@@ -183,6 +183,7 @@ func lockTable(t *testing.T, e *e2e, table string) (release func()) {
 		t.Fatal(err)
 	}
 	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(t.Context())) // the pool's close waits for it otherwise
 		t.Fatal(err)
 	}
 	return func() {
@@ -200,6 +201,7 @@ func TestE2EStreamCrashLeavesWindowsWhole(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, engagefake.Options{Seed: 81, AuditPerHour: 6})
 	e.writeConfig("engage:\n  requests_per_minute: 60000\nstreams:\n  start: 12h\n")
+	e.mustRun(0, "migrate", "up")
 	release := lockTable(t, e, "engage.sync_run_scopes")
 	cmd := e.command(t.Context(), "sync", "--streams", "audit_log")
 	var out bytes.Buffer

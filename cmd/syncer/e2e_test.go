@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,8 +116,17 @@ func newE2E(t *testing.T, opts engagefake.Options) *e2e {
 		t.Fatalf("connecting to the test database: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	return &e2e{t: t, fake: fake, dbURL: dbURL, pool: pool, env: syncerEnv(dbURL, url, fake.Options())}
+	env := syncerEnv(dbURL, url, fake.Options())
+	if opts.AuditPerHour > 0 { // a test of the streams: they read as configured
+		env = slices.DeleteFunc(env, func(v string) bool { return strings.HasPrefix(v, envNoStreams) })
+	}
+	return &e2e{t: t, fake: fake, dbURL: dbURL, pool: pool, env: env}
 }
+
+// envNoStreams keeps the entities' tests (and benchmarks) to the entities: at the default
+// 120 requests a minute, three days of audit windows would cost each sync minutes. The
+// streams' tests ask for an audit history (engagefake.Options.AuditPerHour) and read them.
+const envNoStreams = "EVSYNC_STREAMS_ENABLED=[]"
 
 // syncerEnv is the whole environment of a syncer child process: the database, and the fake at
 // baseURL (both APIs) with its credentials.
@@ -130,6 +140,7 @@ func syncerEnv(dbURL, baseURL string, o engagefake.Options) []string {
 		"EVSYNC_RC_CLIENT_ID=" + o.ClientID,
 		"EVSYNC_RC_CLIENT_SECRET=" + o.ClientSecret,
 		"EVSYNC_RC_JWT=" + o.JWT,
+		envNoStreams,
 	}
 }
 

@@ -62,7 +62,7 @@ func newMultiE2E(t *testing.T, names []string, badJWT map[string]bool, opts func
 		fmt.Fprintf(&b, "  - name: %s\n    ringcentral: {server_url: '%s', jwt_file: %s}\n    engage: {server_url: '%s'}\n",
 			n, f.URL(), write(n+".jwt", jwt), f.URL())
 	}
-	e.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "EVSYNC_DATABASE_URL=" + e.dbURL}
+	e.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "EVSYNC_DATABASE_URL=" + e.dbURL, envNoStreams}
 	e.writeConfig(b.String())
 	return m
 }

@@ -102,7 +102,7 @@ var streams = []*Stream{
 			{"user_id", Text, "authUser.userId", "The id of the admin user who made the change (users.user_id)."},
 			{"user_name", Text, "authUser.userName", "The login name of the admin user who made the change."},
 			{"source_ip", Text, "authUser.sourceId", "The IP address the change came from; NULL when streams.redact lists source_ip."},
-			{"changes", JSON, "auditLogResultList", "The attributes an UPDATE changed: an array of {attribute, old, new, class}; a secret-bearing attribute keeps its name and loses both values."},
+			{"changes", JSON, "auditLogResultList", "The attributes an UPDATE changed: an array of {attribute, original_value, new_value, class_type}; a secret-bearing attribute keeps its name and loses both values."},
 		}},
 }
 
