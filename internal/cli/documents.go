@@ -211,6 +211,7 @@ type streamDoc struct {
 	WindowsPending int64       `json:"windows_pending"`
 	WindowsFailed  int64       `json:"windows_failed"`
 	NotEntitled    bool        `json:"not_entitled"`
+	Live           bool        `json:"live"`
 	Rows           int64       `json:"rows"`
 	LastReadAt     *string     `json:"last_read_at"`
 }
@@ -220,7 +221,7 @@ func streamDocsOf(ss []db.StreamStatus) []streamDoc {
 	out := make([]streamDoc, 0, len(ss))
 	for _, s := range ss {
 		d := streamDoc{Stream: s.Stream, SubAccountID: s.SubAccountID, HighWaterMark: jsonTimePtr(s.HighWater),
-			WindowsPending: s.WindowsPending, WindowsFailed: s.WindowsFailed, NotEntitled: s.NotEntitled, Rows: s.Rows,
+			WindowsPending: s.WindowsPending, WindowsFailed: s.WindowsFailed, NotEntitled: s.NotEntitled, Live: s.Live, Rows: s.Rows,
 			LastReadAt: jsonTimePtr(s.LastReadAt)}
 		if s.HighWater != nil {
 			lag := s.Lag.Seconds()

@@ -153,8 +153,8 @@ func (a *app) daemonTenant(pool *pgxpool.Pool, t config.Tenant) (daemon.Tenant, 
 
 // streamLag is a tenant's streams' lag as the daemon exports and checks it: per stream of
 // streams (streams.enabled), the worst lag over its sub-accounts, leaving out the
-// sub-accounts not entitled to it and those never read (no high-water mark: no lag to
-// measure yet).
+// sub-accounts not entitled to it and those the sub-accounts table holds as deleted (their
+// windows are never read again).
 func streamLag(ctx context.Context, store *db.Store, streams []entity.Name) (map[entity.Name]time.Duration, error) {
 	rows, err := store.StreamStatusGet(ctx)
 	if err != nil {
@@ -167,7 +167,7 @@ func streamLag(ctx context.Context, store *db.Store, streams []entity.Name) (map
 func worstLag(rows []db.StreamStatus, streams []entity.Name) map[entity.Name]time.Duration {
 	lags := map[entity.Name]time.Duration{}
 	for _, r := range rows {
-		if r.HighWater == nil || r.NotEntitled || !slices.Contains(streams, r.Stream) {
+		if r.HighWater == nil || r.NotEntitled || !r.Live || !slices.Contains(streams, r.Stream) {
 			continue
 		}
 		if l, ok := lags[r.Stream]; !ok || r.Lag > l {

@@ -314,20 +314,21 @@ func TestDaemonTenantStreams(t *testing.T) {
 }
 
 // The lag the daemon exports and checks is each enabled stream's worst sub-account's, leaving
-// out the sub-accounts not entitled, those never read, and the streams not enabled.
+// out the sub-accounts not entitled, those deleted upstream, and the streams not enabled. A
+// stream never read lags from its first window.
 func TestWorstLag(t *testing.T) {
 	t.Parallel()
 	hw := time.Now()
 	rows := []db.StreamStatus{
-		{Stream: entity.AuditLog, SubAccountID: "1", HighWater: &hw, Lag: time.Hour},
-		{Stream: entity.AuditLog, SubAccountID: "2", HighWater: &hw, Lag: 3 * time.Hour},
-		{Stream: entity.AuditLog, SubAccountID: "3", HighWater: &hw, Lag: 90 * time.Hour, NotEntitled: true},
-		{Stream: entity.AuditLog, SubAccountID: "4", Lag: 0}, // never read
-		{Stream: "interaction_segments", SubAccountID: "1", HighWater: &hw, Lag: 5 * time.Hour},
-		{Stream: "agent_stats", SubAccountID: "1"}, // never read
+		{Stream: entity.AuditLog, SubAccountID: "1", HighWater: &hw, Lag: time.Hour, Live: true},
+		{Stream: entity.AuditLog, SubAccountID: "2", HighWater: &hw, Lag: 3 * time.Hour, Live: true},
+		{Stream: entity.AuditLog, SubAccountID: "3", HighWater: &hw, Lag: 90 * time.Hour, NotEntitled: true, Live: true},
+		{Stream: entity.AuditLog, SubAccountID: "4", HighWater: &hw, Lag: 50 * time.Hour}, // deleted upstream
+		{Stream: "interaction_segments", SubAccountID: "1", HighWater: &hw, Lag: 5 * time.Hour, Live: true},
+		{Stream: "agent_stats", SubAccountID: "1", HighWater: &hw, Lag: 7 * time.Hour, Live: true}, // never read
 	}
 	got := worstLag(rows, []entity.Name{entity.AuditLog, "agent_stats"})
-	want := map[entity.Name]time.Duration{entity.AuditLog: 3 * time.Hour}
+	want := map[entity.Name]time.Duration{entity.AuditLog: 3 * time.Hour, "agent_stats": 7 * time.Hour}
 	if !maps.Equal(got, want) {
 		t.Errorf("worstLag = %v, want %v", got, want)
 	}

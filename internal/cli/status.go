@@ -164,6 +164,9 @@ func printStreamStatus(o *output, ss []db.StreamStatus) {
 			mark, lag = s.HighWater.UTC().Format(time.RFC3339), s.Lag.Round(time.Second).String()
 		}
 		note := ""
+		if !s.Live {
+			note = "sub-account deleted: no longer read"
+		}
 		if s.NotEntitled {
 			note = "not entitled (403)"
 			if d := entity.StreamOf(s.Stream); d != nil {

@@ -176,8 +176,8 @@ type Tenant struct {
 	// from the start.
 	Streams []entity.Name
 	// StreamLag reads each enabled stream's lag from the database: the worst over the
-	// sub-accounts of now minus its high-water mark, leaving out the streams never read and the
-	// sub-accounts not entitled to them. It feeds evsync_stream_lag_seconds and /healthz/data
+	// sub-accounts of now minus its high-water mark (a stream never read lags from its first
+	// window), leaving out the sub-accounts not entitled to it and those deleted upstream. It feeds evsync_stream_lag_seconds and /healthz/data
 	// (a lag beyond Config.ReadyStaleness is not fresh), read at start, after each stream run
 	// of this replica, and when /healthz/data finds its reads older than DataCheckInterval.
 	// nil: no lag is exported or checked.

@@ -249,7 +249,7 @@ func (m *metrics) observeStreams(tenant string, o Outcome) {
 
 // setStreamLag sets the tenant's streams' high-water marks, as the database last said them:
 // evsync_stream_lag_seconds{tenant,stream} then shows the time since each (a stream left
-// out, never read, has no series).
+// out has no series).
 func (m *metrics) setStreamLag(tenant string, high map[entity.Name]time.Time) {
 	m.streamLag.set(tenant, high)
 }
@@ -270,7 +270,7 @@ type lagCollector struct {
 func newLagCollector() *lagCollector {
 	return &lagCollector{
 		desc: prometheus.NewDesc("evsync_stream_lag_seconds",
-			"Time since the high-water mark of a stream (the end of the last window such that every window before it has been read), the worst of the tenant's sub-accounts entitled to it; streams never read have none. Read from the database after stream runs and by /healthz/data: min() across replicas.",
+			"Time since the high-water mark of a stream (the end of the last window such that every window before it has been read), the worst of the tenant's live sub-accounts entitled to it (a stream never read lags from its first window). Read from the database after stream runs and by /healthz/data: min() across replicas.",
 			[]string{"tenant", "stream"}, nil),
 		now:  time.Now,
 		high: map[string]map[entity.Name]time.Time{},
