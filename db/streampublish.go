@@ -91,9 +91,12 @@ func (d *streamDef) statements(q string) (dedupe, update, insert, missing, drop 
 	}
 	update = "UPDATE " + t + " t SET " + strings.Join(sets, ", ") + " FROM " + d.stage + " s WHERE " +
 		d.keyJoin("t", "s") + " AND t.sub_account_id = {{sub}} AND " + changed
+	// The keys stored already are skipped by the primary key's probe (ON CONFLICT DO NOTHING
+	// writes, and locks, nothing of them), never by a join with the table: with a small staging
+	// table whose statistics are a guess, the planner chose to scan the whole table for each
+	// window (measured: 46 ms a window once audit_log held 86,000 rows, against 6 ms).
 	insert = "INSERT INTO " + t + " (" + strings.Join(all, ", ") + ", window_start, raw, row_hash, first_seen_at, last_changed_at, last_run_id)\n" +
 		"SELECT " + prefixed("s", all) + ", {{start}}, s.raw, s.row_hash, now(), now(), {{run}} FROM " + d.stage + " s\n" +
-		"WHERE NOT EXISTS (SELECT 1 FROM " + t + " t WHERE " + d.keyJoin("t", "s") + ")\n" +
 		"ON CONFLICT DO NOTHING"
 	gone := " WHERE t.sub_account_id = {{sub}} AND t.window_start = {{start}} AND NOT EXISTS (SELECT 1 FROM " + d.stage + " s WHERE " +
 		d.keyJoin("t", "s") + ")"
