@@ -19,13 +19,19 @@ import (
 // ErrLocked is returned by Runner.Run when another run holds the target schema's lock.
 var ErrLocked = db.ErrLocked
 
-// Client is the part of *engageclient.Client a run uses.
-type Client interface {
+// Session is the part of *engageclient.Client every run uses: its session, its counters and
+// the accounts listing.
+type Session interface {
 	Login(ctx context.Context) (*engageclient.AccessTokenUserDetails, error)
 	Close(ctx context.Context) error
 	Stats() engageclient.Stats
 	SetLogger(l *slog.Logger)
 	ListAccounts(ctx context.Context) ([]*engageclient.Account, *engageclient.Response, error)
+}
+
+// Client is the part of *engageclient.Client an entity run uses.
+type Client interface {
+	Session
 	ListUsers(ctx context.Context, opts *engageclient.UserListOptions) ([]*engageclient.User, *engageclient.Response, error)
 	ListAgentGroups(ctx context.Context, accountID string, opts *engageclient.ListOptions) ([]*engageclient.AgentGroup, *engageclient.Response, error)
 	ListAgents(ctx context.Context, accountID string, agentGroupID int64) ([]*engageclient.Agent, *engageclient.Response, error)

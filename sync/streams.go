@@ -29,11 +29,7 @@ import (
 
 // StreamClient is the part of *engageclient.Client a stream run uses.
 type StreamClient interface {
-	Login(ctx context.Context) (*engageclient.AccessTokenUserDetails, error)
-	Close(ctx context.Context) error
-	Stats() engageclient.Stats
-	SetLogger(l *slog.Logger)
-	ListAccounts(ctx context.Context) ([]*engageclient.Account, *engageclient.Response, error)
+	Session
 	SearchAuditLogs(ctx context.Context, s *engageclient.AuditLogSearch) ([]*engageclient.AuditLog, *engageclient.Response, error)
 }
 

@@ -233,18 +233,32 @@ type Result struct {
 // tenant has its own client, lock and run record: one tenant's failure neither stops nor rolls
 // back another's run.
 func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o Options) []Result {
+	return r.eachTenant(ctx, pool, ts, migrate, o.DryRun, false, func(store *db.Store, t config.Tenant) Result {
+		return r.syncTenant(ctx, store, t, o)
+	})
+}
+
+// eachTenant runs run for each of ts on its store from pool, at most sync.tenant_concurrency
+// at once, each schema migrated first when migrate is set and required migrated when not
+// (RunStore; dryRun migrates in the run's own transaction). A store that cannot be had is the
+// tenant's error: its entity run's, or its stream run's when that is all it makes
+// (streamsOnly).
+func (r *Runs) eachTenant(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate, dryRun, streamsOnly bool,
+	run func(*db.Store, config.Tenant) Result) []Result {
 	out := make([]Result, len(ts))
 	var g errgroup.Group
 	g.SetLimit(max(r.Config.Sync.TenantConcurrency, 1))
 	for i, t := range ts {
 		g.Go(func() error {
-			out[i] = Result{Tenant: t}
-			store, err := RunStore(ctx, pool, t, migrate, o.DryRun, StoreOptions(r.Config)...)
-			if err != nil {
-				out[i].Err = err
-				return nil
+			store, err := RunStore(ctx, pool, t, migrate, dryRun, StoreOptions(r.Config)...)
+			switch {
+			case err != nil && streamsOnly:
+				out[i] = Result{Tenant: t, StreamsRan: true, StreamsErr: err}
+			case err != nil:
+				out[i] = Result{Tenant: t, Err: err}
+			default:
+				out[i] = run(store, t)
 			}
-			out[i] = r.syncTenant(ctx, store, t, o)
 			return nil // one tenant's failure is its own
 		})
 	}
@@ -256,23 +270,10 @@ func (r *Runs) SyncAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tena
 // most sync.tenant_concurrency at once, each schema migrated first when migrate is set and
 // required migrated when not (RunStore). Each tenant's result holds its stream run.
 func (r *Runs) StreamsAll(ctx context.Context, pool *pgxpool.Pool, ts []config.Tenant, migrate bool, o StreamOptions) []Result {
-	out := make([]Result, len(ts))
-	var g errgroup.Group
-	g.SetLimit(max(r.Config.Sync.TenantConcurrency, 1))
-	for i, t := range ts {
-		g.Go(func() error {
-			out[i] = Result{Tenant: t, StreamsRan: true}
-			store, err := RunStore(ctx, pool, t, migrate, false, StoreOptions(r.Config)...)
-			if err != nil {
-				out[i].StreamsErr = err
-				return nil
-			}
-			out[i].Streams, out[i].StreamsErr = r.Streams(ctx, store, r.ClientConfig(t), t, o)
-			return nil // one tenant's failure is its own
-		})
-	}
-	_ = g.Wait() // the functions return nil: each result holds its tenant's error
-	return out
+	return r.eachTenant(ctx, pool, ts, migrate, false, true, func(store *db.Store, t config.Tenant) Result {
+		res, err := r.Streams(ctx, store, r.ClientConfig(t), t, o)
+		return Result{Tenant: t, StreamsRan: true, Streams: res, StreamsErr: err}
+	})
 }
 
 // syncTenant runs t's entities and then its streams' due windows (as o selects) with one
