@@ -111,15 +111,24 @@ next:
 // entityRelation is the table of entity d.
 func entityRelation(d *entity.Desc) Relation {
 	r := Relation{Name: string(d.Name), Kind: KindEntity, Doc: d.Doc, Entity: d, Since: d.Since}
-	for _, c := range d.Key {
-		r.Key = append(r.Key, c.Name)
-		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey, From: c.From})
-	}
-	for _, c := range d.Columns {
-		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleTyped, From: c.From})
-	}
+	r.Key, r.Columns = registryColumns(d.Key, d.Columns)
 	r.Columns = append(r.Columns, systemColumns...)
 	return r
+}
+
+// registryColumns are the key (its columns' names, and the columns) and the typed columns of a
+// table the registry describes (an entity's or a stream's), in table order.
+func registryColumns(key, typed []entity.Column) ([]string, []RelColumn) {
+	names := make([]string, 0, len(key))
+	cols := make([]RelColumn, 0, len(key)+len(typed))
+	for _, c := range key {
+		names = append(names, c.Name)
+		cols = append(cols, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey, From: c.From})
+	}
+	for _, c := range typed {
+		cols = append(cols, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleTyped, From: c.From})
+	}
+	return names, cols
 }
 
 // systemColumns are the columns every entity table has after its typed ones.
@@ -141,13 +150,7 @@ var systemColumns = []RelColumn{
 // streamRelation is the table of stream st.
 func streamRelation(st *entity.Stream) Relation {
 	r := Relation{Name: string(st.Name), Kind: KindStream, Doc: st.Doc, Stream: st, Since: st.Since}
-	for _, c := range st.Key {
-		r.Key = append(r.Key, c.Name)
-		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleKey, From: c.From})
-	}
-	for _, c := range st.Columns {
-		r.Columns = append(r.Columns, RelColumn{Name: c.Name, Type: c.Kind.SQL(), Doc: c.Doc, Role: RoleTyped, From: c.From})
-	}
+	r.Key, r.Columns = registryColumns(st.Key, st.Columns)
 	r.Columns = append(r.Columns, streamSystemColumns(st)...)
 	return r
 }
