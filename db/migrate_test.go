@@ -118,6 +118,14 @@ func TestMigrateDownGuards(t *testing.T) {
 			// the first migration's.
 			plan, err := db.MigrateDown(ctx, pool, schema, tt.dropRows)
 			if err == nil {
+				want := &db.DownPlan{Version: 8, Path: "00008_create_reporting_streams.sql",
+					Tables: []db.TableRows{{Table: "agent_queue_stats"}, {Table: "agent_stats"}, {Table: "queue_stats"}, {Table: "interaction_segments"}}}
+				if diff := cmp.Diff(want, plan); diff != "" {
+					t.Errorf("reporting streams step (-want +got):\n%s", diff)
+				}
+				plan, err = db.MigrateDown(ctx, pool, schema, tt.dropRows)
+			}
+			if err == nil {
 				want := &db.DownPlan{Version: 7, Path: "00007_create_streams.sql",
 					Tables: []db.TableRows{{Table: "audit_log"}, {Table: "stream_windows"}}}
 				if diff := cmp.Diff(want, plan); diff != "" {
@@ -153,8 +161,8 @@ func TestMigrateDownGuards(t *testing.T) {
 				if !errors.Is(err, db.ErrLocked) {
 					t.Fatalf("MigrateDown while locked = %v, want ErrLocked", err)
 				}
-				if n := tableCount(t, pool, schema); n != 36 {
-					t.Errorf("a locked-out MigrateDown left %d tables and views, want 36", n)
+				if n := tableCount(t, pool, schema); n != 42 {
+					t.Errorf("a locked-out MigrateDown left %d tables and views, want 42", n)
 				}
 				return
 			}

@@ -73,7 +73,7 @@ func TestMigrations(t *testing.T) {
 		}
 		return n
 	}
-	const want = 12 + 2 + 14 + 3 + 2 + 3 // 00001 tables, 00002 views, 00004 tables and views, 00005 tables, 00007 tables and view
+	const want = 12 + 2 + 14 + 3 + 2 + 3 + 6 // 00001 tables, 00002 views, 00004 tables and views, 00005 tables, 00007 tables and view, 00008 tables and views
 	for _, schema := range []string{"engage", "tenant_b"} {
 		var g errgroup.Group
 		for range 2 {

@@ -785,7 +785,7 @@ func TestStreamRunsAndMigrateDownExclude(t *testing.T) {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, db.StreamsKey(f.s)); err != nil {
 		t.Fatal(err)
 	}
-	if plan, err := db.MigrateDown(ctx, f.pool, f.schema, true); err != nil || plan.Version != 7 {
+	if plan, err := db.MigrateDown(ctx, f.pool, f.schema, true); err != nil || plan.Version != 8 {
 		t.Fatalf("MigrateDown once the stream runs finished = %+v, %v", plan, err)
 	}
 }

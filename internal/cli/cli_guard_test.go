@@ -157,6 +157,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "rows need --yes", rows: true,
 			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 8 (00008_create_reporting_streams.sql), dropping 4 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 7 (00007_create_streams.sql), dropping 2 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 6 (00006_comment_schema.sql), dropping 0 tables and 0 rows"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 5 (00005_create_api_fields.sql), dropping 2 tables and 0 rows"},
@@ -171,6 +172,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "--yes before the direction", rows: true,
 			steps: []step{
+				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 8"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 7"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 6"},
 				{[]string{"migrate", "--yes", "down"}, exitOK, "rolled back migration 5"},
@@ -183,6 +185,7 @@ func TestMigrateDownGuards(t *testing.T) {
 		{
 			name: "empty tables need no --yes",
 			steps: []step{
+				{[]string{"migrate", "down"}, exitOK, "rolled back migration 8"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 7"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 6"},
 				{[]string{"migrate", "down"}, exitOK, "rolled back migration 5"},

@@ -55,9 +55,9 @@ func TestStreamsValidateErrors(t *testing.T) {
 		wantErr string // the whole error
 	}{
 		{"unknown stream", func(s *config.Streams) { s.Enabled = []entity.Name{"audit_logs"} },
-			`config: streams.enabled: unknown stream "audit_logs" (did you mean "audit_log"?), expected some of audit_log (or [] for none)`},
+			`config: streams.enabled: unknown stream "audit_logs" (did you mean "audit_log"?), expected some of audit_log, interaction_segments, queue_stats, agent_stats, agent_queue_stats (or [] for none)`},
 		{"far stream", func(s *config.Streams) { s.Enabled = []entity.Name{"calls"} },
-			`config: streams.enabled: unknown stream "calls", expected some of audit_log (or [] for none)`},
+			`config: streams.enabled: unknown stream "calls", expected some of audit_log, interaction_segments, queue_stats, agent_stats, agent_queue_stats (or [] for none)`},
 		{"stream twice", func(s *config.Streams) { s.Enabled = []entity.Name{entity.AuditLog, entity.AuditLog} },
 			`config: streams.enabled: stream "audit_log" is listed twice`},
 		{"start zero", func(s *config.Streams) { s.Start = config.StreamStart{} },

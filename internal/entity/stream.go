@@ -18,7 +18,11 @@ import (
 
 // The streams.
 const (
-	AuditLog Name = "audit_log"
+	AuditLog            Name = "audit_log"
+	InteractionSegments Name = "interaction_segments"
+	QueueStats          Name = "queue_stats"
+	AgentStats          Name = "agent_stats"
+	AgentQueueStats     Name = "agent_queue_stats"
 )
 
 // Bucket is the request budget a stream's requests are paced by.
@@ -104,6 +108,145 @@ var streams = []*Stream{
 			{"source_ip", Text, "authUser.sourceId", "The IP address the change came from; NULL when streams.redact lists source_ip."},
 			{"changes", JSON, "auditLogResultList", "The attributes an UPDATE changed: an array of {attribute, original_value, new_value, class_type}; a secret-bearing attribute keeps its name and loses both values."},
 		}},
+	{Name: InteractionSegments, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishUpsert,
+		Endpoint:    "POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/interaction-metadata",
+		NotEntitled: wemAccess,
+		Doc: "Every call's and digital interaction's segments: one row per agent, IVR or bot leg, read by the window " +
+			"its segment ended in (interaction metadata); a row a settle read no longer returns keeps its values and gets missing_since.",
+		Key: []Column{
+			{"sub_account_id", Text, "the window's sub-account (subAccountId)", "The sub-account of the interaction (sub_accounts.sub_account_id)."},
+			{"segment_id", Text, "segmentId", "The segment's id: a new segment begins whenever an agent or the contact joins or leaves."},
+		},
+		Columns: []Column{
+			{"dialog_id", Text, "dialogId", "The interaction (call or chat) the segment belongs to, start to end: interactions has one row per dialog."},
+			{"uii", Text, "interactionId", "The unique interaction id (UII) that links the segments of a transfer or conference; its first 14 digits are the call's start time."},
+			{"channel_type", Text, "channelType", "The channel: VOICE, SMS, EMAIL, ENGAGE_MESSAGING, ..."},
+			{"channel_class", Text, "channelClass", "VOICE or DIGITAL."},
+			{"channel_id", Text, "channelId", "The source channel's id (for a call, a phone number)."},
+			{"ani", Text, "channelEndpointAddress", "The contact's address (ANI: the caller's number); NULL when streams.redact lists ani."},
+			{"dnis", Text, "contactEndpointAddress", "The address the contact reached (DNIS); NULL when streams.redact lists dnis."},
+			{"direction", Text, "dialogOrigination", "INBOUND or OUTBOUND, from the agent's view (chats are INBOUND)."},
+			{"dialog_start_at", Time, "dialogStartTimeMs", "When the interaction began."},
+			{"dialog_end_at", Time, "dialogEndTimeMs", "When the interaction ended."},
+			{"dialog_duration_ms", Int, "dialogDurationMs", "The whole interaction's duration in milliseconds, IVR, queue and other agents included."},
+			{"segment_type", Text, "segmentType", "AGENT, IVR or BOT."},
+			{"participant_id", Text, "segmentParticipantId", "The segment's participant; for an AGENT segment the agent's id (agents.agent_id) [I]."},
+			{"participant_rc_extension_id", Text, "segmentParticipantRcExtensionId", "The participant's RingCentral extension id (agents.rc_user_id) [I]."},
+			{"agent_group_id", Int, "segmentAgentGroupId", "The agent group of the segment's agent (agent_groups.agent_group_id); NULL when the API sends no numeric id."},
+			{"segment_start_at", Time, "segmentStartTimeMs", "When the participant joined."},
+			{"segment_end_at", Time, "segmentEndTimeMs", "When the participant left: the window that read the row holds it."},
+			{"segment_duration_ms", Int, "segmentDurationMs", "The segment's duration in milliseconds."},
+			{"system_disposition", Text, "systemDisposition", "The system's outcome of the segment (ANSWER, ...)."},
+			{"agent_disposition", Text, "agentDisposition", "The outcome the agent chose; it may be set or changed after the first read."},
+			{"agent_notes", Text, "agentNotes", "The agent's free-text notes (personal data: NULL when streams.redact lists agent_notes)."},
+			{"has_recording", Bool, "hasRecording", "Whether the segment has a recording (it may turn true after the first read)."},
+			{"has_transcript", Bool, "hasTranscript", "Whether the segment has a transcript."},
+		}},
+	{Name: QueueStats, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishReplace,
+		Endpoint:    "POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats",
+		NotEntitled: wemAccess,
+		Doc: "Queue statistics per interval: one row per queue and interval with activity (counts, and durations in seconds " +
+			"unless the column says otherwise); a window's rows are replaced by each read of it.",
+		Key: statsKey(
+			Column{"queue_id", Int, "queue", "The queue (queues.queue_id, the API's gateId)."}),
+		Columns: slices.Concat([]Column{{"queue_name", Text, "queueName", "The queue's name as the statistics sent it."}},
+			metrics([][2]string{
+				{"offdDirectIxnCnt", "Interactions offered to the queue."},
+				{"answIxnCnt", "Interactions answered."},
+				{"abandIxnCnt", "Interactions abandoned."},
+				{"abandShortIxnCnt", "Interactions abandoned within the short-abandon threshold."},
+				{"abandWithinSlCnt", "Interactions abandoned within the service level."},
+				{"ansServicelevelCnt", "Interactions answered within the service level."},
+				{"completedContacts", "Contacts completed."},
+				{"queuedAndAnswIxnDur", "Time answered interactions waited in queue, summed."},
+				{"queuedAndAbandIxnDur", "Time abandoned interactions waited in queue, summed."},
+				{"queuedAnswLongestQueDur", "The longest wait in queue of an answered interaction."},
+				{"queuedAbandLongestQueDur", "The longest wait in queue of an abandoned interaction."},
+				{"talkingIxnDur", "Talk time, summed."},
+				{"wrapUpDur", "Wrap-up time, summed."},
+				{"waitDur", "Wait time, summed."},
+				{"segmentHoldTime", "Hold time, summed (the spec's example suggests milliseconds [I])."},
+				{"overflowInIxnCnt", "Interactions that overflowed into the queue."},
+				{"overflowOutIxnCnt", "Interactions that overflowed out of the queue."},
+			})),
+	},
+	{Name: AgentStats, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishReplace,
+		Endpoint:    "POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-agent-stats",
+		NotEntitled: wemAccess,
+		Doc: "Agent statistics per interval: how each agent spent it (durations in seconds) and the direct interactions " +
+			"they handled; a window's rows are replaced by each read of it.",
+		Key: statsKey(
+			Column{"agent_id", Int, "agentId", "The agent (agents.agent_id)."}),
+		Columns: slices.Concat([]Column{{"agent_name", Text, "agentName", "The agent's name as the statistics sent it."}},
+			metrics([][2]string{
+				{"availDur", "Time available."},
+				{"totWorkDur", "Time logged in and working."},
+				{"pauseDur", "Time paused (on break)."},
+				{"waitDur", "Time waiting for an interaction."},
+				{"adminDur", "Time in an administrative state."},
+				{"directOutIxnCnt", "Direct outbound interactions."},
+				{"directOutIxnDur", "Direct outbound interactions' duration, summed."},
+				{"directInIxnCnt", "Direct inbound interactions."},
+				{"directInIxnDur", "Direct inbound interactions' duration, summed."},
+			})),
+	},
+	{Name: AgentQueueStats, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishReplace,
+		Endpoint:    "POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-agent-extended-stats",
+		NotEntitled: wemAccess,
+		Doc: "Agent statistics per queue and interval: what each agent handled for each queue (durations in seconds); " +
+			"a window's rows are replaced by each read of it.",
+		Key: statsKey(
+			Column{"agent_id", Int, "agentId", "The agent (agents.agent_id)."},
+			Column{"queue_id", Int, "queue", "The queue (queues.queue_id, the API's gateId)."}),
+		Columns: slices.Concat([]Column{
+			{"agent_name", Text, "agentName", "The agent's name as the statistics sent it."},
+			{"queue_name", Text, "queueName", "The queue's name as the statistics sent it."},
+		}, metrics([][2]string{
+			{"talkingIxnDur", "Talk time, summed."},
+			{"wrapUpDur", "Wrap-up time, summed."},
+			{"answIxnCnt", "Interactions answered."},
+			{"transferOutIxnCnt", "Interactions transferred out."},
+		})),
+	},
+}
+
+// wemAccess is what a 403 from the integration reporting endpoints means is missing.
+const wemAccess = `the sub-account lacks "WEM Access" (RingCentral enables it: ask your RingCentral account team)`
+
+// statsKey is the key of an interval statistics table: the sub-account, the row's own ids,
+// then the interval.
+func statsKey(ids ...Column) []Column {
+	return slices.Concat([]Column{{"sub_account_id", Text, "the window's sub-account (subAccountId)", "The sub-account (sub_accounts.sub_account_id)."}},
+		ids,
+		[]Column{
+			{"interval_start", Time, "dateTimeFrom", "The interval's start (dateTimeFrom, read in the request's time zone)."},
+			{"interval_seconds", Int, "the request's timeInterval", "The interval's length in seconds, as the request asked for it (the response's interval stays in raw)."},
+		})
+}
+
+// metrics are the columns of statistics fields, each a bigint named from its field in snake
+// case (answIxnCnt is answ_ixn_cnt), read from that field.
+func metrics(fields [][2]string) []Column {
+	out := make([]Column, len(fields))
+	for i, f := range fields {
+		out[i] = Column{Name: SnakeCase(f[0]), Kind: Int, From: f[0], Doc: f[1]}
+	}
+	return out
+}
+
+// SnakeCase is the column name of an API field: answIxnCnt is answ_ixn_cnt.
+func SnakeCase(field string) string {
+	var b strings.Builder
+	for i, r := range field {
+		if 'A' <= r && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Streams returns every stream's description, in the order runs read them. The descriptions
