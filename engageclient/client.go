@@ -30,6 +30,8 @@ type Client struct {
 	pauseMu     sync.Mutex
 	pauseUntil  time.Time // admin API requests wait until then after a 429
 	pauseReason string    // the header that asked for the pause (Wait.Reason)
+
+	buckets *buckets // the integration reporting endpoints' pacing, one bucket per sub-account
 }
 
 // New validates cfg, applies the defaults and returns a Client. It makes no request; the first
@@ -49,6 +51,7 @@ func New(cfg Config) (*Client, error) {
 		ts:         ts,
 		limiter:    rate.NewLimiter(rate.Every(time.Minute/time.Duration(cfg.RequestsPerMinute)), 1),
 		sem:        make(chan struct{}, cfg.Concurrency),
+		buckets:    newBuckets(cfg.ReportingLimits),
 	}
 	c.SetLogger(cfg.Logger)
 	return c, nil
@@ -68,9 +71,12 @@ type Stats struct {
 	Grants      int64 // successful RingCentral JWT grants
 	Exchanges   int64 // successful RingCentral → Engage token exchanges
 	Refreshes   int64 // successful Engage token refreshes
-	Requests    int64 // admin API HTTP requests sent (attempts, retries and replays included)
+	Requests    int64 // Engage API HTTP requests sent, admin and integration reporting (attempts, retries and replays included; not auth)
 	Retries     int64 // retried attempts (all endpoints)
 	RateLimited int64 // 429 responses received (all endpoints)
+	// ReportingRequests counts the integration reporting HTTP requests sent (of Requests; attempts,
+	// retries and replays included).
+	ReportingRequests int64
 	// Wait is the pause a 429 imposed on every admin API request, while they wait it out
 	// (the zero Wait otherwise, and while a pause longer than Config.MaxRetryWait fails them).
 	Wait Wait
@@ -85,13 +91,14 @@ type Wait struct {
 // Stats returns a snapshot of the counters and of the current wait.
 func (c *Client) Stats() Stats {
 	return Stats{
-		Grants:      c.stats.grants.Load(),
-		Exchanges:   c.stats.exchanges.Load(),
-		Refreshes:   c.stats.refreshes.Load(),
-		Requests:    c.stats.requests.Load(),
-		Retries:     c.stats.retries.Load(),
-		RateLimited: c.stats.rateLimited.Load(),
-		Wait:        c.wait(time.Now()),
+		Grants:            c.stats.grants.Load(),
+		Exchanges:         c.stats.exchanges.Load(),
+		Refreshes:         c.stats.refreshes.Load(),
+		Requests:          c.stats.requests.Load(),
+		Retries:           c.stats.retries.Load(),
+		RateLimited:       c.stats.rateLimited.Load(),
+		ReportingRequests: c.stats.reportingRequests.Load(),
+		Wait:              c.wait(time.Now()),
 	}
 }
 
@@ -145,25 +152,39 @@ func (c *Client) attempt(ctx context.Context, r *request, replayed *bool) (*http
 		return nil, nil, ctx.Err()
 	}
 	defer func() { <-c.sem }()
-	if err := c.pace(ctx, r); err != nil {
+	return c.authorized(ctx, r, replayed, c.pace, c.sendAPI)
+}
+
+// paceFunc waits until request r may be sent (an admin API request: pace; an integration
+// reporting request: its sub-account's bucket).
+type paceFunc func(ctx context.Context, r *request) error
+
+// sendFunc sends request r with the bearer token tok and types an unsuccessful answer.
+type sendFunc func(ctx context.Context, r *request, tok string) (*http.Response, []byte, error)
+
+// authorized makes one attempt of r once pace allows it, with the token source's bearer token,
+// sent by send; after a 401 it renews the token and replays r once per call (replayed).
+func (c *Client) authorized(ctx context.Context, r *request, replayed *bool, pace paceFunc, send sendFunc) (*http.Response, []byte, error) {
+	if err := pace(ctx, r); err != nil {
 		return nil, nil, err
 	}
 	tok, err := c.ts.Token(ctx)
 	if err != nil {
 		return nil, nil, &permanentError{err}
 	}
-	resp, body, err := c.sendAPI(ctx, r, tok)
+	resp, body, err := send(ctx, r, tok)
 	if *replayed || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, body, err
 	}
 	*replayed = true
-	return c.replay(ctx, r, tok, resp, body)
+	return c.replay(ctx, r, tok, resp, body, pace, send)
 }
 
 // replay sends r again after the 401 resp (with body) rejected tok, with a renewed token. Any
 // 401 gets it: the docs' 401 says "Jwt is expired" in text/plain, the spec's has no body at
-// all. The replay's answer is returned as it is, a second 401 included.
-func (c *Client) replay(ctx context.Context, r *request, tok string, resp *http.Response, body []byte) (*http.Response, []byte, error) {
+// all. The replay is paced like any request, and its answer is returned as it is, a second
+// 401 included.
+func (c *Client) replay(ctx context.Context, r *request, tok string, resp *http.Response, body []byte, pace paceFunc, send sendFunc) (*http.Response, []byte, error) {
 	c.logger().Info("engage: access token rejected; renewing it and replaying once",
 		slog.String("endpoint", c.endpoint(r)), slog.Bool("expired", isExpiredBody(body)))
 	c.ts.Invalidate(tok)
@@ -171,10 +192,10 @@ func (c *Client) replay(ctx context.Context, r *request, tok string, resp *http.
 	if err != nil {
 		return resp, nil, &permanentError{err}
 	}
-	if err := c.pace(ctx, r); err != nil {
+	if err := pace(ctx, r); err != nil {
 		return nil, nil, err
 	}
-	return c.sendAPI(ctx, r, tok)
+	return send(ctx, r, tok)
 }
 
 // sendAPI sends r with the bearer token tok. An unsuccessful answer is an *APIError, and a

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -49,10 +50,14 @@ type Config struct {
 	BackoffCap        time.Duration // cap on one backoff, default 30s
 	ExchangePerMinute int           // token exchanges allowed in any 60 s window, default 5
 	RequestTimeout    time.Duration // per HTTP attempt, default 60s
-	MaxListingRows    int           // most items a listing that takes ListOptions may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
-	HTTPClient        *http.Client  // optional; its Timeout should be zero (RequestTimeout applies)
-	UserAgent         string        // default UserAgentDefault; syncer sends "evsync/<version>"
-	Logger            *slog.Logger  // optional; never receives secrets
+	// ReportingLimits are the limits of the integration reporting bucket, one bucket per
+	// sub-account, every limit held at once (default ReportingLimitsDefault: 3 per 60 s and 9
+	// per 15 minutes; syncer's streams.reporting_limits).
+	ReportingLimits []Limit
+	MaxListingRows  int          // most items a listing that takes ListOptions may hold (all its pages), default 1,000,000; a longer listing fails with ErrListingTooLong (syncer's engage.max_listing_rows)
+	HTTPClient      *http.Client // optional; its Timeout should be zero (RequestTimeout applies)
+	UserAgent       string       // default UserAgentDefault; syncer sends "evsync/<version>"
+	Logger          *slog.Logger // optional; never receives secrets
 }
 
 // ConcurrencyMax is the largest Config.Concurrency: more requests in flight than this only
@@ -77,6 +82,9 @@ func (cfg Config) WithDefaults() Config {
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, RequestTimeoutDefault)
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, UserAgentDefault)
 	cfg.MaxListingRows = cmp.Or(cfg.MaxListingRows, MaxListingRowsDefault)
+	if cfg.ReportingLimits == nil {
+		cfg.ReportingLimits = slices.Clone(ReportingLimitsDefault)
+	}
 	return cfg
 }
 
@@ -143,6 +151,14 @@ func (cfg Config) Validate() error {
 	}
 	if n := cfg.Concurrency; n < 1 || n > ConcurrencyMax {
 		bad("Concurrency", "must be an integer from 1 to %d, got %d", ConcurrencyMax, n)
+	}
+	if len(cfg.ReportingLimits) == 0 {
+		bad("ReportingLimits", "must hold at least one limit")
+	}
+	for i, l := range cfg.ReportingLimits {
+		if l.Count < 1 || l.Per <= 0 {
+			bad("ReportingLimits", "[%d] must have a Count of at least 1 and a positive Per, got %d per %s", i, l.Count, l.Per)
+		}
 	}
 	if cfg.BackoffBase > 0 && cfg.BackoffCap < cfg.BackoffBase {
 		bad("BackoffCap", "(%s) must be at least BackoffBase (%s)", cfg.BackoffCap, cfg.BackoffBase)

@@ -38,6 +38,7 @@ func TestConfigWithDefaults(t *testing.T) {
 				RequestTimeout:    60 * time.Second,
 				MaxListingRows:    1_000_000,
 				UserAgent:         "evsync/dev",
+				ReportingLimits:   []engageclient.Limit{{Count: 3, Per: time.Minute}, {Count: 9, Per: 15 * time.Minute}},
 			},
 		},
 		{
@@ -45,6 +46,7 @@ func TestConfigWithDefaults(t *testing.T) {
 			cfg: engageclient.Config{
 				EngageServerURL: "https://ringcx.ringcentral.com", RequestsPerMinute: 60, Concurrency: 9,
 				MaxRetryWait: 5 * time.Minute, MaxListingRows: 7, UserAgent: "evsync/1.2.3",
+				ReportingLimits: []engageclient.Limit{{Count: 2, Per: time.Second}},
 			},
 			want: engageclient.Config{
 				RCServerURL:       engageclient.RCServerURLDefault,
@@ -61,6 +63,7 @@ func TestConfigWithDefaults(t *testing.T) {
 				RequestTimeout:    engageclient.RequestTimeoutDefault,
 				MaxListingRows:    7,
 				UserAgent:         "evsync/1.2.3",
+				ReportingLimits:   []engageclient.Limit{{Count: 2, Per: time.Second}},
 			},
 		},
 	}
@@ -99,6 +102,14 @@ func TestConfigValidate(t *testing.T) {
 			[]string{"engageclient: Config.MaxRetryWait must be a positive duration, got -1s"}},
 		{"zero max listing rows", func(c *engageclient.Config) { c.MaxListingRows = 0 },
 			[]string{"engageclient: Config.MaxListingRows must be a positive integer, got 0"}},
+		{"no reporting limits", func(c *engageclient.Config) { c.ReportingLimits = []engageclient.Limit{} },
+			[]string{"engageclient: Config.ReportingLimits must hold at least one limit"}},
+		{"a reporting limit without a count or a period", func(c *engageclient.Config) {
+			c.ReportingLimits = []engageclient.Limit{{Count: 3, Per: time.Minute}, {Count: 0, Per: time.Minute}, {Count: 1, Per: 0}}
+		}, []string{
+			"engageclient: Config.ReportingLimits [1] must have a Count of at least 1 and a positive Per, got 0 per 1m0s",
+			"engageclient: Config.ReportingLimits [2] must have a Count of at least 1 and a positive Per, got 1 per 0s",
+		}},
 		{"every problem", func(c *engageclient.Config) {
 			c.ClientID, c.JWT = "", ""
 			c.EngageServerURL = "https://x/?token=abc"

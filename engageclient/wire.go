@@ -59,7 +59,7 @@ func (w *wire) closeIdle() {
 
 // counters are the client's counters since New (see Stats).
 type counters struct {
-	grants, exchanges, refreshes, requests, retries, rateLimited atomic.Int64
+	grants, exchanges, refreshes, requests, retries, rateLimited, reportingRequests atomic.Int64
 }
 
 // request is one HTTP request of a call: send makes it, retry repeats it.
@@ -232,13 +232,26 @@ func errString(err error) string {
 }
 
 // send makes one HTTP exchange of r, with authorization (the whole Authorization header, ""
-// for none) as its credentials, and reads the body. It is the only place that sets headers on
-// a request. A response of any status comes with a nil error: each caller types an
-// unsuccessful one (newAPIError, newAuthError). A failure to get a response is a redacted
-// *TransportError; the end of ctx is ctx.Err().
+// for none) as its credentials, and reads the body. A response of any status comes with a nil
+// error: each caller types an unsuccessful one (newAPIError, newAuthError). A failure to get a
+// response is a redacted *TransportError; the end of ctx is ctx.Err().
 func (w *wire) send(ctx context.Context, r *request, authorization string) (*http.Response, []byte, error) {
+	resp, err := w.open(ctx, r, authorization)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := w.readBody(ctx, r, resp)
+	if err != nil {
+		return resp, nil, err
+	}
+	return resp, body, nil
+}
+
+// open makes one HTTP exchange of r as send does, but returns the response with its body
+// unread: the attempt's RequestTimeout keeps running while the caller reads it, and closing
+// the body ends it. It is the only place that sets headers on a request. A 429 is counted.
+func (w *wire) open(ctx context.Context, r *request, authorization string) (*http.Response, error) {
 	actx, cancel := context.WithTimeout(ctx, w.cfg.RequestTimeout)
-	defer cancel()
 	var rd io.Reader
 	switch {
 	case r.form != nil:
@@ -248,7 +261,8 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), rd)
 	if err != nil {
-		return nil, nil, fmt.Errorf("building request %s: %w", w.endpoint(r), err)
+		cancel()
+		return nil, fmt.Errorf("building request %s: %w", w.endpoint(r), err)
 	}
 	req.Header.Set("Accept", cmp.Or(r.accept, "application/json"))
 	req.Header.Set("User-Agent", w.cfg.UserAgent)
@@ -263,24 +277,46 @@ func (w *wire) send(ctx context.Context, r *request, authorization string) (*htt
 	}
 	resp, err := w.http.Do(req)
 	if err != nil {
-		return nil, nil, w.transportError(ctx, r, err)
+		cancel()
+		return nil, w.transportError(ctx, r, err)
 	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		w.stats.rateLimited.Add(1)
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody is a response body that ends its attempt's context when closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+// Close implements io.Closer.
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// readBody reads and closes the body of resp, the response to r (from open), leaving
+// http.NoBody in its place. A failure to read it is a redacted *TransportError; the end of ctx
+// is ctx.Err().
+func (w *wire) readBody(ctx context.Context, r *request, resp *http.Response) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	_ = resp.Body.Close() // the body is read: a failure to close it loses nothing
 	resp.Body = http.NoBody
 	if err != nil {
 		if ctx.Err() != nil {
-			return resp, nil, ctx.Err()
+			return nil, ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("reading body: attempt timed out after %s", w.cfg.RequestTimeout)
 		}
-		return resp, nil, &TransportError{Step: r.step, Method: r.method, URL: w.redact(sanitizeURL(r.url)), Err: fmt.Errorf("reading body: %w", err)}
+		return nil, &TransportError{Step: r.step, Method: r.method, URL: w.redact(sanitizeURL(r.url)), Err: fmt.Errorf("reading body: %w", err)}
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		w.stats.rateLimited.Add(1)
-	}
-	return resp, body, nil
+	return body, nil
 }
 
 // transportError types the error of an HTTP exchange of r that got no response: ctx.Err()
