@@ -29,13 +29,14 @@
 //
 // # Pacing and retries
 //
-// Admin API requests pass one rate limiter (Config.RequestsPerMinute, burst 1, so requests are
-// evenly spaced) and a semaphore (Config.Concurrency). Each call retries with a fresh
+// Admin API requests (the integration reporting requests have their own buckets: see below)
+// pass one rate limiter (Config.RequestsPerMinute, burst 1, so requests are evenly spaced) and
+// a semaphore (Config.Concurrency). Each call retries with a fresh
 // sethvargo/go-retry backoff (exponential from Config.BackoffBase with jitter, capped at
 // Config.BackoffCap, at most Config.MaxAttempts attempts and Config.MaxRetryDuration) on 429,
 // 408, 5xx, timeouts and transport errors only; a 429's Retry-After (seconds or HTTP date), or
-// its X-Rate-Limit-Window when no Retry-After came, is waited out by every request of the
-// client, up to Config.MaxRetryWait: a longer wait, whatever its size (one beyond a
+// its X-Rate-Limit-Window when no Retry-After came, is waited out by every admin API request
+// of the client, up to Config.MaxRetryWait: a longer wait, whatever its size (one beyond a
 // time.Duration saturates), fails the request that got it and every request behind its pause
 // at once (unsent) with a *RateLimitError, until what is left of the pause is short enough to
 // wait. The Retry-After of a 503 (Engage's or RingCentral's) and of a RingCentral 429 is
@@ -82,10 +83,34 @@
 //
 // SearchAuditLogs (PUT /voice/api/v1/admin/auditLogs/search) returns one sub-account's admin
 // audit log entries of a window, its bounds written with an explicit offset (AuditDateLayout;
-// the API refuses "Z"). ListQueueStats (POST .../cx/integration/v1/accounts/{rcAccountId}/
-// sub-accounts/{subAccountId}/agg-queue-stats) returns one sub-account's queue statistics of a
-// window of at most ReportingMaxWindow, ending ReportingMinDelay before now; rcAccountId is
-// the RingCentral account id (Account.MainAccount.RCAccountID). Both send a JSON body, are
-// paced by the admin limiter, and answer 403 when the user lacks "Audit log access" or the
-// sub-account "WEM Access".
+// the API refuses "Z"); it is an admin API request, paced by the admin limiter, and answers 403
+// when the user lacks "Audit log access".
+//
+// # Integration reporting
+//
+// Four endpoints, POST {engage}/voice/api/cx/integration/v1/accounts/{rcAccountId}/
+// sub-accounts/{subAccountId}/…, report one sub-account's history of a window:
+// ReadInteractionSegments (interaction-metadata, a SegmentsWindow of at most
+// ReportingMaxSegmentsInterval), ReadQueueStats (agg-queue-stats), ReadAgentStats
+// (agg-agent-stats) and ReadAgentQueueStats (agg-agent-extended-stats), the last three a
+// StatsWindow of at most ReportingMaxWindow. A window must end ReportingMinDelay before now;
+// rcAccountId is the RingCentral account id (Account.MainAccount.RCAccountID, or RCAccountID).
+// They answer 403 when the sub-account lacks "WEM Access".
+//
+// Their requests are paced by a bucket per sub-account (Config.ReportingLimits, by default 3
+// requests per 60 s and 9 per 15 minutes, every limit at once), a sliding log of send times
+// that allows a request only when no interval of a limit's length would hold more than its
+// count, so no burst gets through after a quiet spell. The buckets are independent of each
+// other and of the admin limiter, pause and concurrency bound. Retries and 401 replays take
+// slots too. A 429 pauses its sub-account's bucket only, for its Retry-After, up to
+// Config.MaxRetryWait as for the admin pause; a wait that cannot end before the context's
+// deadline fails at once with context.DeadlineExceeded. ReportingWait, ReportingSpan (the time
+// n more requests take, for an ETA) and ReportingSeed (sends another process made) expose the
+// bucket.
+//
+// An answer is a bare JSON array, not paged, of up to tens of thousands of items: the Read
+// calls retry until a successful response arrives, then return it as Items, which decodes the
+// body item by item as the caller ranges over Items.All, never holding it whole; a malformed
+// item ends the range with a *DecodeError naming its index and field. ListQueueStats collects
+// ReadQueueStats (the check command's probe).
 package engageclient

@@ -12,7 +12,10 @@ import (
 
 // Items is an integration reporting response being read: a bare JSON array (no paging) of up
 // to tens of thousands of items, decoded one at a time as the caller ranges over All, so that
-// the body is never held in memory whole. The caller must range over All or call Close.
+// the body is never held in memory whole. The caller must range over All or call Close. The
+// attempt's Config.RequestTimeout runs until the body is closed: reading it slowly (writing
+// each item somewhere as it comes) must end within it, or the range ends with a
+// *TransportError.
 type Items[T any] struct {
 	resp     *Response
 	body     io.ReadCloser

@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -773,5 +774,83 @@ func TestReportingSpecExamples(t *testing.T) {
 	qs := readAll(c.ReadQueueStats(ctx, "980634004", "20001", win))(t)
 	if len(qs) != 1 || qs[0].QueueID != 5686 || *qs[0].QueueName != "Queue" || qs[0].DateTimeFrom != "03-04-2024T01:00:00" {
 		t.Errorf("queue rows %+v", qs)
+	}
+}
+
+// Retries apply until a successful response arrives (here after a 503); a connection that
+// drops while the body is read ends the range with a *TransportError, not a *DecodeError.
+func TestReportingRetryThenDroppedBody(t *testing.T) {
+	t.Parallel()
+	s, c := newReportingServer(t, func(w http.ResponseWriter, _ *http.Request, sub string, n int) {
+		switch {
+		case n == 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case sub == "20002":
+			w.Header().Set("Content-Length", "1000")
+			fmt.Fprint(w, `[{"agentId":1},{"agentId":2},{"age`)
+		default:
+			fmt.Fprint(w, `[{"agentId":1}]`)
+		}
+	}, nil)
+	win := &StatsWindow{Start: time.Now().Add(-time.Hour), End: time.Now(), Interval: time.Hour}
+	if got := readAll(c.ReadAgentStats(t.Context(), "980634004", "20001", win))(t); len(got) != 1 || got[0].AgentID != 1 {
+		t.Errorf("rows %+v, want agent 1", got)
+	}
+	if n := len(s.sendTimes("20001")); n != 2 {
+		t.Errorf("%d requests, want the 503 and its retry", n)
+	}
+	it, err := c.ReadAgentStats(t.Context(), "980634004", "20002", win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := 0
+	var last error
+	for _, err := range it.All() {
+		if err != nil {
+			last = err
+			continue
+		}
+		good++
+	}
+	var te *TransportError
+	if good != 2 || !errors.As(last, &te) || te.Step != StepAPI {
+		t.Errorf("%d items, then %v (%T); want 2 and a *TransportError", good, last, last)
+	}
+}
+
+// BenchmarkDecodeSegments decodes a 50,000-item interaction-metadata answer through Items, as
+// a stream read does (no HTTP).
+func BenchmarkDecodeSegments(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString("[")
+	for i := range 50_000 {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		body.WriteString(segmentItem(i))
+	}
+	body.WriteString("]")
+	c, err := New(Config{ClientID: "id", ClientSecret: "secret", JWT: "jwt"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := c.reportingRequest("1", "2", endpointSegments, []byte(`{}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(body.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		resp := &Response{Response: &http.Response{Body: io.NopCloser(bytes.NewReader(body.Bytes()))}, Pages: 1}
+		n := 0
+		for _, err := range newItems[InteractionSegment](b.Context(), c.wire, r, resp).All() {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != 50_000 {
+			b.Fatalf("%d items", n)
+		}
 	}
 }
