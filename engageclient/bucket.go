@@ -2,6 +2,7 @@ package engageclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -64,7 +65,7 @@ func (bs *buckets) get(subAccountID string, create bool) *bucket {
 	return b
 }
 
-// nextLocked is the earliest time at or after now that log allows one more send: for each
+// nextSend is the earliest time at or after now that log allows one more send: for each
 // limit, the Count-th latest send plus Per, when that is later than now. The log's times never
 // lie after the candidate, so only the Count-th latest matters.
 func nextSend(limits []Limit, log []time.Time, now time.Time) time.Time {
@@ -227,7 +228,8 @@ func (c *Client) sendReporting(ctx context.Context, b *bucket, r *request, tok s
 		return resp, nil, err
 	}
 	aerr := newAPIError(r.step, resp, body, c.redact)
-	if rl, ok := aerr.(*RateLimitError); ok {
+	var rl *RateLimitError
+	if errors.As(aerr, &rl) {
 		b.pause(rl.RetryAfter)
 	}
 	return resp, body, aerr

@@ -18,7 +18,8 @@ import (
 // RingCentral JWT grant, the exchange for an Engage token pair, refresh, revoke and logout; the
 // API methods only ask it for a token. It is safe for concurrent use by many goroutines:
 // tokens are shared and renewed single-flight, admin API calls are paced by one limiter and
-// bounded by one semaphore.
+// bounded by one semaphore, and integration reporting calls are paced by a bucket per
+// sub-account (bucket.go).
 type Client struct {
 	*wire
 	engageBase *url.URL
