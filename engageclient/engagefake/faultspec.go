@@ -13,7 +13,7 @@ import (
 var Endpoints = []string{EndpointRCToken, EndpointRCRevoke, EndpointRCAccount, EndpointExchange, EndpointRefresh, EndpointLogout,
 	EndpointAccounts, EndpointUsers, EndpointAgentGroups, EndpointAgents,
 	EndpointGateGroups, EndpointGateSkills, EndpointGateAgents, EndpointDialGroups, EndpointDialGroupAgents,
-	EndpointAuditSearch, EndpointQueueStats}
+	EndpointAuditSearch, EndpointQueueStats, EndpointInteractionMetadata, EndpointAgentStats, EndpointAgentQueueStats}
 
 // ErrBadFaultSpec is wrapped by ParseFault's errors.
 var ErrBadFaultSpec = errors.New("bad fault spec")

@@ -199,6 +199,27 @@ func agentStart(seed int64, id int) (first, last string, r *rand.Rand) {
 	return first, last, r
 }
 
+// agentHead continues agentStart with the agent's email (null for about one in ten) and
+// rcUserId draws; agentDoc draws the rest from r. The call history takes an agent's rcUserId
+// from it, so a segment's segmentParticipantRcExtensionId is what the listing says.
+func agentHead(seed int64, id int) (first, last string, email, rcUserID any, r *rand.Rand) {
+	first, last, r = agentStart(seed, id)
+	email = agentUsername(id)
+	if chance(r, 10) {
+		email = nil
+	}
+	// rcUserId is an int64 (EV-SPEC Agent.rcUserId), null for about one agent in ten (an agent
+	// without a RingCentral user; the server writes unset values as null), and agentGroupId an
+	// integer. Earlier versions drew string forms of both here; the draws stay (their results
+	// unused, in agentDoc) so that every other generated value is unchanged. Tests of a
+	// client's tolerance of string ids set them with UpdateAgent.
+	rcUserID = int64(62000000000 + id)
+	if r.IntN(10) == 1 {
+		rcUserID = nil
+	}
+	return first, last, email, rcUserID, r
+}
+
 // userStart starts admin user id's generator: the user's first and last names are its first
 // draws; userDoc draws the rest from r.
 func userStart(seed int64, id int) (first, last string, r *rand.Rand) {
@@ -231,21 +252,8 @@ func (t *Tenant) groupDoc(g *AgentGroup) doc {
 
 // agentDoc generates the full Agent object.
 func (t *Tenant) agentDoc(a *Agent) doc {
-	first, last, r := agentStart(t.Seed, a.ID)
+	first, last, email, rcUserID, r := agentHead(t.Seed, a.ID)
 	username := agentUsername(a.ID)
-	var email any = username
-	if chance(r, 10) {
-		email = nil
-	}
-	// rcUserId is an int64 (EV-SPEC Agent.rcUserId), null for about one agent in ten (an agent
-	// without a RingCentral user; the server writes unset values as null), and agentGroupId an
-	// integer. Earlier versions drew string forms of both here; the draws stay (their results
-	// unused) so that every other generated value is unchanged. Tests of a client's tolerance
-	// of string ids set them with UpdateAgent.
-	var rcUserID any = int64(62000000000 + a.ID)
-	if r.IntN(10) == 1 {
-		rcUserID = nil
-	}
 	_ = chance(r, 10)
 	created := randDate(r)
 	var lastLogin any

@@ -39,7 +39,36 @@ const (
 	AuditPropagationDefault  = 5 * time.Minute // an entry's delay before the search returns it
 	AuditLateFractionDefault = 0.05            // the share of entries that are late
 	AuditLateDelayDefault    = 3 * time.Hour   // a late entry's delay
+
+	// The generated call history (see the package doc, "Call history").
+	CallDaysDefault           = 3               // days of history before the server's start
+	CallsPerHourDefault       = 12              // dialogs per sub-account and hour, on average
+	CallPropagationDefault    = 2 * time.Minute // a segment's delay after its end before it is served
+	CallLateFractionDefault   = 0.05            // the share of segments that are late
+	CallLateDelayDefault      = 3 * time.Hour   // a late segment's delay
+	CallChangeFractionDefault = 0.05            // the share of agent segments served first with other values
+	CallChangeDelayDefault    = 2 * time.Hour   // how long after its end a changing segment keeps its first values
+	CallVanishFractionDefault = 0.01            // the share of segments served only until end + CallChangeDelay
+	DateTimeFromOrderDefault  = DateTimeFromMDY // the stats rows' dateTimeFrom: month first
 )
+
+// The two readings of the stats rows' dateTimeFrom ("03-04-2024T01:00:00"; the documents do
+// not say which number is the month).
+const (
+	DateTimeFromMDY = "MDY" // "MM-DD-YYYYTHH:mm:ss"
+	DateTimeFromDMY = "DMY" // "DD-MM-YYYYTHH:mm:ss"
+)
+
+// Limit is one rate limit: at most Count requests in any Per.
+type Limit struct {
+	Count int
+	Per   time.Duration
+}
+
+// ReportingLimitsDefault are the documented limits of the integration reporting endpoints,
+// per sub-account and shared by the four: 3 requests in any 60 seconds and 9 in any 15
+// minutes.
+var ReportingLimitsDefault = []Limit{{3, time.Minute}, {9, 15 * time.Minute}}
 
 // TenantSpec sizes the generated tenant. A zero field means its default; a negative field means
 // none (for example AgentsPerGroup: -1 generates empty agent groups).
@@ -116,6 +145,28 @@ type Options struct {
 	AuditPropagation  time.Duration // delay after createTime before the search returns an entry, default 5m
 	AuditLateFraction float64       // share of entries that are late, default 0.05
 	AuditLateDelay    time.Duration // a late entry's delay, default 3h
+
+	// The generated call history the reporting endpoints serve (the package doc, "Call
+	// history"). Zero values mean the defaults; a negative CallDays or CallsPerHour means no
+	// calls, a negative delay no delay, a negative fraction none.
+	CallDays           int            // days of history before Now at New, default 3
+	CallsPerHour       int            // dialogs per sub-account and hour on average, default 12
+	CallsPerHourBy     map[string]int // per sub-account overrides of CallsPerHour (a value <= 0: no calls)
+	CallPropagation    time.Duration  // delay after a segment's end before it is served, default 2m
+	CallLateFraction   float64        // share of segments that are late, default 0.05
+	CallLateDelay      time.Duration  // a late segment's delay, default 3h
+	CallChangeFraction float64        // share of agent segments whose disposition and recording change, default 0.05
+	CallChangeDelay    time.Duration  // until end + this, a changing segment has its first values, default 2h
+	CallVanishFraction float64        // share of segments served only until end + CallChangeDelay, default 0.01
+
+	// ReportingLimits are the per-sub-account limits of the four integration reporting
+	// endpoints (a sliding log, shared by the four); nil means ReportingLimitsDefault.
+	// ReportingUnlimited turns them off.
+	ReportingLimits    []Limit
+	ReportingUnlimited bool
+	// DateTimeFromOrder is the order of day and month in the stats rows' dateTimeFrom:
+	// DateTimeFromMDY (the default) or DateTimeFromDMY, so a client can be tested with both.
+	DateTimeFromOrder string
 }
 
 // WithDefaults returns o with every zero field set to its default (the values the Server uses).
@@ -141,5 +192,17 @@ func (o Options) WithDefaults() Options {
 	o.AuditPropagation = cmp.Or(o.AuditPropagation, AuditPropagationDefault)
 	o.AuditLateFraction = cmp.Or(o.AuditLateFraction, AuditLateFractionDefault)
 	o.AuditLateDelay = cmp.Or(o.AuditLateDelay, AuditLateDelayDefault)
+	o.CallDays = cmp.Or(o.CallDays, CallDaysDefault)
+	o.CallsPerHour = cmp.Or(o.CallsPerHour, CallsPerHourDefault)
+	o.CallPropagation = cmp.Or(o.CallPropagation, CallPropagationDefault)
+	o.CallLateFraction = cmp.Or(o.CallLateFraction, CallLateFractionDefault)
+	o.CallLateDelay = cmp.Or(o.CallLateDelay, CallLateDelayDefault)
+	o.CallChangeFraction = cmp.Or(o.CallChangeFraction, CallChangeFractionDefault)
+	o.CallChangeDelay = cmp.Or(o.CallChangeDelay, CallChangeDelayDefault)
+	o.CallVanishFraction = cmp.Or(o.CallVanishFraction, CallVanishFractionDefault)
+	if o.ReportingLimits == nil {
+		o.ReportingLimits = ReportingLimitsDefault
+	}
+	o.DateTimeFromOrder = cmp.Or(o.DateTimeFromOrder, DateTimeFromOrderDefault)
 	return o
 }

@@ -30,6 +30,11 @@ func TestOptionsWithDefaults(t *testing.T) {
 		AuditPropagation:  5 * time.Minute,
 		AuditLateFraction: 0.05,
 		AuditLateDelay:    3 * time.Hour,
+
+		CallDays: 3, CallsPerHour: 12, CallPropagation: 2 * time.Minute, CallLateFraction: 0.05, CallLateDelay: 3 * time.Hour,
+		CallChangeFraction: 0.05, CallChangeDelay: 2 * time.Hour, CallVanishFraction: 0.01,
+		ReportingLimits:   []engagefake.Limit{{Count: 3, Per: time.Minute}, {Count: 9, Per: 15 * time.Minute}},
+		DateTimeFromOrder: engagefake.DateTimeFromMDY,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(engagefake.Options{}, "Now")); diff != "" {
 		t.Errorf("WithDefaults (-want +got):\n%s", diff)

@@ -1,10 +1,12 @@
 package engagefake
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,10 +14,10 @@ import (
 	"time"
 )
 
-// The audit log search and the integration reporting API (the aggregate statistics), as the
-// reporting facts describe them. The audit search serves the generated audit log (audit.go);
-// the aggregate statistics have no generated history yet and answer [] once the request is
-// valid.
+// The audit log search and the integration reporting API (interaction metadata and the
+// aggregate statistics), as the reporting facts describe them. The audit search serves the
+// generated audit log (audit.go), the reporting endpoints the generated call history
+// (calls.go, callstats.go).
 
 // Limits of the aggregate-statistics requests.
 const (
@@ -26,15 +28,23 @@ const (
 	auditMaxBodyText = 200
 )
 
+// reportingEndpoints are the integration reporting endpoints by their last path segment.
+var reportingEndpoints = map[string]string{
+	"interaction-metadata":     EndpointInteractionMetadata,
+	"agg-queue-stats":          EndpointQueueStats,
+	"agg-agent-stats":          EndpointAgentStats,
+	"agg-agent-extended-stats": EndpointAgentQueueStats,
+}
+
 // reportingRoute classifies the integration reporting paths (the segments after
-// /voice/api/cx/integration/v1/accounts/): {rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats.
+// /voice/api/cx/integration/v1/accounts/): {rcAccountId}/sub-accounts/{subAccountId}/{endpoint}.
 func reportingRoute(rest string, unknown route) route {
 	parts, ok := pathSegments(rest)
 	if !ok {
 		return unknown
 	}
-	if len(parts) == 4 && parts[0] != "" && parts[1] == "sub-accounts" && parts[2] != "" && parts[3] == "agg-queue-stats" {
-		return route{endpoint: EndpointQueueStats, accountID: parts[2], arg: parts[0]}
+	if len(parts) == 4 && parts[0] != "" && parts[1] == "sub-accounts" && parts[2] != "" && reportingEndpoints[parts[3]] != "" {
+		return route{endpoint: reportingEndpoints[parts[3]], accountID: parts[2], arg: parts[0]}
 	}
 	return unknown
 }
@@ -221,8 +231,11 @@ type statsParams struct {
 	OutputFormat *string          `json:"outputFormat"`
 }
 
-// handleStats serves POST .../accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats.
-func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rt route) {
+// handleReporting serves the four integration reporting endpoints: POST
+// .../accounts/{rcAccountId}/sub-accounts/{subAccountId}/{interaction-metadata,agg-queue-stats,
+// agg-agent-stats,agg-agent-extended-stats}. Order of checks: method, path (404), WEM Access
+// (403), the reporting limits (429), the body (400).
+func (s *Server) handleReporting(w http.ResponseWriter, r *http.Request, rt route) {
 	if r.Method != http.MethodPost {
 		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use POST")
 		return
@@ -235,15 +248,170 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rt route) {
 		s.engageError(w, r, http.StatusForbidden, "Forbidden", "WEM Access is not enabled for sub-account "+rt.accountID)
 		return
 	}
+	if ok, wait := s.allowReporting(rt.accountID); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		s.engageError(w, r, http.StatusTooManyRequests, "Too Many Requests",
+			"the reporting limits of sub-account "+rt.accountID+" are exceeded")
+		return
+	}
+	if rt.endpoint == EndpointInteractionMetadata {
+		s.handleInteractionMetadata(w, r, rt.accountID)
+		return
+	}
 	var p statsParams
 	if !s.readObject(w, r, &p) {
 		return
 	}
-	if details := s.checkStatsParams(p); details != "" {
+	win, details := s.checkStatsParams(p)
+	if details != "" {
 		s.engageError(w, r, http.StatusBadRequest, "Bad Request", details)
 		return
 	}
-	writeJSON(w, http.StatusOK, []byte("[]"))
+	rows := s.calls.statsRows(rt.endpoint, rt.accountID, win)
+	streamJSON(w, len(rows), func(b []byte, i int) []byte { return append(b, rows[i]...) })
+}
+
+// allowReporting applies the reporting limits of a sub-account (a sliding log of the
+// requests it admitted); it returns (ok, retryAfterSeconds). A refused request does not
+// enter the log. Retry-After says when the oldest request of the violated limit (the latest
+// of them, if several) leaves its interval, in whole seconds rounded up, at least 1.
+func (s *Server) allowReporting(sub string) (bool, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &s.stats
+	if st.ReportingRequests == nil {
+		st.ReportingRequests, st.ReportingRateLimited = map[string]int64{}, map[string]int64{}
+	}
+	if s.opts.ReportingUnlimited {
+		st.ReportingRequests[sub]++
+		return true, 0
+	}
+	now := s.opts.Now()
+	var longest time.Duration
+	for _, l := range s.opts.ReportingLimits {
+		longest = max(longest, l.Per)
+	}
+	log := slices.DeleteFunc(s.reportingLog[sub], func(t time.Time) bool { return !now.Before(t.Add(longest)) })
+	var wait time.Duration
+	for _, l := range s.opts.ReportingLimits {
+		if l.Count <= 0 || l.Per <= 0 {
+			continue
+		}
+		in := 0
+		for _, t := range log {
+			if now.Before(t.Add(l.Per)) {
+				in++
+			}
+		}
+		if in >= l.Count {
+			oldest := log[len(log)-l.Count] // leaving the interval frees one request
+			wait = max(wait, oldest.Add(l.Per).Sub(now))
+		}
+	}
+	if wait > 0 {
+		s.reportingLog[sub] = log
+		st.RateLimited++
+		st.ReportingRateLimited[sub]++
+		return false, max(1, int(math.Ceil(wait.Seconds())))
+	}
+	s.reportingLog[sub] = append(log, now)
+	st.ReportingRequests[sub]++
+	return true, 0
+}
+
+// streamJSON answers 200 with a JSON array of n items, each appended by item, written
+// through a buffer item by item: a 50,000-segment answer is never whole in memory.
+func streamJSON(w http.ResponseWriter, n int, item func(b []byte, i int) []byte) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	b := make([]byte, 0, 2048)
+	_ = bw.WriteByte('[')
+	for i := range n {
+		b = b[:0]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if _, err := bw.Write(item(b, i)); err != nil {
+			return // the client went away
+		}
+	}
+	_ = bw.WriteByte(']')
+	_ = bw.Flush()
+}
+
+// metadataParams is the InteractionMetadataRequest object.
+type metadataParams struct {
+	SegmentEndTime *string          `json:"segmentEndTime"`
+	TimeInterval   *json.RawMessage `json:"timeInterval"`
+	TimeZone       *string          `json:"timeZone"`
+}
+
+// metadataMaxInterval is interaction-metadata's longest window, in seconds.
+const metadataMaxInterval = 10800
+
+// handleInteractionMetadata serves interaction-metadata: the segments whose segmentEndTimeMs
+// is in [segmentEndTime, segmentEndTime + timeInterval) ([I] the facts read the window by
+// segment end, start inclusive), read in timeZone, as served at Options.Now, streamed.
+func (s *Server) handleInteractionMetadata(w http.ResponseWriter, r *http.Request, sub string) {
+	var p metadataParams
+	if !s.readObject(w, r, &p) {
+		return
+	}
+	bad := func(details string) { s.engageError(w, r, http.StatusBadRequest, "Bad Request", details) }
+	switch {
+	case p.SegmentEndTime == nil:
+		bad("segmentEndTime is required")
+		return
+	case p.TimeInterval == nil:
+		bad("timeInterval is required")
+		return
+	case p.TimeZone == nil || strings.TrimSpace(*p.TimeZone) == "":
+		bad("timeZone is required")
+		return
+	}
+	loc, err := time.LoadLocation(*p.TimeZone)
+	if err != nil {
+		bad(fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone)))
+		return
+	}
+	from, err := time.ParseInLocation(statsDateLayout, *p.SegmentEndTime, loc)
+	if err != nil {
+		bad(fmt.Sprintf("segmentEndTime: %q is not a date like 2022-10-20 07:40:00", cut(*p.SegmentEndTime)))
+		return
+	}
+	var secs int64
+	if err := json.Unmarshal(*p.TimeInterval, &secs); err != nil || secs < 1 || secs > metadataMaxInterval {
+		bad("timeInterval must be an integer from 1 to 10800 (seconds)")
+		return
+	}
+	to := from.Add(time.Duration(secs) * time.Second)
+	now := s.opts.Now()
+	if to.After(now.Add(-statsMinDelay)) {
+		bad("segmentEndTime + timeInterval must be at least 5 minutes before the current time")
+		return
+	}
+	h, atMs := s.calls, now.UnixMilli()
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	b := make([]byte, 0, 2048)
+	_ = bw.WriteByte('[')
+	n := 0
+	h.each(sub, from.UnixMilli(), to.UnixMilli(), func(cs *callSub, d *callDialog, i int) bool {
+		if !h.servedAt(&d.segs[i], atMs) {
+			return true
+		}
+		b = b[:0]
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		_, err := bw.Write(h.renderSeg(b, cs, d, i, atMs))
+		return err == nil
+	})
+	_ = bw.WriteByte(']')
+	_ = bw.Flush()
 }
 
 // statsAccount checks the path's accounts: the sub-account must exist and rcAccountID must be
@@ -268,48 +436,51 @@ func (s *Server) statsAccount(rcAccountID, subAccountID string) (int, string) {
 	return http.StatusOK, ""
 }
 
-// checkStatsParams validates an aggregate-statistics body; it returns the details of a 400,
-// or "".
-func (s *Server) checkStatsParams(p statsParams) string {
+// checkStatsParams validates an aggregate-statistics body; it returns the window, or the
+// details of a 400. The intervals are timeInterval SECONDS long (the spec; [I] reports.md
+// says minutes), from startDate; the rows' "interval" is the length in minutes (the spec's
+// examples: 60).
+func (s *Server) checkStatsParams(p statsParams) (statsWindow, string) {
+	var w statsWindow
 	for _, f := range []struct {
 		name string
 		set  bool
 	}{{"startDate", p.StartDate != nil}, {"endDate", p.EndDate != nil}, {"timeInterval", p.TimeInterval != nil}, {"timeZone", p.TimeZone != nil}} {
 		if !f.set {
-			return f.name + " is required"
+			return w, f.name + " is required"
 		}
 	}
 	if strings.TrimSpace(*p.TimeZone) == "" {
-		return "timeZone is required"
+		return w, "timeZone is required"
 	}
 	loc, err := time.LoadLocation(*p.TimeZone)
 	if err != nil {
-		return fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone))
+		return w, fmt.Sprintf("timeZone: unknown time zone %q", cut(*p.TimeZone))
 	}
 	start, err := time.ParseInLocation(statsDateLayout, *p.StartDate, loc)
 	if err != nil {
-		return fmt.Sprintf("startDate: %q is not a date like 2026-03-02 09:00:00", cut(*p.StartDate))
+		return w, fmt.Sprintf("startDate: %q is not a date like 2026-03-02 09:00:00", cut(*p.StartDate))
 	}
 	end, err := time.ParseInLocation(statsDateLayout, *p.EndDate, loc)
 	if err != nil {
-		return fmt.Sprintf("endDate: %q is not a date like 2026-03-02 12:00:00", cut(*p.EndDate))
+		return w, fmt.Sprintf("endDate: %q is not a date like 2026-03-02 12:00:00", cut(*p.EndDate))
 	}
 	var interval int64
 	if err := json.Unmarshal(*p.TimeInterval, &interval); err != nil || interval < 1 {
-		return "timeInterval must be a positive integer"
+		return w, "timeInterval must be a positive integer"
 	}
 	if p.OutputFormat != nil && *p.OutputFormat != "CSV" && *p.OutputFormat != "XML" {
-		return "outputFormat must be CSV or XML"
+		return w, "outputFormat must be CSV or XML"
 	}
 	switch {
 	case !end.After(start):
-		return "endDate must be after startDate"
+		return w, "endDate must be after startDate"
 	case end.Sub(start) > statsMaxWindow:
-		return "endDate must be within 3 hours (10800 seconds) of startDate"
+		return w, "endDate must be within 3 hours (10800 seconds) of startDate"
 	case end.After(s.opts.Now().Add(-statsMinDelay)):
-		return "endDate must be at least 5 minutes before the current time"
+		return w, "endDate must be at least 5 minutes before the current time"
 	}
-	return ""
+	return statsWindow{lo: start.UnixMilli(), hi: end.UnixMilli(), step: interval * 1000, loc: loc}, ""
 }
 
 // LiveRCTokens returns how many RingCentral access tokens this server issued that are neither

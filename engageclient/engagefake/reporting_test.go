@@ -119,7 +119,7 @@ func statsPath(rc, sub string) string {
 func TestQueueStats(t *testing.T) {
 	t.Parallel()
 	clock := newClock() // 2026-01-02 03:04:05 UTC
-	s, base := start(t, engagefake.Options{Seed: 5, Now: clock.Now})
+	s, base := start(t, engagefake.Options{Seed: 5, Now: clock.Now, ReportingUnlimited: true})
 	tok, _ := login(t, base)
 	sub, rc := rcAccountID(t, base, tok)
 	ok := statsPath(rc, sub)
@@ -130,8 +130,11 @@ func TestQueueStats(t *testing.T) {
 		wantStatus int
 		wantBody   string
 	}{
-		{"valid", ok, `{"startDate":"2026-01-01 21:00:00","endDate":"2026-01-02 00:00:00","timeInterval":3600,"timeZone":"UTC"}`, 200, "[]"},
-		{"in a zone", ok, `{"startDate":"2026-01-01 09:00:00","endDate":"2026-01-01 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"CSV"}`, 200, "[]"},
+		{"valid", ok, `{"startDate":"2026-01-01 21:00:00","endDate":"2026-01-02 00:00:00","timeInterval":3600,"timeZone":"UTC"}`, 200, `[{"dateTimeFrom":"01-01-2026T21:00:00","interval":60,"queue":`},
+		{"in a zone", ok, `{"startDate":"2026-01-01 09:00:00","endDate":"2026-01-01 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"CSV"}`, 200, `[{"dateTimeFrom":"01-01-2026T09:00:00","interval":30,"queue":`},
+		{"bad outputFormat", ok, `{"startDate":"2026-01-01 09:00:00","endDate":"2026-01-01 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"JSON"}`, 400, "outputFormat must be CSV or XML"},
+		{"no startDate", ok, `{"endDate":"2026-01-01 03:00:00","timeInterval":3600,"timeZone":"UTC"}`, 400, "startDate is required"},
+		{"no endDate", ok, `{"startDate":"2026-01-01 00:00:00","timeInterval":3600,"timeZone":"UTC"}`, 400, "endDate is required"},
 		{"over 3 hours", ok, `{"startDate":"2026-01-01 20:59:59","endDate":"2026-01-02 00:00:00","timeInterval":3600,"timeZone":"UTC"}`, 400, "within 3 hours (10800 seconds)"},
 		{"ends too late", ok, `{"startDate":"2026-01-02 00:00:00","endDate":"2026-01-02 03:00:00","timeInterval":3600,"timeZone":"UTC"}`, 400, "at least 5 minutes before"},
 		{"end before start", ok, `{"startDate":"2026-01-01 03:00:00","endDate":"2026-01-01 02:00:00","timeInterval":3600,"timeZone":"UTC"}`, 400, "endDate must be after startDate"},

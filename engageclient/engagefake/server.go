@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -41,7 +42,11 @@ const (
 	// The audit log search and the integration reporting API.
 	EndpointAuditSearch = "auditLogs"     // PUT /voice/api/v1/admin/auditLogs/search
 	EndpointQueueStats  = "aggQueueStats" // POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{id}/agg-queue-stats
-	EndpointUnknown     = "unknown"       // any other path (answered 404)
+	// The other three integration reporting endpoints, beside agg-queue-stats.
+	EndpointInteractionMetadata = "interactionMetadata"   // POST …/sub-accounts/{id}/interaction-metadata
+	EndpointAgentStats          = "aggAgentStats"         // POST …/sub-accounts/{id}/agg-agent-stats
+	EndpointAgentQueueStats     = "aggAgentExtendedStats" // POST …/sub-accounts/{id}/agg-agent-extended-stats
+	EndpointUnknown             = "unknown"               // any other path (answered 404)
 )
 
 const (
@@ -60,6 +65,7 @@ type Server struct {
 	tenant *Tenant
 
 	audit *auditHistory // the generated audit log (immutable)
+	calls *callHistory  // the generated call history (immutable)
 
 	cmu        sync.Mutex // guards cache
 	cache      map[string][]byte
@@ -78,8 +84,9 @@ type Server struct {
 	exchangeTimes []time.Time
 	bucketTokens  float64
 	bucketLast    time.Time
-	logins        int           // JWT grants (churnOnLogin)
-	churns        []ChurnReport // the rounds of churn they set off
+	reportingLog  map[string][]time.Time // per sub-account, the reporting requests admitted (sliding log)
+	logins        int                    // JWT grants (churnOnLogin)
+	churns        []ChurnReport          // the rounds of churn they set off
 
 	hs *httptest.Server
 }
@@ -113,6 +120,8 @@ func New(opts Options) *Server {
 		engRefresh: make(map[string]*engRefresh),
 	}
 	s.audit = newAuditHistory(s.tenant, opts)
+	s.calls = newCallHistory(s.tenant, opts)
+	s.reportingLog = make(map[string][]time.Time)
 	s.stats.Requests = make(map[string]int64)
 	s.bucketTokens = float64(opts.RateBurst)
 	s.bucketLast = opts.Now()
@@ -216,13 +225,17 @@ func (s *Server) takeFault(endpoint, path string) (Fault, bool) {
 // Stats are counters tests assert on.
 type Stats struct {
 	Requests     map[string]int64 // per endpoint name, every request received
-	RateLimited  int64            // 429s served (admin rate limiter, exchange limit and injected)
+	RateLimited  int64            // 429s served (admin rate limiter, exchange limit, reporting limits and injected)
 	Grants       int64            // RingCentral tokens issued (JWT and refresh grants)
 	Exchanges    int64            // successful token exchanges
 	Refreshes    int64            // successful Engage refreshes
 	Revokes      int64            // successful RingCentral revokes
 	TokensIssued int64            // Engage access tokens issued (exchanges + refreshes)
 	Unauthorized int64            // 401s served
+	// Per sub-account: the integration reporting requests the reporting limits admitted
+	// (whatever their answer after that), and those they refused with 429.
+	ReportingRequests    map[string]int64
+	ReportingRateLimited map[string]int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -234,6 +247,8 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.stats.Requests {
 		st.Requests[k] = v
 	}
+	st.ReportingRequests = maps.Clone(s.stats.ReportingRequests)
+	st.ReportingRateLimited = maps.Clone(s.stats.ReportingRateLimited)
 	return st
 }
 
@@ -534,8 +549,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.engageError(w, r, http.StatusNotFound, "Not Found", "no such endpoint in the fake")
 	case EndpointAuditSearch:
 		s.handleAuditSearch(w, r)
-	case EndpointQueueStats:
-		s.handleStats(w, r, rt)
+	case EndpointQueueStats, EndpointAgentStats, EndpointAgentQueueStats, EndpointInteractionMetadata:
+		s.handleReporting(w, r, rt)
 	default:
 		if r.Method != http.MethodGet {
 			s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "only GET is supported")
