@@ -183,7 +183,7 @@ func (h *callHistory) hour(cs *callSub, hour int64, buf []callDialog) []callDial
 		return buf
 	}
 	r := h.rand(cs, kindCallHour, hour)
-	n := cs.perHour/2 + r.IntN(cs.perHour+1) // on average perHour
+	n := cs.perHour*9/10 + r.IntN(cs.perHour/5+1) // perHour, within 10%
 	buf = slices.Grow(buf, n)
 	for range n {
 		buf = append(buf, callDialog{})
@@ -192,8 +192,10 @@ func (h *callHistory) hour(cs *callSub, hour int64, buf []callDialog) []callDial
 	return buf
 }
 
-// dialog draws one dialog: an optional IVR (voice) or BOT (digital) segment, then 1 to 3
-// agent segments (transfers), or an abandon in the queue.
+// dialog draws one dialog: an IVR segment (2 inbound calls in 3) or a BOT segment (1 digital
+// interaction in 4), then 1 to 3 agent segments (a transfer in 3 dialogs, a second one in 4
+// of those), or an abandon in the queue (1 in 10 of those that went through IVR or a bot);
+// about 1.8 segments a dialog.
 func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialog) {
 	d.hexA, d.hexB, d.uiiTail = r.Uint64(), r.Uint64(), r.Uint64()%1e16
 	d.startMs = hour*hourMs + r.Int64N(3600)*1000
@@ -216,7 +218,7 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		return sg
 	}
 	switch {
-	case d.digital == 0 && !d.outbound && r.IntN(2) == 0:
+	case d.digital == 0 && !d.outbound && r.IntN(3) != 0:
 		add(segIVR, 5+r.Int64N(56)).sysDisp = 0
 	case d.digital != 0 && r.IntN(4) == 0:
 		add(segBot, 5+r.Int64N(26))
@@ -231,7 +233,7 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 	}
 	t += d.waitS * 1000
 	agents := 1
-	if r.IntN(5) == 0 {
+	if r.IntN(3) == 0 {
 		agents++
 		if r.IntN(4) == 0 {
 			agents++
@@ -446,7 +448,7 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	b = key(b, "interactionId")
 	b = append(b, '"')
 	b = time.UnixMilli(d.startMs).UTC().AppendFormat(b, "20060102150405")
-	b = append(b, fmtPad(d.uiiTail, 16)...)
+	b = appendPad(b, d.uiiTail, 16)
 	b = append(b, '"')
 	b = key(b, "channelId")
 	if d.digital == 0 {
@@ -466,14 +468,15 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	} else {
 		b = appendString(b, "DIGITAL")
 	}
-	ani, dnis := strconv.FormatInt(d.ani, 10), strconv.FormatInt(d.dnis, 10)
-	if d.digital != 0 {
-		ani, dnis = "+1"+ani, "+1"+dnis
+	phone := func(b []byte, n int64) []byte { // a digital contact's address has "+1" ([I] the examples)
+		b = append(b, '"')
+		if d.digital != 0 {
+			b = append(b, "+1"...)
+		}
+		return append(strconv.AppendInt(b, n, 10), '"')
 	}
-	b = key(b, "channelEndpointAddress")
-	b = appendString(b, ani)
-	b = key(b, "contactEndpointAddress")
-	b = appendString(b, dnis)
+	b = phone(key(b, "channelEndpointAddress"), d.ani)
+	b = phone(key(b, "contactEndpointAddress"), d.dnis)
 	b = key(b, "dialogOrigination")
 	if d.outbound {
 		b = appendString(b, "OUTBOUND")
@@ -558,13 +561,14 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	return append(b, '}')
 }
 
-// fmtPad formats v as n decimal digits, zero-padded.
-func fmtPad(v uint64, n int) string {
-	s := strconv.FormatUint(v, 10)
-	for len(s) < n {
-		s = "0" + s
+// appendPad appends v as n decimal digits, zero-padded.
+func appendPad(b []byte, v uint64, n int) []byte {
+	var digits [20]byte
+	s := strconv.AppendUint(digits[:0], v, 10)
+	for range n - len(s) {
+		b = append(b, '0')
 	}
-	return s
+	return append(b, s...)
 }
 
 // channelType is the dialog's channelType.
