@@ -101,7 +101,7 @@ func TestCheckAllPass(t *testing.T) {
 			dbURL = dbtest.NewMigratedURL(t)
 		}
 		before := catalog(t, dbURL)
-		fake, env := checkSetup(t, engagefake.Options{AuditDays: -1}, dbURL)
+		fake, env := checkSetup(t, engagefake.Options{AuditDays: -1, CallDays: -1}, dbURL)
 		code, rep, stderr := runCheck(t, fake, env, "")
 		if code != exitOK || !rep.OK || len(rep.Tenants) != 1 {
 			t.Fatalf("migrated=%v: exit %d, report %+v, stderr %s", migrated, code, rep, stderr)

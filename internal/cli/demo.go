@@ -336,6 +336,10 @@ type fakeEngageFlags struct {
 	faults []string // each kept whole: a fault spec has commas of its own
 	// The generated audit log; 0 means none (engagefake's -1), not engagefake's default.
 	auditDays, auditPerHour int
+	// The generated call history (0 means none, as above) and the reporting limits
+	// ("3/60s,9/15m", or "none").
+	callDays, callsPerHour int
+	reportingLimits        string
 }
 
 func newFakeEngageCmd(a *app) *cobra.Command {
@@ -360,6 +364,9 @@ func newFakeEngageCmd(a *app) *cobra.Command {
 	fs.Var((*stringList)(&f.opts.NoWEMAccess), "no-wem-access", "a sub-account without WEM Access, whose reporting endpoints answer 403 (repeatable)")
 	fs.IntVar(&f.auditDays, "audit-days", engagefake.AuditDaysDefault, "generate `N` days of admin audit log before the start (it goes on while serving; 0 = no audit log)")
 	fs.IntVar(&f.auditPerHour, "audit-per-hour", engagefake.AuditPerHourDefault, "`N` audit log entries per sub-account and hour, on average (0 = no audit log)")
+	fs.IntVar(&f.callDays, "call-days", engagefake.CallDaysDefault, "generate `N` days of call history (interaction segments and stats) before the start (it goes on while serving; 0 = no calls)")
+	fs.IntVar(&f.callsPerHour, "calls-per-hour", engagefake.CallsPerHourDefault, "`N` dialogs per sub-account and hour, on average (0 = no calls)")
+	fs.StringVar(&f.reportingLimits, "reporting-limits", "3/60s,9/15m", "the per-sub-account `LIMITS` of the four reporting endpoints, COUNT/DURATION[,COUNT/DURATION...] (the documented ones by default), or none")
 	fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault, e.g. --fault agents:status=503,times=3 (repeat --fault for several): ENDPOINT:OPTION[,OPTION...] with options status=N, retry-after=V, latency=D, times=N, path=S, drop, malformed, no-body; endpoints "+strings.Join(engagefake.Endpoints, ", "))
 	return cmd
 }
@@ -370,7 +377,8 @@ func cmdFakeEngage(ctx context.Context, a *app, f *fakeEngageFlags) error {
 		name string
 		n    int
 		opt  *int
-	}{{"audit-days", f.auditDays, &f.opts.AuditDays}, {"audit-per-hour", f.auditPerHour, &f.opts.AuditPerHour}} {
+	}{{"audit-days", f.auditDays, &f.opts.AuditDays}, {"audit-per-hour", f.auditPerHour, &f.opts.AuditPerHour},
+		{"call-days", f.callDays, &f.opts.CallDays}, {"calls-per-hour", f.callsPerHour, &f.opts.CallsPerHour}} {
 		if v.n < 0 {
 			return usageErr("--%s: must be zero or more, got %d", v.name, v.n)
 		}
@@ -379,6 +387,11 @@ func cmdFakeEngage(ctx context.Context, a *app, f *fakeEngageFlags) error {
 			*v.opt = -1 // none
 		}
 	}
+	limits, unlimited, err := parseReportingLimits(f.reportingLimits)
+	if err != nil {
+		return err
+	}
+	f.opts.ReportingLimits, f.opts.ReportingUnlimited = limits, unlimited
 	if err := validateFakeEngage(f.opts); err != nil {
 		return err
 	}
@@ -400,6 +413,26 @@ func cmdFakeEngage(ctx context.Context, a *app, f *fakeEngageFlags) error {
 		return err
 	}
 	return serveUntilDone(ctx, srv, ln)
+}
+
+// parseReportingLimits reads --reporting-limits: "none" (unlimited) or a comma-separated
+// list of COUNT/DURATION limits, each as streams.reporting_limits reads it.
+func parseReportingLimits(v string) ([]engagefake.Limit, bool, error) {
+	if strings.TrimSpace(v) == "none" {
+		return nil, true, nil
+	}
+	var out []engagefake.Limit
+	for part := range strings.SplitSeq(v, ",") {
+		l, err := config.ParseRateLimit(strings.TrimSpace(part))
+		if err != nil {
+			return nil, false, usageErr("--reporting-limits: %v (or none)", err)
+		}
+		if l.Count < 1 || l.Per <= 0 {
+			return nil, false, usageErr("--reporting-limits: limit %q: the count must be at least 1 and the duration positive", part)
+		}
+		out = append(out, engagefake.Limit{Count: l.Count, Per: l.Per})
+	}
+	return out, false, nil
 }
 
 // validateFakeEngage checks the options the flags of fake-engage give.

@@ -36,6 +36,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad value", []string{"status", "--runs", "many"}, `syncer: status: invalid argument "many" for "--runs" flag`, false},
 		{"bad bool", []string{"run", "--no-migrate=maybe"}, `syncer: run: invalid argument "maybe" for "--no-migrate" flag`, false},
 		{"bad duration", []string{"fake-engage", "--token-ttl", "soon"}, `syncer: fake-engage: invalid argument "soon" for "--token-ttl" flag`, false},
+		{"bad reporting limits", []string{"fake-engage", "--reporting-limits", "3/60s,lots"}, `syncer: --reporting-limits: must be a list of COUNT/DURATION limits like ["3/60s", "9/15m"], got "lots" (or none)`, false},
 		{"argument", []string{"sync", "agents"}, `syncer: sync: unexpected argument "agents"`, false},
 		{"argument after flags", []string{"status", "--runs", "3", "acme"}, `syncer: status: unexpected argument "acme"`, false},
 		{"argument of run", []string{"run", "now"}, `syncer: run: unexpected argument "now"`, false},
@@ -91,6 +92,7 @@ func TestHelp(t *testing.T) {
 		{"demo --help", []string{"demo", "--help"}, `--agents int +agents per agent group \(default 25\)`},
 		{"config --help", []string{"config", "--help"}, `^Usage: syncer \[--config FILE\] config\n`},
 		{"fake-engage --help", []string{"fake-engage", "--help"}, `--listen ADDR +ADDR to listen on \(host:port\) \(default "127\.0\.0\.1:8090"\)`},
+		{"fake-engage --help shows the reporting limits", []string{"fake-engage", "--help"}, `--reporting-limits LIMITS +the per-sub-account LIMITS of the four reporting endpoints, COUNT/DURATION\[,COUNT/DURATION\.\.\.\] \(the documented ones by default\), or none \(default "3/60s,9/15m"\)`},
 		{"switches show no value", []string{"help", "sync"}, `\n      --no-migrate +do not apply`},
 		{"help help", []string{"help", "help"}, `^Usage: syncer \[--config FILE\] help \[COMMAND\]\n`},
 	}
