@@ -98,16 +98,33 @@
 //	    have propagated by Options.Now, ordered by createTime as ascOrDesc says (ascending
 //	    without it). Options.NoAuditLogAccess: 403 (the user lacks "Audit log access"). The
 //	    admin rate limiter applies, as to the listings.
-//	POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/agg-queue-stats
+//	POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/interaction-metadata
+//	    JSON body (InteractionMetadataRequest): segmentEndTime ("YYYY-MM-DD HH:mm:ss" in
+//	    timeZone), timeInterval (seconds, 1 to 10800), timeZone (an IANA name), all required;
+//	    segmentEndTime + timeInterval at least 5 minutes before now: else 400 JSON Errors
+//	    naming the field. 200: a bare array (no paging) of the generated segments (see "Call
+//	    history") whose segmentEndTimeMs is in [segmentEndTime, segmentEndTime + timeInterval)
+//	    ([I] the facts read the window by segment end), as served at Options.Now, ordered by
+//	    segment end; written item by item, never whole in memory.
+//	POST .../sub-accounts/{subAccountId}/agg-queue-stats, agg-agent-stats, agg-agent-extended-stats
 //	    JSON body (AggregatedIntegrationParams): startDate and endDate ("YYYY-MM-DD HH:mm:ss" in
-//	    timeZone), timeInterval (a positive integer), timeZone (an IANA name), optional
+//	    timeZone), timeInterval (seconds, a positive integer), timeZone (an IANA name), optional
 //	    outputFormat (CSV, XML), all required but the last; the end after the start, at most
-//	    3 hours (10800 s) later, and at least 5 minutes before now (Options.Now): else 400
-//	    JSON Errors. rcAccountId must be the rcAccountId of the sub-account's main account, as
-//	    the accounts listing gives it, and the sub-account must exist: else 404 ([I] the
-//	    documents do not say). 200: a bare array of queue stats rows, empty so far. A
-//	    sub-account in Options.NoWEMAccess: 403 (no "WEM Access"). The per-sub-account
-//	    reporting limits (3 requests a minute, 9 in 15) are not enforced.
+//	    3 hours (10800 s) later, and at least 5 minutes before now: else 400 JSON Errors. 200:
+//	    a bare array of one row per queue (AggregatedQueueStats), agent (AggregatedAgentStats),
+//	    or agent and queue (ExtendedAggregatedQueueStats) per interval of timeInterval seconds
+//	    from startDate that had activity; "interval" is its length in minutes (60 for 3600, as
+//	    the spec's examples show [I]) and dateTimeFrom its start in timeZone,
+//	    "MM-DD-YYYYTHH:mm:ss" (Options.DateTimeFromOrder DateTimeFromDMY: day first).
+//	    The four reporting endpoints: rcAccountId must be the rcAccountId of the sub-account's
+//	    main account, as the accounts listing gives it, and the sub-account must exist: else
+//	    404 ([I] the documents do not say). A sub-account in Options.NoWEMAccess: 403 ("WEM
+//	    Access is not enabled ..."). The reporting limits, per sub-account and shared by the
+//	    four (Options.ReportingLimits, default ReportingLimitsDefault: 3 requests in any 60 s
+//	    and 9 in any 15 minutes, a sliding log; Options.ReportingUnlimited turns them off):
+//	    beyond one, 429 JSON Errors with Retry-After (whole seconds, rounded up, at least 1)
+//	    saying when the oldest request of the violated limit leaves its interval; a refused
+//	    request does not count. Order of checks: method, path, WEM Access, limits, body.
 //
 // Entitlements: Options.NoManageUsers makes the users listing answer 403 (the user has neither
 // MANAGE_USERS nor SUPER_USER); NoAuditLogAccess and NoWEMAccess as above. They apply after
@@ -211,6 +228,55 @@
 // their propagation, each with its VisibleAt, Late and PasswordChange and the JSON the search
 // serves, so a test can check that every entry of a covered window lands exactly once.
 //
+// # Call history
+//
+// The reporting endpoints serve a generated call history, deterministic per Options.Seed, in
+// the audit log's way: each (sub-account, hour) has its own random stream, so a window costs
+// only its hours (and the one before: a dialog lasts less than an hour). The history starts
+// Options.CallDays (default 3) days before the hour of Options.Now at New and goes on as the
+// clock advances; each hour holds Options.CallsPerHour (default 12) dialogs per sub-account,
+// within 10% (Options.CallsPerHourBy overrides it per sub-account: a busy one at 12,000 has
+// more than 50,000 segments in a 3-hour window, served in a fraction of a second with a few
+// megabytes). Negative CallDays or CallsPerHour: no calls. A sub-account without agents has
+// none.
+//
+// A dialog is a call (channelType and channelClass VOICE; 1 in 4 OUTBOUND) or, 1 in 10, a
+// digital interaction (channelClass DIGITAL, channelType SMS, EMAIL or ENGAGE_MESSAGING,
+// INBOUND). An inbound call may start with an IVR segment, a digital one with a BOT segment
+// (no participant: segmentParticipantId, segmentParticipantRcExtensionId and
+// segmentAgentGroupId null [I]); then 1 to 3 AGENT segments (transfers), each participant an
+// agent of the sub-account at New (segmentParticipantId its agentId as a string,
+// segmentParticipantRcExtensionId its rcUserId or null, segmentAgentGroupId its agent group);
+// or the dialog is abandoned in the queue. Each dialog has a queue of the sub-account, used
+// by the stats only (the segments carry no queue id). Fields and their order are the spec's
+// WEMDialogSegmentMetaData example's: dialogId "s-v-<32 hex>-<start ms>" (digital
+// "d-<24 hex>-<start ms>"), segmentId "p-v-<32 hex>-<start ms>-<13 hex>", interactionId a
+// 30-digit UII whose first 14 digits are the dialog's start (yyyyMMddHHmmss, UTC), dates
+// "2024-07-22T11:24:40.000Z", durations in ms, systemDisposition ANSWER (an outbound call's
+// first segment also NO_ANSWER, BUSY, MACHINE; null for digital), agentDisposition from a
+// short list, agentNotes sometimes (else null), hasRecording, hasTranscript, segmentEvents
+// REC_START and REC_STOP for a recorded segment, [] for another call segment, null for a
+// digital one.
+//
+// Settling: a segment is served from its end + Options.CallPropagation (default 2 minutes).
+// A deterministic Options.CallLateFraction (default 0.05) of them are late (served from end +
+// Options.CallLateDelay, default 3 hours); Options.CallChangeFraction (default 0.05) of the
+// agent segments change: until end + Options.CallChangeDelay (default 2 hours) they are served
+// with agentDisposition null and hasRecording false, then with their final values; and
+// Options.CallVanishFraction (default 0.01) are served until end + CallChangeDelay and not
+// after (a settle read finds them missing). Zero values mean the defaults, negative none.
+//
+// The stats are computed from the dialogs (whatever the segments' settling; callstats.go
+// says which event counts in which interval) so that they add up: per queue and interval the
+// agent×queue rows' answIxnCnt, talkingIxnDur and wrapUpDur sum to the queue row's, per agent
+// the agent×queue rows' talkingIxnDur to directInIxnDur + directOutIxnDur. Names are the
+// listings': queueName the gate's gateName, agentName the agent's "firstName lastName".
+//
+// Server.Segments(subAccountID, start, end) lists what interaction-metadata serves for the
+// window at Options.Now (SegmentsAt at another time), each with its settling (Late, Changes,
+// Vanishes, VisibleAt) and the JSON served; Server.StatsRows(endpoint, subAccountID, start,
+// end, interval) the rows a stats endpoint serves.
+//
 // # Users and parentPath
 //
 // "parentPath" lists a user's ancestor userIds, root first, joined with ".", the user's own id
@@ -257,7 +323,8 @@
 // SetFault(endpoint, Fault) injects a fault on one endpoint; the names are "rc.token",
 // "rc.revoke", "rc.account", "engage.exchange", "engage.refresh", "engage.logout", "accounts", "users",
 // "agentGroups", "agents", "gateGroups", "gateGroupSkills", "gateAgents", "dialGroups",
-// "dialGroupAgents", "auditLogs", "aggQueueStats" (the Endpoint* constants). A Fault may add Latency, answer a Status
+// "dialGroupAgents", "auditLogs", "interactionMetadata", "aggQueueStats", "aggAgentStats",
+// "aggAgentExtendedStats" (the Endpoint* constants). A Fault may add Latency, answer a Status
 // (429/5xx JSON error bodies, with RetryAfter as the Retry-After header when set; a 401 on an
 // /voice/api/ endpoint answers text/plain "Jwt is expired"; with NoBody, any Status comes with
 // no body and no Content-Type, as the spec documents 401 and the other error answers of the
@@ -277,7 +344,8 @@
 // # Counters
 //
 // Stats reports requests per endpoint name (every request, faulted or not), 429s served
-// (limiter, exchange limit and injected), RingCentral grants, exchanges, refreshes, revokes,
+// (limiter, exchange limit, reporting limits and injected), per sub-account the reporting
+// requests admitted and refused (ReportingRequests, ReportingRateLimited), RingCentral grants, exchanges, refreshes, revokes,
 // Engage access tokens issued and 401s served; LiveRCTokens, the RingCentral tokens issued and
 // neither revoked nor expired (0 once every client revoked its own).
 package engagefake
