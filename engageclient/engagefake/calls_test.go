@@ -641,3 +641,33 @@ func specExample(t *testing.T, operation string) []map[string]any {
 	}
 	return items
 }
+
+// BenchmarkInteractionMetadataBusy serves a busy sub-account's 3-hour window (12,000 dialogs
+// an hour, more than 50,000 segments); segments/op is the answer's size.
+func BenchmarkInteractionMetadataBusy(b *testing.B) {
+	clock := newClock()
+	busy := engagefake.New(engagefake.Options{Seed: 52}).SubAccountIDs()[0]
+	s := engagefake.New(engagefake.Options{Seed: 52, Now: clock.Now, ReportingUnlimited: true, CallsPerHourBy: map[string]int{busy: 12000}})
+	base := s.Start()
+	b.Cleanup(s.Close)
+	tok, _ := login(b, base)
+	accs := decode[[]map[string]any](b, get(b, base+accountsPath, tok))
+	rc, _ := accs[0]["mainAccount"].(map[string]any)["rcAccountId"].(string)
+	body := metadataBody(clock.Now().Truncate(time.Hour).Add(-4*time.Hour), 10800, time.UTC)
+	b.ReportAllocs()
+	segments := 0
+	for b.Loop() {
+		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, reportingPath(rc, busy, "interaction-metadata"), strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		w := &countingWriter{header: http.Header{}}
+		s.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+		segments = w.segments
+	}
+	b.ReportMetric(float64(segments), "segments/op")
+}
