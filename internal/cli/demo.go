@@ -471,6 +471,18 @@ func printFakeEngage(w io.Writer, base string, fake *engagefake.Server) error {
 	if opts.AuditDays > 0 && opts.AuditPerHour > 0 {
 		o.printf("audit log: %d day(s) before the start and on while serving, about %d entries per sub-account and hour\n", opts.AuditDays, opts.AuditPerHour)
 	}
+	if opts.CallDays > 0 && opts.CallsPerHour > 0 {
+		o.printf("call history: %d day(s) before the start and on while serving, about %d dialogs per sub-account and hour\n", opts.CallDays, opts.CallsPerHour)
+	}
+	if opts.ReportingUnlimited {
+		o.printf("reporting limits: none\n")
+	} else {
+		limits := make([]string, len(opts.ReportingLimits))
+		for i, l := range opts.ReportingLimits {
+			limits[i] = fmt.Sprintf("%d/%s", l.Count, l.Per)
+		}
+		o.printf("reporting limits: %s per sub-account\n", strings.Join(limits, ", "))
+	}
 	if opts.Churn > 0 {
 		o.printf("churn: every login after the first (each sync) changes %d agents of each kind, some users, a group, a queue and an API field first\n", opts.Churn)
 	}
