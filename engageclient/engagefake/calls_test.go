@@ -671,3 +671,36 @@ func BenchmarkInteractionMetadataBusy(b *testing.B) {
 	}
 	b.ReportMetric(float64(segments), "segments/op")
 }
+
+// The stats endpoints serve what StatsRows lists, intervals counted from startDate in the
+// request's zone and dateTimeFrom written in it.
+func TestStatsServeStatsRows(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	s, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 53, Now: clock.Now, ReportingUnlimited: true})
+	eastern, err := time.LoadLocation("US/Eastern")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 1, 1, 8, 30, 0, 0, eastern)
+	for _, tt := range []struct{ endpoint, name string }{
+		{engagefake.EndpointQueueStats, "agg-queue-stats"},
+		{engagefake.EndpointAgentStats, "agg-agent-stats"},
+		{engagefake.EndpointAgentQueueStats, "agg-agent-extended-stats"},
+	} {
+		r := sendJSON(t, http.MethodPost, base+reportingPath(rc, sub, tt.name), tok, statsBody(from, from.Add(3*time.Hour), 1800, eastern))
+		rows := s.StatsRows(tt.endpoint, sub, from, from.Add(3*time.Hour), 30*time.Minute)
+		parts := make([]string, len(rows))
+		for i, row := range rows {
+			parts[i] = string(row)
+		}
+		want := "[" + strings.Join(parts, ",") + "]"
+		if r.status != http.StatusOK || string(r.body) != want || len(rows) < 3 {
+			t.Errorf("%s: %d, %d rows listed; served %s", tt.name, r.status, len(rows), truncate(r.body))
+		}
+		if !strings.Contains(want, `"dateTimeFrom":"01-01-2026T08:30:00","interval":30,`) &&
+			!strings.Contains(want, `"interval":30,"dateTimeFrom":"01-01-2026T08:30:00"`) {
+			t.Errorf("%s: no row at 08:30 Eastern of 30 minutes: %s", tt.name, truncate([]byte(want)))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package engagefake
 
 import (
 	"cmp"
+	"slices"
 	"time"
 )
 
@@ -160,8 +161,8 @@ type Options struct {
 	CallVanishFraction float64        // share of segments served only until end + CallChangeDelay, default 0.01
 
 	// ReportingLimits are the per-sub-account limits of the four integration reporting
-	// endpoints (a sliding log, shared by the four); nil means ReportingLimitsDefault.
-	// ReportingUnlimited turns them off.
+	// endpoints (a sliding log, shared by the four); nil means ReportingLimitsDefault, an
+	// empty slice none. ReportingUnlimited turns them off.
 	ReportingLimits    []Limit
 	ReportingUnlimited bool
 	// DateTimeFromOrder is the order of day and month in the stats rows' dateTimeFrom:
@@ -201,7 +202,7 @@ func (o Options) WithDefaults() Options {
 	o.CallChangeDelay = cmp.Or(o.CallChangeDelay, CallChangeDelayDefault)
 	o.CallVanishFraction = cmp.Or(o.CallVanishFraction, CallVanishFractionDefault)
 	if o.ReportingLimits == nil {
-		o.ReportingLimits = ReportingLimitsDefault
+		o.ReportingLimits = slices.Clone(ReportingLimitsDefault) // never the shared slice
 	}
 	o.DateTimeFromOrder = cmp.Or(o.DateTimeFromOrder, DateTimeFromOrderDefault)
 	return o
