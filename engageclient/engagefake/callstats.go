@@ -57,14 +57,14 @@ func (w statsWindow) interval(ms int64) int64 {
 // statsRows renders the rows of a stats endpoint for the window, ordered by interval, then
 // queue or agent (then queue).
 func (h *callHistory) statsRows(endpoint, sub string, w statsWindow) [][]byte {
-	queues := map[[2]int64]*aggQueue{}
-	agents := map[[2]int64]*aggAgent{}
-	pairs := map[[3]int64]*aggAgentQueue{}
+	tb := statsTables{queues: map[[2]int64]*aggQueue{}, agents: map[[2]int64]*aggAgent{}, pairs: map[[3]int64]*aggAgentQueue{}}
 	var cs *callSub
 	h.dialogs(sub, w.lo, w.hi, func(c *callSub, d *callDialog) {
 		cs = c
-		h.aggregate(w, d, queues, agents, pairs)
+		h.aggregateDialog(w, d, &tb)
+		aggregateSegments(w, d, &tb)
 	})
+	queues, agents, pairs := tb.queues, tb.agents, tb.pairs
 	if cs == nil {
 		return nil
 	}
@@ -115,22 +115,30 @@ func (h *callHistory) statsRows(endpoint, sub string, w statsWindow) [][]byte {
 	return out
 }
 
-// aggregate adds one dialog's events in the window to the three tables.
-func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int64]*aggQueue, agents map[[2]int64]*aggAgent,
-	pairs map[[3]int64]*aggAgentQueue) {
-	qi := int64(d.queue)
-	queueAt := func(k int64) *aggQueue {
-		if qi < 0 || k < 0 {
-			return nil
-		}
-		q := queues[[2]int64{k, qi}]
-		if q == nil {
-			q = &aggQueue{}
-			queues[[2]int64{k, qi}] = q
-		}
-		return q
+// statsTables are the metrics of a window by (interval, queue), (interval, agent) and
+// (interval, agent, queue).
+type statsTables struct {
+	queues map[[2]int64]*aggQueue
+	agents map[[2]int64]*aggAgent
+	pairs  map[[3]int64]*aggAgentQueue
+}
+
+// queue returns the metrics of queue qi in interval k (nil when either is -1).
+func (tb *statsTables) queue(k, qi int64) *aggQueue {
+	if qi < 0 || k < 0 {
+		return nil
 	}
-	first, last := -1, -1
+	q := tb.queues[[2]int64{k, qi}]
+	if q == nil {
+		q = &aggQueue{}
+		tb.queues[[2]int64{k, qi}] = q
+	}
+	return q
+}
+
+// agentSegments returns the indexes of a dialog's first and last agent segments (-1: none).
+func agentSegments(d *callDialog) (first, last int) {
+	first, last = -1, -1
 	for i := range d.nsegs {
 		if d.segs[i].typ == segAgent {
 			if first < 0 {
@@ -139,10 +147,18 @@ func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int6
 			last = i
 		}
 	}
-	answered := first >= 0 && d.segs[first].sysDisp <= 0
+	return first, last
+}
+
+// answered reports whether the dialog's first agent segment was answered.
+func answered(d *callDialog, first int) bool { return first >= 0 && d.segs[first].sysDisp <= 0 }
+
+// aggregateDialog adds a dialog's offer and its answer or abandon to its queue's metrics.
+func (h *callHistory) aggregateDialog(w statsWindow, d *callDialog, tb *statsTables) {
+	first, _ := agentSegments(d)
 	switch {
 	case d.abandoned:
-		if q := queueAt(w.interval(d.endMs)); q != nil {
+		if q := tb.queue(w.interval(d.endMs), int64(d.queue)); q != nil {
 			q.offd++
 			q.aband++
 			q.abandShort += b2i(d.waitS < 10)
@@ -152,18 +168,27 @@ func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int6
 			q.wait += d.waitS
 		}
 	case first >= 0:
-		if q := queueAt(w.interval(d.segs[first].startMs)); q != nil {
-			q.offd++
-			q.wait += d.waitS
-			if answered {
-				q.answ++
-				q.completed++
-				q.ansSL += b2i(d.waitS <= h.slSeconds)
-				q.answDur += d.waitS
-				q.answLongest = max(q.answLongest, d.waitS)
-			}
+		q := tb.queue(w.interval(d.segs[first].startMs), int64(d.queue))
+		if q == nil {
+			return
+		}
+		q.offd++
+		q.wait += d.waitS
+		if answered(d, first) {
+			q.answ++
+			q.completed++
+			q.ansSL += b2i(d.waitS <= h.slSeconds)
+			q.answDur += d.waitS
+			q.answLongest = max(q.answLongest, d.waitS)
 		}
 	}
+}
+
+// aggregateSegments adds a dialog's agent segments to their agents', queue's and agent×queue
+// metrics, each in the interval where it starts.
+func aggregateSegments(w statsWindow, d *callDialog, tb *statsTables) {
+	first, last := agentSegments(d)
+	qi := int64(d.queue)
 	for i := range d.nsegs {
 		sg := &d.segs[i]
 		k := w.interval(sg.startMs)
@@ -172,10 +197,10 @@ func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int6
 		}
 		dur := (sg.endMs - sg.startMs) / 1000
 		ak := [2]int64{k, int64(sg.agent)}
-		a := agents[ak]
+		a := tb.agents[ak]
 		if a == nil {
 			a = &aggAgent{}
-			agents[ak] = a
+			tb.agents[ak] = a
 		}
 		if d.outbound {
 			a.outCnt++
@@ -185,7 +210,7 @@ func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int6
 			a.inDur += dur
 		}
 		a.wrap += sg.wrapS
-		q := queueAt(k)
+		q := tb.queue(k, qi)
 		if q == nil {
 			continue
 		}
@@ -193,14 +218,14 @@ func (h *callHistory) aggregate(w statsWindow, d *callDialog, queues map[[2]int6
 		q.wrap += sg.wrapS
 		q.holdMs += sg.holdMs
 		pk := [3]int64{k, int64(sg.agent), qi}
-		p := pairs[pk]
+		p := tb.pairs[pk]
 		if p == nil {
 			p = &aggAgentQueue{}
-			pairs[pk] = p
+			tb.pairs[pk] = p
 		}
 		p.talk += dur
 		p.wrap += sg.wrapS
-		p.answ += b2i(i == first && answered)
+		p.answ += b2i(i == first && answered(d, first))
 		p.transferOut += b2i(i != last)
 	}
 }
