@@ -78,18 +78,18 @@ type callSub struct {
 
 // callAgent is an agent as the segments and stats name it.
 type callAgent struct {
-	id      int
-	group   string // segmentAgentGroupId
-	rcUser  string // segmentParticipantRcExtensionId; "" = null
-	idText  string
-	name    string // agentName
-	inQueue bool
+	id     int
+	group  string // segmentAgentGroupId
+	rcUser string // segmentParticipantRcExtensionId; "" = null
+	idText string
+	name   string // agentName
 }
 
 // callQueue is a queue (gate) as the stats name it.
 type callQueue struct {
-	id   int
-	name string
+	id     int
+	name   string
+	agents []int32 // the agents assigned to it, as indexes in callSub.agents
 }
 
 // callDialog is one generated dialog (call or chat).
@@ -146,24 +146,28 @@ func newCallHistory(t *Tenant, opts Options) *callHistory {
 		hash := fnv.New64a()
 		_, _ = hash.Write([]byte(sa.ID))
 		cs := &callSub{id: sa.ID, key: hash.Sum64(), perHour: max(0, per)}
-		queued := map[int]bool{}
-		for _, g := range sa.QueueGroups {
-			for _, q := range g.Queues {
-				name, _, _ := queueStart(t.Seed, q.ID)
-				cs.queues = append(cs.queues, callQueue{q.ID, name})
-				for _, a := range q.AgentIDs {
-					queued[a] = true
-				}
-			}
-		}
+		index := map[int]int32{}
 		for _, g := range sa.Groups {
 			for _, a := range g.Agents {
 				first, last, _, rc, _ := agentHead(t.Seed, a.ID)
-				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last, inQueue: queued[a.ID]}
+				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last}
 				if v, ok := rc.(int64); ok {
 					ca.rcUser = strconv.FormatInt(v, 10)
 				}
+				index[a.ID] = int32(len(cs.agents))
 				cs.agents = append(cs.agents, ca)
+			}
+		}
+		for _, g := range sa.QueueGroups {
+			for _, q := range g.Queues {
+				name, _, _ := queueStart(t.Seed, q.ID)
+				cq := callQueue{id: q.ID, name: name}
+				for _, a := range q.AgentIDs {
+					if i, ok := index[a]; ok {
+						cq.agents = append(cq.agents, i)
+					}
+				}
+				cs.queues = append(cs.queues, cq)
 			}
 		}
 		h.subs[sa.ID] = cs
@@ -241,7 +245,7 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 	}
 	for i := range agents {
 		sg := add(segAgent, 20+r.Int64N(881))
-		sg.agent = int32(r.IntN(len(cs.agents)))
+		sg.agent = pickAgent(r, cs, d, i)
 		sg.wrapS, sg.disp = r.Int64N(61), int8(r.IntN(len(agentDisps)))
 		if r.IntN(3) == 0 {
 			sg.holdMs = (1 + r.Int64N(120)) * 1000
@@ -267,6 +271,21 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		t += r.Int64N(6) * 1000 // the transfer's gap
 	}
 	d.endMs = d.segs[d.nsegs-1].endMs
+}
+
+// pickAgent draws the agent of a dialog's agent segment i: for the first, one of the agents
+// assigned to the dialog's queue (any agent when it has none); for a transfer, any agent but
+// the one before.
+func pickAgent(r *rand.Rand, cs *callSub, d *callDialog, i int) int32 {
+	n := int32(len(cs.agents))
+	if i == 0 && d.queue >= 0 && len(cs.queues[d.queue].agents) > 0 {
+		return pick(r, cs.queues[d.queue].agents)
+	}
+	a := int32(r.IntN(len(cs.agents)))
+	if i > 0 && d.segs[d.nsegs-2].agent == a && n > 1 { // the segment before this one
+		a = (a + 1) % n
+	}
+	return a
 }
 
 // settle draws a segment's settling class (only agent segments change).

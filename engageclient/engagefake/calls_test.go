@@ -704,3 +704,26 @@ func TestStatsServeStatsRows(t *testing.T) {
 		}
 	}
 }
+
+// A sub-account without queues still has calls (its agents answer them; no queue rows), and
+// one without agents none.
+func TestCallsWithoutQueues(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	s := engagefake.New(engagefake.Options{Seed: 54, Now: clock.Now, Tenant: engagefake.TenantSpec{QueueGroupsPerSubAccount: -1}})
+	sub := s.SubAccountIDs()[0]
+	from := clock.Now().Truncate(time.Hour).Add(-6 * time.Hour)
+	if n := len(s.Segments(sub, from, from.Add(3*time.Hour))); n < 20 {
+		t.Errorf("%d segments in 3 h without queues, want about 60", n)
+	}
+	if rows := s.StatsRows(engagefake.EndpointQueueStats, sub, from, from.Add(3*time.Hour), time.Hour); rows != nil {
+		t.Errorf("queue rows without queues: %s", rows[0])
+	}
+	if rows := s.StatsRows(engagefake.EndpointAgentStats, sub, from, from.Add(3*time.Hour), time.Hour); len(rows) == 0 {
+		t.Error("no agent rows")
+	}
+	empty := engagefake.New(engagefake.Options{Seed: 54, Now: clock.Now, Tenant: engagefake.TenantSpec{AgentsPerGroup: -1}})
+	if n := len(empty.Segments(sub, from, from.Add(3*time.Hour))); n != 0 {
+		t.Errorf("%d segments without agents", n)
+	}
+}

@@ -271,6 +271,9 @@ func (s *Server) StatsRows(endpoint, subAccountID string, start, end time.Time, 
 	}
 	w := statsWindow{lo: start.UnixMilli(), hi: end.UnixMilli(), step: interval.Milliseconds(), loc: start.Location()}
 	rows := s.calls.statsRows(endpoint, subAccountID, w)
+	if len(rows) == 0 {
+		return nil
+	}
 	out := make([]json.RawMessage, len(rows))
 	for i, r := range rows {
 		out[i] = r
