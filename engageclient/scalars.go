@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Time is a tolerant timestamp. It decodes the Engage forms "2020-05-18T19:22:12.000+0000" and
@@ -294,10 +295,11 @@ func (v *nullStr) UnmarshalJSON(b []byte) error {
 
 // unquote decodes the JSON string b. A string without escapes, the common case, is its bytes
 // between the quotes (a valid JSON string holds no raw quote or control character), which
-// spares a full decode per field of the largest answers.
+// spares a full decode per field of the largest answers; unless they are not valid UTF-8,
+// which the full decode repairs (U+FFFD), as Postgres needs.
 func unquote(b []byte) (string, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 &&
-		bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		bytes.IndexByte(b[1:len(b)-1], '"') < 0 && utf8.Valid(b[1:len(b)-1]) {
 		return string(b[1 : len(b)-1]), nil
 	}
 	var s string
