@@ -413,7 +413,8 @@ func (h *signalHandler) Handle(_ context.Context, r slog.Record) error {
 
 // ReportingWait and ReportingSpan simulate the sliding log at the documented limits: with
 // sends 50, 40 and 30 s ago, the next may go in 10 s, the three after it 60 s after each of
-// those, and the 10th send of the 15 minutes waits for the first to leave them.
+// those, and the 10th send of the 15 minutes waits for the first to leave them; each limit's
+// period with the bucket's margin (2%: 61.2 s and 918 s).
 func TestReportingWaitAndSpan(t *testing.T) {
 	t.Parallel()
 	c, err := New(Config{ClientID: "id", ClientSecret: "secret", JWT: "jwt"})
@@ -429,22 +430,22 @@ func TestReportingWaitAndSpan(t *testing.T) {
 			t.Errorf("%s = %s, want %s", what, got, want)
 		}
 	}
-	near("ReportingWait", c.ReportingWait("20001"), 10*time.Second)
+	near("ReportingWait", c.ReportingWait("20001"), 11200*time.Millisecond)
 	for n, want := range map[int]time.Duration{
 		0: 0,
-		1: 10 * time.Second,
-		2: 20 * time.Second,
-		3: 30 * time.Second,
-		4: 70 * time.Second, // 60 s after the first of the three before it
-		6: 90 * time.Second, // six new sends and three seeded: the 15 minutes' nine
-		7: 850 * time.Second,
+		1: 11200 * time.Millisecond,
+		2: 21200 * time.Millisecond,
+		3: 31200 * time.Millisecond,
+		4: 72400 * time.Millisecond, // 61.2 s after the first of the three before it
+		6: 92400 * time.Millisecond, // six new sends and three seeded: the 15 minutes' nine
+		7: 868 * time.Second,
 	} {
 		near(fmt.Sprintf("ReportingSpan(%d)", n), c.ReportingSpan("20001", n), want)
 	}
 	if d := c.ReportingWait("20002"); d != 0 {
 		t.Errorf("ReportingWait of a sub-account never sent to = %s, want 0", d)
 	}
-	near("ReportingSpan(4) of a fresh bucket", c.ReportingSpan("20002", 4), time.Minute)
+	near("ReportingSpan(4) of a fresh bucket", c.ReportingSpan("20002", 4), 61200*time.Millisecond)
 	c.ReportingSeed("20003", []time.Time{now.Add(-20 * time.Minute), now.Add(-19 * time.Minute), now.Add(-18 * time.Minute)})
 	if d := c.ReportingWait("20003"); d != 0 {
 		t.Errorf("ReportingWait after old sends only = %s, want 0", d)
