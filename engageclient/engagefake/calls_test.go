@@ -229,7 +229,7 @@ func TestReportingRules(t *testing.T) {
 func TestReportingLimits(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
-	s, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 45, Now: clock.Now})
+	s, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 45, Now: clock.Now, ReportingClock: clock.Now})
 	other := s.SubAccountIDs()[1]
 	from := clock.Now().Truncate(time.Hour).Add(-2 * time.Hour)
 	send := func(sub, name string) response {
@@ -287,7 +287,7 @@ func TestReportingLimitsScaled(t *testing.T) {
 	clock := newClock()
 	from := clock.Now().Truncate(time.Hour).Add(-2 * time.Hour)
 	for _, unlimited := range []bool{false, true} {
-		_, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 46, Now: clock.Now, ReportingUnlimited: unlimited,
+		_, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 46, Now: clock.Now, ReportingClock: clock.Now, ReportingUnlimited: unlimited,
 			ReportingLimits: []engagefake.Limit{{Count: 3, Per: 60 * time.Millisecond}}})
 		var statuses []int
 		for range 5 {

@@ -165,6 +165,10 @@ type Options struct {
 	// empty slice none. ReportingUnlimited turns them off.
 	ReportingLimits    []Limit
 	ReportingUnlimited bool
+	// ReportingClock is the clock the limits are kept by, default time.Now: the API's limits
+	// run in real time, so a test that moves the history's clock (Now) by a day neither frees
+	// nor holds a bucket by it. A test of the limits themselves sets it to its clock.
+	ReportingClock func() time.Time
 	// DateTimeFromOrder is the order of day and month in the stats rows' dateTimeFrom:
 	// DateTimeFromMDY (the default) or DateTimeFromDMY, so a client can be tested with both.
 	DateTimeFromOrder string
@@ -185,6 +189,9 @@ func (o Options) WithDefaults() Options {
 	o.ExchangePerMinute = cmp.Or(o.ExchangePerMinute, ExchangePerMinuteDefault)
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.ReportingClock == nil {
+		o.ReportingClock = time.Now
 	}
 	// Negative audit values stay negative (so that WithDefaults is idempotent); the audit log
 	// reads them as none.

@@ -36,7 +36,7 @@ func TestOptionsWithDefaults(t *testing.T) {
 		ReportingLimits:   []engagefake.Limit{{Count: 3, Per: time.Minute}, {Count: 9, Per: 15 * time.Minute}},
 		DateTimeFromOrder: engagefake.DateTimeFromMDY,
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(engagefake.Options{}, "Now")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(engagefake.Options{}, "Now", "ReportingClock")); diff != "" {
 		t.Errorf("WithDefaults (-want +got):\n%s", diff)
 	}
 	if got.Now == nil {
@@ -52,7 +52,7 @@ func TestOptionsWithDefaults(t *testing.T) {
 	if kept.TokenTTL != time.Second || kept.ExchangePerMinute != -1 || kept.ClientID != "x" || kept.AuditDays != -1 || kept.AuditLateFraction != -1 {
 		t.Errorf("explicit values not kept: %+v", kept)
 	}
-	if again := kept.WithDefaults(); !cmp.Equal(again, kept, cmpopts.IgnoreFields(engagefake.Options{}, "Now")) {
+	if again := kept.WithDefaults(); !cmp.Equal(again, kept, cmpopts.IgnoreFields(engagefake.Options{}, "Now", "ReportingClock")) {
 		t.Errorf("WithDefaults is not idempotent: %+v, then %+v", kept, again)
 	}
 }

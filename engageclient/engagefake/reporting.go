@@ -286,7 +286,7 @@ func (s *Server) allowReporting(sub string) (bool, int) {
 		st.ReportingRequests[sub]++
 		return true, 0
 	}
-	now := s.opts.Now()
+	now := s.opts.ReportingClock()
 	var longest time.Duration
 	for _, l := range s.opts.ReportingLimits {
 		longest = max(longest, l.Per)
