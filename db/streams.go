@@ -112,6 +112,25 @@ SELECT max(window_end) FROM {{schema}}.stream_windows WHERE stream = $1 AND sub_
 	return *t, true, nil
 }
 
+// WindowsAttempted returns when the windows of subAccountID's streams were last attempted, of
+// those attempted since: the reporting requests sent lately for the sub-account, by this
+// process or another, which its reporting bucket counts (one per window: [I] a window split
+// at a daylight-saving change made two).
+func (s *Store) WindowsAttempted(ctx context.Context, subAccountID string, streams []entity.Name, since time.Time) ([]time.Time, error) {
+	rows, err := s.pool.Query(ctx, s.sql(`
+SELECT attempted_at FROM {{schema}}.stream_windows
+WHERE stream = ANY($1) AND sub_account_id = $2 AND attempted_at >= $3
+ORDER BY attempted_at`), streams, subAccountID, since)
+	if err != nil {
+		return nil, fmt.Errorf("reading the recent reads of sub-account %s: %w", subAccountID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("reading the recent reads of sub-account %s: %w", subAccountID, err)
+	}
+	return out, nil
+}
+
 // WindowsOpen returns the windows of (stream, subAccountID) that may still need a read: those
 // not succeeded, and those succeeded but not settled; oldest first.
 func (s *Store) WindowsOpen(ctx context.Context, stream entity.Name, subAccountID string) ([]Window, error) {

@@ -616,7 +616,7 @@ COMMENT ON COLUMN interaction_segments.dialog_id IS 'The interaction (call or ch
 COMMENT ON COLUMN interaction_segments.uii IS 'The unique interaction id (UII) that links the segments of a transfer or conference; its first 14 digits are the call''s start time.';
 COMMENT ON COLUMN interaction_segments.channel_type IS 'The channel: VOICE, SMS, EMAIL, ENGAGE_MESSAGING, ...';
 COMMENT ON COLUMN interaction_segments.channel_class IS 'VOICE or DIGITAL.';
-COMMENT ON COLUMN interaction_segments.channel_id IS 'The source channel''s id (for a call, a phone number).';
+COMMENT ON COLUMN interaction_segments.channel_id IS 'The source channel''s id (for a call, the phone number reached); NULL when streams.redact lists dnis.';
 COMMENT ON COLUMN interaction_segments.ani IS 'The contact''s address (ANI: the caller''s number); NULL when streams.redact lists ani.';
 COMMENT ON COLUMN interaction_segments.dnis IS 'The address the contact reached (DNIS); NULL when streams.redact lists dnis.';
 COMMENT ON COLUMN interaction_segments.direction IS 'INBOUND or OUTBOUND, from the agent''s view (chats are INBOUND).';

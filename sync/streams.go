@@ -31,6 +31,16 @@ import (
 type StreamClient interface {
 	Session
 	SearchAuditLogs(ctx context.Context, s *engageclient.AuditLogSearch) ([]*engageclient.AuditLog, *engageclient.Response, error)
+	RCAccountID(ctx context.Context) (string, error)
+	ReadInteractionSegments(ctx context.Context, rcAccountID, subAccountID string, w *engageclient.SegmentsWindow) (*engageclient.Items[engageclient.InteractionSegment], error)
+	ReadQueueStats(ctx context.Context, rcAccountID, subAccountID string, w *engageclient.StatsWindow) (*engageclient.Items[engageclient.QueueStats], error)
+	ReadAgentStats(ctx context.Context, rcAccountID, subAccountID string, w *engageclient.StatsWindow) (*engageclient.Items[engageclient.AgentStats], error)
+	ReadAgentQueueStats(ctx context.Context, rcAccountID, subAccountID string, w *engageclient.StatsWindow) (*engageclient.Items[engageclient.AgentQueueStats], error)
+	// The reporting bucket of a sub-account: how long its next request waits, when the n-th
+	// of n more could be sent, and the requests another process sent through it.
+	ReportingWait(subAccountID string) time.Duration
+	ReportingSpan(subAccountID string, n int) time.Duration
+	ReportingSeed(subAccountID string, sent []time.Time)
 }
 
 // StreamsConfig says what one stream run reads and how.
@@ -53,6 +63,9 @@ type StreamsConfig struct {
 	SettleAfter time.Duration
 	// Redact lists the columns stored as NULL and removed from raw (streams.redact).
 	Redact []string
+	// Location is the zone the reporting requests are written in (streams.time_zone; nil:
+	// UTC). A window that straddles a change of its UTC offset is read as two requests.
+	Location *time.Location
 	// Accounts, when set, are the accounts listing's answer of a run just made with the same
 	// client (the entities of the same sync): the run reads them instead of listing again.
 	Accounts []*engageclient.Account
@@ -170,6 +183,8 @@ type StreamScope struct {
 	// Publish is the time spent writing the windows read (their rows and ledger rows), the
 	// database's share of the scope's time.
 	Publish time.Duration
+
+	refusal error // the 403 that made the scope not entitled in this run
 }
 
 // StreamResult is what one stream run did.
@@ -203,6 +218,13 @@ type StreamRunner struct {
 	// refused holds, per stream, the run's one warning of a 403 (the audit log's
 	// entitlement is the user's: every sub-account is refused alike).
 	refused map[entity.Name]*gosync.Once
+
+	// rcAccounts maps a sub-account to its main account's rcAccountId from the accounts
+	// listing; rcOnce asks RingCentral once for a listing that lacks it (rcID, rcErr).
+	rcAccounts map[string]string
+	rcOnce     gosync.Once
+	rcID       string
+	rcErr      error
 }
 
 // refusedOnce calls warn the first time stream n is refused with 403 in the run.
@@ -222,7 +244,8 @@ func NewStreamRunner(client StreamClient, store *db.Store, cfg StreamsConfig, lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger, refused: map[entity.Name]*gosync.Once{}}
+	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger, refused: map[entity.Name]*gosync.Once{},
+		rcAccounts: map[string]string{}}
 	for _, s := range entity.Streams() {
 		if slices.Contains(cfg.Streams, s.Name) {
 			r.streams = append(r.streams, s)
@@ -354,7 +377,13 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 		mu      gosync.Mutex
 		g, gctx = errgroup.WithContext(ctx)
 	)
-	g.SetLimit(r.cfg.Concurrency)
+	// The reporting buckets are per sub-account: each sub-account's waits for its own, so they
+	// all proceed side by side (the client bounds the requests in flight).
+	limit := r.cfg.Concurrency
+	if r.hasReporting() {
+		limit = max(limit, min(len(subs), maxReportingSideBySide))
+	}
+	g.SetLimit(limit)
 	for _, sub := range subs {
 		g.Go(func() error {
 			if gctx.Err() != nil {
@@ -382,18 +411,11 @@ func (r *StreamRunner) run(ctx context.Context, res *StreamResult, lock *db.Stre
 					logger.Warn("releasing a sub-account's lock", "sub_account_id", sub.id, "err", err)
 				}
 			}()
-			for _, st := range r.streams {
-				sc, err := r.readStream(gctx, lock, logger, prog, st, sub)
-				if sc != nil {
-					mu.Lock()
-					res.Scopes = append(res.Scopes, *sc)
-					mu.Unlock()
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
+			scopes, err := r.readSubAccount(gctx, lock, logger, prog, sub)
+			mu.Lock()
+			res.Scopes = append(res.Scopes, scopes...)
+			mu.Unlock()
+			return err
 		})
 	}
 	err = g.Wait()
@@ -426,6 +448,9 @@ func (r *StreamRunner) subAccounts(ctx context.Context, logger *slog.Logger) (su
 		}
 		seen[a.AccountID] = true
 		subs = append(subs, subAccount{id: a.AccountID, retention: retentionOf(a.Raw)})
+		if m := a.MainAccount; m != nil && m.RCAccountID != nil && *m.RCAccountID != "" {
+			r.rcAccounts[a.AccountID] = *m.RCAccountID
+		}
 	}
 	for _, id := range r.cfg.SubAccounts {
 		if !seen[id] && !slices.Contains(missing, id) {
@@ -434,6 +459,77 @@ func (r *StreamRunner) subAccounts(ctx context.Context, logger *slog.Logger) (su
 	}
 	slices.SortFunc(subs, func(a, b subAccount) int { return cmp.Compare(a.id, b.id) })
 	return subs, missing, nil
+}
+
+// readSubAccount reads the due windows of every stream of one sub-account, whose lock the
+// run holds: it plans them all first (so that the ETA counts the whole run's requests from its
+// start), then reads them stream by stream. A 403 from one reporting stream stands for the
+// others (the entitlement, "WEM Access", is the sub-account's): they are recorded refused
+// without a request of their own, which at the reporting limits costs minutes each.
+func (r *StreamRunner) readSubAccount(ctx context.Context, lock *db.StreamLock, logger *slog.Logger, prog *streamProgress,
+	sub subAccount) ([]StreamScope, error) {
+	if r.hasReporting() {
+		// The requests another process sent for this sub-account lately count against its
+		// bucket: the limits are the API's, per sub-account, whoever sends.
+		sent, err := r.store.WindowsAttempted(ctx, sub.id, reportingStreams(r.streams), r.cfg.Now().Add(-reportingSeedPeriod))
+		if err != nil {
+			return nil, fmt.Errorf("reading the recent reporting requests of sub-account %s: %w", sub.id, err)
+		}
+		r.client.ReportingSeed(sub.id, sent)
+	}
+	type planned struct {
+		st      *entity.Stream
+		due     []dueWindow
+		refused time.Time
+	}
+	var plans []planned
+	for _, st := range r.streams {
+		due, refused, err := r.plan(ctx, st, sub, logger.With("stream", st.Name, "sub_account_id", sub.id))
+		if err != nil {
+			return nil, fmt.Errorf("planning the windows of %s for sub-account %s: %w", st.Name, sub.id, err)
+		}
+		prog.plan(sub.id, st, len(due))
+		plans = append(plans, planned{st, due, refused})
+	}
+	var scopes []StreamScope
+	var refusal error // a reporting stream's 403 in this run
+	for _, p := range plans {
+		sc, err := r.readStream(ctx, lock, logger, prog, p.st, sub, p.due, p.refused, refusal)
+		if sc != nil {
+			scopes = append(scopes, *sc)
+			if sc.refusal != nil && p.st.Bucket == entity.BucketReporting {
+				refusal = sc.refusal
+			}
+		}
+		if err != nil {
+			return scopes, err
+		}
+	}
+	return scopes, nil
+}
+
+// maxReportingSideBySide bounds the sub-accounts a run with reporting streams reads at once:
+// their buckets' waits overlap, the database's connections are the bound.
+const maxReportingSideBySide = 64
+
+// reportingSeedPeriod is how far back the ledger's reporting requests are counted against a
+// sub-account's bucket: the longest documented limit's period.
+const reportingSeedPeriod = 15 * time.Minute
+
+// hasReporting reports whether the run reads a stream of the reporting bucket.
+func (r *StreamRunner) hasReporting() bool {
+	return slices.ContainsFunc(r.streams, func(s *entity.Stream) bool { return s.Bucket == entity.BucketReporting })
+}
+
+// reportingStreams are the names of the streams of ss that the reporting bucket paces.
+func reportingStreams(ss []*entity.Stream) []entity.Name {
+	var out []entity.Name
+	for _, s := range ss {
+		if s.Bucket == entity.BucketReporting {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // retentionOf reads dataRetentionDays from an account's raw JSON: a positive number of days,
@@ -461,7 +557,14 @@ type windowRead struct {
 	subAccountID string
 	span         db.Span
 	redact       []string
+	loc          *time.Location                        // the reporting requests' zone
+	rcAccount    func(context.Context) (string, error) // the reporting paths' rcAccountId
+	done         []func()                              // run once the window's read is over
 }
+
+// defer_ registers f to run once the window's read is over (published or not): the reader's
+// responses are closed then even when the publish never ranged over their rows.
+func (rd *windowRead) defer_(f func()) { rd.done = append(rd.done, f) }
 
 // dueWindow is a window a run reads, and which read it is.
 type dueWindow struct {
@@ -569,13 +672,11 @@ const maxConsecutiveFailures = 3
 // readStream reads the due windows of one (stream, sub-account). The scope it returns is nil
 // when nothing was due. An error ends the run (the database failed, or the run was stopped);
 // a window's failed read is recorded and does not.
+// refusal, when set, is another reporting stream's 403 for the sub-account in this run: the
+// first due window is recorded refused with it, unrequested.
 func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logger *slog.Logger, prog *streamProgress,
-	st *entity.Stream, sub subAccount) (*StreamScope, error) {
+	st *entity.Stream, sub subAccount, due []dueWindow, refused time.Time, refusal error) (*StreamScope, error) {
 	logger = logger.With("stream", st.Name, "sub_account_id", sub.id)
-	due, refused, err := r.plan(ctx, st, sub, logger)
-	if err != nil {
-		return nil, fmt.Errorf("planning the windows of %s for sub-account %s: %w", st.Name, sub.id, err)
-	}
 	if !refused.IsZero() {
 		logger.Info("not entitled: tried again later", "after", refused.Format(time.RFC3339), "missing", st.NotEntitled)
 		return &StreamScope{Stream: st.Name, SubAccountID: sub.id, Status: db.ScopeNotEntitled}, nil
@@ -583,28 +684,37 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 	if len(due) == 0 {
 		return nil, nil
 	}
-	prog.plan(len(due))
 	sc := &StreamScope{Stream: st.Name, SubAccountID: sub.id, Status: db.ScopeSucceeded}
+	if refusal != nil && st.Bucket == entity.BucketReporting {
+		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
+			Span: due[0].span, Status: db.WindowNotEntitled, Error: refusal.Error(), At: r.cfg.Now(), Lock: lock})
+		if ferr != nil {
+			return sc, fmt.Errorf("recording a refused window of %s: %w", st.Name, ferr)
+		}
+		sc.Status, sc.refusal, sc.Left = db.ScopeNotEntitled, refusal, len(due)
+		prog.leave(sub.id, st, len(due))
+		return sc, nil
+	}
 	deadline, hasDeadline := ctx.Deadline()
 	failures := 0
 	for i, dw := range due {
 		if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 			sc.Left = len(due) - i
-			prog.leave(sc.Left)
+			prog.leave(sub.id, st, sc.Left)
 			return sc, nil
 		} else if err != nil {
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
-		if hasDeadline && time.Now().Add(prog.estimate(r.client.Stats())).After(deadline) {
+		if hasDeadline && time.Now().Add(r.estimate(prog, st, sub.id)).After(deadline) {
 			sc.Left = len(due) - i
-			prog.leave(sc.Left)
+			prog.leave(sub.id, st, sc.Left)
 			logger.Info("left windows due for the next run: this run's deadline comes before they could be read",
 				"windows", sc.Left, "deadline", deadline.Format(time.RFC3339))
 			break
 		}
-		start := time.Now()
+		start, wait := time.Now(), r.bucketWait(st, sub.id)
 		counts, publish, err := r.readWindow(ctx, lock, st, sub, dw)
-		prog.read(time.Since(start), counts.Fetched, err == nil)
+		prog.read(sub.id, st, time.Since(start), wait, counts.Fetched)
 		sc.Publish += publish
 		if err == nil {
 			sc.Read++
@@ -620,7 +730,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// The run's deadline came during the read: this window and the rest stay due.
 			sc.Left = len(due) - i
-			prog.leave(sc.Left)
+			prog.leave(sub.id, st, sc.Left)
 			logger.Info("left windows due for the next run: this run's deadline came during a read", "windows", sc.Left)
 			return sc, nil
 		case ctx.Err() != nil:
@@ -641,13 +751,18 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
 		}
 		if status == db.WindowNotEntitled {
-			r.refusedOnce(st.Name, func() {
+			warn := func() {
 				logger.Warn("not entitled: the API refused the stream with 403; tried again in a day",
 					"missing", st.NotEntitled, "err", err)
-			})
-			sc.Status = db.ScopeNotEntitled
+			}
+			if st.Bucket == entity.BucketReporting {
+				warn() // once per sub-account: the others' reporting streams are not requested
+			} else {
+				r.refusedOnce(st.Name, warn)
+			}
+			sc.Status, sc.refusal = db.ScopeNotEntitled, err
 			sc.Left = len(due) - i - 1
-			prog.leave(sc.Left)
+			prog.leave(sub.id, st, sc.Left)
 			return sc, nil
 		}
 		logger.Warn("window failed; read again at a later run", "window_start", dw.span.Start.Format(time.RFC3339), "err", err)
@@ -655,7 +770,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		sc.Failed++
 		if failures++; failures >= maxConsecutiveFailures && i+1 < len(due) {
 			sc.Left = len(due) - i - 1
-			prog.leave(sc.Left)
+			prog.leave(sub.id, st, sc.Left)
 			logger.Warn("windows keep failing: the rest are left for the next run", "failed_in_a_row", failures, "windows", sc.Left)
 			break
 		}
@@ -667,7 +782,14 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 // publish took.
 func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount,
 	dw dueWindow) (_ db.WindowCounts, publish time.Duration, _ error) {
-	rows, err := streamReaders[st.Name](ctx, r.client, &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact})
+	rd := &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact, loc: r.cfg.Location,
+		rcAccount: func(ctx context.Context) (string, error) { return r.rcAccountFor(ctx, sub.id) }}
+	defer func() {
+		for _, f := range rd.done {
+			f()
+		}
+	}()
+	rows, err := streamReaders[st.Name](ctx, r.client, rd)
 	if err != nil {
 		return db.WindowCounts{}, 0, err
 	}
@@ -683,69 +805,135 @@ func (r *StreamRunner) reportProgress(ctx context.Context, p *streamProgress) (s
 	if r.cfg.ProgressFunc == nil {
 		return func() {}
 	}
-	stopTicks := every(ctx, r.cfg.ProgressInterval, func() { r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), false)) })
+	stopTicks := every(ctx, r.cfg.ProgressInterval, func() { r.cfg.ProgressFunc(p.snapshot(r.client, false)) })
 	return func() {
 		stopTicks()
-		r.cfg.ProgressFunc(p.snapshot(r.client.Stats(), true))
+		r.cfg.ProgressFunc(p.snapshot(r.client, true))
 	}
 }
 
-// streamProgress counts a stream run's windows and paces its ETA and deadline estimate.
+// streamProgress counts a stream run's windows and paces its ETA and deadline estimate. The
+// windows of the admin limiter's streams and those of the reporting buckets are counted apart:
+// the first share one limiter, the others are paced per sub-account, side by side.
 type streamProgress struct {
 	runID       int64
 	concurrency int                // sub-accounts read at once
 	base        engageclient.Stats // the client's counters when the run started
 	start       time.Time
 	interval    time.Duration // the admin limiter's interval between requests
-	planned     atomic.Int64
-	done        atomic.Int64 // read or failed
+	planned     atomic.Int64  // every window
+	done        atomic.Int64  // read or failed
 	left        atomic.Int64
 	rows        atomic.Int64
 	mu          gosync.Mutex
-	avg         time.Duration // a moving average of a window's read and publish
+	admin       windowCount             // the admin limiter's windows
+	reporting   map[string]*windowCount // the reporting windows, per sub-account
+	avg         time.Duration           // a moving average of an admin window's read and publish
+	service     time.Duration           // of a reporting window's, past its wait for the bucket
 }
 
+// windowCount is a count of windows planned and no longer to read (read, failed or left).
+type windowCount struct{ planned, over int64 }
+
+func (w *windowCount) remaining() int64 { return max(w.planned-w.over, 0) }
+
 func newStreamProgress(runID int64, rpm, concurrency int, base engageclient.Stats) *streamProgress {
-	p := &streamProgress{runID: runID, start: time.Now(), base: base, concurrency: concurrency}
+	p := &streamProgress{runID: runID, start: time.Now(), base: base, concurrency: concurrency, reporting: map[string]*windowCount{}}
 	if rpm > 0 {
 		p.interval = time.Minute / time.Duration(rpm)
 	}
 	return p
 }
 
-func (p *streamProgress) plan(n int)  { p.planned.Add(int64(n)) }
-func (p *streamProgress) leave(n int) { p.left.Add(int64(n)) }
-
-// read records one window's read that took d.
-func (p *streamProgress) read(d time.Duration, rows int64, _ bool) {
-	p.done.Add(1)
-	p.rows.Add(rows)
-	p.mu.Lock()
-	if p.avg == 0 {
-		p.avg = d
-	} else {
-		p.avg = (3*p.avg + d) / 4
+// count is the count of the windows of (sub, st); the caller holds mu.
+func (p *streamProgress) count(sub string, st *entity.Stream) *windowCount {
+	if st.Bucket != entity.BucketReporting {
+		return &p.admin
 	}
+	c := p.reporting[sub]
+	if c == nil {
+		c = &windowCount{}
+		p.reporting[sub] = c
+	}
+	return c
+}
+
+// plan counts n windows of (sub, st) to read.
+func (p *streamProgress) plan(sub string, st *entity.Stream, n int) {
+	p.planned.Add(int64(n))
+	p.mu.Lock()
+	p.count(sub, st).planned += int64(n)
 	p.mu.Unlock()
 }
 
-// estimate is how long the next window's read is expected to take: the slower of the pace so
-// far and the limiter's interval, after what is left of a wait the server imposed (api.Wait),
-// with a margin for the publish.
-func (p *streamProgress) estimate(api engageclient.Stats) time.Duration {
+// leave counts n windows of (sub, st) left for the next run.
+func (p *streamProgress) leave(sub string, st *entity.Stream, n int) {
+	p.left.Add(int64(n))
+	p.mu.Lock()
+	p.count(sub, st).over += int64(n)
+	p.mu.Unlock()
+}
+
+// read records one window's read of (sub, st) that took d, of which wait was the bucket's
+// wait (a reporting window's).
+func (p *streamProgress) read(sub string, st *entity.Stream, d, wait time.Duration, rows int64) {
+	p.done.Add(1)
+	p.rows.Add(rows)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.count(sub, st).over++
+	avg := &p.avg
+	if st.Bucket == entity.BucketReporting {
+		avg, d = &p.service, max(d-wait, 0)
+	}
+	if *avg == 0 {
+		*avg = d
+	} else {
+		*avg = (3**avg + d) / 4
+	}
+}
+
+// bucketWait is how long the next request of (st, sub) waits for its bucket (0 for the admin
+// limiter's streams, whose wait the estimate reads from the client's Stats).
+func (r *StreamRunner) bucketWait(st *entity.Stream, sub string) time.Duration {
+	if st.Bucket != entity.BucketReporting {
+		return 0
+	}
+	return r.client.ReportingWait(sub)
+}
+
+// estimate is how long the next window of (st, sub) is expected to take: for the admin
+// limiter's streams, the slower of the pace so far and the limiter's interval, after what is
+// left of a wait the server imposed; for a reporting stream, its sub-account's bucket's wait
+// (a 429's pause included) and a window's read and publish past it. Each with a margin.
+func (r *StreamRunner) estimate(p *streamProgress, st *entity.Stream, sub string) time.Duration {
+	if st.Bucket == entity.BucketReporting {
+		p.mu.Lock()
+		service := p.service
+		p.mu.Unlock()
+		return r.client.ReportingWait(sub) + service + time.Second
+	}
+	api := r.client.Stats()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return max(time.Until(api.Wait.Until), 0) + max(p.avg, p.interval) + time.Second
 }
 
-// snapshot is the run's progress now: its ETA is runETA's, the windows left at the limiter's
-// pace or at the pace so far, whichever is slower, after the server's wait.
-func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
+// snapshot is the run's progress now. Its ETA is the later of two: the admin limiter's
+// windows by runETA (at the limiter's pace or the pace so far, whichever is slower, after the
+// server's wait), and each sub-account's reporting windows at its bucket's limits
+// (ReportingSpan: when the last of them could be sent), plus a window's read and publish.
+func (p *streamProgress) snapshot(c StreamClient, done bool) Progress {
+	api := c.Stats()
 	wait := api.Wait
 	api = statsSince(api, p.base)
-	planned, read, left := p.planned.Load(), p.done.Load(), p.left.Load()
+	planned, read := p.planned.Load(), p.done.Load()
 	p.mu.Lock()
-	avg := p.avg
+	avg, service, admin := p.avg, p.service, p.admin
+	remaining := map[string]int64{}
+	for sub, w := range p.reporting {
+		remaining[sub] = w.remaining()
+	}
 	p.mu.Unlock()
 	pr := Progress{RunID: p.runID, Phase: "windows", ScopesDone: read, ScopesTotal: planned, Listed: read, Planned: planned,
 		Rows: p.rows.Load(), Requests: api.Requests, Retries: api.Retries, RateLimited: api.RateLimited,
@@ -759,7 +947,15 @@ func (p *streamProgress) snapshot(api engageclient.Stats, done bool) Progress {
 	}
 	// Each sub-account's windows are read one after another, up to concurrency sub-accounts at
 	// once, their requests paced by the one limiter: avg is one window's read and publish.
-	pr.ETA = runETA(etaInput{Planned: planned, Done: read + left, PerMinute: perMinute, Concurrency: p.concurrency, Latency: avg, Wait: pr.Wait})
+	pr.ETA = runETA(etaInput{Planned: admin.planned, Done: admin.over, PerMinute: perMinute, Concurrency: p.concurrency, Latency: avg, Wait: pr.Wait})
+	if done {
+		return pr
+	}
+	for sub, n := range remaining {
+		if n > 0 {
+			pr.ETA = max(pr.ETA, c.ReportingSpan(sub, int(n))+service)
+		}
+	}
 	return pr
 }
 

@@ -185,5 +185,9 @@ func scrubEntityString(v json.RawMessage) (json.RawMessage, error) {
 
 // streamReaders are the reads of each stream's windows, by stream.
 var streamReaders = map[entity.Name]func(context.Context, StreamClient, *windowRead) (iter.Seq2[db.StreamRow, error], error){
-	entity.AuditLog: readAuditLog,
+	entity.AuditLog:            readAuditLog,
+	entity.InteractionSegments: readInteractionSegments,
+	entity.QueueStats:          readQueueStats,
+	entity.AgentStats:          readAgentStats,
+	entity.AgentQueueStats:     readAgentQueueStats,
 }

@@ -122,7 +122,7 @@ var streams = []*Stream{
 			{"uii", Text, "interactionId", "The unique interaction id (UII) that links the segments of a transfer or conference; its first 14 digits are the call's start time."},
 			{"channel_type", Text, "channelType", "The channel: VOICE, SMS, EMAIL, ENGAGE_MESSAGING, ..."},
 			{"channel_class", Text, "channelClass", "VOICE or DIGITAL."},
-			{"channel_id", Text, "channelId", "The source channel's id (for a call, a phone number)."},
+			{"channel_id", Text, "channelId", "The source channel's id (for a call, the phone number reached); NULL when streams.redact lists dnis."},
 			{"ani", Text, "channelEndpointAddress", "The contact's address (ANI: the caller's number); NULL when streams.redact lists ani."},
 			{"dnis", Text, "contactEndpointAddress", "The address the contact reached (DNIS); NULL when streams.redact lists dnis."},
 			{"direction", Text, "dialogOrigination", "INBOUND or OUTBOUND, from the agent's view (chats are INBOUND)."},

@@ -168,9 +168,19 @@ func (r *Runs) ClientConfig(t config.Tenant) engageclient.Config {
 		Concurrency:       t.Engage.Concurrency,
 		MaxRetryWait:      t.Engage.MaxRetryWait,
 		MaxListingRows:    t.Engage.MaxListingRows,
+		ReportingLimits:   reportingLimits(t.Streams.ReportingLimits),
 		UserAgent:         r.UserAgent,
 		Logger:            r.TenantLogger(t),
 	}
+}
+
+// reportingLimits are streams.reporting_limits as the client's.
+func reportingLimits(ls []config.RateLimit) []engageclient.Limit {
+	out := make([]engageclient.Limit, len(ls))
+	for i, l := range ls {
+		out[i] = engageclient.Limit{Count: l.Count, Per: l.Per}
+	}
+	return out
 }
 
 // Sync runs one sync of tenant t with a fresh client (ccfg) against store. A configuration
@@ -358,6 +368,11 @@ func (r *Runs) Streams(ctx context.Context, store *db.Store, ccfg engageclient.C
 // streams is Streams with client, which the run logs out at its end.
 func (r *Runs) streams(ctx context.Context, store *db.Store, client *engageclient.Client, ccfg engageclient.Config,
 	t config.Tenant, o StreamOptions) (*syncrun.StreamResult, error) {
+	loc, err := t.Streams.Location()
+	if err != nil {
+		r.closeClient(ctx, client, t) // an entity run may have left its session to this one
+		return nil, &configError{err}
+	}
 	scfg := syncrun.StreamsConfig{
 		Streams:           StreamsOf(t, o),
 		SubAccounts:       o.SubAccounts,
@@ -367,6 +382,7 @@ func (r *Runs) streams(ctx context.Context, store *db.Store, client *engageclien
 		FirstDelay:        t.Streams.FirstDelay,
 		SettleAfter:       t.Streams.SettleAfter,
 		Redact:            t.Streams.Redact,
+		Location:          loc,
 		Backfill:          o.Backfill,
 		Accounts:          o.accounts,
 		Concurrency:       ccfg.Concurrency,
