@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evsync/evsync/db"
+	"github.com/evsync/evsync/engageclient"
 	"github.com/evsync/evsync/engageclient/engagefake"
 	"github.com/evsync/evsync/internal/config"
+	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
 	"github.com/evsync/evsync/internal/tenant"
 )
@@ -95,6 +99,10 @@ func newDemoCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// demoReportingLimits are the demo fake's reporting limits, and its client's: loose, so that
+// the demo reads its calls and statistics in seconds.
+var demoReportingLimits = []engagefake.Limit{{Count: 1000, Per: time.Second}}
+
 // demoDatabase is the database demo syncs into when the configuration names none: a database
 // of its own on the default server, so that the demo never writes into the server's
 // maintenance database.
@@ -127,7 +135,7 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 		a.cfg.Database.URL = u
 	}
 
-	fake := engagefake.New(engagefake.Options{Seed: seed, Tenant: spec})
+	fake := engagefake.New(engagefake.Options{Seed: seed, Tenant: spec, ReportingLimits: demoReportingLimits})
 	url := fake.Start()
 	defer fake.Close()
 	c := fake.Counts()
@@ -151,6 +159,12 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	ccfg.RCServerURL, ccfg.EngageServerURL = url, url
 	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
 	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
+	// The fake's reporting bucket is loose, so the demo reads the few days of calls in seconds
+	// (the real API's is 3 requests a minute: streams.reporting_limits).
+	ccfg.ReportingLimits = []engageclient.Limit{{Count: demoReportingLimits[0].Count, Per: demoReportingLimits[0].Per}}
+	if slices.Equal(t.Streams.Enabled, config.Default().Streams.Enabled) {
+		t.Streams.Enabled = entity.StreamNames() // the fake serves them all: the demo shows them
+	}
 	res, err := runs.Sync(ctx, store, ccfg, t, tenant.Options{Trigger: db.TriggerDemo})
 	if res != nil {
 		a.reportSummary(res)
@@ -245,6 +259,20 @@ var exampleQueries = []struct{ title, sql string }{
   LEFT JOIN agents ag ON ag.sub_account_id = a.sub_account_id AND ag.agent_id::text = a.audited_entity_id
  WHERE a.audited_class = 'Agent' AND c->>'attribute' = 'isActive' AND c->>'new_value' = 'false'
  ORDER BY a.created_at DESC LIMIT 5`},
+	{"Calls and handle time per agent and day (interaction_segments_current)", `SELECT segment_start_at::date AS day, coalesce(username, participant_id) AS agent,
+       count(DISTINCT dialog_id) AS calls, round(sum(segment_duration_ms) / 60000.0, 1) AS handle_min
+  FROM interaction_segments_current
+ WHERE segment_type = 'AGENT' AND channel_class = 'VOICE'
+ GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC LIMIT 5`},
+	{"Service level and abandons per queue and hour (queue_stats)", `SELECT interval_start, queue_name, offd_direct_ixn_cnt AS offered, answ_ixn_cnt AS answered,
+       aband_ixn_cnt AS abandoned, round(100.0 * ans_servicelevel_cnt / nullif(offd_direct_ixn_cnt, 0), 1) AS service_level_pct
+  FROM queue_stats ORDER BY interval_start DESC, queue_name LIMIT 5`},
+	{"Agent occupancy per day (agent_stats)", `SELECT interval_start::date AS day, agent_name,
+       round(100.0 * sum(tot_work_dur - pause_dur - wait_dur) / nullif(sum(tot_work_dur - pause_dur), 0), 1) AS occupancy_pct
+  FROM agent_stats GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC LIMIT 5`},
+	{"Calls by final disposition, and how many were transferred (interactions)", `SELECT coalesce(agent_disposition, '(none)') AS disposition, count(*) AS calls,
+       count(*) FILTER (WHERE transfers > 0) AS transferred, count(*) FILTER (WHERE has_recording) AS recorded
+  FROM interactions WHERE channel_class = 'VOICE' GROUP BY 1 ORDER BY 2 DESC`},
 	{"Freshness per stream", `SELECT stream, sub_account_id, high_water_mark, lag, windows_pending, windows_failed
   FROM stream_freshness ORDER BY 1, 2`},
 	{"Last runs", `SELECT run_id, trigger, status, started_at, finished_at - started_at AS took, api_requests
@@ -297,6 +325,9 @@ func printQuery(ctx context.Context, o *output, tx pgx.Tx, sql string) error {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = formatCell(v)
+			if t, ok := v.(time.Time); ok && rows.FieldDescriptions()[i].DataTypeOID == pgtype.DateOID {
+				cells[i] = t.Format(time.DateOnly)
+			}
 		}
 		tw.printf("%s\n", strings.Join(cells, "\t"))
 	}
@@ -322,6 +353,14 @@ func formatCell(v any) string {
 		}
 		d := time.Duration(x.Microseconds)*time.Microsecond + time.Duration(x.Days)*24*time.Hour
 		return d.Round(time.Millisecond).String()
+	case pgtype.Numeric:
+		if !x.Valid {
+			return "NULL"
+		}
+		if f, err := x.Float64Value(); err == nil && f.Valid {
+			return strconv.FormatFloat(f.Float64, 'f', -1, 64)
+		}
+		return "NaN"
 	case []byte:
 		return oneline.Escape(string(x))
 	default:
