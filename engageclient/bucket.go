@@ -1,6 +1,7 @@
 package engageclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,13 +138,22 @@ func (c *Client) take(ctx context.Context, b *bucket, r *request, reserve bool) 
 			return &permanentError{c.pausedError(r, pause)}
 		}
 		if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
-			return &permanentError{fmt.Errorf("pacing reporting requests: %w: the sub-account's bucket allows the next request in %s, after the deadline",
-				context.DeadlineExceeded, d.Round(time.Millisecond))}
+			return &permanentError{fmt.Errorf("pacing reporting requests: %w: %w: the sub-account's bucket allows the next request in %s",
+				ErrPastDeadline, context.DeadlineExceeded, d.Round(time.Millisecond))}
 		}
 		if err := sleep(ctx, d); err != nil {
 			return err
 		}
 	}
+}
+
+// shortest is the shortest period of the bucket's limits.
+func (b *bucket) shortest() time.Duration {
+	d := b.limits[0].Per
+	for _, l := range b.limits[1:] {
+		d = min(d, l.Per)
+	}
+	return d
 }
 
 // pause makes the bucket's requests wait d from now (a 429's Retry-After).
@@ -237,7 +247,9 @@ func (c *Client) sendReporting(ctx context.Context, b *bucket, r *request, tok s
 	aerr := newAPIError(r.step, resp, body, c.redact)
 	var rl *RateLimitError
 	if errors.As(aerr, &rl) {
-		b.pause(rl.RetryAfter)
+		// [I] Whether the reporting API sends Retry-After is not documented: without one, the
+		// bucket pauses for its shortest limit's period, which its log alone would not.
+		b.pause(cmp.Or(rl.RetryAfter, b.shortest()))
 	}
 	return resp, body, aerr
 }

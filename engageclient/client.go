@@ -237,7 +237,7 @@ func (c *Client) pace(ctx context.Context, r *request) error {
 				return ctxErr
 			}
 			// The wait would outlast the context's deadline.
-			return &permanentError{fmt.Errorf("pacing requests: %w: %w", context.DeadlineExceeded, err)}
+			return &permanentError{fmt.Errorf("pacing requests: %w: %w: %w", ErrPastDeadline, context.DeadlineExceeded, err)}
 		}
 		if c.paused() <= 0 {
 			return nil

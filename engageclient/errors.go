@@ -454,3 +454,8 @@ func sanitizeURLString(s string) string {
 	}
 	return sanitizeURL(u)
 }
+
+// ErrPastDeadline is wrapped by the error of a request not sent because the wait for its
+// limiter or bucket would outlast its context's deadline: the request fails at once instead of
+// sleeping into the deadline. A caller with windows to read leaves them for a later run.
+var ErrPastDeadline = errors.New("the wait for the rate limit would outlast the deadline")

@@ -220,11 +220,15 @@ type StreamRunner struct {
 	refused map[entity.Name]*gosync.Once
 
 	// rcAccounts maps a sub-account to its main account's rcAccountId from the accounts
-	// listing; rcOnce asks RingCentral once for a listing that lacks it (rcID, rcErr).
+	// listing; rcID is RingCentral's answer for a listing that lacks it, asked once (rcMu).
 	rcAccounts map[string]string
-	rcOnce     gosync.Once
+	rcMu       gosync.Mutex
 	rcID       string
-	rcErr      error
+
+	// reads bounds the reporting windows read and published at once (cfg.Concurrency): a
+	// response stays open while its rows are published, so each needs a database connection
+	// as soon as its request is sent.
+	reads chan struct{}
 }
 
 // refusedOnce calls warn the first time stream n is refused with 403 in the run.
@@ -245,7 +249,7 @@ func NewStreamRunner(client StreamClient, store *db.Store, cfg StreamsConfig, lo
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &StreamRunner{client: client, store: store, cfg: cfg, logger: logger, refused: map[entity.Name]*gosync.Once{},
-		rcAccounts: map[string]string{}}
+		rcAccounts: map[string]string{}, reads: make(chan struct{}, cfg.Concurrency)}
 	for _, s := range entity.Streams() {
 		if slices.Contains(cfg.Streams, s.Name) {
 			r.streams = append(r.streams, s)
@@ -471,7 +475,7 @@ func (r *StreamRunner) readSubAccount(ctx context.Context, lock *db.StreamLock, 
 	if r.hasReporting() {
 		// The requests another process sent for this sub-account lately count against its
 		// bucket: the limits are the API's, per sub-account, whoever sends.
-		sent, err := r.store.WindowsAttempted(ctx, sub.id, reportingStreams(r.streams), r.cfg.Now().Add(-reportingSeedPeriod))
+		sent, err := r.store.WindowsAttempted(ctx, sub.id, reportingStreams(entity.Streams()), r.cfg.Now().Add(-reportingSeedPeriod))
 		if err != nil {
 			return nil, fmt.Errorf("reading the recent reporting requests of sub-account %s: %w", sub.id, err)
 		}
@@ -496,16 +500,17 @@ func (r *StreamRunner) readSubAccount(ctx context.Context, lock *db.StreamLock, 
 	var (
 		mu     gosync.Mutex
 		scopes []StreamScope
-		g      errgroup.Group
 	)
+	g, gctx := errgroup.WithContext(ctx)
 	for _, bucket := range []entity.Bucket{entity.BucketAdmin, entity.BucketReporting} {
 		g.Go(func() error {
 			var refusal error // a reporting stream's 403 in this run
+			failures := 0     // the bucket's windows that failed in a row
 			for _, p := range plans {
 				if p.st.Bucket != bucket {
 					continue
 				}
-				sc, err := r.readStream(ctx, lock, logger, prog, p.st, sub, p.due, p.refused, refusal)
+				sc, err := r.readStream(gctx, lock, logger, prog, p.st, sub, p.due, p.refused, refusal, &failures)
 				if sc != nil {
 					mu.Lock()
 					scopes = append(scopes, *sc)
@@ -526,12 +531,14 @@ func (r *StreamRunner) readSubAccount(ctx context.Context, lock *db.StreamLock, 
 }
 
 // maxReportingSideBySide bounds the sub-accounts a run with reporting streams reads at once:
-// their buckets' waits overlap, the database's connections are the bound.
+// their buckets' waits overlap; the windows read at once are bounded apart (reads).
 const maxReportingSideBySide = 64
 
-// reportingSeedPeriod is how far back the ledger's reporting requests are counted against a
-// sub-account's bucket: the longest documented limit's period.
-const reportingSeedPeriod = 15 * time.Minute
+// reportingSeedPeriod is how far back the ledger's reporting requests are read for a
+// sub-account's bucket: more than the longest documented limit's period (the bucket ignores
+// what is older than its own). The ledger holds a window's last attempt: a retry or a second
+// piece of it is not counted.
+const reportingSeedPeriod = 20 * time.Minute
 
 // hasReporting reports whether the run reads a stream of the reporting bucket.
 func (r *StreamRunner) hasReporting() bool {
@@ -692,7 +699,7 @@ const maxConsecutiveFailures = 3
 // refusal, when set, is another reporting stream's 403 for the sub-account in this run: the
 // first due window is recorded refused with it, unrequested.
 func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logger *slog.Logger, prog *streamProgress,
-	st *entity.Stream, sub subAccount, due []dueWindow, refused time.Time, refusal error) (*StreamScope, error) {
+	st *entity.Stream, sub subAccount, due []dueWindow, refused time.Time, refusal error, failures *int) (*StreamScope, error) {
 	logger = logger.With("stream", st.Name, "sub_account_id", sub.id)
 	if !refused.IsZero() {
 		logger.Info("not entitled: tried again later", "after", refused.Format(time.RFC3339), "missing", st.NotEntitled)
@@ -713,7 +720,6 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		return sc, nil
 	}
 	deadline, hasDeadline := ctx.Deadline()
-	failures := 0
 	for i, dw := range due {
 		if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 			sc.Left = len(due) - i
@@ -730,7 +736,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			break
 		}
 		start, wait := time.Now(), r.bucketWait(st, sub.id)
-		counts, publish, err := r.readWindow(ctx, lock, st, sub, dw)
+		counts, publish, err := r.readWindow(ctx, lock, prog, st, sub, dw)
 		prog.read(sub.id, st, time.Since(start), wait, counts.Fetched)
 		sc.Publish += publish
 		if err == nil {
@@ -740,15 +746,24 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			sc.Counts.Updated += counts.Updated
 			sc.Counts.Unchanged += counts.Unchanged
 			sc.Counts.Missing += counts.Missing
-			failures = 0
+			*failures = 0
 			continue
 		}
+		var rl *engageclient.RateLimitError
 		switch {
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			// The run's deadline came during the read: this window and the rest stay due.
+		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, engageclient.ErrPastDeadline):
+			// The run's deadline came, or its limiter's wait would pass it: this window and
+			// the rest stay due.
 			sc.Left = len(due) - i
 			prog.leave(sub.id, st, sc.Left)
-			logger.Info("left windows due for the next run: this run's deadline came during a read", "windows", sc.Left)
+			logger.Info("left windows due for the next run: this run's deadline comes before they could be read", "windows", sc.Left)
+			return sc, nil
+		case errors.As(err, &rl) && rl.Unsent:
+			// A 429 asked for a pause longer than engage.max_retry_wait: the requests behind it
+			// are not sent, and the windows stay due for a later run.
+			sc.Left = len(due) - i
+			prog.leave(sub.id, st, sc.Left)
+			logger.Warn("left windows due for the next run: the API asked for a long pause", "windows", sc.Left, "err", err)
 			return sc, nil
 		case ctx.Err() != nil:
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
@@ -757,7 +772,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		}
 		status := db.WindowFailed
 		var ae *engageclient.APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden {
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && ae.Step == engageclient.StepAPI {
 			status = db.WindowNotEntitled
 		} else {
 			err = r.cfg.explain(err)
@@ -785,10 +800,10 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		logger.Warn("window failed; read again at a later run", "window_start", dw.span.Start.Format(time.RFC3339), "err", err)
 		sc.Status, sc.Error = db.ScopeFailed, err.Error()
 		sc.Failed++
-		if failures++; failures >= maxConsecutiveFailures && i+1 < len(due) {
+		if *failures++; *failures >= maxConsecutiveFailures && i+1 < len(due) {
 			sc.Left = len(due) - i - 1
 			prog.leave(sub.id, st, sc.Left)
-			logger.Warn("windows keep failing: the rest are left for the next run", "failed_in_a_row", failures, "windows", sc.Left)
+			logger.Warn("windows keep failing: the rest are left for the next run", "failed_in_a_row", *failures, "windows", sc.Left)
 			break
 		}
 	}
@@ -797,7 +812,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 
 // readWindow reads one window and publishes it with its ledger row; publish is the time the
 // publish took.
-func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount,
+func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, prog *streamProgress, st *entity.Stream, sub subAccount,
 	dw dueWindow) (_ db.WindowCounts, publish time.Duration, _ error) {
 	rd := &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact, loc: r.cfg.Location,
 		rcAccount: func(ctx context.Context) (string, error) { return r.rcAccountFor(ctx, sub.id) }}
@@ -806,6 +821,21 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *
 			f()
 		}
 	}()
+	if st.Bucket == entity.BucketReporting {
+		// The window's requests go only once its bucket lets all of them go back to back and a
+		// read slot is free: a response is read while its rows are published, so it must not
+		// wait, open, for the bucket (a second piece) nor for a database connection.
+		if err := r.awaitBucket(ctx, sub.id, len(pieces(dw.span, r.cfg.Location))); err != nil {
+			return db.WindowCounts{}, 0, err
+		}
+		select {
+		case r.reads <- struct{}{}:
+		case <-ctx.Done():
+			return db.WindowCounts{}, 0, ctx.Err()
+		}
+		defer func() { <-r.reads }()
+		prog.sending(sub.id)
+	}
 	rows, err := streamReaders[st.Name](ctx, r.client, rd)
 	if err != nil {
 		return db.WindowCounts{}, 0, err
@@ -814,6 +844,40 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, st *
 	counts, err := r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
 		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock, At: r.cfg.Now()})
 	return counts, time.Since(start), err
+}
+
+// errPastDeadline: a window's requests could not all go before the run's deadline.
+var errPastDeadline = fmt.Errorf("the reporting bucket's wait: %w", engageclient.ErrPastDeadline)
+
+// awaitBucket waits until sub's reporting bucket lets n requests go back to back; it fails at
+// once with errPastDeadline when that is after ctx's deadline.
+func (r *StreamRunner) awaitBucket(ctx context.Context, sub string, n int) error {
+	for {
+		// Once the last of n could go now, all n can go back to back (the log only frees
+		// slots as time passes).
+		d := r.client.ReportingSpan(sub, n)
+		if d <= 0 {
+			return nil
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
+			return errPastDeadline
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // reportProgress calls cfg.ProgressFunc every interval until the returned stop, which sends
@@ -849,10 +913,21 @@ type streamProgress struct {
 	service     time.Duration           // of a reporting window's, past its wait for the bucket
 }
 
-// windowCount is a count of windows planned and no longer to read (read, failed or left).
-type windowCount struct{ planned, over int64 }
+// windowCount is a count of windows planned, no longer to read (read, failed or left), and
+// being read (their requests sent or about to be).
+type windowCount struct{ planned, over, sending int64 }
 
-func (w *windowCount) remaining() int64 { return max(w.planned-w.over, 0) }
+func (w *windowCount) remaining() int64 { return max(w.planned-w.over-w.sending, 0) }
+
+// sending counts a reporting window of sub whose requests go now: the bucket's span no
+// longer waits for them.
+func (p *streamProgress) sending(sub string) {
+	p.mu.Lock()
+	if c := p.reporting[sub]; c != nil {
+		c.sending++
+	}
+	p.mu.Unlock()
+}
 
 func newStreamProgress(runID int64, rpm, concurrency int, base engageclient.Stats) *streamProgress {
 	p := &streamProgress{runID: runID, start: time.Now(), base: base, concurrency: concurrency, reporting: map[string]*windowCount{}}
@@ -898,10 +973,12 @@ func (p *streamProgress) read(sub string, st *entity.Stream, d, wait time.Durati
 	p.rows.Add(rows)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.count(sub, st).over++
+	c := p.count(sub, st)
+	c.over++
 	avg := &p.avg
 	if st.Bucket == entity.BucketReporting {
 		avg, d = &p.service, max(d-wait, 0)
+		c.sending = max(c.sending-1, 0)
 	}
 	if *avg == 0 {
 		*avg = d

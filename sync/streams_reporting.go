@@ -47,22 +47,57 @@ func pieces(span db.Span, loc *time.Location) []piece {
 	return out
 }
 
-// offsetAt is the piece's fixed zone: its UTC offset, under which each of its wall-clock
-// times names exactly one instant (Go's zone rules would pick one side of a fall-back hour).
+// fixed is the piece's fixed zone: its UTC offset, under which each of its wall-clock times
+// names exactly one instant (the zone's rules would pick one side of a fall-back hour).
 func (p piece) fixed() *time.Location {
 	name, off := p.start.In(p.loc).Zone()
 	return time.FixedZone(name, off)
+}
+
+// zone is the zone the piece's requests are written in: the configured one, unless a bound
+// of the piece written as wall-clock time there names another instant (the repeated hour of a
+// fall-back: "01:00" New York on 2026-11-01 is read as the first, 05:00Z); then a zone of the
+// piece's fixed offset, named as the time zone database names it (UTC-5 is Etc/GMT+5). [I] The
+// API takes "a timezone name"; that it reads Etc/GMT names is not documented. An offset that is
+// not whole hours has no such name: the configured zone is sent.
+func (p piece) zone() *time.Location {
+	if p.loc == time.UTC || (sameWallClock(p.start, p.loc) && sameWallClock(p.end, p.loc)) {
+		return p.loc
+	}
+	_, off := p.start.In(p.loc).Zone()
+	if off%3600 != 0 {
+		return p.loc
+	}
+	name := "Etc/GMT"
+	switch h := -off / 3600; {
+	case h > 0:
+		name += "+" + strconv.Itoa(h)
+	case h < 0:
+		name += strconv.Itoa(h)
+	}
+	return time.FixedZone(name, off)
+}
+
+// sameWallClock reports whether t written as wall-clock time in loc reads back as t.
+func sameWallClock(t time.Time, loc *time.Location) bool {
+	back, err := time.ParseInLocation(engageclient.ReportingDateLayout, t.In(loc).Format(engageclient.ReportingDateLayout), loc)
+	return err == nil && back.Equal(t)
 }
 
 // statsIntervalMax is the length of the statistics' intervals (the requests' timeInterval):
 // hourly rows, as docs/streams.md writes the request ("3600 for hourly rows").
 const statsIntervalMax = time.Hour
 
-// statsInterval is the interval of a piece of length d: an hour, or the longest of 30, 15, 5
-// and 1 minutes that divides a shorter window or piece, so that no interval is cut short.
-func statsInterval(d time.Duration) time.Duration {
+// statsInterval is the interval of piece p's statistics: an hour, or the longest of 30, 15, 5
+// and 1 minutes that divides a shorter piece and its start's wall-clock time of day, so that
+// no interval is cut short and each begins on the zone's grid ([I] in a zone half an hour off
+// UTC, the API may well align intervals to the local hour).
+func statsInterval(p piece) time.Duration {
+	d := p.end.Sub(p.start)
+	_, off := p.start.In(p.loc).Zone()
+	local := time.Duration(p.start.Unix()+int64(off)) * time.Second
 	for _, i := range []time.Duration{statsIntervalMax, 30 * time.Minute, 15 * time.Minute, 5 * time.Minute, time.Minute} {
-		if d >= i && d%i == 0 {
+		if d >= i && d%i == 0 && local%i == 0 {
 			return i
 		}
 	}
@@ -76,9 +111,15 @@ func (r *StreamRunner) rcAccountFor(ctx context.Context, sub string) (string, er
 	if id := r.rcAccounts[sub]; id != "" {
 		return id, nil
 	}
-	r.rcOnce.Do(func() { r.rcID, r.rcErr = r.client.RCAccountID(ctx) })
-	if r.rcErr != nil {
-		return "", fmt.Errorf("reading the RingCentral account id the reporting API needs: %w", r.rcErr)
+	// Only an answer is kept: a failure is asked again by the next window.
+	r.rcMu.Lock()
+	defer r.rcMu.Unlock()
+	if r.rcID == "" {
+		id, err := r.client.RCAccountID(ctx)
+		if err != nil {
+			return "", fmt.Errorf("reading the RingCentral account id the reporting API needs: %w", err)
+		}
+		r.rcID = id
 	}
 	return r.rcID, nil
 }
@@ -145,7 +186,7 @@ func readInteractionSegments(ctx context.Context, c StreamClient, rd *windowRead
 	return readPieces(ctx, rd, ps,
 		func(ctx context.Context, p piece) (*engageclient.Items[engageclient.InteractionSegment], error) {
 			return c.ReadInteractionSegments(ctx, rc, rd.subAccountID, &engageclient.SegmentsWindow{
-				Start: p.start, Interval: p.end.Sub(p.start), Location: p.loc})
+				Start: p.start, Interval: p.end.Sub(p.start), Location: p.zone()})
 		},
 		func(_ piece, s *engageclient.InteractionSegment) (db.StreamRow, error) {
 			return segmentRow(s, redact)
@@ -192,9 +233,9 @@ func numericID(s *string) any {
 	return n
 }
 
-// statsRequest is the request body of a piece of a statistics window.
+// statsWindow is the request body of a piece of a statistics window.
 func statsWindow(p piece) *engageclient.StatsWindow {
-	return &engageclient.StatsWindow{Start: p.start, End: p.end, Interval: statsInterval(p.end.Sub(p.start)), Location: p.loc}
+	return &engageclient.StatsWindow{Start: p.start, End: p.end, Interval: statsInterval(p), Location: p.zone()}
 }
 
 // readQueueStats reads the queue statistics of one window.
@@ -261,11 +302,11 @@ func statsRow(p piece, dateTimeFrom string, ids []any, raw json.RawMessage, cols
 	for i, c := range cols {
 		v, err := statsValue(c, fields[c.From])
 		if err != nil {
-			return db.StreamRow{}, fmt.Errorf("statistics row of %s: %s: %w", dateTimeFrom, c.From, err)
+			return db.StreamRow{}, fmt.Errorf("statistics row of %s: %s: %w", cutValue(dateTimeFrom), c.From, err)
 		}
 		vals[i] = v
 	}
-	interval := int64(statsInterval(p.end.Sub(p.start)) / time.Second)
+	interval := int64(statsInterval(p) / time.Second)
 	return db.StreamRow{Key: append(slices.Clone(ids), start, interval), Vals: vals, Raw: raw}, nil
 }
 

@@ -125,10 +125,18 @@ func TestStatsRow(t *testing.T) {
 // The statistics' interval is an hour, or the longest of 30, 15, 5 and 1 minutes dividing a
 // shorter window.
 func TestStatsInterval(t *testing.T) {
+	start := utc("2026-12-05T03:00:00Z")
 	for d, want := range map[time.Duration]time.Duration{3 * time.Hour: time.Hour, time.Hour: time.Hour, 2 * time.Hour: time.Hour,
 		30 * time.Minute: 30 * time.Minute, 90 * time.Minute: 30 * time.Minute, 45 * time.Minute: 15 * time.Minute} {
-		if got := statsInterval(d); got != want {
+		if got := statsInterval(piece{start, start.Add(d), time.UTC}); got != want {
 			t.Errorf("statsInterval(%v) = %v, want %v", d, got, want)
 		}
+	}
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statsInterval(piece{start, start.Add(3 * time.Hour), kolkata}); got != 30*time.Minute {
+		t.Errorf("statsInterval of a window starting 08:30 in Kolkata = %v, want 30m", got)
 	}
 }

@@ -452,6 +452,10 @@ func TestReportingDateTimeFromOrders(t *testing.T) {
 				t.Errorf("request body %v: want New York wall-clock dates", q.body)
 			}
 		}
+		if bad := e.query(`SELECT count(*) FROM {{schema}}.agent_stats WHERE interval_start < window_start
+   OR interval_start >= window_start + interval '3 hours' OR extract(epoch FROM interval_start)::bigint % 3600 <> 0`); bad[0] != "0" {
+			t.Errorf("%s: %s rows whose interval does not start on an hour of their window", order, bad[0])
+		}
 		results = append(results, got)
 	}
 	if !slices.Equal(results[0], results[1]) {
@@ -572,5 +576,49 @@ func TestReportingRedact(t *testing.T) {
 		if strings.Contains(dump, v) {
 			t.Fatalf("the database holds the redacted value %q", v)
 		}
+	}
+}
+
+// TestReportingDaylightSavingFallBack: on the day the clocks go back (US, 2026-11-01 06:00
+// UTC), a window's bound in the repeated hour is written in a zone of its fixed offset
+// (Etc/GMT+4, Etc/GMT+5), since "01:00" New York would name the first of the two; every
+// segment served lands once, and the statistics' windows succeed.
+func TestReportingDaylightSavingFallBack(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	e := newReportingEnv(t, at, engagefake.Options{CallDays: 1, CallsPerHour: 30})
+	cfg := e.cfg(time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC))
+	cfg.Streams = []entity.Name{entity.InteractionSegments, entity.AgentStats}
+	cfg.Location = ny
+	cfg.Backfill = &syncrun.Backfill{Since: time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
+	e.run(t.Context(), cfg)
+	sub := e.fake.SubAccountIDs()[0]
+	var got []string
+	for _, q := range e.log.all() {
+		if q.sub == sub {
+			got = append(got, fmt.Sprintf("%s %v %v %v", q.endpoint, q.body["timeZone"], q.body["segmentEndTime"], q.body["startDate"]))
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"agg-agent-stats Etc/GMT+4 <nil> 2026-10-31 23:00:00",
+		"agg-agent-stats Etc/GMT+5 <nil> 2026-11-01 01:00:00",
+		"interaction-metadata Etc/GMT+4 2026-10-31 23:00:00 <nil>",
+		"interaction-metadata Etc/GMT+5 2026-11-01 01:00:00 <nil>",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("requests\n got %q\nwant %q", got, want)
+	}
+	stored := e.query(`SELECT sub_account_id, segment_id, window_start FROM {{schema}}.interaction_segments ORDER BY 1, 2, 3`)
+	slices.Sort(stored)
+	if served := e.servedSegments(at); !slices.Equal(stored, served) || len(served) == 0 {
+		t.Errorf("%d segments stored, %d served", len(stored), len(served))
+	}
+	if n := e.query(`SELECT count(*) FROM {{schema}}.agent_stats WHERE interval_start < window_start OR interval_start >= window_start + interval '3 hours'`); n[0] != "0" {
+		t.Errorf("%s agent stats rows outside their window", n[0])
 	}
 }

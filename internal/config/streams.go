@@ -109,7 +109,8 @@ func (s Streams) clone() Streams {
 // without Validate.
 func (s Streams) Location() (*time.Location, error) {
 	loc, err := time.LoadLocation(s.TimeZone)
-	if err != nil || s.TimeZone == "" {
+	// "Local" loads the machine's zone, whose name the API would not know.
+	if err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
 		return nil, fmt.Errorf("loading streams.time_zone %q: not an IANA time zone name", s.TimeZone)
 	}
 	return loc, nil

@@ -84,6 +84,8 @@ func TestStreamsValidateErrors(t *testing.T) {
 			`config: streams.settle_after: must be 0 (no settle reads) or at least streams.first_delay (20m0s), got "-1h0m0s"`},
 		{"time zone", func(s *config.Streams) { s.TimeZone = "Mars/Olympus" },
 			`config: streams.time_zone: must be an IANA time zone name like UTC or America/New_York, got "Mars/Olympus"`},
+		{"time zone Local", func(s *config.Streams) { s.TimeZone = "Local" },
+			`config: streams.time_zone: must be an IANA time zone name like UTC or America/New_York, got "Local"`},
 		{"time zone empty", func(s *config.Streams) { s.TimeZone = "" },
 			`config: streams.time_zone: must be an IANA time zone name like UTC or America/New_York, got ""`},
 		{"no limits", func(s *config.Streams) { s.ReportingLimits = nil },
