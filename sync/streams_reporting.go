@@ -47,7 +47,7 @@ func pieces(span db.Span, loc *time.Location) []piece {
 	return out
 }
 
-// offsetAt is the piece's fixed zone: its UTC offset, under which each of its wall-clock
+// fixed is the piece's fixed zone: its UTC offset, under which each of its wall-clock
 // times names exactly one instant (Go's zone rules would pick one side of a fall-back hour).
 func (p piece) fixed() *time.Location {
 	name, off := p.start.In(p.loc).Zone()
@@ -55,7 +55,8 @@ func (p piece) fixed() *time.Location {
 }
 
 // statsIntervalMax is the length of the statistics' intervals (the requests' timeInterval):
-// hourly rows, as docs/streams.md writes the request ("3600 for hourly rows").
+// evsync asks for hourly rows, sent as 3600, in seconds as the official spec types the field
+// (the older reports guide says minutes) [I].
 const statsIntervalMax = time.Hour
 
 // statsInterval is the interval of a piece of length d: an hour, or the longest of 30, 15, 5
