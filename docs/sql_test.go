@@ -89,9 +89,7 @@ func splitSQL(block string) []string {
 // that writes is refused by the read-only transaction it runs in).
 func readOnly(stmts []string) bool {
 	for _, s := range stmts {
-		word, _, _ := strings.Cut(strings.ToUpper(s), " ")
-		word = strings.TrimSpace(strings.SplitN(word, "\n", 2)[0])
-		if word != "SELECT" && word != "WITH" {
+		if word := strings.ToUpper(strings.Fields(s)[0]); word != "SELECT" && word != "WITH" {
 			return false
 		}
 	}
