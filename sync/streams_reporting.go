@@ -85,7 +85,8 @@ func sameWallClock(t time.Time, loc *time.Location) bool {
 }
 
 // statsIntervalMax is the length of the statistics' intervals (the requests' timeInterval):
-// hourly rows, as docs/streams.md writes the request ("3600 for hourly rows").
+// evsync asks for hourly rows, sent as 3600, in seconds as the official spec types the field
+// (the older reports guide says minutes) [I].
 const statsIntervalMax = time.Hour
 
 // statsInterval is the interval of piece p's statistics: an hour, or the longest of 30, 15, 5

@@ -160,7 +160,8 @@ func runDemo(ctx context.Context, a *app, seed int64, spec engagefake.TenantSpec
 	ccfg.ClientID, ccfg.ClientSecret, ccfg.JWT = opts.ClientID, opts.ClientSecret, opts.JWT
 	ccfg.RequestsPerMinute = 6000 // the fake has no rate limit; the real API gets engage.requests_per_minute
 	// The fake's reporting bucket is loose, so the demo reads the few days of calls in seconds
-	// (the real API's is 3 requests a minute: streams.reporting_limits).
+	// (the real API's are 3 per 60 s and 9 per 15 min, about one request every 100 s:
+	// streams.reporting_limits).
 	ccfg.ReportingLimits = []engageclient.Limit{{Count: demoReportingLimits[0].Count, Per: demoReportingLimits[0].Per}}
 	if slices.Equal(t.Streams.Enabled, config.Default().Streams.Enabled) {
 		t.Streams.Enabled = entity.StreamNames() // the fake serves them all: the demo shows them
