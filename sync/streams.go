@@ -176,7 +176,7 @@ type StreamScope struct {
 	// Status: db.ScopeSucceeded, db.ScopeFailed (a window failed) or db.ScopeNotEntitled.
 	Status db.ScopeStatus
 	// Windows read and published, windows whose read failed, and windows due that the run
-	// left for the next one (its deadline, or the sub-account's failures).
+	// left for the next one (its deadline, or the sub-account's failures in a row).
 	Read, Failed, Left int
 	Counts             db.WindowCounts
 	Error              string // the last failed window's error
@@ -688,9 +688,9 @@ func (r *StreamRunner) planBackfill(ctx context.Context, st *entity.Stream, sub 
 	return due, nil
 }
 
-// maxConsecutiveFailures: a (stream, sub-account) whose windows fail this many times in a row
-// leaves the rest of its due windows for the next run, so a broken sub-account does not spend
-// the budget.
+// maxConsecutiveFailures: a sub-account whose windows of one bucket (the admin limiter's, or
+// its reporting bucket's) fail this many times in a row leaves the rest of that bucket's due
+// windows for the next run, so a broken sub-account does not spend the budget.
 const maxConsecutiveFailures = 3
 
 // readStream reads the due windows of one (stream, sub-account). The scope it returns is nil
@@ -709,6 +709,12 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		return nil, nil
 	}
 	sc := &StreamScope{Stream: st.Name, SubAccountID: sub.id, Status: db.ScopeSucceeded}
+	if *failures >= maxConsecutiveFailures {
+		sc.Left = len(due)
+		prog.leave(sub.id, st, sc.Left)
+		logger.Warn("windows keep failing: this stream's are left for the next run too", "windows", sc.Left)
+		return sc, nil
+	}
 	if refusal != nil && st.Bucket == entity.BucketReporting {
 		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
 			Span: due[0].span, Status: db.WindowNotEntitled, Error: refusal.Error(), At: r.cfg.Now(), Lock: lock})
