@@ -41,8 +41,13 @@ var (
 	digitalTypes   = []string{"SMS", "EMAIL", "ENGAGE_MESSAGING"}
 	agentDisps     = []string{"Success", "Callback Requested", "Not Interested", "Left Voicemail", "Sale", "Escalated"}
 	agentNoteTexts = []string{"requeue to others", "customer will call back", "sent follow-up email", "billing question resolved", "Rückruf morgen früh"}
-	outboundDisps  = []string{"ANSWER", "ANSWER", "ANSWER", "ANSWER", "ANSWER", "ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}
+	// systemDisps are the segments' systemDisposition values: "ANSWER" (the spec's example)
+	// first; the others are the fake's names for an outbound call nobody answered [I].
+	systemDisps = []string{"ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}
 )
+
+// sysAnswer is systemDisps' index of "ANSWER".
+const sysAnswer int8 = 0
 
 // Settling classes of a segment.
 const (
@@ -113,7 +118,7 @@ type callSeg struct {
 	typ        uint8
 	agent      int32 // index in callSub.agents; -1: none
 	settle     uint8
-	sysDisp    int8 // index in outboundDisps ("ANSWER" first); -1: null
+	sysDisp    int8 // index in systemDisps; -1: null
 	disp       int8 // index in agentDisps; -1: null
 	notes      int8 // index in agentNoteTexts; -1: null
 	rec, trans bool
@@ -223,7 +228,9 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 	}
 	switch {
 	case d.digital == 0 && !d.outbound && r.IntN(3) != 0:
-		add(segIVR, 5+r.Int64N(56)).sysDisp = 0
+		// [I] An IVR segment's systemDisposition is "ANSWER" (the IVR took the call); the
+		// examples show agent segments only.
+		add(segIVR, 5+r.Int64N(56)).sysDisp = sysAnswer
 	case d.digital != 0 && r.IntN(4) == 0:
 		add(segBot, 5+r.Int64N(26))
 	}
@@ -254,16 +261,16 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 			sg.notes = int8(r.IntN(len(agentNoteTexts)))
 		}
 		if d.digital == 0 {
-			sg.sysDisp = 0
+			sg.sysDisp = sysAnswer
 			sg.rec = r.IntN(5) != 0
 			sg.trans = sg.rec && r.IntN(2) == 0
-			if d.outbound && i == 0 {
-				sg.sysDisp = int8(r.IntN(len(outboundDisps)))
+			if d.outbound && i == 0 && r.IntN(3) == 0 { // answered two times in three
+				sg.sysDisp = int8(1 + r.IntN(len(systemDisps)-1))
 			}
 		} else {
 			sg.trans = true
 		}
-		if sg.sysDisp > 0 { // an outbound call nobody answered: one short segment
+		if sg.unanswered() { // an outbound call nobody answered: one short segment
 			sg.endMs, sg.rec, sg.trans, sg.holdMs = sg.startMs+(5+r.Int64N(25))*1000, false, false, 0
 			t = sg.endMs
 			break
@@ -271,6 +278,12 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		t += r.Int64N(6) * 1000 // the transfer's gap
 	}
 	d.endMs = d.segs[d.nsegs-1].endMs
+}
+
+// unanswered reports whether the segment's systemDisposition says nobody answered: it is set
+// and not "ANSWER".
+func (sg *callSeg) unanswered() bool {
+	return sg.sysDisp >= 0 && systemDisps[sg.sysDisp] != systemDisps[sysAnswer]
 }
 
 // pickAgent draws the agent of a dialog's agent segment i: for the first, one of the agents
@@ -539,7 +552,7 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	}
 	b = key(b, "systemDisposition")
 	if sg.sysDisp >= 0 {
-		b = appendString(b, outboundDisps[sg.sysDisp])
+		b = appendString(b, systemDisps[sg.sysDisp])
 	} else {
 		b = append(b, "null"...)
 	}
@@ -605,6 +618,7 @@ type Segment struct {
 	DialogID         string
 	SegmentType      string    // AGENT, IVR or BOT
 	AgentID          int       // the participant's agentId (0 for IVR and BOT)
+	QueueID          int       // the queue (gate) the fake assigned the dialog to (0: none); not served [I]
 	AgentDisposition string    // "" when null (IVR, BOT, or a changing segment still pending)
 	HasRecording     bool      // false while a changing segment is pending
 	SegmentEnd       time.Time // segmentEndTimeMs: the window filters on it
@@ -640,6 +654,9 @@ func (s *Server) SegmentsAt(subAccountID string, start, end, at time.Time) []Seg
 		}
 		if sg.agent >= 0 {
 			seg.AgentID = cs.agents[sg.agent].id
+		}
+		if d.queue >= 0 {
+			seg.QueueID = cs.queues[d.queue].id
 		}
 		if sg.disp >= 0 && !h.pendingAt(sg, atMs) {
 			seg.AgentDisposition = agentDisps[sg.disp]

@@ -514,6 +514,70 @@ func TestStatsConsistency(t *testing.T) {
 	if int64(segs) != direct {
 		t.Errorf("%d agent segments start in the window, the agent rows count %d interactions", segs, direct)
 	}
+	checkAnswered(t, s, sub, from, to, queues)
+}
+
+// checkAnswered checks that per queue and interval (hour), answIxnCnt is the number of
+// dialogs of the queue whose first AGENT segment starts in the interval and was answered: its
+// systemDisposition is "ANSWER" (or null, a digital interaction). It reads the served
+// segments, so an answered call counted as unanswered (or the reverse) fails it.
+func checkAnswered(t *testing.T, s *engagefake.Server, sub string, from, to time.Time, queues []map[string]int64) {
+	t.Helper()
+	type seg struct {
+		Start string  `json:"segmentStartTimeMs"`
+		Disp  *string `json:"systemDisposition"`
+		Orig  string  `json:"dialogOrigination"`
+	}
+	type firstSeg struct {
+		at     time.Time
+		queue  int
+		answer bool
+	}
+	firsts := map[string]firstSeg{}
+	outbound := map[bool]int{}
+	for _, sg := range s.SegmentsAt(sub, from, to.Add(time.Hour), to.Add(48*time.Hour)) {
+		var m seg
+		if err := json.Unmarshal(sg.JSON, &m); err != nil {
+			t.Fatal(err)
+		}
+		at, err := time.Parse(time.RFC3339, m.Start)
+		if sg.SegmentType != "AGENT" || err != nil {
+			continue
+		}
+		if f, ok := firsts[sg.DialogID]; ok && !at.Before(f.at) {
+			continue
+		}
+		answer := m.Disp == nil || *m.Disp == "ANSWER"
+		if m.Disp != nil && !slices.Contains([]string{"ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}, *m.Disp) {
+			t.Fatalf("segment %s: systemDisposition %q", sg.SegmentID, *m.Disp)
+		}
+		firsts[sg.DialogID] = firstSeg{at, sg.QueueID, answer}
+		if m.Orig == "OUTBOUND" {
+			outbound[answer]++
+		}
+	}
+	want := map[[2]int64]int64{}
+	for _, f := range firsts {
+		if f.answer && !f.at.Before(from) && f.at.Before(to) && f.queue != 0 {
+			want[[2]int64{int64(f.at.Hour()), int64(f.queue)}]++
+		}
+	}
+	if outbound[true] == 0 || outbound[false] == 0 {
+		t.Fatalf("outbound first segments answered/unanswered %v: the window does not test both", outbound)
+	}
+	for _, q := range queues {
+		k := [2]int64{q["dateTimeFrom"], q["queue"]}
+		if q["answIxnCnt"] != want[k] || q["completedContacts"] != want[k] {
+			t.Errorf("queue %d at %d h: answIxnCnt %d, completedContacts %d; %d dialogs answered", k[1], k[0],
+				q["answIxnCnt"], q["completedContacts"], want[k])
+		}
+		delete(want, k)
+	}
+	for k, n := range want {
+		if n > 0 {
+			t.Errorf("queue %d at %d h: %d dialogs answered but no queue row", k[1], k[0], n)
+		}
+	}
 }
 
 // The spec's example items are test cases: a generated item of each endpoint has exactly the

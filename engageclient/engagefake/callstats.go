@@ -151,7 +151,7 @@ func agentSegments(d *callDialog) (first, last int) {
 }
 
 // answered reports whether the dialog's first agent segment was answered.
-func answered(d *callDialog, first int) bool { return first >= 0 && d.segs[first].sysDisp <= 0 }
+func answered(d *callDialog, first int) bool { return first >= 0 && !d.segs[first].unanswered() }
 
 // aggregateDialog adds a dialog's offer and its answer or abandon to its queue's metrics.
 func (h *callHistory) aggregateDialog(w statsWindow, d *callDialog, tb *statsTables) {
