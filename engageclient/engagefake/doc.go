@@ -116,15 +116,30 @@
 //	    from startDate that had activity; "interval" is its length in minutes (60 for 3600, as
 //	    the spec's examples show [I]) and dateTimeFrom its start in timeZone,
 //	    "MM-DD-YYYYTHH:mm:ss" (Options.DateTimeFromOrder DateTimeFromDMY: day first).
+//	    outputFormat CSV or XML is accepted but the answer is JSON all the same ([I] the spec
+//	    documents only a JSON 200; what the API does with outputFormat is not shown).
 //	    The four reporting endpoints: rcAccountId must be the rcAccountId of the sub-account's
 //	    main account, as the accounts listing gives it, and the sub-account must exist: else
-//	    404 ([I] the documents do not say). A sub-account in Options.NoWEMAccess: 403 ("WEM
-//	    Access is not enabled ..."). The reporting limits, per sub-account and shared by the
-//	    four (Options.ReportingLimits, default ReportingLimitsDefault: 3 requests in any 60 s
-//	    and 9 in any 15 minutes, a sliding log; Options.ReportingUnlimited turns them off):
-//	    beyond one, 429 JSON Errors with Retry-After (whole seconds, rounded up, at least 1)
-//	    saying when the oldest request of the violated limit leaves its interval; a refused
-//	    request does not count. Order of checks: method, path, WEM Access, limits, body.
+//	    404 ([I] the documents do not say). A sub-account in Options.NoWEMAccess: 403. Their
+//	    400, 403 and 404 bodies are the spec's examples for these operations: {details,
+//	    developerMessage, cause, generalMessage, requestUri, timestamp} with cause "",
+//	    developerMessage "Bad request", "Access is denied." or "Not found", generalMessage
+//	    "The supplied data is not valid", "You do not have permission to access this
+//	    resource" or "The resource you have requested does not exist", requestUri
+//	    "/voice/api/cx/.../interaction-metadata - POST" (leading slash) and no validationErrors;
+//	    the examples' details are "", the fake's explanation goes there (a 403's names "WEM
+//	    Access is not enabled ..."). An expired token gets 401 text/plain "JWT is expired."
+//	    (their example; the admin paths' is "Jwt is expired"). The reporting limits, per
+//	    sub-account (Options.ReportingLimits, default ReportingLimitsDefault: 3 requests in
+//	    any 60 s and 9 in any 15 minutes, a sliding log; Options.ReportingUnlimited turns them
+//	    off): beyond any of them, 429. [I] The sources give the limits per operation and say
+//	    "throttled per RingCX sub-account"; that the four share one log, the 429's body (the
+//	    admin API's JSON Errors form: the spec shows no 429 for them), its Retry-After (whole
+//	    seconds, rounded up, at least 1, saying when the oldest request of the violated limit
+//	    leaves its interval) and that a refused request does not count are the fake's
+//	    choices. The admin rate limiter (Options.RateLimit) does not apply to them;
+//	    Options.Latency does. 405 keeps the admin form [I]. Order of checks: method, path,
+//	    WEM Access, limits, body.
 //
 // Entitlements: Options.NoManageUsers makes the users listing answer 403 (the user has neither
 // MANAGE_USERS nor SUPER_USER); NoAuditLogAccess and NoWEMAccess as above. They apply after
@@ -139,13 +154,16 @@
 // jti claims, valid for Options.TokenTTL (default 5 minutes). An expired token (or any token
 // issued before a call to ExpireTokens) gets 401, Content-Type text/plain, body
 // "Jwt is expired"; a missing or invalid token gets 401 text/plain
-// "Full authentication is required to access this resource". Other Engage errors are JSON
-// Errors objects {cause, details, developerMessage, generalMessage, requestUri, timestamp,
-// validationErrors} with status 400, 404, 405, 429 or 500/503.
+// "Full authentication is required to access this resource" (on the reporting paths the
+// expired text is theirs, "JWT is expired."). Other Engage errors are JSON Errors objects
+// {cause, details, developerMessage, generalMessage, requestUri, timestamp, validationErrors}
+// with status 400, 404, 405, 429 or 500/503 (the reporting endpoints' 400, 403 and 404:
+// their own examples' form, above).
 //
 // Order of checks for /voice/api/ requests: injected fault, Options.Latency, the rate limiter,
 // then authentication. With Options.RateLimit > 0 a token bucket (RateLimit per minute, size
-// RateBurst, clock Options.Now) guards /voice/api/; when empty it answers 429 with
+// RateBurst, clock Options.Now) guards /voice/api/ but the four integration reporting
+// endpoints (they have their own limits, above); when empty it answers 429 with
 // generalMessage "Too Many Requests" and, if Options.RateLimitRetryAfter, a Retry-After header
 // (whole seconds until a token is free). X-Rate-Limit-Limit, X-Rate-Limit-Remaining and
 // X-Rate-Limit-Window ("60") accompany limited responses.
