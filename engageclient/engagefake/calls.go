@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	_ "time/tzdata" // the UII's zone and the requests' timeZone names, on any machine
 )
 
 // The generated call history: what the integration reporting endpoints (interaction-metadata
@@ -19,6 +20,18 @@ import (
 // only when a window needs them. A dialog lasts less than an hour, so the segments that end
 // in an hour come from the dialogs of that hour and the one before. The agents and queues
 // come from a snapshot of the tenant taken at New (ids, names, rcUserId).
+
+// uiiZone is the zone of a UII's first 14 digits (the spec's example: US/Eastern).
+var uiiZone = mustZone("US/Eastern")
+
+// mustZone loads a time zone of the embedded tzdata.
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic("engagefake: time zone " + name + ": " + err.Error())
+	}
+	return loc
+}
 
 // hourMs is an hour in milliseconds.
 const hourMs = int64(time.Hour / time.Millisecond)
@@ -87,7 +100,8 @@ type callAgent struct {
 	group  string // segmentAgentGroupId
 	rcUser string // segmentParticipantRcExtensionId; "" = null
 	idText string
-	name   string // agentName
+	name   string // agentName of the extended stats: "firstName lastName"
+	nameLF string // agentName of the agent stats: "lastName, firstName"
 }
 
 // callQueue is a queue (gate) as the stats name it.
@@ -155,7 +169,11 @@ func newCallHistory(t *Tenant, opts Options) *callHistory {
 		for _, g := range sa.Groups {
 			for _, a := range g.Agents {
 				first, last, _, rc, _ := agentHead(t.Seed, a.ID)
-				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last}
+				// [I] agg-agent-stats' examples name agents "last, first" ("kaduk, alena"),
+				// agg-agent-extended-stats' "first last" ("Neringa Norkute"): each serves
+				// its example's order.
+				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last,
+					nameLF: last + ", " + first}
 				if v, ok := rc.(int64); ok {
 					ca.rcUser = strconv.FormatInt(v, 10)
 				}
@@ -476,10 +494,13 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	b = append(b, '"')
 	b = d.dialogID(b)
 	b = append(b, '"')
-	// The UII: 30 digits, the first 14 the dialog's start (yyyyMMddHHmmss, UTC [I]).
+	// The UII: 30 digits, the first 14 the dialog's start (yyyyMMddHHmmss) in US/Eastern, as
+	// in the spec's example (dialog id ms 1721690897808 = 23:28:17Z, UII 20240722192817...).
+	// [I] Whether that is the account's zone or the platform's is not documented; the fake
+	// uses US/Eastern for every account (the tenant has no zone).
 	b = key(b, "interactionId")
 	b = append(b, '"')
-	b = time.UnixMilli(d.startMs).UTC().AppendFormat(b, "20060102150405")
+	b = time.UnixMilli(d.startMs).In(uiiZone).AppendFormat(b, "20060102150405")
 	b = appendPad(b, d.uiiTail, 16)
 	b = append(b, '"')
 	b = key(b, "channelId")
@@ -556,6 +577,11 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	} else {
 		b = append(b, "null"...)
 	}
+	// agentDisposition and agentNotes: the spec types them non-nullable strings, yet the fake
+	// serves null where there is none (an IVR or bot segment, a pending disposition, a
+	// segment without notes) [I]: no example shows an unset one, and null is what the
+	// server writes for unset values elsewhere (systemDisposition is nullable); the client
+	// reads null and "" alike.
 	b = key(b, "agentDisposition")
 	if sg.disp >= 0 && !pending {
 		b = appendString(b, agentDisps[sg.disp])

@@ -265,16 +265,24 @@
 // segmentAgentGroupId null [I]); then 1 to 3 AGENT segments (transfers), each participant an
 // agent of the sub-account at New (segmentParticipantId its agentId as a string,
 // segmentParticipantRcExtensionId its rcUserId or null, segmentAgentGroupId its agent group);
-// or the dialog is abandoned in the queue. Each dialog has a queue of the sub-account, used
-// by the stats only (the segments carry no queue id). Fields and their order are the spec's
-// WEMDialogSegmentMetaData example's: dialogId "s-v-<32 hex>-<start ms>" (digital
-// "d-<24 hex>-<start ms>"), segmentId "p-v-<32 hex>-<start ms>-<13 hex>", interactionId a
-// 30-digit UII whose first 14 digits are the dialog's start (yyyyMMddHHmmss, UTC), dates
-// "2024-07-22T11:24:40.000Z", durations in ms, systemDisposition ANSWER (an outbound call's
-// first segment also NO_ANSWER, BUSY, MACHINE; null for digital), agentDisposition from a
-// short list, agentNotes sometimes (else null), hasRecording, hasTranscript, segmentEvents
-// REC_START and REC_STOP for a recorded segment, [] for another call segment, null for a
-// digital one.
+// or the dialog is abandoned in the queue. Each dialog, outbound calls and digital
+// interactions too, has a queue of the sub-account, used by the stats only (the segments
+// carry no queue id; [I] the documents do not say which dialogs the queue stats count).
+// Fields and their order are the spec's WEMDialogSegmentMetaData example's: dialogId
+// "s-v-<32 hex>-<start ms>" (digital "d-<24 hex>-<start ms>"), segmentId "p-v-<32 hex>-<start ms>-<13 hex>", interactionId a
+// 30-digit UII whose first 14 digits are the dialog's start (yyyyMMddHHmmss) in US/Eastern,
+// as in the spec's examples (dialog id ms 1721690897808 = 23:28:17Z, UII 20240722192817...;
+// [I] whether the zone is the account's or the platform's is not documented, the fake uses
+// US/Eastern for every account), dates "2024-07-22T11:24:40.000Z", durations in ms,
+// systemDisposition ANSWER (an IVR segment's too [I]; an outbound call's first segment is
+// answered two times in three, else NO_ANSWER, BUSY or MACHINE [I], and then it is a short
+// unrecorded segment that the stats do not count as answered; null for digital),
+// agentDisposition from a short list, agentNotes sometimes. [I] The spec types
+// agentDisposition and agentNotes as non-nullable strings; the fake serves null where there
+// is none (IVR and BOT segments, no notes, a pending disposition), as the server writes unset
+// values elsewhere; no example shows an unset one. Then hasRecording, hasTranscript,
+// segmentEvents REC_START and REC_STOP for a recorded segment, [] for another call segment,
+// null for a digital one.
 //
 // Settling: a segment is served from its end + Options.CallPropagation (default 2 minutes).
 // A deterministic Options.CallLateFraction (default 0.05) of them are late (served from end +
@@ -283,12 +291,16 @@
 // with agentDisposition null and hasRecording false, then with their final values; and
 // Options.CallVanishFraction (default 0.01) are served until end + CallChangeDelay and not
 // after (a settle read finds them missing). Zero values mean the defaults, negative none.
+// [I] This model and its numbers are the fake's: the sources say only "allow a 15-minute
+// window" and that results for recent interactions "can change".
 //
 // The stats are computed from the dialogs (whatever the segments' settling; callstats.go
 // says which event counts in which interval) so that they add up: per queue and interval the
 // agent×queue rows' answIxnCnt, talkingIxnDur and wrapUpDur sum to the queue row's, per agent
 // the agent×queue rows' talkingIxnDur to directInIxnDur + directOutIxnDur. Names are the
-// listings': queueName the gate's gateName, agentName the agent's "firstName lastName".
+// listings': queueName the gate's gateName; agentName "lastName, firstName" in agg-agent-stats
+// and "firstName lastName" in agg-agent-extended-stats, the order of each one's spec examples
+// ("kaduk, alena", "Neringa Norkute") [I].
 //
 // Server.Segments(subAccountID, start, end) lists what interaction-metadata serves for the
 // window at Options.Now (SegmentsAt at another time), each with its settling (Late, Changes,
