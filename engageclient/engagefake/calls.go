@@ -230,6 +230,8 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		d.digital = uint8(1 + r.IntN(len(digitalTypes)))
 	}
 	d.outbound = d.digital == 0 && r.IntN(4) == 0
+	// [I] Every dialog gets a queue, outbound calls and digital interactions too: the
+	// documents do not say which dialogs the queue stats count.
 	d.queue = -1
 	if len(cs.queues) > 0 {
 		d.queue = int32(r.IntN(len(cs.queues)))
@@ -319,7 +321,9 @@ func pickAgent(r *rand.Rand, cs *callSub, d *callDialog, i int) int32 {
 	return a
 }
 
-// settle draws a segment's settling class (only agent segments change).
+// settle draws a segment's settling class (only agent segments change). [I] The classes
+// (late, change, vanish) and their delays are the fake's model: the sources say only "allow
+// a 15-minute window" and that results for recent interactions "can change".
 func (h *callHistory) settle(r *rand.Rand, typ uint8) uint8 {
 	u := r.Float64()
 	switch {

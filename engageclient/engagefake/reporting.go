@@ -307,9 +307,12 @@ func (s *Server) handleReporting(w http.ResponseWriter, r *http.Request, rt rout
 }
 
 // allowReporting applies the reporting limits of a sub-account (a sliding log of the
-// requests it admitted); it returns (ok, retryAfterSeconds). A refused request does not
-// enter the log. Retry-After says when the oldest request of the violated limit (the latest
-// of them, if several) leaves its interval, in whole seconds rounded up, at least 1.
+// requests it admitted, one log for the four endpoints [I]: the sources give the limits per
+// operation and "throttled per RingCX sub-account", not whether the four share them); it
+// returns (ok, retryAfterSeconds). A refused request does not enter the log [I]. Retry-After
+// [I] (the sources do not say a 429 carries one) says when the oldest request of the
+// violated limit (the latest of them, if several) leaves its interval, in whole seconds
+// rounded up, at least 1.
 func (s *Server) allowReporting(sub string) (bool, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -505,6 +508,8 @@ func (s *Server) checkStatsParams(p statsParams) (statsWindow, string) {
 	if err := json.Unmarshal(*p.TimeInterval, &interval); err != nil || interval < 1 {
 		return w, "timeInterval must be a positive integer"
 	}
+	// [I] outputFormat CSV or XML is accepted, yet the answer is JSON: the spec documents only
+	// an application/json 200 for these operations.
 	if p.OutputFormat != nil && *p.OutputFormat != "CSV" && *p.OutputFormat != "XML" {
 		return w, "outputFormat must be CSV or XML"
 	}
