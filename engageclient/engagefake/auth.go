@@ -345,8 +345,10 @@ func (s *Server) signJWT(now time.Time, serial int64, mainID string, adminID int
 }
 
 // authorize checks the Engage bearer token; on failure it writes a 401 and returns false.
-// An expired token gets text/plain "Jwt is expired"; a missing or invalid one gets text/plain
-// "Full authentication is required to access this resource" (no word "expired").
+// An expired token gets text/plain "Jwt is expired" ("JWT is expired." on the integration
+// reporting paths: expiredText); a missing or invalid one gets text/plain "Full
+// authentication is required to access this resource" (no word "expired"; [I] on the
+// reporting paths too, whose examples show only the expired text).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	fail := func(msg string) bool {
 		s.count(func(st *Stats) { st.Unauthorized++ })
@@ -378,7 +380,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	expired := serial <= s.expiredUpTo || !s.opts.Now().Before(time.Unix(c.Exp, 0))
 	s.mu.Unlock()
 	if expired {
-		return fail("Jwt is expired")
+		return fail(expiredText(r.URL.Path))
 	}
 	return true
+}
+
+// expiredText is the text/plain body of a 401 for an expired token: "JWT is expired." on the
+// integration reporting paths (the spec's 401 example of those four operations), "Jwt is
+// expired" elsewhere (the admin operations' example). Both are served as the spec shows them;
+// the client replays on any 401, whatever its body.
+func expiredText(path string) string {
+	if strings.HasPrefix(path, reportingPrefix) {
+		return "JWT is expired."
+	}
+	return "Jwt is expired"
 }

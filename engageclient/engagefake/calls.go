@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	_ "time/tzdata" // the UII's zone and the requests' timeZone names, on any machine
 )
 
 // The generated call history: what the integration reporting endpoints (interaction-metadata
@@ -19,6 +20,18 @@ import (
 // only when a window needs them. A dialog lasts less than an hour, so the segments that end
 // in an hour come from the dialogs of that hour and the one before. The agents and queues
 // come from a snapshot of the tenant taken at New (ids, names, rcUserId).
+
+// uiiZone is the zone of a UII's first 14 digits (the spec's example: US/Eastern).
+var uiiZone = mustZone("US/Eastern")
+
+// mustZone loads a time zone of the embedded tzdata.
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic("engagefake: time zone " + name + ": " + err.Error())
+	}
+	return loc
+}
 
 // hourMs is an hour in milliseconds.
 const hourMs = int64(time.Hour / time.Millisecond)
@@ -41,8 +54,13 @@ var (
 	digitalTypes   = []string{"SMS", "EMAIL", "ENGAGE_MESSAGING"}
 	agentDisps     = []string{"Success", "Callback Requested", "Not Interested", "Left Voicemail", "Sale", "Escalated"}
 	agentNoteTexts = []string{"requeue to others", "customer will call back", "sent follow-up email", "billing question resolved", "Rückruf morgen früh"}
-	outboundDisps  = []string{"ANSWER", "ANSWER", "ANSWER", "ANSWER", "ANSWER", "ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}
+	// systemDisps are the segments' systemDisposition values: "ANSWER" (the spec's example)
+	// first; the others are the fake's names for an outbound call nobody answered [I].
+	systemDisps = []string{"ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}
 )
+
+// sysAnswer is systemDisps' index of "ANSWER".
+const sysAnswer int8 = 0
 
 // Settling classes of a segment.
 const (
@@ -82,7 +100,8 @@ type callAgent struct {
 	group  string // segmentAgentGroupId
 	rcUser string // segmentParticipantRcExtensionId; "" = null
 	idText string
-	name   string // agentName
+	name   string // agentName of the extended stats: "firstName lastName"
+	nameLF string // agentName of the agent stats: "lastName, firstName"
 }
 
 // callQueue is a queue (gate) as the stats name it.
@@ -113,7 +132,7 @@ type callSeg struct {
 	typ        uint8
 	agent      int32 // index in callSub.agents; -1: none
 	settle     uint8
-	sysDisp    int8 // index in outboundDisps ("ANSWER" first); -1: null
+	sysDisp    int8 // index in systemDisps; -1: null
 	disp       int8 // index in agentDisps; -1: null
 	notes      int8 // index in agentNoteTexts; -1: null
 	rec, trans bool
@@ -150,7 +169,11 @@ func newCallHistory(t *Tenant, opts Options) *callHistory {
 		for _, g := range sa.Groups {
 			for _, a := range g.Agents {
 				first, last, _, rc, _ := agentHead(t.Seed, a.ID)
-				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last}
+				// [I] agg-agent-stats' examples name agents "last, first" ("kaduk, alena"),
+				// agg-agent-extended-stats' "first last" ("Neringa Norkute"): each serves
+				// its example's order.
+				ca := callAgent{id: a.ID, group: strconv.Itoa(g.ID), idText: strconv.Itoa(a.ID), name: first + " " + last,
+					nameLF: last + ", " + first}
 				if v, ok := rc.(int64); ok {
 					ca.rcUser = strconv.FormatInt(v, 10)
 				}
@@ -207,6 +230,8 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		d.digital = uint8(1 + r.IntN(len(digitalTypes)))
 	}
 	d.outbound = d.digital == 0 && r.IntN(4) == 0
+	// [I] Every dialog gets a queue, outbound calls and digital interactions too: the
+	// documents do not say which dialogs the queue stats count.
 	d.queue = -1
 	if len(cs.queues) > 0 {
 		d.queue = int32(r.IntN(len(cs.queues)))
@@ -223,7 +248,9 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 	}
 	switch {
 	case d.digital == 0 && !d.outbound && r.IntN(3) != 0:
-		add(segIVR, 5+r.Int64N(56)).sysDisp = 0
+		// [I] An IVR segment's systemDisposition is "ANSWER" (the IVR took the call); the
+		// examples show agent segments only.
+		add(segIVR, 5+r.Int64N(56)).sysDisp = sysAnswer
 	case d.digital != 0 && r.IntN(4) == 0:
 		add(segBot, 5+r.Int64N(26))
 	}
@@ -254,16 +281,16 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 			sg.notes = int8(r.IntN(len(agentNoteTexts)))
 		}
 		if d.digital == 0 {
-			sg.sysDisp = 0
+			sg.sysDisp = sysAnswer
 			sg.rec = r.IntN(5) != 0
 			sg.trans = sg.rec && r.IntN(2) == 0
-			if d.outbound && i == 0 {
-				sg.sysDisp = int8(r.IntN(len(outboundDisps)))
+			if d.outbound && i == 0 && r.IntN(3) == 0 { // answered two times in three
+				sg.sysDisp = int8(1 + r.IntN(len(systemDisps)-1))
 			}
 		} else {
 			sg.trans = true
 		}
-		if sg.sysDisp > 0 { // an outbound call nobody answered: one short segment
+		if sg.unanswered() { // an outbound call nobody answered: one short segment
 			sg.endMs, sg.rec, sg.trans, sg.holdMs = sg.startMs+(5+r.Int64N(25))*1000, false, false, 0
 			t = sg.endMs
 			break
@@ -271,6 +298,12 @@ func (h *callHistory) dialog(r *rand.Rand, cs *callSub, hour int64, d *callDialo
 		t += r.Int64N(6) * 1000 // the transfer's gap
 	}
 	d.endMs = d.segs[d.nsegs-1].endMs
+}
+
+// unanswered reports whether the segment's systemDisposition says nobody answered: it is set
+// and not "ANSWER".
+func (sg *callSeg) unanswered() bool {
+	return sg.sysDisp >= 0 && systemDisps[sg.sysDisp] != systemDisps[sysAnswer]
 }
 
 // pickAgent draws the agent of a dialog's agent segment i: for the first, one of the agents
@@ -288,7 +321,9 @@ func pickAgent(r *rand.Rand, cs *callSub, d *callDialog, i int) int32 {
 	return a
 }
 
-// settle draws a segment's settling class (only agent segments change).
+// settle draws a segment's settling class (only agent segments change). [I] The classes
+// (late, change, vanish) and their delays are the fake's model: the sources say only "allow
+// a 15-minute window" and that results for recent interactions "can change".
 func (h *callHistory) settle(r *rand.Rand, typ uint8) uint8 {
 	u := r.Float64()
 	switch {
@@ -463,10 +498,13 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	b = append(b, '"')
 	b = d.dialogID(b)
 	b = append(b, '"')
-	// The UII: 30 digits, the first 14 the dialog's start (yyyyMMddHHmmss, UTC [I]).
+	// The UII: 30 digits, the first 14 the dialog's start (yyyyMMddHHmmss) in US/Eastern, as
+	// in the spec's example (dialog id ms 1721690897808 = 23:28:17Z, UII 20240722192817...).
+	// [I] Whether that is the account's zone or the platform's is not documented; the fake
+	// uses US/Eastern for every account (the tenant has no zone).
 	b = key(b, "interactionId")
 	b = append(b, '"')
-	b = time.UnixMilli(d.startMs).UTC().AppendFormat(b, "20060102150405")
+	b = time.UnixMilli(d.startMs).In(uiiZone).AppendFormat(b, "20060102150405")
 	b = appendPad(b, d.uiiTail, 16)
 	b = append(b, '"')
 	b = key(b, "channelId")
@@ -539,10 +577,15 @@ func (h *callHistory) renderSeg(b []byte, cs *callSub, d *callDialog, i int, atM
 	}
 	b = key(b, "systemDisposition")
 	if sg.sysDisp >= 0 {
-		b = appendString(b, outboundDisps[sg.sysDisp])
+		b = appendString(b, systemDisps[sg.sysDisp])
 	} else {
 		b = append(b, "null"...)
 	}
+	// agentDisposition and agentNotes: the spec types them non-nullable strings, yet the fake
+	// serves null where there is none (an IVR or bot segment, a pending disposition, a
+	// segment without notes) [I]: no example shows an unset one, and null is what the
+	// server writes for unset values elsewhere (systemDisposition is nullable); the client
+	// reads null and "" alike.
 	b = key(b, "agentDisposition")
 	if sg.disp >= 0 && !pending {
 		b = appendString(b, agentDisps[sg.disp])
@@ -605,6 +648,7 @@ type Segment struct {
 	DialogID         string
 	SegmentType      string    // AGENT, IVR or BOT
 	AgentID          int       // the participant's agentId (0 for IVR and BOT)
+	QueueID          int       // the queue (gate) the fake assigned the dialog to (0: none); not served [I]
 	AgentDisposition string    // "" when null (IVR, BOT, or a changing segment still pending)
 	HasRecording     bool      // false while a changing segment is pending
 	SegmentEnd       time.Time // segmentEndTimeMs: the window filters on it
@@ -640,6 +684,9 @@ func (s *Server) SegmentsAt(subAccountID string, start, end, at time.Time) []Seg
 		}
 		if sg.agent >= 0 {
 			seg.AgentID = cs.agents[sg.agent].id
+		}
+		if d.queue >= 0 {
+			seg.QueueID = cs.queues[d.queue].id
 		}
 		if sg.disp >= 0 && !h.pendingAt(sg, atMs) {
 			seg.AgentDisposition = agentDisps[sg.disp]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +19,15 @@ import (
 )
 
 // Tests of the generated call history and of the four reporting endpoints that serve it.
+
+// eastern is the zone of the UIIs' first 14 digits.
+var eastern = func() *time.Location {
+	loc, err := time.LoadLocation("US/Eastern")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 // reportingPath is the path of a reporting endpoint ("interaction-metadata", "agg-agent-stats", ...).
 func reportingPath(rc, sub, name string) string {
@@ -133,7 +143,7 @@ func TestInteractionMetadataWindow(t *testing.T) {
 		}
 		uii, _ := seg["interactionId"].(string)
 		started, _ := time.Parse(time.RFC3339, seg["dialogStartTimeMs"].(string))
-		if len(uii) != 30 || uii[:14] != started.UTC().Format("20060102150405") {
+		if len(uii) != 30 || uii[:14] != started.In(eastern).Format("20060102150405") {
 			t.Errorf("segment %d: interactionId %q does not begin with its start %s", i, uii, started)
 		}
 		if seg["segmentType"] != "AGENT" {
@@ -514,6 +524,70 @@ func TestStatsConsistency(t *testing.T) {
 	if int64(segs) != direct {
 		t.Errorf("%d agent segments start in the window, the agent rows count %d interactions", segs, direct)
 	}
+	checkAnswered(t, s, sub, from, to, queues)
+}
+
+// checkAnswered checks that per queue and interval (hour), answIxnCnt is the number of
+// dialogs of the queue whose first AGENT segment starts in the interval and was answered: its
+// systemDisposition is "ANSWER" (or null, a digital interaction). It reads the served
+// segments, so an answered call counted as unanswered (or the reverse) fails it.
+func checkAnswered(t *testing.T, s *engagefake.Server, sub string, from, to time.Time, queues []map[string]int64) {
+	t.Helper()
+	type seg struct {
+		Start string  `json:"segmentStartTimeMs"`
+		Disp  *string `json:"systemDisposition"`
+		Orig  string  `json:"dialogOrigination"`
+	}
+	type firstSeg struct {
+		at     time.Time
+		queue  int
+		answer bool
+	}
+	firsts := map[string]firstSeg{}
+	outbound := map[bool]int{}
+	for _, sg := range s.SegmentsAt(sub, from, to.Add(time.Hour), to.Add(48*time.Hour)) {
+		var m seg
+		if err := json.Unmarshal(sg.JSON, &m); err != nil {
+			t.Fatal(err)
+		}
+		at, err := time.Parse(time.RFC3339, m.Start)
+		if sg.SegmentType != "AGENT" || err != nil {
+			continue
+		}
+		if f, ok := firsts[sg.DialogID]; ok && !at.Before(f.at) {
+			continue
+		}
+		answer := m.Disp == nil || *m.Disp == "ANSWER"
+		if m.Disp != nil && !slices.Contains([]string{"ANSWER", "NO_ANSWER", "BUSY", "MACHINE"}, *m.Disp) {
+			t.Fatalf("segment %s: systemDisposition %q", sg.SegmentID, *m.Disp)
+		}
+		firsts[sg.DialogID] = firstSeg{at, sg.QueueID, answer}
+		if m.Orig == "OUTBOUND" {
+			outbound[answer]++
+		}
+	}
+	want := map[[2]int64]int64{}
+	for _, f := range firsts {
+		if f.answer && !f.at.Before(from) && f.at.Before(to) && f.queue != 0 {
+			want[[2]int64{int64(f.at.Hour()), int64(f.queue)}]++
+		}
+	}
+	if outbound[true] == 0 || outbound[false] == 0 {
+		t.Fatalf("outbound first segments answered/unanswered %v: the window does not test both", outbound)
+	}
+	for _, q := range queues {
+		k := [2]int64{q["dateTimeFrom"], q["queue"]}
+		if q["answIxnCnt"] != want[k] || q["completedContacts"] != want[k] {
+			t.Errorf("queue %d at %d h: answIxnCnt %d, completedContacts %d; %d dialogs answered", k[1], k[0],
+				q["answIxnCnt"], q["completedContacts"], want[k])
+		}
+		delete(want, k)
+	}
+	for k, n := range want {
+		if n > 0 {
+			t.Errorf("queue %d at %d h: %d dialogs answered but no queue row", k[1], k[0], n)
+		}
+	}
 }
 
 // The spec's example items are test cases: a generated item of each endpoint has exactly the
@@ -578,7 +652,113 @@ func TestReportingMatchesSpecExamples(t *testing.T) {
 					t.Errorf("%s: %T (%v), the example has %T (%v)", k, got[k], got[k], v, v)
 				}
 			}
+			digital := tt.operation == "getInteractionMetadata" && tt.example > 0
+			for k, form := range valueForms(tt.operation, digital) {
+				for _, it := range []struct {
+					who  string
+					item map[string]any
+				}{{"the example", want}, {"the fake", got}} {
+					if v, _ := it.item[k].(string); !form.MatchString(v) {
+						t.Errorf("%s: %s has %q, not of the form %s", k, it.who, v, form)
+					}
+				}
+			}
+			if events, ok := got["segmentEvents"].([]any); ok {
+				for _, e := range events {
+					for _, k := range []string{"eventTimeMs", "clientEventTimeMs"} {
+						if v, _ := e.(map[string]any)[k].(string); !isoForm.MatchString(v) {
+							t.Errorf("segmentEvents %s %q, not of the form %s", k, v, isoForm)
+						}
+					}
+				}
+			}
 		})
+	}
+}
+
+// isoForm is the form of the segments' dates in the spec's examples.
+var isoForm = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+
+// valueForms are the forms of the string values of an operation's example item (a digital
+// interaction's for interaction-metadata when digital), by key: each must match both the
+// spec's example and the fake's item.
+func valueForms(operation string, digital bool) map[string]*regexp.Regexp {
+	re := regexp.MustCompile
+	digits := re(`^[0-9]+$`)
+	dateTimeFrom := re(`^[0-9]{2}-[0-9]{2}-[0-9]{4}T[0-9]{2}:[0-9]{2}:[0-9]{2}$`) // MM-DD-YYYYTHH:MM:SS
+	switch operation {
+	case "getInteractionMetadata":
+		forms := map[string]*regexp.Regexp{
+			"subAccountId": digits, "interactionId": re(`^[0-9]{30}$`), "segmentParticipantId": digits,
+			"segmentParticipantRcExtensionId": digits, "segmentAgentGroupId": digits,
+			"dialogStartTimeMs": isoForm, "dialogEndTimeMs": isoForm, "segmentStartTimeMs": isoForm, "segmentEndTimeMs": isoForm,
+		}
+		if digital {
+			forms["dialogId"] = re(`^d-[0-9a-f]{24}-[0-9]{13}$`)
+			forms["segmentId"] = re(`^d-[0-9a-f]{24}-([0-9]{13}-[0-9a-f]{13}|[0-9a-f]{24})$`) // the examples show both
+			forms["channelId"] = re(`^[0-9a-f]{24}$`)
+			forms["channelEndpointAddress"], forms["contactEndpointAddress"] = re(`^\+[0-9]+$`), re(`^\+[0-9]+$`)
+		} else {
+			forms["dialogId"] = re(`^s-v-[0-9a-f]{32}-[0-9]{13}$`)
+			forms["segmentId"] = re(`^p-v-[0-9a-f]{32}-[0-9]{13}-[0-9a-f]{13}$`)
+			forms["channelId"], forms["channelEndpointAddress"], forms["contactEndpointAddress"] = digits, digits, digits
+		}
+		return forms
+	case "buildAggAgentStats":
+		return map[string]*regexp.Regexp{"dateTimeFrom": dateTimeFrom, "agentName": re(`^[^,]+, [^,]+$`)} // "kaduk, alena"
+	case "buildExtendedAggAgentStats":
+		return map[string]*regexp.Regexp{"dateTimeFrom": dateTimeFrom, "agentName": re(`^[^,]+ [^,]+$`)} // "Neringa Norkute"
+	}
+	return map[string]*regexp.Regexp{"dateTimeFrom": dateTimeFrom}
+}
+
+// The spec's examples' UIIs begin with their dialog's start in US/Eastern (the dialog id's
+// milliseconds, within 3 seconds: the digital examples' are 0.3 s and 1.1 s after it): the
+// rule the fake's UIIs follow. The ENGAGE_MESSAGING example (item 1) is left out: its dialog
+// id's milliseconds are four months before its dialogStartTimeMs, and its UII is the latter
+// in UTC; the three others agree on US/Eastern.
+func TestSpecExampleUIIsAreEastern(t *testing.T) {
+	t.Parallel()
+	items := specExample(t, "getInteractionMetadata")
+	if len(items) != 4 {
+		t.Fatalf("the example has %d items, want 4 (the test names item 1)", len(items))
+	}
+	for i, item := range items {
+		if i == 1 {
+			continue
+		}
+		id, _ := item["dialogId"].(string)
+		uii, _ := item["interactionId"].(string)
+		ms, err := strconv.ParseInt(id[strings.LastIndex(id, "-")+1:], 10, 64)
+		if err != nil || len(uii) != 30 {
+			t.Fatalf("example %d: dialogId %q interactionId %q", i, id, uii)
+		}
+		at, err := time.ParseInLocation("20060102150405", uii[:14], eastern)
+		start := time.UnixMilli(ms)
+		if d := at.Sub(start); err != nil || d < -time.Second || d > 3*time.Second {
+			t.Errorf("example %d: UII %s (%v in US/Eastern), the dialog started %s", i, uii, at.UTC(), start.UTC())
+		}
+	}
+}
+
+// The spec's and reports.md's request examples, sent as written to a fake whose clock is
+// after their dates, get 200.
+func TestReportingRequestExamples(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	clock.Advance(90 * 24 * time.Hour) // 2026-04-02, after 2026-03-02 12:00 US/Eastern
+	_, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 56, Now: clock.Now, ReportingUnlimited: true})
+	for _, tt := range []struct{ name, endpoint, body string }{
+		{"spec InteractionMetadataRequest", "interaction-metadata", `{"segmentEndTime":"2021-02-28 08:27:15","timeInterval":1800,"timeZone":"US/Eastern"}`},
+		{"reports.md", "interaction-metadata", `{"segmentEndTime":"2022-10-20 07:40:00","timeInterval":600,"timeZone":"US/Eastern"}`},
+		{"spec AggregatedIntegrationParams", "agg-queue-stats", `{"startDate":"2026-03-02 09:00:00","endDate":"2026-03-02 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"CSV"}`},
+		{"spec AggregatedIntegrationParams", "agg-agent-stats", `{"startDate":"2026-03-02 09:00:00","endDate":"2026-03-02 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"CSV"}`},
+		{"spec AggregatedIntegrationParams", "agg-agent-extended-stats", `{"startDate":"2026-03-02 09:00:00","endDate":"2026-03-02 12:00:00","timeInterval":1800,"timeZone":"US/Eastern","outputFormat":"CSV"}`},
+	} {
+		r := sendJSON(t, http.MethodPost, base+reportingPath(rc, sub, tt.endpoint), tok, tt.body)
+		if r.status != http.StatusOK || !json.Valid(r.body) || r.body[0] != '[' {
+			t.Errorf("%s to %s: %d %s, want 200 with a JSON array", tt.name, tt.endpoint, r.status, truncate(r.body))
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 // segment starts (an abandoned dialog: where it ends); an agent segment's talk, wrap-up, hold
 // and transfer where it starts. [I] The documents do not define the metrics beyond their
 // names; the choices below are the fake's:
+//   - every dialog counts in its queue's rows, outbound calls and digital interactions too;
 //   - offdDirectIxnCnt: dialogs offered (answered + abandoned + outbound not answered);
 //     answIxnCnt and completedContacts: answered; abandIxnCnt: abandoned in the queue;
 //     abandShortIxnCnt: abandoned within 10 s; abandWithinSlCnt and ansServicelevelCnt:
@@ -97,7 +98,7 @@ func (h *callHistory) statsRows(endpoint, sub string, w statsWindow) [][]byte {
 			wait := max(0, stepS-talk-a.wrap-pause) * (30 + r.Int64N(70)) / 100
 			tot := talk + a.wrap + pause + wait
 			out = append(out, appendJSON(nil, doc{
-				{"interval", w.step / 60000}, {"dateTimeFrom", h.dateTimeFromOf(w, k[0])}, {"agentId", ca.id}, {"agentName", ca.name},
+				{"interval", w.step / 60000}, {"dateTimeFrom", h.dateTimeFromOf(w, k[0])}, {"agentId", ca.id}, {"agentName", ca.nameLF},
 				{"availDur", tot}, {"totWorkDur", tot}, {"pauseDur", pause}, {"waitDur", wait}, {"adminDur", 0},
 				{"directOutIxnCnt", a.outCnt}, {"directOutIxnDur", a.outDur}, {"directInIxnCnt", a.inCnt}, {"directInIxnDur", a.inDur},
 			}))
@@ -151,7 +152,7 @@ func agentSegments(d *callDialog) (first, last int) {
 }
 
 // answered reports whether the dialog's first agent segment was answered.
-func answered(d *callDialog, first int) bool { return first >= 0 && d.segs[first].sysDisp <= 0 }
+func answered(d *callDialog, first int) bool { return first >= 0 && !d.segs[first].unanswered() }
 
 // aggregateDialog adds a dialog's offer and its answer or abandon to its queue's metrics.
 func (h *callHistory) aggregateDialog(w statsWindow, d *callDialog, tb *statsTables) {

@@ -116,15 +116,30 @@
 //	    from startDate that had activity; "interval" is its length in minutes (60 for 3600, as
 //	    the spec's examples show [I]) and dateTimeFrom its start in timeZone,
 //	    "MM-DD-YYYYTHH:mm:ss" (Options.DateTimeFromOrder DateTimeFromDMY: day first).
+//	    outputFormat CSV or XML is accepted but the answer is JSON all the same ([I] the spec
+//	    documents only a JSON 200; what the API does with outputFormat is not shown).
 //	    The four reporting endpoints: rcAccountId must be the rcAccountId of the sub-account's
 //	    main account, as the accounts listing gives it, and the sub-account must exist: else
-//	    404 ([I] the documents do not say). A sub-account in Options.NoWEMAccess: 403 ("WEM
-//	    Access is not enabled ..."). The reporting limits, per sub-account and shared by the
-//	    four (Options.ReportingLimits, default ReportingLimitsDefault: 3 requests in any 60 s
-//	    and 9 in any 15 minutes, a sliding log; Options.ReportingUnlimited turns them off):
-//	    beyond one, 429 JSON Errors with Retry-After (whole seconds, rounded up, at least 1)
-//	    saying when the oldest request of the violated limit leaves its interval; a refused
-//	    request does not count. Order of checks: method, path, WEM Access, limits, body.
+//	    404 ([I] the documents do not say). A sub-account in Options.NoWEMAccess: 403. Their
+//	    400, 403 and 404 bodies are the spec's examples for these operations: {details,
+//	    developerMessage, cause, generalMessage, requestUri, timestamp} with cause "",
+//	    developerMessage "Bad request", "Access is denied." or "Not found", generalMessage
+//	    "The supplied data is not valid", "You do not have permission to access this
+//	    resource" or "The resource you have requested does not exist", requestUri
+//	    "/voice/api/cx/.../interaction-metadata - POST" (leading slash) and no validationErrors;
+//	    the examples' details are "", the fake's explanation goes there (a 403's names "WEM
+//	    Access is not enabled ..."). An expired token gets 401 text/plain "JWT is expired."
+//	    (their example; the admin paths' is "Jwt is expired"). The reporting limits, per
+//	    sub-account (Options.ReportingLimits, default ReportingLimitsDefault: 3 requests in
+//	    any 60 s and 9 in any 15 minutes, a sliding log; Options.ReportingUnlimited turns them
+//	    off): beyond any of them, 429. [I] The sources give the limits per operation and say
+//	    "throttled per RingCX sub-account"; that the four share one log, the 429's body (the
+//	    admin API's JSON Errors form: the spec shows no 429 for them), its Retry-After (whole
+//	    seconds, rounded up, at least 1, saying when the oldest request of the violated limit
+//	    leaves its interval) and that a refused request does not count are the fake's
+//	    choices. The admin rate limiter (Options.RateLimit) does not apply to them;
+//	    Options.Latency does. 405 keeps the admin form [I]. Order of checks: method, path,
+//	    WEM Access, limits, body.
 //
 // Entitlements: Options.NoManageUsers makes the users listing answer 403 (the user has neither
 // MANAGE_USERS nor SUPER_USER); NoAuditLogAccess and NoWEMAccess as above. They apply after
@@ -139,13 +154,16 @@
 // jti claims, valid for Options.TokenTTL (default 5 minutes). An expired token (or any token
 // issued before a call to ExpireTokens) gets 401, Content-Type text/plain, body
 // "Jwt is expired"; a missing or invalid token gets 401 text/plain
-// "Full authentication is required to access this resource". Other Engage errors are JSON
-// Errors objects {cause, details, developerMessage, generalMessage, requestUri, timestamp,
-// validationErrors} with status 400, 404, 405, 429 or 500/503.
+// "Full authentication is required to access this resource" (on the reporting paths the
+// expired text is theirs, "JWT is expired."). Other Engage errors are JSON Errors objects
+// {cause, details, developerMessage, generalMessage, requestUri, timestamp, validationErrors}
+// with status 400, 404, 405, 429 or 500/503 (the reporting endpoints' 400, 403 and 404:
+// their own examples' form, above).
 //
 // Order of checks for /voice/api/ requests: injected fault, Options.Latency, the rate limiter,
 // then authentication. With Options.RateLimit > 0 a token bucket (RateLimit per minute, size
-// RateBurst, clock Options.Now) guards /voice/api/; when empty it answers 429 with
+// RateBurst, clock Options.Now) guards /voice/api/ but the four integration reporting
+// endpoints (they have their own limits, above); when empty it answers 429 with
 // generalMessage "Too Many Requests" and, if Options.RateLimitRetryAfter, a Retry-After header
 // (whole seconds until a token is free). X-Rate-Limit-Limit, X-Rate-Limit-Remaining and
 // X-Rate-Limit-Window ("60") accompany limited responses.
@@ -247,16 +265,24 @@
 // segmentAgentGroupId null [I]); then 1 to 3 AGENT segments (transfers), each participant an
 // agent of the sub-account at New (segmentParticipantId its agentId as a string,
 // segmentParticipantRcExtensionId its rcUserId or null, segmentAgentGroupId its agent group);
-// or the dialog is abandoned in the queue. Each dialog has a queue of the sub-account, used
-// by the stats only (the segments carry no queue id). Fields and their order are the spec's
-// WEMDialogSegmentMetaData example's: dialogId "s-v-<32 hex>-<start ms>" (digital
-// "d-<24 hex>-<start ms>"), segmentId "p-v-<32 hex>-<start ms>-<13 hex>", interactionId a
-// 30-digit UII whose first 14 digits are the dialog's start (yyyyMMddHHmmss, UTC), dates
-// "2024-07-22T11:24:40.000Z", durations in ms, systemDisposition ANSWER (an outbound call's
-// first segment also NO_ANSWER, BUSY, MACHINE; null for digital), agentDisposition from a
-// short list, agentNotes sometimes (else null), hasRecording, hasTranscript, segmentEvents
-// REC_START and REC_STOP for a recorded segment, [] for another call segment, null for a
-// digital one.
+// or the dialog is abandoned in the queue. Each dialog, outbound calls and digital
+// interactions too, has a queue of the sub-account, used by the stats only (the segments
+// carry no queue id; [I] the documents do not say which dialogs the queue stats count).
+// Fields and their order are the spec's WEMDialogSegmentMetaData example's: dialogId
+// "s-v-<32 hex>-<start ms>" (digital "d-<24 hex>-<start ms>"), segmentId "p-v-<32 hex>-<start ms>-<13 hex>", interactionId a
+// 30-digit UII whose first 14 digits are the dialog's start (yyyyMMddHHmmss) in US/Eastern,
+// as in the spec's examples (dialog id ms 1721690897808 = 23:28:17Z, UII 20240722192817...;
+// [I] whether the zone is the account's or the platform's is not documented, the fake uses
+// US/Eastern for every account), dates "2024-07-22T11:24:40.000Z", durations in ms,
+// systemDisposition ANSWER (an IVR segment's too [I]; an outbound call's first segment is
+// answered two times in three, else NO_ANSWER, BUSY or MACHINE [I], and then it is a short
+// unrecorded segment that the stats do not count as answered; null for digital),
+// agentDisposition from a short list, agentNotes sometimes. [I] The spec types
+// agentDisposition and agentNotes as non-nullable strings; the fake serves null where there
+// is none (IVR and BOT segments, no notes, a pending disposition), as the server writes unset
+// values elsewhere; no example shows an unset one. Then hasRecording, hasTranscript,
+// segmentEvents REC_START and REC_STOP for a recorded segment, [] for another call segment,
+// null for a digital one.
 //
 // Settling: a segment is served from its end + Options.CallPropagation (default 2 minutes).
 // A deterministic Options.CallLateFraction (default 0.05) of them are late (served from end +
@@ -265,12 +291,16 @@
 // with agentDisposition null and hasRecording false, then with their final values; and
 // Options.CallVanishFraction (default 0.01) are served until end + CallChangeDelay and not
 // after (a settle read finds them missing). Zero values mean the defaults, negative none.
+// [I] This model and its numbers are the fake's: the sources say only "allow a 15-minute
+// window" and that results for recent interactions "can change".
 //
 // The stats are computed from the dialogs (whatever the segments' settling; callstats.go
 // says which event counts in which interval) so that they add up: per queue and interval the
 // agent×queue rows' answIxnCnt, talkingIxnDur and wrapUpDur sum to the queue row's, per agent
 // the agent×queue rows' talkingIxnDur to directInIxnDur + directOutIxnDur. Names are the
-// listings': queueName the gate's gateName, agentName the agent's "firstName lastName".
+// listings': queueName the gate's gateName; agentName "lastName, firstName" in agg-agent-stats
+// and "firstName lastName" in agg-agent-extended-stats, the order of each one's spec examples
+// ("kaduk, alena", "Neringa Norkute") [I].
 //
 // Server.Segments(subAccountID, start, end) lists what interaction-metadata serves for the
 // window at Options.Now (SegmentsAt at another time), each with its settling (Late, Changes,

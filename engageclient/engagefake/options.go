@@ -67,8 +67,11 @@ type Limit struct {
 }
 
 // ReportingLimitsDefault are the documented limits of the integration reporting endpoints,
-// per sub-account and shared by the four: 3 requests in any 60 seconds and 9 in any 15
-// minutes.
+// per sub-account: 3 requests in any 60 seconds and 9 in any 15 minutes. [I] The sources give
+// them per operation; that the four share one log is the fake's choice (the facts' plan, to
+// verify live), as are a 429's Retry-After (when the oldest request of the violated limit
+// leaves its interval, whole seconds rounded up, at least 1) and that a refused request does
+// not count.
 var ReportingLimitsDefault = []Limit{{3, time.Minute}, {9, 15 * time.Minute}}
 
 // TenantSpec sizes the generated tenant. A zero field means its default; a negative field means
@@ -121,11 +124,11 @@ type Options struct {
 	ClientID            string           // accepted RingCentral app client id, default ClientIDDefault
 	ClientSecret        string           // accepted client secret, default ClientSecretDefault
 	JWT                 string           // accepted JWT credential (assertion), default JWTDefault
-	RateLimit           int              // admin API (/voice/api/...) requests per minute, token bucket; 0 = unlimited
+	RateLimit           int              // admin API (/voice/api/..., not the reporting endpoints) requests per minute, token bucket; 0 = unlimited
 	RateBurst           int              // bucket size; default max(2, RateLimit/30)
 	RateLimitRetryAfter bool             // when true the fake's own 429s carry Retry-After (seconds until a token is free)
 	ExchangePerMinute   int              // token-exchange limit per sliding minute, default 5; negative = unlimited
-	Latency             time.Duration    // added to every admin API response
+	Latency             time.Duration    // added to every /voice/api/ response, the reporting endpoints' too
 	Now                 func() time.Time // optional clock, default time.Now
 	// Churn, when above 0, changes the tenant at every RingCentral JWT grant (a run's login)
 	// after the first, with this many changes of each kind (Tenant.Churn), so that each run
@@ -149,7 +152,10 @@ type Options struct {
 
 	// The generated call history the reporting endpoints serve (the package doc, "Call
 	// history"). Zero values mean the defaults; a negative CallDays or CallsPerHour means no
-	// calls, a negative delay no delay, a negative fraction none.
+	// calls, a negative delay no delay, a negative fraction none. [I] The settling model
+	// (late segments, changing ones, vanishing ones, and the default delays and shares) is
+	// the fake's: the sources say only "allow a 15-minute window" and that results for
+	// recent interactions "can change".
 	CallDays           int            // days of history before Now at New, default 3
 	CallsPerHour       int            // dialogs per sub-account and hour on average, default 12
 	CallsPerHourBy     map[string]int // per sub-account overrides of CallsPerHour (a value <= 0: no calls)
@@ -161,8 +167,9 @@ type Options struct {
 	CallVanishFraction float64        // share of segments served only until end + CallChangeDelay, default 0.01
 
 	// ReportingLimits are the per-sub-account limits of the four integration reporting
-	// endpoints (a sliding log, shared by the four); nil means ReportingLimitsDefault, an
-	// empty slice none. ReportingUnlimited turns them off.
+	// endpoints (a sliding log, shared by the four [I]; a refused request does not enter it
+	// [I]); nil means ReportingLimitsDefault, an empty slice none. ReportingUnlimited turns
+	// them off.
 	ReportingLimits    []Limit
 	ReportingUnlimited bool
 	// ReportingClock is the clock the limits are kept by, default time.Now: the API's limits

@@ -28,6 +28,9 @@ const (
 	auditMaxBodyText = 200
 )
 
+// reportingPrefix starts the integration reporting paths.
+const reportingPrefix = "/voice/api/cx/integration/v1/accounts/"
+
 // reportingEndpoints are the integration reporting endpoints by their last path segment.
 var reportingEndpoints = map[string]string{
 	"interaction-metadata":     EndpointInteractionMetadata,
@@ -49,9 +52,9 @@ func reportingRoute(rest string, unknown route) route {
 	return unknown
 }
 
-// readObject reads a request's JSON object body into v; on failure it answers 400 and returns
-// false.
-func (s *Server) readObject(w http.ResponseWriter, r *http.Request, v any) bool {
+// readObject reads a request's JSON object body into v; on failure it returns the details of a
+// 400 ("" on success).
+func readObject(r *http.Request, v any) string {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
 	if err == nil {
 		body = bytes.TrimSpace(body)
@@ -62,10 +65,41 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request, v any) bool 
 		}
 	}
 	if err != nil {
-		s.engageError(w, r, http.StatusBadRequest, "Bad Request", "unreadable request body: "+err.Error())
-		return false
+		return "unreadable request body: " + err.Error()
 	}
-	return true
+	return ""
+}
+
+// reportingMessages are the developerMessage and generalMessage of the integration reporting
+// endpoints' error bodies, by status: the spec's 400, 403 and 404 examples (the same for the
+// four operations).
+var reportingMessages = map[int][2]string{
+	http.StatusBadRequest: {"Bad request", "The supplied data is not valid"},
+	http.StatusForbidden:  {"Access is denied.", "You do not have permission to access this resource"},
+	http.StatusNotFound:   {"Not found", "The resource you have requested does not exist"},
+}
+
+// reportingError answers an integration reporting request with status. A 400, 403 or 404
+// has the spec's example form: {details, developerMessage, cause, generalMessage, requestUri,
+// timestamp}, cause "", requestUri the path with its leading slash and " - POST", and no
+// validationErrors; the examples' details are "", the fake puts its explanation there (a
+// client reads "WEM Access" from a 403's). [I] The spec shows no 405 or 429 for these
+// operations: they keep the admin API's form (engageError).
+func (s *Server) reportingError(w http.ResponseWriter, r *http.Request, status int, details string) {
+	msgs, ok := reportingMessages[status]
+	if !ok {
+		s.engageError(w, r, status, http.StatusText(status), details)
+		return
+	}
+	d := doc{
+		{"details", details},
+		{"developerMessage", msgs[0]},
+		{"cause", ""},
+		{"generalMessage", msgs[1]},
+		{"requestUri", r.URL.Path + " - " + r.Method},
+		{"timestamp", s.opts.Now().UnixMilli()},
+	}
+	writeJSON(w, status, appendJSON(nil, d))
 }
 
 // auditSearch is the AuditLogSearchCriteria request object.
@@ -93,7 +127,8 @@ func (s *Server) handleAuditSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var q auditSearch
-	if !s.readObject(w, r, &q) {
+	if details := readObject(r, &q); details != "" {
+		s.engageError(w, r, http.StatusBadRequest, "Bad Request", details)
 		return
 	}
 	bad := func(details string) { s.engageError(w, r, http.StatusBadRequest, "Bad Request", details) }
@@ -237,21 +272,20 @@ type statsParams struct {
 // (403), the reporting limits (429), the body (400).
 func (s *Server) handleReporting(w http.ResponseWriter, r *http.Request, rt route) {
 	if r.Method != http.MethodPost {
-		s.engageError(w, r, http.StatusMethodNotAllowed, "Method Not Allowed", "use POST")
+		s.reportingError(w, r, http.StatusMethodNotAllowed, "use POST")
 		return
 	}
 	if status, details := s.statsAccount(rt.arg, rt.accountID); status != http.StatusOK {
-		s.engageError(w, r, status, http.StatusText(status), details)
+		s.reportingError(w, r, status, details)
 		return
 	}
 	if slices.Contains(s.opts.NoWEMAccess, rt.accountID) {
-		s.engageError(w, r, http.StatusForbidden, "Forbidden", "WEM Access is not enabled for sub-account "+rt.accountID)
+		s.reportingError(w, r, http.StatusForbidden, "WEM Access is not enabled for sub-account "+rt.accountID)
 		return
 	}
 	if ok, wait := s.allowReporting(rt.accountID); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
-		s.engageError(w, r, http.StatusTooManyRequests, "Too Many Requests",
-			"the reporting limits of sub-account "+rt.accountID+" are exceeded")
+		s.reportingError(w, r, http.StatusTooManyRequests, "the reporting limits of sub-account "+rt.accountID+" are exceeded")
 		return
 	}
 	if rt.endpoint == EndpointInteractionMetadata {
@@ -259,12 +293,13 @@ func (s *Server) handleReporting(w http.ResponseWriter, r *http.Request, rt rout
 		return
 	}
 	var p statsParams
-	if !s.readObject(w, r, &p) {
+	if details := readObject(r, &p); details != "" {
+		s.reportingError(w, r, http.StatusBadRequest, details)
 		return
 	}
 	win, details := s.checkStatsParams(p)
 	if details != "" {
-		s.engageError(w, r, http.StatusBadRequest, "Bad Request", details)
+		s.reportingError(w, r, http.StatusBadRequest, details)
 		return
 	}
 	rows := s.calls.statsRows(rt.endpoint, rt.accountID, win)
@@ -272,9 +307,12 @@ func (s *Server) handleReporting(w http.ResponseWriter, r *http.Request, rt rout
 }
 
 // allowReporting applies the reporting limits of a sub-account (a sliding log of the
-// requests it admitted); it returns (ok, retryAfterSeconds). A refused request does not
-// enter the log. Retry-After says when the oldest request of the violated limit (the latest
-// of them, if several) leaves its interval, in whole seconds rounded up, at least 1.
+// requests it admitted, one log for the four endpoints [I]: the sources give the limits per
+// operation and "throttled per RingCX sub-account", not whether the four share them); it
+// returns (ok, retryAfterSeconds). A refused request does not enter the log [I]. Retry-After
+// [I] (the sources do not say a 429 carries one) says when the oldest request of the
+// violated limit (the latest of them, if several) leaves its interval, in whole seconds
+// rounded up, at least 1.
 func (s *Server) allowReporting(sub string) (bool, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -354,11 +392,12 @@ const metadataMaxInterval = 10800
 // is in [segmentEndTime, segmentEndTime + timeInterval) ([I] the facts read the window by
 // segment end, start inclusive), read in timeZone, as served at Options.Now, streamed.
 func (s *Server) handleInteractionMetadata(w http.ResponseWriter, r *http.Request, sub string) {
+	bad := func(details string) { s.reportingError(w, r, http.StatusBadRequest, details) }
 	var p metadataParams
-	if !s.readObject(w, r, &p) {
+	if details := readObject(r, &p); details != "" {
+		bad(details)
 		return
 	}
-	bad := func(details string) { s.engageError(w, r, http.StatusBadRequest, "Bad Request", details) }
 	switch {
 	case p.SegmentEndTime == nil:
 		bad("segmentEndTime is required")
@@ -469,6 +508,8 @@ func (s *Server) checkStatsParams(p statsParams) (statsWindow, string) {
 	if err := json.Unmarshal(*p.TimeInterval, &interval); err != nil || interval < 1 {
 		return w, "timeInterval must be a positive integer"
 	}
+	// [I] outputFormat CSV or XML is accepted, yet the answer is JSON: the spec documents only
+	// an application/json 200 for these operations.
 	if p.OutputFormat != nil && *p.OutputFormat != "CSV" && *p.OutputFormat != "XML" {
 		return w, "outputFormat must be CSV or XML"
 	}

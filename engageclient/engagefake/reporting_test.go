@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evsync/evsync/engageclient/engagefake"
 )
@@ -210,4 +211,27 @@ func mustFloat(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// The admin rate limiter neither refuses nor counts the integration reporting requests: they
+// have their own limits. With a bucket of 2 on a stopped clock, five reporting requests pass
+// after the accounts listing took one token, and the next listing still gets the other.
+func TestReportingExemptFromAdminLimiter(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	_, base, tok, sub, rc := reportingSetup(t, engagefake.Options{Seed: 55, Now: clock.Now, RateLimit: 1, RateBurst: 2,
+		ReportingUnlimited: true})
+	from := clock.Now().Truncate(time.Hour).Add(-2 * time.Hour)
+	for i := range 5 {
+		r := sendJSON(t, http.MethodPost, base+reportingPath(rc, sub, "agg-queue-stats"), tok, statsBody(from, from.Add(time.Hour), 3600, time.UTC))
+		if r.status != http.StatusOK || r.header.Get("X-Rate-Limit-Limit") != "" {
+			t.Fatalf("reporting request %d: %d X-Rate-Limit-Limit %q, want 200 without it", i+1, r.status, r.header.Get("X-Rate-Limit-Limit"))
+		}
+	}
+	if r := get(t, base+accountsPath, tok); r.status != http.StatusOK {
+		t.Fatalf("listing after the reporting requests: %d, want 200 (a token left)", r.status)
+	}
+	if r := get(t, base+accountsPath, tok); r.status != http.StatusTooManyRequests {
+		t.Fatalf("third listing: %d, want 429 (the bucket is empty)", r.status)
+	}
 }

@@ -458,7 +458,7 @@ func parseRoute(r *http.Request) route {
 		}
 		return route{endpoint: EndpointLogout, arg: tok}
 	}
-	if rest, ok := strings.CutPrefix(p, "/voice/api/cx/integration/v1/accounts/"); ok {
+	if rest, ok := strings.CutPrefix(p, reportingPrefix); ok {
 		return reportingRoute(rest, unknown)
 	}
 	rest, ok := strings.CutPrefix(p, "/voice/api/v1/admin/accounts/")
@@ -510,12 +510,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	admin := strings.HasPrefix(r.URL.Path, "/voice/api/")
+	reporting := rt.endpoint == EndpointInteractionMetadata || rt.endpoint == EndpointQueueStats ||
+		rt.endpoint == EndpointAgentStats || rt.endpoint == EndpointAgentQueueStats
 	if admin {
 		if s.opts.Latency > 0 && !sleepCtx(r, s.opts.Latency) {
 			return
 		}
-		ok, wait, remaining := s.allowAdmin()
-		if s.opts.RateLimit > 0 {
+		// The integration reporting endpoints have their own limits (allowReporting), not the
+		// admin API's: the admin limiter neither counts nor refuses them. Latency applies to
+		// them too: it models the network, not a limit.
+		ok, wait, remaining := true, 0, 0
+		if !reporting {
+			ok, wait, remaining = s.allowAdmin()
+		}
+		if s.opts.RateLimit > 0 && !reporting {
 			w.Header().Set("X-Rate-Limit-Limit", strconv.Itoa(s.opts.RateLimit))
 			w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 			w.Header().Set("X-Rate-Limit-Window", "60")
@@ -640,7 +648,7 @@ func (s *Server) writeFaultStatus(w http.ResponseWriter, r *http.Request, f Faul
 		writeText(w, f.Status, fmt.Sprintf("request rejected: %s %s\nAuthorization: %s\n%s",
 			r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body))
 	case f.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/voice/api/"):
-		writeText(w, http.StatusUnauthorized, "Jwt is expired")
+		writeText(w, http.StatusUnauthorized, expiredText(r.URL.Path))
 	case strings.HasPrefix(r.URL.Path, "/restapi/"):
 		code := "CMN-301"
 		if f.Status != http.StatusTooManyRequests {

@@ -262,7 +262,7 @@ func TestCheckEntitlements(t *testing.T) {
 		requested  []string // endpoints requested once
 	}{
 		{name: "no WEM access", opts: engagefake.Options{NoWEMAccess: []string{"20001"}}, failed: "reporting",
-			want: "403: Forbidden (WEM Access is not enabled for sub-account 20001): not entitled: ask RingCentral for WEM Access on sub-account 20001"},
+			want: "403: You do not have permission to access this resource (WEM Access is not enabled for sub-account 20001): not entitled: ask RingCentral for WEM Access on sub-account 20001"},
 		{name: "no audit log access", opts: engagefake.Options{NoAuditLogAccess: true}, failed: "audit_log",
 			want: "403: Forbidden (the user lacks the Audit log access permission): the user needs the Audit log access permission (RingCX admin: Users > Administrators)"},
 		{name: "no MANAGE_USERS", opts: engagefake.Options{NoManageUsers: true}, failed: "users",
