@@ -225,4 +225,3 @@ func seqOf(rows []db.StreamRow) iter.Seq2[db.StreamRow, error] {
 		}
 	}
 }
-

@@ -24,71 +24,86 @@ const rssBusyPerHour = 9300
 // reading one 3-hour window of interaction_segments of a busy sub-account, about 50,000
 // segments in one response, unpaced, into a fresh database. The window's items are decoded one
 // at a time while the publish copies them, so the peak must not grow with the window: the
-// target is under 100 MiB. It reports peak_rss_MiB and the segments stored. Run it with
+// target is under 100 MiB. It reports peak_rss_MiB, base_rss_MiB (the same backfill of a quiet
+// sub-account's window, a few segments) and the segments stored. Run it with
 //
 //	go test -run '^$' -bench BenchmarkSyncerRSS50kWindow -benchtime 1x ./cmd/syncer
 func BenchmarkSyncerRSS50kWindow(b *testing.B) {
 	b.StopTimer() // RSS, not time, is measured
 	bin := buildBenchBinary(b)
-	const busy = "20001"
-	var peak, stored int64
+	var peak, base, stored int64
 	for range b.N {
-		fake := engagefake.New(engagefake.Options{Seed: 50,
-			Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25,
-				Users: 2, QueueGroupsPerSubAccount: 2, QueuesPerGroup: 5, AgentsPerQueue: 20, DialGroupsPerSubAccount: -1},
-			AuditPerHour: -1, CallDays: 1, CallsPerHour: 1, CallsPerHourBy: map[string]int{busy: rssBusyPerHour},
-			ReportingUnlimited: true})
-		url := fake.Start()
-		if subs := fake.SubAccountIDs(); !slices.Contains(subs, busy) {
-			fake.Close()
-			b.Fatalf("sub-accounts %v: the benchmark's busy one is %s", subs, busy)
+		rss, _ := backfillRSS(b, bin, rssQuiet)
+		base = max(base, rss)
+		rss, stored = backfillRSS(b, bin, rssBusy)
+		if stored < 40000 {
+			b.Fatalf("%d segments stored, want about 50,000", stored)
 		}
-		dbURL := dbtest.NewURL(b)
-		pool, err := pgxpool.New(b.Context(), dbURL)
-		if err != nil {
-			fake.Close()
-			b.Fatalf("connecting to the test database: %v", err)
-		}
-		// The last window due now (closed for the default first delay of 20 minutes): the
-		// backfill reads it alone.
-		end := time.Now().Add(-20 * time.Minute).Truncate(3 * time.Hour)
-		start := end.Add(-3 * time.Hour)
-		// What the fake serves grows as late segments appear: the read holds what it served
-		// between the run's start and end.
-		servedBefore := len(fake.SegmentsAt(busy, start, end, time.Now()))
-		cfgPath := writeConfigFile(b, "log:\n  level: warn\n")
-		ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
-		cmd := exec.CommandContext(ctx, bin, "--config", cfgPath, "backfill", "--since", start.Format(time.RFC3339),
-			"--until", end.Format(time.RFC3339), "--streams", "interaction_segments", "--sub-account", busy)
-		cmd.Env = slices.DeleteFunc(syncerEnv(dbURL, url, fake.Options()), func(v string) bool { return strings.HasPrefix(v, envNoStreams) })
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err = cmd.Run()
-		cancel()
-		servedAfter := len(fake.SegmentsAt(busy, start, end, time.Now()))
-		fake.Close()
-		if err != nil {
-			pool.Close()
-			b.Fatalf("syncer backfill: %v\n%s", err, out.String())
-		}
-		var n int64
-		err = pool.QueryRow(b.Context(), "SELECT count(*) FROM engage.interaction_segments WHERE sub_account_id = $1", busy).Scan(&n)
-		pool.Close()
-		if err != nil {
-			b.Fatalf("counting segments: %v", err)
-		}
-		if n < int64(servedBefore) || n > int64(servedAfter) || n < 40000 {
-			b.Fatalf("%d segments stored, %d–%d served in the window %s–%s (want about 50,000)", n, servedBefore, servedAfter,
-				start.Format(time.RFC3339), end.Format(time.RFC3339))
-		}
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok {
-			b.Fatal("no rusage for the child process")
-		}
-		peak, stored = max(peak, ru.Maxrss), n // Maxrss: KiB on Linux
+		peak = max(peak, rss)
 	}
-	mib := float64(peak) / 1024
-	b.Logf("peak RSS %.1f MiB for %d segments", mib, stored)
-	b.ReportMetric(mib, "peak_rss_MiB")
+	mib := func(kib int64) float64 { return float64(kib) / 1024 }
+	b.Logf("peak RSS %.1f MiB for %d segments; %.1f MiB for a quiet window", mib(peak), stored, mib(base))
+	b.ReportMetric(mib(peak), "peak_rss_MiB")
+	b.ReportMetric(mib(base), "base_rss_MiB")
 	b.ReportMetric(float64(stored), "segments")
+}
+
+// The busy and the quiet sub-account of BenchmarkSyncerRSS50kWindow.
+const (
+	rssBusy  = "20001"
+	rssQuiet = "20002"
+)
+
+// backfillRSS runs `syncer backfill` of the last window due of sub's interaction_segments into
+// a fresh database and returns the process's peak RSS in KiB and the segments stored, which it
+// checks against those the fake served.
+func backfillRSS(b *testing.B, bin, sub string) (rss, stored int64) {
+	b.Helper()
+	fake := engagefake.New(engagefake.Options{Seed: 50,
+		Tenant: engagefake.TenantSpec{MainAccounts: 1, SubAccountsPerMain: 2, AgentGroupsPerSubAccount: 4, AgentsPerGroup: 25,
+			Users: 2, QueueGroupsPerSubAccount: 2, QueuesPerGroup: 5, AgentsPerQueue: 20, DialGroupsPerSubAccount: -1},
+		AuditPerHour: -1, CallDays: 1, CallsPerHour: 1, CallsPerHourBy: map[string]int{rssBusy: rssBusyPerHour},
+		ReportingUnlimited: true})
+	url := fake.Start()
+	defer fake.Close()
+	if subs := fake.SubAccountIDs(); !slices.Contains(subs, sub) {
+		b.Fatalf("sub-accounts %v: the benchmark reads %s", subs, sub)
+	}
+	dbURL := dbtest.NewURL(b)
+	pool, err := pgxpool.New(b.Context(), dbURL)
+	if err != nil {
+		b.Fatalf("connecting to the test database: %v", err)
+	}
+	defer pool.Close()
+	// The last window due now (closed for the default first delay of 20 minutes): the
+	// backfill reads it alone.
+	end := time.Now().Add(-20 * time.Minute).Truncate(3 * time.Hour)
+	start := end.Add(-3 * time.Hour)
+	// What the fake serves grows as late segments appear: the read holds what it served
+	// between the run's start and end.
+	servedBefore := len(fake.SegmentsAt(sub, start, end, time.Now()))
+	cfgPath := writeConfigFile(b, "log:\n  level: warn\n")
+	ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--config", cfgPath, "backfill", "--since", start.Format(time.RFC3339),
+		"--until", end.Format(time.RFC3339), "--streams", "interaction_segments", "--sub-account", sub)
+	cmd.Env = slices.DeleteFunc(syncerEnv(dbURL, url, fake.Options()), func(v string) bool { return strings.HasPrefix(v, envNoStreams) })
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("syncer backfill: %v\n%s", err, out.String())
+	}
+	servedAfter := len(fake.SegmentsAt(sub, start, end, time.Now()))
+	if err := pool.QueryRow(b.Context(), "SELECT count(*) FROM engage.interaction_segments WHERE sub_account_id = $1", sub).Scan(&stored); err != nil {
+		b.Fatalf("counting segments: %v", err)
+	}
+	if stored < int64(servedBefore) || stored > int64(servedAfter) {
+		b.Fatalf("%d segments stored, %d–%d served in the window %s–%s", stored, servedBefore, servedAfter,
+			start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		b.Fatal("no rusage for the child process")
+	}
+	return ru.Maxrss, stored // Maxrss: KiB on Linux
 }
