@@ -27,9 +27,9 @@ const rssBusyPerHour = 9300
 // reading one 3-hour window of interaction_segments of a busy sub-account, about 50,000
 // segments in one response, unpaced, into a fresh database. The window's items are decoded one
 // at a time while the publish copies them, so the peak must not grow with the window: the
-// target is under 100 MiB. The peak is the child's VmHWM, polled: its rusage's
-// Maxrss is this process's peak (see backfillRSS). It reports peak_rss_MiB, base_rss_MiB (the same backfill of a quiet
-// sub-account's window, a few segments) and the segments stored. Run it with
+// target is under 100 MiB. The peak is the child's VmHWM, polled: its rusage's Maxrss is this
+// process's peak (see backfillRSS). It reports peak_rss_MiB, base_rss_MiB (the same backfill of
+// a quiet sub-account's window, a few segments) and the segments stored. Run it with
 //
 //	go test -run '^$' -bench BenchmarkSyncerRSS50kWindow -benchtime 1x ./cmd/syncer
 func BenchmarkSyncerRSS50kWindow(b *testing.B) {
