@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/evsync/evsync/internal/entity"
 	"github.com/evsync/evsync/internal/oneline"
@@ -25,6 +28,7 @@ type streamDef struct {
 	cols       []string // the typed columns
 	hasMissing bool     // the table has missing_since (PublishUpsert)
 	stage      string   // the staging table's name
+	windowCol  int      // the index in a staging row of the stream's WindowColumn, or -1
 }
 
 // newStreamDef reads stream st's description.
@@ -33,8 +37,12 @@ func newStreamDef(st *entity.Stream) *streamDef {
 	for _, c := range st.Key {
 		d.keyCols = append(d.keyCols, c.Name)
 	}
-	for _, c := range st.Columns {
+	d.windowCol = -1
+	for i, c := range st.Columns {
 		d.cols = append(d.cols, c.Name)
+		if c.Name == st.WindowColumn && c.Kind == entity.Time {
+			d.windowCol = 1 + len(st.Key) + i // after seq and the key
+		}
 	}
 	for _, c := range streamRelation(st).Columns {
 		if c.Name == "missing_since" {
@@ -67,14 +75,16 @@ func (d *streamDef) createStage() string {
 	for _, c := range slices.Concat(d.st.Key, d.st.Columns) {
 		cols = append(cols, c.Name+" "+c.Kind.SQL())
 	}
-	cols = append(cols, "raw jsonb NOT NULL", "row_hash bytea NOT NULL")
+	// raw is staged as its bytes: Postgres parses it into jsonb only for the rows written, so a
+	// settle read that finds nothing new parses none.
+	cols = append(cols, "raw bytea NOT NULL", "row_hash bytea NOT NULL")
 	return "CREATE TEMP TABLE IF NOT EXISTS " + d.stage + " (" + strings.Join(cols, ", ") + ") ON COMMIT DELETE ROWS"
 }
 
 // statements renders the publish's statements for a store whose quoted schema is q. Their
 // parameters, bound by bindWindow: {{start}} the window's start, {{run}} the run's id, {{sub}}
 // the sub-account.
-func (d *streamDef) statements(q string) (dedupe, update, insert, missing, drop string) {
+func (d *streamDef) statements(q string) (dedupe, update, insert string) {
 	t := q + "." + pgx.Identifier{string(d.st.Name)}.Sanitize()
 	all := slices.Concat(d.keyCols, d.cols)
 	// A key the read returned twice: its last copy is kept.
@@ -83,7 +93,7 @@ func (d *streamDef) statements(q string) (dedupe, update, insert, missing, drop 
 	for _, c := range d.cols {
 		sets = append(sets, c+" = s."+c)
 	}
-	sets = append(sets, "window_start = {{start}}", "raw = s.raw", "row_hash = s.row_hash", "last_changed_at = now()", "last_run_id = {{run}}")
+	sets = append(sets, "window_start = {{start}}", "raw = "+rawJSON, "row_hash = s.row_hash", "last_changed_at = now()", "last_run_id = {{run}}")
 	changed := "t.row_hash <> s.row_hash"
 	if d.hasMissing {
 		sets = append(sets, "missing_since = NULL")
@@ -96,16 +106,13 @@ func (d *streamDef) statements(q string) (dedupe, update, insert, missing, drop 
 	// table whose statistics are a guess, the planner chose to scan the whole table for each
 	// window (measured: 46 ms a window once audit_log held 86,000 rows, against 6 ms).
 	insert = "INSERT INTO " + t + " (" + strings.Join(all, ", ") + ", window_start, raw, row_hash, first_seen_at, last_changed_at, last_run_id)\n" +
-		"SELECT " + prefixed("s", all) + ", {{start}}, s.raw, s.row_hash, now(), now(), {{run}} FROM " + d.stage + " s\n" +
+		"SELECT " + prefixed("s", all) + ", {{start}}, " + rawJSON + ", s.row_hash, now(), now(), {{run}} FROM " + d.stage + " s\n" +
 		"ON CONFLICT DO NOTHING"
-	gone := " WHERE t.sub_account_id = {{sub}} AND t.window_start = {{start}} AND NOT EXISTS (SELECT 1 FROM " + d.stage + " s WHERE " +
-		d.keyJoin("t", "s") + ")"
-	if d.hasMissing {
-		missing = "UPDATE " + t + " t SET missing_since = now()" + gone + " AND t.missing_since IS NULL"
-	}
-	drop = "DELETE FROM " + t + " t" + gone
-	return dedupe, update, insert, missing, drop
+	return dedupe, update, insert
 }
+
+// rawJSON is the staging table's raw (bytes) as the jsonb of a row written.
+const rawJSON = "convert_from(s.raw, 'UTF8')::jsonb"
 
 // bindWindow binds the named parameters of a statement of statements to p's values: {{start}}
 // the window's start, {{run}} the run, {{sub}} the sub-account. It returns the statement with
@@ -158,7 +165,7 @@ func (d *streamDef) streamItem(h *rowHasher, i int, sub string, r *StreamRow) ([
 		}
 		vals = append(vals, v)
 	}
-	clean, err := secretjson.Scrub(r.Raw)
+	clean, err := secretjson.ScrubDecoded(r.Raw) // StreamRow.Raw: as a decoder read it
 	if err != nil {
 		return nil, fmt.Errorf("item %d: raw: %w", i, err)
 	}
@@ -213,6 +220,20 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 		return c, err
 	}
 	d := newStreamDef(p.Stream)
+	keyed := p.Stream.Publish == entity.PublishUpsert || p.Stream.Publish == entity.PublishReplace
+	// A window never attempted holds no row: its rows are copied straight into the table, but
+	// those that may be stored by another window (on a bound, or a key read twice) go through
+	// the staging table. A key stored elsewhere all the same fails the window, and a window
+	// attempted before takes the staging path.
+	fresh := false
+	if keyed {
+		err := s.pool.QueryRow(ctx, s.sql(`SELECT NOT EXISTS (SELECT 1 FROM {{schema}}.stream_windows
+WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 0 OR first_read_at IS NOT NULL))`),
+			p.Stream.Name, p.SubAccountID, p.Span.Start).Scan(&fresh)
+		if err != nil {
+			return c, fmt.Errorf("reading the window's ledger: %w", err)
+		}
+	}
 	// A window committed and then lost in a server crash is one whose ledger row is lost with
 	// it (the WAL replays in order): it is read again. So a window's commit need not wait for
 	// the disk, which costs more than its rows; what follows it (the run's end) does. The
@@ -230,38 +251,62 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 			_ = tx.Rollback(rctx) // a connection that fails it is closed by pgx: nothing was written
 		}
 	}()
-	staged, err := s.streamStage(ctx, tx, d, p)
+	sv := &sieve{d: d, p: p, direct: fresh}
+	if keyed && !fresh {
+		if err := s.loadStored(ctx, tx, d, p, sv); err != nil {
+			return c, err
+		}
+	}
+	if fresh {
+		if err := tx.QueryRow(ctx, "SELECT now()").Scan(&sv.now); err != nil {
+			return c, fmt.Errorf("reading the transaction's time: %w", err)
+		}
+	}
+	staged, err := s.streamStage(ctx, tx, sv)
 	if err != nil {
 		return c, err
 	}
-	dedupe, update, insert, missing, drop := d.statements(s.q)
+	if len(sv.held) > 0 { // the direct copy's held rows go through the staging table
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{d.stage}, d.stageColumns(), pgx.CopyFromRows(sv.held))
+		if err != nil {
+			return c, fmt.Errorf("staging the items on the window's bounds: %w", oneLineCopyError(err))
+		}
+		staged += n
+	}
+	dedupe, update, insert := d.statements(s.q)
 	// The statements that write the table, each one's count wanted, in order; sent together
 	// (a batch: one round trip) unless the staging table needs its statistics first.
 	type step struct {
 		what, stmt string
+		args       []any
 		n          *int64
 	}
 	var duplicates int64
-	steps := []step{{"dropping the items read twice", dedupe, &duplicates}}
-	switch p.Stream.Publish {
-	case entity.PublishAppend: // the keys not stored only
-	case entity.PublishUpsert:
-		steps = append(steps, step{"updating the changed rows", update, &c.Updated})
-		if p.Settle && missing != "" {
-			steps = append(steps, step{"marking the rows missing", missing, &c.Missing})
-		}
-	case entity.PublishReplace:
-		steps = append(steps, step{"deleting the rows no longer read", drop, &c.Missing},
-			step{"updating the changed rows", update, &c.Updated})
-	default:
-		return c, fmt.Errorf("unknown publish rule %d", p.Stream.Publish)
+	var joins []step // the statements that join the staging table with the table
+	bound := func(what, stmt string, n *int64) step {
+		stmt, args := bindWindow(stmt, p)
+		return step{what, stmt, args, n}
 	}
-	steps = append(steps, step{"inserting the new rows", insert, &c.Inserted})
+	if keyed && staged > 0 {
+		joins = append(joins, bound("updating the changed rows", update, &c.Updated))
+	}
+	if gone := sv.gone(); len(gone) > 0 {
+		switch {
+		case p.Stream.Publish == entity.PublishUpsert && p.Settle:
+			joins = append(joins, step{"marking the rows missing", "UPDATE " + d.table(s.q) + " SET missing_since = now()" +
+				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3 AND missing_since IS NULL", []any{gone, p.SubAccountID, p.Span.Start}, &c.Missing})
+		case p.Stream.Publish == entity.PublishReplace:
+			joins = append(joins, step{"deleting the rows no longer read", "DELETE FROM " + d.table(s.q) +
+				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3", []any{gone, p.SubAccountID, p.Span.Start}, &c.Missing})
+		}
+	}
 	run := func(steps []step) error {
+		if len(steps) == 0 {
+			return nil
+		}
 		b := &pgx.Batch{}
 		for _, st := range steps {
-			stmt, args := bindWindow(st.stmt, p)
-			b.Queue(stmt, args...)
+			b.Queue(st.stmt, st.args...)
 		}
 		br := tx.SendBatch(ctx, b)
 		for _, st := range steps {
@@ -274,23 +319,36 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 		}
 		return br.Close()
 	}
-	// The set-based statements need the staging table's statistics once it is large (an
-	// empty-looking table gets a plan that never ends); a small window's is not worth one.
-	if staged >= analyzeStagedRows {
-		if err := run(steps[:1]); err != nil {
+	var steps []step
+	if sv.twice && staged > 0 { // a key came twice: its last copy is kept
+		steps = append(steps, bound("dropping the items read twice", dedupe, &duplicates))
+	}
+	// The joins need the staging table's statistics once it is large (an empty-looking table
+	// gets a plan that never ends); a small window's is not worth one, nor is an insert's.
+	if len(joins) > 0 && staged >= analyzeStagedRows {
+		if err := run(steps); err != nil {
 			return c, err
 		}
+		steps = nil
 		if staged-duplicates >= analyzeStagedRows {
 			if _, err := tx.Exec(ctx, "ANALYZE "+d.stage); err != nil {
 				return c, fmt.Errorf("analyzing the staging table: %w", err)
 			}
 		}
-		steps = steps[1:]
+	}
+	steps = append(steps, joins...)
+	var inserted int64
+	if staged > 0 {
+		steps = append(steps, bound("inserting the new rows", insert, &inserted))
 	}
 	if err := run(steps); err != nil {
 		return c, err
 	}
-	c.Fetched = staged - duplicates
+	// A key read twice counts once: as the staging table's dedupe left it, or, when its first
+	// copy went straight into the table, as that row (its later copy updated it).
+	c.Inserted = sv.copied + inserted
+	c.Updated = max(c.Updated-sv.heldDups, 0)
+	c.Fetched = sv.items - sv.dups
 	c.Unchanged = c.Fetched - c.Inserted - c.Updated
 	if err := s.windowSucceeded(ctx, tx, p, c); err != nil {
 		return c, err
@@ -305,36 +363,179 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 // table before its set-based statements.
 const analyzeStagedRows = 1000
 
-// streamStage copies p's rows into the staging table and returns how many it copied.
-func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, d *streamDef, p *WindowPublishParams) (int64, error) {
-	next, stop := iter.Pull2(p.Rows)
-	defer stop()
-	h := newRowHasher()
-	i := 0
-	var itemErr error // an item's own error: the COPY's error would only say it was aborted
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		r, err, ok := next()
+// table is the stream's table, quoted, in the store whose quoted schema is q.
+func (d *streamDef) table(q string) string {
+	return q + "." + pgx.Identifier{string(d.st.Name)}.Sanitize()
+}
+
+// storedRow is a row the window held before the read: where it is, and whether it was missing.
+type storedRow struct {
+	tid     pgtype.TID
+	missing bool
+}
+
+// sieve sorts a read's items as they are staged: those the window holds already, unchanged
+// (by their row hash), are counted and dropped; of a window never attempted (direct), the
+// items are copied straight into the table but for those held back (on the window's bounds,
+// or a key come twice) for the staging table.
+type sieve struct {
+	d      *streamDef
+	p      *WindowPublishParams
+	stored map[[32]byte]storedRow // the window's rows before the read, by row hash; nil: none loaded
+	direct bool
+	now    time.Time // the transaction's now(), the direct copy's first_seen_at and last_changed_at
+	held   [][]any   // staging rows held back from the direct copy
+
+	items, copied int64 // items read; rows copied straight into the table
+	dups          int64 // items whose key came before in the read
+	heldDups      int64 // of them, those held back from a direct copy (they update its row)
+	twice         bool  // a key came twice (by its hash)
+	seed          maphash.Seed
+	seen          map[uint64]struct{}
+	buf           []byte
+}
+
+// gone are the rows the window held that the read did not return unchanged: those of them
+// whose key the read returned were rewritten by the update (their version here is no longer
+// live), the others are gone upstream.
+func (sv *sieve) gone() []pgtype.TID {
+	var out []pgtype.TID
+	for _, r := range sv.stored {
+		out = append(out, r.tid)
+	}
+	return out
+}
+
+// loadStored reads the window's rows (their row hash and where they are) into sv.
+func (s *Store) loadStored(ctx context.Context, tx pgx.Tx, d *streamDef, p *WindowPublishParams, sv *sieve) error {
+	missing := "false"
+	if d.hasMissing {
+		missing = "missing_since IS NOT NULL"
+	}
+	rows, err := tx.Query(ctx, "SELECT ctid, row_hash, "+missing+" FROM "+d.table(s.q)+
+		" WHERE sub_account_id = $1 AND window_start = $2", p.SubAccountID, p.Span.Start)
+	if err != nil {
+		return fmt.Errorf("reading the window's rows: %w", err)
+	}
+	sv.stored = map[[32]byte]storedRow{}
+	var tid pgtype.TID
+	var hash []byte
+	var gone bool
+	_, err = pgx.ForEachRow(rows, []any{&tid, &hash, &gone}, func() error {
+		var h [32]byte
+		copy(h[:], hash)
+		sv.stored[h] = storedRow{tid: tid, missing: gone}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the window's rows: %w", err)
+	}
+	return nil
+}
+
+// next returns the next row to copy (nil at the end): for the staging table, or, when direct,
+// for the table.
+func (sv *sieve) next(pull func() (StreamRow, error, bool), h *rowHasher) ([]any, error) {
+	d, p := sv.d, sv.p
+	for {
+		r, err, ok := pull()
 		switch {
 		case !ok:
 			return nil, nil
 		case err != nil:
-			itemErr = fmt.Errorf("reading item %d: %w", i, err)
-			return nil, itemErr
+			return nil, fmt.Errorf("reading item %d: %w", sv.items, err)
 		}
-		row, err := d.streamItem(h, i, p.SubAccountID, &r)
+		row, err := d.streamItem(h, int(sv.items), p.SubAccountID, &r)
 		if err != nil {
-			itemErr = err
 			return nil, err
 		}
-		i++
-		return row, nil
+		sv.items++
+		dup := sv.sawKey(row)
+		var sum [32]byte
+		copy(sum[:], row[len(row)-1].([]byte))
+		if st, ok := sv.stored[sum]; ok && !st.missing {
+			delete(sv.stored, sum) // as it was: nothing to write
+			continue
+		}
+		if !sv.direct {
+			return row, nil
+		}
+		if dup || sv.onBound(row) {
+			if dup {
+				sv.heldDups++
+			}
+			sv.held = append(sv.held, row)
+			continue
+		}
+		sv.copied++
+		out := make([]any, 0, len(row)+4)
+		out = append(out, row[1:len(row)-2]...) // the key and the typed values
+		return append(out, p.Span.Start, row[len(row)-2], row[len(row)-1], sv.now, sv.now, p.RunID), nil
+	}
+}
+
+// sawKey reports whether the key of staging row row came before in the read (by a 64-bit hash
+// of it: a collision only sends a row through the staging table's dedupe), and notes it.
+func (sv *sieve) sawKey(row []any) bool {
+	if sv.seen == nil {
+		sv.seed, sv.seen = maphash.MakeSeed(), map[uint64]struct{}{}
+	}
+	sv.buf = sv.buf[:0]
+	for _, v := range row[1 : 1+len(sv.d.keyCols)] { // after seq: the key
+		sv.buf = fmt.Appendf(sv.buf, "%v\x00", v)
+	}
+	k := maphash.Bytes(sv.seed, sv.buf)
+	if _, ok := sv.seen[k]; ok {
+		sv.twice = true
+		sv.dups++
+		return true
+	}
+	sv.seen[k] = struct{}{}
+	return false
+}
+
+// onBound reports whether row's window column (when the stream has one) is not strictly
+// inside the window: such an item may come in the read of the window on the other side too.
+func (sv *sieve) onBound(row []any) bool {
+	if sv.d.windowCol < 0 {
+		return false
+	}
+	t, ok := row[sv.d.windowCol].(time.Time)
+	return !ok || !t.After(sv.p.Span.Start) || !t.Before(sv.p.Span.End)
+}
+
+// directColumns are the table's columns a direct copy writes, in its rows' order.
+func (d *streamDef) directColumns() []string {
+	return slices.Concat(d.keyCols, d.cols, []string{"window_start", "raw", "row_hash", "first_seen_at", "last_changed_at", "last_run_id"})
+}
+
+// streamStage copies the rows sv lets through into the staging table, or, when sv is direct,
+// into the table, and returns how many it copied into the staging table.
+func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, sv *sieve) (int64, error) {
+	pull, stop := iter.Pull2(sv.p.Rows)
+	defer stop()
+	h := newRowHasher()
+	var itemErr error // an item's own error: the COPY's error would only say it was aborted
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		row, err := sv.next(pull, h)
+		if err != nil {
+			itemErr = err
+		}
+		return row, err
 	})
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{d.stage}, d.stageColumns(), src)
+	target, cols := pgx.Identifier{sv.d.stage}, sv.d.stageColumns()
+	if sv.direct {
+		target, cols = pgx.Identifier{s.schema, string(sv.d.st.Name)}, sv.d.directColumns()
+	}
+	n, err := tx.CopyFrom(ctx, target, cols, src)
 	if err != nil {
 		if itemErr != nil {
 			return 0, itemErr
 		}
-		return 0, fmt.Errorf("staging the items: %w", oneLineCopyError(err))
+		return 0, fmt.Errorf("copying the items: %w", oneLineCopyError(err))
+	}
+	if sv.direct {
+		return 0, nil
 	}
 	return n, nil
 }

@@ -175,7 +175,8 @@ type StreamRow struct {
 	// Vals are the typed columns' values, in the description's Columns order, as for Row.Vals;
 	// a JSON column takes a []byte or json.RawMessage holding a JSON value (nil: SQL NULL).
 	Vals []any
-	// Raw is the item's JSON; WindowPublish scrubs its secret-bearing keys and hashes the row.
+	// Raw is the item's JSON as a decoder read it (valid JSON: it is not checked again);
+	// WindowPublish scrubs its secret-bearing keys and hashes the row.
 	Raw []byte
 }
 

@@ -696,6 +696,30 @@ ALTER TABLE stream_windows DROP CONSTRAINT stream_windows_stream_check; RESET se
 		t.Errorf("missing_since after the row came back (-want +got):\n%s", diff)
 	}
 
+	// A window never attempted is copied straight into the table. A key read twice keeps its
+	// last copy and counts once. A key another window stored fails it; its retry (attempted
+	// before) takes the staging path and moves the row.
+	if c := publish(segs, hour(7, 3), false, seg(20, "first"), seg(21, "x"), seg(20, "last")); c != (db.WindowCounts{Fetched: 2, Inserted: 2}) {
+		t.Errorf("segments, a key twice in a fresh window: %+v", c)
+	}
+	var note string
+	if err := f.pool.QueryRow(ctx, "SELECT note FROM "+f.schema+".test_segments WHERE segment_id = 20").Scan(&note); err != nil || note != "last" {
+		t.Errorf("a key read twice kept %q, %v; want its last copy", note, err)
+	}
+	moved := hour(7, 4)
+	if _, err := f.s.WindowPublish(ctx, &db.WindowPublishParams{RunID: f.lock.RunID, Stream: segs, SubAccountID: "s1",
+		Span: moved, Rows: db.RowsOf([]db.StreamRow{seg(1, "moved"), seg(30, "y")}), Lock: f.lock}); err == nil {
+		t.Error("a fresh window holding a key another window stored was published; want the direct copy to fail")
+	}
+	// The failure as the engine records it (WindowFail knows the registry's streams only).
+	if _, err := f.pool.Exec(ctx, "INSERT INTO "+f.schema+`.stream_windows (stream, sub_account_id, window_start, window_end, status, attempts, error)
+VALUES ('test_segments', 's1', $1, $2, 'failed', 1, 'duplicate key')`, moved.Start, moved.End); err != nil {
+		t.Fatal(err)
+	}
+	if c := publish(segs, moved, false, seg(1, "moved"), seg(30, "y")); c != (db.WindowCounts{Fetched: 2, Inserted: 1, Updated: 1}) {
+		t.Errorf("segments, the retry of a window whose key another window stored: %+v", c)
+	}
+
 	at := sp.Start
 	stat := func(q string, calls int64) db.StreamRow {
 		return db.StreamRow{Key: []any{q, at}, Vals: []any{calls}, Raw: []byte(`{"q":"` + q + `"}`)}

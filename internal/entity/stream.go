@@ -84,6 +84,10 @@ type Stream struct {
 	NotEntitled string
 	// Since is the version of the migration that created the stream's table.
 	Since int64
+	// WindowColumn names the Time column that places an item in its window, when one does
+	// (interaction_segments: segment_end_at): an item on a window's bound may come in the
+	// windows on both sides of it.
+	WindowColumn string
 }
 
 // streams is every stream, in the order runs read them.
@@ -108,7 +112,7 @@ var streams = []*Stream{
 			{"source_ip", Text, "authUser.sourceId", "The IP address the change came from; NULL when streams.redact lists source_ip."},
 			{"changes", JSON, "auditLogResultList", "The attributes an UPDATE changed: an array of {attribute, original_value, new_value, class_type}; a secret-bearing attribute keeps its name and loses both values."},
 		}},
-	{Name: InteractionSegments, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishUpsert,
+	{Name: InteractionSegments, Since: 8, Bucket: BucketReporting, Window: ReportingWindow, Publish: PublishUpsert, WindowColumn: "segment_end_at",
 		Endpoint:    "POST /voice/api/cx/integration/v1/accounts/{rcAccountId}/sub-accounts/{subAccountId}/interaction-metadata",
 		NotEntitled: wemAccess,
 		Doc: "Every call's and digital interaction's segments: one row per agent, IVR or bot leg, read by the window " +
