@@ -56,9 +56,9 @@ func newBuckets(limits []Limit) *buckets {
 
 // bucketMargin is what the bucket adds to a limit's Per: the server counts the requests as
 // they arrive, and a request's way there varies (a new connection, a busy machine), so two
-// requests sent exactly Per apart may arrive closer. 2% of Per, at least 10 ms: 1.2 s of the
+// requests sent exactly Per apart may arrive closer. 2% of Per, at least 25 ms: 1.2 s of the
 // documented 60 s, 18 s of the 15 minutes.
-func bucketMargin(per time.Duration) time.Duration { return max(per/50, 10*time.Millisecond) }
+func bucketMargin(per time.Duration) time.Duration { return max(per/50, 25*time.Millisecond) }
 
 // get returns the bucket of subAccountID, making it when create is set (else nil when there is
 // none yet).
