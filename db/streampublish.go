@@ -266,6 +266,24 @@ WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 
 	if err != nil {
 		return c, err
 	}
+	if c, err = s.writeStaged(ctx, tx, d, sv, staged); err != nil {
+		return c, err
+	}
+	if err := s.windowSucceeded(ctx, tx, p, c); err != nil {
+		return c, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return c, fmt.Errorf("committing: %w", err)
+	}
+	return c, nil
+}
+
+// writeStaged writes what the staging pass left in the staging table (staged rows, and sv's
+// held ones), marks or deletes the window's rows the read no longer returned, and counts the
+// window's rows.
+func (s *Store) writeStaged(ctx context.Context, tx pgx.Tx, d *streamDef, sv *sieve, staged int64) (c WindowCounts, err error) {
+	p := sv.p
+	keyed := p.Stream.Publish == entity.PublishUpsert || p.Stream.Publish == entity.PublishReplace
 	if len(sv.held) > 0 { // the direct copy's held rows go through the staging table
 		n, err := tx.CopyFrom(ctx, pgx.Identifier{d.stage}, d.stageColumns(), pgx.CopyFromRows(sv.held))
 		if err != nil {
@@ -276,11 +294,6 @@ WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 
 	dedupe, update, insert := d.statements(s.q)
 	// The statements that write the table, each one's count wanted, in order; sent together
 	// (a batch: one round trip) unless the staging table needs its statistics first.
-	type step struct {
-		what, stmt string
-		args       []any
-		n          *int64
-	}
 	var duplicates int64
 	var joins []step // the statements that join the staging table with the table
 	bound := func(what, stmt string, n *int64) step {
@@ -300,25 +313,7 @@ WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 
 				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3", []any{gone, p.SubAccountID, p.Span.Start}, &c.Missing})
 		}
 	}
-	run := func(steps []step) error {
-		if len(steps) == 0 {
-			return nil
-		}
-		b := &pgx.Batch{}
-		for _, st := range steps {
-			b.Queue(st.stmt, st.args...)
-		}
-		br := tx.SendBatch(ctx, b)
-		for _, st := range steps {
-			tag, err := br.Exec()
-			if err != nil {
-				_ = br.Close() // the first error is the one to report
-				return fmt.Errorf("%s: %w", st.what, err)
-			}
-			*st.n = tag.RowsAffected()
-		}
-		return br.Close()
-	}
+	run := func(steps []step) error { return runSteps(ctx, tx, steps) }
 	var steps []step
 	if sv.twice && staged > 0 { // a key came twice: its last copy is kept
 		steps = append(steps, bound("dropping the items read twice", dedupe, &duplicates))
@@ -350,13 +345,35 @@ WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 
 	c.Updated = max(c.Updated-sv.heldDups, 0)
 	c.Fetched = sv.items - sv.dups
 	c.Unchanged = c.Fetched - c.Inserted - c.Updated
-	if err := s.windowSucceeded(ctx, tx, p, c); err != nil {
-		return c, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return c, fmt.Errorf("committing: %w", err)
-	}
 	return c, nil
+}
+
+// step is a statement of a publish, what it does (for its error), and where its count goes.
+type step struct {
+	what, stmt string
+	args       []any
+	n          *int64
+}
+
+// runSteps sends steps in one batch (one round trip) and reads their counts.
+func runSteps(ctx context.Context, tx pgx.Tx, steps []step) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, st := range steps {
+		b.Queue(st.stmt, st.args...)
+	}
+	br := tx.SendBatch(ctx, b)
+	for _, st := range steps {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close() // the first error is the one to report
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+		*st.n = tag.RowsAffected()
+	}
+	return br.Close()
 }
 
 // analyzeStagedRows is the number of staged rows from which a publish analyzes the staging

@@ -187,6 +187,16 @@ type StreamScope struct {
 	refusal error // the 403 that made the scope not entitled in this run
 }
 
+// add counts a window read and published with counts.
+func (sc *StreamScope) add(counts db.WindowCounts) {
+	sc.Read++
+	sc.Counts.Fetched += counts.Fetched
+	sc.Counts.Inserted += counts.Inserted
+	sc.Counts.Updated += counts.Updated
+	sc.Counts.Unchanged += counts.Unchanged
+	sc.Counts.Missing += counts.Missing
+}
+
 // StreamResult is what one stream run did.
 type StreamResult struct {
 	RunID    int64
@@ -586,9 +596,9 @@ type windowRead struct {
 	done         []func()                              // run once the window's read is over
 }
 
-// defer_ registers f to run once the window's read is over (published or not): the reader's
+// onDone registers f to run once the window's read is over (published or not): the reader's
 // responses are closed then even when the publish never ranged over their rows.
-func (rd *windowRead) defer_(f func()) { rd.done = append(rd.done, f) }
+func (rd *windowRead) onDone(f func()) { rd.done = append(rd.done, f) }
 
 // dueWindow is a window a run reads, and which read it is.
 type dueWindow struct {
@@ -727,14 +737,10 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 	}
 	deadline, hasDeadline := ctx.Deadline()
 	for i, dw := range due {
-		if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
-			sc.Left = len(due) - i
-			prog.leave(sub.id, st, sc.Left)
-			return sc, nil
-		} else if err != nil {
+		if err := ctx.Err(); err != nil && leftBy(ctx, nil) == "" {
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
-		if hasDeadline && time.Now().Add(r.estimate(prog, st, sub.id)).After(deadline) {
+		if ctx.Err() != nil || hasDeadline && time.Now().Add(r.estimate(prog, st, sub.id)).After(deadline) {
 			sc.Left = len(due) - i
 			prog.leave(sub.id, st, sc.Left)
 			logger.Info("left windows due for the next run: this run's deadline comes before they could be read",
@@ -746,58 +752,29 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 		prog.read(sub.id, st, time.Since(start), wait, counts.Fetched)
 		sc.Publish += publish
 		if err == nil {
-			sc.Read++
-			sc.Counts.Fetched += counts.Fetched
-			sc.Counts.Inserted += counts.Inserted
-			sc.Counts.Updated += counts.Updated
-			sc.Counts.Unchanged += counts.Unchanged
-			sc.Counts.Missing += counts.Missing
+			sc.add(counts)
 			*failures = 0
 			continue
 		}
-		var rl *engageclient.RateLimitError
+		if why := leftBy(ctx, err); why != "" {
+			// This window and the rest stay due for a later run.
+			sc.Left = len(due) - i
+			prog.leave(sub.id, st, sc.Left)
+			logger.Info("left windows due for the next run: "+why, "windows", sc.Left, "err", err)
+			return sc, nil
+		}
 		switch {
-		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, engageclient.ErrPastDeadline):
-			// The run's deadline came, or its limiter's wait would pass it: this window and
-			// the rest stay due.
-			sc.Left = len(due) - i
-			prog.leave(sub.id, st, sc.Left)
-			logger.Info("left windows due for the next run: this run's deadline comes before they could be read", "windows", sc.Left)
-			return sc, nil
-		case errors.As(err, &rl) && rl.Unsent:
-			// A 429 asked for a pause longer than engage.max_retry_wait: the requests behind it
-			// are not sent, and the windows stay due for a later run.
-			sc.Left = len(due) - i
-			prog.leave(sub.id, st, sc.Left)
-			logger.Warn("left windows due for the next run: the API asked for a long pause", "windows", sc.Left, "err", err)
-			return sc, nil
 		case ctx.Err() != nil:
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		case errors.Is(err, db.ErrLockLost):
 			return sc, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
-		status := db.WindowFailed
-		var ae *engageclient.APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && ae.Step == engageclient.StepAPI {
-			status = db.WindowNotEntitled
-		} else {
-			err = r.cfg.explain(err)
-		}
-		ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
-			Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now(), Lock: lock})
+		status, err, ferr := r.failWindow(ctx, lock, st, sub, dw, err)
 		if ferr != nil {
-			return sc, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
+			return sc, ferr
 		}
 		if status == db.WindowNotEntitled {
-			warn := func() {
-				logger.Warn("not entitled: the API refused the stream with 403; tried again in a day",
-					"missing", st.NotEntitled, "err", err)
-			}
-			if st.Bucket == entity.BucketReporting {
-				warn() // once per sub-account: the others' reporting streams are not requested
-			} else {
-				r.refusedOnce(st.Name, warn)
-			}
+			r.warnRefused(logger, st, err)
 			sc.Status, sc.refusal = db.ScopeNotEntitled, err
 			sc.Left = len(due) - i - 1
 			prog.leave(sub.id, st, sc.Left)
@@ -854,6 +831,54 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, prog
 
 // errPastDeadline: a window's requests could not all go before the run's deadline.
 var errPastDeadline = fmt.Errorf("the reporting bucket's wait: %w", engageclient.ErrPastDeadline)
+
+// warnRefused logs a 403 of stream st with what to ask for: once per run for the admin
+// limiter's streams (the audit log's entitlement is the user's), once per sub-account for the
+// reporting streams (the others of the sub-account are not requested).
+func (r *StreamRunner) warnRefused(logger *slog.Logger, st *entity.Stream, err error) {
+	warn := func() {
+		logger.Warn("not entitled: the API refused the stream with 403; tried again in a day", "missing", st.NotEntitled, "err", err)
+	}
+	if st.Bucket == entity.BucketReporting {
+		warn()
+		return
+	}
+	r.refusedOnce(st.Name, warn)
+}
+
+// failWindow records the failed read of window dw: not entitled for an Engage API 403, else
+// failed with its error explained. It returns the status, the error as recorded, and the
+// error of recording it.
+func (r *StreamRunner) failWindow(ctx context.Context, lock *db.StreamLock, st *entity.Stream, sub subAccount, dw dueWindow,
+	err error) (db.WindowStatus, error, error) {
+	status := db.WindowFailed
+	var ae *engageclient.APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && ae.Step == engageclient.StepAPI {
+		status = db.WindowNotEntitled
+	} else {
+		err = r.cfg.explain(err)
+	}
+	ferr := r.store.WindowFail(ctx, &db.WindowFailParams{RunID: lock.RunID, Stream: st.Name, SubAccountID: sub.id,
+		Span: dw.span, Status: status, Error: err.Error(), At: r.cfg.Now(), Lock: lock})
+	if ferr != nil {
+		return status, err, fmt.Errorf("recording a failed window of %s: %w", st.Name, ferr)
+	}
+	return status, err, nil
+}
+
+// leftBy says why a window's failed read leaves it and the rest due rather than failed: the
+// run's deadline came, its limiter's wait would pass it, or a 429 asked for a pause longer than
+// engage.max_retry_wait (the requests behind it are not sent); "" for none of them.
+func leftBy(ctx context.Context, err error) string {
+	var rl *engageclient.RateLimitError
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, engageclient.ErrPastDeadline):
+		return "this run's deadline comes before they could be read"
+	case errors.As(err, &rl) && rl.Unsent:
+		return "the API asked for a long pause"
+	}
+	return ""
+}
 
 // awaitBucket waits until sub's reporting bucket lets n requests go back to back; it fails at
 // once with errPastDeadline when that is after ctx's deadline.

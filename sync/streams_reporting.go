@@ -147,7 +147,7 @@ func readPieces[T any](ctx context.Context, rd *windowRead, ps []piece, send req
 	if err != nil {
 		return nil, err
 	}
-	rd.defer_(func() { _ = first.Close() })
+	rd.onDone(func() { _ = first.Close() })
 	return func(yield func(db.StreamRow, error) bool) {
 		for i, p := range ps {
 			items := first
@@ -157,7 +157,7 @@ func readPieces[T any](ctx context.Context, rd *windowRead, ps []piece, send req
 					yield(db.StreamRow{}, err)
 					return
 				}
-				rd.defer_(func() { _ = items.Close() })
+				rd.onDone(func() { _ = items.Close() })
 			}
 			for item, err := range items.All() {
 				if err != nil {
