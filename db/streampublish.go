@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/evsync/evsync/internal/entity"
@@ -215,6 +216,8 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 		return c, fmt.Errorf("run %d with run %d's lock", p.RunID, p.Lock.RunID)
 	case p.Rows == nil:
 		return c, errors.New("no rows")
+	case p.Stream.Publish < entity.PublishAppend || p.Stream.Publish > entity.PublishReplace:
+		return c, fmt.Errorf("unknown publish rule %d", p.Stream.Publish)
 	}
 	if err := p.Lock.Err(); err != nil {
 		return c, err
@@ -226,7 +229,7 @@ func (s *Store) windowPublish(ctx context.Context, p *WindowPublishParams) (c Wi
 	// the staging table. A key stored elsewhere all the same fails the window, and a window
 	// attempted before takes the staging path.
 	fresh := false
-	if keyed {
+	if keyed && !p.Staged {
 		err := s.pool.QueryRow(ctx, s.sql(`SELECT NOT EXISTS (SELECT 1 FROM {{schema}}.stream_windows
 WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 0 OR first_read_at IS NOT NULL))`),
 			p.Stream.Name, p.SubAccountID, p.Span.Start).Scan(&fresh)
@@ -284,13 +287,6 @@ WHERE stream = $1 AND sub_account_id = $2 AND window_start = $3 AND (attempts > 
 func (s *Store) writeStaged(ctx context.Context, tx pgx.Tx, d *streamDef, sv *sieve, staged int64) (c WindowCounts, err error) {
 	p := sv.p
 	keyed := p.Stream.Publish == entity.PublishUpsert || p.Stream.Publish == entity.PublishReplace
-	if len(sv.held) > 0 { // the direct copy's held rows go through the staging table
-		n, err := tx.CopyFrom(ctx, pgx.Identifier{d.stage}, d.stageColumns(), pgx.CopyFromRows(sv.held))
-		if err != nil {
-			return c, fmt.Errorf("staging the items on the window's bounds: %w", oneLineCopyError(err))
-		}
-		staged += n
-	}
 	dedupe, update, insert := d.statements(s.q)
 	// The statements that write the table, each one's count wanted, in order; sent together
 	// (a batch: one round trip) unless the staging table needs its statistics first.
@@ -298,19 +294,26 @@ func (s *Store) writeStaged(ctx context.Context, tx pgx.Tx, d *streamDef, sv *si
 	var joins []step // the statements that join the staging table with the table
 	bound := func(what, stmt string, n *int64) step {
 		stmt, args := bindWindow(stmt, p)
-		return step{what, stmt, args, n}
+		return step{what: what, stmt: stmt, args: args, n: n}
 	}
 	if keyed && staged > 0 {
-		joins = append(joins, bound("updating the changed rows", update, &c.Updated))
+		// A row copied into the table by this transaction and updated by a later copy of its
+		// key is a row inserted, not updated.
+		upd := bound("updating the changed rows", "WITH u AS ("+update+" RETURNING t.first_seen_at)\n"+
+			"SELECT count(*) FILTER (WHERE first_seen_at <> now()) FROM u", &c.Updated)
+		upd.count = true
+		joins = append(joins, upd)
 	}
 	if gone := sv.gone(); len(gone) > 0 {
 		switch {
 		case p.Stream.Publish == entity.PublishUpsert && p.Settle:
-			joins = append(joins, step{"marking the rows missing", "UPDATE " + d.table(s.q) + " SET missing_since = now()" +
-				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3 AND missing_since IS NULL", []any{gone, p.SubAccountID, p.Span.Start}, &c.Missing})
+			joins = append(joins, step{what: "marking the rows missing", stmt: "UPDATE " + d.table(s.q) + " SET missing_since = now()" +
+				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3 AND missing_since IS NULL",
+				args: []any{gone, p.SubAccountID, p.Span.Start}, n: &c.Missing})
 		case p.Stream.Publish == entity.PublishReplace:
-			joins = append(joins, step{"deleting the rows no longer read", "DELETE FROM " + d.table(s.q) +
-				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3", []any{gone, p.SubAccountID, p.Span.Start}, &c.Missing})
+			joins = append(joins, step{what: "deleting the rows no longer read", stmt: "DELETE FROM " + d.table(s.q) +
+				" WHERE ctid = ANY($1) AND sub_account_id = $2 AND window_start = $3",
+				args: []any{gone, p.SubAccountID, p.Span.Start}, n: &c.Missing})
 		}
 	}
 	run := func(steps []step) error { return runSteps(ctx, tx, steps) }
@@ -342,17 +345,18 @@ func (s *Store) writeStaged(ctx context.Context, tx pgx.Tx, d *streamDef, sv *si
 	// A key read twice counts once: as the staging table's dedupe left it, or, when its first
 	// copy went straight into the table, as that row (its later copy updated it).
 	c.Inserted = sv.copied + inserted
-	c.Updated = max(c.Updated-sv.heldDups, 0)
 	c.Fetched = sv.items - sv.dups
 	c.Unchanged = c.Fetched - c.Inserted - c.Updated
 	return c, nil
 }
 
-// step is a statement of a publish, what it does (for its error), and where its count goes.
+// step is a statement of a publish, what it does (for its error), and where its count goes:
+// the rows it affected, or, when count, the one number it selects.
 type step struct {
 	what, stmt string
 	args       []any
 	n          *int64
+	count      bool
 }
 
 // runSteps sends steps in one batch (one round trip) and reads their counts.
@@ -366,12 +370,18 @@ func runSteps(ctx context.Context, tx pgx.Tx, steps []step) error {
 	}
 	br := tx.SendBatch(ctx, b)
 	for _, st := range steps {
-		tag, err := br.Exec()
+		var err error
+		if st.count {
+			err = br.QueryRow().Scan(st.n)
+		} else {
+			var tag pgconn.CommandTag
+			tag, err = br.Exec()
+			*st.n = tag.RowsAffected()
+		}
 		if err != nil {
 			_ = br.Close() // the first error is the one to report
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
-		*st.n = tag.RowsAffected()
 	}
 	return br.Close()
 }
@@ -391,6 +401,11 @@ type storedRow struct {
 	missing bool
 }
 
+// maxHeld is the most items a direct copy holds back (on the window's bounds, or a key come
+// twice): past it, the copy ends and the rest of the window goes through the staging table,
+// so that memory stays bounded when the items' window column is not what the API filtered on.
+const maxHeld = 2000
+
 // sieve sorts a read's items as they are staged: those the window holds already, unchanged
 // (by their row hash), are counted and dropped; of a window never attempted (direct), the
 // items are copied straight into the table but for those held back (on the window's bounds,
@@ -405,7 +420,6 @@ type sieve struct {
 
 	items, copied int64 // items read; rows copied straight into the table
 	dups          int64 // items whose key came before in the read
-	heldDups      int64 // of them, those held back from a direct copy (they update its row)
 	twice         bool  // a key came twice (by its hash)
 	seed          maphash.Seed
 	seen          map[uint64]struct{}
@@ -472,16 +486,21 @@ func (sv *sieve) next(pull func() (StreamRow, error, bool), h *rowHasher) ([]any
 		copy(sum[:], row[len(row)-1].([]byte))
 		if st, ok := sv.stored[sum]; ok && !st.missing {
 			delete(sv.stored, sum) // as it was: nothing to write
-			continue
+			if !dup {
+				continue
+			}
+			// A key come twice is staged whatever its copy: the last one must win.
 		}
 		if !sv.direct {
 			return row, nil
 		}
 		if dup || sv.onBound(row) {
-			if dup {
-				sv.heldDups++
-			}
+			row[len(row)-2] = slices.Clone(row[len(row)-2].([]byte)) // raw: kept past the next item
 			sv.held = append(sv.held, row)
+			if len(sv.held) >= maxHeld {
+				sv.direct = false // the rest go through the staging table (streamStage)
+				return nil, nil
+			}
 			continue
 		}
 		sv.copied++
@@ -540,22 +559,59 @@ func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, sv *sieve) (int64, e
 		}
 		return row, err
 	})
-	target, cols := pgx.Identifier{sv.d.stage}, sv.d.stageColumns()
-	if sv.direct {
-		target, cols = pgx.Identifier{s.schema, string(sv.d.st.Name)}, sv.d.directColumns()
+	stage, stageCols := pgx.Identifier{sv.d.stage}, sv.d.stageColumns()
+	if !sv.direct {
+		n, err := tx.CopyFrom(ctx, stage, stageCols, src)
+		if err != nil {
+			if itemErr != nil {
+				return 0, itemErr
+			}
+			return 0, fmt.Errorf("staging the items: %w", oneLineCopyError(err))
+		}
+		return n, nil
 	}
-	n, err := tx.CopyFrom(ctx, target, cols, src)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, string(sv.d.st.Name)}, sv.d.directColumns(), src); err != nil {
+		if itemErr != nil {
+			return 0, itemErr
+		}
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
+			return 0, fmt.Errorf("%w: %w", ErrStoredElsewhere, oneLineCopyError(err))
+		}
+		return 0, fmt.Errorf("copying the items: %w", oneLineCopyError(err))
+	}
+	// The held items, and the rest of the window when the copy held too many, are staged.
+	held := sv.held
+	sv.held = nil
+	rest := pgx.CopyFromFunc(func() ([]any, error) {
+		if len(held) > 0 {
+			row := held[0]
+			held = held[1:]
+			return row, nil
+		}
+		if sv.direct {
+			return nil, nil // the copy read every item
+		}
+		row, err := sv.next(pull, h)
+		if err != nil {
+			itemErr = err
+		}
+		return row, err
+	})
+	n, err := tx.CopyFrom(ctx, stage, stageCols, rest)
 	if err != nil {
 		if itemErr != nil {
 			return 0, itemErr
 		}
-		return 0, fmt.Errorf("copying the items: %w", oneLineCopyError(err))
-	}
-	if sv.direct {
-		return 0, nil
+		return 0, fmt.Errorf("staging the items: %w", oneLineCopyError(err))
 	}
 	return n, nil
 }
+
+// ErrStoredElsewhere is the error of a window copied straight into its table that held a key
+// another window's rows hold. Publish it again with WindowPublishParams.Staged: its items go through the
+// staging table, which moves such a row.
+var ErrStoredElsewhere = errors.New("a key of the window is stored by another window")
 
 // oneLineCopyError is err on one line.
 func oneLineCopyError(err error) error { return errors.New(oneline.Of(err.Error(), oneline.Stored)) }

@@ -209,6 +209,9 @@ type WindowPublishParams struct {
 	// first_read_at, settled_at and attempted_at (the due rules compare them with that clock);
 	// zero for the database's now().
 	At time.Time
+	// Staged sends every item through the staging table, also for a window never attempted
+	// (the publish after an ErrStoredElsewhere).
+	Staged bool
 }
 
 // WindowCounts is what publishing one window did to the stream's table.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -708,16 +709,42 @@ ALTER TABLE stream_windows DROP CONSTRAINT stream_windows_stream_check; RESET se
 	}
 	moved := hour(7, 4)
 	if _, err := f.s.WindowPublish(ctx, &db.WindowPublishParams{RunID: f.lock.RunID, Stream: segs, SubAccountID: "s1",
-		Span: moved, Rows: db.RowsOf([]db.StreamRow{seg(1, "moved"), seg(30, "y")}), Lock: f.lock}); err == nil {
-		t.Error("a fresh window holding a key another window stored was published; want the direct copy to fail")
+		Span: moved, Rows: db.RowsOf([]db.StreamRow{seg(1, "moved"), seg(30, "y")}), Lock: f.lock}); !errors.Is(err, db.ErrStoredElsewhere) {
+		t.Errorf("a fresh window holding a key another window stored: %v, want ErrStoredElsewhere", err)
 	}
-	// The failure as the engine records it (WindowFail knows the registry's streams only).
-	if _, err := f.pool.Exec(ctx, "INSERT INTO "+f.schema+`.stream_windows (stream, sub_account_id, window_start, window_end, status, attempts, error)
-VALUES ('test_segments', 's1', $1, $2, 'failed', 1, 'duplicate key')`, moved.Start, moved.End); err != nil {
+	c, err := f.s.WindowPublish(ctx, &db.WindowPublishParams{RunID: f.lock.RunID, Stream: segs, SubAccountID: "s1",
+		Span: moved, Rows: db.RowsOf([]db.StreamRow{seg(1, "moved"), seg(30, "y")}), Lock: f.lock, Staged: true})
+	if err != nil || c != (db.WindowCounts{Fetched: 2, Inserted: 1, Updated: 1}) {
+		t.Errorf("segments, the staged publish of a window whose key another window stored: %+v, %v", c, err)
+	}
+	// A key read twice in a window read before: the last copy wins even when it is the stored
+	// one (nothing is written then), and it counts once.
+	before = f.versions(t, "test_segments", "segment_id")
+	if c := publish(segs, moved, false, seg(30, "z"), seg(1, "moved"), seg(30, "y")); c != (db.WindowCounts{Fetched: 2, Unchanged: 2}) {
+		t.Errorf("segments, a changed copy then the stored one: %+v", c)
+	}
+	if after := f.versions(t, "test_segments", "segment_id"); after["30"] != before["30"] {
+		t.Error("a key whose last copy is the stored one was rewritten")
+	}
+	// Items on a window's bounds (the stream's window column) go through the staging table,
+	// and move a row another window stored.
+	bounded := &entity.Stream{Name: "test_bounded", Publish: entity.PublishUpsert, WindowColumn: "ended",
+		Key:     []entity.Column{sub, {Name: "segment_id", Kind: entity.Int}},
+		Columns: []entity.Column{{Name: "ended", Kind: entity.Time}}}
+	if _, err := f.pool.Exec(ctx, "SET search_path = "+f.schema+"; "+db.StreamTableSQL(bounded)+"RESET search_path"); err != nil {
 		t.Fatal(err)
 	}
-	if c := publish(segs, moved, false, seg(1, "moved"), seg(30, "y")); c != (db.WindowCounts{Fetched: 2, Inserted: 1, Updated: 1}) {
-		t.Errorf("segments, the retry of a window whose key another window stored: %+v", c)
+	end := func(id int64, at time.Time) db.StreamRow {
+		return db.StreamRow{Key: []any{id}, Vals: []any{at}, Raw: []byte(`{"id":` + strconv.FormatInt(id, 10) + `}`)}
+	}
+	w1, w2 := hour(8, 0), hour(8, 1)
+	if c := publish(bounded, w1, false, end(1, w1.Start.Add(time.Minute)), end(2, w1.End)); c != (db.WindowCounts{Fetched: 2, Inserted: 2}) {
+		t.Errorf("bounded, first window: %+v", c)
+	}
+	changed := end(2, w2.Start)
+	changed.Raw = []byte(`{"id":2,"settled":true}`)
+	if c := publish(bounded, w2, false, changed, end(3, w2.Start.Add(time.Minute))); c != (db.WindowCounts{Fetched: 2, Inserted: 1, Updated: 1}) {
+		t.Errorf("bounded, the next window, its first item on the bound: %+v", c)
 	}
 
 	at := sp.Start

@@ -760,7 +760,7 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 			// This window and the rest stay due for a later run.
 			sc.Left = len(due) - i
 			prog.leave(sub.id, st, sc.Left)
-			logger.Info("left windows due for the next run: "+why, "windows", sc.Left, "err", err)
+			logger.Log(ctx, leftLevel(why), "left windows due for the next run: "+why, "windows", sc.Left, "err", err)
 			return sc, nil
 		}
 		switch {
@@ -796,7 +796,24 @@ func (r *StreamRunner) readStream(ctx context.Context, lock *db.StreamLock, logg
 // readWindow reads one window and publishes it with its ledger row; publish is the time the
 // publish took.
 func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, prog *streamProgress, st *entity.Stream, sub subAccount,
-	dw dueWindow) (_ db.WindowCounts, publish time.Duration, _ error) {
+	dw dueWindow) (db.WindowCounts, time.Duration, error) {
+	counts, publish, err := r.readWindowOnce(ctx, lock, prog, st, sub, dw, false)
+	if errors.Is(err, db.ErrStoredElsewhere) {
+		// A window never read held a key another window's rows hold (an item whose window
+		// column moved): read again, its items through the staging table, which moves it.
+		r.logger.Info("reading a window again: a key of it is stored by another window", "stream", st.Name,
+			"sub_account_id", sub.id, "window_start", dw.span.Start.Format(time.RFC3339))
+		var again time.Duration
+		counts, again, err = r.readWindowOnce(ctx, lock, prog, st, sub, dw, true)
+		publish += again
+	}
+	return counts, publish, err
+}
+
+// readWindowOnce is one read and publish of readWindow; staged: every item through the
+// staging table.
+func (r *StreamRunner) readWindowOnce(ctx context.Context, lock *db.StreamLock, prog *streamProgress, st *entity.Stream, sub subAccount,
+	dw dueWindow, staged bool) (_ db.WindowCounts, publish time.Duration, _ error) {
 	rd := &windowRead{subAccountID: sub.id, span: dw.span, redact: r.cfg.Redact, loc: r.cfg.Location,
 		rcAccount: func(ctx context.Context) (string, error) { return r.rcAccountFor(ctx, sub.id) }}
 	defer func() {
@@ -817,7 +834,9 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, prog
 			return db.WindowCounts{}, 0, ctx.Err()
 		}
 		defer func() { <-r.reads }()
-		prog.sending(sub.id)
+		if !staged {
+			prog.sending(sub.id)
+		}
 	}
 	rows, err := streamReaders[st.Name](ctx, r.client, rd)
 	if err != nil {
@@ -825,7 +844,7 @@ func (r *StreamRunner) readWindow(ctx context.Context, lock *db.StreamLock, prog
 	}
 	start := time.Now()
 	counts, err := r.store.WindowPublish(ctx, &db.WindowPublishParams{RunID: lock.RunID, Stream: st, SubAccountID: sub.id,
-		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock, At: r.cfg.Now()})
+		Span: dw.span, Settle: dw.kind == settleRead, Rows: rows, Lock: lock, At: r.cfg.Now(), Staged: staged})
 	return counts, time.Since(start), err
 }
 
@@ -875,9 +894,21 @@ func leftBy(ctx context.Context, err error) string {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, engageclient.ErrPastDeadline):
 		return "this run's deadline comes before they could be read"
 	case errors.As(err, &rl) && rl.Unsent:
-		return "the API asked for a long pause"
+		return leftByPause
 	}
 	return ""
+}
+
+// leftByPause is leftBy's reason for a 429's long pause.
+const leftByPause = "the API asked for a long pause"
+
+// leftLevel is the level of the line that says windows were left for why: a deadline is
+// expected, a long pause is not.
+func leftLevel(why string) slog.Level {
+	if why == leftByPause {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 // awaitBucket waits until sub's reporting bucket lets n requests go back to back; it fails at
