@@ -239,52 +239,48 @@ func statsWindow(p piece) *engageclient.StatsWindow {
 	return &engageclient.StatsWindow{Start: p.start, End: p.end, Interval: statsInterval(p), Location: p.zone()}
 }
 
-// readQueueStats reads the queue statistics of one window.
-func readQueueStats(ctx context.Context, c StreamClient, rd *windowRead) (iter.Seq2[db.StreamRow, error], error) {
+// statsRequest is a statistics endpoint's call: one piece's request, for rcAccountId rc.
+type statsRequest[T any] func(ctx context.Context, rc, sub string, w *engageclient.StatsWindow) (*engageclient.Items[T], error)
+
+// readStats reads the statistics of stream name for one window: each piece's request by send,
+// each row by its dateTimeFrom, its ids (the key between the sub-account and the interval) and
+// its raw object, which keyOf gives.
+func readStats[T any](ctx context.Context, rd *windowRead, name entity.Name, send statsRequest[T],
+	keyOf func(*T) (dateTimeFrom string, ids []any, raw json.RawMessage)) (iter.Seq2[db.StreamRow, error], error) {
 	rc, ps, err := reportingRead(ctx, rd)
 	if err != nil {
 		return nil, err
 	}
-	cols := entity.StreamOf(entity.QueueStats).Columns
+	cols := entity.StreamOf(name).Columns
 	return readPieces(ctx, rd, ps,
-		func(ctx context.Context, p piece) (*engageclient.Items[engageclient.QueueStats], error) {
-			return c.ReadQueueStats(ctx, rc, rd.subAccountID, statsWindow(p))
+		func(ctx context.Context, p piece) (*engageclient.Items[T], error) {
+			return send(ctx, rc, rd.subAccountID, statsWindow(p))
 		},
-		func(p piece, q *engageclient.QueueStats) (db.StreamRow, error) {
-			return statsRow(p, q.DateTimeFrom, []any{q.QueueID}, q.Raw, cols)
+		func(p piece, item *T) (db.StreamRow, error) {
+			from, ids, raw := keyOf(item)
+			return statsRow(p, from, ids, raw, cols)
 		})
+}
+
+// readQueueStats reads the queue statistics of one window.
+func readQueueStats(ctx context.Context, c StreamClient, rd *windowRead) (iter.Seq2[db.StreamRow, error], error) {
+	return readStats(ctx, rd, entity.QueueStats, c.ReadQueueStats, func(q *engageclient.QueueStats) (string, []any, json.RawMessage) {
+		return q.DateTimeFrom, []any{q.QueueID}, q.Raw
+	})
 }
 
 // readAgentStats reads the agent statistics of one window.
 func readAgentStats(ctx context.Context, c StreamClient, rd *windowRead) (iter.Seq2[db.StreamRow, error], error) {
-	rc, ps, err := reportingRead(ctx, rd)
-	if err != nil {
-		return nil, err
-	}
-	cols := entity.StreamOf(entity.AgentStats).Columns
-	return readPieces(ctx, rd, ps,
-		func(ctx context.Context, p piece) (*engageclient.Items[engageclient.AgentStats], error) {
-			return c.ReadAgentStats(ctx, rc, rd.subAccountID, statsWindow(p))
-		},
-		func(p piece, a *engageclient.AgentStats) (db.StreamRow, error) {
-			return statsRow(p, a.DateTimeFrom, []any{a.AgentID}, a.Raw, cols)
-		})
+	return readStats(ctx, rd, entity.AgentStats, c.ReadAgentStats, func(a *engageclient.AgentStats) (string, []any, json.RawMessage) {
+		return a.DateTimeFrom, []any{a.AgentID}, a.Raw
+	})
 }
 
 // readAgentQueueStats reads the agent statistics per queue of one window.
 func readAgentQueueStats(ctx context.Context, c StreamClient, rd *windowRead) (iter.Seq2[db.StreamRow, error], error) {
-	rc, ps, err := reportingRead(ctx, rd)
-	if err != nil {
-		return nil, err
-	}
-	cols := entity.StreamOf(entity.AgentQueueStats).Columns
-	return readPieces(ctx, rd, ps,
-		func(ctx context.Context, p piece) (*engageclient.Items[engageclient.AgentQueueStats], error) {
-			return c.ReadAgentQueueStats(ctx, rc, rd.subAccountID, statsWindow(p))
-		},
-		func(p piece, a *engageclient.AgentQueueStats) (db.StreamRow, error) {
-			return statsRow(p, a.DateTimeFrom, []any{a.AgentID, a.QueueID}, a.Raw, cols)
-		})
+	return readStats(ctx, rd, entity.AgentQueueStats, c.ReadAgentQueueStats, func(a *engageclient.AgentQueueStats) (string, []any, json.RawMessage) {
+		return a.DateTimeFrom, []any{a.AgentID, a.QueueID}, a.Raw
+	})
 }
 
 // statsRow maps one statistics row: its key (ids, then the interval's start and length) and
