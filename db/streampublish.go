@@ -552,38 +552,40 @@ func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, sv *sieve) (int64, e
 	defer stop()
 	h := newRowHasher()
 	var itemErr error // an item's own error: the COPY's error would only say it was aborted
-	src := pgx.CopyFromFunc(func() ([]any, error) {
+	pullRow := func() ([]any, error) {
 		row, err := sv.next(pull, h)
 		if err != nil {
 			itemErr = err
 		}
 		return row, err
-	})
+	}
+	// copyErr is a failed COPY's error: the item's own when one failed it.
+	copyErr := func(what string, err error) error {
+		if itemErr != nil {
+			return itemErr
+		}
+		return fmt.Errorf("%s: %w", what, oneLineCopyError(err))
+	}
 	stage, stageCols := pgx.Identifier{sv.d.stage}, sv.d.stageColumns()
 	if !sv.direct {
-		n, err := tx.CopyFrom(ctx, stage, stageCols, src)
+		n, err := tx.CopyFrom(ctx, stage, stageCols, pgx.CopyFromFunc(pullRow))
 		if err != nil {
-			if itemErr != nil {
-				return 0, itemErr
-			}
-			return 0, fmt.Errorf("staging the items: %w", oneLineCopyError(err))
+			return 0, copyErr("staging the items", err)
 		}
 		return n, nil
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, string(sv.d.st.Name)}, sv.d.directColumns(), src); err != nil {
-		if itemErr != nil {
-			return 0, itemErr
-		}
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
-			return 0, fmt.Errorf("%w: %w", ErrStoredElsewhere, oneLineCopyError(err))
-		}
-		return 0, fmt.Errorf("copying the items: %w", oneLineCopyError(err))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, string(sv.d.st.Name)}, sv.d.directColumns(), pgx.CopyFromFunc(pullRow))
+	var pe *pgconn.PgError
+	switch {
+	case err != nil && itemErr == nil && errors.As(err, &pe) && pe.Code == "23505": // unique_violation
+		return 0, fmt.Errorf("%w: %w", ErrStoredElsewhere, oneLineCopyError(err))
+	case err != nil:
+		return 0, copyErr("copying the items", err)
 	}
 	// The held items, and the rest of the window when the copy held too many, are staged.
 	held := sv.held
 	sv.held = nil
-	rest := pgx.CopyFromFunc(func() ([]any, error) {
+	n, err := tx.CopyFrom(ctx, stage, stageCols, pgx.CopyFromFunc(func() ([]any, error) {
 		if len(held) > 0 {
 			row := held[0]
 			held = held[1:]
@@ -592,18 +594,10 @@ func (s *Store) streamStage(ctx context.Context, tx pgx.Tx, sv *sieve) (int64, e
 		if sv.direct {
 			return nil, nil // the copy read every item
 		}
-		row, err := sv.next(pull, h)
-		if err != nil {
-			itemErr = err
-		}
-		return row, err
-	})
-	n, err := tx.CopyFrom(ctx, stage, stageCols, rest)
+		return pullRow()
+	}))
 	if err != nil {
-		if itemErr != nil {
-			return 0, itemErr
-		}
-		return 0, fmt.Errorf("staging the items: %w", oneLineCopyError(err))
+		return 0, copyErr("staging the items", err)
 	}
 	return n, nil
 }

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -213,7 +212,7 @@ func equalFold(w []byte, s string) bool {
 // surrogate escape. Empty input is returned as "{}"; invalid JSON (nesting deeper than MaxDepth
 // included) is an error that does not quote the input.
 func Scrub(raw []byte) ([]byte, error) {
-	if out, ok := scrubNothing(raw); ok {
+	if out, ok := scrubNothing(raw, false); ok {
 		return out, nil
 	}
 	return scrubAll(raw)
@@ -228,19 +227,23 @@ func scrubAll(raw []byte) ([]byte, error) {
 // scrubNothing is Scrub of raw that holds no secret-bearing key because none of its bytes
 // spell a word a secret-bearing key ends with (secretLastWords, "pass", secretLastPairs'
 // "key" and "code"'s "pin"): raw compacted and repaired, as the full scan leaves it, at a
-// fraction of its cost. ok is false when raw may hold one (or a value spells such a word), is
-// empty, or is not valid JSON: the full scan decides then.
-func scrubNothing(raw []byte) (_ []byte, ok bool) {
+// fraction of its cost. valid says raw is known to be valid JSON: compact already, it is then
+// not read again. ok is false when raw may hold one (or a value spells such a word), is empty,
+// or is not valid JSON: the full scan decides then.
+func scrubNothing(raw []byte, valid bool) (_ []byte, ok bool) {
 	if len(raw) == 0 || maySpellSecret(raw) {
 		return nil, false
 	}
-	var b bytes.Buffer
-	b.Grow(len(raw))
-	if json.Compact(&b, raw) != nil {
-		return nil, false
+	out := raw
+	if !valid || !isCompact(raw) {
+		var b bytes.Buffer
+		b.Grow(len(raw))
+		if json.Compact(&b, raw) != nil {
+			return nil, false
+		}
+		out = b.Bytes()
 	}
-	out := b.Bytes()
-	if !utf8.Valid(out) {
+	if !utf8.Valid(out) { // a copy: raw stays the caller's
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
 	return out, true // no \u escape to repair: maySpellSecret sent those to the full scan
@@ -276,22 +279,10 @@ func maySpellSecret(b []byte) bool {
 // ScrubDecoded is Scrub of raw that a json.Decoder read (valid JSON: it is not checked again),
 // at less cost: a document that spells no secret word and is compact already is only repaired.
 func ScrubDecoded(raw []byte) ([]byte, error) {
-	if len(raw) == 0 || maySpellSecret(raw) {
-		return scrubAll(raw)
+	if out, ok := scrubNothing(raw, true); ok {
+		return out, nil
 	}
-	out := raw
-	if !isCompact(raw) {
-		var b bytes.Buffer
-		b.Grow(len(raw))
-		if json.Compact(&b, raw) != nil {
-			return scrubAll(raw) // not valid after all: the full scan says so
-		}
-		out = b.Bytes()
-	}
-	if !utf8.Valid(out) {
-		out = bytes.ToValidUTF8(slices.Clone(out), []byte("\uFFFD"))
-	}
-	return out, nil
+	return scrubAll(raw)
 }
 
 // isCompact reports whether the valid JSON b has no whitespace outside its strings.
